@@ -1,0 +1,133 @@
+/* /api/v1/cas/{ca_id}/certificates: submit CSRs, list and read certificates. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/handlers.h"
+#include "api/problem.h"
+#include "api/render.h"
+#include "api/request.h"
+#include "common/x509util.h"
+#include "model/certificate.h"
+
+static const char *const issue_fields[] = {"csr", "validity_days", "not_after", "template",
+                                           "location", NULL};
+
+static edgeca_err
+parse_json_issue(const json_t *j, struct cert_issue_req *r, struct edgeca_msg *msg)
+{
+	const char *csr = NULL;
+	edgeca_err rc;
+
+	if ((rc = json_only(j, issue_fields, "", msg)) ||
+	    (rc = json_opt_string(j, "csr", "", &csr, msg)) ||
+	    (rc = json_opt_long(j, "validity_days", "", &r->validity_days, msg)) ||
+	    (rc = json_opt_time(j, "not_after", "", &r->has_not_after, &r->not_after, msg)) ||
+	    (rc = json_opt_string(j, "template", "", &r->template, msg)) ||
+	    (rc = json_opt_string(j, "location", "", &r->location, msg)))
+		return rc;
+	if (csr == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "missing-field",
+		                   "csr is required: the PEM text of a PKCS#10 request");
+	r->csr = (const unsigned char *)csr;
+	r->csr_len = strlen(csr);
+	return EDGECA_OK;
+}
+
+/* A raw application/pkcs10 body takes its options from the query. */
+static edgeca_err
+parse_raw_issue(const struct _u_request *req, struct cert_issue_req *r, struct edgeca_msg *msg)
+{
+	edgeca_err rc;
+
+	if ((rc = api_query_long(req, "validity_days", &r->validity_days, msg)) ||
+	    (rc = api_query_time(req, "not_after", &r->has_not_after, &r->not_after, msg)))
+		return rc;
+	r->template = api_query(req, "template");
+	r->location = api_query(req, "location");
+	r->csr = req->binary_body;
+	r->csr_len = req->binary_body_length;
+	if (r->csr_len == 0)
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed", "the body is empty");
+	return EDGECA_OK;
+}
+
+void
+api_certificates_issue(struct api_call *call)
+{
+	const char *ca_id = u_map_get(call->req->map_url, "ca_id");
+	struct cert_issue_req r;
+	struct edgeca_msg msg = {0};
+	struct certificate *cert = NULL;
+	json_t *j = NULL;
+	char location[256];
+	edgeca_err rc;
+
+	cert_issue_req_init(&r);
+	if (api_content_type_is(call->req, "application/pkcs10"))
+		rc = parse_raw_issue(call->req, &r, &msg);
+	else if (api_content_type_is(call->req, "application/json"))
+		rc = api_json_object(call->req, &j, &msg) ?: parse_json_issue(j, &r, &msg);
+	else
+		rc = edgeca_fail(&msg, EDGECA_ERR_UNSUPPORTED_MEDIA, "unsupported-media-type",
+		                 "send the CSR as application/json {\"csr\": ...} or as "
+		                 "application/pkcs10 (PEM or DER)");
+	if (rc == EDGECA_OK)
+		rc = cert_issue(call->ctx, &call->who, ca_id, &r, &cert, &msg);
+	if (rc != EDGECA_OK) {
+		api_problem(call->resp, rc, &msg, call->path);
+		goto out;
+	}
+	snprintf(location, sizeof(location), "/api/v1/cas/%s/certificates/%s", cert->ca_id,
+	         cert->serial);
+	u_map_put(call->resp->map_header, "Location", location);
+	api_json(call->resp, 201, render_certificate(cert, 1));
+out:
+	json_decref(j);
+	cert_free(cert);
+}
+
+void
+api_certificates_list(struct api_call *call)
+{
+	struct cert_filter f = {NULL, NULL, false, 0};
+	struct edgeca_msg msg = {0};
+	struct cert_list list;
+	long limit = -1;
+	json_t *items;
+	edgeca_err rc;
+
+	f.status = api_query(call->req, "status");
+	f.common_name = api_query(call->req, "common_name");
+	if ((rc = api_query_long(call->req, "limit", &limit, &msg)) != EDGECA_OK ||
+	    (rc = api_query_time(call->req, "expires_before", &f.has_expires_before,
+	                         &f.expires_before, &msg)) != EDGECA_OK ||
+	    (rc = cert_list(call->ctx, u_map_get(call->req->map_url, "ca_id"), &f, limit,
+	                    api_query(call->req, "cursor"), &list, &msg)) != EDGECA_OK) {
+		api_problem(call->resp, rc, &msg, call->path);
+		return;
+	}
+	items = json_array();
+	for (size_t i = 0; items && i < list.n; i++)
+		json_array_append_new(items, render_certificate(list.items[i], 0));
+	api_json(call->resp, 200,
+	         json_pack("{s:o, s:o}", "items", items, "next_cursor",
+	                   list.next_cursor[0] ? json_string(list.next_cursor) : json_null()));
+	cert_list_free(&list);
+}
+
+void
+api_certificates_get(struct api_call *call)
+{
+	struct edgeca_msg msg = {0};
+	struct certificate *cert = NULL;
+	edgeca_err rc;
+
+	rc = cert_get(call->ctx, u_map_get(call->req->map_url, "ca_id"),
+	              u_map_get(call->req->map_url, "serial"), &cert, &msg);
+	if (rc != EDGECA_OK) {
+		api_problem(call->resp, rc, &msg, call->path);
+		return;
+	}
+	api_json(call->resp, 200, render_certificate(cert, 1));
+	cert_free(cert);
+}

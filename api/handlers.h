@@ -1,0 +1,25 @@
+/* HTTP handlers: each reads its parameters, calls the model and maps the
+ * result to a response. Authentication already happened (api/routes.c). */
+#ifndef EDGECA_API_HANDLERS_H
+#define EDGECA_API_HANDLERS_H
+
+#include "api/routes.h"
+
+void api_health_healthz(struct api_call *call);
+void api_health_readyz(struct api_call *call);
+void api_health_openapi(struct api_call *call);
+
+void api_cas_create(struct api_call *call);
+void api_cas_list(struct api_call *call);
+void api_cas_get(struct api_call *call);
+void api_cas_certificate(struct api_call *call);
+
+void api_certificates_issue(struct api_call *call);
+void api_certificates_list(struct api_call *call);
+void api_certificates_get(struct api_call *call);
+
+void api_tokens_create(struct api_call *call);
+void api_tokens_list(struct api_call *call);
+void api_tokens_delete(struct api_call *call);
+
+#endif

@@ -1,0 +1,214 @@
+/* edgeca-server: the REST API process.
+ *   edgeca-server [serve]        run the API (applies migrations first)
+ *   edgeca-server migrate        apply database migrations and exit
+ *   edgeca-server token create --role ROLE --name NAME [--output FILE]
+ * Configuration comes from EDGECA_* environment variables (README.md). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "api/server.h"
+#include "common/embedded.h"
+#include "common/log.h"
+#include "model/config.h"
+#include "model/context.h"
+#include "model/migrate.h"
+#include "model/service_tls.h"
+#include "model/token.h"
+
+#define SIGNER_WAIT_SECONDS 30
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: edgeca-server [serve]\n"
+	                "       edgeca-server migrate\n"
+	                "       edgeca-server token create --role ROLE --name NAME "
+	                "[--output FILE]\n"
+	                "ROLE is pki_admin, requester or auditor. Configuration: EDGECA_* "
+	                "environment variables.\n");
+}
+
+static int
+run_migrations(const struct edgeca_config *cfg)
+{
+	struct edgeca_msg msg = {0};
+	PGconn *c = NULL;
+	int applied = 0;
+
+	if (db_connect(cfg->database_url, &c, &msg) != EDGECA_OK ||
+	    migrate_run(c, edgeca_migrations, &applied, &msg) != EDGECA_OK) {
+		log_error("migrate: %s", msg.detail);
+		PQfinish(c);
+		return -1;
+	}
+	log_info("migrate: schema up to date (%d migration(s) applied now)", applied);
+	PQfinish(c);
+	return 0;
+}
+
+static int
+cmd_token_create(const struct edgeca_config *cfg, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"role", required_argument, NULL, 'r'},
+		{"name", required_argument, NULL, 'n'},
+		{"output", required_argument, NULL, 'o'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *role = NULL, *name = NULL, *output = NULL;
+	struct principal cli = {ROLE_PKI_ADMIN, "", "cli"};
+	struct edgeca_msg msg = {0};
+	struct edgeca_ctx ctx;
+	struct token_info t;
+	char secret[TOKEN_SECRET_MAX];
+	int opt, rc = 1, fd = -1;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r': role = optarg; break;
+		case 'n': name = optarg; break;
+		case 'o': output = optarg; break;
+		default: usage(); return 2;
+		}
+	}
+	if (role == NULL || name == NULL || optind != argc) {
+		usage();
+		return 2;
+	}
+	if (run_migrations(cfg) != 0)
+		return 1;
+	if (output != NULL) {
+		/* Created before the token exists, so it is never left world-readable. */
+		fd = open(output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			log_error("token create: cannot create %s: %s", output, strerror(errno));
+			return 1;
+		}
+	}
+	if (ctx_open(&ctx, cfg, &msg) != EDGECA_OK) {
+		log_error("token create: %s", msg.detail);
+		goto out;
+	}
+	if (token_create(&ctx, &cli, name, role_parse(role), 0, &t, secret, &msg) != EDGECA_OK) {
+		log_error("token create: %s", msg.detail);
+		ctx_close(&ctx);
+		goto out;
+	}
+	ctx_close(&ctx);
+	if (fd >= 0) {
+		size_t len = strlen(secret);
+		if (write(fd, secret, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
+			log_error("token create: cannot write %s", output);
+			goto out;
+		}
+		fprintf(stderr, "token %s (%s) written to %s\n", t.name, role_name(t.role), output);
+	} else {
+		printf("%s\n", secret);
+	}
+	rc = 0;
+out:
+	memset(secret, 0, sizeof(secret));
+	if (fd >= 0) {
+		close(fd);
+		if (rc != 0)
+			unlink(output);
+	}
+	return rc;
+}
+
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int
+cmd_serve(const struct edgeca_config *cfg)
+{
+	struct edgeca_msg msg = {0};
+	struct edgeca_ctx ctx;
+	struct tls_material tls = {0};
+	struct api_server *server = NULL;
+	sigset_t set;
+	int sig = 0, rc = 1;
+
+	raise_fd_limit();
+	signal(SIGPIPE, SIG_IGN);
+	/* Every thread inherits this mask; only sigwait below sees the signals. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (run_migrations(cfg) != 0)
+		return 1;
+	if (ctx_open(&ctx, cfg, &msg) != EDGECA_OK) {
+		log_error("serve: %s", msg.detail);
+		return 1;
+	}
+	for (int i = 0; signer_ping(ctx.signer, &msg) != EDGECA_OK; i++) {
+		if (i == SIGNER_WAIT_SECONDS) {
+			log_error("serve: the signer at %s does not answer: %s", cfg->signer_socket,
+			          msg.detail);
+			goto out;
+		}
+		sleep(1);
+	}
+	if (service_tls_prepare(&ctx, &tls, &msg) != EDGECA_OK) {
+		log_error("serve: TLS set-up: %s", msg.detail);
+		goto out;
+	}
+	if (api_server_start(&ctx, &tls, &server, &msg) != EDGECA_OK) {
+		log_error("serve: %s", msg.detail);
+		goto out;
+	}
+	log_info("serve: ready; public URL %s", cfg->public_url);
+	while (sigwait(&set, &sig) != 0)
+		;
+	log_info("serve: signal %d, stopping", sig);
+	rc = 0;
+out:
+	api_server_stop(server);
+	tls_material_free(&tls);
+	ctx_close(&ctx);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct edgeca_config cfg;
+	struct edgeca_msg msg = {0};
+	const char *cmd = argc > 1 ? argv[1] : "serve";
+	int rc;
+
+	if (config_load(&cfg, NULL, &msg) != EDGECA_OK) {
+		fprintf(stderr, "edgeca-server: configuration: %s\n", msg.detail);
+		return 2;
+	}
+	log_init("edgeca-server", cfg.log_level);
+	if (strcmp(cmd, "serve") == 0 && argc <= 2)
+		rc = cmd_serve(&cfg);
+	else if (strcmp(cmd, "migrate") == 0 && argc == 2)
+		rc = run_migrations(&cfg) == 0 ? 0 : 1;
+	else if (strcmp(cmd, "token") == 0 && argc > 2 && strcmp(argv[2], "create") == 0)
+		rc = cmd_token_create(&cfg, argc - 2, argv + 2);
+	else {
+		usage();
+		rc = 2;
+	}
+	config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,119 @@
+#include "api/render.h"
+
+#include <stdlib.h>
+
+#include "common/encoding.h"
+#include "common/timeutil.h"
+
+json_t *
+render_time(time_t t)
+{
+	char s[RFC3339_LEN];
+
+	if (t == 0)
+		return json_null();
+	rfc3339_format(t, s);
+	return json_string(s);
+}
+
+static json_t *
+str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *
+strv_json(char **v)
+{
+	json_t *a = json_array();
+
+	for (char **p = v; a && p && *p; p++)
+		json_array_append_new(a, json_string(*p));
+	return a;
+}
+
+static json_t *
+pem_or_null(const unsigned char *der, size_t len)
+{
+	char *pem;
+	json_t *j;
+
+	if (der == NULL)
+		return json_null();
+	pem = pem_encode("CERTIFICATE", der, len);
+	j = pem ? json_string(pem) : json_null();
+	free(pem);
+	return j;
+}
+
+static json_t *
+render_location(const struct ca_location *loc)
+{
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "name", loc->name, "status", loc->status,
+	                 "serial_number", loc->serial[0] ? json_string(loc->serial) : json_null(),
+	                 "not_before", loc->cert_der ? render_time(loc->not_before) : json_null(),
+	                 "not_after", loc->cert_der ? render_time(loc->not_after) : json_null(),
+	                 "certificate_pem", pem_or_null(loc->cert_der, loc->cert_len));
+}
+
+json_t *
+render_ca(const struct ca *ca)
+{
+	const struct ca_location *primary = ca_find_location(ca, NULL);
+	json_t *locations = json_array(), *j;
+
+	for (size_t i = 0; locations && i < ca->n_locations; i++)
+		json_array_append_new(locations, render_location(&ca->locations[i]));
+	j = json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o,"
+		" s:{s:o, s:s, s:i}, s:{s:b, s:i, s:i, s:o}, s:{s:s, s:o, s:i, s:o}, s:o, s:s}",
+		"id", ca->id, "kind", ca->kind, "status", ca->status, "common_name", ca->common_name,
+		"friendly_name", ca->friendly_name, "organization", str_or_null(ca->organization),
+		"organizational_unit", str_or_null(ca->organizational_unit), "country",
+		str_or_null(ca->country), "subject", ca->subject, "key_algorithm", ca->key_algorithm,
+		"serial_number", primary ? json_string(primary->serial) : json_null(),
+		"not_before", primary ? render_time(primary->not_before) : json_null(),
+		"not_after", primary ? render_time(primary->not_after) : json_null(),
+		"certificate_pem", primary ? pem_or_null(primary->cert_der, primary->cert_len)
+		                           : json_null(),
+		"locations", locations,
+		"lifecycle", "notification_emails", strv_json(ca->notification_emails), "action",
+		ca->lifecycle_action, "threshold_percent", ca->threshold_percent,
+		"crl", "enabled", ca->crl_enabled, "validity_days", ca->crl_validity_days,
+		"overlap_hours", ca->crl_overlap_hours, "distribution_point",
+		str_or_null(ca->crl_distribution_point),
+		"issuance", "template", ca->template, "allowed_templates",
+		strv_json(ca->allowed_templates), "max_validity_days", ca->max_validity_days,
+		"path_length", ca->path_length >= 0 ? json_integer(ca->path_length) : json_null(),
+		"created_at", render_time(ca->created_at), "created_by", ca->created_by);
+	return j;
+}
+
+json_t *
+render_certificate(const struct certificate *c, int full)
+{
+	json_t *j = json_pack(
+		"{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:s, s:o}",
+		"serial_number", c->serial, "ca_id", c->ca_id, "location", c->location, "subject",
+		c->subject, "common_name", str_or_null(c->common_name), "subject_alt_names",
+		strv_json(c->sans), "key_algorithm", c->key_algorithm, "template", c->template,
+		"status", c->status, "not_before", render_time(c->not_before), "not_after",
+		render_time(c->not_after), "requester", c->requester, "created_at",
+		render_time(c->created_at));
+
+	if (j != NULL && full) {
+		json_object_set_new(j, "certificate_pem", pem_or_null(c->der, c->der_len));
+		json_object_set_new(j, "chain_pem", str_or_null(c->chain_pem));
+	}
+	if (j != NULL && c->warnings != NULL)
+		json_object_set_new(j, "warnings", strv_json(c->warnings));
+	return j;
+}
+
+json_t *
+render_token(const struct token_info *t)
+{
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s}", "id", t->id, "name", t->name, "role",
+	                 role_name(t->role), "created_at", render_time(t->created_at),
+	                 "expires_at", render_time(t->expires_at), "created_by", t->created_by);
+}

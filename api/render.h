@@ -1,0 +1,17 @@
+/* JSON views of model objects, as described in openapi/openapi.yaml. */
+#ifndef EDGECA_API_RENDER_H
+#define EDGECA_API_RENDER_H
+
+#include <jansson.h>
+
+#include "model/ca.h"
+#include "model/certificate.h"
+#include "model/token.h"
+
+json_t *render_ca(const struct ca *ca);
+/* full: with certificate_pem and chain_pem (single-certificate views). */
+json_t *render_certificate(const struct certificate *c, int full);
+json_t *render_token(const struct token_info *t);
+json_t *render_time(time_t t); /* RFC 3339 string, or null for 0 */
+
+#endif

@@ -1,0 +1,159 @@
+#include "api/routes.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/auth.h"
+#include "api/handlers.h"
+#include "api/problem.h"
+#include "common/log.h"
+
+const struct api_route api_routes[] = {
+	{"GET", "/healthz", ACCESS_PUBLIC, api_health_healthz},
+	{"GET", "/readyz", ACCESS_PUBLIC, api_health_readyz},
+	{"GET", "/openapi.yaml", ACCESS_PUBLIC, api_health_openapi},
+	{"POST", "/api/v1/cas", ACCESS_ADMIN, api_cas_create},
+	{"GET", "/api/v1/cas", ACCESS_READ, api_cas_list},
+	{"GET", "/api/v1/cas/:ca_id", ACCESS_READ, api_cas_get},
+	{"GET", "/api/v1/cas/:ca_id/certificate", ACCESS_READ, api_cas_certificate},
+	{"POST", "/api/v1/cas/:ca_id/certificates", ACCESS_REQUEST, api_certificates_issue},
+	{"GET", "/api/v1/cas/:ca_id/certificates", ACCESS_READ, api_certificates_list},
+	{"GET", "/api/v1/cas/:ca_id/certificates/:serial", ACCESS_READ, api_certificates_get},
+	{"POST", "/api/v1/tokens", ACCESS_ADMIN, api_tokens_create},
+	{"GET", "/api/v1/tokens", ACCESS_ADMIN, api_tokens_list},
+	{"DELETE", "/api/v1/tokens/:token_id", ACCESS_ADMIN, api_tokens_delete},
+};
+const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);
+
+struct binding {
+	struct api_router *router;
+	const struct api_route *route;
+};
+
+static void
+common_headers(struct _u_response *resp)
+{
+	u_map_put(resp->map_header, "Cache-Control", "no-store");
+	u_map_put(resp->map_header, "X-Content-Type-Options", "nosniff");
+}
+
+/* 413 when the declared or received body exceeds the limit; ulfius reads
+ * at most limit + 1 bytes, so a longer body always shows here. */
+static int
+body_too_large(const struct _u_request *req, size_t max)
+{
+	const char *cl = u_map_get_case(req->map_header, "Content-Length");
+
+	if (cl != NULL) {
+		char *end;
+		unsigned long long v = strtoull(cl, &end, 10);
+		if (*end == '\0' && v > max)
+			return 1;
+	}
+	return req->binary_body_length > max;
+}
+
+static int
+dispatch(const struct _u_request *req, struct _u_response *resp, void *user_data)
+{
+	const struct binding *b = user_data;
+	struct api_call call;
+	char detail[128];
+
+	memset(&call, 0, sizeof(call));
+	call.req = req;
+	call.resp = resp;
+	call.ctx = b->router->ctx;
+	call.path = req->url_path;
+	common_headers(resp);
+	if (body_too_large(req, b->router->max_body)) {
+		snprintf(detail, sizeof(detail), "the request body exceeds the limit of %zu bytes",
+		         b->router->max_body);
+		api_problem_text(resp, EDGECA_ERR_TOO_LARGE, "payload-too-large", detail, call.path);
+		return U_CALLBACK_COMPLETE;
+	}
+	if (api_authorize(&call, b->route->access) != 0)
+		return U_CALLBACK_COMPLETE;
+	b->route->handler(&call);
+	return U_CALLBACK_COMPLETE;
+}
+
+int
+api_path_matches(const char *pattern, const char *path)
+{
+	const char *p = pattern, *q = path;
+
+	for (;;) {
+		size_t pl, ql;
+		while (*p == '/')
+			p++;
+		while (*q == '/')
+			q++;
+		if (*p == '\0' || *q == '\0')
+			return *p == '\0' && *q == '\0';
+		pl = strcspn(p, "/");
+		ql = strcspn(q, "/?");
+		if (*p != ':' && (pl != ql || strncmp(p, q, pl) != 0))
+			return 0;
+		p += pl;
+		q += ql;
+		if (*q == '?')
+			q += strlen(q);
+	}
+}
+
+static int
+not_found(const struct _u_request *req, struct _u_response *resp, void *user_data)
+{
+	const struct api_router *r = user_data;
+	char allow[128] = "";
+
+	common_headers(resp);
+	for (size_t i = 0; i < r->n_routes; i++) {
+		if (!api_path_matches(r->routes[i].path, req->url_path))
+			continue;
+		if (allow[0] != '\0')
+			strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
+		strncat(allow, r->routes[i].method, sizeof(allow) - strlen(allow) - 1);
+	}
+	if (allow[0] != '\0') {
+		char detail[192];
+		u_map_put(resp->map_header, "Allow", allow);
+		snprintf(detail, sizeof(detail), "%s is not allowed here; allowed: %s",
+		         req->http_verb, allow);
+		api_problem_raw(resp, 405, "Method Not Allowed", "method-not-allowed", detail,
+		                req->url_path);
+		return U_CALLBACK_COMPLETE;
+	}
+	api_problem_text(resp, EDGECA_ERR_NOT_FOUND, "not-found", "no such resource",
+	                 req->url_path);
+	return U_CALLBACK_COMPLETE;
+}
+
+int
+api_routes_register(struct _u_instance *inst, struct api_router *r)
+{
+	struct binding *bindings = calloc(r->n_routes, sizeof(*bindings));
+
+	if (bindings == NULL)
+		return -1;
+	r->bindings = bindings;
+	for (size_t i = 0; i < r->n_routes; i++) {
+		bindings[i].router = r;
+		bindings[i].route = &r->routes[i];
+		if (ulfius_add_endpoint_by_val(inst, r->routes[i].method, NULL, r->routes[i].path, 0,
+		                               dispatch, &bindings[i]) != U_OK) {
+			log_error("api_routes_register: cannot add %s %s", r->routes[i].method,
+			          r->routes[i].path);
+			return -1;
+		}
+	}
+	return ulfius_set_default_endpoint(inst, not_found, r) == U_OK ? 0 : -1;
+}
+
+void
+api_routes_free(struct api_router *r)
+{
+	free(r->bindings);
+	r->bindings = NULL;
+}

@@ -1,0 +1,89 @@
+/* /api/v1/tokens: API tokens, for pki_admin only. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/handlers.h"
+#include "api/problem.h"
+#include "api/render.h"
+#include "api/request.h"
+#include "model/token.h"
+
+static const char *const token_fields[] = {"name", "role", "expires_at", NULL};
+
+void
+api_tokens_create(struct api_call *call)
+{
+	struct edgeca_msg msg = {0};
+	struct token_info t;
+	const char *name = NULL, *role = NULL;
+	char secret[TOKEN_SECRET_MAX], location[128];
+	bool has_expiry = false;
+	time_t expires_at = 0;
+	json_t *j = NULL, *out;
+	edgeca_err rc;
+
+	if ((rc = api_json_object(call->req, &j, &msg)) ||
+	    (rc = json_only(j, token_fields, "", &msg)) ||
+	    (rc = json_opt_string(j, "name", "", &name, &msg)) ||
+	    (rc = json_opt_string(j, "role", "", &role, &msg)) ||
+	    (rc = json_opt_time(j, "expires_at", "", &has_expiry, &expires_at, &msg)))
+		goto fail;
+	if (name == NULL || role == NULL) {
+		rc = edgeca_fail(&msg, EDGECA_ERR_INVALID, "missing-field", "name and role are required");
+		goto fail;
+	}
+	rc = token_create(call->ctx, &call->who, name, role_parse(role), has_expiry ? expires_at : 0,
+	                  &t, secret, &msg);
+	if (rc != EDGECA_OK)
+		goto fail;
+	out = render_token(&t);
+	if (out != NULL)
+		json_object_set_new(out, "token", json_string(secret));
+	memset(secret, 0, sizeof(secret));
+	snprintf(location, sizeof(location), "/api/v1/tokens/%s", t.id);
+	u_map_put(call->resp->map_header, "Location", location);
+	api_json(call->resp, 201, out);
+	json_decref(j);
+	return;
+fail:
+	api_problem(call->resp, rc, &msg, call->path);
+	json_decref(j);
+}
+
+void
+api_tokens_list(struct api_call *call)
+{
+	struct edgeca_msg msg = {0};
+	struct token_list list;
+	long limit = -1;
+	json_t *items;
+	edgeca_err rc;
+
+	if ((rc = api_query_long(call->req, "limit", &limit, &msg)) != EDGECA_OK ||
+	    (rc = token_list(call->ctx, limit, api_query(call->req, "cursor"), &list, &msg)) !=
+	        EDGECA_OK) {
+		api_problem(call->resp, rc, &msg, call->path);
+		return;
+	}
+	items = json_array();
+	for (size_t i = 0; items && i < list.n; i++)
+		json_array_append_new(items, render_token(&list.items[i]));
+	api_json(call->resp, 200,
+	         json_pack("{s:o, s:o}", "items", items, "next_cursor",
+	                   list.next_cursor[0] ? json_string(list.next_cursor) : json_null()));
+	token_list_free(&list);
+}
+
+void
+api_tokens_delete(struct api_call *call)
+{
+	struct edgeca_msg msg = {0};
+	edgeca_err rc;
+
+	rc = token_delete(call->ctx, &call->who, u_map_get(call->req->map_url, "token_id"), &msg);
+	if (rc != EDGECA_OK) {
+		api_problem(call->resp, rc, &msg, call->path);
+		return;
+	}
+	call->resp->status = 204;
+}

@@ -1,0 +1,16 @@
+# edgeca_embed(<name> <output.c> <symbol> <dir> <glob>)
+# Turns the files of <dir> matching <glob> into a C array
+#   const struct edgeca_embedded_file <symbol>[] (terminated by a NULL name)
+# so the binaries carry their migrations and API description with them.
+function(edgeca_embed name output symbol dir glob)
+  file(GLOB files CONFIGURE_DEPENDS "${dir}/${glob}")
+  list(SORT files)
+  add_custom_command(
+    OUTPUT ${output}
+    COMMAND ${CMAKE_COMMAND} -DOUTPUT=${output} -DSYMBOL=${symbol}
+            "-DFILES=${files}" -P ${CMAKE_SOURCE_DIR}/cmake/embed_run.cmake
+    DEPENDS ${files} ${CMAKE_SOURCE_DIR}/cmake/embed_run.cmake
+    COMMENT "Embedding ${glob} from ${dir}"
+    VERBATIM)
+  add_custom_target(${name} DEPENDS ${output})
+endfunction()

@@ -1,0 +1,206 @@
+#include "common/csr.h"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/encoding.h"
+#include "common/x509util.h"
+
+#define RSA_MIN_BITS 2048
+#define RSA_MAX_BITS 8192
+
+edgeca_err
+csr_decode_der(const unsigned char *der, size_t len, X509_REQ **out, struct edgeca_msg *msg)
+{
+	const unsigned char *p = der;
+	X509_REQ *req = NULL;
+
+	*out = NULL;
+	if (len == 0)
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed", "the CSR is empty");
+	if (len > CSR_MAX_BYTES)
+		return edgeca_fail(msg, EDGECA_ERR_TOO_LARGE, "csr-too-large",
+		                   "the CSR is %zu bytes; at most %d are accepted", len,
+		                   CSR_MAX_BYTES);
+	req = d2i_X509_REQ(NULL, &p, (long)len);
+	ERR_clear_error();
+	if (req == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
+		                   "the CSR is not a valid DER PKCS#10 request (truncated or not a CSR)");
+	if (p != der + len) {
+		X509_REQ_free(req);
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
+		                   "the CSR has %zu bytes of trailing data after its DER encoding",
+		                   (size_t)(der + len - p));
+	}
+	if (X509_REQ_get_version(req) != X509_REQ_VERSION_1) {
+		X509_REQ_free(req);
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
+		                   "the CSR has version %ld; only version 1 (0) exists",
+		                   X509_REQ_get_version(req) + 1);
+	}
+	*out = req;
+	return EDGECA_OK;
+}
+
+edgeca_err
+csr_decode(const unsigned char *data, size_t len, X509_REQ **out, struct edgeca_msg *msg)
+{
+	static const char *const labels[] = {"CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST", NULL};
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	edgeca_err rc;
+
+	*out = NULL;
+	if (len > CSR_MAX_BYTES * 2)
+		return edgeca_fail(msg, EDGECA_ERR_TOO_LARGE, "csr-too-large",
+		                   "the CSR is %zu bytes; at most %d are accepted", len,
+		                   CSR_MAX_BYTES);
+	if (!looks_like_pem(data, len))
+		return csr_decode_der(data, len, out, msg);
+	switch (pem_decode((const char *)data, len, labels, NULL, &der, &der_len, NULL)) {
+	case PEM_OK:
+		break;
+	case PEM_WRONG_LABEL:
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
+		                   "the PEM block is not a CERTIFICATE REQUEST");
+	case PEM_TRAILING:
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
+		                   "the CSR has trailing data after its PEM END line");
+	case PEM_BAD_BASE64:
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
+		                   "the CSR's PEM body is not valid base64");
+	case PEM_NO_END:
+	case PEM_NOT_PEM:
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
+		                   "the CSR's PEM armour is incomplete (no END line)");
+	}
+	rc = csr_decode_der(der, der_len, out, msg);
+	free(der);
+	return rc;
+}
+
+static edgeca_err
+check_rsa_exponent(const EVP_PKEY *pk, struct edgeca_msg *msg)
+{
+	BIGNUM *e = NULL;
+	edgeca_err rc;
+
+	if (EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &e) != 1)
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
+		                   "the CSR's RSA key has no readable public exponent");
+	if (!BN_is_odd(e) || BN_cmp(e, BN_value_one()) <= 0 || BN_get_word(e) == 1)
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-weak-key",
+		                 "the CSR's RSA public exponent must be odd and at least 3");
+	else
+		rc = EDGECA_OK;
+	BN_free(e);
+	return rc;
+}
+
+edgeca_err
+csr_check_signature_and_key(X509_REQ *req, struct edgeca_msg *msg)
+{
+	EVP_PKEY *pk = X509_REQ_get0_pubkey(req);
+	struct key_desc kd;
+	edgeca_err rc;
+	int ok;
+
+	ERR_clear_error();
+	if (pk == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
+		                   "the CSR's public key cannot be decoded");
+	pkey_describe(pk, &kd);
+	switch (kd.kind) {
+	case KEY_KIND_EC_P256:
+	case KEY_KIND_EC_P384:
+		break;
+	case KEY_KIND_RSA:
+		if (kd.bits < RSA_MIN_BITS)
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-weak-key",
+			                   "the CSR's RSA key has %d bits; at least %d are required",
+			                   kd.bits, RSA_MIN_BITS);
+		if (kd.bits > RSA_MAX_BITS)
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-unsupported-key",
+			                   "the CSR's RSA key has %d bits; at most %d are accepted",
+			                   kd.bits, RSA_MAX_BITS);
+		rc = check_rsa_exponent(pk, msg);
+		if (rc != EDGECA_OK)
+			return rc;
+		break;
+	case KEY_KIND_UNSUPPORTED:
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-unsupported-key",
+		                   "the CSR's key type %s is not supported; use RSA (2048-8192 bits), "
+		                   "EC P-256 or EC P-384", kd.name);
+	}
+	ok = X509_REQ_verify(req, pk);
+	ERR_clear_error();
+	if (ok != 1)
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-bad-signature",
+		                   "the CSR's signature does not verify with its own public key");
+	return EDGECA_OK;
+}
+
+edgeca_err
+csr_check_subject(X509_REQ *req, bool require_cn, struct edgeca_msg *msg)
+{
+	const X509_NAME *name = X509_REQ_get_subject_name(req);
+	char *cn = NULL;
+	int count = 0;
+	edgeca_err rc = EDGECA_OK;
+
+	if (x509_name_common_name(name, &cn, &count) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
+		                   "the CSR's common name cannot be decoded as text");
+	if (count > 1) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-multiple-common-names",
+		                 "the CSR's subject has %d common names; exactly one is allowed", count);
+		goto out;
+	}
+	if (cn == NULL) {
+		if (require_cn)
+			rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-missing-common-name",
+			                 "the CSR's subject has no common name (CN); this template "
+			                 "requires one (for devices, the registration id)");
+		goto out;
+	}
+	if (cn[0] == '\0') {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-missing-common-name",
+		                 "the CSR's common name is empty");
+		goto out;
+	}
+	if (utf8_length(cn) > CSR_CN_MAX_CHARS) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-common-name-too-long",
+		                 "the CSR's common name has %zu characters; at most %d are allowed",
+		                 utf8_length(cn), CSR_CN_MAX_CHARS);
+		goto out;
+	}
+	for (const unsigned char *p = (const unsigned char *)cn; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-invalid-common-name",
+			                 "the CSR's common name contains control characters");
+			goto out;
+		}
+	}
+out:
+	free(cn);
+	return rc;
+}
+
+edgeca_err
+csr_extensions(X509_REQ *req, STACK_OF(X509_EXTENSION) **exts, struct edgeca_msg *msg)
+{
+	*exts = NULL;
+	if (X509_REQ_get_attr_by_NID(req, NID_ext_req, -1) < 0 &&
+	    X509_REQ_get_attr_by_NID(req, NID_ms_ext_req, -1) < 0)
+		return EDGECA_OK;
+	*exts = X509_REQ_get_extensions(req);
+	ERR_clear_error();
+	if (*exts == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
+		                   "the CSR's extension request cannot be decoded");
+	return EDGECA_OK;
+}

@@ -1,0 +1,39 @@
+/* Decoding and checking of PKCS#10 certificate signing requests. Used by
+ * the server (to answer with a precise error) and by the signer (which
+ * trusts nothing the server sends and checks every CSR again). */
+#ifndef EDGECA_COMMON_CSR_H
+#define EDGECA_COMMON_CSR_H
+
+#include <openssl/x509.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/error.h"
+
+#define CSR_MAX_BYTES (32 * 1024)
+#define CSR_CN_MAX_CHARS 64
+
+/* Decodes a CSR given as PEM (CERTIFICATE REQUEST or NEW CERTIFICATE
+ * REQUEST) or as DER. Refuses trailing data, truncation and non-CSR input
+ * with EDGECA_ERR_MALFORMED. */
+edgeca_err csr_decode(const unsigned char *data, size_t len, X509_REQ **out,
+                      struct edgeca_msg *msg);
+
+/* Decodes DER only (the signer's wire carries DER). */
+edgeca_err csr_decode_der(const unsigned char *der, size_t len, X509_REQ **out,
+                          struct edgeca_msg *msg);
+
+/* Checks the self-signature and the public key (RSA 2048..8192 with an odd
+ * exponent >= 3, EC P-256 or P-384). */
+edgeca_err csr_check_signature_and_key(X509_REQ *req, struct edgeca_msg *msg);
+
+/* Checks the subject: when require_cn, exactly one CN of 1..64 characters
+ * without control characters. */
+edgeca_err csr_check_subject(X509_REQ *req, bool require_cn, struct edgeca_msg *msg);
+
+/* The CSR's requested extensions; *exts is NULL when it asks none.
+ * EDGECA_ERR_MALFORMED when the extension request cannot be decoded. */
+edgeca_err csr_extensions(X509_REQ *req, STACK_OF(X509_EXTENSION) **exts,
+                          struct edgeca_msg *msg);
+
+#endif

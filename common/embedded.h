@@ -1,0 +1,17 @@
+/* Files compiled into the binaries (SQL migrations, the OpenAPI document).
+ * Generated tables end with an entry whose name is NULL. */
+#ifndef EDGECA_COMMON_EMBEDDED_H
+#define EDGECA_COMMON_EMBEDDED_H
+
+#include <stddef.h>
+
+struct edgeca_embedded_file {
+	const char *name;
+	const unsigned char *data; /* NUL-terminated for convenience */
+	size_t len;
+};
+
+extern const struct edgeca_embedded_file edgeca_migrations[];
+extern const struct edgeca_embedded_file edgeca_openapi[];
+
+#endif

@@ -1,0 +1,318 @@
+#include "common/x509util.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/obj_mac.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+
+void
+pkey_describe(const EVP_PKEY *pk, struct key_desc *out)
+{
+	char curve[64] = "";
+	size_t curve_len = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (pk == NULL) {
+		snprintf(out->name, sizeof(out->name), "none");
+		return;
+	}
+	out->bits = EVP_PKEY_get_bits(pk);
+	switch (EVP_PKEY_get_base_id(pk)) {
+	case EVP_PKEY_RSA:
+		out->kind = KEY_KIND_RSA;
+		snprintf(out->name, sizeof(out->name), "RSA-%d", out->bits);
+		break;
+	case EVP_PKEY_EC:
+		if (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, curve,
+		                                   sizeof(curve), &curve_len) != 1)
+			snprintf(curve, sizeof(curve), "explicit-parameters");
+		if (strcmp(curve, "prime256v1") == 0 || strcmp(curve, "P-256") == 0) {
+			out->kind = KEY_KIND_EC_P256;
+			snprintf(out->name, sizeof(out->name), "EC-P256");
+		} else if (strcmp(curve, "secp384r1") == 0 || strcmp(curve, "P-384") == 0) {
+			out->kind = KEY_KIND_EC_P384;
+			snprintf(out->name, sizeof(out->name), "EC-P384");
+		} else {
+			snprintf(out->name, sizeof(out->name), "EC %s", curve);
+		}
+		break;
+	case EVP_PKEY_ED25519:
+		snprintf(out->name, sizeof(out->name), "ED25519");
+		break;
+	case EVP_PKEY_ED448:
+		snprintf(out->name, sizeof(out->name), "ED448");
+		break;
+	case EVP_PKEY_DSA:
+		snprintf(out->name, sizeof(out->name), "DSA-%d", out->bits);
+		break;
+	default:
+		snprintf(out->name, sizeof(out->name), "%s",
+		         EVP_PKEY_get0_type_name(pk) ? EVP_PKEY_get0_type_name(pk) : "unknown");
+		break;
+	}
+}
+
+char *
+x509_name_string(const X509_NAME *name)
+{
+	unsigned long flags = XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB;
+	BIO *bio = NULL;
+	char *out = NULL, *data;
+	long n;
+
+	bio = BIO_new(BIO_s_mem());
+	if (bio == NULL)
+		goto out;
+	if (X509_NAME_print_ex(bio, name, 0, flags) < 0)
+		goto out;
+	n = BIO_get_mem_data(bio, &data);
+	if (n < 0)
+		goto out;
+	out = strndup(data, (size_t)n);
+out:
+	BIO_free(bio);
+	return out;
+}
+
+int
+x509_name_common_name(const X509_NAME *name, char **cn, int *count)
+{
+	int idx = -1, n = 0, rc = -1;
+	char *first = NULL;
+
+	*cn = NULL;
+	while ((idx = X509_NAME_get_index_by_NID(name, NID_commonName, idx)) >= 0) {
+		n++;
+		if (first == NULL) {
+			const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, idx);
+			unsigned char *utf8 = NULL;
+			int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
+			if (len < 0)
+				goto out;
+			first = strndup((char *)utf8, (size_t)len);
+			/* An embedded NUL would make the CN mean two things. */
+			if (first != NULL && strlen(first) != (size_t)len) {
+				OPENSSL_free(utf8);
+				goto out;
+			}
+			OPENSSL_free(utf8);
+			if (first == NULL)
+				goto out;
+		}
+	}
+	*cn = first;
+	first = NULL;
+	*count = n;
+	rc = 0;
+out:
+	free(first);
+	return rc;
+}
+
+int
+asn1_integer_hex(const ASN1_INTEGER *ai, char out[SERIAL_HEX_MAX])
+{
+	BIGNUM *bn = NULL;
+	char *hex = NULL;
+	int rc = -1;
+
+	bn = ASN1_INTEGER_to_BN(ai, NULL);
+	if (bn == NULL || BN_is_negative(bn))
+		goto out;
+	hex = BN_bn2hex(bn);
+	if (hex == NULL || strlen(hex) >= SERIAL_HEX_MAX)
+		goto out;
+	if (serial_hex_normalize(hex, out) != 0)
+		goto out;
+	rc = 0;
+out:
+	OPENSSL_free(hex);
+	BN_free(bn);
+	return rc;
+}
+
+int
+serial_hex_normalize(const char *in, char out[SERIAL_HEX_MAX])
+{
+	size_t o = 0;
+	bool leading = true;
+
+	if (*in == '\0')
+		return -1;
+	for (const char *p = in; *p; p++) {
+		if (*p == ':')
+			continue;
+		if (!isxdigit((unsigned char)*p))
+			return -1;
+		if (leading && *p == '0')
+			continue;
+		leading = false;
+		if (o + 1 >= SERIAL_HEX_MAX)
+			return -1;
+		out[o++] = (char)tolower((unsigned char)*p);
+	}
+	if (o == 0)
+		out[o++] = '0';
+	out[o] = '\0';
+	return 0;
+}
+
+int
+x509_der(const X509 *x, unsigned char **der, size_t *len)
+{
+	unsigned char *p = NULL;
+	int n = i2d_X509(x, &p);
+
+	if (n <= 0)
+		return -1;
+	*der = p;
+	*len = (size_t)n;
+	return 0;
+}
+
+X509 *
+x509_from_der(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509 *x;
+
+	if (len == 0 || len > 1024 * 1024)
+		return NULL;
+	x = d2i_X509(NULL, &p, (long)len);
+	if (x != NULL && p != der + len) {
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+char *
+x509_pem(const X509 *x)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *out = NULL, *data;
+	long n;
+
+	if (bio == NULL)
+		return NULL;
+	if (PEM_write_bio_X509(bio, (X509 *)x) == 1) {
+		n = BIO_get_mem_data(bio, &data);
+		if (n > 0)
+			out = strndup(data, (size_t)n);
+	}
+	BIO_free(bio);
+	return out;
+}
+
+static int
+strv_push(char ***v, size_t *n, char *s)
+{
+	char **nv;
+
+	if (s == NULL)
+		return -1;
+	nv = realloc(*v, (*n + 2) * sizeof(char *));
+	if (nv == NULL) {
+		free(s);
+		return -1;
+	}
+	nv[(*n)++] = s;
+	nv[*n] = NULL;
+	*v = nv;
+	return 0;
+}
+
+static char *
+general_name_string(const GENERAL_NAME *gn)
+{
+	char ip[INET6_ADDRSTRLEN], *out = NULL;
+	const ASN1_STRING *s;
+	struct buf b = {0};
+
+	switch (gn->type) {
+	case GEN_DNS:
+	case GEN_URI:
+	case GEN_EMAIL:
+		s = gn->type == GEN_DNS ? gn->d.dNSName
+		    : gn->type == GEN_URI ? gn->d.uniformResourceIdentifier : gn->d.rfc822Name;
+		if (buf_printf(&b, "%s:", gn->type == GEN_DNS ? "DNS" : gn->type == GEN_URI ? "URI" : "email") ||
+		    buf_append(&b, ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s)))
+			goto out;
+		break;
+	case GEN_IPADD:
+		s = gn->d.iPAddress;
+		if (ASN1_STRING_length(s) == 4)
+			inet_ntop(AF_INET, ASN1_STRING_get0_data(s), ip, sizeof(ip));
+		else if (ASN1_STRING_length(s) == 16)
+			inet_ntop(AF_INET6, ASN1_STRING_get0_data(s), ip, sizeof(ip));
+		else
+			snprintf(ip, sizeof(ip), "invalid");
+		if (buf_printf(&b, "IP:%s", ip))
+			goto out;
+		break;
+	default:
+		if (buf_printf(&b, "other:%d", gn->type))
+			goto out;
+		break;
+	}
+	out = (char *)buf_take(&b, NULL);
+out:
+	buf_free(&b);
+	return out;
+}
+
+int
+x509_san_strings(const X509 *x, char ***out)
+{
+	GENERAL_NAMES *names = NULL;
+	char **v = NULL;
+	size_t n = 0;
+	int crit = 0, rc = -1;
+
+	v = calloc(1, sizeof(char *));
+	if (v == NULL)
+		goto out;
+	names = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
+	if (names == NULL && crit != -1)
+		goto out; /* present but not decodable */
+	for (int i = 0; names != NULL && i < sk_GENERAL_NAME_num(names); i++)
+		if (strv_push(&v, &n, general_name_string(sk_GENERAL_NAME_value(names, i))) != 0)
+			goto out;
+	*out = v;
+	v = NULL;
+	rc = 0;
+out:
+	GENERAL_NAMES_free(names);
+	strv_free(v);
+	return rc;
+}
+
+void
+strv_free(char **v)
+{
+	if (v == NULL)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+size_t
+utf8_length(const char *s)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p & 0xC0) != 0x80)
+			n++;
+	return n;
+}

@@ -1,0 +1,53 @@
+/* Small OpenSSL helpers shared by the signer and the server: names, serials,
+ * key descriptions, DER/PEM conversion. Returned strings are malloc'ed. */
+#ifndef EDGECA_COMMON_X509UTIL_H
+#define EDGECA_COMMON_X509UTIL_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SERIAL_HEX_MAX 65 /* 32 bytes as hex + NUL */
+
+enum key_kind { KEY_KIND_UNSUPPORTED = 0, KEY_KIND_EC_P256, KEY_KIND_EC_P384, KEY_KIND_RSA };
+
+struct key_desc {
+	enum key_kind kind;
+	int bits;
+	char name[80];   /* "EC-P256", "RSA-2048", or a description of what it is */
+};
+
+/* Describes a public key. Never fails: unknown types get KEY_KIND_UNSUPPORTED
+ * and a readable name such as "ED25519" or "EC secp256k1". */
+void pkey_describe(const EVP_PKEY *pk, struct key_desc *out);
+
+/* "CN=dev1,O=Example" (RFC 2253 order and escaping, UTF-8 kept). */
+char *x509_name_string(const X509_NAME *name);
+
+/* The UTF-8 common name and the number of CN attributes in name. cn is
+ * NULL when there is none. Returns 0, or -1 when a CN cannot be decoded. */
+int x509_name_common_name(const X509_NAME *name, char **cn, int *count);
+
+/* Lower-case hex without leading zeros ("0" for zero); -1 on failure. */
+int asn1_integer_hex(const ASN1_INTEGER *ai, char out[SERIAL_HEX_MAX]);
+
+/* Canonicalises a serial given by a user: hex digits, optional colons,
+ * any case, leading zeros dropped. Returns 0 or -1 when not hex. */
+int serial_hex_normalize(const char *in, char out[SERIAL_HEX_MAX]);
+
+/* DER of a certificate / parsing a whole DER buffer (no trailing bytes). */
+int x509_der(const X509 *x, unsigned char **der, size_t *len);
+X509 *x509_from_der(const unsigned char *der, size_t len);
+char *x509_pem(const X509 *x);
+
+/* Subject alternative names as "DNS:name" / "IP:addr" / "URI:..." /
+ * "email:..."; *out is a NULL-terminated malloc'ed array (free with
+ * strv_free). */
+int x509_san_strings(const X509 *x, char ***out);
+void strv_free(char **v);
+
+/* The number of UTF-8 code points of s (invalid sequences count as one). */
+size_t utf8_length(const char *s);
+
+#endif

@@ -1,0 +1,267 @@
+#include "model/ca.h"
+
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/encoding.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "model/audit.h"
+#include "model/ca_store.h"
+#include "model/token.h"
+
+void
+ca_free(struct ca *ca)
+{
+	if (ca == NULL)
+		return;
+	free(ca->common_name);
+	free(ca->friendly_name);
+	free(ca->organization);
+	free(ca->organizational_unit);
+	free(ca->country);
+	free(ca->subject);
+	strv_free(ca->notification_emails);
+	free(ca->crl_distribution_point);
+	strv_free(ca->allowed_templates);
+	for (size_t i = 0; i < ca->n_locations; i++)
+		free(ca->locations[i].cert_der);
+	free(ca->locations);
+	free(ca);
+}
+
+const struct ca_location *
+ca_find_location(const struct ca *ca, const char *name)
+{
+	for (size_t i = 0; i < ca->n_locations; i++) {
+		const struct ca_location *loc = &ca->locations[i];
+		if (name != NULL ? strcmp(loc->name, name) == 0 : strcmp(loc->status, "active") == 0)
+			return loc;
+	}
+	return NULL;
+}
+
+bool
+ca_allows_template(const struct ca *ca, const char *tpl)
+{
+	for (char **t = ca->allowed_templates; t && *t; t++)
+		if (strcmp(*t, tpl) == 0)
+			return true;
+	return false;
+}
+
+char *
+ca_chain_pem(const struct ca *ca, const struct ca_location *loc)
+{
+	(void)ca;
+	if (loc->cert_der == NULL)
+		return strdup("");
+	/* A root's chain is its own certificate. */
+	return pem_encode("CERTIFICATE", loc->cert_der, loc->cert_len);
+}
+
+/* C, O, OU, CN in this order, as UTF8String (C as PrintableString). */
+static X509_NAME *
+build_subject(const struct ca *ca)
+{
+	X509_NAME *n = X509_NAME_new();
+
+	if (n == NULL)
+		return NULL;
+	if ((ca->country &&
+	     !X509_NAME_add_entry_by_NID(n, NID_countryName, MBSTRING_ASC,
+	                                 (const unsigned char *)ca->country, -1, -1, 0)) ||
+	    (ca->organization &&
+	     !X509_NAME_add_entry_by_NID(n, NID_organizationName, MBSTRING_UTF8,
+	                                 (const unsigned char *)ca->organization, -1, -1, 0)) ||
+	    (ca->organizational_unit &&
+	     !X509_NAME_add_entry_by_NID(n, NID_organizationalUnitName, MBSTRING_UTF8,
+	                                 (const unsigned char *)ca->organizational_unit, -1, -1, 0)) ||
+	    !X509_NAME_add_entry_by_NID(n, NID_commonName, MBSTRING_UTF8,
+	                                (const unsigned char *)ca->common_name, -1, -1, 0)) {
+		X509_NAME_free(n);
+		return NULL;
+	}
+	return n;
+}
+
+static char *
+join_templates(char **v)
+{
+	size_t need = 1;
+	char *out;
+
+	for (char **t = v; *t; t++)
+		need += strlen(*t) + 1;
+	out = calloc(1, need);
+	if (out == NULL)
+		return NULL;
+	for (char **t = v; *t; t++) {
+		if (t != v)
+			strcat(out, ",");
+		strcat(out, *t);
+	}
+	return out;
+}
+
+/* Fills a location from the CA certificate the signer returned. */
+static edgeca_err
+location_from_cert(struct ca_location *loc, unsigned char *der, size_t len,
+                   struct edgeca_msg *msg)
+{
+	X509 *x = x509_from_der(der, len);
+	edgeca_err rc = EDGECA_OK;
+
+	if (x == NULL || asn1_integer_hex(X509_get0_serialNumber(x), loc->serial) != 0 ||
+	    asn1_time_to_time_t(X509_get0_notBefore(x), &loc->not_before) != 0 ||
+	    asn1_time_to_time_t(X509_get0_notAfter(x), &loc->not_after) != 0)
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "the signer returned a bad certificate");
+	else {
+		loc->cert_der = der;
+		loc->cert_len = len;
+	}
+	X509_free(x);
+	return rc;
+}
+
+edgeca_err
+ca_create(struct edgeca_ctx *ctx, const struct principal *who, const struct ca_create_req *req,
+          struct ca **out, struct edgeca_msg *msg)
+{
+	struct ca *ca = NULL;
+	X509_NAME *subject = NULL;
+	unsigned char *subject_der = NULL, *cert_der = NULL;
+	char *templates = NULL, not_after_s[RFC3339_LEN];
+	const char *details[8];
+	size_t cert_len = 0;
+	time_t not_after;
+	PGconn *c = NULL;
+	int subject_len;
+	edgeca_err rc;
+
+	*out = NULL;
+	rc = ca_settings_resolve(req, time(NULL), &ca, &not_after, msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	snprintf(ca->status, sizeof(ca->status), "active");
+	snprintf(ca->created_by, sizeof(ca->created_by), "%s", who->actor);
+	subject = build_subject(ca);
+	if (subject == NULL || (subject_len = i2d_X509_NAME(subject, &subject_der)) <= 0 ||
+	    (ca->subject = x509_name_string(subject)) == NULL ||
+	    (templates = join_templates(ca->allowed_templates)) == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot build the CA subject");
+		goto out;
+	}
+	ca->locations = calloc(1, sizeof(struct ca_location));
+	if (ca->locations == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	ca->n_locations = 1;
+	snprintf(ca->locations[0].name, sizeof(ca->locations[0].name), "%s",
+	         ctx->cfg->default_location);
+	snprintf(ca->locations[0].status, sizeof(ca->locations[0].status), "active");
+	rc = signer_key_create(ctx->signer, ca->key_algorithm, templates,
+	                       (uint32_t)ca->max_validity_days, ca->path_length,
+	                       ca->locations[0].key_id, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	rc = signer_self_sign(ctx->signer, ca->locations[0].key_id, subject_der,
+	                      (size_t)subject_len, not_after, &cert_der, &cert_len, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	rc = location_from_cert(&ca->locations[0], cert_der, cert_len, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	cert_der = NULL; /* owned by the location now */
+
+	rc = db_acquire(ctx->db, &c, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	if ((rc = db_begin(c, msg)) != EDGECA_OK || (rc = ca_store_insert(c, ca, msg)) != EDGECA_OK)
+		goto out;
+	rfc3339_format(not_after, not_after_s);
+	details[0] = "common_name";
+	details[1] = ca->common_name;
+	details[2] = "kind";
+	details[3] = ca->kind;
+	details[4] = "key_algorithm";
+	details[5] = ca->key_algorithm;
+	details[6] = "not_after";
+	details[7] = not_after_s;
+	rc = audit_write(c, who->actor, "ca.create", "ca", ca->id, details, 8, msg);
+	if (rc == EDGECA_OK)
+		rc = db_commit(c, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	log_info("ca_create: ca=%s cn=\"%s\" key=%s by %s", ca->id, ca->common_name,
+	         ca->locations[0].key_id, who->actor);
+	*out = ca;
+	ca = NULL;
+out:
+	if (rc != EDGECA_OK && ca != NULL && ca->n_locations && ca->locations[0].key_id[0])
+		log_warn("ca_create: signer key %s is left unused: %s", ca->locations[0].key_id,
+		         msg ? msg->detail : "");
+	if (c != NULL)
+		db_release(ctx->db, c);
+	OPENSSL_free(subject_der);
+	X509_NAME_free(subject);
+	free(cert_der);
+	free(templates);
+	ca_free(ca);
+	return rc;
+}
+
+edgeca_err
+ca_get(struct edgeca_ctx *ctx, const char *id, struct ca **out, struct edgeca_msg *msg)
+{
+	PGconn *c = NULL;
+	edgeca_err rc;
+
+	*out = NULL;
+	if (!uuid_valid(id))
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", id);
+	rc = db_acquire(ctx->db, &c, msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	rc = ca_store_load(c, id, out, msg);
+	db_release(ctx->db, c);
+	return rc;
+}
+
+edgeca_err
+ca_list(struct edgeca_ctx *ctx, long limit, const char *cursor, struct ca_list *out,
+        struct edgeca_msg *msg)
+{
+	long long after;
+	long page;
+	bool more = false;
+	PGconn *c = NULL;
+	edgeca_err rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = page_limit(limit, &page, msg)) != EDGECA_OK ||
+	    (rc = cursor_decode(cursor, &after, msg)) != EDGECA_OK)
+		return rc;
+	rc = db_acquire(ctx->db, &c, msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	rc = ca_store_list(c, after, page, &out->items, &out->n, &more, msg);
+	db_release(ctx->db, c);
+	if (rc == EDGECA_OK && more && out->n > 0)
+		cursor_encode(out->items[out->n - 1]->seq, out->next_cursor);
+	return rc;
+}
+
+void
+ca_list_free(struct ca_list *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		ca_free(l->items[i]);
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}

@@ -1,0 +1,347 @@
+/* Validation and defaults of CA creation requests. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/ca.h"
+#include "signer/templates.h"
+
+#define MAX_EMAILS 20
+#define MAX_TEMPLATES 8
+#define DEFAULT_ROOT_VALIDITY_DAYS 3650
+#define DEFAULT_THRESHOLD_PERCENT 80
+#define DEFAULT_CRL_VALIDITY_DAYS 7
+#define MAX_VALIDITY_DAYS 36500
+
+void
+ca_create_req_init(struct ca_create_req *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->validity_days = CA_FIELD_UNSET;
+	r->n_notification_emails = -1;
+	r->threshold_percent = CA_FIELD_UNSET;
+	r->crl_enabled = -1;
+	r->crl_validity_days = CA_FIELD_UNSET;
+	r->crl_overlap_hours = CA_FIELD_UNSET;
+	r->n_allowed_templates = -1;
+	r->max_validity_days = CA_FIELD_UNSET;
+	r->path_length = CA_FIELD_UNSET;
+}
+
+static edgeca_err
+check_text(const char *field, const char *v, size_t max_chars, struct edgeca_msg *msg)
+{
+	if (v[0] == '\0' || utf8_length(v) > max_chars)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "%s must have 1 to %zu characters", field, max_chars);
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+			                   "%s must not contain control characters", field);
+	return EDGECA_OK;
+}
+
+static edgeca_err
+check_range(const char *field, long v, long min, long max, struct edgeca_msg *msg)
+{
+	if (v < min || v > max)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "%s must be between %ld and %ld", field, min, max);
+	return EDGECA_OK;
+}
+
+static bool
+email_valid(const char *e)
+{
+	const char *at = strchr(e, '@');
+
+	if (at == NULL || at == e || at[1] == '\0' || strchr(at + 1, '@') != NULL ||
+	    strlen(e) > 254 || strchr(at + 1, '.') == NULL)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)e; *p; p++)
+		if (*p <= 0x20 || *p == 0x7f || *p == ',' || *p == '<' || *p == '>' || *p == '"')
+			return false;
+	return true;
+}
+
+static bool
+url_valid(const char *u)
+{
+	if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
+		return false;
+	if (strlen(u) > 2048 || strlen(u) <= 8)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)u; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f)
+			return false;
+	return true;
+}
+
+static char **
+strv_copy(const char *const *items, size_t n)
+{
+	char **v = calloc(n + 1, sizeof(char *));
+
+	if (v == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		v[i] = strdup(items[i]);
+		if (v[i] == NULL) {
+			strv_free(v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+static char *
+strdup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static edgeca_err
+resolve_subject(const struct ca_create_req *req, struct ca *ca, struct edgeca_msg *msg)
+{
+	edgeca_err rc;
+
+	if (req->common_name == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "missing-field", "common_name is required");
+	if ((rc = check_text("common_name", req->common_name, 64, msg)) != EDGECA_OK)
+		return rc;
+	if (req->friendly_name != NULL &&
+	    (rc = check_text("friendly_name", req->friendly_name, 200, msg)) != EDGECA_OK)
+		return rc;
+	if (req->organization != NULL &&
+	    (rc = check_text("organization", req->organization, 64, msg)) != EDGECA_OK)
+		return rc;
+	if (req->organizational_unit != NULL &&
+	    (rc = check_text("organizational_unit", req->organizational_unit, 64, msg)) != EDGECA_OK)
+		return rc;
+	if (req->country != NULL &&
+	    (strlen(req->country) != 2 || !isalpha((unsigned char)req->country[0]) ||
+	     !isalpha((unsigned char)req->country[1])))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "country must be a two-letter ISO 3166 code such as \"DE\"");
+	ca->common_name = strdup(req->common_name);
+	ca->friendly_name = strdup(req->friendly_name ? req->friendly_name : req->common_name);
+	ca->organization = strdup_or_null(req->organization);
+	ca->organizational_unit = strdup_or_null(req->organizational_unit);
+	ca->country = strdup_or_null(req->country);
+	if (ca->country != NULL) {
+		ca->country[0] = (char)toupper((unsigned char)ca->country[0]);
+		ca->country[1] = (char)toupper((unsigned char)ca->country[1]);
+	}
+	if (ca->common_name == NULL || ca->friendly_name == NULL ||
+	    (req->organization && !ca->organization) ||
+	    (req->organizational_unit && !ca->organizational_unit) || (req->country && !ca->country))
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	return EDGECA_OK;
+}
+
+static edgeca_err
+resolve_validity(const struct ca_create_req *req, time_t now, time_t *not_after,
+                 struct edgeca_msg *msg)
+{
+	edgeca_err rc;
+
+	if (req->validity_days != CA_FIELD_UNSET && req->has_not_after)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "give validity_days or not_after, not both");
+	if (req->has_not_after) {
+		if (req->not_after <= now + 3600 ||
+		    req->not_after > now + (time_t)MAX_VALIDITY_DAYS * 86400)
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+			                   "not_after must be more than an hour and at most %d days "
+			                   "ahead", MAX_VALIDITY_DAYS);
+		*not_after = req->not_after;
+		return EDGECA_OK;
+	}
+	if (req->validity_days != CA_FIELD_UNSET &&
+	    (rc = check_range("validity_days", req->validity_days, 1, MAX_VALIDITY_DAYS, msg)) !=
+	        EDGECA_OK)
+		return rc;
+	*not_after = now + (time_t)(req->validity_days != CA_FIELD_UNSET
+	                                ? req->validity_days : DEFAULT_ROOT_VALIDITY_DAYS) * 86400;
+	return EDGECA_OK;
+}
+
+static edgeca_err
+resolve_lifecycle(const struct ca_create_req *req, struct ca *ca, struct edgeca_msg *msg)
+{
+	long n = req->n_notification_emails < 0 ? 0 : req->n_notification_emails;
+	edgeca_err rc;
+
+	if (n > MAX_EMAILS)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "lifecycle.notification_emails holds at most %d addresses",
+		                   MAX_EMAILS);
+	for (long i = 0; i < n; i++)
+		if (!email_valid(req->notification_emails[i]))
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+			                   "lifecycle.notification_emails[%ld] is not an e-mail address",
+			                   i);
+	snprintf(ca->lifecycle_action, sizeof(ca->lifecycle_action), "%s",
+	         req->lifecycle_action ? req->lifecycle_action : "notify");
+	if (strcmp(ca->lifecycle_action, "notify") != 0 &&
+	    strcmp(ca->lifecycle_action, "auto_renew") != 0)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "lifecycle.action must be notify or auto_renew");
+	if (strcmp(ca->kind, "root") == 0 && strcmp(ca->lifecycle_action, "auto_renew") == 0)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "root-auto-renew",
+		                   "a root CA is never renewed automatically: its replacement must be "
+		                   "distributed by hand; use lifecycle.action \"notify\"");
+	ca->threshold_percent = req->threshold_percent == CA_FIELD_UNSET
+	                            ? DEFAULT_THRESHOLD_PERCENT : (int)req->threshold_percent;
+	if ((rc = check_range("lifecycle.threshold_percent", ca->threshold_percent, 1, 99, msg)) !=
+	    EDGECA_OK)
+		return rc;
+	ca->notification_emails = strv_copy(req->notification_emails, (size_t)n);
+	if (ca->notification_emails == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	return EDGECA_OK;
+}
+
+static edgeca_err
+resolve_crl(const struct ca_create_req *req, struct ca *ca, struct edgeca_msg *msg)
+{
+	edgeca_err rc;
+
+	ca->crl_enabled = req->crl_enabled != 0;
+	ca->crl_validity_days = req->crl_validity_days == CA_FIELD_UNSET
+	                            ? DEFAULT_CRL_VALIDITY_DAYS : (int)req->crl_validity_days;
+	if ((rc = check_range("crl.validity_days", ca->crl_validity_days, 1, 365, msg)) != EDGECA_OK)
+		return rc;
+	if (req->crl_overlap_hours == CA_FIELD_UNSET)
+		ca->crl_overlap_hours = ca->crl_validity_days * 6 < 24 ? ca->crl_validity_days * 6 : 24;
+	else
+		ca->crl_overlap_hours = (int)req->crl_overlap_hours;
+	if ((rc = check_range("crl.overlap_hours", ca->crl_overlap_hours, 0,
+	                      ca->crl_validity_days * 24 - 1, msg)) != EDGECA_OK)
+		return rc;
+	if (req->crl_distribution_point != NULL) {
+		if (!url_valid(req->crl_distribution_point))
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+			                   "crl.distribution_point must be an http:// or https:// URL "
+			                   "without spaces");
+		ca->crl_distribution_point = strdup(req->crl_distribution_point);
+		if (ca->crl_distribution_point == NULL)
+			return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	}
+	return EDGECA_OK;
+}
+
+static edgeca_err
+check_template_name(const char *field, const char *name, struct edgeca_msg *msg)
+{
+	const struct tpl_def *t = tpl_by_name(name);
+
+	if (t == NULL || !t->user_selectable)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "%s \"%s\" is not a template; use client, ssl or subordinate_ca",
+		                   field, name);
+	return EDGECA_OK;
+}
+
+static edgeca_err
+resolve_issuance(const struct ca_create_req *req, struct ca *ca, struct edgeca_msg *msg)
+{
+	const char *const *allowed = req->allowed_templates;
+	long n = req->n_allowed_templates;
+	bool any_ca = false;
+	const char *tpl;
+	edgeca_err rc;
+
+	tpl = req->template ? req->template : "subordinate_ca";
+	if ((rc = check_template_name("issuance.template", tpl, msg)) != EDGECA_OK)
+		return rc;
+	snprintf(ca->template, sizeof(ca->template), "%s", tpl);
+	if (n < 0) {
+		allowed = &tpl;
+		n = 1;
+	}
+	if (n == 0 || n > MAX_TEMPLATES)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "issuance.allowed_templates must list 1 to %d templates",
+		                   MAX_TEMPLATES);
+	for (long i = 0; i < n; i++) {
+		if ((rc = check_template_name("issuance.allowed_templates", allowed[i], msg)) !=
+		    EDGECA_OK)
+			return rc;
+		for (long j = 0; j < i; j++)
+			if (strcmp(allowed[i], allowed[j]) == 0)
+				return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+				                   "issuance.allowed_templates lists %s twice", allowed[i]);
+		if (tpl_by_name(allowed[i])->is_ca)
+			any_ca = true;
+	}
+	{
+		bool found = false;
+		for (long i = 0; i < n; i++)
+			found = found || strcmp(allowed[i], tpl) == 0;
+		if (!found)
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+			                   "issuance.template %s must be one of "
+			                   "issuance.allowed_templates", tpl);
+	}
+	ca->max_validity_days = req->max_validity_days == CA_FIELD_UNSET
+	                            ? (any_ca ? 1825 : 365) : (int)req->max_validity_days;
+	if ((rc = check_range("issuance.max_validity_days", ca->max_validity_days, 1,
+	                      MAX_VALIDITY_DAYS, msg)) != EDGECA_OK)
+		return rc;
+	ca->path_length = req->path_length == CA_FIELD_UNSET ? -1 : (int)req->path_length;
+	if (ca->path_length != -1 &&
+	    (rc = check_range("path_length", ca->path_length, 0, 16, msg)) != EDGECA_OK)
+		return rc;
+	if (ca->path_length == 0 && any_ca)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "path_length 0 forbids issuing CA certificates, but "
+		                   "issuance.allowed_templates names a CA template");
+	ca->allowed_templates = strv_copy(allowed, (size_t)n);
+	if (ca->allowed_templates == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	return EDGECA_OK;
+}
+
+edgeca_err
+ca_settings_resolve(const struct ca_create_req *req, time_t now, struct ca **out,
+                    time_t *not_after, struct edgeca_msg *msg)
+{
+	struct ca *ca;
+	edgeca_err rc;
+
+	*out = NULL;
+	ca = calloc(1, sizeof(*ca));
+	if (ca == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	ca->path_length = -1;
+	snprintf(ca->kind, sizeof(ca->kind), "%s", req->kind ? req->kind : "root");
+	if (strcmp(ca->kind, "root") != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                 "kind must be \"root\" (subordinate CAs are created with "
+		                 "kind \"subordinate\" once supported)");
+		goto fail;
+	}
+	snprintf(ca->key_algorithm, sizeof(ca->key_algorithm), "%s",
+	         req->key_algorithm ? req->key_algorithm : "EC-P256");
+	if (strcmp(ca->key_algorithm, "EC-P256") != 0 && strcmp(ca->key_algorithm, "EC-P384") != 0 &&
+	    strcmp(ca->key_algorithm, "RSA-2048") != 0 && strcmp(ca->key_algorithm, "RSA-3072") != 0 &&
+	    strcmp(ca->key_algorithm, "RSA-4096") != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                 "key_algorithm must be EC-P256, EC-P384, RSA-2048, RSA-3072 or "
+		                 "RSA-4096");
+		goto fail;
+	}
+	if ((rc = resolve_subject(req, ca, msg)) != EDGECA_OK ||
+	    (rc = resolve_validity(req, now, not_after, msg)) != EDGECA_OK ||
+	    (rc = resolve_lifecycle(req, ca, msg)) != EDGECA_OK ||
+	    (rc = resolve_crl(req, ca, msg)) != EDGECA_OK ||
+	    (rc = resolve_issuance(req, ca, msg)) != EDGECA_OK)
+		goto fail;
+	*out = ca;
+	return EDGECA_OK;
+fail:
+	ca_free(ca);
+	return rc;
+}

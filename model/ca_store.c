@@ -1,0 +1,317 @@
+#include "model/ca_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/db.h"
+
+#define CA_COLUMNS                                                                             \
+	"id, seq, kind, status, common_name, friendly_name, organization, organizational_unit, " \
+	"country, subject, key_algorithm, lifecycle_notification_emails, lifecycle_action, "     \
+	"lifecycle_threshold_percent, crl_enabled, crl_validity_days, crl_overlap_hours, "       \
+	"crl_distribution_point, issuance_template, issuance_allowed_templates, "                \
+	"issuance_max_validity_days, path_length, "                                              \
+	"extract(epoch FROM created_at)::bigint AS created_at, created_by"
+
+#define LOCATION_COLUMNS                                                                       \
+	"ca_id, name, status, signer_key_id, certificate_der, serial, "                          \
+	"extract(epoch FROM not_before)::bigint AS not_before, "                                 \
+	"extract(epoch FROM not_after)::bigint AS not_after"
+
+static char *
+dup_col(const PGresult *r, int i, const char *col)
+{
+	const char *v = db_get(r, i, col);
+
+	return v ? strdup(v) : NULL;
+}
+
+static int
+ca_from_row(const PGresult *r, int i, struct ca *ca)
+{
+	const char *pl = db_get(r, i, "path_length");
+
+	snprintf(ca->id, sizeof(ca->id), "%s", db_get(r, i, "id"));
+	ca->seq = db_get_ll(r, i, "seq");
+	snprintf(ca->kind, sizeof(ca->kind), "%s", db_get(r, i, "kind"));
+	snprintf(ca->status, sizeof(ca->status), "%s", db_get(r, i, "status"));
+	ca->common_name = dup_col(r, i, "common_name");
+	ca->friendly_name = dup_col(r, i, "friendly_name");
+	ca->organization = dup_col(r, i, "organization");
+	ca->organizational_unit = dup_col(r, i, "organizational_unit");
+	ca->country = dup_col(r, i, "country");
+	ca->subject = dup_col(r, i, "subject");
+	snprintf(ca->key_algorithm, sizeof(ca->key_algorithm), "%s", db_get(r, i, "key_algorithm"));
+	snprintf(ca->lifecycle_action, sizeof(ca->lifecycle_action), "%s",
+	         db_get(r, i, "lifecycle_action"));
+	ca->threshold_percent = (int)db_get_ll(r, i, "lifecycle_threshold_percent");
+	ca->crl_enabled = strcmp(db_get(r, i, "crl_enabled"), "t") == 0;
+	ca->crl_validity_days = (int)db_get_ll(r, i, "crl_validity_days");
+	ca->crl_overlap_hours = (int)db_get_ll(r, i, "crl_overlap_hours");
+	ca->crl_distribution_point = dup_col(r, i, "crl_distribution_point");
+	snprintf(ca->template, sizeof(ca->template), "%s", db_get(r, i, "issuance_template"));
+	ca->max_validity_days = (int)db_get_ll(r, i, "issuance_max_validity_days");
+	ca->path_length = pl ? atoi(pl) : -1;
+	ca->created_at = (time_t)db_get_time(r, i, "created_at");
+	snprintf(ca->created_by, sizeof(ca->created_by), "%s", db_get(r, i, "created_by"));
+	if (ca->common_name == NULL || ca->friendly_name == NULL || ca->subject == NULL)
+		return -1;
+	if (db_get_text_array(r, i, "lifecycle_notification_emails", &ca->notification_emails) != 0 ||
+	    db_get_text_array(r, i, "issuance_allowed_templates", &ca->allowed_templates) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+location_from_row(const PGresult *r, int i, struct ca_location *loc)
+{
+	const char *serial = db_get(r, i, "serial");
+
+	memset(loc, 0, sizeof(*loc));
+	snprintf(loc->name, sizeof(loc->name), "%s", db_get(r, i, "name"));
+	snprintf(loc->status, sizeof(loc->status), "%s", db_get(r, i, "status"));
+	snprintf(loc->key_id, sizeof(loc->key_id), "%s", db_get(r, i, "signer_key_id"));
+	snprintf(loc->serial, sizeof(loc->serial), "%s", serial ? serial : "");
+	loc->not_before = (time_t)db_get_time(r, i, "not_before");
+	loc->not_after = (time_t)db_get_time(r, i, "not_after");
+	if (db_get(r, i, "certificate_der") != NULL &&
+	    db_get_bytea(r, i, "certificate_der", &loc->cert_der, &loc->cert_len) != 0)
+		return -1;
+	return 0;
+}
+
+/* Attaches the locations in r (ordered by ca_id, position) to cas. */
+static int
+attach_locations(const PGresult *r, struct ca **cas, size_t n)
+{
+	int rows = PQntuples(r);
+
+	for (size_t k = 0; k < n; k++) {
+		size_t count = 0, j = 0;
+		for (int i = 0; i < rows; i++)
+			if (strcmp(db_get(r, i, "ca_id"), cas[k]->id) == 0)
+				count++;
+		cas[k]->locations = calloc(count ? count : 1, sizeof(struct ca_location));
+		if (cas[k]->locations == NULL)
+			return -1;
+		for (int i = 0; i < rows; i++) {
+			if (strcmp(db_get(r, i, "ca_id"), cas[k]->id) != 0)
+				continue;
+			if (location_from_row(r, i, &cas[k]->locations[j]) != 0)
+				return -1;
+			j++;
+			cas[k]->n_locations = j;
+		}
+	}
+	return 0;
+}
+
+static edgeca_err
+load_locations(PGconn *c, struct ca **cas, size_t n, struct edgeca_msg *msg)
+{
+	const char **ids;
+	char *literal;
+	struct db_param p[1];
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	if (n == 0)
+		return EDGECA_OK;
+	ids = calloc(n, sizeof(char *));
+	if (ids == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		ids[i] = cas[i]->id;
+	literal = db_text_array_literal(ids, n);
+	free(ids);
+	if (literal == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	p[0] = (struct db_param){literal, 0, false};
+	rc = db_exec(c, "SELECT " LOCATION_COLUMNS " FROM ca_locations WHERE ca_id = ANY($1::uuid[]) "
+	                "ORDER BY ca_id, position", p, 1, &r, "load CA locations", msg);
+	free(literal);
+	if (rc == EDGECA_OK && attach_locations(r, cas, n) != 0)
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot read CA locations");
+	PQclear(r);
+	return rc;
+}
+
+edgeca_err
+ca_store_load(PGconn *c, const char *id, struct ca **out, struct edgeca_msg *msg)
+{
+	struct db_param p[1] = {{id, 0, false}};
+	struct ca *ca = NULL;
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	*out = NULL;
+	rc = db_exec(c, "SELECT " CA_COLUMNS " FROM cas WHERE id = $1", p, 1, &r, "load CA", msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	if (PQntuples(r) != 1) {
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", id);
+		goto out;
+	}
+	ca = calloc(1, sizeof(*ca));
+	if (ca == NULL || ca_from_row(r, 0, ca) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot read the CA");
+		goto out;
+	}
+	rc = load_locations(c, &ca, 1, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	*out = ca;
+	ca = NULL;
+out:
+	ca_free(ca);
+	PQclear(r);
+	return rc;
+}
+
+edgeca_err
+ca_store_list(PGconn *c, long long after, long limit, struct ca ***items, size_t *n,
+              bool *more, struct edgeca_msg *msg)
+{
+	char after_s[32], limit_s[32];
+	struct db_param p[2];
+	struct ca **cas = NULL;
+	PGresult *r = NULL;
+	size_t count = 0;
+	int rows;
+	edgeca_err rc;
+
+	*items = NULL;
+	*n = 0;
+	*more = false;
+	snprintf(after_s, sizeof(after_s), "%lld", after);
+	snprintf(limit_s, sizeof(limit_s), "%ld", limit + 1);
+	p[0] = (struct db_param){after_s, 0, false};
+	p[1] = (struct db_param){limit_s, 0, false};
+	rc = db_exec(c, "SELECT " CA_COLUMNS " FROM cas WHERE seq > $1 ORDER BY seq LIMIT $2", p, 2,
+	             &r, "list CAs", msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	rows = PQntuples(r);
+	*more = rows > limit;
+	count = (size_t)(rows > limit ? limit : rows);
+	cas = calloc(count + 1, sizeof(struct ca *));
+	if (cas == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < count; i++) {
+		cas[i] = calloc(1, sizeof(struct ca));
+		if (cas[i] == NULL || ca_from_row(r, (int)i, cas[i]) != 0) {
+			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot read CAs");
+			goto out;
+		}
+	}
+	rc = load_locations(c, cas, count, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	*items = cas;
+	*n = count;
+	cas = NULL;
+out:
+	if (cas != NULL) {
+		for (size_t i = 0; i < count; i++)
+			ca_free(cas[i]);
+		free(cas);
+	}
+	PQclear(r);
+	return rc;
+}
+
+edgeca_err
+ca_store_insert(PGconn *c, struct ca *ca, struct edgeca_msg *msg)
+{
+	char threshold[16], crl_days[16], crl_overlap[16], max_days[16], pathlen[16];
+	char *emails = NULL, *allowed = NULL;
+	struct db_param p[21];
+	PGresult *r = NULL;
+	size_t n_emails = 0, n_allowed = 0;
+	edgeca_err rc;
+
+	while (ca->notification_emails && ca->notification_emails[n_emails])
+		n_emails++;
+	while (ca->allowed_templates && ca->allowed_templates[n_allowed])
+		n_allowed++;
+	emails = db_text_array_literal((const char *const *)ca->notification_emails, n_emails);
+	allowed = db_text_array_literal((const char *const *)ca->allowed_templates, n_allowed);
+	if (emails == NULL || allowed == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	snprintf(threshold, sizeof(threshold), "%d", ca->threshold_percent);
+	snprintf(crl_days, sizeof(crl_days), "%d", ca->crl_validity_days);
+	snprintf(crl_overlap, sizeof(crl_overlap), "%d", ca->crl_overlap_hours);
+	snprintf(max_days, sizeof(max_days), "%d", ca->max_validity_days);
+	snprintf(pathlen, sizeof(pathlen), "%d", ca->path_length);
+	p[0] = (struct db_param){ca->kind, 0, false};
+	p[1] = (struct db_param){ca->status, 0, false};
+	p[2] = (struct db_param){ca->common_name, 0, false};
+	p[3] = (struct db_param){ca->friendly_name, 0, false};
+	p[4] = (struct db_param){ca->organization, 0, false};
+	p[5] = (struct db_param){ca->organizational_unit, 0, false};
+	p[6] = (struct db_param){ca->country, 0, false};
+	p[7] = (struct db_param){ca->subject, 0, false};
+	p[8] = (struct db_param){ca->key_algorithm, 0, false};
+	p[9] = (struct db_param){emails, 0, false};
+	p[10] = (struct db_param){ca->lifecycle_action, 0, false};
+	p[11] = (struct db_param){threshold, 0, false};
+	p[12] = (struct db_param){ca->crl_enabled ? "true" : "false", 0, false};
+	p[13] = (struct db_param){crl_days, 0, false};
+	p[14] = (struct db_param){crl_overlap, 0, false};
+	p[15] = (struct db_param){ca->crl_distribution_point, 0, false};
+	p[16] = (struct db_param){ca->template, 0, false};
+	p[17] = (struct db_param){allowed, 0, false};
+	p[18] = (struct db_param){max_days, 0, false};
+	p[19] = (struct db_param){ca->path_length >= 0 ? pathlen : NULL, 0, false};
+	p[20] = (struct db_param){ca->created_by, 0, false};
+	rc = db_exec(c, "INSERT INTO cas (kind, status, common_name, friendly_name, organization, "
+	                "organizational_unit, country, subject, key_algorithm, "
+	                "lifecycle_notification_emails, lifecycle_action, lifecycle_threshold_percent, "
+	                "crl_enabled, crl_validity_days, crl_overlap_hours, crl_distribution_point, "
+	                "issuance_template, issuance_allowed_templates, issuance_max_validity_days, "
+	                "path_length, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+	                "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) "
+	                "RETURNING id, seq, extract(epoch FROM created_at)::bigint AS created_at",
+	             p, 21, &r, "insert CA", msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	snprintf(ca->id, sizeof(ca->id), "%s", db_get(r, 0, "id"));
+	ca->seq = db_get_ll(r, 0, "seq");
+	ca->created_at = (time_t)db_get_time(r, 0, "created_at");
+	for (size_t i = 0; i < ca->n_locations; i++) {
+		const struct ca_location *loc = &ca->locations[i];
+		char pos[32], nb[32], na[32];
+		struct db_param lp[9];
+		snprintf(pos, sizeof(pos), "%zu", i);
+		snprintf(nb, sizeof(nb), "%lld", (long long)loc->not_before);
+		snprintf(na, sizeof(na), "%lld", (long long)loc->not_after);
+		lp[0] = (struct db_param){ca->id, 0, false};
+		lp[1] = (struct db_param){loc->name, 0, false};
+		lp[2] = (struct db_param){pos, 0, false};
+		lp[3] = (struct db_param){loc->status, 0, false};
+		lp[4] = (struct db_param){loc->key_id, 0, false};
+		lp[5] = (struct db_param){(const char *)loc->cert_der, (int)loc->cert_len,
+		                          loc->cert_der != NULL};
+		lp[6] = (struct db_param){loc->serial[0] ? loc->serial : NULL, 0, false};
+		lp[7] = (struct db_param){loc->cert_der ? nb : NULL, 0, false};
+		lp[8] = (struct db_param){loc->cert_der ? na : NULL, 0, false};
+		if (loc->cert_der == NULL)
+			lp[5].value = NULL;
+		rc = db_exec(c, "INSERT INTO ca_locations (ca_id, name, position, status, signer_key_id, "
+		                "certificate_der, serial, not_before, not_after) VALUES ($1, $2, $3, "
+		                "$4, $5, $6, $7, to_timestamp($8), to_timestamp($9))",
+		             lp, 9, NULL, "insert CA location", msg);
+		if (rc != EDGECA_OK)
+			goto out;
+	}
+out:
+	PQclear(r);
+	free(emails);
+	free(allowed);
+	return rc;
+}

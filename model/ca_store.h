@@ -1,0 +1,20 @@
+/* PostgreSQL persistence of CAs and their locations (model-internal). */
+#ifndef EDGECA_MODEL_CA_STORE_H
+#define EDGECA_MODEL_CA_STORE_H
+
+#include <libpq-fe.h>
+
+#include "model/ca.h"
+
+/* Inserts ca and its locations inside the caller's transaction; fills
+ * ca->id, ca->seq and ca->created_at. */
+edgeca_err ca_store_insert(PGconn *c, struct ca *ca, struct edgeca_msg *msg);
+
+edgeca_err ca_store_load(PGconn *c, const char *id, struct ca **out, struct edgeca_msg *msg);
+
+/* CAs with seq > after, in seq order, at most limit of them; *more tells
+ * whether another page follows. */
+edgeca_err ca_store_list(PGconn *c, long long after, long limit, struct ca ***items,
+                         size_t *n, bool *more, struct edgeca_msg *msg);
+
+#endif

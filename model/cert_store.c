@@ -1,0 +1,208 @@
+#include "model/cert_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/timeutil.h"
+#include "model/db.h"
+
+#define CERT_COLUMNS                                                                           \
+	"id, ca_id, location, serial, subject, common_name, subject_alt_names, key_algorithm, "  \
+	"template, CASE WHEN status = 'valid' AND not_after <= now() THEN 'expired' "            \
+	"ELSE status END AS status, extract(epoch FROM not_before)::bigint AS not_before, "      \
+	"extract(epoch FROM not_after)::bigint AS not_after, requester, "                        \
+	"extract(epoch FROM created_at)::bigint AS created_at"
+
+static int
+cert_from_row(const PGresult *r, int i, struct certificate *c, bool with_der)
+{
+	const char *cn = db_get(r, i, "common_name");
+
+	c->id = db_get_ll(r, i, "id");
+	snprintf(c->ca_id, sizeof(c->ca_id), "%s", db_get(r, i, "ca_id"));
+	snprintf(c->location, sizeof(c->location), "%s", db_get(r, i, "location"));
+	snprintf(c->serial, sizeof(c->serial), "%s", db_get(r, i, "serial"));
+	c->subject = strdup(db_get(r, i, "subject"));
+	c->common_name = cn ? strdup(cn) : NULL;
+	snprintf(c->key_algorithm, sizeof(c->key_algorithm), "%s", db_get(r, i, "key_algorithm"));
+	snprintf(c->template, sizeof(c->template), "%s", db_get(r, i, "template"));
+	snprintf(c->status, sizeof(c->status), "%s", db_get(r, i, "status"));
+	c->not_before = (time_t)db_get_time(r, i, "not_before");
+	c->not_after = (time_t)db_get_time(r, i, "not_after");
+	c->created_at = (time_t)db_get_time(r, i, "created_at");
+	snprintf(c->requester, sizeof(c->requester), "%s", db_get(r, i, "requester"));
+	if (c->subject == NULL || (cn && c->common_name == NULL) ||
+	    db_get_text_array(r, i, "subject_alt_names", &c->sans) != 0)
+		return -1;
+	if (with_der && db_get_bytea(r, i, "certificate_der", &c->der, &c->der_len) != 0)
+		return -1;
+	return 0;
+}
+
+edgeca_err
+cert_store_insert(PGconn *c, struct certificate *cert, const char *actor,
+                  struct edgeca_msg *msg)
+{
+	char nb[32], na[32], na_text[RFC3339_LEN], *sans = NULL;
+	struct db_param p[13];
+	PGresult *r = NULL;
+	size_t n_sans = 0;
+	edgeca_err rc;
+
+	while (cert->sans && cert->sans[n_sans])
+		n_sans++;
+	sans = db_text_array_literal((const char *const *)cert->sans, n_sans);
+	if (sans == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	snprintf(nb, sizeof(nb), "%lld", (long long)cert->not_before);
+	snprintf(na, sizeof(na), "%lld", (long long)cert->not_after);
+	rfc3339_format(cert->not_after, na_text);
+	p[0] = (struct db_param){cert->ca_id, 0, false};
+	p[1] = (struct db_param){cert->location, 0, false};
+	p[2] = (struct db_param){cert->serial, 0, false};
+	p[3] = (struct db_param){cert->subject, 0, false};
+	p[4] = (struct db_param){cert->common_name, 0, false};
+	p[5] = (struct db_param){sans, 0, false};
+	p[6] = (struct db_param){cert->key_algorithm, 0, false};
+	p[7] = (struct db_param){cert->template, 0, false};
+	p[8] = (struct db_param){nb, 0, false};
+	p[9] = (struct db_param){na, 0, false};
+	p[10] = (struct db_param){actor, 0, false};
+	p[11] = (struct db_param){(const char *)cert->der, (int)cert->der_len, true};
+	p[12] = (struct db_param){na_text, 0, false};
+	/* One statement, so the certificate and its audit row commit together
+	 * in a single round trip. */
+	rc = db_exec(c,
+	             "WITH cert AS (INSERT INTO certificates (ca_id, location, serial, subject, "
+	             "common_name, subject_alt_names, key_algorithm, template, not_before, not_after, "
+	             "requester, certificate_der) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+	             "to_timestamp($9), to_timestamp($10), $11, $12) "
+	             "RETURNING id, created_at), "
+	             "audit AS (INSERT INTO audit_events (actor, action, object_type, object_id, details) "
+	             "SELECT $11, 'certificate.issue', 'certificate', $1 || '/' || $3, "
+	             "jsonb_build_object('ca_id', $1::text, 'location', $2::text, 'serial', $3::text, "
+	             "'subject', $4::text, 'template', $8::text, 'not_after', $13::text) FROM cert) "
+	             "SELECT id, extract(epoch FROM created_at)::bigint AS created_at FROM cert",
+	             p, 13, &r, "store certificate", msg);
+	free(sans);
+	if (rc != EDGECA_OK)
+		return rc;
+	cert->id = db_get_ll(r, 0, "id");
+	cert->created_at = (time_t)db_get_time(r, 0, "created_at");
+	PQclear(r);
+	return EDGECA_OK;
+}
+
+edgeca_err
+cert_store_get(PGconn *c, const char *ca_id, const char *serial, struct certificate **out,
+               struct edgeca_msg *msg)
+{
+	struct db_param p[2] = {{ca_id, 0, false}, {serial, 0, false}};
+	struct certificate *cert = NULL;
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	*out = NULL;
+	rc = db_exec(c, "SELECT " CERT_COLUMNS ", certificate_der FROM certificates "
+	                "WHERE ca_id = $1 AND serial = $2", p, 2, &r, "load certificate", msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	if (PQntuples(r) != 1) {
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "certificate-not-found",
+		                 "CA %s has no certificate with serial %s", ca_id, serial);
+		goto out;
+	}
+	cert = calloc(1, sizeof(*cert));
+	if (cert == NULL || cert_from_row(r, 0, cert, true) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot read the certificate");
+		goto out;
+	}
+	*out = cert;
+	cert = NULL;
+out:
+	cert_free(cert);
+	PQclear(r);
+	return rc;
+}
+
+edgeca_err
+cert_store_list(PGconn *c, const char *ca_id, const struct cert_filter *f, long long after,
+                long limit, struct certificate ***items, size_t *n, bool *more,
+                struct edgeca_msg *msg)
+{
+	char after_s[32], limit_s[32], before_s[32];
+	struct db_param p[5];
+	struct buf sql = {0};
+	struct certificate **certs = NULL;
+	PGresult *r = NULL;
+	size_t count = 0;
+	int np = 0, rows;
+	edgeca_err rc;
+
+	*items = NULL;
+	*n = 0;
+	*more = false;
+	snprintf(after_s, sizeof(after_s), "%lld", after);
+	snprintf(limit_s, sizeof(limit_s), "%ld", limit + 1);
+	p[np++] = (struct db_param){ca_id, 0, false};
+	p[np++] = (struct db_param){after_s, 0, false};
+	if (buf_append_str(&sql, "SELECT " CERT_COLUMNS " FROM certificates WHERE ca_id = $1 "
+	                         "AND id > $2") != 0)
+		goto oom;
+	if (f->status != NULL) {
+		const char *cond = strcmp(f->status, "revoked") == 0 ? " AND status = 'revoked'"
+		                   : strcmp(f->status, "expired") == 0
+		                       ? " AND status = 'valid' AND not_after <= now()"
+		                       : " AND status = 'valid' AND not_after > now()";
+		if (buf_append_str(&sql, cond) != 0)
+			goto oom;
+	}
+	if (f->common_name != NULL) {
+		p[np++] = (struct db_param){f->common_name, 0, false};
+		if (buf_printf(&sql, " AND common_name = $%d", np) != 0)
+			goto oom;
+	}
+	if (f->has_expires_before) {
+		snprintf(before_s, sizeof(before_s), "%lld", (long long)f->expires_before);
+		p[np++] = (struct db_param){before_s, 0, false};
+		if (buf_printf(&sql, " AND not_after < to_timestamp($%d)", np) != 0)
+			goto oom;
+	}
+	p[np++] = (struct db_param){limit_s, 0, false};
+	if (buf_printf(&sql, " ORDER BY id LIMIT $%d", np) != 0)
+		goto oom;
+	rc = db_exec(c, (const char *)sql.data, p, np, &r, "list certificates", msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	rows = PQntuples(r);
+	*more = rows > limit;
+	count = (size_t)(rows > limit ? limit : rows);
+	certs = calloc(count + 1, sizeof(*certs));
+	if (certs == NULL)
+		goto oom;
+	for (size_t i = 0; i < count; i++) {
+		certs[i] = calloc(1, sizeof(struct certificate));
+		if (certs[i] == NULL || cert_from_row(r, (int)i, certs[i], false) != 0) {
+			count = i + 1;
+			goto oom;
+		}
+	}
+	*items = certs;
+	*n = count;
+	certs = NULL;
+	rc = EDGECA_OK;
+	goto out;
+oom:
+	rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+out:
+	if (certs != NULL) {
+		for (size_t i = 0; i < count; i++)
+			cert_free(certs[i]);
+		free(certs);
+	}
+	buf_free(&sql);
+	PQclear(r);
+	return rc;
+}

@@ -1,0 +1,21 @@
+/* PostgreSQL persistence of issued certificates (model-internal). */
+#ifndef EDGECA_MODEL_CERT_STORE_H
+#define EDGECA_MODEL_CERT_STORE_H
+
+#include <libpq-fe.h>
+
+#include "model/certificate.h"
+
+/* Inserts cert and its audit row in one statement (atomic); fills id and
+ * created_at. EDGECA_ERR_CONFLICT when the serial is taken. */
+edgeca_err cert_store_insert(PGconn *c, struct certificate *cert, const char *actor,
+                             struct edgeca_msg *msg);
+
+edgeca_err cert_store_get(PGconn *c, const char *ca_id, const char *serial,
+                          struct certificate **out, struct edgeca_msg *msg);
+
+edgeca_err cert_store_list(PGconn *c, const char *ca_id, const struct cert_filter *f,
+                           long long after, long limit, struct certificate ***items, size_t *n,
+                           bool *more, struct edgeca_msg *msg);
+
+#endif

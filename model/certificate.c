@@ -1,0 +1,334 @@
+#include "model/certificate.h"
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/csr.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "model/ca_store.h"
+#include "model/cert_store.h"
+#include "model/db.h"
+#include "model/token.h"
+#include "signer/templates.h"
+
+/* A serial collision is astronomically unlikely with 126 random bits; a
+ * few attempts make it impossible in practice, and the database refuses
+ * a reused serial in any case. */
+#define ISSUE_ATTEMPTS 3
+
+void
+cert_issue_req_init(struct cert_issue_req *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->validity_days = CA_FIELD_UNSET;
+}
+
+void
+cert_free(struct certificate *c)
+{
+	if (c == NULL)
+		return;
+	free(c->subject);
+	free(c->common_name);
+	strv_free(c->sans);
+	free(c->der);
+	free(c->chain_pem);
+	strv_free(c->warnings);
+	free(c);
+}
+
+void
+cert_list_free(struct cert_list *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		cert_free(l->items[i]);
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+edgeca_err
+cert_resolve_validity(const struct cert_issue_req *req, int max_validity_days,
+                      time_t issuer_not_after, time_t now, time_t *not_after, char *warning,
+                      size_t warning_len, struct edgeca_msg *msg)
+{
+	time_t max_end = now + (time_t)max_validity_days * 86400;
+	char when[RFC3339_LEN];
+
+	warning[0] = '\0';
+	rfc3339_format(issuer_not_after, when);
+	if (issuer_not_after <= now)
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-expired",
+		                   "the issuing CA certificate expired at %s", when);
+	if (req->validity_days != CA_FIELD_UNSET && req->has_not_after)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "give validity_days or not_after, not both");
+	if (req->validity_days != CA_FIELD_UNSET) {
+		if (req->validity_days < 1)
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+			                   "validity_days must be at least 1");
+		if (req->validity_days > max_validity_days)
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "validity-exceeds-policy",
+			                   "validity_days %ld exceeds the CA's maximum of %d days",
+			                   req->validity_days, max_validity_days);
+		*not_after = now + (time_t)req->validity_days * 86400;
+	} else if (req->has_not_after) {
+		if (req->not_after <= now)
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+			                   "not_after must be in the future");
+		if (req->not_after > max_end)
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "validity-exceeds-policy",
+			                   "not_after is beyond the CA's maximum validity of %d days",
+			                   max_validity_days);
+		*not_after = req->not_after;
+	} else {
+		*not_after = max_end;
+		if (max_end > issuer_not_after) {
+			*not_after = issuer_not_after;
+			snprintf(warning, warning_len,
+			         "validity shortened from the CA's maximum of %d days to %lld days: a "
+			         "certificate may not outlive its issuer, which expires at %s",
+			         max_validity_days, (long long)((issuer_not_after - now) / 86400), when);
+		}
+		return EDGECA_OK;
+	}
+	if (*not_after > issuer_not_after)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "validity-exceeds-issuer",
+		                   "the certificate would outlive its issuing CA, which expires at %s",
+		                   when);
+	return EDGECA_OK;
+}
+
+/* Fills the stored fields of cert from the DER the signer returned. */
+static edgeca_err
+cert_fill_from_der(struct certificate *cert, struct edgeca_msg *msg)
+{
+	X509 *x = x509_from_der(cert->der, cert->der_len);
+	struct key_desc kd;
+	int cn_count = 0;
+	edgeca_err rc = EDGECA_ERR_INTERNAL;
+
+	if (x == NULL)
+		goto out;
+	pkey_describe(X509_get0_pubkey(x), &kd);
+	snprintf(cert->key_algorithm, sizeof(cert->key_algorithm), "%s", kd.name);
+	if (asn1_integer_hex(X509_get0_serialNumber(x), cert->serial) != 0 ||
+	    asn1_time_to_time_t(X509_get0_notBefore(x), &cert->not_before) != 0 ||
+	    asn1_time_to_time_t(X509_get0_notAfter(x), &cert->not_after) != 0 ||
+	    (cert->subject = x509_name_string(X509_get_subject_name(x))) == NULL ||
+	    x509_name_common_name(X509_get_subject_name(x), &cert->common_name, &cn_count) != 0 ||
+	    x509_san_strings(x, &cert->sans) != 0)
+		goto out;
+	rc = EDGECA_OK;
+out:
+	X509_free(x);
+	if (rc != EDGECA_OK)
+		edgeca_fail(msg, rc, NULL, "the signer returned a certificate that cannot be read");
+	return rc;
+}
+
+static char **
+one_warning(const char *w)
+{
+	char **v = calloc(2, sizeof(char *));
+
+	if (v != NULL && w[0] != '\0' && (v[0] = strdup(w)) == NULL) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+static edgeca_err
+check_csr(const struct cert_issue_req *req, const struct tpl_def *t, unsigned char **der,
+          int *der_len, struct edgeca_msg *msg)
+{
+	X509_REQ *csr = NULL;
+	edgeca_err rc;
+
+	*der = NULL;
+	rc = csr_decode(req->csr, req->csr_len, &csr, msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	if ((rc = csr_check_signature_and_key(csr, msg)) != EDGECA_OK ||
+	    (rc = csr_check_subject(csr, t->requires_cn, msg)) != EDGECA_OK)
+		goto out;
+	*der_len = i2d_X509_REQ(csr, der);
+	if (*der_len <= 0)
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot encode the CSR");
+out:
+	ERR_clear_error();
+	X509_REQ_free(csr);
+	return rc;
+}
+
+edgeca_err
+cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
+           const struct cert_issue_req *req, struct certificate **out, struct edgeca_msg *msg)
+{
+	const struct ca_location *loc;
+	const struct tpl_def *t;
+	struct certificate *cert = NULL;
+	struct ca *ca = NULL;
+	unsigned char *csr_der = NULL;
+	char warning[512];
+	const char *tpl_name;
+	time_t not_after;
+	PGconn *c = NULL;
+	int csr_len = 0;
+	edgeca_err rc;
+
+	*out = NULL;
+	if (!uuid_valid(ca_id))
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	rc = db_acquire(ctx->db, &c, msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	rc = ca_store_load(c, ca_id, &ca, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	if (strcmp(ca->status, "active") != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-not-active",
+		                 "CA %s is %s and issues no certificates", ca_id, ca->status);
+		goto out;
+	}
+	loc = ca_find_location(ca, req->location);
+	if (loc == NULL || strcmp(loc->status, "active") != 0) {
+		rc = req->location
+		         ? edgeca_fail(msg, EDGECA_ERR_INVALID, "location-not-active",
+		                       "CA %s has no active location \"%s\"", ca_id, req->location)
+		         : edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-not-active",
+		                       "CA %s has no active location", ca_id);
+		goto out;
+	}
+	tpl_name = req->template ? req->template : ca->template;
+	t = tpl_by_name(tpl_name);
+	if (t == NULL || !t->user_selectable || !ca_allows_template(ca, tpl_name)) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "template-not-allowed",
+		                 "the CA's policy does not allow the template \"%s\"", tpl_name);
+		goto out;
+	}
+	rc = check_csr(req, t, &csr_der, &csr_len, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	rc = cert_resolve_validity(req, ca->max_validity_days, loc->not_after, time(NULL),
+	                           &not_after, warning, sizeof(warning), msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	for (int attempt = 1; attempt <= ISSUE_ATTEMPTS; attempt++) {
+		cert_free(cert);
+		cert = calloc(1, sizeof(*cert));
+		if (cert == NULL) {
+			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+			goto out;
+		}
+		snprintf(cert->ca_id, sizeof(cert->ca_id), "%s", ca->id);
+		snprintf(cert->location, sizeof(cert->location), "%s", loc->name);
+		snprintf(cert->template, sizeof(cert->template), "%s", t->name);
+		snprintf(cert->status, sizeof(cert->status), "valid");
+		snprintf(cert->requester, sizeof(cert->requester), "%s", who->actor);
+		rc = signer_issue(ctx->signer, loc->key_id, t->name, csr_der, (size_t)csr_len,
+		                  not_after, &cert->der, &cert->der_len, msg);
+		if (rc != EDGECA_OK)
+			goto out;
+		if ((rc = cert_fill_from_der(cert, msg)) != EDGECA_OK)
+			goto out;
+		rc = cert_store_insert(c, cert, who->actor, msg);
+		if (rc != EDGECA_ERR_CONFLICT)
+			break;
+		log_warn("cert_issue: ca=%s serial %s already used; signing again", ca->id,
+		         cert->serial);
+	}
+	if (rc != EDGECA_OK)
+		goto out;
+	cert->chain_pem = ca_chain_pem(ca, loc);
+	cert->warnings = one_warning(warning);
+	if (cert->chain_pem == NULL || cert->warnings == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	*out = cert;
+	cert = NULL;
+out:
+	if (c != NULL)
+		db_release(ctx->db, c);
+	OPENSSL_free(csr_der);
+	cert_free(cert);
+	ca_free(ca);
+	return rc;
+}
+
+edgeca_err
+cert_get(struct edgeca_ctx *ctx, const char *ca_id, const char *serial,
+         struct certificate **out, struct edgeca_msg *msg)
+{
+	char canonical[SERIAL_HEX_MAX];
+	const struct ca_location *loc;
+	struct ca *ca = NULL;
+	PGconn *c = NULL;
+	edgeca_err rc;
+
+	*out = NULL;
+	if (!uuid_valid(ca_id))
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	if (serial_hex_normalize(serial, canonical) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "certificate-not-found",
+		                   "\"%s\" is not a serial number (hex digits)", serial);
+	rc = db_acquire(ctx->db, &c, msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	if ((rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK ||
+	    (rc = cert_store_get(c, ca_id, canonical, out, msg)) != EDGECA_OK)
+		goto out;
+	loc = ca_find_location(ca, (*out)->location);
+	(*out)->chain_pem = loc ? ca_chain_pem(ca, loc) : strdup("");
+	if ((*out)->chain_pem == NULL) {
+		cert_free(*out);
+		*out = NULL;
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	}
+out:
+	db_release(ctx->db, c);
+	ca_free(ca);
+	return rc;
+}
+
+edgeca_err
+cert_list(struct edgeca_ctx *ctx, const char *ca_id, const struct cert_filter *f, long limit,
+          const char *cursor, struct cert_list *out, struct edgeca_msg *msg)
+{
+	struct ca *ca = NULL;
+	long long after;
+	long page;
+	bool more = false;
+	PGconn *c = NULL;
+	edgeca_err rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!uuid_valid(ca_id))
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	if (f->status != NULL && strcmp(f->status, "valid") != 0 &&
+	    strcmp(f->status, "revoked") != 0 && strcmp(f->status, "expired") != 0)
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "invalid-parameter",
+		                   "status must be valid, revoked or expired");
+	if ((rc = page_limit(limit, &page, msg)) != EDGECA_OK ||
+	    (rc = cursor_decode(cursor, &after, msg)) != EDGECA_OK)
+		return rc;
+	rc = db_acquire(ctx->db, &c, msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	if ((rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK)
+		goto out;
+	rc = cert_store_list(c, ca_id, f, after, page, &out->items, &out->n, &more, msg);
+	if (rc == EDGECA_OK && more && out->n > 0)
+		cursor_encode(out->items[out->n - 1]->id, out->next_cursor);
+out:
+	db_release(ctx->db, c);
+	ca_free(ca);
+	return rc;
+}

@@ -1,0 +1,82 @@
+/* Issued certificates: issuance from a CSR under a CA's policy (the signer
+ * builds and signs; the certificate is returned only once it is committed
+ * together with its audit row), reading and listing. */
+#ifndef EDGECA_MODEL_CERTIFICATE_H
+#define EDGECA_MODEL_CERTIFICATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "common/x509util.h"
+#include "model/ca.h"
+#include "model/context.h"
+#include "model/cursor.h"
+
+struct certificate {
+	long long id;
+	char ca_id[37];
+	char location[64];
+	char serial[SERIAL_HEX_MAX];
+	char *subject;
+	char *common_name;  /* NULL when the subject has none */
+	char **sans;        /* NULL-terminated, "DNS:x" / "IP:y" */
+	char key_algorithm[80];
+	char template[32];
+	char status[16];    /* valid, revoked or expired */
+	time_t not_before;
+	time_t not_after;
+	time_t created_at;
+	char requester[128];
+	unsigned char *der; /* NULL in list results */
+	size_t der_len;
+	char *chain_pem;    /* issuer chain; set by cert_issue and cert_get */
+	char **warnings;    /* NULL-terminated notes on issuance, e.g. shortened validity */
+};
+
+struct cert_issue_req {
+	const unsigned char *csr; /* PEM or DER */
+	size_t csr_len;
+	const char *template;     /* NULL: the CA's default */
+	long validity_days;       /* CA_FIELD_UNSET when not given */
+	bool has_not_after;
+	time_t not_after;
+	const char *location;     /* NULL: the first active location */
+};
+
+void cert_issue_req_init(struct cert_issue_req *r);
+
+edgeca_err cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
+                      const struct cert_issue_req *req, struct certificate **out,
+                      struct edgeca_msg *msg);
+
+edgeca_err cert_get(struct edgeca_ctx *ctx, const char *ca_id, const char *serial,
+                    struct certificate **out, struct edgeca_msg *msg);
+
+struct cert_filter {
+	const char *status;       /* valid, revoked, expired or NULL */
+	const char *common_name;  /* exact match or NULL */
+	bool has_expires_before;
+	time_t expires_before;
+};
+
+struct cert_list {
+	struct certificate **items;
+	size_t n;
+	char next_cursor[CURSOR_MAX];
+};
+
+edgeca_err cert_list(struct edgeca_ctx *ctx, const char *ca_id, const struct cert_filter *f,
+                     long limit, const char *cursor, struct cert_list *out,
+                     struct edgeca_msg *msg);
+void cert_list_free(struct cert_list *l);
+void cert_free(struct certificate *c);
+
+/* Decides notAfter for a request: the given days or date, or the CA's
+ * maximum shortened to the issuer's remaining lifetime (warning set).
+ * Pure: no I/O. */
+edgeca_err cert_resolve_validity(const struct cert_issue_req *req, int max_validity_days,
+                                 time_t issuer_not_after, time_t now, time_t *not_after,
+                                 char *warning, size_t warning_len, struct edgeca_msg *msg);
+
+#endif

@@ -1,0 +1,261 @@
+#include "model/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *
+env_or(config_getenv_fn get, const char *name, const char *def)
+{
+	const char *v = get(name);
+
+	return v != NULL && v[0] != '\0' ? v : def;
+}
+
+static edgeca_err
+env_uint(config_getenv_fn get, const char *name, unsigned long def, unsigned long min,
+         unsigned long max, unsigned long *out, struct edgeca_msg *msg)
+{
+	const char *v = get(name);
+	char *end;
+	unsigned long n;
+
+	if (v == NULL || v[0] == '\0') {
+		*out = def;
+		return EDGECA_OK;
+	}
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || !isdigit((unsigned char)v[0]) || n < min || n > max)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
+		                   "%s must be a whole number from %lu to %lu (got \"%s\")", name, min,
+		                   max, v);
+	*out = n;
+	return EDGECA_OK;
+}
+
+int
+url_host_port(const char *url, char *host, size_t host_len, unsigned *port)
+{
+	const char *p, *end, *colon = NULL;
+	size_t n;
+
+	if (strncmp(url, "https://", 8) != 0)
+		return -1;
+	p = url + 8;
+	if (*p == '[') {
+		end = strchr(p, ']');
+		if (end == NULL)
+			return -1;
+		n = (size_t)(end - p - 1);
+		if (n == 0 || n >= host_len)
+			return -1;
+		memcpy(host, p + 1, n);
+		host[n] = '\0';
+		p = end + 1;
+		if (*p == ':')
+			colon = p;
+		else if (*p != '\0' && *p != '/')
+			return -1;
+	} else {
+		end = p + strcspn(p, ":/");
+		n = (size_t)(end - p);
+		if (n == 0 || n >= host_len)
+			return -1;
+		memcpy(host, p, n);
+		host[n] = '\0';
+		for (size_t i = 0; i < n; i++)
+			if (!isalnum((unsigned char)host[i]) && host[i] != '-' && host[i] != '.' &&
+			    host[i] != '_')
+				return -1;
+		if (*end == ':')
+			colon = end;
+	}
+	*port = 443;
+	if (colon != NULL) {
+		char *stop;
+		unsigned long v = strtoul(colon + 1, &stop, 10);
+		if (stop == colon + 1 || v == 0 || v > 65535 || (*stop != '\0' && *stop != '/'))
+			return -1;
+		*port = (unsigned)v;
+	}
+	return 0;
+}
+
+static char *
+absolute_path(const char *path)
+{
+	char cwd[PATH_MAX], *out;
+	size_t need;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return NULL;
+	if (strncmp(path, "./", 2) == 0)
+		path += 2;
+	need = strlen(cwd) + strlen(path) + 2;
+	out = malloc(need);
+	if (out != NULL)
+		snprintf(out, need, "%s/%s", cwd, path);
+	return out;
+}
+
+/* a + b + c as a new string. */
+static char *
+concat3(const char *a, const char *b, const char *c)
+{
+	size_t need = strlen(a) + strlen(b) + strlen(c) + 1;
+	char *out = malloc(need);
+
+	if (out != NULL)
+		snprintf(out, need, "%s%s%s", a, b, c);
+	return out;
+}
+
+static const char *
+getenv_default(const char *name)
+{
+	return getenv(name);
+}
+
+edgeca_err
+config_load(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *msg)
+{
+	char host[256], port_text[16], *trimmed = NULL;
+	unsigned long v;
+	unsigned port;
+	const char *s;
+	edgeca_err rc;
+
+	memset(c, 0, sizeof(*c));
+	if (get == NULL)
+		get = getenv_default;
+	c->log_level = LOG_LEVEL_INFO;
+	s = env_or(get, "EDGECA_LOG_LEVEL", "info");
+	if (log_level_parse(s, &c->log_level) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
+		                 "EDGECA_LOG_LEVEL must be error, warn, info or debug");
+		goto fail;
+	}
+	c->data_dir = absolute_path(env_or(get, "EDGECA_DATA_DIR", "./var"));
+	if ((rc = env_uint(get, "EDGECA_API_PORT", 8443, 1, 65535, &v, msg)) != EDGECA_OK)
+		goto fail;
+	c->api_port = (unsigned)v;
+	if ((rc = env_uint(get, "EDGECA_EST_PORT", 8444, 1, 65535, &v, msg)) != EDGECA_OK)
+		goto fail;
+	c->est_port = (unsigned)v;
+	if (c->est_port == c->api_port) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
+		                 "EDGECA_EST_PORT and EDGECA_API_PORT must differ");
+		goto fail;
+	}
+	if ((rc = env_uint(get, "EDGECA_HTTP_THREADS", 16, 1, 1024, &v, msg)) != EDGECA_OK)
+		goto fail;
+	c->http_threads = (unsigned)v;
+	if ((rc = env_uint(get, "EDGECA_DB_POOL_SIZE", c->http_threads, 1, 1024, &v, msg)) != EDGECA_OK)
+		goto fail;
+	c->db_pool_size = (unsigned)v;
+	if ((rc = env_uint(get, "EDGECA_SIGNER_POOL_SIZE", c->http_threads, 1, 1024, &v, msg)) !=
+	    EDGECA_OK)
+		goto fail;
+	c->signer_pool_size = (unsigned)v;
+	if ((rc = env_uint(get, "EDGECA_MAX_BODY_BYTES", 65536, 1024, 16 * 1024 * 1024, &v, msg)) !=
+	    EDGECA_OK)
+		goto fail;
+	c->max_body_bytes = v;
+	if ((rc = env_uint(get, "EDGECA_MAX_CONNECTIONS", 4096, 1, 1000000, &v, msg)) != EDGECA_OK)
+		goto fail;
+	c->max_connections = (unsigned)v;
+	if ((rc = env_uint(get, "EDGECA_CONNECTION_TIMEOUT", 30, 1, 3600, &v, msg)) != EDGECA_OK)
+		goto fail;
+	c->connection_timeout_s = (unsigned)v;
+	c->bind_address = strdup(env_or(get, "EDGECA_BIND_ADDRESS", "0.0.0.0"));
+
+	snprintf(port_text, sizeof(port_text), "%u", c->api_port);
+	s = get("EDGECA_PUBLIC_URL");
+	if (s != NULL && s[0] != '\0') {
+		trimmed = strdup(s);
+		if (trimmed != NULL) {
+			size_t n = strlen(trimmed);
+			while (n > 0 && trimmed[n - 1] == '/')
+				trimmed[--n] = '\0';
+		}
+		c->public_url = trimmed;
+		trimmed = NULL;
+	} else {
+		c->public_url = concat3("https://localhost:", port_text, "");
+	}
+	if (c->public_url == NULL || url_host_port(c->public_url, host, sizeof(host), &port) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
+		                 "EDGECA_PUBLIC_URL must be an https URL such as "
+		                 "https://ca.example.com:8443 (got \"%s\")", s ? s : "");
+		goto fail;
+	}
+	c->public_host = strdup(host);
+
+	s = get("EDGECA_DATABASE_URL");
+	if (s != NULL && s[0] != '\0')
+		c->database_url = strdup(s);
+	else if (c->data_dir != NULL)
+		c->database_url = concat3("host='", c->data_dir, "/pg/run' dbname=edgeca user=edgeca");
+	s = get("EDGECA_SIGNER_SOCKET");
+	if (s != NULL && s[0] != '\0')
+		c->signer_socket = strdup(s);
+	else if (c->data_dir != NULL)
+		c->signer_socket = concat3(c->data_dir, "/run/signer.sock", "");
+
+	s = get("EDGECA_TLS_CERT");
+	if (s != NULL && s[0] != '\0')
+		c->tls_cert_file = strdup(s);
+	s = get("EDGECA_TLS_KEY");
+	if (s != NULL && s[0] != '\0')
+		c->tls_key_file = strdup(s);
+	if ((c->tls_cert_file == NULL) != (c->tls_key_file == NULL)) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
+		                 "EDGECA_TLS_CERT and EDGECA_TLS_KEY must be set together");
+		goto fail;
+	}
+	s = env_or(get, "EDGECA_DEFAULT_LOCATION", "default");
+	for (const char *p = s; *p; p++) {
+		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || (*p == '-' && p != s)) ||
+		    p - s >= 63) {
+			rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
+			                 "EDGECA_DEFAULT_LOCATION must be 1-63 lower-case letters, "
+			                 "digits or dashes");
+			goto fail;
+		}
+	}
+	c->default_location = strdup(s);
+	if (c->data_dir == NULL || c->bind_address == NULL || c->public_host == NULL ||
+	    c->database_url == NULL || c->signer_socket == NULL || c->default_location == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto fail;
+	}
+	return EDGECA_OK;
+fail:
+	free(trimmed);
+	config_free(c);
+	return rc;
+}
+
+void
+config_free(struct edgeca_config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->data_dir);
+	free(c->bind_address);
+	free(c->public_url);
+	free(c->public_host);
+	free(c->database_url);
+	free(c->signer_socket);
+	free(c->tls_cert_file);
+	free(c->tls_key_file);
+	free(c->default_location);
+	memset(c, 0, sizeof(*c));
+}

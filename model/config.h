@@ -1,0 +1,44 @@
+/* Server configuration from EDGECA_* environment variables, with the
+ * defaults documented in README.md. Loaded once at start; read-only after. */
+#ifndef EDGECA_MODEL_CONFIG_H
+#define EDGECA_MODEL_CONFIG_H
+
+#include <stddef.h>
+
+#include "common/error.h"
+#include "common/log.h"
+
+struct edgeca_config {
+	char *data_dir;          /* absolute */
+	unsigned api_port;
+	unsigned est_port;
+	char *bind_address;
+	char *public_url;        /* without a trailing slash */
+	char *public_host;       /* host part of public_url (no brackets) */
+	char *database_url;      /* libpq conninfo or URI */
+	char *signer_socket;
+	char *tls_cert_file;     /* NULL: the service CA issues one */
+	char *tls_key_file;
+	char *default_location;
+	unsigned http_threads;
+	unsigned db_pool_size;
+	unsigned signer_pool_size;
+	size_t max_body_bytes;
+	unsigned max_connections;
+	unsigned connection_timeout_s;
+	enum log_level log_level;
+};
+
+typedef const char *(*config_getenv_fn)(const char *name);
+
+/* Fills c from the environment (getenv_fn, or getenv when NULL). On
+ * failure the message names the variable and what it must look like. */
+edgeca_err config_load(struct edgeca_config *c, config_getenv_fn getenv_fn,
+                       struct edgeca_msg *msg);
+void config_free(struct edgeca_config *c);
+
+/* Splits an https URL into its host (brackets of IPv6 removed) and port;
+ * port is 443 when absent. Returns 0 or -1. */
+int url_host_port(const char *url, char *host, size_t host_len, unsigned *port);
+
+#endif

@@ -1,0 +1,35 @@
+/* What every model operation needs: configuration, the database pool and
+ * the signer pool, and who is asking. Built once by the server. */
+#ifndef EDGECA_MODEL_CONTEXT_H
+#define EDGECA_MODEL_CONTEXT_H
+
+#include "common/error.h"
+#include "model/config.h"
+#include "model/db.h"
+#include "signer/client.h"
+
+struct edgeca_ctx {
+	const struct edgeca_config *cfg;
+	struct db_pool *db;
+	struct signer_pool *signer;
+};
+
+enum role { ROLE_NONE = 0, ROLE_AUDITOR, ROLE_REQUESTER, ROLE_PKI_ADMIN };
+
+/* The authenticated caller. actor is what audit rows and certificates
+ * record, e.g. "token:ci-pipeline" or "cli". */
+struct principal {
+	enum role role;
+	char token_id[37];
+	char actor[128];
+};
+
+const char *role_name(enum role r);
+/* Returns ROLE_NONE for unknown names. */
+enum role role_parse(const char *name);
+
+edgeca_err ctx_open(struct edgeca_ctx *ctx, const struct edgeca_config *cfg,
+                    struct edgeca_msg *msg);
+void ctx_close(struct edgeca_ctx *ctx);
+
+#endif

@@ -1,0 +1,400 @@
+#include "model/db.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+
+#define DB_ACQUIRE_TIMEOUT_S 10
+#define DB_STATEMENT_TIMEOUT "15s"
+
+struct db_pool {
+	char *conninfo;
+	unsigned size;
+	PGconn **conns;
+	bool *busy;
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+};
+
+static void
+notice_ignore(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+edgeca_err
+db_connect(const char *conninfo, PGconn **out, struct edgeca_msg *msg)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	PGresult *r;
+
+	*out = NULL;
+	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+		edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, "database-unavailable",
+		            "cannot connect to PostgreSQL: %s",
+		            c ? PQerrorMessage(c) : "out of memory");
+		PQfinish(c);
+		return EDGECA_ERR_UNAVAILABLE;
+	}
+	PQsetNoticeProcessor(c, notice_ignore, NULL);
+	/* Bound every statement so no request can hang on the database. */
+	r = PQexec(c, "SET statement_timeout = '" DB_STATEMENT_TIMEOUT "'; "
+	              "SET lock_timeout = '" DB_STATEMENT_TIMEOUT "'; SET TIME ZONE 'UTC'");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, "database-unavailable",
+		            "cannot set up the PostgreSQL session: %s", PQerrorMessage(c));
+		PQclear(r);
+		PQfinish(c);
+		return EDGECA_ERR_UNAVAILABLE;
+	}
+	PQclear(r);
+	*out = c;
+	return EDGECA_OK;
+}
+
+edgeca_err
+db_pool_new(const char *conninfo, unsigned size, bool require_up, struct db_pool **out,
+            struct edgeca_msg *msg)
+{
+	struct db_pool *p = NULL;
+	edgeca_err rc;
+
+	*out = NULL;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->freed, NULL);
+	p->size = size;
+	p->conninfo = strdup(conninfo);
+	p->conns = calloc(size, sizeof(PGconn *));
+	p->busy = calloc(size, sizeof(bool));
+	if (p->conninfo == NULL || p->conns == NULL || p->busy == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto fail;
+	}
+	for (unsigned i = 0; i < size; i++) {
+		rc = db_connect(conninfo, &p->conns[i], msg);
+		if (rc != EDGECA_OK && (require_up || i == 0)) {
+			if (require_up)
+				goto fail;
+			log_warn("db_pool_new: %s; will retry", msg ? msg->detail : "");
+			break;
+		}
+	}
+	*out = p;
+	return EDGECA_OK;
+fail:
+	db_pool_free(p);
+	return rc;
+}
+
+void
+db_pool_free(struct db_pool *p)
+{
+	if (p == NULL)
+		return;
+	for (unsigned i = 0; p->conns != NULL && i < p->size; i++)
+		PQfinish(p->conns[i]);
+	pthread_cond_destroy(&p->freed);
+	pthread_mutex_destroy(&p->lock);
+	free(p->conns);
+	free(p->busy);
+	free(p->conninfo);
+	free(p);
+}
+
+edgeca_err
+db_acquire(struct db_pool *p, PGconn **out, struct edgeca_msg *msg)
+{
+	struct timespec deadline;
+	int slot = -1;
+	edgeca_err rc;
+
+	*out = NULL;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += DB_ACQUIRE_TIMEOUT_S;
+	pthread_mutex_lock(&p->lock);
+	while (slot < 0) {
+		for (unsigned i = 0; i < p->size && slot < 0; i++)
+			if (!p->busy[i])
+				slot = (int)i;
+		if (slot >= 0)
+			break;
+		if (pthread_cond_timedwait(&p->freed, &p->lock, &deadline) == ETIMEDOUT)
+			break;
+	}
+	if (slot >= 0)
+		p->busy[slot] = true;
+	pthread_mutex_unlock(&p->lock);
+	if (slot < 0)
+		return edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, "database-unavailable",
+		                   "all database connections are busy");
+	if (p->conns[slot] != NULL && PQstatus(p->conns[slot]) != CONNECTION_OK) {
+		PQfinish(p->conns[slot]);
+		p->conns[slot] = NULL;
+	}
+	if (p->conns[slot] == NULL) {
+		rc = db_connect(p->conninfo, &p->conns[slot], msg);
+		if (rc != EDGECA_OK) {
+			pthread_mutex_lock(&p->lock);
+			p->busy[slot] = false;
+			pthread_cond_signal(&p->freed);
+			pthread_mutex_unlock(&p->lock);
+			return rc;
+		}
+	}
+	*out = p->conns[slot];
+	return EDGECA_OK;
+}
+
+void
+db_release(struct db_pool *p, PGconn *c)
+{
+	if (c == NULL)
+		return;
+	/* A connection left inside a transaction would leak its state into
+	 * the next request: roll it back (or drop it when that fails). */
+	if (PQtransactionStatus(c) != PQTRANS_IDLE)
+		db_rollback(c);
+	pthread_mutex_lock(&p->lock);
+	for (unsigned i = 0; i < p->size; i++) {
+		if (p->conns[i] == c) {
+			if (PQstatus(c) != CONNECTION_OK || PQtransactionStatus(c) != PQTRANS_IDLE) {
+				PQfinish(c);
+				p->conns[i] = NULL;
+			}
+			p->busy[i] = false;
+			break;
+		}
+	}
+	pthread_cond_signal(&p->freed);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static edgeca_err
+map_result(PGconn *c, PGresult *r, const char *what, struct edgeca_msg *msg)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *text = r ? PQresultErrorMessage(r) : PQerrorMessage(c);
+
+	if (PQstatus(c) != CONNECTION_OK || state == NULL || strncmp(state, "08", 2) == 0 ||
+	    strcmp(state, "57014") == 0 || strcmp(state, "55P03") == 0 ||
+	    strncmp(state, "53", 2) == 0 || strcmp(state, "57P01") == 0) {
+		log_error("%s: database unavailable: %s", what, text);
+		return edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, "database-unavailable",
+		                   "the database is not available");
+	}
+	if (strcmp(state, "23505") == 0)
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "conflict", "%s: already exists", what);
+	if (strcmp(state, "23514") == 0 || strcmp(state, "23502") == 0 ||
+	    strncmp(state, "22", 2) == 0) {
+		log_warn("%s: database refused a value: %s", what, text);
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-request",
+		                   "%s: a value is out of range", what);
+	}
+	if (strcmp(state, "23503") == 0)
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "not-found", "%s: a referenced object "
+		                   "does not exist", what);
+	log_error("%s: database error %s: %s", what, state, text);
+	return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "%s failed", what);
+}
+
+edgeca_err
+db_exec(PGconn *c, const char *sql, const struct db_param *params, int nparams,
+        PGresult **out, const char *what, struct edgeca_msg *msg)
+{
+	const char *values[32];
+	int lens[32], fmts[32];
+	PGresult *r;
+	ExecStatusType st;
+	edgeca_err rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (nparams > 32)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "%s: too many parameters", what);
+	for (int i = 0; i < nparams; i++) {
+		values[i] = params[i].value;
+		lens[i] = params[i].binary ? params[i].len : 0;
+		fmts[i] = params[i].binary ? 1 : 0;
+	}
+	r = PQexecParams(c, sql, nparams, NULL, values, lens, fmts, 0);
+	st = PQresultStatus(r);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		rc = map_result(c, r, what, msg);
+		PQclear(r);
+		return rc;
+	}
+	if (out != NULL)
+		*out = r;
+	else
+		PQclear(r);
+	return EDGECA_OK;
+}
+
+edgeca_err
+db_begin(PGconn *c, struct edgeca_msg *msg)
+{
+	return db_exec(c, "BEGIN", NULL, 0, NULL, "begin", msg);
+}
+
+edgeca_err
+db_commit(PGconn *c, struct edgeca_msg *msg)
+{
+	return db_exec(c, "COMMIT", NULL, 0, NULL, "commit", msg);
+}
+
+void
+db_rollback(PGconn *c)
+{
+	PQclear(PQexec(c, "ROLLBACK"));
+}
+
+const char *
+db_get(const PGresult *r, int row, const char *col)
+{
+	int f = PQfnumber(r, col);
+
+	if (f < 0 || row >= PQntuples(r) || PQgetisnull(r, row, f))
+		return NULL;
+	return PQgetvalue(r, row, f);
+}
+
+long long
+db_get_ll(const PGresult *r, int row, const char *col)
+{
+	const char *v = db_get(r, row, col);
+
+	return v ? strtoll(v, NULL, 10) : 0;
+}
+
+long long
+db_get_time(const PGresult *r, int row, const char *col)
+{
+	return db_get_ll(r, row, col);
+}
+
+int
+db_get_bytea(const PGresult *r, int row, const char *col, unsigned char **out, size_t *len)
+{
+	const char *v = db_get(r, row, col);
+	unsigned char *tmp, *copy;
+	size_t n = 0;
+
+	*out = NULL;
+	*len = 0;
+	if (v == NULL)
+		return -1;
+	tmp = PQunescapeBytea((const unsigned char *)v, &n);
+	if (tmp == NULL)
+		return -1;
+	copy = malloc(n ? n : 1);
+	if (copy == NULL) {
+		PQfreemem(tmp);
+		return -1;
+	}
+	memcpy(copy, tmp, n);
+	PQfreemem(tmp);
+	*out = copy;
+	*len = n;
+	return 0;
+}
+
+/* Parses a PostgreSQL text[] output literal: {a,"b c",NULL}. */
+int
+db_get_text_array(const PGresult *r, int row, const char *col, char ***out)
+{
+	const char *v = db_get(r, row, col), *p;
+	char **vec = NULL;
+	size_t n = 0;
+	struct buf item = {0};
+	int rc = -1;
+
+	*out = NULL;
+	vec = calloc(1, sizeof(char *));
+	if (vec == NULL)
+		return -1;
+	if (v == NULL || v[0] != '{')
+		goto done_empty;
+	p = v + 1;
+	while (*p && *p != '}') {
+		char **nv;
+		buf_free(&item);
+		if (*p == '"') {
+			p++;
+			while (*p && *p != '"') {
+				if (*p == '\\' && p[1])
+					p++;
+				if (buf_append(&item, p, 1) != 0)
+					goto out;
+				p++;
+			}
+			if (*p != '"')
+				goto out;
+			p++;
+		} else {
+			while (*p && *p != ',' && *p != '}') {
+				if (buf_append(&item, p, 1) != 0)
+					goto out;
+				p++;
+			}
+		}
+		if (buf_terminate(&item) != 0)
+			goto out;
+		nv = realloc(vec, (n + 2) * sizeof(char *));
+		if (nv == NULL)
+			goto out;
+		vec = nv;
+		vec[n++] = (char *)buf_take(&item, NULL);
+		vec[n] = NULL;
+		if (*p == ',')
+			p++;
+	}
+done_empty:
+	*out = vec;
+	vec = NULL;
+	rc = 0;
+out:
+	buf_free(&item);
+	if (vec != NULL) {
+		for (size_t i = 0; i < n; i++)
+			free(vec[i]);
+		free(vec);
+	}
+	return rc;
+}
+
+char *
+db_text_array_literal(const char *const *items, size_t n)
+{
+	struct buf b = {0};
+
+	if (buf_append_str(&b, "{") != 0)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		if (buf_append_str(&b, i ? ",\"" : "\"") != 0)
+			goto fail;
+		for (const char *p = items[i]; *p; p++) {
+			if ((*p == '"' || *p == '\\') && buf_append(&b, "\\", 1) != 0)
+				goto fail;
+			if (buf_append(&b, p, 1) != 0)
+				goto fail;
+		}
+		if (buf_append_str(&b, "\"") != 0)
+			goto fail;
+	}
+	if (buf_append_str(&b, "}") != 0)
+		goto fail;
+	return (char *)buf_take(&b, NULL);
+fail:
+	buf_free(&b);
+	return NULL;
+}

@@ -1,0 +1,62 @@
+/* PostgreSQL access: a fixed pool of libpq connections, each used by one
+ * thread at a time, and helpers that turn libpq results into edgeca_err.
+ * Parameters travel with PQexecParams; DER goes as binary parameters. */
+#ifndef EDGECA_MODEL_DB_H
+#define EDGECA_MODEL_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/error.h"
+
+struct db_pool;
+
+/* Opens size connections; the pool starts even when the database is down
+ * (connections are retried when acquired) unless require_up is set. */
+edgeca_err db_pool_new(const char *conninfo, unsigned size, bool require_up,
+                       struct db_pool **out, struct edgeca_msg *msg);
+void db_pool_free(struct db_pool *p);
+
+/* Waits up to the pool's timeout for a connection. */
+edgeca_err db_acquire(struct db_pool *p, PGconn **out, struct edgeca_msg *msg);
+void db_release(struct db_pool *p, PGconn *c);
+
+/* One connection outside any pool (CLI commands, migrations). */
+edgeca_err db_connect(const char *conninfo, PGconn **out, struct edgeca_msg *msg);
+
+/* Runs sql with text parameters (NULL = SQL NULL) except where binary[i]
+ * is set, in which case lens[i] bytes of values[i] are sent as bytea.
+ * Results are text. Statuses other than COMMAND_OK / TUPLES_OK become
+ * edgeca_err: unique violation = CONFLICT, check violation = INVALID,
+ * lost connection = UNAVAILABLE. */
+struct db_param {
+	const char *value;
+	int len;      /* for binary values */
+	bool binary;
+};
+
+edgeca_err db_exec(PGconn *c, const char *sql, const struct db_param *params, int nparams,
+                   PGresult **out, const char *what, struct edgeca_msg *msg);
+
+edgeca_err db_begin(PGconn *c, struct edgeca_msg *msg);
+edgeca_err db_commit(PGconn *c, struct edgeca_msg *msg);
+void db_rollback(PGconn *c);
+
+/* Helpers for reading text results. */
+const char *db_get(const PGresult *r, int row, const char *col); /* NULL when SQL NULL */
+long long db_get_ll(const PGresult *r, int row, const char *col);
+/* timestamptz text as epoch seconds; the queries select extract(epoch ...)
+ * as bigint, so this is a number parse. */
+long long db_get_time(const PGresult *r, int row, const char *col);
+/* bytea column selected in hex text form ("\x..."): decoded into a
+ * malloc'ed buffer. Returns 0 or -1. */
+int db_get_bytea(const PGresult *r, int row, const char *col, unsigned char **out,
+                 size_t *len);
+/* text[] column as a NULL-terminated string vector (strv_free). */
+int db_get_text_array(const PGresult *r, int row, const char *col, char ***out);
+
+/* A PostgreSQL array literal for strings: {"a","b"}. malloc'ed. */
+char *db_text_array_literal(const char *const *items, size_t n);
+
+#endif

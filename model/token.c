@@ -1,0 +1,272 @@
+#include "model/token.h"
+
+#include <ctype.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/encoding.h"
+#include "common/timeutil.h"
+#include "model/audit.h"
+#include "model/db.h"
+
+#define TOKEN_PREFIX "edgeca_"
+#define TOKEN_RANDOM_BYTES 32
+
+int
+uuid_valid(const char *s)
+{
+	static const char form[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+	if (strlen(s) != sizeof(form) - 1)
+		return 0;
+	for (size_t i = 0; form[i]; i++) {
+		if (form[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+token_digest(const char *secret, unsigned char md[32])
+{
+	unsigned int len = 32;
+
+	return EVP_Digest(secret, strlen(secret), md, &len, EVP_sha256(), NULL) == 1 ? 0 : -1;
+}
+
+static edgeca_err
+validate_name(const char *name, struct edgeca_msg *msg)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > TOKEN_NAME_MAX)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "name must have 1 to %d characters", TOKEN_NAME_MAX);
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+			                   "name must not contain control characters");
+	return EDGECA_OK;
+}
+
+static void
+row_to_info(const PGresult *r, int i, struct token_info *t)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->id, sizeof(t->id), "%s", db_get(r, i, "id"));
+	snprintf(t->name, sizeof(t->name), "%s", db_get(r, i, "name"));
+	t->role = role_parse(db_get(r, i, "role"));
+	t->created_at = (time_t)db_get_time(r, i, "created_at");
+	t->expires_at = (time_t)db_get_time(r, i, "expires_at");
+	snprintf(t->created_by, sizeof(t->created_by), "%s", db_get(r, i, "created_by"));
+}
+
+#define TOKEN_COLUMNS                                                                          \
+	"id, name, role, extract(epoch FROM created_at)::bigint AS created_at, "                 \
+	"extract(epoch FROM expires_at)::bigint AS expires_at, created_by, seq"
+
+edgeca_err
+token_create(struct edgeca_ctx *ctx, const struct principal *who, const char *name,
+             enum role role, time_t expires_at, struct token_info *out,
+             char secret[TOKEN_SECRET_MAX], struct edgeca_msg *msg)
+{
+	unsigned char rnd[TOKEN_RANDOM_BYTES], md[32];
+	char expires[RFC3339_LEN], *b64 = NULL;
+	const char *details[4];
+	struct db_param p[5];
+	PGconn *c = NULL;
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	secret[0] = '\0';
+	rc = validate_name(name, msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	if (role == ROLE_NONE)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "role must be pki_admin, requester or auditor");
+	if (expires_at != 0 && expires_at <= time(NULL))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "expires_at must be in the future");
+	if (RAND_priv_bytes(rnd, sizeof(rnd)) != 1 ||
+	    (b64 = base64url_encode(rnd, sizeof(rnd))) == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot generate a token");
+	snprintf(secret, TOKEN_SECRET_MAX, TOKEN_PREFIX "%s", b64);
+	free(b64);
+	OPENSSL_cleanse(rnd, sizeof(rnd));
+	if (token_digest(secret, md) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot hash the token");
+		goto out;
+	}
+	if (expires_at != 0)
+		rfc3339_format(expires_at, expires);
+	rc = db_acquire(ctx->db, &c, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	rc = db_begin(c, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	p[0] = (struct db_param){name, 0, false};
+	p[1] = (struct db_param){role_name(role), 0, false};
+	p[2] = (struct db_param){(const char *)md, 32, true};
+	p[3] = (struct db_param){expires_at ? expires : NULL, 0, false};
+	p[4] = (struct db_param){who->actor, 0, false};
+	rc = db_exec(c, "INSERT INTO api_tokens (name, role, token_hash, expires_at, created_by) "
+	                "VALUES ($1, $2, $3, $4, $5) RETURNING " TOKEN_COLUMNS,
+	             p, 5, &r, "create token", msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	row_to_info(r, 0, out);
+	details[0] = "name";
+	details[1] = name;
+	details[2] = "role";
+	details[3] = role_name(role);
+	rc = audit_write(c, who->actor, "token.create", "token", out->id, details, 4, msg);
+	if (rc == EDGECA_OK)
+		rc = db_commit(c, msg);
+out:
+	if (rc == EDGECA_ERR_CONFLICT)
+		edgeca_fail(msg, rc, "token-name-taken", "a token named \"%s\" already exists", name);
+	if (rc != EDGECA_OK) {
+		OPENSSL_cleanse(secret, TOKEN_SECRET_MAX);
+		secret[0] = '\0';
+	}
+	PQclear(r);
+	if (c != NULL)
+		db_release(ctx->db, c);
+	return rc;
+}
+
+edgeca_err
+token_authenticate(struct edgeca_ctx *ctx, const char *secret, struct principal *out,
+                   struct edgeca_msg *msg)
+{
+	unsigned char md[32];
+	struct db_param p[1];
+	PGconn *c = NULL;
+	PGresult *r = NULL;
+	size_t n = strlen(secret);
+	edgeca_err rc;
+
+	memset(out, 0, sizeof(*out));
+	if (n < strlen(TOKEN_PREFIX) || n >= TOKEN_SECRET_MAX ||
+	    strncmp(secret, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) != 0 || token_digest(secret, md) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "invalid-token",
+		                   "the bearer token is not a valid edgeca token");
+	rc = db_acquire(ctx->db, &c, msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	p[0] = (struct db_param){(const char *)md, 32, true};
+	rc = db_exec(c, "SELECT id, name, role FROM api_tokens WHERE token_hash = $1 "
+	                "AND (expires_at IS NULL OR expires_at > now())",
+	             p, 1, &r, "authenticate", msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	if (PQntuples(r) != 1) {
+		rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "invalid-token",
+		                 "the bearer token is unknown, deleted or expired");
+		goto out;
+	}
+	out->role = role_parse(db_get(r, 0, "role"));
+	snprintf(out->token_id, sizeof(out->token_id), "%s", db_get(r, 0, "id"));
+	snprintf(out->actor, sizeof(out->actor), "token:%s", db_get(r, 0, "name"));
+out:
+	PQclear(r);
+	db_release(ctx->db, c);
+	return rc;
+}
+
+edgeca_err
+token_list(struct edgeca_ctx *ctx, long limit, const char *cursor, struct token_list *out,
+           struct edgeca_msg *msg)
+{
+	char after[32], lim[32];
+	long long seq;
+	struct db_param p[2];
+	PGconn *c = NULL;
+	PGresult *r = NULL;
+	long page;
+	int rows;
+	edgeca_err rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = page_limit(limit, &page, msg)) != EDGECA_OK ||
+	    (rc = cursor_decode(cursor, &seq, msg)) != EDGECA_OK)
+		return rc;
+	snprintf(after, sizeof(after), "%lld", seq);
+	snprintf(lim, sizeof(lim), "%ld", page + 1);
+	rc = db_acquire(ctx->db, &c, msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	p[0] = (struct db_param){after, 0, false};
+	p[1] = (struct db_param){lim, 0, false};
+	rc = db_exec(c, "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE seq > $1 ORDER BY seq "
+	                "LIMIT $2", p, 2, &r, "list tokens", msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	rows = PQntuples(r);
+	out->n = (size_t)(rows > page ? page : rows);
+	out->items = calloc(out->n ? out->n : 1, sizeof(*out->items));
+	if (out->items == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < out->n; i++)
+		row_to_info(r, (int)i, &out->items[i]);
+	if (rows > page)
+		cursor_encode(db_get_ll(r, (int)page - 1, "seq"), out->next_cursor);
+out:
+	PQclear(r);
+	db_release(ctx->db, c);
+	return rc;
+}
+
+void
+token_list_free(struct token_list *l)
+{
+	if (l == NULL)
+		return;
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+edgeca_err
+token_delete(struct edgeca_ctx *ctx, const struct principal *who, const char *id,
+             struct edgeca_msg *msg)
+{
+	const char *details[2];
+	struct db_param p[1];
+	PGconn *c = NULL;
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	if (!uuid_valid(id))
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "token-not-found", "no token %s", id);
+	rc = db_acquire(ctx->db, &c, msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	rc = db_begin(c, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	p[0] = (struct db_param){id, 0, false};
+	rc = db_exec(c, "DELETE FROM api_tokens WHERE id = $1 RETURNING name", p, 1, &r,
+	             "delete token", msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	if (PQntuples(r) != 1) {
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "token-not-found", "no token %s", id);
+		goto out;
+	}
+	details[0] = "name";
+	details[1] = db_get(r, 0, "name");
+	rc = audit_write(c, who->actor, "token.delete", "token", id, details, 2, msg);
+	if (rc == EDGECA_OK)
+		rc = db_commit(c, msg);
+out:
+	PQclear(r);
+	db_release(ctx->db, c);
+	return rc;
+}

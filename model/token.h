@@ -1,0 +1,50 @@
+/* API tokens: 256-bit random secrets handed out once and stored as SHA-256
+ * digests, each with a role (pki_admin, requester, auditor). */
+#ifndef EDGECA_MODEL_TOKEN_H
+#define EDGECA_MODEL_TOKEN_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "model/context.h"
+#include "model/cursor.h"
+
+#define TOKEN_SECRET_MAX 64
+#define TOKEN_NAME_MAX 100
+
+struct token_info {
+	char id[37];
+	char name[TOKEN_NAME_MAX + 1];
+	enum role role;
+	time_t created_at;
+	time_t expires_at; /* 0: never */
+	char created_by[128];
+};
+
+struct token_list {
+	struct token_info *items;
+	size_t n;
+	char next_cursor[CURSOR_MAX]; /* "" at the end */
+};
+
+/* Creates a token; secret receives the only copy of its value. */
+edgeca_err token_create(struct edgeca_ctx *ctx, const struct principal *who, const char *name,
+                        enum role role, time_t expires_at, struct token_info *out,
+                        char secret[TOKEN_SECRET_MAX], struct edgeca_msg *msg);
+
+/* Maps a presented secret to its principal; EDGECA_ERR_UNAUTHORIZED when
+ * unknown, malformed or expired. */
+edgeca_err token_authenticate(struct edgeca_ctx *ctx, const char *secret,
+                              struct principal *out, struct edgeca_msg *msg);
+
+edgeca_err token_list(struct edgeca_ctx *ctx, long limit, const char *cursor,
+                      struct token_list *out, struct edgeca_msg *msg);
+void token_list_free(struct token_list *l);
+
+edgeca_err token_delete(struct edgeca_ctx *ctx, const struct principal *who, const char *id,
+                        struct edgeca_msg *msg);
+
+/* True when s looks like a UUID (the form of every edgeca id). */
+int uuid_valid(const char *s);
+
+#endif

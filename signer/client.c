@@ -1,0 +1,352 @@
+#include "signer/client.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "signer/protocol.h"
+
+/* Key generation (RSA-4096) can take seconds; nothing else comes close. */
+#define SIGNER_IO_TIMEOUT_S 60
+
+struct signer_pool {
+	char path[108];
+	unsigned size;
+	unsigned timeout_ms;
+	int *fds;    /* -1: not connected */
+	bool *busy;
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+};
+
+edgeca_err
+signer_pool_new(const char *socket_path, unsigned size, unsigned timeout_ms,
+                struct signer_pool **out, struct edgeca_msg *msg)
+{
+	struct signer_pool *p;
+
+	*out = NULL;
+	if (strlen(socket_path) >= sizeof(p->path))
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
+		                   "signer socket path is too long: %s", socket_path);
+	if (size == 0)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "signer pool size must be > 0");
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	p->fds = malloc(size * sizeof(int));
+	p->busy = calloc(size, sizeof(bool));
+	if (p->fds == NULL || p->busy == NULL) {
+		free(p->fds);
+		free(p->busy);
+		free(p);
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	}
+	for (unsigned i = 0; i < size; i++)
+		p->fds[i] = -1;
+	snprintf(p->path, sizeof(p->path), "%s", socket_path);
+	p->size = size;
+	p->timeout_ms = timeout_ms;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->freed, NULL);
+	*out = p;
+	return EDGECA_OK;
+}
+
+void
+signer_pool_free(struct signer_pool *p)
+{
+	if (p == NULL)
+		return;
+	for (unsigned i = 0; i < p->size; i++)
+		if (p->fds[i] >= 0)
+			close(p->fds[i]);
+	pthread_cond_destroy(&p->freed);
+	pthread_mutex_destroy(&p->lock);
+	free(p->fds);
+	free(p->busy);
+	free(p);
+}
+
+static int
+connect_signer(const char *path)
+{
+	struct sockaddr_un sa;
+	struct timeval tv = {SIGNER_IO_TIMEOUT_S, 0};
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static int
+acquire(struct signer_pool *p)
+{
+	struct timespec deadline;
+	int slot = -1;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += p->timeout_ms / 1000;
+	deadline.tv_nsec += (long)(p->timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		/* Prefer an open connection, then any free slot. */
+		for (unsigned i = 0; i < p->size && slot < 0; i++)
+			if (!p->busy[i] && p->fds[i] >= 0)
+				slot = (int)i;
+		for (unsigned i = 0; i < p->size && slot < 0; i++)
+			if (!p->busy[i])
+				slot = (int)i;
+		if (slot >= 0) {
+			p->busy[slot] = true;
+			break;
+		}
+		if (pthread_cond_timedwait(&p->freed, &p->lock, &deadline) == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return slot;
+}
+
+static void
+release(struct signer_pool *p, int slot, bool healthy)
+{
+	pthread_mutex_lock(&p->lock);
+	if (!healthy && p->fds[slot] >= 0) {
+		close(p->fds[slot]);
+		p->fds[slot] = -1;
+	}
+	p->busy[slot] = false;
+	pthread_cond_signal(&p->freed);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static edgeca_err
+map_error(const struct signer_msg *reply, struct edgeca_msg *msg)
+{
+	char text[513], type[65];
+	uint32_t code = 0;
+	edgeca_err e;
+
+	if (signer_get_u32(reply, SIGNER_TAG_ERROR_CODE, &code) != 0 ||
+	    signer_get_str(reply, SIGNER_TAG_ERROR_MESSAGE, text, sizeof(text)) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, NULL, "the signer sent a bad reply");
+	if (signer_get_str(reply, SIGNER_TAG_ERROR_TYPE, type, sizeof(type)) != 0)
+		type[0] = '\0';
+	switch (code) {
+	case SIGNER_E_MALFORMED: e = EDGECA_ERR_MALFORMED; break;
+	case SIGNER_E_TOO_LARGE: e = EDGECA_ERR_TOO_LARGE; break;
+	case SIGNER_E_INVALID: e = EDGECA_ERR_INVALID; break;
+	case SIGNER_E_POLICY: e = EDGECA_ERR_INVALID; break;
+	case SIGNER_E_NOT_FOUND: e = EDGECA_ERR_NOT_FOUND; break;
+	case SIGNER_E_CONFLICT: e = EDGECA_ERR_CONFLICT; break;
+	default: e = EDGECA_ERR_INTERNAL; break;
+	}
+	return edgeca_fail(msg, e, type[0] ? type : NULL, "%s", text);
+}
+
+/* One request/reply exchange on a connection of slot, reconnecting once
+ * when a reused connection turns out to be dead (the signer restarted). */
+static int
+exchange(struct signer_pool *p, int slot, const struct buf *frame, struct signer_msg *reply)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bool fresh = false;
+		int r;
+
+		if (p->fds[slot] < 0) {
+			p->fds[slot] = connect_signer(p->path);
+			if (p->fds[slot] < 0)
+				return -1;
+			fresh = true;
+		}
+		if (signer_write_all(p->fds[slot], frame->data, frame->len) == 0) {
+			r = signer_read_msg(p->fds[slot], reply);
+			if (r == 0)
+				return 0;
+		} else {
+			r = 1;
+		}
+		close(p->fds[slot]);
+		p->fds[slot] = -1;
+		if (fresh || r != 1)
+			return -1;
+	}
+	return -1;
+}
+
+/* Sends the frame built in w and checks the reply against ok_schema. */
+static edgeca_err
+call(struct signer_pool *p, struct signer_writer *w, const struct signer_schema *ok_schema,
+     struct signer_msg *reply, struct edgeca_msg *msg)
+{
+	int slot;
+	edgeca_err rc;
+
+	memset(reply, 0, sizeof(*reply));
+	if (signer_writer_finish(w) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, NULL,
+		                   "the request is too large for the signer");
+	slot = acquire(p);
+	if (slot < 0)
+		return edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, "signer-unavailable",
+		                   "all signer connections are busy");
+	if (exchange(p, slot, &w->b, reply) != 0) {
+		release(p, slot, false);
+		log_error("signer_call: signer at %s unreachable or broke the protocol", p->path);
+		return edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, "signer-unavailable",
+		                   "the signer is not reachable");
+	}
+	if (reply->type == SIGNER_REPLY_ERROR && signer_msg_check(reply, &signer_schema_error) == 0) {
+		release(p, slot, true);
+		rc = map_error(reply, msg);
+		signer_msg_free(reply);
+		return rc;
+	}
+	if (signer_msg_check(reply, ok_schema) != 0) {
+		release(p, slot, false);
+		signer_msg_free(reply);
+		log_error("signer_call: unexpected reply type %u from the signer", reply->type);
+		return edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, "signer-unavailable",
+		                   "the signer sent an unexpected reply");
+	}
+	release(p, slot, true);
+	return EDGECA_OK;
+}
+
+static const struct signer_schema ok_ping = {SIGNER_REPLY_OK,
+                                             {SIGNER_TAG_PROTOCOL_VERSION, 0}, {0}};
+static const struct signer_schema ok_key = {SIGNER_REPLY_OK,
+                                            {SIGNER_TAG_KEY_ID, SIGNER_TAG_PUBLIC_KEY, 0}, {0}};
+static const struct signer_schema ok_cert = {SIGNER_REPLY_OK, {SIGNER_TAG_CERTIFICATE, 0}, {0}};
+
+edgeca_err
+signer_ping(struct signer_pool *p, struct edgeca_msg *msg)
+{
+	struct signer_writer w;
+	struct signer_msg reply;
+	uint32_t version = 0;
+	edgeca_err rc;
+
+	signer_writer_init(&w, SIGNER_OP_PING);
+	rc = call(p, &w, &ok_ping, &reply, msg);
+	signer_writer_free(&w);
+	if (rc != EDGECA_OK)
+		return rc;
+	if (signer_get_u32(&reply, SIGNER_TAG_PROTOCOL_VERSION, &version) != 0 ||
+	    version != SIGNER_PROTO_VERSION)
+		rc = edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, "signer-unavailable",
+		                 "the signer speaks protocol version %u, not %d", version,
+		                 SIGNER_PROTO_VERSION);
+	signer_msg_free(&reply);
+	return rc;
+}
+
+edgeca_err
+signer_key_create(struct signer_pool *p, const char *algorithm, const char *templates,
+                  uint32_t max_validity_days, int path_length, char key_id[65],
+                  struct edgeca_msg *msg)
+{
+	struct signer_writer w;
+	struct signer_msg reply;
+	edgeca_err rc;
+
+	signer_writer_init(&w, SIGNER_OP_KEY_CREATE);
+	signer_put_str(&w, SIGNER_TAG_ALGORITHM, algorithm);
+	signer_put_str(&w, SIGNER_TAG_TEMPLATES, templates);
+	signer_put_u32(&w, SIGNER_TAG_MAX_VALIDITY_DAYS, max_validity_days);
+	if (path_length >= 0)
+		signer_put_u32(&w, SIGNER_TAG_PATH_LENGTH, (uint32_t)path_length);
+	rc = call(p, &w, &ok_key, &reply, msg);
+	signer_writer_free(&w);
+	if (rc != EDGECA_OK)
+		return rc;
+	if (signer_get_str(&reply, SIGNER_TAG_KEY_ID, key_id, 65) != 0)
+		rc = edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, "signer-unavailable",
+		                 "the signer sent a bad key id");
+	signer_msg_free(&reply);
+	return rc;
+}
+
+static edgeca_err
+take_cert(struct signer_msg *reply, unsigned char **der, size_t *len, struct edgeca_msg *msg)
+{
+	const struct signer_field *f = signer_msg_get(reply, SIGNER_TAG_CERTIFICATE);
+
+	*der = malloc(f->len);
+	if (*der == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	memcpy(*der, f->val, f->len);
+	*len = f->len;
+	return EDGECA_OK;
+}
+
+edgeca_err
+signer_self_sign(struct signer_pool *p, const char *key_id, const unsigned char *subject_der,
+                 size_t subject_len, time_t not_after, unsigned char **cert_der,
+                 size_t *cert_len, struct edgeca_msg *msg)
+{
+	struct signer_writer w;
+	struct signer_msg reply;
+	edgeca_err rc;
+
+	*cert_der = NULL;
+	signer_writer_init(&w, SIGNER_OP_SELF_SIGN);
+	signer_put_str(&w, SIGNER_TAG_KEY_ID, key_id);
+	signer_put_bytes(&w, SIGNER_TAG_SUBJECT, subject_der, subject_len);
+	signer_put_u64(&w, SIGNER_TAG_NOT_AFTER, (uint64_t)not_after);
+	rc = call(p, &w, &ok_cert, &reply, msg);
+	signer_writer_free(&w);
+	if (rc != EDGECA_OK)
+		return rc;
+	rc = take_cert(&reply, cert_der, cert_len, msg);
+	signer_msg_free(&reply);
+	return rc;
+}
+
+edgeca_err
+signer_issue(struct signer_pool *p, const char *key_id, const char *tpl,
+             const unsigned char *csr_der, size_t csr_len, time_t not_after,
+             unsigned char **cert_der, size_t *cert_len, struct edgeca_msg *msg)
+{
+	struct signer_writer w;
+	struct signer_msg reply;
+	edgeca_err rc;
+
+	*cert_der = NULL;
+	signer_writer_init(&w, SIGNER_OP_ISSUE);
+	signer_put_str(&w, SIGNER_TAG_KEY_ID, key_id);
+	signer_put_str(&w, SIGNER_TAG_TEMPLATE, tpl);
+	signer_put_bytes(&w, SIGNER_TAG_CSR, csr_der, csr_len);
+	signer_put_u64(&w, SIGNER_TAG_NOT_AFTER, (uint64_t)not_after);
+	rc = call(p, &w, &ok_cert, &reply, msg);
+	signer_writer_free(&w);
+	if (rc != EDGECA_OK)
+		return rc;
+	rc = take_cert(&reply, cert_der, cert_len, msg);
+	signer_msg_free(&reply);
+	return rc;
+}

@@ -1,0 +1,35 @@
+/* The server's side of the signer protocol: a fixed pool of Unix socket
+ * connections (opened lazily, reopened after failures) and one function
+ * per operation. Thread-safe; a connection is used by one thread at once. */
+#ifndef EDGECA_SIGNER_CLIENT_H
+#define EDGECA_SIGNER_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "common/error.h"
+
+struct signer_pool;
+
+edgeca_err signer_pool_new(const char *socket_path, unsigned size, unsigned timeout_ms,
+                           struct signer_pool **out, struct edgeca_msg *msg);
+void signer_pool_free(struct signer_pool *p);
+
+edgeca_err signer_ping(struct signer_pool *p, struct edgeca_msg *msg);
+
+/* path_length < 0: none. key_id receives up to 64 characters. */
+edgeca_err signer_key_create(struct signer_pool *p, const char *algorithm, const char *templates,
+                             uint32_t max_validity_days, int path_length, char key_id[65],
+                             struct edgeca_msg *msg);
+
+edgeca_err signer_self_sign(struct signer_pool *p, const char *key_id,
+                            const unsigned char *subject_der, size_t subject_len,
+                            time_t not_after, unsigned char **cert_der, size_t *cert_len,
+                            struct edgeca_msg *msg);
+
+edgeca_err signer_issue(struct signer_pool *p, const char *key_id, const char *tpl,
+                        const unsigned char *csr_der, size_t csr_len, time_t not_after,
+                        unsigned char **cert_der, size_t *cert_len, struct edgeca_msg *msg);
+
+#endif

@@ -1,0 +1,375 @@
+#include "signer/issue.h"
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/csr.h"
+#include "common/timeutil.h"
+#include "common/log.h"
+#include "common/x509util.h"
+
+#define MAX_SANS 100
+
+/* 16 random bytes with the top bit clear (positive) and the next one set
+ * (always 16 bytes long): 126 bits from the CSPRNG. */
+static int
+set_random_serial(X509 *cert)
+{
+	unsigned char b[16];
+	BIGNUM *bn = NULL;
+	ASN1_INTEGER *ai = NULL;
+	int rc = -1;
+
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		goto out;
+	b[0] = (unsigned char)((b[0] & 0x7f) | 0x40);
+	bn = BN_bin2bn(b, sizeof(b), NULL);
+	if (bn == NULL || (ai = BN_to_ASN1_INTEGER(bn, NULL)) == NULL)
+		goto out;
+	if (X509_set_serialNumber(cert, ai) != 1)
+		goto out;
+	rc = 0;
+out:
+	ASN1_INTEGER_free(ai);
+	BN_free(bn);
+	return rc;
+}
+
+static int
+add_conf_ext(X509 *cert, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *ex;
+	int ok;
+
+	X509V3_set_ctx(&ctx, NULL, cert, NULL, NULL, 0);
+	ex = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+	if (ex == NULL)
+		return -1;
+	ok = X509_add_ext(cert, ex, -1);
+	X509_EXTENSION_free(ex);
+	return ok == 1 ? 0 : -1;
+}
+
+/* SKI by RFC 5280 method 1 (SHA-1 of the subjectPublicKey bits). */
+static int
+add_key_identifiers(X509 *cert, const X509 *issuer)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	ASN1_OCTET_STRING *ski = NULL;
+	AUTHORITY_KEYID *aki = NULL;
+	const ASN1_OCTET_STRING *issuer_ski;
+	int rc = -1;
+
+	if (X509_pubkey_digest(cert, EVP_sha1(), md, &md_len) != 1)
+		goto out;
+	ski = ASN1_OCTET_STRING_new();
+	if (ski == NULL || ASN1_OCTET_STRING_set(ski, md, (int)md_len) != 1)
+		goto out;
+	if (X509_add1_ext_i2d(cert, NID_subject_key_identifier, ski, 0, X509V3_ADD_DEFAULT) != 1)
+		goto out;
+	issuer_ski = issuer ? X509_get0_subject_key_id((X509 *)issuer) : ski;
+	if (issuer_ski == NULL)
+		goto out;
+	aki = AUTHORITY_KEYID_new();
+	if (aki == NULL || (aki->keyid = ASN1_OCTET_STRING_dup(issuer_ski)) == NULL)
+		goto out;
+	if (X509_add1_ext_i2d(cert, NID_authority_key_identifier, aki, 0, X509V3_ADD_DEFAULT) != 1)
+		goto out;
+	rc = 0;
+out:
+	AUTHORITY_KEYID_free(aki);
+	ASN1_OCTET_STRING_free(ski);
+	return rc;
+}
+
+static bool
+san_has_dns(const GENERAL_NAMES *names, const char *dns)
+{
+	for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
+		if (gn->type == GEN_DNS &&
+		    (size_t)ASN1_STRING_length(gn->d.dNSName) == strlen(dns) &&
+		    strncasecmp((const char *)ASN1_STRING_get0_data(gn->d.dNSName), dns,
+		                strlen(dns)) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool
+san_dns_acceptable(const ASN1_IA5STRING *s)
+{
+	char name[256];
+	int len = ASN1_STRING_length(s);
+	const char *p;
+
+	if (len <= 0 || len >= (int)sizeof(name))
+		return false;
+	memcpy(name, ASN1_STRING_get0_data(s), (size_t)len);
+	name[len] = '\0';
+	if (strlen(name) != (size_t)len)
+		return false;
+	p = name;
+	if (strncmp(p, "*.", 2) == 0)
+		p += 2; /* one leading wildcard label */
+	return dns_name_valid(p);
+}
+
+/* The SANs the template lets through: DNS and IP names of the CSR, and the
+ * CN as a DNS name where the template says so. */
+static edgeca_err
+build_sans(const struct tpl_def *t, X509_REQ *req, const char *cn, GENERAL_NAMES **out,
+           struct edgeca_msg *msg)
+{
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	GENERAL_NAMES *in = NULL, *names = NULL;
+	GENERAL_NAME *gn = NULL;
+	edgeca_err rc;
+
+	*out = NULL;
+	names = GENERAL_NAMES_new();
+	if (names == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	rc = csr_extensions(req, &exts, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	if (t->copy_sans && exts != NULL) {
+		int idx = X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1);
+		if (idx >= 0) {
+			in = X509V3_EXT_d2i(sk_X509_EXTENSION_value(exts, idx));
+			if (in == NULL) {
+				rc = edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
+				                 "the CSR's subjectAltName cannot be decoded");
+				goto out;
+			}
+		}
+		for (int i = 0; in != NULL && i < sk_GENERAL_NAME_num(in); i++) {
+			const GENERAL_NAME *src = sk_GENERAL_NAME_value(in, i);
+			if (src->type == GEN_DNS && !san_dns_acceptable(src->d.dNSName)) {
+				rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-invalid-san",
+				                 "a DNS name in the CSR's subjectAltName is not a valid "
+				                 "host name");
+				goto out;
+			}
+			if (src->type == GEN_IPADD && ASN1_STRING_length(src->d.iPAddress) != 4 &&
+			    ASN1_STRING_length(src->d.iPAddress) != 16) {
+				rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-invalid-san",
+				                 "an IP address in the CSR's subjectAltName is malformed");
+				goto out;
+			}
+			if (src->type != GEN_DNS && src->type != GEN_IPADD)
+				continue;
+			if (sk_GENERAL_NAME_num(names) >= MAX_SANS) {
+				rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-invalid-san",
+				                 "the CSR asks for more than %d subject alternative names",
+				                 MAX_SANS);
+				goto out;
+			}
+			if ((gn = GENERAL_NAME_dup(src)) == NULL || !sk_GENERAL_NAME_push(names, gn)) {
+				rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+				goto out;
+			}
+			gn = NULL;
+		}
+	}
+	if (t->cn_as_dns && cn != NULL && dns_name_valid(cn) && !san_has_dns(names, cn)) {
+		ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new();
+		gn = GENERAL_NAME_new();
+		if (ia5 == NULL || gn == NULL || ASN1_STRING_set(ia5, cn, (int)strlen(cn)) != 1) {
+			ASN1_IA5STRING_free(ia5);
+			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+			goto out;
+		}
+		GENERAL_NAME_set0_value(gn, GEN_DNS, ia5);
+		/* The CN comes first: it is the name devices are known by. */
+		if (!sk_GENERAL_NAME_insert(names, gn, 0)) {
+			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+			goto out;
+		}
+		gn = NULL;
+	}
+	*out = names;
+	names = NULL;
+	rc = EDGECA_OK;
+out:
+	GENERAL_NAME_free(gn);
+	GENERAL_NAMES_free(names);
+	GENERAL_NAMES_free(in);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return rc;
+}
+
+static const EVP_MD *
+digest_for(const struct signer_key *key)
+{
+	return strcmp(key->algorithm, "EC-P384") == 0 ? EVP_sha384() : EVP_sha256();
+}
+
+static int
+set_validity(X509 *cert, time_t not_before, time_t not_after)
+{
+	return ASN1_TIME_set(X509_getm_notBefore(cert), not_before) != NULL &&
+	       ASN1_TIME_set(X509_getm_notAfter(cert), not_after) != NULL ? 0 : -1;
+}
+
+static edgeca_err
+add_template_extensions(X509 *cert, const struct tpl_def *t, EVP_PKEY *subject_key,
+                        X509_REQ *req, const char *cn, struct edgeca_msg *msg)
+{
+	GENERAL_NAMES *sans = NULL;
+	char ku[64];
+	edgeca_err rc;
+
+	if (t->is_ca) {
+		if (add_conf_ext(cert, NID_basic_constraints, "critical,CA:TRUE") != 0 ||
+		    add_conf_ext(cert, NID_key_usage, "critical,keyCertSign,cRLSign") != 0)
+			return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot add CA extensions");
+		return EDGECA_OK;
+	}
+	snprintf(ku, sizeof(ku), "critical,digitalSignature%s",
+	         EVP_PKEY_get_base_id(subject_key) == EVP_PKEY_RSA ? ",keyEncipherment" : "");
+	if (add_conf_ext(cert, NID_basic_constraints, "critical,CA:FALSE") != 0 ||
+	    add_conf_ext(cert, NID_key_usage, ku) != 0 ||
+	    (t->eku != NULL && add_conf_ext(cert, NID_ext_key_usage, t->eku) != 0))
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot add leaf extensions");
+	rc = build_sans(t, req, cn, &sans, msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	if (sk_GENERAL_NAME_num(sans) > 0) {
+		/* RFC 5280: with an empty subject the SAN extension is critical. */
+		int crit = X509_NAME_entry_count(X509_get_subject_name(cert)) == 0;
+		if (X509_add1_ext_i2d(cert, NID_subject_alt_name, sans, crit, X509V3_ADD_DEFAULT) != 1)
+			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot add subjectAltName");
+	}
+	GENERAL_NAMES_free(sans);
+	return rc;
+}
+
+edgeca_err
+issue_certificate(struct keystore *ks, struct signer_key *key, const struct tpl_def *t,
+                  X509_REQ *req, time_t not_after, time_t now, X509 **out,
+                  struct edgeca_msg *msg)
+{
+	X509 *issuer = NULL, *cert = NULL;
+	EVP_PKEY *subject_key;
+	char *cn = NULL;
+	int cn_count = 0;
+	time_t not_before, issuer_nb;
+	edgeca_err rc;
+
+	*out = NULL;
+	issuer = keystore_key_cert(ks, key);
+	rc = policy_check_issue(&key->policy, issuer, t, not_after, now, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	rc = csr_check_signature_and_key(req, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	rc = csr_check_subject(req, t->requires_cn, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	if (x509_name_common_name(X509_REQ_get_subject_name(req), &cn, &cn_count) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
+		                 "the CSR's common name cannot be decoded");
+		goto out;
+	}
+	subject_key = X509_REQ_get0_pubkey(req);
+	not_before = now - ISSUE_BACKDATE_SECONDS;
+	if (asn1_time_to_time_t(X509_get0_notBefore(issuer), &issuer_nb) == 0 &&
+	    not_before < issuer_nb)
+		not_before = issuer_nb;
+	cert = X509_new();
+	if (cert == NULL || X509_set_version(cert, X509_VERSION_3) != 1 ||
+	    set_random_serial(cert) != 0 ||
+	    X509_set_issuer_name(cert, X509_get_subject_name(issuer)) != 1 ||
+	    X509_set_subject_name(cert, X509_REQ_get_subject_name(req)) != 1 ||
+	    X509_set_pubkey(cert, subject_key) != 1 || set_validity(cert, not_before, not_after) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot build the certificate");
+		goto out;
+	}
+	rc = add_template_extensions(cert, t, subject_key, req, cn, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	if (add_key_identifiers(cert, issuer) != 0 || X509_sign(cert, key->pkey, digest_for(key)) <= 0) {
+		log_openssl_errors("issue_certificate");
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "signing failed");
+		goto out;
+	}
+	*out = cert;
+	cert = NULL;
+	rc = EDGECA_OK;
+out:
+	ERR_clear_error();
+	free(cn);
+	X509_free(cert);
+	X509_free(issuer);
+	return rc;
+}
+
+edgeca_err
+issue_self_signed(struct keystore *ks, struct signer_key *key, X509_NAME *subject,
+                  time_t not_after, time_t now, X509 **out, struct edgeca_msg *msg)
+{
+	X509 *existing = NULL, *cert = NULL;
+	char bc[64], *cn = NULL;
+	int cn_count = 0, pathlen;
+	edgeca_err rc;
+
+	*out = NULL;
+	existing = keystore_key_cert(ks, key);
+	if (existing != NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "key-already-certified",
+		                 "this key already has a CA certificate");
+		goto out;
+	}
+	if (x509_name_common_name(subject, &cn, &cn_count) != 0 || cn == NULL || cn_count != 1 ||
+	    utf8_length(cn) > 64) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-subject",
+		                 "a CA subject needs exactly one common name of 1 to 64 characters");
+		goto out;
+	}
+	if (not_after <= now + 3600 ||
+	    not_after > now + (time_t)POLICY_MAX_VALIDITY_DAYS * 86400) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "validity-invalid",
+		                 "a root CA must be valid for more than an hour and at most %d days",
+		                 POLICY_MAX_VALIDITY_DAYS);
+		goto out;
+	}
+	/* A key that may not issue CA certificates gets pathlen 0 in its own
+	 * certificate too, so relying parties enforce what the signer does. */
+	pathlen = tpl_mask_has_ca(key->policy.templates) ? key->policy.path_length : 0;
+	if (pathlen >= 0)
+		snprintf(bc, sizeof(bc), "critical,CA:TRUE,pathlen:%d", pathlen);
+	else
+		snprintf(bc, sizeof(bc), "critical,CA:TRUE");
+	cert = X509_new();
+	if (cert == NULL || X509_set_version(cert, X509_VERSION_3) != 1 ||
+	    set_random_serial(cert) != 0 || X509_set_issuer_name(cert, subject) != 1 ||
+	    X509_set_subject_name(cert, subject) != 1 || X509_set_pubkey(cert, key->pkey) != 1 ||
+	    set_validity(cert, now - ISSUE_BACKDATE_SECONDS, not_after) != 0 ||
+	    add_conf_ext(cert, NID_basic_constraints, bc) != 0 ||
+	    add_conf_ext(cert, NID_key_usage, "critical,keyCertSign,cRLSign") != 0 ||
+	    add_key_identifiers(cert, NULL) != 0 || X509_sign(cert, key->pkey, digest_for(key)) <= 0) {
+		log_openssl_errors("issue_self_signed");
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot build the root certificate");
+		goto out;
+	}
+	rc = keystore_set_cert(ks, key, cert, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	*out = cert;
+	cert = NULL;
+out:
+	ERR_clear_error();
+	free(cn);
+	X509_free(cert);
+	X509_free(existing);
+	return rc;
+}

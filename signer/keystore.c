@@ -1,0 +1,582 @@
+#include "signer/keystore.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/encoding.h"
+#include "common/log.h"
+#include "common/x509util.h"
+
+#define KEK_LEN 32
+#define META_MAGIC "edgeca-signer-key 1"
+
+struct keystore {
+	char *dir;
+	char keys_dir[4096];
+	unsigned char kek[KEK_LEN];
+	char key_pass[2 * 32 + 1]; /* PKCS#8 passphrase derived from the KEK */
+	unsigned char meta_mac_key[32];
+	pthread_mutex_t lock;
+	struct signer_key *keys;
+};
+
+static const struct {
+	const char *name;
+	const char *type;
+	const char *param; /* curve, or NULL for RSA */
+	size_t bits;
+} algorithms[] = {
+	{"EC-P256", "EC", "P-256", 0},     {"EC-P384", "EC", "P-384", 0},
+	{"RSA-2048", "RSA", NULL, 2048}, {"RSA-3072", "RSA", NULL, 3072},
+	{"RSA-4096", "RSA", NULL, 4096},
+};
+
+int
+keystore_algorithm_known(const char *algorithm)
+{
+	for (size_t i = 0; i < sizeof(algorithms) / sizeof(algorithms[0]); i++)
+		if (strcmp(algorithms[i].name, algorithm) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+derive(const unsigned char kek[KEK_LEN], const char *label, unsigned char out[32])
+{
+	unsigned int len = 32;
+
+	return HMAC(EVP_sha256(), kek, KEK_LEN, (const unsigned char *)label, strlen(label), out,
+	            &len) == NULL ? -1 : 0;
+}
+
+/* Writes data to path atomically: temporary file, fsync, rename, fsync dir. */
+static int
+write_file_atomic(const char *dir, const char *path, const void *data, size_t len, mode_t mode)
+{
+	char tmp[4200];
+	int fd = -1, dfd = -1, rc = -1;
+	size_t done = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		goto out;
+	while (done < len) {
+		ssize_t w = write(fd, (const char *)data + done, len - done);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			goto out;
+		}
+		done += (size_t)w;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		fd = -1;
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0)
+		goto out;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	if (dfd >= 0)
+		close(dfd);
+	return rc;
+}
+
+static int
+read_file(const char *path, size_t max, unsigned char **out, size_t *len)
+{
+	struct buf b = {0};
+	unsigned char chunk[4096];
+	int fd, rc = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		ssize_t r = read(fd, chunk, sizeof(chunk));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			break;
+		if (b.len + (size_t)r > max || buf_append(&b, chunk, (size_t)r) != 0)
+			goto out;
+	}
+	if (buf_terminate(&b) != 0)
+		goto out;
+	*out = buf_take(&b, len);
+	rc = 0;
+out:
+	close(fd);
+	buf_free(&b);
+	return rc;
+}
+
+static edgeca_err
+load_or_create_kek(struct keystore *ks, struct edgeca_msg *msg)
+{
+	char path[4200];
+	unsigned char *data = NULL;
+	size_t len = 0;
+	struct stat st;
+	edgeca_err rc = EDGECA_ERR_INTERNAL;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/kek", ks->dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		unsigned char fresh[KEK_LEN];
+		int ok = RAND_priv_bytes(fresh, sizeof(fresh)) == 1 &&
+		         write(fd, fresh, sizeof(fresh)) == (ssize_t)sizeof(fresh) && fsync(fd) == 0;
+		OPENSSL_cleanse(fresh, sizeof(fresh));
+		close(fd);
+		if (!ok) {
+			unlink(path);
+			return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot create %s", path);
+		}
+		log_info("keystore_open: created a new key-encryption key in %s", path);
+	} else if (errno != EEXIST) {
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot create %s: %s", path,
+		                   strerror(errno));
+	}
+	if (stat(path, &st) != 0 || (st.st_mode & 077) != 0) {
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
+		                   "%s must exist with mode 0600 (found %o)", path,
+		                   (unsigned)(st.st_mode & 0777));
+	}
+	if (read_file(path, KEK_LEN, &data, &len) != 0 || len != KEK_LEN) {
+		edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "%s must hold exactly %d bytes", path,
+		            KEK_LEN);
+		goto out;
+	}
+	memcpy(ks->kek, data, KEK_LEN);
+	{
+		unsigned char pass[32];
+		if (derive(ks->kek, "edgeca-signer pkcs8 passphrase v1", pass) != 0 ||
+		    derive(ks->kek, "edgeca-signer metadata mac v1", ks->meta_mac_key) != 0) {
+			edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot derive keys from the KEK");
+			goto out;
+		}
+		hex_encode(pass, sizeof(pass), ks->key_pass);
+		OPENSSL_cleanse(pass, sizeof(pass));
+	}
+	rc = EDGECA_OK;
+out:
+	if (data != NULL) {
+		OPENSSL_cleanse(data, len);
+		free(data);
+	}
+	return rc;
+}
+
+edgeca_err
+keystore_open(const char *dir, struct keystore **out, struct edgeca_msg *msg)
+{
+	struct keystore *ks = NULL;
+	edgeca_err rc;
+
+	*out = NULL;
+	ks = calloc(1, sizeof(*ks));
+	if (ks == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	pthread_mutex_init(&ks->lock, NULL);
+	ks->dir = strdup(dir);
+	if (ks->dir == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	snprintf(ks->keys_dir, sizeof(ks->keys_dir), "%s/keys", dir);
+	if (mkdir(ks->keys_dir, 0700) != 0 && errno != EEXIST) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot create %s: %s",
+		                 ks->keys_dir, strerror(errno));
+		goto out;
+	}
+	rc = load_or_create_kek(ks, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	*out = ks;
+	ks = NULL;
+out:
+	keystore_free(ks);
+	return rc;
+}
+
+void
+keystore_free(struct keystore *ks)
+{
+	struct signer_key *k, *next;
+
+	if (ks == NULL)
+		return;
+	for (k = ks->keys; k != NULL; k = next) {
+		next = k->next;
+		EVP_PKEY_free(k->pkey);
+		X509_free(k->cert);
+		free(k);
+	}
+	OPENSSL_cleanse(ks->kek, sizeof(ks->kek));
+	OPENSSL_cleanse(ks->key_pass, sizeof(ks->key_pass));
+	OPENSSL_cleanse(ks->meta_mac_key, sizeof(ks->meta_mac_key));
+	pthread_mutex_destroy(&ks->lock);
+	free(ks->dir);
+	free(ks);
+}
+
+static int
+key_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n != KEY_ID_LEN)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)id[i]) || isupper((unsigned char)id[i]))
+			return 0;
+	return 1;
+}
+
+/* The metadata text without its hmac line, for key k. */
+static int
+meta_body(const struct signer_key *k, struct buf *b)
+{
+	char templates[256];
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	char *b64 = NULL;
+	int rc = -1;
+
+	if (tpl_mask_format(k->policy.templates, templates, sizeof(templates)) != 0)
+		goto out;
+	if (k->cert != NULL) {
+		if (x509_der(k->cert, &der, &der_len) != 0)
+			goto out;
+		b64 = base64_encode(der, der_len, 0);
+		if (b64 == NULL)
+			goto out;
+	}
+	if (buf_printf(b, "%s\nid %s\nalgorithm %s\ntemplates %s\nmax_validity_days %u\n"
+	               "path_length %d\ncertificate %s\n", META_MAGIC, k->id, k->algorithm,
+	               templates, k->policy.max_validity_days, k->policy.path_length,
+	               b64 ? b64 : "-") != 0)
+		goto out;
+	rc = 0;
+out:
+	OPENSSL_free(der);
+	free(b64);
+	return rc;
+}
+
+static int
+meta_mac(const struct keystore *ks, const unsigned char *data, size_t len, char hex[65])
+{
+	unsigned char mac[32];
+	unsigned int mac_len = sizeof(mac);
+
+	if (HMAC(EVP_sha256(), ks->meta_mac_key, sizeof(ks->meta_mac_key), data, len, mac,
+	         &mac_len) == NULL)
+		return -1;
+	hex_encode(mac, sizeof(mac), hex);
+	return 0;
+}
+
+static int
+meta_write(const struct keystore *ks, const struct signer_key *k)
+{
+	struct buf b = {0};
+	char path[4200], mac[65];
+	int rc = -1;
+
+	if (meta_body(k, &b) != 0 || meta_mac(ks, b.data, b.len, mac) != 0 ||
+	    buf_printf(&b, "hmac %s\n", mac) != 0)
+		goto out;
+	snprintf(path, sizeof(path), "%s/%s.meta", ks->keys_dir, k->id);
+	rc = write_file_atomic(ks->keys_dir, path, b.data, b.len, 0600);
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/* Parses "name value\n" lines in the fixed order meta_body writes them. */
+/* Parses "name value\n" lines in the fixed order meta_body writes them,
+ * after checking the MAC that covers every line before "hmac". */
+static int
+meta_parse(const struct keystore *ks, struct signer_key *k, char *text, size_t len)
+{
+	static const char *names[] = {NULL, "id", "algorithm", "templates", "max_validity_days",
+	                              "path_length", "certificate", "hmac"};
+	char *lines[8], *p = text, *hmac_at, mac[65];
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	char *end;
+	long v;
+	int rc = -1;
+
+	if (memchr(text, '\0', len) != NULL)
+		goto out;
+	hmac_at = memmem(text, len, "\nhmac ", 6);
+	if (hmac_at == NULL || meta_mac(ks, (unsigned char *)text, (size_t)(hmac_at - text) + 1,
+	                                mac) != 0)
+		goto out;
+	for (int i = 0; i < 8; i++) {
+		char *nl = memchr(p, '\n', len - (size_t)(p - text));
+		if (nl == NULL)
+			goto out;
+		*nl = '\0';
+		lines[i] = p;
+		p = nl + 1;
+	}
+	if ((size_t)(p - text) != len || strcmp(lines[0], META_MAGIC) != 0)
+		goto out;
+	for (int i = 1; i < 8; i++) {
+		size_t n = strlen(names[i]);
+		if (strncmp(lines[i], names[i], n) != 0 || lines[i][n] != ' ')
+			goto out;
+		lines[i] += n + 1;
+	}
+	if (strlen(lines[7]) != 64 || CRYPTO_memcmp(mac, lines[7], 64) != 0)
+		goto out;
+	if (strcmp(lines[1], k->id) != 0 || !keystore_algorithm_known(lines[2]))
+		goto out;
+	snprintf(k->algorithm, sizeof(k->algorithm), "%s", lines[2]);
+	if (tpl_mask_parse(lines[3], &k->policy.templates) != 0)
+		goto out;
+	v = strtol(lines[4], &end, 10);
+	if (*end || v < 1 || v > POLICY_MAX_VALIDITY_DAYS)
+		goto out;
+	k->policy.max_validity_days = (uint32_t)v;
+	v = strtol(lines[5], &end, 10);
+	if (*end || v < -1 || v > 16)
+		goto out;
+	k->policy.path_length = (int32_t)v;
+	if (strcmp(lines[6], "-") != 0) {
+		if (base64_decode(lines[6], strlen(lines[6]), false, &der, &der_len) != 0)
+			goto out;
+		k->cert = x509_from_der(der, der_len);
+		if (k->cert == NULL)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(der);
+	return rc;
+}
+
+static edgeca_err
+key_load(struct keystore *ks, const char *id, struct signer_key **out, struct edgeca_msg *msg)
+{
+	struct signer_key *k = NULL;
+	unsigned char *meta = NULL, *pem = NULL;
+	size_t meta_len = 0, pem_len = 0;
+	char path[4200];
+	BIO *bio = NULL;
+	edgeca_err rc;
+
+	snprintf(path, sizeof(path), "%s/%s.meta", ks->keys_dir, id);
+	if (read_file(path, 64 * 1024, &meta, &meta_len) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "key-not-found", "no signer key %s", id);
+		goto out;
+	}
+	k = calloc(1, sizeof(*k));
+	if (k == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	snprintf(k->id, sizeof(k->id), "%s", id);
+	if (meta_parse(ks, k, (char *)meta, meta_len) != 0) {
+		log_error("key_load: key=%s: metadata is damaged or was altered", id);
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, "key-damaged",
+		                 "the signer key's metadata failed its integrity check");
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/%s.key", ks->keys_dir, id);
+	if (read_file(path, 64 * 1024, &pem, &pem_len) != 0 ||
+	    (bio = BIO_new_mem_buf(pem, (int)pem_len)) == NULL ||
+	    (k->pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, ks->key_pass)) == NULL) {
+		log_openssl_errors("key_load");
+		log_error("key_load: key=%s: private key cannot be read or decrypted", id);
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, "key-damaged",
+		                 "the signer key cannot be decrypted");
+		goto out;
+	}
+	*out = k;
+	k = NULL;
+	rc = EDGECA_OK;
+out:
+	if (k != NULL) {
+		EVP_PKEY_free(k->pkey);
+		X509_free(k->cert);
+		free(k);
+	}
+	BIO_free(bio);
+	if (pem != NULL) {
+		OPENSSL_cleanse(pem, pem_len);
+		free(pem);
+	}
+	free(meta);
+	return rc;
+}
+
+edgeca_err
+keystore_get(struct keystore *ks, const char *id, struct signer_key **out,
+             struct edgeca_msg *msg)
+{
+	struct signer_key *k, *loaded = NULL;
+	edgeca_err rc = EDGECA_OK;
+
+	*out = NULL;
+	if (!key_id_valid(id))
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "key-not-found",
+		                   "no signer key %s", id);
+	pthread_mutex_lock(&ks->lock);
+	for (k = ks->keys; k != NULL; k = k->next)
+		if (strcmp(k->id, id) == 0)
+			break;
+	if (k == NULL) {
+		rc = key_load(ks, id, &loaded, msg);
+		if (rc == EDGECA_OK) {
+			loaded->next = ks->keys;
+			ks->keys = loaded;
+			k = loaded;
+		}
+	}
+	pthread_mutex_unlock(&ks->lock);
+	*out = k;
+	return rc;
+}
+
+edgeca_err
+keystore_create(struct keystore *ks, const char *algorithm, const struct signer_policy *p,
+                struct signer_key **out, struct edgeca_msg *msg)
+{
+	struct signer_key *k = NULL;
+	unsigned char rnd[KEY_ID_LEN / 2];
+	char path[4200];
+	BIO *bio = NULL;
+	char *pem = NULL;
+	long pem_len;
+	size_t i;
+	edgeca_err rc;
+
+	*out = NULL;
+	for (i = 0; i < sizeof(algorithms) / sizeof(algorithms[0]); i++)
+		if (strcmp(algorithms[i].name, algorithm) == 0)
+			break;
+	if (i == sizeof(algorithms) / sizeof(algorithms[0]))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "unsupported-key-algorithm",
+		                   "the key algorithm %s is not supported", algorithm);
+	rc = policy_validate(p, msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	k = calloc(1, sizeof(*k));
+	if (k == NULL || RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot allocate a key");
+		goto out;
+	}
+	hex_encode(rnd, sizeof(rnd), k->id);
+	snprintf(k->algorithm, sizeof(k->algorithm), "%s", algorithm);
+	k->policy = *p;
+	if (algorithms[i].param != NULL)
+		k->pkey = EVP_PKEY_Q_keygen(NULL, NULL, algorithms[i].type, algorithms[i].param);
+	else
+		k->pkey = EVP_PKEY_Q_keygen(NULL, NULL, algorithms[i].type, algorithms[i].bits);
+	if (k->pkey == NULL) {
+		log_openssl_errors("keystore_create");
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "key generation failed");
+		goto out;
+	}
+	bio = BIO_new(BIO_s_mem());
+	if (bio == NULL ||
+	    PEM_write_bio_PKCS8PrivateKey(bio, k->pkey, EVP_aes_256_cbc(), ks->key_pass,
+	                                  (int)strlen(ks->key_pass), NULL, NULL) != 1 ||
+	    (pem_len = BIO_get_mem_data(bio, &pem)) <= 0) {
+		log_openssl_errors("keystore_create");
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot encrypt the new key");
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/%s.key", ks->keys_dir, k->id);
+	if (write_file_atomic(ks->keys_dir, path, pem, (size_t)pem_len, 0600) != 0 ||
+	    meta_write(ks, k) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot store the new key: %s",
+		                 strerror(errno));
+		goto out;
+	}
+	pthread_mutex_lock(&ks->lock);
+	k->next = ks->keys;
+	ks->keys = k;
+	pthread_mutex_unlock(&ks->lock);
+	log_info("keystore_create: key=%s algorithm=%s", k->id, algorithm);
+	*out = k;
+	k = NULL;
+	rc = EDGECA_OK;
+out:
+	if (k != NULL) {
+		EVP_PKEY_free(k->pkey);
+		free(k);
+	}
+	BIO_free(bio);
+	return rc;
+}
+
+X509 *
+keystore_key_cert(struct keystore *ks, struct signer_key *key)
+{
+	X509 *c = NULL;
+
+	pthread_mutex_lock(&ks->lock);
+	if (key->cert != NULL && X509_up_ref(key->cert) == 1)
+		c = key->cert;
+	pthread_mutex_unlock(&ks->lock);
+	return c;
+}
+
+edgeca_err
+keystore_set_cert(struct keystore *ks, struct signer_key *key, X509 *cert,
+                  struct edgeca_msg *msg)
+{
+	edgeca_err rc = EDGECA_OK;
+
+	if (X509_check_private_key(cert, key->pkey) != 1)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "certificate-key-mismatch",
+		                   "the certificate's public key is not this key's");
+	pthread_mutex_lock(&ks->lock);
+	if (key->cert != NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "key-already-certified",
+		                 "this key already has a CA certificate");
+		goto out;
+	}
+	if (X509_up_ref(cert) != 1) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	key->cert = cert;
+	if (meta_write(ks, key) != 0) {
+		key->cert = NULL;
+		X509_free(cert);
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot store the key's certificate");
+		goto out;
+	}
+out:
+	pthread_mutex_unlock(&ks->lock);
+	return rc;
+}

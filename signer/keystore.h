@@ -1,0 +1,54 @@
+/* The signer's key store: private keys encrypted at rest (PKCS#8,
+ * AES-256-CBC, PBKDF2) under a key-encryption key file created on first
+ * run with mode 0600, each key with its policy and, once it has one, its
+ * CA certificate in an HMAC-protected metadata file. Keys are loaded on
+ * first use and cached for the life of the process. Only the signer
+ * links this module; nothing in it returns a private key to a caller. */
+#ifndef EDGECA_SIGNER_KEYSTORE_H
+#define EDGECA_SIGNER_KEYSTORE_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "common/error.h"
+#include "signer/policy.h"
+
+#define KEY_ID_LEN 32
+
+struct keystore;
+
+struct signer_key {
+	char id[KEY_ID_LEN + 1];
+	char algorithm[16];
+	EVP_PKEY *pkey;
+	struct signer_policy policy;
+	X509 *cert; /* guarded by the keystore lock; use keystore_key_cert() */
+	struct signer_key *next;
+};
+
+edgeca_err keystore_open(const char *dir, struct keystore **out, struct edgeca_msg *msg);
+void keystore_free(struct keystore *ks);
+
+/* Generates a key ("EC-P256", "EC-P384", "RSA-2048", "RSA-3072",
+ * "RSA-4096") bound to policy p, stores it and returns it (borrowed, valid
+ * until keystore_free). */
+edgeca_err keystore_create(struct keystore *ks, const char *algorithm,
+                           const struct signer_policy *p, struct signer_key **out,
+                           struct edgeca_msg *msg);
+
+/* Finds a key by id (borrowed). EDGECA_ERR_NOT_FOUND when unknown. */
+edgeca_err keystore_get(struct keystore *ks, const char *id, struct signer_key **out,
+                        struct edgeca_msg *msg);
+
+/* The key's CA certificate with a new reference (X509_free it), or NULL. */
+X509 *keystore_key_cert(struct keystore *ks, struct signer_key *key);
+
+/* Binds a CA certificate to a key that has none yet; the certificate's
+ * public key must be the key's. Persists before it takes effect. */
+edgeca_err keystore_set_cert(struct keystore *ks, struct signer_key *key, X509 *cert,
+                             struct edgeca_msg *msg);
+
+/* True when algorithm names a key type the signer generates. */
+int keystore_algorithm_known(const char *algorithm);
+
+#endif

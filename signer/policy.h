@@ -1,0 +1,31 @@
+/* The issuance policy bound to each signer key at creation. The signer
+ * checks every request against it; the server cannot change it. */
+#ifndef EDGECA_SIGNER_POLICY_H
+#define EDGECA_SIGNER_POLICY_H
+
+#include <openssl/x509.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "common/error.h"
+#include "signer/templates.h"
+
+#define POLICY_MAX_VALIDITY_DAYS 36500
+
+struct signer_policy {
+	unsigned templates;          /* mask of enum tpl_id */
+	uint32_t max_validity_days;  /* 1..POLICY_MAX_VALIDITY_DAYS */
+	int32_t path_length;         /* -1: no constraint */
+};
+
+/* Checks a policy given at key creation. */
+edgeca_err policy_validate(const struct signer_policy *p, struct edgeca_msg *msg);
+
+/* May this key (policy p, certificate issuer) sign a certificate of
+ * template t valid until not_after, at time now? EDGECA_ERR_FORBIDDEN
+ * with the reason when not. */
+edgeca_err policy_check_issue(const struct signer_policy *p, const X509 *issuer,
+                              const struct tpl_def *t, time_t not_after, time_t now,
+                              struct edgeca_msg *msg);
+
+#endif

@@ -1,0 +1,214 @@
+#include "signer/service.h"
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/csr.h"
+#include "common/log.h"
+#include "common/x509util.h"
+#include "signer/issue.h"
+
+static uint32_t
+wire_code(edgeca_err e)
+{
+	switch (e) {
+	case EDGECA_ERR_MALFORMED: return SIGNER_E_MALFORMED;
+	case EDGECA_ERR_TOO_LARGE: return SIGNER_E_TOO_LARGE;
+	case EDGECA_ERR_INVALID: return SIGNER_E_INVALID;
+	case EDGECA_ERR_FORBIDDEN: return SIGNER_E_POLICY;
+	case EDGECA_ERR_NOT_FOUND: return SIGNER_E_NOT_FOUND;
+	case EDGECA_ERR_CONFLICT: return SIGNER_E_CONFLICT;
+	default: return SIGNER_E_INTERNAL;
+	}
+}
+
+static void
+reply_error(struct signer_writer *w, edgeca_err e, const struct edgeca_msg *msg)
+{
+	signer_writer_free(w);
+	signer_writer_init(w, SIGNER_REPLY_ERROR);
+	signer_put_u32(w, SIGNER_TAG_ERROR_CODE, wire_code(e));
+	signer_put_str(w, SIGNER_TAG_ERROR_MESSAGE, msg->detail);
+	signer_put_str(w, SIGNER_TAG_ERROR_TYPE, edgeca_msg_slug(msg, e));
+}
+
+static void
+reply_cert(struct signer_writer *w, const X509 *cert)
+{
+	unsigned char *der = NULL;
+	size_t len = 0;
+
+	signer_writer_init(w, SIGNER_REPLY_OK);
+	if (x509_der(cert, &der, &len) != 0) {
+		w->failed = 1;
+		return;
+	}
+	signer_put_bytes(w, SIGNER_TAG_CERTIFICATE, der, len);
+	OPENSSL_free(der);
+}
+
+static edgeca_err
+op_key_create(struct signer_service *s, const struct signer_msg *req, struct signer_writer *w,
+              struct edgeca_msg *msg)
+{
+	char algorithm[33], templates[257];
+	struct signer_policy p = {0, 0, -1};
+	struct signer_key *key = NULL;
+	unsigned char *spki = NULL;
+	uint32_t pathlen;
+	int len;
+	edgeca_err rc;
+
+	if (signer_get_str(req, SIGNER_TAG_ALGORITHM, algorithm, sizeof(algorithm)) != 0 ||
+	    signer_get_str(req, SIGNER_TAG_TEMPLATES, templates, sizeof(templates)) != 0 ||
+	    signer_get_u32(req, SIGNER_TAG_MAX_VALIDITY_DAYS, &p.max_validity_days) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, NULL, "bad key creation request");
+	if (tpl_mask_parse(templates, &p.templates) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "policy-invalid",
+		                   "unknown or repeated template in \"%s\"", templates);
+	if (signer_get_u32(req, SIGNER_TAG_PATH_LENGTH, &pathlen) == 0) {
+		if (pathlen > 16)
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "policy-invalid",
+			                   "path_length must be between 0 and 16");
+		p.path_length = (int32_t)pathlen;
+	}
+	rc = keystore_create(s->ks, algorithm, &p, &key, msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	len = i2d_PUBKEY(key->pkey, &spki);
+	if (len <= 0)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot encode the public key");
+	signer_writer_init(w, SIGNER_REPLY_OK);
+	signer_put_str(w, SIGNER_TAG_KEY_ID, key->id);
+	signer_put_bytes(w, SIGNER_TAG_PUBLIC_KEY, spki, (size_t)len);
+	OPENSSL_free(spki);
+	return EDGECA_OK;
+}
+
+static edgeca_err
+lookup_key(struct signer_service *s, const struct signer_msg *req, struct signer_key **key,
+           struct edgeca_msg *msg)
+{
+	char id[65];
+
+	if (signer_get_str(req, SIGNER_TAG_KEY_ID, id, sizeof(id)) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, NULL, "bad key id");
+	return keystore_get(s->ks, id, key, msg);
+}
+
+static edgeca_err
+op_self_sign(struct signer_service *s, const struct signer_msg *req, struct signer_writer *w,
+             struct edgeca_msg *msg)
+{
+	const struct signer_field *f = signer_msg_get(req, SIGNER_TAG_SUBJECT);
+	const unsigned char *p = f->val;
+	struct signer_key *key = NULL;
+	X509_NAME *subject = NULL;
+	X509 *cert = NULL;
+	uint64_t not_after = 0;
+	edgeca_err rc;
+
+	rc = lookup_key(s, req, &key, msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	subject = d2i_X509_NAME(NULL, &p, (long)f->len);
+	ERR_clear_error();
+	if (subject == NULL || p != f->val + f->len) {
+		rc = edgeca_fail(msg, EDGECA_ERR_MALFORMED, "invalid-subject",
+		                 "the subject is not a DER-encoded name");
+		goto out;
+	}
+	if (signer_get_u64(req, SIGNER_TAG_NOT_AFTER, &not_after) != 0 || not_after > INT64_MAX) {
+		rc = edgeca_fail(msg, EDGECA_ERR_MALFORMED, NULL, "bad notAfter");
+		goto out;
+	}
+	rc = issue_self_signed(s->ks, key, subject, (time_t)not_after, time(NULL), &cert, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	if (siglog_append(s->log, key->id, "self_sign", "root", cert) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot write the signature log");
+		goto out;
+	}
+	reply_cert(w, cert);
+out:
+	X509_NAME_free(subject);
+	X509_free(cert);
+	return rc;
+}
+
+static edgeca_err
+op_issue(struct signer_service *s, const struct signer_msg *req, struct signer_writer *w,
+         struct edgeca_msg *msg)
+{
+	const struct signer_field *f = signer_msg_get(req, SIGNER_TAG_CSR);
+	const struct tpl_def *t;
+	struct signer_key *key = NULL;
+	X509_REQ *csr = NULL;
+	X509 *cert = NULL;
+	char tpl[33];
+	uint64_t not_after = 0;
+	edgeca_err rc;
+
+	rc = lookup_key(s, req, &key, msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	if (signer_get_str(req, SIGNER_TAG_TEMPLATE, tpl, sizeof(tpl)) != 0 ||
+	    (t = tpl_by_name(tpl)) == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "unknown-template",
+		                   "the signer knows no such template");
+	if (signer_get_u64(req, SIGNER_TAG_NOT_AFTER, &not_after) != 0 || not_after > INT64_MAX)
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, NULL, "bad notAfter");
+	rc = csr_decode_der(f->val, f->len, &csr, msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	rc = issue_certificate(s->ks, key, t, csr, (time_t)not_after, time(NULL), &cert, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	if (siglog_append(s->log, key->id, "issue", t->name, cert) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot write the signature log");
+		goto out;
+	}
+	reply_cert(w, cert);
+out:
+	X509_REQ_free(csr);
+	X509_free(cert);
+	return rc;
+}
+
+int
+signer_service_handle(struct signer_service *s, const struct signer_msg *req,
+                      struct signer_writer *reply)
+{
+	struct edgeca_msg msg = {0};
+	edgeca_err rc = EDGECA_OK;
+
+	memset(reply, 0, sizeof(*reply));
+	if (signer_msg_check(req, signer_request_schema(req->type)) != 0)
+		return -1;
+	switch (req->type) {
+	case SIGNER_OP_PING:
+		signer_writer_init(reply, SIGNER_REPLY_OK);
+		signer_put_u32(reply, SIGNER_TAG_PROTOCOL_VERSION, SIGNER_PROTO_VERSION);
+		break;
+	case SIGNER_OP_KEY_CREATE:
+		rc = op_key_create(s, req, reply, &msg);
+		break;
+	case SIGNER_OP_SELF_SIGN:
+		rc = op_self_sign(s, req, reply, &msg);
+		break;
+	case SIGNER_OP_ISSUE:
+		rc = op_issue(s, req, reply, &msg);
+		break;
+	default:
+		return -1;
+	}
+	if (rc != EDGECA_OK) {
+		if (rc == EDGECA_ERR_FORBIDDEN || rc == EDGECA_ERR_INTERNAL)
+			log_warn("signer_service_handle: op=%u refused: %s", req->type, msg.detail);
+		reply_error(reply, rc, &msg);
+	}
+	return 0;
+}

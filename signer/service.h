@@ -1,0 +1,22 @@
+/* The signer's operations: one request message in, one reply out. This is
+ * the whole attack surface the server sees; every field is checked here or
+ * in the modules it calls, whatever the server already checked. */
+#ifndef EDGECA_SIGNER_SERVICE_H
+#define EDGECA_SIGNER_SERVICE_H
+
+#include "signer/keystore.h"
+#include "signer/protocol.h"
+#include "signer/siglog.h"
+
+struct signer_service {
+	struct keystore *ks;
+	struct siglog *log;
+};
+
+/* Handles req and writes the reply frame into reply (initialised here).
+ * Returns -1 when req is malformed for its operation: the caller closes
+ * the connection without replying. */
+int signer_service_handle(struct signer_service *s, const struct signer_msg *req,
+                          struct signer_writer *reply);
+
+#endif

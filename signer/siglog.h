@@ -1,0 +1,17 @@
+/* The signer's own append-only log: one line per signature, written before
+ * the signed object is returned. */
+#ifndef EDGECA_SIGNER_SIGLOG_H
+#define EDGECA_SIGNER_SIGLOG_H
+
+#include <openssl/x509.h>
+
+struct siglog;
+
+struct siglog *siglog_open(const char *path);
+void siglog_close(struct siglog *l);
+/* "2026-11-26T18:00:00Z key=<id> op=<op> template=<t> serial=<hex>
+ *  subject="<dn>" sha256=<hex of the DER>". Returns 0 or -1. */
+int siglog_append(struct siglog *l, const char *key_id, const char *op, const char *tpl,
+                  const X509 *cert);
+
+#endif

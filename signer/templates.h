@@ -1,0 +1,42 @@
+/* Certificate templates the signer knows. A template fixes everything the
+ * caller may not choose: basic constraints, key usage, extended key usage
+ * and which subject alternative names are copied from the CSR. */
+#ifndef EDGECA_SIGNER_TEMPLATES_H
+#define EDGECA_SIGNER_TEMPLATES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum tpl_id {
+	TPL_CLIENT = 0,      /* device identity: clientAuth */
+	TPL_SSL,             /* device/server: serverAuth + clientAuth, CN also as DNS SAN */
+	TPL_SUBORDINATE_CA,  /* issuing CA certificate */
+	TPL_TLS_SERVER,      /* edgeca's own listener certificate (service CA only) */
+	TPL_COUNT_
+};
+
+struct tpl_def {
+	enum tpl_id id;
+	const char *name;
+	bool is_ca;
+	bool requires_cn;
+	bool copy_sans;  /* DNS and IP SANs of the CSR are copied */
+	bool cn_as_dns;  /* the CN is also written as a DNS SAN when it is a DNS name */
+	bool user_selectable; /* may appear in a CA's policy set through the API */
+	const char *eku; /* OpenSSL extendedKeyUsage value, NULL for none */
+};
+
+const struct tpl_def *tpl_by_name(const char *name);
+const struct tpl_def *tpl_get(enum tpl_id id);
+
+/* "client,ssl" <-> bit mask (bit = 1 << tpl_id). Parsing refuses unknown
+ * and duplicate names and an empty list. */
+int tpl_mask_parse(const char *csv, unsigned *mask);
+int tpl_mask_format(unsigned mask, char *out, size_t n);
+bool tpl_mask_has_ca(unsigned mask);
+
+/* True when s can be written as a dNSName: labels of letters, digits,
+ * '-' and '_' (device ids use it), 1..63 characters, separated by dots. */
+bool dns_name_valid(const char *s);
+
+#endif
