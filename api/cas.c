@@ -142,6 +142,8 @@ api_cas_get(struct api_call *call)
 void
 api_cas_certificate(struct api_call *call)
 {
+	static const char *const offers[] = {"application/x-pem-file", "application/pkix-cert",
+	                                     NULL};
 	const struct ca_location *loc;
 	struct edgeca_msg msg = {0};
 	struct ca *ca = NULL;
@@ -159,17 +161,16 @@ api_cas_certificate(struct api_call *call)
 		                 "the CA has no active certificate yet", call->path);
 		goto out;
 	}
-	if (u_map_get_case(call->req->map_header, "Accept") != NULL &&
-	    !api_accepts(call->req, "application/pkix-cert") &&
-	    !api_accepts(call->req, "application/x-pem-file") &&
-	    !api_accepts(call->req, "application/*") && !api_accepts(call->req, "*/*")) {
+	switch (api_negotiate(call->req, offers)) {
+	case 0:
+		break;
+	case 1:
+		api_body(call->resp, 200, "application/pkix-cert", loc->cert_der, loc->cert_len);
+		goto out;
+	default:
 		api_problem_text(call->resp, EDGECA_ERR_NOT_ACCEPTABLE, "not-acceptable",
 		                 "the certificate is available as application/x-pem-file or "
 		                 "application/pkix-cert", call->path);
-		goto out;
-	}
-	if (api_accepts(call->req, "application/pkix-cert")) {
-		api_body(call->resp, 200, "application/pkix-cert", loc->cert_der, loc->cert_len);
 		goto out;
 	}
 	pem = pem_encode("CERTIFICATE", loc->cert_der, loc->cert_len);

@@ -51,6 +51,22 @@ parse_raw_issue(const struct _u_request *req, struct cert_issue_req *r, struct e
 	return EDGECA_OK;
 }
 
+/* With a JSON body the options belong in it; query options alongside
+ * would be ignored, so they are refused. */
+static edgeca_err
+query_options_absent(const struct _u_request *req, struct edgeca_msg *msg)
+{
+	static const char *const names[] = {"validity_days", "not_after", "template", "location",
+	                                    NULL};
+
+	for (int i = 0; names[i] != NULL; i++)
+		if (api_query(req, names[i]) != NULL)
+			return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "invalid-parameter",
+			                   "with a JSON body, give %s in the body, not in the query",
+			                   names[i]);
+	return EDGECA_OK;
+}
+
 void
 api_certificates_issue(struct api_call *call)
 {
@@ -66,7 +82,8 @@ api_certificates_issue(struct api_call *call)
 	if (api_content_type_is(call->req, "application/pkcs10"))
 		rc = parse_raw_issue(call->req, &r, &msg);
 	else if (api_content_type_is(call->req, "application/json"))
-		rc = api_json_object(call->req, &j, &msg) ?: parse_json_issue(j, &r, &msg);
+		rc = query_options_absent(call->req, &msg) ?: api_json_object(call->req, &j, &msg)
+		     ?: parse_json_issue(j, &r, &msg);
 	else
 		rc = edgeca_fail(&msg, EDGECA_ERR_UNSUPPORTED_MEDIA, "unsupported-media-type",
 		                 "send the CSR as application/json {\"csr\": ...} or as "

@@ -20,6 +20,7 @@ void api_certificates_get(struct api_call *call);
 
 void api_tokens_create(struct api_call *call);
 void api_tokens_list(struct api_call *call);
+void api_tokens_get(struct api_call *call);
 void api_tokens_delete(struct api_call *call);
 
 #endif

@@ -66,7 +66,7 @@ render_ca(const struct ca *ca)
 		json_array_append_new(locations, render_location(&ca->locations[i]));
 	j = json_pack(
 		"{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o,"
-		" s:{s:o, s:s, s:i}, s:{s:b, s:i, s:i, s:o}, s:{s:s, s:o, s:i, s:o}, s:o, s:s}",
+		" s:{s:o, s:s, s:i}, s:{s:b, s:i, s:i, s:o}, s:{s:s, s:o, s:i}, s:o, s:o, s:s}",
 		"id", ca->id, "kind", ca->kind, "status", ca->status, "common_name", ca->common_name,
 		"friendly_name", ca->friendly_name, "organization", str_or_null(ca->organization),
 		"organizational_unit", str_or_null(ca->organizational_unit), "country",

@@ -155,8 +155,11 @@ json_opt_strings(const json_t *obj, const char *key, const char *where, const ch
 
 	if (v == NULL || json_is_null(v))
 		return EDGECA_OK;
-	if (!json_is_array(v) || json_array_size(v) > 100)
-		return wrong_type(where, key, "an array of at most 100 strings", msg);
+	if (!json_is_array(v))
+		return wrong_type(where, key, "an array of strings", msg);
+	if (json_array_size(v) > 100)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "%s%s holds more than 100 items", where, key);
 	out = calloc(json_array_size(v) + 1, sizeof(char *));
 	if (out == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
@@ -235,21 +238,66 @@ api_query_time(const struct _u_request *req, const char *name, bool *has, time_t
 	return EDGECA_OK;
 }
 
-bool
-api_accepts(const struct _u_request *req, const char *type)
+/* The q of the most specific range of accept matching offer: exact type
+ * over "type/ *" over "* / *"; -1 when no range matches. */
+static double
+offer_quality(const char *accept, const char *offer)
+{
+	const char *slash = strchr(offer, '/');
+	size_t type_len = slash ? (size_t)(slash - offer) : strlen(offer);
+	double best_q = -1;
+	int best_rank = -1;
+
+	for (const char *p = accept; *p;) {
+		const char *end = p + strcspn(p, ","), *params;
+		size_t range_len;
+		double q = 1;
+		int rank = -1;
+
+		while (*p == ' ')
+			p++;
+		params = memchr(p, ';', (size_t)(end - p));
+		range_len = (size_t)((params ? params : end) - p);
+		while (range_len > 0 && p[range_len - 1] == ' ')
+			range_len--;
+		if (range_len == strlen(offer) && strncasecmp(p, offer, range_len) == 0)
+			rank = 2;
+		else if (range_len == type_len + 2 && strncasecmp(p, offer, type_len) == 0 &&
+		         strncmp(p + type_len, "/*", 2) == 0)
+			rank = 1;
+		else if (range_len == 3 && strncmp(p, "*/*", 3) == 0)
+			rank = 0;
+		for (const char *a = params; a != NULL && a < end; a = memchr(a + 1, ';', (size_t)(end - a - 1))) {
+			const char *v = a + 1;
+			while (*v == ' ')
+				v++;
+			if ((v[0] == 'q' || v[0] == 'Q') && v[1] == '=')
+				q = strtod(v + 2, NULL);
+		}
+		if (rank > best_rank) {
+			best_rank = rank;
+			best_q = q;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return best_q;
+}
+
+int
+api_negotiate(const struct _u_request *req, const char *const *offers)
 {
 	const char *accept = u_map_get_case(req->map_header, "Accept");
-	size_t n = strlen(type);
+	double best = 0;
+	int pick = -1;
 
-	if (accept == NULL)
-		return false;
-	for (const char *p = accept; *p;) {
-		while (*p == ' ' || *p == ',')
-			p++;
-		if (strncasecmp(p, type, n) == 0 && (p[n] == '\0' || p[n] == ',' || p[n] == ';' ||
-		                                      p[n] == ' '))
-			return true;
-		p += strcspn(p, ",");
+	if (accept == NULL || accept[0] == '\0')
+		return 0;
+	for (int i = 0; offers[i] != NULL; i++) {
+		double q = offer_quality(accept, offers[i]);
+		if (q > best) {
+			best = q;
+			pick = i;
+		}
 	}
-	return false;
+	return pick;
 }

@@ -46,7 +46,9 @@ edgeca_err api_query_long(const struct _u_request *req, const char *name, long *
 edgeca_err api_query_time(const struct _u_request *req, const char *name, bool *has,
                           time_t *out, struct edgeca_msg *msg);
 
-/* True when the Accept header lists type (or is absent and dflt). */
-bool api_accepts(const struct _u_request *req, const char *type);
+/* Picks the offer (NULL-terminated media types, preferred first) the
+ * Accept header rates highest, honouring q-values and wildcards. 0 when
+ * there is no Accept header, -1 when nothing offered is acceptable. */
+int api_negotiate(const struct _u_request *req, const char *const *offers);
 
 #endif

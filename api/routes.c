@@ -7,6 +7,7 @@
 #include "api/handlers.h"
 #include "api/problem.h"
 #include "common/log.h"
+#include "common/x509util.h"
 
 const struct api_route api_routes[] = {
 	{"GET", "/healthz", ACCESS_PUBLIC, api_health_healthz},
@@ -21,6 +22,7 @@ const struct api_route api_routes[] = {
 	{"GET", "/api/v1/cas/:ca_id/certificates/:serial", ACCESS_READ, api_certificates_get},
 	{"POST", "/api/v1/tokens", ACCESS_ADMIN, api_tokens_create},
 	{"GET", "/api/v1/tokens", ACCESS_ADMIN, api_tokens_list},
+	{"GET", "/api/v1/tokens/:token_id", ACCESS_ADMIN, api_tokens_get},
 	{"DELETE", "/api/v1/tokens/:token_id", ACCESS_ADMIN, api_tokens_delete},
 };
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);
@@ -53,6 +55,27 @@ body_too_large(const struct _u_request *req, size_t max)
 	return req->binary_body_length > max;
 }
 
+/* Query and path values must be UTF-8 text without NUL or control
+ * characters; a value that is not is refused, never silently dropped. */
+static int
+query_invalid(const struct _u_request *req, char *detail, size_t len)
+{
+	const char **keys = u_map_enum_keys(req->map_url);
+
+	for (int i = 0; keys != NULL && keys[i] != NULL; i++) {
+		const char *v = u_map_get(req->map_url, keys[i]);
+		ssize_t n = u_map_get_length(req->map_url, keys[i]);
+		if (v == NULL)
+			continue;
+		if (n < 0 || (size_t)n != strlen(v) + 1 || !utf8_valid(v) || utf8_has_control(v) ||
+		    !utf8_valid(keys[i])) {
+			snprintf(detail, len, "a query or path parameter is not valid UTF-8 text");
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int
 dispatch(const struct _u_request *req, struct _u_response *resp, void *user_data)
 {
@@ -70,6 +93,10 @@ dispatch(const struct _u_request *req, struct _u_response *resp, void *user_data
 		snprintf(detail, sizeof(detail), "the request body exceeds the limit of %zu bytes",
 		         b->router->max_body);
 		api_problem_text(resp, EDGECA_ERR_TOO_LARGE, "payload-too-large", detail, call.path);
+		return U_CALLBACK_COMPLETE;
+	}
+	if (query_invalid(req, detail, sizeof(detail))) {
+		api_problem_text(resp, EDGECA_ERR_MALFORMED, "invalid-parameter", detail, call.path);
 		return U_CALLBACK_COMPLETE;
 	}
 	if (api_authorize(&call, b->route->access) != 0)
@@ -115,6 +142,8 @@ not_found(const struct _u_request *req, struct _u_response *resp, void *user_dat
 		if (allow[0] != '\0')
 			strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
 		strncat(allow, r->routes[i].method, sizeof(allow) - strlen(allow) - 1);
+		if (strcmp(r->routes[i].method, "GET") == 0)
+			strncat(allow, ", HEAD", sizeof(allow) - strlen(allow) - 1);
 	}
 	if (allow[0] != '\0') {
 		char detail[192];
@@ -139,10 +168,14 @@ api_routes_register(struct _u_instance *inst, struct api_router *r)
 		return -1;
 	r->bindings = bindings;
 	for (size_t i = 0; i < r->n_routes; i++) {
+		bool get = strcmp(r->routes[i].method, "GET") == 0;
 		bindings[i].router = r;
 		bindings[i].route = &r->routes[i];
+		/* HEAD answers like GET; libmicrohttpd leaves the body out. */
 		if (ulfius_add_endpoint_by_val(inst, r->routes[i].method, NULL, r->routes[i].path, 0,
-		                               dispatch, &bindings[i]) != U_OK) {
+		                               dispatch, &bindings[i]) != U_OK ||
+		    (get && ulfius_add_endpoint_by_val(inst, "HEAD", NULL, r->routes[i].path, 0,
+		                                       dispatch, &bindings[i]) != U_OK)) {
 			log_error("api_routes_register: cannot add %s %s", r->routes[i].method,
 			          r->routes[i].path);
 			return -1;

@@ -72,6 +72,9 @@ api_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls, struct 
 	 * lets the dispatcher tell an oversized body from a full one. */
 	s->inst.max_post_body_size = cfg->max_body_bytes + 1;
 	s->inst.allowed_post_processor = U_POST_PROCESS_NONE;
+	/* With the check on, ulfius drops non-UTF-8 values without a word;
+	 * the dispatcher refuses them instead. */
+	s->inst.check_utf8 = 0;
 	s->router.ctx = ctx;
 	s->router.max_body = cfg->max_body_bytes;
 	s->router.routes = api_routes;

@@ -75,6 +75,21 @@ api_tokens_list(struct api_call *call)
 }
 
 void
+api_tokens_get(struct api_call *call)
+{
+	struct edgeca_msg msg = {0};
+	struct token_info t;
+	edgeca_err rc;
+
+	rc = token_get(call->ctx, u_map_get(call->req->map_url, "token_id"), &t, &msg);
+	if (rc != EDGECA_OK) {
+		api_problem(call->resp, rc, &msg, call->path);
+		return;
+	}
+	api_json(call->resp, 200, render_token(&t));
+}
+
+void
 api_tokens_delete(struct api_call *call)
 {
 	struct edgeca_msg msg = {0};

@@ -37,10 +37,10 @@ csr_decode_der(const unsigned char *der, size_t len, X509_REQ **out, struct edge
 		                   (size_t)(der + len - p));
 	}
 	if (X509_REQ_get_version(req) != X509_REQ_VERSION_1) {
+		long version = X509_REQ_get_version(req);
 		X509_REQ_free(req);
 		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
-		                   "the CSR has version %ld; only version 1 (0) exists",
-		                   X509_REQ_get_version(req) + 1);
+		                   "the CSR has version %ld; only version 1 (0) exists", version + 1);
 	}
 	*out = req;
 	return EDGECA_OK;
@@ -178,12 +178,11 @@ csr_check_subject(X509_REQ *req, bool require_cn, struct edgeca_msg *msg)
 		                 utf8_length(cn), CSR_CN_MAX_CHARS);
 		goto out;
 	}
-	for (const unsigned char *p = (const unsigned char *)cn; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f) {
-			rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-invalid-common-name",
-			                 "the CSR's common name contains control characters");
-			goto out;
-		}
+	if (utf8_has_control(cn)) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-invalid-common-name",
+		                 "the CSR's common name contains control or bidirectional "
+		                 "formatting characters");
+		goto out;
 	}
 out:
 	free(cn);

@@ -144,15 +144,14 @@ int
 serial_hex_normalize(const char *in, char out[SERIAL_HEX_MAX])
 {
 	size_t o = 0;
-	bool leading = true;
+	bool leading = true, digits = false;
 
-	if (*in == '\0')
-		return -1;
 	for (const char *p = in; *p; p++) {
 		if (*p == ':')
 			continue;
 		if (!isxdigit((unsigned char)*p))
 			return -1;
+		digits = true;
 		if (leading && *p == '0')
 			continue;
 		leading = false;
@@ -160,6 +159,8 @@ serial_hex_normalize(const char *in, char out[SERIAL_HEX_MAX])
 			return -1;
 		out[o++] = (char)tolower((unsigned char)*p);
 	}
+	if (!digits)
+		return -1;
 	if (o == 0)
 		out[o++] = '0';
 	out[o] = '\0';
@@ -306,13 +307,85 @@ strv_free(char **v)
 	free(v);
 }
 
+/* Decodes one UTF-8 sequence at p; returns its length (1 for an invalid
+ * byte, which then counts as one character) and the code point. */
+static size_t
+utf8_next(const unsigned char *p, unsigned long *cp)
+{
+	size_t len;
+	unsigned long v;
+
+	if (*p < 0x80) {
+		*cp = *p;
+		return 1;
+	}
+	if ((*p & 0xE0) == 0xC0) {
+		len = 2;
+		v = *p & 0x1F;
+	} else if ((*p & 0xF0) == 0xE0) {
+		len = 3;
+		v = *p & 0x0F;
+	} else if ((*p & 0xF8) == 0xF0) {
+		len = 4;
+		v = *p & 0x07;
+	} else {
+		*cp = 0xFFFD;
+		return 1;
+	}
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xC0) != 0x80) {
+			*cp = 0xFFFD;
+			return 1;
+		}
+		v = v << 6 | (p[i] & 0x3F);
+	}
+	*cp = v;
+	return len;
+}
+
 size_t
 utf8_length(const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned long cp;
 	size_t n = 0;
 
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if ((*p & 0xC0) != 0x80)
-			n++;
+	while (*p) {
+		p += utf8_next(p, &cp);
+		n++;
+	}
 	return n;
+}
+
+bool
+utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned long cp;
+
+	while (*p) {
+		size_t n = utf8_next(p, &cp);
+		if ((n == 1 && *p >= 0x80) || (n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+		    (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+bool
+utf8_has_control(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned long cp;
+
+	while (*p) {
+		p += utf8_next(p, &cp);
+		/* C0, DEL, C1, and the bidirectional overrides that make a name
+		 * display as something else */
+		if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+		    (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F)
+			return true;
+	}
+	return false;
 }

@@ -47,7 +47,12 @@ char *x509_pem(const X509 *x);
 int x509_san_strings(const X509 *x, char ***out);
 void strv_free(char **v);
 
-/* The number of UTF-8 code points of s (invalid sequences count as one). */
+/* The number of UTF-8 code points of s (each invalid byte counts as one). */
 size_t utf8_length(const char *s);
+/* True when s is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
+bool utf8_valid(const char *s);
+/* True when s holds C0/C1 control characters, DEL, or bidirectional
+ * formatting characters. */
+bool utf8_has_control(const char *s);
 
 #endif

@@ -4,6 +4,7 @@
 #ifndef EDGECA_MODEL_CA_H
 #define EDGECA_MODEL_CA_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -12,7 +13,9 @@
 #include "model/context.h"
 #include "model/cursor.h"
 
-#define CA_FIELD_UNSET (-1L)
+/* "Not given": no request value can be this (JSON integers are bounded to
+ * +-1e9 when read, query values are digits). */
+#define CA_FIELD_UNSET LONG_MIN
 
 struct ca_location {
 	char name[64];

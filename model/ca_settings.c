@@ -35,10 +35,9 @@ check_text(const char *field, const char *v, size_t max_chars, struct edgeca_msg
 	if (v[0] == '\0' || utf8_length(v) > max_chars)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 		                   "%s must have 1 to %zu characters", field, max_chars);
-	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
-			                   "%s must not contain control characters", field);
+	if (utf8_has_control(v))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "%s must not contain control characters", field);
 	return EDGECA_OK;
 }
 

@@ -1,5 +1,6 @@
 #include "model/cursor.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +40,9 @@ cursor_decode(const char *cursor, long long *seq, struct edgeca_msg *msg)
 	free(plain);
 	if (strncmp(text, "v1:", 3) != 0 || text[3] < '0' || text[3] > '9')
 		goto bad;
+	errno = 0;
 	v = strtoll(text + 3, &end, 10);
-	if (*end != '\0' || v < 0)
+	if (errno != 0 || *end != '\0' || v < 0)
 		goto bad;
 	*seq = v;
 	return EDGECA_OK;

@@ -9,6 +9,7 @@
 
 #include "common/encoding.h"
 #include "common/timeutil.h"
+#include "common/x509util.h"
 #include "model/audit.h"
 #include "model/db.h"
 
@@ -40,15 +41,14 @@ token_digest(const char *secret, unsigned char md[32])
 static edgeca_err
 validate_name(const char *name, struct edgeca_msg *msg)
 {
-	size_t n = strlen(name);
+	size_t n = utf8_length(name);
 
 	if (n == 0 || n > TOKEN_NAME_MAX)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 		                   "name must have 1 to %d characters", TOKEN_NAME_MAX);
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
-			                   "name must not contain control characters");
+	if (utf8_has_control(name))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "name must not contain control characters");
 	return EDGECA_OK;
 }
 
@@ -231,6 +231,30 @@ token_list_free(struct token_list *l)
 		return;
 	free(l->items);
 	memset(l, 0, sizeof(*l));
+}
+
+edgeca_err
+token_get(struct edgeca_ctx *ctx, const char *id, struct token_info *out, struct edgeca_msg *msg)
+{
+	struct db_param p[1] = {{id, 0, false}};
+	PGconn *c = NULL;
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	if (!uuid_valid(id))
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "token-not-found", "no token %s", id);
+	rc = db_acquire(ctx->db, &c, msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	rc = db_exec(c, "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE id = $1", p, 1, &r,
+	             "read token", msg);
+	if (rc == EDGECA_OK && PQntuples(r) != 1)
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "token-not-found", "no token %s", id);
+	if (rc == EDGECA_OK)
+		row_to_info(r, 0, out);
+	PQclear(r);
+	db_release(ctx->db, c);
+	return rc;
 }
 
 edgeca_err

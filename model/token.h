@@ -41,6 +41,9 @@ edgeca_err token_list(struct edgeca_ctx *ctx, long limit, const char *cursor,
                       struct token_list *out, struct edgeca_msg *msg);
 void token_list_free(struct token_list *l);
 
+edgeca_err token_get(struct edgeca_ctx *ctx, const char *id, struct token_info *out,
+                     struct edgeca_msg *msg);
+
 edgeca_err token_delete(struct edgeca_ctx *ctx, const struct principal *who, const char *id,
                         struct edgeca_msg *msg);
 

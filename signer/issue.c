@@ -104,6 +104,17 @@ san_has_dns(const GENERAL_NAMES *names, const char *dns)
 }
 
 static bool
+san_has_ip(const GENERAL_NAMES *names, const ASN1_OCTET_STRING *ip)
+{
+	for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
+		if (gn->type == GEN_IPADD && ASN1_STRING_cmp(gn->d.iPAddress, ip) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool
 san_dns_acceptable(const ASN1_IA5STRING *s)
 {
 	char name[256];
@@ -131,6 +142,7 @@ build_sans(const struct tpl_def *t, X509_REQ *req, const char *cn, GENERAL_NAMES
 	STACK_OF(X509_EXTENSION) *exts = NULL;
 	GENERAL_NAMES *in = NULL, *names = NULL;
 	GENERAL_NAME *gn = NULL;
+	ASN1_OCTET_STRING *cn_ip = NULL;
 	edgeca_err rc;
 
 	*out = NULL;
@@ -179,8 +191,26 @@ build_sans(const struct tpl_def *t, X509_REQ *req, const char *cn, GENERAL_NAMES
 			gn = NULL;
 		}
 	}
-	if (t->cn_as_dns && cn != NULL && dns_name_valid(cn) && !san_has_dns(names, cn)) {
+	if (t->cn_as_dns && cn != NULL && (cn_ip = a2i_IPADDRESS(cn)) != NULL) {
+		/* an IP address is never a dNSName (RFC 5280): write it as one */
+		ERR_clear_error();
+		if (!san_has_ip(names, cn_ip)) {
+			gn = GENERAL_NAME_new();
+			if (gn == NULL) {
+				rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+				goto out;
+			}
+			GENERAL_NAME_set0_value(gn, GEN_IPADD, cn_ip);
+			cn_ip = NULL;
+			if (!sk_GENERAL_NAME_insert(names, gn, 0)) {
+				rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+				goto out;
+			}
+			gn = NULL;
+		}
+	} else if (t->cn_as_dns && cn != NULL && dns_name_valid(cn) && !san_has_dns(names, cn)) {
 		ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new();
+		ERR_clear_error();
 		gn = GENERAL_NAME_new();
 		if (ia5 == NULL || gn == NULL || ASN1_STRING_set(ia5, cn, (int)strlen(cn)) != 1) {
 			ASN1_IA5STRING_free(ia5);
@@ -199,6 +229,7 @@ build_sans(const struct tpl_def *t, X509_REQ *req, const char *cn, GENERAL_NAMES
 	names = NULL;
 	rc = EDGECA_OK;
 out:
+	ASN1_OCTET_STRING_free(cn_ip);
 	GENERAL_NAME_free(gn);
 	GENERAL_NAMES_free(names);
 	GENERAL_NAMES_free(in);

@@ -243,6 +243,22 @@ keystore_free(struct keystore *ks)
 	free(ks);
 }
 
+/* SHA-256 of the DER SubjectPublicKeyInfo, as hex. */
+static int
+spki_digest(EVP_PKEY *pk, char out[65])
+{
+	unsigned char *der = NULL, md[32];
+	unsigned int md_len = sizeof(md);
+	int len = i2d_PUBKEY(pk, &der), rc = -1;
+
+	if (len > 0 && EVP_Digest(der, (size_t)len, md, &md_len, EVP_sha256(), NULL) == 1) {
+		hex_encode(md, md_len, out);
+		rc = 0;
+	}
+	OPENSSL_free(der);
+	return rc;
+}
+
 static int
 key_id_valid(const char *id)
 {
@@ -275,10 +291,10 @@ meta_body(const struct signer_key *k, struct buf *b)
 		if (b64 == NULL)
 			goto out;
 	}
-	if (buf_printf(b, "%s\nid %s\nalgorithm %s\ntemplates %s\nmax_validity_days %u\n"
-	               "path_length %d\ncertificate %s\n", META_MAGIC, k->id, k->algorithm,
-	               templates, k->policy.max_validity_days, k->policy.path_length,
-	               b64 ? b64 : "-") != 0)
+	if (buf_printf(b, "%s\nid %s\nalgorithm %s\npublic_key_sha256 %s\ntemplates %s\n"
+	               "max_validity_days %u\npath_length %d\ncertificate %s\n", META_MAGIC, k->id,
+	               k->algorithm, k->spki_sha256, templates, k->policy.max_validity_days,
+	               k->policy.path_length, b64 ? b64 : "-") != 0)
 		goto out;
 	rc = 0;
 out:
@@ -323,9 +339,10 @@ out:
 static int
 meta_parse(const struct keystore *ks, struct signer_key *k, char *text, size_t len)
 {
-	static const char *names[] = {NULL, "id", "algorithm", "templates", "max_validity_days",
-	                              "path_length", "certificate", "hmac"};
-	char *lines[8], *p = text, *hmac_at, mac[65];
+	static const char *names[] = {NULL, "id", "algorithm", "public_key_sha256", "templates",
+	                              "max_validity_days", "path_length", "certificate", "hmac"};
+	enum { N_LINES = 9 };
+	char *lines[N_LINES], *p = text, *hmac_at, mac[65];
 	unsigned char *der = NULL;
 	size_t der_len = 0;
 	char *end;
@@ -338,7 +355,7 @@ meta_parse(const struct keystore *ks, struct signer_key *k, char *text, size_t l
 	if (hmac_at == NULL || meta_mac(ks, (unsigned char *)text, (size_t)(hmac_at - text) + 1,
 	                                mac) != 0)
 		goto out;
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < N_LINES; i++) {
 		char *nl = memchr(p, '\n', len - (size_t)(p - text));
 		if (nl == NULL)
 			goto out;
@@ -348,29 +365,31 @@ meta_parse(const struct keystore *ks, struct signer_key *k, char *text, size_t l
 	}
 	if ((size_t)(p - text) != len || strcmp(lines[0], META_MAGIC) != 0)
 		goto out;
-	for (int i = 1; i < 8; i++) {
+	for (int i = 1; i < N_LINES; i++) {
 		size_t n = strlen(names[i]);
 		if (strncmp(lines[i], names[i], n) != 0 || lines[i][n] != ' ')
 			goto out;
 		lines[i] += n + 1;
 	}
-	if (strlen(lines[7]) != 64 || CRYPTO_memcmp(mac, lines[7], 64) != 0)
+	if (strlen(lines[8]) != 64 || CRYPTO_memcmp(mac, lines[8], 64) != 0)
 		goto out;
-	if (strcmp(lines[1], k->id) != 0 || !keystore_algorithm_known(lines[2]))
+	if (strcmp(lines[1], k->id) != 0 || !keystore_algorithm_known(lines[2]) ||
+	    strlen(lines[3]) != 64)
 		goto out;
 	snprintf(k->algorithm, sizeof(k->algorithm), "%s", lines[2]);
-	if (tpl_mask_parse(lines[3], &k->policy.templates) != 0)
+	memcpy(k->spki_sha256, lines[3], 65);
+	if (tpl_mask_parse(lines[4], &k->policy.templates) != 0)
 		goto out;
-	v = strtol(lines[4], &end, 10);
+	v = strtol(lines[5], &end, 10);
 	if (*end || v < 1 || v > POLICY_MAX_VALIDITY_DAYS)
 		goto out;
 	k->policy.max_validity_days = (uint32_t)v;
-	v = strtol(lines[5], &end, 10);
+	v = strtol(lines[6], &end, 10);
 	if (*end || v < -1 || v > 16)
 		goto out;
 	k->policy.path_length = (int32_t)v;
-	if (strcmp(lines[6], "-") != 0) {
-		if (base64_decode(lines[6], strlen(lines[6]), false, &der, &der_len) != 0)
+	if (strcmp(lines[7], "-") != 0) {
+		if (base64_decode(lines[7], strlen(lines[7]), false, &der, &der_len) != 0)
 			goto out;
 		k->cert = x509_from_der(der, der_len);
 		if (k->cert == NULL)
@@ -410,7 +429,9 @@ key_load(struct keystore *ks, const char *id, struct signer_key **out, struct ed
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/%s.key", ks->keys_dir, id);
+	/* Only an encrypted PKCS#8 file is a key of this store. */
 	if (read_file(path, 64 * 1024, &pem, &pem_len) != 0 ||
+	    strncmp((char *)pem, "-----BEGIN ENCRYPTED PRIVATE KEY-----", 37) != 0 ||
 	    (bio = BIO_new_mem_buf(pem, (int)pem_len)) == NULL ||
 	    (k->pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, ks->key_pass)) == NULL) {
 		log_openssl_errors("key_load");
@@ -418,6 +439,16 @@ key_load(struct keystore *ks, const char *id, struct signer_key **out, struct ed
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, "key-damaged",
 		                 "the signer key cannot be decrypted");
 		goto out;
+	}
+	{
+		/* the key file must hold the key the metadata was written for */
+		char digest[65];
+		if (spki_digest(k->pkey, digest) != 0 || strcmp(digest, k->spki_sha256) != 0) {
+			log_error("key_load: key=%s: the key file does not match its metadata", id);
+			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, "key-damaged",
+			                 "the signer key file was replaced");
+			goto out;
+		}
 	}
 	*out = k;
 	k = NULL;
@@ -500,7 +531,7 @@ keystore_create(struct keystore *ks, const char *algorithm, const struct signer_
 		k->pkey = EVP_PKEY_Q_keygen(NULL, NULL, algorithms[i].type, algorithms[i].param);
 	else
 		k->pkey = EVP_PKEY_Q_keygen(NULL, NULL, algorithms[i].type, algorithms[i].bits);
-	if (k->pkey == NULL) {
+	if (k->pkey == NULL || spki_digest(k->pkey, k->spki_sha256) != 0) {
 		log_openssl_errors("keystore_create");
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "key generation failed");
 		goto out;

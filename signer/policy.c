@@ -48,7 +48,7 @@ policy_check_issue(const struct signer_policy *p, const X509 *issuer, const stru
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "the CA certificate's validity "
 		                   "cannot be read");
 	if (now >= issuer_not_after || now < issuer_not_before)
-		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "ca-expired",
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-expired",
 		                   "the CA certificate is not valid now");
 	if (not_after <= now)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "validity-invalid",

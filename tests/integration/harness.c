@@ -1,0 +1,376 @@
+#include "tests/integration/harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tests/integration/http.h"
+
+static const char *
+env_required(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || v[0] == '\0')
+		fail_msg("%s is not set: run the integration tests through ctest", name);
+	return v;
+}
+
+bool
+running_as_root(void)
+{
+	return geteuid() == 0;
+}
+
+unsigned
+free_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	unsigned port;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+char *
+read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 4096, n = 0, r;
+	char *data;
+
+	if (f == NULL)
+		fail_msg("cannot open %s: %s", path, strerror(errno));
+	data = malloc(cap);
+	assert_non_null(data);
+	/* read to the end: /proc files report a size of 0 */
+	while ((r = fread(data + n, 1, cap - n - 1, f)) > 0) {
+		n += r;
+		if (n + 1 == cap) {
+			cap *= 2;
+			data = realloc(data, cap);
+			assert_non_null(data);
+		}
+	}
+	data[n] = '\0';
+	fclose(f);
+	if (len != NULL)
+		*len = n;
+	return data;
+}
+
+const char *
+corpus_path(const char *name)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", env_required("EDGECA_TEST_CORPUS"), name);
+	return path;
+}
+
+static void
+pg_exec(const char *sql)
+{
+	char conninfo[512];
+	PGconn *c;
+	PGresult *r;
+
+	snprintf(conninfo, sizeof(conninfo), "host=%s/run dbname=postgres user=edgeca",
+	         env_required("EDGECA_TEST_PG_DIR"));
+	c = PQconnectdb(conninfo);
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("test PostgreSQL: %s", PQerrorMessage(c));
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_msg("test PostgreSQL: %s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+}
+
+/* The environment of the processes an instance runs. */
+static char **
+child_env(const struct instance *in)
+{
+	static char vars[16][600];
+	static char *envp[40];
+	const char *pass[] = {"PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", NULL};
+	int n = 0, v = 0;
+
+	snprintf(vars[v], sizeof(vars[v]), "EDGECA_DATA_DIR=%s", in->data_dir);
+	envp[n++] = vars[v++];
+	snprintf(vars[v], sizeof(vars[v]), "EDGECA_API_PORT=%u", in->api_port);
+	envp[n++] = vars[v++];
+	snprintf(vars[v], sizeof(vars[v]), "EDGECA_EST_PORT=%u", in->est_port);
+	envp[n++] = vars[v++];
+	snprintf(vars[v], sizeof(vars[v]), "EDGECA_DATABASE_URL=%s", in->database_url);
+	envp[n++] = vars[v++];
+	snprintf(vars[v], sizeof(vars[v]), "EDGECA_HTTP_THREADS=4");
+	envp[n++] = vars[v++];
+	for (int i = 0; pass[i]; i++) {
+		const char *val = getenv(pass[i]);
+		if (val != NULL) {
+			snprintf(vars[v], sizeof(vars[v]), "%s=%s", pass[i], val);
+			envp[n++] = vars[v++];
+		}
+	}
+	for (int i = 0; in->extra_env[i] != NULL && n < 38; i++)
+		envp[n++] = (char *)in->extra_env[i];
+	envp[n] = NULL;
+	return envp;
+}
+
+static pid_t
+spawn(const struct instance *in, const char *bin, char *const argv[], const char *log)
+{
+	char path[512];
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/%s", env_required("EDGECA_TEST_BIN_DIR"), bin);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* never the test's own stdout: ctest waits for every writer of it */
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		execve(path, argv, child_env(in));
+		_exit(127);
+	}
+	return pid;
+}
+
+static void
+print_log_tail(const char *path)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "tail -n 40 '%s' >&2", path);
+	if (system(cmd) != 0)
+		fprintf(stderr, "(no log at %s)\n", path);
+}
+
+/* Waits for pid to exit; returns its status or -1 after timeout_s. */
+static int
+wait_exit(pid_t pid, int timeout_s)
+{
+	int status;
+
+	for (int i = 0; i < timeout_s * 20; i++) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		usleep(50000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
+void
+instance_start_signer(struct instance *in)
+{
+	char state[200], log[200];
+	char *argv[] = {"edgeca-signer", "--state-dir", state, "--socket", in->signer_socket,
+	                NULL};
+	struct stat st;
+
+	snprintf(state, sizeof(state), "%s/signer", in->data_dir);
+	snprintf(log, sizeof(log), "%s/signer.log", in->data_dir);
+	unlink(in->signer_socket);
+	in->signer_pid = spawn(in, "edgeca-signer", argv, log);
+	for (int i = 0; i < 200; i++) {
+		if (stat(in->signer_socket, &st) == 0)
+			return;
+		usleep(50000);
+	}
+	print_log_tail(log);
+	fail_msg("the signer did not create its socket");
+}
+
+void
+instance_stop_signer(struct instance *in)
+{
+	int status;
+
+	if (in->signer_pid <= 0)
+		return;
+	kill(in->signer_pid, SIGTERM);
+	status = wait_exit(in->signer_pid, 20);
+	in->signer_pid = 0;
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		char log[200];
+		snprintf(log, sizeof(log), "%s/signer.log", in->data_dir);
+		print_log_tail(log);
+		fail_msg("the signer did not exit cleanly (status %d)", status);
+	}
+}
+
+void
+instance_start_server(struct instance *in)
+{
+	char log[200];
+	char *argv[] = {"edgeca-server", "serve", NULL};
+	struct http_response r;
+
+	snprintf(log, sizeof(log), "%s/server.log", in->data_dir);
+	in->server_pid = spawn(in, "edgeca-server", argv, log);
+	for (int i = 0; i < 600; i++) {
+		int status;
+		if (waitpid(in->server_pid, &status, WNOHANG) == in->server_pid) {
+			in->server_pid = 0;
+			print_log_tail(log);
+			fail_msg("edgeca-server exited during start-up (status %d)", status);
+		}
+		if (access(in->ca_file, R_OK) == 0 &&
+		    http_call(in, "GET", "/readyz", NULL, NULL, NULL, 0, &r) == 200) {
+			http_response_free(&r);
+			return;
+		}
+		http_response_free(&r);
+		usleep(100000);
+	}
+	print_log_tail(log);
+	fail_msg("edgeca-server did not become ready in 60 s");
+}
+
+void
+instance_stop_server(struct instance *in)
+{
+	int status;
+
+	if (in->server_pid <= 0)
+		return;
+	kill(in->server_pid, SIGTERM);
+	status = wait_exit(in->server_pid, 30);
+	in->server_pid = 0;
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		char log[200];
+		snprintf(log, sizeof(log), "%s/server.log", in->data_dir);
+		print_log_tail(log);
+		fail_msg("edgeca-server did not exit cleanly (status %d)", status);
+	}
+}
+
+int
+instance_cli(struct instance *in, const char *const *args, char *out, size_t out_len)
+{
+	char path[512], log[200], *argv[16];
+	int pipefd[2], status, n = 0;
+	size_t got = 0;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/edgeca-server", env_required("EDGECA_TEST_BIN_DIR"));
+	snprintf(log, sizeof(log), "%s/cli.log", in->data_dir);
+	argv[n++] = "edgeca-server";
+	for (int i = 0; args[i] != NULL && n < 15; i++)
+		argv[n++] = (char *)args[i];
+	argv[n] = NULL;
+	assert_int_equal(pipe(pipefd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		dup2(pipefd[1], 1);
+		if (fd >= 0)
+			dup2(fd, 2);
+		close(pipefd[0]);
+		execve(path, argv, child_env(in));
+		_exit(127);
+	}
+	close(pipefd[1]);
+	for (;;) {
+		char chunk[256];
+		ssize_t r = read(pipefd[0], chunk, sizeof(chunk));
+		if (r <= 0)
+			break;
+		for (ssize_t i = 0; i < r && out != NULL && got + 1 < out_len; i++)
+			out[got++] = chunk[i];
+	}
+	close(pipefd[0]);
+	if (out != NULL && out_len > 0)
+		out[got] = '\0';
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void
+instance_token(struct instance *in, const char *role, const char *name, char *token, size_t len)
+{
+	const char *args[] = {"token", "create", "--role", role, "--name", name, NULL};
+
+	if (instance_cli(in, args, token, len) != 0)
+		fail_msg("edgeca-server token create --role %s failed", role);
+	token[strcspn(token, "\n")] = '\0';
+	assert_true(strncmp(token, "edgeca_", 7) == 0);
+}
+
+void
+instance_start(struct instance *in)
+{
+	static int counter;
+	char dir[] = "/tmp/edgeca-it-XXXXXX", sql[160], path[200];
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(in->data_dir, sizeof(in->data_dir), "%s", dir);
+	snprintf(path, sizeof(path), "%s/run", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(in->signer_socket, sizeof(in->signer_socket), "%s/run/signer.sock", dir);
+	snprintf(in->ca_file, sizeof(in->ca_file), "%s/tls/ca.pem", dir);
+	snprintf(in->db_name, sizeof(in->db_name), "it_%d_%d_%ld", (int)getpid(), counter++,
+	         (long)time(NULL));
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", in->db_name);
+	pg_exec(sql);
+	snprintf(in->database_url, sizeof(in->database_url), "host=%s/run dbname=%s user=edgeca",
+	         env_required("EDGECA_TEST_PG_DIR"), in->db_name);
+	in->api_port = free_port();
+	do
+		in->est_port = free_port();
+	while (in->est_port == in->api_port);
+	snprintf(in->base_url, sizeof(in->base_url), "https://localhost:%u", in->api_port);
+	instance_start_signer(in);
+	instance_token(in, "pki_admin", "admin", in->admin_token, sizeof(in->admin_token));
+	instance_start_server(in);
+}
+
+void
+instance_destroy(struct instance *in)
+{
+	char sql[160], cmd[200];
+
+	instance_stop_server(in);
+	instance_stop_signer(in);
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", in->db_name);
+	pg_exec(sql);
+	if (strncmp(in->data_dir, "/tmp/edgeca-it-", 15) == 0) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", in->data_dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", in->data_dir);
+	}
+}

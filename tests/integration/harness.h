@@ -1,0 +1,50 @@
+/* Integration test harness: starts a real edgeca-signer and edgeca-server
+ * (binaries of this build) on free ports with a throw-away data directory
+ * and a fresh database in the test PostgreSQL cluster (fixture "pg"). */
+#ifndef EDGECA_TEST_HARNESS_H
+#define EDGECA_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct instance {
+	char data_dir[128];
+	char db_name[64];
+	char database_url[512];
+	char signer_socket[200];
+	char ca_file[200];       /* the service CA: trust for TLS */
+	char base_url[64];
+	unsigned api_port;
+	unsigned est_port;
+	pid_t signer_pid;
+	pid_t server_pid;
+	char admin_token[128];
+	const char *extra_env[16]; /* "NAME=value", NULL-terminated */
+};
+
+/* Creates the database and data directory, starts the signer and the
+ * server and waits until /readyz answers 200. Fails the test otherwise. */
+void instance_start(struct instance *in);
+/* Stops the server (SIGTERM) and checks it exits 0 (also under ASan). */
+void instance_stop_server(struct instance *in);
+void instance_start_server(struct instance *in);
+void instance_stop_signer(struct instance *in);
+void instance_start_signer(struct instance *in);
+/* Stops both processes, drops the database and removes the data dir. */
+void instance_destroy(struct instance *in);
+
+/* Runs edgeca-server with args (e.g. "token", "create", ...) in the
+ * instance's environment; returns its exit status, stdout in out. */
+int instance_cli(struct instance *in, const char *const *args, char *out, size_t out_len);
+/* Creates a token with role and name through the CLI. */
+void instance_token(struct instance *in, const char *role, const char *name, char *token,
+                    size_t len);
+
+/* A path to a corpus file (EDGECA_TEST_CORPUS/name). */
+const char *corpus_path(const char *name);
+/* Reads a whole file (malloc'ed, NUL-terminated); fails the test if absent. */
+char *read_file(const char *path, size_t *len);
+unsigned free_port(void);
+bool running_as_root(void);
+
+#endif

@@ -1,0 +1,210 @@
+#include "tests/integration/http.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/buf.h"
+#include "common/encoding.h"
+
+static char test_name[64] = "unnamed";
+
+void
+http_set_test_name(const char *name)
+{
+	snprintf(test_name, sizeof(test_name), "%s", name);
+}
+
+static size_t
+on_body(char *ptr, size_t size, size_t n, void *userdata)
+{
+	struct buf *b = userdata;
+
+	return buf_append(b, ptr, size * n) == 0 ? size * n : 0;
+}
+
+static size_t
+on_header(char *ptr, size_t size, size_t n, void *userdata)
+{
+	struct http_response *r = userdata;
+	size_t len = size * n, name_len;
+	char *colon = memchr(ptr, ':', len);
+	const char *v;
+
+	if (colon == NULL || r->nheaders == HTTP_MAX_HEADERS)
+		return len;
+	name_len = (size_t)(colon - ptr);
+	if (name_len >= sizeof(r->names[0]))
+		return len;
+	for (size_t i = 0; i < name_len; i++)
+		r->names[r->nheaders][i] = (char)tolower((unsigned char)ptr[i]);
+	r->names[r->nheaders][name_len] = '\0';
+	v = colon + 1;
+	while (v < ptr + len && *v == ' ')
+		v++;
+	snprintf(r->values[r->nheaders], sizeof(r->values[0]), "%.*s", (int)(ptr + len - v), v);
+	r->values[r->nheaders][strcspn(r->values[r->nheaders], "\r\n")] = '\0';
+	r->nheaders++;
+	return len;
+}
+
+const char *
+http_header(const struct http_response *r, const char *name)
+{
+	for (int i = 0; i < r->nheaders; i++)
+		if (strcasecmp(r->names[i], name) == 0)
+			return r->values[i];
+	return NULL;
+}
+
+static void
+record(const char *method, const char *path, const struct http_response *r)
+{
+	const char *dir = getenv("EDGECA_TEST_EXCHANGES");
+	const char *q = strchr(path, '?');
+	char file[600], *line;
+	json_t *j, *headers;
+	FILE *f;
+
+	if (dir == NULL || r->status == 0)
+		return;
+	mkdir(dir, 0755);
+	headers = json_object();
+	for (int i = 0; i < r->nheaders; i++)
+		json_object_set_new(headers, r->names[i], json_string(r->values[i]));
+	j = json_pack("{s:s, s:s%, s:s, s:i, s:o, s:o, s:s}", "method", method, "path", path,
+	              q ? (size_t)(q - path) : strlen(path), "query", q ? q + 1 : "", "status",
+	              (int)r->status, "content_type",
+	              r->content_type[0] ? json_string(r->content_type) : json_null(), "headers",
+	              headers, "test", test_name);
+	if (j == NULL)
+		return;
+	if (r->json != NULL) {
+		json_object_set(j, "json", r->json);
+	} else if (r->body_len > 0) {
+		char *b64 = base64_encode(r->body, r->body_len, 0);
+		json_object_set_new(j, "body_b64", json_string(b64 ? b64 : ""));
+		free(b64);
+	}
+	line = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	snprintf(file, sizeof(file), "%s/%s.jsonl", dir, test_name);
+	f = fopen(file, "a");
+	if (f != NULL && line != NULL)
+		fprintf(f, "%s\n", line);
+	if (f != NULL)
+		fclose(f);
+	free(line);
+}
+
+long
+http_call_h(struct instance *in, const char *method, const char *path, const char *token,
+            const char *content_type, const void *body, size_t len,
+            const char *const *extra_headers, struct http_response *out)
+{
+	struct curl_slist *hdrs = NULL;
+	struct buf b = {0};
+	char url[2048], line[1024];
+	CURL *c;
+	char *ct = NULL;
+
+	memset(out, 0, sizeof(*out));
+	c = curl_easy_init();
+	if (c == NULL)
+		return 0;
+	snprintf(url, sizeof(url), "%s%s", in->base_url, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CAINFO, in->ca_file);
+	if (strcmp(method, "HEAD") != 0)
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
+	if (token != NULL) {
+		snprintf(line, sizeof(line), "Authorization: Bearer %s", token);
+		hdrs = curl_slist_append(hdrs, line);
+	}
+	if (content_type != NULL) {
+		snprintf(line, sizeof(line), "Content-Type: %s", content_type);
+		hdrs = curl_slist_append(hdrs, line);
+	}
+	/* curl adds "Expect: 100-continue" to large bodies; devices do not. */
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	for (int i = 0; extra_headers && extra_headers[i]; i++)
+		hdrs = curl_slist_append(hdrs, extra_headers[i]);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	if (body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	} else if (strcmp(method, "GET") == 0) {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	} else if (strcmp(method, "HEAD") == 0) {
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	}
+	if (curl_easy_perform(c) == CURLE_OK) {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+		if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct != NULL)
+			snprintf(out->content_type, sizeof(out->content_type), "%s", ct);
+	}
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	buf_terminate(&b);
+	out->body = buf_take(&b, &out->body_len);
+	if (strstr(out->content_type, "json") != NULL)
+		out->json = json_loadb((const char *)out->body, out->body_len, 0, NULL);
+	record(method, path, out);
+	return out->status;
+}
+
+long
+http_call(struct instance *in, const char *method, const char *path, const char *token,
+          const char *content_type, const void *body, size_t len, struct http_response *out)
+{
+	return http_call_h(in, method, path, token, content_type, body, len, NULL, out);
+}
+
+long
+http_get(struct instance *in, const char *path, const char *token, struct http_response *out)
+{
+	return http_call(in, "GET", path, token, NULL, NULL, 0, out);
+}
+
+long
+http_post_json(struct instance *in, const char *path, const char *token, const char *json,
+               struct http_response *out)
+{
+	return http_call(in, "POST", path, token, "application/json", json, strlen(json), out);
+}
+
+const char *
+http_json_str(const struct http_response *r, const char *key)
+{
+	json_t *v = r->json ? json_object_get(r->json, key) : NULL;
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+const char *
+http_problem_type(const struct http_response *r)
+{
+	const char *t = http_json_str(r, "type");
+	const char *prefix = "urn:edgeca:problem:";
+
+	if (t == NULL || strncmp(t, prefix, strlen(prefix)) != 0)
+		return "";
+	return t + strlen(prefix);
+}
+
+void
+http_response_free(struct http_response *r)
+{
+	free(r->body);
+	json_decref(r->json);
+	r->body = NULL;
+	r->json = NULL;
+}

@@ -1,0 +1,50 @@
+/* HTTPS client for the integration tests (libcurl). Every exchange is also
+ * appended to $EDGECA_TEST_EXCHANGES/<test>.jsonl for the OpenAPI
+ * conformance check. */
+#ifndef EDGECA_TEST_HTTP_H
+#define EDGECA_TEST_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "tests/integration/harness.h"
+
+#define HTTP_MAX_HEADERS 32
+
+struct http_response {
+	long status;
+	char content_type[160];
+	char names[HTTP_MAX_HEADERS][64];    /* lower case */
+	char values[HTTP_MAX_HEADERS][512];
+	int nheaders;
+	unsigned char *body;
+	size_t body_len;
+	json_t *json; /* parsed when the body is JSON */
+};
+
+/* Names the exchange log file of this test program. */
+void http_set_test_name(const char *name);
+
+/* method, path (with query), bearer token or NULL, content type or NULL.
+ * extra_headers: NULL-terminated "Name: value" list or NULL. Returns the
+ * status (0 when no answer came). */
+long http_call(struct instance *in, const char *method, const char *path, const char *token,
+               const char *content_type, const void *body, size_t len,
+               struct http_response *out);
+long http_call_h(struct instance *in, const char *method, const char *path, const char *token,
+                 const char *content_type, const void *body, size_t len,
+                 const char *const *extra_headers, struct http_response *out);
+
+long http_get(struct instance *in, const char *path, const char *token,
+              struct http_response *out);
+long http_post_json(struct instance *in, const char *path, const char *token, const char *json,
+                    struct http_response *out);
+
+const char *http_header(const struct http_response *r, const char *name);
+/* A string member of the JSON body, or NULL. */
+const char *http_json_str(const struct http_response *r, const char *key);
+/* The slug of a problem answer ("csr-weak-key"), or "" when none. */
+const char *http_problem_type(const struct http_response *r);
+void http_response_free(struct http_response *r);
+
+#endif

@@ -1,0 +1,155 @@
+#include "tests/integration/pki.h"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/x509util.h"
+
+X509 *
+pem_cert(const char *pem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+
+	BIO_free(b);
+	return x;
+}
+
+STACK_OF(X509) *
+pem_certs(const char *pem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	X509 *x;
+
+	while (b != NULL && sk != NULL && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+		sk_X509_push(sk, x);
+	ERR_clear_error();
+	BIO_free(b);
+	return sk;
+}
+
+char *
+make_csr(const char *alg, const char *cn, const char *sans, EVP_PKEY **key_out)
+{
+	EVP_PKEY *key = NULL;
+	X509_REQ *req = X509_REQ_new();
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	BIO *b = NULL;
+	char *out = NULL, *data;
+	long n;
+
+	if (strcmp(alg, "EC-P256") == 0)
+		key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	else if (strcmp(alg, "EC-P384") == 0)
+		key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	else if (strcmp(alg, "RSA-2048") == 0)
+		key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	if (key == NULL || req == NULL)
+		goto out;
+	if (cn != NULL &&
+	    !X509_NAME_add_entry_by_NID(X509_REQ_get_subject_name(req), NID_commonName,
+	                                MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0))
+		goto out;
+	if (sans != NULL) {
+		X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, sans);
+		exts = sk_X509_EXTENSION_new_null();
+		if (ext == NULL || exts == NULL || !sk_X509_EXTENSION_push(exts, ext) ||
+		    X509_REQ_add_extensions(req, exts) != 1)
+			goto out;
+	}
+	if (X509_REQ_set_pubkey(req, key) != 1 || X509_REQ_sign(req, key, EVP_sha256()) <= 0)
+		goto out;
+	b = BIO_new(BIO_s_mem());
+	if (b == NULL || PEM_write_bio_X509_REQ(b, req) != 1 || (n = BIO_get_mem_data(b, &data)) <= 0)
+		goto out;
+	out = strndup(data, (size_t)n);
+	if (key_out != NULL) {
+		*key_out = key;
+		key = NULL;
+	}
+out:
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	BIO_free(b);
+	X509_REQ_free(req);
+	EVP_PKEY_free(key);
+	return out;
+}
+
+int
+verify_chain(X509 *leaf, STACK_OF(X509) *untrusted, X509 *root)
+{
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	int rc = -1;
+
+	if (store == NULL || ctx == NULL || X509_STORE_add_cert(store, root) != 1 ||
+	    X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1)
+		goto out;
+	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_X509_STRICT);
+	rc = X509_verify_cert(ctx) == 1 ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
+out:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	return rc;
+}
+
+bool
+has_eku(X509 *x, int nid)
+{
+	EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+	bool found = false;
+
+	for (int i = 0; eku != NULL && i < sk_ASN1_OBJECT_num(eku); i++)
+		if (OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i)) == nid)
+			found = true;
+	EXTENDED_KEY_USAGE_free(eku);
+	return found;
+}
+
+int
+eku_count(X509 *x)
+{
+	EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+	int n = eku ? sk_ASN1_OBJECT_num(eku) : 0;
+
+	EXTENDED_KEY_USAGE_free(eku);
+	return n;
+}
+
+char *
+san_string(X509 *x)
+{
+	struct buf b = {0};
+	char **v = NULL;
+
+	if (x509_san_strings(x, &v) != 0)
+		return NULL;
+	buf_append_str(&b, "");
+	for (char **p = v; *p; p++)
+		buf_printf(&b, "%s%s", p == v ? "" : ",", *p);
+	strv_free(v);
+	return (char *)buf_take(&b, NULL);
+}
+
+char *
+subject_cn(X509 *x)
+{
+	char *cn = NULL;
+	int n = 0;
+
+	x509_name_common_name(X509_get_subject_name(x), &cn, &n);
+	return cn;
+}
+
+bool
+ext_critical(X509 *x, int nid)
+{
+	int idx = X509_get_ext_by_NID(x, nid, -1);
+
+	return idx >= 0 && X509_EXTENSION_get_critical(X509_get_ext(x, idx)) == 1;
+}

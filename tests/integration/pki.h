@@ -1,0 +1,32 @@
+/* OpenSSL helpers for the integration tests: parse PEM, make CSRs, verify
+ * chains and inspect extensions the way a relying party would. */
+#ifndef EDGECA_TEST_PKI_H
+#define EDGECA_TEST_PKI_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stdbool.h>
+
+X509 *pem_cert(const char *pem);
+STACK_OF(X509) *pem_certs(const char *pem);
+
+/* A PEM CSR for a new key of alg ("EC-P256", "EC-P384", "RSA-2048") with
+ * CN cn (NULL: none) and, when sans is given, a subjectAltName extension
+ * in openssl config syntax ("DNS:a,IP:10.0.0.1"). *key receives the key
+ * when key is not NULL. */
+char *make_csr(const char *alg, const char *cn, const char *sans, EVP_PKEY **key);
+
+/* X509_V_OK when leaf verifies up to root through untrusted, at now,
+ * for any purpose. With crl, also checks revocation. */
+int verify_chain(X509 *leaf, STACK_OF(X509) *untrusted, X509 *root);
+
+bool has_eku(X509 *x, int nid);
+int eku_count(X509 *x);
+/* The SANs as one string "DNS:a,IP:1.2.3.4" (malloc'ed). */
+char *san_string(X509 *x);
+/* The subject CN (malloc'ed) or NULL. */
+char *subject_cn(X509 *x);
+/* True when the extension nid is present and marked critical. */
+bool ext_critical(X509 *x, int nid);
+
+#endif

@@ -1,0 +1,187 @@
+/* Durability and key custody: certificates read back identically after the
+ * server and the signer restart; keys stay encrypted at rest under a 0600
+ * KEK; every signature is in the signer's log and every issuance in the
+ * audit trail, in the database that holds the certificate. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <dirent.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+
+#include "tests/integration/harness.h"
+#include "tests/integration/http.h"
+#include "tests/integration/pki.h"
+
+static struct instance in;
+static char ca_id[64];
+static char serials[3][80];
+static char pems[3][4096];
+
+static int
+setup(void **state)
+{
+	struct http_response r;
+
+	http_set_test_name("persistence");
+	instance_start(&in);
+	assert_int_equal(http_post_json(&in, "/api/v1/cas", in.admin_token,
+	                                "{\"common_name\": \"Durable Root\", \"key_algorithm\": "
+	                                "\"RSA-2048\", \"issuance\": {\"template\": \"client\"}}",
+	                                &r), 201);
+	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
+	http_response_free(&r);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	instance_destroy(&in);
+	return 0;
+}
+
+static void
+issue(int i, const char *cn)
+{
+	char path[128], *csr = make_csr("EC-P256", cn, NULL, NULL);
+	struct http_response r;
+
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates", ca_id);
+	assert_int_equal(http_call(&in, "POST", path, in.admin_token, "application/pkcs10", csr,
+	                           strlen(csr), &r), 201);
+	snprintf(serials[i], sizeof(serials[i]), "%s", http_json_str(&r, "serial_number"));
+	snprintf(pems[i], sizeof(pems[i]), "%s", http_json_str(&r, "certificate_pem"));
+	http_response_free(&r);
+	free(csr);
+}
+
+static void
+read_back(int i)
+{
+	char path[256];
+	struct http_response r;
+
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates/%s", ca_id, serials[i]);
+	assert_int_equal(http_get(&in, path, in.admin_token, &r), 200);
+	assert_string_equal(http_json_str(&r, "certificate_pem"), pems[i]);
+	http_response_free(&r);
+}
+
+static void
+test_restart_server_and_signer(void **state)
+{
+	issue(0, "durable-1");
+	issue(1, "durable-2");
+	instance_stop_server(&in);
+	instance_start_server(&in);
+	read_back(0);
+	read_back(1);
+	/* the signer reloads the CA key from its encrypted store */
+	instance_stop_signer(&in);
+	instance_start_signer(&in);
+	issue(2, "durable-3");
+	read_back(2);
+	instance_stop_server(&in);
+	instance_start_server(&in);
+	for (int i = 0; i < 3; i++)
+		read_back(i);
+}
+
+static void
+test_keys_encrypted_at_rest(void **state)
+{
+	char path[600];
+	struct stat st;
+	struct dirent *e;
+	int keys = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/signer/kek", in.data_dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(st.st_size, 32);
+	snprintf(path, sizeof(path), "%s/signer", in.data_dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	snprintf(path, sizeof(path), "%s/signer/keys", in.data_dir);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		char file[900];
+		char *text;
+		size_t n = strlen(e->d_name);
+		if (n < 4 || strcmp(e->d_name + n - 4, ".key") != 0)
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+		assert_int_equal(stat(file, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+		text = read_file(file, NULL);
+		assert_true(strncmp(text, "-----BEGIN ENCRYPTED PRIVATE KEY-----", 37) == 0);
+		assert_null(strstr(text, "BEGIN PRIVATE KEY"));
+		assert_null(strstr(text, "BEGIN EC PRIVATE KEY"));
+		free(text);
+		keys++;
+	}
+	closedir(d);
+	assert_int_equal(keys, 2); /* the service CA and the root */
+	/* the server's data never holds a CA key */
+	snprintf(path, sizeof(path), "grep -rl 'PRIVATE KEY' '%.128s/tls' | grep -v server.key",
+	         in.data_dir);
+	assert_int_not_equal(system(path), 0);
+}
+
+static void
+test_signature_log_and_audit(void **state)
+{
+	char path[600];
+	char *log;
+	PGconn *c;
+	PGresult *res;
+
+	snprintf(path, sizeof(path), "%s/signer/signatures.log", in.data_dir);
+	log = read_file(path, NULL);
+	for (int i = 0; i < 3; i++) {
+		char needle[120];
+		snprintf(needle, sizeof(needle), "op=issue template=client serial=%s ", serials[i]);
+		assert_non_null(strstr(log, needle));
+	}
+	assert_non_null(strstr(log, "op=self_sign"));
+	assert_non_null(strstr(log, "subject=\"CN=durable-1\" sha256="));
+	free(log);
+
+	c = PQconnectdb(in.database_url);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	res = PQexec(c, "SELECT count(*) FROM certificates c JOIN audit_events a ON "
+	                "a.object_id = c.ca_id::text || '/' || c.serial AND "
+	                "a.action = 'certificate.issue'");
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	assert_string_equal(PQgetvalue(res, 0, 0), "3");
+	PQclear(res);
+	/* the database refuses a second certificate with a used serial */
+	res = PQexec(c, "INSERT INTO certificates (ca_id, location, serial, subject, key_algorithm, "
+	                "template, not_before, not_after, requester, certificate_der) SELECT ca_id, "
+	                "location, serial, subject, key_algorithm, template, not_before, not_after, "
+	                "requester, certificate_der FROM certificates LIMIT 1");
+	assert_int_equal(PQresultStatus(res), PGRES_FATAL_ERROR);
+	assert_string_equal(PQresultErrorField(res, PG_DIAG_SQLSTATE), "23505");
+	PQclear(res);
+	PQfinish(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_restart_server_and_signer),
+		cmocka_unit_test(test_keys_encrypted_at_rest),
+		cmocka_unit_test(test_signature_log_and_audit),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,204 @@
+/* Tokens and roles: 401 without or with a bad token, 403 for a role that
+ * may not act, the token API (shown once, stored hashed, deletable) and
+ * tokens made on the command line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+
+#include "tests/integration/harness.h"
+#include "tests/integration/http.h"
+#include "tests/integration/pki.h"
+
+static struct instance in;
+static char auditor[128], requester[128], ca_id[64];
+
+static int
+setup(void **state)
+{
+	struct http_response r;
+
+	http_set_test_name("rest_auth");
+	instance_start(&in);
+	instance_token(&in, "auditor", "auditor-1", auditor, sizeof(auditor));
+	instance_token(&in, "requester", "requester-1", requester, sizeof(requester));
+	assert_int_equal(http_post_json(&in, "/api/v1/cas", in.admin_token,
+	                                "{\"common_name\": \"Auth Root\", \"issuance\": "
+	                                "{\"template\": \"client\"}}", &r), 201);
+	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
+	http_response_free(&r);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	instance_destroy(&in);
+	return 0;
+}
+
+static void
+expect(long want, const char *slug, long got, struct http_response *r)
+{
+	if (got != want || (slug != NULL && strcmp(http_problem_type(r), slug) != 0))
+		fail_msg("expected %ld %s, got %ld %s: %.*s", want, slug ? slug : "", got,
+		         http_problem_type(r), (int)r->body_len, r->body);
+	http_response_free(r);
+}
+
+static void
+test_unauthenticated(void **state)
+{
+	struct http_response r;
+	const char *basic[] = {"Authorization: Basic YWRtaW46YWRtaW4=", NULL};
+
+	assert_int_equal(http_get(&in, "/api/v1/cas", NULL, &r), 401);
+	assert_non_null(http_header(&r, "www-authenticate"));
+	expect(401, "missing-token", r.status, &r);
+	expect(401, "invalid-token", http_get(&in, "/api/v1/cas", "edgeca_notarealtoken", &r), &r);
+	expect(401, "invalid-token", http_get(&in, "/api/v1/cas", "garbage", &r), &r);
+	expect(401, "invalid-token",
+	       http_call_h(&in, "GET", "/api/v1/cas", NULL, NULL, NULL, 0, basic, &r), &r);
+	/* health and the API description need no token */
+	expect(200, NULL, http_get(&in, "/healthz", NULL, &r), &r);
+	expect(200, NULL, http_get(&in, "/readyz", NULL, &r), &r);
+	expect(200, NULL, http_get(&in, "/openapi.yaml", NULL, &r), &r);
+}
+
+static void
+test_roles(void **state)
+{
+	char path[128], *csr = make_csr("EC-P256", "role-device", NULL, NULL);
+	const char *ca_body = "{\"common_name\": \"Forbidden Root\"}";
+	struct http_response r;
+
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates", ca_id);
+	/* auditor: reads everything, changes nothing */
+	expect(200, NULL, http_get(&in, "/api/v1/cas", auditor, &r), &r);
+	expect(200, NULL, http_get(&in, path, auditor, &r), &r);
+	expect(403, "forbidden", http_post_json(&in, "/api/v1/cas", auditor, ca_body, &r), &r);
+	expect(403, "forbidden", http_call(&in, "POST", path, auditor, "application/pkcs10", csr,
+	                                   strlen(csr), &r), &r);
+	expect(403, "forbidden", http_get(&in, "/api/v1/tokens", auditor, &r), &r);
+	/* requester: submits CSRs and reads, no administration */
+	expect(201, NULL, http_call(&in, "POST", path, requester, "application/pkcs10", csr,
+	                            strlen(csr), &r), &r);
+	expect(403, "forbidden", http_post_json(&in, "/api/v1/cas", requester, ca_body, &r), &r);
+	expect(403, "forbidden", http_post_json(&in, "/api/v1/tokens", requester,
+	                                        "{\"name\": \"x\", \"role\": \"pki_admin\"}", &r),
+	       &r);
+	/* the certificate records who asked */
+	assert_int_equal(http_get(&in, path, auditor, &r), 200);
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_array_get(json_object_get(r.json, "items"), 0), "requester")),
+	                    "token:requester-1");
+	http_response_free(&r);
+	free(csr);
+}
+
+static void
+test_token_api(void **state)
+{
+	struct http_response r;
+	char token[128], id[64], path[128];
+	bool listed = false;
+	json_t *item;
+	size_t i;
+
+	assert_int_equal(http_post_json(&in, "/api/v1/tokens", in.admin_token,
+	                                "{\"name\": \"ci-pipeline\", \"role\": \"requester\"}", &r),
+	                 201);
+	snprintf(token, sizeof(token), "%s", http_json_str(&r, "token"));
+	snprintf(id, sizeof(id), "%s", http_json_str(&r, "id"));
+	assert_string_equal(http_json_str(&r, "role"), "requester");
+	assert_true(strncmp(token, "edgeca_", 7) == 0 && strlen(token) > 40);
+	http_response_free(&r);
+	expect(200, NULL, http_get(&in, "/api/v1/cas", token, &r), &r);
+
+	/* listed without its secret */
+	assert_int_equal(http_get(&in, "/api/v1/tokens", in.admin_token, &r), 200);
+	json_array_foreach(json_object_get(r.json, "items"), i, item) {
+		assert_null(json_object_get(item, "token"));
+		if (strcmp(json_string_value(json_object_get(item, "id")), id) == 0)
+			listed = true;
+	}
+	assert_true(listed);
+	http_response_free(&r);
+
+	/* names are unique; roles and fields are checked */
+	expect(409, "token-name-taken", http_post_json(&in, "/api/v1/tokens", in.admin_token,
+	                                               "{\"name\": \"ci-pipeline\", \"role\": "
+	                                               "\"auditor\"}", &r), &r);
+	expect(422, NULL, http_post_json(&in, "/api/v1/tokens", in.admin_token,
+	                                 "{\"name\": \"x\", \"role\": \"root\"}", &r), &r);
+	expect(422, "missing-field", http_post_json(&in, "/api/v1/tokens", in.admin_token,
+	                                            "{\"name\": \"x\"}", &r), &r);
+	expect(400, "unknown-field", http_post_json(&in, "/api/v1/tokens", in.admin_token,
+	                                            "{\"name\": \"x\", \"role\": \"auditor\", "
+	                                            "\"admin\": true}", &r), &r);
+	expect(422, NULL, http_post_json(&in, "/api/v1/tokens", in.admin_token,
+	                                 "{\"name\": \"old\", \"role\": \"auditor\", "
+	                                 "\"expires_at\": \"2001-01-01T00:00:00Z\"}", &r), &r);
+
+	/* the Location of a new token can be read */
+	snprintf(path, sizeof(path), "/api/v1/tokens/%s", id);
+	assert_int_equal(http_get(&in, path, in.admin_token, &r), 200);
+	assert_string_equal(http_json_str(&r, "name"), "ci-pipeline");
+	assert_null(json_object_get(r.json, "token"));
+	http_response_free(&r);
+	/* deletion takes effect on the next request */
+	expect(204, NULL, http_call(&in, "DELETE", path, in.admin_token, NULL, NULL, 0, &r), &r);
+	expect(401, "invalid-token", http_get(&in, "/api/v1/cas", token, &r), &r);
+	expect(404, "token-not-found", http_call(&in, "DELETE", path, in.admin_token, NULL, NULL,
+	                                         0, &r), &r);
+	expect(404, "token-not-found", http_get(&in, path, in.admin_token, &r), &r);
+}
+
+static void
+test_tokens_stored_hashed_and_audited(void **state)
+{
+	PGconn *c = PQconnectdb(in.database_url);
+	PGresult *res;
+
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	/* no secret is stored: the only column is a 32-byte digest */
+	res = PQexec(c, "SELECT count(*) FROM api_tokens WHERE octet_length(token_hash) = 32");
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	assert_true(atoi(PQgetvalue(res, 0, 0)) >= 3);
+	PQclear(res);
+	res = PQexec(c, "SELECT count(*) FROM api_tokens WHERE position(convert_to('edgeca_', "
+	                "'UTF8') in token_hash) > 0");
+	assert_string_equal(PQgetvalue(res, 0, 0), "0");
+	PQclear(res);
+	/* every admin action is audited */
+	res = PQexec(c, "SELECT action, actor FROM audit_events WHERE action IN ('token.create', "
+	                "'token.delete', 'ca.create') ORDER BY id");
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	assert_true(PQntuples(res) >= 5);
+	assert_string_equal(PQgetvalue(res, 0, 0), "token.create");
+	assert_string_equal(PQgetvalue(res, 0, 1), "cli");
+	PQclear(res);
+	/* and the audit trail cannot be rewritten */
+	res = PQexec(c, "DELETE FROM audit_events");
+	assert_int_equal(PQresultStatus(res), PGRES_FATAL_ERROR);
+	PQclear(res);
+	PQfinish(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unauthenticated),
+		cmocka_unit_test(test_roles),
+		cmocka_unit_test(test_token_api),
+		cmocka_unit_test(test_tokens_stored_hashed_and_audited),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

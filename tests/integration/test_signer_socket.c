@@ -1,0 +1,565 @@
+/* The signer seen from its socket, as a compromised API process would see
+ * it: every policy refusal holds there too, malformed frames end the
+ * connection, no operation returns key material, peers with other uids are
+ * refused, and started as root it drops to its own user. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "signer/protocol.h"
+#include "tests/integration/harness.h"
+#include "tests/integration/http.h"
+#include "tests/integration/pki.h"
+
+static struct instance in;
+static pid_t extra_signers[4];
+
+static int
+setup(void **state)
+{
+	http_set_test_name("signer_socket");
+	instance_start(&in);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	for (size_t i = 0; i < 4; i++)
+		if (extra_signers[i] > 0) {
+			kill(extra_signers[i], SIGKILL);
+			waitpid(extra_signers[i], NULL, 0);
+		}
+	instance_destroy(&in);
+	return 0;
+}
+
+/* Starts another signer (args after the binary name), output discarded;
+ * teardown kills it should the test fail first. */
+static pid_t
+start_extra_signer(int slot, char *const argv[])
+{
+	char bin[512];
+	pid_t pid;
+
+	snprintf(bin, sizeof(bin), "%s/edgeca-signer", getenv("EDGECA_TEST_BIN_DIR"));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		dup2(null, 2);
+		execv(bin, argv);
+		_exit(127);
+	}
+	extra_signers[slot] = pid;
+	return pid;
+}
+
+static void
+stop_extra_signer(int slot)
+{
+	kill(extra_signers[slot], SIGTERM);
+	waitpid(extra_signers[slot], NULL, 0);
+	extra_signers[slot] = 0;
+}
+
+static int
+connect_to(const char *path)
+{
+	struct sockaddr_un sa;
+	struct timeval tv = {30, 0};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		fail_msg("connect %s: %s", path, strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* Sends w (finished here) and reads the reply; returns signer_read_msg's
+ * result (0 reply, 1 closed, -1 error). */
+static int
+exchange(int fd, struct signer_writer *w, struct signer_msg *reply)
+{
+	assert_int_equal(signer_writer_finish(w), 0);
+	assert_int_equal(signer_write_all(fd, w->b.data, w->b.len), 0);
+	signer_writer_free(w);
+	return signer_read_msg(fd, reply);
+}
+
+static void
+expect_error(struct signer_msg *reply, uint32_t code, const char *type)
+{
+	uint32_t got = 0;
+	char t[65] = "";
+
+	assert_int_equal(reply->type, SIGNER_REPLY_ERROR);
+	assert_int_equal(signer_get_u32(reply, SIGNER_TAG_ERROR_CODE, &got), 0);
+	signer_get_str(reply, SIGNER_TAG_ERROR_TYPE, t, sizeof(t));
+	if (got != code || strcmp(t, type) != 0)
+		fail_msg("expected signer error %u %s, got %u %s", code, type, got, t);
+	signer_msg_free(reply);
+}
+
+static void
+key_create(int fd, const char *templates, uint32_t max_days, char id[65])
+{
+	struct signer_writer w;
+	struct signer_msg reply;
+
+	signer_writer_init(&w, SIGNER_OP_KEY_CREATE);
+	signer_put_str(&w, SIGNER_TAG_ALGORITHM, "EC-P256");
+	signer_put_str(&w, SIGNER_TAG_TEMPLATES, templates);
+	signer_put_u32(&w, SIGNER_TAG_MAX_VALIDITY_DAYS, max_days);
+	assert_int_equal(exchange(fd, &w, &reply), 0);
+	assert_int_equal(reply.type, SIGNER_REPLY_OK);
+	assert_int_equal(signer_get_str(&reply, SIGNER_TAG_KEY_ID, id, 65), 0);
+	signer_msg_free(&reply);
+}
+
+static int
+self_sign(int fd, const char *id, const char *cn, time_t not_after, struct signer_msg *reply)
+{
+	struct signer_writer w;
+	X509_NAME *name = X509_NAME_new();
+	unsigned char *der = NULL;
+	int len, rc;
+
+	X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8, (const unsigned char *)cn,
+	                           -1, -1, 0);
+	len = i2d_X509_NAME(name, &der);
+	signer_writer_init(&w, SIGNER_OP_SELF_SIGN);
+	signer_put_str(&w, SIGNER_TAG_KEY_ID, id);
+	signer_put_bytes(&w, SIGNER_TAG_SUBJECT, der, (size_t)len);
+	signer_put_u64(&w, SIGNER_TAG_NOT_AFTER, (uint64_t)not_after);
+	rc = exchange(fd, &w, reply);
+	OPENSSL_free(der);
+	X509_NAME_free(name);
+	return rc;
+}
+
+/* An ISSUE request for a fresh CSR (or the given PEM CSR). */
+static int
+issue(int fd, const char *id, const char *tpl, const char *csr_pem, time_t not_after,
+      struct signer_msg *reply)
+{
+	struct signer_writer w;
+	char *made = csr_pem ? NULL : make_csr("EC-P256", "socket-device", NULL, NULL);
+	BIO *b = BIO_new_mem_buf(csr_pem ? csr_pem : made, -1);
+	X509_REQ *req = PEM_read_bio_X509_REQ(b, NULL, NULL, NULL);
+	unsigned char *der = NULL;
+	int len, rc;
+
+	assert_non_null(req);
+	len = i2d_X509_REQ(req, &der);
+	signer_writer_init(&w, SIGNER_OP_ISSUE);
+	signer_put_str(&w, SIGNER_TAG_KEY_ID, id);
+	signer_put_str(&w, SIGNER_TAG_TEMPLATE, tpl);
+	signer_put_bytes(&w, SIGNER_TAG_CSR, der, (size_t)len);
+	signer_put_u64(&w, SIGNER_TAG_NOT_AFTER, (uint64_t)not_after);
+	rc = exchange(fd, &w, reply);
+	OPENSSL_free(der);
+	X509_REQ_free(req);
+	BIO_free(b);
+	free(made);
+	return rc;
+}
+
+static void
+test_policy_refusals_at_the_socket(void **state)
+{
+	int fd = connect_to(in.signer_socket);
+	time_t now = time(NULL);
+	struct signer_msg reply;
+	char leaf_only[65], uncertified[65], long_policy[65];
+	char *weak = read_file(corpus_path("weak-rsa1024.csr"), NULL);
+	char *bad_sig = read_file(corpus_path("bad-signature.csr"), NULL);
+
+	/* a leaf-only root: client certificates for at most 30 days */
+	key_create(fd, "client", 30, leaf_only);
+	assert_int_equal(self_sign(fd, leaf_only, "Socket Root", now + 365 * 86400, &reply), 0);
+	assert_int_equal(reply.type, SIGNER_REPLY_OK);
+	signer_msg_free(&reply);
+
+	assert_int_equal(issue(fd, leaf_only, "client", NULL, now + 10 * 86400, &reply), 0);
+	assert_int_equal(reply.type, SIGNER_REPLY_OK);
+	signer_msg_free(&reply);
+	/* a CA certificate from a leaf-only key */
+	assert_int_equal(issue(fd, leaf_only, "subordinate_ca", NULL, now + 10 * 86400, &reply), 0);
+	expect_error(&reply, SIGNER_E_POLICY, "template-not-allowed");
+	/* another template the policy does not list */
+	assert_int_equal(issue(fd, leaf_only, "ssl", NULL, now + 10 * 86400, &reply), 0);
+	expect_error(&reply, SIGNER_E_POLICY, "template-not-allowed");
+	/* validity beyond the policy's maximum */
+	assert_int_equal(issue(fd, leaf_only, "client", NULL, now + 31 * 86400, &reply), 0);
+	expect_error(&reply, SIGNER_E_POLICY, "validity-exceeds-policy");
+	/* a notAfter in the past */
+	assert_int_equal(issue(fd, leaf_only, "client", NULL, now - 10, &reply), 0);
+	expect_error(&reply, SIGNER_E_INVALID, "validity-invalid");
+	/* templates the signer does not know */
+	assert_int_equal(issue(fd, leaf_only, "superuser", NULL, now + 86400, &reply), 0);
+	expect_error(&reply, SIGNER_E_INVALID, "unknown-template");
+	/* the signer checks CSRs itself */
+	assert_int_equal(issue(fd, leaf_only, "client", weak, now + 86400, &reply), 0);
+	expect_error(&reply, SIGNER_E_INVALID, "csr-weak-key");
+	/* a self-signature cannot be repeated (no second root for one key) */
+	assert_int_equal(self_sign(fd, leaf_only, "Other Root", now + 86400 * 2, &reply), 0);
+	expect_error(&reply, SIGNER_E_CONFLICT, "key-already-certified");
+
+	/* beyond the issuer's own notAfter, within the policy's maximum */
+	key_create(fd, "client", 3650, long_policy);
+	assert_int_equal(self_sign(fd, long_policy, "Short Root", now + 10 * 86400, &reply), 0);
+	signer_msg_free(&reply);
+	assert_int_equal(issue(fd, long_policy, "client", NULL, now + 20 * 86400, &reply), 0);
+	expect_error(&reply, SIGNER_E_POLICY, "validity-exceeds-issuer");
+
+	/* a key without a certificate issues nothing */
+	key_create(fd, "client", 30, uncertified);
+	assert_int_equal(issue(fd, uncertified, "client", NULL, now + 86400, &reply), 0);
+	expect_error(&reply, SIGNER_E_CONFLICT, "ca-not-active");
+	/* unknown keys, including path tricks */
+	assert_int_equal(issue(fd, "00000000000000000000000000000000", "client", NULL, now + 86400,
+	                       &reply), 0);
+	expect_error(&reply, SIGNER_E_NOT_FOUND, "key-not-found");
+	assert_int_equal(issue(fd, "../kek", "client", NULL, now + 86400, &reply), 0);
+	expect_error(&reply, SIGNER_E_NOT_FOUND, "key-not-found");
+	/* a policy that contradicts itself is refused at creation */
+	{
+		struct signer_writer w;
+		signer_writer_init(&w, SIGNER_OP_KEY_CREATE);
+		signer_put_str(&w, SIGNER_TAG_ALGORITHM, "EC-P256");
+		signer_put_str(&w, SIGNER_TAG_TEMPLATES, "subordinate_ca");
+		signer_put_u32(&w, SIGNER_TAG_MAX_VALIDITY_DAYS, 30);
+		signer_put_u32(&w, SIGNER_TAG_PATH_LENGTH, 0);
+		assert_int_equal(exchange(fd, &w, &reply), 0);
+		expect_error(&reply, SIGNER_E_INVALID, "policy-invalid");
+		signer_writer_init(&w, SIGNER_OP_KEY_CREATE);
+		signer_put_str(&w, SIGNER_TAG_ALGORITHM, "DSA-1024");
+		signer_put_str(&w, SIGNER_TAG_TEMPLATES, "client");
+		signer_put_u32(&w, SIGNER_TAG_MAX_VALIDITY_DAYS, 30);
+		assert_int_equal(exchange(fd, &w, &reply), 0);
+		expect_error(&reply, SIGNER_E_INVALID, "unsupported-key-algorithm");
+	}
+	/* the connection survived every refusal */
+	assert_int_equal(issue(fd, leaf_only, "client", bad_sig, now + 86400, &reply), 0);
+	expect_error(&reply, SIGNER_E_MALFORMED, "csr-bad-signature");
+	close(fd);
+	free(weak);
+	free(bad_sig);
+}
+
+/* The key of a CA made through the API keeps the policy given at creation. */
+static void
+test_api_ca_policy_bound_in_signer(void **state)
+{
+	struct http_response r;
+	struct signer_msg reply;
+	char sql[200], key_id[65];
+	PGconn *c;
+	PGresult *res;
+	int fd;
+
+	assert_int_equal(http_post_json(&in, "/api/v1/cas", in.admin_token,
+	                                "{\"common_name\": \"Bound Root\", \"issuance\": "
+	                                "{\"template\": \"client\", \"max_validity_days\": 10}}",
+	                                &r), 201);
+	snprintf(sql, sizeof(sql), "SELECT signer_key_id FROM ca_locations WHERE ca_id = '%s'",
+	         http_json_str(&r, "id"));
+	http_response_free(&r);
+	c = PQconnectdb(in.database_url);
+	res = PQexec(c, sql);
+	assert_int_equal(PQntuples(res), 1);
+	snprintf(key_id, sizeof(key_id), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	PQfinish(c);
+
+	fd = connect_to(in.signer_socket);
+	assert_int_equal(issue(fd, key_id, "subordinate_ca", NULL, time(NULL) + 86400, &reply), 0);
+	expect_error(&reply, SIGNER_E_POLICY, "template-not-allowed");
+	assert_int_equal(issue(fd, key_id, "client", NULL, time(NULL) + 11 * 86400, &reply), 0);
+	expect_error(&reply, SIGNER_E_POLICY, "validity-exceeds-policy");
+	/* nor can the service CA's key (TLS server certificates only) sign devices */
+	{
+		char path[300], *id;
+		snprintf(path, sizeof(path), "%s/tls/service-ca.key-id", in.data_dir);
+		id = read_file(path, NULL);
+		id[strcspn(id, "\n")] = '\0';
+		assert_int_equal(issue(fd, id, "client", NULL, time(NULL) + 86400, &reply), 0);
+		expect_error(&reply, SIGNER_E_POLICY, "template-not-allowed");
+		free(id);
+	}
+	close(fd);
+}
+
+static void
+send_raw(int fd, const void *data, size_t len)
+{
+	assert_int_equal(signer_write_all(fd, data, len), 0);
+}
+
+/* After a malformed frame the signer closes the connection (EOF) and keeps
+ * serving others. */
+static void
+expect_closed(int fd)
+{
+	char buf[16];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	assert_true(n == 0 || (n < 0 && errno == ECONNRESET));
+	close(fd);
+}
+
+static void
+ping_ok(void)
+{
+	int fd = connect_to(in.signer_socket);
+	struct signer_writer w;
+	struct signer_msg reply;
+
+	signer_writer_init(&w, SIGNER_OP_PING);
+	assert_int_equal(exchange(fd, &w, &reply), 0);
+	assert_int_equal(reply.type, SIGNER_REPLY_OK);
+	signer_msg_free(&reply);
+	close(fd);
+}
+
+static void
+test_malformed_frames_close_the_connection(void **state)
+{
+	const unsigned char bad_magic[] = {'X', 'S', 1, SIGNER_OP_PING, 0, 0, 0, 0};
+	const unsigned char bad_version[] = {'E', 'S', 9, SIGNER_OP_PING, 0, 0, 0, 0};
+	const unsigned char huge[] = {'E', 'S', 1, SIGNER_OP_ISSUE, 0xff, 0xff, 0xff, 0xff};
+	const unsigned char over_max[] = {'E', 'S', 1, SIGNER_OP_ISSUE, 0, 1, 0, 1};
+	const unsigned char unknown_op[] = {'E', 'S', 1, 0x7f, 0, 0, 0, 0};
+	/* a field claiming more bytes than the frame holds */
+	const unsigned char overflow[] = {'E', 'S', 1, SIGNER_OP_PING, 0, 0, 0, 6,
+	                                  0, SIGNER_TAG_KEY_ID, 0, 0, 0, 50};
+	/* an unknown tag */
+	const unsigned char unknown_tag[] = {'E', 'S', 1, SIGNER_OP_PING, 0, 0, 0, 7,
+	                                     0x12, 0x34, 0, 0, 0, 1, 'x'};
+	/* a u64 of 3 bytes */
+	const unsigned char short_int[] = {'E', 'S', 1, SIGNER_OP_PING, 0, 0, 0, 9,
+	                                   0, SIGNER_TAG_NOT_AFTER, 0, 0, 0, 3, 1, 2, 3};
+	const struct { const unsigned char *p; size_t n; } frames[] = {
+		{bad_magic, sizeof(bad_magic)}, {bad_version, sizeof(bad_version)},
+		{huge, sizeof(huge)}, {over_max, sizeof(over_max)},
+		{unknown_op, sizeof(unknown_op)}, {overflow, sizeof(overflow)},
+		{unknown_tag, sizeof(unknown_tag)}, {short_int, sizeof(short_int)},
+	};
+
+	for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++) {
+		int fd = connect_to(in.signer_socket);
+		send_raw(fd, frames[i].p, frames[i].n);
+		expect_closed(fd);
+		ping_ok();
+	}
+	/* a well-formed frame that lacks a required field (ISSUE without CSR) */
+	{
+		int fd = connect_to(in.signer_socket);
+		struct signer_writer w;
+		struct signer_msg reply;
+		signer_writer_init(&w, SIGNER_OP_ISSUE);
+		signer_put_str(&w, SIGNER_TAG_KEY_ID, "00000000000000000000000000000000");
+		signer_put_str(&w, SIGNER_TAG_TEMPLATE, "client");
+		signer_put_u64(&w, SIGNER_TAG_NOT_AFTER, 1);
+		assert_int_equal(exchange(fd, &w, &reply), 1);
+		close(fd);
+	}
+	ping_ok();
+}
+
+/* No request type yields key material: the only OK answer to an empty
+ * request is PING's. */
+static void
+test_no_operation_exports_keys(void **state)
+{
+	for (int type = 0; type < 256; type++) {
+		int fd = connect_to(in.signer_socket);
+		unsigned char frame[] = {'E', 'S', 1, (unsigned char)type, 0, 0, 0, 0};
+		struct signer_msg reply;
+		int r;
+
+		send_raw(fd, frame, sizeof(frame));
+		r = signer_read_msg(fd, &reply);
+		if (r == 0) {
+			assert_true(type == SIGNER_OP_PING || reply.type == SIGNER_REPLY_ERROR);
+			for (unsigned i = 0; i < reply.nfields; i++)
+				assert_null(memmem(reply.f[i].val, reply.f[i].len, "PRIVATE", 7));
+			signer_msg_free(&reply);
+		}
+		close(fd);
+	}
+	ping_ok();
+}
+
+static void
+test_peer_uid_checked(void **state)
+{
+	struct passwd *pw;
+	pid_t pid;
+	int status;
+
+	if (!running_as_root() || (pw = getpwnam("edgeca")) == NULL) {
+		skip(); /* needs root to act as another uid */
+		return;
+	}
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* another uid: the socket file's mode 0600 or SO_PEERCRED refuses it */
+		struct signer_msg reply;
+		unsigned char ping[] = {'E', 'S', 1, SIGNER_OP_PING, 0, 0, 0, 0};
+		struct sockaddr_un sa;
+		int fd;
+		if (setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+			_exit(10);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		memset(&sa, 0, sizeof(sa));
+		sa.sun_family = AF_UNIX;
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", in.signer_socket);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+			_exit(0); /* refused by permissions */
+		if (write(fd, ping, sizeof(ping)) < 0 || signer_read_msg(fd, &reply) != 0)
+			_exit(0); /* refused by SO_PEERCRED */
+		_exit(1);
+	}
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+
+	/* a socket the other uid can reach (mode opened up) still refuses it:
+	 * SO_PEERCRED, not file modes, is the check */
+	{
+		char dir[] = "/tmp/edgeca-peer-XXXXXX", sock[128], state_dir[128];
+		char bin[512];
+		pid_t signer;
+		assert_non_null(mkdtemp(dir));
+		assert_int_equal(chmod(dir, 0700), 0);
+		snprintf(sock, sizeof(sock), "%s/s.sock", dir);
+		snprintf(state_dir, sizeof(state_dir), "%s/state", dir);
+		{
+			char *argv[] = {"edgeca-signer", "--state-dir", state_dir, "--socket", sock,
+			                "--allow-uid", "0", NULL};
+			signer = start_extra_signer(0, argv);
+		}
+		for (int i = 0; i < 100 && access(sock, F_OK) != 0; i++)
+			usleep(50000);
+		assert_int_equal(chmod(dir, 0711), 0);
+		assert_int_equal(chmod(sock, 0666), 0);
+		pid = fork();
+		if (pid == 0) {
+			struct signer_msg reply;
+			unsigned char ping[] = {'E', 'S', 1, SIGNER_OP_PING, 0, 0, 0, 0};
+			struct sockaddr_un sa;
+			int fd;
+			if (setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+				_exit(10);
+			fd = socket(AF_UNIX, SOCK_STREAM, 0);
+			memset(&sa, 0, sizeof(sa));
+			sa.sun_family = AF_UNIX;
+			snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", sock);
+			if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+				_exit(11); /* the test wanted the connect to succeed */
+			if (write(fd, ping, sizeof(ping)) < 0 || signer_read_msg(fd, &reply) != 0)
+				_exit(0);
+			_exit(1);
+		}
+		waitpid(pid, &status, 0);
+		stop_extra_signer(0);
+		(void)signer;
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+		snprintf(bin, sizeof(bin), "rm -rf '%s'", dir);
+		assert_int_equal(system(bin), 0);
+	}
+}
+
+static void
+test_privileges_dropped(void **state)
+{
+	char dir[] = "/tmp/edgeca-drop-XXXXXX", sock[128], state_dir[128], bin[512];
+	char status_path[64], *status_text, uid_line[64];
+	struct passwd *pw;
+	struct stat st;
+	pid_t signer;
+
+	if (!running_as_root() || (pw = getpwnam("edgeca-signer")) == NULL) {
+		skip();
+		return;
+	}
+	assert_non_null(mkdtemp(dir));
+	/* the dropped user must be able to reach its state directory; the
+	 * socket lives in a 0700 directory of its own */
+	assert_int_equal(chmod(dir, 0711), 0);
+	snprintf(sock, sizeof(sock), "%s/run", dir);
+	assert_int_equal(mkdir(sock, 0700), 0);
+	snprintf(sock, sizeof(sock), "%s/run/s.sock", dir);
+	snprintf(state_dir, sizeof(state_dir), "%s/state", dir);
+	{
+		char *argv[] = {"edgeca-signer", "--state-dir", state_dir, "--socket", sock, "--user",
+		                "edgeca-signer", "--allow-uid", "0", NULL};
+		signer = start_extra_signer(1, argv);
+	}
+	for (int i = 0; i < 100 && access(sock, F_OK) != 0; i++)
+		usleep(50000);
+	usleep(200000);
+	snprintf(status_path, sizeof(status_path), "/proc/%d/status", (int)signer);
+	status_text = read_file(status_path, NULL);
+	snprintf(uid_line, sizeof(uid_line), "Uid:\t%u\t%u\t%u", pw->pw_uid, pw->pw_uid,
+	         pw->pw_uid);
+	assert_non_null(strstr(status_text, uid_line));
+	free(status_text);
+	assert_int_equal(stat(state_dir, &st), 0);
+	assert_int_equal(st.st_uid, pw->pw_uid);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	/* root, the allowed uid, is served */
+	{
+		char saved[200];
+		snprintf(saved, sizeof(saved), "%s", in.signer_socket);
+		snprintf(in.signer_socket, sizeof(in.signer_socket), "%s", sock);
+		ping_ok();
+		snprintf(in.signer_socket, sizeof(in.signer_socket), "%s", saved);
+	}
+	stop_extra_signer(1);
+	snprintf(bin, sizeof(bin), "rm -rf '%s'", dir);
+	assert_int_equal(system(bin), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_policy_refusals_at_the_socket),
+		cmocka_unit_test(test_api_ca_policy_bound_in_signer),
+		cmocka_unit_test(test_malformed_frames_close_the_connection),
+		cmocka_unit_test(test_no_operation_exports_keys),
+		cmocka_unit_test(test_peer_uid_checked),
+		cmocka_unit_test(test_privileges_dropped),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

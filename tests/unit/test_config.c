@@ -1,0 +1,288 @@
+/* Unit tests of model/config: defaults, every refused EDGECA_* value and
+ * public URL handling, through an injected getenv; and url_host_port. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model/config.h"
+
+/* The environment the injected getenv sees: up to 8 NAME=value pairs. */
+static const char *env[8][2];
+
+static const char *
+fake_getenv(const char *name)
+{
+	for (int i = 0; i < 8 && env[i][0] != NULL; i++)
+		if (strcmp(env[i][0], name) == 0)
+			return env[i][1];
+	return NULL;
+}
+
+static void
+env_set(const char *name, const char *value)
+{
+	int i = 0;
+
+	while (env[i][0] != NULL && strcmp(env[i][0], name) != 0)
+		i++;
+	assert_true(i < 7);
+	env[i][0] = name;
+	env[i][1] = value;
+}
+
+static int
+env_clear(void **state)
+{
+	memset(env, 0, sizeof(env));
+	return 0;
+}
+
+static edgeca_err
+load(struct edgeca_config *c, struct edgeca_msg *msg)
+{
+	edgeca_msg_clear(msg);
+	return config_load(c, fake_getenv, msg);
+}
+
+/* Loading must fail naming var; nothing is left allocated. */
+static void
+refused(const char *var)
+{
+	struct edgeca_config c;
+	struct edgeca_msg msg;
+
+	if (load(&c, &msg) != EDGECA_ERR_INVALID)
+		fail_msg("config_load accepted %s", var);
+	assert_string_equal(msg.type, "invalid-configuration");
+	assert_non_null(strstr(msg.detail, var));
+	assert_null(c.data_dir);
+	assert_null(c.public_url);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct edgeca_config c;
+	struct edgeca_msg msg;
+	char cwd[PATH_MAX], want[PATH_MAX + 64];
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(load(&c, &msg), EDGECA_OK);
+	snprintf(want, sizeof(want), "%s/var", cwd);
+	assert_string_equal(c.data_dir, want);
+	assert_int_equal(c.data_dir[0], '/');
+	assert_int_equal(c.api_port, 8443);
+	assert_int_equal(c.est_port, 8444);
+	assert_string_equal(c.bind_address, "0.0.0.0");
+	assert_string_equal(c.public_url, "https://localhost:8443");
+	assert_string_equal(c.public_host, "localhost");
+	snprintf(want, sizeof(want), "%s/pg/run", c.data_dir);
+	assert_non_null(strstr(c.database_url, want));
+	snprintf(want, sizeof(want), "%s/run/signer.sock", c.data_dir);
+	assert_string_equal(c.signer_socket, want);
+	assert_null(c.tls_cert_file);
+	assert_null(c.tls_key_file);
+	assert_string_equal(c.default_location, "default");
+	assert_int_equal(c.http_threads, 16);
+	assert_int_equal(c.db_pool_size, c.http_threads);
+	assert_int_equal(c.signer_pool_size, c.http_threads);
+	assert_int_equal(c.log_level, LOG_LEVEL_INFO);
+	config_free(&c);
+	config_free(&c); /* zeroed: a second call is harmless */
+}
+
+static void
+test_values_taken(void **state)
+{
+	struct edgeca_config c;
+	struct edgeca_msg msg;
+
+	env_set("EDGECA_DATA_DIR", "/srv/edgeca");
+	env_set("EDGECA_API_PORT", "9443");
+	env_set("EDGECA_EST_PORT", "1");
+	env_set("EDGECA_HTTP_THREADS", "4");
+	env_set("EDGECA_LOG_LEVEL", "debug");
+	env_set("EDGECA_DATABASE_URL", "postgresql:///edgeca");
+	assert_int_equal(load(&c, &msg), EDGECA_OK);
+	assert_string_equal(c.data_dir, "/srv/edgeca");
+	assert_string_equal(c.signer_socket, "/srv/edgeca/run/signer.sock");
+	assert_string_equal(c.database_url, "postgresql:///edgeca");
+	assert_int_equal(c.api_port, 9443);
+	assert_int_equal(c.est_port, 1);
+	/* The default public URL follows the API port. */
+	assert_string_equal(c.public_url, "https://localhost:9443");
+	assert_int_equal(c.db_pool_size, 4);
+	assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
+	config_free(&c);
+	env_clear(NULL);
+	env_set("EDGECA_API_PORT", "65535");
+	env_set("EDGECA_DATA_DIR", "./relative/dir");
+	assert_int_equal(load(&c, &msg), EDGECA_OK);
+	assert_int_equal(c.api_port, 65535);
+	assert_int_equal(c.data_dir[0], '/');
+	assert_null(strstr(c.data_dir, "./"));
+	assert_non_null(strstr(c.data_dir, "/relative/dir"));
+	config_free(&c);
+}
+
+static void
+test_bad_ports(void **state)
+{
+	static const char *const bad[] = {"0", "70000", "65536", "abc", "-1", "8443x", " 8443",
+	                                  "+8443", "0x20", "99999999999999999999999"};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		env_clear(NULL);
+		env_set("EDGECA_API_PORT", bad[i]);
+		refused("EDGECA_API_PORT");
+		env_clear(NULL);
+		env_set("EDGECA_EST_PORT", bad[i]);
+		refused("EDGECA_EST_PORT");
+	}
+	env_clear(NULL);
+	env_set("EDGECA_EST_PORT", "8443");
+	refused("EDGECA_EST_PORT");
+	env_clear(NULL);
+	env_set("EDGECA_API_PORT", "8444"); /* the default EST port */
+	refused("EDGECA_EST_PORT");
+}
+
+static void
+public_url(const char *value, const char *want_url, const char *want_host)
+{
+	struct edgeca_config c;
+	struct edgeca_msg msg;
+
+	env_clear(NULL);
+	env_set("EDGECA_PUBLIC_URL", value);
+	if (want_url == NULL) {
+		refused("EDGECA_PUBLIC_URL");
+		return;
+	}
+	if (load(&c, &msg) != EDGECA_OK)
+		fail_msg("EDGECA_PUBLIC_URL=%s refused: %s", value, msg.detail);
+	assert_string_equal(c.public_url, want_url);
+	assert_string_equal(c.public_host, want_host);
+	config_free(&c);
+}
+
+static void
+test_public_url(void **state)
+{
+	public_url("https://ca.example.com", "https://ca.example.com", "ca.example.com");
+	public_url("https://ca.example.com/", "https://ca.example.com", "ca.example.com");
+	public_url("https://ca.example.com:8443//", "https://ca.example.com:8443", "ca.example.com");
+	public_url("https://ca.example.com:8443/edgeca/", "https://ca.example.com:8443/edgeca",
+	           "ca.example.com");
+	public_url("https://[::1]:9000", "https://[::1]:9000", "::1");
+	public_url("https://10.1.2.3", "https://10.1.2.3", "10.1.2.3");
+	public_url("http://ca.example.com", NULL, NULL);
+	public_url("ca.example.com", NULL, NULL);
+	public_url("https://", NULL, NULL);
+	public_url("https:///path", NULL, NULL);
+	public_url("https://user@ca.example.com", NULL, NULL);
+	public_url("https://ca.example.com:0", NULL, NULL);
+	public_url("https://ca.example.com:65536", NULL, NULL);
+	public_url("https://ca.example.com:port", NULL, NULL);
+	public_url("https://[::1", NULL, NULL);
+}
+
+static void
+test_other_refusals(void **state)
+{
+	struct edgeca_config c;
+	struct edgeca_msg msg;
+	char loc[80];
+
+	env_set("EDGECA_TLS_CERT", "/etc/edgeca/tls.crt");
+	refused("EDGECA_TLS_KEY");
+	env_clear(NULL);
+	env_set("EDGECA_TLS_KEY", "/etc/edgeca/tls.key");
+	refused("EDGECA_TLS_CERT");
+	env_set("EDGECA_TLS_CERT", "/etc/edgeca/tls.crt");
+	assert_int_equal(load(&c, &msg), EDGECA_OK);
+	assert_string_equal(c.tls_cert_file, "/etc/edgeca/tls.crt");
+	assert_string_equal(c.tls_key_file, "/etc/edgeca/tls.key");
+	config_free(&c);
+	env_clear(NULL);
+	env_set("EDGECA_LOG_LEVEL", "verbose");
+	refused("EDGECA_LOG_LEVEL");
+	static const char *const bad_loc[] = {"Default", "-lead", "under_score", "sp ace", "é"};
+	for (size_t i = 0; i < sizeof(bad_loc) / sizeof(bad_loc[0]); i++) {
+		env_clear(NULL);
+		env_set("EDGECA_DEFAULT_LOCATION", bad_loc[i]);
+		refused("EDGECA_DEFAULT_LOCATION");
+	}
+	memset(loc, 'a', 63);
+	loc[63] = '\0';
+	env_set("EDGECA_DEFAULT_LOCATION", loc);
+	assert_int_equal(load(&c, &msg), EDGECA_OK);
+	assert_string_equal(c.default_location, loc);
+	config_free(&c);
+	strcat(loc, "a");
+	refused("EDGECA_DEFAULT_LOCATION");
+	env_clear(NULL);
+	env_set("EDGECA_MAX_BODY_BYTES", "1023");
+	refused("EDGECA_MAX_BODY_BYTES");
+}
+
+static void
+host_port(const char *url, int want_rc, const char *want_host, unsigned want_port)
+{
+	char host[64] = "";
+	unsigned port = 0;
+
+	if (url_host_port(url, host, sizeof(host), &port) != want_rc)
+		fail_msg("url_host_port(%s) did not return %d", url, want_rc);
+	if (want_rc == 0) {
+		assert_string_equal(host, want_host);
+		assert_int_equal(port, want_port);
+	}
+}
+
+static void
+test_url_host_port(void **state)
+{
+	char small[4];
+	unsigned port;
+
+	host_port("https://ca.example.com", 0, "ca.example.com", 443);
+	host_port("https://ca.example.com:8443", 0, "ca.example.com", 8443);
+	host_port("https://ca.example.com:1/x", 0, "ca.example.com", 1);
+	host_port("https://ca.example.com/a:b", 0, "ca.example.com", 443);
+	host_port("https://[2001:db8::1]", 0, "2001:db8::1", 443);
+	host_port("https://[::1]:9000/p", 0, "::1", 9000);
+	host_port("http://ca.example.com", -1, NULL, 0);
+	host_port("https://[]:9000", -1, NULL, 0);
+	host_port("https://[::1]9000", -1, NULL, 0);
+	host_port("https://h:", -1, NULL, 0);
+	host_port("https://h:/", -1, NULL, 0);
+	host_port("https://h:65536", -1, NULL, 0);
+	host_port("https://h:80x", -1, NULL, 0);
+	host_port("https://h?q", -1, NULL, 0);
+	assert_int_equal(url_host_port("https://abcd", small, sizeof(small), &port), -1);
+	assert_int_equal(url_host_port("https://abc", small, sizeof(small), &port), 0);
+	assert_string_equal(small, "abc");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_defaults, env_clear),
+		cmocka_unit_test_setup(test_values_taken, env_clear),
+		cmocka_unit_test_setup(test_bad_ports, env_clear),
+		cmocka_unit_test_setup(test_public_url, env_clear),
+		cmocka_unit_test_setup(test_other_refusals, env_clear),
+		cmocka_unit_test(test_url_host_port),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
