@@ -50,6 +50,8 @@ key -algorithm EC -pkeyopt ec_paramgen_curve:P-256
 req -subj "/CN=$(printf 'd%.0s' {1..64})" -out cn-64-chars.csr
 key -algorithm EC -pkeyopt ec_paramgen_curve:P-256
 req -subj /CN=device:with:colons -out cn-with-colons.csr
+key -algorithm EC -pkeyopt ec_paramgen_curve:P-256
+req -subj /CN=192.0.2.10 -out cn-ip-address.csr
 
 # --- refused requests ------------------------------------------------------
 key -algorithm EC -pkeyopt ec_paramgen_curve:P-256

@@ -186,6 +186,14 @@ check_leaf(const char *file, X509 *leaf, X509 *root, const char *expect_cn)
 	assert_memory_equal(ASN1_STRING_get0_data(X509_get0_authority_key_id(leaf)),
 	                    ASN1_STRING_get0_data(X509_get0_subject_key_id(root)),
 	                    (size_t)ASN1_STRING_length(X509_get0_subject_key_id(root)));
+	/* no validity asked: the CA's maximum (365 days), backdated 60 s */
+	{
+		time_t nb, na, now = time(NULL);
+		assert_int_equal(asn1_time_to_time_t(X509_get0_notBefore(leaf), &nb), 0);
+		assert_int_equal(asn1_time_to_time_t(X509_get0_notAfter(leaf), &na), 0);
+		assert_true(nb <= now - 50 && nb >= now - 180);
+		assert_true(na > now + 365 * 86400 - 180 && na <= now + 365 * 86400);
+	}
 	/* 16-byte positive serial */
 	assert_int_equal(ASN1_STRING_length(serial), 16);
 	assert_int_equal(ASN1_STRING_type(serial), V_ASN1_INTEGER);
@@ -195,6 +203,8 @@ check_leaf(const char *file, X509 *leaf, X509 *root, const char *expect_cn)
 		assert_string_equal(sans, "DNS:my-iot-device2,DNS:my-iot-device2.local");
 	else if (strcmp(file, "ec-p256-with-challenge.csr") == 0)
 		assert_string_equal(sans, "DNS:edge-device-challenge,DNS:edge-device-challenge.example");
+	else if (strcmp(file, "cn-ip-address.csr") == 0)
+		assert_string_equal(sans, "IP:192.0.2.10"); /* an IP address, never a DNS name */
 	else if (strcmp(file, "cn-with-colons.csr") == 0 || strcmp(file, "cn-64-chars.csr") == 0)
 		assert_string_equal(sans, ""); /* ':' or a 64-character label: no DNS name */
 	else if (cn != NULL && (strncmp(sans, "DNS:", 4) != 0 || strcmp(sans + 4, cn) != 0))
