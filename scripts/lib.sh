@@ -66,6 +66,12 @@ as_db_user() {
   if is_root; then runuser -u "$EDGECA_DB_USER" -- "$@"; else "$@"; fi
 }
 
+# The same in the background, without a subshell in between, so that $!
+# is the process itself (runuser passes signals on to its child).
+as_db_user_bg() {
+  if is_root; then runuser -u "$EDGECA_DB_USER" -- "$@" & else "$@" & fi
+}
+
 # ensure_traversable USER PATH: lets USER reach PATH by granting search
 # (x) permission on the ancestors that deny it, with a narrow ACL.
 ensure_traversable() {
