@@ -291,17 +291,30 @@ signer_key_create(struct signer_pool *p, const char *algorithm, const char *temp
 	return rc;
 }
 
+/* Sends w and copies the certificate of the OK reply. */
 static edgeca_err
-take_cert(struct signer_msg *reply, unsigned char **der, size_t *len, struct edgeca_msg *msg)
+call_for_cert(struct signer_pool *p, struct signer_writer *w, unsigned char **der, size_t *len,
+              struct edgeca_msg *msg)
 {
-	const struct signer_field *f = signer_msg_get(reply, SIGNER_TAG_CERTIFICATE);
+	struct signer_msg reply;
+	const struct signer_field *f;
+	edgeca_err rc;
 
+	*der = NULL;
+	rc = call(p, w, &ok_cert, &reply, msg);
+	signer_writer_free(w);
+	if (rc != EDGECA_OK)
+		return rc;
+	f = signer_msg_get(&reply, SIGNER_TAG_CERTIFICATE);
 	*der = malloc(f->len);
-	if (*der == NULL)
-		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-	memcpy(*der, f->val, f->len);
-	*len = f->len;
-	return EDGECA_OK;
+	if (*der == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	} else {
+		memcpy(*der, f->val, f->len);
+		*len = f->len;
+	}
+	signer_msg_free(&reply);
+	return rc;
 }
 
 edgeca_err
@@ -310,21 +323,12 @@ signer_self_sign(struct signer_pool *p, const char *key_id, const unsigned char 
                  size_t *cert_len, struct edgeca_msg *msg)
 {
 	struct signer_writer w;
-	struct signer_msg reply;
-	edgeca_err rc;
 
-	*cert_der = NULL;
 	signer_writer_init(&w, SIGNER_OP_SELF_SIGN);
 	signer_put_str(&w, SIGNER_TAG_KEY_ID, key_id);
 	signer_put_bytes(&w, SIGNER_TAG_SUBJECT, subject_der, subject_len);
 	signer_put_u64(&w, SIGNER_TAG_NOT_AFTER, (uint64_t)not_after);
-	rc = call(p, &w, &ok_cert, &reply, msg);
-	signer_writer_free(&w);
-	if (rc != EDGECA_OK)
-		return rc;
-	rc = take_cert(&reply, cert_der, cert_len, msg);
-	signer_msg_free(&reply);
-	return rc;
+	return call_for_cert(p, &w, cert_der, cert_len, msg);
 }
 
 edgeca_err
@@ -333,20 +337,11 @@ signer_issue(struct signer_pool *p, const char *key_id, const char *tpl,
              unsigned char **cert_der, size_t *cert_len, struct edgeca_msg *msg)
 {
 	struct signer_writer w;
-	struct signer_msg reply;
-	edgeca_err rc;
 
-	*cert_der = NULL;
 	signer_writer_init(&w, SIGNER_OP_ISSUE);
 	signer_put_str(&w, SIGNER_TAG_KEY_ID, key_id);
 	signer_put_str(&w, SIGNER_TAG_TEMPLATE, tpl);
 	signer_put_bytes(&w, SIGNER_TAG_CSR, csr_der, csr_len);
 	signer_put_u64(&w, SIGNER_TAG_NOT_AFTER, (uint64_t)not_after);
-	rc = call(p, &w, &ok_cert, &reply, msg);
-	signer_writer_free(&w);
-	if (rc != EDGECA_OK)
-		return rc;
-	rc = take_cert(&reply, cert_der, cert_len, msg);
-	signer_msg_free(&reply);
-	return rc;
+	return call_for_cert(p, &w, cert_der, cert_len, msg);
 }

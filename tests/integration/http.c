@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
 
 #include "common/buf.h"
 #include "common/encoding.h"
@@ -198,6 +202,32 @@ http_problem_type(const struct http_response *r)
 	if (t == NULL || strncmp(t, prefix, strlen(prefix)) != 0)
 		return "";
 	return t + strlen(prefix);
+}
+
+void
+http_expect(long want, const char *slug, long got, struct http_response *r)
+{
+	if (got != want || (slug != NULL && strcmp(http_problem_type(r), slug) != 0))
+		fail_msg("expected %ld %s, got %ld %s: %.*s", want, slug ? slug : "", got,
+		         http_problem_type(r), (int)r->body_len, r->body);
+	if (want >= 400 && r->body_len > 0) {
+		if (strcmp(r->content_type, "application/problem+json") != 0)
+			fail_msg("a %ld answer of type %s, not a problem document", got, r->content_type);
+		if (json_integer_value(json_object_get(r->json, "status")) != want)
+			fail_msg("the problem's status member differs from %ld", want);
+	}
+	http_response_free(r);
+}
+
+void
+http_create_ca(struct instance *in, const char *body, char id[64])
+{
+	struct http_response r;
+
+	if (http_post_json(in, "/api/v1/cas", in->admin_token, body, &r) != 201)
+		fail_msg("creating a CA answered %ld: %.*s", r.status, (int)r.body_len, r.body);
+	snprintf(id, 64, "%s", http_json_str(&r, "id"));
+	http_response_free(&r);
 }
 
 void

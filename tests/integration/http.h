@@ -40,6 +40,14 @@ long http_get(struct instance *in, const char *path, const char *token,
 long http_post_json(struct instance *in, const char *path, const char *token, const char *json,
                     struct http_response *out);
 
+/* Fails the test unless got == want and, when slug is given, the problem
+ * type is that slug; error answers must be problem documents whose status
+ * member equals the HTTP status. Frees r. */
+void http_expect(long want, const char *slug, long got, struct http_response *r);
+/* Creates a CA from a JSON body as the admin (expects 201); id receives
+ * its id. */
+void http_create_ca(struct instance *in, const char *body, char id[64]);
+
 const char *http_header(const struct http_response *r, const char *name);
 /* A string member of the JSON body, or NULL. */
 const char *http_json_str(const struct http_response *r, const char *key);

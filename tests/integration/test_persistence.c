@@ -26,16 +26,10 @@ static char pems[3][4096];
 static int
 setup(void **state)
 {
-	struct http_response r;
-
 	http_set_test_name("persistence");
 	instance_start(&in);
-	assert_int_equal(http_post_json(&in, "/api/v1/cas", in.admin_token,
-	                                "{\"common_name\": \"Durable Root\", \"key_algorithm\": "
-	                                "\"RSA-2048\", \"issuance\": {\"template\": \"client\"}}",
-	                                &r), 201);
-	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
-	http_response_free(&r);
+	http_create_ca(&in, "{\"common_name\": \"Durable Root\", \"key_algorithm\": "
+	                    "\"RSA-2048\", \"issuance\": {\"template\": \"client\"}}", ca_id);
 	return 0;
 }
 

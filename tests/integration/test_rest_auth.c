@@ -21,17 +21,12 @@ static char auditor[128], requester[128], ca_id[64];
 static int
 setup(void **state)
 {
-	struct http_response r;
-
 	http_set_test_name("rest_auth");
 	instance_start(&in);
 	instance_token(&in, "auditor", "auditor-1", auditor, sizeof(auditor));
 	instance_token(&in, "requester", "requester-1", requester, sizeof(requester));
-	assert_int_equal(http_post_json(&in, "/api/v1/cas", in.admin_token,
-	                                "{\"common_name\": \"Auth Root\", \"issuance\": "
-	                                "{\"template\": \"client\"}}", &r), 201);
-	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
-	http_response_free(&r);
+	http_create_ca(&in, "{\"common_name\": \"Auth Root\", \"issuance\": "
+	                    "{\"template\": \"client\"}}", ca_id);
 	return 0;
 }
 
@@ -43,15 +38,6 @@ teardown(void **state)
 }
 
 static void
-expect(long want, const char *slug, long got, struct http_response *r)
-{
-	if (got != want || (slug != NULL && strcmp(http_problem_type(r), slug) != 0))
-		fail_msg("expected %ld %s, got %ld %s: %.*s", want, slug ? slug : "", got,
-		         http_problem_type(r), (int)r->body_len, r->body);
-	http_response_free(r);
-}
-
-static void
 test_unauthenticated(void **state)
 {
 	struct http_response r;
@@ -59,15 +45,15 @@ test_unauthenticated(void **state)
 
 	assert_int_equal(http_get(&in, "/api/v1/cas", NULL, &r), 401);
 	assert_non_null(http_header(&r, "www-authenticate"));
-	expect(401, "missing-token", r.status, &r);
-	expect(401, "invalid-token", http_get(&in, "/api/v1/cas", "edgeca_notarealtoken", &r), &r);
-	expect(401, "invalid-token", http_get(&in, "/api/v1/cas", "garbage", &r), &r);
-	expect(401, "invalid-token",
+	http_expect(401, "missing-token", r.status, &r);
+	http_expect(401, "invalid-token", http_get(&in, "/api/v1/cas", "edgeca_notarealtoken", &r), &r);
+	http_expect(401, "invalid-token", http_get(&in, "/api/v1/cas", "garbage", &r), &r);
+	http_expect(401, "invalid-token",
 	       http_call_h(&in, "GET", "/api/v1/cas", NULL, NULL, NULL, 0, basic, &r), &r);
 	/* health and the API description need no token */
-	expect(200, NULL, http_get(&in, "/healthz", NULL, &r), &r);
-	expect(200, NULL, http_get(&in, "/readyz", NULL, &r), &r);
-	expect(200, NULL, http_get(&in, "/openapi.yaml", NULL, &r), &r);
+	http_expect(200, NULL, http_get(&in, "/healthz", NULL, &r), &r);
+	http_expect(200, NULL, http_get(&in, "/readyz", NULL, &r), &r);
+	http_expect(200, NULL, http_get(&in, "/openapi.yaml", NULL, &r), &r);
 }
 
 static void
@@ -79,17 +65,17 @@ test_roles(void **state)
 
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates", ca_id);
 	/* auditor: reads everything, changes nothing */
-	expect(200, NULL, http_get(&in, "/api/v1/cas", auditor, &r), &r);
-	expect(200, NULL, http_get(&in, path, auditor, &r), &r);
-	expect(403, "forbidden", http_post_json(&in, "/api/v1/cas", auditor, ca_body, &r), &r);
-	expect(403, "forbidden", http_call(&in, "POST", path, auditor, "application/pkcs10", csr,
+	http_expect(200, NULL, http_get(&in, "/api/v1/cas", auditor, &r), &r);
+	http_expect(200, NULL, http_get(&in, path, auditor, &r), &r);
+	http_expect(403, "forbidden", http_post_json(&in, "/api/v1/cas", auditor, ca_body, &r), &r);
+	http_expect(403, "forbidden", http_call(&in, "POST", path, auditor, "application/pkcs10", csr,
 	                                   strlen(csr), &r), &r);
-	expect(403, "forbidden", http_get(&in, "/api/v1/tokens", auditor, &r), &r);
+	http_expect(403, "forbidden", http_get(&in, "/api/v1/tokens", auditor, &r), &r);
 	/* requester: submits CSRs and reads, no administration */
-	expect(201, NULL, http_call(&in, "POST", path, requester, "application/pkcs10", csr,
+	http_expect(201, NULL, http_call(&in, "POST", path, requester, "application/pkcs10", csr,
 	                            strlen(csr), &r), &r);
-	expect(403, "forbidden", http_post_json(&in, "/api/v1/cas", requester, ca_body, &r), &r);
-	expect(403, "forbidden", http_post_json(&in, "/api/v1/tokens", requester,
+	http_expect(403, "forbidden", http_post_json(&in, "/api/v1/cas", requester, ca_body, &r), &r);
+	http_expect(403, "forbidden", http_post_json(&in, "/api/v1/tokens", requester,
 	                                        "{\"name\": \"x\", \"role\": \"pki_admin\"}", &r),
 	       &r);
 	/* the certificate records who asked */
@@ -118,7 +104,7 @@ test_token_api(void **state)
 	assert_string_equal(http_json_str(&r, "role"), "requester");
 	assert_true(strncmp(token, "edgeca_", 7) == 0 && strlen(token) > 40);
 	http_response_free(&r);
-	expect(200, NULL, http_get(&in, "/api/v1/cas", token, &r), &r);
+	http_expect(200, NULL, http_get(&in, "/api/v1/cas", token, &r), &r);
 
 	/* listed without its secret */
 	assert_int_equal(http_get(&in, "/api/v1/tokens", in.admin_token, &r), 200);
@@ -131,17 +117,17 @@ test_token_api(void **state)
 	http_response_free(&r);
 
 	/* names are unique; roles and fields are checked */
-	expect(409, "token-name-taken", http_post_json(&in, "/api/v1/tokens", in.admin_token,
+	http_expect(409, "token-name-taken", http_post_json(&in, "/api/v1/tokens", in.admin_token,
 	                                               "{\"name\": \"ci-pipeline\", \"role\": "
 	                                               "\"auditor\"}", &r), &r);
-	expect(422, NULL, http_post_json(&in, "/api/v1/tokens", in.admin_token,
+	http_expect(422, NULL, http_post_json(&in, "/api/v1/tokens", in.admin_token,
 	                                 "{\"name\": \"x\", \"role\": \"root\"}", &r), &r);
-	expect(422, "missing-field", http_post_json(&in, "/api/v1/tokens", in.admin_token,
+	http_expect(422, "missing-field", http_post_json(&in, "/api/v1/tokens", in.admin_token,
 	                                            "{\"name\": \"x\"}", &r), &r);
-	expect(400, "unknown-field", http_post_json(&in, "/api/v1/tokens", in.admin_token,
+	http_expect(400, "unknown-field", http_post_json(&in, "/api/v1/tokens", in.admin_token,
 	                                            "{\"name\": \"x\", \"role\": \"auditor\", "
 	                                            "\"admin\": true}", &r), &r);
-	expect(422, NULL, http_post_json(&in, "/api/v1/tokens", in.admin_token,
+	http_expect(422, NULL, http_post_json(&in, "/api/v1/tokens", in.admin_token,
 	                                 "{\"name\": \"old\", \"role\": \"auditor\", "
 	                                 "\"expires_at\": \"2001-01-01T00:00:00Z\"}", &r), &r);
 
@@ -152,11 +138,11 @@ test_token_api(void **state)
 	assert_null(json_object_get(r.json, "token"));
 	http_response_free(&r);
 	/* deletion takes effect on the next request */
-	expect(204, NULL, http_call(&in, "DELETE", path, in.admin_token, NULL, NULL, 0, &r), &r);
-	expect(401, "invalid-token", http_get(&in, "/api/v1/cas", token, &r), &r);
-	expect(404, "token-not-found", http_call(&in, "DELETE", path, in.admin_token, NULL, NULL,
+	http_expect(204, NULL, http_call(&in, "DELETE", path, in.admin_token, NULL, NULL, 0, &r), &r);
+	http_expect(401, "invalid-token", http_get(&in, "/api/v1/cas", token, &r), &r);
+	http_expect(404, "token-not-found", http_call(&in, "DELETE", path, in.admin_token, NULL, NULL,
 	                                         0, &r), &r);
-	expect(404, "token-not-found", http_get(&in, path, in.admin_token, &r), &r);
+	http_expect(404, "token-not-found", http_get(&in, path, in.admin_token, &r), &r);
 }
 
 static void

@@ -25,15 +25,10 @@ static char ca_id[64];
 static int
 setup(void **state)
 {
-	struct http_response r;
-
 	http_set_test_name("rest_hostile");
 	instance_start(&in);
-	assert_int_equal(http_post_json(&in, "/api/v1/cas", in.admin_token,
-	                                "{\"common_name\": \"Hostile Root\", \"issuance\": "
-	                                "{\"template\": \"client\"}}", &r), 201);
-	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
-	http_response_free(&r);
+	http_create_ca(&in, "{\"common_name\": \"Hostile Root\", \"issuance\": "
+	                    "{\"template\": \"client\"}}", ca_id);
 	return 0;
 }
 
@@ -44,19 +39,6 @@ teardown(void **state)
 	return 0;
 }
 
-static void
-expect(long want, const char *slug, long got, struct http_response *r)
-{
-	if (got != want || (slug != NULL && strcmp(http_problem_type(r), slug) != 0))
-		fail_msg("expected %ld %s, got %ld %s: %.*s", want, slug ? slug : "", got,
-		         http_problem_type(r), (int)r->body_len, r->body);
-	if (want >= 400) {
-		assert_string_equal(r->content_type, "application/problem+json");
-		assert_int_equal(json_integer_value(json_object_get(r->json, "status")), want);
-	}
-	http_response_free(r);
-}
-
 /* The server still answers and still issues. */
 static void
 assert_still_serving(void)
@@ -64,9 +46,9 @@ assert_still_serving(void)
 	char path[128], *csr = make_csr("EC-P256", "still-serving", NULL, NULL);
 	struct http_response r;
 
-	expect(200, NULL, http_get(&in, "/readyz", NULL, &r), &r);
+	http_expect(200, NULL, http_get(&in, "/readyz", NULL, &r), &r);
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates", ca_id);
-	expect(201, NULL, http_call(&in, "POST", path, in.admin_token, "application/pkcs10", csr,
+	http_expect(201, NULL, http_call(&in, "POST", path, in.admin_token, "application/pkcs10", csr,
 	                            strlen(csr), &r), &r);
 	free(csr);
 }
@@ -153,25 +135,25 @@ test_media_types_and_sizes(void **state)
 	struct http_response r;
 
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates", ca_id);
-	expect(415, "unsupported-media-type",
+	http_expect(415, "unsupported-media-type",
 	       http_call(&in, "POST", "/api/v1/cas", in.admin_token, "text/plain", "{}", 2, &r), &r);
-	expect(415, "unsupported-media-type",
+	http_expect(415, "unsupported-media-type",
 	       http_call(&in, "POST", "/api/v1/cas", in.admin_token, NULL, "{}", 2, &r), &r);
-	expect(415, "unsupported-media-type",
+	http_expect(415, "unsupported-media-type",
 	       http_call(&in, "POST", path, in.admin_token, "application/x-www-form-urlencoded",
 	                 "csr=abc", 7, &r), &r);
 	/* bodies over the limit: with a Content-Length and chunked */
 	memset(big, '{', 200000);
-	expect(413, "payload-too-large",
+	http_expect(413, "payload-too-large",
 	       http_call(&in, "POST", "/api/v1/cas", in.admin_token, "application/json", big,
 	                 200000, &r), &r);
-	expect(413, "payload-too-large",
+	http_expect(413, "payload-too-large",
 	       http_call_h(&in, "POST", path, in.admin_token, "application/pkcs10", big, 200000,
 	                   chunked, &r), &r);
 	/* a JSON CSR that is not a CSR */
-	expect(400, "csr-malformed", http_post_json(&in, path, in.admin_token,
+	http_expect(400, "csr-malformed", http_post_json(&in, path, in.admin_token,
 	                                            "{\"csr\": \"hello\"}", &r), &r);
-	expect(422, "missing-field", http_post_json(&in, path, in.admin_token, "{}", &r), &r);
+	http_expect(422, "missing-field", http_post_json(&in, path, in.admin_token, "{}", &r), &r);
 	free(big);
 	assert_still_serving();
 }
@@ -181,18 +163,18 @@ test_not_found_and_methods(void **state)
 {
 	struct http_response r;
 
-	expect(404, "ca-not-found", http_get(&in, "/api/v1/cas/00000000-0000-0000-0000-000000000000",
+	http_expect(404, "ca-not-found", http_get(&in, "/api/v1/cas/00000000-0000-0000-0000-000000000000",
 	                                     in.admin_token, &r), &r);
-	expect(404, "ca-not-found", http_get(&in, "/api/v1/cas/not-a-uuid", in.admin_token, &r), &r);
-	expect(404, "ca-not-found",
+	http_expect(404, "ca-not-found", http_get(&in, "/api/v1/cas/not-a-uuid", in.admin_token, &r), &r);
+	http_expect(404, "ca-not-found",
 	       http_get(&in, "/api/v1/cas/00000000-0000-0000-0000-000000000000/certificates",
 	                in.admin_token, &r), &r);
-	expect(404, "not-found", http_get(&in, "/api/v2/cas", in.admin_token, &r), &r);
-	expect(404, "not-found", http_get(&in, "/", NULL, &r), &r);
+	http_expect(404, "not-found", http_get(&in, "/api/v2/cas", in.admin_token, &r), &r);
+	http_expect(404, "not-found", http_get(&in, "/", NULL, &r), &r);
 	assert_int_equal(http_call(&in, "DELETE", "/api/v1/cas", in.admin_token, NULL, NULL, 0, &r),
 	                 405);
 	assert_string_equal(http_header(&r, "allow"), "POST, GET, HEAD");
-	expect(405, "method-not-allowed", r.status, &r);
+	http_expect(405, "method-not-allowed", r.status, &r);
 	assert_int_equal(http_call(&in, "PUT", "/healthz", NULL, NULL, NULL, 0, &r), 405);
 	assert_string_equal(http_header(&r, "allow"), "GET, HEAD");
 	http_response_free(&r);
@@ -217,36 +199,36 @@ test_parameters(void **state)
 
 	/* query values must be UTF-8 text; a bad one is refused, not dropped */
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates?common_name=%%FF", ca_id);
-	expect(400, "invalid-parameter", http_get(&in, path, in.admin_token, &r), &r);
+	http_expect(400, "invalid-parameter", http_get(&in, path, in.admin_token, &r), &r);
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates?status=%%C3%%28", ca_id);
-	expect(400, "invalid-parameter", http_get(&in, path, in.admin_token, &r), &r);
+	http_expect(400, "invalid-parameter", http_get(&in, path, in.admin_token, &r), &r);
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates?common_name=a%%01b", ca_id);
-	expect(400, "invalid-parameter", http_get(&in, path, in.admin_token, &r), &r);
+	http_expect(400, "invalid-parameter", http_get(&in, path, in.admin_token, &r), &r);
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates?limit=-1", ca_id);
-	expect(400, "invalid-parameter", http_get(&in, path, in.admin_token, &r), &r);
+	http_expect(400, "invalid-parameter", http_get(&in, path, in.admin_token, &r), &r);
 	/* with a JSON body, options in the query would be ignored: refused */
 	j = json_pack("{s:s}", "csr", csr);
 	text = json_dumps(j, 0);
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates?validity_days=5", ca_id);
-	expect(400, "invalid-parameter", http_post_json(&in, path, in.admin_token, text, &r), &r);
+	http_expect(400, "invalid-parameter", http_post_json(&in, path, in.admin_token, text, &r), &r);
 	free(text);
 	json_decref(j);
 	/* -1 is a value like any other, never "not given" */
 	j = json_pack("{s:s, s:i}", "csr", csr, "validity_days", -1);
 	text = json_dumps(j, 0);
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates", ca_id);
-	expect(422, "invalid-field", http_post_json(&in, path, in.admin_token, text, &r), &r);
+	http_expect(422, "invalid-field", http_post_json(&in, path, in.admin_token, text, &r), &r);
 	free(text);
 	json_decref(j);
-	expect(422, "invalid-field",
+	http_expect(422, "invalid-field",
 	       http_post_json(&in, "/api/v1/cas", in.admin_token,
 	                      "{\"common_name\": \"x\", \"validity_days\": -1}", &r), &r);
 	/* the options of a raw CSR are checked too */
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates?validity_days=0", ca_id);
-	expect(422, "invalid-field", http_call(&in, "POST", path, in.admin_token,
+	http_expect(422, "invalid-field", http_call(&in, "POST", path, in.admin_token,
 	                                       "application/pkcs10", csr, strlen(csr), &r), &r);
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates?validity_days=ten", ca_id);
-	expect(400, "invalid-parameter", http_call(&in, "POST", path, in.admin_token,
+	http_expect(400, "invalid-parameter", http_call(&in, "POST", path, in.admin_token,
 	                                           "application/pkcs10", csr, strlen(csr), &r), &r);
 	free(csr);
 	assert_still_serving();

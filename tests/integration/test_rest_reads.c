@@ -43,16 +43,11 @@ issue(const char *cn, int validity_days, char *serial_out)
 static int
 setup(void **state)
 {
-	struct http_response r;
-
 	http_set_test_name("rest_reads");
 	instance_start(&in);
 	instance_token(&in, "auditor", "reader", auditor, sizeof(auditor));
-	assert_int_equal(http_post_json(&in, "/api/v1/cas", in.admin_token,
-	                                "{\"common_name\": \"Read Root\", \"issuance\": "
-	                                "{\"template\": \"client\"}}", &r), 201);
-	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
-	http_response_free(&r);
+	http_create_ca(&in, "{\"common_name\": \"Read Root\", \"issuance\": "
+	                    "{\"template\": \"client\"}}", ca_id);
 	issue("reader-a", 10, serials[0]);
 	issue("reader-b", 20, serials[1]);
 	issue("reader-a", 30, serials[2]);
