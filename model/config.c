@@ -117,6 +117,27 @@ concat3(const char *a, const char *b, const char *c)
 	return out;
 }
 
+/* libpq conninfo for the private cluster; the path is quoted with \' and
+ * \\ escaped, so any data directory name works. */
+static char *
+private_cluster_conninfo(const char *data_dir)
+{
+	const char *tail = "/pg/run' dbname=edgeca user=edgeca";
+	size_t need = strlen("host='") + 2 * strlen(data_dir) + strlen(tail) + 1, o = 0;
+	char *out = malloc(need);
+
+	if (out == NULL)
+		return NULL;
+	o += (size_t)snprintf(out, need, "host='");
+	for (const char *p = data_dir; *p; p++) {
+		if (*p == '\'' || *p == '\\')
+			out[o++] = '\\';
+		out[o++] = *p;
+	}
+	snprintf(out + o, need - o, "%s", tail);
+	return out;
+}
+
 static const char *
 getenv_default(const char *name)
 {
@@ -202,7 +223,7 @@ config_load(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *ms
 	if (s != NULL && s[0] != '\0')
 		c->database_url = strdup(s);
 	else if (c->data_dir != NULL)
-		c->database_url = concat3("host='", c->data_dir, "/pg/run' dbname=edgeca user=edgeca");
+		c->database_url = private_cluster_conninfo(c->data_dir);
 	s = get("EDGECA_SIGNER_SOCKET");
 	if (s != NULL && s[0] != '\0')
 		c->signer_socket = strdup(s);

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "model/config.h"
 
 /* The environment the injected getenv sees: up to 8 NAME=value pairs. */
@@ -272,10 +274,40 @@ test_url_host_port(void **state)
 	assert_string_equal(small, "abc");
 }
 
+/* Any data directory name gives a connection string libpq reads back to
+ * the same socket directory: quotes and backslashes are escaped. */
+static void
+test_private_cluster_conninfo_quoting(void **state)
+{
+	const char *dirs[] = {"/srv/edgeca data", "/srv/it's", "/srv/back\\slash", NULL};
+
+	for (int i = 0; dirs[i] != NULL; i++) {
+		struct edgeca_config c;
+		struct edgeca_msg msg;
+		PQconninfoOption *opts;
+		char want[256];
+		const char *host = NULL;
+
+		env_set("EDGECA_DATA_DIR", dirs[i]);
+		assert_int_equal(load(&c, &msg), EDGECA_OK);
+		opts = PQconninfoParse(c.database_url, NULL);
+		assert_non_null(opts);
+		for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
+			if (strcmp(o->keyword, "host") == 0)
+				host = o->val;
+		snprintf(want, sizeof(want), "%s/pg/run", dirs[i]);
+		assert_non_null(host);
+		assert_string_equal(host, want);
+		PQconninfoFree(opts);
+		config_free(&c);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_private_cluster_conninfo_quoting, env_clear),
 		cmocka_unit_test_setup(test_defaults, env_clear),
 		cmocka_unit_test_setup(test_values_taken, env_clear),
 		cmocka_unit_test_setup(test_bad_ports, env_clear),
