@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,15 +36,18 @@ usage(void)
 	                "environment variables.\n");
 }
 
+/* grant: give EDGECA_DB_APP_ROLE its rights (the migrate command, run as
+ * the schema's owner); the server itself only checks the schema. */
 static int
-run_migrations(const struct edgeca_config *cfg)
+run_migrations(const struct edgeca_config *cfg, bool grant)
 {
 	struct edgeca_msg msg = {0};
 	PGconn *c = NULL;
 	int applied = 0;
 
 	if (db_connect(cfg->database_url, &c, &msg) != EDGECA_OK ||
-	    migrate_run(c, edgeca_migrations, &applied, &msg) != EDGECA_OK) {
+	    migrate_run(c, edgeca_migrations, grant ? cfg->db_app_role : NULL, &applied, &msg) !=
+	        EDGECA_OK) {
 		log_error("migrate: %s", msg.detail);
 		PQfinish(c);
 		return -1;
@@ -83,7 +87,7 @@ cmd_token_create(const struct edgeca_config *cfg, int argc, char **argv)
 		usage();
 		return 2;
 	}
-	if (run_migrations(cfg) != 0)
+	if (run_migrations(cfg, false) != 0)
 		return 1;
 	if (output != NULL) {
 		/* Created before the token exists, so it is never left world-readable. */
@@ -152,19 +156,25 @@ cmd_serve(const struct edgeca_config *cfg)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if (run_migrations(cfg) != 0)
+	if (run_migrations(cfg, false) != 0)
 		return 1;
 	if (ctx_open(&ctx, cfg, &msg) != EDGECA_OK) {
 		log_error("serve: %s", msg.detail);
 		return 1;
 	}
 	for (int i = 0; signer_ping(ctx.signer, &msg) != EDGECA_OK; i++) {
+		struct timespec one_second = {1, 0};
 		if (i == SIGNER_WAIT_SECONDS) {
 			log_error("serve: the signer at %s does not answer: %s", cfg->signer_socket,
 			          msg.detail);
 			goto out;
 		}
-		sleep(1);
+		/* wait, but stop at once when asked to */
+		if (sigtimedwait(&set, NULL, &one_second) > 0) {
+			log_info("serve: stopped while waiting for the signer");
+			rc = 0;
+			goto out;
+		}
 	}
 	if (service_tls_prepare(&ctx, &tls, &msg) != EDGECA_OK) {
 		log_error("serve: TLS set-up: %s", msg.detail);
@@ -202,7 +212,7 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "serve") == 0 && argc <= 2)
 		rc = cmd_serve(&cfg);
 	else if (strcmp(cmd, "migrate") == 0 && argc == 2)
-		rc = run_migrations(&cfg) == 0 ? 0 : 1;
+		rc = run_migrations(&cfg, true) == 0 ? 0 : 1;
 	else if (strcmp(cmd, "token") == 0 && argc > 2 && strcmp(argv[2], "create") == 0)
 		rc = cmd_token_create(&cfg, argc - 2, argv + 2);
 	else {

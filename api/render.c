@@ -22,14 +22,42 @@ str_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* Appends item to array, taking it; a NULL item (a failed rendering) or a
+ * failed append makes the whole array NULL, so the answer becomes a 500
+ * instead of silently missing an element. */
+static json_t *
+append_or_drop(json_t *array, json_t *item)
+{
+	if (array == NULL || item == NULL || json_array_append_new(array, item) != 0) {
+		json_decref(array);
+		return NULL;
+	}
+	return array;
+}
+
 static json_t *
 strv_json(char **v)
 {
 	json_t *a = json_array();
 
 	for (char **p = v; a && p && *p; p++)
-		json_array_append_new(a, json_string(*p));
+		a = append_or_drop(a, json_string(*p));
 	return a;
+}
+
+json_t *
+render_page(json_t *items, const char *next_cursor)
+{
+	if (items == NULL)
+		return NULL;
+	return json_pack("{s:o, s:o}", "items", items, "next_cursor",
+	                 next_cursor[0] ? json_string(next_cursor) : json_null());
+}
+
+json_t *
+render_append(json_t *array, json_t *item)
+{
+	return append_or_drop(array, item);
 }
 
 static json_t *
@@ -63,7 +91,7 @@ render_ca(const struct ca *ca)
 	json_t *locations = json_array(), *j;
 
 	for (size_t i = 0; locations && i < ca->n_locations; i++)
-		json_array_append_new(locations, render_location(&ca->locations[i]));
+		locations = append_or_drop(locations, render_location(&ca->locations[i]));
 	j = json_pack(
 		"{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o,"
 		" s:{s:o, s:s, s:i}, s:{s:b, s:i, s:i, s:o}, s:{s:s, s:o, s:i}, s:o, s:o, s:s}",

@@ -13,5 +13,10 @@ json_t *render_ca(const struct ca *ca);
 json_t *render_certificate(const struct certificate *c, int full);
 json_t *render_token(const struct token_info *t);
 json_t *render_time(time_t t); /* RFC 3339 string, or null for 0 */
+/* Appends item (taken) to array; NULL (and array released) when either is
+ * NULL or the append fails. */
+json_t *render_append(json_t *array, json_t *item);
+/* {"items": items, "next_cursor": ...}; takes items; NULL when items is. */
+json_t *render_page(json_t *items, const char *next_cursor);
 
 #endif

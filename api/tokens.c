@@ -67,10 +67,8 @@ api_tokens_list(struct api_call *call)
 	}
 	items = json_array();
 	for (size_t i = 0; items && i < list.n; i++)
-		json_array_append_new(items, render_token(&list.items[i]));
-	api_json(call->resp, 200,
-	         json_pack("{s:o, s:o}", "items", items, "next_cursor",
-	                   list.next_cursor[0] ? json_string(list.next_cursor) : json_null()));
+		items = render_append(items, render_token(&list.items[i]));
+	api_json(call->resp, 200, render_page(items, list.next_cursor));
 	token_list_free(&list);
 }
 

@@ -144,6 +144,57 @@ csr_check_signature_and_key(X509_REQ *req, struct edgeca_msg *msg)
 	return EDGECA_OK;
 }
 
+/* The attribute types a subject may carry; the certificate copies them. */
+static const int subject_nids[] = {
+	NID_commonName, NID_countryName, NID_stateOrProvinceName, NID_localityName,
+	NID_organizationName, NID_organizationalUnitName, NID_serialNumber, NID_domainComponent,
+	NID_userId, NID_pkcs9_emailAddress, NID_title, NID_givenName, NID_surname, NID_pseudonym,
+	NID_dnQualifier, NID_streetAddress, NID_postalCode, NID_organizationIdentifier,
+};
+
+/* Every attribute of the subject: a known type, a text value of 1 to 64
+ * characters (C: two letters) without control or bidirectional
+ * formatting characters; at most CSR_MAX_SUBJECT_ATTRIBUTES of them. */
+static edgeca_err
+check_subject_attributes(const X509_NAME *name, struct edgeca_msg *msg)
+{
+	int n = X509_NAME_entry_count(name);
+
+	if (n > CSR_MAX_SUBJECT_ATTRIBUTES)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-invalid-subject",
+		                   "the CSR's subject has %d attributes; at most %d are accepted", n,
+		                   CSR_MAX_SUBJECT_ATTRIBUTES);
+	for (int i = 0; i < n; i++) {
+		const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
+		int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
+		const char *sn = nid != NID_undef ? OBJ_nid2sn(nid) : "an unknown attribute";
+		unsigned char *utf8 = NULL;
+		bool known = false, ok;
+		int len;
+
+		for (size_t k = 0; k < sizeof(subject_nids) / sizeof(subject_nids[0]); k++)
+			known = known || subject_nids[k] == nid;
+		if (!known)
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-invalid-subject",
+			                   "the CSR's subject carries %s, which is not accepted", sn);
+		len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
+		ERR_clear_error();
+		if (len < 0)
+			return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
+			                   "the CSR's subject attribute %s cannot be decoded as text", sn);
+		ok = len > 0 && strlen((char *)utf8) == (size_t)len && utf8_valid((char *)utf8) &&
+		     !utf8_has_control((char *)utf8) &&
+		     utf8_length((char *)utf8) <= (nid == NID_countryName ? 2 : CSR_CN_MAX_CHARS);
+		OPENSSL_free(utf8);
+		if (!ok && nid != NID_commonName) /* CN problems get their own messages */
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-invalid-subject",
+			                   "the CSR's subject attribute %s must be text of 1 to %d "
+			                   "characters without control characters", sn,
+			                   nid == NID_countryName ? 2 : CSR_CN_MAX_CHARS);
+	}
+	return EDGECA_OK;
+}
+
 edgeca_err
 csr_check_subject(X509_REQ *req, bool require_cn, struct edgeca_msg *msg)
 {
@@ -178,13 +229,15 @@ csr_check_subject(X509_REQ *req, bool require_cn, struct edgeca_msg *msg)
 		                 utf8_length(cn), CSR_CN_MAX_CHARS);
 		goto out;
 	}
-	if (utf8_has_control(cn)) {
+	if (!utf8_valid(cn) || utf8_has_control(cn)) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-invalid-common-name",
 		                 "the CSR's common name contains control or bidirectional "
 		                 "formatting characters");
 		goto out;
 	}
 out:
+	if (rc == EDGECA_OK)
+		rc = check_subject_attributes(name, msg);
 	free(cn);
 	return rc;
 }

@@ -12,6 +12,7 @@
 
 #define CSR_MAX_BYTES (32 * 1024)
 #define CSR_CN_MAX_CHARS 64
+#define CSR_MAX_SUBJECT_ATTRIBUTES 16
 
 /* Decodes a CSR given as PEM (CERTIFICATE REQUEST or NEW CERTIFICATE
  * REQUEST) or as DER. Refuses trailing data, truncation and non-CSR input
@@ -28,7 +29,8 @@ edgeca_err csr_decode_der(const unsigned char *der, size_t len, X509_REQ **out,
 edgeca_err csr_check_signature_and_key(X509_REQ *req, struct edgeca_msg *msg);
 
 /* Checks the subject: when require_cn, exactly one CN of 1..64 characters
- * without control characters. */
+ * without control characters; every attribute a known type with a text
+ * value of 1..64 characters (C: 2) without control or bidi characters. */
 edgeca_err csr_check_subject(X509_REQ *req, bool require_cn, struct edgeca_msg *msg);
 
 /* The CSR's requested extensions; *exts is NULL when it asks none.

@@ -106,9 +106,10 @@ join_templates(char **v)
 	return out;
 }
 
-/* Fills a location from the CA certificate the signer returned. */
+/* Fills a location from the CA certificate the signer returned; takes der
+ * on success only. */
 static edgeca_err
-location_from_cert(struct ca_location *loc, unsigned char *der, size_t len,
+location_take_cert(struct ca_location *loc, unsigned char *der, size_t len,
                    struct edgeca_msg *msg)
 {
 	X509 *x = x509_from_der(der, len);
@@ -172,7 +173,7 @@ ca_create(struct edgeca_ctx *ctx, const struct principal *who, const struct ca_c
 	                      (size_t)subject_len, not_after, &cert_der, &cert_len, msg);
 	if (rc != EDGECA_OK)
 		goto out;
-	rc = location_from_cert(&ca->locations[0], cert_der, cert_len, msg);
+	rc = location_take_cert(&ca->locations[0], cert_der, cert_len, msg);
 	if (rc != EDGECA_OK)
 		goto out;
 	cert_der = NULL; /* owned by the location now */

@@ -57,7 +57,7 @@ struct ca {
 	struct ca_location *locations;
 	size_t n_locations;
 	time_t created_at;
-	char created_by[128];
+	char created_by[ACTOR_BYTES];
 };
 
 /* A creation request. Borrowed strings; NULL, CA_FIELD_UNSET or a negative

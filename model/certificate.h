@@ -27,7 +27,7 @@ struct certificate {
 	time_t not_before;
 	time_t not_after;
 	time_t created_at;
-	char requester[128];
+	char requester[ACTOR_BYTES];
 	unsigned char *der; /* NULL in list results */
 	size_t der_len;
 	char *chain_pem;    /* issuer chain; set by cert_issue and cert_get */

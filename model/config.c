@@ -120,10 +120,11 @@ concat3(const char *a, const char *b, const char *c)
 /* libpq conninfo for the private cluster; the path is quoted with \' and
  * \\ escaped, so any data directory name works. */
 static char *
-private_cluster_conninfo(const char *data_dir)
+private_cluster_conninfo(const char *data_dir, const char *role)
 {
-	const char *tail = "/pg/run' dbname=edgeca user=edgeca";
-	size_t need = strlen("host='") + 2 * strlen(data_dir) + strlen(tail) + 1, o = 0;
+	const char *tail = "/pg/run' dbname=edgeca user=";
+	size_t need = strlen("host='") + 2 * strlen(data_dir) + strlen(tail) + strlen(role) + 1;
+	size_t o = 0;
 	char *out = malloc(need);
 
 	if (out == NULL)
@@ -134,7 +135,7 @@ private_cluster_conninfo(const char *data_dir)
 			out[o++] = '\\';
 		out[o++] = *p;
 	}
-	snprintf(out + o, need - o, "%s", tail);
+	snprintf(out + o, need - o, "%s%s", tail, role);
 	return out;
 }
 
@@ -223,7 +224,10 @@ config_load(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *ms
 	if (s != NULL && s[0] != '\0')
 		c->database_url = strdup(s);
 	else if (c->data_dir != NULL)
-		c->database_url = private_cluster_conninfo(c->data_dir);
+		c->database_url = private_cluster_conninfo(c->data_dir, "edgeca");
+	s = get("EDGECA_DB_APP_ROLE");
+	if (s != NULL && s[0] != '\0')
+		c->db_app_role = strdup(s);
 	s = get("EDGECA_SIGNER_SOCKET");
 	if (s != NULL && s[0] != '\0')
 		c->signer_socket = strdup(s);
@@ -274,6 +278,7 @@ config_free(struct edgeca_config *c)
 	free(c->public_url);
 	free(c->public_host);
 	free(c->database_url);
+	free(c->db_app_role);
 	free(c->signer_socket);
 	free(c->tls_cert_file);
 	free(c->tls_key_file);

@@ -16,6 +16,7 @@ struct edgeca_config {
 	char *public_url;        /* without a trailing slash */
 	char *public_host;       /* host part of public_url (no brackets) */
 	char *database_url;      /* libpq conninfo or URI */
+	char *db_app_role;       /* role `migrate` grants the server's rights to, or NULL */
 	char *signer_socket;
 	char *tls_cert_file;     /* NULL: the service CA issues one */
 	char *tls_key_file;

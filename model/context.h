@@ -16,12 +16,18 @@ struct edgeca_ctx {
 
 enum role { ROLE_NONE = 0, ROLE_AUDITOR, ROLE_REQUESTER, ROLE_PKI_ADMIN };
 
+/* Token names are up to 100 characters of UTF-8 (up to 4 bytes each);
+ * buffers are sized in bytes so a name is never cut inside a character. */
+#define TOKEN_NAME_MAX 100
+#define TOKEN_NAME_BYTES (4 * TOKEN_NAME_MAX + 1)
+#define ACTOR_BYTES (sizeof("token:") + TOKEN_NAME_BYTES)
+
 /* The authenticated caller. actor is what audit rows and certificates
  * record, e.g. "token:ci-pipeline" or "cli". */
 struct principal {
 	enum role role;
 	char token_id[37];
-	char actor[128];
+	char actor[ACTOR_BYTES];
 };
 
 const char *role_name(enum role r);

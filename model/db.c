@@ -183,7 +183,11 @@ static edgeca_err
 map_result(PGconn *c, PGresult *r, const char *what, struct edgeca_msg *msg)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-	const char *text = r ? PQresultErrorMessage(r) : PQerrorMessage(c);
+	/* The primary message only: the DETAIL of a constraint violation
+	 * repeats the row, which is request data that does not belong in logs. */
+	const char *text = r && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+	                       ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+	                       : PQerrorMessage(c);
 
 	if (PQstatus(c) != CONNECTION_OK || state == NULL || strncmp(state, "08", 2) == 0 ||
 	    strcmp(state, "57014") == 0 || strcmp(state, "55P03") == 0 ||

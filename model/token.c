@@ -43,7 +43,7 @@ validate_name(const char *name, struct edgeca_msg *msg)
 {
 	size_t n = utf8_length(name);
 
-	if (n == 0 || n > TOKEN_NAME_MAX)
+	if (!utf8_valid(name) || strlen(name) >= TOKEN_NAME_BYTES || n == 0 || n > TOKEN_NAME_MAX)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 		                   "name must have 1 to %d characters", TOKEN_NAME_MAX);
 	if (utf8_has_control(name))

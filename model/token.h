@@ -10,15 +10,14 @@
 #include "model/cursor.h"
 
 #define TOKEN_SECRET_MAX 64
-#define TOKEN_NAME_MAX 100
 
 struct token_info {
 	char id[37];
-	char name[TOKEN_NAME_MAX + 1];
+	char name[TOKEN_NAME_BYTES];
 	enum role role;
 	time_t created_at;
 	time_t expires_at; /* 0: never */
-	char created_by[128];
+	char created_by[ACTOR_BYTES];
 };
 
 struct token_list {

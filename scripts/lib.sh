@@ -1,10 +1,18 @@
-# Shared by scripts/run, scripts/test and the test fixtures: package
-# installation, build, service users and the private PostgreSQL cluster.
+# Shared by scripts/run, scripts/test, the test fixtures and the benchmark:
+# package installation, build, service users and the private PostgreSQL
+# cluster.
 # shellcheck shell=bash
 
 EDGECA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-EDGECA_DB_USER=edgeca          # runs PostgreSQL and edgeca-server (when started as root)
-EDGECA_SIGNER_USER=edgeca-signer
+# Started as root, each process runs as its own user:
+EDGECA_SERVER_USER=edgeca          # edgeca-server
+EDGECA_SIGNER_USER=edgeca-signer   # edgeca-signer (after binding its socket)
+EDGECA_PG_USER=edgeca-db           # the private PostgreSQL cluster
+# Database roles of the private cluster: the schema's owner (a superuser,
+# for migrations and administration) and the API server's role, which may
+# add audit rows but not change them.
+EDGECA_DB_ADMIN=edgeca_admin
+EDGECA_DB_APP=edgeca
 
 RUNTIME_PACKAGES=(gcc make cmake pkg-config libssl-dev openssl libulfius-dev
                   libmicrohttpd-dev libgnutls28-dev libjansson-dev libpq-dev
@@ -27,6 +35,12 @@ install_packages() {
   is_root || die "missing packages: ${missing[*]} (run as root, or install them)"
   say "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # edgeca runs its own cluster: Debian's package need not start another
+  # one on port 5432.
+  if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
+  fi
   apt-get update -qq >/dev/null || die "apt-get update failed"
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
     || die "apt-get install ${missing[*]} failed"
@@ -54,7 +68,7 @@ pg_bindir() {
 ensure_users() {
   is_root || return 0
   local u
-  for u in "$EDGECA_DB_USER" "$EDGECA_SIGNER_USER"; do
+  for u in "$EDGECA_SERVER_USER" "$EDGECA_SIGNER_USER" "$EDGECA_PG_USER"; do
     id -u "$u" >/dev/null 2>&1 && continue
     say "creating system user $u"
     useradd --system --user-group --no-create-home --home-dir /nonexistent \
@@ -62,14 +76,17 @@ ensure_users() {
   done
 }
 
-as_db_user() {
-  if is_root; then runuser -u "$EDGECA_DB_USER" -- "$@"; else "$@"; fi
+# as_user USER CMD... : runs CMD as USER when root, else as ourselves.
+as_user() {
+  local user=$1; shift
+  if is_root; then runuser -u "$user" -- "$@"; else "$@"; fi
 }
 
 # The same in the background, without a subshell in between, so that $!
 # is the process itself (runuser passes signals on to its child).
-as_db_user_bg() {
-  if is_root; then runuser -u "$EDGECA_DB_USER" -- "$@" & else "$@" & fi
+as_user_bg() {
+  local user=$1; shift
+  if is_root; then runuser -u "$user" -- "$@" & else "$@" & fi
 }
 
 # ensure_traversable USER PATH: lets USER reach PATH by granting search
@@ -89,45 +106,90 @@ ensure_traversable() {
   done
 }
 
-# pg_setup DATADIR SOCKDIR LOGFILE: initialises (first time) and starts a
-# private cluster listening only on a Unix socket in SOCKDIR.
+# owned_dir USER MODE DIR: creates DIR and gives it (recursively, so data
+# made by an earlier run as another user follows) to USER.
+owned_dir() {
+  local user=$1 mode=$2 dir=$3
+  mkdir -p "$dir"
+  if is_root; then chown -R "$user:" "$dir"; fi
+  chmod "$mode" "$dir"
+}
+
+# pg_setup DIR: initialises (first time) and starts a private cluster in
+# DIR/data with its socket in DIR/run and its log in DIR/postgresql.log.
+# Unix socket only. As root it runs as $EDGECA_PG_USER and authenticates
+# by peer credentials: root and the PostgreSQL user may act as the admin
+# role, the server's user (and root) as the application role. Otherwise
+# the socket directory (0700) is the fence.
 pg_setup() {
-  local data=$1 sock=$2 log=$3 bin
+  local dir=$1 bin data sock conf_sock
   bin=$(pg_bindir)
+  data=$dir/data
+  sock=$dir/run
   [ ${#sock} -lt 100 ] || die "socket directory path too long for PostgreSQL: $sock"
-  mkdir -p "$data" "$sock" "$(dirname "$log")"
-  chmod 700 "$data" "$sock"
-  if is_root; then chown "$EDGECA_DB_USER:" "$data" "$sock" "$(dirname "$log")"; fi
+  if is_root; then
+    owned_dir "$EDGECA_PG_USER" 711 "$dir"    # others may pass through to the socket
+    owned_dir "$EDGECA_PG_USER" 700 "$data"
+    owned_dir "$EDGECA_PG_USER" 755 "$sock"   # peer credentials decide who gets in
+  else
+    mkdir -p "$data" "$sock"
+    chmod 700 "$dir" "$data" "$sock"
+  fi
   if [ ! -f "$data/PG_VERSION" ]; then
     say "initialising PostgreSQL cluster in $data"
-    as_db_user "$bin/initdb" -D "$data" -U "$EDGECA_DB_USER" -A trust -E UTF8 \
-      --locale=C.UTF-8 >/dev/null || die "initdb failed"
+    as_user "$EDGECA_PG_USER" "$bin/initdb" -D "$data" -U "$EDGECA_DB_ADMIN" -A trust \
+      -E UTF8 --locale=C.UTF-8 >/dev/null || die "initdb failed"
+    conf_sock=${sock//\'/\'\'}
     cat >>"$data/postgresql.conf" <<CONF
 # edgeca: private cluster, Unix socket only
 listen_addresses = ''
-unix_socket_directories = '$sock'
-unix_socket_permissions = 0700
+unix_socket_directories = '$conf_sock'
 max_connections = 300
 shared_buffers = 256MB
 CONF
+    if is_root; then
+      cat >"$data/pg_hba.conf" <<HBA
+# edgeca: Unix socket only, peer credentials mapped in pg_ident.conf
+local all $EDGECA_DB_ADMIN peer map=admins
+local all $EDGECA_DB_APP   peer map=apps
+HBA
+      cat >"$data/pg_ident.conf" <<IDENT
+admins root             $EDGECA_DB_ADMIN
+admins $EDGECA_PG_USER  $EDGECA_DB_ADMIN
+apps   root             $EDGECA_DB_APP
+apps   $EDGECA_SERVER_USER $EDGECA_DB_APP
+IDENT
+    else
+      printf 'local all all trust\n' >"$data/pg_hba.conf"
+      echo "unix_socket_permissions = 0700" >>"$data/postgresql.conf"
+    fi
   fi
-  as_db_user "$bin/pg_ctl" -D "$data" -l "$log" -w -t 60 start >/dev/null \
-    || { tail -20 "$log" >&2; die "PostgreSQL did not start (log: $log)"; }
+  as_user "$EDGECA_PG_USER" "$bin/pg_ctl" -D "$data" -l "$dir/postgresql.log" -w -t 60 \
+    start >/dev/null || { tail -20 "$dir/postgresql.log" >&2; die "PostgreSQL did not start"; }
 }
 
 pg_stop() {
-  local data=$1
+  local data=$1/data
   [ -f "$data/postmaster.pid" ] || return 0
-  as_db_user "$(pg_bindir)/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+  as_user "$EDGECA_PG_USER" "$(pg_bindir)/pg_ctl" -D "$data" -m fast -w -t 60 stop \
+    >/dev/null 2>&1 || true
 }
 
-# pg_create_db SOCKDIR NAME
+# pg_admin_url DIR [DB]: the connection string of the admin role.
+pg_admin_url() {
+  printf "host='%s' dbname=%s user=%s" "$1/run" "${2:-postgres}" "$EDGECA_DB_ADMIN"
+}
+
+# pg_create_db DIR NAME: the application role and database NAME, owned by
+# the admin role, when missing.
 pg_create_db() {
-  local sock=$1 name=$2
-  if ! as_db_user psql -h "$sock" -U "$EDGECA_DB_USER" -d postgres -tAc \
-      "SELECT 1 FROM pg_database WHERE datname = '$name'" | grep -q 1; then
-    as_db_user createdb -h "$sock" -U "$EDGECA_DB_USER" "$name" || die "createdb $name failed"
-  fi
+  local dir=$1 name=$2 psql=(psql -X -q -v ON_ERROR_STOP=1)
+  "${psql[@]}" "$(pg_admin_url "$dir")" >/dev/null <<SQL || die "cannot create database $name"
+SELECT 'CREATE ROLE $EDGECA_DB_APP LOGIN'
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$EDGECA_DB_APP') \gexec
+SELECT 'CREATE DATABASE $name OWNER $EDGECA_DB_ADMIN'
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$name') \gexec
+SQL
 }
 
 # wait_for_socket PATH SECONDS

@@ -16,6 +16,7 @@
 
 /* Key generation (RSA-4096) can take seconds; nothing else comes close. */
 #define SIGNER_IO_TIMEOUT_S 60
+#define SIGNER_PING_TIMEOUT_S 3
 
 struct signer_pool {
 	char path[108];
@@ -171,7 +172,8 @@ map_error(const struct signer_msg *reply, struct edgeca_msg *msg)
 /* One request/reply exchange on a connection of slot, reconnecting once
  * when a reused connection turns out to be dead (the signer restarted). */
 static int
-exchange(struct signer_pool *p, int slot, const struct buf *frame, struct signer_msg *reply)
+exchange(struct signer_pool *p, int slot, const struct buf *frame, struct signer_msg *reply,
+         int timeout_s)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
 		bool fresh = false;
@@ -182,6 +184,10 @@ exchange(struct signer_pool *p, int slot, const struct buf *frame, struct signer
 			if (p->fds[slot] < 0)
 				return -1;
 			fresh = true;
+		}
+		{
+			struct timeval tv = {timeout_s, 0};
+			setsockopt(p->fds[slot], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		}
 		if (signer_write_all(p->fds[slot], frame->data, frame->len) == 0) {
 			r = signer_read_msg(p->fds[slot], reply);
@@ -200,8 +206,8 @@ exchange(struct signer_pool *p, int slot, const struct buf *frame, struct signer
 
 /* Sends the frame built in w and checks the reply against ok_schema. */
 static edgeca_err
-call(struct signer_pool *p, struct signer_writer *w, const struct signer_schema *ok_schema,
-     struct signer_msg *reply, struct edgeca_msg *msg)
+signer_call(struct signer_pool *p, struct signer_writer *w, const struct signer_schema *ok_schema,
+            int timeout_s, struct signer_msg *reply, struct edgeca_msg *msg)
 {
 	int slot;
 	edgeca_err rc;
@@ -214,7 +220,7 @@ call(struct signer_pool *p, struct signer_writer *w, const struct signer_schema 
 	if (slot < 0)
 		return edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, "signer-unavailable",
 		                   "all signer connections are busy");
-	if (exchange(p, slot, &w->b, reply) != 0) {
+	if (exchange(p, slot, &w->b, reply, timeout_s) != 0) {
 		release(p, slot, false);
 		log_error("signer_call: signer at %s unreachable or broke the protocol", p->path);
 		return edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, "signer-unavailable",
@@ -252,7 +258,8 @@ signer_ping(struct signer_pool *p, struct edgeca_msg *msg)
 	edgeca_err rc;
 
 	signer_writer_init(&w, SIGNER_OP_PING);
-	rc = call(p, &w, &ok_ping, &reply, msg);
+	/* readiness probes must answer quickly even when the signer does not */
+	rc = signer_call(p, &w, &ok_ping, SIGNER_PING_TIMEOUT_S, &reply, msg);
 	signer_writer_free(&w);
 	if (rc != EDGECA_OK)
 		return rc;
@@ -280,7 +287,7 @@ signer_key_create(struct signer_pool *p, const char *algorithm, const char *temp
 	signer_put_u32(&w, SIGNER_TAG_MAX_VALIDITY_DAYS, max_validity_days);
 	if (path_length >= 0)
 		signer_put_u32(&w, SIGNER_TAG_PATH_LENGTH, (uint32_t)path_length);
-	rc = call(p, &w, &ok_key, &reply, msg);
+	rc = signer_call(p, &w, &ok_key, SIGNER_IO_TIMEOUT_S, &reply, msg);
 	signer_writer_free(&w);
 	if (rc != EDGECA_OK)
 		return rc;
@@ -291,7 +298,7 @@ signer_key_create(struct signer_pool *p, const char *algorithm, const char *temp
 	return rc;
 }
 
-/* Sends w and copies the certificate of the OK reply. */
+/* Sends w (the caller keeps it) and copies the certificate of the reply. */
 static edgeca_err
 call_for_cert(struct signer_pool *p, struct signer_writer *w, unsigned char **der, size_t *len,
               struct edgeca_msg *msg)
@@ -301,8 +308,7 @@ call_for_cert(struct signer_pool *p, struct signer_writer *w, unsigned char **de
 	edgeca_err rc;
 
 	*der = NULL;
-	rc = call(p, w, &ok_cert, &reply, msg);
-	signer_writer_free(w);
+	rc = signer_call(p, w, &ok_cert, SIGNER_IO_TIMEOUT_S, &reply, msg);
 	if (rc != EDGECA_OK)
 		return rc;
 	f = signer_msg_get(&reply, SIGNER_TAG_CERTIFICATE);
@@ -323,12 +329,15 @@ signer_self_sign(struct signer_pool *p, const char *key_id, const unsigned char 
                  size_t *cert_len, struct edgeca_msg *msg)
 {
 	struct signer_writer w;
+	edgeca_err rc;
 
 	signer_writer_init(&w, SIGNER_OP_SELF_SIGN);
 	signer_put_str(&w, SIGNER_TAG_KEY_ID, key_id);
 	signer_put_bytes(&w, SIGNER_TAG_SUBJECT, subject_der, subject_len);
 	signer_put_u64(&w, SIGNER_TAG_NOT_AFTER, (uint64_t)not_after);
-	return call_for_cert(p, &w, cert_der, cert_len, msg);
+	rc = call_for_cert(p, &w, cert_der, cert_len, msg);
+	signer_writer_free(&w);
+	return rc;
 }
 
 edgeca_err
@@ -337,11 +346,14 @@ signer_issue(struct signer_pool *p, const char *key_id, const char *tpl,
              unsigned char **cert_der, size_t *cert_len, struct edgeca_msg *msg)
 {
 	struct signer_writer w;
+	edgeca_err rc;
 
 	signer_writer_init(&w, SIGNER_OP_ISSUE);
 	signer_put_str(&w, SIGNER_TAG_KEY_ID, key_id);
 	signer_put_str(&w, SIGNER_TAG_TEMPLATE, tpl);
 	signer_put_bytes(&w, SIGNER_TAG_CSR, csr_der, csr_len);
 	signer_put_u64(&w, SIGNER_TAG_NOT_AFTER, (uint64_t)not_after);
-	return call_for_cert(p, &w, cert_der, cert_len, msg);
+	rc = call_for_cert(p, &w, cert_der, cert_len, msg);
+	signer_writer_free(&w);
+	return rc;
 }

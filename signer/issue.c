@@ -12,8 +12,10 @@
 #include "common/timeutil.h"
 #include "common/log.h"
 #include "common/x509util.h"
+#include "signer/protocol.h"
 
 #define MAX_SANS 100
+#define MAX_SAN_BYTES 8192
 
 /* 16 random bytes with the top bit clear (positive) and the next one set
  * (always 16 bytes long): 126 bits from the CSPRNG. */
@@ -128,8 +130,12 @@ san_dns_acceptable(const ASN1_IA5STRING *s)
 	if (strlen(name) != (size_t)len)
 		return false;
 	p = name;
-	if (strncmp(p, "*.", 2) == 0)
-		p += 2; /* one leading wildcard label */
+	/* one leading wildcard label, over at least two labels (not "*.com") */
+	if (strncmp(p, "*.", 2) == 0) {
+		p += 2;
+		if (strchr(p, '.') == NULL)
+			return false;
+	}
 	return dns_name_valid(p);
 }
 
@@ -143,6 +149,7 @@ build_sans(const struct tpl_def *t, X509_REQ *req, const char *cn, GENERAL_NAMES
 	GENERAL_NAMES *in = NULL, *names = NULL;
 	GENERAL_NAME *gn = NULL;
 	ASN1_OCTET_STRING *cn_ip = NULL;
+	size_t san_bytes = 0;
 	edgeca_err rc;
 
 	*out = NULL;
@@ -178,10 +185,12 @@ build_sans(const struct tpl_def *t, X509_REQ *req, const char *cn, GENERAL_NAMES
 			}
 			if (src->type != GEN_DNS && src->type != GEN_IPADD)
 				continue;
-			if (sk_GENERAL_NAME_num(names) >= MAX_SANS) {
+			san_bytes += (size_t)ASN1_STRING_length(src->type == GEN_DNS ? src->d.dNSName
+			                                                              : src->d.iPAddress);
+			if (sk_GENERAL_NAME_num(names) >= MAX_SANS || san_bytes > MAX_SAN_BYTES) {
 				rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-invalid-san",
-				                 "the CSR asks for more than %d subject alternative names",
-				                 MAX_SANS);
+				                 "the CSR asks for more than %d subject alternative names "
+				                 "or more than %d bytes of them", MAX_SANS, MAX_SAN_BYTES);
 				goto out;
 			}
 			if ((gn = GENERAL_NAME_dup(src)) == NULL || !sk_GENERAL_NAME_push(names, gn)) {
@@ -250,16 +259,36 @@ set_validity(X509 *cert, time_t not_before, time_t not_after)
 	       ASN1_TIME_set(X509_getm_notAfter(cert), not_after) != NULL ? 0 : -1;
 }
 
+/* The path length a CA certificate issued by issuer under policy p must
+ * carry: one less than the tighter of the two constraints, or -1 (none)
+ * when neither constrains. policy_check_issue already refused 0. */
+static long
+child_path_length(const X509 *issuer, const struct signer_policy *p)
+{
+	long from_issuer = X509_get_pathlen((X509 *)issuer), child = -1;
+
+	if (from_issuer >= 0)
+		child = from_issuer - 1;
+	if (p->path_length >= 0 && (child < 0 || p->path_length - 1 < child))
+		child = p->path_length - 1;
+	return child;
+}
+
 static edgeca_err
 add_template_extensions(X509 *cert, const struct tpl_def *t, EVP_PKEY *subject_key,
-                        X509_REQ *req, const char *cn, struct edgeca_msg *msg)
+                        X509_REQ *req, const char *cn, long ca_path_length,
+                        struct edgeca_msg *msg)
 {
 	GENERAL_NAMES *sans = NULL;
-	char ku[64];
+	char ku[64], bc[64];
 	edgeca_err rc;
 
 	if (t->is_ca) {
-		if (add_conf_ext(cert, NID_basic_constraints, "critical,CA:TRUE") != 0 ||
+		if (ca_path_length >= 0)
+			snprintf(bc, sizeof(bc), "critical,CA:TRUE,pathlen:%ld", ca_path_length);
+		else
+			snprintf(bc, sizeof(bc), "critical,CA:TRUE");
+		if (add_conf_ext(cert, NID_basic_constraints, bc) != 0 ||
 		    add_conf_ext(cert, NID_key_usage, "critical,keyCertSign,cRLSign") != 0)
 			return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot add CA extensions");
 		return EDGECA_OK;
@@ -273,6 +302,14 @@ add_template_extensions(X509 *cert, const struct tpl_def *t, EVP_PKEY *subject_k
 	rc = build_sans(t, req, cn, &sans, msg);
 	if (rc != EDGECA_OK)
 		return rc;
+	if (t->requires_san && sk_GENERAL_NAME_num(sans) == 0) {
+		GENERAL_NAMES_free(sans);
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-no-host-name",
+		                   "the %s template makes server certificates, which need a host "
+		                   "name: the CN is no DNS name or IP address and the CSR has no DNS "
+		                   "or IP subjectAltName (device identities use the client template)",
+		                   t->name);
+	}
 	if (sk_GENERAL_NAME_num(sans) > 0) {
 		/* RFC 5280: with an empty subject the SAN extension is critical. */
 		int crit = X509_NAME_entry_count(X509_get_subject_name(cert)) == 0;
@@ -325,10 +362,23 @@ issue_certificate(struct keystore *ks, struct signer_key *key, const struct tpl_
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot build the certificate");
 		goto out;
 	}
-	rc = add_template_extensions(cert, t, subject_key, req, cn, msg);
+	rc = add_template_extensions(cert, t, subject_key, req, cn,
+	                             child_path_length(issuer, &key->policy), msg);
 	if (rc != EDGECA_OK)
 		goto out;
-	if (add_key_identifiers(cert, issuer) != 0 || X509_sign(cert, key->pkey, digest_for(key)) <= 0) {
+	if (add_key_identifiers(cert, issuer) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot add key identifiers");
+		goto out;
+	}
+	/* Never sign what could not be returned: every signature leaves the
+	 * signer in a reply (its size is bounded by the protocol). */
+	if (i2d_re_X509_tbs(cert, NULL) + EVP_PKEY_get_size(key->pkey) + 64 >
+	    SIGNER_MAX_CERTIFICATE) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-too-large",
+		                 "the certificate would exceed %d bytes", SIGNER_MAX_CERTIFICATE);
+		goto out;
+	}
+	if (X509_sign(cert, key->pkey, digest_for(key)) <= 0) {
 		log_openssl_errors("issue_certificate");
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "signing failed");
 		goto out;

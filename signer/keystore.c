@@ -1,6 +1,7 @@
 #include "signer/keystore.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/hmac.h>
@@ -23,7 +24,10 @@
 
 struct keystore {
 	char *dir;
+	char kek_path[4096];
 	char keys_dir[4096];
+	unsigned n_keys;   /* keys on disk */
+	unsigned max_keys;
 	unsigned char kek[KEK_LEN];
 	char key_pass[2 * 32 + 1]; /* PKCS#8 passphrase derived from the KEK */
 	unsigned char meta_mac_key[32];
@@ -81,8 +85,11 @@ write_file_atomic(const char *dir, const char *path, const void *data, size_t le
 		}
 		done += (size_t)w;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
+	if (fsync(fd) != 0)
+		goto out;
+	if (close(fd) != 0) {
 		fd = -1;
+		unlink(tmp);
 		goto out;
 	}
 	fd = -1;
@@ -143,7 +150,7 @@ load_or_create_kek(struct keystore *ks, struct edgeca_msg *msg)
 	edgeca_err rc = EDGECA_ERR_INTERNAL;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/kek", ks->dir);
+	snprintf(path, sizeof(path), "%s", ks->kek_path);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd >= 0) {
 		unsigned char fresh[KEK_LEN];
@@ -160,11 +167,13 @@ load_or_create_kek(struct keystore *ks, struct edgeca_msg *msg)
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot create %s: %s", path,
 		                   strerror(errno));
 	}
-	if (stat(path, &st) != 0 || (st.st_mode & 077) != 0) {
+	if (stat(path, &st) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot read %s: %s", path,
+		                   strerror(errno));
+	if ((st.st_mode & 077) != 0 || st.st_uid != geteuid())
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
-		                   "%s must exist with mode 0600 (found %o)", path,
-		                   (unsigned)(st.st_mode & 0777));
-	}
+		                   "%s must belong to the signer's user with mode 0600 (found uid %d, "
+		                   "mode %o)", path, (int)st.st_uid, (unsigned)(st.st_mode & 0777));
 	if (read_file(path, KEK_LEN, &data, &len) != 0 || len != KEK_LEN) {
 		edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "%s must hold exactly %d bytes", path,
 		            KEK_LEN);
@@ -190,8 +199,27 @@ out:
 	return rc;
 }
 
+/* Counts the keys on disk (their metadata files). */
+static unsigned
+count_keys(const char *keys_dir)
+{
+	DIR *d = opendir(keys_dir);
+	struct dirent *e;
+	unsigned n = 0;
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		if (len > 5 && strcmp(e->d_name + len - 5, ".meta") == 0)
+			n++;
+	}
+	if (d != NULL)
+		closedir(d);
+	return n;
+}
+
 edgeca_err
-keystore_open(const char *dir, struct keystore **out, struct edgeca_msg *msg)
+keystore_open(const char *dir, const char *kek_path, unsigned max_keys, struct keystore **out,
+              struct edgeca_msg *msg)
 {
 	struct keystore *ks = NULL;
 	edgeca_err rc;
@@ -207,6 +235,11 @@ keystore_open(const char *dir, struct keystore **out, struct edgeca_msg *msg)
 		goto out;
 	}
 	snprintf(ks->keys_dir, sizeof(ks->keys_dir), "%s/keys", dir);
+	if (kek_path != NULL)
+		snprintf(ks->kek_path, sizeof(ks->kek_path), "%s", kek_path);
+	else
+		snprintf(ks->kek_path, sizeof(ks->kek_path), "%s/kek", dir);
+	ks->max_keys = max_keys;
 	if (mkdir(ks->keys_dir, 0700) != 0 && errno != EEXIST) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot create %s: %s",
 		                 ks->keys_dir, strerror(errno));
@@ -215,6 +248,7 @@ keystore_open(const char *dir, struct keystore **out, struct edgeca_msg *msg)
 	rc = load_or_create_kek(ks, msg);
 	if (rc != EDGECA_OK)
 		goto out;
+	ks->n_keys = count_keys(ks->keys_dir);
 	*out = ks;
 	ks = NULL;
 out:
@@ -333,7 +367,6 @@ out:
 	return rc;
 }
 
-/* Parses "name value\n" lines in the fixed order meta_body writes them. */
 /* Parses "name value\n" lines in the fixed order meta_body writes them,
  * after checking the MAC that covers every line before "hmac". */
 static int
@@ -519,6 +552,16 @@ keystore_create(struct keystore *ks, const char *algorithm, const struct signer_
 	rc = policy_validate(p, msg);
 	if (rc != EDGECA_OK)
 		return rc;
+	/* A bound on what a misbehaving caller can make the signer store. */
+	pthread_mutex_lock(&ks->lock);
+	if (ks->n_keys >= ks->max_keys)
+		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "key-limit-reached",
+		                 "the signer holds %u keys, its limit", ks->max_keys);
+	else
+		ks->n_keys++; /* reserved; given back below if creation fails */
+	pthread_mutex_unlock(&ks->lock);
+	if (rc != EDGECA_OK)
+		return rc;
 	k = calloc(1, sizeof(*k));
 	if (k == NULL || RAND_bytes(rnd, sizeof(rnd)) != 1) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot allocate a key");
@@ -564,6 +607,9 @@ out:
 	if (k != NULL) {
 		EVP_PKEY_free(k->pkey);
 		free(k);
+		pthread_mutex_lock(&ks->lock);
+		ks->n_keys--;
+		pthread_mutex_unlock(&ks->lock);
 	}
 	BIO_free(bio);
 	return rc;

@@ -27,7 +27,11 @@ struct signer_key {
 	struct signer_key *next;
 };
 
-edgeca_err keystore_open(const char *dir, struct keystore **out, struct edgeca_msg *msg);
+/* Opens the store in dir. The KEK lives in kek_path, or dir/kek when NULL
+ * (a path outside dir keeps backups of dir from holding both). At most
+ * max_keys keys are created. */
+edgeca_err keystore_open(const char *dir, const char *kek_path, unsigned max_keys,
+                         struct keystore **out, struct edgeca_msg *msg);
 void keystore_free(struct keystore *ks);
 
 /* Generates a key ("EC-P256", "EC-P384", "RSA-2048", "RSA-3072",

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -35,7 +36,8 @@ int
 listener_bind(const char *path, uid_t owner, gid_t group)
 {
 	struct sockaddr_un sa;
-	int fd;
+	mode_t old_mask;
+	int fd, bound = 0;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		log_error("listener_bind: socket path %s is longer than %zu bytes", path,
@@ -48,21 +50,33 @@ listener_bind(const char *path, uid_t owner, gid_t group)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	/* A socket left by an earlier run would make bind fail. */
-	if (unlink(path) != 0 && errno != ENOENT) {
+	/* The socket is created as its owner with mode 0600 in one step: no
+	 * chmod or chown by name afterwards, which the owner of the directory
+	 * could redirect with a symlink. As root, only the file system ids
+	 * change, and only for these two calls. */
+	if (geteuid() == 0) {
+		setfsgid(group);
+		setfsuid(owner);
+		if ((uid_t)setfsuid(owner) != owner || (gid_t)setfsgid(group) != group) {
+			log_error("listener_bind: cannot act as uid %d for the socket", (int)owner);
+			goto fail;
+		}
+	}
+	old_mask = umask(0177);
+	/* A socket left by an earlier run would make bind fail; unlink never
+	 * follows a symlink. */
+	if (unlink(path) != 0 && errno != ENOENT)
 		log_error("listener_bind: cannot remove stale %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+	else if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
 		log_error("listener_bind: bind %s: %s", path, strerror(errno));
-		goto fail;
+	else
+		bound = 1;
+	umask(old_mask);
+	if (geteuid() == 0) {
+		setfsuid(0);
+		setfsgid(0);
 	}
-	if (chmod(path, 0600) != 0 || (geteuid() == 0 && chown(path, owner, group) != 0)) {
-		log_error("listener_bind: cannot set the owner and mode of %s: %s", path,
-		          strerror(errno));
-		goto fail;
-	}
-	if (listen(fd, 128) != 0)
+	if (!bound || listen(fd, 128) != 0)
 		goto fail;
 	return fd;
 fail:
@@ -225,8 +239,13 @@ listener_run(int listen_fd, int wake_fd, const struct listener_config *cfg,
 		if (!(pfd[0].revents & POLLIN))
 			continue;
 		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			/* out of descriptors: the pending peer stays queued; wait
+			 * for connections to end instead of spinning */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				usleep(50000);
 			continue;
+		}
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
 		    !listener_uid_allowed(cfg, cred.uid)) {
 			log_warn("listener_run: refused a peer with uid %d pid %d",

@@ -18,8 +18,8 @@ struct listener_config {
 	int idle_timeout_s; /* a connection idle this long is closed */
 };
 
-/* Creates the listening socket at path (mode 0600, owned by owner when
- * running as root). Returns the fd or -1. */
+/* Creates the listening socket at path, mode 0600, owned by owner:group
+ * when running as root (else by the caller). Returns the fd or -1. */
 int listener_bind(const char *path, uid_t owner, gid_t group);
 
 /* Accepts and serves until a byte arrives on wake_fd; then closes every

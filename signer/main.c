@@ -41,7 +41,8 @@ usage(void)
 {
 	fprintf(stderr,
 	        "usage: edgeca-signer --state-dir DIR --socket PATH [--allow-uid UID]...\n"
-	        "                     [--user NAME] [--max-connections N] [--log-level LEVEL]\n");
+	        "                     [--user NAME] [--max-connections N] [--max-keys N]\n"
+	        "                     [--kek-file PATH] [--log-level LEVEL]\n");
 }
 
 static int
@@ -58,22 +59,46 @@ parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-/* A directory that only its owner may enter. */
+/* A directory that only its owner may enter. It is opened without
+ * following symlinks and changed through the descriptor, so nobody can
+ * point these changes elsewhere. */
 static int
 ensure_private_dir(const char *path, uid_t uid, gid_t gid, int do_chown)
 {
-	struct stat st;
+	int fd, rc = -1;
 
 	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
 		log_error("main: cannot create %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (do_chown && chown(path, uid, gid) != 0) {
-		log_error("main: cannot chown %s: %s", path, strerror(errno));
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		log_error("main: %s is not a directory: %s", path, strerror(errno));
 		return -1;
 	}
-	if (chmod(path, 0700) != 0 || stat(path, &st) != 0) {
+	if (do_chown && fchown(fd, uid, gid) != 0)
+		log_error("main: cannot chown %s: %s", path, strerror(errno));
+	else if (fchmod(fd, 0700) != 0)
 		log_error("main: cannot set mode 0700 on %s: %s", path, strerror(errno));
+	else
+		rc = 0;
+	close(fd);
+	return rc;
+}
+
+/* The socket's directory must be a real directory, mode 0700, owned by
+ * root or by the uid that may connect: nobody else may put names in it. */
+static int
+check_socket_dir(const char *socket_path, uid_t peer)
+{
+	char dir[4200];
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", socket_path);
+	if (lstat(dirname(dir), &st) != 0 || !S_ISDIR(st.st_mode) || (st.st_mode & 077) ||
+	    (st.st_uid != 0 && st.st_uid != peer)) {
+		log_error("main: the socket's directory must be a directory of mode 0700 owned by "
+		          "root or by uid %d", (int)peer);
 		return -1;
 	}
 	return 0;
@@ -104,19 +129,21 @@ main(int argc, char **argv)
 		{"user", required_argument, NULL, 'u'},
 		{"max-connections", required_argument, NULL, 'm'},
 		{"log-level", required_argument, NULL, 'l'},
+		{"kek-file", required_argument, NULL, 'k'},
+		{"max-keys", required_argument, NULL, 'x'},
 		{NULL, 0, NULL, 0},
 	};
 	struct listener_config cfg = {.n_allowed = 0, .max_connections = 256,
 	                              .idle_timeout_s = 600};
-	const char *state_dir = NULL, *socket_path = NULL, *user = NULL;
+	const char *state_dir = NULL, *socket_path = NULL, *user = NULL, *kek_file = NULL;
+	unsigned max_keys = 10000;
 	struct signer_service svc = {NULL, NULL};
 	struct edgeca_msg msg = {0};
 	enum log_level level = LOG_LEVEL_INFO;
 	uid_t run_uid = getuid();
 	gid_t run_gid = getgid();
-	char log_path[4200], sock_dir[4200];
+	char log_path[4200];
 	struct sigaction sa;
-	struct stat st;
 	unsigned long v;
 	int listen_fd = -1, rc = 1, opt;
 
@@ -146,6 +173,14 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'k': kek_file = optarg; break;
+		case 'x':
+			if (parse_uint(optarg, 10000000, &v) != 0 || v == 0) {
+				usage();
+				return 2;
+			}
+			max_keys = (unsigned)v;
+			break;
 		default:
 			usage();
 			return 2;
@@ -172,14 +207,15 @@ main(int argc, char **argv)
 	if (cfg.n_allowed == 0)
 		cfg.allowed_uids[cfg.n_allowed++] = getuid();
 
-	snprintf(sock_dir, sizeof(sock_dir), "%s", socket_path);
-	if (stat(dirname(sock_dir), &st) != 0 || !S_ISDIR(st.st_mode) || (st.st_mode & 077)) {
-		log_error("main: the socket's directory must exist with mode 0700");
+	if (check_socket_dir(socket_path, cfg.allowed_uids[0]) != 0)
 		return 1;
-	}
 	if (ensure_private_dir(state_dir, run_uid, run_gid, geteuid() == 0) != 0)
 		return 1;
-	listen_fd = listener_bind(socket_path, cfg.allowed_uids[0], run_gid);
+	{
+		struct passwd *peer = getpwuid(cfg.allowed_uids[0]);
+		listen_fd = listener_bind(socket_path, cfg.allowed_uids[0],
+		                          peer ? peer->pw_gid : getgid());
+	}
 	if (listen_fd < 0)
 		return 1;
 	if (user != NULL && geteuid() == 0 && drop_privileges(run_uid, run_gid) != 0)
@@ -187,7 +223,7 @@ main(int argc, char **argv)
 	/* No core dumps and no ptrace by same-uid processes: keys live here. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
-	if (keystore_open(state_dir, &svc.ks, &msg) != EDGECA_OK) {
+	if (keystore_open(state_dir, kek_file, max_keys, &svc.ks, &msg) != EDGECA_OK) {
 		log_error("main: %s", msg.detail);
 		goto out;
 	}

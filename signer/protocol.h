@@ -16,6 +16,8 @@
 #define SIGNER_HEADER_LEN 8
 #define SIGNER_MAX_PAYLOAD (64 * 1024)
 #define SIGNER_MAX_FIELDS 16
+#define SIGNER_MAX_CSR 32768
+#define SIGNER_MAX_CERTIFICATE 32768
 
 enum signer_type {
 	/* requests */

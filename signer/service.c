@@ -64,28 +64,37 @@ op_key_create(struct signer_service *s, const struct signer_msg *req, struct sig
 
 	if (signer_get_str(req, SIGNER_TAG_ALGORITHM, algorithm, sizeof(algorithm)) != 0 ||
 	    signer_get_str(req, SIGNER_TAG_TEMPLATES, templates, sizeof(templates)) != 0 ||
-	    signer_get_u32(req, SIGNER_TAG_MAX_VALIDITY_DAYS, &p.max_validity_days) != 0)
-		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, NULL, "bad key creation request");
-	if (tpl_mask_parse(templates, &p.templates) != 0)
-		return edgeca_fail(msg, EDGECA_ERR_INVALID, "policy-invalid",
-		                   "unknown or repeated template in \"%s\"", templates);
+	    signer_get_u32(req, SIGNER_TAG_MAX_VALIDITY_DAYS, &p.max_validity_days) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_MALFORMED, NULL, "bad key creation request");
+		goto out;
+	}
+	if (tpl_mask_parse(templates, &p.templates) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "policy-invalid",
+		                 "unknown or repeated template in \"%s\"", templates);
+		goto out;
+	}
 	if (signer_get_u32(req, SIGNER_TAG_PATH_LENGTH, &pathlen) == 0) {
-		if (pathlen > 16)
-			return edgeca_fail(msg, EDGECA_ERR_INVALID, "policy-invalid",
-			                   "path_length must be between 0 and 16");
+		if (pathlen > 16) {
+			rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "policy-invalid",
+			                 "path_length must be between 0 and 16");
+			goto out;
+		}
 		p.path_length = (int32_t)pathlen;
 	}
 	rc = keystore_create(s->ks, algorithm, &p, &key, msg);
 	if (rc != EDGECA_OK)
-		return rc;
+		goto out;
 	len = i2d_PUBKEY(key->pkey, &spki);
-	if (len <= 0)
-		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot encode the public key");
+	if (len <= 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot encode the public key");
+		goto out;
+	}
 	signer_writer_init(w, SIGNER_REPLY_OK);
 	signer_put_str(w, SIGNER_TAG_KEY_ID, key->id);
 	signer_put_bytes(w, SIGNER_TAG_PUBLIC_KEY, spki, (size_t)len);
+out:
 	OPENSSL_free(spki);
-	return EDGECA_OK;
+	return rc;
 }
 
 static edgeca_err
@@ -152,20 +161,21 @@ op_issue(struct signer_service *s, const struct signer_msg *req, struct signer_w
 	uint64_t not_after = 0;
 	edgeca_err rc;
 
-	rc = lookup_key(s, req, &key, msg);
-	if (rc != EDGECA_OK)
-		return rc;
+	if ((rc = lookup_key(s, req, &key, msg)) != EDGECA_OK)
+		goto out;
 	if (signer_get_str(req, SIGNER_TAG_TEMPLATE, tpl, sizeof(tpl)) != 0 ||
-	    (t = tpl_by_name(tpl)) == NULL)
-		return edgeca_fail(msg, EDGECA_ERR_INVALID, "unknown-template",
-		                   "the signer knows no such template");
-	if (signer_get_u64(req, SIGNER_TAG_NOT_AFTER, &not_after) != 0 || not_after > INT64_MAX)
-		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, NULL, "bad notAfter");
-	rc = csr_decode_der(f->val, f->len, &csr, msg);
-	if (rc != EDGECA_OK)
-		return rc;
-	rc = issue_certificate(s->ks, key, t, csr, (time_t)not_after, time(NULL), &cert, msg);
-	if (rc != EDGECA_OK)
+	    (t = tpl_by_name(tpl)) == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "unknown-template",
+		                 "the signer knows no such template");
+		goto out;
+	}
+	if (signer_get_u64(req, SIGNER_TAG_NOT_AFTER, &not_after) != 0 || not_after > INT64_MAX) {
+		rc = edgeca_fail(msg, EDGECA_ERR_MALFORMED, NULL, "bad notAfter");
+		goto out;
+	}
+	if ((rc = csr_decode_der(f->val, f->len, &csr, msg)) != EDGECA_OK ||
+	    (rc = issue_certificate(s->ks, key, t, csr, (time_t)not_after, time(NULL), &cert,
+	                            msg)) != EDGECA_OK)
 		goto out;
 	if (siglog_append(s->log, key->id, "issue", t->name, cert) != 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot write the signature log");

@@ -5,11 +5,13 @@
 #include <string.h>
 
 static const struct tpl_def tpl_defs[TPL_COUNT_] = {
-	[TPL_CLIENT] = {TPL_CLIENT, "client", false, true, false, false, true, "clientAuth"},
-	[TPL_SSL] = {TPL_SSL, "ssl", false, true, true, true, true, "serverAuth,clientAuth"},
+	/* id, name, is_ca, requires_cn, copy_sans, cn_as_dns, requires_san,
+	 * user_selectable, eku */
+	[TPL_CLIENT] = {TPL_CLIENT, "client", false, true, false, false, false, true, "clientAuth"},
+	[TPL_SSL] = {TPL_SSL, "ssl", false, true, true, true, true, true, "serverAuth,clientAuth"},
 	[TPL_SUBORDINATE_CA] = {TPL_SUBORDINATE_CA, "subordinate_ca", true, true, false, false,
-	                        true, NULL},
-	[TPL_TLS_SERVER] = {TPL_TLS_SERVER, "tls_server", false, false, true, false, false,
+	                        false, true, NULL},
+	[TPL_TLS_SERVER] = {TPL_TLS_SERVER, "tls_server", false, false, true, false, true, false,
 	                    "serverAuth"},
 };
 

@@ -22,6 +22,7 @@ struct tpl_def {
 	bool requires_cn;
 	bool copy_sans;  /* DNS and IP SANs of the CSR are copied */
 	bool cn_as_dns;  /* the CN is also written as a SAN: DNS name, or IP address when it is one */
+	bool requires_san; /* a server certificate without a host name is refused */
 	bool user_selectable; /* may appear in a CA's policy set through the API */
 	const char *eku; /* OpenSSL extendedKeyUsage value, NULL for none */
 };

@@ -1,6 +1,7 @@
 #include "tests/integration/harness.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
@@ -99,7 +100,7 @@ pg_exec(const char *sql)
 	PGconn *c;
 	PGresult *r;
 
-	snprintf(conninfo, sizeof(conninfo), "host=%s/run dbname=postgres user=edgeca",
+	snprintf(conninfo, sizeof(conninfo), "host=%s/run dbname=postgres user=edgeca_admin",
 	         env_required("EDGECA_TEST_PG_DIR"));
 	c = PQconnectdb(conninfo);
 	if (PQstatus(c) != CONNECTION_OK)
@@ -112,8 +113,10 @@ pg_exec(const char *sql)
 }
 
 /* The environment of the processes an instance runs. */
+/* as_admin: connect as the schema's owner (migrations) instead of the
+ * server's own role. */
 static char **
-child_env(const struct instance *in)
+child_env(const struct instance *in, bool as_admin)
 {
 	static char vars[16][600];
 	static char *envp[40];
@@ -126,8 +129,13 @@ child_env(const struct instance *in)
 	envp[n++] = vars[v++];
 	snprintf(vars[v], sizeof(vars[v]), "EDGECA_EST_PORT=%u", in->est_port);
 	envp[n++] = vars[v++];
-	snprintf(vars[v], sizeof(vars[v]), "EDGECA_DATABASE_URL=%s", in->database_url);
+	snprintf(vars[v], sizeof(vars[v]), "EDGECA_DATABASE_URL=%s",
+	         as_admin ? in->admin_database_url : in->database_url);
 	envp[n++] = vars[v++];
+	if (as_admin) {
+		snprintf(vars[v], sizeof(vars[v]), "EDGECA_DB_APP_ROLE=edgeca");
+		envp[n++] = vars[v++];
+	}
 	snprintf(vars[v], sizeof(vars[v]), "EDGECA_HTTP_THREADS=4");
 	envp[n++] = vars[v++];
 	for (int i = 0; pass[i]; i++) {
@@ -160,7 +168,7 @@ spawn(const struct instance *in, const char *bin, char *const argv[], const char
 			dup2(fd, 2);
 			close(fd);
 		}
-		execve(path, argv, child_env(in));
+		execve(path, argv, child_env(in, false));
 		_exit(127);
 	}
 	return pid;
@@ -198,8 +206,16 @@ instance_start_signer(struct instance *in)
 {
 	char state[200], log[200];
 	char *argv[] = {"edgeca-signer", "--state-dir", state, "--socket", in->signer_socket,
-	                NULL};
+	                NULL, NULL, NULL, NULL, NULL};
 	struct stat st;
+
+	/* As root, run it as in production: it drops to edgeca-signer. */
+	if (running_as_root() && getpwnam("edgeca-signer") != NULL) {
+		argv[5] = "--user";
+		argv[6] = "edgeca-signer";
+		argv[7] = "--allow-uid";
+		argv[8] = "0";
+	}
 
 	snprintf(state, sizeof(state), "%s/signer", in->data_dir);
 	snprintf(log, sizeof(log), "%s/signer.log", in->data_dir);
@@ -278,8 +294,8 @@ instance_stop_server(struct instance *in)
 	}
 }
 
-int
-instance_cli(struct instance *in, const char *const *args, char *out, size_t out_len)
+static int
+run_cli(struct instance *in, bool as_admin, const char *const *args, char *out, size_t out_len)
 {
 	char path[512], log[200], *argv[16];
 	int pipefd[2], status, n = 0;
@@ -301,7 +317,7 @@ instance_cli(struct instance *in, const char *const *args, char *out, size_t out
 		if (fd >= 0)
 			dup2(fd, 2);
 		close(pipefd[0]);
-		execve(path, argv, child_env(in));
+		execve(path, argv, child_env(in, as_admin));
 		_exit(127);
 	}
 	close(pipefd[1]);
@@ -317,7 +333,15 @@ instance_cli(struct instance *in, const char *const *args, char *out, size_t out
 	if (out != NULL && out_len > 0)
 		out[got] = '\0';
 	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		print_log_tail(log);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int
+instance_cli(struct instance *in, const char *const *args, char *out, size_t out_len)
+{
+	return run_cli(in, false, args, out, out_len);
 }
 
 void
@@ -338,6 +362,7 @@ instance_start(struct instance *in)
 	char dir[] = "/tmp/edgeca-it-XXXXXX", sql[160], path[200];
 
 	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0711), 0); /* the signer's user passes through */
 	snprintf(in->data_dir, sizeof(in->data_dir), "%s", dir);
 	snprintf(path, sizeof(path), "%s/run", dir);
 	assert_int_equal(mkdir(path, 0700), 0);
@@ -349,11 +374,21 @@ instance_start(struct instance *in)
 	pg_exec(sql);
 	snprintf(in->database_url, sizeof(in->database_url), "host=%s/run dbname=%s user=edgeca",
 	         env_required("EDGECA_TEST_PG_DIR"), in->db_name);
+	snprintf(in->admin_database_url, sizeof(in->admin_database_url),
+	         "host=%s/run dbname=%s user=edgeca_admin", env_required("EDGECA_TEST_PG_DIR"),
+	         in->db_name);
 	in->api_port = free_port();
 	do
 		in->est_port = free_port();
 	while (in->est_port == in->api_port);
 	snprintf(in->base_url, sizeof(in->base_url), "https://localhost:%u", in->api_port);
+	/* as scripts/run does: the schema's owner migrates, the server gets its
+	 * rights only */
+	{
+		const char *args[] = {"migrate", NULL};
+		if (run_cli(in, true, args, NULL, 0) != 0)
+			fail_msg("edgeca-server migrate failed");
+	}
 	instance_start_signer(in);
 	instance_token(in, "pki_admin", "admin", in->admin_token, sizeof(in->admin_token));
 	instance_start_server(in);

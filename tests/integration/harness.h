@@ -10,7 +10,8 @@
 struct instance {
 	char data_dir[128];
 	char db_name[64];
-	char database_url[512];
+	char database_url[512];       /* the server's role */
+	char admin_database_url[512]; /* the schema's owner */
 	char signer_socket[200];
 	char ca_file[200];       /* the service CA: trust for TLS */
 	char base_url[64];

@@ -169,9 +169,24 @@ test_tokens_stored_hashed_and_audited(void **state)
 	assert_string_equal(PQgetvalue(res, 0, 0), "token.create");
 	assert_string_equal(PQgetvalue(res, 0, 1), "cli");
 	PQclear(res);
-	/* and the audit trail cannot be rewritten */
+	/* and the audit trail cannot be rewritten: the server's role lacks the
+	 * right, and even the schema's owner is stopped by the trigger */
 	res = PQexec(c, "DELETE FROM audit_events");
 	assert_int_equal(PQresultStatus(res), PGRES_FATAL_ERROR);
+	assert_string_equal(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42501");
+	PQclear(res);
+	res = PQexec(c, "UPDATE audit_events SET actor = 'someone else'");
+	assert_string_equal(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42501");
+	PQclear(res);
+	res = PQexec(c, "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only");
+	assert_int_equal(PQresultStatus(res), PGRES_FATAL_ERROR);
+	PQclear(res);
+	PQfinish(c);
+	c = PQconnectdb(in.admin_database_url);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	res = PQexec(c, "DELETE FROM audit_events");
+	assert_int_equal(PQresultStatus(res), PGRES_FATAL_ERROR);
+	assert_non_null(strstr(PQresultErrorMessage(res), "append-only"));
 	PQclear(res);
 	PQfinish(c);
 }

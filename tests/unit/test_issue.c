@@ -64,7 +64,7 @@ setup(void **state)
 	t0 = time(NULL);
 	dir = t_tmpdir();
 	dev_key = t_key("EC-P256");
-	if (dir == NULL || dev_key == NULL || keystore_open(dir, &ks, &msg) != EDGECA_OK)
+	if (dir == NULL || dev_key == NULL || keystore_open(dir, NULL, 100, &ks, &msg) != EDGECA_OK)
 		return -1;
 	leaf_ca = new_key("EC-P256", B(TPL_CLIENT) | B(TPL_SSL), -1);
 	sub_ca = new_key("EC-P384", B(TPL_CLIENT) | B(TPL_SSL) | B(TPL_SUBORDINATE_CA), -1);
@@ -296,9 +296,9 @@ test_ssl_template(void **state)
 	sans_of(x, sans, sizeof(sans));
 	assert_string_equal(sans, "IP:fe80::1,IP:10.0.0.2");
 	X509_free(x);
-	x = issue(leaf_ca, TPL_SSL, t_csr(dev_key, "Device One", NULL, NULL), t0, EDGECA_OK, NULL);
-	assert_int_equal(X509_get_ext_by_NID(x, NID_subject_alt_name, -1), -1);
-	X509_free(x);
+	/* a server certificate needs a host name: none at all is refused */
+	assert_null(issue(leaf_ca, TPL_SSL, t_csr(dev_key, "Device One", NULL, NULL), t0,
+	                  EDGECA_ERR_INVALID, "csr-no-host-name"));
 	x = issue(leaf_ca, TPL_SSL, t_csr(dev_key, "device_42", NULL, NULL), t0, EDGECA_OK, NULL);
 	sans_of(x, sans, sizeof(sans));
 	assert_string_equal(sans, "DNS:device_42");
@@ -374,6 +374,52 @@ test_not_before_clamped(void **state)
 	X509_free(x);
 }
 
+/* A CA certificate issued by a constrained issuer carries a path length
+ * one below the tighter of the issuer's certificate and the key's policy;
+ * with no constraint anywhere it carries none; at 0 nothing is issued. */
+static void
+test_issued_ca_path_length(void **state)
+{
+	struct signer_key *two = new_key("EC-P256", B(TPL_SUBORDINATE_CA), 2);
+	struct signer_key *one = new_key("EC-P256", B(TPL_SUBORDINATE_CA), 1);
+	X509 *root2, *root1, *x;
+
+	root2 = self_sign(two, "Pathlen Two Root", EDGECA_OK);
+	root1 = self_sign(one, "Pathlen One Root", EDGECA_OK);
+	x = issue(two, TPL_SUBORDINATE_CA, t_csr(dev_key, "Child of two", NULL, NULL), t0, EDGECA_OK,
+	          NULL);
+	assert_int_equal(X509_get_pathlen(x), 1);
+	X509_free(x);
+	x = issue(one, TPL_SUBORDINATE_CA, t_csr(dev_key, "Child of one", NULL, NULL), t0, EDGECA_OK,
+	          NULL);
+	assert_int_equal(X509_get_pathlen(x), 0);
+	X509_free(x);
+	x = issue(sub_ca, TPL_SUBORDINATE_CA, t_csr(dev_key, "Child of none", NULL, NULL), t0,
+	          EDGECA_OK, NULL);
+	assert_int_equal(X509_get_pathlen(x), -1);
+	X509_free(x);
+	X509_free(root2);
+	X509_free(root1);
+}
+
+/* Subject attributes other than the CN are checked too: unknown types and
+ * control or bidirectional characters are refused, never copied. */
+static void
+test_subject_attributes_checked(void **state)
+{
+	X509_REQ *req = t_csr(dev_key, "attr-device", NULL, NULL);
+
+	X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "O", MBSTRING_UTF8,
+	                           (const unsigned char *)"Evil\xe2\x80\xaemoc.knab", -1, -1, 0);
+	X509_REQ_sign(req, dev_key, EVP_sha256());
+	assert_null(issue(leaf_ca, TPL_CLIENT, req, t0, EDGECA_ERR_INVALID, "csr-invalid-subject"));
+	req = t_csr(dev_key, "attr-device", NULL, NULL);
+	X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "1.2.3.4.5", MBSTRING_UTF8,
+	                           (const unsigned char *)"x", -1, -1, 0);
+	X509_REQ_sign(req, dev_key, EVP_sha256());
+	assert_null(issue(leaf_ca, TPL_CLIENT, req, t0, EDGECA_ERR_INVALID, "csr-invalid-subject"));
+}
+
 int
 main(void)
 {
@@ -385,6 +431,8 @@ main(void)
 		cmocka_unit_test(test_ssl_ip_cn_as_ip_san),
 		cmocka_unit_test(test_subordinate_and_policy),
 		cmocka_unit_test(test_not_before_clamped),
+		cmocka_unit_test(test_issued_ca_path_length),
+		cmocka_unit_test(test_subject_attributes_checked),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -64,7 +64,7 @@ open_ok(const char *d)
 	struct keystore *ks = NULL;
 	struct edgeca_msg msg;
 
-	if (keystore_open(d, &ks, &msg) != EDGECA_OK)
+	if (keystore_open(d, NULL, 100, &ks, &msg) != EDGECA_OK)
 		fail_msg("keystore_open(%s): %s", d, msg.detail);
 	return ks;
 }
@@ -120,7 +120,7 @@ test_kek_refused(void **state)
 		snprintf(kek, sizeof(kek), "%s/kek", sub);
 		spew(kek, bytes, cases[i].len, cases[i].mode);
 		edgeca_msg_clear(&msg);
-		assert_int_not_equal(keystore_open(sub, &ks, &msg), EDGECA_OK);
+		assert_int_not_equal(keystore_open(sub, NULL, 100, &ks, &msg), EDGECA_OK);
 		assert_null(ks);
 		assert_non_null(strstr(msg.detail, "kek"));
 	}
@@ -331,6 +331,38 @@ test_algorithm_known(void **state)
 	assert_false(keystore_algorithm_known(""));
 }
 
+/* A KEK outside the state directory is used (and created) there, and the
+ * key-count limit refuses creation beyond it, also after a reopen. */
+static void
+test_kek_elsewhere_and_key_limit(void **state)
+{
+	struct signer_policy p = {1u << TPL_CLIENT, 30, -1};
+	char sub[4200], kek[4300], local_kek[4300];
+	struct signer_key *k = NULL;
+	struct keystore *ks = NULL;
+	struct edgeca_msg msg;
+
+	snprintf(sub, sizeof(sub), "%s/limited", dir);
+	snprintf(kek, sizeof(kek), "%s/outside.kek", dir);
+	snprintf(local_kek, sizeof(local_kek), "%s/kek", sub);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(keystore_open(sub, kek, 2, &ks, &msg), EDGECA_OK);
+	assert_int_equal(access(kek, F_OK), 0);
+	assert_int_not_equal(access(local_kek, F_OK), 0);
+	assert_int_equal(keystore_create(ks, "EC-P256", &p, &k, &msg), EDGECA_OK);
+	assert_int_equal(keystore_create(ks, "EC-P256", &p, &k, &msg), EDGECA_OK);
+	assert_int_equal(keystore_create(ks, "EC-P256", &p, &k, &msg), EDGECA_ERR_CONFLICT);
+	assert_string_equal(msg.type, "key-limit-reached");
+	keystore_free(ks);
+	/* the count comes from the disk, not from memory */
+	assert_int_equal(keystore_open(sub, kek, 2, &ks, &msg), EDGECA_OK);
+	assert_int_equal(keystore_create(ks, "EC-P256", &p, &k, &msg), EDGECA_ERR_CONFLICT);
+	keystore_free(ks);
+	assert_int_equal(keystore_open(sub, kek, 3, &ks, &msg), EDGECA_OK);
+	assert_int_equal(keystore_create(ks, "EC-P256", &p, &k, &msg), EDGECA_OK);
+	keystore_free(ks);
+}
+
 int
 main(void)
 {
@@ -342,6 +374,7 @@ main(void)
 		cmocka_unit_test(test_key_ids),
 		cmocka_unit_test(test_set_cert),
 		cmocka_unit_test(test_algorithm_known),
+		cmocka_unit_test(test_kek_elsewhere_and_key_limit),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
