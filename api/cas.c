@@ -12,7 +12,7 @@
 static const char *const top_fields[] = {
 	"kind", "common_name", "friendly_name", "organization", "organizational_unit", "country",
 	"key_algorithm", "validity_days", "not_after", "lifecycle", "crl", "issuance",
-	"path_length", NULL};
+	"path_length", "locations", "parent_ca_id", NULL};
 static const char *const lifecycle_fields[] = {"notification_emails", "action",
                                                "threshold_percent", NULL};
 static const char *const crl_fields[] = {"enabled", "validity_days", "overlap_hours",
@@ -20,11 +20,11 @@ static const char *const crl_fields[] = {"enabled", "validity_days", "overlap_ho
 static const char *const issuance_fields[] = {"template", "allowed_templates",
                                               "max_validity_days", NULL};
 
-/* Reads the JSON body into req; *emails and *templates are owned arrays
- * of borrowed strings (free them; the strings live in j). */
+/* Reads the JSON body into req; *emails, *templates and *locations are
+ * owned arrays of borrowed strings (free them; the strings live in j). */
 static edgeca_err
 parse_create(const json_t *j, struct ca_create_req *r, const char ***emails,
-             const char ***templates, struct edgeca_msg *msg)
+             const char ***templates, const char ***locations, struct edgeca_msg *msg)
 {
 	const json_t *lc = NULL, *crl = NULL, *iss = NULL;
 	edgeca_err rc;
@@ -40,6 +40,8 @@ parse_create(const json_t *j, struct ca_create_req *r, const char ***emails,
 	    (rc = json_opt_long(j, "validity_days", "", &r->validity_days, msg)) ||
 	    (rc = json_opt_time(j, "not_after", "", &r->has_not_after, &r->not_after, msg)) ||
 	    (rc = json_opt_long(j, "path_length", "", &r->path_length, msg)) ||
+	    (rc = json_opt_string(j, "parent_ca_id", "", &r->parent_ca_id, msg)) ||
+	    (rc = json_opt_strings(j, "locations", "", locations, &r->n_locations, msg)) ||
 	    (rc = json_opt_object(j, "lifecycle", "", &lc, msg)) ||
 	    (rc = json_opt_object(j, "crl", "", &crl, msg)) ||
 	    (rc = json_opt_object(j, "issuance", "", &iss, msg)))
@@ -68,6 +70,7 @@ parse_create(const json_t *j, struct ca_create_req *r, const char ***emails,
 		return rc;
 	r->notification_emails = *emails;
 	r->allowed_templates = *templates;
+	r->locations = *locations;
 	return EDGECA_OK;
 }
 
@@ -76,7 +79,7 @@ api_cas_create(struct api_call *call)
 {
 	struct ca_create_req r;
 	struct edgeca_msg msg = {0};
-	const char **emails = NULL, **templates = NULL;
+	const char **emails = NULL, **templates = NULL, **locations = NULL;
 	struct ca *ca = NULL;
 	json_t *j = NULL;
 	char location[128];
@@ -84,7 +87,7 @@ api_cas_create(struct api_call *call)
 
 	ca_create_req_init(&r);
 	if ((rc = api_json_object(call->req, &j, &msg)) != EDGECA_OK ||
-	    (rc = parse_create(j, &r, &emails, &templates, &msg)) != EDGECA_OK ||
+	    (rc = parse_create(j, &r, &emails, &templates, &locations, &msg)) != EDGECA_OK ||
 	    (rc = ca_create(call->ctx, &call->who, &r, &ca, &msg)) != EDGECA_OK) {
 		api_problem(call->resp, rc, &msg, call->path);
 		goto out;
@@ -95,6 +98,7 @@ api_cas_create(struct api_call *call)
 out:
 	free(emails);
 	free(templates);
+	free(locations);
 	json_decref(j);
 	ca_free(ca);
 }

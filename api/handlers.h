@@ -14,6 +14,12 @@ void api_cas_list(struct api_call *call);
 void api_cas_get(struct api_call *call);
 void api_cas_certificate(struct api_call *call);
 
+void api_cas_chain(struct api_call *call);
+void api_cas_chain_get(struct api_call *call);
+void api_cas_location_csr(struct api_call *call);
+void api_cas_location_upload(struct api_call *call);
+void api_public_ca_certificate(struct api_call *call);
+
 void api_certificates_issue(struct api_call *call);
 void api_certificates_list(struct api_call *call);
 void api_certificates_get(struct api_call *call);

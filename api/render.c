@@ -1,6 +1,8 @@
 #include "api/render.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/encoding.h"
 #include "common/timeutil.h"
@@ -77,11 +79,20 @@ pem_or_null(const unsigned char *der, size_t len)
 static json_t *
 render_location(const struct ca_location *loc)
 {
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "name", loc->name, "status", loc->status,
-	                 "serial_number", loc->serial[0] ? json_string(loc->serial) : json_null(),
-	                 "not_before", loc->cert_der ? render_time(loc->not_before) : json_null(),
-	                 "not_after", loc->cert_der ? render_time(loc->not_after) : json_null(),
-	                 "certificate_pem", pem_or_null(loc->cert_der, loc->cert_len));
+	bool pending = strcmp(loc->status, "pending_chaining") == 0 && loc->csr_der != NULL;
+	char *csr = pending ? pem_encode("CERTIFICATE REQUEST", loc->csr_der, loc->csr_len) : NULL;
+	json_t *j = json_pack(
+		"{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "name", loc->name, "status", loc->status,
+		"serial_number", loc->serial[0] ? json_string(loc->serial) : json_null(),
+		"not_before", loc->cert_der ? render_time(loc->not_before) : json_null(),
+		"not_after", loc->cert_der ? render_time(loc->not_after) : json_null(),
+		"certificate_pem", pem_or_null(loc->cert_der, loc->cert_len),
+		"csr_pem", csr ? json_string(csr) : json_null(),
+		"parent_location", loc->parent_location[0] ? json_string(loc->parent_location)
+		                                           : json_null());
+
+	free(csr);
+	return j;
 }
 
 json_t *
@@ -93,9 +104,11 @@ render_ca(const struct ca *ca)
 	for (size_t i = 0; locations && i < ca->n_locations; i++)
 		locations = append_or_drop(locations, render_location(&ca->locations[i]));
 	j = json_pack(
-		"{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o,"
+		"{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o,"
 		" s:{s:o, s:s, s:i}, s:{s:b, s:i, s:i, s:o}, s:{s:s, s:o, s:i}, s:o, s:o, s:s}",
-		"id", ca->id, "kind", ca->kind, "status", ca->status, "common_name", ca->common_name,
+		"id", ca->id, "kind", ca->kind, "status", ca->status, "chaining", ca->chaining,
+		"parent_ca_id", ca->parent_ca_id[0] ? json_string(ca->parent_ca_id) : json_null(),
+		"common_name", ca->common_name,
 		"friendly_name", ca->friendly_name, "organization", str_or_null(ca->organization),
 		"organizational_unit", str_or_null(ca->organizational_unit), "country",
 		str_or_null(ca->country), "subject", ca->subject, "key_algorithm", ca->key_algorithm,

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "model/audit.h"
+#include "model/ca_internal.h"
 #include "model/ca_store.h"
 #include "model/token.h"
 
@@ -26,8 +27,11 @@ ca_free(struct ca *ca)
 	strv_free(ca->notification_emails);
 	free(ca->crl_distribution_point);
 	strv_free(ca->allowed_templates);
-	for (size_t i = 0; i < ca->n_locations; i++)
+	for (size_t i = 0; i < ca->n_locations; i++) {
 		free(ca->locations[i].cert_der);
+		free(ca->locations[i].csr_der);
+		free(ca->locations[i].chain_pem);
+	}
 	free(ca->locations);
 	free(ca);
 }
@@ -50,16 +54,6 @@ ca_allows_template(const struct ca *ca, const char *tpl)
 		if (strcmp(*t, tpl) == 0)
 			return true;
 	return false;
-}
-
-char *
-ca_chain_pem(const struct ca *ca, const struct ca_location *loc)
-{
-	(void)ca;
-	if (loc->cert_der == NULL)
-		return strdup("");
-	/* A root's chain is its own certificate. */
-	return pem_encode("CERTIFICATE", loc->cert_der, loc->cert_len);
 }
 
 /* C, O, OU, CN in this order, as UTF8String (C as PrintableString). */
@@ -106,20 +100,19 @@ join_templates(char **v)
 	return out;
 }
 
-/* Fills a location from the CA certificate the signer returned; takes der
- * on success only. */
-static edgeca_err
-location_take_cert(struct ca_location *loc, unsigned char *der, size_t len,
-                   struct edgeca_msg *msg)
+edgeca_err
+ca_location_take_cert(struct ca_location *loc, unsigned char *der, size_t len,
+                      struct edgeca_msg *msg)
 {
 	X509 *x = x509_from_der(der, len);
 	edgeca_err rc = EDGECA_OK;
 
 	if (x == NULL || asn1_integer_hex(X509_get0_serialNumber(x), loc->serial) != 0 ||
 	    asn1_time_to_time_t(X509_get0_notBefore(x), &loc->not_before) != 0 ||
-	    asn1_time_to_time_t(X509_get0_notAfter(x), &loc->not_after) != 0)
-		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "the signer returned a bad certificate");
-	else {
+	    asn1_time_to_time_t(X509_get0_notAfter(x), &loc->not_after) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "a CA certificate cannot be read");
+	} else {
+		free(loc->cert_der);
 		loc->cert_der = der;
 		loc->cert_len = len;
 	}
@@ -127,63 +120,122 @@ location_take_cert(struct ca_location *loc, unsigned char *der, size_t len,
 	return rc;
 }
 
+void
+ca_update_status(struct ca *ca)
+{
+	bool active = false;
+
+	for (size_t i = 0; i < ca->n_locations; i++)
+		active = active || strcmp(ca->locations[i].status, "active") == 0;
+	snprintf(ca->status, sizeof(ca->status), "%s", active ? "active" : "pending_chaining");
+}
+
+/* A key for each location: roots sign their own certificate, subordinates
+ * get a CSR each. */
+static edgeca_err
+make_location_keys(struct edgeca_ctx *ctx, struct ca *ca, const unsigned char *subject_der,
+                   size_t subject_len, time_t not_after, struct edgeca_msg *msg)
+{
+	bool root = strcmp(ca->kind, "root") == 0;
+	char *templates = join_templates(ca->allowed_templates);
+	edgeca_err rc = EDGECA_OK;
+
+	if (templates == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	for (size_t i = 0; i < ca->n_locations && rc == EDGECA_OK; i++) {
+		struct ca_location *loc = &ca->locations[i];
+		unsigned char *der = NULL;
+		size_t len = 0;
+
+		rc = signer_key_create(ctx->signer, ca->key_algorithm, templates,
+		                       (uint32_t)ca->max_validity_days, ca->path_length, loc->key_id,
+		                       msg);
+		if (rc != EDGECA_OK)
+			break;
+		if (root) {
+			rc = signer_self_sign(ctx->signer, loc->key_id, subject_der, subject_len,
+			                      not_after, &der, &len, msg);
+			if (rc == EDGECA_OK && (rc = ca_location_take_cert(loc, der, len, msg)) == EDGECA_OK)
+				snprintf(loc->status, sizeof(loc->status), "active");
+			else
+				free(der);
+			if (rc == EDGECA_OK && (loc->chain_pem = strdup("")) == NULL)
+				rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		} else {
+			rc = signer_csr_create(ctx->signer, loc->key_id, subject_der, subject_len,
+			                       &loc->csr_der, &loc->csr_len, msg);
+			if (rc == EDGECA_OK && (loc->chain_pem = strdup("")) == NULL)
+				rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		}
+	}
+	free(templates);
+	return rc;
+}
+
+edgeca_err
+ca_load_parent(PGconn *c, const char *parent_id, struct ca **parent, struct edgeca_msg *msg)
+{
+	edgeca_err rc;
+
+	*parent = NULL;
+	if (!uuid_valid(parent_id))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "parent-not-found",
+		                   "parent_ca_id %s names no CA", parent_id);
+	rc = ca_store_load(c, parent_id, parent, msg);
+	if (rc == EDGECA_ERR_NOT_FOUND)
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "parent-not-found",
+		                 "parent_ca_id %s names no CA", parent_id);
+	return rc;
+}
+
 edgeca_err
 ca_create(struct edgeca_ctx *ctx, const struct principal *who, const struct ca_create_req *req,
           struct ca **out, struct edgeca_msg *msg)
 {
-	struct ca *ca = NULL;
+	struct ca *ca = NULL, *parent = NULL;
 	X509_NAME *subject = NULL;
-	unsigned char *subject_der = NULL, *cert_der = NULL;
-	char *templates = NULL, not_after_s[RFC3339_LEN];
-	const char *details[8];
-	size_t cert_len = 0;
-	time_t not_after;
+	unsigned char *subject_der = NULL;
+	char not_after_s[RFC3339_LEN] = "", locations[CA_MAX_LOCATIONS * 65] = "";
+	const char *details[12];
+	time_t not_after, now = time(NULL);
 	PGconn *c = NULL;
 	int subject_len;
 	edgeca_err rc;
 
 	*out = NULL;
-	rc = ca_settings_resolve(req, time(NULL), &ca, &not_after, msg);
+	rc = ca_settings_resolve(req, ctx->cfg->default_location, now, &ca, &not_after, msg);
 	if (rc != EDGECA_OK)
 		return rc;
-	snprintf(ca->status, sizeof(ca->status), "active");
 	snprintf(ca->created_by, sizeof(ca->created_by), "%s", who->actor);
+	snprintf(ca->chaining, sizeof(ca->chaining), "%s",
+	         strcmp(ca->kind, "root") == 0 ? "self" : "pending");
 	subject = build_subject(ca);
 	if (subject == NULL || (subject_len = i2d_X509_NAME(subject, &subject_der)) <= 0 ||
-	    (ca->subject = x509_name_string(subject)) == NULL ||
-	    (templates = join_templates(ca->allowed_templates)) == NULL) {
+	    (ca->subject = x509_name_string(subject)) == NULL) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot build the CA subject");
 		goto out;
 	}
-	ca->locations = calloc(1, sizeof(struct ca_location));
-	if (ca->locations == NULL) {
-		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-		goto out;
-	}
-	ca->n_locations = 1;
-	snprintf(ca->locations[0].name, sizeof(ca->locations[0].name), "%s",
-	         ctx->cfg->default_location);
-	snprintf(ca->locations[0].status, sizeof(ca->locations[0].status), "active");
-	rc = signer_key_create(ctx->signer, ca->key_algorithm, templates,
-	                       (uint32_t)ca->max_validity_days, ca->path_length,
-	                       ca->locations[0].key_id, msg);
-	if (rc != EDGECA_OK)
-		goto out;
-	rc = signer_self_sign(ctx->signer, ca->locations[0].key_id, subject_der,
-	                      (size_t)subject_len, not_after, &cert_der, &cert_len, msg);
-	if (rc != EDGECA_OK)
-		goto out;
-	rc = location_take_cert(&ca->locations[0], cert_der, cert_len, msg);
-	if (rc != EDGECA_OK)
-		goto out;
-	cert_der = NULL; /* owned by the location now */
-
 	rc = db_acquire(ctx->db, &c, msg);
 	if (rc != EDGECA_OK)
 		goto out;
+	if (req->parent_ca_id != NULL &&
+	    ((rc = ca_load_parent(c, req->parent_ca_id, &parent, msg)) != EDGECA_OK ||
+	     (rc = ca_check_parent(ca, parent, now, &not_after, msg)) != EDGECA_OK))
+		goto out;
+	/* Keys and certificates first: nothing is stored unless all exist. */
+	rc = make_location_keys(ctx, ca, subject_der, (size_t)subject_len, not_after, msg);
+	if (rc == EDGECA_OK && parent != NULL)
+		rc = ca_sign_by_parent(ctx, ca, parent, not_after, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	ca_update_status(ca);
+	for (size_t i = 0; i < ca->n_locations; i++)
+		snprintf(locations + strlen(locations), sizeof(locations) - strlen(locations), "%s%s",
+		         i ? "," : "", ca->locations[i].name);
+	if (ca_find_location(ca, NULL) != NULL)
+		rfc3339_format(ca_find_location(ca, NULL)->not_after, not_after_s);
 	if ((rc = db_begin(c, msg)) != EDGECA_OK || (rc = ca_store_insert(c, ca, msg)) != EDGECA_OK)
 		goto out;
-	rfc3339_format(not_after, not_after_s);
 	details[0] = "common_name";
 	details[1] = ca->common_name;
 	details[2] = "kind";
@@ -192,25 +244,30 @@ ca_create(struct edgeca_ctx *ctx, const struct principal *who, const struct ca_c
 	details[5] = ca->key_algorithm;
 	details[6] = "not_after";
 	details[7] = not_after_s;
-	rc = audit_write(c, who->actor, "ca.create", "ca", ca->id, details, 8, msg);
+	details[8] = "locations";
+	details[9] = locations;
+	details[10] = "parent_ca_id";
+	details[11] = ca->parent_ca_id;
+	rc = audit_write(c, who->actor, "ca.create", "ca", ca->id, details, 12, msg);
 	if (rc == EDGECA_OK)
 		rc = db_commit(c, msg);
 	if (rc != EDGECA_OK)
 		goto out;
-	log_info("ca_create: ca=%s cn=\"%s\" key=%s by %s", ca->id, ca->common_name,
-	         ca->locations[0].key_id, who->actor);
+	log_info("ca_create: ca=%s kind=%s cn=\"%s\" status=%s by %s", ca->id, ca->kind,
+	         ca->common_name, ca->status, who->actor);
 	*out = ca;
 	ca = NULL;
 out:
-	if (rc != EDGECA_OK && ca != NULL && ca->n_locations && ca->locations[0].key_id[0])
-		log_warn("ca_create: signer key %s is left unused: %s", ca->locations[0].key_id,
-		         msg ? msg->detail : "");
+	if (rc != EDGECA_OK && ca != NULL)
+		for (size_t i = 0; i < ca->n_locations; i++)
+			if (ca->locations[i].key_id[0])
+				log_warn("ca_create: signer key %s is left unused: %s",
+				         ca->locations[i].key_id, msg ? msg->detail : "");
 	if (c != NULL)
 		db_release(ctx->db, c);
 	OPENSSL_free(subject_der);
 	X509_NAME_free(subject);
-	free(cert_der);
-	free(templates);
+	ca_free(parent);
 	ca_free(ca);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* Certificate authorities: creation (keys and certificates through the
- * signer), reading and listing. A CA has one or more locations, each with
- * its own signer key and CA certificate carrying the CA's subject. */
+ * signer), chaining of subordinates to an internal parent or an external
+ * root, reading and listing. A CA has one or more locations, each with its
+ * own signer key and CA certificate carrying the CA's subject. */
 #ifndef EDGECA_MODEL_CA_H
 #define EDGECA_MODEL_CA_H
 
@@ -16,6 +17,7 @@
 /* "Not given": no request value can be this (JSON integers are bounded to
  * +-1e9 when read, query values are digits). */
 #define CA_FIELD_UNSET LONG_MIN
+#define CA_MAX_LOCATIONS 16
 
 struct ca_location {
 	char name[64];
@@ -26,6 +28,10 @@ struct ca_location {
 	char serial[SERIAL_HEX_MAX];
 	time_t not_before;
 	time_t not_after;
+	unsigned char *csr_der;  /* the request for this location's certificate, or NULL */
+	size_t csr_len;
+	char *chain_pem;         /* the certificates above cert_der, PEM; "" for a root */
+	char parent_location[64]; /* internal chaining: the parent's location that signed */
 };
 
 struct ca {
@@ -33,6 +39,8 @@ struct ca {
 	long long seq;
 	char kind[16];
 	char status[24];
+	char chaining[16];       /* self (root), internal, external, pending */
+	char parent_ca_id[37];   /* "" unless chained to an internal parent */
 	char *common_name;
 	char *friendly_name;
 	char *organization;        /* NULL when absent */
@@ -86,14 +94,20 @@ struct ca_create_req {
 	long n_allowed_templates;
 	long max_validity_days;
 	long path_length;
+	const char *parent_ca_id;           /* subordinates: chain to this CA at once */
+	const char *const *locations;       /* location names; NULL: the default one */
+	long n_locations;
 };
 
 void ca_create_req_init(struct ca_create_req *r);
 
-/* Validates req, applies defaults and fills a new struct ca (no id, no
- * locations yet) and the CA certificate's notAfter. Pure: no I/O. */
-edgeca_err ca_settings_resolve(const struct ca_create_req *req, time_t now, struct ca **out,
-                               time_t *not_after, struct edgeca_msg *msg);
+/* Validates req, applies defaults and fills a new struct ca (no id; its
+ * locations named, without keys) and the CA certificate's notAfter, 0 when
+ * a subordinate's validity is left to its parent's limits. default_location
+ * names the location when req names none. Pure: no I/O. */
+edgeca_err ca_settings_resolve(const struct ca_create_req *req, const char *default_location,
+                               time_t now, struct ca **out, time_t *not_after,
+                               struct edgeca_msg *msg);
 
 edgeca_err ca_create(struct edgeca_ctx *ctx, const struct principal *who,
                      const struct ca_create_req *req, struct ca **out, struct edgeca_msg *msg);
@@ -115,8 +129,36 @@ void ca_free(struct ca *ca);
  * NULL when none matches. */
 const struct ca_location *ca_find_location(const struct ca *ca, const char *name);
 
-/* PEM of the chain from this location's CA certificate up to the root. */
+/* PEM of the chain from this location's CA certificate up to the root
+ * (as far as edgeca knows it: an external root's chain is what was
+ * uploaded). */
 char *ca_chain_pem(const struct ca *ca, const struct ca_location *loc);
+/* The same as a DER certs-only PKCS#7 (RFC 5652 SignedData, no signers). */
+edgeca_err ca_chain_pkcs7(const struct ca_location *loc, unsigned char **der, size_t *len,
+                          struct edgeca_msg *msg);
+
+/* Chains a subordinate waiting for its certificates to the internal CA
+ * parent_id: the parent's signer key signs each location's certificate.
+ * Validity as in creation (CA_FIELD_UNSET / has_not_after false: the
+ * longest the parent allows, at most 1,825 days). */
+edgeca_err ca_chain_to_parent(struct edgeca_ctx *ctx, const struct principal *who,
+                              const char *ca_id, const char *parent_id, long validity_days,
+                              bool has_not_after, time_t not_after, struct ca **out,
+                              struct edgeca_msg *msg);
+
+/* Installs the certificate an external root signed for a location's CSR;
+ * pem holds the certificate, optionally followed by its issuer chain. */
+edgeca_err ca_upload_certificate(struct edgeca_ctx *ctx, const struct principal *who,
+                                 const char *ca_id, const char *location,
+                                 const unsigned char *pem, size_t len, struct ca **out,
+                                 struct edgeca_msg *msg);
+
+/* The URLs certificates issued by this location carry when a public URL is
+ * configured: the CRL distribution point (when CRLs are on: the CA's own
+ * or edgeca's) and the issuer certificate (AIA caIssuers). Empty when
+ * not. */
+void ca_issuer_urls(const struct edgeca_config *cfg, const struct ca *ca,
+                    const struct ca_location *loc, char crl_url[1100], char aia_url[1100]);
 
 bool ca_allows_template(const struct ca *ca, const char *tpl);
 

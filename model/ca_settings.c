@@ -27,6 +27,7 @@ ca_create_req_init(struct ca_create_req *r)
 	r->n_allowed_templates = -1;
 	r->max_validity_days = CA_FIELD_UNSET;
 	r->path_length = CA_FIELD_UNSET;
+	r->n_locations = -1;
 }
 
 static edgeca_err
@@ -140,14 +141,23 @@ resolve_subject(const struct ca_create_req *req, struct ca *ca, struct edgeca_ms
 }
 
 static edgeca_err
-resolve_validity(const struct ca_create_req *req, time_t now, time_t *not_after,
+resolve_validity(const struct ca_create_req *req, bool root, time_t now, time_t *not_after,
                  struct edgeca_msg *msg)
 {
+	bool given = req->validity_days != CA_FIELD_UNSET || req->has_not_after;
 	edgeca_err rc;
 
 	if (req->validity_days != CA_FIELD_UNSET && req->has_not_after)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 		                   "give validity_days or not_after, not both");
+	if (!root && given && req->parent_ca_id == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "the external root that signs this CA's requests decides its "
+		                   "validity: omit validity_days and not_after (or give parent_ca_id)");
+	if (!root && !given) {
+		*not_after = 0; /* the longest the parent allows, decided when chained */
+		return EDGECA_OK;
+	}
 	if (req->has_not_after) {
 		if (req->not_after <= now + 3600 ||
 		    req->not_after > now + (time_t)MAX_VALIDITY_DAYS * 86400)
@@ -238,7 +248,8 @@ check_template_name(const char *field, const char *name, struct edgeca_msg *msg)
 
 	if (t == NULL || !t->user_selectable)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
-		                   "%s \"%s\" is not a template; use client, ssl or subordinate_ca",
+		                   "%s \"%s\" is not a template; use client, ssl, subordinate_ca or "
+		                   "iot_edge_ca",
 		                   field, name);
 	return EDGECA_OK;
 }
@@ -248,11 +259,13 @@ resolve_issuance(const struct ca_create_req *req, struct ca *ca, struct edgeca_m
 {
 	const char *const *allowed = req->allowed_templates;
 	long n = req->n_allowed_templates;
-	bool any_ca = false;
+	bool any_ca = false, issues_cas = false;
 	const char *tpl;
 	edgeca_err rc;
 
-	tpl = req->template ? req->template : "subordinate_ca";
+	/* a root signs subordinates, a subordinate devices */
+	tpl = req->template ? req->template
+	                    : strcmp(ca->kind, "root") == 0 ? "subordinate_ca" : "ssl";
 	if ((rc = check_template_name("issuance.template", tpl, msg)) != EDGECA_OK)
 		return rc;
 	snprintf(ca->template, sizeof(ca->template), "%s", tpl);
@@ -274,6 +287,8 @@ resolve_issuance(const struct ca_create_req *req, struct ca *ca, struct edgeca_m
 				                   "issuance.allowed_templates lists %s twice", allowed[i]);
 		if (tpl_by_name(allowed[i])->is_ca)
 			any_ca = true;
+		if (tpl_by_name(allowed[i])->id == TPL_SUBORDINATE_CA)
+			issues_cas = true;
 	}
 	{
 		bool found = false;
@@ -285,7 +300,7 @@ resolve_issuance(const struct ca_create_req *req, struct ca *ca, struct edgeca_m
 			                   "issuance.allowed_templates", tpl);
 	}
 	ca->max_validity_days = req->max_validity_days == CA_FIELD_UNSET
-	                            ? (any_ca ? 1825 : 365) : (int)req->max_validity_days;
+	                            ? (issues_cas ? 1825 : 365) : (int)req->max_validity_days;
 	if ((rc = check_range("issuance.max_validity_days", ca->max_validity_days, 1,
 	                      MAX_VALIDITY_DAYS, msg)) != EDGECA_OK)
 		return rc;
@@ -303,9 +318,61 @@ resolve_issuance(const struct ca_create_req *req, struct ca *ca, struct edgeca_m
 	return EDGECA_OK;
 }
 
+static bool
+location_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63 || s[0] == '-')
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-'))
+			return false;
+	return true;
+}
+
+static edgeca_err
+resolve_locations(const struct ca_create_req *req, const char *default_location,
+                  struct ca *ca, struct edgeca_msg *msg)
+{
+	const char *const *names = req->locations;
+	long n = req->n_locations;
+
+	if (n < 0) {
+		names = &default_location;
+		n = 1;
+	}
+	if (n == 0 || n > CA_MAX_LOCATIONS)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "locations must name 1 to %d locations", CA_MAX_LOCATIONS);
+	if (n > 1 && strcmp(ca->kind, "root") == 0)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "a root CA has one location: several self-signed roots with one "
+		                   "name would be several roots");
+	for (long i = 0; i < n; i++) {
+		if (!location_name_valid(names[i]))
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+			                   "locations[%ld] must be 1 to 63 lower-case letters, digits or "
+			                   "dashes, not starting with a dash (e.g. \"westeurope\")", i);
+		for (long j = 0; j < i; j++)
+			if (strcmp(names[i], names[j]) == 0)
+				return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+				                   "locations lists %s twice", names[i]);
+	}
+	ca->locations = calloc((size_t)n, sizeof(struct ca_location));
+	if (ca->locations == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	ca->n_locations = (size_t)n;
+	for (long i = 0; i < n; i++) {
+		snprintf(ca->locations[i].name, sizeof(ca->locations[i].name), "%s", names[i]);
+		snprintf(ca->locations[i].status, sizeof(ca->locations[i].status), "pending_chaining");
+	}
+	return EDGECA_OK;
+}
+
 edgeca_err
-ca_settings_resolve(const struct ca_create_req *req, time_t now, struct ca **out,
-                    time_t *not_after, struct edgeca_msg *msg)
+ca_settings_resolve(const struct ca_create_req *req, const char *default_location, time_t now,
+                    struct ca **out, time_t *not_after, struct edgeca_msg *msg)
 {
 	struct ca *ca;
 	edgeca_err rc;
@@ -316,10 +383,14 @@ ca_settings_resolve(const struct ca_create_req *req, time_t now, struct ca **out
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 	ca->path_length = -1;
 	snprintf(ca->kind, sizeof(ca->kind), "%s", req->kind ? req->kind : "root");
-	if (strcmp(ca->kind, "root") != 0) {
+	if (strcmp(ca->kind, "root") != 0 && strcmp(ca->kind, "subordinate") != 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
-		                 "kind must be \"root\" (subordinate CAs are created with "
-		                 "kind \"subordinate\" once supported)");
+		                 "kind must be \"root\" or \"subordinate\"");
+		goto fail;
+	}
+	if (strcmp(ca->kind, "root") == 0 && req->parent_ca_id != NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                 "a root CA has no parent: give kind \"subordinate\" with parent_ca_id");
 		goto fail;
 	}
 	snprintf(ca->key_algorithm, sizeof(ca->key_algorithm), "%s",
@@ -333,7 +404,9 @@ ca_settings_resolve(const struct ca_create_req *req, time_t now, struct ca **out
 		goto fail;
 	}
 	if ((rc = resolve_subject(req, ca, msg)) != EDGECA_OK ||
-	    (rc = resolve_validity(req, now, not_after, msg)) != EDGECA_OK ||
+	    (rc = resolve_validity(req, strcmp(ca->kind, "root") == 0, now, not_after, msg)) !=
+	        EDGECA_OK ||
+	    (rc = resolve_locations(req, default_location, ca, msg)) != EDGECA_OK ||
 	    (rc = resolve_lifecycle(req, ca, msg)) != EDGECA_OK ||
 	    (rc = resolve_crl(req, ca, msg)) != EDGECA_OK ||
 	    (rc = resolve_issuance(req, ca, msg)) != EDGECA_OK)

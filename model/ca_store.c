@@ -11,12 +11,12 @@
 	"country, subject, key_algorithm, lifecycle_notification_emails, lifecycle_action, "     \
 	"lifecycle_threshold_percent, crl_enabled, crl_validity_days, crl_overlap_hours, "       \
 	"crl_distribution_point, issuance_template, issuance_allowed_templates, "                \
-	"issuance_max_validity_days, path_length, "                                              \
+	"issuance_max_validity_days, path_length, chaining, parent_ca_id, "                     \
 	"extract(epoch FROM created_at)::bigint AS created_at, created_by"
 
 #define LOCATION_COLUMNS                                                                       \
-	"ca_id, name, status, signer_key_id, certificate_der, serial, "                          \
-	"extract(epoch FROM not_before)::bigint AS not_before, "                                 \
+	"ca_id, name, status, signer_key_id, certificate_der, serial, csr_der, chain_pem, "      \
+	"parent_location, extract(epoch FROM not_before)::bigint AS not_before, "                \
 	"extract(epoch FROM not_after)::bigint AS not_after"
 
 static char *
@@ -55,6 +55,9 @@ ca_from_row(const PGresult *r, int i, struct ca *ca)
 	ca->path_length = pl ? atoi(pl) : -1;
 	ca->created_at = (time_t)db_get_time(r, i, "created_at");
 	snprintf(ca->created_by, sizeof(ca->created_by), "%s", db_get(r, i, "created_by"));
+	snprintf(ca->chaining, sizeof(ca->chaining), "%s", db_get(r, i, "chaining"));
+	snprintf(ca->parent_ca_id, sizeof(ca->parent_ca_id), "%s",
+	         db_get(r, i, "parent_ca_id") ? db_get(r, i, "parent_ca_id") : "");
 	if (ca->common_name == NULL || ca->friendly_name == NULL || ca->subject == NULL)
 		return -1;
 	if (db_get_text_array(r, i, "lifecycle_notification_emails", &ca->notification_emails) != 0 ||
@@ -66,9 +69,16 @@ ca_from_row(const PGresult *r, int i, struct ca *ca)
 static int
 location_from_row(const PGresult *r, int i, struct ca_location *loc)
 {
-	const char *serial = db_get(r, i, "serial");
+	const char *serial = db_get(r, i, "serial"), *parent = db_get(r, i, "parent_location");
 
 	memset(loc, 0, sizeof(*loc));
+	snprintf(loc->parent_location, sizeof(loc->parent_location), "%s", parent ? parent : "");
+	loc->chain_pem = strdup(db_get(r, i, "chain_pem"));
+	if (loc->chain_pem == NULL)
+		return -1;
+	if (db_get(r, i, "csr_der") != NULL &&
+	    db_get_bytea(r, i, "csr_der", &loc->csr_der, &loc->csr_len) != 0)
+		return -1;
 	snprintf(loc->name, sizeof(loc->name), "%s", db_get(r, i, "name"));
 	snprintf(loc->status, sizeof(loc->status), "%s", db_get(r, i, "status"));
 	snprintf(loc->key_id, sizeof(loc->key_id), "%s", db_get(r, i, "signer_key_id"));
@@ -223,12 +233,69 @@ out:
 	return rc;
 }
 
+/* Inserts (position >= 0) or updates (position < 0) a location row. */
+static edgeca_err
+location_write(PGconn *c, const char *ca_id, const struct ca_location *loc, long position,
+               struct edgeca_msg *msg)
+{
+	char pos[32], nb[32], na[32];
+	struct db_param lp[12];
+	bool has_cert = loc->cert_der != NULL;
+
+	snprintf(pos, sizeof(pos), "%ld", position);
+	snprintf(nb, sizeof(nb), "%lld", (long long)loc->not_before);
+	snprintf(na, sizeof(na), "%lld", (long long)loc->not_after);
+	lp[0] = (struct db_param){ca_id, 0, false};
+	lp[1] = (struct db_param){loc->name, 0, false};
+	lp[2] = (struct db_param){loc->status, 0, false};
+	lp[3] = (struct db_param){loc->key_id, 0, false};
+	lp[4] = (struct db_param){has_cert ? (const char *)loc->cert_der : NULL, (int)loc->cert_len,
+	                          has_cert};
+	lp[5] = (struct db_param){loc->serial[0] ? loc->serial : NULL, 0, false};
+	lp[6] = (struct db_param){has_cert ? nb : NULL, 0, false};
+	lp[7] = (struct db_param){has_cert ? na : NULL, 0, false};
+	lp[8] = (struct db_param){loc->csr_der ? (const char *)loc->csr_der : NULL,
+	                          (int)loc->csr_len, loc->csr_der != NULL};
+	lp[9] = (struct db_param){loc->chain_pem ? loc->chain_pem : "", 0, false};
+	lp[10] = (struct db_param){loc->parent_location[0] ? loc->parent_location : NULL, 0, false};
+	lp[11] = (struct db_param){pos, 0, false};
+	if (position >= 0)
+		return db_exec(c, "INSERT INTO ca_locations (ca_id, name, status, signer_key_id, "
+		                  "certificate_der, serial, not_before, not_after, csr_der, chain_pem, "
+		                  "parent_location, position) VALUES ($1, $2, $3, $4, $5, $6, "
+		                  "to_timestamp($7), to_timestamp($8), $9, $10, $11, $12)",
+		               lp, 12, NULL, "insert CA location", msg);
+	return db_exec(c, "UPDATE ca_locations SET status = $3, signer_key_id = $4, "
+	                  "certificate_der = $5, serial = $6, not_before = to_timestamp($7), "
+	                  "not_after = to_timestamp($8), csr_der = $9, chain_pem = $10, "
+	                  "parent_location = $11 WHERE ca_id = $1 AND name = $2",
+	               lp, 11, NULL, "update CA location", msg);
+}
+
+edgeca_err
+ca_store_update_location(PGconn *c, const char *ca_id, const struct ca_location *loc,
+                         struct edgeca_msg *msg)
+{
+	return location_write(c, ca_id, loc, -1, msg);
+}
+
+edgeca_err
+ca_store_update_chaining(PGconn *c, const struct ca *ca, struct edgeca_msg *msg)
+{
+	struct db_param p[4] = {{ca->id, 0, false}, {ca->status, 0, false},
+	                        {ca->chaining, 0, false},
+	                        {ca->parent_ca_id[0] ? ca->parent_ca_id : NULL, 0, false}};
+
+	return db_exec(c, "UPDATE cas SET status = $2, chaining = $3, parent_ca_id = $4 "
+	                  "WHERE id = $1", p, 4, NULL, "update CA chaining", msg);
+}
+
 edgeca_err
 ca_store_insert(PGconn *c, struct ca *ca, struct edgeca_msg *msg)
 {
 	char threshold[16], crl_days[16], crl_overlap[16], max_days[16], pathlen[16];
 	char *emails = NULL, *allowed = NULL;
-	struct db_param p[21];
+	struct db_param p[23];
 	PGresult *r = NULL;
 	size_t n_emails = 0, n_allowed = 0;
 	edgeca_err rc;
@@ -269,46 +336,25 @@ ca_store_insert(PGconn *c, struct ca *ca, struct edgeca_msg *msg)
 	p[18] = (struct db_param){max_days, 0, false};
 	p[19] = (struct db_param){ca->path_length >= 0 ? pathlen : NULL, 0, false};
 	p[20] = (struct db_param){ca->created_by, 0, false};
+	p[21] = (struct db_param){ca->chaining, 0, false};
+	p[22] = (struct db_param){ca->parent_ca_id[0] ? ca->parent_ca_id : NULL, 0, false};
 	rc = db_exec(c, "INSERT INTO cas (kind, status, common_name, friendly_name, organization, "
 	                "organizational_unit, country, subject, key_algorithm, "
 	                "lifecycle_notification_emails, lifecycle_action, lifecycle_threshold_percent, "
 	                "crl_enabled, crl_validity_days, crl_overlap_hours, crl_distribution_point, "
 	                "issuance_template, issuance_allowed_templates, issuance_max_validity_days, "
-	                "path_length, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-	                "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) "
+	                "path_length, created_by, chaining, parent_ca_id) VALUES ($1, $2, $3, $4, $5, "
+	                "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, "
+	                "$22, $23) "
 	                "RETURNING id, seq, extract(epoch FROM created_at)::bigint AS created_at",
-	             p, 21, &r, "insert CA", msg);
+	             p, 23, &r, "insert CA", msg);
 	if (rc != EDGECA_OK)
 		goto out;
 	snprintf(ca->id, sizeof(ca->id), "%s", db_get(r, 0, "id"));
 	ca->seq = db_get_ll(r, 0, "seq");
 	ca->created_at = (time_t)db_get_time(r, 0, "created_at");
-	for (size_t i = 0; i < ca->n_locations; i++) {
-		const struct ca_location *loc = &ca->locations[i];
-		char pos[32], nb[32], na[32];
-		struct db_param lp[9];
-		snprintf(pos, sizeof(pos), "%zu", i);
-		snprintf(nb, sizeof(nb), "%lld", (long long)loc->not_before);
-		snprintf(na, sizeof(na), "%lld", (long long)loc->not_after);
-		lp[0] = (struct db_param){ca->id, 0, false};
-		lp[1] = (struct db_param){loc->name, 0, false};
-		lp[2] = (struct db_param){pos, 0, false};
-		lp[3] = (struct db_param){loc->status, 0, false};
-		lp[4] = (struct db_param){loc->key_id, 0, false};
-		lp[5] = (struct db_param){(const char *)loc->cert_der, (int)loc->cert_len,
-		                          loc->cert_der != NULL};
-		lp[6] = (struct db_param){loc->serial[0] ? loc->serial : NULL, 0, false};
-		lp[7] = (struct db_param){loc->cert_der ? nb : NULL, 0, false};
-		lp[8] = (struct db_param){loc->cert_der ? na : NULL, 0, false};
-		if (loc->cert_der == NULL)
-			lp[5].value = NULL;
-		rc = db_exec(c, "INSERT INTO ca_locations (ca_id, name, position, status, signer_key_id, "
-		                "certificate_der, serial, not_before, not_after) VALUES ($1, $2, $3, "
-		                "$4, $5, $6, $7, to_timestamp($8), to_timestamp($9))",
-		             lp, 9, NULL, "insert CA location", msg);
-		if (rc != EDGECA_OK)
-			goto out;
-	}
+	for (size_t i = 0; i < ca->n_locations && rc == EDGECA_OK; i++)
+		rc = location_write(c, ca->id, &ca->locations[i], (long)i, msg);
 out:
 	PQclear(r);
 	free(emails);

@@ -10,6 +10,13 @@
  * ca->id, ca->seq and ca->created_at. */
 edgeca_err ca_store_insert(PGconn *c, struct ca *ca, struct edgeca_msg *msg);
 
+/* Writes a location's state and certificate (inside the caller's
+ * transaction). */
+edgeca_err ca_store_update_location(PGconn *c, const char *ca_id, const struct ca_location *loc,
+                                    struct edgeca_msg *msg);
+/* Writes the CA's status, chaining and parent. */
+edgeca_err ca_store_update_chaining(PGconn *c, const struct ca *ca, struct edgeca_msg *msg);
+
 edgeca_err ca_store_load(PGconn *c, const char *id, struct ca **out, struct edgeca_msg *msg);
 
 /* CAs with seq > after, in seq order, at most limit of them; *more tells

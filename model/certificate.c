@@ -176,7 +176,8 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 	struct certificate *cert = NULL;
 	struct ca *ca = NULL;
 	unsigned char *csr_der = NULL;
-	char warning[512];
+	char warning[512], crl_url[1100], aia_url[1100];
+	struct signer_issue_opts opts = {-1, crl_url, aia_url};
 	const char *tpl_name;
 	time_t not_after;
 	PGconn *c = NULL;
@@ -220,6 +221,7 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 	                           &not_after, warning, sizeof(warning), msg);
 	if (rc != EDGECA_OK)
 		goto out;
+	ca_issuer_urls(ctx->cfg, ca, loc, crl_url, aia_url);
 	for (int attempt = 1; attempt <= ISSUE_ATTEMPTS; attempt++) {
 		cert_free(cert);
 		cert = calloc(1, sizeof(*cert));
@@ -233,7 +235,7 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 		snprintf(cert->status, sizeof(cert->status), "valid");
 		snprintf(cert->requester, sizeof(cert->requester), "%s", who->actor);
 		rc = signer_issue(ctx->signer, loc->key_id, t->name, csr_der, (size_t)csr_len,
-		                  not_after, &cert->der, &cert->der_len, msg);
+		                  not_after, &opts, &cert->der, &cert->der_len, msg);
 		if (rc != EDGECA_OK)
 			goto out;
 		if ((rc = cert_fill_from_der(cert, msg)) != EDGECA_OK)

@@ -208,6 +208,7 @@ config_load(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *ms
 				trimmed[--n] = '\0';
 		}
 		c->public_url = trimmed;
+		c->public_url_set = true;
 		trimmed = NULL;
 	} else {
 		c->public_url = concat3("https://localhost:", port_text, "");

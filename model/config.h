@@ -3,6 +3,7 @@
 #ifndef EDGECA_MODEL_CONFIG_H
 #define EDGECA_MODEL_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/error.h"
@@ -14,6 +15,7 @@ struct edgeca_config {
 	unsigned est_port;
 	char *bind_address;
 	char *public_url;        /* without a trailing slash */
+	bool public_url_set;     /* given by EDGECA_PUBLIC_URL: written into certificates */
 	char *public_host;       /* host part of public_url (no brackets) */
 	char *database_url;      /* libpq conninfo or URI */
 	char *db_app_role;       /* role `migrate` grants the server's rights to, or NULL */

@@ -305,7 +305,7 @@ issue_listener_cert(struct edgeca_ctx *ctx, const char *dir, const char *ca_key_
 		goto out;
 	}
 	rc = signer_issue(ctx->signer, ca_key_id, "tls_server", csr, (size_t)csr_len,
-	                  time(NULL) + (time_t)LISTENER_DAYS * 86400, &der, &der_len, msg);
+	                  time(NULL) + (time_t)LISTENER_DAYS * 86400, NULL, &der, &der_len, msg);
 	if (rc != EDGECA_OK)
 		goto out;
 	leaf = pem_encode("CERTIFICATE", der, der_len);

@@ -343,7 +343,8 @@ signer_self_sign(struct signer_pool *p, const char *key_id, const unsigned char 
 edgeca_err
 signer_issue(struct signer_pool *p, const char *key_id, const char *tpl,
              const unsigned char *csr_der, size_t csr_len, time_t not_after,
-             unsigned char **cert_der, size_t *cert_len, struct edgeca_msg *msg)
+             const struct signer_issue_opts *opts, unsigned char **cert_der, size_t *cert_len,
+             struct edgeca_msg *msg)
 {
 	struct signer_writer w;
 	edgeca_err rc;
@@ -353,7 +354,64 @@ signer_issue(struct signer_pool *p, const char *key_id, const char *tpl,
 	signer_put_str(&w, SIGNER_TAG_TEMPLATE, tpl);
 	signer_put_bytes(&w, SIGNER_TAG_CSR, csr_der, csr_len);
 	signer_put_u64(&w, SIGNER_TAG_NOT_AFTER, (uint64_t)not_after);
+	if (opts != NULL && opts->path_length >= 0)
+		signer_put_u32(&w, SIGNER_TAG_PATH_LENGTH, (uint32_t)opts->path_length);
+	if (opts != NULL && opts->crl_url != NULL && opts->crl_url[0] != '\0')
+		signer_put_str(&w, SIGNER_TAG_CRL_URL, opts->crl_url);
+	if (opts != NULL && opts->aia_url != NULL && opts->aia_url[0] != '\0')
+		signer_put_str(&w, SIGNER_TAG_AIA_URL, opts->aia_url);
 	rc = call_for_cert(p, &w, cert_der, cert_len, msg);
 	signer_writer_free(&w);
+	return rc;
+}
+
+static const struct signer_schema ok_csr = {SIGNER_REPLY_OK, {SIGNER_TAG_CSR, 0}, {0}};
+static const struct signer_schema ok_empty = {SIGNER_REPLY_OK, {0}, {0}};
+
+edgeca_err
+signer_csr_create(struct signer_pool *p, const char *key_id, const unsigned char *subject_der,
+                  size_t subject_len, unsigned char **csr_der, size_t *csr_len,
+                  struct edgeca_msg *msg)
+{
+	struct signer_writer w;
+	struct signer_msg reply;
+	const struct signer_field *f;
+	edgeca_err rc;
+
+	*csr_der = NULL;
+	signer_writer_init(&w, SIGNER_OP_CSR_CREATE);
+	signer_put_str(&w, SIGNER_TAG_KEY_ID, key_id);
+	signer_put_bytes(&w, SIGNER_TAG_SUBJECT, subject_der, subject_len);
+	rc = signer_call(p, &w, &ok_csr, SIGNER_IO_TIMEOUT_S, &reply, msg);
+	signer_writer_free(&w);
+	if (rc != EDGECA_OK)
+		return rc;
+	f = signer_msg_get(&reply, SIGNER_TAG_CSR);
+	*csr_der = malloc(f->len);
+	if (*csr_der == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	} else {
+		memcpy(*csr_der, f->val, f->len);
+		*csr_len = f->len;
+	}
+	signer_msg_free(&reply);
+	return rc;
+}
+
+edgeca_err
+signer_cert_install(struct signer_pool *p, const char *key_id, const unsigned char *cert_der,
+                    size_t cert_len, struct edgeca_msg *msg)
+{
+	struct signer_writer w;
+	struct signer_msg reply;
+	edgeca_err rc;
+
+	signer_writer_init(&w, SIGNER_OP_CERT_INSTALL);
+	signer_put_str(&w, SIGNER_TAG_KEY_ID, key_id);
+	signer_put_bytes(&w, SIGNER_TAG_CERTIFICATE, cert_der, cert_len);
+	rc = signer_call(p, &w, &ok_empty, SIGNER_IO_TIMEOUT_S, &reply, msg);
+	signer_writer_free(&w);
+	if (rc == EDGECA_OK)
+		signer_msg_free(&reply);
 	return rc;
 }

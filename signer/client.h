@@ -28,8 +28,28 @@ edgeca_err signer_self_sign(struct signer_pool *p, const char *key_id,
                             time_t not_after, unsigned char **cert_der, size_t *cert_len,
                             struct edgeca_msg *msg);
 
+/* What a caller may add to an issuance (see signer/PROTOCOL.md). */
+struct signer_issue_opts {
+	long path_length;    /* CA templates: the constraint asked for; -1: the most allowed */
+	const char *crl_url; /* NULL or "": none */
+	const char *aia_url; /* NULL or "": none */
+};
+
+/* opts may be NULL. */
 edgeca_err signer_issue(struct signer_pool *p, const char *key_id, const char *tpl,
                         const unsigned char *csr_der, size_t csr_len, time_t not_after,
-                        unsigned char **cert_der, size_t *cert_len, struct edgeca_msg *msg);
+                        const struct signer_issue_opts *opts, unsigned char **cert_der,
+                        size_t *cert_len, struct edgeca_msg *msg);
+
+/* A CSR signed by the key for its own public key (keys without a CA
+ * certificate only). */
+edgeca_err signer_csr_create(struct signer_pool *p, const char *key_id,
+                             const unsigned char *subject_der, size_t subject_len,
+                             unsigned char **csr_der, size_t *csr_len, struct edgeca_msg *msg);
+
+/* Binds a CA certificate signed elsewhere to a key that has none. */
+edgeca_err signer_cert_install(struct signer_pool *p, const char *key_id,
+                               const unsigned char *cert_der, size_t cert_len,
+                               struct edgeca_msg *msg);
 
 #endif

@@ -259,9 +259,9 @@ set_validity(X509 *cert, time_t not_before, time_t not_after)
 	       ASN1_TIME_set(X509_getm_notAfter(cert), not_after) != NULL ? 0 : -1;
 }
 
-/* The path length a CA certificate issued by issuer under policy p must
- * carry: one less than the tighter of the two constraints, or -1 (none)
- * when neither constrains. policy_check_issue already refused 0. */
+/* The path length a CA certificate issued by issuer under policy p may
+ * carry at most: one less than the tighter of the two constraints, or -1
+ * (none) when neither constrains. policy_check_issue already refused 0. */
 static long
 child_path_length(const X509 *issuer, const struct signer_policy *p)
 {
@@ -272,6 +272,67 @@ child_path_length(const X509 *issuer, const struct signer_policy *p)
 	if (p->path_length >= 0 && (child < 0 || p->path_length - 1 < child))
 		child = p->path_length - 1;
 	return child;
+}
+
+/* The pathLenConstraint to write: the template's fixed one, the one asked
+ * for (never above what the issuer allows), or the most allowed. */
+static edgeca_err
+resolve_path_length(const X509 *issuer, const struct signer_policy *p, const struct tpl_def *t,
+                    long requested, long *out, struct edgeca_msg *msg)
+{
+	long max = child_path_length(issuer, p);
+
+	*out = -1;
+	if (!t->is_ca)
+		return EDGECA_OK;
+	if (t->fixed_path_length >= 0) {
+		*out = t->fixed_path_length;
+		return EDGECA_OK;
+	}
+	if (requested >= 0 && max >= 0 && requested > max)
+		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "path-length-exceeded",
+		                   "a path length of %ld is asked, but the issuing CA allows at most "
+		                   "%ld below it", requested, max);
+	*out = requested >= 0 ? requested : max;
+	return EDGECA_OK;
+}
+
+/* URLs go into extensions built from OpenSSL's text form: only plain
+ * http(s) URLs without separators or spaces are accepted. */
+static bool
+url_acceptable(const char *u)
+{
+	size_t n = strlen(u);
+
+	if ((strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) || n > 1024 || n < 9)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)u; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f || *p == ',' || *p == '"' || *p == '\\')
+			return false;
+	return true;
+}
+
+/* CRL distribution point and AIA caIssuers, when the caller gives them. */
+static edgeca_err
+add_url_extensions(X509 *cert, const struct issue_params *ip, struct edgeca_msg *msg)
+{
+	char value[1100];
+
+	if ((ip->crl_url != NULL && !url_acceptable(ip->crl_url)) ||
+	    (ip->aia_url != NULL && !url_acceptable(ip->aia_url)))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-url",
+		                   "CRL and issuer URLs must be plain http or https URLs");
+	if (ip->crl_url != NULL) {
+		snprintf(value, sizeof(value), "URI:%s", ip->crl_url);
+		if (add_conf_ext(cert, NID_crl_distribution_points, value) != 0)
+			return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot add the CRL URL");
+	}
+	if (ip->aia_url != NULL) {
+		snprintf(value, sizeof(value), "caIssuers;URI:%s", ip->aia_url);
+		if (add_conf_ext(cert, NID_info_access, value) != 0)
+			return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot add the issuer URL");
+	}
+	return EDGECA_OK;
 }
 
 static edgeca_err
@@ -289,7 +350,7 @@ add_template_extensions(X509 *cert, const struct tpl_def *t, EVP_PKEY *subject_k
 		else
 			snprintf(bc, sizeof(bc), "critical,CA:TRUE");
 		if (add_conf_ext(cert, NID_basic_constraints, bc) != 0 ||
-		    add_conf_ext(cert, NID_key_usage, "critical,keyCertSign,cRLSign") != 0)
+		    add_conf_ext(cert, NID_key_usage, t->ca_key_usage) != 0)
 			return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot add CA extensions");
 		return EDGECA_OK;
 	}
@@ -321,10 +382,12 @@ add_template_extensions(X509 *cert, const struct tpl_def *t, EVP_PKEY *subject_k
 }
 
 edgeca_err
-issue_certificate(struct keystore *ks, struct signer_key *key, const struct tpl_def *t,
-                  X509_REQ *req, time_t not_after, time_t now, X509 **out,
-                  struct edgeca_msg *msg)
+issue_certificate(struct keystore *ks, struct signer_key *key, const struct issue_params *ip,
+                  X509_REQ *req, time_t now, X509 **out, struct edgeca_msg *msg)
 {
+	const struct tpl_def *t = ip->tpl;
+	time_t not_after = ip->not_after;
+	long path_length = -1;
 	X509 *issuer = NULL, *cert = NULL;
 	EVP_PKEY *subject_key;
 	char *cn = NULL;
@@ -335,6 +398,9 @@ issue_certificate(struct keystore *ks, struct signer_key *key, const struct tpl_
 	*out = NULL;
 	issuer = keystore_key_cert(ks, key);
 	rc = policy_check_issue(&key->policy, issuer, t, not_after, now, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	rc = resolve_path_length(issuer, &key->policy, t, ip->path_length, &path_length, msg);
 	if (rc != EDGECA_OK)
 		goto out;
 	rc = csr_check_signature_and_key(req, msg);
@@ -362,8 +428,9 @@ issue_certificate(struct keystore *ks, struct signer_key *key, const struct tpl_
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot build the certificate");
 		goto out;
 	}
-	rc = add_template_extensions(cert, t, subject_key, req, cn,
-	                             child_path_length(issuer, &key->policy), msg);
+	rc = add_template_extensions(cert, t, subject_key, req, cn, path_length, msg);
+	if (rc == EDGECA_OK)
+		rc = add_url_extensions(cert, ip, msg);
 	if (rc != EDGECA_OK)
 		goto out;
 	if (add_key_identifiers(cert, issuer) != 0) {
@@ -453,4 +520,64 @@ out:
 	X509_free(cert);
 	X509_free(existing);
 	return rc;
+}
+
+edgeca_err
+issue_csr(struct keystore *ks, struct signer_key *key, X509_NAME *subject, X509_REQ **out,
+          struct edgeca_msg *msg)
+{
+	X509 *existing = keystore_key_cert(ks, key);
+	X509_REQ *req = NULL;
+	char *cn = NULL;
+	int cn_count = 0;
+	edgeca_err rc;
+
+	*out = NULL;
+	if (existing != NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "key-already-certified",
+		                 "this key already has a CA certificate");
+		goto out;
+	}
+	if (x509_name_common_name(subject, &cn, &cn_count) != 0 || cn == NULL || cn_count != 1 ||
+	    utf8_length(cn) > 64) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-subject",
+		                 "a CA subject needs exactly one common name of 1 to 64 characters");
+		goto out;
+	}
+	req = X509_REQ_new();
+	if (req == NULL || X509_REQ_set_version(req, X509_REQ_VERSION_1) != 1 ||
+	    X509_REQ_set_subject_name(req, subject) != 1 || X509_REQ_set_pubkey(req, key->pkey) != 1 ||
+	    X509_REQ_sign(req, key->pkey, digest_for(key)) <= 0) {
+		log_openssl_errors("issue_csr");
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot make the request");
+		goto out;
+	}
+	*out = req;
+	req = NULL;
+	rc = EDGECA_OK;
+out:
+	ERR_clear_error();
+	free(cn);
+	X509_REQ_free(req);
+	X509_free(existing);
+	return rc;
+}
+
+edgeca_err
+issue_install_certificate(struct keystore *ks, struct signer_key *key, X509 *cert, time_t now,
+                          struct edgeca_msg *msg)
+{
+	time_t nb, na;
+
+	if ((X509_get_extension_flags(cert) & (EXFLAG_BCONS | EXFLAG_CA)) !=
+	        (EXFLAG_BCONS | EXFLAG_CA) ||
+	    !(X509_get_key_usage(cert) & KU_KEY_CERT_SIGN))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "not-a-ca-certificate",
+		                   "the certificate is no CA certificate (basicConstraints CA:TRUE "
+		                   "and keyUsage keyCertSign are required)");
+	if (asn1_time_to_time_t(X509_get0_notBefore(cert), &nb) != 0 ||
+	    asn1_time_to_time_t(X509_get0_notAfter(cert), &na) != 0 || now < nb - 300 || now >= na)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "certificate-not-valid-now",
+		                   "the certificate is not valid now");
+	return keystore_set_cert(ks, key, cert, msg);
 }

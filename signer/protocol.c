@@ -30,6 +30,8 @@ static const struct tag_def tag_defs[SIGNER_TAG_MAX_ + 1] = {
 	[SIGNER_TAG_ERROR_MESSAGE] = {FT_STR, 512},
 	[SIGNER_TAG_PROTOCOL_VERSION] = {FT_U32, 4},
 	[SIGNER_TAG_ERROR_TYPE] = {FT_STR, 64},
+	[SIGNER_TAG_CRL_URL] = {FT_STR, 1024},
+	[SIGNER_TAG_AIA_URL] = {FT_STR, 1024},
 };
 
 static const struct signer_schema request_schemas[] = {
@@ -40,7 +42,9 @@ static const struct signer_schema request_schemas[] = {
 	{SIGNER_OP_SELF_SIGN, {SIGNER_TAG_KEY_ID, SIGNER_TAG_SUBJECT, SIGNER_TAG_NOT_AFTER, 0}, {0}},
 	{SIGNER_OP_ISSUE,
 	 {SIGNER_TAG_KEY_ID, SIGNER_TAG_TEMPLATE, SIGNER_TAG_CSR, SIGNER_TAG_NOT_AFTER, 0},
-	 {0}},
+	 {SIGNER_TAG_PATH_LENGTH, SIGNER_TAG_CRL_URL, SIGNER_TAG_AIA_URL, 0}},
+	{SIGNER_OP_CSR_CREATE, {SIGNER_TAG_KEY_ID, SIGNER_TAG_SUBJECT, 0}, {0}},
+	{SIGNER_OP_CERT_INSTALL, {SIGNER_TAG_KEY_ID, SIGNER_TAG_CERTIFICATE, 0}, {0}},
 };
 
 const struct signer_schema signer_schema_error = {

@@ -11,6 +11,8 @@
 #include "common/x509util.h"
 #include "signer/issue.h"
 
+static X509_NAME *subject_field(const struct signer_msg *req);
+
 static uint32_t
 wire_code(edgeca_err e)
 {
@@ -112,20 +114,15 @@ static edgeca_err
 op_self_sign(struct signer_service *s, const struct signer_msg *req, struct signer_writer *w,
              struct edgeca_msg *msg)
 {
-	const struct signer_field *f = signer_msg_get(req, SIGNER_TAG_SUBJECT);
-	const unsigned char *p = f->val;
 	struct signer_key *key = NULL;
 	X509_NAME *subject = NULL;
 	X509 *cert = NULL;
 	uint64_t not_after = 0;
 	edgeca_err rc;
 
-	rc = lookup_key(s, req, &key, msg);
-	if (rc != EDGECA_OK)
-		return rc;
-	subject = d2i_X509_NAME(NULL, &p, (long)f->len);
-	ERR_clear_error();
-	if (subject == NULL || p != f->val + f->len) {
+	if ((rc = lookup_key(s, req, &key, msg)) != EDGECA_OK)
+		goto out;
+	if ((subject = subject_field(req)) == NULL) {
 		rc = edgeca_fail(msg, EDGECA_ERR_MALFORMED, "invalid-subject",
 		                 "the subject is not a DER-encoded name");
 		goto out;
@@ -157,12 +154,26 @@ op_issue(struct signer_service *s, const struct signer_msg *req, struct signer_w
 	struct signer_key *key = NULL;
 	X509_REQ *csr = NULL;
 	X509 *cert = NULL;
-	char tpl[33];
+	char tpl[33], crl_url[1025], aia_url[1025];
+	struct issue_params ip = {NULL, 0, -1, NULL, NULL};
 	uint64_t not_after = 0;
+	uint32_t pathlen;
 	edgeca_err rc;
 
 	if ((rc = lookup_key(s, req, &key, msg)) != EDGECA_OK)
 		goto out;
+	if (signer_get_u32(req, SIGNER_TAG_PATH_LENGTH, &pathlen) == 0) {
+		if (pathlen > 16) {
+			rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-path-length",
+			                 "path_length must be between 0 and 16");
+			goto out;
+		}
+		ip.path_length = (long)pathlen;
+	}
+	if (signer_get_str(req, SIGNER_TAG_CRL_URL, crl_url, sizeof(crl_url)) == 0)
+		ip.crl_url = crl_url;
+	if (signer_get_str(req, SIGNER_TAG_AIA_URL, aia_url, sizeof(aia_url)) == 0)
+		ip.aia_url = aia_url;
 	if (signer_get_str(req, SIGNER_TAG_TEMPLATE, tpl, sizeof(tpl)) != 0 ||
 	    (t = tpl_by_name(tpl)) == NULL) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "unknown-template",
@@ -173,9 +184,10 @@ op_issue(struct signer_service *s, const struct signer_msg *req, struct signer_w
 		rc = edgeca_fail(msg, EDGECA_ERR_MALFORMED, NULL, "bad notAfter");
 		goto out;
 	}
+	ip.tpl = t;
+	ip.not_after = (time_t)not_after;
 	if ((rc = csr_decode_der(f->val, f->len, &csr, msg)) != EDGECA_OK ||
-	    (rc = issue_certificate(s->ks, key, t, csr, (time_t)not_after, time(NULL), &cert,
-	                            msg)) != EDGECA_OK)
+	    (rc = issue_certificate(s->ks, key, &ip, csr, time(NULL), &cert, msg)) != EDGECA_OK)
 		goto out;
 	if (siglog_append(s->log, key->id, "issue", t->name, cert) != 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot write the signature log");
@@ -184,6 +196,81 @@ op_issue(struct signer_service *s, const struct signer_msg *req, struct signer_w
 	reply_cert(w, cert);
 out:
 	X509_REQ_free(csr);
+	X509_free(cert);
+	return rc;
+}
+
+static X509_NAME *
+subject_field(const struct signer_msg *req)
+{
+	const struct signer_field *f = signer_msg_get(req, SIGNER_TAG_SUBJECT);
+	const unsigned char *p = f->val;
+	X509_NAME *name = d2i_X509_NAME(NULL, &p, (long)f->len);
+
+	ERR_clear_error();
+	if (name != NULL && p != f->val + f->len) {
+		X509_NAME_free(name);
+		name = NULL;
+	}
+	return name;
+}
+
+static edgeca_err
+op_csr_create(struct signer_service *s, const struct signer_msg *req, struct signer_writer *w,
+              struct edgeca_msg *msg)
+{
+	struct signer_key *key = NULL;
+	X509_NAME *subject = NULL;
+	X509_REQ *csr = NULL;
+	unsigned char *der = NULL;
+	int len;
+	edgeca_err rc;
+
+	if ((rc = lookup_key(s, req, &key, msg)) != EDGECA_OK)
+		goto out;
+	if ((subject = subject_field(req)) == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_MALFORMED, "invalid-subject",
+		                 "the subject is not a DER-encoded name");
+		goto out;
+	}
+	if ((rc = issue_csr(s->ks, key, subject, &csr, msg)) != EDGECA_OK)
+		goto out;
+	len = i2d_X509_REQ(csr, &der);
+	if (len <= 0 || siglog_append_csr(s->log, key->id, csr) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot encode or log the request");
+		goto out;
+	}
+	signer_writer_init(w, SIGNER_REPLY_OK);
+	signer_put_bytes(w, SIGNER_TAG_CSR, der, (size_t)len);
+out:
+	OPENSSL_free(der);
+	X509_REQ_free(csr);
+	X509_NAME_free(subject);
+	return rc;
+}
+
+static edgeca_err
+op_cert_install(struct signer_service *s, const struct signer_msg *req, struct signer_writer *w,
+                struct edgeca_msg *msg)
+{
+	const struct signer_field *f = signer_msg_get(req, SIGNER_TAG_CERTIFICATE);
+	struct signer_key *key = NULL;
+	X509 *cert = NULL;
+	edgeca_err rc;
+
+	if ((rc = lookup_key(s, req, &key, msg)) != EDGECA_OK)
+		goto out;
+	if ((cert = x509_from_der(f->val, f->len)) == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_MALFORMED, "certificate-malformed",
+		                 "the certificate is not DER");
+		goto out;
+	}
+	if ((rc = issue_install_certificate(s->ks, key, cert, time(NULL), msg)) != EDGECA_OK)
+		goto out;
+	log_info("op_cert_install: key=%s now has its CA certificate", key->id);
+	signer_writer_init(w, SIGNER_REPLY_OK);
+out:
+	ERR_clear_error();
 	X509_free(cert);
 	return rc;
 }
@@ -211,6 +298,12 @@ signer_service_handle(struct signer_service *s, const struct signer_msg *req,
 		break;
 	case SIGNER_OP_ISSUE:
 		rc = op_issue(s, req, reply, &msg);
+		break;
+	case SIGNER_OP_CSR_CREATE:
+		rc = op_csr_create(s, req, reply, &msg);
+		break;
+	case SIGNER_OP_CERT_INSTALL:
+		rc = op_cert_install(s, req, reply, &msg);
 		break;
 	default:
 		return -1;

@@ -66,21 +66,19 @@ append_quoted(struct buf *b, const char *s)
 	return buf_append_str(b, "\"");
 }
 
-int
-siglog_append(struct siglog *l, const char *key_id, const char *op, const char *tpl,
-              const X509 *cert)
+/* One line: time, key, operation, template, serial, subject, digest. */
+static int
+append_line(struct siglog *l, const char *key_id, const char *op, const char *tpl,
+            const char *serial, const X509_NAME *name, const unsigned char *der, size_t der_len)
 {
-	unsigned char *der = NULL, md[32];
-	size_t der_len = 0;
+	unsigned char md[32];
 	unsigned int md_len = sizeof(md);
-	char stamp[RFC3339_LEN], serial[SERIAL_HEX_MAX], md_hex[65], *subject = NULL;
+	char stamp[RFC3339_LEN], md_hex[65], *subject = NULL;
 	struct buf b = {0};
 	int rc = -1;
 
-	if (x509_der(cert, &der, &der_len) != 0 ||
-	    EVP_Digest(der, der_len, md, &md_len, EVP_sha256(), NULL) != 1 ||
-	    asn1_integer_hex(X509_get0_serialNumber(cert), serial) != 0 ||
-	    (subject = x509_name_string(X509_get_subject_name(cert))) == NULL)
+	if (EVP_Digest(der, der_len, md, &md_len, EVP_sha256(), NULL) != 1 ||
+	    (subject = x509_name_string(name)) == NULL)
 		goto out;
 	hex_encode(md, md_len, md_hex);
 	rfc3339_format(time(NULL), stamp);
@@ -92,8 +90,36 @@ siglog_append(struct siglog *l, const char *key_id, const char *op, const char *
 	rc = write(l->fd, b.data, b.len) == (ssize_t)b.len ? 0 : -1;
 	pthread_mutex_unlock(&l->lock);
 out:
-	OPENSSL_free(der);
 	free(subject);
 	buf_free(&b);
+	return rc;
+}
+
+int
+siglog_append(struct siglog *l, const char *key_id, const char *op, const char *tpl,
+              const X509 *cert)
+{
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	char serial[SERIAL_HEX_MAX];
+	int rc = -1;
+
+	if (x509_der(cert, &der, &der_len) == 0 &&
+	    asn1_integer_hex(X509_get0_serialNumber(cert), serial) == 0)
+		rc = append_line(l, key_id, op, tpl, serial, X509_get_subject_name(cert), der, der_len);
+	OPENSSL_free(der);
+	return rc;
+}
+
+int
+siglog_append_csr(struct siglog *l, const char *key_id, const X509_REQ *csr)
+{
+	unsigned char *der = NULL;
+	int len = i2d_X509_REQ((X509_REQ *)csr, &der), rc = -1;
+
+	if (len > 0)
+		rc = append_line(l, key_id, "csr", "-", "-", X509_REQ_get_subject_name(csr), der,
+		                 (size_t)len);
+	OPENSSL_free(der);
 	return rc;
 }

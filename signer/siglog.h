@@ -13,5 +13,8 @@ void siglog_close(struct siglog *l);
  *  subject="<dn>" sha256=<hex of the DER>". Returns 0 or -1. */
 int siglog_append(struct siglog *l, const char *key_id, const char *op, const char *tpl,
                   const X509 *cert);
+/* The same for a certification request the key signed ("op=csr", no
+ * template, no serial). */
+int siglog_append_csr(struct siglog *l, const char *key_id, const X509_REQ *csr);
 
 #endif

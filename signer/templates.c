@@ -6,13 +6,17 @@
 
 static const struct tpl_def tpl_defs[TPL_COUNT_] = {
 	/* id, name, is_ca, requires_cn, copy_sans, cn_as_dns, requires_san,
-	 * user_selectable, eku */
-	[TPL_CLIENT] = {TPL_CLIENT, "client", false, true, false, false, false, true, "clientAuth"},
-	[TPL_SSL] = {TPL_SSL, "ssl", false, true, true, true, true, true, "serverAuth,clientAuth"},
+	 * user_selectable, eku, ca_key_usage, fixed_path_length */
+	[TPL_CLIENT] = {TPL_CLIENT, "client", false, true, false, false, false, true, "clientAuth",
+	                NULL, -1},
+	[TPL_SSL] = {TPL_SSL, "ssl", false, true, true, true, true, true, "serverAuth,clientAuth",
+	             NULL, -1},
 	[TPL_SUBORDINATE_CA] = {TPL_SUBORDINATE_CA, "subordinate_ca", true, true, false, false,
-	                        false, true, NULL},
+	                        false, true, NULL, "critical,keyCertSign,cRLSign", -1},
 	[TPL_TLS_SERVER] = {TPL_TLS_SERVER, "tls_server", false, false, true, false, true, false,
-	                    "serverAuth"},
+	                    "serverAuth", NULL, -1},
+	[TPL_IOT_EDGE_CA] = {TPL_IOT_EDGE_CA, "iot_edge_ca", true, true, false, false, false, true,
+	                     NULL, "critical,keyCertSign,digitalSignature", 0},
 };
 
 const struct tpl_def *

@@ -12,6 +12,7 @@ enum tpl_id {
 	TPL_SSL,             /* device/server: serverAuth + clientAuth, CN also as DNS SAN */
 	TPL_SUBORDINATE_CA,  /* issuing CA certificate */
 	TPL_TLS_SERVER,      /* edgeca's own listener certificate (service CA only) */
+	TPL_IOT_EDGE_CA,     /* the Edge CA certificate of an IoT Edge device: CA, pathlen 0 */
 	TPL_COUNT_
 };
 
@@ -25,6 +26,8 @@ struct tpl_def {
 	bool requires_san; /* a server certificate without a host name is refused */
 	bool user_selectable; /* may appear in a CA's policy set through the API */
 	const char *eku; /* OpenSSL extendedKeyUsage value, NULL for none */
+	const char *ca_key_usage; /* keyUsage of CA templates */
+	int fixed_path_length;    /* CA templates: the pathLenConstraint always written, or -1 */
 };
 
 const struct tpl_def *tpl_by_name(const char *name);

@@ -27,7 +27,7 @@ resolve_ok(const struct ca_create_req *r, time_t *not_after)
 	struct edgeca_msg msg;
 	time_t na = 0;
 
-	if (ca_settings_resolve(r, now, &ca, not_after ? not_after : &na, &msg) != EDGECA_OK)
+	if (ca_settings_resolve(r, "default", now, &ca, not_after ? not_after : &na, &msg) != EDGECA_OK)
 		fail_msg("ca_settings_resolve refused: %s", msg.detail);
 	return ca;
 }
@@ -41,7 +41,7 @@ refuse(const struct ca_create_req *r, const char *slug, const char *field)
 	time_t na = 0;
 
 	edgeca_msg_clear(&msg);
-	assert_int_equal(ca_settings_resolve(r, now, &ca, &na, &msg), EDGECA_ERR_INVALID);
+	assert_int_equal(ca_settings_resolve(r, "default", now, &ca, &na, &msg), EDGECA_ERR_INVALID);
 	assert_null(ca);
 	assert_string_equal(msg.type, slug);
 	if (strstr(msg.detail, field) == NULL)
@@ -171,7 +171,7 @@ test_subject_refusals(void **state)
 	r.organization = "";
 	refuse(&r, "invalid-field", "organization");
 	base(&r);
-	r.kind = "subordinate";
+	r.kind = "intermediate";
 	refuse(&r, "invalid-field", "kind");
 	base(&r);
 	r.key_algorithm = "RSA-1024";
@@ -307,10 +307,69 @@ test_issuance_refusals(void **state)
 	refuse(&r, "invalid-field", "max_validity_days");
 }
 
+/* Subordinates: ssl by default, validity left to the parent, several
+ * locations; what only makes sense for one kind is refused for the other. */
+static void
+test_subordinate(void **state)
+{
+	const char *two[] = {"westeurope", "eastus"}, *dup[] = {"eu", "eu"};
+	const char *bad_name[] = {"West Europe"}, *edge[] = {"ssl", "iot_edge_ca"};
+	struct ca_create_req r;
+	struct ca *ca;
+	time_t na = 1;
+
+	base(&r);
+	r.kind = "subordinate";
+	r.locations = two;
+	r.n_locations = 2;
+	ca = resolve_ok(&r, &na);
+	assert_string_equal(ca->template, "ssl");
+	assert_int_equal(ca->max_validity_days, 365);
+	assert_int_equal(na, 0); /* decided by the parent when chained */
+	assert_int_equal(ca->n_locations, 2);
+	assert_string_equal(ca->locations[1].name, "eastus");
+	assert_string_equal(ca->locations[0].status, "pending_chaining");
+	ca_free(ca);
+	/* a CA template that is not subordinate_ca does not lengthen the default */
+	r.allowed_templates = edge;
+	r.n_allowed_templates = 2;
+	ca = resolve_ok(&r, &na);
+	assert_int_equal(ca->max_validity_days, 365);
+	ca_free(ca);
+
+	r.allowed_templates = NULL;
+	r.n_allowed_templates = -1;
+	r.validity_days = 100; /* an external root decides: refused without a parent */
+	refuse(&r, "invalid-field", "validity");
+	r.parent_ca_id = "00000000-0000-0000-0000-000000000000";
+	ca = resolve_ok(&r, &na);
+	assert_true(na > now);
+	ca_free(ca);
+
+	base(&r);
+	r.parent_ca_id = "00000000-0000-0000-0000-000000000000";
+	refuse(&r, "invalid-field", "parent");
+	base(&r);
+	r.locations = two;
+	r.n_locations = 2;
+	refuse(&r, "invalid-field", "root");
+	base(&r);
+	r.kind = "subordinate";
+	r.locations = dup;
+	r.n_locations = 2;
+	refuse(&r, "invalid-field", "twice");
+	r.locations = bad_name;
+	r.n_locations = 1;
+	refuse(&r, "invalid-field", "locations[0]");
+	r.n_locations = 0;
+	refuse(&r, "invalid-field", "locations");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_subordinate),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_given_values),
 		cmocka_unit_test(test_subject_refusals),

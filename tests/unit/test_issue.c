@@ -189,13 +189,13 @@ static X509 *
 issue_until(struct signer_key *k, enum tpl_id tpl, X509_REQ *req, time_t now, time_t not_after,
             edgeca_err want, const char *slug)
 {
+	struct issue_params ip = {tpl_get(tpl), not_after, -1, NULL, NULL};
 	struct edgeca_msg msg;
 	X509 *x = (X509 *)1;
 
 	assert_non_null(req);
 	edgeca_msg_clear(&msg);
-	assert_int_equal(issue_certificate(ks, k, tpl_get(tpl), req, not_after, now, &x, &msg),
-	                 want);
+	assert_int_equal(issue_certificate(ks, k, &ip, req, now, &x, &msg), want);
 	if (slug != NULL)
 		assert_string_equal(msg.type, slug);
 	if (want != EDGECA_OK)

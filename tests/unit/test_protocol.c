@@ -214,8 +214,7 @@ test_bad_fields(void **state)
 	raw_field(&r, SIGNER_TAG_CSR, 2, "\x30\x00", 2);
 	raw_field(&r, SIGNER_TAG_TEMPLATE, 3, "ssl", 3);
 	assert_int_equal(raw_parse(&r), -1);
-	/* Every tag once is accepted; more than SIGNER_MAX_FIELDS fields never
-	 * is (with 15 tags, the 17th field is also a duplicate). */
+	/* Every tag once is accepted; a tag twice never is. */
 	raw_init(&r, SIGNER_OP_ISSUE);
 	for (uint16_t t = 1; t <= SIGNER_TAG_MAX_; t++) {
 		uint32_t n = t == SIGNER_TAG_NOT_AFTER ? 8 : 4;

@@ -1,0 +1,498 @@
+/* Chains of CAs: subordinates signed by an internal parent's key or by an
+ * external root, the chains edgeca serves, and the URLs issued
+ * certificates carry to find their issuer and its CRL. */
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/encoding.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "model/audit.h"
+#include "model/ca_internal.h"
+#include "model/ca_store.h"
+#include "model/token.h"
+#include "signer/templates.h"
+
+#define DEFAULT_SUBORDINATE_DAYS 1825
+#define MAX_UPLOADED_CERTS 10
+
+char *
+ca_chain_pem(const struct ca *ca, const struct ca_location *loc)
+{
+	struct buf b = {0};
+	char *pem;
+
+	(void)ca;
+	if (loc->cert_der == NULL)
+		return strdup("");
+	pem = pem_encode("CERTIFICATE", loc->cert_der, loc->cert_len);
+	if (pem == NULL || buf_append_str(&b, pem) != 0 ||
+	    buf_append_str(&b, loc->chain_pem ? loc->chain_pem : "") != 0) {
+		free(pem);
+		buf_free(&b);
+		return NULL;
+	}
+	free(pem);
+	return (char *)buf_take(&b, NULL);
+}
+
+/* Every certificate of a PEM text, in order. */
+static STACK_OF(X509) *
+pem_certs(const char *text, size_t len)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	BIO *bio = BIO_new_mem_buf(text, (int)len);
+	X509 *x;
+
+	while (sk != NULL && bio != NULL && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+		if (!sk_X509_push(sk, x))
+			X509_free(x);
+	ERR_clear_error();
+	BIO_free(bio);
+	return sk;
+}
+
+edgeca_err
+ca_chain_pkcs7(const struct ca_location *loc, unsigned char **der, size_t *len,
+               struct edgeca_msg *msg)
+{
+	STACK_OF(X509) *certs = NULL;
+	PKCS7 *p7 = NULL;
+	X509 *leaf = NULL;
+	int n;
+	edgeca_err rc = EDGECA_ERR_INTERNAL;
+
+	*der = NULL;
+	if (loc->cert_der == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-not-active",
+		                   "location %s has no certificate yet", loc->name);
+	certs = pem_certs(loc->chain_pem ? loc->chain_pem : "",
+	                  loc->chain_pem ? strlen(loc->chain_pem) : 0);
+	leaf = x509_from_der(loc->cert_der, loc->cert_len);
+	if (certs == NULL || leaf == NULL || !sk_X509_insert(certs, leaf, 0))
+		goto out;
+	leaf = NULL;
+	p7 = PKCS7_sign(NULL, NULL, certs, NULL, PKCS7_DETACHED | PKCS7_PARTIAL);
+	if (p7 == NULL || (n = i2d_PKCS7(p7, der)) <= 0)
+		goto out;
+	*len = (size_t)n;
+	rc = EDGECA_OK;
+out:
+	ERR_clear_error();
+	if (rc != EDGECA_OK)
+		edgeca_fail(msg, rc, NULL, "cannot build the PKCS#7 chain");
+	PKCS7_free(p7);
+	X509_free(leaf);
+	sk_X509_pop_free(certs, X509_free);
+	return rc;
+}
+
+void
+ca_issuer_urls(const struct edgeca_config *cfg, const struct ca *ca,
+               const struct ca_location *loc, char crl_url[1100], char aia_url[1100])
+{
+	crl_url[0] = aia_url[0] = '\0';
+	if (ca->crl_enabled && ca->crl_distribution_point != NULL)
+		snprintf(crl_url, 1100, "%s", ca->crl_distribution_point);
+	else if (ca->crl_enabled && cfg->public_url_set)
+		snprintf(crl_url, 1100, "%s/crl/%s/%s.crl", cfg->public_url, ca->id, loc->name);
+	if (cfg->public_url_set)
+		snprintf(aia_url, 1100, "%s/ca/%s/%s.crt", cfg->public_url, ca->id, loc->name);
+}
+
+/* The tightest path length constraint over the parent location: the
+ * smaller of its certificate's and the parent's policy's, -1 for none. */
+static long
+parent_path_length(const struct ca *parent, const struct ca_location *ploc)
+{
+	X509 *x = x509_from_der(ploc->cert_der, ploc->cert_len);
+	long from_cert = x ? X509_get_pathlen(x) : -1, tight = from_cert;
+
+	X509_free(x);
+	if (parent->path_length >= 0 && (tight < 0 || parent->path_length < tight))
+		tight = parent->path_length;
+	return tight;
+}
+
+edgeca_err
+ca_check_parent(const struct ca *child, const struct ca *parent, time_t now, time_t *not_after,
+                struct edgeca_msg *msg)
+{
+	const struct ca_location *ploc = ca_find_location(parent, NULL);
+	time_t policy_end, limit;
+	char when[RFC3339_LEN];
+	long max_path;
+
+	if (strcmp(child->kind, "subordinate") != 0)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "only a subordinate CA has a parent");
+	if (strcmp(parent->status, "active") != 0 || ploc == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "parent-not-active",
+		                   "the parent CA %s has no active location to sign with", parent->id);
+	if (!ca_allows_template(parent, "subordinate_ca"))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "template-not-allowed",
+		                   "the parent CA's policy does not allow the subordinate_ca template");
+	max_path = parent_path_length(parent, ploc);
+	if (max_path == 0)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "path-length-exceeded",
+		                   "the parent CA's path length constraint is 0: it cannot have a "
+		                   "subordinate CA");
+	if (child->path_length >= 0 && max_path > 0 && child->path_length > max_path - 1)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "path-length-exceeded",
+		                   "path_length %d is more than the parent CA allows below it (%ld)",
+		                   child->path_length, max_path - 1);
+	if (ploc->not_after <= now)
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-expired",
+		                   "the parent CA's certificate has expired");
+	policy_end = now + (time_t)parent->max_validity_days * 86400;
+	limit = policy_end < ploc->not_after ? policy_end : ploc->not_after;
+	if (*not_after == 0) {
+		*not_after = now + (time_t)DEFAULT_SUBORDINATE_DAYS * 86400;
+		if (*not_after > limit)
+			*not_after = limit; /* not given: the longest the parent allows */
+		return EDGECA_OK;
+	}
+	if (*not_after > ploc->not_after) {
+		rfc3339_format(ploc->not_after, when);
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "validity-exceeds-issuer",
+		                   "the CA would outlive its parent, which expires at %s", when);
+	}
+	if (*not_after > policy_end)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "validity-exceeds-policy",
+		                   "the validity exceeds the parent CA's maximum of %d days",
+		                   parent->max_validity_days);
+	return EDGECA_OK;
+}
+
+/* The parent location that signs a child location: the one of the same
+ * name when it is active (regions sign regions), else the first active. */
+static const struct ca_location *
+signing_location(const struct ca *parent, const char *name)
+{
+	const struct ca_location *same = ca_find_location(parent, name);
+
+	if (same != NULL && strcmp(same->status, "active") == 0)
+		return same;
+	return ca_find_location(parent, NULL);
+}
+
+edgeca_err
+ca_sign_by_parent(struct edgeca_ctx *ctx, struct ca *child, const struct ca *parent,
+                  time_t not_after, struct edgeca_msg *msg)
+{
+	edgeca_err rc = EDGECA_OK;
+
+	for (size_t i = 0; i < child->n_locations && rc == EDGECA_OK; i++) {
+		struct ca_location *loc = &child->locations[i];
+		const struct ca_location *ploc = signing_location(parent, loc->name);
+		char crl_url[1100], aia_url[1100], *chain = NULL;
+		struct signer_issue_opts opts = {child->path_length, crl_url, aia_url};
+		unsigned char *der = NULL;
+		size_t len = 0;
+
+		if (strcmp(loc->status, "pending_chaining") != 0)
+			continue;
+		ca_issuer_urls(ctx->cfg, parent, ploc, crl_url, aia_url);
+		rc = signer_issue(ctx->signer, ploc->key_id, "subordinate_ca", loc->csr_der,
+		                  loc->csr_len, not_after, &opts, &der, &len, msg);
+		if (rc == EDGECA_OK)
+			rc = signer_cert_install(ctx->signer, loc->key_id, der, len, msg);
+		if (rc == EDGECA_OK && (chain = ca_chain_pem(parent, ploc)) == NULL)
+			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		if (rc == EDGECA_OK)
+			rc = ca_location_take_cert(loc, der, len, msg);
+		if (rc != EDGECA_OK) {
+			free(der);
+			free(chain);
+			break;
+		}
+		free(loc->chain_pem);
+		loc->chain_pem = chain;
+		snprintf(loc->parent_location, sizeof(loc->parent_location), "%s", ploc->name);
+		snprintf(loc->status, sizeof(loc->status), "active");
+	}
+	snprintf(child->parent_ca_id, sizeof(child->parent_ca_id), "%s", parent->id);
+	snprintf(child->chaining, sizeof(child->chaining), "internal");
+	ca_update_status(child);
+	return rc;
+}
+
+/* Stores the locations and state of ca after chaining, with an audit row. */
+static edgeca_err
+store_chaining(PGconn *c, const struct principal *who, const struct ca *ca, const char *action,
+               const char *detail_key, const char *detail_value, struct edgeca_msg *msg)
+{
+	const char *details[4] = {"status", ca->status, detail_key, detail_value};
+	edgeca_err rc;
+
+	if ((rc = db_begin(c, msg)) != EDGECA_OK)
+		return rc;
+	rc = ca_store_update_chaining(c, ca, msg);
+	for (size_t i = 0; i < ca->n_locations && rc == EDGECA_OK; i++)
+		rc = ca_store_update_location(c, ca->id, &ca->locations[i], msg);
+	if (rc == EDGECA_OK)
+		rc = audit_write(c, who->actor, action, "ca", ca->id, details, 4, msg);
+	if (rc == EDGECA_OK)
+		rc = db_commit(c, msg);
+	if (rc != EDGECA_OK)
+		db_rollback(c);
+	return rc;
+}
+
+static bool
+has_pending(const struct ca *ca)
+{
+	for (size_t i = 0; i < ca->n_locations; i++)
+		if (strcmp(ca->locations[i].status, "pending_chaining") == 0)
+			return true;
+	return false;
+}
+
+edgeca_err
+ca_chain_to_parent(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
+                   const char *parent_id, long validity_days, bool has_not_after,
+                   time_t not_after, struct ca **out, struct edgeca_msg *msg)
+{
+	struct ca *ca = NULL, *parent = NULL;
+	time_t now = time(NULL), end = 0;
+	PGconn *c = NULL;
+	edgeca_err rc, stored;
+
+	*out = NULL;
+	if (validity_days != CA_FIELD_UNSET && has_not_after)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "give validity_days or not_after, not both");
+	if (validity_days != CA_FIELD_UNSET && (validity_days < 1 || validity_days > 36500))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "validity_days must be between 1 and 36500");
+	if (has_not_after && not_after <= now + 3600)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "not_after must be more than an hour ahead");
+	end = has_not_after ? not_after
+	      : validity_days != CA_FIELD_UNSET ? now + (time_t)validity_days * 86400 : 0;
+	if (!uuid_valid(ca_id))
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
+		return rc;
+	if ((rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK)
+		goto out;
+	if (strcmp(ca->kind, "subordinate") != 0 || !has_pending(ca) ||
+	    strcmp(ca->chaining, "external") == 0 ||
+	    (strcmp(ca->chaining, "internal") == 0 && strcmp(ca->parent_ca_id, parent_id) != 0)) {
+		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "already-chained",
+		                 "CA %s has no location waiting to be chained to this parent", ca_id);
+		goto out;
+	}
+	if (strcmp(parent_id, ca_id) == 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field", "a CA cannot be its own "
+		                 "parent");
+		goto out;
+	}
+	if ((rc = ca_load_parent(c, parent_id, &parent, msg)) != EDGECA_OK ||
+	    (rc = ca_check_parent(ca, parent, now, &end, msg)) != EDGECA_OK)
+		goto out;
+	rc = ca_sign_by_parent(ctx, ca, parent, end, msg);
+	/* whatever was signed is stored, also when a later location failed */
+	stored = store_chaining(c, who, ca, "ca.chain", "parent_ca_id", parent->id, msg);
+	if (rc == EDGECA_OK)
+		rc = stored;
+	if (rc != EDGECA_OK)
+		goto out;
+	log_info("ca_chain_to_parent: ca=%s parent=%s by %s", ca->id, parent->id, who->actor);
+	*out = ca;
+	ca = NULL;
+out:
+	db_release(ctx->db, c);
+	ca_free(parent);
+	ca_free(ca);
+	return rc;
+}
+
+/* The checks of an uploaded CA certificate against the location's
+ * request, each refusal with its own reason. */
+static edgeca_err
+check_uploaded(const struct ca_location *loc, X509 *cert, STACK_OF(X509) *chain,
+               const struct ca *ca, time_t now, struct edgeca_msg *msg)
+{
+	const unsigned char *p = loc->csr_der;
+	X509_REQ *csr = d2i_X509_REQ(NULL, &p, (long)loc->csr_len);
+	time_t nb, na;
+	long pathlen;
+	edgeca_err rc = EDGECA_OK;
+
+	if (csr == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "the location's CSR cannot be read");
+		goto out;
+	}
+	if (EVP_PKEY_eq(X509_get0_pubkey(cert), X509_REQ_get0_pubkey(csr)) != 1) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "certificate-key-mismatch",
+		                 "the certificate's public key is not the key of location %s's CSR",
+		                 loc->name);
+		goto out;
+	}
+	if ((X509_get_extension_flags(cert) & (EXFLAG_BCONS | EXFLAG_CA)) !=
+	        (EXFLAG_BCONS | EXFLAG_CA) ||
+	    !(X509_get_key_usage(cert) & KU_KEY_CERT_SIGN)) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "not-a-ca-certificate",
+		                 "the certificate is no CA certificate: basicConstraints CA:TRUE and "
+		                 "keyUsage keyCertSign are required");
+		goto out;
+	}
+	if (X509_NAME_cmp(X509_get_subject_name(cert), X509_REQ_get_subject_name(csr)) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "subject-mismatch",
+		                 "the certificate's subject differs from the requested %s", ca->subject);
+		goto out;
+	}
+	if (asn1_time_to_time_t(X509_get0_notAfter(cert), &na) != 0 || na <= now) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "certificate-expired",
+		                 "the certificate has expired");
+		goto out;
+	}
+	if (asn1_time_to_time_t(X509_get0_notBefore(cert), &nb) != 0 || nb > now + 300) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "certificate-not-yet-valid",
+		                 "the certificate is not valid yet");
+		goto out;
+	}
+	pathlen = X509_get_pathlen(cert);
+	if (pathlen == 0) {
+		for (char **t = ca->allowed_templates; t && *t; t++) {
+			if (tpl_by_name(*t) != NULL && tpl_by_name(*t)->is_ca) {
+				rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "path-length-conflict",
+				                 "the certificate's path length 0 forbids the %s template "
+				                 "the CA's policy allows", *t);
+				goto out;
+			}
+		}
+	}
+	if (sk_X509_num(chain) > 0) {
+		X509_STORE *store = X509_STORE_new();
+		X509_STORE_CTX *vctx = X509_STORE_CTX_new();
+		STACK_OF(X509) *untrusted = sk_X509_dup(chain);
+		X509 *anchor = sk_X509_pop(untrusted);
+		int ok = store && vctx && untrusted && X509_STORE_add_cert(store, anchor) == 1 &&
+		         X509_STORE_CTX_init(vctx, store, cert, untrusted) == 1;
+
+		if (ok) {
+			/* the last certificate given is the anchor, root or not */
+			X509_STORE_CTX_set_flags(vctx, X509_V_FLAG_PARTIAL_CHAIN);
+			if (X509_verify_cert(vctx) != 1)
+				rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "chain-does-not-verify",
+				                 "the given chain does not verify: %s",
+				                 X509_verify_cert_error_string(X509_STORE_CTX_get_error(vctx)));
+		} else {
+			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot check the chain");
+		}
+		X509_STORE_CTX_free(vctx);
+		X509_STORE_free(store);
+		sk_X509_free(untrusted);
+	}
+out:
+	ERR_clear_error();
+	X509_REQ_free(csr);
+	return rc;
+}
+
+edgeca_err
+ca_upload_certificate(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
+                      const char *location, const unsigned char *pem, size_t len,
+                      struct ca **out, struct edgeca_msg *msg)
+{
+	STACK_OF(X509) *certs = NULL;
+	struct ca_location *loc = NULL;
+	struct ca *ca = NULL;
+	unsigned char *der = NULL;
+	struct buf chain = {0};
+	X509 *cert;
+	size_t der_len = 0;
+	PGconn *c = NULL;
+	edgeca_err rc;
+
+	*out = NULL;
+	if (!uuid_valid(ca_id))
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	certs = pem_certs((const char *)pem, len);
+	if (certs == NULL || sk_X509_num(certs) == 0 || sk_X509_num(certs) > MAX_UPLOADED_CERTS ||
+	    !looks_like_pem(pem, len)) {
+		rc = edgeca_fail(msg, EDGECA_ERR_MALFORMED, "certificate-malformed",
+		                 "the body must be the PEM certificate, optionally followed by its "
+		                 "issuer chain (at most %d certificates)", MAX_UPLOADED_CERTS);
+		goto out;
+	}
+	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK ||
+	    (rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK)
+		goto out;
+	for (size_t i = 0; i < ca->n_locations; i++)
+		if (strcmp(ca->locations[i].name, location) == 0)
+			loc = &ca->locations[i];
+	if (loc == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "location-not-found",
+		                 "CA %s has no location %s", ca_id, location);
+		goto out;
+	}
+	if (strcmp(ca->kind, "subordinate") != 0 || strcmp(ca->chaining, "internal") == 0 ||
+	    strcmp(loc->status, "pending_chaining") != 0 || loc->csr_der == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "already-chained",
+		                 "location %s of CA %s is not waiting for a certificate", location,
+		                 ca_id);
+		goto out;
+	}
+	cert = sk_X509_shift(certs);
+	rc = check_uploaded(loc, cert, certs, ca, time(NULL), msg);
+	if (rc == EDGECA_OK && x509_der(cert, &der, &der_len) != 0)
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot encode the certificate");
+	X509_free(cert);
+	if (rc != EDGECA_OK)
+		goto out;
+	for (int i = 0; i < sk_X509_num(certs); i++) {
+		char *p = x509_pem(sk_X509_value(certs, i));
+		int r = p ? buf_append_str(&chain, p) : -1;
+		free(p);
+		if (r != 0) {
+			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+			goto out;
+		}
+	}
+	if ((rc = signer_cert_install(ctx->signer, loc->key_id, der, der_len, msg)) != EDGECA_OK)
+		goto out;
+	{
+		unsigned char *copy = malloc(der_len);
+		if (copy == NULL) {
+			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+			goto out;
+		}
+		memcpy(copy, der, der_len);
+		if ((rc = ca_location_take_cert(loc, copy, der_len, msg)) != EDGECA_OK) {
+			free(copy);
+			goto out;
+		}
+	}
+	if (buf_terminate(&chain) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	free(loc->chain_pem);
+	loc->chain_pem = (char *)buf_take(&chain, NULL);
+	snprintf(loc->status, sizeof(loc->status), "active");
+	snprintf(ca->chaining, sizeof(ca->chaining), "external");
+	ca_update_status(ca);
+	if ((rc = store_chaining(c, who, ca, "ca.certificate.upload", "location", location, msg)) !=
+	    EDGECA_OK)
+		goto out;
+	log_info("ca_upload_certificate: ca=%s location=%s by %s", ca->id, location, who->actor);
+	*out = ca;
+	ca = NULL;
+out:
+	if (c != NULL)
+		db_release(ctx->db, c);
+	OPENSSL_free(der);
+	buf_free(&chain);
+	sk_X509_pop_free(certs, X509_free);
+	ca_free(ca);
+	return rc;
+}

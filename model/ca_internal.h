@@ -1,0 +1,35 @@
+/* Pieces shared by model/ca.c and model/ca_chain.c; not for other callers. */
+#ifndef EDGECA_MODEL_CA_INTERNAL_H
+#define EDGECA_MODEL_CA_INTERNAL_H
+
+#include <libpq-fe.h>
+
+#include "model/ca.h"
+
+/* Fills loc's certificate fields from DER; takes der on success only. */
+edgeca_err ca_location_take_cert(struct ca_location *loc, unsigned char *der, size_t len,
+                                 struct edgeca_msg *msg);
+
+/* Checks that parent may sign child's locations now and settles the
+ * validity: *not_after 0 (not given) becomes the longest the parent
+ * allows, at most 1,825 days; a given one beyond the parent's limits is
+ * refused. */
+edgeca_err ca_check_parent(const struct ca *child, const struct ca *parent, time_t now,
+                           time_t *not_after, struct edgeca_msg *msg);
+
+/* Has the parent's signer key sign every pending location of child and
+ * installs each certificate in child's key. Stops at the first failure;
+ * the locations done so far are marked active. */
+edgeca_err ca_sign_by_parent(struct edgeca_ctx *ctx, struct ca *child, const struct ca *parent,
+                             time_t not_after, struct edgeca_msg *msg);
+
+/* Loads the CA parent_id names in a request: an unknown one is a 422
+ * ("parent-not-found"), not a 404 of the request's own resource. */
+edgeca_err ca_load_parent(PGconn *c, const char *parent_id, struct ca **parent,
+                          struct edgeca_msg *msg);
+
+/* "root", ... the CA's state after its locations changed: active when one
+ * of them is. */
+void ca_update_status(struct ca *ca);
+
+#endif
