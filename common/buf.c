@@ -66,7 +66,10 @@ buf_printf(struct buf *b, const char *fmt, ...)
 int
 buf_terminate(struct buf *b)
 {
-	return buf_reserve(b, 0);
+	if (buf_reserve(b, 0) != 0)
+		return -1;
+	b->data[b->len] = '\0';
+	return 0;
 }
 
 unsigned char *

@@ -198,11 +198,16 @@ ca_sign_by_parent(struct edgeca_ctx *ctx, struct ca *child, const struct ca *par
 
 		if (strcmp(loc->status, "pending_chaining") != 0)
 			continue;
-		ca_issuer_urls(ctx->cfg, parent, ploc, crl_url, aia_url);
-		rc = signer_issue(ctx->signer, ploc->key_id, "subordinate_ca", loc->csr_der,
-		                  loc->csr_len, not_after, &opts, &der, &len, msg);
-		if (rc == EDGECA_OK)
-			rc = signer_cert_install(ctx->signer, loc->key_id, der, len, msg);
+		/* A chaining interrupted after the signer installed this location's
+		 * certificate (the database write failed) resumes with it. */
+		rc = signer_key_cert(ctx->signer, loc->key_id, &der, &len, msg);
+		if (rc == EDGECA_OK && der == NULL) {
+			ca_issuer_urls(ctx->cfg, parent, ploc, crl_url, aia_url);
+			rc = signer_issue(ctx->signer, ploc->key_id, "subordinate_ca", loc->csr_der,
+			                  loc->csr_len, not_after, &opts, &der, &len, msg);
+			if (rc == EDGECA_OK)
+				rc = signer_cert_install(ctx->signer, loc->key_id, der, len, msg);
+		}
 		if (rc == EDGECA_OK && (chain = ca_chain_pem(parent, ploc)) == NULL)
 			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 		if (rc == EDGECA_OK)
@@ -458,7 +463,18 @@ ca_upload_certificate(struct edgeca_ctx *ctx, const struct principal *who, const
 			goto out;
 		}
 	}
-	if ((rc = signer_cert_install(ctx->signer, loc->key_id, der, der_len, msg)) != EDGECA_OK)
+	rc = signer_cert_install(ctx->signer, loc->key_id, der, der_len, msg);
+	if (rc == EDGECA_ERR_CONFLICT) {
+		/* installed by an upload whose database write failed: the same
+		 * certificate again completes it */
+		unsigned char *held = NULL;
+		size_t held_len = 0;
+		if (signer_key_cert(ctx->signer, loc->key_id, &held, &held_len, NULL) == EDGECA_OK &&
+		    held != NULL && held_len == der_len && memcmp(held, der, der_len) == 0)
+			rc = EDGECA_OK;
+		free(held);
+	}
+	if (rc != EDGECA_OK)
 		goto out;
 	{
 		unsigned char *copy = malloc(der_len);

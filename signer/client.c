@@ -415,3 +415,40 @@ signer_cert_install(struct signer_pool *p, const char *key_id, const unsigned ch
 		signer_msg_free(&reply);
 	return rc;
 }
+
+static const struct signer_schema ok_info = {
+	SIGNER_REPLY_OK,
+	{SIGNER_TAG_KEY_ID, SIGNER_TAG_ALGORITHM, SIGNER_TAG_PUBLIC_KEY, SIGNER_TAG_TEMPLATES,
+	 SIGNER_TAG_MAX_VALIDITY_DAYS, 0},
+	{SIGNER_TAG_PATH_LENGTH, SIGNER_TAG_CERTIFICATE, 0}};
+
+edgeca_err
+signer_key_cert(struct signer_pool *p, const char *key_id, unsigned char **cert_der,
+                size_t *cert_len, struct edgeca_msg *msg)
+{
+	struct signer_writer w;
+	struct signer_msg reply;
+	const struct signer_field *f;
+	edgeca_err rc;
+
+	*cert_der = NULL;
+	*cert_len = 0;
+	signer_writer_init(&w, SIGNER_OP_KEY_INFO);
+	signer_put_str(&w, SIGNER_TAG_KEY_ID, key_id);
+	rc = signer_call(p, &w, &ok_info, SIGNER_IO_TIMEOUT_S, &reply, msg);
+	signer_writer_free(&w);
+	if (rc != EDGECA_OK)
+		return rc;
+	f = signer_msg_get(&reply, SIGNER_TAG_CERTIFICATE);
+	if (f != NULL) {
+		*cert_der = malloc(f->len);
+		if (*cert_der == NULL) {
+			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		} else {
+			memcpy(*cert_der, f->val, f->len);
+			*cert_len = f->len;
+		}
+	}
+	signer_msg_free(&reply);
+	return rc;
+}

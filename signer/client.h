@@ -47,6 +47,11 @@ edgeca_err signer_csr_create(struct signer_pool *p, const char *key_id,
                              const unsigned char *subject_der, size_t subject_len,
                              unsigned char **csr_der, size_t *csr_len, struct edgeca_msg *msg);
 
+/* The key's CA certificate as the signer holds it (*cert_der NULL when it
+ * has none yet): how an interrupted chaining finds what is already done. */
+edgeca_err signer_key_cert(struct signer_pool *p, const char *key_id, unsigned char **cert_der,
+                           size_t *cert_len, struct edgeca_msg *msg);
+
 /* Binds a CA certificate signed elsewhere to a key that has none. */
 edgeca_err signer_cert_install(struct signer_pool *p, const char *key_id,
                                const unsigned char *cert_der, size_t cert_len,

@@ -45,6 +45,7 @@ static const struct signer_schema request_schemas[] = {
 	 {SIGNER_TAG_PATH_LENGTH, SIGNER_TAG_CRL_URL, SIGNER_TAG_AIA_URL, 0}},
 	{SIGNER_OP_CSR_CREATE, {SIGNER_TAG_KEY_ID, SIGNER_TAG_SUBJECT, 0}, {0}},
 	{SIGNER_OP_CERT_INSTALL, {SIGNER_TAG_KEY_ID, SIGNER_TAG_CERTIFICATE, 0}, {0}},
+	{SIGNER_OP_KEY_INFO, {SIGNER_TAG_KEY_ID, 0}, {0}},
 };
 
 const struct signer_schema signer_schema_error = {

@@ -275,6 +275,46 @@ out:
 	return rc;
 }
 
+/* What a key is: its public key, its policy and its certificate, if any.
+ * Never its private key. */
+static edgeca_err
+op_key_info(struct signer_service *s, const struct signer_msg *req, struct signer_writer *w,
+            struct edgeca_msg *msg)
+{
+	struct signer_key *key = NULL;
+	unsigned char *spki = NULL, *der = NULL;
+	char templates[256];
+	size_t der_len = 0;
+	X509 *cert = NULL;
+	int len = 0;
+	edgeca_err rc;
+
+	if ((rc = lookup_key(s, req, &key, msg)) != EDGECA_OK)
+		goto out;
+	cert = keystore_key_cert(s->ks, key);
+	if ((len = i2d_PUBKEY(key->pkey, &spki)) <= 0 ||
+	    tpl_mask_format(key->policy.templates, templates, sizeof(templates)) != 0 ||
+	    (cert != NULL && x509_der(cert, &der, &der_len) != 0)) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot describe the key");
+		goto out;
+	}
+	signer_writer_init(w, SIGNER_REPLY_OK);
+	signer_put_str(w, SIGNER_TAG_KEY_ID, key->id);
+	signer_put_str(w, SIGNER_TAG_ALGORITHM, key->algorithm);
+	signer_put_bytes(w, SIGNER_TAG_PUBLIC_KEY, spki, (size_t)len);
+	signer_put_str(w, SIGNER_TAG_TEMPLATES, templates);
+	signer_put_u32(w, SIGNER_TAG_MAX_VALIDITY_DAYS, key->policy.max_validity_days);
+	if (key->policy.path_length >= 0)
+		signer_put_u32(w, SIGNER_TAG_PATH_LENGTH, (uint32_t)key->policy.path_length);
+	if (der != NULL)
+		signer_put_bytes(w, SIGNER_TAG_CERTIFICATE, der, der_len);
+out:
+	OPENSSL_free(spki);
+	OPENSSL_free(der);
+	X509_free(cert);
+	return rc;
+}
+
 int
 signer_service_handle(struct signer_service *s, const struct signer_msg *req,
                       struct signer_writer *reply)
@@ -304,6 +344,9 @@ signer_service_handle(struct signer_service *s, const struct signer_msg *req,
 		break;
 	case SIGNER_OP_CERT_INSTALL:
 		rc = op_cert_install(s, req, reply, &msg);
+		break;
+	case SIGNER_OP_KEY_INFO:
+		rc = op_key_info(s, req, reply, &msg);
 		break;
 	default:
 		return -1;

@@ -29,6 +29,8 @@
 
 #define PUBLIC_URL "https://ca.example.test:8443"
 
+static const char *signer_raw(const char *key, int op, const unsigned char *der, size_t len);
+
 static struct instance in;
 static char root_id[64];
 static X509 *root_cert;
@@ -435,6 +437,30 @@ test_external_root(void **state)
 	r = post(path, body, 409);
 	http_response_free(&r);
 	free(body);
+	/* an upload whose database write never happened (the signer holds the
+	 * certificate already) completes when the same certificate comes again */
+	{
+		char *us = external_sign(dir, csr_us, ca_ext, 365), key[65], sql[200];
+		X509 *x = pem_cert(us);
+		unsigned char *der = NULL;
+		int len = i2d_X509(x, &der);
+		PGconn *c = PQconnectdb(in.database_url);
+		PGresult *res;
+
+		snprintf(sql, sizeof(sql), "SELECT signer_key_id FROM ca_locations WHERE ca_id = '%s' "
+		         "AND name = 'us'", sub_id);
+		res = PQexec(c, sql);
+		snprintf(key, sizeof(key), "%s", PQgetvalue(res, 0, 0));
+		PQclear(res);
+		PQfinish(c);
+		assert_string_equal(signer_raw(key, SIGNER_OP_CERT_INSTALL, der, (size_t)len), "");
+		assert_string_equal(signer_raw(key, SIGNER_OP_CERT_INSTALL, der, (size_t)len),
+		                    "key-already-certified");
+		http_expect(200, NULL, upload(sub_id, "us", us, &r), &r);
+		OPENSSL_free(der);
+		X509_free(x);
+		free(us);
+	}
 	free(good);
 	free(root_pem);
 	X509_free(ext_root);
@@ -490,6 +516,36 @@ key_of(const char *ca_id, char key_id[65])
 	snprintf(key_id, 65, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	PQfinish(c);
+}
+
+/* One CERT_INSTALL (op) of der for key at the signer's socket; returns the
+ * error type ("" when it succeeded). */
+static const char *
+signer_raw(const char *key, int op, const unsigned char *der, size_t len)
+{
+	static char type[65];
+	struct sockaddr_un sa;
+	struct signer_writer w;
+	struct signer_msg reply;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", in.signer_socket);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	signer_writer_init(&w, (uint8_t)op);
+	signer_put_str(&w, SIGNER_TAG_KEY_ID, key);
+	signer_put_bytes(&w, SIGNER_TAG_CERTIFICATE, der, len);
+	assert_int_equal(signer_writer_finish(&w), 0);
+	assert_int_equal(signer_write_all(fd, w.b.data, w.b.len), 0);
+	assert_int_equal(signer_read_msg(fd, &reply), 0);
+	type[0] = '\0';
+	if (reply.type == SIGNER_REPLY_ERROR)
+		signer_get_str(&reply, SIGNER_TAG_ERROR_TYPE, type, sizeof(type));
+	signer_msg_free(&reply);
+	signer_writer_free(&w);
+	close(fd);
+	return type;
 }
 
 /* One ISSUE at the signer's socket, as a compromised server could send it;
