@@ -82,11 +82,16 @@ as_user() {
   if is_root; then runuser -u "$user" -- "$@"; else "$@"; fi
 }
 
-# The same in the background, without a subshell in between, so that $!
-# is the process itself (runuser passes signals on to its child).
+# The same in the background, without a subshell or a runuser process in
+# between: setpriv execs the command, so $! is the process itself and
+# signals reach it directly.
 as_user_bg() {
   local user=$1; shift
-  if is_root; then runuser -u "$user" -- "$@" & else "$@" & fi
+  if is_root; then
+    setpriv --reuid="$user" --regid="$user" --init-groups -- "$@" &
+  else
+    "$@" &
+  fi
 }
 
 # ensure_traversable USER PATH: lets USER reach PATH by granting search

@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# Measures REST issuance throughput of edgeca (HTTPS, keep-alive, EC P-256
+# CA, every certificate stored in PostgreSQL) and, in the same run, of
+# `cfssl serve` signing the same CSR, without and with its PostgreSQL
+# certificate database. Everything runs on a private instance under a
+# temporary directory that is removed at exit; see docs/benchmarks.md.
+#
+# Environment: BENCH_CONNECTIONS ("4 16 64"), BENCH_THREADS (2, wrk
+# threads), BENCH_DURATION (15s per level), BENCH_WARMUP (3s),
+# BENCH_SYSTEMS ("edgeca cfssl cfssl-db"), BENCH_BUILD_DIR (bench/.build);
+# EDGECA_HTTP_THREADS, EDGECA_DB_POOL_SIZE, EDGECA_SIGNER_POOL_SIZE and
+# EDGECA_LOG_LEVEL reach the server unchanged.
+set -euo pipefail
+. "$(dirname "$0")/../scripts/lib.sh"
+
+conns=${BENCH_CONNECTIONS:-4 16 64}
+threads=${BENCH_THREADS:-2}
+duration=${BENCH_DURATION:-15s}
+warmup=${BENCH_WARMUP:-3s}
+systems=${BENCH_SYSTEMS:-edgeca cfssl cfssl-db}
+build_dir=${BENCH_BUILD_DIR:-$EDGECA_ROOT/bench/.build}
+lua=$EDGECA_ROOT/bench/post-csr.lua
+
+install_packages "${RUNTIME_PACKAGES[@]}" wrk golang-cfssl
+build "$build_dir"
+ensure_users
+
+server=$build_dir/edgeca-server
+work=$(mktemp -d /tmp/edgeca-bench.XXXXXX)
+pg=$work/pg
+results=$work/results
+# Ownership as scripts/run sets it up; cfssl runs as the server's user.
+chmod 755 "$work"
+mkdir -p "$work/log"
+owned_dir "$EDGECA_SERVER_USER" 700 "$work/run"
+owned_dir "$EDGECA_SERVER_USER" 755 "$work/tls"
+owned_dir "$EDGECA_SERVER_USER" 700 "$work/cfssl"
+if is_root; then
+  ensure_traversable "$EDGECA_SERVER_USER" "$build_dir"
+  ensure_traversable "$EDGECA_PG_USER" "$(pg_bindir)"
+fi
+
+pg_started='' signer_pid='' server_pid='' cfssl_pid=''
+# stop_pid PID: TERM and reap. A process killed by the signal makes wait
+# fail, which must not end the script (set -e) before the rest is stopped.
+stop_pid() {
+  [ -n "$1" ] || return 0
+  kill -TERM "$1" 2>/dev/null || return 0
+  wait "$1" 2>/dev/null || true
+}
+cleanup() {
+  trap - EXIT INT TERM
+  stop_pid "$cfssl_pid"
+  stop_pid "$server_pid"
+  stop_pid "$signer_pid"
+  [ -n "$pg_started" ] && pg_stop "$pg"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# free_port VAR: a free TCP port, far from the development ports 8443/8444
+# and from the ports already handed out.
+taken=" "
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    [[ $taken == *" $p "* ]] && continue
+    ss -Htln "sport = :$p" | grep -q . && continue
+    taken+="$p "
+    printf -v "$1" '%s' "$p"
+    return
+  done
+}
+
+sql() { psql -X -tA -v ON_ERROR_STOP=1 "$(pg_admin_url "$pg" "$1")" -c "$2"; } # DB SQL, as admin
+
+# stored_rows DB QUERY: the row count once in-flight requests have settled.
+stored_rows() {
+  local a b
+  b=$(sql "$1" "$2")
+  while :; do sleep 0.5; a=$b; b=$(sql "$1" "$2"); [ "$a" = "$b" ] && break; done
+  printf '%s\n' "$b"
+}
+
+wait_https() { # URL PID [-f]: waits until URL answers over TLS (with -f: 2xx)
+  local i
+  for ((i = 0; i < 600; i++)); do
+    curl -sko /dev/null ${3:+"$3"} "$1" && return 0
+    kill -0 "$2" 2>/dev/null || die "the process behind $1 exited during start-up"
+    sleep 0.1
+  done
+  die "nothing answers at $1 after 60 s"
+}
+
+# measure SYSTEM URL BODY CONTENT-TYPE STATUS TOKEN DB QUERY: a warm-up,
+# then wrk at each concurrency level; DB/QUERY count the stored rows
+# (empty DB: nothing is stored).
+measure() {
+  local system=$1 url=$2 db=$7 query=$8 c t before after line stored check
+  export BENCH_BODY=$3 BENCH_CONTENT_TYPE=$4 BENCH_STATUS=$5 BENCH_TOKEN=$6
+  say "$system: warm-up $warmup"
+  wrk -t1 -c4 -d "$warmup" --timeout 10s -s "$lua" "$url" >/dev/null
+  for c in $conns; do
+    t=$((threads < c ? threads : c))
+    before=0 stored=-
+    [ -n "$db" ] && before=$(stored_rows "$db" "$query")
+    say "$system: $c connections, $t threads, $duration"
+    wrk -t "$t" -c "$c" -d "$duration" --timeout 10s -s "$lua" "$url" >"$work/wrk.out" \
+      || { cat "$work/wrk.out" >&2; die "wrk failed"; }
+    line=$(grep '^BENCH ' "$work/wrk.out") || { cat "$work/wrk.out" >&2; die "no wrk result"; }
+    local rps p50_ms p99_ms ok unexpected non2xx sockerr
+    eval "${line#BENCH }" # fields written by post-csr.lua: name=number
+    check=ok
+    [ "$unexpected" -eq 0 ] && [ "$non2xx" -eq 0 ] && [ "$sockerr" -eq 0 ] || check=FAIL
+    if [ -n "$db" ]; then
+      after=$(stored_rows "$db" "$query")
+      stored=$((after - before))
+      # Requests still in flight when wrk stops are stored but not
+      # counted by wrk: at most one per connection.
+      [ "$stored" -ge "$ok" ] && [ "$stored" -le $((ok + c)) ] || check=FAIL
+    fi
+    printf '%s %s %s %s %s %s %s %s %s\n' "$system" "$c" "$rps" "$p50_ms" "$p99_ms" "$ok" \
+      "$stored" "$((unexpected + sockerr))" "$check" >>"$results"
+    say "$system c=$c: $rps req/s, p50 $p50_ms ms, p99 $p99_ms ms, ok $ok, stored $stored: $check"
+  done
+}
+
+# --- the private instance: PostgreSQL, signer, server (as scripts/run) ---
+free_port EDGECA_API_PORT
+free_port EDGECA_EST_PORT
+export EDGECA_DATA_DIR=$work EDGECA_API_PORT EDGECA_EST_PORT EDGECA_BIND_ADDRESS=127.0.0.1
+unset EDGECA_DATABASE_URL EDGECA_TLS_CERT EDGECA_TLS_KEY EDGECA_SIGNER_SOCKET EDGECA_PUBLIC_URL
+api=https://127.0.0.1:$EDGECA_API_PORT
+
+pg_started=1
+pg_setup "$pg"
+pg_create_db "$pg" edgeca
+EDGECA_DATABASE_URL=$(pg_admin_url "$pg" edgeca) EDGECA_DB_APP_ROLE=$EDGECA_DB_APP \
+  "$server" migrate 2>>"$work/log/server.log"
+
+signer_args=(--state-dir "$work/signer" --socket "$work/run/signer.sock")
+if is_root; then
+  signer_args+=(--user "$EDGECA_SIGNER_USER" --allow-uid "$(id -u "$EDGECA_SERVER_USER")")
+fi
+"$build_dir/edgeca-signer" "${signer_args[@]}" 2>"$work/log/signer.log" &
+signer_pid=$!
+wait_for_socket "$work/run/signer.sock" 30 || die "the signer did not start"
+"$server" token create --role pki_admin --name bench --output "$work/admin.token" \
+  2>>"$work/log/server.log"
+as_user_bg "$EDGECA_SERVER_USER" "$server" serve 2>>"$work/log/server.log"
+server_pid=$!
+wait_https "$api/readyz" "$server_pid" -f
+token=$(cat "$work/admin.token")
+
+# --- the CA and the CSR every request sends ---
+ca_id=$(curl -sf --cacert "$work/tls/ca.pem" -H "Authorization: Bearer $token" \
+  -H 'Content-Type: application/json' \
+  -d '{"common_name": "Bench Root", "key_algorithm": "EC-P256", "issuance": {"template": "client"}}' \
+  "$api/api/v1/cas" | jq -r .id) || die "cannot create the CA"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=bench-device \
+  -keyout "$work/device.key" -out "$work/device.csr" 2>/dev/null
+jq -n --rawfile csr "$work/device.csr" '{certificate_request: $csr}' >"$work/cfssl-body.json"
+
+# --- cfssl: EC P-256 CA made by cfssl, TLS listener, PostgreSQL certdb ---
+cf=$work/cfssl
+echo '{"CN": "Bench cfssl Root", "key": {"algo": "ecdsa", "size": 256}}' \
+  | cfssl gencert -initca - 2>/dev/null | cfssljson -bare "$cf/ca"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+  -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+  -keyout "$cf/tls.key" -out "$cf/tls.pem" 2>/dev/null
+# Like edgeca's "client" template: clientAuth, one year.
+echo '{"signing": {"default": {"usages": ["digital signature", "client auth"], "expiry": "8760h"}}}' \
+  >"$cf/config.json"
+printf '{"driver": "postgres", "data_source": "host=%s dbname=cfssl user=%s sslmode=disable"}\n' \
+  "$pg/run" "$EDGECA_DB_APP" >"$cf/db.json"
+is_root && chown -R "$EDGECA_SERVER_USER:" "$cf"
+# cfssl's own schema (certdb/pg/migrations/001_CreateCertificates.sql),
+# used through the same role as edgeca's server.
+pg_create_db "$pg" cfssl
+sql cfssl "CREATE TABLE certificates (serial_number bytea NOT NULL,
+  authority_key_identifier bytea NOT NULL, ca_label bytea, status bytea NOT NULL,
+  reason int, expiry timestamptz, revoked_at timestamptz, pem bytea NOT NULL,
+  PRIMARY KEY (serial_number, authority_key_identifier));
+  CREATE TABLE ocsp_responses (serial_number bytea NOT NULL,
+  authority_key_identifier bytea NOT NULL, body bytea NOT NULL, expiry timestamptz,
+  PRIMARY KEY (serial_number, authority_key_identifier),
+  FOREIGN KEY (serial_number, authority_key_identifier)
+    REFERENCES certificates (serial_number, authority_key_identifier));
+  GRANT SELECT, INSERT, UPDATE ON certificates, ocsp_responses TO $EDGECA_DB_APP;" >/dev/null
+
+start_cfssl() { # extra cfssl serve arguments
+  local port
+  free_port port
+  as_user_bg "$EDGECA_SERVER_USER" cfssl serve -address 127.0.0.1 -port "$port" -ca "$cf/ca.pem" \
+    -ca-key "$cf/ca-key.pem" -config "$cf/config.json" -tls-cert "$cf/tls.pem" \
+    -tls-key "$cf/tls.key" "$@" 2>>"$work/log/cfssl.log"
+  cfssl_pid=$!
+  cfssl_url=https://127.0.0.1:$port/api/v1/cfssl/sign
+  wait_https "https://127.0.0.1:$port/" "$cfssl_pid"
+}
+
+# --- the runs ---
+: >"$results"
+for system in $systems; do
+  case $system in
+  edgeca)
+    measure edgeca "$api/api/v1/cas/$ca_id/certificates" "$work/device.csr" \
+      application/pkcs10 201 "$token" edgeca \
+      "SELECT count(*) FROM certificates WHERE ca_id = '$ca_id'" ;;
+  cfssl)
+    start_cfssl
+    measure cfssl "$cfssl_url" "$work/cfssl-body.json" application/json 200 "" "" ""
+    stop_pid "$cfssl_pid"; cfssl_pid= ;;
+  cfssl-db)
+    start_cfssl -db-config "$cf/db.json"
+    measure cfssl-db "$cfssl_url" "$work/cfssl-body.json" application/json 200 "" cfssl \
+      "SELECT count(*) FROM certificates"
+    stop_pid "$cfssl_pid"; cfssl_pid= ;;
+  *) die "BENCH_SYSTEMS: unknown system $system" ;;
+  esac
+done
+
+# --- the report ---
+pg_settings=$(sql edgeca "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name)
+  FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'wal_sync_method')")
+printf '\n%s, %s CPUs (%s), %s GiB RAM, Debian %s, PostgreSQL %s (%s)\n' \
+  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" \
+  "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
+  "$(awk '/^MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)" \
+  "$(cat /etc/debian_version)" "$(sql edgeca 'SHOW server_version' | cut -d' ' -f1)" \
+  "$pg_settings"
+printf 'wrk %s threads, %s per level; edgeca HTTP threads %s, DB pool %s, signer pool %s\n\n' \
+  "$threads" "$duration" "${EDGECA_HTTP_THREADS:-16}" \
+  "${EDGECA_DB_POOL_SIZE:-${EDGECA_HTTP_THREADS:-16}}" \
+  "${EDGECA_SIGNER_POOL_SIZE:-${EDGECA_HTTP_THREADS:-16}}"
+{
+  echo "| system | connections | requests/s | p50 ms | p99 ms | 2xx counted by wrk | rows stored | errors | check |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
+  awk '{printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9}' \
+    "$results"
+}
+! grep -q ' FAIL$' "$results" || die "some runs lost or refused requests (check column)"
