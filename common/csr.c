@@ -47,23 +47,42 @@ csr_decode_der(const unsigned char *der, size_t len, X509_REQ **out, struct edge
 }
 
 edgeca_err
-csr_decode(const unsigned char *data, size_t len, X509_REQ **out, struct edgeca_msg *msg)
+csr_to_der(const unsigned char *data, size_t len, unsigned char **der, size_t *der_len,
+           struct edgeca_msg *msg)
 {
 	static const char *const labels[] = {"CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST", NULL};
-	unsigned char *der = NULL;
-	size_t der_len = 0;
-	edgeca_err rc;
 
-	*out = NULL;
+	*der = NULL;
 	if (len > CSR_MAX_BYTES * 2)
 		return edgeca_fail(msg, EDGECA_ERR_TOO_LARGE, "csr-too-large",
 		                   "the CSR is %zu bytes; at most %d are accepted", len,
 		                   CSR_MAX_BYTES);
-	if (!looks_like_pem(data, len))
-		return csr_decode_der(data, len, out, msg);
-	switch (pem_decode((const char *)data, len, labels, NULL, &der, &der_len, NULL)) {
+	if (!looks_like_pem(data, len)) {
+		if (len == 0)
+			return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed", "the CSR is empty");
+		if (len > CSR_MAX_BYTES)
+			return edgeca_fail(msg, EDGECA_ERR_TOO_LARGE, "csr-too-large",
+			                   "the CSR is %zu bytes; at most %d are accepted", len,
+			                   CSR_MAX_BYTES);
+		*der = malloc(len);
+		if (*der == NULL)
+			return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		memcpy(*der, data, len);
+		*der_len = len;
+		return EDGECA_OK;
+	}
+	switch (pem_decode((const char *)data, len, labels, NULL, der, der_len, NULL)) {
 	case PEM_OK:
-		break;
+		if (*der_len == 0 || *der_len > CSR_MAX_BYTES) {
+			free(*der);
+			*der = NULL;
+			return *der_len == 0
+			           ? edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
+			                         "the CSR is empty")
+			           : edgeca_fail(msg, EDGECA_ERR_TOO_LARGE, "csr-too-large",
+			                         "the CSR is larger than %d bytes", CSR_MAX_BYTES);
+		}
+		return EDGECA_OK;
 	case PEM_WRONG_LABEL:
 		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
 		                   "the PEM block is not a CERTIFICATE REQUEST");
@@ -75,10 +94,23 @@ csr_decode(const unsigned char *data, size_t len, X509_REQ **out, struct edgeca_
 		                   "the CSR's PEM body is not valid base64");
 	case PEM_NO_END:
 	case PEM_NOT_PEM:
-		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
-		                   "the CSR's PEM armour is incomplete (no END line)");
+		break;
 	}
-	rc = csr_decode_der(der, der_len, out, msg);
+	return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
+	                   "the CSR's PEM armour is incomplete (no END line)");
+}
+
+edgeca_err
+csr_decode(const unsigned char *data, size_t len, X509_REQ **out, struct edgeca_msg *msg)
+{
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	edgeca_err rc;
+
+	*out = NULL;
+	rc = csr_to_der(data, len, &der, &der_len, msg);
+	if (rc == EDGECA_OK)
+		rc = csr_decode_der(der, der_len, out, msg);
 	free(der);
 	return rc;
 }

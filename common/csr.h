@@ -14,9 +14,15 @@
 #define CSR_CN_MAX_CHARS 64
 #define CSR_MAX_SUBJECT_ATTRIBUTES 16
 
-/* Decodes a CSR given as PEM (CERTIFICATE REQUEST or NEW CERTIFICATE
- * REQUEST) or as DER. Refuses trailing data, truncation and non-CSR input
- * with EDGECA_ERR_MALFORMED. */
+/* The DER of a CSR given as PEM (CERTIFICATE REQUEST or NEW CERTIFICATE
+ * REQUEST) or as DER, without parsing it: the armour and the size are
+ * checked here, the content by csr_decode_der (the signer does that for
+ * every CSR it signs). *der is malloc'ed. */
+edgeca_err csr_to_der(const unsigned char *data, size_t len, unsigned char **der,
+                      size_t *der_len, struct edgeca_msg *msg);
+
+/* Decodes a CSR given as PEM or as DER. Refuses trailing data, truncation
+ * and non-CSR input with EDGECA_ERR_MALFORMED. */
 edgeca_err csr_decode(const unsigned char *data, size_t len, X509_REQ **out,
                       struct edgeca_msg *msg);
 

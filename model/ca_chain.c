@@ -202,11 +202,17 @@ ca_sign_by_parent(struct edgeca_ctx *ctx, struct ca *child, const struct ca *par
 		 * certificate (the database write failed) resumes with it. */
 		rc = signer_key_cert(ctx->signer, loc->key_id, &der, &len, msg);
 		if (rc == EDGECA_OK && der == NULL) {
+			struct signer_issued issued;
 			ca_issuer_urls(ctx->cfg, parent, ploc, crl_url, aia_url);
 			rc = signer_issue(ctx->signer, ploc->key_id, "subordinate_ca", loc->csr_der,
-			                  loc->csr_len, not_after, &opts, &der, &len, msg);
-			if (rc == EDGECA_OK)
+			                  loc->csr_len, not_after, &opts, &issued, msg);
+			if (rc == EDGECA_OK) {
+				der = issued.der; /* taken */
+				len = issued.der_len;
+				issued.der = NULL;
+				signer_issued_free(&issued);
 				rc = signer_cert_install(ctx->signer, loc->key_id, der, len, msg);
+			}
 		}
 		if (rc == EDGECA_OK && (chain = ca_chain_pem(parent, ploc)) == NULL)
 			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");

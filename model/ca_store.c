@@ -7,17 +7,34 @@
 #include "model/db.h"
 
 #define CA_COLUMNS                                                                             \
-	"id, seq, kind, status, common_name, friendly_name, organization, organizational_unit, " \
+	"cas.id, seq, kind, cas.status, common_name, friendly_name, organization, "             \
+	"organizational_unit, "                                                                  \
 	"country, subject, key_algorithm, lifecycle_notification_emails, lifecycle_action, "     \
 	"lifecycle_threshold_percent, crl_enabled, crl_validity_days, crl_overlap_hours, "       \
 	"crl_distribution_point, issuance_template, issuance_allowed_templates, "                \
 	"issuance_max_validity_days, path_length, chaining, parent_ca_id, "                     \
-	"extract(epoch FROM created_at)::bigint AS created_at, created_by"
+	"extract(epoch FROM cas.created_at)::bigint AS created_at, created_by"
 
 #define LOCATION_COLUMNS                                                                       \
 	"ca_id, name, status, signer_key_id, certificate_der, serial, csr_der, chain_pem, "      \
 	"parent_location, extract(epoch FROM not_before)::bigint AS not_before, "                \
 	"extract(epoch FROM not_after)::bigint AS not_after"
+
+/* The statements every issuance runs, prepared once per connection. */
+/* A CA and its locations in one round trip: one row per location, the
+ * location's columns prefixed with loc_ (a CA always has one). */
+static const struct db_stmt load_ca_stmt = {
+	2, "SELECT " CA_COLUMNS ", l.name AS loc_name, l.status AS loc_status, "
+	   "l.signer_key_id AS loc_signer_key_id, l.certificate_der AS loc_certificate_der, "
+	   "l.serial AS loc_serial, l.csr_der AS loc_csr_der, l.chain_pem AS loc_chain_pem, "
+	   "l.parent_location AS loc_parent_location, "
+	   "extract(epoch FROM l.not_before)::bigint AS loc_not_before, "
+	   "extract(epoch FROM l.not_after)::bigint AS loc_not_after "
+	   "FROM cas JOIN ca_locations l ON l.ca_id = cas.id WHERE cas.id = $1 "
+	   "ORDER BY l.position"};
+static const struct db_stmt load_locations_stmt = {
+	3, "SELECT " LOCATION_COLUMNS " FROM ca_locations WHERE ca_id = ANY($1::uuid[]) "
+	   "ORDER BY ca_id, position"};
 
 static char *
 dup_col(const PGresult *r, int i, const char *col)
@@ -66,27 +83,38 @@ ca_from_row(const PGresult *r, int i, struct ca *ca)
 	return 0;
 }
 
-static int
-location_from_row(const PGresult *r, int i, struct ca_location *loc)
+/* Column pre + name. */
+static const char *
+col(const char *pre, const char *name, char buf[64])
 {
-	const char *serial = db_get(r, i, "serial"), *parent = db_get(r, i, "parent_location");
+	snprintf(buf, 64, "%s%s", pre, name);
+	return buf;
+}
+
+/* A location from row i; its columns are named pre + the table's names. */
+static int
+location_from_row(const PGresult *r, int i, const char *pre, struct ca_location *loc)
+{
+	char b[64];
+	const char *serial = db_get(r, i, col(pre, "serial", b));
+	const char *parent = db_get(r, i, col(pre, "parent_location", b));
 
 	memset(loc, 0, sizeof(*loc));
 	snprintf(loc->parent_location, sizeof(loc->parent_location), "%s", parent ? parent : "");
-	loc->chain_pem = strdup(db_get(r, i, "chain_pem"));
+	loc->chain_pem = strdup(db_get(r, i, col(pre, "chain_pem", b)));
 	if (loc->chain_pem == NULL)
 		return -1;
-	if (db_get(r, i, "csr_der") != NULL &&
-	    db_get_bytea(r, i, "csr_der", &loc->csr_der, &loc->csr_len) != 0)
+	if (db_get(r, i, col(pre, "csr_der", b)) != NULL &&
+	    db_get_bytea(r, i, b, &loc->csr_der, &loc->csr_len) != 0)
 		return -1;
-	snprintf(loc->name, sizeof(loc->name), "%s", db_get(r, i, "name"));
-	snprintf(loc->status, sizeof(loc->status), "%s", db_get(r, i, "status"));
-	snprintf(loc->key_id, sizeof(loc->key_id), "%s", db_get(r, i, "signer_key_id"));
+	snprintf(loc->name, sizeof(loc->name), "%s", db_get(r, i, col(pre, "name", b)));
+	snprintf(loc->status, sizeof(loc->status), "%s", db_get(r, i, col(pre, "status", b)));
+	snprintf(loc->key_id, sizeof(loc->key_id), "%s", db_get(r, i, col(pre, "signer_key_id", b)));
 	snprintf(loc->serial, sizeof(loc->serial), "%s", serial ? serial : "");
-	loc->not_before = (time_t)db_get_time(r, i, "not_before");
-	loc->not_after = (time_t)db_get_time(r, i, "not_after");
-	if (db_get(r, i, "certificate_der") != NULL &&
-	    db_get_bytea(r, i, "certificate_der", &loc->cert_der, &loc->cert_len) != 0)
+	loc->not_before = (time_t)db_get_time(r, i, col(pre, "not_before", b));
+	loc->not_after = (time_t)db_get_time(r, i, col(pre, "not_after", b));
+	if (db_get(r, i, col(pre, "certificate_der", b)) != NULL &&
+	    db_get_bytea(r, i, b, &loc->cert_der, &loc->cert_len) != 0)
 		return -1;
 	return 0;
 }
@@ -108,7 +136,7 @@ attach_locations(const PGresult *r, struct ca **cas, size_t n)
 		for (int i = 0; i < rows; i++) {
 			if (strcmp(db_get(r, i, "ca_id"), cas[k]->id) != 0)
 				continue;
-			if (location_from_row(r, i, &cas[k]->locations[j]) != 0)
+			if (location_from_row(r, i, "", &cas[k]->locations[j]) != 0)
 				return -1;
 			j++;
 			cas[k]->n_locations = j;
@@ -138,8 +166,7 @@ load_locations(PGconn *c, struct ca **cas, size_t n, struct edgeca_msg *msg)
 	if (literal == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 	p[0] = (struct db_param){literal, 0, false};
-	rc = db_exec(c, "SELECT " LOCATION_COLUMNS " FROM ca_locations WHERE ca_id = ANY($1::uuid[]) "
-	                "ORDER BY ca_id, position", p, 1, &r, "load CA locations", msg);
+	rc = db_exec_prepared(c, &load_locations_stmt, p, 1, &r, "load CA locations", msg);
 	free(literal);
 	if (rc == EDGECA_OK && attach_locations(r, cas, n) != 0)
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot read CA locations");
@@ -156,21 +183,26 @@ ca_store_load(PGconn *c, const char *id, struct ca **out, struct edgeca_msg *msg
 	edgeca_err rc;
 
 	*out = NULL;
-	rc = db_exec(c, "SELECT " CA_COLUMNS " FROM cas WHERE id = $1", p, 1, &r, "load CA", msg);
+	rc = db_exec_prepared(c, &load_ca_stmt, p, 1, &r, "load CA", msg);
 	if (rc != EDGECA_OK)
 		return rc;
-	if (PQntuples(r) != 1) {
+	if (PQntuples(r) < 1) {
 		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", id);
 		goto out;
 	}
 	ca = calloc(1, sizeof(*ca));
-	if (ca == NULL || ca_from_row(r, 0, ca) != 0) {
+	if (ca == NULL || ca_from_row(r, 0, ca) != 0 ||
+	    (ca->locations = calloc((size_t)PQntuples(r), sizeof(struct ca_location))) == NULL) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot read the CA");
 		goto out;
 	}
-	rc = load_locations(c, &ca, 1, msg);
-	if (rc != EDGECA_OK)
-		goto out;
+	for (int i = 0; i < PQntuples(r); i++) {
+		if (location_from_row(r, i, "loc_", &ca->locations[i]) != 0) {
+			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot read the CA's locations");
+			goto out;
+		}
+		ca->n_locations = (size_t)i + 1;
+	}
 	*out = ca;
 	ca = NULL;
 out:

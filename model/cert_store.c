@@ -41,6 +41,19 @@ cert_from_row(const PGresult *r, int i, struct certificate *c, bool with_der)
 	return 0;
 }
 
+/* One statement, so the certificate and its audit row commit together in
+ * a single round trip; prepared once per connection. */
+static const struct db_stmt insert_stmt = {
+	4, "WITH cert AS (INSERT INTO certificates (ca_id, location, serial, subject, "
+	   "common_name, subject_alt_names, key_algorithm, template, not_before, not_after, "
+	   "requester, certificate_der) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+	   "to_timestamp($9), to_timestamp($10), $11, $12) RETURNING id, created_at), "
+	   "audit AS (INSERT INTO audit_events (actor, action, object_type, object_id, details) "
+	   "SELECT $11, 'certificate.issue', 'certificate', $1 || '/' || $3, "
+	   "jsonb_build_object('ca_id', $1::text, 'location', $2::text, 'serial', $3::text, "
+	   "'subject', $4::text, 'template', $8::text, 'not_after', $13::text) FROM cert) "
+	   "SELECT id, extract(epoch FROM created_at)::bigint AS created_at FROM cert"};
+
 edgeca_err
 cert_store_insert(PGconn *c, struct certificate *cert, const char *actor,
                   struct edgeca_msg *msg)
@@ -72,20 +85,7 @@ cert_store_insert(PGconn *c, struct certificate *cert, const char *actor,
 	p[10] = (struct db_param){actor, 0, false};
 	p[11] = (struct db_param){(const char *)cert->der, (int)cert->der_len, true};
 	p[12] = (struct db_param){na_text, 0, false};
-	/* One statement, so the certificate and its audit row commit together
-	 * in a single round trip. */
-	rc = db_exec(c,
-	             "WITH cert AS (INSERT INTO certificates (ca_id, location, serial, subject, "
-	             "common_name, subject_alt_names, key_algorithm, template, not_before, not_after, "
-	             "requester, certificate_der) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-	             "to_timestamp($9), to_timestamp($10), $11, $12) "
-	             "RETURNING id, created_at), "
-	             "audit AS (INSERT INTO audit_events (actor, action, object_type, object_id, details) "
-	             "SELECT $11, 'certificate.issue', 'certificate', $1 || '/' || $3, "
-	             "jsonb_build_object('ca_id', $1::text, 'location', $2::text, 'serial', $3::text, "
-	             "'subject', $4::text, 'template', $8::text, 'not_after', $13::text) FROM cert) "
-	             "SELECT id, extract(epoch FROM created_at)::bigint AS created_at FROM cert",
-	             p, 13, &r, "store certificate", msg);
+	rc = db_exec_prepared(c, &insert_stmt, p, 13, &r, "store certificate", msg);
 	free(sans);
 	if (rc != EDGECA_OK)
 		return rc;

@@ -104,32 +104,21 @@ cert_resolve_validity(const struct cert_issue_req *req, int max_validity_days,
 	return EDGECA_OK;
 }
 
-/* Fills the stored fields of cert from the DER the signer returned. */
-static edgeca_err
-cert_fill_from_der(struct certificate *cert, struct edgeca_msg *msg)
+/* Fills the stored fields of cert from what the signer says it signed;
+ * takes the DER and strings of issued. */
+static void
+cert_take_issued(struct certificate *cert, struct signer_issued *issued)
 {
-	X509 *x = x509_from_der(cert->der, cert->der_len);
-	struct key_desc kd;
-	int cn_count = 0;
-	edgeca_err rc = EDGECA_ERR_INTERNAL;
-
-	if (x == NULL)
-		goto out;
-	pkey_describe(X509_get0_pubkey(x), &kd);
-	snprintf(cert->key_algorithm, sizeof(cert->key_algorithm), "%s", kd.name);
-	if (asn1_integer_hex(X509_get0_serialNumber(x), cert->serial) != 0 ||
-	    asn1_time_to_time_t(X509_get0_notBefore(x), &cert->not_before) != 0 ||
-	    asn1_time_to_time_t(X509_get0_notAfter(x), &cert->not_after) != 0 ||
-	    (cert->subject = x509_name_string(X509_get_subject_name(x))) == NULL ||
-	    x509_name_common_name(X509_get_subject_name(x), &cert->common_name, &cn_count) != 0 ||
-	    x509_san_strings(x, &cert->sans) != 0)
-		goto out;
-	rc = EDGECA_OK;
-out:
-	X509_free(x);
-	if (rc != EDGECA_OK)
-		edgeca_fail(msg, rc, NULL, "the signer returned a certificate that cannot be read");
-	return rc;
+	cert->der = issued->der;
+	cert->der_len = issued->der_len;
+	cert->subject = issued->subject;
+	cert->common_name = issued->common_name;
+	cert->sans = issued->sans;
+	snprintf(cert->serial, sizeof(cert->serial), "%s", issued->serial);
+	snprintf(cert->key_algorithm, sizeof(cert->key_algorithm), "%s", issued->key_algorithm);
+	cert->not_before = issued->not_before;
+	cert->not_after = issued->not_after;
+	memset(issued, 0, sizeof(*issued));
 }
 
 static char **
@@ -144,29 +133,6 @@ one_warning(const char *w)
 	return v;
 }
 
-static edgeca_err
-check_csr(const struct cert_issue_req *req, const struct tpl_def *t, unsigned char **der,
-          int *der_len, struct edgeca_msg *msg)
-{
-	X509_REQ *csr = NULL;
-	edgeca_err rc;
-
-	*der = NULL;
-	rc = csr_decode(req->csr, req->csr_len, &csr, msg);
-	if (rc != EDGECA_OK)
-		return rc;
-	if ((rc = csr_check_signature_and_key(csr, msg)) != EDGECA_OK ||
-	    (rc = csr_check_subject(csr, t->requires_cn, msg)) != EDGECA_OK)
-		goto out;
-	*der_len = i2d_X509_REQ(csr, der);
-	if (*der_len <= 0)
-		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot encode the CSR");
-out:
-	ERR_clear_error();
-	X509_REQ_free(csr);
-	return rc;
-}
-
 edgeca_err
 cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
            const struct cert_issue_req *req, struct certificate **out, struct edgeca_msg *msg)
@@ -176,12 +142,13 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 	struct certificate *cert = NULL;
 	struct ca *ca = NULL;
 	unsigned char *csr_der = NULL;
+	size_t csr_len = 0;
 	char warning[512], crl_url[1100], aia_url[1100];
 	struct signer_issue_opts opts = {-1, crl_url, aia_url};
+	struct signer_issued issued = {0};
 	const char *tpl_name;
 	time_t not_after;
 	PGconn *c = NULL;
-	int csr_len = 0;
 	edgeca_err rc;
 
 	*out = NULL;
@@ -214,7 +181,9 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 		                 "the CA's policy does not allow the template \"%s\"", tpl_name);
 		goto out;
 	}
-	rc = check_csr(req, t, &csr_der, &csr_len, msg);
+	/* The signer checks the CSR's content (structure, signature, key,
+	 * subject) for every certificate it signs; here only its armour. */
+	rc = csr_to_der(req->csr, req->csr_len, &csr_der, &csr_len, msg);
 	if (rc != EDGECA_OK)
 		goto out;
 	rc = cert_resolve_validity(req, ca->max_validity_days, loc->not_after, time(NULL),
@@ -234,12 +203,11 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 		snprintf(cert->template, sizeof(cert->template), "%s", t->name);
 		snprintf(cert->status, sizeof(cert->status), "valid");
 		snprintf(cert->requester, sizeof(cert->requester), "%s", who->actor);
-		rc = signer_issue(ctx->signer, loc->key_id, t->name, csr_der, (size_t)csr_len,
-		                  not_after, &opts, &cert->der, &cert->der_len, msg);
+		rc = signer_issue(ctx->signer, loc->key_id, t->name, csr_der, csr_len, not_after,
+		                  &opts, &issued, msg);
 		if (rc != EDGECA_OK)
 			goto out;
-		if ((rc = cert_fill_from_der(cert, msg)) != EDGECA_OK)
-			goto out;
+		cert_take_issued(cert, &issued);
 		rc = cert_store_insert(c, cert, who->actor, msg);
 		if (rc != EDGECA_ERR_CONFLICT)
 			break;
@@ -259,7 +227,8 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 out:
 	if (c != NULL)
 		db_release(ctx->db, c);
-	OPENSSL_free(csr_der);
+	free(csr_der);
+	signer_issued_free(&issued);
 	cert_free(cert);
 	ca_free(ca);
 	return rc;

@@ -1,6 +1,8 @@
 #include "model/db.h"
 
 #include <errno.h>
+#include <libpq-events.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,16 @@ notice_ignore(void *arg, const char *message)
 	(void)message;
 }
 
+/* Per connection: which db_stmt ids are prepared there (a bit each). */
+static int
+db_event(PGEventId id, void *info, void *pass)
+{
+	(void)pass;
+	if (id == PGEVT_CONNDESTROY)
+		free(PQinstanceData(((PGEventConnDestroy *)info)->conn, db_event));
+	return 1;
+}
+
 edgeca_err
 db_connect(const char *conninfo, PGconn **out, struct edgeca_msg *msg)
 {
@@ -44,6 +56,16 @@ db_connect(const char *conninfo, PGconn **out, struct edgeca_msg *msg)
 		return EDGECA_ERR_UNAVAILABLE;
 	}
 	PQsetNoticeProcessor(c, notice_ignore, NULL);
+	{
+		uint64_t *prepared = calloc(1, sizeof(*prepared));
+		if (prepared == NULL || !PQregisterEventProc(c, db_event, "edgeca", NULL) ||
+		    !PQsetInstanceData(c, db_event, prepared)) {
+			free(prepared);
+			edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot set up the connection");
+			PQfinish(c);
+			return EDGECA_ERR_INTERNAL;
+		}
+	}
 	/* Bound every statement so no request can hang on the database. */
 	r = PQexec(c, "SET statement_timeout = '" DB_STATEMENT_TIMEOUT "'; "
 	              "SET lock_timeout = '" DB_STATEMENT_TIMEOUT "'; SET TIME ZONE 'UTC'");
@@ -231,6 +253,52 @@ db_exec(PGconn *c, const char *sql, const struct db_param *params, int nparams,
 		fmts[i] = params[i].binary ? 1 : 0;
 	}
 	r = PQexecParams(c, sql, nparams, NULL, values, lens, fmts, 0);
+	st = PQresultStatus(r);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		rc = map_result(c, r, what, msg);
+		PQclear(r);
+		return rc;
+	}
+	if (out != NULL)
+		*out = r;
+	else
+		PQclear(r);
+	return EDGECA_OK;
+}
+
+edgeca_err
+db_exec_prepared(PGconn *c, const struct db_stmt *stmt, const struct db_param *params,
+                 int nparams, PGresult **out, const char *what, struct edgeca_msg *msg)
+{
+	uint64_t *prepared = PQinstanceData(c, db_event), bit = (uint64_t)1 << stmt->id;
+	const char *values[32];
+	int lens[32], fmts[32];
+	char name[16];
+	PGresult *r;
+	ExecStatusType st;
+	edgeca_err rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (nparams > 32 || stmt->id >= 64 || prepared == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "%s: bad statement", what);
+	snprintf(name, sizeof(name), "s%u", stmt->id);
+	if (!(*prepared & bit)) {
+		r = PQprepare(c, name, stmt->sql, nparams, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			rc = map_result(c, r, what, msg);
+			PQclear(r);
+			return rc;
+		}
+		PQclear(r);
+		*prepared |= bit;
+	}
+	for (int i = 0; i < nparams; i++) {
+		values[i] = params[i].value;
+		lens[i] = params[i].binary ? params[i].len : 0;
+		fmts[i] = params[i].binary ? 1 : 0;
+	}
+	r = PQexecPrepared(c, name, nparams, values, lens, fmts, 0);
 	st = PQresultStatus(r);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		rc = map_result(c, r, what, msg);

@@ -286,11 +286,11 @@ issue_listener_cert(struct edgeca_ctx *ctx, const char *dir, const char *ca_key_
                     struct tls_material *out, struct edgeca_msg *msg)
 {
 	char cert_path[4200], key_path[4200], ca_path[4200], *leaf = NULL, *ca_pem = NULL;
-	unsigned char *csr = NULL, *der = NULL;
+	unsigned char *csr = NULL;
+	struct signer_issued issued = {0};
 	EVP_PKEY *key = NULL;
 	BIO *bio = NULL;
 	struct buf chain = {0};
-	size_t der_len = 0;
 	int csr_len = 0;
 	char *key_data;
 	long key_len;
@@ -305,10 +305,10 @@ issue_listener_cert(struct edgeca_ctx *ctx, const char *dir, const char *ca_key_
 		goto out;
 	}
 	rc = signer_issue(ctx->signer, ca_key_id, "tls_server", csr, (size_t)csr_len,
-	                  time(NULL) + (time_t)LISTENER_DAYS * 86400, NULL, &der, &der_len, msg);
+	                  time(NULL) + (time_t)LISTENER_DAYS * 86400, NULL, &issued, msg);
 	if (rc != EDGECA_OK)
 		goto out;
-	leaf = pem_encode("CERTIFICATE", der, der_len);
+	leaf = pem_encode("CERTIFICATE", issued.der, issued.der_len);
 	ca_pem = read_text(ca_path);
 	bio = BIO_new(BIO_s_mem());
 	if (leaf == NULL || ca_pem == NULL || bio == NULL ||
@@ -334,7 +334,7 @@ out:
 	BIO_free(bio);
 	EVP_PKEY_free(key);
 	OPENSSL_free(csr);
-	free(der);
+	signer_issued_free(&issued);
 	free(leaf);
 	free(ca_pem);
 	return rc;

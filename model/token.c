@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/digests.h"
 #include "common/encoding.h"
 #include "common/timeutil.h"
 #include "common/x509util.h"
@@ -35,7 +36,7 @@ token_digest(const char *secret, unsigned char md[32])
 {
 	unsigned int len = 32;
 
-	return EVP_Digest(secret, strlen(secret), md, &len, EVP_sha256(), NULL) == 1 ? 0 : -1;
+	return EVP_Digest(secret, strlen(secret), md, &len, digest_sha256(), NULL) == 1 ? 0 : -1;
 }
 
 static edgeca_err
@@ -140,6 +141,10 @@ out:
 	return rc;
 }
 
+static const struct db_stmt authenticate_stmt = {
+	1, "SELECT id, name, role FROM api_tokens WHERE token_hash = $1 "
+	   "AND (expires_at IS NULL OR expires_at > now())"};
+
 edgeca_err
 token_authenticate(struct edgeca_ctx *ctx, const char *secret, struct principal *out,
                    struct edgeca_msg *msg)
@@ -160,9 +165,7 @@ token_authenticate(struct edgeca_ctx *ctx, const char *secret, struct principal 
 	if (rc != EDGECA_OK)
 		return rc;
 	p[0] = (struct db_param){(const char *)md, 32, true};
-	rc = db_exec(c, "SELECT id, name, role FROM api_tokens WHERE token_hash = $1 "
-	                "AND (expires_at IS NULL OR expires_at > now())",
-	             p, 1, &r, "authenticate", msg);
+	rc = db_exec_prepared(c, &authenticate_stmt, p, 1, &r, "authenticate", msg);
 	if (rc != EDGECA_OK)
 		goto out;
 	if (PQntuples(r) != 1) {

@@ -340,15 +340,70 @@ signer_self_sign(struct signer_pool *p, const char *key_id, const unsigned char 
 	return rc;
 }
 
+static const struct signer_schema ok_issued = {
+	SIGNER_REPLY_OK,
+	{SIGNER_TAG_CERTIFICATE, SIGNER_TAG_SERIAL, SIGNER_TAG_NOT_BEFORE, SIGNER_TAG_NOT_AFTER,
+	 SIGNER_TAG_SUBJECT_TEXT, SIGNER_TAG_ALGORITHM, 0},
+	{SIGNER_TAG_COMMON_NAME, SIGNER_TAG_SANS, 0}};
+
+void
+signer_issued_free(struct signer_issued *s)
+{
+	if (s == NULL)
+		return;
+	free(s->der);
+	free(s->subject);
+	free(s->common_name);
+	if (s->sans != NULL)
+		for (char **v = s->sans; *v; v++)
+			free(*v);
+	free(s->sans);
+	memset(s, 0, sizeof(*s));
+}
+
+static char *
+field_strdup(const struct signer_msg *m, uint16_t tag)
+{
+	const struct signer_field *f = signer_msg_get(m, tag);
+
+	return f != NULL ? strndup((const char *)f->val, f->len) : NULL;
+}
+
+/* "a\nb" into {"a", "b", NULL}. */
+static char **
+split_lines(const char *text)
+{
+	size_t n = 1, i = 0;
+	char **v;
+
+	for (const char *p = text; p && *p; p++)
+		n += *p == '\n';
+	v = calloc(n + 1, sizeof(char *));
+	if (v == NULL || text == NULL)
+		return v;
+	for (const char *p = text; i < n; i++) {
+		size_t len = strcspn(p, "\n");
+		if ((v[i] = strndup(p, len)) == NULL)
+			break;
+		p += len + (p[len] != '\0');
+	}
+	return v;
+}
+
 edgeca_err
 signer_issue(struct signer_pool *p, const char *key_id, const char *tpl,
              const unsigned char *csr_der, size_t csr_len, time_t not_after,
-             const struct signer_issue_opts *opts, unsigned char **cert_der, size_t *cert_len,
+             const struct signer_issue_opts *opts, struct signer_issued *out,
              struct edgeca_msg *msg)
 {
 	struct signer_writer w;
+	struct signer_msg reply;
+	const struct signer_field *cert;
+	uint64_t nb = 0, na = 0;
+	char *sans = NULL;
 	edgeca_err rc;
 
+	memset(out, 0, sizeof(*out));
 	signer_writer_init(&w, SIGNER_OP_ISSUE);
 	signer_put_str(&w, SIGNER_TAG_KEY_ID, key_id);
 	signer_put_str(&w, SIGNER_TAG_TEMPLATE, tpl);
@@ -360,8 +415,33 @@ signer_issue(struct signer_pool *p, const char *key_id, const char *tpl,
 		signer_put_str(&w, SIGNER_TAG_CRL_URL, opts->crl_url);
 	if (opts != NULL && opts->aia_url != NULL && opts->aia_url[0] != '\0')
 		signer_put_str(&w, SIGNER_TAG_AIA_URL, opts->aia_url);
-	rc = call_for_cert(p, &w, cert_der, cert_len, msg);
+	rc = signer_call(p, &w, &ok_issued, SIGNER_IO_TIMEOUT_S, &reply, msg);
 	signer_writer_free(&w);
+	if (rc != EDGECA_OK)
+		return rc;
+	cert = signer_msg_get(&reply, SIGNER_TAG_CERTIFICATE);
+	out->der = malloc(cert->len);
+	out->subject = field_strdup(&reply, SIGNER_TAG_SUBJECT_TEXT);
+	out->common_name = field_strdup(&reply, SIGNER_TAG_COMMON_NAME);
+	sans = field_strdup(&reply, SIGNER_TAG_SANS);
+	out->sans = split_lines(sans);
+	if (out->der == NULL || out->subject == NULL || out->sans == NULL ||
+	    (signer_msg_get(&reply, SIGNER_TAG_COMMON_NAME) && out->common_name == NULL) ||
+	    signer_get_str(&reply, SIGNER_TAG_SERIAL, out->serial, sizeof(out->serial)) != 0 ||
+	    signer_get_str(&reply, SIGNER_TAG_ALGORITHM, out->key_algorithm,
+	                   sizeof(out->key_algorithm)) != 0 ||
+	    signer_get_u64(&reply, SIGNER_TAG_NOT_BEFORE, &nb) != 0 ||
+	    signer_get_u64(&reply, SIGNER_TAG_NOT_AFTER, &na) != 0) {
+		signer_issued_free(out);
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot read the signer's reply");
+	} else {
+		memcpy(out->der, cert->val, cert->len);
+		out->der_len = cert->len;
+		out->not_before = (time_t)nb;
+		out->not_after = (time_t)na;
+	}
+	free(sans);
+	signer_msg_free(&reply);
 	return rc;
 }
 

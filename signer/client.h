@@ -35,11 +35,28 @@ struct signer_issue_opts {
 	const char *aia_url; /* NULL or "": none */
 };
 
-/* opts may be NULL. */
+/* An issued certificate and what the signer says it holds, so that the
+ * server stores it without decoding it again. */
+struct signer_issued {
+	unsigned char *der;
+	size_t der_len;
+	char serial[65];
+	time_t not_before;
+	time_t not_after;
+	char *subject;     /* RFC 2253 text */
+	char *common_name; /* NULL when none */
+	char **sans;       /* NULL-terminated "DNS:x" / "IP:y" */
+	char key_algorithm[80];
+};
+
+void signer_issued_free(struct signer_issued *s);
+
+/* Issues a certificate for csr_der (DER; the signer checks it). opts may
+ * be NULL. */
 edgeca_err signer_issue(struct signer_pool *p, const char *key_id, const char *tpl,
                         const unsigned char *csr_der, size_t csr_len, time_t not_after,
-                        const struct signer_issue_opts *opts, unsigned char **cert_der,
-                        size_t *cert_len, struct edgeca_msg *msg);
+                        const struct signer_issue_opts *opts, struct signer_issued *out,
+                        struct edgeca_msg *msg);
 
 /* A CSR signed by the key for its own public key (keys without a CA
  * certificate only). */

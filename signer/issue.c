@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "common/csr.h"
+#include "common/digests.h"
 #include "common/timeutil.h"
 #include "common/log.h"
 #include "common/x509util.h"
@@ -69,7 +70,7 @@ add_key_identifiers(X509 *cert, const X509 *issuer)
 	const ASN1_OCTET_STRING *issuer_ski;
 	int rc = -1;
 
-	if (X509_pubkey_digest(cert, EVP_sha1(), md, &md_len) != 1)
+	if (X509_pubkey_digest(cert, digest_sha1(), md, &md_len) != 1)
 		goto out;
 	ski = ASN1_OCTET_STRING_new();
 	if (ski == NULL || ASN1_OCTET_STRING_set(ski, md, (int)md_len) != 1)
@@ -246,10 +247,53 @@ out:
 	return rc;
 }
 
+/* Copies the CSR's SubjectPublicKeyInfo into cert as it is encoded:
+ * X509_set_pubkey would decode and re-encode the key through OpenSSL 3's
+ * encoders, a quarter of the signer's time per certificate. */
+static int
+copy_public_key(X509 *cert, X509_REQ *req)
+{
+	X509_PUBKEY *src = X509_REQ_get_X509_PUBKEY(req);
+	const ASN1_OBJECT *key_oid = NULL, *alg_oid = NULL;
+	const unsigned char *bits = NULL;
+	const X509_ALGOR *alg = NULL;
+	const void *param = NULL;
+	unsigned char *bits_copy = NULL;
+	ASN1_OBJECT *oid_copy = NULL;
+	void *param_copy = NULL;
+	int bits_len = 0, ptype = V_ASN1_UNDEF;
+
+	if (src == NULL || X509_PUBKEY_get0_param((ASN1_OBJECT **)&key_oid, &bits, &bits_len,
+	                                          (X509_ALGOR **)&alg, src) != 1 || bits_len <= 0)
+		return -1;
+	X509_ALGOR_get0(&alg_oid, &ptype, &param, alg);
+	if (ptype == V_ASN1_OBJECT)
+		param_copy = OBJ_dup(param);
+	else if (ptype == V_ASN1_SEQUENCE || ptype == V_ASN1_OCTET_STRING)
+		param_copy = ASN1_STRING_dup(param);
+	else if (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF)
+		return -1;
+	oid_copy = OBJ_dup(key_oid);
+	bits_copy = OPENSSL_memdup(bits, (size_t)bits_len);
+	if (oid_copy == NULL || bits_copy == NULL ||
+	    (param_copy == NULL && ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF) ||
+	    X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), oid_copy, ptype, param_copy,
+	                           bits_copy, bits_len) != 1) {
+		ASN1_OBJECT_free(oid_copy);
+		OPENSSL_free(bits_copy);
+		if (ptype == V_ASN1_OBJECT)
+			ASN1_OBJECT_free(param_copy);
+		else
+			ASN1_STRING_free(param_copy);
+		return -1;
+	}
+	return 0;
+}
+
 static const EVP_MD *
 digest_for(const struct signer_key *key)
 {
-	return strcmp(key->algorithm, "EC-P384") == 0 ? EVP_sha384() : EVP_sha256();
+	return strcmp(key->algorithm, "EC-P384") == 0 ? digest_sha384() : digest_sha256();
 }
 
 static int
@@ -424,7 +468,7 @@ issue_certificate(struct keystore *ks, struct signer_key *key, const struct issu
 	    set_random_serial(cert) != 0 ||
 	    X509_set_issuer_name(cert, X509_get_subject_name(issuer)) != 1 ||
 	    X509_set_subject_name(cert, X509_REQ_get_subject_name(req)) != 1 ||
-	    X509_set_pubkey(cert, subject_key) != 1 || set_validity(cert, not_before, not_after) != 0) {
+	    copy_public_key(cert, req) != 0 || set_validity(cert, not_before, not_after) != 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot build the certificate");
 		goto out;
 	}

@@ -32,6 +32,11 @@ static const struct tag_def tag_defs[SIGNER_TAG_MAX_ + 1] = {
 	[SIGNER_TAG_ERROR_TYPE] = {FT_STR, 64},
 	[SIGNER_TAG_CRL_URL] = {FT_STR, 1024},
 	[SIGNER_TAG_AIA_URL] = {FT_STR, 1024},
+	[SIGNER_TAG_SERIAL] = {FT_STR, 64},
+	[SIGNER_TAG_NOT_BEFORE] = {FT_U64, 8},
+	[SIGNER_TAG_SUBJECT_TEXT] = {FT_STR, 8192},
+	[SIGNER_TAG_COMMON_NAME] = {FT_STR, 1024},
+	[SIGNER_TAG_SANS] = {FT_STR, 16384},
 };
 
 static const struct signer_schema request_schemas[] = {

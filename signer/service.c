@@ -3,11 +3,14 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "common/buf.h"
 #include "common/csr.h"
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "common/x509util.h"
 #include "signer/issue.h"
 
@@ -50,6 +53,47 @@ reply_cert(struct signer_writer *w, const X509 *cert)
 	}
 	signer_put_bytes(w, SIGNER_TAG_CERTIFICATE, der, len);
 	OPENSSL_free(der);
+}
+
+/* An issued certificate and what it says, so the server need not decode
+ * it: serial, validity, subject, CN, SANs (one per line), key type. */
+static void
+reply_issued(struct signer_writer *w, const X509 *cert, X509_REQ *req)
+{
+	char serial[SERIAL_HEX_MAX], *subject = NULL, *cn = NULL, **sans = NULL;
+	struct key_desc kd;
+	struct buf lines = {0};
+	time_t nb, na;
+	int cn_count = 0;
+
+	reply_cert(w, cert);
+	pkey_describe(X509_REQ_get0_pubkey(req), &kd);
+	if (asn1_integer_hex(X509_get0_serialNumber(cert), serial) != 0 ||
+	    asn1_time_to_time_t(X509_get0_notBefore(cert), &nb) != 0 ||
+	    asn1_time_to_time_t(X509_get0_notAfter(cert), &na) != 0 ||
+	    (subject = x509_name_string(X509_get_subject_name(cert))) == NULL ||
+	    x509_name_common_name(X509_get_subject_name(cert), &cn, &cn_count) != 0 ||
+	    x509_san_strings(cert, &sans) != 0) {
+		w->failed = 1;
+		goto out;
+	}
+	for (char **p = sans; *p; p++)
+		if (buf_printf(&lines, "%s%s", p == sans ? "" : "\n", *p) != 0)
+			w->failed = 1;
+	signer_put_str(w, SIGNER_TAG_SERIAL, serial);
+	signer_put_u64(w, SIGNER_TAG_NOT_BEFORE, (uint64_t)nb);
+	signer_put_u64(w, SIGNER_TAG_NOT_AFTER, (uint64_t)na);
+	signer_put_str(w, SIGNER_TAG_SUBJECT_TEXT, subject);
+	signer_put_str(w, SIGNER_TAG_ALGORITHM, kd.name);
+	if (cn != NULL)
+		signer_put_str(w, SIGNER_TAG_COMMON_NAME, cn);
+	if (lines.len > 0 && buf_terminate(&lines) == 0)
+		signer_put_str(w, SIGNER_TAG_SANS, (const char *)lines.data);
+out:
+	buf_free(&lines);
+	strv_free(sans);
+	free(subject);
+	free(cn);
 }
 
 static edgeca_err
@@ -193,7 +237,7 @@ op_issue(struct signer_service *s, const struct signer_msg *req, struct signer_w
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot write the signature log");
 		goto out;
 	}
-	reply_cert(w, cert);
+	reply_issued(w, cert, csr);
 out:
 	X509_REQ_free(csr);
 	X509_free(cert);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/digests.h"
 #include "common/encoding.h"
 #include "common/timeutil.h"
 #include "common/x509util.h"
@@ -77,7 +78,7 @@ append_line(struct siglog *l, const char *key_id, const char *op, const char *tp
 	struct buf b = {0};
 	int rc = -1;
 
-	if (EVP_Digest(der, der_len, md, &md_len, EVP_sha256(), NULL) != 1 ||
+	if (EVP_Digest(der, der_len, md, &md_len, digest_sha256(), NULL) != 1 ||
 	    (subject = x509_name_string(name)) == NULL)
 		goto out;
 	hex_encode(md, md_len, md_hex);

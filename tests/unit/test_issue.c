@@ -184,7 +184,9 @@ test_self_signed_refusals(void **state)
 }
 
 /* Issues a certificate valid until not_after for req (freed) under
- * template tpl by key k at now; expects want and, when given, slug. */
+ * template tpl by key k at now; expects want and, when given, slug. The
+ * certificate is returned as a relying party sees it: decoded from the
+ * DER the signer sends. */
 static X509 *
 issue_until(struct signer_key *k, enum tpl_id tpl, X509_REQ *req, time_t now, time_t not_after,
             edgeca_err want, const char *slug)
@@ -201,6 +203,15 @@ issue_until(struct signer_key *k, enum tpl_id tpl, X509_REQ *req, time_t now, ti
 	if (want != EDGECA_OK)
 		assert_null(x);
 	X509_REQ_free(req);
+	if (x != NULL) {
+		unsigned char *der = NULL;
+		int len = i2d_X509(x, &der);
+		X509 *decoded = x509_from_der(der, (size_t)len);
+		assert_non_null(decoded);
+		OPENSSL_free(der);
+		X509_free(x);
+		x = decoded;
+	}
 	return x;
 }
 

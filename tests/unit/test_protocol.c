@@ -217,7 +217,7 @@ test_bad_fields(void **state)
 	/* Every tag once is accepted; a tag twice never is. */
 	raw_init(&r, SIGNER_OP_ISSUE);
 	for (uint16_t t = 1; t <= SIGNER_TAG_MAX_; t++) {
-		uint32_t n = t == SIGNER_TAG_NOT_AFTER ? 8 : 4;
+		uint32_t n = t == SIGNER_TAG_NOT_AFTER || t == SIGNER_TAG_NOT_BEFORE ? 8 : 4;
 		raw_field(&r, t, n, "\x01\x02\x03\x04\x05\x06\x07\x08", n);
 	}
 	assert_int_equal(raw_parse(&r), 0);
