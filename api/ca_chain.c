@@ -110,8 +110,8 @@ api_cas_chain_get(struct api_call *call)
 			api_body(call->resp, 200, offers[pick], pem, strlen(pem));
 	} else {
 		api_problem_text(call->resp, EDGECA_ERR_NOT_ACCEPTABLE, "not-acceptable",
-		                 "the chain is available as application/pem-certificate-chain or "
-		                 "application/pkcs7-mime", call->path);
+		                 "the chain is available as application/pem-certificate-chain, "
+		                 "application/pkcs7-mime or application/x-pem-file", call->path);
 	}
 out:
 	free(pem);
@@ -180,6 +180,7 @@ api_public_ca_certificate(struct api_call *call)
 	struct ca *ca = NULL;
 	char name[64];
 	size_t n = file ? strlen(file) : 0;
+	edgeca_err rc;
 
 	if (n < 5 || n - 4 >= sizeof(name) || strcmp(file + n - 4, ".crt") != 0) {
 		api_problem_text(call->resp, EDGECA_ERR_NOT_FOUND, "not-found",
@@ -188,7 +189,12 @@ api_public_ca_certificate(struct api_call *call)
 	}
 	memcpy(name, file, n - 4);
 	name[n - 4] = '\0';
-	if (ca_get(call->ctx, u_map_get(call->req->map_url, "ca_id"), &ca, &msg) == EDGECA_OK)
+	rc = ca_get(call->ctx, u_map_get(call->req->map_url, "ca_id"), &ca, &msg);
+	if (rc != EDGECA_OK && rc != EDGECA_ERR_NOT_FOUND) {
+		api_problem(call->resp, rc, &msg, call->path);
+		return;
+	}
+	if (rc == EDGECA_OK)
 		loc = ca_find_location(ca, name);
 	if (loc == NULL || loc->cert_der == NULL) {
 		api_problem_text(call->resp, EDGECA_ERR_NOT_FOUND, "not-found",

@@ -135,18 +135,27 @@ ca_check_parent(const struct ca *child, const struct ca *parent, time_t now, tim
 	if (strcmp(parent->status, "active") != 0 || ploc == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "parent-not-active",
 		                   "the parent CA %s has no active location to sign with", parent->id);
-	if (!ca_allows_template(parent, "subordinate_ca"))
-		return edgeca_fail(msg, EDGECA_ERR_INVALID, "template-not-allowed",
-		                   "the parent CA's policy does not allow the subordinate_ca template");
 	max_path = parent_path_length(parent, ploc);
 	if (max_path == 0)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "path-length-exceeded",
 		                   "the parent CA's path length constraint is 0: it cannot have a "
 		                   "subordinate CA");
+	if (!ca_allows_template(parent, "subordinate_ca"))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "template-not-allowed",
+		                   "the parent CA's policy does not allow the subordinate_ca template");
 	if (child->path_length >= 0 && max_path > 0 && child->path_length > max_path - 1)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "path-length-exceeded",
 		                   "path_length %d is more than the parent CA allows below it (%ld)",
 		                   child->path_length, max_path - 1);
+	/* the child's certificate gets pathlen 0 here: a CA template in its
+	 * policy could never be used, so it is refused now, as on upload */
+	if (max_path == 1 || child->path_length == 0) {
+		for (char **t = child->allowed_templates; t && *t; t++)
+			if (tpl_by_name(*t) != NULL && tpl_by_name(*t)->is_ca)
+				return edgeca_fail(msg, EDGECA_ERR_INVALID, "path-length-conflict",
+				                   "below this parent the CA's certificate has path length 0, "
+				                   "which forbids the %s template its policy allows", *t);
+	}
 	if (ploc->not_after <= now)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-expired",
 		                   "the parent CA's certificate has expired");
@@ -187,6 +196,7 @@ ca_sign_by_parent(struct edgeca_ctx *ctx, struct ca *child, const struct ca *par
                   time_t not_after, struct edgeca_msg *msg)
 {
 	edgeca_err rc = EDGECA_OK;
+	bool signed_any = false;
 
 	for (size_t i = 0; i < child->n_locations && rc == EDGECA_OK; i++) {
 		struct ca_location *loc = &child->locations[i];
@@ -227,9 +237,13 @@ ca_sign_by_parent(struct edgeca_ctx *ctx, struct ca *child, const struct ca *par
 		loc->chain_pem = chain;
 		snprintf(loc->parent_location, sizeof(loc->parent_location), "%s", ploc->name);
 		snprintf(loc->status, sizeof(loc->status), "active");
+		signed_any = true;
 	}
-	snprintf(child->parent_ca_id, sizeof(child->parent_ca_id), "%s", parent->id);
-	snprintf(child->chaining, sizeof(child->chaining), "internal");
+	/* only a location actually signed ties the CA to this parent */
+	if (signed_any) {
+		snprintf(child->parent_ca_id, sizeof(child->parent_ca_id), "%s", parent->id);
+		snprintf(child->chaining, sizeof(child->chaining), "internal");
+	}
 	ca_update_status(child);
 	return rc;
 }
@@ -282,9 +296,10 @@ ca_chain_to_parent(struct edgeca_ctx *ctx, const struct principal *who, const ch
 	if (validity_days != CA_FIELD_UNSET && (validity_days < 1 || validity_days > 36500))
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 		                   "validity_days must be between 1 and 36500");
-	if (has_not_after && not_after <= now + 3600)
+	if (has_not_after &&
+	    (not_after <= now + 3600 || not_after > now + (time_t)36500 * 86400))
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
-		                   "not_after must be more than an hour ahead");
+		                   "not_after must be more than an hour and at most 36500 days ahead");
 	end = has_not_after ? not_after
 	      : validity_days != CA_FIELD_UNSET ? now + (time_t)validity_days * 86400 : 0;
 	if (!uuid_valid(ca_id))
@@ -310,9 +325,12 @@ ca_chain_to_parent(struct edgeca_ctx *ctx, const struct principal *who, const ch
 		goto out;
 	rc = ca_sign_by_parent(ctx, ca, parent, end, msg);
 	/* whatever was signed is stored, also when a later location failed */
-	stored = store_chaining(c, who, ca, "ca.chain", "parent_ca_id", parent->id, msg);
-	if (rc == EDGECA_OK)
-		rc = stored;
+	if (strcmp(ca->chaining, "internal") == 0) {
+		stored = store_chaining(c, who, ca, "ca.chain", "parent_ca_id", parent->id,
+		                        rc == EDGECA_OK ? msg : NULL);
+		if (rc == EDGECA_OK)
+			rc = stored;
+	}
 	if (rc != EDGECA_OK)
 		goto out;
 	log_info("ca_chain_to_parent: ca=%s parent=%s by %s", ca->id, parent->id, who->actor);

@@ -65,15 +65,17 @@ email_valid(const char *e)
 	return true;
 }
 
+/* The URLs the signer writes into certificates: plain http(s), at most
+ * 1024 characters, no spaces, commas, quotes or backslashes. */
 static bool
 url_valid(const char *u)
 {
 	if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
 		return false;
-	if (strlen(u) > 2048 || strlen(u) <= 8)
+	if (strlen(u) > 1024 || strlen(u) <= 8)
 		return false;
 	for (const unsigned char *p = (const unsigned char *)u; *p; p++)
-		if (*p <= 0x20 || *p >= 0x7f)
+		if (*p <= 0x20 || *p >= 0x7f || *p == ',' || *p == '"' || *p == '\\')
 			return false;
 	return true;
 }
@@ -232,8 +234,9 @@ resolve_crl(const struct ca_create_req *req, struct ca *ca, struct edgeca_msg *m
 	if (req->crl_distribution_point != NULL) {
 		if (!url_valid(req->crl_distribution_point))
 			return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
-			                   "crl.distribution_point must be an http:// or https:// URL "
-			                   "without spaces");
+			                   "crl.distribution_point must be an http:// or https:// URL of at "
+			                   "most 1024 characters without spaces, commas, quotes or "
+			                   "backslashes");
 		ca->crl_distribution_point = strdup(req->crl_distribution_point);
 		if (ca->crl_distribution_point == NULL)
 			return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");

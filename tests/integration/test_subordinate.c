@@ -223,6 +223,14 @@ test_internal_two_locations(void **state)
 	http_response_free(&r);
 	snprintf(path, sizeof(path), "/ca/%s/nowhere.crt", sub_id);
 	http_expect(404, "not-found", http_get(&in, path, NULL, &r), &r);
+	/* the CA's chain is its first active location's */
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/chain", sub_id);
+	assert_int_equal(http_get(&in, path, in.admin_token, &r), 200);
+	untrusted = pem_certs((const char *)r.body);
+	assert_int_equal(sk_X509_num(untrusted), 2);
+	assert_int_equal(X509_cmp(sk_X509_value(untrusted, 0), west), 0);
+	sk_X509_pop_free(untrusted, X509_free);
+	http_response_free(&r);
 	/* the chain, as PEM and as certs-only PKCS#7 */
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/locations/eastus/chain", sub_id);
 	assert_int_equal(http_get(&in, path, in.admin_token, &r), 200);
@@ -587,6 +595,94 @@ signer_issue_raw(const char *key_id, const char *tpl, time_t not_after, char typ
 	free(csr_pem);
 }
 
+/* Sends one request frame of type with a key id and optional subject or
+ * certificate; returns the reply (caller frees). */
+static void
+signer_request(int type, const char *key, const unsigned char *bytes, size_t len,
+               uint16_t bytes_tag, struct signer_msg *reply)
+{
+	struct sockaddr_un sa;
+	struct signer_writer w;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", in.signer_socket);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	signer_writer_init(&w, (uint8_t)type);
+	if (type == SIGNER_OP_KEY_CREATE) {
+		signer_put_str(&w, SIGNER_TAG_ALGORITHM, "EC-P256");
+		signer_put_str(&w, SIGNER_TAG_TEMPLATES, "subordinate_ca");
+		signer_put_u32(&w, SIGNER_TAG_MAX_VALIDITY_DAYS, 365);
+	} else {
+		signer_put_str(&w, SIGNER_TAG_KEY_ID, key);
+		signer_put_bytes(&w, bytes_tag, bytes, len);
+	}
+	assert_int_equal(signer_writer_finish(&w), 0);
+	assert_int_equal(signer_write_all(fd, w.b.data, w.b.len), 0);
+	assert_int_equal(signer_read_msg(fd, reply), 0);
+	signer_writer_free(&w);
+	close(fd);
+}
+
+/* A signer key allowed to sign subordinate CAs whose own certificate, made
+ * here by an outside CA, carries pathlen 0; key receives its id. */
+static void
+pathlen_zero_key(char key[65])
+{
+	EVP_PKEY *outside = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509_NAME *name = X509_NAME_new();
+	unsigned char *der = NULL, *cert_der = NULL;
+	const unsigned char *p;
+	struct signer_msg reply;
+	X509_REQ *req;
+	X509 *cert = X509_new();
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+	int len;
+
+	signer_request(SIGNER_OP_KEY_CREATE, NULL, NULL, 0, 0, &reply);
+	assert_int_equal(reply.type, SIGNER_REPLY_OK);
+	assert_int_equal(signer_get_str(&reply, SIGNER_TAG_KEY_ID, key, 65), 0);
+	signer_msg_free(&reply);
+	X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
+	                           (const unsigned char *)"Pathlen Zero CA", -1, -1, 0);
+	len = i2d_X509_NAME(name, &der);
+	signer_request(SIGNER_OP_CSR_CREATE, key, der, (size_t)len, SIGNER_TAG_SUBJECT, &reply);
+	assert_int_equal(reply.type, SIGNER_REPLY_OK);
+	p = signer_msg_get(&reply, SIGNER_TAG_CSR)->val;
+	req = d2i_X509_REQ(NULL, &p, signer_msg_get(&reply, SIGNER_TAG_CSR)->len);
+	assert_non_null(req);
+	signer_msg_free(&reply);
+	/* the outside CA signs it as a CA with pathlen 0 */
+	X509_set_version(cert, X509_VERSION_3);
+	ASN1_INTEGER_set(X509_get_serialNumber(cert), 4242);
+	X509_set_issuer_name(cert, name);
+	X509_set_subject_name(cert, X509_REQ_get_subject_name(req));
+	X509_set_pubkey(cert, X509_REQ_get0_pubkey(req));
+	X509_gmtime_adj(X509_getm_notBefore(cert), -60);
+	X509_gmtime_adj(X509_getm_notAfter(cert), 30 * 86400);
+	X509V3_set_ctx(&ctx, NULL, cert, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
+	X509_add_ext(cert, ext, -1);
+	X509_EXTENSION_free(ext);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign");
+	X509_add_ext(cert, ext, -1);
+	X509_EXTENSION_free(ext);
+	assert_true(X509_sign(cert, outside, EVP_sha256()) > 0);
+	len = i2d_X509(cert, &cert_der);
+	signer_request(SIGNER_OP_CERT_INSTALL, key, cert_der, (size_t)len, SIGNER_TAG_CERTIFICATE,
+	               &reply);
+	assert_int_equal(reply.type, SIGNER_REPLY_OK);
+	signer_msg_free(&reply);
+	OPENSSL_free(cert_der);
+	OPENSSL_free(der);
+	X509_free(cert);
+	X509_REQ_free(req);
+	X509_NAME_free(name);
+	EVP_PKEY_free(outside);
+}
+
 static void
 test_policy_limits(void **state)
 {
@@ -635,26 +731,41 @@ test_policy_limits(void **state)
 	http_response_free(&r);
 	free(body);
 
-	/* path length: the short root (pathlen 1) gives its child pathlen 0 */
+	/* path length: below the short root (pathlen 1) a CA gets pathlen 0, so
+	 * one that would sign CAs itself is refused at once ... */
 	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Level One\", "
-	         "\"parent_ca_id\": \"%s\", \"issuance\": {\"template\": \"subordinate_ca\"}}",
-	         short_root);
+	          "\"parent_ca_id\": \"%s\", \"issuance\": {\"template\": \"subordinate_ca\"}}",
+	          short_root);
+	r = post("/api/v1/cas", body, 422);
+	assert_string_equal(http_problem_type(&r), "path-length-conflict");
+	http_response_free(&r);
+	free(body);
+	/* ... an issuing CA is fine, with pathlen 0 ... */
+	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Level One\", "
+	          "\"parent_ca_id\": \"%s\"}", short_root);
 	r = post("/api/v1/cas", body, 201);
 	snprintf(a_id, sizeof(a_id), "%s", http_json_str(&r, "id"));
 	a_cert = location_cert(&r, "default");
 	assert_int_equal(X509_get_pathlen(a_cert), 0);
 	http_response_free(&r);
 	free(body);
-	/* ... and that child, with pathlen 0, may not have a subordinate */
+	/* ... and a pathlen-0 parent gets no subordinate */
 	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Level Two\", "
-	         "\"parent_ca_id\": \"%s\"}", a_id);
+	          "\"parent_ca_id\": \"%s\"}", a_id);
 	r = post("/api/v1/cas", body, 422);
 	assert_string_equal(http_problem_type(&r), "path-length-exceeded");
 	http_response_free(&r);
 	free(body);
 	key_of(a_id, key);
 	signer_issue_raw(key, "subordinate_ca", time(NULL) + 86400, type);
+	assert_string_equal(type, "template-not-allowed");
+	/* At the signer: a key whose policy allows subordinate_ca but whose
+	 * certificate (signed elsewhere) says pathlen 0 still signs no CA. */
+	pathlen_zero_key(key);
+	signer_issue_raw(key, "subordinate_ca", time(NULL) + 86400, type);
 	assert_string_equal(type, "path-length-exceeded");
+	signer_issue_raw(key, "client", time(NULL) + 86400, type);
+	assert_string_equal(type, "template-not-allowed");
 	/* asking for more path length than the parent allows */
 	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Greedy\", \"path_length\": 3,"
 	         " \"parent_ca_id\": \"%s\", \"issuance\": {\"template\": \"subordinate_ca\"}}",

@@ -216,7 +216,8 @@ test_lifecycle_and_crl_refusals(void **state)
 		"a@x.io", "a@x.io", "a@x.io", "a@x.io", "a@x.io", "a@x.io", "a@x.io",
 		"a@x.io", "a@x.io", "a@x.io", "a@x.io", "a@x.io", "a@x.io", "a@x.io",
 		"a@x.io", "a@x.io", "a@x.io", "a@x.io", "a@x.io", "a@x.io", "a@x.io"};
-	static const char *const bad_urls[] = {"ftp://crl.example.com/x.crl", "http://",
+	static const char *const bad_urls[] = {"http://crl.example/a,b.crl", "http://crl.example/\"x\".crl",
+	                                         "ftp://crl.example.com/x.crl", "http://",
 	                                       "https://crl.example.com/a b.crl", "crl.example.com",
 	                                       "https://crl.example.com/\xc3\xa9"};
 	struct ca_create_req r;
