@@ -57,6 +57,18 @@ free_port(void)
 	return port;
 }
 
+void
+xasprintf(char **out, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(out, fmt, ap);
+	va_end(ap);
+	assert_true(n >= 0);
+}
+
 char *
 read_file(const char *path, size_t *len)
 {

@@ -45,6 +45,8 @@ void instance_token(struct instance *in, const char *role, const char *name, cha
 const char *corpus_path(const char *name);
 /* Reads a whole file (malloc'ed, NUL-terminated); fails the test if absent. */
 char *read_file(const char *path, size_t *len);
+/* vasprintf that fails the test instead of returning an error. */
+void xasprintf(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 unsigned free_port(void);
 bool running_as_root(void);
 

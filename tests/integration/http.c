@@ -13,6 +13,7 @@
 
 #include "common/buf.h"
 #include "common/encoding.h"
+#include "tests/integration/pki.h"
 
 static char test_name[64] = "unnamed";
 
@@ -219,13 +220,36 @@ http_expect(long want, const char *slug, long got, struct http_response *r)
 	http_response_free(r);
 }
 
+struct http_response
+http_post_expect(struct instance *in, const char *path, const char *json, long want)
+{
+	struct http_response r;
+	long got = http_post_json(in, path, in->admin_token, json, &r);
+
+	if (got != want)
+		fail_msg("POST %s: expected %ld, got %ld: %.*s", path, want, got, (int)r.body_len,
+		         r.body);
+	return r;
+}
+
+X509 *
+http_location_cert(const struct http_response *r, const char *name)
+{
+	json_t *loc;
+	size_t i;
+
+	json_array_foreach(json_object_get(r->json, "locations"), i, loc)
+		if (strcmp(json_string_value(json_object_get(loc, "name")), name) == 0)
+			return pem_cert(json_string_value(json_object_get(loc, "certificate_pem")));
+	fail_msg("no location %s", name);
+	return NULL;
+}
+
 void
 http_create_ca(struct instance *in, const char *body, char id[64])
 {
-	struct http_response r;
+	struct http_response r = http_post_expect(in, "/api/v1/cas", body, 201);
 
-	if (http_post_json(in, "/api/v1/cas", in->admin_token, body, &r) != 201)
-		fail_msg("creating a CA answered %ld: %.*s", r.status, (int)r.body_len, r.body);
 	snprintf(id, 64, "%s", http_json_str(&r, "id"));
 	http_response_free(&r);
 }

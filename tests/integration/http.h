@@ -5,6 +5,7 @@
 #define EDGECA_TEST_HTTP_H
 
 #include <jansson.h>
+#include <openssl/x509.h>
 #include <stddef.h>
 
 #include "tests/integration/harness.h"
@@ -44,6 +45,12 @@ long http_post_json(struct instance *in, const char *path, const char *token, co
  * type is that slug; error answers must be problem documents whose status
  * member equals the HTTP status. Frees r. */
 void http_expect(long want, const char *slug, long got, struct http_response *r);
+/* POSTs a JSON body as the admin; fails unless the status is want.
+ * Returns the answer (the caller frees it). */
+struct http_response http_post_expect(struct instance *in, const char *path, const char *json,
+                                      long want);
+/* The certificate of the location name in a CA answer (fails if absent). */
+X509 *http_location_cert(const struct http_response *r, const char *name);
 /* Creates a CA from a JSON body as the admin (expects 201); id receives
  * its id. */
 void http_create_ca(struct instance *in, const char *body, char id[64]);

@@ -28,6 +28,7 @@
 #include "tests/integration/harness.h"
 #include "tests/integration/http.h"
 #include "tests/integration/pki.h"
+#include "tests/integration/signer_wire.h"
 
 static struct instance in;
 static pid_t extra_signers[4];
@@ -83,64 +84,6 @@ stop_extra_signer(int slot)
 }
 
 static int
-connect_to(const char *path)
-{
-	struct sockaddr_un sa;
-	struct timeval tv = {30, 0};
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", path);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-		fail_msg("connect %s: %s", path, strerror(errno));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return fd;
-}
-
-/* Sends w (finished here) and reads the reply; returns signer_read_msg's
- * result (0 reply, 1 closed, -1 error). */
-static int
-exchange(int fd, struct signer_writer *w, struct signer_msg *reply)
-{
-	assert_int_equal(signer_writer_finish(w), 0);
-	assert_int_equal(signer_write_all(fd, w->b.data, w->b.len), 0);
-	signer_writer_free(w);
-	return signer_read_msg(fd, reply);
-}
-
-static void
-expect_error(struct signer_msg *reply, uint32_t code, const char *type)
-{
-	uint32_t got = 0;
-	char t[65] = "";
-
-	assert_int_equal(reply->type, SIGNER_REPLY_ERROR);
-	assert_int_equal(signer_get_u32(reply, SIGNER_TAG_ERROR_CODE, &got), 0);
-	signer_get_str(reply, SIGNER_TAG_ERROR_TYPE, t, sizeof(t));
-	if (got != code || strcmp(t, type) != 0)
-		fail_msg("expected signer error %u %s, got %u %s", code, type, got, t);
-	signer_msg_free(reply);
-}
-
-static void
-key_create(int fd, const char *templates, uint32_t max_days, char id[65])
-{
-	struct signer_writer w;
-	struct signer_msg reply;
-
-	signer_writer_init(&w, SIGNER_OP_KEY_CREATE);
-	signer_put_str(&w, SIGNER_TAG_ALGORITHM, "EC-P256");
-	signer_put_str(&w, SIGNER_TAG_TEMPLATES, templates);
-	signer_put_u32(&w, SIGNER_TAG_MAX_VALIDITY_DAYS, max_days);
-	assert_int_equal(exchange(fd, &w, &reply), 0);
-	assert_int_equal(reply.type, SIGNER_REPLY_OK);
-	assert_int_equal(signer_get_str(&reply, SIGNER_TAG_KEY_ID, id, 65), 0);
-	signer_msg_free(&reply);
-}
-
-static int
 self_sign(int fd, const char *id, const char *cn, time_t not_after, struct signer_msg *reply)
 {
 	struct signer_writer w;
@@ -155,43 +98,16 @@ self_sign(int fd, const char *id, const char *cn, time_t not_after, struct signe
 	signer_put_str(&w, SIGNER_TAG_KEY_ID, id);
 	signer_put_bytes(&w, SIGNER_TAG_SUBJECT, der, (size_t)len);
 	signer_put_u64(&w, SIGNER_TAG_NOT_AFTER, (uint64_t)not_after);
-	rc = exchange(fd, &w, reply);
+	rc = wire_exchange(fd, &w, reply);
 	OPENSSL_free(der);
 	X509_NAME_free(name);
-	return rc;
-}
-
-/* An ISSUE request for a fresh CSR (or the given PEM CSR). */
-static int
-issue(int fd, const char *id, const char *tpl, const char *csr_pem, time_t not_after,
-      struct signer_msg *reply)
-{
-	struct signer_writer w;
-	char *made = csr_pem ? NULL : make_csr("EC-P256", "socket-device", NULL, NULL);
-	BIO *b = BIO_new_mem_buf(csr_pem ? csr_pem : made, -1);
-	X509_REQ *req = PEM_read_bio_X509_REQ(b, NULL, NULL, NULL);
-	unsigned char *der = NULL;
-	int len, rc;
-
-	assert_non_null(req);
-	len = i2d_X509_REQ(req, &der);
-	signer_writer_init(&w, SIGNER_OP_ISSUE);
-	signer_put_str(&w, SIGNER_TAG_KEY_ID, id);
-	signer_put_str(&w, SIGNER_TAG_TEMPLATE, tpl);
-	signer_put_bytes(&w, SIGNER_TAG_CSR, der, (size_t)len);
-	signer_put_u64(&w, SIGNER_TAG_NOT_AFTER, (uint64_t)not_after);
-	rc = exchange(fd, &w, reply);
-	OPENSSL_free(der);
-	X509_REQ_free(req);
-	BIO_free(b);
-	free(made);
 	return rc;
 }
 
 static void
 test_policy_refusals_at_the_socket(void **state)
 {
-	int fd = connect_to(in.signer_socket);
+	int fd = wire_connect(in.signer_socket);
 	time_t now = time(NULL);
 	struct signer_msg reply;
 	char leaf_only[65], uncertified[65], long_policy[65];
@@ -199,53 +115,54 @@ test_policy_refusals_at_the_socket(void **state)
 	char *bad_sig = read_file(corpus_path("bad-signature.csr"), NULL);
 
 	/* a leaf-only root: client certificates for at most 30 days */
-	key_create(fd, "client", 30, leaf_only);
+	wire_key_create(fd, "client", 30, leaf_only);
 	assert_int_equal(self_sign(fd, leaf_only, "Socket Root", now + 365 * 86400, &reply), 0);
 	assert_int_equal(reply.type, SIGNER_REPLY_OK);
 	signer_msg_free(&reply);
 
-	assert_int_equal(issue(fd, leaf_only, "client", NULL, now + 10 * 86400, &reply), 0);
+	assert_int_equal(wire_issue(fd, leaf_only, "client", NULL, now + 10 * 86400, &reply), 0);
 	assert_int_equal(reply.type, SIGNER_REPLY_OK);
 	signer_msg_free(&reply);
 	/* a CA certificate from a leaf-only key */
-	assert_int_equal(issue(fd, leaf_only, "subordinate_ca", NULL, now + 10 * 86400, &reply), 0);
-	expect_error(&reply, SIGNER_E_POLICY, "template-not-allowed");
+	assert_int_equal(
+	    wire_issue(fd, leaf_only, "subordinate_ca", NULL, now + 10 * 86400, &reply), 0);
+	wire_expect_error(&reply, SIGNER_E_POLICY, "template-not-allowed");
 	/* another template the policy does not list */
-	assert_int_equal(issue(fd, leaf_only, "ssl", NULL, now + 10 * 86400, &reply), 0);
-	expect_error(&reply, SIGNER_E_POLICY, "template-not-allowed");
+	assert_int_equal(wire_issue(fd, leaf_only, "ssl", NULL, now + 10 * 86400, &reply), 0);
+	wire_expect_error(&reply, SIGNER_E_POLICY, "template-not-allowed");
 	/* validity beyond the policy's maximum */
-	assert_int_equal(issue(fd, leaf_only, "client", NULL, now + 31 * 86400, &reply), 0);
-	expect_error(&reply, SIGNER_E_POLICY, "validity-exceeds-policy");
+	assert_int_equal(wire_issue(fd, leaf_only, "client", NULL, now + 31 * 86400, &reply), 0);
+	wire_expect_error(&reply, SIGNER_E_POLICY, "validity-exceeds-policy");
 	/* a notAfter in the past */
-	assert_int_equal(issue(fd, leaf_only, "client", NULL, now - 10, &reply), 0);
-	expect_error(&reply, SIGNER_E_INVALID, "validity-invalid");
+	assert_int_equal(wire_issue(fd, leaf_only, "client", NULL, now - 10, &reply), 0);
+	wire_expect_error(&reply, SIGNER_E_INVALID, "validity-invalid");
 	/* templates the signer does not know */
-	assert_int_equal(issue(fd, leaf_only, "superuser", NULL, now + 86400, &reply), 0);
-	expect_error(&reply, SIGNER_E_INVALID, "unknown-template");
+	assert_int_equal(wire_issue(fd, leaf_only, "superuser", NULL, now + 86400, &reply), 0);
+	wire_expect_error(&reply, SIGNER_E_INVALID, "unknown-template");
 	/* the signer checks CSRs itself */
-	assert_int_equal(issue(fd, leaf_only, "client", weak, now + 86400, &reply), 0);
-	expect_error(&reply, SIGNER_E_INVALID, "csr-weak-key");
+	assert_int_equal(wire_issue(fd, leaf_only, "client", weak, now + 86400, &reply), 0);
+	wire_expect_error(&reply, SIGNER_E_INVALID, "csr-weak-key");
 	/* a self-signature cannot be repeated (no second root for one key) */
 	assert_int_equal(self_sign(fd, leaf_only, "Other Root", now + 86400 * 2, &reply), 0);
-	expect_error(&reply, SIGNER_E_CONFLICT, "key-already-certified");
+	wire_expect_error(&reply, SIGNER_E_CONFLICT, "key-already-certified");
 
 	/* beyond the issuer's own notAfter, within the policy's maximum */
-	key_create(fd, "client", 3650, long_policy);
+	wire_key_create(fd, "client", 3650, long_policy);
 	assert_int_equal(self_sign(fd, long_policy, "Short Root", now + 10 * 86400, &reply), 0);
 	signer_msg_free(&reply);
-	assert_int_equal(issue(fd, long_policy, "client", NULL, now + 20 * 86400, &reply), 0);
-	expect_error(&reply, SIGNER_E_POLICY, "validity-exceeds-issuer");
+	assert_int_equal(wire_issue(fd, long_policy, "client", NULL, now + 20 * 86400, &reply), 0);
+	wire_expect_error(&reply, SIGNER_E_POLICY, "validity-exceeds-issuer");
 
 	/* a key without a certificate issues nothing */
-	key_create(fd, "client", 30, uncertified);
-	assert_int_equal(issue(fd, uncertified, "client", NULL, now + 86400, &reply), 0);
-	expect_error(&reply, SIGNER_E_CONFLICT, "ca-not-active");
+	wire_key_create(fd, "client", 30, uncertified);
+	assert_int_equal(wire_issue(fd, uncertified, "client", NULL, now + 86400, &reply), 0);
+	wire_expect_error(&reply, SIGNER_E_CONFLICT, "ca-not-active");
 	/* unknown keys, including path tricks */
-	assert_int_equal(issue(fd, "00000000000000000000000000000000", "client", NULL, now + 86400,
-	                       &reply), 0);
-	expect_error(&reply, SIGNER_E_NOT_FOUND, "key-not-found");
-	assert_int_equal(issue(fd, "../kek", "client", NULL, now + 86400, &reply), 0);
-	expect_error(&reply, SIGNER_E_NOT_FOUND, "key-not-found");
+	assert_int_equal(wire_issue(fd, "00000000000000000000000000000000", "client", NULL,
+	                            now + 86400, &reply), 0);
+	wire_expect_error(&reply, SIGNER_E_NOT_FOUND, "key-not-found");
+	assert_int_equal(wire_issue(fd, "../kek", "client", NULL, now + 86400, &reply), 0);
+	wire_expect_error(&reply, SIGNER_E_NOT_FOUND, "key-not-found");
 	/* a policy that contradicts itself is refused at creation */
 	{
 		struct signer_writer w;
@@ -254,18 +171,18 @@ test_policy_refusals_at_the_socket(void **state)
 		signer_put_str(&w, SIGNER_TAG_TEMPLATES, "subordinate_ca");
 		signer_put_u32(&w, SIGNER_TAG_MAX_VALIDITY_DAYS, 30);
 		signer_put_u32(&w, SIGNER_TAG_PATH_LENGTH, 0);
-		assert_int_equal(exchange(fd, &w, &reply), 0);
-		expect_error(&reply, SIGNER_E_INVALID, "policy-invalid");
+		assert_int_equal(wire_exchange(fd, &w, &reply), 0);
+		wire_expect_error(&reply, SIGNER_E_INVALID, "policy-invalid");
 		signer_writer_init(&w, SIGNER_OP_KEY_CREATE);
 		signer_put_str(&w, SIGNER_TAG_ALGORITHM, "DSA-1024");
 		signer_put_str(&w, SIGNER_TAG_TEMPLATES, "client");
 		signer_put_u32(&w, SIGNER_TAG_MAX_VALIDITY_DAYS, 30);
-		assert_int_equal(exchange(fd, &w, &reply), 0);
-		expect_error(&reply, SIGNER_E_INVALID, "unsupported-key-algorithm");
+		assert_int_equal(wire_exchange(fd, &w, &reply), 0);
+		wire_expect_error(&reply, SIGNER_E_INVALID, "unsupported-key-algorithm");
 	}
 	/* the connection survived every refusal */
-	assert_int_equal(issue(fd, leaf_only, "client", bad_sig, now + 86400, &reply), 0);
-	expect_error(&reply, SIGNER_E_MALFORMED, "csr-bad-signature");
+	assert_int_equal(wire_issue(fd, leaf_only, "client", bad_sig, now + 86400, &reply), 0);
+	wire_expect_error(&reply, SIGNER_E_MALFORMED, "csr-bad-signature");
 	close(fd);
 	free(weak);
 	free(bad_sig);
@@ -275,40 +192,28 @@ test_policy_refusals_at_the_socket(void **state)
 static void
 test_api_ca_policy_bound_in_signer(void **state)
 {
-	struct http_response r;
 	struct signer_msg reply;
-	char sql[200], key_id[65];
-	PGconn *c;
-	PGresult *res;
+	char ca_id[64], key_id[65];
 	int fd;
 
-	assert_int_equal(http_post_json(&in, "/api/v1/cas", in.admin_token,
-	                                "{\"common_name\": \"Bound Root\", \"issuance\": "
-	                                "{\"template\": \"client\", \"max_validity_days\": 10}}",
-	                                &r), 201);
-	snprintf(sql, sizeof(sql), "SELECT signer_key_id FROM ca_locations WHERE ca_id = '%s'",
-	         http_json_str(&r, "id"));
-	http_response_free(&r);
-	c = PQconnectdb(in.database_url);
-	res = PQexec(c, sql);
-	assert_int_equal(PQntuples(res), 1);
-	snprintf(key_id, sizeof(key_id), "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	PQfinish(c);
+	http_create_ca(&in, "{\"common_name\": \"Bound Root\", \"issuance\": "
+	                    "{\"template\": \"client\", \"max_validity_days\": 10}}", ca_id);
+	wire_key_of(&in, ca_id, NULL, key_id);
 
-	fd = connect_to(in.signer_socket);
-	assert_int_equal(issue(fd, key_id, "subordinate_ca", NULL, time(NULL) + 86400, &reply), 0);
-	expect_error(&reply, SIGNER_E_POLICY, "template-not-allowed");
-	assert_int_equal(issue(fd, key_id, "client", NULL, time(NULL) + 11 * 86400, &reply), 0);
-	expect_error(&reply, SIGNER_E_POLICY, "validity-exceeds-policy");
+	fd = wire_connect(in.signer_socket);
+	assert_int_equal(
+	    wire_issue(fd, key_id, "subordinate_ca", NULL, time(NULL) + 86400, &reply), 0);
+	wire_expect_error(&reply, SIGNER_E_POLICY, "template-not-allowed");
+	assert_int_equal(wire_issue(fd, key_id, "client", NULL, time(NULL) + 11 * 86400, &reply), 0);
+	wire_expect_error(&reply, SIGNER_E_POLICY, "validity-exceeds-policy");
 	/* nor can the service CA's key (TLS server certificates only) sign devices */
 	{
 		char path[300], *id;
 		snprintf(path, sizeof(path), "%s/tls/service-ca.key-id", in.data_dir);
 		id = read_file(path, NULL);
 		id[strcspn(id, "\n")] = '\0';
-		assert_int_equal(issue(fd, id, "client", NULL, time(NULL) + 86400, &reply), 0);
-		expect_error(&reply, SIGNER_E_POLICY, "template-not-allowed");
+		assert_int_equal(wire_issue(fd, id, "client", NULL, time(NULL) + 86400, &reply), 0);
+		wire_expect_error(&reply, SIGNER_E_POLICY, "template-not-allowed");
 		free(id);
 	}
 	close(fd);
@@ -335,12 +240,12 @@ expect_closed(int fd)
 static void
 ping_ok(void)
 {
-	int fd = connect_to(in.signer_socket);
+	int fd = wire_connect(in.signer_socket);
 	struct signer_writer w;
 	struct signer_msg reply;
 
 	signer_writer_init(&w, SIGNER_OP_PING);
-	assert_int_equal(exchange(fd, &w, &reply), 0);
+	assert_int_equal(wire_exchange(fd, &w, &reply), 0);
 	assert_int_equal(reply.type, SIGNER_REPLY_OK);
 	signer_msg_free(&reply);
 	close(fd);
@@ -371,21 +276,21 @@ test_malformed_frames_close_the_connection(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++) {
-		int fd = connect_to(in.signer_socket);
+		int fd = wire_connect(in.signer_socket);
 		send_raw(fd, frames[i].p, frames[i].n);
 		expect_closed(fd);
 		ping_ok();
 	}
 	/* a well-formed frame that lacks a required field (ISSUE without CSR) */
 	{
-		int fd = connect_to(in.signer_socket);
+		int fd = wire_connect(in.signer_socket);
 		struct signer_writer w;
 		struct signer_msg reply;
 		signer_writer_init(&w, SIGNER_OP_ISSUE);
 		signer_put_str(&w, SIGNER_TAG_KEY_ID, "00000000000000000000000000000000");
 		signer_put_str(&w, SIGNER_TAG_TEMPLATE, "client");
 		signer_put_u64(&w, SIGNER_TAG_NOT_AFTER, 1);
-		assert_int_equal(exchange(fd, &w, &reply), 1);
+		assert_int_equal(wire_exchange(fd, &w, &reply), 1);
 		close(fd);
 	}
 	ping_ok();
@@ -397,7 +302,7 @@ static void
 test_no_operation_exports_keys(void **state)
 {
 	for (int type = 0; type < 256; type++) {
-		int fd = connect_to(in.signer_socket);
+		int fd = wire_connect(in.signer_socket);
 		unsigned char frame[] = {'E', 'S', 1, (unsigned char)type, 0, 0, 0, 0};
 		struct signer_msg reply;
 		int r;

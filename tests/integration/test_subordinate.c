@@ -1,35 +1,30 @@
 /* Subordinate CAs end to end: root -> subordinate (two locations) ->
  * device, chained internally at creation or later, chained to an external
  * root made with the openssl command line (and every wrong upload refused
- * with its reason), path length and validity limits at the API and at the
- * signer's socket, the iot_edge_ca template, chains as PEM and PKCS#7, and
- * the AIA/CDP URLs with the public issuer certificate. */
+ * with its reason), chains as PEM and PKCS#7, and the AIA/CDP URLs with
+ * the public issuer certificate. Path length, validity and template limits
+ * are in test_ca_policy.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <libpq-fe.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 #include <openssl/x509v3.h>
 
 #include "common/timeutil.h"
-#include "signer/protocol.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/http.h"
 #include "tests/integration/pki.h"
+#include "tests/integration/signer_wire.h"
 
 #define PUBLIC_URL "https://ca.example.test:8443"
-
-static const char *signer_raw(const char *key, int op, const unsigned char *der, size_t len);
 
 static struct instance in;
 static char root_id[64];
@@ -62,45 +57,6 @@ teardown(void **state)
 	return 0;
 }
 
-static void
-xasprintf(char **out, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(out, fmt, ap);
-	va_end(ap);
-	assert_true(n >= 0);
-}
-
-/* POSTs a JSON body; expects want; returns the answer (caller frees). */
-static struct http_response
-post(const char *path, const char *body, long want)
-{
-	struct http_response r;
-	long got = http_post_json(&in, path, in.admin_token, body, &r);
-
-	if (got != want)
-		fail_msg("POST %s: expected %ld, got %ld: %.*s", path, want, got, (int)r.body_len,
-		         r.body);
-	return r;
-}
-
-/* The certificate of a location in a CA answer. */
-static X509 *
-location_cert(const struct http_response *r, const char *name)
-{
-	json_t *loc;
-	size_t i;
-
-	json_array_foreach(json_object_get(r->json, "locations"), i, loc)
-		if (strcmp(json_string_value(json_object_get(loc, "name")), name) == 0)
-			return pem_cert(json_string_value(json_object_get(loc, "certificate_pem")));
-	fail_msg("no location %s", name);
-	return NULL;
-}
-
 /* Issues a device certificate from location (NULL: default) of ca. */
 static X509 *
 issue_device(const char *ca, const char *location, const char *cn, char *chain_out,
@@ -114,7 +70,7 @@ issue_device(const char *ca, const char *location, const char *cn, char *chain_o
 
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates", ca);
 	text = json_dumps(j, 0);
-	r = post(path, text, 201);
+	r = http_post_expect(&in, path, text, 201);
 	if (location != NULL)
 		assert_string_equal(http_json_str(&r, "location"), location);
 	x = pem_cert(http_json_str(&r, "certificate_pem"));
@@ -160,7 +116,7 @@ test_internal_two_locations(void **state)
 	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Fleet Issuing CA\", "
 	                "\"parent_ca_id\": \"%s\", \"locations\": [\"westeurope\", \"eastus\"], "
 	                "\"validity_days\": 730}", root_id);
-	r = post("/api/v1/cas", body, 201);
+	r = http_post_expect(&in, "/api/v1/cas", body, 201);
 	free(body);
 	snprintf(sub_id, sizeof(sub_id), "%s", http_json_str(&r, "id"));
 	assert_string_equal(http_json_str(&r, "status"), "active");
@@ -168,8 +124,8 @@ test_internal_two_locations(void **state)
 	assert_string_equal(http_json_str(&r, "parent_ca_id"), root_id);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "issuance"),
 	                                                      "template")), "ssl");
-	west = location_cert(&r, "westeurope");
-	east = location_cert(&r, "eastus");
+	west = http_location_cert(&r, "westeurope");
+	east = http_location_cert(&r, "eastus");
 	http_response_free(&r);
 	/* two keys, one subject, both signed by the root as CAs */
 	assert_int_not_equal(EVP_PKEY_eq(X509_get0_pubkey(west), X509_get0_pubkey(east)), 1);
@@ -341,7 +297,7 @@ test_external_root(void **state)
 	root_pem = read_file(path, NULL);
 	ext_root = pem_cert(root_pem);
 
-	r = post("/api/v1/cas", "{\"kind\": \"subordinate\", \"common_name\": \"Offline-chained CA\", "
+	r = http_post_expect(&in, "/api/v1/cas", "{\"kind\": \"subordinate\", \"common_name\": \"Offline-chained CA\", "
 	         "\"organization\": \"Contoso\", \"locations\": [\"eu\", \"us\"]}", 201);
 	snprintf(sub_id, sizeof(sub_id), "%s", http_json_str(&r, "id"));
 	assert_string_equal(http_json_str(&r, "status"), "pending_chaining");
@@ -442,28 +398,23 @@ test_external_root(void **state)
 	/* the other location waits; it cannot now be chained to an internal parent */
 	xasprintf(&body, "{\"parent_ca_id\": \"%s\"}", root_id);
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/chain", sub_id);
-	r = post(path, body, 409);
+	r = http_post_expect(&in, path, body, 409);
 	http_response_free(&r);
 	free(body);
 	/* an upload whose database write never happened (the signer holds the
 	 * certificate already) completes when the same certificate comes again */
 	{
-		char *us = external_sign(dir, csr_us, ca_ext, 365), key[65], sql[200];
+		char *us = external_sign(dir, csr_us, ca_ext, 365), key[65], type[65];
 		X509 *x = pem_cert(us);
 		unsigned char *der = NULL;
-		int len = i2d_X509(x, &der);
-		PGconn *c = PQconnectdb(in.database_url);
-		PGresult *res;
+		int len = i2d_X509(x, &der), fd = wire_connect(in.signer_socket);
 
-		snprintf(sql, sizeof(sql), "SELECT signer_key_id FROM ca_locations WHERE ca_id = '%s' "
-		         "AND name = 'us'", sub_id);
-		res = PQexec(c, sql);
-		snprintf(key, sizeof(key), "%s", PQgetvalue(res, 0, 0));
-		PQclear(res);
-		PQfinish(c);
-		assert_string_equal(signer_raw(key, SIGNER_OP_CERT_INSTALL, der, (size_t)len), "");
-		assert_string_equal(signer_raw(key, SIGNER_OP_CERT_INSTALL, der, (size_t)len),
-		                    "key-already-certified");
+		wire_key_of(&in, sub_id, "us", key);
+		wire_cert_install(fd, key, der, (size_t)len, type);
+		assert_string_equal(type, "");
+		wire_cert_install(fd, key, der, (size_t)len, type);
+		assert_string_equal(type, "key-already-certified");
+		close(fd);
 		http_expect(200, NULL, upload(sub_id, "us", us, &r), &r);
 		OPENSSL_free(der);
 		X509_free(x);
@@ -482,342 +433,30 @@ test_chain_later(void **state)
 	struct http_response r;
 	X509 *leaf, *sub;
 
-	r = post("/api/v1/cas", "{\"kind\": \"subordinate\", \"common_name\": \"Later CA\"}", 201);
+	r = http_post_expect(&in, "/api/v1/cas", "{\"kind\": \"subordinate\", \"common_name\": \"Later CA\"}", 201);
 	snprintf(sub_id, sizeof(sub_id), "%s", http_json_str(&r, "id"));
 	http_response_free(&r);
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/chain", sub_id);
-	r = post(path, "{}", 422);
+	r = http_post_expect(&in, path, "{}", 422);
 	assert_string_equal(http_problem_type(&r), "missing-field");
 	http_response_free(&r);
-	r = post(path, "{\"parent_ca_id\": \"00000000-0000-0000-0000-000000000000\"}", 422);
+	r = http_post_expect(&in, path, "{\"parent_ca_id\": \"00000000-0000-0000-0000-000000000000\"}", 422);
 	assert_string_equal(http_problem_type(&r), "parent-not-found");
 	http_response_free(&r);
 	xasprintf(&body, "{\"parent_ca_id\": \"%s\", \"validity_days\": 90}", root_id);
-	r = post(path, body, 200);
+	r = http_post_expect(&in, path, body, 200);
 	assert_string_equal(http_json_str(&r, "status"), "active");
 	assert_string_equal(http_json_str(&r, "chaining"), "internal");
-	sub = location_cert(&r, "default");
+	sub = http_location_cert(&r, "default");
 	http_response_free(&r);
 	leaf = issue_device(sub_id, NULL, "later-device", NULL, 0);
 	assert_int_equal(X509_check_issued(sub, leaf), X509_V_OK);
 	/* a chained CA is not chained twice */
-	r = post(path, body, 409);
+	r = http_post_expect(&in, path, body, 409);
 	http_response_free(&r);
 	free(body);
 	X509_free(leaf);
 	X509_free(sub);
-}
-
-/* Looks up the signer key of a CA's first location. */
-static void
-key_of(const char *ca_id, char key_id[65])
-{
-	char sql[200];
-	PGconn *c = PQconnectdb(in.database_url);
-	PGresult *res;
-
-	snprintf(sql, sizeof(sql),
-	         "SELECT signer_key_id FROM ca_locations WHERE ca_id = '%s' ORDER BY position",
-	         ca_id);
-	res = PQexec(c, sql);
-	assert_true(PQntuples(res) >= 1);
-	snprintf(key_id, 65, "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	PQfinish(c);
-}
-
-/* One CERT_INSTALL (op) of der for key at the signer's socket; returns the
- * error type ("" when it succeeded). */
-static const char *
-signer_raw(const char *key, int op, const unsigned char *der, size_t len)
-{
-	static char type[65];
-	struct sockaddr_un sa;
-	struct signer_writer w;
-	struct signer_msg reply;
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", in.signer_socket);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	signer_writer_init(&w, (uint8_t)op);
-	signer_put_str(&w, SIGNER_TAG_KEY_ID, key);
-	signer_put_bytes(&w, SIGNER_TAG_CERTIFICATE, der, len);
-	assert_int_equal(signer_writer_finish(&w), 0);
-	assert_int_equal(signer_write_all(fd, w.b.data, w.b.len), 0);
-	assert_int_equal(signer_read_msg(fd, &reply), 0);
-	type[0] = '\0';
-	if (reply.type == SIGNER_REPLY_ERROR)
-		signer_get_str(&reply, SIGNER_TAG_ERROR_TYPE, type, sizeof(type));
-	signer_msg_free(&reply);
-	signer_writer_free(&w);
-	close(fd);
-	return type;
-}
-
-/* One ISSUE at the signer's socket, as a compromised server could send it;
- * returns the error type ("" when it signed). */
-static void
-signer_issue_raw(const char *key_id, const char *tpl, time_t not_after, char type[65])
-{
-	char *csr_pem = make_csr("EC-P256", "Raw Subordinate", NULL, NULL);
-	BIO *b = BIO_new_mem_buf(csr_pem, -1);
-	X509_REQ *req = PEM_read_bio_X509_REQ(b, NULL, NULL, NULL);
-	unsigned char *der = NULL;
-	int len = i2d_X509_REQ(req, &der);
-	struct sockaddr_un sa;
-	struct signer_writer w;
-	struct signer_msg reply;
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", in.signer_socket);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	signer_writer_init(&w, SIGNER_OP_ISSUE);
-	signer_put_str(&w, SIGNER_TAG_KEY_ID, key_id);
-	signer_put_str(&w, SIGNER_TAG_TEMPLATE, tpl);
-	signer_put_bytes(&w, SIGNER_TAG_CSR, der, (size_t)len);
-	signer_put_u64(&w, SIGNER_TAG_NOT_AFTER, (uint64_t)not_after);
-	assert_int_equal(signer_writer_finish(&w), 0);
-	assert_int_equal(signer_write_all(fd, w.b.data, w.b.len), 0);
-	assert_int_equal(signer_read_msg(fd, &reply), 0);
-	type[0] = '\0';
-	if (reply.type == SIGNER_REPLY_ERROR)
-		signer_get_str(&reply, SIGNER_TAG_ERROR_TYPE, type, 65);
-	signer_msg_free(&reply);
-	signer_writer_free(&w);
-	close(fd);
-	OPENSSL_free(der);
-	X509_REQ_free(req);
-	BIO_free(b);
-	free(csr_pem);
-}
-
-/* Sends one request frame of type with a key id and optional subject or
- * certificate; returns the reply (caller frees). */
-static void
-signer_request(int type, const char *key, const unsigned char *bytes, size_t len,
-               uint16_t bytes_tag, struct signer_msg *reply)
-{
-	struct sockaddr_un sa;
-	struct signer_writer w;
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", in.signer_socket);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	signer_writer_init(&w, (uint8_t)type);
-	if (type == SIGNER_OP_KEY_CREATE) {
-		signer_put_str(&w, SIGNER_TAG_ALGORITHM, "EC-P256");
-		signer_put_str(&w, SIGNER_TAG_TEMPLATES, "subordinate_ca");
-		signer_put_u32(&w, SIGNER_TAG_MAX_VALIDITY_DAYS, 365);
-	} else {
-		signer_put_str(&w, SIGNER_TAG_KEY_ID, key);
-		signer_put_bytes(&w, bytes_tag, bytes, len);
-	}
-	assert_int_equal(signer_writer_finish(&w), 0);
-	assert_int_equal(signer_write_all(fd, w.b.data, w.b.len), 0);
-	assert_int_equal(signer_read_msg(fd, reply), 0);
-	signer_writer_free(&w);
-	close(fd);
-}
-
-/* A signer key allowed to sign subordinate CAs whose own certificate, made
- * here by an outside CA, carries pathlen 0; key receives its id. */
-static void
-pathlen_zero_key(char key[65])
-{
-	EVP_PKEY *outside = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	X509_NAME *name = X509_NAME_new();
-	unsigned char *der = NULL, *cert_der = NULL;
-	const unsigned char *p;
-	struct signer_msg reply;
-	X509_REQ *req;
-	X509 *cert = X509_new();
-	X509V3_CTX ctx;
-	X509_EXTENSION *ext;
-	int len;
-
-	signer_request(SIGNER_OP_KEY_CREATE, NULL, NULL, 0, 0, &reply);
-	assert_int_equal(reply.type, SIGNER_REPLY_OK);
-	assert_int_equal(signer_get_str(&reply, SIGNER_TAG_KEY_ID, key, 65), 0);
-	signer_msg_free(&reply);
-	X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
-	                           (const unsigned char *)"Pathlen Zero CA", -1, -1, 0);
-	len = i2d_X509_NAME(name, &der);
-	signer_request(SIGNER_OP_CSR_CREATE, key, der, (size_t)len, SIGNER_TAG_SUBJECT, &reply);
-	assert_int_equal(reply.type, SIGNER_REPLY_OK);
-	p = signer_msg_get(&reply, SIGNER_TAG_CSR)->val;
-	req = d2i_X509_REQ(NULL, &p, signer_msg_get(&reply, SIGNER_TAG_CSR)->len);
-	assert_non_null(req);
-	signer_msg_free(&reply);
-	/* the outside CA signs it as a CA with pathlen 0 */
-	X509_set_version(cert, X509_VERSION_3);
-	ASN1_INTEGER_set(X509_get_serialNumber(cert), 4242);
-	X509_set_issuer_name(cert, name);
-	X509_set_subject_name(cert, X509_REQ_get_subject_name(req));
-	X509_set_pubkey(cert, X509_REQ_get0_pubkey(req));
-	X509_gmtime_adj(X509_getm_notBefore(cert), -60);
-	X509_gmtime_adj(X509_getm_notAfter(cert), 30 * 86400);
-	X509V3_set_ctx(&ctx, NULL, cert, NULL, NULL, 0);
-	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
-	X509_add_ext(cert, ext, -1);
-	X509_EXTENSION_free(ext);
-	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign");
-	X509_add_ext(cert, ext, -1);
-	X509_EXTENSION_free(ext);
-	assert_true(X509_sign(cert, outside, EVP_sha256()) > 0);
-	len = i2d_X509(cert, &cert_der);
-	signer_request(SIGNER_OP_CERT_INSTALL, key, cert_der, (size_t)len, SIGNER_TAG_CERTIFICATE,
-	               &reply);
-	assert_int_equal(reply.type, SIGNER_REPLY_OK);
-	signer_msg_free(&reply);
-	OPENSSL_free(cert_der);
-	OPENSSL_free(der);
-	X509_free(cert);
-	X509_REQ_free(req);
-	X509_NAME_free(name);
-	EVP_PKEY_free(outside);
-}
-
-static void
-test_policy_limits(void **state)
-{
-	char path[128], short_root[64], a_id[64], key[65], type[65], *body, not_after[RFC3339_LEN];
-	char *csr = make_csr("EC-P256", "not-for-a-root", NULL, NULL);
-	struct http_response r;
-	X509 *a_cert;
-
-	/* a root that signs only subordinates refuses device certificates */
-	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates?template=client", root_id);
-	http_expect(422, "template-not-allowed",
-	            http_call(&in, "POST", path, in.admin_token, "application/pkcs10", csr,
-	                      strlen(csr), &r), &r);
-	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates?template=ssl", root_id);
-	http_expect(422, "template-not-allowed",
-	            http_call(&in, "POST", path, in.admin_token, "application/pkcs10", csr,
-	                      strlen(csr), &r), &r);
-	key_of(root_id, key);
-	signer_issue_raw(key, "client", time(NULL) + 86400, type);
-	assert_string_equal(type, "template-not-allowed");
-
-	/* a child may not outlive its parent, nor exceed the parent's maximum */
-	rfc3339_format(time(NULL) + 30 * 86400, not_after);
-	xasprintf(&body, "{\"common_name\": \"Short Root\", \"not_after\": \"%s\", "
-	          "\"path_length\": 1}", not_after);
-	r = post("/api/v1/cas", body, 201);
-	snprintf(short_root, sizeof(short_root), "%s", http_json_str(&r, "id"));
-	http_response_free(&r);
-	free(body);
-	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Too Long\", "
-	         "\"parent_ca_id\": \"%s\", \"validity_days\": 60}", short_root);
-	r = post("/api/v1/cas", body, 422);
-	assert_string_equal(http_problem_type(&r), "validity-exceeds-issuer");
-	http_response_free(&r);
-	free(body);
-	key_of(short_root, key);
-	signer_issue_raw(key, "subordinate_ca", time(NULL) + 60 * 86400, type);
-	assert_string_equal(type, "validity-exceeds-issuer");
-	r = post("/api/v1/cas", "{\"common_name\": \"Policy Root\", \"issuance\": "
-	         "{\"max_validity_days\": 400}}", 201);
-	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Too Long\", "
-	         "\"parent_ca_id\": \"%s\", \"validity_days\": 401}", http_json_str(&r, "id"));
-	http_response_free(&r);
-	r = post("/api/v1/cas", body, 422);
-	assert_string_equal(http_problem_type(&r), "validity-exceeds-policy");
-	http_response_free(&r);
-	free(body);
-
-	/* path length: below the short root (pathlen 1) a CA gets pathlen 0, so
-	 * one that would sign CAs itself is refused at once ... */
-	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Level One\", "
-	          "\"parent_ca_id\": \"%s\", \"issuance\": {\"template\": \"subordinate_ca\"}}",
-	          short_root);
-	r = post("/api/v1/cas", body, 422);
-	assert_string_equal(http_problem_type(&r), "path-length-conflict");
-	http_response_free(&r);
-	free(body);
-	/* ... an issuing CA is fine, with pathlen 0 ... */
-	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Level One\", "
-	          "\"parent_ca_id\": \"%s\"}", short_root);
-	r = post("/api/v1/cas", body, 201);
-	snprintf(a_id, sizeof(a_id), "%s", http_json_str(&r, "id"));
-	a_cert = location_cert(&r, "default");
-	assert_int_equal(X509_get_pathlen(a_cert), 0);
-	http_response_free(&r);
-	free(body);
-	/* ... and a pathlen-0 parent gets no subordinate */
-	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Level Two\", "
-	          "\"parent_ca_id\": \"%s\"}", a_id);
-	r = post("/api/v1/cas", body, 422);
-	assert_string_equal(http_problem_type(&r), "path-length-exceeded");
-	http_response_free(&r);
-	free(body);
-	key_of(a_id, key);
-	signer_issue_raw(key, "subordinate_ca", time(NULL) + 86400, type);
-	assert_string_equal(type, "template-not-allowed");
-	/* At the signer: a key whose policy allows subordinate_ca but whose
-	 * certificate (signed elsewhere) says pathlen 0 still signs no CA. */
-	pathlen_zero_key(key);
-	signer_issue_raw(key, "subordinate_ca", time(NULL) + 86400, type);
-	assert_string_equal(type, "path-length-exceeded");
-	signer_issue_raw(key, "client", time(NULL) + 86400, type);
-	assert_string_equal(type, "template-not-allowed");
-	/* asking for more path length than the parent allows */
-	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Greedy\", \"path_length\": 3,"
-	         " \"parent_ca_id\": \"%s\", \"issuance\": {\"template\": \"subordinate_ca\"}}",
-	         short_root);
-	r = post("/api/v1/cas", body, 422);
-	assert_string_equal(http_problem_type(&r), "path-length-exceeded");
-	http_response_free(&r);
-	free(body);
-	X509_free(a_cert);
-	free(csr);
-}
-
-static void
-test_iot_edge_ca_template(void **state)
-{
-	char sub_id[64], plain_id[64], path[128], *body, *csr, *text;
-	struct http_response r;
-	json_t *j;
-	X509 *x;
-
-	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Edge Issuing CA\", "
-	         "\"parent_ca_id\": \"%s\", \"issuance\": {\"template\": \"ssl\", "
-	         "\"allowed_templates\": [\"ssl\", \"iot_edge_ca\"]}}", root_id);
-	r = post("/api/v1/cas", body, 201);
-	snprintf(sub_id, sizeof(sub_id), "%s", http_json_str(&r, "id"));
-	http_response_free(&r);
-	free(body);
-	csr = make_csr("EC-P256", "aziot-edge CA edge-device-1", NULL, NULL);
-	j = json_pack("{s:s, s:s, s:i}", "csr", csr, "template", "iot_edge_ca", "validity_days", 90);
-	text = json_dumps(j, 0);
-	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates", sub_id);
-	r = post(path, text, 201);
-	x = pem_cert(http_json_str(&r, "certificate_pem"));
-	assert_int_equal(X509_check_ca(x), 1);
-	assert_int_equal(X509_get_pathlen(x), 0);
-	assert_int_equal(X509_get_key_usage(x), KU_KEY_CERT_SIGN | KU_DIGITAL_SIGNATURE);
-	X509_free(x);
-	http_response_free(&r);
-	/* not in the policy of an ordinary issuing CA */
-	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Plain Issuing CA\", "
-	         "\"parent_ca_id\": \"%s\"}", root_id);
-	r = post("/api/v1/cas", body, 201);
-	snprintf(plain_id, sizeof(plain_id), "%s", http_json_str(&r, "id"));
-	http_response_free(&r);
-	free(body);
-	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates", plain_id);
-	r = post(path, text, 422);
-	assert_string_equal(http_problem_type(&r), "template-not-allowed");
-	http_response_free(&r);
-	json_decref(j);
-	free(text);
-	free(csr);
 }
 
 int
@@ -827,8 +466,6 @@ main(void)
 		cmocka_unit_test(test_internal_two_locations),
 		cmocka_unit_test(test_external_root),
 		cmocka_unit_test(test_chain_later),
-		cmocka_unit_test(test_policy_limits),
-		cmocka_unit_test(test_iot_edge_ca_template),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

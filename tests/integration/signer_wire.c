@@ -1,0 +1,144 @@
+#include "tests/integration/signer_wire.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+#include <openssl/pem.h>
+
+#include "tests/integration/pki.h"
+
+int
+wire_connect(const char *socket_path)
+{
+	struct sockaddr_un sa;
+	struct timeval tv = {30, 0};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", socket_path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		fail_msg("connect %s: %s", socket_path, strerror(errno));
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	return fd;
+}
+
+int
+wire_exchange(int fd, struct signer_writer *w, struct signer_msg *reply)
+{
+	assert_int_equal(signer_writer_finish(w), 0);
+	assert_int_equal(signer_write_all(fd, w->b.data, w->b.len), 0);
+	signer_writer_free(w);
+	return signer_read_msg(fd, reply);
+}
+
+void
+wire_key_create(int fd, const char *templates, uint32_t max_days, char id[65])
+{
+	struct signer_writer w;
+	struct signer_msg reply;
+
+	signer_writer_init(&w, SIGNER_OP_KEY_CREATE);
+	signer_put_str(&w, SIGNER_TAG_ALGORITHM, "EC-P256");
+	signer_put_str(&w, SIGNER_TAG_TEMPLATES, templates);
+	signer_put_u32(&w, SIGNER_TAG_MAX_VALIDITY_DAYS, max_days);
+	assert_int_equal(wire_exchange(fd, &w, &reply), 0);
+	assert_int_equal(reply.type, SIGNER_REPLY_OK);
+	assert_int_equal(signer_get_str(&reply, SIGNER_TAG_KEY_ID, id, 65), 0);
+	signer_msg_free(&reply);
+}
+
+int
+wire_issue(int fd, const char *id, const char *tpl, const char *csr_pem, time_t not_after,
+           struct signer_msg *reply)
+{
+	struct signer_writer w;
+	char *made = csr_pem ? NULL : make_csr("EC-P256", "socket-device", NULL, NULL);
+	BIO *b = BIO_new_mem_buf(csr_pem ? csr_pem : made, -1);
+	X509_REQ *req = PEM_read_bio_X509_REQ(b, NULL, NULL, NULL);
+	unsigned char *der = NULL;
+	int len, rc;
+
+	assert_non_null(req);
+	len = i2d_X509_REQ(req, &der);
+	assert_true(len > 0);
+	signer_writer_init(&w, SIGNER_OP_ISSUE);
+	signer_put_str(&w, SIGNER_TAG_KEY_ID, id);
+	signer_put_str(&w, SIGNER_TAG_TEMPLATE, tpl);
+	signer_put_bytes(&w, SIGNER_TAG_CSR, der, (size_t)len);
+	signer_put_u64(&w, SIGNER_TAG_NOT_AFTER, (uint64_t)not_after);
+	rc = wire_exchange(fd, &w, reply);
+	OPENSSL_free(der);
+	X509_REQ_free(req);
+	BIO_free(b);
+	free(made);
+	return rc;
+}
+
+void
+wire_cert_install(int fd, const char *key, const unsigned char *der, size_t len, char type[65])
+{
+	struct signer_writer w;
+	struct signer_msg reply;
+
+	signer_writer_init(&w, SIGNER_OP_CERT_INSTALL);
+	signer_put_str(&w, SIGNER_TAG_KEY_ID, key);
+	signer_put_bytes(&w, SIGNER_TAG_CERTIFICATE, der, len);
+	assert_int_equal(wire_exchange(fd, &w, &reply), 0);
+	wire_error_type(&reply, type);
+}
+
+void
+wire_expect_error(struct signer_msg *reply, uint32_t code, const char *type)
+{
+	uint32_t got = 0;
+	char t[65] = "";
+
+	assert_int_equal(reply->type, SIGNER_REPLY_ERROR);
+	assert_int_equal(signer_get_u32(reply, SIGNER_TAG_ERROR_CODE, &got), 0);
+	signer_get_str(reply, SIGNER_TAG_ERROR_TYPE, t, sizeof(t));
+	if (got != code || strcmp(t, type) != 0)
+		fail_msg("expected signer error %u %s, got %u %s", code, type, got, t);
+	signer_msg_free(reply);
+}
+
+void
+wire_error_type(struct signer_msg *reply, char type[65])
+{
+	type[0] = '\0';
+	if (reply->type == SIGNER_REPLY_ERROR &&
+	    signer_get_str(reply, SIGNER_TAG_ERROR_TYPE, type, 65) != 0)
+		snprintf(type, 65, "(error without a type)");
+	signer_msg_free(reply);
+}
+
+void
+wire_key_of(const struct instance *in, const char *ca_id, const char *location, char key_id[65])
+{
+	const char *params[2] = {ca_id, location};
+	PGconn *c = PQconnectdb(in->database_url);
+	PGresult *res;
+
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	res = PQexecParams(c,
+	                   "SELECT signer_key_id FROM ca_locations WHERE ca_id = $1 "
+	                   "AND ($2::text IS NULL OR name = $2) ORDER BY position LIMIT 1",
+	                   2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		fail_msg("no signer key for CA %s: %s", ca_id, PQerrorMessage(c));
+	snprintf(key_id, 65, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	PQfinish(c);
+}

@@ -1,0 +1,37 @@
+/* The signer's socket as any local client sees it: the integration tests
+ * talk to it directly to check what the signer itself refuses, whatever
+ * the API in front of it would have let through. Every helper fails the
+ * test when the exchange itself (not the signer's answer) goes wrong. */
+#ifndef EDGECA_TEST_SIGNER_WIRE_H
+#define EDGECA_TEST_SIGNER_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "signer/protocol.h"
+#include "tests/integration/harness.h"
+
+/* A connection to the signer at socket_path (30 s receive timeout). */
+int wire_connect(const char *socket_path);
+/* Finishes and sends w (freed here) and reads the reply; returns
+ * signer_read_msg's result (0 reply, 1 closed, -1 error). */
+int wire_exchange(int fd, struct signer_writer *w, struct signer_msg *reply);
+/* Creates an EC P-256 key with the given policy; id receives its id. */
+void wire_key_create(int fd, const char *templates, uint32_t max_days, char id[65]);
+/* An ISSUE for csr_pem (NULL: a fresh EC P-256 CSR) with key id. */
+int wire_issue(int fd, const char *id, const char *tpl, const char *csr_pem, time_t not_after,
+               struct signer_msg *reply);
+/* A CERT_INSTALL of der for key; type receives the error type ("" when
+ * the signer took it). */
+void wire_cert_install(int fd, const char *key, const unsigned char *der, size_t len,
+                       char type[65]);
+/* Fails unless reply is the error code/type; frees reply. */
+void wire_expect_error(struct signer_msg *reply, uint32_t code, const char *type);
+/* The error type of reply ("" when it succeeded); frees reply. */
+void wire_error_type(struct signer_msg *reply, char type[65]);
+/* The signer key of a CA's location (NULL: its first) from the database. */
+void wire_key_of(const struct instance *in, const char *ca_id, const char *location,
+                 char key_id[65]);
+
+#endif
