@@ -12,19 +12,29 @@
 #define RSA_MIN_BITS 2048
 #define RSA_MAX_BITS 8192
 
-edgeca_err
-csr_decode_der(const unsigned char *der, size_t len, X509_REQ **out, struct edgeca_msg *msg)
+/* A DER CSR of len bytes is neither empty nor over CSR_MAX_BYTES. */
+static edgeca_err
+check_der_size(size_t len, struct edgeca_msg *msg)
 {
-	const unsigned char *p = der;
-	X509_REQ *req = NULL;
-
-	*out = NULL;
 	if (len == 0)
 		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed", "the CSR is empty");
 	if (len > CSR_MAX_BYTES)
 		return edgeca_fail(msg, EDGECA_ERR_TOO_LARGE, "csr-too-large",
 		                   "the CSR is %zu bytes; at most %d are accepted", len,
 		                   CSR_MAX_BYTES);
+	return EDGECA_OK;
+}
+
+edgeca_err
+csr_decode_der(const unsigned char *der, size_t len, X509_REQ **out, struct edgeca_msg *msg)
+{
+	const unsigned char *p = der;
+	X509_REQ *req = NULL;
+	edgeca_err rc;
+
+	*out = NULL;
+	if ((rc = check_der_size(len, msg)) != EDGECA_OK)
+		return rc;
 	req = d2i_X509_REQ(NULL, &p, (long)len);
 	ERR_clear_error();
 	if (req == NULL)
@@ -51,6 +61,7 @@ csr_to_der(const unsigned char *data, size_t len, unsigned char **der, size_t *d
            struct edgeca_msg *msg)
 {
 	static const char *const labels[] = {"CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST", NULL};
+	edgeca_err rc;
 
 	*der = NULL;
 	if (len > CSR_MAX_BYTES * 2)
@@ -58,12 +69,8 @@ csr_to_der(const unsigned char *data, size_t len, unsigned char **der, size_t *d
 		                   "the CSR is %zu bytes; at most %d are accepted", len,
 		                   CSR_MAX_BYTES);
 	if (!looks_like_pem(data, len)) {
-		if (len == 0)
-			return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed", "the CSR is empty");
-		if (len > CSR_MAX_BYTES)
-			return edgeca_fail(msg, EDGECA_ERR_TOO_LARGE, "csr-too-large",
-			                   "the CSR is %zu bytes; at most %d are accepted", len,
-			                   CSR_MAX_BYTES);
+		if ((rc = check_der_size(len, msg)) != EDGECA_OK)
+			return rc;
 		*der = malloc(len);
 		if (*der == NULL)
 			return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
@@ -73,16 +80,11 @@ csr_to_der(const unsigned char *data, size_t len, unsigned char **der, size_t *d
 	}
 	switch (pem_decode((const char *)data, len, labels, NULL, der, der_len, NULL)) {
 	case PEM_OK:
-		if (*der_len == 0 || *der_len > CSR_MAX_BYTES) {
+		if ((rc = check_der_size(*der_len, msg)) != EDGECA_OK) {
 			free(*der);
 			*der = NULL;
-			return *der_len == 0
-			           ? edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
-			                         "the CSR is empty")
-			           : edgeca_fail(msg, EDGECA_ERR_TOO_LARGE, "csr-too-large",
-			                         "the CSR is larger than %d bytes", CSR_MAX_BYTES);
 		}
-		return EDGECA_OK;
+		return rc;
 	case PEM_WRONG_LABEL:
 		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
 		                   "the PEM block is not a CERTIFICATE REQUEST");

@@ -233,37 +233,48 @@ map_result(PGconn *c, PGresult *r, const char *what, struct edgeca_msg *msg)
 	return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "%s failed", what);
 }
 
+/* The parameter arrays libpq takes, from params. */
+static void
+split_params(const struct db_param *params, int nparams, const char **values, int *lens,
+             int *fmts)
+{
+	for (int i = 0; i < nparams; i++) {
+		values[i] = params[i].value;
+		lens[i] = params[i].binary ? params[i].len : 0;
+		fmts[i] = params[i].binary ? 1 : 0;
+	}
+}
+
+/* Hands r to *out (or frees it) when it succeeded; maps its error otherwise. */
+static edgeca_err
+take_result(PGconn *c, PGresult *r, PGresult **out, const char *what, struct edgeca_msg *msg)
+{
+	ExecStatusType st = PQresultStatus(r);
+	edgeca_err rc = EDGECA_OK;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		rc = map_result(c, r, what, msg);
+	if (rc == EDGECA_OK && out != NULL)
+		*out = r;
+	else
+		PQclear(r);
+	return rc;
+}
+
 edgeca_err
 db_exec(PGconn *c, const char *sql, const struct db_param *params, int nparams,
         PGresult **out, const char *what, struct edgeca_msg *msg)
 {
 	const char *values[32];
 	int lens[32], fmts[32];
-	PGresult *r;
-	ExecStatusType st;
-	edgeca_err rc;
 
 	if (out != NULL)
 		*out = NULL;
 	if (nparams > 32)
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "%s: too many parameters", what);
-	for (int i = 0; i < nparams; i++) {
-		values[i] = params[i].value;
-		lens[i] = params[i].binary ? params[i].len : 0;
-		fmts[i] = params[i].binary ? 1 : 0;
-	}
-	r = PQexecParams(c, sql, nparams, NULL, values, lens, fmts, 0);
-	st = PQresultStatus(r);
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		rc = map_result(c, r, what, msg);
-		PQclear(r);
-		return rc;
-	}
-	if (out != NULL)
-		*out = r;
-	else
-		PQclear(r);
-	return EDGECA_OK;
+	split_params(params, nparams, values, lens, fmts);
+	return take_result(c, PQexecParams(c, sql, nparams, NULL, values, lens, fmts, 0), out,
+	                   what, msg);
 }
 
 edgeca_err
@@ -274,8 +285,6 @@ db_exec_prepared(PGconn *c, const struct db_stmt *stmt, const struct db_param *p
 	const char *values[32];
 	int lens[32], fmts[32];
 	char name[16];
-	PGresult *r;
-	ExecStatusType st;
 	edgeca_err rc;
 
 	if (out != NULL)
@@ -284,32 +293,14 @@ db_exec_prepared(PGconn *c, const struct db_stmt *stmt, const struct db_param *p
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "%s: bad statement", what);
 	snprintf(name, sizeof(name), "s%u", stmt->id);
 	if (!(*prepared & bit)) {
-		r = PQprepare(c, name, stmt->sql, nparams, NULL);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			rc = map_result(c, r, what, msg);
-			PQclear(r);
+		rc = take_result(c, PQprepare(c, name, stmt->sql, nparams, NULL), NULL, what, msg);
+		if (rc != EDGECA_OK)
 			return rc;
-		}
-		PQclear(r);
 		*prepared |= bit;
 	}
-	for (int i = 0; i < nparams; i++) {
-		values[i] = params[i].value;
-		lens[i] = params[i].binary ? params[i].len : 0;
-		fmts[i] = params[i].binary ? 1 : 0;
-	}
-	r = PQexecPrepared(c, name, nparams, values, lens, fmts, 0);
-	st = PQresultStatus(r);
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		rc = map_result(c, r, what, msg);
-		PQclear(r);
-		return rc;
-	}
-	if (out != NULL)
-		*out = r;
-	else
-		PQclear(r);
-	return EDGECA_OK;
+	split_params(params, nparams, values, lens, fmts);
+	return take_result(c, PQexecPrepared(c, name, nparams, values, lens, fmts, 0), out, what,
+	                   msg);
 }
 
 edgeca_err
