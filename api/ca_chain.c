@@ -41,7 +41,7 @@ api_cas_chain(struct api_call *call)
 	                        parent, days, has_not_after, not_after, &ca, &msg);
 out:
 	if (rc == EDGECA_OK)
-		api_json(call->resp, 200, render_ca(ca));
+		api_json(call->resp, 200, render_ca(ca, call->ctx->cfg));
 	else
 		api_problem(call->resp, rc, &msg, call->path);
 	json_decref(j);
@@ -165,7 +165,7 @@ api_cas_location_upload(struct api_call *call)
 	if (rc != EDGECA_OK)
 		api_problem(call->resp, rc, &msg, call->path);
 	else
-		api_json(call->resp, 200, render_ca(ca));
+		api_json(call->resp, 200, render_ca(ca, call->ctx->cfg));
 	ca_free(ca);
 }
 

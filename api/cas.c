@@ -12,7 +12,7 @@
 static const char *const top_fields[] = {
 	"kind", "common_name", "friendly_name", "organization", "organizational_unit", "country",
 	"key_algorithm", "validity_days", "not_after", "lifecycle", "crl", "issuance",
-	"path_length", "locations", "parent_ca_id", NULL};
+	"path_length", "locations", "parent_ca_id", "est", NULL};
 static const char *const lifecycle_fields[] = {"notification_emails", "action",
                                                "threshold_percent", NULL};
 static const char *const crl_fields[] = {"enabled", "validity_days", "overlap_hours",
@@ -20,13 +20,15 @@ static const char *const crl_fields[] = {"enabled", "validity_days", "overlap_ho
 static const char *const issuance_fields[] = {"template", "allowed_templates",
                                               "max_validity_days", NULL};
 
-/* Reads the JSON body into req; *emails, *templates and *locations are
- * owned arrays of borrowed strings (free them; the strings live in j). */
+/* Reads the JSON body into req; *emails, *templates, *locations and
+ * *anchors are owned arrays of borrowed strings (free them; the strings
+ * live in j). */
 static edgeca_err
 parse_create(const json_t *j, struct ca_create_req *r, const char ***emails,
-             const char ***templates, const char ***locations, struct edgeca_msg *msg)
+             const char ***templates, const char ***locations, const char ***anchors,
+             struct edgeca_msg *msg)
 {
-	const json_t *lc = NULL, *crl = NULL, *iss = NULL;
+	const json_t *lc = NULL, *crl = NULL, *iss = NULL, *est = NULL;
 	edgeca_err rc;
 
 	if ((rc = json_only(j, top_fields, "", msg)) ||
@@ -44,7 +46,10 @@ parse_create(const json_t *j, struct ca_create_req *r, const char ***emails,
 	    (rc = json_opt_strings(j, "locations", "", locations, &r->n_locations, msg)) ||
 	    (rc = json_opt_object(j, "lifecycle", "", &lc, msg)) ||
 	    (rc = json_opt_object(j, "crl", "", &crl, msg)) ||
-	    (rc = json_opt_object(j, "issuance", "", &iss, msg)))
+	    (rc = json_opt_object(j, "issuance", "", &iss, msg)) ||
+	    (rc = json_opt_object(j, "est", "", &est, msg)))
+		return rc;
+	if (est != NULL && (rc = api_parse_est(est, &r->est, anchors, msg)) != EDGECA_OK)
 		return rc;
 	if (lc != NULL &&
 	    ((rc = json_only(lc, lifecycle_fields, "lifecycle.", msg)) ||
@@ -79,7 +84,7 @@ api_cas_create(struct api_call *call)
 {
 	struct ca_create_req r;
 	struct edgeca_msg msg = {0};
-	const char **emails = NULL, **templates = NULL, **locations = NULL;
+	const char **emails = NULL, **templates = NULL, **locations = NULL, **anchors = NULL;
 	struct ca *ca = NULL;
 	json_t *j = NULL;
 	char location[128];
@@ -87,18 +92,20 @@ api_cas_create(struct api_call *call)
 
 	ca_create_req_init(&r);
 	if ((rc = api_json_object(call->req, &j, &msg)) != EDGECA_OK ||
-	    (rc = parse_create(j, &r, &emails, &templates, &locations, &msg)) != EDGECA_OK ||
+	    (rc = parse_create(j, &r, &emails, &templates, &locations, &anchors, &msg)) !=
+	        EDGECA_OK ||
 	    (rc = ca_create(call->ctx, &call->who, &r, &ca, &msg)) != EDGECA_OK) {
 		api_problem(call->resp, rc, &msg, call->path);
 		goto out;
 	}
 	snprintf(location, sizeof(location), "/api/v1/cas/%s", ca->id);
 	u_map_put(call->resp->map_header, "Location", location);
-	api_json(call->resp, 201, render_ca(ca));
+	api_json(call->resp, 201, render_ca(ca, call->ctx->cfg));
 out:
 	free(emails);
 	free(templates);
 	free(locations);
+	free(anchors);
 	json_decref(j);
 	ca_free(ca);
 }
@@ -120,7 +127,7 @@ api_cas_list(struct api_call *call)
 	}
 	items = json_array();
 	for (size_t i = 0; items && i < list.n; i++)
-		items = render_append(items, render_ca(list.items[i]));
+		items = render_append(items, render_ca(list.items[i], call->ctx->cfg));
 	api_json(call->resp, 200, render_page(items, list.next_cursor));
 	ca_list_free(&list);
 }
@@ -137,7 +144,7 @@ api_cas_get(struct api_call *call)
 		api_problem(call->resp, rc, &msg, call->path);
 		return;
 	}
-	api_json(call->resp, 200, render_ca(ca));
+	api_json(call->resp, 200, render_ca(ca, call->ctx->cfg));
 	ca_free(ca);
 }
 

@@ -3,7 +3,10 @@
 #ifndef EDGECA_API_HANDLERS_H
 #define EDGECA_API_HANDLERS_H
 
+#include <jansson.h>
+
 #include "api/routes.h"
+#include "model/ca.h"
 
 void api_health_healthz(struct api_call *call);
 void api_health_readyz(struct api_call *call);
@@ -20,6 +23,11 @@ void api_cas_location_csr(struct api_call *call);
 void api_cas_location_upload(struct api_call *call);
 void api_public_ca_certificate(struct api_call *call);
 
+void api_cas_update(struct api_call *call);
+void api_cas_est_urls(struct api_call *call);
+void api_cas_verification_certificate(struct api_call *call);
+void api_cas_iotedge_config(struct api_call *call);
+
 void api_certificates_issue(struct api_call *call);
 void api_certificates_list(struct api_call *call);
 void api_certificates_get(struct api_call *call);
@@ -28,5 +36,10 @@ void api_tokens_create(struct api_call *call);
 void api_tokens_list(struct api_call *call);
 void api_tokens_get(struct api_call *call);
 void api_tokens_delete(struct api_call *call);
+
+/* The "est" member of CA creation and update (api/cas_est.c); *anchors is
+ * an owned array of borrowed strings (free it). */
+edgeca_err api_parse_est(const json_t *j, struct ca_est_req *r, const char ***anchors,
+                         struct edgeca_msg *msg);
 
 #endif

@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "api/est_server.h"
 #include "api/server.h"
 #include "common/embedded.h"
 #include "common/log.h"
@@ -146,6 +147,7 @@ cmd_serve(const struct edgeca_config *cfg)
 	struct edgeca_ctx ctx;
 	struct tls_material tls = {0};
 	struct api_server *server = NULL;
+	struct est_server *est = NULL;
 	sigset_t set;
 	int sig = 0, rc = 1;
 
@@ -180,7 +182,8 @@ cmd_serve(const struct edgeca_config *cfg)
 		log_error("serve: TLS set-up: %s", msg.detail);
 		goto out;
 	}
-	if (api_server_start(&ctx, &tls, &server, &msg) != EDGECA_OK) {
+	if (api_server_start(&ctx, &tls, &server, &msg) != EDGECA_OK ||
+	    est_server_start(&ctx, &tls, &est, &msg) != EDGECA_OK) {
 		log_error("serve: %s", msg.detail);
 		goto out;
 	}
@@ -190,6 +193,7 @@ cmd_serve(const struct edgeca_config *cfg)
 	log_info("serve: signal %d, stopping", sig);
 	rc = 0;
 out:
+	est_server_stop(est);
 	api_server_stop(server);
 	tls_material_free(&tls);
 	ctx_close(&ctx);

@@ -96,16 +96,71 @@ render_location(const struct ca_location *loc)
 }
 
 json_t *
-render_ca(const struct ca *ca)
+render_est_urls(const struct ca *ca, const struct edgeca_config *cfg)
+{
+	char url[EST_URL_MAX];
+	json_t *locations = json_array();
+
+	for (size_t i = 0; locations && i < ca->n_locations; i++) {
+		ca_est_url(cfg, ca, &ca->locations[i], url);
+		locations = append_or_drop(locations,
+		                           json_pack("{s:s, s:s, s:s}", "location",
+		                                     ca->locations[i].name, "status",
+		                                     ca->locations[i].status, "url", url));
+	}
+	if (locations == NULL)
+		return NULL;
+	ca_est_label_url(cfg, ca, url);
+	{
+		json_t *label_url = url[0] ? json_string(url) : json_null();
+		ca_est_default_url(cfg, ca, url);
+		return json_pack("{s:b, s:o, s:o, s:o}", "enabled", ca->est.enabled, "locations",
+		                 locations, "label_url", label_url, "default_url",
+		                 url[0] ? json_string(url) : json_null());
+	}
+}
+
+static json_t *
+render_est(const struct ca *ca, const struct edgeca_config *cfg)
+{
+	const struct ca_est *e = &ca->est;
+	json_t *anchors = json_array(), *urls = render_est_urls(ca, cfg), *j;
+
+	for (size_t i = 0; anchors && i < e->n_anchors; i++)
+		anchors = append_or_drop(anchors,
+		                         json_pack("{s:s, s:s, s:o}", "subject", e->anchors[i].subject,
+		                                   "sha256", e->anchors[i].sha256, "not_after",
+		                                   render_time(e->anchors[i].not_after)));
+	if (anchors == NULL || urls == NULL) {
+		json_decref(anchors);
+		json_decref(urls);
+		return NULL;
+	}
+	j = json_pack(
+		"{s:b, s:o, s:b, s:s, s:o, s:s, s:o, s:o, s:o, s:O, s:O, s:O}", "enabled", e->enabled,
+		"label", e->label[0] ? json_string(e->label) : json_null(), "default", e->is_default,
+		"template", e->template, "validity_days",
+		json_integer(e->validity_days > 0 ? e->validity_days : ca->max_validity_days),
+		"subject_policy", e->subject_policy, "key_algorithm",
+		e->key_algorithm[0] ? json_string(e->key_algorithm) : json_null(), "basic_auth",
+		e->basic_username[0] ? json_pack("{s:s}", "username", e->basic_username) : json_null(),
+		"bootstrap_trust", anchors, "urls", json_object_get(urls, "locations"), "label_url",
+		json_object_get(urls, "label_url"), "default_url", json_object_get(urls, "default_url"));
+	json_decref(urls);
+	return j;
+}
+
+json_t *
+render_ca(const struct ca *ca, const struct edgeca_config *cfg)
 {
 	const struct ca_location *primary = ca_find_location(ca, NULL);
-	json_t *locations = json_array(), *j;
+	json_t *locations = json_array(), *est = render_est(ca, cfg), *j;
 
 	for (size_t i = 0; locations && i < ca->n_locations; i++)
 		locations = append_or_drop(locations, render_location(&ca->locations[i]));
 	j = json_pack(
 		"{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o,"
-		" s:{s:o, s:s, s:i}, s:{s:b, s:i, s:i, s:o}, s:{s:s, s:o, s:i}, s:o, s:o, s:s}",
+		" s:{s:o, s:s, s:i}, s:{s:b, s:i, s:i, s:o}, s:{s:s, s:o, s:i}, s:o, s:o, s:s, s:o}",
 		"id", ca->id, "kind", ca->kind, "status", ca->status, "chaining", ca->chaining,
 		"parent_ca_id", ca->parent_ca_id[0] ? json_string(ca->parent_ca_id) : json_null(),
 		"common_name", ca->common_name,
@@ -126,7 +181,7 @@ render_ca(const struct ca *ca)
 		"issuance", "template", ca->template, "allowed_templates",
 		strv_json(ca->allowed_templates), "max_validity_days", ca->max_validity_days,
 		"path_length", ca->path_length >= 0 ? json_integer(ca->path_length) : json_null(),
-		"created_at", render_time(ca->created_at), "created_by", ca->created_by);
+		"created_at", render_time(ca->created_at), "created_by", ca->created_by, "est", est);
 	return j;
 }
 

@@ -8,7 +8,10 @@
 #include "model/certificate.h"
 #include "model/token.h"
 
-json_t *render_ca(const struct ca *ca);
+json_t *render_ca(const struct ca *ca, const struct edgeca_config *cfg);
+/* {"enabled", "locations": [{"location", "status", "url"}], "label_url",
+ * "default_url"}: the EST URLs devices are configured with. */
+json_t *render_est_urls(const struct ca *ca, const struct edgeca_config *cfg);
 /* full: with certificate_pem and chain_pem (single-certificate views). */
 json_t *render_certificate(const struct certificate *c, int full);
 json_t *render_token(const struct token_info *t);

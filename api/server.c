@@ -1,21 +1,18 @@
 #include "api/server.h"
 
-#include <arpa/inet.h>
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <ulfius.h>
 
+#include "api/listen.h"
 #include "api/routes.h"
 #include "common/log.h"
-
-#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 struct api_server {
 	struct _u_instance inst;
 	struct api_router router;
-	struct sockaddr_in6 addr6;
-	struct sockaddr_in addr4;
+	struct listen_addr addr;
 	bool started;
 };
 
@@ -37,7 +34,6 @@ api_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls, struct 
 	const struct edgeca_config *cfg = ctx->cfg;
 	struct api_server *s;
 	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG;
-	struct sockaddr *sa;
 	edgeca_err rc;
 
 	*out = NULL;
@@ -48,26 +44,9 @@ api_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls, struct 
 		free(s);
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot initialise ulfius");
 	}
-	if (strchr(cfg->bind_address, ':') != NULL) {
-		s->addr6.sin6_family = AF_INET6;
-		s->addr6.sin6_port = htons((uint16_t)cfg->api_port);
-		if (inet_pton(AF_INET6, cfg->bind_address, &s->addr6.sin6_addr) != 1) {
-			rc = edgeca_fail(msg, EDGECA_ERR_INVALID, NULL,
-			                 "EDGECA_BIND_ADDRESS is not an IP address");
-			goto fail;
-		}
-		sa = (struct sockaddr *)&s->addr6;
-		flags |= MHD_USE_DUAL_STACK;
-	} else {
-		s->addr4.sin_family = AF_INET;
-		s->addr4.sin_port = htons((uint16_t)cfg->api_port);
-		if (inet_pton(AF_INET, cfg->bind_address, &s->addr4.sin_addr) != 1) {
-			rc = edgeca_fail(msg, EDGECA_ERR_INVALID, NULL,
-			                 "EDGECA_BIND_ADDRESS is not an IP address");
-			goto fail;
-		}
-		sa = (struct sockaddr *)&s->addr4;
-	}
+	if ((rc = listen_addr_make(cfg->bind_address, cfg->api_port, &s->addr, msg)) != EDGECA_OK)
+		goto fail;
+	flags |= s->addr.mhd_flags;
 	/* ulfius keeps at most this many body bytes: one more than the limit
 	 * lets the dispatcher tell an oversized body from a full one. */
 	s->inst.max_post_body_size = cfg->max_body_bytes + 1;
@@ -88,10 +67,10 @@ api_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls, struct 
 			{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
 			{MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
 			{MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
-			{MHD_OPTION_SOCK_ADDR, 0, sa},
+			{MHD_OPTION_SOCK_ADDR, 0, &s->addr.ss},
 			{MHD_OPTION_HTTPS_MEM_KEY, 0, tls->key_pem},
 			{MHD_OPTION_HTTPS_MEM_CERT, 0, tls->cert_pem},
-			{MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES},
+			{MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)LISTEN_TLS_PRIORITIES},
 			{MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->http_threads, NULL},
 			{MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL},
 			{MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->connection_timeout_s, NULL},

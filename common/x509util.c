@@ -6,7 +6,9 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/obj_mac.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs7.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,7 +274,7 @@ out:
 }
 
 int
-x509_san_strings(const X509 *x, char ***out)
+x509_exts_san_strings(const STACK_OF(X509_EXTENSION) *exts, char ***out)
 {
 	GENERAL_NAMES *names = NULL;
 	char **v = NULL;
@@ -282,8 +284,8 @@ x509_san_strings(const X509 *x, char ***out)
 	v = calloc(1, sizeof(char *));
 	if (v == NULL)
 		goto out;
-	names = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
-	if (names == NULL && crit != -1)
+	names = exts ? X509V3_get_d2i(exts, NID_subject_alt_name, &crit, NULL) : NULL;
+	if (names == NULL && exts != NULL && crit != -1)
 		goto out; /* present but not decodable */
 	for (int i = 0; names != NULL && i < sk_GENERAL_NAME_num(names); i++)
 		if (strv_push(&v, &n, general_name_string(sk_GENERAL_NAME_value(names, i))) != 0)
@@ -295,6 +297,12 @@ out:
 	GENERAL_NAMES_free(names);
 	strv_free(v);
 	return rc;
+}
+
+int
+x509_san_strings(const X509 *x, char ***out)
+{
+	return x509_exts_san_strings(X509_get0_extensions(x), out);
 }
 
 void
@@ -388,4 +396,36 @@ utf8_has_control(const char *s)
 			return true;
 	}
 	return false;
+}
+
+STACK_OF(X509) *
+x509_pem_certs(const char *text, size_t len)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	BIO *bio = len > 0 ? BIO_new_mem_buf(text, (int)len) : NULL;
+	X509 *x;
+
+	while (sk != NULL && bio != NULL && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+		if (!sk_X509_push(sk, x)) {
+			X509_free(x);
+			sk_X509_pop_free(sk, X509_free);
+			sk = NULL;
+		}
+	ERR_clear_error();
+	BIO_free(bio);
+	return sk;
+}
+
+int
+x509_certs_only_pkcs7(STACK_OF(X509) *certs, unsigned char **der, size_t *len)
+{
+	PKCS7 *p7 = PKCS7_sign(NULL, NULL, certs, NULL, PKCS7_DETACHED | PKCS7_PARTIAL);
+	int n = p7 ? i2d_PKCS7(p7, der) : -1;
+
+	ERR_clear_error();
+	PKCS7_free(p7);
+	if (n <= 0)
+		return -1;
+	*len = (size_t)n;
+	return 0;
 }

@@ -40,11 +40,19 @@ int serial_hex_normalize(const char *in, char out[SERIAL_HEX_MAX]);
 int x509_der(const X509 *x, unsigned char **der, size_t *len);
 X509 *x509_from_der(const unsigned char *der, size_t len);
 char *x509_pem(const X509 *x);
+/* Every certificate of a PEM text, in order (an empty stack when there is
+ * none); NULL when out of memory. */
+STACK_OF(X509) *x509_pem_certs(const char *text, size_t len);
+/* A DER certs-only PKCS#7 (RFC 5652 SignedData without signers) holding
+ * certs in their order. Returns 0 or -1; *der is OPENSSL_malloc'ed. */
+int x509_certs_only_pkcs7(STACK_OF(X509) *certs, unsigned char **der, size_t *len);
 
 /* Subject alternative names as "DNS:name" / "IP:addr" / "URI:..." /
  * "email:..."; *out is a NULL-terminated malloc'ed array (free with
  * strv_free). */
 int x509_san_strings(const X509 *x, char ***out);
+/* The same for the subjectAltName in an extension list (a CSR's). */
+int x509_exts_san_strings(const STACK_OF(X509_EXTENSION) *exts, char ***out);
 void strv_free(char **v);
 
 /* The number of UTF-8 code points of s (each invalid byte counts as one). */

@@ -27,6 +27,12 @@ ca_free(struct ca *ca)
 	strv_free(ca->notification_emails);
 	free(ca->crl_distribution_point);
 	strv_free(ca->allowed_templates);
+	free(ca->est.basic_password_hash);
+	for (size_t i = 0; i < ca->est.n_anchors; i++) {
+		free(ca->est.anchors[i].subject);
+		free(ca->est.anchors[i].der);
+	}
+	free(ca->est.anchors);
 	for (size_t i = 0; i < ca->n_locations; i++) {
 		free(ca->locations[i].cert_der);
 		free(ca->locations[i].csr_der);
@@ -198,6 +204,7 @@ ca_create(struct edgeca_ctx *ctx, const struct principal *who, const struct ca_c
 	char not_after_s[RFC3339_LEN] = "", locations[CA_MAX_LOCATIONS * 65] = "";
 	const char *details[12];
 	time_t not_after, now = time(NULL);
+	bool anchors_given = false;
 	PGconn *c = NULL;
 	int subject_len;
 	edgeca_err rc;
@@ -206,6 +213,8 @@ ca_create(struct edgeca_ctx *ctx, const struct principal *who, const struct ca_c
 	rc = ca_settings_resolve(req, ctx->cfg->default_location, now, &ca, &not_after, msg);
 	if (rc != EDGECA_OK)
 		return rc;
+	if ((rc = ca_est_resolve(&req->est, ca, true, now, &anchors_given, msg)) != EDGECA_OK)
+		goto out;
 	snprintf(ca->created_by, sizeof(ca->created_by), "%s", who->actor);
 	snprintf(ca->chaining, sizeof(ca->chaining), "%s",
 	         strcmp(ca->kind, "root") == 0 ? "self" : "pending");
@@ -234,7 +243,8 @@ ca_create(struct edgeca_ctx *ctx, const struct principal *who, const struct ca_c
 		         i ? "," : "", ca->locations[i].name);
 	if (ca_find_location(ca, NULL) != NULL)
 		rfc3339_format(ca_find_location(ca, NULL)->not_after, not_after_s);
-	if ((rc = db_begin(c, msg)) != EDGECA_OK || (rc = ca_store_insert(c, ca, msg)) != EDGECA_OK)
+	if ((rc = db_begin(c, msg)) != EDGECA_OK || (rc = ca_store_insert(c, ca, msg)) != EDGECA_OK ||
+	    (rc = ca_est_store(c, ca, anchors_given, msg)) != EDGECA_OK)
 		goto out;
 	details[0] = "common_name";
 	details[1] = ca->common_name;

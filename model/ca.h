@@ -34,6 +34,35 @@ struct ca_location {
 	char parent_location[64]; /* internal chaining: the parent's location that signed */
 };
 
+/* A bootstrap trust anchor of a CA's EST service (summary; the DER is
+ * read by EST authentication only). */
+struct ca_est_anchor {
+	char sha256[65]; /* hex of the certificate's SHA-256 */
+	char *subject;
+	time_t not_after;
+	unsigned char *der; /* NULL unless read for authentication or just given */
+	size_t der_len;
+};
+
+#define EST_LABEL_MAX 32
+#define EST_USERNAME_MAX 64
+#define EST_MAX_ANCHORS 16
+
+/* How a CA serves EST (RFC 7030). */
+struct ca_est {
+	bool enabled;
+	char label[EST_LABEL_MAX + 1];  /* "" when none */
+	bool is_default;                /* served at /.well-known/est/ without a label */
+	char template[32];
+	int validity_days;              /* 0: the CA's max_validity_days */
+	char subject_policy[24];        /* match_client_cert or any */
+	char key_algorithm[16];         /* "" any; else required of CSRs */
+	char basic_username[EST_USERNAME_MAX * 4 + 1]; /* "" when none */
+	char *basic_password_hash;      /* NULL when none; never shown */
+	struct ca_est_anchor *anchors;
+	size_t n_anchors;
+};
+
 struct ca {
 	char id[37];
 	long long seq;
@@ -62,11 +91,37 @@ struct ca {
 	char **allowed_templates; /* NULL-terminated */
 	int max_validity_days;
 	int path_length; /* -1: none */
+	struct ca_est est;
 	struct ca_location *locations;
 	size_t n_locations;
 	time_t created_at;
 	char created_by[ACTOR_BYTES];
 };
+
+/* EST settings in a creation or update request. Borrowed strings; unset
+ * members (NULL, CA_FIELD_UNSET, -1) are left as they are (update) or
+ * take their default (creation); the *_null flags ask for the default
+ * explicitly (JSON null in an update). */
+struct ca_est_req {
+	int enabled;                  /* -1, 0, 1 */
+	const char *label;
+	bool label_null;
+	int is_default;               /* -1, 0, 1 */
+	const char *template;
+	long validity_days;
+	bool validity_days_null;
+	const char *subject_policy;
+	const char *key_algorithm;
+	bool key_algorithm_null;
+	bool has_basic_auth;          /* basic_auth given (both members) or null */
+	const char *basic_username;   /* NULL with has_basic_auth: remove */
+	const char *basic_password;
+	bool has_anchors;             /* bootstrap_trust given (replaces the list) */
+	const char *const *anchors_pem; /* each one or more PEM certificates */
+	long n_anchors_pem;
+};
+
+void ca_est_req_init(struct ca_est_req *r);
 
 /* A creation request. Borrowed strings; NULL, CA_FIELD_UNSET or a negative
  * count mean "not given" and take the documented default. */
@@ -97,6 +152,7 @@ struct ca_create_req {
 	const char *parent_ca_id;           /* subordinates: chain to this CA at once */
 	const char *const *locations;       /* location names; NULL: the default one */
 	long n_locations;
+	struct ca_est_req est;
 };
 
 void ca_create_req_init(struct ca_create_req *r);
@@ -161,5 +217,22 @@ void ca_issuer_urls(const struct edgeca_config *cfg, const struct ca *ca,
                     const struct ca_location *loc, char crl_url[1100], char aia_url[1100]);
 
 bool ca_allows_template(const struct ca *ca, const char *tpl);
+
+/* Changes how a CA serves EST (PATCH /api/v1/cas/{id} with "est"):
+ * members of req that are set replace the current values, the anchors
+ * list as a whole. Audited. */
+edgeca_err ca_update_est(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
+                         const struct ca_est_req *req, struct ca **out, struct edgeca_msg *msg);
+
+#define EST_URL_MAX 1200
+/* The EST base URL devices are configured with, ending in
+ * /.well-known/est: of a location, of the CA's label ("" when it has
+ * none) and the unlabelled one ("" unless the CA is the default). */
+void ca_est_url(const struct edgeca_config *cfg, const struct ca *ca,
+                const struct ca_location *loc, char url[EST_URL_MAX]);
+void ca_est_label_url(const struct edgeca_config *cfg, const struct ca *ca,
+                      char url[EST_URL_MAX]);
+void ca_est_default_url(const struct edgeca_config *cfg, const struct ca *ca,
+                        char url[EST_URL_MAX]);
 
 #endif

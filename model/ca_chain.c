@@ -42,52 +42,30 @@ ca_chain_pem(const struct ca *ca, const struct ca_location *loc)
 	return (char *)buf_take(&b, NULL);
 }
 
-/* Every certificate of a PEM text, in order. */
-static STACK_OF(X509) *
-pem_certs(const char *text, size_t len)
-{
-	STACK_OF(X509) *sk = sk_X509_new_null();
-	BIO *bio = BIO_new_mem_buf(text, (int)len);
-	X509 *x;
-
-	while (sk != NULL && bio != NULL && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
-		if (!sk_X509_push(sk, x))
-			X509_free(x);
-	ERR_clear_error();
-	BIO_free(bio);
-	return sk;
-}
-
 edgeca_err
 ca_chain_pkcs7(const struct ca_location *loc, unsigned char **der, size_t *len,
                struct edgeca_msg *msg)
 {
 	STACK_OF(X509) *certs = NULL;
-	PKCS7 *p7 = NULL;
 	X509 *leaf = NULL;
-	int n;
 	edgeca_err rc = EDGECA_ERR_INTERNAL;
 
 	*der = NULL;
 	if (loc->cert_der == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-not-active",
 		                   "location %s has no certificate yet", loc->name);
-	certs = pem_certs(loc->chain_pem ? loc->chain_pem : "",
+	certs = x509_pem_certs(loc->chain_pem ? loc->chain_pem : "",
 	                  loc->chain_pem ? strlen(loc->chain_pem) : 0);
 	leaf = x509_from_der(loc->cert_der, loc->cert_len);
 	if (certs == NULL || leaf == NULL || !sk_X509_insert(certs, leaf, 0))
 		goto out;
 	leaf = NULL;
-	p7 = PKCS7_sign(NULL, NULL, certs, NULL, PKCS7_DETACHED | PKCS7_PARTIAL);
-	if (p7 == NULL || (n = i2d_PKCS7(p7, der)) <= 0)
-		goto out;
-	*len = (size_t)n;
-	rc = EDGECA_OK;
+	if (x509_certs_only_pkcs7(certs, der, len) == 0)
+		rc = EDGECA_OK;
 out:
 	ERR_clear_error();
 	if (rc != EDGECA_OK)
 		edgeca_fail(msg, rc, NULL, "cannot build the PKCS#7 chain");
-	PKCS7_free(p7);
 	X509_free(leaf);
 	sk_X509_pop_free(certs, X509_free);
 	return rc;
@@ -445,7 +423,7 @@ ca_upload_certificate(struct edgeca_ctx *ctx, const struct principal *who, const
 	*out = NULL;
 	if (!uuid_valid(ca_id))
 		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
-	certs = pem_certs((const char *)pem, len);
+	certs = x509_pem_certs((const char *)pem, len);
 	if (certs == NULL || sk_X509_num(certs) == 0 || sk_X509_num(certs) > MAX_UPLOADED_CERTS ||
 	    !looks_like_pem(pem, len)) {
 		rc = edgeca_fail(msg, EDGECA_ERR_MALFORMED, "certificate-malformed",

@@ -32,4 +32,14 @@ edgeca_err ca_load_parent(PGconn *c, const char *parent_id, struct ca **parent,
  * of them is. */
 void ca_update_status(struct ca *ca);
 
+/* Applies req's EST settings to ca->est (creating: on top of the
+ * defaults) and checks them against the CA's policy; hashes a new Basic
+ * password and parses new anchors (*anchors_given then set). */
+edgeca_err ca_est_resolve(const struct ca_est_req *req, struct ca *ca, bool creating, time_t now,
+                          bool *anchors_given, struct edgeca_msg *msg);
+/* Writes ca->est (and, when anchors_given, replaces the anchors) inside
+ * the caller's transaction. */
+edgeca_err ca_est_store(PGconn *c, const struct ca *ca, bool anchors_given,
+                        struct edgeca_msg *msg);
+
 #endif

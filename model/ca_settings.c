@@ -28,6 +28,7 @@ ca_create_req_init(struct ca_create_req *r)
 	r->max_validity_days = CA_FIELD_UNSET;
 	r->path_length = CA_FIELD_UNSET;
 	r->n_locations = -1;
+	ca_est_req_init(&r->est);
 }
 
 static edgeca_err

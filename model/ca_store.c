@@ -13,7 +13,15 @@
 	"lifecycle_threshold_percent, crl_enabled, crl_validity_days, crl_overlap_hours, "       \
 	"crl_distribution_point, issuance_template, issuance_allowed_templates, "                \
 	"issuance_max_validity_days, path_length, chaining, parent_ca_id, "                     \
-	"extract(epoch FROM cas.created_at)::bigint AS created_at, created_by"
+	"extract(epoch FROM cas.created_at)::bigint AS created_at, created_by, "                 \
+	"est_enabled, est_label, est_default, est_template, est_validity_days, "                  \
+	"est_subject_policy, est_key_algorithm, est_basic_username, est_basic_password_hash, "    \
+	"array(SELECT encode(a.sha256, 'hex') FROM ca_est_anchors a WHERE a.ca_id = cas.id "      \
+	"ORDER BY a.position) AS est_anchor_sha256, "                                             \
+	"array(SELECT a.subject FROM ca_est_anchors a WHERE a.ca_id = cas.id "                    \
+	"ORDER BY a.position) AS est_anchor_subject, "                                            \
+	"array(SELECT extract(epoch FROM a.not_after)::bigint::text FROM ca_est_anchors a "      \
+	"WHERE a.ca_id = cas.id ORDER BY a.position) AS est_anchor_not_after"
 
 #define LOCATION_COLUMNS                                                                       \
 	"ca_id, name, status, signer_key_id, certificate_der, serial, csr_der, chain_pem, "      \
@@ -24,7 +32,7 @@
 /* A CA and its locations in one round trip: one row per location, the
  * location's columns prefixed with loc_ (a CA always has one). */
 static const struct db_stmt load_ca_stmt = {
-	2, "SELECT " CA_COLUMNS ", l.name AS loc_name, l.status AS loc_status, "
+	STMT_LOAD_CA, "SELECT " CA_COLUMNS ", l.name AS loc_name, l.status AS loc_status, "
 	   "l.signer_key_id AS loc_signer_key_id, l.certificate_der AS loc_certificate_der, "
 	   "l.serial AS loc_serial, l.csr_der AS loc_csr_der, l.chain_pem AS loc_chain_pem, "
 	   "l.parent_location AS loc_parent_location, "
@@ -33,7 +41,7 @@ static const struct db_stmt load_ca_stmt = {
 	   "FROM cas JOIN ca_locations l ON l.ca_id = cas.id WHERE cas.id = $1 "
 	   "ORDER BY l.position"};
 static const struct db_stmt load_locations_stmt = {
-	3, "SELECT " LOCATION_COLUMNS " FROM ca_locations WHERE ca_id = ANY($1::uuid[]) "
+	STMT_LOAD_LOCATIONS, "SELECT " LOCATION_COLUMNS " FROM ca_locations WHERE ca_id = ANY($1::uuid[]) "
 	   "ORDER BY ca_id, position"};
 
 static char *
@@ -42,6 +50,68 @@ dup_col(const PGresult *r, int i, const char *col)
 	const char *v = db_get(r, i, col);
 
 	return v ? strdup(v) : NULL;
+}
+
+static bool
+col_true(const PGresult *r, int i, const char *col)
+{
+	const char *v = db_get(r, i, col);
+
+	return v != NULL && strcmp(v, "t") == 0;
+}
+
+static void
+copy_col(const PGresult *r, int i, const char *col, char *out, size_t len)
+{
+	const char *v = db_get(r, i, col);
+
+	snprintf(out, len, "%s", v ? v : "");
+}
+
+/* The EST columns, with the anchors' summary from three parallel arrays. */
+static int
+est_from_row(const PGresult *r, int i, struct ca_est *est)
+{
+	char **sha = NULL, **subject = NULL, **not_after = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	est->enabled = col_true(r, i, "est_enabled");
+	est->is_default = col_true(r, i, "est_default");
+	copy_col(r, i, "est_label", est->label, sizeof(est->label));
+	copy_col(r, i, "est_template", est->template, sizeof(est->template));
+	copy_col(r, i, "est_subject_policy", est->subject_policy, sizeof(est->subject_policy));
+	copy_col(r, i, "est_key_algorithm", est->key_algorithm, sizeof(est->key_algorithm));
+	copy_col(r, i, "est_basic_username", est->basic_username, sizeof(est->basic_username));
+	est->validity_days = db_get(r, i, "est_validity_days") ? (int)db_get_ll(r, i,
+	                                                                        "est_validity_days")
+	                                                       : 0;
+	if (db_get(r, i, "est_basic_password_hash") != NULL &&
+	    (est->basic_password_hash = strdup(db_get(r, i, "est_basic_password_hash"))) == NULL)
+		return -1;
+	if (db_get_text_array(r, i, "est_anchor_sha256", &sha) != 0 ||
+	    db_get_text_array(r, i, "est_anchor_subject", &subject) != 0 ||
+	    db_get_text_array(r, i, "est_anchor_not_after", &not_after) != 0)
+		goto out;
+	while (sha[n] != NULL && subject[n] != NULL && not_after[n] != NULL)
+		n++;
+	est->anchors = calloc(n ? n : 1, sizeof(*est->anchors));
+	if (est->anchors == NULL)
+		goto out;
+	for (size_t k = 0; k < n; k++) {
+		snprintf(est->anchors[k].sha256, sizeof(est->anchors[k].sha256), "%s", sha[k]);
+		est->anchors[k].not_after = (time_t)strtoll(not_after[k], NULL, 10);
+		est->anchors[k].subject = subject[k]; /* taken */
+	}
+	est->n_anchors = n;
+	free(subject);
+	subject = NULL;
+	rc = 0;
+out:
+	strv_free(sha);
+	strv_free(subject);
+	strv_free(not_after);
+	return rc;
 }
 
 static int
@@ -78,7 +148,8 @@ ca_from_row(const PGresult *r, int i, struct ca *ca)
 	if (ca->common_name == NULL || ca->friendly_name == NULL || ca->subject == NULL)
 		return -1;
 	if (db_get_text_array(r, i, "lifecycle_notification_emails", &ca->notification_emails) != 0 ||
-	    db_get_text_array(r, i, "issuance_allowed_templates", &ca->allowed_templates) != 0)
+	    db_get_text_array(r, i, "issuance_allowed_templates", &ca->allowed_templates) != 0 ||
+	    est_from_row(r, i, &ca->est) != 0)
 		return -1;
 	return 0;
 }

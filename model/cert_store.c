@@ -44,7 +44,7 @@ cert_from_row(const PGresult *r, int i, struct certificate *c, bool with_der)
 /* One statement, so the certificate and its audit row commit together in
  * a single round trip; prepared once per connection. */
 static const struct db_stmt insert_stmt = {
-	4, "WITH cert AS (INSERT INTO certificates (ca_id, location, serial, subject, "
+	STMT_CERT_INSERT, "WITH cert AS (INSERT INTO certificates (ca_id, location, serial, subject, "
 	   "common_name, subject_alt_names, key_algorithm, template, not_before, not_after, "
 	   "requester, certificate_der) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
 	   "to_timestamp($9), to_timestamp($10), $11, $12) RETURNING id, created_at), "

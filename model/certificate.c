@@ -12,6 +12,7 @@
 #include "model/ca_store.h"
 #include "model/cert_store.h"
 #include "model/db.h"
+#include "model/issuance.h"
 #include "model/token.h"
 #include "signer/templates.h"
 
@@ -134,6 +135,53 @@ one_warning(const char *w)
 }
 
 edgeca_err
+cert_sign_and_store(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const struct ca *ca,
+                    const struct ca_location *loc, const struct tpl_def *t,
+                    const unsigned char *csr_der, size_t csr_len, time_t not_after,
+                    struct certificate **out, struct edgeca_msg *msg)
+{
+	char crl_url[1100], aia_url[1100];
+	struct signer_issue_opts opts = {-1, crl_url, aia_url};
+	struct signer_issued issued = {0};
+	struct certificate *cert = NULL;
+	edgeca_err rc = EDGECA_OK;
+
+	*out = NULL;
+	ca_issuer_urls(ctx->cfg, ca, loc, crl_url, aia_url);
+	for (int attempt = 1; attempt <= ISSUE_ATTEMPTS; attempt++) {
+		cert_free(cert);
+		cert = calloc(1, sizeof(*cert));
+		if (cert == NULL) {
+			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+			goto out;
+		}
+		snprintf(cert->ca_id, sizeof(cert->ca_id), "%s", ca->id);
+		snprintf(cert->location, sizeof(cert->location), "%s", loc->name);
+		snprintf(cert->template, sizeof(cert->template), "%s", t->name);
+		snprintf(cert->status, sizeof(cert->status), "valid");
+		snprintf(cert->requester, sizeof(cert->requester), "%s", actor);
+		rc = signer_issue(ctx->signer, loc->key_id, t->name, csr_der, csr_len, not_after,
+		                  &opts, &issued, msg);
+		if (rc != EDGECA_OK)
+			goto out;
+		cert_take_issued(cert, &issued);
+		rc = cert_store_insert(c, cert, actor, msg);
+		if (rc != EDGECA_ERR_CONFLICT)
+			break;
+		log_warn("cert_issue: ca=%s serial %s already used; signing again", ca->id,
+		         cert->serial);
+	}
+	if (rc != EDGECA_OK)
+		goto out;
+	*out = cert;
+	cert = NULL;
+out:
+	signer_issued_free(&issued);
+	cert_free(cert);
+	return rc;
+}
+
+edgeca_err
 cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
            const struct cert_issue_req *req, struct certificate **out, struct edgeca_msg *msg)
 {
@@ -143,9 +191,7 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 	struct ca *ca = NULL;
 	unsigned char *csr_der = NULL;
 	size_t csr_len = 0;
-	char warning[512], crl_url[1100], aia_url[1100];
-	struct signer_issue_opts opts = {-1, crl_url, aia_url};
-	struct signer_issued issued = {0};
+	char warning[512];
 	const char *tpl_name;
 	time_t not_after;
 	PGconn *c = NULL;
@@ -188,33 +234,9 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 		goto out;
 	rc = cert_resolve_validity(req, ca->max_validity_days, loc->not_after, time(NULL),
 	                           &not_after, warning, sizeof(warning), msg);
-	if (rc != EDGECA_OK)
-		goto out;
-	ca_issuer_urls(ctx->cfg, ca, loc, crl_url, aia_url);
-	for (int attempt = 1; attempt <= ISSUE_ATTEMPTS; attempt++) {
-		cert_free(cert);
-		cert = calloc(1, sizeof(*cert));
-		if (cert == NULL) {
-			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-			goto out;
-		}
-		snprintf(cert->ca_id, sizeof(cert->ca_id), "%s", ca->id);
-		snprintf(cert->location, sizeof(cert->location), "%s", loc->name);
-		snprintf(cert->template, sizeof(cert->template), "%s", t->name);
-		snprintf(cert->status, sizeof(cert->status), "valid");
-		snprintf(cert->requester, sizeof(cert->requester), "%s", who->actor);
-		rc = signer_issue(ctx->signer, loc->key_id, t->name, csr_der, csr_len, not_after,
-		                  &opts, &issued, msg);
-		if (rc != EDGECA_OK)
-			goto out;
-		cert_take_issued(cert, &issued);
-		rc = cert_store_insert(c, cert, who->actor, msg);
-		if (rc != EDGECA_ERR_CONFLICT)
-			break;
-		log_warn("cert_issue: ca=%s serial %s already used; signing again", ca->id,
-		         cert->serial);
-	}
-	if (rc != EDGECA_OK)
+	if (rc != EDGECA_OK ||
+	    (rc = cert_sign_and_store(ctx, c, who->actor, ca, loc, t, csr_der, csr_len, not_after,
+	                              &cert, msg)) != EDGECA_OK)
 		goto out;
 	cert->chain_pem = ca_chain_pem(ca, loc);
 	cert->warnings = one_warning(warning);
@@ -228,7 +250,6 @@ out:
 	if (c != NULL)
 		db_release(ctx->db, c);
 	free(csr_der);
-	signer_issued_free(&issued);
 	cert_free(cert);
 	ca_free(ca);
 	return rc;

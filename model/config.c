@@ -1,5 +1,6 @@
 #include "model/config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -139,6 +140,112 @@ private_cluster_conninfo(const char *data_dir, const char *role)
 	return out;
 }
 
+/* "a,b, c" -> parsed IP addresses. */
+static edgeca_err
+parse_proxies(const char *list, struct edgeca_config *c, struct edgeca_msg *msg)
+{
+	char *copy = strdup(list), *save = NULL, *tok;
+	size_t n = 1;
+	edgeca_err rc = EDGECA_OK;
+
+	for (const char *p = list; *p; p++)
+		n += *p == ',';
+	c->est_trusted_proxies = calloc(n, sizeof(struct config_addr));
+	if (copy == NULL || c->est_trusted_proxies == NULL) {
+		free(copy);
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	}
+	for (tok = strtok_r(copy, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
+		struct config_addr *a = &c->est_trusted_proxies[c->n_est_trusted_proxies];
+		if (inet_pton(AF_INET, tok, a->addr) == 1) {
+			a->family = AF_INET;
+		} else if (inet_pton(AF_INET6, tok, a->addr) == 1) {
+			a->family = AF_INET6;
+		} else {
+			rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
+			                 "EDGECA_EST_TRUSTED_PROXIES must list IP addresses separated "
+			                 "by commas (\"%s\" is not one)", tok);
+			break;
+		}
+		c->n_est_trusted_proxies++;
+	}
+	free(copy);
+	return rc;
+}
+
+bool
+config_is_trusted_proxy(const struct edgeca_config *c, const struct sockaddr *peer)
+{
+	static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	unsigned char addr[16];
+	int family;
+
+	if (peer == NULL)
+		return false;
+	if (peer->sa_family == AF_INET) {
+		family = AF_INET;
+		memcpy(addr, &((const struct sockaddr_in *)peer)->sin_addr, 4);
+	} else if (peer->sa_family == AF_INET6) {
+		const unsigned char *a6 = ((const struct sockaddr_in6 *)peer)->sin6_addr.s6_addr;
+		family = memcmp(a6, v4_mapped, 12) == 0 ? AF_INET : AF_INET6;
+		memcpy(addr, family == AF_INET ? a6 + 12 : a6, family == AF_INET ? 4 : 16);
+	} else {
+		return false;
+	}
+	for (size_t i = 0; i < c->n_est_trusted_proxies; i++)
+		if (c->est_trusted_proxies[i].family == family &&
+		    memcmp(c->est_trusted_proxies[i].addr, addr, family == AF_INET ? 4 : 16) == 0)
+			return true;
+	return false;
+}
+
+/* The EST listener's settings; after the API's (public host, threads). */
+static edgeca_err
+load_est(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *msg)
+{
+	char host[256], port_text[16];
+	unsigned long v;
+	unsigned port;
+	const char *s;
+	edgeca_err rc;
+
+	if ((rc = env_uint(get, "EDGECA_EST_THREADS", c->http_threads, 1, 1024, &v, msg)) !=
+	    EDGECA_OK)
+		return rc;
+	c->est_threads = (unsigned)v;
+	s = get("EDGECA_PUBLIC_EST_URL");
+	if (s != NULL && s[0] != '\0') {
+		c->public_est_url = strdup(s);
+		if (c->public_est_url != NULL) {
+			size_t n = strlen(c->public_est_url);
+			while (n > 0 && c->public_est_url[n - 1] == '/')
+				c->public_est_url[--n] = '\0';
+		}
+	} else {
+		snprintf(port_text, sizeof(port_text), ":%u", c->est_port);
+		c->public_est_url = strchr(c->public_host, ':') != NULL
+		                        ? concat3("https://[", c->public_host, "]")
+		                        : concat3("https://", c->public_host, "");
+		if (c->public_est_url != NULL) {
+			char *with_port = concat3(c->public_est_url, port_text, "");
+			free(c->public_est_url);
+			c->public_est_url = with_port;
+		}
+	}
+	if (c->public_est_url == NULL ||
+	    url_host_port(c->public_est_url, host, sizeof(host), &port) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
+		                   "EDGECA_PUBLIC_EST_URL must be an https URL such as "
+		                   "https://est.example.com:8444 (got \"%s\")", s ? s : "");
+	c->public_est_host = strdup(host);
+	c->est_client_cert_header = strdup(env_or(get, "EDGECA_EST_CLIENT_CERT_HEADER",
+	                                          "X-SSL-Client-Cert"));
+	if (c->public_est_host == NULL || c->est_client_cert_header == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	s = get("EDGECA_EST_TRUSTED_PROXIES");
+	return parse_proxies(s ? s : "", c, msg);
+}
+
 static const char *
 getenv_default(const char *name)
 {
@@ -220,6 +327,12 @@ config_load(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *ms
 		goto fail;
 	}
 	c->public_host = strdup(host);
+	if (c->public_host == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto fail;
+	}
+	if ((rc = load_est(c, get, msg)) != EDGECA_OK)
+		goto fail;
 
 	s = get("EDGECA_DATABASE_URL");
 	if (s != NULL && s[0] != '\0')
@@ -278,6 +391,10 @@ config_free(struct edgeca_config *c)
 	free(c->bind_address);
 	free(c->public_url);
 	free(c->public_host);
+	free(c->public_est_url);
+	free(c->public_est_host);
+	free(c->est_trusted_proxies);
+	free(c->est_client_cert_header);
 	free(c->database_url);
 	free(c->db_app_role);
 	free(c->signer_socket);

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -17,6 +18,14 @@ struct edgeca_config {
 	char *public_url;        /* without a trailing slash */
 	bool public_url_set;     /* given by EDGECA_PUBLIC_URL: written into certificates */
 	char *public_host;       /* host part of public_url (no brackets) */
+	char *public_est_url;    /* base of EST URLs, without a trailing slash */
+	char *public_est_host;   /* host part of public_est_url */
+	unsigned est_threads;
+	/* EST behind a reverse proxy: peers at these addresses may forward the
+	 * client certificate in est_client_cert_header */
+	struct config_addr *est_trusted_proxies;
+	size_t n_est_trusted_proxies;
+	char *est_client_cert_header;
 	char *database_url;      /* libpq conninfo or URI */
 	char *db_app_role;       /* role `migrate` grants the server's rights to, or NULL */
 	char *signer_socket;
@@ -32,6 +41,11 @@ struct edgeca_config {
 	enum log_level log_level;
 };
 
+struct config_addr {
+	int family; /* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+};
+
 typedef const char *(*config_getenv_fn)(const char *name);
 
 /* Fills c from the environment (getenv_fn, or getenv when NULL). On
@@ -39,6 +53,10 @@ typedef const char *(*config_getenv_fn)(const char *name);
 edgeca_err config_load(struct edgeca_config *c, config_getenv_fn getenv_fn,
                        struct edgeca_msg *msg);
 void config_free(struct edgeca_config *c);
+
+/* True when the peer address (IPv4, IPv6 or IPv4-mapped IPv6) is one of
+ * EDGECA_EST_TRUSTED_PROXIES. */
+bool config_is_trusted_proxy(const struct edgeca_config *c, const struct sockaddr *peer);
 
 /* Splits an https URL into its host (brackets of IPv6 removed) and port;
  * port is 443 when absent. Returns 0 or -1. */

@@ -46,6 +46,17 @@ struct db_stmt {
 	unsigned id;
 	const char *sql;
 };
+/* Every prepared statement's id, in one place so that none is reused. */
+enum db_stmt_id {
+	STMT_TOKEN_AUTHENTICATE = 1,
+	STMT_LOAD_CA,
+	STMT_LOAD_LOCATIONS,
+	STMT_CERT_INSERT,
+	STMT_EST_CERT_STATUS,
+	STMT_EST_ANCHORS,
+	STMT_EST_CA_BY_LABEL,
+	STMT_EST_DEFAULT_CA,
+};
 
 edgeca_err db_exec_prepared(PGconn *c, const struct db_stmt *stmt,
                             const struct db_param *params, int nparams, PGresult **out,

@@ -171,14 +171,17 @@ out:
 	return rc;
 }
 
-/* The names the listener answers to. */
+/* The names the listeners answer to: the public host of the API and of
+ * EST, local names and the machine's host name. */
 static int
-listener_names(const struct edgeca_config *cfg, char names[5][260], int *n)
+listener_names(const struct edgeca_config *cfg, char names[6][260], int *n)
 {
 	char host[256];
 
 	*n = 0;
 	snprintf(names[(*n)++], 260, "%s", cfg->public_host);
+	if (strcmp(cfg->public_est_host, cfg->public_host) != 0)
+		snprintf(names[(*n)++], 260, "%s", cfg->public_est_host);
 	if (strcmp(cfg->public_host, "localhost") != 0)
 		snprintf(names[(*n)++], 260, "localhost");
 	if (strcmp(cfg->public_host, "127.0.0.1") != 0)
@@ -226,7 +229,7 @@ add_name(GENERAL_NAMES *gens, const char *name)
 static int
 listener_csr(const struct edgeca_config *cfg, EVP_PKEY *key, unsigned char **der, int *len)
 {
-	char names[5][260];
+	char names[6][260];
 	X509_REQ *req = X509_REQ_new();
 	GENERAL_NAMES *gens = GENERAL_NAMES_new();
 	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
@@ -274,7 +277,9 @@ listener_usable(const struct edgeca_config *cfg, const char *cert_pem, X509 *ca)
 	    asn1_time_to_time_t(X509_get0_notAfter(x), &not_after) == 0 &&
 	    not_after > time(NULL) + (time_t)RENEW_BEFORE_DAYS * 86400 &&
 	    (X509_check_host(x, cfg->public_host, 0, 0, NULL) == 1 ||
-	     X509_check_ip_asc(x, cfg->public_host, 0) == 1))
+	     X509_check_ip_asc(x, cfg->public_host, 0) == 1) &&
+	    (X509_check_host(x, cfg->public_est_host, 0, 0, NULL) == 1 ||
+	     X509_check_ip_asc(x, cfg->public_est_host, 0) == 1))
 		ok = 1;
 	ERR_clear_error();
 	X509_free(x);

@@ -142,7 +142,7 @@ out:
 }
 
 static const struct db_stmt authenticate_stmt = {
-	1, "SELECT id, name, role FROM api_tokens WHERE token_hash = $1 "
+	STMT_TOKEN_AUTHENTICATE, "SELECT id, name, role FROM api_tokens WHERE token_hash = $1 "
 	   "AND (expires_at IS NULL OR expires_at > now())"};
 
 edgeca_err

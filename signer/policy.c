@@ -22,6 +22,17 @@ policy_validate(const struct signer_policy *p, struct edgeca_msg *msg)
 	return EDGECA_OK;
 }
 
+/* A key of a CA made through the API: its policy names a template users
+ * choose (the service CA's names only tls_server). */
+static bool
+policy_is_api_ca(const struct signer_policy *p)
+{
+	for (int i = 0; i < TPL_COUNT_; i++)
+		if ((p->templates & (1u << i)) && tpl_get((enum tpl_id)i)->user_selectable)
+			return true;
+	return false;
+}
+
 edgeca_err
 policy_check_issue(const struct signer_policy *p, const X509 *issuer, const struct tpl_def *t,
                    time_t not_after, time_t now, struct edgeca_msg *msg)
@@ -33,9 +44,13 @@ policy_check_issue(const struct signer_policy *p, const X509 *issuer, const stru
 	if (issuer == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-not-active",
 		                   "this key has no CA certificate yet and cannot issue");
-	if (!(p->templates & (1u << t->id)))
+	if (!(p->templates & (1u << t->id)) && !(t->any_ca_key && policy_is_api_ca(p)))
 		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "template-not-allowed",
 		                   "the CA's policy does not allow the template %s", t->name);
+	if (t->max_validity_days > 0 && not_after > now + (time_t)t->max_validity_days * 86400)
+		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "validity-exceeds-policy",
+		                   "a %s certificate is valid for at most %d days", t->name,
+		                   t->max_validity_days);
 	if (t->is_ca) {
 		pathlen = X509_get_pathlen((X509 *)issuer);
 		if (pathlen == 0 || p->path_length == 0)

@@ -13,6 +13,7 @@ enum tpl_id {
 	TPL_SUBORDINATE_CA,  /* issuing CA certificate */
 	TPL_TLS_SERVER,      /* edgeca's own listener certificate (service CA only) */
 	TPL_IOT_EDGE_CA,     /* the Edge CA certificate of an IoT Edge device: CA, pathlen 0 */
+	TPL_DPS_VERIFICATION, /* Azure DPS proof of possession: CN = the verification code */
 	TPL_COUNT_
 };
 
@@ -28,6 +29,10 @@ struct tpl_def {
 	const char *eku; /* OpenSSL extendedKeyUsage value, NULL for none */
 	const char *ca_key_usage; /* keyUsage of CA templates */
 	int fixed_path_length;    /* CA templates: the pathLenConstraint always written, or -1 */
+	/* Allowed to every key whose policy names a user-selectable template
+	 * (every CA made through the API), whatever else its policy says. */
+	bool any_ca_key;
+	int max_validity_days;    /* a cap of the template itself; 0: none */
 };
 
 const struct tpl_def *tpl_by_name(const char *name);

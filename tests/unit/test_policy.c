@@ -143,6 +143,25 @@ test_check_refused(void **state)
 	       EDGECA_ERR_CONFLICT, "ca-not-active");
 }
 
+/* dps_verification: any CA made through the API may sign one (whatever
+ * templates its policy lists), for at most 2 days; the service CA's key
+ * (tls_server only) may not. */
+static void
+test_check_dps_verification(void **state)
+{
+	struct edgeca_msg msg;
+	time_t nb = now - DAY, na = now + 3650 * DAY;
+
+	assert_int_equal(check(B(TPL_CLIENT), -1, TPL_DPS_VERIFICATION, -1, nb, na, now + DAY,
+	                       &msg), EDGECA_OK);
+	assert_int_equal(check(B(TPL_SUBORDINATE_CA), -1, TPL_DPS_VERIFICATION, -1, nb, na,
+	                       now + 2 * DAY, &msg), EDGECA_OK);
+	expect(check(B(TPL_CLIENT), -1, TPL_DPS_VERIFICATION, -1, nb, na, now + 2 * DAY + 1, &msg),
+	       &msg, EDGECA_ERR_FORBIDDEN, "validity-exceeds-policy");
+	expect(check(B(TPL_TLS_SERVER), -1, TPL_DPS_VERIFICATION, -1, nb, na, now + DAY, &msg),
+	       &msg, EDGECA_ERR_FORBIDDEN, "template-not-allowed");
+}
+
 int
 main(void)
 {
@@ -150,6 +169,7 @@ main(void)
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_check_allowed),
 		cmocka_unit_test(test_check_refused),
+		cmocka_unit_test(test_check_dps_verification),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,102 @@
+/* A CA's EST settings over REST: the "est" member of creation and of
+ * PATCH /api/v1/cas/{ca_id}, and the EST URLs of its locations. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/handlers.h"
+#include "api/problem.h"
+#include "api/render.h"
+#include "api/request.h"
+#include "model/ca.h"
+
+static const char *const est_fields[] = {"enabled", "label", "default", "template",
+                                         "validity_days", "subject_policy", "key_algorithm",
+                                         "basic_auth", "bootstrap_trust", NULL};
+static const char *const basic_fields[] = {"username", "password", NULL};
+static const char *const patch_fields[] = {"est", NULL};
+
+static bool
+is_null(const json_t *obj, const char *key)
+{
+	return json_is_null(json_object_get(obj, key));
+}
+
+edgeca_err
+api_parse_est(const json_t *j, struct ca_est_req *r, const char ***anchors,
+              struct edgeca_msg *msg)
+{
+	const json_t *basic = NULL, *trust = json_object_get(j, "bootstrap_trust");
+	edgeca_err rc;
+
+	if ((rc = json_only(j, est_fields, "est.", msg)) ||
+	    (rc = json_opt_bool(j, "enabled", "est.", &r->enabled, msg)) ||
+	    (rc = json_opt_string(j, "label", "est.", &r->label, msg)) ||
+	    (rc = json_opt_bool(j, "default", "est.", &r->is_default, msg)) ||
+	    (rc = json_opt_string(j, "template", "est.", &r->template, msg)) ||
+	    (rc = json_opt_long(j, "validity_days", "est.", &r->validity_days, msg)) ||
+	    (rc = json_opt_string(j, "subject_policy", "est.", &r->subject_policy, msg)) ||
+	    (rc = json_opt_string(j, "key_algorithm", "est.", &r->key_algorithm, msg)) ||
+	    (rc = json_opt_object(j, "basic_auth", "est.", &basic, msg)) ||
+	    (rc = json_opt_strings(j, "bootstrap_trust", "est.", anchors, &r->n_anchors_pem, msg)))
+		return rc;
+	/* null: back to the default (no label, the CA's maximum, any key) */
+	r->label_null = is_null(j, "label");
+	r->validity_days_null = is_null(j, "validity_days");
+	r->key_algorithm_null = is_null(j, "key_algorithm");
+	r->anchors_pem = *anchors;
+	r->has_anchors = trust != NULL;
+	r->has_basic_auth = json_object_get(j, "basic_auth") != NULL;
+	if (basic != NULL &&
+	    ((rc = json_only(basic, basic_fields, "est.basic_auth.", msg)) ||
+	     (rc = json_opt_string(basic, "username", "est.basic_auth.", &r->basic_username, msg)) ||
+	     (rc = json_opt_string(basic, "password", "est.basic_auth.", &r->basic_password, msg))))
+		return rc;
+	if (basic != NULL && (r->basic_username == NULL || r->basic_password == NULL))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "missing-field",
+		                   "est.basic_auth needs username and password (null removes it)");
+	return EDGECA_OK;
+}
+
+void
+api_cas_update(struct api_call *call)
+{
+	struct ca_est_req r;
+	struct edgeca_msg msg = {0};
+	const char **anchors = NULL;
+	const json_t *est = NULL;
+	struct ca *ca = NULL;
+	json_t *j = NULL;
+	edgeca_err rc;
+
+	ca_est_req_init(&r);
+	if ((rc = api_json_object(call->req, &j, &msg)) != EDGECA_OK ||
+	    (rc = json_only(j, patch_fields, "", &msg)) != EDGECA_OK ||
+	    (rc = json_opt_object(j, "est", "", &est, &msg)) != EDGECA_OK ||
+	    (est != NULL && (rc = api_parse_est(est, &r, &anchors, &msg)) != EDGECA_OK) ||
+	    (rc = ca_update_est(call->ctx, &call->who, u_map_get(call->req->map_url, "ca_id"), &r,
+	                        &ca, &msg)) != EDGECA_OK) {
+		api_problem(call->resp, rc, &msg, call->path);
+		goto out;
+	}
+	api_json(call->resp, 200, render_ca(ca, call->ctx->cfg));
+out:
+	free(anchors);
+	json_decref(j);
+	ca_free(ca);
+}
+
+void
+api_cas_est_urls(struct api_call *call)
+{
+	struct edgeca_msg msg = {0};
+	struct ca *ca = NULL;
+	edgeca_err rc;
+
+	rc = ca_get(call->ctx, u_map_get(call->req->map_url, "ca_id"), &ca, &msg);
+	if (rc != EDGECA_OK) {
+		api_problem(call->resp, rc, &msg, call->path);
+		return;
+	}
+	api_json(call->resp, 200, render_est_urls(ca, call->ctx->cfg));
+	ca_free(ca);
+}

@@ -1,0 +1,67 @@
+/* The EST endpoint (RFC 7030 with RFC 8951's clarifications) on its own
+ * listener. api/est_server.c reads a request off libmicrohttpd (body, TLS
+ * client chain, peer address); est_handle() decides the answer through
+ * model/est.h; the answer goes back exactly as built here (status,
+ * Content-Type, Content-Transfer-Encoding, exact Content-Length). Errors
+ * are a short text/plain reason, as RFC 7030 clients expect. */
+#ifndef EDGECA_API_EST_H
+#define EDGECA_API_EST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "model/context.h"
+#include "model/est.h"
+
+struct est_http_request {
+	struct edgeca_ctx *ctx;
+	const char *method;
+	const char *path;
+	const char *content_type;   /* NULL when absent (header names match in any case) */
+	const char *authorization;
+	/* from a trusted proxy: the header holding the client's certificate
+	 * (URL-encoded PEM, as nginx's $ssl_client_escaped_cert); NULL when
+	 * absent or when the peer is not a trusted proxy */
+	const char *forwarded_cert;
+	bool from_trusted_proxy;
+	const unsigned char *body;
+	size_t body_len;
+	bool body_too_large;
+	size_t max_body;
+	struct est_client tls;      /* the TLS client chain (Basic fields unset) */
+};
+
+struct est_http_response {
+	int status;
+	const char *content_type;   /* static string */
+	bool base64;                /* Content-Transfer-Encoding: base64 */
+	char *body;                 /* malloc'ed, may be NULL when body_len is 0 */
+	size_t body_len;
+	const char *allow;          /* for 405 */
+};
+
+void est_handle(const struct est_http_request *req, struct est_http_response *resp);
+void est_http_response_free(struct est_http_response *resp);
+
+/* Where an EST request goes: the operation and the CA location, as
+ * /est/{ca_id}/{location}/.well-known/est/{op},
+ * /.well-known/est/{label}/{op} or /.well-known/est/{op}. Returns 0, or
+ * -1 when path has none of these forms. */
+struct est_route {
+	char ca_id[64];
+	char location[64];
+	char label[64];
+	char op[32];
+	struct est_target target; /* points into this struct */
+};
+int est_route_parse(const char *path, struct est_route *r);
+
+/* HTTP Basic credentials from an Authorization header: 1 when the scheme
+ * is Basic and user and password decode (malloc'ed, free both), 0 when
+ * the header is another scheme, -1 when it is a malformed Basic header. */
+int est_basic_parse(const char *authorization, char **user, char **password);
+
+/* The DER of the certificate in a URL-encoded PEM header value; 0 or -1. */
+int est_forwarded_cert(const char *value, unsigned char **der, size_t *len);
+
+#endif

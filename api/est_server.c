@@ -1,0 +1,235 @@
+#include "api/est_server.h"
+
+#include <gnutls/gnutls.h>
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/est.h"
+#include "api/listen.h"
+#include "common/buf.h"
+#include "common/log.h"
+
+struct est_server {
+	struct MHD_Daemon *daemon;
+	struct edgeca_ctx *ctx;
+	struct listen_addr addr;
+};
+
+/* One request while its body arrives. */
+struct exchange {
+	struct buf body;
+	bool too_large;
+	bool answered;
+};
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	log_debug("est libmicrohttpd: %s", line);
+}
+
+static enum MHD_Result
+send_response(struct MHD_Connection *con, const struct est_http_response *r)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ok;
+
+	resp = MHD_create_response_from_buffer(r->body_len, r->body_len ? r->body : (void *)"",
+	                                       MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return MHD_NO;
+	if (r->content_type != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+	if (r->base64)
+		MHD_add_response_header(resp, "Content-Transfer-Encoding", "base64");
+	if (r->allow != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+	if (r->status == 401)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		                        "Basic realm=\"edgeca EST\"");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	ok = MHD_queue_response(con, (unsigned)r->status, resp);
+	MHD_destroy_response(resp);
+	return ok;
+}
+
+static enum MHD_Result
+send_text(struct MHD_Connection *con, int status, const char *text)
+{
+	struct est_http_response r = {status, "text/plain; charset=utf-8", false, (char *)text,
+	                              strlen(text), NULL};
+
+	return send_response(con, &r);
+}
+
+/* The TLS client chain, leaf first, as DER (borrowed from the session). */
+static void
+tls_chain(struct MHD_Connection *con, struct est_client *client)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(con, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	gnutls_session_t session = ci ? (gnutls_session_t)ci->tls_session : NULL;
+	const gnutls_datum_t *peers;
+	unsigned int n = 0;
+
+	memset(client, 0, sizeof(*client));
+	if (session == NULL || gnutls_certificate_type_get(session) != GNUTLS_CRT_X509)
+		return;
+	peers = gnutls_certificate_get_peers(session, &n);
+	for (unsigned int i = 0; peers != NULL && i < n && i < EST_MAX_CHAIN; i++) {
+		client->chain[i] = peers[i].data;
+		client->chain_len[i] = peers[i].size;
+		client->chain_n = i + 1;
+	}
+}
+
+static const struct sockaddr *
+peer_address(struct MHD_Connection *con)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	return ci ? ci->client_addr : NULL;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *con, const char *url, const char *method,
+           const char *version, const char *upload_data, size_t *upload_data_size,
+           void **con_cls)
+{
+	struct est_server *s = cls;
+	const struct edgeca_config *cfg = s->ctx->cfg;
+	struct exchange *x = *con_cls;
+	struct est_http_request req;
+	struct est_http_response resp;
+	enum MHD_Result ok;
+
+	(void)version;
+	if (x == NULL) {
+		const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
+		x = calloc(1, sizeof(*x));
+		if (x == NULL)
+			return MHD_NO;
+		*con_cls = x;
+		/* A declared body over the limit is refused before it is read. */
+		if (cl != NULL && strtoull(cl, NULL, 10) > cfg->max_body_bytes) {
+			x->answered = true;
+			return send_text(con, 413, "the request body exceeds the limit\n");
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (!x->answered && !x->too_large &&
+		    (x->body.len + *upload_data_size > cfg->max_body_bytes ||
+		     buf_append(&x->body, upload_data, *upload_data_size) != 0)) {
+			x->too_large = true;
+			buf_free(&x->body);
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (x->answered)
+		return MHD_YES;
+	memset(&req, 0, sizeof(req));
+	req.ctx = s->ctx;
+	req.method = method;
+	req.path = url;
+	req.content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+	                                               MHD_HTTP_HEADER_CONTENT_TYPE);
+	req.authorization = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+	                                                MHD_HTTP_HEADER_AUTHORIZATION);
+	req.from_trusted_proxy = config_is_trusted_proxy(cfg, peer_address(con));
+	if (req.from_trusted_proxy)
+		req.forwarded_cert = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+		                                                 cfg->est_client_cert_header);
+	req.body = x->body.data;
+	req.body_len = x->body.len;
+	req.body_too_large = x->too_large;
+	req.max_body = cfg->max_body_bytes;
+	tls_chain(con, &req.tls);
+	est_handle(&req, &resp);
+	log_debug("est: %s %s -> %d", method, url, resp.status);
+	x->answered = true;
+	ok = send_response(con, &resp);
+	est_http_response_free(&resp);
+	return ok;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+	struct exchange *x = *con_cls;
+
+	(void)cls;
+	(void)con;
+	(void)toe;
+	if (x != NULL) {
+		buf_free(&x->body);
+		free(x);
+		*con_cls = NULL;
+	}
+}
+
+edgeca_err
+est_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls, struct est_server **out,
+                 struct edgeca_msg *msg)
+{
+	const struct edgeca_config *cfg = ctx->cfg;
+	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG;
+	struct est_server *s;
+	edgeca_err rc;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	s->ctx = ctx;
+	if ((rc = listen_addr_make(cfg->bind_address, cfg->est_port, &s->addr, msg)) != EDGECA_OK) {
+		free(s);
+		return rc;
+	}
+	/* With a trust list set, libmicrohttpd asks every client for a
+	 * certificate without requiring one and without judging it: edgeca
+	 * verifies what comes against the database on each request. The list
+	 * (the listener's own chain) only names CAs in the TLS 1.2 request;
+	 * clients send their configured certificate regardless. */
+	s->daemon = MHD_start_daemon(
+		flags | s->addr.mhd_flags, (uint16_t)cfg->est_port, NULL, NULL, on_request, s,
+		MHD_OPTION_SOCK_ADDR, &s->addr.ss, MHD_OPTION_HTTPS_MEM_KEY, tls->key_pem,
+		MHD_OPTION_HTTPS_MEM_CERT, tls->cert_pem, MHD_OPTION_HTTPS_MEM_TRUST, tls->cert_pem,
+		MHD_OPTION_HTTPS_PRIORITIES, LISTEN_TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned int)cfg->est_threads, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned int)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned int)cfg->connection_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+		(unsigned int)1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+	if (s->daemon == NULL) {
+		free(s);
+		return edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, NULL,
+		                   "cannot listen for EST on %s port %u (in use, or TLS material "
+		                   "invalid)", cfg->bind_address, cfg->est_port);
+	}
+	log_info("est_server_start: EST on https://%s:%u (%u threads); devices use %s",
+	         cfg->bind_address, cfg->est_port, cfg->est_threads, cfg->public_est_url);
+	*out = s;
+	return EDGECA_OK;
+}
+
+void
+est_server_stop(struct est_server *s)
+{
+	if (s == NULL)
+		return;
+	if (s->daemon != NULL)
+		MHD_stop_daemon(s->daemon);
+	free(s);
+}

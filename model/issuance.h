@@ -1,0 +1,22 @@
+/* The one path by which every certificate edgeca hands out comes to be:
+ * the signer signs, the certificate is stored with its audit row, and only
+ * then is it returned (model-internal; REST, EST and the DPS helpers use
+ * it). */
+#ifndef EDGECA_MODEL_ISSUANCE_H
+#define EDGECA_MODEL_ISSUANCE_H
+
+#include <libpq-fe.h>
+
+#include "model/certificate.h"
+#include "signer/templates.h"
+
+/* Has loc's key sign csr_der under template t until not_after and stores
+ * the result (retrying with a new serial on the astronomically unlikely
+ * collision). actor is recorded as requester and in the audit row. */
+edgeca_err cert_sign_and_store(struct edgeca_ctx *ctx, PGconn *c, const char *actor,
+                               const struct ca *ca, const struct ca_location *loc,
+                               const struct tpl_def *t, const unsigned char *csr_der,
+                               size_t csr_len, time_t not_after, struct certificate **out,
+                               struct edgeca_msg *msg);
+
+#endif
