@@ -65,8 +65,9 @@ http_header(const struct http_response *r, const char *name)
 	return NULL;
 }
 
-static void
-record(const char *method, const char *path, const struct http_response *r)
+void
+http_record(const char *listener, const char *method, const char *path,
+            const struct http_response *r)
 {
 	const char *dir = getenv("EDGECA_TEST_EXCHANGES");
 	const char *q = strchr(path, '?');
@@ -80,7 +81,8 @@ record(const char *method, const char *path, const struct http_response *r)
 	headers = json_object();
 	for (int i = 0; i < r->nheaders; i++)
 		json_object_set_new(headers, r->names[i], json_string(r->values[i]));
-	j = json_pack("{s:s, s:s%, s:s, s:i, s:o, s:o, s:s}", "method", method, "path", path,
+	j = json_pack("{s:s, s:s, s:s%, s:s, s:i, s:o, s:o, s:s}", "listener", listener, "method",
+	              method, "path", path,
 	              q ? (size_t)(q - path) : strlen(path), "query", q ? q + 1 : "", "status",
 	              (int)r->status, "content_type",
 	              r->content_type[0] ? json_string(r->content_type) : json_null(), "headers",
@@ -162,7 +164,7 @@ http_call_h(struct instance *in, const char *method, const char *path, const cha
 	out->body = buf_take(&b, &out->body_len);
 	if (strstr(out->content_type, "json") != NULL)
 		out->json = json_loadb((const char *)out->body, out->body_len, 0, NULL);
-	record(method, path, out);
+	http_record("api", method, path, out);
 	return out->status;
 }
 

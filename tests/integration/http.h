@@ -56,6 +56,11 @@ X509 *http_location_cert(const struct http_response *r, const char *name);
 void http_create_ca(struct instance *in, const char *body, char id[64]);
 
 const char *http_header(const struct http_response *r, const char *name);
+/* Appends one exchange with a listener ("api" or "est") to the test's
+ * exchange log (OpenAPI conformance); for answers obtained without
+ * http_call (the EST client). */
+void http_record(const char *listener, const char *method, const char *path,
+                 const struct http_response *r);
 /* A string member of the JSON body, or NULL. */
 const char *http_json_str(const struct http_response *r, const char *key);
 /* The slug of a problem answer ("csr-weak-key"), or "" when none. */

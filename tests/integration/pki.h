@@ -29,4 +29,11 @@ char *subject_cn(X509 *x);
 /* True when the extension nid is present and marked critical. */
 bool ext_critical(X509 *x, int nid);
 
+/* A certificate for key with CN cn, signed by issuer/issuer_key
+ * (self-signed when issuer is NULL), CA:TRUE when ca, extended key usage
+ * eku (OpenSSL syntax, NULL for none), valid for days from a minute ago:
+ * the factory CAs and devices the EST tests need. */
+X509 *pki_make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, bool ca,
+                    const char *eku, int days);
+
 #endif

@@ -4,9 +4,11 @@
 usage: /usr/bin/python3 check_exchanges.py <openapi.yaml> <exchanges-dir>
 
 Every line of <exchanges-dir>/*.jsonl is one exchange (tests/integration/http.c):
-{"method", "path", "query", "status", "content_type", "headers", "json" or
-"body_b64", "test"}. An exchange fails when its path, method, status, media
-type, JSON body or required headers are not what the document describes.
+{"listener", "method", "path", "query", "status", "content_type", "headers",
+"json" or "body_b64", "test"}. An exchange fails when its path, method,
+status, media type, JSON body or required headers are not what the document
+describes. Path items marked "x-edgeca-listener: est" belong to the EST
+listener, whose errors are text/plain (RFC 7030), the others to the API.
 Exits 1 on any violation, and when there is nothing to check at all.
 """
 import glob
@@ -66,14 +68,18 @@ def deref(spec, obj):
     return obj
 
 
+def listener_of(item):
+    return item.get("x-edgeca-listener", "api")
+
+
 def compile_paths(spec):
-    """[(regex, template)], literal templates first so that they win."""
+    """[(regex, template, listener)], literal templates first so that they win."""
     out = []
-    for template in spec.get("paths", {}):
+    for template, item in spec.get("paths", {}).items():
         regex = "^" + "/".join(
             "[^/]+" if re.fullmatch(r"\{[^/{}]+\}", seg) else re.escape(seg)
             for seg in template.split("/")) + "$"
-        out.append((re.compile(regex), template))
+        out.append((re.compile(regex), template, listener_of(item)))
     out.sort(key=lambda rt: rt[1].count("{"))
     return out
 
@@ -111,7 +117,11 @@ class Checker:
 
     def check_problem(self, ex):
         """The undocumented 404 (unknown path) and 405 answers must still be
-        well-formed problem documents."""
+        well-formed problem documents; on the EST listener, short text."""
+        if ex.get("listener", "api") == "est":
+            if media_type(ex.get("content_type")) != "text/plain":
+                self.fail(ex, "expected text/plain, got %s" % ex.get("content_type"))
+            return
         if media_type(ex.get("content_type")) != PROBLEM:
             self.fail(ex, "expected %s, got %s" % (PROBLEM, ex.get("content_type")))
         elif ex["method"] != "HEAD":  # HEAD answers carry no body
@@ -133,7 +143,9 @@ class Checker:
             self.fail(ex, "malformed exchange record, missing %s" % ", ".join(missing))
             return
         method, status = ex["method"].upper(), ex["status"]
-        template = next((t for r, t in self.paths if r.match(ex["path"])), None)
+        listener = ex.get("listener", "api")
+        template = next((t for r, t, lst in self.paths
+                         if lst == listener and r.match(ex["path"])), None)
         # OpenAPI cannot list what is not there: an unknown path may only
         # answer a 404 problem, a known path with an unlisted method a 405
         # problem whose Allow header names exactly the documented methods.
