@@ -81,7 +81,7 @@ parse_head(const unsigned char *data, size_t len, struct http_response *out,
 			snprintf(out->values[out->nheaders], sizeof(out->values[0]), "%.*s",
 			         (int)(eol - v), v);
 			if (strcmp(out->names[out->nheaders], "content-type") == 0)
-				snprintf(out->content_type, sizeof(out->content_type), "%s",
+				snprintf(out->content_type, sizeof(out->content_type), "%.159s",
 				         out->values[out->nheaders]);
 			if (strcmp(out->names[out->nheaders], "content-length") == 0)
 				*content_length = strtol(out->values[out->nheaders], NULL, 10);
