@@ -11,7 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <libpq-fe.h>
+#include <netinet/in.h>
 
 #include "model/config.h"
 
@@ -96,8 +98,80 @@ test_defaults(void **state)
 	assert_int_equal(c.db_pool_size, c.http_threads);
 	assert_int_equal(c.signer_pool_size, c.http_threads);
 	assert_int_equal(c.log_level, LOG_LEVEL_INFO);
+	assert_string_equal(c.public_est_url, "https://localhost:8444");
+	assert_string_equal(c.public_est_host, "localhost");
+	assert_int_equal(c.est_threads, c.http_threads);
+	assert_string_equal(c.est_client_cert_header, "X-SSL-Client-Cert");
+	assert_int_equal(c.n_est_trusted_proxies, 0);
 	config_free(&c);
 	config_free(&c); /* zeroed: a second call is harmless */
+}
+
+static struct sockaddr *
+v4(struct sockaddr_in *sa, const char *ip)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, ip, &sa->sin_addr), 1);
+	return (struct sockaddr *)sa;
+}
+
+static struct sockaddr *
+v6(struct sockaddr_in6 *sa, const char *ip)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sin6_family = AF_INET6;
+	assert_int_equal(inet_pton(AF_INET6, ip, &sa->sin6_addr), 1);
+	return (struct sockaddr *)sa;
+}
+
+/* The EST URL follows the public host and the EST port unless given; the
+ * trusted proxies match IPv4, IPv6 and IPv4-mapped peers exactly. */
+static void
+test_est(void **state)
+{
+	struct edgeca_config c;
+	struct edgeca_msg msg;
+	struct sockaddr_in a4;
+	struct sockaddr_in6 a6;
+
+	env_set("EDGECA_PUBLIC_URL", "https://[2001:db8::7]:9443");
+	env_set("EDGECA_EST_PORT", "9444");
+	env_set("EDGECA_EST_TRUSTED_PROXIES", "10.0.0.5, 2001:db8::1,192.0.2.9");
+	assert_int_equal(load(&c, &msg), EDGECA_OK);
+	assert_string_equal(c.public_est_url, "https://[2001:db8::7]:9444");
+	assert_string_equal(c.public_est_host, "2001:db8::7");
+	assert_int_equal(c.n_est_trusted_proxies, 3);
+	assert_true(config_is_trusted_proxy(&c, v4(&a4, "10.0.0.5")));
+	assert_true(config_is_trusted_proxy(&c, v4(&a4, "192.0.2.9")));
+	assert_false(config_is_trusted_proxy(&c, v4(&a4, "10.0.0.6")));
+	assert_true(config_is_trusted_proxy(&c, v6(&a6, "::ffff:10.0.0.5")));
+	assert_true(config_is_trusted_proxy(&c, v6(&a6, "2001:db8::1")));
+	assert_false(config_is_trusted_proxy(&c, v6(&a6, "2001:db8::2")));
+	assert_false(config_is_trusted_proxy(&c, v6(&a6, "::ffff:10.0.0.6")));
+	assert_false(config_is_trusted_proxy(&c, NULL));
+	config_free(&c);
+
+	env_set("EDGECA_PUBLIC_EST_URL", "https://est.example.com/");
+	env_set("EDGECA_EST_CLIENT_CERT_HEADER", "X-Client-Cert");
+	env_set("EDGECA_EST_THREADS", "3");
+	assert_int_equal(load(&c, &msg), EDGECA_OK);
+	assert_string_equal(c.public_est_url, "https://est.example.com");
+	assert_string_equal(c.public_est_host, "est.example.com");
+	assert_string_equal(c.est_client_cert_header, "X-Client-Cert");
+	assert_int_equal(c.est_threads, 3);
+	config_free(&c);
+
+	env_set("EDGECA_PUBLIC_EST_URL", "http://est.example.com");
+	refused("EDGECA_PUBLIC_EST_URL");
+	env_set("EDGECA_PUBLIC_EST_URL", "https://est.example.com");
+	env_set("EDGECA_EST_TRUSTED_PROXIES", "10.0.0.0/8");
+	refused("EDGECA_EST_TRUSTED_PROXIES");
+	env_set("EDGECA_EST_TRUSTED_PROXIES", "proxy.example.com");
+	refused("EDGECA_EST_TRUSTED_PROXIES");
+	env_set("EDGECA_EST_TRUSTED_PROXIES", "");
+	env_set("EDGECA_EST_THREADS", "0");
+	refused("EDGECA_EST_THREADS");
 }
 
 static void
@@ -313,6 +387,7 @@ main(void)
 		cmocka_unit_test_setup(test_bad_ports, env_clear),
 		cmocka_unit_test_setup(test_public_url, env_clear),
 		cmocka_unit_test_setup(test_other_refusals, env_clear),
+		cmocka_unit_test_setup(test_est, env_clear),
 		cmocka_unit_test(test_url_host_port),
 	};
 
