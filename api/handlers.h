@@ -32,6 +32,9 @@ void api_certificates_issue(struct api_call *call);
 void api_certificates_list(struct api_call *call);
 void api_certificates_get(struct api_call *call);
 
+void api_certificates_revoke(struct api_call *call);
+void api_certificates_unrevoke(struct api_call *call);
+
 void api_tokens_create(struct api_call *call);
 void api_tokens_list(struct api_call *call);
 void api_tokens_get(struct api_call *call);

@@ -185,17 +185,28 @@ render_ca(const struct ca *ca, const struct edgeca_config *cfg)
 	return j;
 }
 
+/* null, or {"reason", "revoked_at", "invalidity_date", "revoked_by"}. */
+static json_t *
+render_revocation(const struct cert_revocation *r)
+{
+	if (r->reason[0] == '\0')
+		return json_null();
+	return json_pack("{s:s, s:o, s:o, s:s}", "reason", r->reason, "revoked_at",
+	                 render_time(r->revoked_at), "invalidity_date",
+	                 render_time(r->invalidity_date), "revoked_by", r->revoked_by);
+}
+
 json_t *
 render_certificate(const struct certificate *c, int full)
 {
 	json_t *j = json_pack(
-		"{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:s, s:o}",
+		"{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o}",
 		"serial_number", c->serial, "ca_id", c->ca_id, "location", c->location, "subject",
 		c->subject, "common_name", str_or_null(c->common_name), "subject_alt_names",
 		strv_json(c->sans), "key_algorithm", c->key_algorithm, "template", c->template,
 		"status", c->status, "not_before", render_time(c->not_before), "not_after",
 		render_time(c->not_after), "requester", c->requester, "created_at",
-		render_time(c->created_at));
+		render_time(c->created_at), "revocation", render_revocation(&c->revocation));
 
 	if (j != NULL && full) {
 		json_object_set_new(j, "certificate_pem", pem_or_null(c->der, c->der_len));

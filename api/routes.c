@@ -32,6 +32,11 @@ const struct api_route api_routes[] = {
 	{"POST", "/api/v1/cas/:ca_id/certificates", ACCESS_REQUEST, api_certificates_issue},
 	{"GET", "/api/v1/cas/:ca_id/certificates", ACCESS_READ, api_certificates_list},
 	{"GET", "/api/v1/cas/:ca_id/certificates/:serial", ACCESS_READ, api_certificates_get},
+	/* requesters revoke their own certificates only: checked by the model */
+	{"POST", "/api/v1/cas/:ca_id/certificates/:serial/revoke", ACCESS_REQUEST,
+	 api_certificates_revoke},
+	{"POST", "/api/v1/cas/:ca_id/certificates/:serial/unrevoke", ACCESS_REQUEST,
+	 api_certificates_unrevoke},
 	{"POST", "/api/v1/tokens", ACCESS_ADMIN, api_tokens_create},
 	{"GET", "/api/v1/tokens", ACCESS_ADMIN, api_tokens_list},
 	{"GET", "/api/v1/tokens/:token_id", ACCESS_ADMIN, api_tokens_get},

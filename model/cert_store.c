@@ -13,7 +13,9 @@
 	"template, CASE WHEN status = 'valid' AND not_after <= now() THEN 'expired' "            \
 	"ELSE status END AS status, extract(epoch FROM not_before)::bigint AS not_before, "      \
 	"extract(epoch FROM not_after)::bigint AS not_after, requester, "                        \
-	"extract(epoch FROM created_at)::bigint AS created_at"
+	"extract(epoch FROM created_at)::bigint AS created_at, revocation_reason, "              \
+	"extract(epoch FROM revoked_at)::bigint AS revoked_at, "                                 \
+	"extract(epoch FROM invalidity_date)::bigint AS invalidity_date, revoked_by"
 
 static int
 cert_from_row(const PGresult *r, int i, struct certificate *c, bool with_der)
@@ -33,6 +35,15 @@ cert_from_row(const PGresult *r, int i, struct certificate *c, bool with_der)
 	c->not_after = (time_t)db_get_time(r, i, "not_after");
 	c->created_at = (time_t)db_get_time(r, i, "created_at");
 	snprintf(c->requester, sizeof(c->requester), "%s", db_get(r, i, "requester"));
+	if (db_get(r, i, "revocation_reason") != NULL) {
+		const char *by = db_get(r, i, "revoked_by");
+		snprintf(c->revocation.reason, sizeof(c->revocation.reason), "%s",
+		         db_get(r, i, "revocation_reason"));
+		snprintf(c->revocation.revoked_by, sizeof(c->revocation.revoked_by), "%s",
+		         by ? by : "");
+		c->revocation.revoked_at = (time_t)db_get_time(r, i, "revoked_at");
+		c->revocation.invalidity_date = (time_t)db_get_time(r, i, "invalidity_date");
+	}
 	if (c->subject == NULL || (cn && c->common_name == NULL) ||
 	    db_get_text_array(r, i, "subject_alt_names", &c->sans) != 0)
 		return -1;

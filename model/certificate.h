@@ -1,6 +1,7 @@
 /* Issued certificates: issuance from a CSR under a CA's policy (the signer
  * builds and signs; the certificate is returned only once it is committed
- * together with its audit row), reading and listing. */
+ * together with its audit row), reading and listing; revocation is in
+ * model/revocation.h. */
 #ifndef EDGECA_MODEL_CERTIFICATE_H
 #define EDGECA_MODEL_CERTIFICATE_H
 
@@ -12,6 +13,14 @@
 #include "model/ca.h"
 #include "model/context.h"
 #include "model/cursor.h"
+
+/* Why and when a certificate was revoked; reason "" when it is not. */
+struct cert_revocation {
+	char reason[32];          /* RFC 5280 name, e.g. keyCompromise */
+	time_t revoked_at;
+	time_t invalidity_date;   /* 0: none given */
+	char revoked_by[ACTOR_BYTES];
+};
 
 struct certificate {
 	long long id;
@@ -32,6 +41,7 @@ struct certificate {
 	size_t der_len;
 	char *chain_pem;    /* issuer chain; set by cert_issue and cert_get */
 	char **warnings;    /* NULL-terminated notes on issuance, e.g. shortened validity */
+	struct cert_revocation revocation;
 };
 
 struct cert_issue_req {

@@ -56,6 +56,9 @@ enum db_stmt_id {
 	STMT_EST_ANCHORS,
 	STMT_EST_CA_BY_LABEL,
 	STMT_EST_DEFAULT_CA,
+	STMT_CERT_REVOCATION_LOCK,
+	STMT_CERT_REVOKE,
+	STMT_CERT_RELEASE,
 };
 
 edgeca_err db_exec_prepared(PGconn *c, const struct db_stmt *stmt,

@@ -132,7 +132,7 @@ test_revoked_and_subject(void **state)
 	EVP_PKEY *key = NULL;
 	X509 *cert = issued("dev-r", &key);
 	struct est_tls tls = {cert, NULL, key, NULL, 0};
-	char reason[512], sql[256];
+	char reason[512], sql[320];
 	PGconn *c;
 	PGresult *res;
 	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
@@ -142,12 +142,14 @@ test_revoked_and_subject(void **state)
 	/* a device gets certificates for its own CN only */
 	assert_int_equal(enroll(&tls, "dev-other", NULL, reason, sizeof(reason)), 403);
 	expect_reason(reason, "must be \"dev-r\"");
-	/* revoked (in the database; the revoke API comes with CRLs): refused
-	 * from the next request on, without a restart */
+	/* revoked in the database behind the server's back (test_revoke.c
+	 * revokes through the API): refused from the next request on, without
+	 * a restart */
 	for (char *p = hex; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	snprintf(sql, sizeof(sql),
-	         "UPDATE certificates SET status = 'revoked' WHERE ca_id = '%s' AND serial = '%s'",
+	         "UPDATE certificates SET status = 'revoked', revoked_at = now(), "
+	         "revocation_reason = 'keyCompromise' WHERE ca_id = '%s' AND serial = '%s'",
 	         ca_id, hex[0] == '0' ? hex + 1 : hex);
 	c = PQconnectdb(in.admin_database_url);
 	res = PQexec(c, sql);
