@@ -34,6 +34,8 @@ void api_certificates_get(struct api_call *call);
 
 void api_certificates_revoke(struct api_call *call);
 void api_certificates_unrevoke(struct api_call *call);
+void api_cas_revoke(struct api_call *call);
+void api_cas_revoke_location(struct api_call *call);
 
 void api_tokens_create(struct api_call *call);
 void api_tokens_list(struct api_call *call);

@@ -1,4 +1,5 @@
-/* Revocation endpoints: .../certificates/{serial}/revoke and /unrevoke. */
+/* Revocation endpoints: .../certificates/{serial}/revoke and /unrevoke,
+ * .../locations/{location}/revoke and /api/v1/cas/{ca_id}/revoke. */
 #include "api/handlers.h"
 #include "api/problem.h"
 #include "api/render.h"
@@ -6,6 +7,7 @@
 #include "model/revocation.h"
 
 static const char *const cert_fields[] = {"reason", "invalidity_date", NULL};
+static const char *const ca_fields[] = {"reason", NULL};
 static const char *const no_fields[] = {NULL};
 
 /* The body of a revocation: a JSON object of the allowed members; with
@@ -68,4 +70,38 @@ api_certificates_unrevoke(struct api_call *call)
 		                   u_map_get(call->req->map_url, "serial"), &cert, &msg);
 	answer_certificate(call, rc, &msg, cert);
 	json_decref(j);
+}
+
+/* location NULL: the whole CA. */
+static void
+revoke_ca(struct api_call *call, const char *location)
+{
+	const char *reason = NULL;
+	struct edgeca_msg msg = {0};
+	struct ca *ca = NULL;
+	json_t *j = NULL;
+	edgeca_err rc;
+
+	if ((rc = parse_body(call->req, ca_fields, false, &j, &msg)) == EDGECA_OK &&
+	    (rc = json_opt_string(j, "reason", "", &reason, &msg)) == EDGECA_OK)
+		rc = ca_revoke(call->ctx, &call->who, u_map_get(call->req->map_url, "ca_id"),
+		               location, reason, &ca, &msg);
+	if (rc != EDGECA_OK)
+		api_problem(call->resp, rc, &msg, call->path);
+	else
+		api_json(call->resp, 200, render_ca(ca, call->ctx->cfg));
+	json_decref(j);
+	ca_free(ca);
+}
+
+void
+api_cas_revoke(struct api_call *call)
+{
+	revoke_ca(call, NULL);
+}
+
+void
+api_cas_revoke_location(struct api_call *call)
+{
+	revoke_ca(call, u_map_get(call->req->map_url, "location"));
 }

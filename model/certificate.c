@@ -207,11 +207,18 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 	if (rc != EDGECA_OK)
 		goto out;
 	if (strcmp(ca->status, "active") != 0) {
-		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-not-active",
+		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT,
+		                 strcmp(ca->status, "revoked") == 0 ? "ca-revoked" : "ca-not-active",
 		                 "CA %s is %s and issues no certificates", ca_id, ca->status);
 		goto out;
 	}
 	loc = ca_find_location(ca, req->location);
+	if (loc != NULL && strcmp(loc->status, "revoked") == 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "location-revoked",
+		                 "location %s of CA %s is revoked and issues no certificates",
+		                 loc->name, ca_id);
+		goto out;
+	}
 	if (loc == NULL || strcmp(loc->status, "active") != 0) {
 		rc = req->location
 		         ? edgeca_fail(msg, EDGECA_ERR_INVALID, "location-not-active",

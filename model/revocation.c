@@ -1,5 +1,7 @@
 #include "model/revocation.h"
 
+#include <openssl/err.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +9,8 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/x509util.h"
+#include "model/audit.h"
+#include "model/ca_store.h"
 #include "model/db.h"
 #include "model/token.h"
 
@@ -32,7 +36,7 @@ revocation_reason_valid(const char *name)
 }
 
 static edgeca_err
-check_reason(const char *reason, struct edgeca_msg *msg)
+check_reason(const char *reason, bool of_ca, struct edgeca_msg *msg)
 {
 	if (strcmp(reason, "removeFromCRL") == 0)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-revocation-reason",
@@ -41,6 +45,10 @@ check_reason(const char *reason, struct edgeca_msg *msg)
 	if (!revocation_reason_valid(reason))
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-revocation-reason",
 		                   "reason must be " REASON_LIST);
+	if (of_ca && strcmp(reason, REVOCATION_HOLD) == 0)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-revocation-reason",
+		                   "a CA certificate is revoked for good: certificateHold is for "
+		                   "end-entity certificates");
 	return EDGECA_OK;
 }
 
@@ -212,7 +220,7 @@ cert_change(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_
 	edgeca_err rc;
 
 	*out = NULL;
-	if (req != NULL && (rc = check_reason(reason, msg)) != EDGECA_OK)
+	if (req != NULL && (rc = check_reason(reason, false, msg)) != EDGECA_OK)
 		return rc;
 	if (req != NULL && req->has_invalidity_date && req->invalidity_date > time(NULL))
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
@@ -262,4 +270,230 @@ cert_unrevoke(struct edgeca_ctx *ctx, const struct principal *who, const char *c
               const char *serial, struct certificate **out, struct edgeca_msg *msg)
 {
 	return cert_change(ctx, who, ca_id, serial, NULL, out, msg);
+}
+
+/* ---- CA locations and CAs ---------------------------------------------- */
+
+/* A location chained to a parent CA of this edgeca is a certificate of
+ * that parent: revoked as one (inserted when the parent's table does not
+ * hold it yet), so that the parent's CRL lists it. A permanent revocation
+ * already there stays. */
+static edgeca_err
+revoke_at_parent(PGconn *c, const struct principal *who, const struct ca *ca,
+                 const struct ca_location *loc, const char *reason, struct edgeca_msg *msg)
+{
+	X509 *x = x509_from_der(loc->cert_der, loc->cert_len);
+	char *subject = NULL, *cn = NULL, nb[32], na[32];
+	struct key_desc key = {0};
+	struct db_param p[12];
+	int n_cn = 0;
+	edgeca_err rc;
+
+	if (x == NULL || (subject = x509_name_string(X509_get_subject_name(x))) == NULL ||
+	    x509_name_common_name(X509_get_subject_name(x), &cn, &n_cn) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
+		                 "cannot read the certificate of location %s", loc->name);
+		goto out;
+	}
+	pkey_describe(X509_get0_pubkey(x), &key);
+	snprintf(nb, sizeof(nb), "%lld", (long long)loc->not_before);
+	snprintf(na, sizeof(na), "%lld", (long long)loc->not_after);
+	p[0] = (struct db_param){ca->parent_ca_id, 0, false};
+	p[1] = (struct db_param){loc->parent_location, 0, false};
+	p[2] = (struct db_param){loc->serial, 0, false};
+	p[3] = (struct db_param){subject, 0, false};
+	p[4] = (struct db_param){cn, 0, false};
+	p[5] = (struct db_param){key.name, 0, false};
+	p[6] = (struct db_param){nb, 0, false};
+	p[7] = (struct db_param){na, 0, false};
+	p[8] = (struct db_param){ca->created_by, 0, false};
+	p[9] = (struct db_param){(const char *)loc->cert_der, (int)loc->cert_len, true};
+	p[10] = (struct db_param){reason, 0, false};
+	p[11] = (struct db_param){who->actor, 0, false};
+	rc = db_exec(c, "INSERT INTO certificates (ca_id, location, serial, subject, common_name, "
+	                "key_algorithm, template, not_before, not_after, requester, "
+	                "certificate_der, status, revoked_at, revocation_reason, revoked_by, "
+	                "crl_change_xid) VALUES ($1, $2, $3, $4, $5, $6, 'subordinate_ca', "
+	                "to_timestamp($7), to_timestamp($8), $9, $10, 'revoked', now(), $11, $12, "
+	                "pg_current_xact_id()) ON CONFLICT (ca_id, serial) DO UPDATE SET "
+	                "status = 'revoked', revoked_at = now(), "
+	                "revocation_reason = EXCLUDED.revocation_reason, invalidity_date = NULL, "
+	                "revoked_by = EXCLUDED.revoked_by, crl_change_xid = pg_current_xact_id() "
+	                "WHERE certificates.status = 'valid' "
+	                "OR certificates.revocation_reason = 'certificateHold'",
+	             p, 12, NULL, "revoke the location's certificate at its parent", msg);
+out:
+	ERR_clear_error();
+	X509_free(x);
+	free(subject);
+	free(cn);
+	return rc;
+}
+
+static edgeca_err
+revoke_location(PGconn *c, const struct principal *who, const struct ca *ca,
+                struct ca_location *loc, const char *reason, struct edgeca_msg *msg)
+{
+	struct db_param p[3] = {{ca->id, 0, false}, {loc->name, 0, false}, {reason, 0, false}};
+	edgeca_err rc;
+
+	rc = db_exec(c, "UPDATE ca_locations SET status = 'revoked', revoked_at = now(), "
+	                "revocation_reason = $3 WHERE ca_id = $1 AND name = $2",
+	             p, 3, NULL, "revoke CA location", msg);
+	if (rc == EDGECA_OK && strcmp(ca->chaining, "internal") == 0 && ca->parent_ca_id[0] &&
+	    loc->parent_location[0] && loc->cert_der != NULL && loc->serial[0])
+		rc = revoke_at_parent(c, who, ca, loc, reason, msg);
+	if (rc == EDGECA_OK)
+		snprintf(loc->status, sizeof(loc->status), "revoked");
+	return rc;
+}
+
+/* The CA's state from its locations: active when one is, waiting when
+ * one waits for its certificate, revoked when all are. */
+static const char *
+status_from_locations(const struct ca *ca)
+{
+	bool pending = false;
+
+	for (size_t i = 0; i < ca->n_locations; i++) {
+		if (strcmp(ca->locations[i].status, "active") == 0)
+			return "active";
+		pending = pending || strcmp(ca->locations[i].status, "pending_chaining") == 0;
+	}
+	return pending ? "pending_chaining" : "revoked";
+}
+
+/* The stored reason of a revoked location, from the rows of reasons. */
+static const char *
+stored_reason(const PGresult *reasons, const char *name)
+{
+	for (int i = 0; i < PQntuples(reasons); i++)
+		if (strcmp(db_get(reasons, i, "name"), name) == 0)
+			return db_get(reasons, i, "revocation_reason");
+	return NULL;
+}
+
+/* Revokes what the request names in ca (loaded after its row was locked);
+ * names receives the locations revoked now, comma-separated. */
+static edgeca_err
+revoke_targets(PGconn *c, const struct principal *who, struct ca *ca, const char *location,
+               const char *reason, char *names, size_t names_len, struct edgeca_msg *msg)
+{
+	struct db_param p[1] = {{ca->id, 0, false}};
+	PGresult *reasons = NULL;
+	bool known = false, on_record = false;
+	edgeca_err rc;
+
+	names[0] = '\0';
+	rc = db_exec(c, "SELECT name, revocation_reason FROM ca_locations WHERE ca_id = $1 "
+	                "AND status = 'revoked'", p, 1, &reasons, "read location revocations", msg);
+	for (size_t i = 0; rc == EDGECA_OK && i < ca->n_locations; i++) {
+		struct ca_location *loc = &ca->locations[i];
+		const char *stored;
+
+		if (location != NULL && strcmp(loc->name, location) != 0)
+			continue;
+		known = true;
+		if (strcmp(loc->status, "revoked") != 0) {
+			if ((rc = revoke_location(c, who, ca, loc, reason, msg)) == EDGECA_OK)
+				snprintf(names + strlen(names), names_len - strlen(names), "%s%s",
+				         names[0] ? "," : "", loc->name);
+			continue;
+		}
+		stored = stored_reason(reasons, loc->name);
+		on_record = on_record || (stored != NULL && strcmp(stored, reason) == 0);
+		/* revoking the whole CA leaves earlier location revocations as they are */
+		if (location != NULL && !on_record)
+			rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "location-already-revoked",
+			                 "location %s is already revoked (%s); its reason cannot change",
+			                 loc->name, stored ? stored : "unknown");
+	}
+	if (rc == EDGECA_OK && location != NULL && !known)
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "location-not-found",
+		                 "CA %s has no location %s", ca->id, location);
+	if (rc == EDGECA_OK && location == NULL && names[0] == '\0' &&
+	    strcmp(ca->status, "revoked") == 0 && !on_record)
+		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-already-revoked",
+		                 "CA %s is already revoked, not for %s; its reason cannot change",
+		                 ca->id, reason);
+	PQclear(reasons);
+	return rc;
+}
+
+/* Writes the CA's new state and the audit row of the revocation. */
+static edgeca_err
+store_ca_revocation(PGconn *c, const struct principal *who, const struct ca *ca,
+                    const char *location, const char *reason, const char *names,
+                    const char *status, struct edgeca_msg *msg)
+{
+	struct db_param p[2] = {{ca->id, 0, false}, {status, 0, false}};
+	const char *details[8] = {"reason", reason, "locations", names, "status", status,
+	                          "parent_ca_id", ca->parent_ca_id};
+	edgeca_err rc = EDGECA_OK;
+
+	if (strcmp(status, ca->status) != 0)
+		rc = db_exec(c, "UPDATE cas SET status = $2 WHERE id = $1", p, 2, NULL,
+		             "update CA status", msg);
+	if (rc == EDGECA_OK)
+		rc = audit_write(c, who->actor, location ? "ca.revoke_location" : "ca.revoke", "ca",
+		                 ca->id, details, ca->parent_ca_id[0] ? 8 : 6, msg);
+	return rc;
+}
+
+edgeca_err
+ca_revoke(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
+          const char *location, const char *reason, struct ca **out, struct edgeca_msg *msg)
+{
+	const char *why = reason ? reason : "unspecified", *status;
+	struct db_param p[1] = {{ca_id, 0, false}};
+	char names[CA_MAX_LOCATIONS * 65];
+	bool in_tx = false;
+	struct ca *ca = NULL;
+	PGresult *r = NULL;
+	PGconn *c = NULL;
+	edgeca_err rc;
+
+	*out = NULL;
+	if ((rc = check_reason(why, true, msg)) != EDGECA_OK)
+		return rc;
+	if (!uuid_valid(ca_id))
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
+		return rc;
+	if ((rc = db_begin(c, msg)) != EDGECA_OK)
+		goto out;
+	in_tx = true;
+	/* the CA's row, locked: revocations of one CA happen one at a time */
+	if ((rc = db_exec(c, "SELECT id FROM cas WHERE id = $1 FOR UPDATE", p, 1, &r, "lock CA",
+	                  msg)) != EDGECA_OK)
+		goto out;
+	if (PQntuples(r) != 1) {
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+		goto out;
+	}
+	if ((rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK ||
+	    (rc = revoke_targets(c, who, ca, location, why, names, sizeof(names), msg)) !=
+	        EDGECA_OK)
+		goto out;
+	status = status_from_locations(ca);
+	if (names[0] == '\0' && strcmp(status, ca->status) == 0)
+		goto out; /* nothing to change: the answer is the CA as it is */
+	if ((rc = store_ca_revocation(c, who, ca, location, why, names, status, msg)) !=
+	    EDGECA_OK)
+		goto out;
+	in_tx = false;
+	if ((rc = db_commit(c, msg)) != EDGECA_OK)
+		goto out;
+	log_info("ca_revoke: ca=%s locations=%s reason=%s status=%s by %s", ca_id, names, why,
+	         status, who->actor);
+out:
+	if (in_tx)
+		db_rollback(c);
+	PQclear(r);
+	ca_free(ca);
+	if (rc == EDGECA_OK)
+		rc = ca_store_load(c, ca_id, out, msg);
+	if (c != NULL)
+		db_release(ctx->db, c);
+	return rc;
 }

@@ -1,5 +1,6 @@
-/* Revocation of issued certificates (RFC 5280 reasons; certificateHold
- * alone can be released). Each state change is one transaction with its audit row and marks
+/* Revocation: of issued certificates (RFC 5280 reasons; certificateHold
+ * alone can be released), of a CA location by its parent and of a whole
+ * CA. Each state change is one transaction with its audit row and marks
  * the certificate row it changes with the transaction's id
  * (crl_change_xid), which is how the CRL scheduler learns that a CRL is
  * stale; a revocation never writes any other row, so its cost does not
@@ -10,6 +11,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "model/ca.h"
 #include "model/certificate.h"
 #include "model/context.h"
 
@@ -50,5 +52,16 @@ edgeca_err cert_revoke(struct edgeca_ctx *ctx, const struct principal *who, cons
 edgeca_err cert_unrevoke(struct edgeca_ctx *ctx, const struct principal *who,
                          const char *ca_id, const char *serial, struct certificate **out,
                          struct edgeca_msg *msg);
+
+/* Revokes one location of a CA (location given) or every location and the
+ * CA itself (location NULL), with reason (NULL: unspecified; never
+ * certificateHold). A location chained to a parent CA of this edgeca is
+ * also revoked as a certificate of that parent, so it appears on the
+ * parent's CRL. A CA left without an active or pending location is
+ * revoked. Returns the CA as it then is. pki_admin only (checked by the
+ * caller's route). */
+edgeca_err ca_revoke(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
+                     const char *location, const char *reason, struct ca **out,
+                     struct edgeca_msg *msg);
 
 #endif

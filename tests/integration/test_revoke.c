@@ -1,7 +1,9 @@
 /* Revocation through the API: revoke and its idempotent repeat (same
  * answer, no new audit row), hold and release, hold made permanent, a
  * permanent revocation that keeps its reason, roles (a requester revokes
- * its own certificates only), refused requests; EST refusing a client
+ * its own certificates only), refused requests; a CA location revoked by
+ * its parent (its certificate revoked at the parent too) and a whole CA,
+ * which then issue nothing over REST or EST; EST refusing a client
  * certificate from the request after its revocation. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -333,6 +335,135 @@ test_roles(void **state)
 	X509_free(y);
 }
 
+/* POST a JSON body to path as token; returns the status. */
+static long
+post(const char *path, const char *token, const char *body, struct http_response *r)
+{
+	return http_call(&in, "POST", path, token, "application/json", body, strlen(body), r);
+}
+
+static const json_t *
+location_of(const struct http_response *r, const char *name)
+{
+	const json_t *loc;
+	size_t i;
+
+	json_array_foreach(json_object_get(r->json, "locations"), i, loc)
+		if (strcmp(json_string_value(json_object_get(loc, "name")), name) == 0)
+			return loc;
+	fail_msg("no location %s", name);
+	return NULL;
+}
+
+static void
+issue_expect(const char *ca, const char *location, long want, const char *slug)
+{
+	char path[160], *csr = make_csr("EC-P256", "after-revocation", NULL, NULL), *text;
+	json_t *j = location ? json_pack("{s:s, s:s}", "csr", csr, "location", location)
+	                     : json_pack("{s:s}", "csr", csr);
+	struct http_response r;
+
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates", ca);
+	text = json_dumps(j, 0);
+	http_expect(want, slug, http_post_json(&in, path, in.admin_token, text, &r), &r);
+	free(text);
+	json_decref(j);
+	free(csr);
+}
+
+/* The parent's record of a location's certificate: status and reason. */
+static void
+expect_at_parent(const char *parent, const char *serial, const char *reason)
+{
+	char path[256];
+	struct http_response r;
+
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates/%s", parent, serial);
+	assert_int_equal(http_get(&in, path, auditor, &r), 200);
+	assert_string_equal(http_json_str(&r, "status"), "revoked");
+	assert_string_equal(http_json_str(&r, "template"), "subordinate_ca");
+	assert_string_equal(revocation_str(&r, "reason"), reason);
+	http_response_free(&r);
+	assert_true(change_xid(parent, serial) > 0);
+}
+
+static void
+test_location_and_ca(void **state)
+{
+	char root_id[64], sub_id[64], path[256], west[80], east[80], *body;
+	struct http_response r;
+
+	http_create_ca(&in, "{\"common_name\": \"Revocation Fleet Root\"}", root_id);
+	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Revocable Issuing CA\", "
+	                 "\"parent_ca_id\": \"%s\", \"locations\": [\"westeurope\", \"eastus\"], "
+	                 "\"issuance\": {\"template\": \"client\"}}", root_id);
+	r = http_post_expect(&in, "/api/v1/cas", body, 201);
+	free(body);
+	snprintf(sub_id, sizeof(sub_id), "%s", http_json_str(&r, "id"));
+	snprintf(west, sizeof(west), "%s", json_string_value(json_object_get(
+	                                       location_of(&r, "westeurope"), "serial_number")));
+	snprintf(east, sizeof(east), "%s", json_string_value(json_object_get(
+	                                       location_of(&r, "eastus"), "serial_number")));
+	http_response_free(&r);
+
+	/* one location, by its parent's administrator */
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/locations/westeurope/revoke", sub_id);
+	http_expect(403, "forbidden", post(path, requester_a, "{}", &r), &r);
+	http_expect(422, "invalid-revocation-reason",
+	            post(path, in.admin_token, "{\"reason\": \"certificateHold\"}", &r), &r);
+	assert_int_equal(post(path, in.admin_token, "{\"reason\": \"keyCompromise\"}", &r), 200);
+	assert_string_equal(json_string_value(json_object_get(location_of(&r, "westeurope"),
+	                                                      "status")), "revoked");
+	assert_string_equal(json_string_value(json_object_get(location_of(&r, "eastus"),
+	                                                      "status")), "active");
+	assert_string_equal(http_json_str(&r, "status"), "active");
+	http_response_free(&r);
+	assert_int_equal(audit_count("ca.revoke_location", sub_id), 1);
+	expect_at_parent(root_id, west, "keyCompromise");
+	/* idempotent; the reason stays */
+	http_expect(200, NULL, post(path, in.admin_token, "{\"reason\": \"keyCompromise\"}", &r),
+	            &r);
+	assert_int_equal(audit_count("ca.revoke_location", sub_id), 1);
+	http_expect(409, "location-already-revoked",
+	            post(path, in.admin_token, "{\"reason\": \"superseded\"}", &r), &r);
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/locations/northpole/revoke", sub_id);
+	http_expect(404, "location-not-found", post(path, in.admin_token, "{}", &r), &r);
+	/* the revoked location issues nothing; the other one still does */
+	issue_expect(sub_id, "westeurope", 409, "location-revoked");
+	issue_expect(sub_id, NULL, 201, NULL);
+
+	/* the whole CA */
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/revoke", sub_id);
+	http_expect(403, "forbidden", post(path, requester_a, "{}", &r), &r);
+	assert_int_equal(post(path, in.admin_token, "{\"reason\": \"cessationOfOperation\"}", &r),
+	                 200);
+	assert_string_equal(http_json_str(&r, "status"), "revoked");
+	assert_string_equal(json_string_value(json_object_get(location_of(&r, "eastus"),
+	                                                      "status")), "revoked");
+	http_response_free(&r);
+	assert_int_equal(audit_count("ca.revoke", sub_id), 1);
+	expect_at_parent(root_id, east, "cessationOfOperation");
+	expect_at_parent(root_id, west, "keyCompromise");
+	issue_expect(sub_id, NULL, 409, "ca-revoked");
+	issue_expect(sub_id, "eastus", 409, "ca-revoked");
+	/* a repeat naming a reason on record changes nothing; another is refused */
+	http_expect(200, NULL, post(path, in.admin_token, "{\"reason\": \"cessationOfOperation\"}",
+	                            &r), &r);
+	http_expect(200, NULL, post(path, in.admin_token, "{\"reason\": \"keyCompromise\"}", &r),
+	            &r);
+	assert_int_equal(audit_count("ca.revoke", sub_id), 1);
+	http_expect(409, "ca-already-revoked",
+	            post(path, in.admin_token, "{\"reason\": \"superseded\"}", &r), &r);
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/revoke",
+	         "3f0c8d4e-0b7b-4c1e-9d55-8a8f7f2b6e10");
+	http_expect(404, "ca-not-found", post(path, in.admin_token, "{}", &r), &r);
+	/* nothing chains under it any more */
+	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Under Revoked\", "
+	                 "\"parent_ca_id\": \"%s\"}", sub_id);
+	http_expect(409, "parent-not-active", post("/api/v1/cas", in.admin_token, body, &r), &r);
+	free(body);
+}
+
 /* simpleenroll for cn with tls at the CA's default location. */
 static long
 enroll(const char *ca, const struct est_tls *tls, const char *cn, char *reason, size_t len)
@@ -365,10 +496,11 @@ expect_reason(const char *reason, const char *part)
 static void
 test_est_after_revocation(void **state)
 {
-	char est_ca[64], serial[80], reason[512];
+	char est_ca[64], serial[80], reason[512], path[200];
 	EVP_PKEY *key = NULL;
 	X509 *cert;
 	struct est_tls tls = {0};
+	struct http_response r;
 
 	http_create_ca(&in, "{\"common_name\": \"EST Revocation CA\", \"issuance\": "
 	                    "{\"template\": \"client\"}}", est_ca);
@@ -387,6 +519,14 @@ test_est_after_revocation(void **state)
 	       "{\"reason\": \"keyCompromise\"}");
 	assert_int_equal(enroll(est_ca, &tls, "est-rev-dev", reason, sizeof(reason)), 401);
 	expect_reason(reason, "revoked");
+
+	/* a revoked CA serves no EST at all */
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/revoke", est_ca);
+	http_expect(200, NULL, post(path, in.admin_token, "{\"reason\": \"cACompromise\"}", &r),
+	            &r);
+	issue_expect(est_ca, NULL, 409, "ca-revoked");
+	assert_int_equal(enroll(est_ca, &tls, "est-rev-dev", reason, sizeof(reason)), 404);
+	expect_reason(reason, "revoked");
 	X509_free(cert);
 	EVP_PKEY_free(key);
 }
@@ -400,6 +540,7 @@ main(void)
 		cmocka_unit_test(test_hold_and_release),
 		cmocka_unit_test(test_refused_requests),
 		cmocka_unit_test(test_roles),
+		cmocka_unit_test(test_location_and_ca),
 		cmocka_unit_test(test_est_after_revocation),
 	};
 
