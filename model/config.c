@@ -303,6 +303,9 @@ config_load(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *ms
 	if ((rc = env_uint(get, "EDGECA_CONNECTION_TIMEOUT", 30, 1, 3600, &v, msg)) != EDGECA_OK)
 		goto fail;
 	c->connection_timeout_s = (unsigned)v;
+	if ((rc = env_uint(get, "EDGECA_CRL_DELAY_MS", 2000, 100, 600000, &v, msg)) != EDGECA_OK)
+		goto fail;
+	c->crl_delay_ms = (unsigned)v;
 	c->bind_address = strdup(env_or(get, "EDGECA_BIND_ADDRESS", "0.0.0.0"));
 
 	snprintf(port_text, sizeof(port_text), "%u", c->api_port);

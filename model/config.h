@@ -38,6 +38,9 @@ struct edgeca_config {
 	size_t max_body_bytes;
 	unsigned max_connections;
 	unsigned connection_timeout_s;
+	/* CRLs: a revocation's new CRL waits this long for the rest of a
+	 * burst; the scheduler looks for due CRLs twice as often */
+	unsigned crl_delay_ms;
 	enum log_level log_level;
 };
 
