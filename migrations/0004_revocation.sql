@@ -61,6 +61,9 @@ CREATE TABLE crl_history (
 
 -- A location's certificate, revoked by its parent, keeps the reason here.
 ALTER TABLE ca_locations ADD COLUMN revoked_at timestamptz;
-ALTER TABLE ca_locations ADD COLUMN revocation_reason text;
+ALTER TABLE ca_locations ADD COLUMN revocation_reason text
+    CHECK (revocation_reason IN ('unspecified', 'keyCompromise', 'cACompromise',
+                                 'affiliationChanged', 'superseded', 'cessationOfOperation',
+                                 'privilegeWithdrawn', 'aACompromise'));
 ALTER TABLE ca_locations ADD CONSTRAINT ca_locations_revocation_complete
     CHECK ((status = 'revoked') = (revoked_at IS NOT NULL AND revocation_reason IS NOT NULL));
