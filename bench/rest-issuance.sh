@@ -7,11 +7,12 @@
 #
 # Environment: BENCH_CONNECTIONS ("4 16 64"), BENCH_THREADS (2, wrk
 # threads), BENCH_DURATION (15s per level), BENCH_WARMUP (3s),
-# BENCH_SYSTEMS ("edgeca cfssl cfssl-db"), BENCH_BUILD_DIR (bench/.build);
+# BENCH_SYSTEMS ("edgeca cfssl cfssl-db"), BENCH_BUILD_DIR (bench/.build),
+# BENCH_KEEP (1: keep the work directory and its logs);
 # EDGECA_HTTP_THREADS, EDGECA_DB_POOL_SIZE, EDGECA_SIGNER_POOL_SIZE and
 # EDGECA_LOG_LEVEL reach the server unchanged.
 set -euo pipefail
-. "$(dirname "$0")/../scripts/lib.sh"
+. "$(dirname "$0")/instance.sh"
 
 conns=${BENCH_CONNECTIONS:-4 16 64}
 threads=${BENCH_THREADS:-2}
@@ -25,75 +26,11 @@ install_packages "${RUNTIME_PACKAGES[@]}" wrk golang-cfssl
 build "$build_dir"
 ensure_users
 
-server=$build_dir/edgeca-server
-work=$(mktemp -d /tmp/edgeca-bench.XXXXXX)
-pg=$work/pg
 results=$work/results
-# Ownership as scripts/run sets it up; cfssl runs as the server's user.
-chmod 755 "$work"
-mkdir -p "$work/log"
-owned_dir "$EDGECA_SERVER_USER" 700 "$work/run"
-owned_dir "$EDGECA_SERVER_USER" 755 "$work/tls"
+# cfssl runs as the server's user.
 owned_dir "$EDGECA_SERVER_USER" 700 "$work/cfssl"
-if is_root; then
-  ensure_traversable "$EDGECA_SERVER_USER" "$build_dir"
-  ensure_traversable "$EDGECA_PG_USER" "$(pg_bindir)"
-fi
-
-pg_started='' signer_pid='' server_pid='' cfssl_pid=''
-# stop_pid PID: TERM and reap. A process killed by the signal makes wait
-# fail, which must not end the script (set -e) before the rest is stopped.
-stop_pid() {
-  [ -n "$1" ] || return 0
-  kill -TERM "$1" 2>/dev/null || return 0
-  wait "$1" 2>/dev/null || true
-}
-cleanup() {
-  trap - EXIT INT TERM
-  stop_pid "$cfssl_pid"
-  stop_pid "$server_pid"
-  stop_pid "$signer_pid"
-  [ -n "$pg_started" ] && pg_stop "$pg"
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# free_port VAR: a free TCP port, far from the development ports 8443/8444
-# and from the ports already handed out.
-taken=" "
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    [[ $taken == *" $p "* ]] && continue
-    ss -Htln "sport = :$p" | grep -q . && continue
-    taken+="$p "
-    printf -v "$1" '%s' "$p"
-    return
-  done
-}
-
-sql() { psql -X -tA -v ON_ERROR_STOP=1 "$(pg_admin_url "$pg" "$1")" -c "$2"; } # DB SQL, as admin
-
-# stored_rows DB QUERY: the row count once in-flight requests have settled.
-stored_rows() {
-  local a b
-  b=$(sql "$1" "$2")
-  while :; do sleep 0.5; a=$b; b=$(sql "$1" "$2"); [ "$a" = "$b" ] && break; done
-  printf '%s\n' "$b"
-}
-
-wait_https() { # URL PID [-f]: waits until URL answers over TLS (with -f: 2xx)
-  local i
-  for ((i = 0; i < 600; i++)); do
-    curl -sko /dev/null ${3:+"$3"} "$1" && return 0
-    kill -0 "$2" 2>/dev/null || die "the process behind $1 exited during start-up"
-    sleep 0.1
-  done
-  die "nothing answers at $1 after 60 s"
-}
+cfssl_pid=''
+bench_cleanup_extra() { stop_pid "$cfssl_pid"; }
 
 # measure SYSTEM URL BODY CONTENT-TYPE STATUS TOKEN DB QUERY: a warm-up,
 # then wrk at each concurrency level; DB/QUERY count the stored rows
@@ -129,37 +66,12 @@ measure() {
 }
 
 # --- the private instance: PostgreSQL, signer, server (as scripts/run) ---
-free_port EDGECA_API_PORT
-free_port EDGECA_EST_PORT
-export EDGECA_DATA_DIR=$work EDGECA_API_PORT EDGECA_EST_PORT EDGECA_BIND_ADDRESS=127.0.0.1
-unset EDGECA_DATABASE_URL EDGECA_TLS_CERT EDGECA_TLS_KEY EDGECA_SIGNER_SOCKET EDGECA_PUBLIC_URL
-api=https://127.0.0.1:$EDGECA_API_PORT
-
-pg_started=1
-pg_setup "$pg"
-pg_create_db "$pg" edgeca
-EDGECA_DATABASE_URL=$(pg_admin_url "$pg" edgeca) EDGECA_DB_APP_ROLE=$EDGECA_DB_APP \
-  "$server" migrate 2>>"$work/log/server.log"
-
-signer_args=(--state-dir "$work/signer" --socket "$work/run/signer.sock")
-if is_root; then
-  signer_args+=(--user "$EDGECA_SIGNER_USER" --allow-uid "$(id -u "$EDGECA_SERVER_USER")")
-fi
-"$build_dir/edgeca-signer" "${signer_args[@]}" 2>"$work/log/signer.log" &
-signer_pid=$!
-wait_for_socket "$work/run/signer.sock" 30 || die "the signer did not start"
-"$server" token create --role pki_admin --name bench --output "$work/admin.token" \
-  2>>"$work/log/server.log"
-as_user_bg "$EDGECA_SERVER_USER" "$server" serve 2>>"$work/log/server.log"
-server_pid=$!
-wait_https "$api/readyz" "$server_pid" -f
-token=$(cat "$work/admin.token")
+bench_instance_start
 
 # --- the CA and the CSR every request sends ---
-ca_id=$(curl -sf --cacert "$work/tls/ca.pem" -H "Authorization: Bearer $token" \
-  -H 'Content-Type: application/json' \
+ca_id=$(rest /api/v1/cas -H 'Content-Type: application/json' \
   -d '{"common_name": "Bench Root", "key_algorithm": "EC-P256", "issuance": {"template": "client"}}' \
-  "$api/api/v1/cas" | jq -r .id) || die "cannot create the CA"
+  | jq -r .id) || die "cannot create the CA"
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=bench-device \
   -keyout "$work/device.key" -out "$work/device.csr" 2>/dev/null
 jq -n --rawfile csr "$work/device.csr" '{certificate_request: $csr}' >"$work/cfssl-body.json"
@@ -224,14 +136,8 @@ for system in $systems; do
 done
 
 # --- the report ---
-pg_settings=$(sql edgeca "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name)
-  FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'wal_sync_method')")
-printf '\n%s, %s CPUs (%s), %s GiB RAM, Debian %s, PostgreSQL %s (%s)\n' \
-  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" \
-  "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
-  "$(awk '/^MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)" \
-  "$(cat /etc/debian_version)" "$(sql edgeca 'SHOW server_version' | cut -d' ' -f1)" \
-  "$pg_settings"
+echo
+bench_machine_line
 printf 'wrk %s threads, %s per level; edgeca HTTP threads %s, DB pool %s, signer pool %s\n\n' \
   "$threads" "$duration" "${EDGECA_HTTP_THREADS:-16}" \
   "${EDGECA_DB_POOL_SIZE:-${EDGECA_HTTP_THREADS:-16}}" \

@@ -289,9 +289,11 @@ authorize(const struct ca *ca, X509_REQ *csr, bool reenroll, const struct est_id
 	int count = 0;
 	edgeca_err rc = EDGECA_OK;
 
-	if (x509_name_common_name(X509_REQ_get_subject_name(csr), &cn, &count) != 0 || count > 1)
-		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-invalid-subject",
-		                   "the CSR's subject has an unreadable or repeated CN");
+	if (x509_name_common_name(X509_REQ_get_subject_name(csr), &cn, &count) != 0 || count > 1) {
+		rc = edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-invalid-subject",
+		                 "the CSR's subject has an unreadable or repeated CN");
+		goto out;
+	}
 	edge = cn != NULL && strncmp(cn, EDGE_CA_PREFIX, prefix) == 0;
 	*tpl = tpl_by_name(edge ? "iot_edge_ca" : ca->est.template);
 	if (edge && !ca_allows_template(ca, "iot_edge_ca")) {

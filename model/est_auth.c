@@ -26,17 +26,22 @@ est_identity_clear(struct est_identity *id)
 }
 
 static const char *
-verify_reason(int err)
+verify_reason(int err, int depth)
 {
 	switch (err) {
 	case X509_V_ERR_CERT_HAS_EXPIRED:
-		return "the client certificate has expired";
+		return depth == 0 ? "the client certificate has expired"
+		                  : "a CA certificate in the client certificate's chain has expired";
 	case X509_V_ERR_CERT_NOT_YET_VALID:
-		return "the client certificate is not valid yet";
+		return depth == 0 ? "the client certificate is not valid yet"
+		                  : "a CA certificate in the client certificate's chain is not valid "
+		                    "yet";
 	case X509_V_ERR_INVALID_PURPOSE:
-		return "the client certificate may not be used for TLS client authentication (its "
-		       "extended key usage lacks clientAuth, or its key usage lacks "
-		       "digitalSignature)";
+		return depth == 0 ? "the client certificate may not be used for TLS client "
+		                    "authentication (its extended key usage lacks clientAuth, or its "
+		                    "key usage allows neither digitalSignature nor keyAgreement)"
+		                  : "a CA certificate in the client certificate's chain may not "
+		                    "vouch for TLS clients (its extended key usage lacks clientAuth)";
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
 	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
@@ -45,6 +50,8 @@ verify_reason(int err)
 	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
 		return "the client certificate is not issued by this CA nor by one of its EST "
 		       "bootstrap trust anchors";
+	case X509_V_ERR_INVALID_CA:
+		return "a certificate in the client certificate's chain is not a CA certificate";
 	case X509_V_ERR_CERT_REVOKED:
 		return "the client certificate is revoked";
 	default:
@@ -71,6 +78,14 @@ est_verify_cert(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *anchors, 
 			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot load trust anchors");
 			goto out;
 		}
+	/* A device authenticates with an end-entity certificate; a CA
+	 * certificate (e.g. an IoT Edge device's Edge CA) is no client
+	 * identity, even where its key usage would pass the TLS check. */
+	if (X509_check_ca(leaf) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "est-client-certificate",
+		                 "the client certificate is a CA certificate, not a device's");
+		goto out;
+	}
 	if (X509_STORE_CTX_init(vctx, store, leaf, untrusted) != 1) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot verify");
 		goto out;
@@ -83,7 +98,7 @@ est_verify_cert(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *anchors, 
 	if (X509_verify_cert(vctx) != 1) {
 		const char *reason;
 		err = X509_STORE_CTX_get_error(vctx);
-		reason = verify_reason(err);
+		reason = verify_reason(err, X509_STORE_CTX_get_error_depth(vctx));
 		rc = reason ? edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "est-client-certificate", "%s",
 		                          reason)
 		            : edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "est-client-certificate",

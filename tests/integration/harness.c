@@ -105,6 +105,18 @@ corpus_path(const char *name)
 	return path;
 }
 
+/* A process that did not stop cleanly (e.g. ASan found a leak at exit)
+ * fails the test program even when noticed in a group teardown, whose
+ * failures cmocka reports without changing the exit status. */
+static bool stop_failed;
+
+static void
+exit_status_check(void)
+{
+	if (stop_failed)
+		_exit(1);
+}
+
 static void
 pg_exec(const char *sql)
 {
@@ -242,22 +254,33 @@ instance_start_signer(struct instance *in)
 	fail_msg("the signer did not create its socket");
 }
 
-void
-instance_stop_signer(struct instance *in)
+/* Stops a process with SIGTERM; false (log shown) unless it exits 0. */
+static bool
+stop_process(pid_t *pid, const char *data_dir, const char *log_name)
 {
 	int status;
 
-	if (in->signer_pid <= 0)
-		return;
-	kill(in->signer_pid, SIGTERM);
-	status = wait_exit(in->signer_pid, 20);
-	in->signer_pid = 0;
+	if (*pid <= 0)
+		return true;
+	kill(*pid, SIGTERM);
+	status = wait_exit(*pid, 30);
+	*pid = 0;
 	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		char log[200];
-		snprintf(log, sizeof(log), "%s/signer.log", in->data_dir);
+		snprintf(log, sizeof(log), "%s/%s", data_dir, log_name);
 		print_log_tail(log);
-		fail_msg("the signer did not exit cleanly (status %d)", status);
+		fprintf(stderr, "%s did not exit cleanly (status %d)\n", log_name, status);
+		stop_failed = true;
+		return false;
 	}
+	return true;
+}
+
+void
+instance_stop_signer(struct instance *in)
+{
+	if (!stop_process(&in->signer_pid, in->data_dir, "signer.log"))
+		fail_msg("the signer did not exit cleanly");
 }
 
 void
@@ -291,19 +314,8 @@ instance_start_server(struct instance *in)
 void
 instance_stop_server(struct instance *in)
 {
-	int status;
-
-	if (in->server_pid <= 0)
-		return;
-	kill(in->server_pid, SIGTERM);
-	status = wait_exit(in->server_pid, 30);
-	in->server_pid = 0;
-	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		char log[200];
-		snprintf(log, sizeof(log), "%s/server.log", in->data_dir);
-		print_log_tail(log);
-		fail_msg("edgeca-server did not exit cleanly (status %d)", status);
-	}
+	if (!stop_process(&in->server_pid, in->data_dir, "server.log"))
+		fail_msg("edgeca-server did not exit cleanly");
 }
 
 static int
@@ -373,6 +385,8 @@ instance_start(struct instance *in)
 	static int counter;
 	char dir[] = "/tmp/edgeca-it-XXXXXX", sql[160], path[200];
 
+	if (counter == 0)
+		assert_int_equal(atexit(exit_status_check), 0);
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(chmod(dir, 0711), 0); /* the signer's user passes through */
 	snprintf(in->data_dir, sizeof(in->data_dir), "%s", dir);
@@ -410,9 +424,10 @@ void
 instance_destroy(struct instance *in)
 {
 	char sql[160], cmd[200];
+	/* both stopped and everything removed before a failure is reported */
+	bool server_ok = stop_process(&in->server_pid, in->data_dir, "server.log");
+	bool signer_ok = stop_process(&in->signer_pid, in->data_dir, "signer.log");
 
-	instance_stop_server(in);
-	instance_stop_signer(in);
 	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", in->db_name);
 	pg_exec(sql);
 	if (strncmp(in->data_dir, "/tmp/edgeca-it-", 15) == 0) {
@@ -420,4 +435,6 @@ instance_destroy(struct instance *in)
 		if (system(cmd) != 0)
 			fprintf(stderr, "could not remove %s\n", in->data_dir);
 	}
+	if (!server_ok || !signer_ok)
+		fail_msg("a process of the instance did not exit cleanly");
 }
