@@ -1,6 +1,7 @@
 #include "signer/listener.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -153,6 +154,10 @@ conn_main(void *arg)
 		if (r != 0)
 			break;
 	}
+	/* This thread's OpenSSL state (its DRBGs, error queue) goes now, not
+	 * at thread exit: once the connection is off the list, the signer may
+	 * exit before a detached thread has finished exiting. */
+	OPENSSL_thread_stop();
 	{
 		/* Off the list before the fd is closed, so shutdown at exit never
 		 * touches a closed (or reused) descriptor. */
