@@ -18,6 +18,7 @@
 #include "common/encoding.h"
 #include "common/log.h"
 #include "common/x509util.h"
+#include "signer/files.h"
 
 #define KEK_LEN 32
 #define META_MAGIC "edgeca-signer-key 1"
@@ -64,82 +65,6 @@ derive(const unsigned char kek[KEK_LEN], const char *label, unsigned char out[32
 	            &len) == NULL ? -1 : 0;
 }
 
-/* Writes data to path atomically: temporary file, fsync, rename, fsync dir. */
-static int
-write_file_atomic(const char *dir, const char *path, const void *data, size_t len, mode_t mode)
-{
-	char tmp[4200];
-	int fd = -1, dfd = -1, rc = -1;
-	size_t done = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		goto out;
-	while (done < len) {
-		ssize_t w = write(fd, (const char *)data + done, len - done);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			goto out;
-		}
-		done += (size_t)w;
-	}
-	if (fsync(fd) != 0)
-		goto out;
-	if (close(fd) != 0) {
-		fd = -1;
-		unlink(tmp);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		goto out;
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) != 0)
-		goto out;
-	rc = 0;
-out:
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
-	}
-	if (dfd >= 0)
-		close(dfd);
-	return rc;
-}
-
-static int
-read_file(const char *path, size_t max, unsigned char **out, size_t *len)
-{
-	struct buf b = {0};
-	unsigned char chunk[4096];
-	int fd, rc = -1;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -1;
-	for (;;) {
-		ssize_t r = read(fd, chunk, sizeof(chunk));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			goto out;
-		if (r == 0)
-			break;
-		if (b.len + (size_t)r > max || buf_append(&b, chunk, (size_t)r) != 0)
-			goto out;
-	}
-	if (buf_terminate(&b) != 0)
-		goto out;
-	*out = buf_take(&b, len);
-	rc = 0;
-out:
-	close(fd);
-	buf_free(&b);
-	return rc;
-}
-
 static edgeca_err
 load_or_create_kek(struct keystore *ks, struct edgeca_msg *msg)
 {
@@ -174,7 +99,7 @@ load_or_create_kek(struct keystore *ks, struct edgeca_msg *msg)
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
 		                   "%s must belong to the signer's user with mode 0600 (found uid %d, "
 		                   "mode %o)", path, (int)st.st_uid, (unsigned)(st.st_mode & 0777));
-	if (read_file(path, KEK_LEN, &data, &len) != 0 || len != KEK_LEN) {
+	if (file_read(path, KEK_LEN, &data, &len) != 0 || len != KEK_LEN) {
 		edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "%s must hold exactly %d bytes", path,
 		            KEK_LEN);
 		goto out;
@@ -361,7 +286,7 @@ meta_write(const struct keystore *ks, const struct signer_key *k)
 	    buf_printf(&b, "hmac %s\n", mac) != 0)
 		goto out;
 	snprintf(path, sizeof(path), "%s/%s.meta", ks->keys_dir, k->id);
-	rc = write_file_atomic(ks->keys_dir, path, b.data, b.len, 0600);
+	rc = file_write_atomic(ks->keys_dir, path, b.data, b.len, 0600);
 out:
 	buf_free(&b);
 	return rc;
@@ -445,7 +370,7 @@ key_load(struct keystore *ks, const char *id, struct signer_key **out, struct ed
 	edgeca_err rc;
 
 	snprintf(path, sizeof(path), "%s/%s.meta", ks->keys_dir, id);
-	if (read_file(path, 64 * 1024, &meta, &meta_len) != 0) {
+	if (file_read(path, 64 * 1024, &meta, &meta_len) != 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "key-not-found", "no signer key %s", id);
 		goto out;
 	}
@@ -463,7 +388,7 @@ key_load(struct keystore *ks, const char *id, struct signer_key **out, struct ed
 	}
 	snprintf(path, sizeof(path), "%s/%s.key", ks->keys_dir, id);
 	/* Only an encrypted PKCS#8 file is a key of this store. */
-	if (read_file(path, 64 * 1024, &pem, &pem_len) != 0 ||
+	if (file_read(path, 64 * 1024, &pem, &pem_len) != 0 ||
 	    strncmp((char *)pem, "-----BEGIN ENCRYPTED PRIVATE KEY-----", 37) != 0 ||
 	    (bio = BIO_new_mem_buf(pem, (int)pem_len)) == NULL ||
 	    (k->pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, ks->key_pass)) == NULL) {
@@ -589,7 +514,7 @@ keystore_create(struct keystore *ks, const char *algorithm, const struct signer_
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/%s.key", ks->keys_dir, k->id);
-	if (write_file_atomic(ks->keys_dir, path, pem, (size_t)pem_len, 0600) != 0 ||
+	if (file_write_atomic(ks->keys_dir, path, pem, (size_t)pem_len, 0600) != 0 ||
 	    meta_write(ks, k) != 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot store the new key: %s",
 		                 strerror(errno));
