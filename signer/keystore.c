@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -22,6 +23,7 @@
 
 #define KEK_LEN 32
 #define META_MAGIC "edgeca-signer-key 1"
+#define CRL_MAGIC "edgeca-signer-crl 1"
 
 struct keystore {
 	char *dir;
@@ -32,6 +34,7 @@ struct keystore {
 	unsigned char kek[KEK_LEN];
 	char key_pass[2 * 32 + 1]; /* PKCS#8 passphrase derived from the KEK */
 	unsigned char meta_mac_key[32];
+	unsigned char crl_mac_key[32]; /* keys/<id>.crl records */
 	pthread_mutex_t lock;
 	struct signer_key *keys;
 };
@@ -108,7 +111,8 @@ load_or_create_kek(struct keystore *ks, struct edgeca_msg *msg)
 	{
 		unsigned char pass[32];
 		if (derive(ks->kek, "edgeca-signer pkcs8 passphrase v1", pass) != 0 ||
-		    derive(ks->kek, "edgeca-signer metadata mac v1", ks->meta_mac_key) != 0) {
+		    derive(ks->kek, "edgeca-signer metadata mac v1", ks->meta_mac_key) != 0 ||
+		    derive(ks->kek, "edgeca-signer crl number mac v1", ks->crl_mac_key) != 0) {
 			edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot derive keys from the KEK");
 			goto out;
 		}
@@ -197,6 +201,7 @@ keystore_free(struct keystore *ks)
 	OPENSSL_cleanse(ks->kek, sizeof(ks->kek));
 	OPENSSL_cleanse(ks->key_pass, sizeof(ks->key_pass));
 	OPENSSL_cleanse(ks->meta_mac_key, sizeof(ks->meta_mac_key));
+	OPENSSL_cleanse(ks->crl_mac_key, sizeof(ks->crl_mac_key));
 	pthread_mutex_destroy(&ks->lock);
 	free(ks->dir);
 	free(ks);
@@ -580,5 +585,114 @@ keystore_set_cert(struct keystore *ks, struct signer_key *key, X509 *cert,
 	}
 out:
 	pthread_mutex_unlock(&ks->lock);
+	return rc;
+}
+
+/* The record of a key's last CRL number: its lines and an HMAC over them
+ * under a key of its own, so a metadata file cannot pass for one. */
+static int
+crl_record(const struct keystore *ks, const char *id, uint64_t n, struct buf *b)
+{
+	unsigned char mac[32];
+	unsigned int mac_len = sizeof(mac);
+	char hex[65];
+
+	if (buf_printf(b, "%s\nid %s\nlast_crl_number %" PRIu64 "\n", CRL_MAGIC, id, n) != 0 ||
+	    HMAC(EVP_sha256(), ks->crl_mac_key, sizeof(ks->crl_mac_key), b->data, b->len, mac,
+	         &mac_len) == NULL)
+		return -1;
+	hex_encode(mac, sizeof(mac), hex);
+	return buf_printf(b, "hmac %s\n", hex);
+}
+
+/* Reads keys/<id>.crl into key (lock held): no file is no CRL yet; a file
+ * is accepted only when it is exactly the record of its number. */
+static edgeca_err
+crl_load(struct keystore *ks, struct signer_key *key, struct edgeca_msg *msg)
+{
+	unsigned char *data = NULL;
+	size_t len = 0, plen;
+	struct buf expect = {0};
+	char path[4200], prefix[128], *end;
+	uint64_t n = 0;
+	edgeca_err rc = EDGECA_ERR_INTERNAL;
+
+	snprintf(path, sizeof(path), "%s/%s.crl", ks->keys_dir, key->id);
+	if (file_read(path, 4096, &data, &len) != 0) {
+		if (errno == ENOENT) {
+			key->crl_last = 0;
+			key->crl_loaded = 1;
+			rc = EDGECA_OK;
+		} else {
+			edgeca_fail(msg, EDGECA_ERR_INTERNAL, "crl-state-damaged",
+			            "the signer cannot read its CRL record for key %s", key->id);
+		}
+		goto out;
+	}
+	plen = (size_t)snprintf(prefix, sizeof(prefix), "%s\nid %s\nlast_crl_number ", CRL_MAGIC,
+	                        key->id);
+	errno = 0;
+	if (len > plen && memcmp(data, prefix, plen) == 0 && data[plen] >= '0' &&
+	    data[plen] <= '9')
+		n = strtoull((char *)data + plen, &end, 10);
+	if (n == 0 || errno != 0 || crl_record(ks, key->id, n, &expect) != 0 ||
+	    expect.len != len || CRYPTO_memcmp(expect.data, data, len) != 0) {
+		log_error("crl_load: key=%s: the CRL number record is damaged or was altered",
+		          key->id);
+		edgeca_fail(msg, EDGECA_ERR_INTERNAL, "crl-state-damaged",
+		            "the signer's CRL number record of this key failed its integrity check");
+		goto out;
+	}
+	key->crl_last = n;
+	key->crl_loaded = 1;
+	rc = EDGECA_OK;
+out:
+	buf_free(&expect);
+	free(data);
+	return rc;
+}
+
+edgeca_err
+keystore_crl_last(struct keystore *ks, struct signer_key *key, uint64_t *last,
+                  struct edgeca_msg *msg)
+{
+	edgeca_err rc = EDGECA_OK;
+
+	pthread_mutex_lock(&ks->lock);
+	if (!key->crl_loaded)
+		rc = crl_load(ks, key, msg);
+	*last = key->crl_last;
+	pthread_mutex_unlock(&ks->lock);
+	return rc;
+}
+
+edgeca_err
+keystore_crl_advance(struct keystore *ks, struct signer_key *key, uint64_t n,
+                     struct edgeca_msg *msg)
+{
+	struct buf b = {0};
+	char path[4200];
+	edgeca_err rc = EDGECA_OK;
+
+	pthread_mutex_lock(&ks->lock);
+	if (!key->crl_loaded && (rc = crl_load(ks, key, msg)) != EDGECA_OK)
+		goto out;
+	if (n <= key->crl_last) {
+		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "crl-number-not-increasing",
+		                 "CRL number %" PRIu64 " is not above %" PRIu64 ", the last this "
+		                 "CA signed", n, key->crl_last);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/%s.crl", ks->keys_dir, key->id);
+	if (crl_record(ks, key->id, n, &b) != 0 ||
+	    file_write_atomic(ks->keys_dir, path, b.data, b.len, 0600) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
+		                 "cannot store the CRL number: %s", strerror(errno));
+		goto out;
+	}
+	key->crl_last = n;
+out:
+	pthread_mutex_unlock(&ks->lock);
+	buf_free(&b);
 	return rc;
 }

@@ -126,6 +126,7 @@ conn_main(void *arg)
 	struct conn_arg *a = arg;
 	struct conn *c = a->c;
 	struct conn_set *set = a->set;
+	struct signer_session session = {NULL};
 
 	free(a);
 	for (;;) {
@@ -139,7 +140,7 @@ conn_main(void *arg)
 			log_debug("conn_main: fd=%d: malformed frame, timeout or reset: closing", c->fd);
 			break;
 		}
-		if (signer_service_handle(c->svc, &m, &w) != 0) {
+		if (signer_service_handle(c->svc, &session, &m, &w) != 0) {
 			log_warn("conn_main: fd=%d: request type %u breaks its schema: closing", c->fd,
 			         m.type);
 			signer_msg_free(&m);
@@ -154,6 +155,7 @@ conn_main(void *arg)
 		if (r != 0)
 			break;
 	}
+	signer_session_end(&session); /* a CRL left unfinished is dropped */
 	/* This thread's OpenSSL state (its DRBGs, error queue) goes now, not
 	 * at thread exit: once the connection is off the list, the signer may
 	 * exit before a detached thread has finished exiting. */

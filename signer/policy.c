@@ -1,5 +1,7 @@
 #include "signer/policy.h"
 
+#include <openssl/x509v3.h>
+
 #include "common/timeutil.h"
 
 edgeca_err
@@ -79,5 +81,22 @@ policy_check_issue(const struct signer_policy *p, const X509 *issuer, const stru
 		                   "the requested notAfter is after the CA certificate's own "
 		                   "notAfter (%s)", when);
 	}
+	return EDGECA_OK;
+}
+
+edgeca_err
+policy_check_crl(const struct signer_policy *p, const X509 *cert, struct edgeca_msg *msg)
+{
+	if (cert == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-not-active",
+		                   "this key has no CA certificate yet and cannot sign CRLs");
+	if (!policy_is_api_ca(p))
+		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "crl-not-allowed",
+		                   "this key signs no CRLs (it is not the key of a CA made through "
+		                   "the API)");
+	if ((X509_get_extension_flags((X509 *)cert) & EXFLAG_KUSAGE) &&
+	    !(X509_get_key_usage((X509 *)cert) & KU_CRL_SIGN))
+		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "crl-sign-not-allowed",
+		                   "the CA certificate's keyUsage does not include cRLSign");
 	return EDGECA_OK;
 }

@@ -28,4 +28,11 @@ edgeca_err policy_check_issue(const struct signer_policy *p, const X509 *issuer,
                               const struct tpl_def *t, time_t not_after, time_t now,
                               struct edgeca_msg *msg);
 
+/* May this key (policy p, CA certificate cert, NULL when none) sign CRLs?
+ * Only the key of a CA made through the API (never the service CA's,
+ * whose set is tls_server alone), once it has its certificate, and only
+ * when that certificate's keyUsage, if it has one, includes cRLSign. */
+edgeca_err policy_check_crl(const struct signer_policy *p, const X509 *cert,
+                            struct edgeca_msg *msg);
+
 #endif

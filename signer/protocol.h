@@ -18,6 +18,13 @@
 #define SIGNER_MAX_FIELDS 24
 #define SIGNER_MAX_CSR 32768
 #define SIGNER_MAX_CERTIFICATE 32768
+/* A CRL_ENTRIES request's entries, and the CRL parts the signer returns
+ * (before the entries: headers, issuer, times; after: extensions and the
+ * signature), well within a frame. */
+#define SIGNER_MAX_CRL_ENTRIES 60000
+/* The most bytes of entries one CRL may have (ENTRIES_LENGTH). */
+#define SIGNER_MAX_CRL_ENTRIES_LENGTH ((uint64_t)512 * 1024 * 1024)
+#define SIGNER_MAX_CRL_PART 40960
 
 enum signer_type {
 	/* requests */
@@ -28,6 +35,9 @@ enum signer_type {
 	SIGNER_OP_CSR_CREATE = 0x05,
 	SIGNER_OP_CERT_INSTALL = 0x06,
 	SIGNER_OP_KEY_INFO = 0x07,
+	SIGNER_OP_CRL_BEGIN = 0x08,
+	SIGNER_OP_CRL_ENTRIES = 0x09,
+	SIGNER_OP_CRL_FINISH = 0x0a,
 	/* replies */
 	SIGNER_REPLY_OK = 0x80,
 	SIGNER_REPLY_ERROR = 0x81,
@@ -56,7 +66,13 @@ enum signer_tag {
 	SIGNER_TAG_SUBJECT_TEXT = 20,
 	SIGNER_TAG_COMMON_NAME = 21,
 	SIGNER_TAG_SANS = 22,
-	SIGNER_TAG_MAX_ = 22,
+	SIGNER_TAG_CRL_NUMBER = 23,
+	SIGNER_TAG_THIS_UPDATE = 24,
+	SIGNER_TAG_NEXT_UPDATE = 25,
+	SIGNER_TAG_ENTRIES_LENGTH = 26,
+	SIGNER_TAG_ENTRIES = 27,
+	SIGNER_TAG_CRL_PART = 28,
+	SIGNER_TAG_MAX_ = 28,
 };
 
 /* Error codes carried by SIGNER_REPLY_ERROR. */

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/x509util.h"
+#include "signer/crl.h"
 #include "signer/issue.h"
 
 static X509_NAME *subject_field(const struct signer_msg *req);
@@ -359,9 +360,35 @@ out:
 	return rc;
 }
 
+void
+signer_session_end(struct signer_session *ss)
+{
+	crl_session_free(ss->crl);
+	ss->crl = NULL;
+}
+
+/* A CRL session admits only its own requests, and those need one: any
+ * other sequence is refused and leaves no session open. */
+static edgeca_err
+session_check(struct signer_session *ss, uint8_t type, struct edgeca_msg *msg)
+{
+	bool in_crl = type == SIGNER_OP_CRL_ENTRIES || type == SIGNER_OP_CRL_FINISH;
+
+	if (ss->crl != NULL && !in_crl) {
+		signer_session_end(ss);
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "crl-session",
+		                   "a CRL session is open on this connection: only CRL_ENTRIES and "
+		                   "CRL_FINISH may follow; the session is ended");
+	}
+	if (ss->crl == NULL && in_crl)
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "crl-session",
+		                   "no CRL session is open on this connection");
+	return EDGECA_OK;
+}
+
 int
-signer_service_handle(struct signer_service *s, const struct signer_msg *req,
-                      struct signer_writer *reply)
+signer_service_handle(struct signer_service *s, struct signer_session *ss,
+                      const struct signer_msg *req, struct signer_writer *reply)
 {
 	struct edgeca_msg msg = {0};
 	edgeca_err rc = EDGECA_OK;
@@ -369,6 +396,8 @@ signer_service_handle(struct signer_service *s, const struct signer_msg *req,
 	memset(reply, 0, sizeof(*reply));
 	if (signer_msg_check(req, signer_request_schema(req->type)) != 0)
 		return -1;
+	if ((rc = session_check(ss, req->type, &msg)) != EDGECA_OK)
+		goto reply;
 	switch (req->type) {
 	case SIGNER_OP_PING:
 		signer_writer_init(reply, SIGNER_REPLY_OK);
@@ -392,9 +421,22 @@ signer_service_handle(struct signer_service *s, const struct signer_msg *req,
 	case SIGNER_OP_KEY_INFO:
 		rc = op_key_info(s, req, reply, &msg);
 		break;
+	case SIGNER_OP_CRL_BEGIN:
+		rc = crl_begin(s, req, &ss->crl, reply, &msg);
+		break;
+	case SIGNER_OP_CRL_ENTRIES:
+		rc = crl_entries(ss->crl, req, reply, &msg);
+		if (rc != EDGECA_OK)
+			signer_session_end(ss);
+		break;
+	case SIGNER_OP_CRL_FINISH:
+		rc = crl_finish(s, ss->crl, reply, &msg);
+		signer_session_end(ss);
+		break;
 	default:
 		return -1;
 	}
+reply:
 	if (rc != EDGECA_OK) {
 		if (rc == EDGECA_ERR_FORBIDDEN || rc == EDGECA_ERR_INTERNAL)
 			log_warn("signer_service_handle: op=%u refused: %s", req->type, msg.detail);

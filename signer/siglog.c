@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -67,6 +68,17 @@ append_quoted(struct buf *b, const char *s)
 	return buf_append_str(b, "\"");
 }
 
+static int
+write_line(struct siglog *l, const struct buf *b)
+{
+	int rc;
+
+	pthread_mutex_lock(&l->lock);
+	rc = write(l->fd, b->data, b->len) == (ssize_t)b->len ? 0 : -1;
+	pthread_mutex_unlock(&l->lock);
+	return rc;
+}
+
 /* One line: time, key, operation, template, serial, subject, digest. */
 static int
 append_line(struct siglog *l, const char *key_id, const char *op, const char *tpl,
@@ -87,9 +99,7 @@ append_line(struct siglog *l, const char *key_id, const char *op, const char *tp
 	               tpl, serial) != 0 ||
 	    append_quoted(&b, subject) != 0 || buf_printf(&b, " sha256=%s\n", md_hex) != 0)
 		goto out;
-	pthread_mutex_lock(&l->lock);
-	rc = write(l->fd, b.data, b.len) == (ssize_t)b.len ? 0 : -1;
-	pthread_mutex_unlock(&l->lock);
+	rc = write_line(l, &b);
 out:
 	free(subject);
 	buf_free(&b);
@@ -122,5 +132,22 @@ siglog_append_csr(struct siglog *l, const char *key_id, const X509_REQ *csr)
 		rc = append_line(l, key_id, "csr", "-", "-", X509_REQ_get_subject_name(csr), der,
 		                 (size_t)len);
 	OPENSSL_free(der);
+	return rc;
+}
+
+int
+siglog_append_crl(struct siglog *l, const char *key_id, uint64_t number,
+                  uint64_t entries_bytes, const unsigned char tbs_sha256[32])
+{
+	char stamp[RFC3339_LEN], md_hex[65];
+	struct buf b = {0};
+	int rc = -1;
+
+	hex_encode(tbs_sha256, 32, md_hex);
+	rfc3339_format(time(NULL), stamp);
+	if (buf_printf(&b, "%s key=%s op=crl number=%" PRIu64 " entries_bytes=%" PRIu64
+	               " sha256=%s\n", stamp, key_id, number, entries_bytes, md_hex) == 0)
+		rc = write_line(l, &b);
+	buf_free(&b);
 	return rc;
 }

@@ -4,6 +4,7 @@
 #define EDGECA_SIGNER_SIGLOG_H
 
 #include <openssl/x509.h>
+#include <stdint.h>
 
 struct siglog;
 
@@ -16,5 +17,9 @@ int siglog_append(struct siglog *l, const char *key_id, const char *op, const ch
 /* The same for a certification request the key signed ("op=csr", no
  * template, no serial). */
 int siglog_append_csr(struct siglog *l, const char *key_id, const X509_REQ *csr);
+/* A CRL: "... key=<id> op=crl number=<n> entries_bytes=<bytes of the
+ * revokedCertificates entries> sha256=<hex of the DER TBSCertList>". */
+int siglog_append_crl(struct siglog *l, const char *key_id, uint64_t number,
+                      uint64_t entries_bytes, const unsigned char tbs_sha256[32]);
 
 #endif

@@ -1,7 +1,8 @@
 /* The signer seen from its socket, as a compromised API process would see
  * it: every policy refusal holds there too, malformed frames end the
  * connection, no operation returns key material, peers with other uids are
- * refused, and started as root it drops to its own user. */
+ * refused, started as root it drops to its own user, and CRL sessions admit
+ * only their own requests. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -321,6 +322,124 @@ test_no_operation_exports_keys(void **state)
 }
 
 static void
+crl_begin(int fd, const char *key, uint64_t number, struct signer_msg *reply)
+{
+	struct signer_writer w;
+	time_t now = time(NULL);
+
+	signer_writer_init(&w, SIGNER_OP_CRL_BEGIN);
+	signer_put_str(&w, SIGNER_TAG_KEY_ID, key);
+	signer_put_u64(&w, SIGNER_TAG_CRL_NUMBER, number);
+	signer_put_u64(&w, SIGNER_TAG_THIS_UPDATE, (uint64_t)now);
+	signer_put_u64(&w, SIGNER_TAG_NEXT_UPDATE, (uint64_t)now + 86400);
+	signer_put_u64(&w, SIGNER_TAG_ENTRIES_LENGTH, 0);
+	assert_int_equal(wire_exchange(fd, &w, reply), 0);
+}
+
+static void
+crl_simple(int fd, uint8_t type, struct signer_msg *reply)
+{
+	struct signer_writer w;
+
+	signer_writer_init(&w, type);
+	assert_int_equal(wire_exchange(fd, &w, reply), 0);
+}
+
+/* A CRL session admits CRL_ENTRIES and CRL_FINISH only, and they need
+ * one; an ENTRIES field over its maximum is a malformed frame; the
+ * service CA's key signs no CRL. (No session here is finished: the CA's
+ * CRL numbers are the server's.) */
+static void
+test_crl_sessions_at_the_socket(void **state)
+{
+	static const unsigned char entry[] = {0x30, 0x13, 0x02, 0x02, 0x12, 0x34, 0x17, 0x0d,
+	                                      '2', '3', '1', '1', '1', '4', '2', '2', '1', '3',
+	                                      '2', '0', 'Z'};
+	struct signer_msg reply;
+	struct signer_writer w;
+	char ca_id[64], key_id[65];
+	int fd;
+
+	http_create_ca(&in, "{\"common_name\": \"CRL Session Root\", \"issuance\": "
+	                    "{\"template\": \"client\", \"max_validity_days\": 10}}", ca_id);
+	wire_key_of(&in, ca_id, NULL, key_id);
+	fd = wire_connect(in.signer_socket);
+
+	/* no session: CRL_ENTRIES and CRL_FINISH are refused, the connection stays */
+	signer_writer_init(&w, SIGNER_OP_CRL_ENTRIES);
+	signer_put_bytes(&w, SIGNER_TAG_ENTRIES, entry, sizeof(entry));
+	assert_int_equal(wire_exchange(fd, &w, &reply), 0);
+	wire_expect_error(&reply, SIGNER_E_CONFLICT, "crl-session");
+	crl_simple(fd, SIGNER_OP_CRL_FINISH, &reply);
+	wire_expect_error(&reply, SIGNER_E_CONFLICT, "crl-session");
+
+	/* another request during a session ends it, whatever the request */
+	crl_begin(fd, key_id, 1000000, &reply);
+	assert_int_equal(reply.type, SIGNER_REPLY_OK);
+	assert_non_null(signer_msg_get(&reply, SIGNER_TAG_CRL_PART));
+	signer_msg_free(&reply);
+	crl_simple(fd, SIGNER_OP_PING, &reply);
+	wire_expect_error(&reply, SIGNER_E_CONFLICT, "crl-session");
+	crl_simple(fd, SIGNER_OP_CRL_FINISH, &reply);
+	wire_expect_error(&reply, SIGNER_E_CONFLICT, "crl-session");
+	crl_begin(fd, key_id, 1000000, &reply);
+	assert_int_equal(reply.type, SIGNER_REPLY_OK);
+	signer_msg_free(&reply);
+	crl_begin(fd, key_id, 1000001, &reply);
+	wire_expect_error(&reply, SIGNER_E_CONFLICT, "crl-session");
+	crl_simple(fd, SIGNER_OP_CRL_FINISH, &reply);
+	wire_expect_error(&reply, SIGNER_E_CONFLICT, "crl-session");
+	/* the connection still serves */
+	assert_int_equal(wire_issue(fd, key_id, "client", NULL, time(NULL) + 86400, &reply), 0);
+	{
+		char type[65];
+		wire_error_type(&reply, type);
+		assert_string_equal(type, "");
+	}
+
+	/* the service CA's key (tls_server alone) signs no CRL */
+	{
+		char path[300], *id;
+		snprintf(path, sizeof(path), "%s/tls/service-ca.key-id", in.data_dir);
+		id = read_file(path, NULL);
+		id[strcspn(id, "\n")] = '\0';
+		crl_begin(fd, id, 1000000, &reply);
+		wire_expect_error(&reply, SIGNER_E_POLICY, "crl-not-allowed");
+		free(id);
+	}
+	close(fd);
+
+	/* ENTRIES over 60,000 bytes: a malformed frame, in a session or not */
+	for (int in_session = 0; in_session < 2; in_session++) {
+		size_t n = SIGNER_MAX_CRL_ENTRIES + 1, len = SIGNER_HEADER_LEN + 6 + n;
+		unsigned char *frame = calloc(1, len);
+		fd = wire_connect(in.signer_socket);
+		if (in_session) {
+			crl_begin(fd, key_id, 1000000, &reply);
+			assert_int_equal(reply.type, SIGNER_REPLY_OK);
+			signer_msg_free(&reply);
+		}
+		assert_non_null(frame);
+		memcpy(frame, "ES\x01", 3);
+		frame[3] = SIGNER_OP_CRL_ENTRIES;
+		frame[4] = (unsigned char)((6 + n) >> 24);
+		frame[5] = (unsigned char)((6 + n) >> 16);
+		frame[6] = (unsigned char)((6 + n) >> 8);
+		frame[7] = (unsigned char)(6 + n);
+		frame[9] = SIGNER_TAG_ENTRIES;
+		frame[11] = (unsigned char)(n >> 16);
+		frame[12] = (unsigned char)(n >> 8);
+		frame[13] = (unsigned char)n;
+		for (size_t off = 0; off + sizeof(entry) <= n; off += sizeof(entry))
+			memcpy(frame + 14 + off, entry, sizeof(entry));
+		send_raw(fd, frame, len);
+		expect_closed(fd);
+		free(frame);
+		ping_ok();
+	}
+}
+
+static void
 test_peer_uid_checked(void **state)
 {
 	struct passwd *pw;
@@ -461,6 +580,7 @@ main(void)
 		cmocka_unit_test(test_api_ca_policy_bound_in_signer),
 		cmocka_unit_test(test_malformed_frames_close_the_connection),
 		cmocka_unit_test(test_no_operation_exports_keys),
+		cmocka_unit_test(test_crl_sessions_at_the_socket),
 		cmocka_unit_test(test_peer_uid_checked),
 		cmocka_unit_test(test_privileges_dropped),
 	};
