@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "common/buf.h"
 #include "common/error.h"
 
 struct signer_pool;
@@ -73,5 +74,17 @@ edgeca_err signer_key_cert(struct signer_pool *p, const char *key_id, unsigned c
 edgeca_err signer_cert_install(struct signer_pool *p, const char *key_id,
                                const unsigned char *cert_der, size_t cert_len,
                                struct edgeca_msg *msg);
+
+/* Has key_id sign a CRL (v2) numbered crl_number, valid from this_update
+ * to next_update. On input body holds the revokedCertificates entries:
+ * concatenated DER RevokedCertificate SEQUENCEs (see below), possibly
+ * none. On success body holds the complete DER CertificateList. The
+ * signer builds everything but the entries itself and checks every entry.
+ * (Entries come from crl_entry_append, common/crl_der.h. One pooled
+ * connection carries the whole session; on failure body is unchanged and
+ * a connection left mid-session is closed, never pooled.) */
+edgeca_err signer_crl_sign(struct signer_pool *p, const char *key_id, uint64_t crl_number,
+                           time_t this_update, time_t next_update, struct buf *body,
+                           struct edgeca_msg *msg);
 
 #endif
