@@ -37,6 +37,10 @@ void api_certificates_unrevoke(struct api_call *call);
 void api_cas_revoke(struct api_call *call);
 void api_cas_revoke_location(struct api_call *call);
 
+void api_cas_crl_get(struct api_call *call);
+void api_cas_crl_generate(struct api_call *call);
+void api_public_crl(struct api_call *call);
+
 void api_tokens_create(struct api_call *call);
 void api_tokens_list(struct api_call *call);
 void api_tokens_get(struct api_call *call);

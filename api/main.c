@@ -21,6 +21,7 @@
 #include "model/config.h"
 #include "model/context.h"
 #include "model/migrate.h"
+#include "model/scheduler.h"
 #include "model/service_tls.h"
 #include "model/token.h"
 
@@ -148,6 +149,7 @@ cmd_serve(const struct edgeca_config *cfg)
 	struct tls_material tls = {0};
 	struct api_server *server = NULL;
 	struct est_server *est = NULL;
+	struct scheduler *scheduler = NULL;
 	sigset_t set;
 	int sig = 0, rc = 1;
 
@@ -183,7 +185,8 @@ cmd_serve(const struct edgeca_config *cfg)
 		goto out;
 	}
 	if (api_server_start(&ctx, &tls, &server, &msg) != EDGECA_OK ||
-	    est_server_start(&ctx, &tls, &est, &msg) != EDGECA_OK) {
+	    est_server_start(&ctx, &tls, &est, &msg) != EDGECA_OK ||
+	    scheduler_start(&ctx, &scheduler, &msg) != EDGECA_OK) {
 		log_error("serve: %s", msg.detail);
 		goto out;
 	}
@@ -193,6 +196,7 @@ cmd_serve(const struct edgeca_config *cfg)
 	log_info("serve: signal %d, stopping", sig);
 	rc = 0;
 out:
+	scheduler_stop(scheduler);
 	est_server_stop(est);
 	api_server_stop(server);
 	tls_material_free(&tls);

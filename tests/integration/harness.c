@@ -299,6 +299,7 @@ instance_start_server(struct instance *in)
 			print_log_tail(log);
 			fail_msg("edgeca-server exited during start-up (status %d)", status);
 		}
+		memset(&r, 0, sizeof(r));
 		if (access(in->ca_file, R_OK) == 0 &&
 		    http_call(in, "GET", "/readyz", NULL, NULL, NULL, 0, &r) == 200) {
 			http_response_free(&r);
@@ -437,4 +438,47 @@ instance_destroy(struct instance *in)
 	}
 	if (!server_ok || !signer_ok)
 		fail_msg("a process of the instance did not exit cleanly");
+}
+
+void
+instance_start_peer(struct instance *peer, const struct instance *first)
+{
+	char dir[] = "/tmp/edgeca-it-XXXXXX";
+	static char socket_env[240];
+	int n = 0;
+
+	memset(peer, 0, sizeof(*peer));
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0711), 0);
+	snprintf(peer->data_dir, sizeof(peer->data_dir), "%s", dir);
+	snprintf(peer->db_name, sizeof(peer->db_name), "%s", first->db_name);
+	snprintf(peer->database_url, sizeof(peer->database_url), "%s", first->database_url);
+	snprintf(peer->admin_database_url, sizeof(peer->admin_database_url), "%s",
+	         first->admin_database_url);
+	snprintf(peer->signer_socket, sizeof(peer->signer_socket), "%s", first->signer_socket);
+	snprintf(peer->ca_file, sizeof(peer->ca_file), "%s/tls/ca.pem", dir);
+	snprintf(peer->admin_token, sizeof(peer->admin_token), "%s", first->admin_token);
+	peer->api_port = free_port();
+	do
+		peer->est_port = free_port();
+	while (peer->est_port == peer->api_port);
+	snprintf(peer->base_url, sizeof(peer->base_url), "https://localhost:%u", peer->api_port);
+	snprintf(socket_env, sizeof(socket_env), "EDGECA_SIGNER_SOCKET=%s", first->signer_socket);
+	for (int i = 0; first->extra_env[i] != NULL && n < 14; i++)
+		peer->extra_env[n++] = first->extra_env[i];
+	peer->extra_env[n] = socket_env;
+	instance_start_server(peer);
+}
+
+void
+instance_destroy_peer(struct instance *peer)
+{
+	char cmd[200];
+
+	instance_stop_server(peer);
+	if (strncmp(peer->data_dir, "/tmp/edgeca-it-", 15) == 0) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", peer->data_dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", peer->data_dir);
+	}
 }

@@ -34,6 +34,11 @@ void instance_start_signer(struct instance *in);
 /* Stops both processes, drops the database and removes the data dir. */
 void instance_destroy(struct instance *in);
 
+/* A second server on first's database and signer (its own data
+ * directory, TLS files and ports): several instances of one service. */
+void instance_start_peer(struct instance *peer, const struct instance *first);
+void instance_destroy_peer(struct instance *peer);
+
 /* Runs edgeca-server with args (e.g. "token", "create", ...) in the
  * instance's environment; returns its exit status, stdout in out. */
 int instance_cli(struct instance *in, const char *const *args, char *out, size_t out_len);

@@ -1,0 +1,70 @@
+/* CRLs: each active location of a CA with CRLs enabled publishes one
+ * current CRL, signed by the signer with the location's key. A CRL is
+ * built by streaming the location's revoked, unexpired certificates out of
+ * PostgreSQL into DER entries (a few dozen bytes each, no per-entry
+ * objects) that the signer checks and signs; it is stored with the
+ * snapshot it was read in, which is how edgeca knows it is out of date. */
+#ifndef EDGECA_MODEL_CRL_H
+#define EDGECA_MODEL_CRL_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "model/context.h"
+
+struct crl {
+	char ca_id[37];
+	char location[64];
+	long long number;
+	time_t this_update;
+	time_t next_update;
+	long long entries;
+	char sha256[65];    /* hex of the DER's SHA-256: the ETag */
+	unsigned char *der; /* NULL unless asked for */
+	size_t der_len;
+};
+
+void crl_clear(struct crl *c);
+
+/* Why a CRL is made: a caller's request (made whatever the state), or the
+ * scheduler's finding that it is due (made only if it still is once the
+ * location's CRL lock is held). */
+enum crl_why { CRL_FORCED, CRL_IF_DUE };
+
+/* Builds, signs and stores the CRL of (ca_id, location) on connection c,
+ * which must not be in a transaction. With CRL_IF_DUE, another instance
+ * building the same CRL or the CRL having become current meanwhile makes
+ * this a no-op (*made false). out (may be NULL) receives the new CRL's
+ * metadata. Audited as crl.generate by actor. */
+edgeca_err crl_generate(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *ca_id,
+                        const char *location, enum crl_why why, bool *made, struct crl *out,
+                        struct edgeca_msg *msg);
+
+/* The current CRL of a location (location NULL: the CA's first active
+ * one); with_der reads the body too. EDGECA_ERR_NOT_FOUND when the CA
+ * publishes no CRL or none exists yet. */
+edgeca_err crl_get(struct edgeca_ctx *ctx, const char *ca_id, const char *location,
+                   bool with_der, struct crl *out, struct edgeca_msg *msg);
+
+/* A forced CRL of a CA location for an API caller (location NULL: the
+ * first active one). */
+edgeca_err crl_force(struct edgeca_ctx *ctx, const char *actor, const char *ca_id,
+                     const char *location, struct crl *out, struct edgeca_msg *msg);
+
+/* The locations whose CRL is due at the time of the query: none yet, past
+ * nextUpdate minus the CA's overlap, or revocation changes it does not
+ * hold and none made within delay_ms (a burst of revocations waits for
+ * one CRL). Up to max pairs; *n receives the count. */
+struct crl_due {
+	char ca_id[37];
+	char location[64];
+};
+edgeca_err crl_find_due(PGconn *c, long delay_ms, struct crl_due *due, size_t max, size_t *n,
+                        struct edgeca_msg *msg);
+
+/* RFC 5280 CRLReason code of a reason name, or -1. */
+int crl_reason_code(const char *name);
+
+#endif
