@@ -11,7 +11,8 @@
 #
 # Environment: BENCH_THREADS_LEVELS ("4 16 32", estload threads),
 # BENCH_DURATION (15 s per level), BENCH_WARMUP (3 s), BENCH_SYSTEMS
-# ("nginx edgeca"), BENCH_BUILD_DIR (bench/.build), BENCH_ESTLOAD_SRC
+# ("nginx edgeca"; edgeca-cacerts adds GET cacerts with the same client
+# certificate: the handshake without issuance), BENCH_BUILD_DIR, BENCH_ESTLOAD_SRC
 # (../shared/bench/estload.c), BENCH_KEEP (1: keep the work directory and
 # its logs); EDGECA_EST_THREADS, EDGECA_HTTP_THREADS, EDGECA_DB_POOL_SIZE,
 # EDGECA_SIGNER_POOL_SIZE and EDGECA_LOG_LEVEL reach the server unchanged.
@@ -34,7 +35,10 @@ for t in $levels; do
     || die "BENCH_THREADS_LEVELS: $t is not 1-256 (estload's limit)"
 done
 for system in $systems; do
-  case $system in nginx | edgeca) ;; *) die "BENCH_SYSTEMS: unknown system $system" ;; esac
+  case $system in
+  nginx | edgeca | edgeca-cacerts) ;;
+  *) die "BENCH_SYSTEMS: unknown system $system" ;;
+  esac
 done
 [ -f "$estload_src" ] || die "estload source not found: $estload_src (set BENCH_ESTLOAD_SRC)"
 
@@ -62,8 +66,10 @@ run_estload() {
   local re='^ok=([0-9]+) failed=([0-9]+) seconds=[0-9.]+ rate=([0-9.]+)/s '
   re+='p50=([0-9.]+)ms p99=([0-9.]+)ms$'
   # Exit status 1 means every request failed: the summary says so too.
+  local body=(-r "$work/enroll.csr")
+  [[ $url == */cacerts ]] && body=() # a GET: the handshake and a read, no issuance
   "$estload" -u "$url" -C "$work/tls/ca.pem" -c "$work/device.pem" -k "$work/device.key" \
-    -r "$work/enroll.csr" -t "$3" -d "$4" >"$out" 2>"$err" || true
+    "${body[@]}" -t "$3" -d "$4" >"$out" 2>"$err" || true
   [[ $(tail -n 1 "$out") =~ $re ]] || { cat "$out" "$err" >&2; die "$name: no estload result"; }
   ok=${BASH_REMATCH[1]} failed=${BASH_REMATCH[2]} rate=${BASH_REMATCH[3]}
   p50=${BASH_REMATCH[4]} p99=${BASH_REMATCH[5]}
@@ -181,6 +187,7 @@ for system in $systems; do
   case $system in
   nginx) start_nginx; warm_up nginx "$nginx_url" ;;
   edgeca) warm_up edgeca "$est_url" ;;
+  edgeca-cacerts) warm_up edgeca-cacerts "${est_url%/simpleenroll}/cacerts" ;;
   esac
 done
 for t in $levels; do
@@ -188,6 +195,7 @@ for t in $levels; do
     case $system in
     nginx) measure nginx "$nginx_url" "$t" "" "" ;;
     edgeca) measure edgeca "$est_url" "$t" edgeca "$edgeca_query" ;;
+    edgeca-cacerts) measure edgeca-cacerts "${est_url%/simpleenroll}/cacerts" "$t" "" "" ;;
     esac
   done
 done
