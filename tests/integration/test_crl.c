@@ -490,7 +490,7 @@ db_value(const char *fmt, ...)
 static void
 test_coalescing(void **state)
 {
-	char ca_id[64], serials[100][80], *made;
+	char ca_id[64], serials[100][80], *made, *gap;
 	X509_CRL *crl;
 	long before;
 
@@ -518,14 +518,58 @@ test_coalescing(void **state)
 	assert_non_null(crl);
 	for (int i = 0; i < 100; i++)
 		assert_non_null(crl_entry(crl, serials[i]));
-	/* every CRL made since is in the history; a burst makes few */
+	/* every CRL made since is in the history: far fewer than the
+	 * revocations, and never two within EDGECA_CRL_DELAY_MS (300 here) of
+	 * each other, however slowly the burst arrived */
 	made = db_value("SELECT count(*) FROM crl_history WHERE ca_id = '%s' AND crl_number > %ld",
 	                ca_id, before);
+	gap = db_value("SELECT floor(min(gap_ms)) FROM (SELECT extract(epoch FROM created_at - "
+	               "lag(created_at) OVER (ORDER BY crl_number)) * 1000 AS gap_ms "
+	               "FROM crl_history WHERE ca_id = '%s' AND crl_number >= %ld) g",
+	               ca_id, before);
 	assert_non_null(made);
+	assert_non_null(gap);
 	assert_true(atoi(made) >= 1);
-	assert_true(atoi(made) <= 10);
+	assert_true(atoi(made) < 50);
+	if (atoi(made) > 0)
+		assert_true(atol(gap) >= 300);
 	assert_int_equal(crl_number(crl), before + atoi(made));
+	free(gap);
 	free(made);
+	X509_CRL_free(crl);
+}
+
+/* An entry leaves the CRL once its certificate has expired (RFC 5280
+ * allows it, and it keeps CRLs of long-lived fleets small). */
+static void
+test_expired_entries_dropped(void **state)
+{
+	char ca_id[64], old_serial[80], live_serial[80], path[200];
+	struct http_response r;
+	X509_CRL *crl;
+	long n;
+
+	create_ca("{\"common_name\": \"Expiry Root\", \"issuance\": {\"template\": \"client\"}}",
+	          ca_id, NULL);
+	X509_free(issue(ca_id, "old-dev", old_serial));
+	X509_free(issue(ca_id, "live-dev", live_serial));
+	revoke_cert(ca_id, old_serial, "keyCompromise");
+	revoke_cert(ca_id, live_serial, "keyCompromise");
+	crl = wait_crl(ca_id, 0, live_serial);
+	assert_non_null(crl_entry(crl, old_serial));
+	n = crl_number(crl);
+	X509_CRL_free(crl);
+	/* as if old-dev's certificate had expired an hour ago */
+	free(db_value("UPDATE certificates SET not_before = now() - interval '2 days', "
+	              "not_after = now() - interval '1 hour' WHERE ca_id = '%s' AND serial = '%s'",
+	              ca_id, old_serial));
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/crl", ca_id);
+	r = http_post_expect(&in, path, "{}", 201);
+	http_response_free(&r);
+	crl = fetch_crl(ca_id, "default");
+	assert_true(crl_number(crl) > n);
+	assert_null(crl_entry(crl, old_serial));
+	assert_non_null(crl_entry(crl, live_serial));
 	X509_CRL_free(crl);
 }
 
@@ -597,6 +641,7 @@ main(void)
 		cmocka_unit_test(test_distribution_and_force),
 		cmocka_unit_test(test_disabled_and_custom),
 		cmocka_unit_test(test_coalescing),
+		cmocka_unit_test(test_expired_entries_dropped),
 		cmocka_unit_test(test_refresh_before_next_update),
 		cmocka_unit_test(test_two_instances),
 	};
