@@ -15,6 +15,11 @@ ALTER TABLE certificates ADD COLUMN revoked_by text;
 -- out of date: this is how the scheduler finds work without revocations
 -- ever writing to a row other than their own certificate's.
 ALTER TABLE certificates ADD COLUMN crl_change_xid xid8;
+-- ... and when: a new CRL waits until the oldest change it lacks is
+-- EDGECA_CRL_DELAY_MS old, so that a burst of revocations makes one CRL.
+ALTER TABLE certificates ADD COLUMN crl_change_at timestamptz;
+ALTER TABLE certificates ADD CONSTRAINT certificates_crl_change_complete
+    CHECK ((crl_change_xid IS NULL) = (crl_change_at IS NULL));
 ALTER TABLE certificates ADD CONSTRAINT certificates_revocation_complete
     CHECK ((status = 'revoked') = (revoked_at IS NOT NULL AND revocation_reason IS NOT NULL));
 ALTER TABLE certificates ADD CONSTRAINT certificates_invalidity_needs_revocation

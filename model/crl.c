@@ -28,16 +28,18 @@ static const char *const reason_names[] = {
 
 /* Whether the CRL r of location l (CA c) is due: none yet, past
  * nextUpdate minus the overlap, or a revocation change made in a
- * transaction its snapshot does not see, once delay_ms (parameter D) have
- * passed since it was made. */
+ * transaction its snapshot does not see that is at least delay_ms
+ * (parameter D) old: the changes of a burst wait for each other, and
+ * CRLs follow each other at least that far apart. */
 #define DUE_SQL(D)                                                                           \
 	"(r.ca_id IS NULL"                                                                       \
 	" OR r.next_update - make_interval(hours => c.crl_overlap_hours) <= now()"               \
-	" OR (r.created_at <= now() - make_interval(secs => " D "::double precision / 1000)"    \
-	"     AND EXISTS (SELECT 1 FROM certificates x"                                          \
-	"                 WHERE x.ca_id = l.ca_id AND x.location = l.name"                       \
-	"                   AND x.crl_change_xid >= pg_snapshot_xmin(r.snapshot)"                \
-	"                   AND NOT pg_visible_in_snapshot(x.crl_change_xid, r.snapshot))))"
+	" OR EXISTS (SELECT 1 FROM certificates x"                                               \
+	"            WHERE x.ca_id = l.ca_id AND x.location = l.name"                            \
+	"              AND x.crl_change_xid >= pg_snapshot_xmin(r.snapshot)"                     \
+	"              AND NOT pg_visible_in_snapshot(x.crl_change_xid, r.snapshot)"             \
+	"              AND x.crl_change_at <= now() - make_interval(secs => " D                  \
+	"                                                   ::double precision / 1000)))"
 
 int
 crl_reason_code(const char *name)
@@ -135,12 +137,15 @@ struct build_state {
 };
 
 static edgeca_err
-read_state(PGconn *c, const char *ca_id, const char *location, struct build_state *s,
-           struct edgeca_msg *msg)
+read_state(PGconn *c, const char *ca_id, const char *location, unsigned delay_ms,
+           struct build_state *s, struct edgeca_msg *msg)
 {
-	struct db_param p[3] = {{ca_id, 0, false}, {location, 0, false}, {"0", 0, false}};
+	char delay[16];
+	struct db_param p[3] = {{ca_id, 0, false}, {location, 0, false}, {delay, 0, false}};
 	PGresult *r = NULL;
 	edgeca_err rc;
+
+	snprintf(delay, sizeof(delay), "%u", delay_ms);
 
 	rc = db_exec(c,
 	             "SELECT c.crl_enabled, c.crl_validity_days, l.status, l.signer_key_id,"
@@ -359,7 +364,7 @@ build(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *ca_id,
 	    EDGECA_OK)
 		return rc;
 	PQclear(r);
-	if ((rc = read_state(c, ca_id, location, &s, msg)) != EDGECA_OK)
+	if ((rc = read_state(c, ca_id, location, ctx->cfg->crl_delay_ms, &s, msg)) != EDGECA_OK)
 		goto out;
 	if (why == CRL_IF_DUE && (!s.due || !s.enabled || !s.active))
 		goto out; /* made by another instance meanwhile, or no longer wanted */

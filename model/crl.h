@@ -54,9 +54,10 @@ edgeca_err crl_force(struct edgeca_ctx *ctx, const char *actor, const char *ca_i
                      const char *location, struct crl *out, struct edgeca_msg *msg);
 
 /* The locations whose CRL is due at the time of the query: none yet, past
- * nextUpdate minus the CA's overlap, or revocation changes it does not
- * hold and none made within delay_ms (a burst of revocations waits for
- * one CRL). Up to max pairs; *n receives the count. */
+ * nextUpdate minus the CA's overlap, or a revocation change it does not
+ * hold that is at least delay_ms old (the rest of a burst arrives
+ * meanwhile and goes into the same CRL). Up to max pairs; *n receives the
+ * count. */
 struct crl_due {
 	char ca_id[37];
 	char location[64];

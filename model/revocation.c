@@ -112,7 +112,8 @@ static const struct db_stmt revoke_stmt = {
 	STMT_CERT_REVOKE,
 	"WITH c AS (UPDATE certificates SET status = 'revoked', revoked_at = now(), "
 	"revocation_reason = $2, invalidity_date = to_timestamp($3), revoked_by = $4, "
-	"crl_change_xid = pg_current_xact_id() WHERE id = $1 RETURNING ca_id, location, serial) "
+	"crl_change_xid = pg_current_xact_id(), crl_change_at = now() "
+	"WHERE id = $1 RETURNING ca_id, location, serial) "
 	"INSERT INTO audit_events (actor, action, object_type, object_id, details) "
 	"SELECT $4, 'certificate.revoke', 'certificate', c.ca_id::text || '/' || c.serial, "
 	"jsonb_build_object('ca_id', c.ca_id::text, 'location', c.location, 'serial', c.serial, "
@@ -122,7 +123,8 @@ static const struct db_stmt release_stmt = {
 	STMT_CERT_RELEASE,
 	"WITH c AS (UPDATE certificates SET status = 'valid', revoked_at = NULL, "
 	"revocation_reason = NULL, invalidity_date = NULL, revoked_by = NULL, "
-	"crl_change_xid = pg_current_xact_id() WHERE id = $1 RETURNING ca_id, location, serial) "
+	"crl_change_xid = pg_current_xact_id(), crl_change_at = now() "
+	"WHERE id = $1 RETURNING ca_id, location, serial) "
 	"INSERT INTO audit_events (actor, action, object_type, object_id, details) "
 	"SELECT $2, 'certificate.unrevoke', 'certificate', c.ca_id::text || '/' || c.serial, "
 	"jsonb_build_object('ca_id', c.ca_id::text, 'location', c.location, 'serial', c.serial, "
@@ -313,12 +315,14 @@ revoke_at_parent(PGconn *c, const struct principal *who, const struct ca *ca,
 	rc = db_exec(c, "INSERT INTO certificates (ca_id, location, serial, subject, common_name, "
 	                "key_algorithm, template, not_before, not_after, requester, "
 	                "certificate_der, status, revoked_at, revocation_reason, revoked_by, "
-	                "crl_change_xid) VALUES ($1, $2, $3, $4, $5, $6, 'subordinate_ca', "
-	                "to_timestamp($7), to_timestamp($8), $9, $10, 'revoked', now(), $11, $12, "
-	                "pg_current_xact_id()) ON CONFLICT (ca_id, serial) DO UPDATE SET "
+	                "crl_change_xid, crl_change_at) VALUES ($1, $2, $3, $4, $5, $6, "
+	                "'subordinate_ca', to_timestamp($7), to_timestamp($8), $9, $10, 'revoked', "
+	                "now(), $11, $12, pg_current_xact_id(), now()) "
+	                "ON CONFLICT (ca_id, serial) DO UPDATE SET "
 	                "status = 'revoked', revoked_at = now(), "
 	                "revocation_reason = EXCLUDED.revocation_reason, invalidity_date = NULL, "
-	                "revoked_by = EXCLUDED.revoked_by, crl_change_xid = pg_current_xact_id() "
+	                "revoked_by = EXCLUDED.revoked_by, crl_change_xid = pg_current_xact_id(), "
+	                "crl_change_at = now() "
 	                "WHERE certificates.status = 'valid' "
 	                "OR certificates.revocation_reason = 'certificateHold'",
 	             p, 12, NULL, "revoke the location's certificate at its parent", msg);
