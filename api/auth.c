@@ -14,6 +14,7 @@ role_allows(enum role role, enum api_access access)
 	case ACCESS_READ: return role != ROLE_NONE;
 	case ACCESS_REQUEST: return role == ROLE_REQUESTER || role == ROLE_PKI_ADMIN;
 	case ACCESS_ADMIN: return role == ROLE_PKI_ADMIN;
+	case ACCESS_OVERSEE: return role == ROLE_PKI_ADMIN || role == ROLE_AUDITOR;
 	}
 	return 0;
 }
@@ -55,8 +56,9 @@ api_authorize(struct api_call *call, enum api_access access)
 	if (!role_allows(call->who.role, access)) {
 		char detail[160];
 		snprintf(detail, sizeof(detail), "the role %s may not %s", role_name(call->who.role),
-		         access == ACCESS_ADMIN ? "administer edgeca (pki_admin only)"
-		                                : "submit requests (requester or pki_admin only)");
+		         access == ACCESS_ADMIN     ? "administer edgeca (pki_admin only)"
+		         : access == ACCESS_OVERSEE ? "read this (pki_admin or auditor only)"
+		                                    : "submit requests (requester or pki_admin only)");
 		api_problem_text(call->resp, EDGECA_ERR_FORBIDDEN, "forbidden", detail, call->path);
 		return -1;
 	}

@@ -13,7 +13,7 @@ static const char *const top_fields[] = {
 	"kind", "common_name", "friendly_name", "organization", "organizational_unit", "country",
 	"key_algorithm", "validity_days", "not_after", "lifecycle", "crl", "issuance",
 	"path_length", "locations", "parent_ca_id", "est", NULL};
-static const char *const lifecycle_fields[] = {"notification_emails", "action",
+static const char *const lifecycle_fields[] = {"notification_emails", "webhook_url", "action",
                                                "threshold_percent", NULL};
 static const char *const crl_fields[] = {"enabled", "validity_days", "overlap_hours",
                                          "distribution_point", NULL};
@@ -55,6 +55,7 @@ parse_create(const json_t *j, struct ca_create_req *r, const char ***emails,
 	    ((rc = json_only(lc, lifecycle_fields, "lifecycle.", msg)) ||
 	     (rc = json_opt_strings(lc, "notification_emails", "lifecycle.", emails,
 	                            &r->n_notification_emails, msg)) ||
+	     (rc = json_opt_string(lc, "webhook_url", "lifecycle.", &r->webhook_url, msg)) ||
 	     (rc = json_opt_string(lc, "action", "lifecycle.", &r->lifecycle_action, msg)) ||
 	     (rc = json_opt_long(lc, "threshold_percent", "lifecycle.", &r->threshold_percent, msg))))
 		return rc;

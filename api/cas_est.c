@@ -1,5 +1,5 @@
-/* A CA's EST settings over REST: the "est" member of creation and of
- * PATCH /api/v1/cas/{ca_id}, and the EST URLs of its locations. */
+/* Changing a CA over REST: PATCH /api/v1/cas/{ca_id} with "est" (also
+ * read at creation) and "lifecycle", and the EST URLs of its locations. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +13,9 @@ static const char *const est_fields[] = {"enabled", "label", "default", "templat
                                          "validity_days", "subject_policy", "key_algorithm",
                                          "basic_auth", "bootstrap_trust", NULL};
 static const char *const basic_fields[] = {"username", "password", NULL};
-static const char *const patch_fields[] = {"est", NULL};
+static const char *const patch_fields[] = {"est", "lifecycle", NULL};
+static const char *const lifecycle_fields[] = {"notification_emails", "webhook_url", "action",
+                                               "threshold_percent", NULL};
 
 static bool
 is_null(const json_t *obj, const char *key)
@@ -57,32 +59,64 @@ api_parse_est(const json_t *j, struct ca_est_req *r, const char ***anchors,
 	return EDGECA_OK;
 }
 
+static edgeca_err
+parse_lifecycle(const json_t *j, struct ca_lifecycle_req *r, const char ***emails,
+                struct edgeca_msg *msg)
+{
+	edgeca_err rc;
+
+	if ((rc = json_only(j, lifecycle_fields, "lifecycle.", msg)) ||
+	    (rc = json_opt_strings(j, "notification_emails", "lifecycle.", emails, &r->n_emails,
+	                           msg)) ||
+	    (rc = json_opt_string(j, "webhook_url", "lifecycle.", &r->webhook_url, msg)) ||
+	    (rc = json_opt_string(j, "action", "lifecycle.", &r->action, msg)) ||
+	    (rc = json_opt_long(j, "threshold_percent", "lifecycle.", &r->threshold_percent, msg)))
+		return rc;
+	r->emails = *emails;
+	r->emails_null = is_null(j, "notification_emails");
+	r->webhook_url_null = is_null(j, "webhook_url");
+	r->action_null = is_null(j, "action");
+	r->threshold_null = is_null(j, "threshold_percent");
+	return EDGECA_OK;
+}
+
+/* "est" and "lifecycle" are applied one after the other, each atomically
+ * and audited on its own; the answer shows the CA after both. */
 void
 api_cas_update(struct api_call *call)
 {
+	const char *id = u_map_get(call->req->map_url, "ca_id");
 	struct ca_est_req r;
+	struct ca_lifecycle_req lr;
 	struct edgeca_msg msg = {0};
-	const char **anchors = NULL;
-	const json_t *est = NULL;
-	struct ca *ca = NULL;
+	const char **anchors = NULL, **emails = NULL;
+	const json_t *est = NULL, *lc = NULL;
+	struct ca *ca = NULL, *after = NULL;
 	json_t *j = NULL;
 	edgeca_err rc;
 
 	ca_est_req_init(&r);
+	ca_lifecycle_req_init(&lr);
 	if ((rc = api_json_object(call->req, &j, &msg)) != EDGECA_OK ||
 	    (rc = json_only(j, patch_fields, "", &msg)) != EDGECA_OK ||
 	    (rc = json_opt_object(j, "est", "", &est, &msg)) != EDGECA_OK ||
+	    (rc = json_opt_object(j, "lifecycle", "", &lc, &msg)) != EDGECA_OK ||
 	    (est != NULL && (rc = api_parse_est(est, &r, &anchors, &msg)) != EDGECA_OK) ||
-	    (rc = ca_update_est(call->ctx, &call->who, u_map_get(call->req->map_url, "ca_id"), &r,
-	                        &ca, &msg)) != EDGECA_OK) {
+	    (lc != NULL && (rc = parse_lifecycle(lc, &lr, &emails, &msg)) != EDGECA_OK) ||
+	    ((est != NULL || lc == NULL) &&
+	     (rc = ca_update_est(call->ctx, &call->who, id, &r, &ca, &msg)) != EDGECA_OK) ||
+	    (lc != NULL &&
+	     (rc = ca_update_lifecycle(call->ctx, &call->who, id, &lr, &after, &msg)) != EDGECA_OK)) {
 		api_problem(call->resp, rc, &msg, call->path);
 		goto out;
 	}
-	api_json(call->resp, 200, render_ca(ca, call->ctx->cfg));
+	api_json(call->resp, 200, render_ca(after != NULL ? after : ca, call->ctx->cfg));
 out:
 	free(anchors);
+	free(emails);
 	json_decref(j);
 	ca_free(ca);
+	ca_free(after);
 }
 
 void

@@ -3,6 +3,7 @@
  *   edgeca-server migrate        apply database migrations and exit
  *   edgeca-server token create --role ROLE --name NAME [--output FILE]
  * Configuration comes from EDGECA_* environment variables (README.md). */
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -14,6 +15,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "api/est_server.h"
 #include "api/server.h"
 #include "common/embedded.h"
@@ -22,6 +25,7 @@
 #include "model/context.h"
 #include "model/migrate.h"
 #include "model/scheduler.h"
+#include "model/secretbox.h"
 #include "model/service_tls.h"
 #include "model/token.h"
 
@@ -155,6 +159,11 @@ cmd_serve(const struct edgeca_config *cfg)
 
 	raise_fd_limit();
 	signal(SIGPIPE, SIG_IGN);
+	/* before any thread: libcurl's global state (notifications) */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("serve: cannot initialise libcurl");
+		return 1;
+	}
 	/* Every thread inherits this mask; only sigwait below sees the signals. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -166,6 +175,11 @@ cmd_serve(const struct edgeca_config *cfg)
 		log_error("serve: %s", msg.detail);
 		return 1;
 	}
+	if (secretbox_load_key(cfg->secrets_key_file, ctx.secrets_key, &msg) != EDGECA_OK) {
+		log_error("serve: %s", msg.detail);
+		goto out;
+	}
+	ctx.has_secrets_key = true;
 	for (int i = 0; signer_ping(ctx.signer, &msg) != EDGECA_OK; i++) {
 		struct timespec one_second = {1, 0};
 		if (i == SIGNER_WAIT_SECONDS) {
@@ -200,7 +214,9 @@ out:
 	est_server_stop(est);
 	api_server_stop(server);
 	tls_material_free(&tls);
+	OPENSSL_cleanse(ctx.secrets_key, sizeof(ctx.secrets_key));
 	ctx_close(&ctx);
+	curl_global_cleanup();
 	return rc;
 }
 

@@ -150,6 +150,23 @@ render_est(const struct ca *ca, const struct edgeca_config *cfg)
 	return j;
 }
 
+/* The webhook secret appears only in the answer that made it. */
+static json_t *
+render_lifecycle(const struct ca *ca)
+{
+	json_t *j = json_pack("{s:o, s:o, s:s, s:i}", "notification_emails",
+	                      strv_json(ca->notification_emails), "webhook_url",
+	                      str_or_null(ca->webhook_url), "action", ca->lifecycle_action,
+	                      "threshold_percent", ca->threshold_percent);
+
+	if (j != NULL && ca->new_webhook_secret != NULL &&
+	    json_object_set_new(j, "webhook_secret", json_string(ca->new_webhook_secret)) != 0) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
 json_t *
 render_ca(const struct ca *ca, const struct edgeca_config *cfg)
 {
@@ -160,7 +177,7 @@ render_ca(const struct ca *ca, const struct edgeca_config *cfg)
 		locations = append_or_drop(locations, render_location(&ca->locations[i]));
 	j = json_pack(
 		"{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o,"
-		" s:{s:o, s:s, s:i}, s:{s:b, s:i, s:i, s:o}, s:{s:s, s:o, s:i}, s:o, s:o, s:s, s:o}",
+		" s:o, s:{s:b, s:i, s:i, s:o}, s:{s:s, s:o, s:i}, s:o, s:o, s:s, s:o}",
 		"id", ca->id, "kind", ca->kind, "status", ca->status, "chaining", ca->chaining,
 		"parent_ca_id", ca->parent_ca_id[0] ? json_string(ca->parent_ca_id) : json_null(),
 		"common_name", ca->common_name,
@@ -173,8 +190,7 @@ render_ca(const struct ca *ca, const struct edgeca_config *cfg)
 		"certificate_pem", primary ? pem_or_null(primary->cert_der, primary->cert_len)
 		                           : json_null(),
 		"locations", locations,
-		"lifecycle", "notification_emails", strv_json(ca->notification_emails), "action",
-		ca->lifecycle_action, "threshold_percent", ca->threshold_percent,
+		"lifecycle", render_lifecycle(ca),
 		"crl", "enabled", ca->crl_enabled, "validity_days", ca->crl_validity_days,
 		"overlap_hours", ca->crl_overlap_hours, "distribution_point",
 		str_or_null(ca->crl_distribution_point),
@@ -186,6 +202,7 @@ render_ca(const struct ca *ca, const struct edgeca_config *cfg)
 }
 
 /* null, or {"reason", "revoked_at", "invalidity_date", "revoked_by"}. */
+
 static json_t *
 render_revocation(const struct cert_revocation *r)
 {

@@ -13,6 +13,7 @@ enum api_access {
 	ACCESS_READ,        /* any role */
 	ACCESS_REQUEST,     /* requester or pki_admin */
 	ACCESS_ADMIN,       /* pki_admin */
+	ACCESS_OVERSEE,     /* pki_admin or auditor */
 };
 
 /* What a handler gets: the request, the response to fill, the model

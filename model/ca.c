@@ -25,6 +25,10 @@ ca_free(struct ca *ca)
 	free(ca->country);
 	free(ca->subject);
 	strv_free(ca->notification_emails);
+	free(ca->webhook_url);
+	if (ca->new_webhook_secret != NULL)
+		OPENSSL_cleanse(ca->new_webhook_secret, strlen(ca->new_webhook_secret));
+	free(ca->new_webhook_secret);
 	free(ca->crl_distribution_point);
 	strv_free(ca->allowed_templates);
 	free(ca->est.basic_password_hash);
@@ -244,7 +248,8 @@ ca_create(struct edgeca_ctx *ctx, const struct principal *who, const struct ca_c
 	if (ca_find_location(ca, NULL) != NULL)
 		rfc3339_format(ca_find_location(ca, NULL)->not_after, not_after_s);
 	if ((rc = db_begin(c, msg)) != EDGECA_OK || (rc = ca_store_insert(c, ca, msg)) != EDGECA_OK ||
-	    (rc = ca_est_store(c, ca, anchors_given, msg)) != EDGECA_OK)
+	    (rc = ca_est_store(c, ca, anchors_given, msg)) != EDGECA_OK ||
+	    (ca->webhook_url != NULL && (rc = ca_store_webhook(ctx, c, ca, msg)) != EDGECA_OK))
 		goto out;
 	details[0] = "common_name";
 	details[1] = ca->common_name;

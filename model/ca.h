@@ -81,6 +81,8 @@ struct ca {
 	char **notification_emails; /* NULL-terminated */
 	char lifecycle_action[16];
 	int threshold_percent;
+	char *webhook_url;        /* NULL when none */
+	char *new_webhook_secret; /* only in the answer that set the URL: shown once */
 	/* crl */
 	bool crl_enabled;
 	int crl_validity_days;
@@ -140,6 +142,7 @@ struct ca_create_req {
 	long n_notification_emails;
 	const char *lifecycle_action;
 	long threshold_percent;
+	const char *webhook_url;
 	int crl_enabled; /* -1, 0, 1 */
 	long crl_validity_days;
 	long crl_overlap_hours;
@@ -156,6 +159,37 @@ struct ca_create_req {
 };
 
 void ca_create_req_init(struct ca_create_req *r);
+
+/* Lifecycle settings in an update (PATCH "lifecycle"). Borrowed strings;
+ * unset members (NULL, CA_FIELD_UNSET, n_emails -1) stay as they are, the
+ * *_null flags (JSON null) reset to the default: no addresses, no
+ * webhook, notify, 80 %. */
+struct ca_lifecycle_req {
+	const char *const *emails;
+	long n_emails;
+	bool emails_null;
+	const char *webhook_url;
+	bool webhook_url_null;
+	const char *action;
+	bool action_null;
+	long threshold_percent;
+	bool threshold_null;
+};
+
+void ca_lifecycle_req_init(struct ca_lifecycle_req *r);
+
+/* Applies req to ca's lifecycle settings and checks them (addresses, an
+ * http(s) URL, the action, which is never auto_renew for a root, the
+ * threshold 1..99). Pure. */
+edgeca_err ca_lifecycle_apply(const struct ca_lifecycle_req *req, struct ca *ca,
+                              struct edgeca_msg *msg);
+
+/* Changes a CA's lifecycle settings (PATCH /api/v1/cas/{id} with
+ * "lifecycle"). A new webhook_url gets a new secret, returned once in
+ * (*out)->new_webhook_secret. Audited (ca.update_lifecycle). */
+edgeca_err ca_update_lifecycle(struct edgeca_ctx *ctx, const struct principal *who,
+                               const char *ca_id, const struct ca_lifecycle_req *req,
+                               struct ca **out, struct edgeca_msg *msg);
 
 /* Validates req, applies defaults and fills a new struct ca (no id; its
  * locations named, without keys) and the CA certificate's notAfter, 0 when

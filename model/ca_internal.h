@@ -42,4 +42,11 @@ edgeca_err ca_est_resolve(const struct ca_est_req *req, struct ca *ca, bool crea
 edgeca_err ca_est_store(PGconn *c, const struct ca *ca, bool anchors_given,
                         struct edgeca_msg *msg);
 
+/* Gives ca (stored, with ca->webhook_url set) a new webhook secret:
+ * sealed under the server's key into the database inside the caller's
+ * transaction, in clear in ca->new_webhook_secret. With webhook_url NULL,
+ * removes URL and secret. */
+edgeca_err ca_store_webhook(const struct edgeca_ctx *ctx, PGconn *c, struct ca *ca,
+                            struct edgeca_msg *msg);
+
 #endif

@@ -179,23 +179,36 @@ resolve_validity(const struct ca_create_req *req, bool root, time_t now, time_t 
 	return EDGECA_OK;
 }
 
-static edgeca_err
-resolve_lifecycle(const struct ca_create_req *req, struct ca *ca, struct edgeca_msg *msg)
+void
+ca_lifecycle_req_init(struct ca_lifecycle_req *r)
 {
-	long n = req->n_notification_emails < 0 ? 0 : req->n_notification_emails;
+	memset(r, 0, sizeof(*r));
+	r->n_emails = -1;
+	r->threshold_percent = CA_FIELD_UNSET;
+}
+
+edgeca_err
+ca_lifecycle_apply(const struct ca_lifecycle_req *req, struct ca *ca, struct edgeca_msg *msg)
+{
+	char **emails;
 	edgeca_err rc;
 
-	if (n > MAX_EMAILS)
+	if (req->n_emails > MAX_EMAILS)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 		                   "lifecycle.notification_emails holds at most %d addresses",
 		                   MAX_EMAILS);
-	for (long i = 0; i < n; i++)
-		if (!email_valid(req->notification_emails[i]))
+	for (long i = 0; i < req->n_emails; i++)
+		if (!email_valid(req->emails[i]))
 			return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 			                   "lifecycle.notification_emails[%ld] is not an e-mail address",
 			                   i);
-	snprintf(ca->lifecycle_action, sizeof(ca->lifecycle_action), "%s",
-	         req->lifecycle_action ? req->lifecycle_action : "notify");
+	if (req->webhook_url != NULL && !url_valid(req->webhook_url))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "lifecycle.webhook_url must be an http:// or https:// URL of at most "
+		                   "1024 characters without spaces, commas, quotes or backslashes");
+	if (req->action != NULL || req->action_null)
+		snprintf(ca->lifecycle_action, sizeof(ca->lifecycle_action), "%s",
+		         req->action != NULL ? req->action : "notify");
 	if (strcmp(ca->lifecycle_action, "notify") != 0 &&
 	    strcmp(ca->lifecycle_action, "auto_renew") != 0)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
@@ -204,15 +217,43 @@ resolve_lifecycle(const struct ca_create_req *req, struct ca *ca, struct edgeca_
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "root-auto-renew",
 		                   "a root CA is never renewed automatically: its replacement must be "
 		                   "distributed by hand; use lifecycle.action \"notify\"");
-	ca->threshold_percent = req->threshold_percent == CA_FIELD_UNSET
-	                            ? DEFAULT_THRESHOLD_PERCENT : (int)req->threshold_percent;
+	if (req->threshold_percent != CA_FIELD_UNSET)
+		ca->threshold_percent = (int)req->threshold_percent;
+	else if (req->threshold_null)
+		ca->threshold_percent = DEFAULT_THRESHOLD_PERCENT;
 	if ((rc = check_range("lifecycle.threshold_percent", ca->threshold_percent, 1, 99, msg)) !=
 	    EDGECA_OK)
 		return rc;
-	ca->notification_emails = strv_copy(req->notification_emails, (size_t)n);
-	if (ca->notification_emails == NULL)
-		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	if (req->n_emails >= 0 || req->emails_null) {
+		emails = strv_copy(req->emails, req->n_emails > 0 ? (size_t)req->n_emails : 0);
+		if (emails == NULL)
+			return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		strv_free(ca->notification_emails);
+		ca->notification_emails = emails;
+	}
+	if (req->webhook_url != NULL || req->webhook_url_null) {
+		free(ca->webhook_url);
+		ca->webhook_url = NULL;
+		if (req->webhook_url != NULL && (ca->webhook_url = strdup(req->webhook_url)) == NULL)
+			return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	}
 	return EDGECA_OK;
+}
+
+static edgeca_err
+resolve_lifecycle(const struct ca_create_req *req, struct ca *ca, struct edgeca_msg *msg)
+{
+	struct ca_lifecycle_req r;
+
+	ca_lifecycle_req_init(&r);
+	r.emails = req->notification_emails;
+	r.n_emails = req->n_notification_emails < 0 ? 0 : req->n_notification_emails;
+	r.webhook_url = req->webhook_url;
+	r.action = req->lifecycle_action;
+	r.action_null = true; /* default notify */
+	r.threshold_percent = req->threshold_percent;
+	r.threshold_null = true; /* default 80 */
+	return ca_lifecycle_apply(&r, ca, msg);
 }
 
 static edgeca_err

@@ -10,7 +10,7 @@
 	"cas.id, seq, kind, cas.status, common_name, friendly_name, organization, "             \
 	"organizational_unit, "                                                                  \
 	"country, subject, key_algorithm, lifecycle_notification_emails, lifecycle_action, "     \
-	"lifecycle_threshold_percent, crl_enabled, crl_validity_days, crl_overlap_hours, "       \
+	"lifecycle_threshold_percent, lifecycle_webhook_url, crl_enabled, crl_validity_days, crl_overlap_hours, "       \
 	"crl_distribution_point, issuance_template, issuance_allowed_templates, "                \
 	"issuance_max_validity_days, path_length, chaining, parent_ca_id, "                     \
 	"extract(epoch FROM cas.created_at)::bigint AS created_at, created_by, "                 \
@@ -133,6 +133,7 @@ ca_from_row(const PGresult *r, int i, struct ca *ca)
 	snprintf(ca->lifecycle_action, sizeof(ca->lifecycle_action), "%s",
 	         db_get(r, i, "lifecycle_action"));
 	ca->threshold_percent = (int)db_get_ll(r, i, "lifecycle_threshold_percent");
+	ca->webhook_url = dup_col(r, i, "lifecycle_webhook_url");
 	ca->crl_enabled = strcmp(db_get(r, i, "crl_enabled"), "t") == 0;
 	ca->crl_validity_days = (int)db_get_ll(r, i, "crl_validity_days");
 	ca->crl_overlap_hours = (int)db_get_ll(r, i, "crl_overlap_hours");
@@ -145,7 +146,8 @@ ca_from_row(const PGresult *r, int i, struct ca *ca)
 	snprintf(ca->chaining, sizeof(ca->chaining), "%s", db_get(r, i, "chaining"));
 	snprintf(ca->parent_ca_id, sizeof(ca->parent_ca_id), "%s",
 	         db_get(r, i, "parent_ca_id") ? db_get(r, i, "parent_ca_id") : "");
-	if (ca->common_name == NULL || ca->friendly_name == NULL || ca->subject == NULL)
+	if (ca->common_name == NULL || ca->friendly_name == NULL || ca->subject == NULL ||
+	    (db_get(r, i, "lifecycle_webhook_url") != NULL && ca->webhook_url == NULL))
 		return -1;
 	if (db_get_text_array(r, i, "lifecycle_notification_emails", &ca->notification_emails) != 0 ||
 	    db_get_text_array(r, i, "issuance_allowed_templates", &ca->allowed_templates) != 0 ||

@@ -246,6 +246,55 @@ load_est(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *msg)
 	return parse_proxies(s ? s : "", c, msg);
 }
 
+static char *
+dup_env(config_getenv_fn get, const char *name)
+{
+	const char *v = get(name);
+
+	return v != NULL && v[0] != '\0' ? strdup(v) : NULL;
+}
+
+static edgeca_err
+load_lifecycle(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *msg)
+{
+	const char *tls = env_or(get, "EDGECA_SMTP_TLS", "none");
+	unsigned long v;
+	edgeca_err rc;
+
+	if ((rc = env_uint(get, "EDGECA_SCHEDULER_INTERVAL", 60, 1, 86400, &v, msg)) != EDGECA_OK)
+		return rc;
+	c->scheduler_interval_s = (unsigned)v;
+	if ((rc = env_uint(get, "EDGECA_CLAIM_SECONDS", 60, 1, 86400, &v, msg)) != EDGECA_OK)
+		return rc;
+	c->claim_seconds = (unsigned)v;
+	if ((rc = env_uint(get, "EDGECA_WEBHOOK_RETRY_BASE_MS", 30000, 10, 86400000, &v, msg)) !=
+	    EDGECA_OK)
+		return rc;
+	c->webhook_retry_base_ms = (unsigned)v;
+	if ((rc = env_uint(get, "EDGECA_SMTP_PORT", 25, 1, 65535, &v, msg)) != EDGECA_OK)
+		return rc;
+	c->smtp_port = (unsigned)v;
+	if (strcmp(tls, "none") != 0 && strcmp(tls, "tls") != 0)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
+		                   "EDGECA_SMTP_TLS must be none or tls");
+	c->smtp_tls = strcmp(tls, "tls") == 0;
+	c->smtp_host = dup_env(get, "EDGECA_SMTP_HOST");
+	c->smtp_user = dup_env(get, "EDGECA_SMTP_USER");
+	c->smtp_password = dup_env(get, "EDGECA_SMTP_PASSWORD");
+	c->smtp_from = dup_env(get, "EDGECA_SMTP_FROM");
+	c->secrets_key_file = dup_env(get, "EDGECA_SECRETS_KEY_FILE");
+	if (c->secrets_key_file == NULL && c->data_dir != NULL)
+		c->secrets_key_file = concat3(c->data_dir, "/secrets.key", "");
+	if (c->smtp_from == NULL && c->public_host != NULL)
+		c->smtp_from = concat3("edgeca@", c->public_host, "");
+	if (c->secrets_key_file == NULL || c->smtp_from == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	if ((c->smtp_user == NULL) != (c->smtp_password == NULL))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
+		                   "EDGECA_SMTP_USER and EDGECA_SMTP_PASSWORD must be set together");
+	return EDGECA_OK;
+}
+
 static const char *
 getenv_default(const char *name)
 {
@@ -334,7 +383,8 @@ config_load(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *ms
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 		goto fail;
 	}
-	if ((rc = load_est(c, get, msg)) != EDGECA_OK)
+	if ((rc = load_est(c, get, msg)) != EDGECA_OK ||
+	    (rc = load_lifecycle(c, get, msg)) != EDGECA_OK)
 		goto fail;
 
 	s = get("EDGECA_DATABASE_URL");
@@ -404,5 +454,10 @@ config_free(struct edgeca_config *c)
 	free(c->tls_cert_file);
 	free(c->tls_key_file);
 	free(c->default_location);
+	free(c->secrets_key_file);
+	free(c->smtp_host);
+	free(c->smtp_user);
+	free(c->smtp_password);
+	free(c->smtp_from);
 	memset(c, 0, sizeof(*c));
 }

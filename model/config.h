@@ -41,6 +41,17 @@ struct edgeca_config {
 	/* CRLs: a revocation's new CRL waits this long for the rest of a
 	 * burst; the scheduler looks for due CRLs twice as often */
 	unsigned crl_delay_ms;
+	/* lifecycle notifications (README "CA lifecycle") */
+	char *secrets_key_file;       /* AES key sealing webhook secrets */
+	unsigned scheduler_interval_s;
+	unsigned claim_seconds;       /* how long a delivery stays claimed */
+	unsigned webhook_retry_base_ms;
+	char *smtp_host;              /* NULL: e-mail not configured */
+	unsigned smtp_port;
+	bool smtp_tls;                /* implicit TLS (smtps) */
+	char *smtp_user;
+	char *smtp_password;
+	char *smtp_from;
 	enum log_level log_level;
 };
 

@@ -3,6 +3,8 @@
 #ifndef EDGECA_MODEL_CONTEXT_H
 #define EDGECA_MODEL_CONTEXT_H
 
+#include <stdbool.h>
+
 #include "common/error.h"
 #include "model/config.h"
 #include "model/db.h"
@@ -12,6 +14,9 @@ struct edgeca_ctx {
 	const struct edgeca_config *cfg;
 	struct db_pool *db;
 	struct signer_pool *signer;
+	/* seals webhook secrets (model/secretbox.h); loaded by `serve` */
+	unsigned char secrets_key[32];
+	bool has_secrets_key;
 };
 
 enum role { ROLE_NONE = 0, ROLE_AUDITOR, ROLE_REQUESTER, ROLE_PKI_ADMIN };

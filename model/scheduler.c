@@ -6,14 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "common/log.h"
 #include "model/crl.h"
 #include "model/db.h"
+#include "model/notification.h"
+#include "model/notify.h"
+#include "model/secretbox.h"
 
 #define DUE_BATCH 16
 #define FAILED_MAX 32
 #define FAILURE_BACKOFF_S 60
+#define CLAIM_BATCH 8
 
 /* A location whose CRL failed to build is left alone for a while, so that
  * a lasting failure (e.g. an expired CA certificate) is logged once a
@@ -23,15 +30,50 @@ struct failure {
 	time_t until;
 };
 
+/* Two threads: CRLs (every tick, ~1 s) and lifecycle notifications
+ * (every EDGECA_SCHEDULER_INTERVAL), so a slow mail server or webhook
+ * never delays a CRL. Each has its own database connection. */
 struct scheduler {
 	struct edgeca_ctx *ctx;
 	pthread_t thread;
+	pthread_t sender;
+	bool sender_started;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stop;
 	PGconn *conn;
+	PGconn *lconn;
+	char me[300]; /* this instance in claims: host:pid */
 	struct failure failed[FAILED_MAX];
 };
+
+static bool
+stopping(struct scheduler *s)
+{
+	bool stop;
+
+	pthread_mutex_lock(&s->lock);
+	stop = s->stop;
+	pthread_mutex_unlock(&s->lock);
+	return stop;
+}
+
+/* (Re)connects *conn when needed; false when the database is down. */
+static bool
+connected(struct scheduler *s, PGconn **conn)
+{
+	struct edgeca_msg msg = {0};
+
+	if (*conn != NULL && PQstatus(*conn) != CONNECTION_OK) {
+		PQfinish(*conn);
+		*conn = NULL;
+	}
+	if (*conn == NULL && db_connect(s->ctx->cfg->database_url, conn, &msg) != EDGECA_OK) {
+		log_warn("scheduler: %s", msg.detail);
+		return false;
+	}
+	return true;
+}
 
 static bool
 backing_off(const struct scheduler *s, const struct crl_due *d, time_t now)
@@ -64,14 +106,8 @@ run_crls(struct scheduler *s)
 	size_t n = 0;
 	bool made;
 
-	if (s->conn != NULL && PQstatus(s->conn) != CONNECTION_OK) {
-		PQfinish(s->conn);
-		s->conn = NULL;
-	}
-	if (s->conn == NULL && db_connect(s->ctx->cfg->database_url, &s->conn, &msg) != EDGECA_OK) {
-		log_warn("scheduler: %s", msg.detail);
+	if (!connected(s, &s->conn))
 		return;
-	}
 	if (crl_find_due(s->conn, (long)s->ctx->cfg->crl_delay_ms, due, DUE_BATCH, &n, &msg) !=
 	    EDGECA_OK) {
 		log_warn("scheduler: %s", msg.detail);
@@ -87,12 +123,118 @@ run_crls(struct scheduler *s)
 			          due[i].location, msg.detail);
 			remember_failure(s, &due[i], now);
 		}
-		pthread_mutex_lock(&s->lock);
-		made = s->stop;
-		pthread_mutex_unlock(&s->lock);
-		if (made)
+		if (stopping(s))
 			return;
 	}
+}
+
+/* Sends one claimed notice; NULL when it was accepted, else why not. */
+static const char *
+send_notice(struct scheduler *s, const struct notice *n, char err[NOTIFY_ERR_MAX])
+{
+	struct edgeca_msg msg = {0};
+	unsigned char *secret = NULL;
+	size_t secret_len = 0;
+	char *body = NULL;
+	const char *why = err;
+
+	if (strcmp(n->channel, "email") == 0)
+		return notify_smtp_send(s->ctx->cfg, n, err) == 0 ? NULL : err;
+	if (n->sealed_secret == NULL) {
+		snprintf(err, NOTIFY_ERR_MAX, "the CA has no webhook secret any more");
+		return err;
+	}
+	if (!s->ctx->has_secrets_key ||
+	    secretbox_open(s->ctx->secrets_key, n->ca_id, n->sealed_secret, n->sealed_len, &secret,
+	                   &secret_len, &msg) != EDGECA_OK) {
+		snprintf(err, NOTIFY_ERR_MAX, "%.200s", msg.detail[0] ? msg.detail : "no secrets key");
+		goto out;
+	}
+	if ((body = lifecycle_event_json(n)) == NULL) {
+		snprintf(err, NOTIFY_ERR_MAX, "out of memory");
+		goto out;
+	}
+	if (notify_webhook_send(n->url, (const char *)secret, body, err) == 0)
+		why = NULL;
+out:
+	if (secret != NULL)
+		OPENSSL_cleanse(secret, secret_len);
+	free(secret);
+	free(body);
+	return why;
+}
+
+/* One lifecycle pass: creates the due notifications, then claims and
+ * sends deliveries in batches until none is due or a stop. */
+static void
+run_lifecycle(struct scheduler *s)
+{
+	const struct edgeca_config *cfg = s->ctx->cfg;
+	struct edgeca_msg msg = {0};
+	struct notice *batch = NULL;
+	size_t n = 0, created = 0;
+
+	if (!connected(s, &s->lconn))
+		return;
+	if (notification_create_due(s->lconn, cfg, time(NULL), &created, &msg) != EDGECA_OK)
+		log_warn("scheduler: notifications: %s", msg.detail);
+	while (!stopping(s)) {
+		if (notification_claim(s->lconn, s->me, cfg->claim_seconds, CLAIM_BATCH, &batch, &n,
+		                       &msg) != EDGECA_OK) {
+			log_warn("scheduler: notifications: %s", msg.detail);
+			return;
+		}
+		for (size_t i = 0; i < n; i++) {
+			char err[NOTIFY_ERR_MAX];
+			const char *why = send_notice(s, &batch[i], err);
+			if (why != NULL)
+				log_warn("scheduler: notification %s %s (attempt %d): %s",
+				         batch[i].notification_id, batch[i].channel, batch[i].attempts + 1,
+				         why);
+			else
+				log_info("scheduler: notification %s delivered by %s",
+				         batch[i].notification_id, batch[i].channel);
+			if (notification_record(s->lconn, s->me, &batch[i], why,
+			                        cfg->webhook_retry_base_ms, &msg) != EDGECA_OK)
+				log_warn("scheduler: notifications: %s", msg.detail);
+		}
+		for (size_t i = 0; i < n; i++)
+			notice_free(&batch[i]);
+		free(batch);
+		batch = NULL;
+		if (n < CLAIM_BATCH)
+			return;
+	}
+}
+
+/* Waits until ms have passed or a stop; called and returns with s->lock held. */
+static void
+wait_locked(struct scheduler *s, unsigned ms)
+{
+	struct timespec at;
+
+	clock_gettime(CLOCK_REALTIME, &at);
+	at.tv_nsec += (long)(ms % 1000) * 1000000L;
+	at.tv_sec += ms / 1000 + at.tv_nsec / 1000000000L;
+	at.tv_nsec %= 1000000000L;
+	while (!s->stop && pthread_cond_timedwait(&s->wake, &s->lock, &at) != ETIMEDOUT)
+		;
+}
+
+static void *
+sender_main(void *arg)
+{
+	struct scheduler *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	while (!s->stop) {
+		pthread_mutex_unlock(&s->lock);
+		run_lifecycle(s);
+		pthread_mutex_lock(&s->lock);
+		wait_locked(s, s->ctx->cfg->scheduler_interval_s * 1000U);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
 }
 
 static void *
@@ -100,7 +242,6 @@ scheduler_main(void *arg)
 {
 	struct scheduler *s = arg;
 	unsigned tick_ms = s->ctx->cfg->crl_delay_ms / 2;
-	struct timespec at;
 
 	if (tick_ms < 100)
 		tick_ms = 100;
@@ -111,12 +252,7 @@ scheduler_main(void *arg)
 		pthread_mutex_unlock(&s->lock);
 		run_crls(s);
 		pthread_mutex_lock(&s->lock);
-		clock_gettime(CLOCK_REALTIME, &at);
-		at.tv_nsec += (long)(tick_ms % 1000) * 1000000L;
-		at.tv_sec += tick_ms / 1000 + at.tv_nsec / 1000000000L;
-		at.tv_nsec %= 1000000000L;
-		while (!s->stop && pthread_cond_timedwait(&s->wake, &s->lock, &at) != ETIMEDOUT)
-			;
+		wait_locked(s, tick_ms);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
@@ -126,11 +262,16 @@ edgeca_err
 scheduler_start(struct edgeca_ctx *ctx, struct scheduler **out, struct edgeca_msg *msg)
 {
 	struct scheduler *s = calloc(1, sizeof(*s));
+	char host[256];
 
 	*out = NULL;
 	if (s == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 	s->ctx = ctx;
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "unknown");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(s->me, sizeof(s->me), "%s:%ld", host, (long)getpid());
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->wake, NULL);
 	if (pthread_create(&s->thread, NULL, scheduler_main, s) != 0) {
@@ -139,8 +280,15 @@ scheduler_start(struct edgeca_ctx *ctx, struct scheduler **out, struct edgeca_ms
 		free(s);
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot start the scheduler");
 	}
-	log_info("scheduler_start: CRLs kept current (revocations coalesced over %u ms)",
-	         ctx->cfg->crl_delay_ms);
+	if (pthread_create(&s->sender, NULL, sender_main, s) != 0) {
+		scheduler_stop(s);
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
+		                   "cannot start the scheduler's notification sender");
+	}
+	s->sender_started = true;
+	log_info("scheduler_start: CRLs kept current (revocations coalesced over %u ms); "
+	         "lifecycle notifications every %u s as %s", ctx->cfg->crl_delay_ms,
+	         ctx->cfg->scheduler_interval_s, s->me);
 	*out = s;
 	return EDGECA_OK;
 }
@@ -152,10 +300,13 @@ scheduler_stop(struct scheduler *s)
 		return;
 	pthread_mutex_lock(&s->lock);
 	s->stop = true;
-	pthread_cond_signal(&s->wake);
+	pthread_cond_broadcast(&s->wake);
 	pthread_mutex_unlock(&s->lock);
 	pthread_join(s->thread, NULL);
+	if (s->sender_started)
+		pthread_join(s->sender, NULL);
 	PQfinish(s->conn);
+	PQfinish(s->lconn);
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->lock);
 	free(s);

@@ -3,7 +3,9 @@
  * when missing, before nextUpdate minus the CA's overlap, and after
  * revocations, a burst coalesced into one CRL). Safe with several server
  * instances on one database: each CRL is built under a database lock by
- * one of them, and the others find it current. */
+ * one of them, and the others find it current. A second thread it owns
+ * creates and sends CA lifecycle notifications (model/notification.h)
+ * every EDGECA_SCHEDULER_INTERVAL. */
 #ifndef EDGECA_MODEL_SCHEDULER_H
 #define EDGECA_MODEL_SCHEDULER_H
 

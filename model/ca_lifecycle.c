@@ -1,0 +1,160 @@
+/* A CA's lifecycle settings after creation: the audited update and the
+ * webhook secret, made here, sealed into the database (model/secretbox.h)
+ * and shown to the caller once. */
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "model/audit.h"
+#include "model/ca_internal.h"
+#include "model/ca_store.h"
+#include "model/db.h"
+#include "model/lifecycle.h"
+#include "model/secretbox.h"
+#include "model/token.h"
+
+edgeca_err
+ca_store_webhook(const struct edgeca_ctx *ctx, PGconn *c, struct ca *ca, struct edgeca_msg *msg)
+{
+	char secret[LIFECYCLE_SECRET_LEN + 1];
+	unsigned char *sealed = NULL;
+	size_t sealed_len = 0;
+	struct db_param p[3];
+	edgeca_err rc;
+
+	p[0] = (struct db_param){ca->id, 0, false};
+	if (ca->webhook_url == NULL)
+		return db_exec(c, "UPDATE cas SET lifecycle_webhook_url = NULL, "
+		                  "lifecycle_webhook_secret = NULL WHERE id = $1", p, 1, NULL,
+		               "remove webhook", msg);
+	if (!ctx->has_secrets_key)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "no secrets key is loaded");
+	if (lifecycle_new_secret(secret) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "no randomness for a secret");
+	rc = secretbox_seal(ctx->secrets_key, ca->id, (const unsigned char *)secret, strlen(secret),
+	                    &sealed, &sealed_len, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	p[1] = (struct db_param){ca->webhook_url, 0, false};
+	p[2] = (struct db_param){(const char *)sealed, (int)sealed_len, true};
+	rc = db_exec(c, "UPDATE cas SET lifecycle_webhook_url = $2, lifecycle_webhook_secret = $3 "
+	                "WHERE id = $1", p, 3, NULL, "store webhook", msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	free(ca->new_webhook_secret);
+	if ((ca->new_webhook_secret = strdup(secret)) == NULL)
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+out:
+	OPENSSL_cleanse(secret, sizeof(secret));
+	free(sealed);
+	return rc;
+}
+
+/* The names of the members req sets, for the audit row. */
+static void
+changed_fields(const struct ca_lifecycle_req *r, char *out, size_t len)
+{
+	const struct {
+		bool set;
+		const char *name;
+	} f[] = {
+		{r->n_emails >= 0 || r->emails_null, "notification_emails"},
+		{r->webhook_url != NULL || r->webhook_url_null, "webhook_url"},
+		{r->action != NULL || r->action_null, "action"},
+		{r->threshold_percent != CA_FIELD_UNSET || r->threshold_null, "threshold_percent"},
+	};
+
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i].set)
+			snprintf(out + strlen(out), len - strlen(out), "%s%s", out[0] ? "," : "",
+			         f[i].name);
+}
+
+static edgeca_err
+store_settings(PGconn *c, const struct ca *ca, struct edgeca_msg *msg)
+{
+	size_t n = 0;
+	char threshold[16], *emails;
+	struct db_param p[4];
+	edgeca_err rc;
+
+	while (ca->notification_emails && ca->notification_emails[n])
+		n++;
+	if ((emails = db_text_array_literal((const char *const *)ca->notification_emails, n)) ==
+	    NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	snprintf(threshold, sizeof(threshold), "%d", ca->threshold_percent);
+	p[0] = (struct db_param){ca->id, 0, false};
+	p[1] = (struct db_param){emails, 0, false};
+	p[2] = (struct db_param){ca->lifecycle_action, 0, false};
+	p[3] = (struct db_param){threshold, 0, false};
+	rc = db_exec(c, "UPDATE cas SET lifecycle_notification_emails = $2, lifecycle_action = $3, "
+	                "lifecycle_threshold_percent = $4 WHERE id = $1", p, 4, NULL,
+	             "update lifecycle", msg);
+	free(emails);
+	return rc;
+}
+
+edgeca_err
+ca_update_lifecycle(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
+                    const struct ca_lifecycle_req *req, struct ca **out, struct edgeca_msg *msg)
+{
+	struct db_param p[1] = {{ca_id, 0, false}};
+	const char *details[8];
+	char fields[160], threshold[16];
+	struct ca *ca = NULL;
+	char *secret = NULL;
+	PGconn *c = NULL;
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	*out = NULL;
+	if (!uuid_valid(ca_id))
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
+		return rc;
+	/* The row lock orders concurrent updates of one CA. */
+	if ((rc = db_begin(c, msg)) != EDGECA_OK ||
+	    (rc = db_exec(c, "SELECT 1 FROM cas WHERE id = $1 FOR UPDATE", p, 1, &r, "lock CA",
+	                  msg)) != EDGECA_OK ||
+	    (rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK ||
+	    (rc = ca_lifecycle_apply(req, ca, msg)) != EDGECA_OK ||
+	    (rc = store_settings(c, ca, msg)) != EDGECA_OK)
+		goto out;
+	if ((req->webhook_url != NULL || req->webhook_url_null) &&
+	    (rc = ca_store_webhook(ctx, c, ca, msg)) != EDGECA_OK)
+		goto out;
+	changed_fields(req, fields, sizeof(fields));
+	snprintf(threshold, sizeof(threshold), "%d", ca->threshold_percent);
+	details[0] = "fields";
+	details[1] = fields;
+	details[2] = "action";
+	details[3] = ca->lifecycle_action;
+	details[4] = "threshold_percent";
+	details[5] = threshold;
+	details[6] = "webhook_url";
+	details[7] = ca->webhook_url ? ca->webhook_url : "";
+	if ((rc = audit_write(c, who->actor, "ca.update_lifecycle", "ca", ca->id, details, 8,
+	                      msg)) != EDGECA_OK ||
+	    (rc = db_commit(c, msg)) != EDGECA_OK)
+		goto out;
+	log_info("ca_update_lifecycle: ca=%s fields=%s by %s", ca->id, fields, who->actor);
+	secret = ca->new_webhook_secret;
+	ca->new_webhook_secret = NULL;
+	/* Read back what is stored, as every other read shows it. */
+	if ((rc = ca_store_load(c, ca_id, out, msg)) == EDGECA_OK) {
+		(*out)->new_webhook_secret = secret;
+		secret = NULL;
+	}
+out:
+	if (secret != NULL)
+		OPENSSL_cleanse(secret, strlen(secret));
+	free(secret);
+	PQclear(r);
+	db_release(ctx->db, c);
+	ca_free(ca);
+	return rc;
+}

@@ -1,0 +1,204 @@
+#include "model/lifecycle.h"
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/encoding.h"
+#include "common/timeutil.h"
+#include "common/x509util.h"
+
+#define BACKOFF_MAX_MS (6LL * 3600 * 1000)
+
+void
+notice_free(struct notice *n)
+{
+	if (n == NULL)
+		return;
+	strv_free(n->recipients);
+	free(n->url);
+	free(n->ca_name);
+	free(n->subject);
+	free(n->sealed_secret);
+	memset(n, 0, sizeof(*n));
+}
+
+const char *
+lifecycle_due_kind(time_t not_before, time_t not_after, int threshold_percent, time_t now,
+                   time_t *due_at)
+{
+	static const struct {
+		const char *kind;
+		int percent;
+	} steps[] = {{"expired", 100}, {"reminder_99", 99}, {"reminder_95", 95},
+	             {"reminder_90", 90}};
+	long double life = (long double)not_after - (long double)not_before;
+	time_t at;
+
+	*due_at = 0;
+	if (not_after <= not_before)
+		return NULL;
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		if (steps[i].percent <= threshold_percent)
+			break;
+		at = not_before + (time_t)(life * steps[i].percent / 100);
+		if (now >= at) {
+			*due_at = at;
+			return steps[i].kind;
+		}
+	}
+	at = not_before + (time_t)(life * threshold_percent / 100);
+	if (now >= at) {
+		*due_at = at;
+		return "threshold_reached";
+	}
+	return NULL;
+}
+
+long long
+lifecycle_backoff_ms(unsigned base_ms, int attempts)
+{
+	long long d = base_ms;
+
+	for (int i = 1; i < attempts && d < BACKOFF_MAX_MS; i++)
+		d *= 2;
+	return d < BACKOFF_MAX_MS ? d : BACKOFF_MAX_MS;
+}
+
+int
+lifecycle_new_secret(char out[LIFECYCLE_SECRET_LEN + 1])
+{
+	unsigned char raw[LIFECYCLE_SECRET_LEN / 2];
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return -1;
+	hex_encode(raw, sizeof(raw), out);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return 0;
+}
+
+int
+lifecycle_signature(const char *secret, const unsigned char *body, size_t len,
+                    char out[LIFECYCLE_SIGNATURE_LEN])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+
+	if (HMAC(EVP_sha256(), secret, (int)strlen(secret), body, len, md, &md_len) == NULL ||
+	    md_len != 32)
+		return -1;
+	memcpy(out, "sha256=", 7);
+	hex_encode(md, md_len, out + 7);
+	return 0;
+}
+
+static json_t *
+time_json(time_t t)
+{
+	char s[RFC3339_LEN];
+
+	rfc3339_format(t, s);
+	return json_string(s);
+}
+
+char *
+lifecycle_event_json(const struct notice *n)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id",
+	                      n->notification_id, "kind", n->kind, "ca_id", n->ca_id, "ca_name",
+	                      n->ca_name, "location", n->location, "subject", n->subject,
+	                      "not_after", time_json(n->not_after), "due_at", time_json(n->due_at),
+	                      "created_at", time_json(n->created_at));
+	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+	json_decref(j);
+	return s;
+}
+
+/* What happened, in one sentence. */
+static void
+what_happened(const struct notice *n, char *out, size_t len)
+{
+	if (strcmp(n->kind, "expired") == 0)
+		snprintf(out, len, "has EXPIRED: it can no longer issue certificates that verify");
+	else if (strcmp(n->kind, "threshold_reached") == 0)
+		snprintf(out, len, "has reached %d %% of its lifetime, the threshold set for it",
+		         n->threshold_percent);
+	else
+		snprintf(out, len, "has reached %s %% of its lifetime",
+		         n->kind + strlen("reminder_"));
+}
+
+/* The Subject header: RFC 2047 encoded when it is not plain ASCII. */
+static int
+subject_header(struct buf *b, const char *text)
+{
+	char *enc;
+	int rc;
+
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		if (*p >= 0x80) {
+			if ((enc = base64_encode((const unsigned char *)text, strlen(text), 0)) == NULL)
+				return -1;
+			rc = buf_printf(b, "Subject: =?UTF-8?B?%s?=\r\n", enc);
+			free(enc);
+			return rc;
+		}
+	return buf_printf(b, "Subject: %s\r\n", text);
+}
+
+char *
+lifecycle_email(const struct notice *n, const char *from, time_t now)
+{
+	char na[RFC3339_LEN], due[RFC3339_LEN], happened[96], subject[512], date[64];
+	const bool root = strcmp(n->ca_kind, "root") == 0;
+	struct buf b = {0};
+	struct tm tm;
+	int rc = 0;
+
+	rfc3339_format(n->not_after, na);
+	rfc3339_format(n->due_at, due);
+	what_happened(n, happened, sizeof(happened));
+	snprintf(subject, sizeof(subject), "[edgeca] CA \"%s\" location %s %s", n->ca_name,
+	         n->location, strcmp(n->kind, "expired") == 0 ? "has expired" : "expires soon");
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
+		return NULL;
+	rc |= buf_printf(&b, "From: %s\r\nTo: ", from);
+	for (size_t i = 0; n->recipients && n->recipients[i]; i++)
+		rc |= buf_printf(&b, "%s%s", i ? ", " : "", n->recipients[i]);
+	rc |= buf_printf(&b, "\r\nDate: %s\r\nMessage-ID: <%s.%s@edgeca>\r\n", date,
+	                 n->notification_id, n->channel);
+	rc |= subject_header(&b, subject);
+	rc |= buf_printf(&b, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	                     "Content-Transfer-Encoding: 8bit\r\n\r\n");
+	rc |= buf_printf(&b, "The %s CA \"%s\" (id %s), location %s, %s.\r\n\r\n",
+	                 root ? "root" : "subordinate", n->ca_name, n->ca_id, n->location, happened);
+	rc |= buf_printf(&b, "  Subject:   %s\r\n  notAfter:  %s\r\n  Due at:    %s\r\n"
+	                     "  Event:     %s (id %s)\r\n\r\n", n->subject, na, due, n->kind,
+	                 n->notification_id);
+	rc |= buf_printf(&b, "What edgeca does: %s\r\n\r\n",
+	                 strcmp(n->action, "auto_renew") == 0
+	                     ? "this CA is set to auto_renew, but this version of edgeca does not "
+	                       "renew CAs yet: it only sends these notifications (reminders at 90, "
+	                       "95 and 99 % of the lifetime and at expiry)."
+	                     : "nothing beyond notifying (lifecycle action \"notify\"): reminders "
+	                       "follow at 90, 95 and 99 % of the lifetime and at expiry.");
+	rc |= buf_printf(&b, "What you must do: %s\r\n",
+	                 root ? "create a new root CA, distribute its certificate to every relying "
+	                        "party and move issuance to it (or to subordinates under it) before "
+	                        "the notAfter above."
+	                      : "create a new certificate for this CA (or a new subordinate CA), "
+	                        "move issuance and devices to it before the notAfter above; "
+	                        "certificates issued by this CA cannot outlive it.");
+	if (rc != 0 || buf_terminate(&b) != 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return (char *)buf_take(&b, NULL);
+}

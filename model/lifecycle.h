@@ -1,0 +1,66 @@
+/* CA lifecycle notifications, the pure part: which notification a CA
+ * location is due (threshold, reminders at 90/95/99 % of its lifetime,
+ * expiry), the retry schedule of deliveries, the webhook event and its
+ * signature, and the e-mail text. Used by the scheduler and by tests. */
+#ifndef EDGECA_MODEL_LIFECYCLE_H
+#define EDGECA_MODEL_LIFECYCLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#define LIFECYCLE_MAX_ATTEMPTS 5
+#define LIFECYCLE_SECRET_LEN 64 /* hex characters of 32 random bytes */
+#define LIFECYCLE_SIGNATURE_LEN (sizeof("sha256=") + 64)
+
+/* A delivery claimed for sending, with what its message says. */
+struct notice {
+	long long delivery_id;
+	char channel[16];        /* email or webhook */
+	char **recipients;       /* email: NULL-terminated */
+	char *url;               /* webhook */
+	int attempts;            /* made before this one */
+	char notification_id[37];
+	char kind[32];
+	char ca_id[37];
+	char *ca_name;           /* the CA's friendly name */
+	char ca_kind[16];        /* root or subordinate */
+	char action[16];         /* notify or auto_renew */
+	int threshold_percent;
+	char location[64];
+	char *subject;
+	time_t not_after;
+	time_t due_at;
+	time_t created_at;
+	unsigned char *sealed_secret; /* the CA's webhook secret, sealed; NULL if none */
+	size_t sealed_len;
+};
+
+void notice_free(struct notice *n);
+
+/* The most advanced notification a location with this lifetime and
+ * threshold is due at now, or NULL; *due_at receives its due time.
+ * Earlier ones it supersedes are not sent (a CA created late in its
+ * lifetime gets one message, not five); reminders at or below the
+ * threshold are covered by threshold_reached. */
+const char *lifecycle_due_kind(time_t not_before, time_t not_after, int threshold_percent,
+                               time_t now, time_t *due_at);
+
+/* Milliseconds to wait after the failed attempt number attempts (1 for
+ * the first): base, 2 base, 4 base ..., at most six hours. */
+long long lifecycle_backoff_ms(unsigned base_ms, int attempts);
+
+/* A new webhook secret: 64 hex characters, used as the HMAC key as is. */
+int lifecycle_new_secret(char out[LIFECYCLE_SECRET_LEN + 1]);
+
+/* "sha256=<hex HMAC-SHA256 of body under secret>". */
+int lifecycle_signature(const char *secret, const unsigned char *body, size_t len,
+                        char out[LIFECYCLE_SIGNATURE_LEN]);
+
+/* The webhook event (JSON, malloc'ed). */
+char *lifecycle_event_json(const struct notice *n);
+
+/* The e-mail (headers and plain-text body, CRLF lines, malloc'ed). */
+char *lifecycle_email(const struct notice *n, const char *from, time_t now);
+
+#endif

@@ -1,0 +1,190 @@
+/* Unit tests of model/lifecycle: which notification is due along a CA
+ * location's lifetime, the retry schedule, the webhook signature (checked
+ * against `openssl dgst -sha256 -hmac`), the webhook event and the
+ * e-mail text. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <string.h>
+
+#include "model/lifecycle.h"
+
+#define T0 1700000000
+
+static const char *
+due(int threshold, double percent_passed, time_t *at)
+{
+	/* a lifetime of 100000 s: one percent is 1000 s */
+	return lifecycle_due_kind(T0, T0 + 100000, threshold,
+	                          T0 + (time_t)(percent_passed * 1000), at);
+}
+
+static void
+test_due_kind(void **state)
+{
+	time_t at;
+
+	assert_null(due(80, 79.99, &at));
+	assert_int_equal(at, 0);
+	assert_string_equal(due(80, 80, &at), "threshold_reached");
+	assert_int_equal(at, T0 + 80000);
+	assert_string_equal(due(80, 89.9, &at), "threshold_reached");
+	assert_string_equal(due(80, 90, &at), "reminder_90");
+	assert_int_equal(at, T0 + 90000);
+	assert_string_equal(due(80, 94, &at), "reminder_90");
+	assert_string_equal(due(80, 95, &at), "reminder_95");
+	assert_string_equal(due(80, 99, &at), "reminder_99");
+	assert_int_equal(at, T0 + 99000);
+	assert_string_equal(due(80, 100, &at), "expired");
+	assert_int_equal(at, T0 + 100000);
+	assert_string_equal(due(80, 250, &at), "expired");
+	/* reminders at or below the threshold are covered by it */
+	assert_string_equal(due(95, 95, &at), "threshold_reached");
+	assert_string_equal(due(95, 98, &at), "threshold_reached");
+	assert_string_equal(due(95, 99, &at), "reminder_99");
+	assert_string_equal(due(99, 99.5, &at), "threshold_reached");
+	assert_string_equal(due(1, 1, &at), "threshold_reached");
+	assert_int_equal(at, T0 + 1000);
+	assert_null(due(1, 0.5, &at));
+	/* a late start sends the latest step only */
+	assert_string_equal(due(10, 96, &at), "reminder_95");
+	/* an empty lifetime has no notifications */
+	assert_null(lifecycle_due_kind(T0, T0, 80, T0 + 5, &at));
+	/* a short lifetime: 300 s at 1 % is due 3 s in */
+	assert_string_equal(lifecycle_due_kind(T0, T0 + 300, 1, T0 + 3, &at), "threshold_reached");
+	assert_int_equal(at, T0 + 3);
+}
+
+static void
+test_backoff(void **state)
+{
+	assert_int_equal(lifecycle_backoff_ms(30000, 1), 30000);
+	assert_int_equal(lifecycle_backoff_ms(30000, 2), 60000);
+	assert_int_equal(lifecycle_backoff_ms(30000, 3), 120000);
+	assert_int_equal(lifecycle_backoff_ms(30000, 4), 240000);
+	assert_int_equal(lifecycle_backoff_ms(200, 4), 1600);
+	/* capped at six hours, without overflow */
+	assert_int_equal(lifecycle_backoff_ms(30000, 40), 6LL * 3600 * 1000);
+	assert_int_equal(lifecycle_backoff_ms(86400000, 1), 6LL * 3600 * 1000);
+	assert_int_equal(LIFECYCLE_MAX_ATTEMPTS, 5);
+}
+
+static void
+test_signature_and_secret(void **state)
+{
+	char sig[LIFECYCLE_SIGNATURE_LEN], s1[LIFECYCLE_SECRET_LEN + 1], s2[LIFECYCLE_SECRET_LEN + 1];
+
+	/* printf '%s' '{"a":1}' | openssl dgst -sha256 -hmac key */
+	assert_int_equal(lifecycle_signature("key", (const unsigned char *)"{\"a\":1}", 7, sig), 0);
+	assert_string_equal(sig, "sha256=88a67f24bbcdaed0e6c997404bb79a743baf44c6bab2f4c27328e3009d"
+	                         "22e342");
+	assert_int_equal(lifecycle_new_secret(s1), 0);
+	assert_int_equal(lifecycle_new_secret(s2), 0);
+	assert_int_equal(strlen(s1), 64);
+	assert_int_equal(strspn(s1, "0123456789abcdef"), 64);
+	assert_string_not_equal(s1, s2);
+}
+
+static void
+fill(struct notice *n, char **recipients)
+{
+	memset(n, 0, sizeof(*n));
+	snprintf(n->channel, sizeof(n->channel), "email");
+	n->recipients = recipients;
+	snprintf(n->notification_id, sizeof(n->notification_id),
+	         "5f0c7a52-1111-4a4a-9b9b-0123456789ab");
+	snprintf(n->kind, sizeof(n->kind), "threshold_reached");
+	snprintf(n->ca_id, sizeof(n->ca_id), "2b1f5876-73f0-4518-af2d-d81abd34d2bd");
+	n->ca_name = "Plant Issuing CA";
+	snprintf(n->ca_kind, sizeof(n->ca_kind), "subordinate");
+	snprintf(n->action, sizeof(n->action), "notify");
+	n->threshold_percent = 80;
+	snprintf(n->location, sizeof(n->location), "plant-a");
+	n->subject = "CN=Plant Issuing CA,O=Example";
+	n->not_after = T0 + 100000;
+	n->due_at = T0 + 80000;
+	n->created_at = T0 + 80001;
+}
+
+static void
+test_event_json(void **state)
+{
+	struct notice n;
+	json_error_t err;
+	json_t *j;
+	char *s;
+
+	fill(&n, NULL);
+	s = lifecycle_event_json(&n);
+	assert_non_null(s);
+	j = json_loads(s, 0, &err);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "id")), n.notification_id);
+	assert_string_equal(json_string_value(json_object_get(j, "kind")), "threshold_reached");
+	assert_string_equal(json_string_value(json_object_get(j, "ca_id")), n.ca_id);
+	assert_string_equal(json_string_value(json_object_get(j, "ca_name")), "Plant Issuing CA");
+	assert_string_equal(json_string_value(json_object_get(j, "location")), "plant-a");
+	assert_string_equal(json_string_value(json_object_get(j, "subject")), n.subject);
+	assert_string_equal(json_string_value(json_object_get(j, "not_after")),
+	                    "2023-11-16T02:00:00Z");
+	assert_string_equal(json_string_value(json_object_get(j, "due_at")),
+	                    "2023-11-15T20:26:40Z");
+	assert_non_null(json_object_get(j, "created_at"));
+	assert_int_equal(json_object_size(j), 9);
+	json_decref(j);
+	free(s);
+}
+
+static void
+test_email(void **state)
+{
+	char *to[] = {"pki@example.com", "ops@example.com", NULL}, *m;
+	struct notice n;
+
+	fill(&n, to);
+	m = lifecycle_email(&n, "edgeca@ca.example", T0);
+	assert_non_null(m);
+	assert_non_null(strstr(m, "From: edgeca@ca.example\r\n"));
+	assert_non_null(strstr(m, "To: pki@example.com, ops@example.com\r\n"));
+	assert_non_null(strstr(m, "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n"));
+	assert_non_null(strstr(m, "Subject: [edgeca] CA \"Plant Issuing CA\" location plant-a "
+	                          "expires soon\r\n"));
+	assert_non_null(strstr(m, "\r\n\r\nThe subordinate CA \"Plant Issuing CA\" (id "
+	                          "2b1f5876-73f0-4518-af2d-d81abd34d2bd), location plant-a, has "
+	                          "reached 80 % of its lifetime"));
+	assert_non_null(strstr(m, "Subject:   CN=Plant Issuing CA,O=Example\r\n"));
+	assert_non_null(strstr(m, "notAfter:  2023-11-16T02:00:00Z\r\n"));
+	assert_non_null(strstr(m, "What edgeca does: nothing beyond notifying"));
+	assert_non_null(strstr(m, "What you must do: create a new certificate for this CA"));
+	free(m);
+
+	/* a root that expired; a name outside ASCII is encoded in the header */
+	snprintf(n.kind, sizeof(n.kind), "expired");
+	snprintf(n.ca_kind, sizeof(n.ca_kind), "root");
+	n.ca_name = "Wurzel-CA M\xc3\xbcnchen";
+	m = lifecycle_email(&n, "edgeca@ca.example", T0);
+	assert_non_null(m);
+	assert_non_null(strstr(m, "Subject: =?UTF-8?B?"));
+	assert_non_null(strstr(m, "has EXPIRED"));
+	assert_non_null(strstr(m, "create a new root CA, distribute its certificate"));
+	assert_null(strstr(m, "\n\n")); /* CRLF line ends only */
+	free(m);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_due_kind),
+		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_signature_and_secret),
+		cmocka_unit_test(test_event_json),
+		cmocka_unit_test(test_email),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
