@@ -1,0 +1,368 @@
+#include "tests/integration/sinks.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define MAX_RECORDS 256
+#define MAX_RECORD_BYTES (256 * 1024)
+
+struct sink {
+	bool http;
+	int fd;
+	unsigned port;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	bool stop;
+	enum webhook_mode mode;
+	char *records[MAX_RECORDS];
+	size_t n;
+};
+
+/* A buffered reader of one connection. */
+struct conn {
+	int fd;
+	char buf[8192];
+	size_t len;
+};
+
+static bool
+stopping(struct sink *s)
+{
+	bool v;
+
+	pthread_mutex_lock(&s->lock);
+	v = s->stop;
+	pthread_mutex_unlock(&s->lock);
+	return v;
+}
+
+static void
+keep(struct sink *s, char *record)
+{
+	pthread_mutex_lock(&s->lock);
+	if (s->n < MAX_RECORDS)
+		s->records[s->n++] = record;
+	else
+		free(record);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static int
+say(int fd, const char *text)
+{
+	size_t off = 0, len = strlen(text);
+
+	while (off < len) {
+		ssize_t w = send(fd, text + off, len - off, MSG_NOSIGNAL);
+		if (w <= 0)
+			return -1;
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+/* Reads one line (without CRLF) into out; -1 at EOF, timeout or overflow. */
+static int
+read_line(struct conn *c, char *out, size_t max)
+{
+	for (;;) {
+		char *nl = memchr(c->buf, '\n', c->len);
+		if (nl != NULL) {
+			size_t n = (size_t)(nl - c->buf) + 1, keep_n = n - 1;
+			if (keep_n > 0 && c->buf[keep_n - 1] == '\r')
+				keep_n--;
+			if (keep_n >= max)
+				return -1;
+			memcpy(out, c->buf, keep_n);
+			out[keep_n] = '\0';
+			memmove(c->buf, c->buf + n, c->len - n);
+			c->len -= n;
+			return 0;
+		}
+		if (c->len == sizeof(c->buf))
+			return -1;
+		ssize_t r = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+		if (r <= 0)
+			return -1;
+		c->len += (size_t)r;
+	}
+}
+
+static int
+append(char **acc, size_t *len, const char *text)
+{
+	size_t n = strlen(text);
+	char *p;
+
+	if (*len + n + 2 > MAX_RECORD_BYTES || (p = realloc(*acc, *len + n + 2)) == NULL)
+		return -1;
+	memcpy(p + *len, text, n);
+	p[*len + n] = '\n';
+	p[*len + n + 1] = '\0';
+	*len += n + 1;
+	*acc = p;
+	return 0;
+}
+
+static void
+serve_smtp(struct sink *s, int fd)
+{
+	struct conn c = {.fd = fd};
+	char line[4096], *msg = NULL;
+	size_t len = 0;
+
+	if (say(fd, "220 sink ESMTP\r\n") != 0)
+		return;
+	while (read_line(&c, line, sizeof(line)) == 0) {
+		if (strncasecmp(line, "EHLO", 4) == 0) {
+			if (say(fd, "250-sink\r\n250 8BITMIME\r\n") != 0)
+				break;
+		} else if (strncasecmp(line, "HELO", 4) == 0 || strncasecmp(line, "RSET", 4) == 0 ||
+		           strncasecmp(line, "NOOP", 4) == 0) {
+			if (say(fd, "250 OK\r\n") != 0)
+				break;
+		} else if (strncasecmp(line, "MAIL FROM:", 10) == 0 ||
+		           strncasecmp(line, "RCPT TO:", 8) == 0) {
+			if (append(&msg, &len, line) != 0 || say(fd, "250 OK\r\n") != 0)
+				break;
+		} else if (strncasecmp(line, "DATA", 4) == 0) {
+			if (say(fd, "354 go ahead\r\n") != 0)
+				break;
+			bool ended = false;
+			while (read_line(&c, line, sizeof(line)) == 0) {
+				if (strcmp(line, ".") == 0) {
+					ended = true;
+					break;
+				}
+				if (append(&msg, &len, line[0] == '.' ? line + 1 : line) != 0)
+					break;
+			}
+			if (!ended || say(fd, "250 OK queued\r\n") != 0)
+				break;
+			keep(s, msg);
+			msg = NULL;
+			len = 0;
+		} else if (strncasecmp(line, "QUIT", 4) == 0) {
+			say(fd, "221 bye\r\n");
+			break;
+		} else if (say(fd, "502 not implemented\r\n") != 0) {
+			break;
+		}
+	}
+	free(msg);
+}
+
+static void
+serve_http(struct sink *s, int fd)
+{
+	struct conn c = {.fd = fd};
+	char line[4096], *rec = NULL;
+	size_t len = 0, body_len = 0;
+	enum webhook_mode mode;
+
+	while (read_line(&c, line, sizeof(line)) == 0 && line[0] != '\0') {
+		if (strncasecmp(line, "Content-Length:", 15) == 0)
+			body_len = strtoul(line + 15, NULL, 10);
+		if (append(&rec, &len, line) != 0)
+			goto out;
+	}
+	if (rec == NULL || body_len > MAX_RECORD_BYTES / 2 || append(&rec, &len, "") != 0)
+		goto out;
+	{
+		char *p = realloc(rec, len + body_len + 1);
+		if (p == NULL)
+			goto out;
+		rec = p;
+	}
+	while (c.len < body_len) {
+		ssize_t r = recv(fd, c.buf + c.len, sizeof(c.buf) - c.len, 0);
+		if (r <= 0 || c.len + (size_t)r > sizeof(c.buf))
+			goto out;
+		c.len += (size_t)r;
+	}
+	memcpy(rec + len, c.buf, body_len);
+	rec[len + body_len] = '\0';
+	keep(s, rec);
+	rec = NULL;
+	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		mode = s->mode;
+		pthread_mutex_unlock(&s->lock);
+		if (mode != WEBHOOK_HANG || stopping(s))
+			break;
+		usleep(50000);
+	}
+	say(fd, mode == WEBHOOK_FAIL ? "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
+	                               "Connection: close\r\n\r\n"
+	                             : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
+	                               "Connection: close\r\n\r\n");
+out:
+	free(rec);
+}
+
+static void *
+sink_main(void *arg)
+{
+	struct sink *s = arg;
+	struct pollfd p = {.fd = s->fd, .events = POLLIN};
+	struct timeval tv = {5, 0};
+
+	while (!stopping(s)) {
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		int fd = accept(s->fd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (s->http)
+			serve_http(s, fd);
+		else
+			serve_smtp(s, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+static struct sink *
+sink_start(bool http)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t alen = sizeof(a);
+	struct sink *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->http = http;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	s->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    listen(s->fd, 16) != 0 || getsockname(s->fd, (struct sockaddr *)&a, &alen) != 0) {
+		if (s->fd >= 0)
+			close(s->fd);
+		free(s);
+		return NULL;
+	}
+	s->port = ntohs(a.sin_port);
+	pthread_mutex_init(&s->lock, NULL);
+	if (pthread_create(&s->thread, NULL, sink_main, s) != 0) {
+		pthread_mutex_destroy(&s->lock);
+		close(s->fd);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+struct sink *
+smtp_sink_start(void)
+{
+	return sink_start(false);
+}
+
+struct sink *
+webhook_sink_start(void)
+{
+	return sink_start(true);
+}
+
+void
+sink_clear(struct sink *s)
+{
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->n; i++)
+		free(s->records[i]);
+	s->n = 0;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void
+sink_stop(struct sink *s)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stop = true;
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->thread, NULL);
+	close(s->fd);
+	sink_clear(s);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+unsigned
+sink_port(const struct sink *s)
+{
+	return s->port;
+}
+
+size_t
+sink_count(struct sink *s)
+{
+	size_t n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->n;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+char *
+sink_get(struct sink *s, size_t i)
+{
+	char *copy = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	if (i < s->n)
+		copy = strdup(s->records[i]);
+	pthread_mutex_unlock(&s->lock);
+	return copy;
+}
+
+void
+webhook_sink_mode(struct sink *s, enum webhook_mode m)
+{
+	pthread_mutex_lock(&s->lock);
+	s->mode = m;
+	pthread_mutex_unlock(&s->lock);
+}
+
+const char *
+sink_body(const char *record)
+{
+	const char *p = strstr(record, "\n\n");
+
+	return p ? p + 2 : NULL;
+}
+
+const char *
+sink_header(const char *record, const char *name, char *out, size_t len)
+{
+	size_t n = strlen(name);
+	const char *end = sink_body(record);
+
+	for (const char *p = record; p != NULL && (end == NULL || p < end);) {
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			const char *v = p + n + 1, *e = strchr(v, '\n');
+			while (*v == ' ')
+				v++;
+			snprintf(out, len, "%.*s", (int)((e ? e : v + strlen(v)) - v), v);
+			return out;
+		}
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return NULL;
+}

@@ -1,0 +1,36 @@
+/* Network sinks for the lifecycle tests, each a thread on a free port of
+ * 127.0.0.1: an SMTP server that speaks enough SMTP for libcurl (EHLO,
+ * HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) and keeps every message, and
+ * an HTTP receiver that keeps every request and answers 200, 500 or
+ * hangs as told. */
+#ifndef EDGECA_TEST_SINKS_H
+#define EDGECA_TEST_SINKS_H
+
+#include <stddef.h>
+
+struct sink;
+
+struct sink *smtp_sink_start(void);
+struct sink *webhook_sink_start(void);
+void sink_stop(struct sink *s);
+unsigned sink_port(const struct sink *s);
+
+/* How many messages (SMTP) or requests (HTTP) arrived so far. */
+size_t sink_count(struct sink *s);
+/* A copy of message i (SMTP: "MAIL FROM:...\nRCPT TO:...\n" then the
+ * DATA; HTTP: the head, an empty line and the body), or NULL. */
+char *sink_get(struct sink *s, size_t i);
+/* Forgets what arrived. */
+void sink_clear(struct sink *s);
+
+enum webhook_mode { WEBHOOK_OK, WEBHOOK_FAIL, WEBHOOK_HANG };
+/* A hanging request is answered (with the new mode) once the mode
+ * changes; requests are served one at a time. */
+void webhook_sink_mode(struct sink *s, enum webhook_mode m);
+
+/* The value of header name in an HTTP record (static buffer), or NULL;
+ * and its body. */
+const char *sink_header(const char *record, const char *name, char *out, size_t len);
+const char *sink_body(const char *record);
+
+#endif

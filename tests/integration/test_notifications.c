@@ -1,0 +1,516 @@
+/* CA lifecycle notifications end to end against the real server, signer
+ * and PostgreSQL, with an SMTP sink and a webhook receiver of the test
+ * (sinks.c): the threshold e-mail and signed webhook of a CA near its
+ * threshold, lifecycle changes with PATCH, retries of a failing webhook
+ * until it is marked failed, two instances delivering each notification
+ * once, and a delivery claimed by an instance killed with SIGKILL taken
+ * over by the other once the claim expires. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+#include <openssl/hmac.h>
+
+#include "common/encoding.h"
+#include "tests/integration/harness.h"
+#include "tests/integration/http.h"
+#include "tests/integration/sinks.h"
+
+#define CLAIM_SECONDS "3"
+
+static struct instance in;
+static struct sink *smtp;
+static char smtp_port_env[64], key_env[256];
+
+static int
+setup(void **state)
+{
+	http_set_test_name("notifications");
+	smtp = smtp_sink_start();
+	assert_non_null(smtp);
+	snprintf(smtp_port_env, sizeof(smtp_port_env), "EDGECA_SMTP_PORT=%u", sink_port(smtp));
+	in.extra_env[0] = "EDGECA_SCHEDULER_INTERVAL=1";
+	in.extra_env[1] = "EDGECA_SMTP_HOST=127.0.0.1";
+	in.extra_env[2] = smtp_port_env;
+	in.extra_env[3] = "EDGECA_SMTP_FROM=edgeca@ca.example.test";
+	in.extra_env[4] = "EDGECA_WEBHOOK_RETRY_BASE_MS=200";
+	in.extra_env[5] = "EDGECA_CLAIM_SECONDS=" CLAIM_SECONDS;
+	instance_start(&in);
+	/* peers share the first instance's key file, as documented */
+	snprintf(key_env, sizeof(key_env), "EDGECA_SECRETS_KEY_FILE=%s/secrets.key", in.data_dir);
+	in.extra_env[6] = key_env;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	instance_destroy(&in);
+	sink_stop(smtp);
+	return 0;
+}
+
+/* ---- helpers --------------------------------------------------------------- */
+
+/* Runs sql as the schema's owner; returns the first value (malloc'ed) or NULL. */
+static char *
+db_value(const char *fmt, ...)
+{
+	char sql[1024], *v = NULL;
+	PGconn *c = PQconnectdb(in.admin_database_url);
+	PGresult *res;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	res = PQexec(c, sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+		v = strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	PQfinish(c);
+	return v;
+}
+
+/* Creates a root CA ending a little over an hour from now (notBefore is
+ * backdated a minute, so 1 % of its life has passed at once) and returns
+ * the creation answer. */
+static struct http_response
+create_expiring_ca(const char *name, const char *emails, const struct sink *hook)
+{
+	char body[1024], na[32], url[128] = "null";
+	time_t t = time(NULL) + 3700;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(na, sizeof(na), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (hook != NULL)
+		snprintf(url, sizeof(url), "\"http://127.0.0.1:%u/hook\"", sink_port(hook));
+	snprintf(body, sizeof(body),
+	         "{\"common_name\": \"%s\", \"friendly_name\": \"%s CA\", \"not_after\": \"%s\", "
+	         "\"lifecycle\": {\"notification_emails\": %s, \"webhook_url\": %s, "
+	         "\"threshold_percent\": 1}}",
+	         name, name, na, emails, url);
+	return http_post_expect(&in, "/api/v1/cas", body, 201);
+}
+
+/* The CA's notifications (admin), through inst. */
+static json_t *
+notifications(struct instance *inst, const char *ca_id)
+{
+	struct http_response r = {0};
+	char path[128];
+	json_t *items;
+
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/notifications", ca_id);
+	assert_int_equal(http_get(inst, path, inst->admin_token, &r), 200);
+	items = json_incref(json_object_get(r.json, "items"));
+	http_response_free(&r);
+	return items;
+}
+
+/* The delivery of channel in notification n. */
+static json_t *
+delivery(json_t *n, const char *channel)
+{
+	json_t *d = json_object_get(n, "deliveries"), *v;
+	size_t i;
+
+	json_array_foreach(d, i, v)
+		if (strcmp(json_string_value(json_object_get(v, "channel")), channel) == 0)
+			return v;
+	return NULL;
+}
+
+static const char *
+state_of(json_t *items, const char *channel)
+{
+	json_t *d = json_array_size(items) > 0 ? delivery(json_array_get(items, 0), channel) : NULL;
+
+	return d ? json_string_value(json_object_get(d, "state")) : "";
+}
+
+/* Waits up to timeout_s for the first notification's channel to reach state. */
+static json_t *
+wait_state(struct instance *inst, const char *ca_id, const char *channel, const char *state,
+           int timeout_s)
+{
+	for (int i = 0; i < timeout_s * 4; i++) {
+		json_t *items = notifications(inst, ca_id);
+		if (strcmp(state_of(items, channel), state) == 0)
+			return items;
+		json_decref(items);
+		usleep(250000);
+	}
+	fail_msg("CA %s: the %s delivery did not become %s in %d s", ca_id, channel, state,
+	         timeout_s);
+	return NULL;
+}
+
+/* How many records of sink mention needle. */
+static size_t
+count_with(struct sink *s, const char *needle)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sink_count(s); i++) {
+		char *rec = sink_get(s, i);
+		if (rec != NULL && strstr(rec, needle) != NULL)
+			n++;
+		free(rec);
+	}
+	return n;
+}
+
+/* The first record of s mentioning needle (malloc'ed), waiting up to timeout_s. */
+static char *
+wait_record(struct sink *s, const char *needle, int timeout_s)
+{
+	for (int i = 0; i < timeout_s * 10; i++) {
+		for (size_t k = 0; k < sink_count(s); k++) {
+			char *rec = sink_get(s, k);
+			if (rec != NULL && strstr(rec, needle) != NULL)
+				return rec;
+			free(rec);
+		}
+		usleep(100000);
+	}
+	fail_msg("nothing mentioning %s arrived in %d s", needle, timeout_s);
+	return NULL;
+}
+
+static void
+expect_signature(const char *record, const char *secret)
+{
+	const char *body = sink_body(record);
+	unsigned char md[32];
+	unsigned int md_len = 0;
+	char header[128], want[80] = "sha256=";
+
+	assert_non_null(body);
+	assert_non_null(sink_header(record, "X-Edgeca-Signature", header, sizeof(header)));
+	assert_non_null(HMAC(EVP_sha256(), secret, (int)strlen(secret),
+	                     (const unsigned char *)body, strlen(body), md, &md_len));
+	hex_encode(md, md_len, want + 7);
+	assert_string_equal(header, want);
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+/* A CA past its threshold: one e-mail to its addresses and one signed
+ * webhook event, with the CA's name, location and notAfter; the API shows
+ * both delivered; the secret is shown at creation only. */
+static void
+test_threshold_email_and_webhook(void **state)
+{
+	struct sink *hook = webhook_sink_start();
+	struct http_response r = create_expiring_ca(
+		"Lifecycle Root", "[\"pki@example.com\", \"ops@example.com\"]", hook), g = {0};
+	char ca_id[64], secret[80], not_after[40], path[128], auditor[128], requester[128];
+	char *mail, *event;
+	json_t *ev, *items, *n;
+
+	assert_non_null(hook);
+	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
+	snprintf(not_after, sizeof(not_after), "%s", http_json_str(&r, "not_after"));
+	snprintf(secret, sizeof(secret), "%s",
+	         json_string_value(json_object_get(json_object_get(r.json, "lifecycle"),
+	                                           "webhook_secret")));
+	assert_int_equal(strlen(secret), 64);
+	http_response_free(&r);
+	snprintf(path, sizeof(path), "/api/v1/cas/%s", ca_id);
+	assert_int_equal(http_get(&in, path, in.admin_token, &g), 200);
+	assert_null(json_object_get(json_object_get(g.json, "lifecycle"), "webhook_secret"));
+	assert_non_null(strstr(json_string_value(json_object_get(
+		                       json_object_get(g.json, "lifecycle"), "webhook_url")),
+	                       "/hook"));
+	http_response_free(&g);
+
+	mail = wait_record(smtp, ca_id, 20);
+	assert_non_null(strstr(mail, "MAIL FROM:<edgeca@ca.example.test>"));
+	assert_non_null(strstr(mail, "RCPT TO:<pki@example.com>"));
+	assert_non_null(strstr(mail, "RCPT TO:<ops@example.com>"));
+	assert_non_null(strstr(mail, "Subject: [edgeca] CA \"Lifecycle Root CA\" location default "
+	                             "expires soon"));
+	assert_non_null(strstr(mail, "Lifecycle Root CA"));
+	assert_non_null(strstr(mail, not_after));
+	assert_non_null(strstr(mail, "has reached 1 % of its lifetime"));
+	assert_non_null(strstr(mail, "What you must do:"));
+	event = wait_record(hook, ca_id, 20);
+	assert_non_null(strstr(event, "POST /hook HTTP/1.1"));
+	expect_signature(event, secret);
+	ev = json_loads(sink_body(event), 0, NULL);
+	assert_non_null(ev);
+	assert_string_equal(json_string_value(json_object_get(ev, "kind")), "threshold_reached");
+	assert_string_equal(json_string_value(json_object_get(ev, "ca_id")), ca_id);
+	assert_string_equal(json_string_value(json_object_get(ev, "ca_name")), "Lifecycle Root CA");
+	assert_string_equal(json_string_value(json_object_get(ev, "location")), "default");
+	assert_string_equal(json_string_value(json_object_get(ev, "not_after")), not_after);
+
+	items = wait_state(&in, ca_id, "webhook", "delivered", 10);
+	json_decref(items);
+	items = wait_state(&in, ca_id, "email", "delivered", 10);
+	assert_int_equal(json_array_size(items), 1);
+	n = json_array_get(items, 0);
+	assert_string_equal(json_string_value(json_object_get(n, "id")),
+	                    json_string_value(json_object_get(ev, "id")));
+	assert_string_equal(json_string_value(json_object_get(n, "kind")), "threshold_reached");
+	assert_int_equal(json_integer_value(json_object_get(delivery(n, "email"), "attempts")), 1);
+	assert_int_equal(json_array_size(json_object_get(delivery(n, "email"), "recipients")), 2);
+	assert_non_null(json_string_value(json_object_get(delivery(n, "email"), "delivered_at")));
+	json_decref(items);
+
+	/* a few more intervals: nothing is sent twice */
+	sleep(3);
+	assert_int_equal(count_with(smtp, ca_id), 1);
+	assert_int_equal(count_with(hook, ca_id), 1);
+
+	/* auditors read notifications, requesters may not */
+	instance_token(&in, "auditor", "lc-auditor", auditor, sizeof(auditor));
+	instance_token(&in, "requester", "lc-requester", requester, sizeof(requester));
+	assert_int_equal(http_get(&in, "/api/v1/notifications?limit=1", auditor, &g), 200);
+	assert_int_equal(json_array_size(json_object_get(g.json, "items")), 1);
+	http_response_free(&g);
+	http_expect(403, "forbidden", http_get(&in, "/api/v1/notifications", requester, &g), &g);
+	http_expect(404, "ca-not-found",
+	            http_get(&in, "/api/v1/cas/00000000-0000-4000-8000-000000000000/notifications",
+	                     auditor, &g), &g);
+	http_expect(400, "invalid-cursor",
+	            http_get(&in, "/api/v1/notifications?cursor=%21", auditor, &g), &g);
+	json_decref(ev);
+	free(mail);
+	free(event);
+	sink_stop(hook);
+}
+
+static long
+patch(const char *ca_id, const char *json, struct http_response *r)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/api/v1/cas/%s", ca_id);
+	return http_call(&in, "PATCH", path, in.admin_token, "application/json", json,
+	                 strlen(json), r);
+}
+
+/* PATCH "lifecycle": members changed one by one, null resets, a new
+ * webhook URL gets a new secret shown once, refusals are precise. */
+static void
+test_patch_lifecycle(void **state)
+{
+	struct http_response r = {0};
+	char ca_id[64], first[80];
+	json_t *lc;
+
+	http_create_ca(&in, "{\"common_name\": \"Patch Root\"}", ca_id);
+	assert_int_equal(patch(ca_id, "{\"lifecycle\": {\"webhook_url\": "
+	                              "\"https://hooks.example.test/pki\", \"threshold_percent\": 70, "
+	                              "\"notification_emails\": [\"a@example.com\"]}}", &r), 200);
+	lc = json_object_get(r.json, "lifecycle");
+	assert_string_equal(json_string_value(json_object_get(lc, "webhook_url")),
+	                    "https://hooks.example.test/pki");
+	assert_int_equal(json_integer_value(json_object_get(lc, "threshold_percent")), 70);
+	assert_string_equal(json_string_value(json_object_get(lc, "action")), "notify");
+	snprintf(first, sizeof(first), "%s",
+	         json_string_value(json_object_get(lc, "webhook_secret")));
+	assert_int_equal(strlen(first), 64);
+	http_response_free(&r);
+	/* other members alone: no secret shown, the webhook kept */
+	assert_int_equal(patch(ca_id, "{\"lifecycle\": {\"threshold_percent\": null}}", &r), 200);
+	lc = json_object_get(r.json, "lifecycle");
+	assert_null(json_object_get(lc, "webhook_secret"));
+	assert_int_equal(json_integer_value(json_object_get(lc, "threshold_percent")), 80);
+	assert_string_equal(json_string_value(json_object_get(lc, "webhook_url")),
+	                    "https://hooks.example.test/pki");
+	assert_int_equal(json_array_size(json_object_get(lc, "notification_emails")), 1);
+	http_response_free(&r);
+	/* a new URL, a new secret */
+	assert_int_equal(patch(ca_id, "{\"lifecycle\": {\"webhook_url\": "
+	                              "\"http://127.0.0.1:9/other\"}}", &r), 200);
+	lc = json_object_get(r.json, "lifecycle");
+	assert_int_equal(strlen(json_string_value(json_object_get(lc, "webhook_secret"))), 64);
+	assert_string_not_equal(json_string_value(json_object_get(lc, "webhook_secret")), first);
+	http_response_free(&r);
+	/* null removes the webhook and the addresses */
+	assert_int_equal(patch(ca_id, "{\"lifecycle\": {\"webhook_url\": null, "
+	                              "\"notification_emails\": null}}", &r), 200);
+	lc = json_object_get(r.json, "lifecycle");
+	assert_true(json_is_null(json_object_get(lc, "webhook_url")));
+	assert_int_equal(json_array_size(json_object_get(lc, "notification_emails")), 0);
+	http_response_free(&r);
+	free(db_value("SELECT 1")); /* the database answers */
+	{
+		char *sealed = db_value("SELECT count(*) FROM cas WHERE id = '%s' AND "
+		                        "lifecycle_webhook_secret IS NULL", ca_id);
+		assert_string_equal(sealed, "1");
+		free(sealed);
+	}
+	/* refusals */
+	http_expect(422, "root-auto-renew",
+	            patch(ca_id, "{\"lifecycle\": {\"action\": \"auto_renew\"}}", &r), &r);
+	http_expect(422, "invalid-field",
+	            patch(ca_id, "{\"lifecycle\": {\"threshold_percent\": 100}}", &r), &r);
+	http_expect(422, "invalid-field",
+	            patch(ca_id, "{\"lifecycle\": {\"notification_emails\": [\"nobody\"]}}", &r), &r);
+	http_expect(422, "invalid-field",
+	            patch(ca_id, "{\"lifecycle\": {\"webhook_url\": \"ftp://x.example/a\"}}", &r),
+	            &r);
+	http_expect(400, NULL, patch(ca_id, "{\"lifecycle\": {\"treshold_percent\": 5}}", &r), &r);
+	http_expect(400, NULL, patch(ca_id, "{\"lifecycle\": {\"action\": 5}}", &r), &r);
+	{
+		char *audit = db_value("SELECT count(*) FROM audit_events WHERE object_id = '%s' AND "
+		                       "action = 'ca.update_lifecycle'", ca_id);
+		assert_string_equal(audit, "4");
+		free(audit);
+	}
+}
+
+/* A webhook answering 500: retried with growing delays, then failed,
+ * with the error and attempts visible through the API. */
+static void
+test_webhook_retries_then_fails(void **state)
+{
+	struct sink *hook = webhook_sink_start();
+	struct http_response r;
+	char ca_id[64];
+	json_t *items, *d;
+	bool saw_pending = false;
+
+	assert_non_null(hook);
+	webhook_sink_mode(hook, WEBHOOK_FAIL);
+	r = create_expiring_ca("Failing Hook Root", "[]", hook);
+	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
+	http_response_free(&r);
+	for (int i = 0; i < 120 && !saw_pending; i++) {
+		items = notifications(&in, ca_id);
+		d = json_array_size(items) ? delivery(json_array_get(items, 0), "webhook") : NULL;
+		if (d != NULL && strcmp(json_string_value(json_object_get(d, "state")), "pending") == 0 &&
+		    json_integer_value(json_object_get(d, "attempts")) >= 1) {
+			saw_pending = true;
+			assert_non_null(json_string_value(json_object_get(d, "next_attempt_at")));
+			assert_non_null(strstr(json_string_value(json_object_get(d, "last_error")), "500"));
+		}
+		json_decref(items);
+		usleep(100000);
+	}
+	assert_true(saw_pending);
+	items = wait_state(&in, ca_id, "webhook", "failed", 40);
+	d = delivery(json_array_get(items, 0), "webhook");
+	assert_int_equal(json_integer_value(json_object_get(d, "attempts")), 5);
+	assert_non_null(strstr(json_string_value(json_object_get(d, "last_error")), "HTTP 500"));
+	assert_true(json_is_null(json_object_get(d, "next_attempt_at")));
+	assert_null(delivery(json_array_get(items, 0), "email")); /* no addresses, no e-mail */
+	json_decref(items);
+	assert_int_equal(count_with(hook, ca_id), 5);
+	sleep(2);
+	assert_int_equal(count_with(hook, ca_id), 5);
+	sink_stop(hook);
+}
+
+/* Two instances on one database and signer: each notification is made
+ * once and each e-mail and event sent once. */
+static void
+test_two_instances_exactly_once(void **state)
+{
+	struct sink *hook = webhook_sink_start();
+	struct instance peer;
+	char ids[6][64];
+
+	assert_non_null(hook);
+	instance_start_peer(&peer, &in);
+	for (int i = 0; i < 6; i++) {
+		char name[32];
+		struct http_response r;
+		snprintf(name, sizeof(name), "Shared Root %d", i);
+		r = create_expiring_ca(name, "[\"pki@example.com\"]", hook);
+		snprintf(ids[i], sizeof(ids[i]), "%s", http_json_str(&r, "id"));
+		http_response_free(&r);
+	}
+	for (int i = 0; i < 6; i++) {
+		json_decref(wait_state(i % 2 ? &peer : &in, ids[i], "email", "delivered", 20));
+		json_decref(wait_state(&in, ids[i], "webhook", "delivered", 20));
+	}
+	sleep(3); /* several more intervals of both instances */
+	for (int i = 0; i < 6; i++) {
+		char *n = db_value("SELECT count(*) FROM notifications WHERE ca_id = '%s'", ids[i]);
+		assert_string_equal(n, "1");
+		free(n);
+		assert_int_equal(count_with(smtp, ids[i]), 1);
+		assert_int_equal(count_with(hook, ids[i]), 1);
+	}
+	instance_destroy_peer(&peer);
+	sink_stop(hook);
+}
+
+/* The instance sending a webhook is killed with SIGKILL while the
+ * receiver holds the request: once the claim expires, the other instance
+ * delivers it. */
+static void
+test_sigkill_claim_taken_over(void **state)
+{
+	struct sink *hook = webhook_sink_start();
+	struct instance peer, *victim, *survivor;
+	struct http_response r;
+	char ca_id[64], *claimed, pid[32];
+	int status;
+	json_t *items, *d;
+
+	assert_non_null(hook);
+	webhook_sink_mode(hook, WEBHOOK_HANG);
+	instance_start_peer(&peer, &in);
+	r = create_expiring_ca("Crash Root", "[]", hook);
+	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
+	http_response_free(&r);
+	free(wait_record(hook, ca_id, 20));
+	claimed = db_value("SELECT claimed_by FROM notification_deliveries d JOIN notifications n "
+	                   "ON n.id = d.notification_id WHERE n.ca_id = '%s' AND d.state = 'sending'",
+	                   ca_id);
+	assert_non_null(claimed);
+	snprintf(pid, sizeof(pid), ":%ld", (long)peer.server_pid);
+	victim = strlen(claimed) > strlen(pid) &&
+	                 strcmp(claimed + strlen(claimed) - strlen(pid), pid) == 0
+	             ? &peer : &in;
+	survivor = victim == &peer ? &in : &peer;
+	assert_int_equal(kill(victim->server_pid, SIGKILL), 0);
+	assert_int_equal(waitpid(victim->server_pid, &status, 0), victim->server_pid);
+	assert_true(WIFSIGNALED(status));
+	victim->server_pid = 0;
+	webhook_sink_mode(hook, WEBHOOK_OK); /* the dead instance's request ends */
+
+	items = wait_state(survivor, ca_id, "webhook", "delivered", 30);
+	d = delivery(json_array_get(items, 0), "webhook");
+	/* the killed attempt recorded nothing */
+	assert_int_equal(json_integer_value(json_object_get(d, "attempts")), 1);
+	json_decref(items);
+	assert_int_equal(count_with(hook, ca_id), 2);
+	free(claimed);
+	if (victim == &in)
+		instance_start_server(&in);
+	instance_destroy_peer(&peer);
+	sink_stop(hook);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_threshold_email_and_webhook),
+		cmocka_unit_test(test_patch_lifecycle),
+		cmocka_unit_test(test_webhook_retries_then_fails),
+		cmocka_unit_test(test_two_instances_exactly_once),
+		cmocka_unit_test(test_sigkill_claim_taken_over),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
