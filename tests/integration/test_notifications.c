@@ -3,8 +3,8 @@
  * (sinks.c): the threshold e-mail and signed webhook of a CA near its
  * threshold, lifecycle changes with PATCH, retries of a failing webhook
  * until it is marked failed, two instances delivering each notification
- * once, and a delivery claimed by an instance killed with SIGKILL taken
- * over by the other once the claim expires. */
+ * once, a delivery claimed by an instance killed with SIGKILL taken over
+ * by the other once the claim expires, and e-mail without SMTP. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -501,6 +501,37 @@ test_sigkill_claim_taken_over(void **state)
 	sink_stop(hook);
 }
 
+/* Without EDGECA_SMTP_HOST a notification is still stored, its e-mail
+ * delivery marked not_configured and never attempted. */
+static void
+test_email_not_configured(void **state)
+{
+	struct instance bare = {0};
+	struct http_response r = {0};
+	char ca_id[64], body[512], na[32];
+	time_t t = time(NULL) + 3700;
+	struct tm tm;
+	json_t *items = NULL, *d;
+
+	bare.extra_env[0] = "EDGECA_SCHEDULER_INTERVAL=1";
+	instance_start(&bare);
+	gmtime_r(&t, &tm);
+	strftime(na, sizeof(na), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(body, sizeof(body),
+	         "{\"common_name\": \"Quiet Root\", \"not_after\": \"%s\", \"lifecycle\": "
+	         "{\"notification_emails\": [\"pki@example.com\"], \"threshold_percent\": 1}}", na);
+	assert_int_equal(http_post_json(&bare, "/api/v1/cas", bare.admin_token, body, &r), 201);
+	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
+	http_response_free(&r);
+	items = wait_state(&bare, ca_id, "email", "not_configured", 20);
+	d = delivery(json_array_get(items, 0), "email");
+	assert_int_equal(json_integer_value(json_object_get(d, "attempts")), 0);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "kind")),
+	                    "threshold_reached");
+	json_decref(items);
+	instance_destroy(&bare);
+}
+
 int
 main(void)
 {
@@ -510,6 +541,7 @@ main(void)
 		cmocka_unit_test(test_webhook_retries_then_fails),
 		cmocka_unit_test(test_two_instances_exactly_once),
 		cmocka_unit_test(test_sigkill_claim_taken_over),
+		cmocka_unit_test(test_email_not_configured),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
