@@ -244,6 +244,18 @@ delivery_view_free(struct delivery_view *d)
 	free(d->last_error);
 }
 
+edgeca_err
+notification_release(PGconn *c, const char *me, const struct notice *n, struct edgeca_msg *msg)
+{
+	char id[24];
+	struct db_param p[2] = {{id, 0, false}, {me, 0, false}};
+
+	snprintf(id, sizeof(id), "%lld", n->delivery_id);
+	return db_exec(c, "UPDATE notification_deliveries SET state = 'pending', claimed_by = NULL, "
+	                  "claim_expires_at = NULL WHERE id = $1 AND claimed_by = $2 AND "
+	                  "state = 'sending'", p, 2, NULL, "release delivery", msg);
+}
+
 static const char list_sql[] =
 	"SELECT n.id, n.seq, n.kind, n.ca_id, n.location, "
 	"extract(epoch FROM n.not_after)::bigint AS not_after, "

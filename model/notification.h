@@ -32,6 +32,11 @@ edgeca_err notification_claim(PGconn *c, const char *me, unsigned claim_s, size_
 edgeca_err notification_record(PGconn *c, const char *me, const struct notice *n,
                                const char *error, unsigned base_ms, struct edgeca_msg *msg);
 
+/* Hands a claimed delivery back unsent (the server stops), no attempt
+ * counted. */
+edgeca_err notification_release(PGconn *c, const char *me, const struct notice *n,
+                                struct edgeca_msg *msg);
+
 struct delivery_view {
 	char channel[16];
 	char **recipients; /* email */

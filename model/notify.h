@@ -5,6 +5,8 @@
 #ifndef EDGECA_MODEL_NOTIFY_H
 #define EDGECA_MODEL_NOTIFY_H
 
+#include <stdbool.h>
+
 #include "model/config.h"
 #include "model/lifecycle.h"
 
@@ -13,13 +15,22 @@
 #define NOTIFY_SMTP_TIMEOUT_S 30
 #define NOTIFY_WEBHOOK_TIMEOUT_S 10
 
+/* Asked during a transfer: true ends it at once (the server stops). */
+struct notify_cancel {
+	bool (*cancelled)(void *arg);
+	void *arg;
+};
+
 /* Mails n to its recipients through EDGECA_SMTP_*. */
 int notify_smtp_send(const struct edgeca_config *cfg, const struct notice *n,
-                     char err[NOTIFY_ERR_MAX]);
+                     const struct notify_cancel *cancel, char err[NOTIFY_ERR_MAX]);
 
 /* POSTs the JSON body to url with X-Edgeca-Signature under secret; a 2xx
  * answer is success. */
 int notify_webhook_send(const char *url, const char *secret, const char *body,
-                        char err[NOTIFY_ERR_MAX]);
+                        const struct notify_cancel *cancel, char err[NOTIFY_ERR_MAX]);
+
+/* Installs cancel as h's progress callback (model/notify_*.c). */
+int notify_set_cancel(void *h, const struct notify_cancel *cancel);
 
 #endif

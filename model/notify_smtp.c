@@ -26,7 +26,8 @@ read_body(char *ptr, size_t size, size_t nmemb, void *arg)
 }
 
 int
-notify_smtp_send(const struct edgeca_config *cfg, const struct notice *n, char err[NOTIFY_ERR_MAX])
+notify_smtp_send(const struct edgeca_config *cfg, const struct notice *n,
+                 const struct notify_cancel *cancel, char err[NOTIFY_ERR_MAX])
 {
 	char url[600], errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *rcpt = NULL, *tmp;
@@ -66,7 +67,8 @@ notify_smtp_send(const struct edgeca_config *cfg, const struct notice *n, char e
 	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)NOTIFY_CONNECT_TIMEOUT_S) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)NOTIFY_SMTP_TIMEOUT_S) != CURLE_OK)
+	    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)NOTIFY_SMTP_TIMEOUT_S) != CURLE_OK ||
+	    notify_set_cancel(h, cancel) != 0)
 		goto out;
 	if (cfg->smtp_user != NULL &&
 	    (curl_easy_setopt(h, CURLOPT_USERNAME, cfg->smtp_user) != CURLE_OK ||

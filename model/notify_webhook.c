@@ -11,9 +11,29 @@ discard(char *ptr, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
+static int
+progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	const struct notify_cancel *c = arg;
+
+	return c->cancelled(c->arg) ? 1 : 0;
+}
+
+int
+notify_set_cancel(void *h, const struct notify_cancel *cancel)
+{
+	if (cancel == NULL)
+		return 0;
+	if (curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, progress) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_XFERINFODATA, cancel) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L) != CURLE_OK)
+		return -1;
+	return 0;
+}
+
 int
 notify_webhook_send(const char *url, const char *secret, const char *body,
-                    char err[NOTIFY_ERR_MAX])
+                    const struct notify_cancel *cancel, char err[NOTIFY_ERR_MAX])
 {
 	char sig[LIFECYCLE_SIGNATURE_LEN], header[sizeof(sig) + 32], errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hdrs = NULL, *tmp;
@@ -45,7 +65,8 @@ notify_webhook_send(const char *url, const char *secret, const char *body,
 	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)NOTIFY_CONNECT_TIMEOUT_S) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)NOTIFY_WEBHOOK_TIMEOUT_S) != CURLE_OK)
+	    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)NOTIFY_WEBHOOK_TIMEOUT_S) != CURLE_OK ||
+	    notify_set_cancel(h, cancel) != 0)
 		goto out;
 	cc = curl_easy_perform(h);
 	if (cc != CURLE_OK) {

@@ -20,7 +20,9 @@
 #define DUE_BATCH 16
 #define FAILED_MAX 32
 #define FAILURE_BACKOFF_S 60
-#define CLAIM_BATCH 8
+/* One delivery at a time: a claim must outlast the sending of all it
+ * holds (up to 40 s each), or another instance would take the rest. */
+#define CLAIM_BATCH 1
 
 /* A location whose CRL failed to build is left alone for a while, so that
  * a lasting failure (e.g. an expired CA certificate) is logged once a
@@ -128,10 +130,17 @@ run_crls(struct scheduler *s)
 	}
 }
 
+static bool
+cancelled(void *arg)
+{
+	return stopping(arg);
+}
+
 /* Sends one claimed notice; NULL when it was accepted, else why not. */
 static const char *
 send_notice(struct scheduler *s, const struct notice *n, char err[NOTIFY_ERR_MAX])
 {
+	const struct notify_cancel cancel = {cancelled, s};
 	struct edgeca_msg msg = {0};
 	unsigned char *secret = NULL;
 	size_t secret_len = 0;
@@ -139,7 +148,7 @@ send_notice(struct scheduler *s, const struct notice *n, char err[NOTIFY_ERR_MAX
 	const char *why = err;
 
 	if (strcmp(n->channel, "email") == 0)
-		return notify_smtp_send(s->ctx->cfg, n, err) == 0 ? NULL : err;
+		return notify_smtp_send(s->ctx->cfg, n, &cancel, err) == 0 ? NULL : err;
 	if (n->sealed_secret == NULL) {
 		snprintf(err, NOTIFY_ERR_MAX, "the CA has no webhook secret any more");
 		return err;
@@ -154,7 +163,7 @@ send_notice(struct scheduler *s, const struct notice *n, char err[NOTIFY_ERR_MAX
 		snprintf(err, NOTIFY_ERR_MAX, "out of memory");
 		goto out;
 	}
-	if (notify_webhook_send(n->url, (const char *)secret, body, err) == 0)
+	if (notify_webhook_send(n->url, (const char *)secret, body, &cancel, err) == 0)
 		why = NULL;
 out:
 	if (secret != NULL)
@@ -187,6 +196,13 @@ run_lifecycle(struct scheduler *s)
 		for (size_t i = 0; i < n; i++) {
 			char err[NOTIFY_ERR_MAX];
 			const char *why = send_notice(s, &batch[i], err);
+			/* stopped mid-send: not the receiver's failure; handed back
+			 * for the next pass of any instance */
+			if (why != NULL && stopping(s)) {
+				if (notification_release(s->lconn, s->me, &batch[i], &msg) != EDGECA_OK)
+					log_warn("scheduler: notifications: %s", msg.detail);
+				break;
+			}
 			if (why != NULL)
 				log_warn("scheduler: notification %s %s (attempt %d): %s",
 				         batch[i].notification_id, batch[i].channel, batch[i].attempts + 1,

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_RECORDS 256
@@ -26,6 +27,7 @@ struct sink {
 	bool stop;
 	enum webhook_mode mode;
 	char *records[MAX_RECORDS];
+	double at[MAX_RECORDS]; /* CLOCK_MONOTONIC seconds at arrival */
 	size_t n;
 };
 
@@ -50,10 +52,14 @@ stopping(struct sink *s)
 static void
 keep(struct sink *s, char *record)
 {
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
 	pthread_mutex_lock(&s->lock);
-	if (s->n < MAX_RECORDS)
+	if (s->n < MAX_RECORDS) {
+		s->at[s->n] = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 		s->records[s->n++] = record;
-	else
+	} else
 		free(record);
 	pthread_mutex_unlock(&s->lock);
 }
@@ -328,6 +334,18 @@ sink_get(struct sink *s, size_t i)
 		copy = strdup(s->records[i]);
 	pthread_mutex_unlock(&s->lock);
 	return copy;
+}
+
+double
+sink_time(struct sink *s, size_t i)
+{
+	double t = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (i < s->n)
+		t = s->at[i];
+	pthread_mutex_unlock(&s->lock);
+	return t;
 }
 
 void

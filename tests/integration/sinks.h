@@ -20,6 +20,8 @@ size_t sink_count(struct sink *s);
 /* A copy of message i (SMTP: "MAIL FROM:...\nRCPT TO:...\n" then the
  * DATA; HTTP: the head, an empty line and the body), or NULL. */
 char *sink_get(struct sink *s, size_t i);
+/* When record i arrived (CLOCK_MONOTONIC seconds), 0 if none. */
+double sink_time(struct sink *s, size_t i);
 /* Forgets what arrived. */
 void sink_clear(struct sink *s);
 

@@ -413,6 +413,11 @@ test_webhook_retries_then_fails(void **state)
 	assert_null(delivery(json_array_get(items, 0), "email")); /* no addresses, no e-mail */
 	json_decref(items);
 	assert_int_equal(count_with(hook, ca_id), 5);
+	/* each retry waits at least its backoff: 200, 400, 800, 1600 ms (and
+	 * the next 1 s pass) */
+	assert_int_equal(sink_count(hook), 5);
+	for (size_t i = 1; i < 5; i++)
+		assert_true(sink_time(hook, i) - sink_time(hook, i - 1) >= 0.2 * (1 << (i - 1)));
 	sleep(2);
 	assert_int_equal(count_with(hook, ca_id), 5);
 	sink_stop(hook);
@@ -501,6 +506,41 @@ test_sigkill_claim_taken_over(void **state)
 	sink_stop(hook);
 }
 
+/* A server stopped (SIGTERM) while a webhook hangs stops at once and
+ * hands the delivery back unsent; after the restart it is delivered. */
+static void
+test_stop_mid_send(void **state)
+{
+	struct sink *hook = webhook_sink_start();
+	struct http_response r;
+	struct timespec t0, t1;
+	char ca_id[64], *row;
+	json_t *items, *d;
+
+	assert_non_null(hook);
+	webhook_sink_mode(hook, WEBHOOK_HANG);
+	r = create_expiring_ca("Stopping Root", "[]", hook);
+	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
+	http_response_free(&r);
+	free(wait_record(hook, ca_id, 20));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	instance_stop_server(&in);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 5); /* not the 10 s webhook timeout */
+	row = db_value("SELECT d.state || ',' || d.attempts || ',' || coalesce(d.claimed_by, '-') "
+	               "FROM notification_deliveries d JOIN notifications n "
+	               "ON n.id = d.notification_id WHERE n.ca_id = '%s'", ca_id);
+	assert_string_equal(row, "pending,0,-");
+	free(row);
+	webhook_sink_mode(hook, WEBHOOK_OK);
+	instance_start_server(&in);
+	items = wait_state(&in, ca_id, "webhook", "delivered", 20);
+	d = delivery(json_array_get(items, 0), "webhook");
+	assert_int_equal(json_integer_value(json_object_get(d, "attempts")), 1);
+	json_decref(items);
+	sink_stop(hook);
+}
+
 /* Without EDGECA_SMTP_HOST a notification is still stored, its e-mail
  * delivery marked not_configured and never attempted. */
 static void
@@ -541,6 +581,7 @@ main(void)
 		cmocka_unit_test(test_webhook_retries_then_fails),
 		cmocka_unit_test(test_two_instances_exactly_once),
 		cmocka_unit_test(test_sigkill_claim_taken_over),
+		cmocka_unit_test(test_stop_mid_send),
 		cmocka_unit_test(test_email_not_configured),
 	};
 
