@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "common/log.h"
 #include "model/crl.h"
@@ -45,7 +46,7 @@ struct scheduler {
 	bool stop;
 	PGconn *conn;
 	PGconn *lconn;
-	char me[300]; /* this instance in claims: host:pid */
+	char me[300]; /* this instance in claims: host:pid:random */
 	struct failure failed[FAILED_MAX];
 };
 
@@ -279,6 +280,7 @@ scheduler_start(struct edgeca_ctx *ctx, struct scheduler **out, struct edgeca_ms
 {
 	struct scheduler *s = calloc(1, sizeof(*s));
 	char host[256];
+	unsigned char nonce[4];
 
 	*out = NULL;
 	if (s == NULL)
@@ -287,7 +289,14 @@ scheduler_start(struct edgeca_ctx *ctx, struct scheduler **out, struct edgeca_ms
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "unknown");
 	host[sizeof(host) - 1] = '\0';
-	snprintf(s->me, sizeof(s->me), "%s:%ld", host, (long)getpid());
+	/* the random part tells instances apart where host names and pids
+	 * repeat (containers) */
+	if (RAND_bytes(nonce, sizeof(nonce)) != 1) {
+		free(s);
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "no randomness for the scheduler");
+	}
+	snprintf(s->me, sizeof(s->me), "%s:%ld:%02x%02x%02x%02x", host, (long)getpid(), nonce[0],
+	         nonce[1], nonce[2], nonce[3]);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->wake, NULL);
 	if (pthread_create(&s->thread, NULL, scheduler_main, s) != 0) {

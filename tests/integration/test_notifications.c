@@ -482,10 +482,9 @@ test_sigkill_claim_taken_over(void **state)
 	                   "ON n.id = d.notification_id WHERE n.ca_id = '%s' AND d.state = 'sending'",
 	                   ca_id);
 	assert_non_null(claimed);
-	snprintf(pid, sizeof(pid), ":%ld", (long)peer.server_pid);
-	victim = strlen(claimed) > strlen(pid) &&
-	                 strcmp(claimed + strlen(claimed) - strlen(pid), pid) == 0
-	             ? &peer : &in;
+	/* claimed_by is host:pid:random */
+	snprintf(pid, sizeof(pid), ":%ld:", (long)peer.server_pid);
+	victim = strstr(claimed, pid) != NULL ? &peer : &in;
 	survivor = victim == &peer ? &in : &peer;
 	assert_int_equal(kill(victim->server_pid, SIGKILL), 0);
 	assert_int_equal(waitpid(victim->server_pid, &status, 0), victim->server_pid);
