@@ -80,8 +80,7 @@ parse_lifecycle(const json_t *j, struct ca_lifecycle_req *r, const char ***email
 	return EDGECA_OK;
 }
 
-/* "est" and "lifecycle" are applied one after the other, each atomically
- * and audited on its own; the answer shows the CA after both. */
+/* "est" and "lifecycle" are applied together, or neither. */
 void
 api_cas_update(struct api_call *call)
 {
@@ -91,7 +90,7 @@ api_cas_update(struct api_call *call)
 	struct edgeca_msg msg = {0};
 	const char **anchors = NULL, **emails = NULL;
 	const json_t *est = NULL, *lc = NULL;
-	struct ca *ca = NULL, *after = NULL;
+	struct ca *ca = NULL;
 	json_t *j = NULL;
 	edgeca_err rc;
 
@@ -103,20 +102,17 @@ api_cas_update(struct api_call *call)
 	    (rc = json_opt_object(j, "lifecycle", "", &lc, &msg)) != EDGECA_OK ||
 	    (est != NULL && (rc = api_parse_est(est, &r, &anchors, &msg)) != EDGECA_OK) ||
 	    (lc != NULL && (rc = parse_lifecycle(lc, &lr, &emails, &msg)) != EDGECA_OK) ||
-	    ((est != NULL || lc == NULL) &&
-	     (rc = ca_update_est(call->ctx, &call->who, id, &r, &ca, &msg)) != EDGECA_OK) ||
-	    (lc != NULL &&
-	     (rc = ca_update_lifecycle(call->ctx, &call->who, id, &lr, &after, &msg)) != EDGECA_OK)) {
+	    (rc = ca_update(call->ctx, &call->who, id, est != NULL || lc == NULL ? &r : NULL,
+	                    lc != NULL ? &lr : NULL, &ca, &msg)) != EDGECA_OK) {
 		api_problem(call->resp, rc, &msg, call->path);
 		goto out;
 	}
-	api_json(call->resp, 200, render_ca(after != NULL ? after : ca, call->ctx->cfg));
+	api_json(call->resp, 200, render_ca(ca, call->ctx->cfg));
 out:
 	free(anchors);
 	free(emails);
 	json_decref(j);
 	ca_free(ca);
-	ca_free(after);
 }
 
 void

@@ -288,6 +288,52 @@ out:
 }
 
 edgeca_err
+ca_update(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
+          const struct ca_est_req *est, const struct ca_lifecycle_req *lifecycle,
+          struct ca **out, struct edgeca_msg *msg)
+{
+	struct db_param p[1] = {{ca_id, 0, false}};
+	struct ca *ca = NULL;
+	char *secret = NULL;
+	PGconn *c = NULL;
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	*out = NULL;
+	if (!uuid_valid(ca_id))
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
+		return rc;
+	/* The row lock orders concurrent updates of one CA. */
+	if ((rc = db_begin(c, msg)) != EDGECA_OK ||
+	    (rc = db_exec(c, "SELECT 1 FROM cas WHERE id = $1 FOR UPDATE", p, 1, &r, "lock CA",
+	                  msg)) != EDGECA_OK ||
+	    (rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK ||
+	    (est != NULL && (rc = ca_est_update_locked(c, who, ca, est, msg)) != EDGECA_OK) ||
+	    (lifecycle != NULL &&
+	     (rc = ca_lifecycle_update_locked(ctx, c, who, ca, lifecycle, msg)) != EDGECA_OK) ||
+	    (rc = db_commit(c, msg)) != EDGECA_OK)
+		goto out;
+	log_info("ca_update: ca=%s%s%s by %s", ca->id, est ? " est" : "",
+	         lifecycle ? " lifecycle" : "", who->actor);
+	secret = ca->new_webhook_secret;
+	ca->new_webhook_secret = NULL;
+	/* Read back what is stored, as every other read shows it. */
+	if ((rc = ca_store_load(c, ca_id, out, msg)) == EDGECA_OK) {
+		(*out)->new_webhook_secret = secret;
+		secret = NULL;
+	}
+out:
+	if (secret != NULL)
+		OPENSSL_cleanse(secret, strlen(secret));
+	free(secret);
+	PQclear(r);
+	db_release(ctx->db, c);
+	ca_free(ca);
+	return rc;
+}
+
+edgeca_err
 ca_get(struct edgeca_ctx *ctx, const char *id, struct ca **out, struct edgeca_msg *msg)
 {
 	PGconn *c = NULL;

@@ -184,12 +184,6 @@ void ca_lifecycle_req_init(struct ca_lifecycle_req *r);
 edgeca_err ca_lifecycle_apply(const struct ca_lifecycle_req *req, struct ca *ca,
                               struct edgeca_msg *msg);
 
-/* Changes a CA's lifecycle settings (PATCH /api/v1/cas/{id} with
- * "lifecycle"). A new webhook_url gets a new secret, returned once in
- * (*out)->new_webhook_secret. Audited (ca.update_lifecycle). */
-edgeca_err ca_update_lifecycle(struct edgeca_ctx *ctx, const struct principal *who,
-                               const char *ca_id, const struct ca_lifecycle_req *req,
-                               struct ca **out, struct edgeca_msg *msg);
 
 /* Validates req, applies defaults and fills a new struct ca (no id; its
  * locations named, without keys) and the CA certificate's notAfter, 0 when
@@ -252,11 +246,14 @@ void ca_issuer_urls(const struct edgeca_config *cfg, const struct ca *ca,
 
 bool ca_allows_template(const struct ca *ca, const char *tpl);
 
-/* Changes how a CA serves EST (PATCH /api/v1/cas/{id} with "est"):
- * members of req that are set replace the current values, the anchors
- * list as a whole. Audited. */
-edgeca_err ca_update_est(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
-                         const struct ca_est_req *req, struct ca **out, struct edgeca_msg *msg);
+/* PATCH /api/v1/cas/{id}: changes how a CA serves EST (est: members set
+ * replace the current values, the anchors list as a whole) and its
+ * lifecycle settings (lifecycle: a new webhook_url gets a new secret,
+ * returned once in (*out)->new_webhook_secret), either NULL, in one
+ * transaction; each part audited (ca.update_est, ca.update_lifecycle). */
+edgeca_err ca_update(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
+                     const struct ca_est_req *est, const struct ca_lifecycle_req *lifecycle,
+                     struct ca **out, struct edgeca_msg *msg);
 
 #define EST_URL_MAX 1200
 /* The EST base URL devices are configured with, ending in

@@ -345,31 +345,17 @@ changed_fields(const struct ca_est_req *r, char *out, size_t len)
 }
 
 edgeca_err
-ca_update_est(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
-              const struct ca_est_req *req, struct ca **out, struct edgeca_msg *msg)
+ca_est_update_locked(PGconn *c, const struct principal *who, struct ca *ca,
+                     const struct ca_est_req *req, struct edgeca_msg *msg)
 {
-	struct db_param p[1] = {{ca_id, 0, false}};
 	const char *details[8];
 	char fields[160], anchors[16];
-	struct ca *ca = NULL;
 	bool anchors_given = false;
-	PGconn *c = NULL;
-	PGresult *r = NULL;
 	edgeca_err rc;
 
-	*out = NULL;
-	if (!uuid_valid(ca_id))
-		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
-	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
-		return rc;
-	/* The row lock orders concurrent updates of one CA. */
-	if ((rc = db_begin(c, msg)) != EDGECA_OK ||
-	    (rc = db_exec(c, "SELECT 1 FROM cas WHERE id = $1 FOR UPDATE", p, 1, &r, "lock CA",
-	                  msg)) != EDGECA_OK ||
-	    (rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK ||
-	    (rc = ca_est_resolve(req, ca, false, time(NULL), &anchors_given, msg)) != EDGECA_OK ||
+	if ((rc = ca_est_resolve(req, ca, false, time(NULL), &anchors_given, msg)) != EDGECA_OK ||
 	    (rc = ca_est_store(c, ca, anchors_given, msg)) != EDGECA_OK)
-		goto out;
+		return rc;
 	changed_fields(req, fields, sizeof(fields));
 	snprintf(anchors, sizeof(anchors), "%zu", ca->est.n_anchors);
 	details[0] = "fields";
@@ -380,20 +366,7 @@ ca_update_est(struct edgeca_ctx *ctx, const struct principal *who, const char *c
 	details[5] = ca->est.basic_username;
 	details[6] = "bootstrap_anchors";
 	details[7] = anchors;
-	if ((rc = audit_write(c, who->actor, "ca.update_est", "ca", ca->id, details, 8, msg)) !=
-	        EDGECA_OK ||
-	    (rc = db_commit(c, msg)) != EDGECA_OK)
-		goto out;
-	log_info("ca_update_est: ca=%s fields=%s by %s", ca->id, fields, who->actor);
-	ca_free(ca);
-	ca = NULL;
-	/* Read back what is stored, as every other read shows it. */
-	rc = ca_store_load(c, ca_id, out, msg);
-out:
-	PQclear(r);
-	db_release(ctx->db, c);
-	ca_free(ca);
-	return rc;
+	return audit_write(c, who->actor, "ca.update_est", "ca", ca->id, details, 8, msg);
 }
 
 void

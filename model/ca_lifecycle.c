@@ -1,19 +1,16 @@
-/* A CA's lifecycle settings after creation: the audited update and the
- * webhook secret, made here, sealed into the database (model/secretbox.h)
- * and shown to the caller once. */
+/* A CA's lifecycle settings after creation: the audited change (inside
+ * ca_update's transaction) and the webhook secret, made here, sealed into
+ * the database (model/secretbox.h) and shown to the caller once. */
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/log.h"
 #include "model/audit.h"
 #include "model/ca_internal.h"
-#include "model/ca_store.h"
 #include "model/db.h"
 #include "model/lifecycle.h"
 #include "model/secretbox.h"
-#include "model/token.h"
 
 edgeca_err
 ca_store_webhook(const struct edgeca_ctx *ctx, PGconn *c, struct ca *ca, struct edgeca_msg *msg)
@@ -99,34 +96,20 @@ store_settings(PGconn *c, const struct ca *ca, struct edgeca_msg *msg)
 }
 
 edgeca_err
-ca_update_lifecycle(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
-                    const struct ca_lifecycle_req *req, struct ca **out, struct edgeca_msg *msg)
+ca_lifecycle_update_locked(const struct edgeca_ctx *ctx, PGconn *c, const struct principal *who,
+                           struct ca *ca, const struct ca_lifecycle_req *req,
+                           struct edgeca_msg *msg)
 {
-	struct db_param p[1] = {{ca_id, 0, false}};
 	const char *details[8];
 	char fields[160], threshold[16];
-	struct ca *ca = NULL;
-	char *secret = NULL;
-	PGconn *c = NULL;
-	PGresult *r = NULL;
 	edgeca_err rc;
 
-	*out = NULL;
-	if (!uuid_valid(ca_id))
-		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
-	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
-		return rc;
-	/* The row lock orders concurrent updates of one CA. */
-	if ((rc = db_begin(c, msg)) != EDGECA_OK ||
-	    (rc = db_exec(c, "SELECT 1 FROM cas WHERE id = $1 FOR UPDATE", p, 1, &r, "lock CA",
-	                  msg)) != EDGECA_OK ||
-	    (rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK ||
-	    (rc = ca_lifecycle_apply(req, ca, msg)) != EDGECA_OK ||
+	if ((rc = ca_lifecycle_apply(req, ca, msg)) != EDGECA_OK ||
 	    (rc = store_settings(c, ca, msg)) != EDGECA_OK)
-		goto out;
+		return rc;
 	if ((req->webhook_url != NULL || req->webhook_url_null) &&
 	    (rc = ca_store_webhook(ctx, c, ca, msg)) != EDGECA_OK)
-		goto out;
+		return rc;
 	changed_fields(req, fields, sizeof(fields));
 	snprintf(threshold, sizeof(threshold), "%d", ca->threshold_percent);
 	details[0] = "fields";
@@ -137,24 +120,5 @@ ca_update_lifecycle(struct edgeca_ctx *ctx, const struct principal *who, const c
 	details[5] = threshold;
 	details[6] = "webhook_url";
 	details[7] = ca->webhook_url ? ca->webhook_url : "";
-	if ((rc = audit_write(c, who->actor, "ca.update_lifecycle", "ca", ca->id, details, 8,
-	                      msg)) != EDGECA_OK ||
-	    (rc = db_commit(c, msg)) != EDGECA_OK)
-		goto out;
-	log_info("ca_update_lifecycle: ca=%s fields=%s by %s", ca->id, fields, who->actor);
-	secret = ca->new_webhook_secret;
-	ca->new_webhook_secret = NULL;
-	/* Read back what is stored, as every other read shows it. */
-	if ((rc = ca_store_load(c, ca_id, out, msg)) == EDGECA_OK) {
-		(*out)->new_webhook_secret = secret;
-		secret = NULL;
-	}
-out:
-	if (secret != NULL)
-		OPENSSL_cleanse(secret, strlen(secret));
-	free(secret);
-	PQclear(r);
-	db_release(ctx->db, c);
-	ca_free(ca);
-	return rc;
+	return audit_write(c, who->actor, "ca.update_lifecycle", "ca", ca->id, details, 8, msg);
 }

@@ -368,10 +368,28 @@ test_patch_lifecycle(void **state)
 	            &r);
 	http_expect(400, NULL, patch(ca_id, "{\"lifecycle\": {\"treshold_percent\": 5}}", &r), &r);
 	http_expect(400, NULL, patch(ca_id, "{\"lifecycle\": {\"action\": 5}}", &r), &r);
+	/* est and lifecycle together: both or neither */
+	http_expect(422, "invalid-field",
+	            patch(ca_id, "{\"est\": {\"label\": \"atomic-label\"}, "
+	                         "\"lifecycle\": {\"threshold_percent\": 0}}", &r), &r);
+	assert_int_equal(patch(ca_id, "{\"lifecycle\": {}}", &r), 200);
+	assert_true(json_is_null(json_object_get(json_object_get(r.json, "est"), "label")));
+	http_response_free(&r);
+	assert_int_equal(patch(ca_id, "{\"est\": {\"label\": \"combined-label\"}, "
+	                              "\"lifecycle\": {\"threshold_percent\": 60}}", &r), 200);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "est"),
+	                                                      "label")), "combined-label");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "lifecycle"),
+	                                                    "threshold_percent")), 60);
+	http_response_free(&r);
 	{
 		char *audit = db_value("SELECT count(*) FROM audit_events WHERE object_id = '%s' AND "
 		                       "action = 'ca.update_lifecycle'", ca_id);
-		assert_string_equal(audit, "4");
+		assert_string_equal(audit, "6");
+		free(audit);
+		audit = db_value("SELECT count(*) FROM audit_events WHERE object_id = '%s' AND "
+		                 "action = 'ca.update_est'", ca_id);
+		assert_string_equal(audit, "1");
 		free(audit);
 	}
 }
