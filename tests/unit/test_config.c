@@ -309,6 +309,52 @@ test_other_refusals(void **state)
 	refused("EDGECA_MAX_BODY_BYTES");
 }
 
+/* The lifecycle variables: defaults, values taken, refusals. */
+static void
+test_lifecycle(void **state)
+{
+	struct edgeca_config c;
+	struct edgeca_msg msg;
+
+	env_set("EDGECA_DATA_DIR", "/srv/edgeca");
+	assert_int_equal(load(&c, &msg), EDGECA_OK);
+	assert_int_equal(c.scheduler_interval_s, 60);
+	assert_int_equal(c.claim_seconds, 60);
+	assert_int_equal(c.webhook_retry_base_ms, 30000);
+	assert_string_equal(c.secrets_key_file, "/srv/edgeca/secrets.key");
+	assert_null(c.smtp_host);
+	assert_int_equal(c.smtp_port, 25);
+	assert_false(c.smtp_tls);
+	assert_string_equal(c.smtp_from, "edgeca@localhost");
+	config_free(&c);
+	env_set("EDGECA_SMTP_HOST", "mail.example.test");
+	env_set("EDGECA_SMTP_PORT", "465");
+	env_set("EDGECA_SMTP_TLS", "tls");
+	env_set("EDGECA_SMTP_FROM", "pki@example.test");
+	env_set("EDGECA_SECRETS_KEY_FILE", "/etc/edgeca/secrets.key");
+	env_set("EDGECA_SCHEDULER_INTERVAL", "5");
+	assert_int_equal(load(&c, &msg), EDGECA_OK);
+	assert_string_equal(c.smtp_host, "mail.example.test");
+	assert_int_equal(c.smtp_port, 465);
+	assert_true(c.smtp_tls);
+	assert_string_equal(c.smtp_from, "pki@example.test");
+	assert_string_equal(c.secrets_key_file, "/etc/edgeca/secrets.key");
+	assert_int_equal(c.scheduler_interval_s, 5);
+	config_free(&c);
+	env_clear(NULL);
+	env_set("EDGECA_SMTP_TLS", "starttls");
+	refused("EDGECA_SMTP_TLS");
+	env_clear(NULL);
+	env_set("EDGECA_SMTP_USER", "edgeca");
+	refused("EDGECA_SMTP_PASSWORD");
+	env_clear(NULL);
+	env_set("EDGECA_SCHEDULER_INTERVAL", "0");
+	refused("EDGECA_SCHEDULER_INTERVAL");
+	env_clear(NULL);
+	env_set("EDGECA_CLAIM_SECONDS", "x");
+	refused("EDGECA_CLAIM_SECONDS");
+}
+
 static void
 host_port(const char *url, int want_rc, const char *want_host, unsigned want_port)
 {
@@ -388,6 +434,7 @@ main(void)
 		cmocka_unit_test_setup(test_public_url, env_clear),
 		cmocka_unit_test_setup(test_other_refusals, env_clear),
 		cmocka_unit_test_setup(test_est, env_clear),
+		cmocka_unit_test_setup(test_lifecycle, env_clear),
 		cmocka_unit_test(test_url_host_port),
 	};
 
