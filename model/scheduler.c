@@ -148,11 +148,14 @@ send_notice(struct scheduler *s, const struct notice *n, char err[NOTIFY_ERR_MAX
 	char *body = NULL;
 	const char *why = err;
 
-	if (strcmp(n->channel, "email") == 0)
-		return notify_smtp_send(s->ctx->cfg, n, &cancel, err) == 0 ? NULL : err;
+	if (strcmp(n->channel, "email") == 0) {
+		if (notify_smtp_send(s->ctx->cfg, n, &cancel, err) == 0)
+			why = NULL;
+		goto out;
+	}
 	if (n->sealed_secret == NULL) {
 		snprintf(err, NOTIFY_ERR_MAX, "the CA has no webhook secret any more");
-		return err;
+		goto out;
 	}
 	if (!s->ctx->has_secrets_key ||
 	    secretbox_open(s->ctx->secrets_key, n->ca_id, n->sealed_secret, n->sealed_len, &secret,
