@@ -62,11 +62,15 @@ not_modified(const struct _u_request *req, const char *etag, time_t last_modifie
 	if (ims == NULL)
 		return false;
 	end = strptime(ims, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	return end != NULL && *end == '\0' && last_modified <= timegm(&tm);
+	if (end == NULL || *end != '\0' || timegm(&tm) > time(NULL))
+		return false; /* unreadable, or a date in the future: ignored (RFC 9110 13.1.3) */
+	return last_modified <= timegm(&tm);
 }
 
+/* public: the distribution point, for every cache; otherwise private (an
+ * answer to a request with a token) and varying with Accept. */
 static void
-caching_headers(struct _u_response *resp, const struct crl *crl, const char *etag)
+caching_headers(struct _u_response *resp, const struct crl *crl, const char *etag, bool public)
 {
 	char date[40], cc[64];
 	time_t now = time(NULL);
@@ -75,7 +79,9 @@ caching_headers(struct _u_response *resp, const struct crl *crl, const char *eta
 	if (age > CRL_MAX_AGE_S)
 		age = CRL_MAX_AGE_S;
 	http_date(crl->this_update, date);
-	snprintf(cc, sizeof(cc), "public, max-age=%ld", age);
+	snprintf(cc, sizeof(cc), "%s, max-age=%ld", public ? "public" : "private", age);
+	if (!public)
+		u_map_put(resp->map_header, "Vary", "Accept");
 	u_map_put(resp->map_header, "ETag", etag);
 	u_map_put(resp->map_header, "Last-Modified", date);
 	u_map_put(resp->map_header, "Cache-Control", cc);
@@ -85,7 +91,7 @@ caching_headers(struct _u_response *resp, const struct crl *crl, const char *eta
 
 /* The CRL as DER or PEM with caching headers, or 304. */
 static void
-send_crl(struct api_call *call, const char *ca_id, const char *location, bool pem)
+send_crl(struct api_call *call, const char *ca_id, const char *location, bool pem, bool public)
 {
 	struct edgeca_msg msg = {0};
 	struct crl crl = {0};
@@ -99,7 +105,7 @@ send_crl(struct api_call *call, const char *ca_id, const char *location, bool pe
 	}
 	snprintf(etag, sizeof(etag), "\"%s%s\"", crl.sha256, pem ? "-pem" : "");
 	if (not_modified(call->req, etag, crl.this_update)) {
-		caching_headers(call->resp, &crl, etag);
+		caching_headers(call->resp, &crl, etag, public);
 		call->resp->status = 304; /* no body */
 		goto out;
 	}
@@ -110,7 +116,7 @@ send_crl(struct api_call *call, const char *ca_id, const char *location, bool pe
 		goto out;
 	}
 	snprintf(etag, sizeof(etag), "\"%s%s\"", crl.sha256, pem ? "-pem" : ""); /* may be newer */
-	caching_headers(call->resp, &crl, etag);
+	caching_headers(call->resp, &crl, etag, public);
 	if (!pem) {
 		api_body(call->resp, 200, "application/pkix-crl", crl.der, crl.der_len);
 		goto out;
@@ -141,7 +147,7 @@ api_public_crl(struct api_call *call)
 	}
 	memcpy(name, file, n - 4);
 	name[n - 4] = '\0';
-	send_crl(call, u_map_get(call->req->map_url, "ca_id"), name, false);
+	send_crl(call, u_map_get(call->req->map_url, "ca_id"), name, false, true);
 }
 
 /* GET /api/v1/cas/{ca_id}/crl[?location=]: DER, or PEM when the Accept
@@ -160,7 +166,7 @@ api_cas_crl_get(struct api_call *call)
 		return;
 	}
 	send_crl(call, u_map_get(call->req->map_url, "ca_id"), api_query(call->req, "location"),
-	         pick == 1);
+	         pick == 1, false);
 }
 
 static json_t *

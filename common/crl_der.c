@@ -64,7 +64,7 @@ crl_entry_append(struct buf *out, const char *serial_hex, time_t revoked_at, int
 
 	if (serial_hex == NULL || (slen = serial_octets(serial_hex, serial)) == 0)
 		return -1;
-	if (reason < -1 || reason > CRL_REASON_MAX || reason == 7)
+	if (reason < -1 || reason > CRL_REASON_MAX || reason == 7 || reason == 8)
 		return -1;
 	if (revoked_at < 0 || (wlen = der_time_put(when, revoked_at)) == 0)
 		return -1;
@@ -136,7 +136,8 @@ extension_check(const unsigned char *c, size_t len, unsigned *seen)
 	if (memcmp(oid, oid_reason, 3) == 0) {
 		bit = 1;
 		if (der_read(&v, val + val_len, DER_ENUMERATED, &inner, &inner_len) != 0 ||
-		    v != val + val_len || inner_len != 1 || inner[0] > CRL_REASON_MAX || inner[0] == 7)
+		    v != val + val_len || inner_len != 1 || inner[0] > CRL_REASON_MAX ||
+		    inner[0] == 7 || inner[0] == 8 /* removeFromCRL: delta CRLs only */)
 			return -1;
 	} else if (memcmp(oid, oid_invalidity, 3) == 0) {
 		bit = 2;

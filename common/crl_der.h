@@ -19,7 +19,8 @@
 
 /* Appends one DER RevokedCertificate: serial (lower-case hex, as edgeca
  * stores it, 1..40 hex digits), revocation time, reason code (RFC 5280
- * CRLReason 0..10 except 7; -1 or 0 (unspecified): no reasonCode
+ * CRLReason 0..10 except 7 and 8 (removeFromCRL belongs to delta CRLs
+ * only); -1 or 0 (unspecified): no reasonCode
  * extension, as RFC 5280 recommends), invalidity date (0: none). UTCTime
  * before 2050, GeneralizedTime from 2050 (RFC 5280). Returns 0, or -1 on
  * bad input / out of memory.

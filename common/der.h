@@ -25,6 +25,10 @@
 #define DER_MAX_HEADER 6
 /* Longest time: GeneralizedTime with its header. */
 #define DER_MAX_TIME 17
+/* Times past 2038 (and RFC 5280's GeneralizedTime from 2050) need a
+ * 64-bit time_t; a 32-bit build must use -D_TIME_BITS=64. */
+_Static_assert(sizeof(time_t) >= 8, "edgeca needs a 64-bit time_t");
+
 /* 1950-01-01T00:00:00Z and 9999-12-31T23:59:59Z: what the times here span. */
 #define DER_TIME_MIN ((time_t)-631152000)
 #define DER_TIME_MAX ((time_t)253402300799)

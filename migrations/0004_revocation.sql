@@ -55,6 +55,11 @@ CREATE TABLE crls (
 -- megabytes that do not compress only costs time.
 ALTER TABLE crls ALTER COLUMN der SET STORAGE EXTERNAL;
 
+-- The last CRL number handed out for a location: spent before the signer
+-- signs, so a failure leaves a gap and never a number used twice.
+ALTER TABLE ca_locations ADD COLUMN crl_last_number bigint NOT NULL DEFAULT 0
+    CHECK (crl_last_number >= 0);
+
 -- Every CRL ever published, without its body: numbers are never reused.
 CREATE TABLE crl_history (
     ca_id uuid NOT NULL,

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "model/audit.h"
 #include "model/db.h"
+#include "model/token.h"
 
 /* RFC 5280 CRLReason codes by position (7 is unused, 8 removeFromCRL is
  * never stored). The same list is spelled out in SQL below. */
@@ -61,25 +62,42 @@ crl_clear(struct crl *c)
 }
 
 edgeca_err
-crl_find_due(PGconn *c, long delay_ms, struct crl_due *due, size_t max, size_t *n,
-             struct edgeca_msg *msg)
+crl_find_due(PGconn *c, long delay_ms, const struct crl_due *exclude, size_t n_exclude,
+             struct crl_due *due, size_t max, size_t *n, struct edgeca_msg *msg)
 {
-	char delay[32], limit[32];
-	struct db_param p[2];
+	char delay[32], limit[32], *skip = NULL;
+	const char **keys = calloc(n_exclude + 1, sizeof(*keys));
+	char (*key)[37 + 64] = calloc(n_exclude + 1, sizeof(*key));
+	struct db_param p[3];
 	PGresult *r = NULL;
 	edgeca_err rc;
 
 	*n = 0;
+	for (size_t i = 0; keys != NULL && key != NULL && i < n_exclude; i++) {
+		snprintf(key[i], sizeof(key[i]), "%s/%s", exclude[i].ca_id, exclude[i].location);
+		keys[i] = key[i];
+	}
+	if (keys == NULL || key == NULL ||
+	    (skip = db_text_array_literal(keys, n_exclude)) == NULL) {
+		free(keys);
+		free(key);
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	}
 	snprintf(delay, sizeof(delay), "%ld", delay_ms);
 	snprintf(limit, sizeof(limit), "%zu", max);
 	p[0] = (struct db_param){delay, 0, false};
 	p[1] = (struct db_param){limit, 0, false};
+	p[2] = (struct db_param){skip, 0, false};
 	rc = db_exec(c,
 	             "SELECT l.ca_id, l.name FROM ca_locations l JOIN cas c ON c.id = l.ca_id"
 	             " LEFT JOIN crls r ON r.ca_id = l.ca_id AND r.location = l.name"
 	             " WHERE c.crl_enabled AND l.status = 'active' AND " DUE_SQL("$1")
+	             " AND NOT (l.ca_id::text || '/' || l.name = ANY ($3::text[]))"
 	             " ORDER BY r.next_update NULLS FIRST LIMIT $2::integer",
-	             p, 2, &r, "find due CRLs", msg);
+	             p, 3, &r, "find due CRLs", msg);
+	free(skip);
+	free(keys);
+	free(key);
 	if (rc != EDGECA_OK)
 		return rc;
 	for (int i = 0; i < PQntuples(r) && *n < max; i++, (*n)++) {
@@ -132,7 +150,6 @@ struct build_state {
 	int validity_days;
 	char key_id[65];
 	char *snapshot; /* pg_snapshot text */
-	long long number;
 	time_t now;
 };
 
@@ -149,7 +166,7 @@ read_state(PGconn *c, const char *ca_id, const char *location, unsigned delay_ms
 
 	rc = db_exec(c,
 	             "SELECT c.crl_enabled, c.crl_validity_days, l.status, l.signer_key_id,"
-	             " pg_current_snapshot()::text AS snap, COALESCE(r.crl_number, 0) AS number,"
+	             " pg_current_snapshot()::text AS snap,"
 	             " floor(extract(epoch FROM now()))::bigint AS now, " DUE_SQL("$3") " AS due"
 	             " FROM ca_locations l JOIN cas c ON c.id = l.ca_id"
 	             " LEFT JOIN crls r ON r.ca_id = l.ca_id AND r.location = l.name"
@@ -168,7 +185,6 @@ read_state(PGconn *c, const char *ca_id, const char *location, unsigned delay_ms
 	s->validity_days = (int)db_get_ll(r, 0, "crl_validity_days");
 	snprintf(s->key_id, sizeof(s->key_id), "%s", db_get(r, 0, "signer_key_id"));
 	s->snapshot = strdup(db_get(r, 0, "snap"));
-	s->number = db_get_ll(r, 0, "number");
 	s->now = (time_t)db_get_ll(r, 0, "now");
 	PQclear(r);
 	if (s->snapshot == NULL)
@@ -209,8 +225,8 @@ append_row(struct buf *entries, char *row, int len)
 /* Streams the location's revoked, unexpired certificates into DER entries
  * (the transaction's snapshot). */
 static edgeca_err
-read_entries(PGconn *c, const char *ca_id, const char *location, struct buf *entries,
-             long long *count, struct edgeca_msg *msg)
+read_entries(PGconn *c, const char *ca_id, const char *location, int validity_days,
+             struct buf *entries, long long *count, struct edgeca_msg *msg)
 {
 	char *id_lit = PQescapeLiteral(c, ca_id, strlen(ca_id));
 	char *loc_lit = PQescapeLiteral(c, location, strlen(location));
@@ -227,8 +243,8 @@ read_entries(PGconn *c, const char *ca_id, const char *location, struct buf *ent
 	               " array_position(" REASON_ARRAY_SQL ", revocation_reason) - 1,"
 	               " floor(extract(epoch FROM invalidity_date))::bigint FROM certificates"
 	               " WHERE ca_id = %s AND location = %s AND status = 'revoked'"
-	               " AND not_after > now()) TO STDOUT",
-	               id_lit, loc_lit) != 0 ||
+	               " AND not_after > now() - make_interval(days => %d)) TO STDOUT",
+	               id_lit, loc_lit, validity_days) != 0 ||
 	    buf_terminate(&sql) != 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 		goto out;
@@ -265,6 +281,32 @@ out:
 	buf_free(&sql);
 	PQfreemem(id_lit);
 	PQfreemem(loc_lit);
+	return rc;
+}
+
+/* The location's next CRL number, committed at once (see build). */
+static edgeca_err
+reserve_number(PGconn *c, const char *ca_id, const char *location, long long *number,
+               struct edgeca_msg *msg)
+{
+	struct db_param p[2] = {{ca_id, 0, false}, {location, 0, false}};
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	rc = db_exec(c,
+	             "UPDATE ca_locations l SET crl_last_number = GREATEST(l.crl_last_number,"
+	             " COALESCE((SELECT max(h.crl_number) FROM crl_history h"
+	             " WHERE h.ca_id = l.ca_id AND h.location = l.name), 0)) + 1"
+	             " WHERE l.ca_id = $1::uuid AND l.name = $2 RETURNING l.crl_last_number",
+	             p, 2, &r, "reserve a CRL number", msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	if (PQntuples(r) != 1)
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "location-not-found",
+		                 "CA %s has no location \"%s\"", ca_id, location);
+	else
+		*number = db_get_ll(r, 0, "crl_last_number");
+	PQclear(r);
 	return rc;
 }
 
@@ -357,13 +399,11 @@ build(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *ca_id,
 	PGresult *r = NULL;
 	struct timespec t0;
 	double read_ms, sign_ms;
+	bool in_txn = false;
 	edgeca_err rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((rc = db_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ", NULL, 0, &r, "begin", msg)) !=
-	    EDGECA_OK)
-		return rc;
-	PQclear(r);
+	/* Decided before the transaction: whether to build at all. */
 	if ((rc = read_state(c, ca_id, location, ctx->cfg->crl_delay_ms, &s, msg)) != EDGECA_OK)
 		goto out;
 	if (why == CRL_IF_DUE && (!s.due || !s.enabled || !s.active))
@@ -378,12 +418,28 @@ build(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *ca_id,
 		                 "location \"%s\" of CA %s is not active", location, ca_id);
 		goto out;
 	}
+	/* The number is spent in its own committed statement before the signer
+	 * sees it: whatever fails later leaves a gap (RFC 5280 allows gaps),
+	 * never a number the database would hand out again and the signer,
+	 * which remembers the last it signed, would refuse forever. */
+	if ((rc = reserve_number(c, ca_id, location, &crl.number, msg)) != EDGECA_OK)
+		goto out;
+	/* Everything else is read in one snapshot, which the CRL records. */
+	free(s.snapshot);
+	s.snapshot = NULL;
+	if ((rc = db_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ", NULL, 0, &r, "begin", msg)) !=
+	    EDGECA_OK)
+		goto out;
+	PQclear(r);
+	in_txn = true;
+	if ((rc = read_state(c, ca_id, location, ctx->cfg->crl_delay_ms, &s, msg)) != EDGECA_OK)
+		goto out;
 	snprintf(crl.ca_id, sizeof(crl.ca_id), "%s", ca_id);
 	snprintf(crl.location, sizeof(crl.location), "%s", location);
-	crl.number = s.number + 1;
 	crl.this_update = s.now;
 	crl.next_update = s.now + (time_t)s.validity_days * 86400;
-	if ((rc = read_entries(c, ca_id, location, &body, &crl.entries, msg)) != EDGECA_OK)
+	if ((rc = read_entries(c, ca_id, location, s.validity_days, &body, &crl.entries, msg)) !=
+	    EDGECA_OK)
 		goto out;
 	read_ms = ms_since(&t0);
 	rc = signer_crl_sign(ctx->signer, s.key_id, (uint64_t)crl.number, crl.this_update,
@@ -406,7 +462,7 @@ build(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *ca_id,
 		memset(&crl, 0, sizeof(crl));
 	}
 out:
-	if (!*made)
+	if (in_txn && !*made)
 		db_rollback(c);
 	crl_clear(&crl);
 	buf_free(&body);
@@ -432,17 +488,21 @@ crl_generate(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *c
 }
 
 /* The CA's location named, or its first active one; checks the CA
- * publishes CRLs. */
+ * publishes CRLs. id receives the CA's id as the database writes it, so
+ * that every builder takes the same lock whatever form a caller used. */
 static edgeca_err
-resolve_location(PGconn *c, const char *ca_id, const char *location, char name[64],
+resolve_location(PGconn *c, const char *ca_id, const char *location, char id[37], char name[64],
                  struct edgeca_msg *msg)
 {
 	struct db_param p[2] = {{ca_id, 0, false}, {location, 0, false}};
 	PGresult *r = NULL;
 	edgeca_err rc;
 
+	if (ca_id == NULL || !uuid_valid(ca_id))
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s",
+		                   ca_id ? ca_id : "");
 	rc = db_exec(c,
-	             "SELECT c.crl_enabled, l.name FROM cas c LEFT JOIN ca_locations l"
+	             "SELECT c.id::text AS id, c.crl_enabled, l.name FROM cas c LEFT JOIN ca_locations l"
 	             " ON l.ca_id = c.id AND (l.name = $2 OR ($2::text IS NULL AND l.status = 'active'))"
 	             " WHERE c.id = $1::uuid ORDER BY l.position LIMIT 1",
 	             p, 2, &r, "find the CA", msg);
@@ -458,8 +518,10 @@ resolve_location(PGconn *c, const char *ca_id, const char *location, char name[6
 		                            "CA %s has no location \"%s\"", ca_id, location)
 		              : edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "location-not-found",
 		                            "CA %s has no active location", ca_id);
-	else
+	else {
+		snprintf(id, 37, "%s", db_get(r, 0, "id"));
 		snprintf(name, 64, "%s", db_get(r, 0, "name"));
+	}
 	PQclear(r);
 	return rc;
 }
@@ -468,15 +530,15 @@ edgeca_err
 crl_force(struct edgeca_ctx *ctx, const char *actor, const char *ca_id, const char *location,
           struct crl *out, struct edgeca_msg *msg)
 {
-	char name[64];
+	char id[37], name[64];
 	PGconn *c = NULL;
 	bool made = false;
 	edgeca_err rc;
 
 	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
 		return rc;
-	if ((rc = resolve_location(c, ca_id, location, name, msg)) == EDGECA_OK)
-		rc = crl_generate(ctx, c, actor, ca_id, name, CRL_FORCED, &made, out, msg);
+	if ((rc = resolve_location(c, ca_id, location, id, name, msg)) == EDGECA_OK)
+		rc = crl_generate(ctx, c, actor, id, name, CRL_FORCED, &made, out, msg);
 	db_release(ctx->db, c);
 	return rc;
 }
@@ -535,15 +597,15 @@ edgeca_err
 crl_get(struct edgeca_ctx *ctx, const char *ca_id, const char *location, bool with_der,
         struct crl *out, struct edgeca_msg *msg)
 {
-	char name[64];
+	char id[37], name[64];
 	PGconn *c = NULL;
 	edgeca_err rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
 		return rc;
-	if ((rc = resolve_location(c, ca_id, location, name, msg)) == EDGECA_OK)
-		rc = read_current(c, ca_id, name, with_der, out, msg);
+	if ((rc = resolve_location(c, ca_id, location, id, name, msg)) == EDGECA_OK)
+		rc = read_current(c, id, name, with_der, out, msg);
 	db_release(ctx->db, c);
 	if (rc != EDGECA_OK)
 		crl_clear(out);

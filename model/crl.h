@@ -62,7 +62,10 @@ struct crl_due {
 	char ca_id[37];
 	char location[64];
 };
-edgeca_err crl_find_due(PGconn *c, long delay_ms, struct crl_due *due, size_t max, size_t *n,
+/* exclude: n_exclude locations left out (e.g. failing ones backing off),
+ * so that they cannot take every place of the batch. */
+edgeca_err crl_find_due(PGconn *c, long delay_ms, const struct crl_due *exclude,
+                        size_t n_exclude, struct crl_due *due, size_t max, size_t *n,
                         struct edgeca_msg *msg);
 
 /* RFC 5280 CRLReason code of a reason name, or -1. */

@@ -102,7 +102,7 @@ revocation_may_act(const struct principal *who, const char *requester, struct ed
  * the UNIQUE (ca_id, serial) index, whatever the number of certificates. */
 static const struct db_stmt lock_stmt = {
 	STMT_CERT_REVOCATION_LOCK,
-	"SELECT id, status, revocation_reason, requester, "
+	"SELECT id, status, revocation_reason, requester, revoked_by, "
 	"extract(epoch FROM not_before)::bigint AS not_before FROM certificates "
 	"WHERE ca_id = $1 AND serial = $2 FOR UPDATE"};
 
@@ -183,6 +183,13 @@ cert_apply(PGconn *c, const struct principal *who, const PGresult *r,
 	if (req == NULL) {
 		if ((rc = revocation_decide_release(revoked, stored, msg)) != EDGECA_OK)
 			return rc;
+		/* a hold someone else placed (e.g. an admin investigating) is
+		 * released by an admin only */
+		if (who->role != ROLE_PKI_ADMIN && db_get(r, 0, "revoked_by") != NULL &&
+		    strcmp(db_get(r, 0, "revoked_by"), who->actor) != 0)
+			return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "forbidden",
+			                   "this hold was placed by %s; a requester token releases only "
+			                   "the holds it placed itself", db_get(r, 0, "revoked_by"));
 		p[1] = (struct db_param){who->actor, 0, false};
 		p[2] = (struct db_param){stored, 0, false};
 		*changed = true;

@@ -19,7 +19,7 @@
 #include "model/secretbox.h"
 
 #define DUE_BATCH 16
-#define FAILED_MAX 32
+#define FAILED_MAX 256
 #define FAILURE_BACKOFF_S 60
 /* One delivery at a time: a claim must outlast the sending of all it
  * holds (up to 40 s each), or another instance would take the rest. */
@@ -104,15 +104,19 @@ remember_failure(struct scheduler *s, const struct crl_due *d, time_t now)
 static void
 run_crls(struct scheduler *s)
 {
-	struct crl_due due[DUE_BATCH];
+	struct crl_due due[DUE_BATCH], failing[FAILED_MAX];
 	struct edgeca_msg msg = {0};
-	size_t n = 0;
+	size_t n = 0, n_failing = 0;
+	time_t start = time(NULL);
 	bool made;
 
 	if (!connected(s, &s->conn))
 		return;
-	if (crl_find_due(s->conn, (long)s->ctx->cfg->crl_delay_ms, due, DUE_BATCH, &n, &msg) !=
-	    EDGECA_OK) {
+	for (size_t i = 0; i < FAILED_MAX; i++)
+		if (s->failed[i].until > start)
+			failing[n_failing++] = s->failed[i].where;
+	if (crl_find_due(s->conn, (long)s->ctx->cfg->crl_delay_ms, failing, n_failing, due,
+	                 DUE_BATCH, &n, &msg) != EDGECA_OK) {
 		log_warn("scheduler: %s", msg.detail);
 		return;
 	}

@@ -541,8 +541,10 @@ test_coalescing(void **state)
 	X509_CRL_free(crl);
 }
 
-/* An entry leaves the CRL once its certificate has expired (RFC 5280
- * allows it, and it keeps CRLs of long-lived fleets small). */
+/* An entry leaves the CRL once a CRL issued after its certificate's
+ * expiry has listed it (RFC 5280 5.1.2.6): edgeca keeps it for one CRL
+ * validity (7 days here) past notAfter, then drops it, which keeps the
+ * CRLs of long-lived fleets small. */
 static void
 test_expired_entries_dropped(void **state)
 {
@@ -561,11 +563,23 @@ test_expired_entries_dropped(void **state)
 	assert_non_null(crl_entry(crl, old_serial));
 	n = crl_number(crl);
 	X509_CRL_free(crl);
-	/* as if old-dev's certificate had expired an hour ago */
-	free(db_value("UPDATE certificates SET not_before = now() - interval '2 days', "
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/crl", ca_id);
+
+	/* expired an hour ago: still listed */
+	free(db_value("UPDATE certificates SET not_before = now() - interval '30 days', "
 	              "not_after = now() - interval '1 hour' WHERE ca_id = '%s' AND serial = '%s'",
 	              ca_id, old_serial));
-	snprintf(path, sizeof(path), "/api/v1/cas/%s/crl", ca_id);
+	r = http_post_expect(&in, path, "{}", 201);
+	http_response_free(&r);
+	crl = fetch_crl(ca_id, "default");
+	assert_true(crl_number(crl) > n);
+	n = crl_number(crl);
+	assert_non_null(crl_entry(crl, old_serial));
+	X509_CRL_free(crl);
+
+	/* expired more than a CRL validity ago: dropped */
+	free(db_value("UPDATE certificates SET not_after = now() - interval '7 days 1 hour' "
+	              "WHERE ca_id = '%s' AND serial = '%s'", ca_id, old_serial));
 	r = http_post_expect(&in, path, "{}", 201);
 	http_response_free(&r);
 	crl = fetch_crl(ca_id, "default");

@@ -329,6 +329,10 @@ test_roles(void **state)
 	expect(403, "forbidden", ca_id, serial, "unrevoke", requester_b, NULL);
 	expect(403, "forbidden", ca_id, serial, "unrevoke", auditor, NULL);
 	expect(200, NULL, ca_id, serial, "unrevoke", requester_a, NULL);
+	/* a hold an admin placed on its certificate: released by an admin only */
+	expect(200, NULL, ca_id, serial, "revoke", in.admin_token, "{\"reason\": \"certificateHold\"}");
+	expect(403, "forbidden", ca_id, serial, "unrevoke", requester_a, NULL);
+	expect(200, NULL, ca_id, serial, "unrevoke", in.admin_token, NULL);
 	/* pki_admin: anything */
 	expect(200, NULL, ca_id, serial, "revoke", in.admin_token, "{\"reason\": \"superseded\"}");
 	X509_free(x);

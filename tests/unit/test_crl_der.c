@@ -143,7 +143,7 @@ test_entries_as_openssl_writes_them(void **state)
 		{"123", Y2050 - 1, 3, Y2050 - 1},  /* the last UTCTime */
 		{"123", Y2050, 4, Y2050},          /* the first GeneralizedTime */
 		{"abcdef", 253402300799, 5, 253402300799}, /* 9999-12-31T23:59:59Z */
-		{"abcdef", 951782400, 8, 951868799},       /* 2000-02-29, a leap day */
+		{"abcdef", 951782400, 9, 951868799},       /* 2000-02-29, a leap day */
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -180,7 +180,7 @@ test_random_entries_as_openssl_writes_them(void **state)
 		                    : 1 + (time_t)((uint32_t)rnd[47] << 24 | (uint32_t)rnd[48] << 16 |
 		                                   (uint32_t)rnd[49] << 8 | rnd[50]);
 		reason = rnd[51] % 12 - 1;
-		if (reason == 7)
+		if (reason == 7 || reason == 8)
 			reason = 1;
 		entry_round_trip(serial, at, reason, inval);
 	}
@@ -273,6 +273,7 @@ test_bad_input_refused(void **state)
 		if (crl_entry_append(&b, bad_serials[i], 1700000000, 1, 0) != -1)
 			fail_msg("serial \"%s\" was accepted", bad_serials[i]);
 	assert_int_equal(crl_entry_append(&b, "1", 1700000000, 7, 0), -1);  /* unused value */
+	assert_int_equal(crl_entry_append(&b, "1", 1700000000, 8, 0), -1);  /* removeFromCRL */
 	assert_int_equal(crl_entry_append(&b, "1", 1700000000, 11, 0), -1);
 	assert_int_equal(crl_entry_append(&b, "1", 1700000000, -2, 0), -1);
 	assert_int_equal(crl_entry_append(&b, "1", -1, 1, 0), -1);
@@ -314,6 +315,8 @@ test_entry_check_strict(void **state)
 		 "302f02021234170d3233313131343232313332305a" "301a30180603551d180411180f"
 		 "32303233313131343232313332305a", 49},
 		{"reason value 7", "3021020212341" "70d3233313131343232313332305a300c300a0603551d1504030a0107", 0},
+		{"removeFromCRL (delta CRLs only)",
+		 "3021020212341" "70d3233313131343232313332305a300c300a0603551d1504030a0108", 0},
 		{"reason value 11", "3021020212341" "70d3233313131343232313332305a300c300a0603551d1504030a010b", 0},
 		{"reason as INTEGER", "3021020212341" "70d3233313131343232313332305a300c300a0603551d1504030201" "01", 0},
 		{"unknown extension (2.5.29.99)",
@@ -430,7 +433,7 @@ test_encoding_speed(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int i = 0; i < 1000000; i++)
 		assert_int_equal(crl_entry_append(&b, serials[i], 1700000000 + i,
-		                                  i % 11 == 7 ? 1 : i % 11, 0), 0);
+		                                  i % 11 == 7 || i % 11 == 8 ? 1 : i % 11, 0), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	print_message("1,000,000 entries (%zu bytes) in %.0f ms\n", b.len,
 	              (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);

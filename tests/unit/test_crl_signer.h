@@ -148,7 +148,7 @@ struct want_entry {
 static inline struct want_entry *
 make_entries(size_t n, struct buf *body)
 {
-	static const int reasons[] = {-1, 0, 1, 2, 3, 4, 5, 6, 8, 9, 10};
+	static const int reasons[] = {-1, 0, 1, 2, 3, 4, 5, 6, 9, 10, 1};
 	struct want_entry *w = calloc(n ? n : 1, sizeof(*w));
 
 	assert_non_null(w);
