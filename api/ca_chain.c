@@ -12,6 +12,17 @@
 #include "model/ca.h"
 #include "model/token.h"
 
+/* The CA (taken) as a 200, or the problem. */
+static void
+answer_ca(struct api_call *call, edgeca_err rc, const struct edgeca_msg *msg, struct ca *ca)
+{
+	if (rc == EDGECA_OK)
+		api_json(call->resp, 200, render_ca(ca, call->ctx->cfg));
+	else
+		api_problem(call->resp, rc, msg, call->path);
+	ca_free(ca);
+}
+
 static const char *const chain_fields[] = {"parent_ca_id", "validity_days", "not_after", NULL};
 
 void
@@ -40,12 +51,32 @@ api_cas_chain(struct api_call *call)
 	rc = ca_chain_to_parent(call->ctx, &call->who, u_map_get(call->req->map_url, "ca_id"),
 	                        parent, days, has_not_after, not_after, &ca, &msg);
 out:
-	if (rc == EDGECA_OK)
-		api_json(call->resp, 200, render_ca(ca, call->ctx->cfg));
-	else
-		api_problem(call->resp, rc, &msg, call->path);
+	answer_ca(call, rc, &msg, ca);
 	json_decref(j);
-	ca_free(ca);
+}
+
+static const char *const renew_fields[] = {"location", NULL};
+
+/* POST .../renew: an empty body renews every active location. */
+void
+api_cas_renew(struct api_call *call)
+{
+	struct edgeca_msg msg = {0};
+	const char *location = NULL;
+	struct ca *ca = NULL;
+	json_t *j = NULL;
+	edgeca_err rc = EDGECA_OK;
+
+	if (call->req->binary_body_length > 0 &&
+	    ((rc = api_json_object(call->req, &j, &msg)) ||
+	     (rc = json_only(j, renew_fields, "", &msg)) ||
+	     (rc = json_opt_string(j, "location", "", &location, &msg))))
+		goto out;
+	rc = ca_renew(call->ctx, &call->who, u_map_get(call->req->map_url, "ca_id"), location, &ca,
+	              &msg);
+out:
+	answer_ca(call, rc, &msg, ca);
+	json_decref(j);
 }
 
 /* The CA of the path and its location (the path's, or the first active),
@@ -162,11 +193,7 @@ api_cas_location_upload(struct api_call *call)
 	rc = ca_upload_certificate(call->ctx, &call->who, u_map_get(call->req->map_url, "ca_id"),
 	                           u_map_get(call->req->map_url, "location"),
 	                           call->req->binary_body, call->req->binary_body_length, &ca, &msg);
-	if (rc != EDGECA_OK)
-		api_problem(call->resp, rc, &msg, call->path);
-	else
-		api_json(call->resp, 200, render_ca(ca, call->ctx->cfg));
-	ca_free(ca);
+	answer_ca(call, rc, &msg, ca);
 }
 
 /* GET /ca/{ca_id}/{location}.crt: the issuer certificate named by the AIA

@@ -18,6 +18,7 @@ void api_cas_get(struct api_call *call);
 void api_cas_certificate(struct api_call *call);
 
 void api_cas_chain(struct api_call *call);
+void api_cas_renew(struct api_call *call);
 void api_cas_chain_get(struct api_call *call);
 void api_cas_location_csr(struct api_call *call);
 void api_cas_location_upload(struct api_call *call);

@@ -76,13 +76,32 @@ pem_or_null(const unsigned char *der, size_t len)
 	return j;
 }
 
+/* The certificates renewals replaced, newest first. */
+static json_t *
+render_previous(const struct ca_location *loc)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < loc->n_previous; i++) {
+		const struct ca_prev_cert *p = &loc->previous[i];
+		a = append_or_drop(a, json_pack("{s:i, s:s, s:o, s:o, s:o}", "generation",
+		                                p->generation, "serial_number", p->serial,
+		                                "not_before", render_time(p->not_before), "not_after",
+		                                render_time(p->not_after), "certificate_pem",
+		                                pem_or_null(p->der, p->der_len)));
+	}
+	return a;
+}
+
 static json_t *
 render_location(const struct ca_location *loc)
 {
 	bool pending = strcmp(loc->status, "pending_chaining") == 0 && loc->csr_der != NULL;
 	char *csr = pending ? pem_encode("CERTIFICATE REQUEST", loc->csr_der, loc->csr_len) : NULL;
 	json_t *j = json_pack(
-		"{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "name", loc->name, "status", loc->status,
+		"{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name", loc->name,
+		"status", loc->status,
+		"previous_certificates", render_previous(loc),
 		"serial_number", loc->serial[0] ? json_string(loc->serial) : json_null(),
 		"not_before", loc->cert_der ? render_time(loc->not_before) : json_null(),
 		"not_after", loc->cert_der ? render_time(loc->not_after) : json_null(),

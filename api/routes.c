@@ -25,6 +25,7 @@ const struct api_route api_routes[] = {
 	{"GET", "/api/v1/cas/:ca_id/iotedge-config", ACCESS_ADMIN, api_cas_iotedge_config},
 	{"GET", "/api/v1/cas/:ca_id/certificate", ACCESS_READ, api_cas_certificate},
 	{"POST", "/api/v1/cas/:ca_id/chain", ACCESS_ADMIN, api_cas_chain},
+	{"POST", "/api/v1/cas/:ca_id/renew", ACCESS_ADMIN, api_cas_renew},
 	{"GET", "/api/v1/cas/:ca_id/chain", ACCESS_READ, api_cas_chain_get},
 	{"GET", "/api/v1/cas/:ca_id/locations/:location/chain", ACCESS_READ, api_cas_chain_get},
 	{"GET", "/api/v1/cas/:ca_id/locations/:location/csr", ACCESS_READ, api_cas_location_csr},

@@ -41,6 +41,9 @@ ca_free(struct ca *ca)
 		free(ca->locations[i].cert_der);
 		free(ca->locations[i].csr_der);
 		free(ca->locations[i].chain_pem);
+		for (size_t k = 0; k < ca->locations[i].n_previous; k++)
+			free(ca->locations[i].previous[k].der);
+		free(ca->locations[i].previous);
 	}
 	free(ca->locations);
 	free(ca);
@@ -91,8 +94,8 @@ build_subject(const struct ca *ca)
 	return n;
 }
 
-static char *
-join_templates(char **v)
+char *
+ca_join_templates(char **v)
 {
 	size_t need = 1;
 	char *out;
@@ -147,7 +150,7 @@ make_location_keys(struct edgeca_ctx *ctx, struct ca *ca, const unsigned char *s
                    size_t subject_len, time_t not_after, struct edgeca_msg *msg)
 {
 	bool root = strcmp(ca->kind, "root") == 0;
-	char *templates = join_templates(ca->allowed_templates);
+	char *templates = ca_join_templates(ca->allowed_templates);
 	edgeca_err rc = EDGECA_OK;
 
 	if (templates == NULL)
@@ -319,7 +322,7 @@ ca_update(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id
 	secret = ca->new_webhook_secret;
 	ca->new_webhook_secret = NULL;
 	/* Read back what is stored, as every other read shows it. */
-	if ((rc = ca_store_load(c, ca_id, out, msg)) == EDGECA_OK) {
+	if ((rc = ca_store_load_full(c, ca_id, out, msg)) == EDGECA_OK) {
 		(*out)->new_webhook_secret = secret;
 		secret = NULL;
 	}
@@ -345,7 +348,7 @@ ca_get(struct edgeca_ctx *ctx, const char *id, struct ca **out, struct edgeca_ms
 	rc = db_acquire(ctx->db, &c, msg);
 	if (rc != EDGECA_OK)
 		return rc;
-	rc = ca_store_load(c, id, out, msg);
+	rc = ca_store_load_full(c, id, out, msg);
 	db_release(ctx->db, c);
 	return rc;
 }

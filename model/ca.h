@@ -19,6 +19,16 @@
 #define CA_FIELD_UNSET LONG_MIN
 #define CA_MAX_LOCATIONS 16
 
+/* A certificate a location had before a renewal replaced it. */
+struct ca_prev_cert {
+	int generation;
+	char serial[SERIAL_HEX_MAX];
+	time_t not_before;
+	time_t not_after;
+	unsigned char *der;
+	size_t der_len;
+};
+
 struct ca_location {
 	char name[64];
 	char status[24];
@@ -32,6 +42,8 @@ struct ca_location {
 	size_t csr_len;
 	char *chain_pem;         /* the certificates above cert_der, PEM; "" for a root */
 	char parent_location[64]; /* internal chaining: the parent's location that signed */
+	struct ca_prev_cert *previous; /* newest first; only in API reads (ca_get, ...) */
+	size_t n_previous;
 };
 
 /* A bootstrap trust anchor of a CA's EST service (summary; the DER is
@@ -254,6 +266,17 @@ bool ca_allows_template(const struct ca *ca, const char *tpl);
 edgeca_err ca_update(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
                      const struct ca_est_req *est, const struct ca_lifecycle_req *lifecycle,
                      struct ca **out, struct edgeca_msg *msg);
+
+/* POST /api/v1/cas/{id}/renew: gives each active location (or the one
+ * named by location, NULL for all) of a subordinate chained to an
+ * internal parent a new signer key (same algorithm and policy) and a new
+ * certificate signed by the parent, validity as at creation. The
+ * replaced generation is kept (ca_location_history) and shown in
+ * previous_certificates. Each location is stored in its own transaction,
+ * audited (ca.renew); a failure stops at that location. Roots: INVALID
+ * (root-renewal); external chaining: CONFLICT. */
+edgeca_err ca_renew(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
+                    const char *location, struct ca **out, struct edgeca_msg *msg);
 
 #define EST_URL_MAX 1200
 /* The EST base URL devices are configured with, ending in

@@ -309,6 +309,8 @@ ca_chain_to_parent(struct edgeca_ctx *ctx, const struct principal *who, const ch
 		if (rc == EDGECA_OK)
 			rc = stored;
 	}
+	if (rc == EDGECA_OK)
+		rc = ca_store_load_history(c, &ca, 1, msg);
 	if (rc != EDGECA_OK)
 		goto out;
 	log_info("ca_chain_to_parent: ca=%s parent=%s by %s", ca->id, parent->id, who->actor);
@@ -500,7 +502,8 @@ ca_upload_certificate(struct edgeca_ctx *ctx, const struct principal *who, const
 	snprintf(ca->chaining, sizeof(ca->chaining), "external");
 	ca_update_status(ca);
 	if ((rc = store_chaining(c, who, ca, "ca.certificate.upload", "location", location, msg)) !=
-	    EDGECA_OK)
+	    EDGECA_OK ||
+	    (rc = ca_store_load_history(c, &ca, 1, msg)) != EDGECA_OK)
 		goto out;
 	log_info("ca_upload_certificate: ca=%s location=%s by %s", ca->id, location, who->actor);
 	*out = ca;

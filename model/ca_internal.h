@@ -6,6 +6,10 @@
 
 #include "model/ca.h"
 
+/* "a,b,c": the templates as the signer's key policy takes them; NULL
+ * when out of memory. */
+char *ca_join_templates(char **v);
+
 /* Fills loc's certificate fields from DER; takes der on success only. */
 edgeca_err ca_location_take_cert(struct ca_location *loc, unsigned char *der, size_t len,
                                  struct edgeca_msg *msg);

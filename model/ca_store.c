@@ -247,6 +247,74 @@ load_locations(PGconn *c, struct ca **cas, size_t n, struct edgeca_msg *msg)
 	return rc;
 }
 
+/* Appends history row i to the location it belongs to among cas. */
+static int
+attach_previous(const PGresult *r, int i, struct ca *const *cas, size_t n)
+{
+	const char *ca_id = db_get(r, i, "ca_id"), *name = db_get(r, i, "location");
+	struct ca_location *loc = NULL;
+	struct ca_prev_cert *grown, *p;
+
+	for (size_t k = 0; k < n && loc == NULL; k++)
+		for (size_t j = 0; strcmp(cas[k]->id, ca_id) == 0 && j < cas[k]->n_locations; j++)
+			if (strcmp(cas[k]->locations[j].name, name) == 0)
+				loc = &cas[k]->locations[j];
+	if (loc == NULL)
+		return 0; /* a location added since the CAs were read */
+	grown = realloc(loc->previous, (loc->n_previous + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return -1;
+	loc->previous = grown;
+	p = &grown[loc->n_previous];
+	memset(p, 0, sizeof(*p));
+	p->generation = (int)db_get_ll(r, i, "generation");
+	snprintf(p->serial, sizeof(p->serial), "%s", db_get(r, i, "serial"));
+	p->not_before = (time_t)db_get_time(r, i, "not_before");
+	p->not_after = (time_t)db_get_time(r, i, "not_after");
+	if (db_get_bytea(r, i, "certificate_der", &p->der, &p->der_len) != 0)
+		return -1;
+	loc->n_previous++;
+	return 0;
+}
+
+edgeca_err
+ca_store_load_history(PGconn *c, struct ca *const *cas, size_t n, struct edgeca_msg *msg)
+{
+	const char **ids = NULL;
+	char *literal = NULL;
+	struct db_param p[1];
+	PGresult *r = NULL;
+	edgeca_err rc = EDGECA_OK;
+
+	if (n == 0)
+		return EDGECA_OK;
+	if ((ids = calloc(n, sizeof(char *))) == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		ids[i] = cas[i]->id;
+	if ((literal = db_text_array_literal(ids, n)) == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	p[0] = (struct db_param){literal, 0, false};
+	rc = db_exec(c, "SELECT ca_id, location, generation, certificate_der, serial, "
+	                "extract(epoch FROM not_before)::bigint AS not_before, "
+	                "extract(epoch FROM not_after)::bigint AS not_after "
+	                "FROM ca_location_history WHERE ca_id = ANY($1::uuid[]) "
+	                "ORDER BY ca_id, location, generation DESC",
+	             p, 1, &r, "load CA location history", msg);
+	for (int i = 0; rc == EDGECA_OK && i < PQntuples(r); i++)
+		if (attach_previous(r, i, cas, n) != 0)
+			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot read the CA's history");
+out:
+	PQclear(r);
+	free(literal);
+	free(ids);
+	return rc;
+}
+
 edgeca_err
 ca_store_load(PGconn *c, const char *id, struct ca **out, struct edgeca_msg *msg)
 {
@@ -323,6 +391,8 @@ ca_store_list(PGconn *c, long long after, long limit, struct ca ***items, size_t
 		}
 	}
 	rc = load_locations(c, cas, count, msg);
+	if (rc == EDGECA_OK)
+		rc = ca_store_load_history(c, cas, count, msg);
 	if (rc != EDGECA_OK)
 		goto out;
 	*items = cas;
@@ -464,5 +534,17 @@ out:
 	PQclear(r);
 	free(emails);
 	free(allowed);
+	return rc;
+}
+
+edgeca_err
+ca_store_load_full(PGconn *c, const char *id, struct ca **out, struct edgeca_msg *msg)
+{
+	edgeca_err rc = ca_store_load(c, id, out, msg);
+
+	if (rc == EDGECA_OK && (rc = ca_store_load_history(c, out, 1, msg)) != EDGECA_OK) {
+		ca_free(*out);
+		*out = NULL;
+	}
 	return rc;
 }

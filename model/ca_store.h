@@ -17,7 +17,16 @@ edgeca_err ca_store_update_location(PGconn *c, const char *ca_id, const struct c
 /* Writes the CA's status, chaining and parent. */
 edgeca_err ca_store_update_chaining(PGconn *c, const struct ca *ca, struct edgeca_msg *msg);
 
+/* Fills each location's previous certificates (ca_location_history),
+ * newest first. ca_store_load leaves them out: issuance has no use for
+ * them; the reads that answer the API add them. */
+edgeca_err ca_store_load_history(PGconn *c, struct ca *const *cas, size_t n,
+                                 struct edgeca_msg *msg);
+
 edgeca_err ca_store_load(PGconn *c, const char *id, struct ca **out, struct edgeca_msg *msg);
+/* ca_store_load with the locations' previous certificates: for answers. */
+edgeca_err ca_store_load_full(PGconn *c, const char *id, struct ca **out,
+                              struct edgeca_msg *msg);
 
 /* CAs with seq > after, in seq order, at most limit of them; *more tells
  * whether another page follows. */

@@ -503,7 +503,7 @@ out:
 	PQclear(r);
 	ca_free(ca);
 	if (rc == EDGECA_OK)
-		rc = ca_store_load(c, ca_id, out, msg);
+		rc = ca_store_load_full(c, ca_id, out, msg);
 	if (c != NULL)
 		db_release(ctx->db, c);
 	return rc;

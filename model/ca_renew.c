@@ -1,0 +1,191 @@
+/* Renewal of subordinate CAs chained to an internal parent: a location
+ * gets a new signer key and a certificate from its parent through the
+ * chaining path of ca_chain.c; the generation it replaces is kept in
+ * ca_location_history. Called by the API (POST /api/v1/cas/{id}/renew). */
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/encoding.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "model/audit.h"
+#include "model/ca_internal.h"
+#include "model/ca_store.h"
+#include "model/token.h"
+
+/* Refuses what is never renewed here; location NULL means all active ones. */
+static edgeca_err
+check_renewable(const struct ca *ca, const char *location, struct edgeca_msg *msg)
+{
+	const struct ca_location *loc;
+
+	if (strcmp(ca->kind, "root") == 0)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "root-renewal",
+		                   "a root CA is not renewed by edgeca: its replacement must be "
+		                   "distributed to relying parties by hand (create a new root)");
+	if (strcmp(ca->chaining, "external") == 0)
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "external-renewal",
+		                   "CA %s is chained to an external root: its renewal (a new CSR per "
+		                   "location, signed outside edgeca) is not supported yet", ca->id);
+	if (strcmp(ca->chaining, "internal") != 0 || strcmp(ca->status, "active") != 0)
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-not-active",
+		                   "CA %s is not active and chained to a parent", ca->id);
+	if (location == NULL)
+		return EDGECA_OK;
+	if ((loc = ca_find_location(ca, location)) == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "location-not-found",
+		                   "CA %s has no location %s", ca->id, location);
+	if (strcmp(loc->status, "active") != 0)
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "location-not-active",
+		                   "location %s of CA %s is %s: only an active location is renewed",
+		                   location, ca->id, loc->status);
+	return EDGECA_OK;
+}
+
+/* A new signer key with the CA's algorithm and policy, as at creation,
+ * and its CSR for the subject of the location's current certificate. */
+static edgeca_err
+new_key_and_csr(struct edgeca_ctx *ctx, const struct ca *ca, const struct ca_location *loc,
+                char key_id[65], unsigned char **csr, size_t *csr_len, struct edgeca_msg *msg)
+{
+	X509 *cert = x509_from_der(loc->cert_der, loc->cert_len);
+	char *templates = ca_join_templates(ca->allowed_templates);
+	unsigned char *subject = NULL;
+	int subject_len = 0;
+	edgeca_err rc;
+
+	if (cert == NULL || templates == NULL ||
+	    (subject_len = i2d_X509_NAME(X509_get_subject_name(cert), &subject)) <= 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot read location %s's subject",
+		                 loc->name);
+		goto out;
+	}
+	rc = signer_key_create(ctx->signer, ca->key_algorithm, templates,
+	                       (uint32_t)ca->max_validity_days, ca->path_length, key_id, msg);
+	if (rc == EDGECA_OK)
+		rc = signer_csr_create(ctx->signer, key_id, subject, (size_t)subject_len, csr, csr_len,
+		                       msg);
+out:
+	ERR_clear_error();
+	OPENSSL_free(subject);
+	free(templates);
+	X509_free(cert);
+	return rc;
+}
+
+/* Keeps the location's current generation (still holding old_key) and
+ * switches it to loc's new key and certificate, audited, in one
+ * transaction. A location renewed or revoked meanwhile is a conflict. */
+static edgeca_err
+store_renewal(PGconn *c, const struct principal *who, const struct ca *ca,
+              const struct ca_location *loc, const char *old_key, const char *old_serial,
+              struct edgeca_msg *msg)
+{
+	struct db_param p[4] = {{ca->id, 0, false}, {loc->name, 0, false}, {old_key, 0, false},
+	                        {who->actor, 0, false}};
+	char not_after[RFC3339_LEN];
+	const char *details[8] = {"location", loc->name, "previous_serial", old_serial,
+	                          "serial", loc->serial, "not_after", not_after};
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	rfc3339_format(loc->not_after, not_after);
+	if ((rc = db_begin(c, msg)) != EDGECA_OK)
+		return rc;
+	rc = db_exec(c, "INSERT INTO ca_location_history (ca_id, location, generation, "
+	                "signer_key_id, certificate_der, serial, not_before, not_after, replaced_by) "
+	                "SELECT l.ca_id, l.name, (SELECT coalesce(max(h.generation), 0) + 1 "
+	                "FROM ca_location_history h WHERE h.ca_id = l.ca_id AND h.location = l.name), "
+	                "l.signer_key_id, l.certificate_der, l.serial, l.not_before, l.not_after, $4 "
+	                "FROM ca_locations l WHERE l.ca_id = $1 AND l.name = $2 "
+	                "AND l.signer_key_id = $3 AND l.status = 'active'",
+	             p, 4, &r, "keep the replaced CA certificate", msg);
+	if (rc == EDGECA_OK && strcmp(PQcmdTuples(r), "1") != 0)
+		rc = EDGECA_ERR_CONFLICT;
+	if (rc == EDGECA_ERR_CONFLICT)
+		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "renewal-conflict",
+		                 "location %s of CA %s changed while it was renewed", loc->name, ca->id);
+	if (rc == EDGECA_OK)
+		rc = ca_store_update_location(c, ca->id, loc, msg);
+	if (rc == EDGECA_OK)
+		rc = audit_write(c, who->actor, "ca.renew", "ca", ca->id, details, 8, msg);
+	if (rc == EDGECA_OK)
+		rc = db_commit(c, msg);
+	if (rc != EDGECA_OK)
+		db_rollback(c);
+	PQclear(r);
+	return rc;
+}
+
+/* The location waits for its new certificate like a new subordinate's,
+ * and the chaining code has the parent sign it. */
+static edgeca_err
+renew_location(struct edgeca_ctx *ctx, PGconn *c, const struct principal *who, struct ca *ca,
+               const struct ca *parent, struct ca_location *loc, time_t not_after,
+               struct edgeca_msg *msg)
+{
+	char old_key[sizeof(loc->key_id)], old_serial[sizeof(loc->serial)], key_id[65] = "";
+	unsigned char *csr = NULL;
+	size_t csr_len = 0;
+	edgeca_err rc;
+
+	snprintf(old_key, sizeof(old_key), "%s", loc->key_id);
+	snprintf(old_serial, sizeof(old_serial), "%s", loc->serial);
+	rc = new_key_and_csr(ctx, ca, loc, key_id, &csr, &csr_len, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	snprintf(loc->key_id, sizeof(loc->key_id), "%s", key_id);
+	free(loc->csr_der);
+	loc->csr_der = csr;
+	loc->csr_len = csr_len;
+	csr = NULL;
+	snprintf(loc->status, sizeof(loc->status), "pending_chaining");
+	if ((rc = ca_sign_by_parent(ctx, ca, parent, not_after, msg)) != EDGECA_OK ||
+	    (rc = store_renewal(c, who, ca, loc, old_key, old_serial, msg)) != EDGECA_OK)
+		goto out;
+	log_info("ca_renew: ca=%s location=%s key=%s serial=%s replaces serial=%s by %s", ca->id,
+	         loc->name, loc->key_id, loc->serial, old_serial, who->actor);
+out:
+	if (rc != EDGECA_OK && key_id[0])
+		log_warn("ca_renew: ca=%s location=%s: signer key %s is left unused: %s", ca->id,
+		         loc->name, key_id, msg ? msg->detail : "");
+	free(csr);
+	return rc;
+}
+
+edgeca_err
+ca_renew(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
+         const char *location, struct ca **out, struct edgeca_msg *msg)
+{
+	struct ca *ca = NULL, *parent = NULL;
+	time_t now = time(NULL), end = 0;
+	PGconn *c = NULL;
+	edgeca_err rc;
+
+	*out = NULL;
+	if (!uuid_valid(ca_id))
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
+		return rc;
+	if ((rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK ||
+	    (rc = check_renewable(ca, location, msg)) != EDGECA_OK ||
+	    (rc = ca_load_parent(c, ca->parent_ca_id, &parent, msg)) != EDGECA_OK ||
+	    (rc = ca_check_parent(ca, parent, now, &end, msg)) != EDGECA_OK)
+		goto out;
+	for (size_t i = 0; i < ca->n_locations && rc == EDGECA_OK; i++) {
+		struct ca_location *loc = &ca->locations[i];
+		if (location != NULL ? strcmp(loc->name, location) == 0
+		                     : strcmp(loc->status, "active") == 0)
+			rc = renew_location(ctx, c, who, ca, parent, loc, end, msg);
+	}
+	if (rc == EDGECA_OK)
+		rc = ca_store_load_full(c, ca_id, out, msg);
+out:
+	db_release(ctx->db, c);
+	ca_free(parent);
+	ca_free(ca);
+	return rc;
+}

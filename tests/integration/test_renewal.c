@@ -1,0 +1,256 @@
+/* Renewal of a subordinate CA chained to an internal parent
+ * (POST /api/v1/cas/{id}/renew): each location gets a new key and
+ * certificate from the parent, certificates issued afterwards chain to the
+ * new one, certificates issued before still verify with the old one (kept
+ * in previous_certificates), and the refusals (root, waiting CA, unknown
+ * location, roles). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <openssl/x509v3.h>
+
+#include "common/timeutil.h"
+#include "tests/integration/harness.h"
+#include "tests/integration/http.h"
+#include "tests/integration/pki.h"
+
+static struct instance in;
+static char root_id[64];
+static X509 *root_cert;
+
+static int
+setup(void **state)
+{
+	struct http_response r;
+
+	(void)state;
+	http_set_test_name("renewal");
+	instance_start(&in);
+	r = http_post_expect(&in, "/api/v1/cas",
+	                     "{\"common_name\": \"Renewal Root\", \"validity_days\": 3650, "
+	                     "\"issuance\": {\"template\": \"subordinate_ca\"}}", 201);
+	snprintf(root_id, sizeof(root_id), "%s", http_json_str(&r, "id"));
+	root_cert = pem_cert(http_json_str(&r, "certificate_pem"));
+	assert_non_null(root_cert);
+	http_response_free(&r);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	X509_free(root_cert);
+	instance_destroy(&in);
+	return 0;
+}
+
+/* Issues a device certificate from location of ca; its chain in chain. */
+static X509 *
+issue_device(const char *ca, const char *location, const char *cn, STACK_OF(X509) **chain)
+{
+	char path[128], *csr = make_csr("EC-P256", cn, NULL, NULL), *text;
+	json_t *j = json_pack("{s:s, s:s}", "csr", csr, "location", location);
+	struct http_response r;
+	X509 *x;
+
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates", ca);
+	text = json_dumps(j, 0);
+	r = http_post_expect(&in, path, text, 201);
+	x = pem_cert(http_json_str(&r, "certificate_pem"));
+	assert_non_null(x);
+	*chain = pem_certs(http_json_str(&r, "chain_pem"));
+	assert_non_null(*chain);
+	http_response_free(&r);
+	json_decref(j);
+	free(text);
+	free(csr);
+	return x;
+}
+
+/* The previous_certificates of location name in a CA answer. */
+static json_t *
+previous_of(const struct http_response *r, const char *name)
+{
+	json_t *locs = json_object_get(r->json, "locations"), *loc;
+	size_t i;
+
+	json_array_foreach(locs, i, loc)
+		if (strcmp(json_string_value(json_object_get(loc, "name")), name) == 0)
+			return json_object_get(loc, "previous_certificates");
+	fail_msg("no location %s", name);
+	return NULL;
+}
+
+static X509 *
+previous_cert(const struct http_response *r, const char *name, size_t i)
+{
+	json_t *p = json_array_get(previous_of(r, name), i);
+	X509 *x;
+
+	assert_non_null(p);
+	x = pem_cert(json_string_value(json_object_get(p, "certificate_pem")));
+	assert_non_null(x);
+	return x;
+}
+
+/* One-certificate untrusted stack. */
+static STACK_OF(X509) *
+just(X509 *x)
+{
+	STACK_OF(X509) *s = sk_X509_new_null();
+
+	assert_non_null(s);
+	assert_true(sk_X509_push(s, x) > 0);
+	return s;
+}
+
+static void
+test_renew_internal(void **state)
+{
+	char sub_id[64], path[160], *body;
+	STACK_OF(X509) *chain_before, *chain_after, *s;
+	X509 *west, *east, *new_west, *new_east, *before, *after, *prev;
+	struct http_response r;
+	time_t old_na, new_na;
+
+	(void)state;
+	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Renewed Issuing CA\", "
+	                "\"parent_ca_id\": \"%s\", \"locations\": [\"westeurope\", \"eastus\"], "
+	                "\"validity_days\": 730}", root_id);
+	r = http_post_expect(&in, "/api/v1/cas", body, 201);
+	free(body);
+	snprintf(sub_id, sizeof(sub_id), "%s", http_json_str(&r, "id"));
+	assert_int_equal(json_array_size(previous_of(&r, "westeurope")), 0);
+	west = http_location_cert(&r, "westeurope");
+	east = http_location_cert(&r, "eastus");
+	http_response_free(&r);
+	before = issue_device(sub_id, "westeurope", "device-before", &chain_before);
+
+	/* one location: a new key and certificate from the root */
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/renew", sub_id);
+	r = http_post_expect(&in, path, "{\"location\": \"westeurope\"}", 200);
+	new_west = http_location_cert(&r, "westeurope");
+	new_east = http_location_cert(&r, "eastus");
+	assert_int_not_equal(X509_cmp(new_west, west), 0);
+	assert_int_not_equal(EVP_PKEY_eq(X509_get0_pubkey(new_west), X509_get0_pubkey(west)), 1);
+	assert_int_equal(X509_NAME_cmp(X509_get_subject_name(new_west),
+	                               X509_get_subject_name(west)), 0);
+	assert_int_equal(X509_cmp(new_east, east), 0); /* not asked for */
+	assert_int_equal(json_array_size(previous_of(&r, "westeurope")), 1);
+	assert_int_equal(json_array_size(previous_of(&r, "eastus")), 0);
+	assert_int_equal(json_integer_value(json_object_get(
+	                     json_array_get(previous_of(&r, "westeurope"), 0), "generation")), 1);
+	prev = previous_cert(&r, "westeurope", 0);
+	assert_int_equal(X509_cmp(prev, west), 0);
+	X509_free(prev);
+	http_response_free(&r);
+	s = sk_X509_new_null();
+	assert_int_equal(verify_chain(new_west, s, root_cert), X509_V_OK);
+	sk_X509_free(s);
+	assert_int_equal(X509_check_ca(new_west), 1);
+	/* validity as at creation: the longest the root allows (at most 1825 days) */
+	assert_int_equal(asn1_time_to_time_t(X509_get0_notAfter(west), &old_na), 0);
+	assert_int_equal(asn1_time_to_time_t(X509_get0_notAfter(new_west), &new_na), 0);
+	assert_true(new_na >= old_na && new_na <= time(NULL) + 1825 * 86400);
+
+	/* after: chains to the new certificate, not the old one */
+	after = issue_device(sub_id, "westeurope", "device-after", &chain_after);
+	assert_int_equal(X509_check_issued(new_west, after), X509_V_OK);
+	assert_int_not_equal(X509_check_issued(west, after), X509_V_OK);
+	assert_int_equal(X509_cmp(sk_X509_value(chain_after, 0), new_west), 0);
+	assert_int_equal(verify_chain(after, chain_after, root_cert), X509_V_OK);
+	s = just(west);
+	assert_int_not_equal(verify_chain(after, s, root_cert), X509_V_OK);
+	sk_X509_free(s);
+	/* before: still verifies with the old certificate, which is valid */
+	assert_int_equal(verify_chain(before, chain_before, root_cert), X509_V_OK);
+	s = just(west);
+	assert_int_equal(verify_chain(before, s, root_cert), X509_V_OK);
+	sk_X509_free(s);
+	s = just(new_west);
+	assert_int_not_equal(verify_chain(before, s, root_cert), X509_V_OK);
+	sk_X509_free(s);
+
+	/* the reads show the rollover */
+	snprintf(path, sizeof(path), "/api/v1/cas/%s", sub_id);
+	assert_int_equal(http_get(&in, path, in.admin_token, &r), 200);
+	assert_int_equal(json_array_size(previous_of(&r, "westeurope")), 1);
+	http_response_free(&r);
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/locations/westeurope/chain", sub_id);
+	assert_int_equal(http_get(&in, path, in.admin_token, &r), 200);
+	s = pem_certs((const char *)r.body);
+	assert_int_equal(X509_cmp(sk_X509_value(s, 0), new_west), 0);
+	sk_X509_pop_free(s, X509_free);
+	http_response_free(&r);
+
+	/* an empty body renews every active location, newest generation first */
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/renew", sub_id);
+	assert_int_equal(http_call(&in, "POST", path, in.admin_token, NULL, NULL, 0, &r), 200);
+	assert_int_equal(json_array_size(previous_of(&r, "westeurope")), 2);
+	assert_int_equal(json_array_size(previous_of(&r, "eastus")), 1);
+	assert_int_equal(json_integer_value(json_object_get(
+	                     json_array_get(previous_of(&r, "westeurope"), 0), "generation")), 2);
+	prev = previous_cert(&r, "westeurope", 0);
+	assert_int_equal(X509_cmp(prev, new_west), 0);
+	X509_free(prev);
+	prev = previous_cert(&r, "eastus", 0);
+	assert_int_equal(X509_cmp(prev, east), 0);
+	X509_free(prev);
+	http_response_free(&r);
+	assert_int_equal(http_get(&in, "/api/v1/cas", in.admin_token, &r), 200);
+	http_response_free(&r);
+
+	/* refusals */
+	http_expect(404, "location-not-found",
+	            http_post_json(&in, path, in.admin_token, "{\"location\": \"nowhere\"}", &r), &r);
+	http_expect(400, "unknown-field",
+	            http_post_json(&in, path, in.admin_token, "{\"locations\": \"eastus\"}", &r), &r);
+
+	sk_X509_pop_free(chain_before, X509_free);
+	sk_X509_pop_free(chain_after, X509_free);
+	X509_free(before);
+	X509_free(after);
+	X509_free(west);
+	X509_free(east);
+	X509_free(new_west);
+	X509_free(new_east);
+}
+
+static void
+test_renew_refused(void **state)
+{
+	char path[160], pending_id[64], requester[128];
+	struct http_response r;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/renew", root_id);
+	http_expect(422, "root-renewal", http_post_json(&in, path, in.admin_token, "{}", &r), &r);
+	http_create_ca(&in, "{\"kind\": \"subordinate\", \"common_name\": \"Waiting CA\"}",
+	               pending_id);
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/renew", pending_id);
+	http_expect(409, "ca-not-active", http_post_json(&in, path, in.admin_token, "{}", &r), &r);
+	http_expect(404, "ca-not-found",
+	            http_post_json(&in, "/api/v1/cas/00000000-0000-4000-8000-000000000000/renew",
+	                           in.admin_token, "{}", &r), &r);
+	instance_token(&in, "requester", "renewal-requester", requester, sizeof(requester));
+	http_expect(403, NULL, http_post_json(&in, path, requester, "{}", &r), &r);
+	http_expect(401, NULL, http_post_json(&in, path, NULL, "{}", &r), &r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_renew_internal),
+		cmocka_unit_test(test_renew_refused),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
