@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <openssl/x509v3.h>
 
 #include "common/timeutil.h"
@@ -207,6 +208,22 @@ test_renew_internal(void **state)
 	http_response_free(&r);
 	assert_int_equal(http_get(&in, "/api/v1/cas", in.admin_token, &r), 200);
 	http_response_free(&r);
+
+	/* audited once per location renewed, with both serials */
+	{
+		char sql[256];
+		PGconn *c = PQconnectdb(in.admin_database_url);
+		PGresult *res;
+
+		snprintf(sql, sizeof(sql), "SELECT count(*), count(DISTINCT details->>'previous_serial') "
+		         "FROM audit_events WHERE action = 'ca.renew' AND object_id = '%s'", sub_id);
+		res = PQexec(c, sql);
+		assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+		assert_string_equal(PQgetvalue(res, 0, 0), "3");
+		assert_string_equal(PQgetvalue(res, 0, 1), "3");
+		PQclear(res);
+		PQfinish(c);
+	}
 
 	/* refusals */
 	http_expect(404, "location-not-found",
