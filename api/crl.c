@@ -91,14 +91,15 @@ caching_headers(struct _u_response *resp, const struct crl *crl, const char *eta
 
 /* The CRL as DER or PEM with caching headers, or 304. */
 static void
-send_crl(struct api_call *call, const char *ca_id, const char *location, bool pem, bool public)
+send_crl(struct api_call *call, const char *ca_id, const char *location, int generation, bool pem,
+         bool public)
 {
 	struct edgeca_msg msg = {0};
 	struct crl crl = {0};
 	char etag[80], *text = NULL;
 	edgeca_err rc;
 
-	rc = crl_get(call->ctx, ca_id, location, false, &crl, &msg);
+	rc = crl_get(call->ctx, ca_id, location, generation, false, &crl, &msg);
 	if (rc != EDGECA_OK) {
 		api_problem(call->resp, rc, &msg, call->path);
 		goto out;
@@ -110,7 +111,7 @@ send_crl(struct api_call *call, const char *ca_id, const char *location, bool pe
 		goto out;
 	}
 	crl_clear(&crl);
-	rc = crl_get(call->ctx, ca_id, location, true, &crl, &msg);
+	rc = crl_get(call->ctx, ca_id, location, generation, true, &crl, &msg);
 	if (rc != EDGECA_OK) {
 		api_problem(call->resp, rc, &msg, call->path);
 		goto out;
@@ -131,23 +132,47 @@ out:
 	crl_clear(&crl);
 }
 
-/* GET /crl/{ca_id}/{location}.crl: the distribution point written into
- * certificates; public, DER. */
+/* "name.crl" (generation 1) or "name.N.crl" (N >= 2): location names
+ * have no dot. 0 when file is neither. */
+static int
+crl_file(const char *file, char name[64])
+{
+	size_t n = file ? strlen(file) : 0;
+	const char *dot;
+	char *end;
+	long gen = 1;
+
+	if (n < 5 || n - 4 >= 64 || strcmp(file + n - 4, ".crl") != 0)
+		return 0;
+	memcpy(name, file, n - 4);
+	name[n - 4] = '\0';
+	if ((dot = strchr(name, '.')) != NULL) {
+		if (dot[1] < '1' || dot[1] > '9')
+			return 0;
+		gen = strtol(dot + 1, &end, 10);
+		if (*end != '\0' || gen < 2 || gen > 1000000)
+			return 0;
+		name[dot - name] = '\0';
+	}
+	return (int)gen;
+}
+
+/* GET /crl/{ca_id}/{location}.crl and .../{location}.{generation}.crl:
+ * the distribution points written into certificates, one per key the
+ * location has had; public, DER. */
 void
 api_public_crl(struct api_call *call)
 {
-	const char *file = u_map_get(call->req->map_url, "file");
-	size_t n = file ? strlen(file) : 0;
 	char name[64];
+	int generation = crl_file(u_map_get(call->req->map_url, "file"), name);
 
-	if (n < 5 || n - 4 >= sizeof(name) || strcmp(file + n - 4, ".crl") != 0) {
+	if (generation == 0) {
 		api_problem_text(call->resp, EDGECA_ERR_NOT_FOUND, "not-found",
-		                 "no such CRL: /crl/{ca_id}/{location}.crl", call->path);
+		                 "no such CRL: /crl/{ca_id}/{location}.crl or "
+		                 "/crl/{ca_id}/{location}.{generation}.crl", call->path);
 		return;
 	}
-	memcpy(name, file, n - 4);
-	name[n - 4] = '\0';
-	send_crl(call, u_map_get(call->req->map_url, "ca_id"), name, false, true);
+	send_crl(call, u_map_get(call->req->map_url, "ca_id"), name, generation, false, true);
 }
 
 /* GET /api/v1/cas/{ca_id}/crl[?location=]: DER, or PEM when the Accept
@@ -165,7 +190,7 @@ api_cas_crl_get(struct api_call *call)
 		                 call->path);
 		return;
 	}
-	send_crl(call, u_map_get(call->req->map_url, "ca_id"), api_query(call->req, "location"),
+	send_crl(call, u_map_get(call->req->map_url, "ca_id"), api_query(call->req, "location"), 0,
 	         pick == 1, false);
 }
 
@@ -177,7 +202,7 @@ render_crl(const struct crl *crl, const struct edgeca_config *cfg)
 
 	if (j == NULL)
 		return NULL;
-	snprintf(url, sizeof(url), "%s/crl/%s/%s.crl", cfg->public_url, crl->ca_id, crl->location);
+	crl_public_url(cfg, crl->ca_id, crl->location, crl->generation, url);
 	json_object_set_new(j, "ca_id", json_string(crl->ca_id));
 	json_object_set_new(j, "location", json_string(crl->location));
 	json_object_set_new(j, "crl_number", json_integer(crl->number));

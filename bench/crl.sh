@@ -42,11 +42,12 @@ load() {
   [ "$2" = revoked ] && revoked="now() - interval '1 hour', 'keyCompromise'"
   sql edgeca "INSERT INTO certificates (ca_id, location, serial, subject, common_name,
       key_algorithm, template, status, not_before, not_after, requester, certificate_der,
-      revoked_at, revocation_reason)
+      revoked_at, revocation_reason, issuer_key_id)
     SELECT '$1', 'default', '4' || substr(md5('$1' || '$2' || i), 2),
       'CN=bench-' || i, 'bench-' || i, 'EC-P256', 'client', '$2', now() - interval '1 day',
-      now() + interval '365 days', 'bench', '\\x00', $revoked
-    FROM generate_series(1, $3) AS i" >/dev/null
+      now() + interval '365 days', 'bench', '\\x00', $revoked, l.signer_key_id
+    FROM generate_series(1, $3) AS i
+    JOIN ca_locations l ON l.ca_id = '$1' AND l.name = 'default'" >/dev/null
   sql edgeca "VACUUM ANALYZE certificates" >/dev/null # as autovacuum leaves it
 }
 

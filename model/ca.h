@@ -42,6 +42,7 @@ struct ca_location {
 	size_t csr_len;
 	char *chain_pem;         /* the certificates above cert_der, PEM; "" for a root */
 	char parent_location[64]; /* internal chaining: the parent's location that signed */
+	int generation;           /* of the key: 1 for the first, +1 per renewal */
 	struct ca_prev_cert *previous; /* newest first; only in API reads (ca_get, ...) */
 	size_t n_previous;
 };

@@ -16,6 +16,7 @@
 #include "model/audit.h"
 #include "model/ca_internal.h"
 #include "model/ca_store.h"
+#include "model/crl.h"
 #include "model/token.h"
 #include "signer/templates.h"
 
@@ -78,8 +79,8 @@ ca_issuer_urls(const struct edgeca_config *cfg, const struct ca *ca,
 	crl_url[0] = aia_url[0] = '\0';
 	if (ca->crl_enabled && ca->crl_distribution_point != NULL)
 		snprintf(crl_url, 1100, "%s", ca->crl_distribution_point);
-	else if (ca->crl_enabled && cfg->public_url_set)
-		snprintf(crl_url, 1100, "%s/crl/%s/%s.crl", cfg->public_url, ca->id, loc->name);
+	else if (ca->crl_enabled && cfg->public_url_set) /* the CRL of the key that issues */
+		crl_public_url(cfg, ca->id, loc->name, loc->generation, crl_url);
 	if (cfg->public_url_set)
 		snprintf(aia_url, 1100, "%s/ca/%s/%s.crt", cfg->public_url, ca->id, loc->name);
 }

@@ -97,9 +97,7 @@ store_renewal(PGconn *c, const struct principal *who, const struct ca *ca,
 		return rc;
 	rc = db_exec(c, "INSERT INTO ca_location_history (ca_id, location, generation, "
 	                "signer_key_id, certificate_der, serial, not_before, not_after, replaced_by) "
-	                "SELECT l.ca_id, l.name, (SELECT coalesce(max(h.generation), 0) + 1 "
-	                "FROM ca_location_history h WHERE h.ca_id = l.ca_id AND h.location = l.name), "
-	                "l.signer_key_id, l.certificate_der, l.serial, l.not_before, l.not_after, $4 "
+	                "SELECT l.ca_id, l.name, l.generation, l.signer_key_id, l.certificate_der, l.serial, l.not_before, l.not_after, $4 "
 	                "FROM ca_locations l WHERE l.ca_id = $1 AND l.name = $2 "
 	                "AND l.signer_key_id = $3 AND l.status = 'active'",
 	             p, 4, &r, "keep the replaced CA certificate", msg);
@@ -110,6 +108,9 @@ store_renewal(PGconn *c, const struct principal *who, const struct ca *ca,
 		                 "location %s of CA %s changed while it was renewed", loc->name, ca->id);
 	if (rc == EDGECA_OK)
 		rc = ca_store_update_location(c, ca->id, loc, msg);
+	if (rc == EDGECA_OK)
+		rc = db_exec(c, "UPDATE ca_locations SET generation = generation + 1 "
+		                "WHERE ca_id = $1 AND name = $2", p, 2, NULL, "count the generation", msg);
 	if (rc == EDGECA_OK)
 		rc = audit_write(c, who->actor, "ca.renew", "ca", ca->id, details, 8, msg);
 	if (rc == EDGECA_OK)

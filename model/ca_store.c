@@ -25,7 +25,7 @@
 
 #define LOCATION_COLUMNS                                                                       \
 	"ca_id, name, status, signer_key_id, certificate_der, serial, csr_der, chain_pem, "      \
-	"parent_location, extract(epoch FROM not_before)::bigint AS not_before, "                \
+	"parent_location, generation, extract(epoch FROM not_before)::bigint AS not_before, "    \
 	"extract(epoch FROM not_after)::bigint AS not_after"
 
 /* The statements every issuance runs, prepared once per connection. */
@@ -35,7 +35,7 @@ static const struct db_stmt load_ca_stmt = {
 	STMT_LOAD_CA, "SELECT " CA_COLUMNS ", l.name AS loc_name, l.status AS loc_status, "
 	   "l.signer_key_id AS loc_signer_key_id, l.certificate_der AS loc_certificate_der, "
 	   "l.serial AS loc_serial, l.csr_der AS loc_csr_der, l.chain_pem AS loc_chain_pem, "
-	   "l.parent_location AS loc_parent_location, "
+	   "l.parent_location AS loc_parent_location, l.generation AS loc_generation, "
 	   "extract(epoch FROM l.not_before)::bigint AS loc_not_before, "
 	   "extract(epoch FROM l.not_after)::bigint AS loc_not_after "
 	   "FROM cas JOIN ca_locations l ON l.ca_id = cas.id WHERE cas.id = $1 "
@@ -186,6 +186,7 @@ location_from_row(const PGresult *r, int i, const char *pre, struct ca_location 
 	snprintf(loc->serial, sizeof(loc->serial), "%s", serial ? serial : "");
 	loc->not_before = (time_t)db_get_time(r, i, col(pre, "not_before", b));
 	loc->not_after = (time_t)db_get_time(r, i, col(pre, "not_after", b));
+	loc->generation = (int)db_get_ll(r, i, col(pre, "generation", b));
 	if (db_get(r, i, col(pre, "certificate_der", b)) != NULL &&
 	    db_get_bytea(r, i, b, &loc->cert_der, &loc->cert_len) != 0)
 		return -1;

@@ -57,8 +57,8 @@ cert_from_row(const PGresult *r, int i, struct certificate *c, bool with_der)
 static const struct db_stmt insert_stmt = {
 	STMT_CERT_INSERT, "WITH cert AS (INSERT INTO certificates (ca_id, location, serial, subject, "
 	   "common_name, subject_alt_names, key_algorithm, template, not_before, not_after, "
-	   "requester, certificate_der) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-	   "to_timestamp($9), to_timestamp($10), $11, $12) RETURNING id, created_at), "
+	   "requester, certificate_der, issuer_key_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+	   "to_timestamp($9), to_timestamp($10), $11, $12, $14) RETURNING id, created_at), "
 	   "audit AS (INSERT INTO audit_events (actor, action, object_type, object_id, details) "
 	   "SELECT $11, 'certificate.issue', 'certificate', $1 || '/' || $3, "
 	   "jsonb_build_object('ca_id', $1::text, 'location', $2::text, 'serial', $3::text, "
@@ -70,7 +70,7 @@ cert_store_insert(PGconn *c, struct certificate *cert, const char *actor,
                   struct edgeca_msg *msg)
 {
 	char nb[32], na[32], na_text[RFC3339_LEN], *sans = NULL;
-	struct db_param p[13];
+	struct db_param p[14];
 	PGresult *r = NULL;
 	size_t n_sans = 0;
 	edgeca_err rc;
@@ -96,7 +96,8 @@ cert_store_insert(PGconn *c, struct certificate *cert, const char *actor,
 	p[10] = (struct db_param){actor, 0, false};
 	p[11] = (struct db_param){(const char *)cert->der, (int)cert->der_len, true};
 	p[12] = (struct db_param){na_text, 0, false};
-	rc = db_exec_prepared(c, &insert_stmt, p, 13, &r, "store certificate", msg);
+	p[13] = (struct db_param){cert->issuer_key_id, 0, false};
+	rc = db_exec_prepared(c, &insert_stmt, p, 14, &r, "store certificate", msg);
 	free(sans);
 	if (rc != EDGECA_OK)
 		return rc;

@@ -157,6 +157,7 @@ cert_sign_and_store(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const 
 		}
 		snprintf(cert->ca_id, sizeof(cert->ca_id), "%s", ca->id);
 		snprintf(cert->location, sizeof(cert->location), "%s", loc->name);
+		snprintf(cert->issuer_key_id, sizeof(cert->issuer_key_id), "%s", loc->key_id);
 		snprintf(cert->template, sizeof(cert->template), "%s", t->name);
 		snprintf(cert->status, sizeof(cert->status), "valid");
 		snprintf(cert->requester, sizeof(cert->requester), "%s", actor);

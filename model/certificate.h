@@ -26,6 +26,7 @@ struct certificate {
 	long long id;
 	char ca_id[37];
 	char location[64];
+	char issuer_key_id[65]; /* the signer key that signed it (stored, not shown) */
 	char serial[SERIAL_HEX_MAX];
 	char *subject;
 	char *common_name;  /* NULL when the subject has none */

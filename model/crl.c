@@ -27,7 +27,23 @@ static const char *const reason_names[] = {
 	"'superseded', 'cessationOfOperation', 'certificateHold', '-', 'removeFromCRL', "         \
 	"'privilegeWithdrawn', 'aACompromise']::text[]"
 
-/* Whether the CRL r of location l (CA c) is due: none yet, past
+/* Every key each location has had, k: its current one and those renewals
+ * replaced (retired_not_after: the replaced certificate's notAfter). */
+#define KEYS_SQL                                                                             \
+	"(SELECT l.ca_id, l.name AS location, l.generation, l.signer_key_id AS key_id,"          \
+	" l.status, NULL::timestamptz AS retired_not_after FROM ca_locations l"                  \
+	" UNION ALL SELECT h.ca_id, h.location, h.generation, h.signer_key_id, l.status,"        \
+	" h.not_after FROM ca_location_history h"                                                \
+	" JOIN ca_locations l ON l.ca_id = h.ca_id AND l.name = h.location) k"
+
+/* Whether key k (CA c) publishes a CRL: its location is active, and it is
+ * the current key or a replaced one whose certificates can still be on a
+ * CRL (they expire by its notAfter and stay listed one CRL validity). */
+#define PUBLISHING_SQL                                                                       \
+	"(k.status = 'active' AND (k.retired_not_after IS NULL"                                  \
+	" OR k.retired_not_after > now() - make_interval(days => c.crl_validity_days)))"
+
+/* Whether the CRL r of key k (CA c) is due: none yet, past
  * nextUpdate minus the overlap, or a revocation change made in a
  * transaction its snapshot does not see that is at least delay_ms
  * (parameter D) old: the changes of a burst wait for each other, and
@@ -36,11 +52,23 @@ static const char *const reason_names[] = {
 	"(r.ca_id IS NULL"                                                                       \
 	" OR r.next_update - make_interval(hours => c.crl_overlap_hours) <= now()"               \
 	" OR EXISTS (SELECT 1 FROM certificates x"                                               \
-	"            WHERE x.ca_id = l.ca_id AND x.location = l.name"                            \
+	"            WHERE x.ca_id = k.ca_id AND x.location = k.location"                        \
+	"              AND x.issuer_key_id = k.key_id"                                           \
 	"              AND x.crl_change_xid >= pg_snapshot_xmin(r.snapshot)"                     \
 	"              AND NOT pg_visible_in_snapshot(x.crl_change_xid, r.snapshot)"             \
 	"              AND x.crl_change_at <= now() - make_interval(secs => " D                  \
 	"                                                   ::double precision / 1000)))"
+
+void
+crl_public_url(const struct edgeca_config *cfg, const char *ca_id, const char *location,
+               int generation, char url[1100])
+{
+	if (generation > 1)
+		snprintf(url, 1100, "%s/crl/%s/%s.%d.crl", cfg->public_url, ca_id, location,
+		         generation);
+	else
+		snprintf(url, 1100, "%s/crl/%s/%s.crl", cfg->public_url, ca_id, location);
+}
 
 int
 crl_reason_code(const char *name)
@@ -67,14 +95,15 @@ crl_find_due(PGconn *c, long delay_ms, const struct crl_due *exclude, size_t n_e
 {
 	char delay[32], limit[32], *skip = NULL;
 	const char **keys = calloc(n_exclude + 1, sizeof(*keys));
-	char (*key)[37 + 64] = calloc(n_exclude + 1, sizeof(*key));
+	char (*key)[37 + 64 + 16] = calloc(n_exclude + 1, sizeof(*key));
 	struct db_param p[3];
 	PGresult *r = NULL;
 	edgeca_err rc;
 
 	*n = 0;
 	for (size_t i = 0; keys != NULL && key != NULL && i < n_exclude; i++) {
-		snprintf(key[i], sizeof(key[i]), "%s/%s", exclude[i].ca_id, exclude[i].location);
+		snprintf(key[i], sizeof(key[i]), "%s/%s/%d", exclude[i].ca_id, exclude[i].location,
+		         exclude[i].generation);
 		keys[i] = key[i];
 	}
 	if (keys == NULL || key == NULL ||
@@ -89,10 +118,12 @@ crl_find_due(PGconn *c, long delay_ms, const struct crl_due *exclude, size_t n_e
 	p[1] = (struct db_param){limit, 0, false};
 	p[2] = (struct db_param){skip, 0, false};
 	rc = db_exec(c,
-	             "SELECT l.ca_id, l.name FROM ca_locations l JOIN cas c ON c.id = l.ca_id"
-	             " LEFT JOIN crls r ON r.ca_id = l.ca_id AND r.location = l.name"
-	             " WHERE c.crl_enabled AND l.status = 'active' AND " DUE_SQL("$1")
-	             " AND NOT (l.ca_id::text || '/' || l.name = ANY ($3::text[]))"
+	             "SELECT k.ca_id, k.location, k.generation FROM " KEYS_SQL
+	             " JOIN cas c ON c.id = k.ca_id LEFT JOIN crls r ON r.ca_id = k.ca_id"
+	             " AND r.location = k.location AND r.generation = k.generation"
+	             " WHERE c.crl_enabled AND " PUBLISHING_SQL " AND " DUE_SQL("$1")
+	             " AND NOT (k.ca_id::text || '/' || k.location || '/' || k.generation"
+	             " = ANY ($3::text[]))"
 	             " ORDER BY r.next_update NULLS FIRST LIMIT $2::integer",
 	             p, 3, &r, "find due CRLs", msg);
 	free(skip);
@@ -102,7 +133,8 @@ crl_find_due(PGconn *c, long delay_ms, const struct crl_due *exclude, size_t n_e
 		return rc;
 	for (int i = 0; i < PQntuples(r) && *n < max; i++, (*n)++) {
 		snprintf(due[*n].ca_id, sizeof(due[*n].ca_id), "%s", db_get(r, i, "ca_id"));
-		snprintf(due[*n].location, sizeof(due[*n].location), "%s", db_get(r, i, "name"));
+		snprintf(due[*n].location, sizeof(due[*n].location), "%s", db_get(r, i, "location"));
+		due[*n].generation = (int)db_get_ll(r, i, "generation");
 	}
 	PQclear(r);
 	return EDGECA_OK;
@@ -154,36 +186,40 @@ struct build_state {
 };
 
 static edgeca_err
-read_state(PGconn *c, const char *ca_id, const char *location, unsigned delay_ms,
-           struct build_state *s, struct edgeca_msg *msg)
+read_state(PGconn *c, const char *ca_id, const char *location, int generation,
+           unsigned delay_ms, struct build_state *s, struct edgeca_msg *msg)
 {
-	char delay[16];
-	struct db_param p[3] = {{ca_id, 0, false}, {location, 0, false}, {delay, 0, false}};
+	char delay[16], gen[16];
+	struct db_param p[4] = {{ca_id, 0, false}, {location, 0, false}, {delay, 0, false},
+	                        {gen, 0, false}};
 	PGresult *r = NULL;
 	edgeca_err rc;
 
 	snprintf(delay, sizeof(delay), "%u", delay_ms);
+	snprintf(gen, sizeof(gen), "%d", generation);
 
 	rc = db_exec(c,
-	             "SELECT c.crl_enabled, c.crl_validity_days, l.status, l.signer_key_id,"
-	             " pg_current_snapshot()::text AS snap,"
+	             "SELECT c.crl_enabled, c.crl_validity_days, " PUBLISHING_SQL " AS publishing,"
+	             " k.key_id, pg_current_snapshot()::text AS snap,"
 	             " floor(extract(epoch FROM now()))::bigint AS now, " DUE_SQL("$3") " AS due"
-	             " FROM ca_locations l JOIN cas c ON c.id = l.ca_id"
-	             " LEFT JOIN crls r ON r.ca_id = l.ca_id AND r.location = l.name"
-	             " WHERE l.ca_id = $1::uuid AND l.name = $2",
-	             p, 3, &r, "read the CRL state", msg);
+	             " FROM " KEYS_SQL " JOIN cas c ON c.id = k.ca_id"
+	             " LEFT JOIN crls r ON r.ca_id = k.ca_id AND r.location = k.location"
+	             " AND r.generation = k.generation"
+	             " WHERE k.ca_id = $1::uuid AND k.location = $2 AND k.generation = $4::integer",
+	             p, 4, &r, "read the CRL state", msg);
 	if (rc != EDGECA_OK)
 		return rc;
 	if (PQntuples(r) != 1) {
 		PQclear(r);
 		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "location-not-found",
-		                   "CA %s has no location \"%s\"", ca_id, location);
+		                   "CA %s has no location \"%s\" of generation %d", ca_id, location,
+		                   generation);
 	}
 	s->enabled = strcmp(db_get(r, 0, "crl_enabled"), "t") == 0;
 	s->due = strcmp(db_get(r, 0, "due"), "t") == 0;
-	s->active = strcmp(db_get(r, 0, "status"), "active") == 0;
+	s->active = strcmp(db_get(r, 0, "publishing"), "t") == 0;
 	s->validity_days = (int)db_get_ll(r, 0, "crl_validity_days");
-	snprintf(s->key_id, sizeof(s->key_id), "%s", db_get(r, 0, "signer_key_id"));
+	snprintf(s->key_id, sizeof(s->key_id), "%s", db_get(r, 0, "key_id"));
 	s->snapshot = strdup(db_get(r, 0, "snap"));
 	s->now = (time_t)db_get_ll(r, 0, "now");
 	PQclear(r);
@@ -225,11 +261,12 @@ append_row(struct buf *entries, char *row, int len)
 /* Streams the location's revoked, unexpired certificates into DER entries
  * (the transaction's snapshot). */
 static edgeca_err
-read_entries(PGconn *c, const char *ca_id, const char *location, int validity_days,
-             struct buf *entries, long long *count, struct edgeca_msg *msg)
+read_entries(PGconn *c, const char *ca_id, const char *location, const char *key_id,
+             int validity_days, struct buf *entries, long long *count, struct edgeca_msg *msg)
 {
 	char *id_lit = PQescapeLiteral(c, ca_id, strlen(ca_id));
 	char *loc_lit = PQescapeLiteral(c, location, strlen(location));
+	char *key_lit = PQescapeLiteral(c, key_id, strlen(key_id));
 	struct buf sql = {0};
 	edgeca_err rc = EDGECA_OK;
 	PGresult *r = NULL;
@@ -237,14 +274,15 @@ read_entries(PGconn *c, const char *ca_id, const char *location, int validity_da
 	int len;
 
 	*count = 0;
-	if (id_lit == NULL || loc_lit == NULL ||
+	if (id_lit == NULL || loc_lit == NULL || key_lit == NULL ||
 	    buf_printf(&sql,
 	               "COPY (SELECT serial, floor(extract(epoch FROM revoked_at))::bigint,"
 	               " array_position(" REASON_ARRAY_SQL ", revocation_reason) - 1,"
 	               " floor(extract(epoch FROM invalidity_date))::bigint FROM certificates"
 	               " WHERE ca_id = %s AND location = %s AND status = 'revoked'"
+	               " AND issuer_key_id = %s"
 	               " AND not_after > now() - make_interval(days => %d)) TO STDOUT",
-	               id_lit, loc_lit, validity_days) != 0 ||
+	               id_lit, loc_lit, key_lit, validity_days) != 0 ||
 	    buf_terminate(&sql) != 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 		goto out;
@@ -281,6 +319,7 @@ out:
 	buf_free(&sql);
 	PQfreemem(id_lit);
 	PQfreemem(loc_lit);
+	PQfreemem(key_lit);
 	return rc;
 }
 
@@ -316,15 +355,16 @@ static edgeca_err
 store_crl(PGconn *c, const char *actor, const struct crl *crl, const char *snapshot,
           struct edgeca_msg *msg)
 {
-	char number[32], this_update[32], next_update[32], entries[32];
-	const char *details[8];
-	struct db_param p[9];
+	char number[32], this_update[32], next_update[32], entries[32], gen[16];
+	const char *details[10];
+	struct db_param p[10];
 	edgeca_err rc;
 
 	snprintf(number, sizeof(number), "%lld", crl->number);
 	snprintf(this_update, sizeof(this_update), "%lld", (long long)crl->this_update);
 	snprintf(next_update, sizeof(next_update), "%lld", (long long)crl->next_update);
 	snprintf(entries, sizeof(entries), "%lld", crl->entries);
+	snprintf(gen, sizeof(gen), "%d", crl->generation);
 	p[0] = (struct db_param){crl->ca_id, 0, false};
 	p[1] = (struct db_param){crl->location, 0, false};
 	p[2] = (struct db_param){number, 0, false};
@@ -334,25 +374,27 @@ store_crl(PGconn *c, const char *actor, const struct crl *crl, const char *snaps
 	p[6] = (struct db_param){snapshot, 0, false};
 	p[7] = (struct db_param){(const char *)crl->der, (int)crl->der_len, true};
 	p[8] = (struct db_param){crl->sha256, 0, false};
+	p[9] = (struct db_param){gen, 0, false};
 	rc = db_exec(c,
 	             "INSERT INTO crls (ca_id, location, crl_number, this_update, next_update,"
-	             " entries, snapshot, der, sha256) VALUES ($1, $2, $3, to_timestamp($4),"
-	             " to_timestamp($5), $6, $7::pg_snapshot, $8, decode($9, 'hex'))"
-	             " ON CONFLICT (ca_id, location) DO UPDATE SET crl_number = EXCLUDED.crl_number,"
+	             " entries, snapshot, der, sha256, generation) VALUES ($1, $2, $3,"
+	             " to_timestamp($4), to_timestamp($5), $6, $7::pg_snapshot, $8,"
+	             " decode($9, 'hex'), $10)"
+	             " ON CONFLICT (ca_id, location, generation) DO UPDATE SET crl_number = EXCLUDED.crl_number,"
 	             " this_update = EXCLUDED.this_update, next_update = EXCLUDED.next_update,"
 	             " entries = EXCLUDED.entries, snapshot = EXCLUDED.snapshot, der = EXCLUDED.der,"
 	             " sha256 = EXCLUDED.sha256, created_at = now()"
 	             " WHERE crls.crl_number < EXCLUDED.crl_number",
-	             p, 9, NULL, "store the CRL", msg);
+	             p, 10, NULL, "store the CRL", msg);
 	if (rc != EDGECA_OK)
 		return rc;
 	p[6] = (struct db_param){actor, 0, false};
 	rc = db_exec(c,
 	             "INSERT INTO crl_history (ca_id, location, crl_number, this_update, next_update,"
-	             " entries, sha256, created_by) VALUES ($1, $2, $3, to_timestamp($4),"
-	             " to_timestamp($5), $6, decode($8, 'hex'), $7)",
-	             (struct db_param[]){p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[8]}, 8, NULL,
-	             "record the CRL", msg);
+	             " entries, sha256, created_by, generation) VALUES ($1, $2, $3, to_timestamp($4),"
+	             " to_timestamp($5), $6, decode($8, 'hex'), $7, $9)",
+	             (struct db_param[]){p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[8], p[9]}, 9,
+	             NULL, "record the CRL", msg);
 	if (rc != EDGECA_OK)
 		return rc;
 	details[0] = "location";
@@ -363,7 +405,9 @@ store_crl(PGconn *c, const char *actor, const struct crl *crl, const char *snaps
 	details[5] = entries;
 	details[6] = "sha256";
 	details[7] = crl->sha256;
-	return audit_write(c, actor, "crl.generate", "ca", crl->ca_id, details, 8, msg);
+	details[8] = "generation";
+	details[9] = gen;
+	return audit_write(c, actor, "crl.generate", "ca", crl->ca_id, details, 10, msg);
 }
 
 static double
@@ -390,7 +434,7 @@ digest_hex(const unsigned char *der, size_t len, char out[65], struct edgeca_msg
 /* The build transaction, the location's CRL lock held. */
 static edgeca_err
 build(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *ca_id,
-      const char *location, enum crl_why why, bool *made, struct crl *out,
+      const char *location, int generation, enum crl_why why, bool *made, struct crl *out,
       struct edgeca_msg *msg)
 {
 	struct build_state s = {0};
@@ -404,7 +448,7 @@ build(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *ca_id,
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* Decided before the transaction: whether to build at all. */
-	if ((rc = read_state(c, ca_id, location, ctx->cfg->crl_delay_ms, &s, msg)) != EDGECA_OK)
+	if ((rc = read_state(c, ca_id, location, generation, ctx->cfg->crl_delay_ms, &s, msg)) != EDGECA_OK)
 		goto out;
 	if (why == CRL_IF_DUE && (!s.due || !s.enabled || !s.active))
 		goto out; /* made by another instance meanwhile, or no longer wanted */
@@ -415,7 +459,8 @@ build(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *ca_id,
 	}
 	if (!s.active) {
 		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "location-not-active",
-		                 "location \"%s\" of CA %s is not active", location, ca_id);
+		                 "location \"%s\" of CA %s is not active, or its key of generation "
+		                 "%d publishes no CRL any more", location, ca_id, generation);
 		goto out;
 	}
 	/* The number is spent in its own committed statement before the signer
@@ -432,14 +477,15 @@ build(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *ca_id,
 		goto out;
 	PQclear(r);
 	in_txn = true;
-	if ((rc = read_state(c, ca_id, location, ctx->cfg->crl_delay_ms, &s, msg)) != EDGECA_OK)
+	if ((rc = read_state(c, ca_id, location, generation, ctx->cfg->crl_delay_ms, &s, msg)) != EDGECA_OK)
 		goto out;
 	snprintf(crl.ca_id, sizeof(crl.ca_id), "%s", ca_id);
 	snprintf(crl.location, sizeof(crl.location), "%s", location);
+	crl.generation = generation;
 	crl.this_update = s.now;
 	crl.next_update = s.now + (time_t)s.validity_days * 86400;
-	if ((rc = read_entries(c, ca_id, location, s.validity_days, &body, &crl.entries, msg)) !=
-	    EDGECA_OK)
+	if ((rc = read_entries(c, ca_id, location, s.key_id, s.validity_days, &body, &crl.entries,
+	                       msg)) != EDGECA_OK)
 		goto out;
 	read_ms = ms_since(&t0);
 	rc = signer_crl_sign(ctx->signer, s.key_id, (uint64_t)crl.number, crl.this_update,
@@ -453,9 +499,9 @@ build(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *ca_id,
 	    (rc = db_commit(c, msg)) != EDGECA_OK)
 		goto out;
 	*made = true;
-	log_info("crl_generate: ca=%s location=%s number=%lld entries=%lld bytes=%zu by %s "
-	         "read_ms=%.0f sign_ms=%.0f store_ms=%.0f",
-	         ca_id, location, crl.number, crl.entries, crl.der_len, actor, read_ms, sign_ms,
+	log_info("crl_generate: ca=%s location=%s generation=%d number=%lld entries=%lld "
+	         "bytes=%zu by %s read_ms=%.0f sign_ms=%.0f store_ms=%.0f",
+	         ca_id, location, generation, crl.number, crl.entries, crl.der_len, actor, read_ms, sign_ms,
 	         ms_since(&t0) - read_ms - sign_ms);
 	if (out != NULL) {
 		*out = crl;
@@ -472,8 +518,8 @@ out:
 
 edgeca_err
 crl_generate(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *ca_id,
-             const char *location, enum crl_why why, bool *made, struct crl *out,
-             struct edgeca_msg *msg)
+             const char *location, int generation, enum crl_why why, bool *made,
+             struct crl *out, struct edgeca_msg *msg)
 {
 	bool locked = false;
 	edgeca_err rc;
@@ -482,7 +528,7 @@ crl_generate(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *c
 	rc = crl_lock(c, ca_id, location, why == CRL_FORCED, &locked, msg);
 	if (rc != EDGECA_OK || !locked)
 		return rc; /* not locked: another instance is at it */
-	rc = build(ctx, c, actor, ca_id, location, why, made, out, msg);
+	rc = build(ctx, c, actor, ca_id, location, generation, why, made, out, msg);
 	crl_unlock(c, ca_id, location);
 	return rc;
 }
@@ -492,7 +538,7 @@ crl_generate(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *c
  * that every builder takes the same lock whatever form a caller used. */
 static edgeca_err
 resolve_location(PGconn *c, const char *ca_id, const char *location, char id[37], char name[64],
-                 struct edgeca_msg *msg)
+                 int *generation, struct edgeca_msg *msg)
 {
 	struct db_param p[2] = {{ca_id, 0, false}, {location, 0, false}};
 	PGresult *r = NULL;
@@ -502,7 +548,8 @@ resolve_location(PGconn *c, const char *ca_id, const char *location, char id[37]
 		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s",
 		                   ca_id ? ca_id : "");
 	rc = db_exec(c,
-	             "SELECT c.id::text AS id, c.crl_enabled, l.name FROM cas c LEFT JOIN ca_locations l"
+	             "SELECT c.id::text AS id, c.crl_enabled, l.name, l.generation"
+	             " FROM cas c LEFT JOIN ca_locations l"
 	             " ON l.ca_id = c.id AND (l.name = $2 OR ($2::text IS NULL AND l.status = 'active'))"
 	             " WHERE c.id = $1::uuid ORDER BY l.position LIMIT 1",
 	             p, 2, &r, "find the CA", msg);
@@ -521,6 +568,7 @@ resolve_location(PGconn *c, const char *ca_id, const char *location, char id[37]
 	else {
 		snprintf(id, 37, "%s", db_get(r, 0, "id"));
 		snprintf(name, 64, "%s", db_get(r, 0, "name"));
+		*generation = (int)db_get_ll(r, 0, "generation");
 	}
 	PQclear(r);
 	return rc;
@@ -531,14 +579,15 @@ crl_force(struct edgeca_ctx *ctx, const char *actor, const char *ca_id, const ch
           struct crl *out, struct edgeca_msg *msg)
 {
 	char id[37], name[64];
+	int generation = 0;
 	PGconn *c = NULL;
 	bool made = false;
 	edgeca_err rc;
 
 	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
 		return rc;
-	if ((rc = resolve_location(c, ca_id, location, id, name, msg)) == EDGECA_OK)
-		rc = crl_generate(ctx, c, actor, id, name, CRL_FORCED, &made, out, msg);
+	if ((rc = resolve_location(c, ca_id, location, id, name, &generation, msg)) == EDGECA_OK)
+		rc = crl_generate(ctx, c, actor, id, name, generation, CRL_FORCED, &made, out, msg);
 	db_release(ctx->db, c);
 	return rc;
 }
@@ -547,17 +596,22 @@ crl_force(struct edgeca_ctx *ctx, const char *actor, const char *ca_id, const ch
  * a CRL of a million entries is tens of megabytes, which a hex text
  * result would double. */
 static edgeca_err
-read_current(PGconn *c, const char *ca_id, const char *location, bool with_der, struct crl *out,
-             struct edgeca_msg *msg)
+read_current(PGconn *c, const char *ca_id, const char *location, int generation, bool with_der,
+             struct crl *out, struct edgeca_msg *msg)
 {
-	const char *values[3] = {ca_id, location, with_der ? "t" : "f"};
-	PGresult *r = PQexecParams(c,
-	                           "SELECT crl_number::text, extract(epoch FROM this_update)::bigint::text,"
-	                           " extract(epoch FROM next_update)::bigint::text, entries::text,"
-	                           " encode(sha256, 'hex'), CASE WHEN $3::boolean THEN der END"
-	                           " FROM crls WHERE ca_id = $1::uuid AND location = $2",
-	                           3, NULL, values, NULL, NULL, 1);
+	char gen[16];
+	const char *values[4] = {ca_id, location, with_der ? "t" : "f", gen};
+	PGresult *r;
 	edgeca_err rc = EDGECA_OK;
+
+	snprintf(gen, sizeof(gen), "%d", generation);
+	r = PQexecParams(c,
+	                 "SELECT crl_number::text, extract(epoch FROM this_update)::bigint::text,"
+	                 " extract(epoch FROM next_update)::bigint::text, entries::text,"
+	                 " encode(sha256, 'hex'), CASE WHEN $3::boolean THEN der END"
+	                 " FROM crls WHERE ca_id = $1::uuid AND location = $2"
+	                 " AND generation = $4::integer",
+	                 4, NULL, values, NULL, NULL, 1);
 
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		log_error("crl_get: %s", PQerrorMessage(c));
@@ -569,11 +623,13 @@ read_current(PGconn *c, const char *ca_id, const char *location, bool with_der, 
 	}
 	if (PQntuples(r) == 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "crl-not-found",
-		                 "location \"%s\" of CA %s has no CRL yet", location, ca_id);
+		                 "location \"%s\" of CA %s has no CRL of generation %d", location,
+		                 ca_id, generation);
 		goto out;
 	}
 	snprintf(out->ca_id, sizeof(out->ca_id), "%s", ca_id);
 	snprintf(out->location, sizeof(out->location), "%s", location);
+	out->generation = generation;
 	out->number = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	out->this_update = (time_t)strtoll(PQgetvalue(r, 0, 1), NULL, 10);
 	out->next_update = (time_t)strtoll(PQgetvalue(r, 0, 2), NULL, 10);
@@ -594,18 +650,20 @@ out:
 }
 
 edgeca_err
-crl_get(struct edgeca_ctx *ctx, const char *ca_id, const char *location, bool with_der,
-        struct crl *out, struct edgeca_msg *msg)
+crl_get(struct edgeca_ctx *ctx, const char *ca_id, const char *location, int generation,
+        bool with_der, struct crl *out, struct edgeca_msg *msg)
 {
 	char id[37], name[64];
+	int current = 0;
 	PGconn *c = NULL;
 	edgeca_err rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
 		return rc;
-	if ((rc = resolve_location(c, ca_id, location, id, name, msg)) == EDGECA_OK)
-		rc = read_current(c, id, name, with_der, out, msg);
+	if ((rc = resolve_location(c, ca_id, location, id, name, &current, msg)) == EDGECA_OK)
+		rc = read_current(c, id, name, generation > 0 ? generation : current, with_der, out,
+		                  msg);
 	db_release(ctx->db, c);
 	if (rc != EDGECA_OK)
 		crl_clear(out);

@@ -287,14 +287,51 @@ cert_unrevoke(struct edgeca_ctx *ctx, const struct principal *who, const char *c
  * that parent: revoked as one (inserted when the parent's table does not
  * hold it yet), so that the parent's CRL lists it. A permanent revocation
  * already there stays. */
+/* The parent's key that signed x: of the parent location's current and
+ * previous certificates, the one whose key verifies x's signature. */
+static edgeca_err
+parent_issuer_key(PGconn *c, const struct ca *ca, const struct ca_location *loc, X509 *x,
+                  char key_id[65], struct edgeca_msg *msg)
+{
+	struct db_param p[2] = {{ca->parent_ca_id, 0, false}, {loc->parent_location, 0, false}};
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	key_id[0] = '\0';
+	rc = db_exec(c, "SELECT signer_key_id, certificate_der FROM ca_locations "
+	                "WHERE ca_id = $1 AND name = $2 AND certificate_der IS NOT NULL "
+	                "UNION ALL SELECT signer_key_id, certificate_der FROM ca_location_history "
+	                "WHERE ca_id = $1 AND location = $2",
+	             p, 2, &r, "find the parent's key", msg);
+	for (int i = 0; rc == EDGECA_OK && key_id[0] == '\0' && i < PQntuples(r); i++) {
+		unsigned char *der = NULL;
+		size_t len = 0;
+		X509 *issuer = NULL;
+
+		if (db_get_bytea(r, i, "certificate_der", &der, &len) == 0 &&
+		    (issuer = x509_from_der(der, len)) != NULL &&
+		    X509_verify(x, X509_get0_pubkey(issuer)) == 1)
+			snprintf(key_id, 65, "%s", db_get(r, i, "signer_key_id"));
+		X509_free(issuer);
+		free(der);
+	}
+	if (rc == EDGECA_OK && key_id[0] == '\0')
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
+		                 "no key of the parent's location %s signed location %s",
+		                 loc->parent_location, loc->name);
+	ERR_clear_error();
+	PQclear(r);
+	return rc;
+}
+
 static edgeca_err
 revoke_at_parent(PGconn *c, const struct principal *who, const struct ca *ca,
                  const struct ca_location *loc, const char *reason, struct edgeca_msg *msg)
 {
 	X509 *x = x509_from_der(loc->cert_der, loc->cert_len);
-	char *subject = NULL, *cn = NULL, nb[32], na[32];
+	char *subject = NULL, *cn = NULL, nb[32], na[32], issuer_key[65];
 	struct key_desc key = {0};
-	struct db_param p[12];
+	struct db_param p[13];
 	int n_cn = 0;
 	edgeca_err rc;
 
@@ -304,6 +341,8 @@ revoke_at_parent(PGconn *c, const struct principal *who, const struct ca *ca,
 		                 "cannot read the certificate of location %s", loc->name);
 		goto out;
 	}
+	if ((rc = parent_issuer_key(c, ca, loc, x, issuer_key, msg)) != EDGECA_OK)
+		goto out;
 	pkey_describe(X509_get0_pubkey(x), &key);
 	snprintf(nb, sizeof(nb), "%lld", (long long)loc->not_before);
 	snprintf(na, sizeof(na), "%lld", (long long)loc->not_after);
@@ -319,12 +358,13 @@ revoke_at_parent(PGconn *c, const struct principal *who, const struct ca *ca,
 	p[9] = (struct db_param){(const char *)loc->cert_der, (int)loc->cert_len, true};
 	p[10] = (struct db_param){reason, 0, false};
 	p[11] = (struct db_param){who->actor, 0, false};
+	p[12] = (struct db_param){issuer_key, 0, false};
 	rc = db_exec(c, "INSERT INTO certificates (ca_id, location, serial, subject, common_name, "
 	                "key_algorithm, template, not_before, not_after, requester, "
 	                "certificate_der, status, revoked_at, revocation_reason, revoked_by, "
-	                "crl_change_xid, crl_change_at) VALUES ($1, $2, $3, $4, $5, $6, "
-	                "'subordinate_ca', to_timestamp($7), to_timestamp($8), $9, $10, 'revoked', "
-	                "now(), $11, $12, pg_current_xact_id(), now()) "
+	                "crl_change_xid, crl_change_at, issuer_key_id) VALUES ($1, $2, $3, $4, $5, "
+	                "$6, 'subordinate_ca', to_timestamp($7), to_timestamp($8), $9, $10, "
+	                "'revoked', now(), $11, $12, pg_current_xact_id(), now(), $13) "
 	                "ON CONFLICT (ca_id, serial) DO UPDATE SET "
 	                "status = 'revoked', revoked_at = now(), "
 	                "revocation_reason = EXCLUDED.revocation_reason, invalidity_date = NULL, "
@@ -332,7 +372,7 @@ revoke_at_parent(PGconn *c, const struct principal *who, const struct ca *ca,
 	                "crl_change_at = now() "
 	                "WHERE certificates.status = 'valid' "
 	                "OR certificates.revocation_reason = 'certificateHold'",
-	             p, 12, NULL, "revoke the location's certificate at its parent", msg);
+	             p, 13, NULL, "revoke the location's certificate at its parent", msg);
 out:
 	ERR_clear_error();
 	X509_free(x);

@@ -83,7 +83,8 @@ backing_off(const struct scheduler *s, const struct crl_due *d, time_t now)
 {
 	for (size_t i = 0; i < FAILED_MAX; i++)
 		if (s->failed[i].until > now && strcmp(s->failed[i].where.ca_id, d->ca_id) == 0 &&
-		    strcmp(s->failed[i].where.location, d->location) == 0)
+		    strcmp(s->failed[i].where.location, d->location) == 0 &&
+		    s->failed[i].where.generation == d->generation)
 			return true;
 	return false;
 }
@@ -125,9 +126,9 @@ run_crls(struct scheduler *s)
 		if (backing_off(s, &due[i], now))
 			continue;
 		if (crl_generate(s->ctx, s->conn, "scheduler", due[i].ca_id, due[i].location,
-		                 CRL_IF_DUE, &made, NULL, &msg) != EDGECA_OK) {
-			log_error("scheduler: CRL of CA %s location %s: %s", due[i].ca_id,
-			          due[i].location, msg.detail);
+		                 due[i].generation, CRL_IF_DUE, &made, NULL, &msg) != EDGECA_OK) {
+			log_error("scheduler: CRL of CA %s location %s generation %d: %s", due[i].ca_id,
+			          due[i].location, due[i].generation, msg.detail);
 			remember_failure(s, &due[i], now);
 		}
 		if (stopping(s))

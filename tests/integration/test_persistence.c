@@ -187,9 +187,10 @@ test_signature_log_and_audit(void **state)
 	PQclear(res);
 	/* the database refuses a second certificate with a used serial */
 	res = PQexec(c, "INSERT INTO certificates (ca_id, location, serial, subject, key_algorithm, "
-	                "template, not_before, not_after, requester, certificate_der) SELECT ca_id, "
-	                "location, serial, subject, key_algorithm, template, not_before, not_after, "
-	                "requester, certificate_der FROM certificates LIMIT 1");
+	                "template, not_before, not_after, requester, certificate_der, issuer_key_id) "
+	                "SELECT ca_id, location, serial, subject, key_algorithm, template, "
+	                "not_before, not_after, requester, certificate_der, issuer_key_id "
+	                "FROM certificates LIMIT 1");
 	assert_int_equal(PQresultStatus(res), PGRES_FATAL_ERROR);
 	assert_string_equal(PQresultErrorField(res, PG_DIAG_SQLSTATE), "23505");
 	PQclear(res);

@@ -2,8 +2,9 @@
  * (POST /api/v1/cas/{id}/renew): each location gets a new key and
  * certificate from the parent, certificates issued afterwards chain to the
  * new one, certificates issued before still verify with the old one (kept
- * in previous_certificates), and the refusals (root, waiting CA, unknown
- * location, roles). */
+ * in previous_certificates), each key publishes the CRL of what it issued
+ * at the distribution point its certificates name, and the refusals
+ * (root, waiting CA, unknown location, roles). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,16 +12,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <openssl/bn.h>
 #include <openssl/x509v3.h>
 
 #include "common/timeutil.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/http.h"
 #include "tests/integration/pki.h"
+
+#define PUBLIC_URL "https://ca.example.test:8443"
 
 static struct instance in;
 static char root_id[64];
@@ -33,6 +38,8 @@ setup(void **state)
 
 	(void)state;
 	http_set_test_name("renewal");
+	in.extra_env[0] = "EDGECA_PUBLIC_URL=" PUBLIC_URL;
+	in.extra_env[1] = "EDGECA_CRL_DELAY_MS=300";
 	instance_start(&in);
 	r = http_post_expect(&in, "/api/v1/cas",
 	                     "{\"common_name\": \"Renewal Root\", \"validity_days\": 3650, "
@@ -53,9 +60,11 @@ teardown(void **state)
 	return 0;
 }
 
-/* Issues a device certificate from location of ca; its chain in chain. */
+/* Issues a device certificate from location of ca; its chain in chain,
+ * its serial in serial (when not NULL). */
 static X509 *
-issue_device(const char *ca, const char *location, const char *cn, STACK_OF(X509) **chain)
+issue_device_serial(const char *ca, const char *location, const char *cn,
+                    STACK_OF(X509) **chain, char serial[80])
 {
 	char path[128], *csr = make_csr("EC-P256", cn, NULL, NULL), *text;
 	json_t *j = json_pack("{s:s, s:s}", "csr", csr, "location", location);
@@ -69,11 +78,19 @@ issue_device(const char *ca, const char *location, const char *cn, STACK_OF(X509
 	assert_non_null(x);
 	*chain = pem_certs(http_json_str(&r, "chain_pem"));
 	assert_non_null(*chain);
+	if (serial != NULL)
+		snprintf(serial, 80, "%s", http_json_str(&r, "serial_number"));
 	http_response_free(&r);
 	json_decref(j);
 	free(text);
 	free(csr);
 	return x;
+}
+
+static X509 *
+issue_device(const char *ca, const char *location, const char *cn, STACK_OF(X509) **chain)
+{
+	return issue_device_serial(ca, location, cn, chain, NULL);
 }
 
 /* The previous_certificates of location name in a CA answer. */
@@ -262,12 +279,186 @@ test_renew_refused(void **state)
 	http_expect(401, NULL, http_post_json(&in, path, NULL, "{}", &r), &r);
 }
 
+/* The CRL at the public distribution point file of ca; NULL on 404. */
+static X509_CRL *
+fetch_crl(const char *ca, const char *file)
+{
+	char path[200];
+	struct http_response r;
+	const unsigned char *p;
+	X509_CRL *crl = NULL;
+	long status;
+
+	snprintf(path, sizeof(path), "/crl/%s/%s", ca, file);
+	status = http_get(&in, path, NULL, &r);
+	if (status == 200) {
+		p = r.body;
+		crl = d2i_X509_CRL(NULL, &p, (long)r.body_len);
+		assert_non_null(crl);
+	} else {
+		assert_int_equal(status, 404);
+	}
+	http_response_free(&r);
+	return crl;
+}
+
+static bool
+crl_lists(X509_CRL *crl, X509 *x)
+{
+	X509_REVOKED *e = NULL;
+
+	return X509_CRL_get0_by_serial(crl, &e, X509_get_serialNumber(x)) == 1;
+}
+
+/* Waits up to 20 s for the CRL at file to list x. */
+static X509_CRL *
+wait_listed(const char *ca, const char *file, X509 *x)
+{
+	for (int i = 0; i < 200; i++) {
+		X509_CRL *crl = fetch_crl(ca, file);
+		if (crl != NULL && crl_lists(crl, x))
+			return crl;
+		X509_CRL_free(crl);
+		usleep(100000);
+	}
+	fail_msg("the CRL %s never listed the certificate", file);
+	return NULL;
+}
+
+/* What OpenSSL says of leaf under root, through issuer, checking the
+ * leaf's revocation with crl. */
+static int
+verify_with_crl(X509 *leaf, X509 *issuer, X509_CRL *crl)
+{
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509) *untrusted = just(issuer);
+	int err;
+
+	assert_non_null(store);
+	assert_non_null(ctx);
+	assert_int_equal(X509_STORE_add_cert(store, root_cert), 1);
+	assert_int_equal(X509_STORE_add_crl(store, crl), 1);
+	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+	assert_int_equal(X509_STORE_CTX_init(ctx, store, leaf, untrusted), 1);
+	err = X509_verify_cert(ctx) == 1 ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	sk_X509_free(untrusted);
+	return err;
+}
+
+static bool
+names_crl(X509 *x, const char *url)
+{
+	STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+	bool found = false;
+
+	for (int i = 0; i < sk_DIST_POINT_num(dps) && !found; i++) {
+		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+		GENERAL_NAMES *names = dp->distpoint ? dp->distpoint->name.fullname : NULL;
+		for (int k = 0; k < sk_GENERAL_NAME_num(names) && !found; k++) {
+			GENERAL_NAME *n = sk_GENERAL_NAME_value(names, k);
+			found = n->type == GEN_URI &&
+			        strcmp((const char *)ASN1_STRING_get0_data(n->d.uniformResourceIdentifier),
+			               url) == 0;
+		}
+	}
+	CRL_DIST_POINTS_free(dps);
+	return found;
+}
+
+static void
+revoke_device(const char *ca, const char *serial)
+{
+	char path[200];
+	struct http_response r;
+
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates/%s/revoke", ca, serial);
+	r = http_post_expect(&in, path, "{\"reason\": \"keyCompromise\"}", 200);
+	http_response_free(&r);
+}
+
+/* Each key publishes the CRL of the certificates it issued, at the
+ * distribution point they name; the old key's until they have expired. */
+static void
+test_renewal_crls(void **state)
+{
+	char sub_id[64], path[200], url[300], s_before[80], s_after[80], *body;
+	STACK_OF(X509) *chain;
+	X509 *old_ca, *new_ca, *before, *after;
+	X509_CRL *old_crl, *new_crl;
+	struct http_response r;
+
+	(void)state;
+	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"CRL Issuing CA\", "
+	                "\"parent_ca_id\": \"%s\"}", root_id);
+	r = http_post_expect(&in, "/api/v1/cas", body, 201);
+	free(body);
+	snprintf(sub_id, sizeof(sub_id), "%s", http_json_str(&r, "id"));
+	old_ca = http_location_cert(&r, "default");
+	http_response_free(&r);
+	before = issue_device_serial(sub_id, "default", "crl-before", &chain, s_before);
+	sk_X509_pop_free(chain, X509_free);
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/renew", sub_id);
+	r = http_post_expect(&in, path, "{}", 200);
+	new_ca = http_location_cert(&r, "default");
+	http_response_free(&r);
+	after = issue_device_serial(sub_id, "default", "crl-after", &chain, s_after);
+	sk_X509_pop_free(chain, X509_free);
+
+	/* the distribution point of the key that issued each */
+	snprintf(url, sizeof(url), PUBLIC_URL "/crl/%s/default.crl", sub_id);
+	assert_true(names_crl(before, url));
+	snprintf(url, sizeof(url), PUBLIC_URL "/crl/%s/default.2.crl", sub_id);
+	assert_true(names_crl(after, url));
+	assert_false(names_crl(before, url));
+
+	revoke_device(sub_id, s_before);
+	revoke_device(sub_id, s_after);
+	old_crl = wait_listed(sub_id, "default.crl", before);
+	new_crl = wait_listed(sub_id, "default.2.crl", after);
+	/* each signed by its own key, listing only what that key issued */
+	assert_int_equal(X509_CRL_verify(old_crl, X509_get0_pubkey(old_ca)), 1);
+	assert_int_equal(X509_CRL_verify(new_crl, X509_get0_pubkey(new_ca)), 1);
+	assert_int_not_equal(X509_CRL_verify(new_crl, X509_get0_pubkey(old_ca)), 1);
+	assert_false(crl_lists(old_crl, after));
+	assert_false(crl_lists(new_crl, before));
+	/* OpenSSL, checking revocation, finds each revoked through its own CRL */
+	assert_int_equal(verify_with_crl(before, old_ca, old_crl), X509_V_ERR_CERT_REVOKED);
+	assert_int_equal(verify_with_crl(after, new_ca, new_crl), X509_V_ERR_CERT_REVOKED);
+	/* the API's CRL of the location is its current key's */
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/crl", sub_id);
+	assert_int_equal(http_get(&in, path, in.admin_token, &r), 200);
+	{
+		const unsigned char *p = r.body;
+		X509_CRL *current = d2i_X509_CRL(NULL, &p, (long)r.body_len);
+		assert_non_null(current);
+		assert_int_equal(X509_CRL_verify(current, X509_get0_pubkey(new_ca)), 1);
+		X509_CRL_free(current);
+	}
+	http_response_free(&r);
+	/* no such generation, or not spelled as the URLs are */
+	snprintf(path, sizeof(path), "/crl/%s/default.3.crl", sub_id);
+	http_expect(404, NULL, http_get(&in, path, NULL, &r), &r);
+	snprintf(path, sizeof(path), "/crl/%s/default.02.crl", sub_id);
+	http_expect(404, "not-found", http_get(&in, path, NULL, &r), &r);
+
+	X509_CRL_free(old_crl);
+	X509_CRL_free(new_crl);
+	X509_free(before);
+	X509_free(after);
+	X509_free(old_ca);
+	X509_free(new_ca);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_renew_internal),
 		cmocka_unit_test(test_renew_refused),
+		cmocka_unit_test(test_renewal_crls),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
