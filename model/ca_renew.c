@@ -13,7 +13,9 @@
 #include "common/timeutil.h"
 #include "model/audit.h"
 #include "model/ca_internal.h"
+#include "model/ca_renew.h"
 #include "model/ca_store.h"
+#include "model/notification.h"
 #include "model/token.h"
 
 /* Refuses what is never renewed here; location NULL means all active ones. */
@@ -157,9 +159,32 @@ out:
 	return rc;
 }
 
-edgeca_err
-ca_renew(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
-         const char *location, struct ca **out, struct edgeca_msg *msg)
+/* An automatic renewal of location (expect_key: the key it saw due)
+ * happens only if nobody renewed it meanwhile and it gains validity. */
+static edgeca_err
+check_worth_it(const struct ca *ca, const char *location, const char *expect_key, time_t end,
+               struct edgeca_msg *msg)
+{
+	const struct ca_location *loc = ca_find_location(ca, location);
+	char when[RFC3339_LEN];
+
+	if (loc == NULL || strcmp(loc->key_id, expect_key) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "renewal-conflict",
+		                   "location %s of CA %s was renewed meanwhile", location, ca->id);
+	if (end <= loc->not_after) {
+		rfc3339_format(loc->not_after, when);
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "renewal-no-gain",
+		                   "the parent allows no certificate beyond the current notAfter %s "
+		                   "(its own certificate or policy is the limit): renew the parent "
+		                   "first", when);
+	}
+	return EDGECA_OK;
+}
+
+/* ca_renew, and for the scheduler (expect_key not NULL) only when worth it. */
+static edgeca_err
+renew(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
+      const char *location, const char *expect_key, struct ca **out, struct edgeca_msg *msg)
 {
 	struct ca *ca = NULL, *parent = NULL;
 	time_t now = time(NULL), end = 0;
@@ -174,7 +199,9 @@ ca_renew(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
 	if ((rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK ||
 	    (rc = check_renewable(ca, location, msg)) != EDGECA_OK ||
 	    (rc = ca_load_parent(c, ca->parent_ca_id, &parent, msg)) != EDGECA_OK ||
-	    (rc = ca_check_parent(ca, parent, now, &end, msg)) != EDGECA_OK)
+	    (rc = ca_check_parent(ca, parent, now, &end, msg)) != EDGECA_OK ||
+	    (expect_key != NULL &&
+	     (rc = check_worth_it(ca, location, expect_key, end, msg)) != EDGECA_OK))
 		goto out;
 	for (size_t i = 0; i < ca->n_locations && rc == EDGECA_OK; i++) {
 		struct ca_location *loc = &ca->locations[i];
@@ -188,5 +215,87 @@ out:
 	db_release(ctx->db, c);
 	ca_free(parent);
 	ca_free(ca);
+	return rc;
+}
+
+edgeca_err
+ca_renew(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
+         const char *location, struct ca **out, struct edgeca_msg *msg)
+{
+	return renew(ctx, who, ca_id, location, NULL, out, msg);
+}
+
+/* Locations of subordinates set to auto_renew, chained internally, past
+ * their threshold or unable to issue a certificate of the CA's full
+ * max_validity_days any more, with what their notifications need. */
+static const char renew_due_sql[] =
+	"SELECT l.ca_id, l.name, l.signer_key_id, extract(epoch FROM l.not_after)::bigint "
+	"AS not_after, c.lifecycle_notification_emails, c.lifecycle_webhook_url "
+	"FROM ca_locations l JOIN cas c ON c.id = l.ca_id "
+	"WHERE l.status = 'active' AND c.status = 'active' AND c.kind = 'subordinate' "
+	"AND c.chaining = 'internal' AND c.lifecycle_action = 'auto_renew' "
+	"AND (now() >= l.not_before + (l.not_after - l.not_before) "
+	"* (c.lifecycle_threshold_percent / 100.0) "
+	"OR l.not_after < now() + make_interval(days => c.issuance_max_validity_days)) "
+	"ORDER BY c.seq, l.position LIMIT 100";
+
+/* One due location, under its renewal lock (one instance at a time); a
+ * renewal or a failure is notified once per certificate it concerns. */
+static edgeca_err
+renew_one(struct edgeca_ctx *ctx, PGconn *c, const PGresult *r, int i, bool *renewed,
+          struct edgeca_msg *msg)
+{
+	static const struct principal scheduler = {ROLE_PKI_ADMIN, "", "scheduler"};
+	const char *ca_id = db_get(r, i, "ca_id"), *name = db_get(r, i, "name");
+	struct db_param p[2] = {{ca_id, 0, false}, {name, 0, false}};
+	struct edgeca_msg why = {{0}, {0}};
+	struct ca *ca = NULL;
+	PGresult *lock = NULL;
+	const char *kind;
+	bool made = false;
+	edgeca_err rc, done;
+
+	*renewed = false;
+	rc = db_exec(c, "SELECT pg_try_advisory_lock(hashtextextended('edgeca-renew:' || $1 || "
+	                "'/' || $2, 0)) AS got", p, 2, &lock, "lock the renewal", msg);
+	if (rc != EDGECA_OK || strcmp(db_get(lock, 0, "got"), "t") != 0)
+		goto out; /* another instance is renewing it */
+	done = renew(ctx, &scheduler, ca_id, name, db_get(r, i, "signer_key_id"), &ca, &why);
+	if (done == EDGECA_ERR_CONFLICT && strcmp(why.type, "renewal-conflict") == 0)
+		goto unlock; /* renewed by another instance meanwhile */
+	kind = done == EDGECA_OK ? "renewed" : "renewal_failed";
+	if (done != EDGECA_OK)
+		log_warn("ca_renew_due: ca=%s location=%s: %s", ca_id, name, why.detail);
+	*renewed = done == EDGECA_OK;
+	rc = notification_create_event(c, ctx->cfg, r, i, kind, time(NULL), &made, msg);
+	if (rc == EDGECA_OK && made)
+		log_info("ca_renew_due: ca=%s location=%s: %s notified", ca_id, name, kind);
+unlock:
+	PQclear(lock);
+	lock = NULL;
+	if (db_exec(c, "SELECT pg_advisory_unlock(hashtextextended('edgeca-renew:' || $1 || "
+	               "'/' || $2, 0))", p, 2, &lock, "unlock the renewal", NULL) != EDGECA_OK)
+		log_warn("ca_renew_due: ca=%s location=%s: cannot release the renewal lock", ca_id,
+		         name);
+out:
+	PQclear(lock);
+	ca_free(ca);
+	return rc;
+}
+
+edgeca_err
+ca_renew_due(struct edgeca_ctx *ctx, PGconn *c, size_t *renewed, struct edgeca_msg *msg)
+{
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	*renewed = 0;
+	rc = db_exec(c, renew_due_sql, NULL, 0, &r, "find due renewals", msg);
+	for (int i = 0; rc == EDGECA_OK && i < PQntuples(r); i++) {
+		bool one = false;
+		rc = renew_one(ctx, c, r, i, &one, msg);
+		*renewed += one ? 1 : 0;
+	}
+	PQclear(r);
 	return rc;
 }

@@ -126,12 +126,19 @@ what_happened(const struct notice *n, char *out, size_t len)
 {
 	if (strcmp(n->kind, "expired") == 0)
 		snprintf(out, len, "has EXPIRED: it can no longer issue certificates that verify");
+	else if (strcmp(n->kind, "renewed") == 0)
+		snprintf(out, len, "was RENEWED automatically: a new key and certificate replace "
+		         "the one below");
+	else if (strcmp(n->kind, "renewal_failed") == 0)
+		snprintf(out, len, "could NOT be renewed automatically");
 	else if (strcmp(n->kind, "threshold_reached") == 0)
 		snprintf(out, len, "has reached %d %% of its lifetime, the threshold set for it",
 		         n->threshold_percent);
-	else
+	else if (strncmp(n->kind, "reminder_", strlen("reminder_")) == 0)
 		snprintf(out, len, "has reached %s %% of its lifetime",
 		         n->kind + strlen("reminder_"));
+	else
+		snprintf(out, len, "has a lifecycle event (%s)", n->kind);
 }
 
 /* The Subject header: RFC 2047 encoded when it is not plain ASCII. */
@@ -165,7 +172,11 @@ lifecycle_email(const struct notice *n, const char *from, time_t now)
 	rfc3339_format(n->due_at, due);
 	what_happened(n, happened, sizeof(happened));
 	snprintf(subject, sizeof(subject), "[edgeca] CA \"%s\" location %s %s", n->ca_name,
-	         n->location, strcmp(n->kind, "expired") == 0 ? "has expired" : "expires soon");
+	         n->location,
+	         strcmp(n->kind, "expired") == 0          ? "has expired"
+	         : strcmp(n->kind, "renewed") == 0        ? "was renewed"
+	         : strcmp(n->kind, "renewal_failed") == 0 ? "could not be renewed"
+	                                                  : "expires soon");
 	if (gmtime_r(&now, &tm) == NULL ||
 	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
 		return NULL;
@@ -182,20 +193,37 @@ lifecycle_email(const struct notice *n, const char *from, time_t now)
 	rc |= buf_printf(&b, "  Subject:   %s\r\n  notAfter:  %s\r\n  Due at:    %s\r\n"
 	                     "  Event:     %s (id %s)\r\n\r\n", n->subject, na, due, n->kind,
 	                 n->notification_id);
-	rc |= buf_printf(&b, "What edgeca does: %s\r\n\r\n",
-	                 strcmp(n->action, "auto_renew") == 0
-	                     ? "this CA is set to auto_renew, but this version of edgeca does not "
-	                       "renew CAs yet: it only sends these notifications (reminders at 90, "
-	                       "95 and 99 % of the lifetime and at expiry)."
-	                     : "nothing beyond notifying (lifecycle action \"notify\"): reminders "
-	                       "follow at 90, 95 and 99 % of the lifetime and at expiry.");
-	rc |= buf_printf(&b, "What you must do: %s\r\n",
-	                 root ? "create a new root CA, distribute its certificate to every relying "
-	                        "party and move issuance to it (or to subordinates under it) before "
-	                        "the notAfter above."
-	                      : "create a new certificate for this CA (or a new subordinate CA), "
-	                        "move issuance and devices to it before the notAfter above; "
-	                        "certificates issued by this CA cannot outlive it.");
+	if (strcmp(n->kind, "renewed") == 0) {
+		rc |= buf_printf(&b, "What edgeca did: the location now issues with a new key and a "
+		                     "new certificate signed by the parent CA (see GET "
+		                     "/api/v1/cas/%s); the certificate above stays valid until its "
+		                     "notAfter and its key keeps publishing its CRL.\r\n", n->ca_id);
+		rc |= buf_printf(&b, "What you must do: nothing, unless relying parties pin the CA "
+		                     "certificate: give them the new chain.\r\n");
+	} else if (strcmp(n->kind, "renewal_failed") == 0) {
+		rc |= buf_printf(&b, "What edgeca does: it tries again at every lifecycle pass; the "
+		                     "server log says why it failed (e.g. the parent CA expires "
+		                     "first).\r\n");
+		rc |= buf_printf(&b, "What you must do: fix the cause (often: renew the parent CA) "
+		                     "or renew by hand with POST /api/v1/cas/%s/renew before the "
+		                     "notAfter above.\r\n", n->ca_id);
+	} else {
+		rc |= buf_printf(&b, "What edgeca does: %s\r\n\r\n",
+		                 strcmp(n->action, "auto_renew") == 0
+		                     ? "this CA is set to auto_renew: edgeca renews it (a renewed or "
+		                       "renewal_failed notification follows); reminders at 90, 95 and "
+		                       "99 % of the lifetime and at expiry continue until then."
+		                     : "nothing beyond notifying (lifecycle action \"notify\"): "
+		                       "reminders follow at 90, 95 and 99 % of the lifetime and at "
+		                       "expiry.");
+		rc |= buf_printf(&b, "What you must do: %s\r\n",
+		                 root ? "create a new root CA, distribute its certificate to every "
+		                        "relying party and move issuance to it (or to subordinates "
+		                        "under it) before the notAfter above."
+		                      : "renew this CA (POST /api/v1/cas/<id>/renew) or create a new "
+		                        "subordinate CA, and move issuance to it before the notAfter "
+		                        "above; certificates issued by this CA cannot outlive it.");
+	}
 	if (rc != 0 || buf_terminate(&b) != 0) {
 		buf_free(&b);
 		return NULL;

@@ -81,6 +81,13 @@ out:
 }
 
 edgeca_err
+notification_create_event(PGconn *c, const struct edgeca_config *cfg, const PGresult *r, int i,
+                          const char *kind, time_t due_at, bool *made, struct edgeca_msg *msg)
+{
+	return create_one(c, r, i, kind, due_at, cfg->smtp_host != NULL, made, msg);
+}
+
+edgeca_err
 notification_create_due(PGconn *c, const struct edgeca_config *cfg, time_t now, size_t *created,
                         struct edgeca_msg *msg)
 {

@@ -20,6 +20,15 @@
 edgeca_err notification_create_due(PGconn *c, const struct edgeca_config *cfg, time_t now,
                                    size_t *created, struct edgeca_msg *msg);
 
+/* Creates the notification kind (renewed, renewal_failed: an event rather
+ * than a point of the lifetime) of the location in row i of r, which has
+ * the columns ca_id, name, not_after (epoch seconds: the certificate it
+ * is about), lifecycle_notification_emails and lifecycle_webhook_url;
+ * once per (location, kind, not_after): *made false when it existed. */
+edgeca_err notification_create_event(PGconn *c, const struct edgeca_config *cfg,
+                                     const PGresult *r, int i, const char *kind, time_t due_at,
+                                     bool *made, struct edgeca_msg *msg);
+
 /* Claims up to max deliveries for instance me (pending and due, or sending
  * under an expired claim) for claim_s seconds. *out: n notices
  * (notice_free each, then free the array). */

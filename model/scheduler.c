@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "model/crl.h"
 #include "model/db.h"
+#include "model/ca_renew.h"
 #include "model/notification.h"
 #include "model/notify.h"
 #include "model/secretbox.h"
@@ -190,10 +191,14 @@ run_lifecycle(struct scheduler *s)
 	const struct edgeca_config *cfg = s->ctx->cfg;
 	struct edgeca_msg msg = {0};
 	struct notice *batch = NULL;
-	size_t n = 0, created = 0;
+	size_t n = 0, created = 0, renewed = 0;
 
 	if (!connected(s, &s->lconn))
 		return;
+	/* renewals first: a renewed location's notifications are its new
+	 * certificate's */
+	if (ca_renew_due(s->ctx, s->lconn, &renewed, &msg) != EDGECA_OK)
+		log_warn("scheduler: renewals: %s", msg.detail);
 	if (notification_create_due(s->lconn, cfg, time(NULL), &created, &msg) != EDGECA_OK)
 		log_warn("scheduler: notifications: %s", msg.detail);
 	while (!stopping(s)) {

@@ -3,8 +3,10 @@
  * certificate from the parent, certificates issued afterwards chain to the
  * new one, certificates issued before still verify with the old one (kept
  * in previous_certificates), each key publishes the CRL of what it issued
- * at the distribution point its certificates name, and the refusals
- * (root, waiting CA, unknown location, roles). */
+ * at the distribution point its certificates name, the scheduler's
+ * automatic renewal (once, notified as renewed, or renewal_failed when the
+ * parent allows no gain), and the refusals (root, waiting CA, unknown
+ * location, roles). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,6 +42,7 @@ setup(void **state)
 	http_set_test_name("renewal");
 	in.extra_env[0] = "EDGECA_PUBLIC_URL=" PUBLIC_URL;
 	in.extra_env[1] = "EDGECA_CRL_DELAY_MS=300";
+	in.extra_env[2] = "EDGECA_SCHEDULER_INTERVAL=1";
 	instance_start(&in);
 	r = http_post_expect(&in, "/api/v1/cas",
 	                     "{\"common_name\": \"Renewal Root\", \"validity_days\": 3650, "
@@ -452,6 +455,142 @@ test_renewal_crls(void **state)
 	X509_free(new_ca);
 }
 
+/* The kinds of a CA's notifications, "," separated. */
+static void
+notification_kinds(const char *ca, char *out, size_t len)
+{
+	char path[160];
+	struct http_response r;
+	json_t *item;
+	size_t i;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/notifications", ca);
+	assert_int_equal(http_get(&in, path, in.admin_token, &r), 200);
+	json_array_foreach(json_object_get(r.json, "items"), i, item)
+		snprintf(out + strlen(out), len - strlen(out), "%s%s", i ? "," : "",
+		         json_string_value(json_object_get(item, "kind")));
+	http_response_free(&r);
+}
+
+/* Waits up to 20 s until ca's notifications include kind. */
+static void
+wait_notification(const char *ca, const char *kind, char *kinds, size_t len)
+{
+	for (int i = 0; i < 200; i++) {
+		notification_kinds(ca, kinds, len);
+		if (strstr(kinds, kind) != NULL)
+			return;
+		usleep(100000);
+	}
+	fail_msg("no %s notification for CA %s (has: %s)", kind, ca, kinds);
+}
+
+static size_t
+n_previous(const char *ca)
+{
+	char path[160];
+	struct http_response r;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/api/v1/cas/%s", ca);
+	assert_int_equal(http_get(&in, path, in.admin_token, &r), 200);
+	n = json_array_size(previous_of(&r, "default"));
+	http_response_free(&r);
+	return n;
+}
+
+/* A subordinate of root (through instance at) set to auto_renew, valid one
+ * day while it may issue for 30: due for renewal at once. */
+static void
+create_due_sub(struct instance *at, const char *cn, char id[64])
+{
+	char *body;
+
+	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"%s\", "
+	                "\"parent_ca_id\": \"%s\", \"validity_days\": 1, "
+	                "\"issuance\": {\"max_validity_days\": 30}, "
+	                "\"lifecycle\": {\"action\": \"auto_renew\"}}", cn, root_id);
+	http_create_ca(at, body, id);
+	free(body);
+}
+
+/* A subordinate set to auto_renew that can no longer issue certificates
+ * of its full max_validity_days renews itself, once; one whose parent
+ * allows nothing later is reported as renewal_failed. */
+static void
+test_auto_renew(void **state)
+{
+	char sub_id[64], short_id[64], child_id[64], kinds[512], path[160], *body;
+	struct http_response r;
+	X509 *now_cert;
+	time_t na;
+
+	(void)state;
+	create_due_sub(&in, "Auto CA", sub_id);
+	wait_notification(sub_id, "renewed", kinds, sizeof(kinds));
+	assert_null(strstr(kinds, "renewal_failed"));
+	assert_int_equal(n_previous(sub_id), 1);
+	snprintf(path, sizeof(path), "/api/v1/cas/%s", sub_id);
+	assert_int_equal(http_get(&in, path, in.admin_token, &r), 200);
+	now_cert = http_location_cert(&r, "default");
+	http_response_free(&r);
+	assert_int_equal(asn1_time_to_time_t(X509_get0_notAfter(now_cert), &na), 0);
+	assert_true(na > time(NULL) + 30 * 86400); /* no longer due */
+	X509_free(now_cert);
+	sleep(3); /* several passes: renewed once */
+	assert_int_equal(n_previous(sub_id), 1);
+
+	/* below a parent that expires in two days, nothing can be gained */
+	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Short Parent\", "
+	                "\"parent_ca_id\": \"%s\", \"validity_days\": 2, "
+	                "\"issuance\": {\"template\": \"subordinate_ca\"}}", root_id);
+	http_create_ca(&in, body, short_id);
+	free(body);
+	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Doomed CA\", "
+	                "\"parent_ca_id\": \"%s\", "
+	                "\"lifecycle\": {\"action\": \"auto_renew\"}}", short_id);
+	http_create_ca(&in, body, child_id);
+	free(body);
+	wait_notification(child_id, "renewal_failed", kinds, sizeof(kinds));
+	assert_null(strstr(kinds, "renewed"));
+	assert_int_equal(n_previous(child_id), 0);
+}
+
+/* Two server instances on one database and signer: each due location is
+ * renewed once, by one of them. */
+static void
+test_auto_renew_two_instances(void **state)
+{
+	char ids[4][64], kinds[512], sql[512];
+	struct instance peer;
+
+	(void)state;
+	instance_start_peer(&peer, &in);
+	for (int i = 0; i < 4; i++) {
+		char cn[32];
+		snprintf(cn, sizeof(cn), "Shared %d", i);
+		create_due_sub(i % 2 ? &peer : &in, cn, ids[i]);
+	}
+	for (int i = 0; i < 4; i++)
+		wait_notification(ids[i], "renewed", kinds, sizeof(kinds));
+	sleep(3); /* several more passes of both instances */
+	for (int i = 0; i < 4; i++) {
+		PGconn *c = PQconnectdb(in.admin_database_url);
+		PGresult *res;
+
+		assert_int_equal(n_previous(ids[i]), 1);
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit_events WHERE action = "
+		         "'ca.renew' AND object_id = '%s'", ids[i]);
+		res = PQexec(c, sql);
+		assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+		assert_string_equal(PQgetvalue(res, 0, 0), "1");
+		PQclear(res);
+		PQfinish(c);
+	}
+	instance_destroy_peer(&peer);
+}
+
 int
 main(void)
 {
@@ -459,6 +598,8 @@ main(void)
 		cmocka_unit_test(test_renew_internal),
 		cmocka_unit_test(test_renew_refused),
 		cmocka_unit_test(test_renewal_crls),
+		cmocka_unit_test(test_auto_renew),
+		cmocka_unit_test(test_auto_renew_two_instances),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

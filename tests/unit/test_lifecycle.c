@@ -159,8 +159,27 @@ test_email(void **state)
 	assert_non_null(strstr(m, "Subject:   CN=Plant Issuing CA,O=Example\r\n"));
 	assert_non_null(strstr(m, "notAfter:  2023-11-16T02:00:00Z\r\n"));
 	assert_non_null(strstr(m, "What edgeca does: nothing beyond notifying"));
-	assert_non_null(strstr(m, "What you must do: create a new certificate for this CA"));
+	assert_non_null(strstr(m, "What you must do: renew this CA (POST /api/v1/cas/<id>/renew)"));
 	free(m);
+
+	/* the outcomes of an automatic renewal */
+	snprintf(n.kind, sizeof(n.kind), "renewed");
+	snprintf(n.action, sizeof(n.action), "auto_renew");
+	m = lifecycle_email(&n, "edgeca@ca.example", T0);
+	assert_non_null(m);
+	assert_non_null(strstr(m, "location plant-a was renewed\r\n"));
+	assert_non_null(strstr(m, "was RENEWED automatically"));
+	assert_non_null(strstr(m, "What edgeca did: the location now issues with a new key"));
+	free(m);
+	snprintf(n.kind, sizeof(n.kind), "renewal_failed");
+	m = lifecycle_email(&n, "edgeca@ca.example", T0);
+	assert_non_null(m);
+	assert_non_null(strstr(m, "location plant-a could not be renewed\r\n"));
+	assert_non_null(strstr(m, "could NOT be renewed automatically"));
+	assert_non_null(strstr(m, "POST /api/v1/cas/2b1f5876-73f0-4518-af2d-d81abd34d2bd/renew"));
+	assert_null(strstr(m, "\n\n"));
+	free(m);
+	snprintf(n.kind, sizeof(n.kind), "threshold_reached");
 
 	/* a root that expired; a name outside ASCII is encoded in the header */
 	snprintf(n.kind, sizeof(n.kind), "expired");
