@@ -287,21 +287,22 @@ cert_unrevoke(struct edgeca_ctx *ctx, const struct principal *who, const char *c
  * that parent: revoked as one (inserted when the parent's table does not
  * hold it yet), so that the parent's CRL lists it. A permanent revocation
  * already there stays. */
-/* The parent's key that signed x: of the parent location's current and
- * previous certificates, the one whose key verifies x's signature. */
+/* The parent's key that signed x, and its location: of the parent's
+ * current and previous certificates (the location that signed loc's
+ * first), the one whose key verifies x's signature. */
 static edgeca_err
 parent_issuer_key(PGconn *c, const struct ca *ca, const struct ca_location *loc, X509 *x,
-                  char key_id[65], struct edgeca_msg *msg)
+                  char key_id[65], char location[64], struct edgeca_msg *msg)
 {
 	struct db_param p[2] = {{ca->parent_ca_id, 0, false}, {loc->parent_location, 0, false}};
 	PGresult *r = NULL;
 	edgeca_err rc;
 
 	key_id[0] = '\0';
-	rc = db_exec(c, "SELECT signer_key_id, certificate_der FROM ca_locations "
-	                "WHERE ca_id = $1 AND name = $2 AND certificate_der IS NOT NULL "
-	                "UNION ALL SELECT signer_key_id, certificate_der FROM ca_location_history "
-	                "WHERE ca_id = $1 AND location = $2",
+	rc = db_exec(c, "SELECT signer_key_id, certificate_der, name, name = $2 AS first "
+	                "FROM ca_locations WHERE ca_id = $1 AND certificate_der IS NOT NULL "
+	                "UNION ALL SELECT signer_key_id, certificate_der, location, location = $2 "
+	                "FROM ca_location_history WHERE ca_id = $1 ORDER BY first DESC",
 	             p, 2, &r, "find the parent's key", msg);
 	for (int i = 0; rc == EDGECA_OK && key_id[0] == '\0' && i < PQntuples(r); i++) {
 		unsigned char *der = NULL;
@@ -310,8 +311,10 @@ parent_issuer_key(PGconn *c, const struct ca *ca, const struct ca_location *loc,
 
 		if (db_get_bytea(r, i, "certificate_der", &der, &len) == 0 &&
 		    (issuer = x509_from_der(der, len)) != NULL &&
-		    X509_verify(x, X509_get0_pubkey(issuer)) == 1)
+		    X509_verify(x, X509_get0_pubkey(issuer)) == 1) {
 			snprintf(key_id, 65, "%s", db_get(r, i, "signer_key_id"));
+			snprintf(location, 64, "%s", db_get(r, i, "name"));
+		}
 		X509_free(issuer);
 		free(der);
 	}
@@ -329,7 +332,7 @@ revoke_at_parent(PGconn *c, const struct principal *who, const struct ca *ca,
                  const struct ca_location *loc, const char *reason, struct edgeca_msg *msg)
 {
 	X509 *x = x509_from_der(loc->cert_der, loc->cert_len);
-	char *subject = NULL, *cn = NULL, nb[32], na[32], issuer_key[65];
+	char *subject = NULL, *cn = NULL, nb[32], na[32], issuer_key[65], issuer_loc[64];
 	struct key_desc key = {0};
 	struct db_param p[13];
 	int n_cn = 0;
@@ -341,13 +344,13 @@ revoke_at_parent(PGconn *c, const struct principal *who, const struct ca *ca,
 		                 "cannot read the certificate of location %s", loc->name);
 		goto out;
 	}
-	if ((rc = parent_issuer_key(c, ca, loc, x, issuer_key, msg)) != EDGECA_OK)
+	if ((rc = parent_issuer_key(c, ca, loc, x, issuer_key, issuer_loc, msg)) != EDGECA_OK)
 		goto out;
 	pkey_describe(X509_get0_pubkey(x), &key);
 	snprintf(nb, sizeof(nb), "%lld", (long long)loc->not_before);
 	snprintf(na, sizeof(na), "%lld", (long long)loc->not_after);
 	p[0] = (struct db_param){ca->parent_ca_id, 0, false};
-	p[1] = (struct db_param){loc->parent_location, 0, false};
+	p[1] = (struct db_param){issuer_loc, 0, false};
 	p[2] = (struct db_param){loc->serial, 0, false};
 	p[3] = (struct db_param){subject, 0, false};
 	p[4] = (struct db_param){cn, 0, false};
@@ -394,6 +397,21 @@ revoke_location(PGconn *c, const struct principal *who, const struct ca *ca,
 	if (rc == EDGECA_OK && strcmp(ca->chaining, "internal") == 0 && ca->parent_ca_id[0] &&
 	    loc->parent_location[0] && loc->cert_der != NULL && loc->serial[0])
 		rc = revoke_at_parent(c, who, ca, loc, reason, msg);
+	/* the certificates renewals replaced are still valid: revoked too */
+	for (size_t i = 0; rc == EDGECA_OK && loc->parent_location[0] && i < loc->n_previous; i++) {
+		const struct ca_prev_cert *prev = &loc->previous[i];
+		struct ca_location old = {0};
+
+		snprintf(old.name, sizeof(old.name), "%s", loc->name);
+		snprintf(old.parent_location, sizeof(old.parent_location), "%s",
+		         loc->parent_location);
+		snprintf(old.serial, sizeof(old.serial), "%s", prev->serial);
+		old.cert_der = prev->der; /* borrowed */
+		old.cert_len = prev->der_len;
+		old.not_before = prev->not_before;
+		old.not_after = prev->not_after;
+		rc = revoke_at_parent(c, who, ca, &old, reason, msg);
+	}
 	if (rc == EDGECA_OK)
 		snprintf(loc->status, sizeof(loc->status), "revoked");
 	return rc;
@@ -522,7 +540,7 @@ ca_revoke(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id
 		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
 		goto out;
 	}
-	if ((rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK ||
+	if ((rc = ca_store_load_full(c, ca_id, &ca, msg)) != EDGECA_OK ||
 	    (rc = revoke_targets(c, who, ca, location, why, names, sizeof(names), msg)) !=
 	        EDGECA_OK)
 		goto out;

@@ -591,6 +591,40 @@ test_auto_renew_two_instances(void **state)
 	instance_destroy_peer(&peer);
 }
 
+/* Revoking a renewed CA revokes, at its parent, the certificates the
+ * renewals replaced as well as the current one: all are on the root's CRL. */
+static void
+test_revoke_renewed(void **state)
+{
+	char sub_id[64], path[160], *body;
+	struct http_response r;
+	X509 *old_ca, *new_ca;
+	X509_CRL *crl;
+
+	(void)state;
+	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Revoked Renewed CA\", "
+	                "\"parent_ca_id\": \"%s\"}", root_id);
+	r = http_post_expect(&in, "/api/v1/cas", body, 201);
+	free(body);
+	snprintf(sub_id, sizeof(sub_id), "%s", http_json_str(&r, "id"));
+	old_ca = http_location_cert(&r, "default");
+	http_response_free(&r);
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/renew", sub_id);
+	r = http_post_expect(&in, path, "{}", 200);
+	new_ca = http_location_cert(&r, "default");
+	http_response_free(&r);
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/revoke", sub_id);
+	r = http_post_expect(&in, path, "{\"reason\": \"keyCompromise\"}", 200);
+	http_response_free(&r);
+	crl = wait_listed(root_id, "default.crl", old_ca);
+	X509_CRL_free(crl);
+	crl = wait_listed(root_id, "default.crl", new_ca);
+	assert_true(crl_lists(crl, old_ca));
+	X509_CRL_free(crl);
+	X509_free(old_ca);
+	X509_free(new_ca);
+}
+
 int
 main(void)
 {
@@ -600,6 +634,7 @@ main(void)
 		cmocka_unit_test(test_renewal_crls),
 		cmocka_unit_test(test_auto_renew),
 		cmocka_unit_test(test_auto_renew_two_instances),
+		cmocka_unit_test(test_revoke_renewed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
