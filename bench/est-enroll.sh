@@ -12,7 +12,9 @@
 # Environment: BENCH_THREADS_LEVELS ("4 16 32", estload threads),
 # BENCH_DURATION (15 s per level), BENCH_WARMUP (3 s), BENCH_SYSTEMS
 # ("nginx edgeca"; edgeca-cacerts adds GET cacerts with the same client
-# certificate: the handshake without issuance), BENCH_BUILD_DIR, BENCH_ESTLOAD_SRC
+# certificate: the handshake without issuance; nginx-edgeca enrolls through
+# an nginx that terminates TLS and forwards the client certificate, as the
+# README sets it up), BENCH_BUILD_DIR, BENCH_ESTLOAD_SRC
 # (../shared/bench/estload.c), BENCH_KEEP (1: keep the work directory and
 # its logs); EDGECA_EST_THREADS, EDGECA_HTTP_THREADS, EDGECA_DB_POOL_SIZE,
 # EDGECA_SIGNER_POOL_SIZE and EDGECA_LOG_LEVEL reach the server unchanged.
@@ -36,7 +38,7 @@ for t in $levels; do
 done
 for system in $systems; do
   case $system in
-  nginx | edgeca | edgeca-cacerts) ;;
+  nginx | edgeca | edgeca-cacerts | nginx-edgeca) ;;
   *) die "BENCH_SYSTEMS: unknown system $system" ;;
   esac
 done
@@ -111,6 +113,9 @@ warm_up() {
 }
 
 # --- the private instance: PostgreSQL, signer, server (as scripts/run) ---
+# nginx-edgeca: nginx forwards from this address, which edgeca believes.
+proxy_source=127.0.0.2
+export EDGECA_EST_TRUSTED_PROXIES=$proxy_source
 bench_instance_start
 
 # --- the CA, the device's certificate and the CSR it enrolls with ---
@@ -141,8 +146,10 @@ nginx_workers=$(nproc)
 # with nginx-light.
 echo_module=/usr/lib/nginx/modules/ngx_http_echo_module.so
 start_nginx() {
-  local port
+  local port proxy_port
+  [ -z "$nginx_pid" ] || return 0
   free_port port
+  free_port proxy_port
   mkdir -p "$ng/tmp"
   cp "$work/ca.pem" "$ng/client-ca.pem"
   [ -f "$echo_module" ] || die "nginx's echo module is missing: $echo_module (libnginx-mod-http-echo)"
@@ -170,6 +177,29 @@ http {
         ssl_session_tickets off;
         location / { echo_read_request_body; echo ok; }
     }
+    # edgeca behind nginx, as README's reverse proxy set-up: nginx
+    # terminates TLS, edgeca checks the forwarded certificate.
+    upstream edgeca_est {
+        server 127.0.0.1:$EDGECA_EST_PORT;
+        keepalive 64;
+    }
+    server {
+        listen 127.0.0.1:$proxy_port ssl;
+        ssl_certificate $work/tls/server.pem;
+        ssl_certificate_key $work/tls/server.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_verify_client optional_no_ca;
+        ssl_session_cache off;
+        ssl_session_tickets off;
+        location / {
+            proxy_pass https://edgeca_est;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header X-SSL-Client-Cert \$ssl_client_escaped_cert;
+            proxy_bind $proxy_source;
+            proxy_ssl_session_reuse on;
+        }
+    }
 }
 CONF
   is_root && chown -R "$EDGECA_SERVER_USER:" "$ng"
@@ -177,6 +207,7 @@ CONF
     -g 'daemon off;'
   nginx_pid=$!
   nginx_url=https://127.0.0.1:$port$est_path
+  proxied_url=https://127.0.0.1:$proxy_port$est_path
   wait_https "https://127.0.0.1:$port/" "$nginx_pid"
 }
 
@@ -186,6 +217,7 @@ edgeca_query="SELECT count(*) FROM certificates WHERE ca_id = '$ca_id'"
 for system in $systems; do
   case $system in
   nginx) start_nginx; warm_up nginx "$nginx_url" ;;
+  nginx-edgeca) start_nginx; warm_up nginx-edgeca "$proxied_url" ;;
   edgeca) warm_up edgeca "$est_url" ;;
   edgeca-cacerts) warm_up edgeca-cacerts "${est_url%/simpleenroll}/cacerts" ;;
   esac
@@ -196,6 +228,7 @@ for t in $levels; do
     nginx) measure nginx "$nginx_url" "$t" "" "" ;;
     edgeca) measure edgeca "$est_url" "$t" edgeca "$edgeca_query" ;;
     edgeca-cacerts) measure edgeca-cacerts "${est_url%/simpleenroll}/cacerts" "$t" "" "" ;;
+    nginx-edgeca) measure nginx-edgeca "$proxied_url" "$t" edgeca "$edgeca_query" ;;
     esac
   done
 done

@@ -74,6 +74,7 @@ bench_instance_start() {
   mkdir -p "$work/log"
   owned_dir "$EDGECA_SERVER_USER" 700 "$work/run"
   owned_dir "$EDGECA_SERVER_USER" 755 "$work/tls"
+  ensure_secrets_key "$work"
   if is_root; then
     ensure_traversable "$EDGECA_SERVER_USER" "$build_dir"
     ensure_traversable "$EDGECA_PG_USER" "$(pg_bindir)"
@@ -84,7 +85,8 @@ bench_instance_start() {
   # connects to.
   export EDGECA_DATA_DIR=$work EDGECA_API_PORT EDGECA_EST_PORT EDGECA_BIND_ADDRESS=127.0.0.1 \
     EDGECA_PUBLIC_EST_URL=https://127.0.0.1:$EDGECA_EST_PORT
-  unset EDGECA_DATABASE_URL EDGECA_TLS_CERT EDGECA_TLS_KEY EDGECA_SIGNER_SOCKET EDGECA_PUBLIC_URL
+  unset EDGECA_DATABASE_URL EDGECA_TLS_CERT EDGECA_TLS_KEY EDGECA_SIGNER_SOCKET EDGECA_PUBLIC_URL \
+    EDGECA_SECRETS_KEY_FILE
   api=https://127.0.0.1:$EDGECA_API_PORT
 
   pg_started=1

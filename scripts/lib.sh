@@ -203,3 +203,15 @@ wait_for_socket() {
   for ((i = 0; i < $2 * 10; i++)); do [ -S "$1" ] && return 0; sleep 0.1; done
   return 1
 }
+
+# ensure_secrets_key DATA_DIR: the key sealing webhook secrets, unless
+# EDGECA_SECRETS_KEY_FILE names another. The server would create it, but it
+# may not write in the data directory itself.
+ensure_secrets_key() {
+  [ -z "${EDGECA_SECRETS_KEY_FILE:-}" ] || return 0
+  if [ ! -e "$1/secrets.key" ]; then
+    (umask 077 && head -c 32 /dev/urandom >"$1/secrets.key") || die "cannot create $1/secrets.key"
+  fi
+  if is_root; then chown "$EDGECA_SERVER_USER:" "$1/secrets.key"; fi
+  chmod 600 "$1/secrets.key"
+}

@@ -162,7 +162,7 @@ serve_smtp(struct sink *s, int fd)
 		} else if (strncasecmp(line, "QUIT", 4) == 0) {
 			say(fd, "221 bye\r\n");
 			break;
-		} else if (say(fd, "502 not implemented\r\n") != 0) {
+		} else if (say(fd, "502 command unknown to this sink\r\n") != 0) {
 			break;
 		}
 	}
