@@ -17,6 +17,11 @@ UPDATE certificates x SET issuer_key_id = COALESCE(
       ORDER BY h.generation LIMIT 1),
     (SELECT l.signer_key_id FROM ca_locations l WHERE l.ca_id = x.ca_id AND l.name = x.location));
 ALTER TABLE certificates ALTER COLUMN issuer_key_id SET NOT NULL;
+-- A key's CRL entries, still read from the index alone.
+DROP INDEX certificates_revoked;
+CREATE INDEX certificates_revoked ON certificates (ca_id, location, issuer_key_id, not_after)
+    INCLUDE (serial, revoked_at, revocation_reason, invalidity_date)
+    WHERE status = 'revoked';
 
 ALTER TABLE crls ADD COLUMN generation integer;
 UPDATE crls r SET generation = l.generation FROM ca_locations l
