@@ -54,6 +54,7 @@ static const char *const reason_names[] = {
 	" OR EXISTS (SELECT 1 FROM certificates x"                                               \
 	"            WHERE x.ca_id = k.ca_id AND x.location = k.location"                        \
 	"              AND x.issuer_key_id = k.key_id"                                           \
+	"              AND x.crl_change_xid IS NOT NULL" /* the partial index's predicate */      \
 	"              AND x.crl_change_xid >= pg_snapshot_xmin(r.snapshot)"                     \
 	"              AND NOT pg_visible_in_snapshot(x.crl_change_xid, r.snapshot)"             \
 	"              AND x.crl_change_at <= now() - make_interval(secs => " D                  \
