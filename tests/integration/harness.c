@@ -482,3 +482,30 @@ instance_destroy_peer(struct instance *peer)
 			fprintf(stderr, "could not remove %s\n", peer->data_dir);
 	}
 }
+
+char *
+instance_sql(const struct instance *in, const char *fmt, ...)
+{
+	char sql[1024], *v = NULL;
+	PGconn *c = PQconnectdb(in->admin_database_url);
+	PGresult *res;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	assert_true(n > 0 && (size_t)n < sizeof(sql));
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("test database: %s", PQerrorMessage(c));
+	res = PQexec(c, sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)) {
+		v = strdup(PQgetvalue(res, 0, 0));
+		assert_non_null(v);
+	}
+	PQclear(res);
+	PQfinish(c);
+	return v;
+}

@@ -39,6 +39,12 @@ void instance_destroy(struct instance *in);
 void instance_start_peer(struct instance *peer, const struct instance *first);
 void instance_destroy_peer(struct instance *peer);
 
+/* Runs SQL as the schema's owner in the instance's database; returns the
+ * first value of the first row (malloc'ed), or NULL when there is none or
+ * it is NULL. Fails the test when the statement fails. */
+char *instance_sql(const struct instance *in, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Runs edgeca-server with args (e.g. "token", "create", ...) in the
  * instance's environment; returns its exit status, stdout in out. */
 int instance_cli(struct instance *in, const char *const *args, char *out, size_t out_len);

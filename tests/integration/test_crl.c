@@ -463,29 +463,6 @@ test_disabled_and_custom(void **state)
 	X509_free(x);
 }
 
-/* Runs sql as the schema's owner; returns the first value (malloc'ed). */
-static char *
-db_value(const char *fmt, ...)
-{
-	char sql[1024], *v = NULL;
-	PGconn *c = PQconnectdb(in.admin_database_url);
-	PGresult *res;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	res = PQexec(c, sql);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
-		fail_msg("%s: %s", sql, PQerrorMessage(c));
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0)
-		v = strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	PQfinish(c);
-	return v;
-}
-
 /* 100 revocations in a burst: a few CRLs, the last holding all 100. */
 static void
 test_coalescing(void **state)
@@ -523,9 +500,9 @@ test_coalescing(void **state)
 	 * each other, however slowly the burst arrived (less the few
 	 * milliseconds a revocation's transaction may straddle a CRL's
 	 * snapshot) */
-	made = db_value("SELECT count(*) FROM crl_history WHERE ca_id = '%s' AND crl_number > %ld",
-	                ca_id, before);
-	gap = db_value("SELECT floor(min(gap_ms)) FROM (SELECT extract(epoch FROM created_at - "
+	made = instance_sql(&in, "SELECT count(*) FROM crl_history "
+	                    "WHERE ca_id = '%s' AND crl_number > %ld", ca_id, before);
+	gap = instance_sql(&in, "SELECT floor(min(gap_ms)) FROM (SELECT extract(epoch FROM created_at - "
 	               "lag(created_at) OVER (ORDER BY crl_number)) * 1000 AS gap_ms "
 	               "FROM crl_history WHERE ca_id = '%s' AND crl_number >= %ld) g",
 	               ca_id, before);
@@ -566,7 +543,7 @@ test_expired_entries_dropped(void **state)
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/crl", ca_id);
 
 	/* expired an hour ago: still listed */
-	free(db_value("UPDATE certificates SET not_before = now() - interval '30 days', "
+	free(instance_sql(&in, "UPDATE certificates SET not_before = now() - interval '30 days', "
 	              "not_after = now() - interval '1 hour' WHERE ca_id = '%s' AND serial = '%s'",
 	              ca_id, old_serial));
 	r = http_post_expect(&in, path, "{}", 201);
@@ -578,7 +555,7 @@ test_expired_entries_dropped(void **state)
 	X509_CRL_free(crl);
 
 	/* expired more than a CRL validity ago: dropped */
-	free(db_value("UPDATE certificates SET not_after = now() - interval '7 days 1 hour' "
+	free(instance_sql(&in, "UPDATE certificates SET not_after = now() - interval '7 days 1 hour' "
 	              "WHERE ca_id = '%s' AND serial = '%s'", ca_id, old_serial));
 	r = http_post_expect(&in, path, "{}", 201);
 	http_response_free(&r);
@@ -603,8 +580,8 @@ test_refresh_before_next_update(void **state)
 	crl = wait_crl(ca_id, 0, NULL);
 	n = crl_number(crl);
 	/* as if the stored CRL were about to expire: inside the overlap */
-	free(db_value("UPDATE crls SET next_update = now() + interval '90 minutes' WHERE ca_id = '%s'",
-	              ca_id));
+	free(instance_sql(&in, "UPDATE crls SET next_update = now() + interval '90 minutes' "
+	                  "WHERE ca_id = '%s'", ca_id));
 	fresh = wait_crl(ca_id, n, NULL);
 	assert_true(X509_cmp_time(X509_CRL_get0_nextUpdate(fresh), &(time_t){time(NULL) + 20 * 3600})
 	            > 0);
@@ -630,18 +607,18 @@ test_two_instances(void **state)
 	n = crl_number(crl);
 	X509_CRL_free(crl);
 	for (int round = 0; round < 3; round++) {
-		free(db_value("UPDATE crls SET next_update = now() + interval '1 minute' "
+		free(instance_sql(&in, "UPDATE crls SET next_update = now() + interval '1 minute' "
 		              "WHERE ca_id = '%s'", ca_id));
 		crl = wait_crl(ca_id, n, NULL);
 		n = crl_number(crl);
 		X509_CRL_free(crl);
 		usleep(1500000); /* both schedulers have looked again */
 	}
-	dup = db_value("SELECT count(*) - count(DISTINCT crl_number) FROM crl_history "
+	dup = instance_sql(&in, "SELECT count(*) - count(DISTINCT crl_number) FROM crl_history "
 	               "WHERE ca_id = '%s'", ca_id);
 	assert_string_equal(dup, "0");
 	/* one initial CRL and one per refresh: nobody made one twice */
-	count = db_value("SELECT count(*) FROM crl_history WHERE ca_id = '%s'", ca_id);
+	count = instance_sql(&in, "SELECT count(*) FROM crl_history WHERE ca_id = '%s'", ca_id);
 	assert_string_equal(count, "4");
 	free(dup);
 	free(count);

@@ -60,29 +60,6 @@ teardown(void **state)
 
 /* ---- helpers --------------------------------------------------------------- */
 
-/* Runs sql as the schema's owner; returns the first value (malloc'ed) or NULL. */
-static char *
-db_value(const char *fmt, ...)
-{
-	char sql[1024], *v = NULL;
-	PGconn *c = PQconnectdb(in.admin_database_url);
-	PGresult *res;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	res = PQexec(c, sql);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
-		fail_msg("%s: %s", sql, PQerrorMessage(c));
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
-		v = strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	PQfinish(c);
-	return v;
-}
-
 /* Creates a root CA ending a little over an hour from now (notBefore is
  * backdated a minute, so 1 % of its life has passed at once) and returns
  * the creation answer. */
@@ -349,9 +326,9 @@ test_patch_lifecycle(void **state)
 	assert_true(json_is_null(json_object_get(lc, "webhook_url")));
 	assert_int_equal(json_array_size(json_object_get(lc, "notification_emails")), 0);
 	http_response_free(&r);
-	free(db_value("SELECT 1")); /* the database answers */
+	free(instance_sql(&in, "SELECT 1")); /* the database answers */
 	{
-		char *sealed = db_value("SELECT count(*) FROM cas WHERE id = '%s' AND "
+		char *sealed = instance_sql(&in, "SELECT count(*) FROM cas WHERE id = '%s' AND "
 		                        "lifecycle_webhook_secret IS NULL", ca_id);
 		assert_string_equal(sealed, "1");
 		free(sealed);
@@ -383,11 +360,11 @@ test_patch_lifecycle(void **state)
 	                                                    "threshold_percent")), 60);
 	http_response_free(&r);
 	{
-		char *audit = db_value("SELECT count(*) FROM audit_events WHERE object_id = '%s' AND "
+		char *audit = instance_sql(&in, "SELECT count(*) FROM audit_events WHERE object_id = '%s' AND "
 		                       "action = 'ca.update_lifecycle'", ca_id);
 		assert_string_equal(audit, "6");
 		free(audit);
-		audit = db_value("SELECT count(*) FROM audit_events WHERE object_id = '%s' AND "
+		audit = instance_sql(&in, "SELECT count(*) FROM audit_events WHERE object_id = '%s' AND "
 		                 "action = 'ca.update_est'", ca_id);
 		assert_string_equal(audit, "1");
 		free(audit);
@@ -466,7 +443,7 @@ test_two_instances_exactly_once(void **state)
 	}
 	sleep(3); /* several more intervals of both instances */
 	for (int i = 0; i < 6; i++) {
-		char *n = db_value("SELECT count(*) FROM notifications WHERE ca_id = '%s'", ids[i]);
+		char *n = instance_sql(&in, "SELECT count(*) FROM notifications WHERE ca_id = '%s'", ids[i]);
 		assert_string_equal(n, "1");
 		free(n);
 		assert_int_equal(count_with(smtp, ids[i]), 1);
@@ -496,7 +473,8 @@ test_sigkill_claim_taken_over(void **state)
 	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
 	http_response_free(&r);
 	free(wait_record(hook, ca_id, 20));
-	claimed = db_value("SELECT claimed_by FROM notification_deliveries d JOIN notifications n "
+	claimed = instance_sql(&in, "SELECT claimed_by FROM notification_deliveries d "
+	                       "JOIN notifications n "
 	                   "ON n.id = d.notification_id WHERE n.ca_id = '%s' AND d.state = 'sending'",
 	                   ca_id);
 	assert_non_null(claimed);
@@ -544,7 +522,8 @@ test_stop_mid_send(void **state)
 	instance_stop_server(&in);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_true(t1.tv_sec - t0.tv_sec < 5); /* not the 10 s webhook timeout */
-	row = db_value("SELECT d.state || ',' || d.attempts || ',' || coalesce(d.claimed_by, '-') "
+	row = instance_sql(&in, "SELECT d.state || ',' || d.attempts || ',' || "
+	                   "coalesce(d.claimed_by, '-') "
 	               "FROM notification_deliveries d JOIN notifications n "
 	               "ON n.id = d.notification_id WHERE n.ca_id = '%s'", ca_id);
 	assert_string_equal(row, "pending,0,-");

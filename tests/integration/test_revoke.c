@@ -46,27 +46,20 @@ teardown(void **state)
 	return 0;
 }
 
-/* One number from the database (as the schema's owner). */
+/* One number from the database (as the schema's owner); -1 for NULL. */
 static long long
 db_number(const char *fmt, ...)
 {
-	char sql[512];
+	char sql[512], *v;
 	va_list ap;
-	PGconn *c;
-	PGresult *r;
 	long long n;
 
 	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
+	assert_true(vsnprintf(sql, sizeof(sql), fmt, ap) < (int)sizeof(sql));
 	va_end(ap);
-	c = PQconnectdb(in.admin_database_url);
-	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	r = PQexec(c, sql);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
-		fail_msg("%s: %s", sql, PQerrorMessage(c));
-	n = PQgetisnull(r, 0, 0) ? -1 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	PQfinish(c);
+	v = instance_sql(&in, "%s", sql);
+	n = v ? strtoll(v, NULL, 10) : -1;
+	free(v);
 	return n;
 }
 
