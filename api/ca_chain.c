@@ -165,7 +165,11 @@ api_cas_location_csr(struct api_call *call)
 		                 "this location signs itself (a root) and has no CSR", call->path);
 		goto out;
 	}
-	pem = pem_encode("CERTIFICATE REQUEST", loc->csr_der, loc->csr_len);
+	/* a pending renewal's CSR is the one waiting to be signed */
+	if (loc->renewal.csr_der != NULL)
+		pem = pem_encode("CERTIFICATE REQUEST", loc->renewal.csr_der, loc->renewal.csr_len);
+	else
+		pem = pem_encode("CERTIFICATE REQUEST", loc->csr_der, loc->csr_len);
 	if (pem == NULL)
 		api_problem_text(call->resp, EDGECA_ERR_INTERNAL, NULL, "out of memory", call->path);
 	else

@@ -29,6 +29,16 @@ struct ca_prev_cert {
 	size_t der_len;
 };
 
+/* A renewal of an externally chained location waiting for its
+ * certificate: the new signer key and its CSR. */
+struct ca_renewal {
+	char key_id[65];         /* "" when none is pending */
+	unsigned char *csr_der;
+	size_t csr_len;
+	time_t requested_at;
+	char requested_by[ACTOR_BYTES];
+};
+
 struct ca_location {
 	char name[64];
 	char status[24];
@@ -45,6 +55,7 @@ struct ca_location {
 	int generation;           /* of the key: 1 for the first, +1 per renewal */
 	struct ca_prev_cert *previous; /* newest first; only in API reads (ca_get, ...) */
 	size_t n_previous;
+	struct ca_renewal renewal;    /* external chaining: the pending renewal, if any */
 };
 
 /* A bootstrap trust anchor of a CA's EST service (summary; the DER is

@@ -26,12 +26,14 @@ struct notice {
 	char *ca_name;           /* the CA's friendly name */
 	char ca_kind[16];        /* root or subordinate */
 	char action[16];         /* notify or auto_renew */
+	char chaining[16];       /* self, internal, external */
 	int threshold_percent;
 	char location[64];
 	char *subject;
 	time_t not_after;
 	time_t due_at;
 	time_t created_at;
+	char *csr_pem;           /* renewal_requested: the CSR to be signed; else NULL */
 	unsigned char *sealed_secret; /* the CA's webhook secret, sealed; NULL if none */
 	size_t sealed_len;
 };
