@@ -19,6 +19,19 @@ pem_cert(const char *pem)
 	return x;
 }
 
+char *
+cert_pem(X509 *x)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data = NULL, *out = NULL;
+	long n;
+
+	if (b != NULL && PEM_write_bio_X509(b, x) == 1 && (n = BIO_get_mem_data(b, &data)) > 0)
+		out = strndup(data, (size_t)n);
+	BIO_free(b);
+	return out;
+}
+
 STACK_OF(X509) *
 pem_certs(const char *pem)
 {

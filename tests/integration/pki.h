@@ -8,6 +8,8 @@
 #include <stdbool.h>
 
 X509 *pem_cert(const char *pem);
+/* x as PEM (malloc'ed). */
+char *cert_pem(X509 *x);
 STACK_OF(X509) *pem_certs(const char *pem);
 
 /* A PEM CSR for a new key of alg ("EC-P256", "EC-P384", "RSA-2048") with

@@ -26,6 +26,7 @@
 #include "tests/integration/harness.h"
 #include "tests/integration/http.h"
 #include "tests/integration/pki.h"
+#include "tests/integration/public_crl.h"
 #include "tests/integration/sinks.h"
 
 #define PUBLIC_URL "https://ca.example.test:8443"
@@ -69,25 +70,12 @@ teardown(void **state)
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static json_t *
-location_of(const struct http_response *r, const char *name)
-{
-	json_t *locs = json_object_get(r->json, "locations"), *loc;
-	size_t i;
-
-	json_array_foreach(locs, i, loc)
-		if (strcmp(json_string_value(json_object_get(loc, "name")), name) == 0)
-			return loc;
-	fail_msg("no location %s", name);
-	return NULL;
-}
-
 /* The pending renewal's CSR (PEM) of location name in a CA answer, or
  * NULL when the location's renewal is null. */
 static const char *
 renewal_csr(const struct http_response *r, const char *name)
 {
-	json_t *rn = json_object_get(location_of(r, name), "renewal");
+	json_t *rn = json_object_get(http_location(r, name), "renewal");
 
 	assert_non_null(rn);
 	if (json_is_null(rn))
@@ -166,38 +154,14 @@ static X509 *
 issue_device(const char *ca_id, const char *location, const char *cn, char **pem,
              char serial[80])
 {
-	char path[128], *csr = make_csr("EC-P256", cn, NULL, NULL), *text;
-	json_t *j = json_pack("{s:s, s:s}", "csr", csr, "location", location);
-	struct http_response r;
-	X509 *x;
+	struct http_response r = http_issue(&in, ca_id, location, cn);
+	X509 *x = pem_cert(http_json_str(&r, "certificate_pem"));
 
-	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates", ca_id);
-	text = json_dumps(j, 0);
-	r = http_post_expect(&in, path, text, 201);
-	x = pem_cert(http_json_str(&r, "certificate_pem"));
 	assert_non_null(x);
 	*pem = strdup(http_json_str(&r, "certificate_pem"));
 	snprintf(serial, 80, "%s", http_json_str(&r, "serial_number"));
 	http_response_free(&r);
-	json_decref(j);
-	free(text);
-	free(csr);
 	return x;
-}
-
-static char *
-cert_pem(X509 *x)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data, *out;
-	long n;
-
-	assert_non_null(b);
-	assert_int_equal(PEM_write_bio_X509(b, x), 1);
-	n = BIO_get_mem_data(b, &data);
-	xasprintf(&out, "%.*s", (int)n, data);
-	BIO_free(b);
-	return out;
 }
 
 static EVP_PKEY *
@@ -263,51 +227,6 @@ wait_record(struct sink *s, const char *a, const char *b)
 	return NULL;
 }
 
-static X509_CRL *
-fetch_crl(const char *ca_id, const char *file)
-{
-	char path[200];
-	struct http_response r;
-	const unsigned char *p;
-	X509_CRL *crl = NULL;
-
-	snprintf(path, sizeof(path), "/crl/%s/%s", ca_id, file);
-	if (http_get(&in, path, NULL, &r) == 200) {
-		p = r.body;
-		crl = d2i_X509_CRL(NULL, &p, (long)r.body_len);
-		assert_non_null(crl);
-	}
-	http_response_free(&r);
-	return crl;
-}
-
-/* Waits up to 20 s for the CRL at file to list x. */
-static X509_CRL *
-wait_listed(const char *ca_id, const char *file, X509 *x)
-{
-	for (int i = 0; i < 200; i++) {
-		X509_CRL *crl = fetch_crl(ca_id, file);
-		X509_REVOKED *e = NULL;
-		if (crl != NULL && X509_CRL_get0_by_serial(crl, &e, X509_get_serialNumber(x)) == 1)
-			return crl;
-		X509_CRL_free(crl);
-		usleep(100000);
-	}
-	fail_msg("the CRL %s never listed the certificate", file);
-	return NULL;
-}
-
-static void
-revoke_device(const char *ca_id, const char *serial)
-{
-	char path[200];
-	struct http_response r;
-
-	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates/%s/revoke", ca_id, serial);
-	r = http_post_expect(&in, path, "{\"reason\": \"keyCompromise\"}", 200);
-	http_response_free(&r);
-}
-
 /* ---- tests ----------------------------------------------------------------- */
 
 /* A renewal by hand, from its request to the rolled-over location. */
@@ -345,12 +264,12 @@ test_renew_by_hand(void **state)
 	csr_eu = strdup(renewal_csr(&r, "eu"));
 	assert_null(renewal_csr(&r, "us"));
 	assert_string_equal(json_string_value(json_object_get(
-	                        json_object_get(location_of(&r, "eu"), "renewal"), "requested_by")),
+	                        json_object_get(http_location(&r, "eu"), "renewal"), "requested_by")),
 	                    "token:admin");
 	prev = http_location_cert(&r, "eu");
 	assert_int_equal(X509_cmp(prev, old_ca), 0);
 	X509_free(prev);
-	assert_int_equal(json_array_size(json_object_get(location_of(&r, "eu"),
+	assert_int_equal(json_array_size(json_object_get(http_location(&r, "eu"),
 	                                                 "previous_certificates")), 0);
 	http_response_free(&r);
 	k = csr_key(csr_eu);
@@ -430,10 +349,10 @@ test_renew_by_hand(void **state)
 	k = csr_key(csr_eu);
 	assert_int_equal(EVP_PKEY_eq(k, X509_get0_pubkey(new_ca)), 1);
 	EVP_PKEY_free(k);
-	assert_int_equal(json_array_size(json_object_get(location_of(&r, "eu"),
+	assert_int_equal(json_array_size(json_object_get(http_location(&r, "eu"),
 	                                                 "previous_certificates")), 1);
 	prev = pem_cert(json_string_value(json_object_get(
-		json_array_get(json_object_get(location_of(&r, "eu"), "previous_certificates"), 0),
+		json_array_get(json_object_get(http_location(&r, "eu"), "previous_certificates"), 0),
 		"certificate_pem")));
 	assert_int_equal(X509_cmp(prev, old_ca), 0);
 	X509_free(prev);
@@ -472,10 +391,10 @@ test_renew_by_hand(void **state)
 	}
 
 	/* each key publishes the CRL of what it issued, signed by itself */
-	revoke_device(ca_id, s_before);
-	revoke_device(ca_id, s_after);
-	old_crl = wait_listed(ca_id, "eu.crl", before);
-	new_crl = wait_listed(ca_id, "eu.2.crl", after);
+	http_revoke(&in, ca_id, s_before, "keyCompromise");
+	http_revoke(&in, ca_id, s_after, "keyCompromise");
+	old_crl = public_crl_wait_listing(&in, ca_id, "eu.crl", before);
+	new_crl = public_crl_wait_listing(&in, ca_id, "eu.2.crl", after);
 	assert_int_equal(X509_CRL_verify(old_crl, X509_get0_pubkey(old_ca)), 1);
 	assert_int_equal(X509_CRL_verify(new_crl, X509_get0_pubkey(new_ca)), 1);
 	X509_CRL_free(old_crl);
@@ -563,7 +482,7 @@ test_auto_request(void **state)
 	assert_non_null(pending);
 	csr = strdup(pending);
 	assert_string_equal(json_string_value(json_object_get(
-	                        json_object_get(location_of(&r, "default"), "renewal"),
+	                        json_object_get(http_location(&r, "default"), "renewal"),
 	                        "requested_by")), "scheduler");
 	http_response_free(&r);
 	sleep(3); /* several passes: requested once */
@@ -582,7 +501,7 @@ test_auto_request(void **state)
 	sleep(3);
 	r = get_ca(ca_id);
 	assert_null(renewal_csr(&r, "default"));
-	assert_int_equal(json_array_size(json_object_get(location_of(&r, "default"),
+	assert_int_equal(json_array_size(json_object_get(http_location(&r, "default"),
 	                                                 "previous_certificates")), 1);
 	http_response_free(&r);
 	assert_int_equal(audit_count(ca_id, "ca.renew.request"), 1);

@@ -63,24 +63,12 @@ static X509 *
 issue_device(const char *ca, const char *location, const char *cn, char *chain_out,
              size_t chain_len)
 {
-	char path[128], *csr = make_csr("EC-P256", cn, NULL, NULL), *text;
-	json_t *j = location ? json_pack("{s:s, s:s}", "csr", csr, "location", location)
-	                     : json_pack("{s:s}", "csr", csr);
-	struct http_response r;
-	X509 *x;
+	struct http_response r = http_issue(&in, ca, location, cn);
+	X509 *x = pem_cert(http_json_str(&r, "certificate_pem"));
 
-	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates", ca);
-	text = json_dumps(j, 0);
-	r = http_post_expect(&in, path, text, 201);
-	if (location != NULL)
-		assert_string_equal(http_json_str(&r, "location"), location);
-	x = pem_cert(http_json_str(&r, "certificate_pem"));
 	if (chain_out != NULL)
 		snprintf(chain_out, chain_len, "%s", http_json_str(&r, "chain_pem"));
 	http_response_free(&r);
-	json_decref(j);
-	free(text);
-	free(csr);
 	return x;
 }
 
