@@ -254,8 +254,11 @@ edgeca_err ca_chain_to_parent(struct edgeca_ctx *ctx, const struct principal *wh
                               bool has_not_after, time_t not_after, struct ca **out,
                               struct edgeca_msg *msg);
 
-/* Installs the certificate an external root signed for a location's CSR;
- * pem holds the certificate, optionally followed by its issuer chain. */
+/* Installs the certificate an external root signed for a location's CSR,
+ * or, for an active location with a pending renewal, for the renewal's
+ * CSR (the location then rolls over to the new key as an internal
+ * renewal does); pem holds the certificate, optionally followed by its
+ * issuer chain. */
 edgeca_err ca_upload_certificate(struct edgeca_ctx *ctx, const struct principal *who,
                                  const char *ca_id, const char *location,
                                  const unsigned char *pem, size_t len, struct ca **out,
@@ -280,13 +283,16 @@ edgeca_err ca_update(struct edgeca_ctx *ctx, const struct principal *who, const 
                      struct ca **out, struct edgeca_msg *msg);
 
 /* POST /api/v1/cas/{id}/renew: gives each active location (or the one
- * named by location, NULL for all) of a subordinate chained to an
- * internal parent a new signer key (same algorithm and policy) and a new
- * certificate signed by the parent, validity as at creation. The
+ * named by location, NULL for all) of an active subordinate a new signer
+ * key (same algorithm and policy). Chained to an internal parent: a new
+ * certificate signed by the parent, validity as at creation; the
  * replaced generation is kept (ca_location_history) and shown in
- * previous_certificates. Each location is stored in its own transaction,
- * audited (ca.renew); a failure stops at that location. Roots: INVALID
- * (root-renewal); external chaining: CONFLICT. */
+ * previous_certificates; audited ca.renew. Chained to an external root:
+ * the key's CSR waits as the location's pending renewal (a location with
+ * one keeps it), audited ca.renew.request and notified
+ * renewal_requested, until ca_upload_certificate gets its certificate.
+ * Each location is stored in its own transaction; a failure stops at
+ * that location. Roots: INVALID (root-renewal). */
 edgeca_err ca_renew(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
                     const char *location, struct ca **out, struct edgeca_msg *msg);
 

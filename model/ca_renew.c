@@ -33,7 +33,8 @@ check_renewable(const struct ca *ca, const char *location, struct edgeca_msg *ms
 	if ((strcmp(ca->chaining, "internal") != 0 && strcmp(ca->chaining, "external") != 0) ||
 	    strcmp(ca->status, "active") != 0)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-not-active",
-		                   "CA %s is not active and chained to a parent", ca->id);
+		                   "CA %s is not active and chained (to a parent or an external "
+		                   "root)", ca->id);
 	if (location == NULL)
 		return EDGECA_OK;
 	if ((loc = ca_find_location(ca, location)) == NULL)
