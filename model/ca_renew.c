@@ -179,7 +179,7 @@ check_unchanged(const struct ca *ca, const char *location, const char *expect_ke
 {
 	const struct ca_location *loc = ca_find_location(ca, location);
 
-	if (loc == NULL || strcmp(loc->key_id, expect_key) != 0 || loc->renewal.key_id[0] != '\0')
+	if (loc == NULL || strcmp(loc->key_id, expect_key) != 0)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "renewal-conflict",
 		                   "location %s of CA %s was renewed meanwhile", location, ca->id);
 	return EDGECA_OK;
@@ -265,16 +265,21 @@ ca_renew(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
 }
 
 /* Locations of subordinates set to auto_renew, chained to a CA of edgeca
- * or to an external root (and not waiting for a renewal already), past
- * their threshold or unable to issue a certificate of the CA's full
- * max_validity_days any more, with what their notifications need. */
+ * or to an external root, past their threshold or unable to issue a
+ * certificate of the CA's full max_validity_days any more, with what
+ * their notifications need. A renewal waiting for the external root is
+ * due again only while its renewal_requested notification is missing (a
+ * request whose notification failed). */
 static const char renew_due_sql[] =
 	"SELECT l.ca_id, l.name, l.signer_key_id, c.chaining, "
 	"extract(epoch FROM l.not_after)::bigint AS not_after, c.lifecycle_notification_emails, "
 	"c.lifecycle_webhook_url "
 	"FROM ca_locations l JOIN cas c ON c.id = l.ca_id "
 	"WHERE l.status = 'active' AND c.status = 'active' AND c.kind = 'subordinate' "
-	"AND c.chaining IN ('internal', 'external') AND l.renewal_signer_key_id IS NULL "
+	"AND c.chaining IN ('internal', 'external') "
+	"AND (l.renewal_signer_key_id IS NULL OR NOT EXISTS (SELECT 1 FROM notifications n "
+	"WHERE n.ca_id = l.ca_id AND n.location = l.name AND n.kind = 'renewal_requested' "
+	"AND n.not_after = l.not_after)) "
 	"AND c.lifecycle_action = 'auto_renew' "
 	"AND (now() >= l.not_before + (l.not_after - l.not_before) "
 	"* (c.lifecycle_threshold_percent / 100.0) "

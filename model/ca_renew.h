@@ -17,7 +17,8 @@
  * recorded once as a renewed / renewal_failed notification of the
  * replaced certificate. Chained to an external root: the renewal is
  * requested (a new key and CSR, notified as renewal_requested) unless one
- * is pending; a failure is logged and tried again at the next pass.
+ * is pending (then only its missing notification is made); a failure is
+ * logged and tried again at the next pass.
  * *renewed counts the renewals done or requested. */
 edgeca_err ca_renew_due(struct edgeca_ctx *ctx, PGconn *c, size_t *renewed,
                         struct edgeca_msg *msg);

@@ -6,7 +6,8 @@
  * renewal's CSR rolls the location over (certificates issued afterwards
  * chain to it, those issued before still verify with the previous one,
  * each key's CRL is served); the scheduler requests the renewal of an
- * auto_renew CA once; a revoked location drops its pending renewal. */
+ * auto_renew CA once (and makes its notification if missing); a revoked
+ * location drops its pending renewal. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -492,6 +493,23 @@ test_auto_request(void **state)
 	assert_int_equal(audit_count(ca_id, "ca.renew.request"), 1);
 	notified(ca_id, "renewal_requested", where, sizeof(where));
 	assert_string_equal(where, "default");
+	/* a request whose notification is missing gets it, with the same CSR */
+	free(instance_sql(&in, "DELETE FROM notification_deliveries WHERE notification_id IN "
+	                  "(SELECT id FROM notifications WHERE ca_id = '%s' AND "
+	                  "kind = 'renewal_requested')", ca_id));
+	free(instance_sql(&in, "DELETE FROM notifications WHERE ca_id = '%s' AND "
+	                  "kind = 'renewal_requested'", ca_id));
+	for (int i = 0; i < 200; i++) {
+		notified(ca_id, "renewal_requested", where, sizeof(where));
+		if (where[0])
+			break;
+		usleep(100000);
+	}
+	assert_string_equal(where, "default");
+	r = get_ca(ca_id);
+	assert_string_equal(renewal_csr(&r, "default"), csr);
+	http_response_free(&r);
+	assert_int_equal(audit_count(ca_id, "ca.renew.request"), 1);
 
 	/* a certificate long enough: nothing more is requested */
 	good = external_root_sign(&root, csr, EXTERNAL_CA_EXT, 3000);
