@@ -6,8 +6,8 @@
  * renewal's CSR rolls the location over (certificates issued afterwards
  * chain to it, those issued before still verify with the previous one,
  * each key's CRL is served); the scheduler requests the renewal of an
- * auto_renew CA once (and makes its notification if missing); a revoked
- * location drops its pending renewal. */
+ * auto_renew CA once (and makes its notification if missing), also with
+ * two server instances; a revoked location drops its pending renewal. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -528,6 +528,43 @@ test_auto_request(void **state)
 	free(csr);
 }
 
+/* Two server instances on one database and signer: each due location's
+ * renewal is requested once, by one of them. */
+static void
+test_auto_request_two_instances(void **state)
+{
+	char ids[4][64], where[128];
+	struct instance peer;
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		char body[256];
+		snprintf(body, sizeof(body), "{\"kind\": \"subordinate\", \"common_name\": "
+		         "\"Shared External %d\", \"issuance\": {\"max_validity_days\": 30}, "
+		         "\"lifecycle\": {\"action\": \"auto_renew\"}}", i);
+		http_create_ca(&in, body, ids[i]);
+	}
+	instance_start_peer(&peer, &in);
+	for (int i = 0; i < 4; i++)
+		chain_location(ids[i], "default", 10);
+	for (int i = 0; i < 4; i++) {
+		for (int k = 0; k < 200; k++) {
+			notified(ids[i], "renewal_requested", where, sizeof(where));
+			if (where[0])
+				break;
+			usleep(100000);
+		}
+		assert_string_equal(where, "default");
+	}
+	sleep(3); /* several more passes of both instances */
+	for (int i = 0; i < 4; i++) {
+		notified(ids[i], "renewal_requested", where, sizeof(where));
+		assert_string_equal(where, "default");
+		assert_int_equal(audit_count(ids[i], "ca.renew.request"), 1);
+	}
+	instance_destroy_peer(&peer);
+}
+
 int
 main(void)
 {
@@ -535,6 +572,7 @@ main(void)
 		cmocka_unit_test(test_renew_by_hand),
 		cmocka_unit_test(test_renew_refused),
 		cmocka_unit_test(test_auto_request),
+		cmocka_unit_test(test_auto_request_two_instances),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
