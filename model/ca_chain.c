@@ -81,7 +81,10 @@ ca_issuer_urls(const struct edgeca_config *cfg, const struct ca *ca,
 		snprintf(crl_url, 1100, "%s", ca->crl_distribution_point);
 	else if (ca->crl_enabled && cfg->public_url_set) /* the CRL of the key that issues */
 		crl_public_url(cfg, ca->id, loc->name, loc->generation, crl_url);
-	if (cfg->public_url_set)
+	if (cfg->public_url_set && loc->generation > 1) /* the certificate of the key that issues */
+		snprintf(aia_url, 1100, "%s/ca/%s/%s.%d.crt", cfg->public_url, ca->id, loc->name,
+		         loc->generation);
+	else if (cfg->public_url_set)
 		snprintf(aia_url, 1100, "%s/ca/%s/%s.crt", cfg->public_url, ca->id, loc->name);
 }
 

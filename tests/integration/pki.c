@@ -215,3 +215,23 @@ pki_make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key,
 	}
 	return x;
 }
+
+bool
+ext_has_url(X509 *x, int nid, const char *want)
+{
+	int idx = X509_get_ext_by_NID(x, nid, -1);
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data;
+	long n;
+	bool found;
+
+	if (idx < 0) {
+		BIO_free(b);
+		return false;
+	}
+	X509V3_EXT_print(b, X509_get_ext(x, idx), 0, 0);
+	n = BIO_get_mem_data(b, &data);
+	found = memmem(data, (size_t)n, want, strlen(want)) != NULL;
+	BIO_free(b);
+	return found;
+}

@@ -31,6 +31,9 @@ char *subject_cn(X509 *x);
 /* True when the extension nid is present and marked critical. */
 bool ext_critical(X509 *x, int nid);
 
+/* Whether x's extension nid (e.g. NID_info_access) names the URL want. */
+bool ext_has_url(X509 *x, int nid, const char *want);
+
 /* A certificate for key with CN cn, signed by issuer/issuer_key
  * (self-signed when issuer is NULL), CA:TRUE when ca, extended key usage
  * eku (OpenSSL syntax, NULL for none), valid for days from a minute ago:

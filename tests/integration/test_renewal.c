@@ -344,6 +344,32 @@ test_renewal_crls(void **state)
 	snprintf(url, sizeof(url), PUBLIC_URL "/crl/%s/default.2.crl", sub_id);
 	assert_true(names_crl(after, url));
 	assert_false(names_crl(before, url));
+	/* and the issuer certificate of that key (AIA), served for good */
+	snprintf(url, sizeof(url), PUBLIC_URL "/ca/%s/default.crt", sub_id);
+	assert_true(ext_has_url(before, NID_info_access, url));
+	snprintf(url, sizeof(url), PUBLIC_URL "/ca/%s/default.2.crt", sub_id);
+	assert_true(ext_has_url(after, NID_info_access, url));
+	assert_false(ext_has_url(before, NID_info_access, url));
+	for (int gen = 1; gen <= 2; gen++) {
+		const unsigned char *p;
+		X509 *served;
+		if (gen == 1)
+			snprintf(path, sizeof(path), "/ca/%s/default.crt", sub_id);
+		else
+			snprintf(path, sizeof(path), "/ca/%s/default.%d.crt", sub_id, gen);
+		assert_int_equal(http_get(&in, path, NULL, &r), 200);
+		assert_string_equal(r.content_type, "application/pkix-cert");
+		p = r.body;
+		assert_non_null(served = d2i_X509(NULL, &p, (long)r.body_len));
+		assert_int_equal(X509_cmp(served, gen == 1 ? old_ca : new_ca), 0);
+		assert_int_equal(X509_check_issued(served, gen == 1 ? before : after), X509_V_OK);
+		X509_free(served);
+		http_response_free(&r);
+	}
+	snprintf(path, sizeof(path), "/ca/%s/default.3.crt", sub_id);
+	http_expect(404, "not-found", http_get(&in, path, NULL, &r), &r);
+	snprintf(path, sizeof(path), "/ca/%s/default.02.crt", sub_id);
+	http_expect(404, "not-found", http_get(&in, path, NULL, &r), &r);
 
 	http_revoke(&in, sub_id, s_before, "keyCompromise");
 	http_revoke(&in, sub_id, s_after, "keyCompromise");

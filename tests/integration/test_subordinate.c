@@ -72,26 +72,6 @@ issue_device(const char *ca, const char *location, const char *cn, char *chain_o
 	return x;
 }
 
-static bool
-has_url(X509 *x, int nid, const char *want)
-{
-	int idx = X509_get_ext_by_NID(x, nid, -1);
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data;
-	long n;
-	bool found;
-
-	if (idx < 0) {
-		BIO_free(b);
-		return false;
-	}
-	X509V3_EXT_print(b, X509_get_ext(x, idx), 0, 0);
-	n = BIO_get_mem_data(b, &data);
-	found = memmem(data, (size_t)n, want, strlen(want)) != NULL;
-	BIO_free(b);
-	return found;
-}
-
 static void
 test_internal_two_locations(void **state)
 {
@@ -131,9 +111,9 @@ test_internal_two_locations(void **state)
 		assert_true(na > time(NULL) + 729 * 86400 && na <= time(NULL) + 730 * 86400);
 		/* the parent's CRL and certificate URLs */
 		snprintf(root_url, sizeof(root_url), PUBLIC_URL "/ca/%s/default.crt", root_id);
-		assert_true(has_url(sub, NID_info_access, root_url));
+		assert_true(ext_has_url(sub, NID_info_access, root_url));
 		snprintf(root_url, sizeof(root_url), PUBLIC_URL "/crl/%s/default.crl", root_id);
-		assert_true(has_url(sub, NID_crl_distribution_points, root_url));
+		assert_true(ext_has_url(sub, NID_crl_distribution_points, root_url));
 		sk_X509_free(none);
 	}
 	/* each location signs when selected; the chain verifies like
@@ -147,7 +127,7 @@ test_internal_two_locations(void **state)
 		assert_int_equal(verify_chain(leaf, untrusted, root_cert), X509_V_OK);
 		assert_int_equal(X509_check_issued(sub, leaf), X509_V_OK);
 		snprintf(sub_url, sizeof(sub_url), PUBLIC_URL "/ca/%s/%s.crt", sub_id, locs[i]);
-		assert_true(has_url(leaf, NID_info_access, sub_url));
+		assert_true(ext_has_url(leaf, NID_info_access, sub_url));
 		sk_X509_pop_free(untrusted, X509_free);
 		X509_free(leaf);
 	}
