@@ -47,6 +47,7 @@ void api_public_crl(struct api_call *call);
 void api_tokens_create(struct api_call *call);
 void api_tokens_list(struct api_call *call);
 void api_tokens_get(struct api_call *call);
+void api_tokens_update(struct api_call *call);
 void api_tokens_delete(struct api_call *call);
 
 /* The "est" member of CA creation and update (api/cas_est.c); *anchors is

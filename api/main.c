@@ -1,7 +1,7 @@
 /* edgeca-server: the REST API process.
  *   edgeca-server [serve]        run the API (applies migrations first)
  *   edgeca-server migrate        apply database migrations and exit
- *   edgeca-server token create --role ROLE --name NAME [--output FILE]
+ *   edgeca-server token create --role ROLE --name NAME [--email ADDR] [--output FILE]
  * Configuration comes from EDGECA_* environment variables (README.md). */
 #include <curl/curl.h>
 #include <errno.h>
@@ -37,7 +37,7 @@ usage(void)
 	fprintf(stderr, "usage: edgeca-server [serve]\n"
 	                "       edgeca-server migrate\n"
 	                "       edgeca-server token create --role ROLE --name NAME "
-	                "[--output FILE]\n"
+	                "[--email ADDR] [--output FILE]\n"
 	                "ROLE is pki_admin, requester or auditor. Configuration: EDGECA_* "
 	                "environment variables.\n");
 }
@@ -70,9 +70,10 @@ cmd_token_create(const struct edgeca_config *cfg, int argc, char **argv)
 		{"role", required_argument, NULL, 'r'},
 		{"name", required_argument, NULL, 'n'},
 		{"output", required_argument, NULL, 'o'},
+		{"email", required_argument, NULL, 'e'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *role = NULL, *name = NULL, *output = NULL;
+	const char *role = NULL, *name = NULL, *output = NULL, *email = NULL;
 	struct principal cli = {ROLE_PKI_ADMIN, "", "cli"};
 	struct edgeca_msg msg = {0};
 	struct edgeca_ctx ctx;
@@ -86,6 +87,7 @@ cmd_token_create(const struct edgeca_config *cfg, int argc, char **argv)
 		case 'r': role = optarg; break;
 		case 'n': name = optarg; break;
 		case 'o': output = optarg; break;
+		case 'e': email = optarg; break;
 		default: usage(); return 2;
 		}
 	}
@@ -107,7 +109,7 @@ cmd_token_create(const struct edgeca_config *cfg, int argc, char **argv)
 		log_error("token create: %s", msg.detail);
 		goto out;
 	}
-	if (token_create(&ctx, &cli, name, role_parse(role), 0, &t, secret, &msg) != EDGECA_OK) {
+	if (token_create(&ctx, &cli, name, role_parse(role), email, 0, &t, secret, &msg) != EDGECA_OK) {
 		log_error("token create: %s", msg.detail);
 		ctx_close(&ctx);
 		goto out;

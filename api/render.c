@@ -275,7 +275,8 @@ render_certificate(const struct certificate *c, int full)
 json_t *
 render_token(const struct token_info *t)
 {
-	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s}", "id", t->id, "name", t->name, "role",
-	                 role_name(t->role), "created_at", render_time(t->created_at),
-	                 "expires_at", render_time(t->expires_at), "created_by", t->created_by);
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "id", t->id, "name", t->name,
+	                 "role", role_name(t->role), "created_at", render_time(t->created_at),
+	                 "expires_at", render_time(t->expires_at), "created_by", t->created_by,
+	                 "email", t->email[0] ? json_string(t->email) : json_null());
 }

@@ -49,6 +49,7 @@ const struct api_route api_routes[] = {
 	{"POST", "/api/v1/tokens", ACCESS_ADMIN, api_tokens_create},
 	{"GET", "/api/v1/tokens", ACCESS_ADMIN, api_tokens_list},
 	{"GET", "/api/v1/tokens/:token_id", ACCESS_ADMIN, api_tokens_get},
+	{"PATCH", "/api/v1/tokens/:token_id", ACCESS_ADMIN, api_tokens_update},
 	{"DELETE", "/api/v1/tokens/:token_id", ACCESS_ADMIN, api_tokens_delete},
 };
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -8,14 +8,15 @@
 #include "api/request.h"
 #include "model/token.h"
 
-static const char *const token_fields[] = {"name", "role", "expires_at", NULL};
+static const char *const token_fields[] = {"name", "role", "email", "expires_at", NULL};
+static const char *const token_patch_fields[] = {"email", NULL};
 
 void
 api_tokens_create(struct api_call *call)
 {
 	struct edgeca_msg msg = {0};
 	struct token_info t;
-	const char *name = NULL, *role = NULL;
+	const char *name = NULL, *role = NULL, *email = NULL;
 	char secret[TOKEN_SECRET_MAX], location[128];
 	bool has_expiry = false;
 	time_t expires_at = 0;
@@ -26,14 +27,15 @@ api_tokens_create(struct api_call *call)
 	    (rc = json_only(j, token_fields, "", &msg)) ||
 	    (rc = json_opt_string(j, "name", "", &name, &msg)) ||
 	    (rc = json_opt_string(j, "role", "", &role, &msg)) ||
+	    (rc = json_opt_string(j, "email", "", &email, &msg)) ||
 	    (rc = json_opt_time(j, "expires_at", "", &has_expiry, &expires_at, &msg)))
 		goto fail;
 	if (name == NULL || role == NULL) {
 		rc = edgeca_fail(&msg, EDGECA_ERR_INVALID, "missing-field", "name and role are required");
 		goto fail;
 	}
-	rc = token_create(call->ctx, &call->who, name, role_parse(role), has_expiry ? expires_at : 0,
-	                  &t, secret, &msg);
+	rc = token_create(call->ctx, &call->who, name, role_parse(role), email,
+	                  has_expiry ? expires_at : 0, &t, secret, &msg);
 	if (rc != EDGECA_OK)
 		goto fail;
 	out = render_token(&t);
@@ -85,6 +87,38 @@ api_tokens_get(struct api_call *call)
 		return;
 	}
 	api_json(call->resp, 200, render_token(&t));
+}
+
+/* PATCH {"email": "..." | null}: the only field a token's holder may need
+ * changed without a new secret. */
+void
+api_tokens_update(struct api_call *call)
+{
+	struct edgeca_msg msg = {0};
+	struct token_info t;
+	const char *email = NULL;
+	json_t *j = NULL;
+	edgeca_err rc;
+
+	if ((rc = api_json_object(call->req, &j, &msg)) ||
+	    (rc = json_only(j, token_patch_fields, "", &msg)) ||
+	    (rc = json_opt_string(j, "email", "", &email, &msg)))
+		goto fail;
+	if (json_object_get(j, "email") == NULL) {
+		rc = edgeca_fail(&msg, EDGECA_ERR_INVALID, "missing-field",
+		                 "email is required (null clears it)");
+		goto fail;
+	}
+	rc = token_set_email(call->ctx, &call->who, u_map_get(call->req->map_url, "token_id"), email,
+	                     &t, &msg);
+	if (rc != EDGECA_OK)
+		goto fail;
+	api_json(call->resp, 200, render_token(&t));
+	json_decref(j);
+	return;
+fail:
+	api_problem(call->resp, rc, &msg, call->path);
+	json_decref(j);
 }
 
 void

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "model/ca.h"
+#include "model/email.h"
 #include "signer/templates.h"
 
 #define MAX_EMAILS 20
@@ -50,20 +51,6 @@ check_range(const char *field, long v, long min, long max, struct edgeca_msg *ms
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 		                   "%s must be between %ld and %ld", field, min, max);
 	return EDGECA_OK;
-}
-
-static bool
-email_valid(const char *e)
-{
-	const char *at = strchr(e, '@');
-
-	if (at == NULL || at == e || at[1] == '\0' || strchr(at + 1, '@') != NULL ||
-	    strlen(e) > 254 || strchr(at + 1, '.') == NULL)
-		return false;
-	for (const unsigned char *p = (const unsigned char *)e; *p; p++)
-		if (*p <= 0x20 || *p == 0x7f || *p == ',' || *p == '<' || *p == '>' || *p == '"')
-			return false;
-	return true;
 }
 
 /* The URLs the signer writes into certificates: plain http(s), at most

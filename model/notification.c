@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/x509util.h"
 #include "model/db.h"
+#include "model/email.h"
 #include "model/token.h"
 
 /* Every active location with what its notifications need and the kinds
@@ -30,6 +31,45 @@ strv_has(char **v, const char *s)
 	return false;
 }
 
+/* The addresses of pki_admin tokens that authenticate now, oldest token
+ * first; other roles are never mailed. */
+static const char admin_emails_sql[] =
+	"SELECT coalesce(array_agg(email ORDER BY seq), '{}') AS emails FROM api_tokens "
+	"WHERE role = 'pki_admin' AND email IS NOT NULL "
+	"AND (expires_at IS NULL OR expires_at > now())";
+
+/* The e-mail recipients of row i's notification as an array literal: the
+ * CA's addresses, then the pki_admins'; NULL in *out when nobody. */
+static edgeca_err
+email_recipients(PGconn *c, const PGresult *r, int i, char **out, struct edgeca_msg *msg)
+{
+	char **ca = NULL, **admins = NULL, **all = NULL;
+	PGresult *a = NULL;
+	size_t n = 0;
+	edgeca_err rc;
+
+	*out = NULL;
+	rc = db_exec(c, admin_emails_sql, NULL, 0, &a, "read pki_admin e-mails", msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	if (db_get_text_array(r, i, "lifecycle_notification_emails", &ca) != 0 ||
+	    db_get_text_array(a, 0, "emails", &admins) != 0 ||
+	    (all = email_recipients_merge(ca, admins)) == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	while (all[n] != NULL)
+		n++;
+	if (n > 0 && (*out = db_text_array_literal((const char *const *)all, n)) == NULL)
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+out:
+	strv_free(ca);
+	strv_free(admins);
+	strv_free(all);
+	PQclear(a);
+	return rc;
+}
+
 /* One notification (csr: the request a renewal_requested one carries,
  * else NULL) and its deliveries, in one transaction; *made tells whether
  * this call created it (another instance may have). */
@@ -38,9 +78,8 @@ create_one(PGconn *c, const PGresult *r, int i, const char *kind, time_t due_at,
            const unsigned char *csr, size_t csr_len, bool smtp, bool *made,
            struct edgeca_msg *msg)
 {
-	const char *emails = db_get(r, i, "lifecycle_notification_emails");
 	const char *url = db_get(r, i, "lifecycle_webhook_url");
-	char due[24];
+	char due[24], *emails = NULL;
 	struct db_param p[6];
 	PGresult *ins = NULL;
 	edgeca_err rc;
@@ -61,10 +100,12 @@ create_one(PGconn *c, const PGresult *r, int i, const char *kind, time_t due_at,
 	             msg);
 	if (rc != EDGECA_OK || PQntuples(ins) != 1)
 		goto out;
+	if ((rc = email_recipients(c, r, i, &emails, msg)) != EDGECA_OK)
+		goto out;
 	p[0] = (struct db_param){db_get(ins, 0, "id"), 0, false};
 	p[1] = (struct db_param){emails, 0, false};
 	p[2] = (struct db_param){smtp ? "pending" : "not_configured", 0, false};
-	if (emails != NULL && strcmp(emails, "{}") != 0 &&
+	if (emails != NULL &&
 	    (rc = db_exec(c, "INSERT INTO notification_deliveries (notification_id, channel, "
 	                     "recipients, state) VALUES ($1, 'email', $2::text[], $3)", p, 3, NULL,
 	                  "create e-mail delivery", msg)) != EDGECA_OK)
@@ -81,6 +122,7 @@ out:
 		rc = db_commit(c, msg);
 	else
 		db_rollback(c);
+	free(emails);
 	PQclear(ins);
 	return rc;
 }

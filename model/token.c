@@ -13,6 +13,7 @@
 #include "common/x509util.h"
 #include "model/audit.h"
 #include "model/db.h"
+#include "model/email.h"
 
 #define TOKEN_PREFIX "edgeca_"
 #define TOKEN_RANDOM_BYTES 32
@@ -53,6 +54,15 @@ validate_name(const char *name, struct edgeca_msg *msg)
 	return EDGECA_OK;
 }
 
+static edgeca_err
+validate_email(const char *email, struct edgeca_msg *msg)
+{
+	if (email != NULL && !email_valid(email))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "email is not an e-mail address");
+	return EDGECA_OK;
+}
+
 static void
 row_to_info(const PGresult *r, int i, struct token_info *t)
 {
@@ -63,28 +73,30 @@ row_to_info(const PGresult *r, int i, struct token_info *t)
 	t->created_at = (time_t)db_get_time(r, i, "created_at");
 	t->expires_at = (time_t)db_get_time(r, i, "expires_at");
 	snprintf(t->created_by, sizeof(t->created_by), "%s", db_get(r, i, "created_by"));
+	if (db_get(r, i, "email") != NULL)
+		snprintf(t->email, sizeof(t->email), "%s", db_get(r, i, "email"));
 }
 
 #define TOKEN_COLUMNS                                                                          \
 	"id, name, role, extract(epoch FROM created_at)::bigint AS created_at, "                 \
-	"extract(epoch FROM expires_at)::bigint AS expires_at, created_by, seq"
+	"extract(epoch FROM expires_at)::bigint AS expires_at, created_by, email, seq"
 
 edgeca_err
 token_create(struct edgeca_ctx *ctx, const struct principal *who, const char *name,
-             enum role role, time_t expires_at, struct token_info *out,
+             enum role role, const char *email, time_t expires_at, struct token_info *out,
              char secret[TOKEN_SECRET_MAX], struct edgeca_msg *msg)
 {
 	unsigned char rnd[TOKEN_RANDOM_BYTES], md[32];
 	char expires[RFC3339_LEN], *b64 = NULL;
-	const char *details[4];
-	struct db_param p[5];
+	const char *details[6];
+	struct db_param p[6];
 	PGconn *c = NULL;
 	PGresult *r = NULL;
 	edgeca_err rc;
 
 	secret[0] = '\0';
-	rc = validate_name(name, msg);
-	if (rc != EDGECA_OK)
+	if ((rc = validate_name(name, msg)) != EDGECA_OK ||
+	    (rc = validate_email(email, msg)) != EDGECA_OK)
 		return rc;
 	if (role == ROLE_NONE)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
@@ -115,9 +127,10 @@ token_create(struct edgeca_ctx *ctx, const struct principal *who, const char *na
 	p[2] = (struct db_param){(const char *)md, 32, true};
 	p[3] = (struct db_param){expires_at ? expires : NULL, 0, false};
 	p[4] = (struct db_param){who->actor, 0, false};
-	rc = db_exec(c, "INSERT INTO api_tokens (name, role, token_hash, expires_at, created_by) "
-	                "VALUES ($1, $2, $3, $4, $5) RETURNING " TOKEN_COLUMNS,
-	             p, 5, &r, "create token", msg);
+	p[5] = (struct db_param){email, 0, false};
+	rc = db_exec(c, "INSERT INTO api_tokens (name, role, token_hash, expires_at, created_by, "
+	                "email) VALUES ($1, $2, $3, $4, $5, $6) RETURNING " TOKEN_COLUMNS,
+	             p, 6, &r, "create token", msg);
 	if (rc != EDGECA_OK)
 		goto out;
 	row_to_info(r, 0, out);
@@ -125,7 +138,9 @@ token_create(struct edgeca_ctx *ctx, const struct principal *who, const char *na
 	details[1] = name;
 	details[2] = "role";
 	details[3] = role_name(role);
-	rc = audit_write(c, who->actor, "token.create", "token", out->id, details, 4, msg);
+	details[4] = "email";
+	details[5] = out->email;
+	rc = audit_write(c, who->actor, "token.create", "token", out->id, details, 6, msg);
 	if (rc == EDGECA_OK)
 		rc = db_commit(c, msg);
 out:
@@ -260,12 +275,16 @@ token_get(struct edgeca_ctx *ctx, const char *id, struct token_info *out, struct
 	return rc;
 }
 
-edgeca_err
-token_delete(struct edgeca_ctx *ctx, const struct principal *who, const char *id,
+/* Updates (email_change) or deletes token id in one transaction with its
+ * audit event: the token's name, and for an update its new e-mail ("" when
+ * cleared). out, when non-NULL, receives the token as the statement left it. */
+static edgeca_err
+token_change(struct edgeca_ctx *ctx, const struct principal *who, const char *id,
+             bool email_change, const char *email, struct token_info *out,
              struct edgeca_msg *msg)
 {
-	const char *details[2];
-	struct db_param p[1];
+	const char *details[4];
+	struct db_param p[2];
 	PGconn *c = NULL;
 	PGresult *r = NULL;
 	edgeca_err rc;
@@ -279,8 +298,13 @@ token_delete(struct edgeca_ctx *ctx, const struct principal *who, const char *id
 	if (rc != EDGECA_OK)
 		goto out;
 	p[0] = (struct db_param){id, 0, false};
-	rc = db_exec(c, "DELETE FROM api_tokens WHERE id = $1 RETURNING name", p, 1, &r,
-	             "delete token", msg);
+	p[1] = (struct db_param){email, 0, false};
+	if (email_change)
+		rc = db_exec(c, "UPDATE api_tokens SET email = $2 WHERE id = $1 RETURNING "
+		                TOKEN_COLUMNS, p, 2, &r, "update token", msg);
+	else
+		rc = db_exec(c, "DELETE FROM api_tokens WHERE id = $1 RETURNING " TOKEN_COLUMNS, p, 1,
+		             &r, "delete token", msg);
 	if (rc != EDGECA_OK)
 		goto out;
 	if (PQntuples(r) != 1) {
@@ -289,11 +313,34 @@ token_delete(struct edgeca_ctx *ctx, const struct principal *who, const char *id
 	}
 	details[0] = "name";
 	details[1] = db_get(r, 0, "name");
-	rc = audit_write(c, who->actor, "token.delete", "token", id, details, 2, msg);
+	details[2] = "email";
+	details[3] = email != NULL ? email : "";
+	rc = audit_write(c, who->actor, email_change ? "token.update" : "token.delete", "token", id,
+	                 details, email_change ? 4 : 2, msg);
 	if (rc == EDGECA_OK)
 		rc = db_commit(c, msg);
+	if (rc == EDGECA_OK && out != NULL)
+		row_to_info(r, 0, out);
 out:
 	PQclear(r);
 	db_release(ctx->db, c);
 	return rc;
+}
+
+edgeca_err
+token_set_email(struct edgeca_ctx *ctx, const struct principal *who, const char *id,
+                const char *email, struct token_info *out, struct edgeca_msg *msg)
+{
+	edgeca_err rc = validate_email(email, msg);
+
+	if (rc != EDGECA_OK)
+		return rc;
+	return token_change(ctx, who, id, true, email, out, msg);
+}
+
+edgeca_err
+token_delete(struct edgeca_ctx *ctx, const struct principal *who, const char *id,
+             struct edgeca_msg *msg)
+{
+	return token_change(ctx, who, id, false, NULL, NULL, msg);
 }

@@ -1,5 +1,6 @@
 /* API tokens: 256-bit random secrets handed out once and stored as SHA-256
- * digests, each with a role (pki_admin, requester, auditor). */
+ * digests, each with a role (pki_admin, requester, auditor) and optionally
+ * the e-mail address lifecycle notifications reach (pki_admin only). */
 #ifndef EDGECA_MODEL_TOKEN_H
 #define EDGECA_MODEL_TOKEN_H
 
@@ -10,6 +11,7 @@
 #include "model/cursor.h"
 
 #define TOKEN_SECRET_MAX 64
+#define TOKEN_EMAIL_BYTES 255 /* 254 bytes, the limit of email_valid */
 
 struct token_info {
 	char id[37];
@@ -18,6 +20,7 @@ struct token_info {
 	time_t created_at;
 	time_t expires_at; /* 0: never */
 	char created_by[ACTOR_BYTES];
+	char email[TOKEN_EMAIL_BYTES]; /* "" when none */
 };
 
 struct token_list {
@@ -26,10 +29,12 @@ struct token_list {
 	char next_cursor[CURSOR_MAX]; /* "" at the end */
 };
 
-/* Creates a token; secret receives the only copy of its value. */
+/* Creates a token (email: NULL for none); secret receives the only copy of
+ * its value. */
 edgeca_err token_create(struct edgeca_ctx *ctx, const struct principal *who, const char *name,
-                        enum role role, time_t expires_at, struct token_info *out,
-                        char secret[TOKEN_SECRET_MAX], struct edgeca_msg *msg);
+                        enum role role, const char *email, time_t expires_at,
+                        struct token_info *out, char secret[TOKEN_SECRET_MAX],
+                        struct edgeca_msg *msg);
 
 /* Maps a presented secret to its principal; EDGECA_ERR_UNAUTHORIZED when
  * unknown, malformed or expired. */
@@ -42,6 +47,11 @@ void token_list_free(struct token_list *l);
 
 edgeca_err token_get(struct edgeca_ctx *ctx, const char *id, struct token_info *out,
                      struct edgeca_msg *msg);
+
+/* Sets (email non-NULL) or clears a token's e-mail address, audited as
+ * token.update; out receives the changed token. */
+edgeca_err token_set_email(struct edgeca_ctx *ctx, const struct principal *who, const char *id,
+                           const char *email, struct token_info *out, struct edgeca_msg *msg);
 
 edgeca_err token_delete(struct edgeca_ctx *ctx, const struct principal *who, const char *id,
                         struct edgeca_msg *msg);
