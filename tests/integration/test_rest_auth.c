@@ -1,6 +1,7 @@
 /* Tokens and roles: 401 without or with a bad token, 403 for a role that
- * may not act, the token API (shown once, stored hashed, deletable) and
- * tokens made on the command line. */
+ * may not act, the token API (shown once, stored hashed, deletable, an
+ * optional e-mail address set at creation or by PATCH) and tokens made on
+ * the command line. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -145,6 +146,122 @@ test_token_api(void **state)
 	http_expect(404, "token-not-found", http_get(&in, path, in.admin_token, &r), &r);
 }
 
+/* PATCHes path's e-mail with body as token; returns the status. */
+static long
+patch_token(const char *path, const char *token, const char *body, struct http_response *r)
+{
+	return http_call(&in, "PATCH", path, token, "application/json", body, strlen(body), r);
+}
+
+static const char *
+email_of(const json_t *token)
+{
+	const json_t *e = json_object_get(token, "email");
+
+	assert_non_null(e); /* always present: a string or null */
+	return json_is_null(e) ? NULL : json_string_value(e);
+}
+
+static void
+test_token_email(void **state)
+{
+	struct http_response r;
+	char id[64], path[128], out[256];
+	const char *cli[] = {"token", "create", "--role", "pki_admin", "--name", "cli-mailed",
+	                     "--email", "ops@example.org", NULL};
+	bool listed = false;
+	PGconn *c;
+	PGresult *res;
+	json_t *item;
+	char *v;
+	size_t i;
+
+	assert_int_equal(http_post_json(&in, "/api/v1/tokens", in.admin_token,
+	                                "{\"name\": \"mailed-admin\", \"role\": \"pki_admin\", "
+	                                "\"email\": \"PKI-Team@Example.com\"}", &r), 201);
+	snprintf(id, sizeof(id), "%s", http_json_str(&r, "id"));
+	assert_string_equal(email_of(r.json), "PKI-Team@Example.com");
+	http_response_free(&r);
+	snprintf(path, sizeof(path), "/api/v1/tokens/%s", id);
+	assert_int_equal(http_get(&in, path, in.admin_token, &r), 200);
+	assert_string_equal(email_of(r.json), "PKI-Team@Example.com");
+	http_response_free(&r);
+	assert_int_equal(http_get(&in, "/api/v1/tokens?limit=100", in.admin_token, &r), 200);
+	json_array_foreach(json_object_get(r.json, "items"), i, item) {
+		if (strcmp(json_string_value(json_object_get(item, "id")), id) == 0) {
+			assert_string_equal(email_of(item), "PKI-Team@Example.com");
+			listed = true;
+		} else if (strcmp(json_string_value(json_object_get(item, "name")),
+		                  "requester-1") == 0) {
+			assert_null(email_of(item));
+		}
+	}
+	assert_true(listed);
+	http_response_free(&r);
+
+	/* addresses are checked as the CA's notification_emails are */
+	http_expect(422, "invalid-field", http_post_json(&in, "/api/v1/tokens", in.admin_token,
+	                                            "{\"name\": \"bad-mail\", \"role\": "
+	                                            "\"pki_admin\", \"email\": \"not an address\"}",
+	                                            &r), &r);
+	http_expect(422, "invalid-field", http_post_json(&in, "/api/v1/tokens", in.admin_token,
+	                                            "{\"name\": \"bad-mail\", \"role\": "
+	                                            "\"pki_admin\", \"email\": \"a@b@c.example\"}",
+	                                            &r), &r);
+	http_expect(400, "invalid-field-type", http_post_json(&in, "/api/v1/tokens", in.admin_token,
+	                                                 "{\"name\": \"bad-mail\", \"role\": "
+	                                                 "\"pki_admin\", \"email\": 7}", &r), &r);
+
+	/* PATCH changes it, null clears it; only pki_admin may */
+	http_expect(200, NULL, patch_token(path, in.admin_token, "{\"email\": \"pki@example.net\"}",
+	                                   &r), &r);
+	assert_int_equal(http_get(&in, path, in.admin_token, &r), 200);
+	assert_string_equal(email_of(r.json), "pki@example.net");
+	http_response_free(&r);
+	assert_int_equal(patch_token(path, in.admin_token, "{\"email\": null}", &r), 200);
+	assert_null(email_of(r.json));
+	assert_string_equal(http_json_str(&r, "name"), "mailed-admin");
+	assert_null(json_object_get(r.json, "token"));
+	http_response_free(&r);
+	http_expect(403, "forbidden", patch_token(path, requester, "{\"email\": \"x@example.com\"}",
+	                                          &r), &r);
+	http_expect(403, "forbidden", patch_token(path, auditor, "{\"email\": \"x@example.com\"}",
+	                                          &r), &r);
+	http_expect(422, "invalid-field", patch_token(path, in.admin_token,
+	                                              "{\"email\": \"nobody\"}", &r), &r);
+	http_expect(422, "missing-field", patch_token(path, in.admin_token, "{}", &r), &r);
+	http_expect(400, "unknown-field", patch_token(path, in.admin_token,
+	                                              "{\"email\": null, \"role\": \"auditor\"}",
+	                                              &r), &r);
+	http_expect(404, "token-not-found",
+	            patch_token("/api/v1/tokens/00000000-0000-0000-0000-000000000000",
+	                        in.admin_token, "{\"email\": null}", &r), &r);
+	assert_int_equal(http_get(&in, path, in.admin_token, &r), 200);
+	assert_null(email_of(r.json));
+	http_response_free(&r);
+
+	/* audited with the address set, "" when cleared */
+	v = instance_sql(&in, "SELECT string_agg(details->>'email', ',' ORDER BY id) FROM "
+	                      "audit_events WHERE action = 'token.update' AND object_id = '%s'", id);
+	assert_non_null(v);
+	assert_string_equal(v, "pki@example.net,");
+	free(v);
+
+	/* the command line sets one too, and the database refuses a bad form */
+	assert_int_equal(instance_cli(&in, cli, out, sizeof(out)), 0);
+	v = instance_sql(&in, "SELECT email FROM api_tokens WHERE name = 'cli-mailed'");
+	assert_non_null(v);
+	assert_string_equal(v, "ops@example.org");
+	free(v);
+	c = PQconnectdb(in.admin_database_url);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	res = PQexec(c, "UPDATE api_tokens SET email = 'two words@example.com' "
+	                "WHERE name = 'cli-mailed'");
+	assert_string_equal(PQresultErrorField(res, PG_DIAG_SQLSTATE), "23514");
+	PQclear(res);
+	PQfinish(c);
+}
+
 static void
 test_tokens_stored_hashed_and_audited(void **state)
 {
@@ -198,6 +315,7 @@ main(void)
 		cmocka_unit_test(test_unauthenticated),
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test(test_token_api),
+		cmocka_unit_test(test_token_email),
 		cmocka_unit_test(test_tokens_stored_hashed_and_audited),
 	};
 
