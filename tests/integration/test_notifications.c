@@ -4,7 +4,8 @@
  * threshold, lifecycle changes with PATCH, retries of a failing webhook
  * until it is marked failed, two instances delivering each notification
  * once, a delivery claimed by an instance killed with SIGKILL taken over
- * by the other once the claim expires, and e-mail without SMTP. */
+ * by the other once the claim expires, e-mail to the CA's addresses and
+ * to valid pki_admin tokens' (never other roles), and e-mail without SMTP. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -537,14 +538,130 @@ test_stop_mid_send(void **state)
 	sink_stop(hook);
 }
 
+/* Creates a token of role with e-mail address email (JSON: a quoted string
+ * or null) on inst; its id in id. */
+static void
+mailed_token(struct instance *inst, const char *name, const char *role, const char *email,
+             char id[64])
+{
+	struct http_response r = {0};
+	char body[256];
+
+	snprintf(body, sizeof(body), "{\"name\": \"%s\", \"role\": \"%s\", \"email\": %s}", name,
+	         role, email);
+	assert_int_equal(http_post_json(inst, "/api/v1/tokens", inst->admin_token, body, &r), 201);
+	snprintf(id, 64, "%s", http_json_str(&r, "id"));
+	http_response_free(&r);
+}
+
+/* How many times needle occurs in s. */
+static size_t
+occurrences(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(s, needle); p != NULL; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* Fails unless the e-mail delivery of ca_id's first notification has
+ * exactly the recipients want (NULL-terminated), in that order. */
+static void
+expect_recipients(struct instance *inst, const char *ca_id, const char *const *want)
+{
+	json_t *items = notifications(inst, ca_id);
+	json_t *got = json_object_get(delivery(json_array_get(items, 0), "email"), "recipients");
+	size_t n = 0;
+
+	while (want[n] != NULL) {
+		assert_string_equal(json_string_value(json_array_get(got, n)), want[n]);
+		n++;
+	}
+	assert_int_equal(json_array_size(got), n);
+	json_decref(items);
+}
+
+/* Lifecycle e-mails go to the CA's addresses and those of valid pki_admin
+ * tokens, each address once whatever its case; never to other roles or to
+ * expired tokens. A CA without addresses mails the pki_admins; with
+ * nobody to mail there is no e-mail delivery. */
+static void
+test_pki_admins_mailed(void **state)
+{
+	static const char *const both[] = {"pki@example.com", "Admin@Example.org", NULL};
+	static const char *const admins[] = {"Admin@Example.org", "PKI@EXAMPLE.COM", NULL};
+	struct http_response r = {0};
+	char admin[64], dup[64], other[64], ca_id[64], path[128];
+	char *mail;
+	json_t *items;
+
+	mailed_token(&in, "mailed-admin", "pki_admin", "\"Admin@Example.org\"", admin);
+	mailed_token(&in, "mailed-admin-2", "pki_admin", "\"PKI@EXAMPLE.COM\"", dup);
+	mailed_token(&in, "stale-admin", "pki_admin", "\"stale@example.org\"", other);
+	free(instance_sql(&in, "UPDATE api_tokens SET expires_at = now() - interval '1 minute' "
+	                       "WHERE id = '%s'", other));
+	mailed_token(&in, "mailed-requester", "requester", "\"requester@example.org\"", other);
+	mailed_token(&in, "mailed-auditor", "auditor", "\"auditor@example.org\"", other);
+
+	r = create_expiring_ca("Mailed Root", "[\"pki@example.com\"]", NULL);
+	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
+	http_response_free(&r);
+	mail = wait_record(smtp, ca_id, 20);
+	assert_non_null(strstr(mail, "RCPT TO:<pki@example.com>"));
+	assert_non_null(strstr(mail, "RCPT TO:<Admin@Example.org>"));
+	assert_int_equal(occurrences(mail, "RCPT TO:"), 2);
+	assert_null(strstr(mail, "requester@example.org"));
+	assert_null(strstr(mail, "auditor@example.org"));
+	assert_null(strstr(mail, "stale@example.org"));
+	free(mail);
+	json_decref(wait_state(&in, ca_id, "email", "delivered", 10));
+	expect_recipients(&in, ca_id, both);
+
+	r = create_expiring_ca("Admins Only Root", "[]", NULL);
+	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
+	http_response_free(&r);
+	mail = wait_record(smtp, ca_id, 20);
+	assert_non_null(strstr(mail, "RCPT TO:<Admin@Example.org>"));
+	assert_non_null(strstr(mail, "RCPT TO:<PKI@EXAMPLE.COM>"));
+	assert_int_equal(occurrences(mail, "RCPT TO:"), 2);
+	free(mail);
+	json_decref(wait_state(&in, ca_id, "email", "delivered", 10));
+	expect_recipients(&in, ca_id, admins);
+
+	/* one address cleared, the other token deleted: nobody to mail */
+	snprintf(path, sizeof(path), "/api/v1/tokens/%s", admin);
+	http_expect(200, NULL, http_call(&in, "PATCH", path, in.admin_token, "application/json",
+	                                 "{\"email\": null}", 15, &r), &r);
+	snprintf(path, sizeof(path), "/api/v1/tokens/%s", dup);
+	http_expect(204, NULL, http_call(&in, "DELETE", path, in.admin_token, NULL, NULL, 0, &r), &r);
+	r = create_expiring_ca("Unmailed Root", "[]", NULL);
+	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
+	http_response_free(&r);
+	for (int i = 0; i < 80; i++) {
+		items = notifications(&in, ca_id);
+		if (json_array_size(items) > 0)
+			break;
+		json_decref(items);
+		items = NULL;
+		usleep(250000);
+	}
+	assert_non_null(items);
+	assert_null(delivery(json_array_get(items, 0), "email"));
+	json_decref(items);
+	assert_int_equal(count_with(smtp, ca_id), 0);
+}
+
 /* Without EDGECA_SMTP_HOST a notification is still stored, its e-mail
- * delivery marked not_configured and never attempted. */
+ * delivery marked not_configured and never attempted; so is one whose
+ * only recipient is a pki_admin. */
 static void
 test_email_not_configured(void **state)
 {
+	static const char *const quiet[] = {"quiet-admin@example.com", NULL};
 	struct instance bare = {0};
 	struct http_response r = {0};
-	char ca_id[64], body[512], na[32];
+	char ca_id[64], body[512], na[32], token_id[64];
 	time_t t = time(NULL) + 3700;
 	struct tm tm;
 	json_t *items = NULL, *d;
@@ -565,6 +682,17 @@ test_email_not_configured(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "kind")),
 	                    "threshold_reached");
 	json_decref(items);
+
+	/* a CA without addresses: its pki_admin's address, not_configured too */
+	mailed_token(&bare, "quiet-admin", "pki_admin", "\"quiet-admin@example.com\"", token_id);
+	snprintf(body, sizeof(body),
+	         "{\"common_name\": \"Quiet Admins Root\", \"not_after\": \"%s\", \"lifecycle\": "
+	         "{\"threshold_percent\": 1}}", na);
+	assert_int_equal(http_post_json(&bare, "/api/v1/cas", bare.admin_token, body, &r), 201);
+	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
+	http_response_free(&r);
+	json_decref(wait_state(&bare, ca_id, "email", "not_configured", 20));
+	expect_recipients(&bare, ca_id, quiet);
 	instance_destroy(&bare);
 }
 
@@ -578,6 +706,7 @@ main(void)
 		cmocka_unit_test(test_two_instances_exactly_once),
 		cmocka_unit_test(test_sigkill_claim_taken_over),
 		cmocka_unit_test(test_stop_mid_send),
+		cmocka_unit_test(test_pki_admins_mailed),
 		cmocka_unit_test(test_email_not_configured),
 	};
 
