@@ -24,6 +24,7 @@ notice_free(struct notice *n)
 	free(n->url);
 	free(n->ca_name);
 	free(n->subject);
+	free(n->error);
 	free(n->sealed_secret);
 	memset(n, 0, sizeof(*n));
 }
@@ -114,8 +115,18 @@ lifecycle_event_json(const struct notice *n)
 	                      n->ca_name, "location", n->location, "subject", n->subject,
 	                      "not_after", time_json(n->not_after), "due_at", time_json(n->due_at),
 	                      "created_at", time_json(n->created_at));
-	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	char *s = NULL;
 
+	/* what a CRL failure adds: the key, the error and the CRL served */
+	if (j != NULL && n->error != NULL &&
+	    (json_object_set_new(j, "generation", json_integer(n->generation)) != 0 ||
+	     json_object_set_new(j, "error", json_string(n->error)) != 0 ||
+	     json_object_set_new(j, "crl_next_update", n->crl_next_update
+	                                                   ? time_json(n->crl_next_update)
+	                                                   : json_null()) != 0))
+		goto out;
+	s = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+out:
 	json_decref(j);
 	return s;
 }
@@ -131,6 +142,9 @@ what_happened(const struct notice *n, char *out, size_t len)
 		         "the one below");
 	else if (strcmp(n->kind, "renewal_failed") == 0)
 		snprintf(out, len, "could NOT be renewed automatically");
+	else if (strcmp(n->kind, "crl_generation_failed") == 0)
+		snprintf(out, len, "could NOT publish a new CRL for its key of generation %d",
+		         n->generation);
 	else if (strcmp(n->kind, "threshold_reached") == 0)
 		snprintf(out, len, "has reached %d %% of its lifetime, the threshold set for it",
 		         n->threshold_percent);
@@ -139,6 +153,42 @@ what_happened(const struct notice *n, char *out, size_t len)
 		         n->kind + strlen("reminder_"));
 	else
 		snprintf(out, len, "has a lifecycle event (%s)", n->kind);
+}
+
+/* The body of a crl_generation_failed e-mail after its first sentence:
+ * the key, the error, when relying parties start to reject, what to do. */
+static int
+crl_failure_text(struct buf *b, const struct notice *n, const char *since)
+{
+	char next[RFC3339_LEN];
+	int rc = 0;
+
+	rc |= buf_printf(b, "  Subject:   %s\r\n  Key:       generation %d of location %s\r\n"
+	                    "  Error:     %s\r\n  Since:     %s\r\n  Event:     %s (id %s)\r\n\r\n",
+	                 n->subject, n->generation, n->location, n->error ? n->error : "unknown",
+	                 since, n->kind, n->notification_id);
+	if (n->crl_next_update != 0) {
+		rfc3339_format(n->crl_next_update, next);
+		rc |= buf_printf(b, "The CRL this key publishes now has nextUpdate %s: relying "
+		                    "parties that check CRLs reject the certificates of this key "
+		                    "after that time unless a new CRL is published; a certificate "
+		                    "revoked since that CRL is not on it.\r\n\r\n", next);
+	} else {
+		rc |= buf_printf(b, "This key has no CRL yet: relying parties that require one "
+		                    "reject the certificates of this key until one is "
+		                    "published.\r\n\r\n");
+	}
+	rc |= buf_printf(b, "What edgeca does: the scheduler keeps trying (about once a "
+	                    "minute) and publishes the CRL as soon as it can; this incident is "
+	                    "not notified again (a new one is, after a CRL of this key has been "
+	                    "published).\r\n");
+	rc |= buf_printf(b, "What you must do: check that the signer (edgeca-signer) runs and "
+	                    "read the logs of edgeca-server and edgeca-signer for the error "
+	                    "above; once fixed, POST /api/v1/cas/%s/crl with "
+	                    "{\"location\": \"%s\"} makes the location's current CRL at once "
+	                    "(the scheduler makes those of previous keys).\r\n",
+	                 n->ca_id, n->location);
+	return rc;
 }
 
 /* The Subject header: RFC 2047 encoded when it is not plain ASCII. */
@@ -176,6 +226,7 @@ lifecycle_email(const struct notice *n, const char *from, time_t now)
 	         strcmp(n->kind, "expired") == 0          ? "has expired"
 	         : strcmp(n->kind, "renewed") == 0        ? "was renewed"
 	         : strcmp(n->kind, "renewal_failed") == 0 ? "could not be renewed"
+	         : strcmp(n->kind, "crl_generation_failed") == 0 ? "could not publish its CRL"
 	                                                  : "expires soon");
 	if (gmtime_r(&now, &tm) == NULL ||
 	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
@@ -190,10 +241,15 @@ lifecycle_email(const struct notice *n, const char *from, time_t now)
 	                     "Content-Transfer-Encoding: 8bit\r\n\r\n");
 	rc |= buf_printf(&b, "The %s CA \"%s\" (id %s), location %s, %s.\r\n\r\n",
 	                 root ? "root" : "subordinate", n->ca_name, n->ca_id, n->location, happened);
-	rc |= buf_printf(&b, "  Subject:   %s\r\n  notAfter:  %s\r\n  Due at:    %s\r\n"
-	                     "  Event:     %s (id %s)\r\n\r\n", n->subject, na, due, n->kind,
-	                 n->notification_id);
-	if (strcmp(n->kind, "renewed") == 0) {
+	if (strcmp(n->kind, "crl_generation_failed") == 0)
+		rc |= crl_failure_text(&b, n, due);
+	else
+		rc |= buf_printf(&b, "  Subject:   %s\r\n  notAfter:  %s\r\n  Due at:    %s\r\n"
+		                     "  Event:     %s (id %s)\r\n\r\n", n->subject, na, due, n->kind,
+		                 n->notification_id);
+	if (strcmp(n->kind, "crl_generation_failed") == 0) {
+		/* said by crl_failure_text */
+	} else if (strcmp(n->kind, "renewed") == 0) {
 		rc |= buf_printf(&b, "What edgeca did: the location now issues with a new key and a "
 		                     "new certificate signed by the parent CA (see GET "
 		                     "/api/v1/cas/%s); the certificate above stays valid until its "

@@ -38,7 +38,7 @@ create_one(PGconn *c, const PGresult *r, int i, const char *kind, time_t due_at,
 	const char *emails = db_get(r, i, "lifecycle_notification_emails");
 	const char *url = db_get(r, i, "lifecycle_webhook_url");
 	char due[24];
-	struct db_param p[5];
+	struct db_param p[8];
 	PGresult *ins = NULL;
 	edgeca_err rc;
 
@@ -49,11 +49,17 @@ create_one(PGconn *c, const PGresult *r, int i, const char *kind, time_t due_at,
 	p[2] = (struct db_param){kind, 0, false};
 	p[3] = (struct db_param){db_get(r, i, "not_after"), 0, false};
 	p[4] = (struct db_param){due, 0, false};
+	/* the details of a crl_generation_failed, NULL for other kinds */
+	p[5] = (struct db_param){db_get(r, i, "generation"), 0, false};
+	p[6] = (struct db_param){db_get(r, i, "error"), 0, false};
+	p[7] = (struct db_param){db_get(r, i, "crl_next_update"), 0, false};
 	if ((rc = db_begin(c, msg)) != EDGECA_OK)
 		return rc;
-	rc = db_exec(c, "INSERT INTO notifications (ca_id, location, kind, not_after, due_at) "
-	                "VALUES ($1, $2, $3, to_timestamp($4), to_timestamp($5)) "
-	                "ON CONFLICT DO NOTHING RETURNING id", p, 5, &ins, "create notification", msg);
+	rc = db_exec(c, "INSERT INTO notifications (ca_id, location, kind, not_after, due_at, "
+	                "generation, error, crl_next_update) "
+	                "VALUES ($1, $2, $3, to_timestamp($4), to_timestamp($5), $6, $7, "
+	                "to_timestamp($8)) "
+	                "ON CONFLICT DO NOTHING RETURNING id", p, 8, &ins, "create notification", msg);
 	if (rc != EDGECA_OK || PQntuples(ins) != 1)
 		goto out;
 	p[0] = (struct db_param){db_get(ins, 0, "id"), 0, false};
@@ -136,7 +142,8 @@ static const char claim_sql[] =
 	"n.kind, n.ca_id, n.location, extract(epoch FROM n.not_after)::bigint AS not_after, "
 	"extract(epoch FROM n.due_at)::bigint AS due_at, "
 	"extract(epoch FROM n.created_at)::bigint AS created_at, c.friendly_name, c.kind AS ca_kind, "
-	"c.subject, c.lifecycle_action, c.lifecycle_threshold_percent, c.lifecycle_webhook_secret "
+	"c.subject, c.lifecycle_action, c.lifecycle_threshold_percent, c.lifecycle_webhook_secret, "
+	"n.generation, n.error, extract(epoch FROM n.crl_next_update)::bigint AS crl_next_update "
 	"FROM claimed d JOIN notifications n ON n.id = d.notification_id "
 	"JOIN cas c ON c.id = n.ca_id ORDER BY d.id";
 
@@ -157,11 +164,15 @@ fill_notice(const PGresult *r, int i, struct notice *n)
 	n->not_after = (time_t)db_get_ll(r, i, "not_after");
 	n->due_at = (time_t)db_get_ll(r, i, "due_at");
 	n->created_at = (time_t)db_get_ll(r, i, "created_at");
+	n->generation = (int)db_get_ll(r, i, "generation");
+	n->crl_next_update = (time_t)db_get_ll(r, i, "crl_next_update");
 	n->ca_name = strdup(db_get(r, i, "friendly_name"));
 	n->subject = strdup(db_get(r, i, "subject"));
 	if (n->ca_name == NULL || n->subject == NULL)
 		return -1;
 	if (db_get(r, i, "url") != NULL && (n->url = strdup(db_get(r, i, "url"))) == NULL)
+		return -1;
+	if (db_get(r, i, "error") != NULL && (n->error = strdup(db_get(r, i, "error"))) == NULL)
 		return -1;
 	if (db_get(r, i, "recipients") != NULL &&
 	    db_get_text_array(r, i, "recipients", &n->recipients) != 0)
