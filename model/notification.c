@@ -278,7 +278,8 @@ static const char list_sql[] =
 	"SELECT n.id, n.seq, n.kind, n.ca_id, n.location, "
 	"extract(epoch FROM n.not_after)::bigint AS not_after, "
 	"extract(epoch FROM n.due_at)::bigint AS due_at, "
-	"extract(epoch FROM n.created_at)::bigint AS created_at, d.channel, d.recipients, d.url, "
+	"extract(epoch FROM n.created_at)::bigint AS created_at, n.generation, n.error, "
+	"extract(epoch FROM n.crl_next_update)::bigint AS crl_next_update, d.channel, d.recipients, d.url, "
 	"d.state, d.attempts, extract(epoch FROM d.next_attempt_at)::bigint AS next_attempt_at, "
 	"d.last_error, extract(epoch FROM d.delivered_at)::bigint AS delivered_at "
 	"FROM (SELECT * FROM notifications WHERE seq > $1 AND ($2::uuid IS NULL OR ca_id = $2) "
@@ -329,6 +330,11 @@ fill_list(const PGresult *r, struct notification_list *l, struct edgeca_msg *msg
 			v->not_after = (time_t)db_get_ll(r, i, "not_after");
 			v->due_at = (time_t)db_get_ll(r, i, "due_at");
 			v->created_at = (time_t)db_get_ll(r, i, "created_at");
+			v->generation = (int)db_get_ll(r, i, "generation");
+			v->crl_next_update = (time_t)db_get_ll(r, i, "crl_next_update");
+			if (db_get(r, i, "error") != NULL &&
+			    (v->error = strdup(db_get(r, i, "error"))) == NULL)
+				return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 		}
 		if (db_get(r, i, "channel") == NULL || v->n_deliveries == 2)
 			continue;
@@ -376,6 +382,7 @@ notification_list(struct edgeca_ctx *ctx, const char *ca_id, long limit, const c
 	if (out->n > (size_t)page) {
 		for (size_t k = 0; k < out->items[page].n_deliveries; k++)
 			delivery_view_free(&out->items[page].deliveries[k]);
+		free(out->items[page].error);
 		out->n = (size_t)page;
 		cursor_encode(out->items[out->n - 1].seq, out->next_cursor);
 	}
@@ -392,9 +399,11 @@ notification_list_free(struct notification_list *l)
 {
 	if (l == NULL)
 		return;
-	for (size_t i = 0; l->items && i < l->n; i++)
+	for (size_t i = 0; l->items && i < l->n; i++) {
 		for (size_t k = 0; k < l->items[i].n_deliveries; k++)
 			delivery_view_free(&l->items[i].deliveries[k]);
+		free(l->items[i].error);
+	}
 	free(l->items);
 	memset(l, 0, sizeof(*l));
 }

@@ -69,6 +69,9 @@ struct notification_view {
 	time_t not_after;
 	time_t due_at;
 	time_t created_at;
+	int generation;          /* crl_generation_failed: the key; else 0 */
+	char *error;             /* crl_generation_failed: what failed; else NULL */
+	time_t crl_next_update;  /* crl_generation_failed: the CRL served; 0: none */
 	struct delivery_view deliveries[2];
 	size_t n_deliveries;
 };

@@ -275,6 +275,9 @@ test_signer_down_notified_once(void **state)
 	                    "crl_generation_failed");
 	assert_string_equal(json_string_value(json_object_get(item, "location")), "default");
 	assert_string_equal(json_string_value(json_object_get(item, "not_after")), next_update);
+	assert_string_equal(json_string_value(json_object_get(item, "crl_next_update")), next_update);
+	assert_int_equal(json_integer_value(json_object_get(item, "generation")), 1);
+	assert_non_null(strstr(json_string_value(json_object_get(item, "error")), "signer"));
 	json_decref(items);
 
 	event = wait_record(hook, ca_id, 0, 20);
