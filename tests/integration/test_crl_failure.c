@@ -17,10 +17,8 @@
 
 #include <cmocka.h>
 #include <libpq-fe.h>
-#include <openssl/hmac.h>
 #include <openssl/x509v3.h>
 
-#include "common/encoding.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/http.h"
 #include "tests/integration/pki.h"
@@ -172,54 +170,6 @@ wait_notifications(const char *ca_id, size_t n, int timeout_s)
 	return NULL;
 }
 
-static size_t
-count_with(struct sink *s, const char *needle)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < sink_count(s); i++) {
-		char *rec = sink_get(s, i);
-		if (rec != NULL && strstr(rec, needle) != NULL)
-			n++;
-		free(rec);
-	}
-	return n;
-}
-
-/* Record k (0: the first) of s mentioning needle, waiting up to timeout_s. */
-static char *
-wait_record(struct sink *s, const char *needle, size_t k, int timeout_s)
-{
-	for (int i = 0; i < timeout_s * 10; i++) {
-		size_t seen = 0;
-		for (size_t j = 0; j < sink_count(s); j++) {
-			char *rec = sink_get(s, j);
-			if (rec != NULL && strstr(rec, needle) != NULL && seen++ == k)
-				return rec;
-			free(rec);
-		}
-		usleep(100000);
-	}
-	fail_msg("record %zu mentioning %s did not arrive in %d s", k, needle, timeout_s);
-	return NULL;
-}
-
-static void
-expect_signature(const char *record, const char *secret)
-{
-	const char *body = sink_body(record);
-	unsigned char md[32];
-	unsigned int md_len = 0;
-	char header[128], want[80] = "sha256=";
-
-	assert_non_null(body);
-	assert_non_null(sink_header(record, "X-Edgeca-Signature", header, sizeof(header)));
-	assert_non_null(HMAC(EVP_sha256(), secret, (int)strlen(secret),
-	                     (const unsigned char *)body, strlen(body), md, &md_len));
-	hex_encode(md, md_len, want + 7);
-	assert_string_equal(header, want);
-}
-
 static char *
 count_sql(const char *ca_id)
 {
@@ -280,8 +230,8 @@ test_signer_down_notified_once(void **state)
 	assert_non_null(strstr(json_string_value(json_object_get(item, "error")), "signer"));
 	json_decref(items);
 
-	event = wait_record(hook, ca_id, 0, 20);
-	expect_signature(event, secret);
+	event = sink_wait_for(hook, ca_id, 0, 20);
+	sink_expect_signature(event, secret);
 	ev = json_loads(sink_body(event), 0, NULL);
 	assert_non_null(ev);
 	assert_string_equal(json_string_value(json_object_get(ev, "kind")), "crl_generation_failed");
@@ -293,7 +243,7 @@ test_signer_down_notified_once(void **state)
 	assert_string_equal(json_string_value(json_object_get(ev, "not_after")), next_update);
 	assert_non_null(strstr(json_string_value(json_object_get(ev, "error")), "signer"));
 
-	mail = wait_record(smtp, ca_id, 0, 20);
+	mail = sink_wait_for(smtp, ca_id, 0, 20);
 	assert_non_null(strstr(mail, "RCPT TO:<pki@example.com>"));
 	assert_non_null(strstr(mail, "Subject: [edgeca] CA \"CRL Failure Root CA\" location "
 	                             "default could not publish its CRL"));
@@ -307,8 +257,8 @@ test_signer_down_notified_once(void **state)
 	n = count_sql(ca_id);
 	assert_string_equal(n, "1");
 	free(n);
-	assert_int_equal(count_with(hook, ca_id), 1);
-	assert_int_equal(count_with(smtp, ca_id), 1);
+	assert_int_equal(sink_count_with(hook, ca_id), 1);
+	assert_int_equal(sink_count_with(smtp, ca_id), 1);
 	instance_destroy_peer(&peer);
 
 	/* the signer back: the CRL lists the revoked certificate */
@@ -325,7 +275,7 @@ test_signer_down_notified_once(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(items, 1), "not_after")),
 	                    next_update2);
 	json_decref(items);
-	free(wait_record(hook, ca_id, 1, 20));
+	free(sink_wait_for(hook, ca_id, 1, 20));
 	sleep(2);
 	n = count_sql(ca_id);
 	assert_string_equal(n, "2");
