@@ -241,15 +241,15 @@ lifecycle_email(const struct notice *n, const char *from, time_t now)
 	                     "Content-Transfer-Encoding: 8bit\r\n\r\n");
 	rc |= buf_printf(&b, "The %s CA \"%s\" (id %s), location %s, %s.\r\n\r\n",
 	                 root ? "root" : "subordinate", n->ca_name, n->ca_id, n->location, happened);
-	if (strcmp(n->kind, "crl_generation_failed") == 0)
-		rc |= crl_failure_text(&b, n, due);
-	else
-		rc |= buf_printf(&b, "  Subject:   %s\r\n  notAfter:  %s\r\n  Due at:    %s\r\n"
-		                     "  Event:     %s (id %s)\r\n\r\n", n->subject, na, due, n->kind,
-		                 n->notification_id);
 	if (strcmp(n->kind, "crl_generation_failed") == 0) {
-		/* said by crl_failure_text */
-	} else if (strcmp(n->kind, "renewed") == 0) {
+		/* about a key's CRL, not the certificate's lifetime */
+		rc |= crl_failure_text(&b, n, due);
+		goto out;
+	}
+	rc |= buf_printf(&b, "  Subject:   %s\r\n  notAfter:  %s\r\n  Due at:    %s\r\n"
+	                     "  Event:     %s (id %s)\r\n\r\n", n->subject, na, due, n->kind,
+	                 n->notification_id);
+	if (strcmp(n->kind, "renewed") == 0) {
 		rc |= buf_printf(&b, "What edgeca did: the location now issues with a new key and a "
 		                     "new certificate signed by the parent CA (see GET "
 		                     "/api/v1/cas/%s); the certificate above stays valid until its "
@@ -280,6 +280,7 @@ lifecycle_email(const struct notice *n, const char *from, time_t now)
 		                        "subordinate CA, and move issuance to it before the notAfter "
 		                        "above; certificates issued by this CA cannot outlive it.");
 	}
+out:
 	if (rc != 0 || buf_terminate(&b) != 0) {
 		buf_free(&b);
 		return NULL;
