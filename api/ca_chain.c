@@ -6,6 +6,7 @@
 
 #include "api/handlers.h"
 #include "api/problem.h"
+#include "api/public_file.h"
 #include "api/render.h"
 #include "api/request.h"
 #include "common/encoding.h"
@@ -165,7 +166,11 @@ api_cas_location_csr(struct api_call *call)
 		                 "this location signs itself (a root) and has no CSR", call->path);
 		goto out;
 	}
-	pem = pem_encode("CERTIFICATE REQUEST", loc->csr_der, loc->csr_len);
+	/* a pending renewal's CSR is the one waiting to be signed */
+	if (loc->renewal.csr_der != NULL)
+		pem = pem_encode("CERTIFICATE REQUEST", loc->renewal.csr_der, loc->renewal.csr_len);
+	else
+		pem = pem_encode("CERTIFICATE REQUEST", loc->csr_der, loc->csr_len);
 	if (pem == NULL)
 		api_problem_text(call->resp, EDGECA_ERR_INTERNAL, NULL, "out of memory", call->path);
 	else
@@ -196,39 +201,58 @@ api_cas_location_upload(struct api_call *call)
 	answer_ca(call, rc, &msg, ca);
 }
 
-/* GET /ca/{ca_id}/{location}.crt: the issuer certificate named by the AIA
- * extension of certificates this location issued; public. */
+/* The DER of generation gen of loc: its current certificate or one a
+ * renewal replaced; NULL when it has none. */
+static const unsigned char *
+generation_der(const struct ca_location *loc, int gen, size_t *len)
+{
+	if (loc->cert_der != NULL && loc->generation == gen) {
+		*len = loc->cert_len;
+		return loc->cert_der;
+	}
+	for (size_t i = 0; i < loc->n_previous; i++)
+		if (loc->previous[i].generation == gen) {
+			*len = loc->previous[i].der_len;
+			return loc->previous[i].der;
+		}
+	return NULL;
+}
+
+/* GET /ca/{ca_id}/{location}.crt and .../{location}.{generation}.crt: the
+ * issuer certificate named by the AIA extension of what each key of the
+ * location issued; public, DER. */
 void
 api_public_ca_certificate(struct api_call *call)
 {
-	const char *file = u_map_get(call->req->map_url, "file");
 	const struct ca_location *loc = NULL;
+	const unsigned char *der = NULL;
 	struct edgeca_msg msg = {0};
 	struct ca *ca = NULL;
 	char name[64];
-	size_t n = file ? strlen(file) : 0;
+	size_t len = 0;
+	int gen = public_file_generation(u_map_get(call->req->map_url, "file"), ".crt", name);
 	edgeca_err rc;
 
-	if (n < 5 || n - 4 >= sizeof(name) || strcmp(file + n - 4, ".crt") != 0) {
+	if (gen == 0) {
 		api_problem_text(call->resp, EDGECA_ERR_NOT_FOUND, "not-found",
-		                 "no such certificate: /ca/{ca_id}/{location}.crt", call->path);
+		                 "no such certificate: /ca/{ca_id}/{location}.crt or "
+		                 "/ca/{ca_id}/{location}.{generation}.crt", call->path);
 		return;
 	}
-	memcpy(name, file, n - 4);
-	name[n - 4] = '\0';
 	rc = ca_get(call->ctx, u_map_get(call->req->map_url, "ca_id"), &ca, &msg);
 	if (rc != EDGECA_OK && rc != EDGECA_ERR_NOT_FOUND) {
 		api_problem(call->resp, rc, &msg, call->path);
 		return;
 	}
-	if (rc == EDGECA_OK)
-		loc = ca_find_location(ca, name);
-	if (loc == NULL || loc->cert_der == NULL) {
+	if (rc == EDGECA_OK && (loc = ca_find_location(ca, name)) != NULL)
+		der = generation_der(loc, gen, &len);
+	if (der == NULL) {
 		api_problem_text(call->resp, EDGECA_ERR_NOT_FOUND, "not-found",
 		                 "no such CA certificate", call->path);
 	} else {
+		/* a URL names one certificate for good */
 		u_map_put(call->resp->map_header, "Cache-Control", "public, max-age=3600");
-		api_body(call->resp, 200, "application/pkix-cert", loc->cert_der, loc->cert_len);
+		api_body(call->resp, 200, "application/pkix-cert", der, len);
 	}
 	ca_free(ca);
 }

@@ -8,6 +8,7 @@
 
 #include "api/handlers.h"
 #include "api/problem.h"
+#include "api/public_file.h"
 #include "api/render.h"
 #include "api/request.h"
 #include "common/encoding.h"
@@ -132,31 +133,6 @@ out:
 	crl_clear(&crl);
 }
 
-/* "name.crl" (generation 1) or "name.N.crl" (N >= 2): location names
- * have no dot. 0 when file is neither. */
-static int
-crl_file(const char *file, char name[64])
-{
-	size_t n = file ? strlen(file) : 0;
-	const char *dot;
-	char *end;
-	long gen = 1;
-
-	if (n < 5 || n - 4 >= 64 || strcmp(file + n - 4, ".crl") != 0)
-		return 0;
-	memcpy(name, file, n - 4);
-	name[n - 4] = '\0';
-	if ((dot = strchr(name, '.')) != NULL) {
-		if (dot[1] < '1' || dot[1] > '9')
-			return 0;
-		gen = strtol(dot + 1, &end, 10);
-		if (*end != '\0' || gen < 2 || gen > 1000000)
-			return 0;
-		name[dot - name] = '\0';
-	}
-	return (int)gen;
-}
-
 /* GET /crl/{ca_id}/{location}.crl and .../{location}.{generation}.crl:
  * the distribution points written into certificates, one per key the
  * location has had; public, DER. */
@@ -164,7 +140,8 @@ void
 api_public_crl(struct api_call *call)
 {
 	char name[64];
-	int generation = crl_file(u_map_get(call->req->map_url, "file"), name);
+	int generation = public_file_generation(u_map_get(call->req->map_url, "file"), ".crl",
+	                                        name);
 
 	if (generation == 0) {
 		api_problem_text(call->resp, EDGECA_ERR_NOT_FOUND, "not-found",

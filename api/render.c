@@ -93,13 +93,31 @@ render_previous(const struct ca_location *loc)
 	return a;
 }
 
+/* null, or the renewal waiting for the external root's certificate. */
+static json_t *
+render_renewal(const struct ca_location *loc)
+{
+	const struct ca_renewal *rn = &loc->renewal;
+	char *csr;
+	json_t *j;
+
+	if (rn->key_id[0] == '\0')
+		return json_null();
+	if ((csr = pem_encode("CERTIFICATE REQUEST", rn->csr_der, rn->csr_len)) == NULL)
+		return NULL;
+	j = json_pack("{s:s, s:o, s:s, s:s}", "status", "pending", "requested_at",
+	              render_time(rn->requested_at), "requested_by", rn->requested_by, "csr", csr);
+	free(csr);
+	return j;
+}
+
 static json_t *
 render_location(const struct ca_location *loc)
 {
 	bool pending = strcmp(loc->status, "pending_chaining") == 0 && loc->csr_der != NULL;
 	char *csr = pending ? pem_encode("CERTIFICATE REQUEST", loc->csr_der, loc->csr_len) : NULL;
 	json_t *j = json_pack(
-		"{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name", loc->name,
+		"{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name", loc->name,
 		"status", loc->status,
 		"previous_certificates", render_previous(loc),
 		"serial_number", loc->serial[0] ? json_string(loc->serial) : json_null(),
@@ -108,7 +126,8 @@ render_location(const struct ca_location *loc)
 		"certificate_pem", pem_or_null(loc->cert_der, loc->cert_len),
 		"csr_pem", csr ? json_string(csr) : json_null(),
 		"parent_location", loc->parent_location[0] ? json_string(loc->parent_location)
-		                                           : json_null());
+		                                           : json_null(),
+		"renewal", render_renewal(loc));
 
 	free(csr);
 	return j;

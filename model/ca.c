@@ -41,6 +41,7 @@ ca_free(struct ca *ca)
 		free(ca->locations[i].cert_der);
 		free(ca->locations[i].csr_der);
 		free(ca->locations[i].chain_pem);
+		free(ca->locations[i].renewal.csr_der);
 		for (size_t k = 0; k < ca->locations[i].n_previous; k++)
 			free(ca->locations[i].previous[k].der);
 		free(ca->locations[i].previous);

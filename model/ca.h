@@ -29,6 +29,16 @@ struct ca_prev_cert {
 	size_t der_len;
 };
 
+/* A renewal of an externally chained location waiting for its
+ * certificate: the new signer key and its CSR. */
+struct ca_renewal {
+	char key_id[65];         /* "" when none is pending */
+	unsigned char *csr_der;
+	size_t csr_len;
+	time_t requested_at;
+	char requested_by[ACTOR_BYTES];
+};
+
 struct ca_location {
 	char name[64];
 	char status[24];
@@ -45,6 +55,7 @@ struct ca_location {
 	int generation;           /* of the key: 1 for the first, +1 per renewal */
 	struct ca_prev_cert *previous; /* newest first; only in API reads (ca_get, ...) */
 	size_t n_previous;
+	struct ca_renewal renewal;    /* external chaining: the pending renewal, if any */
 };
 
 /* A bootstrap trust anchor of a CA's EST service (summary; the DER is
@@ -243,8 +254,11 @@ edgeca_err ca_chain_to_parent(struct edgeca_ctx *ctx, const struct principal *wh
                               bool has_not_after, time_t not_after, struct ca **out,
                               struct edgeca_msg *msg);
 
-/* Installs the certificate an external root signed for a location's CSR;
- * pem holds the certificate, optionally followed by its issuer chain. */
+/* Installs the certificate an external root signed for a location's CSR,
+ * or, for an active location with a pending renewal, for the renewal's
+ * CSR (the location then rolls over to the new key as an internal
+ * renewal does); pem holds the certificate, optionally followed by its
+ * issuer chain. */
 edgeca_err ca_upload_certificate(struct edgeca_ctx *ctx, const struct principal *who,
                                  const char *ca_id, const char *location,
                                  const unsigned char *pem, size_t len, struct ca **out,
@@ -269,13 +283,16 @@ edgeca_err ca_update(struct edgeca_ctx *ctx, const struct principal *who, const 
                      struct ca **out, struct edgeca_msg *msg);
 
 /* POST /api/v1/cas/{id}/renew: gives each active location (or the one
- * named by location, NULL for all) of a subordinate chained to an
- * internal parent a new signer key (same algorithm and policy) and a new
- * certificate signed by the parent, validity as at creation. The
+ * named by location, NULL for all) of an active subordinate a new signer
+ * key (same algorithm and policy). Chained to an internal parent: a new
+ * certificate signed by the parent, validity as at creation; the
  * replaced generation is kept (ca_location_history) and shown in
- * previous_certificates. Each location is stored in its own transaction,
- * audited (ca.renew); a failure stops at that location. Roots: INVALID
- * (root-renewal); external chaining: CONFLICT. */
+ * previous_certificates; audited ca.renew. Chained to an external root:
+ * the key's CSR waits as the location's pending renewal (a location with
+ * one keeps it), audited ca.renew.request and notified
+ * renewal_requested, until ca_upload_certificate gets its certificate.
+ * Each location is stored in its own transaction; a failure stops at
+ * that location. Roots: INVALID (root-renewal). */
 edgeca_err ca_renew(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
                     const char *location, struct ca **out, struct edgeca_msg *msg);
 

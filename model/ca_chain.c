@@ -81,7 +81,10 @@ ca_issuer_urls(const struct edgeca_config *cfg, const struct ca *ca,
 		snprintf(crl_url, 1100, "%s", ca->crl_distribution_point);
 	else if (ca->crl_enabled && cfg->public_url_set) /* the CRL of the key that issues */
 		crl_public_url(cfg, ca->id, loc->name, loc->generation, crl_url);
-	if (cfg->public_url_set)
+	if (cfg->public_url_set && loc->generation > 1) /* the certificate of the key that issues */
+		snprintf(aia_url, 1100, "%s/ca/%s/%s.%d.crt", cfg->public_url, ca->id, loc->name,
+		         loc->generation);
+	else if (cfg->public_url_set)
 		snprintf(aia_url, 1100, "%s/ca/%s/%s.crt", cfg->public_url, ca->id, loc->name);
 }
 
@@ -324,14 +327,14 @@ out:
 	return rc;
 }
 
-/* The checks of an uploaded CA certificate against the location's
- * request, each refusal with its own reason. */
+/* The checks of an uploaded CA certificate against the request (csr) it
+ * answers, each refusal with its own reason. */
 static edgeca_err
-check_uploaded(const struct ca_location *loc, X509 *cert, STACK_OF(X509) *chain,
-               const struct ca *ca, time_t now, struct edgeca_msg *msg)
+check_uploaded(const unsigned char *csr_der, size_t csr_len, const char *location, X509 *cert,
+               STACK_OF(X509) *chain, const struct ca *ca, time_t now, struct edgeca_msg *msg)
 {
-	const unsigned char *p = loc->csr_der;
-	X509_REQ *csr = d2i_X509_REQ(NULL, &p, (long)loc->csr_len);
+	const unsigned char *p = csr_der;
+	X509_REQ *csr = d2i_X509_REQ(NULL, &p, (long)csr_len);
 	time_t nb, na;
 	long pathlen;
 	edgeca_err rc = EDGECA_OK;
@@ -343,7 +346,7 @@ check_uploaded(const struct ca_location *loc, X509 *cert, STACK_OF(X509) *chain,
 	if (EVP_PKEY_eq(X509_get0_pubkey(cert), X509_REQ_get0_pubkey(csr)) != 1) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "certificate-key-mismatch",
 		                 "the certificate's public key is not the key of location %s's CSR",
-		                 loc->name);
+		                 location);
 		goto out;
 	}
 	if ((X509_get_extension_flags(cert) & (EXFLAG_BCONS | EXFLAG_CA)) !=
@@ -408,6 +411,107 @@ out:
 	return rc;
 }
 
+/* Has the signer bind cert to key_id; the same certificate again
+ * completes an upload whose database write failed after the signer had
+ * bound it. */
+static edgeca_err
+install_uploaded(struct edgeca_ctx *ctx, const char *key_id, const unsigned char *der,
+                 size_t len, struct edgeca_msg *msg)
+{
+	unsigned char *held = NULL;
+	size_t held_len = 0;
+	edgeca_err rc = signer_cert_install(ctx->signer, key_id, der, len, msg);
+
+	if (rc == EDGECA_ERR_CONFLICT &&
+	    signer_key_cert(ctx->signer, key_id, &held, &held_len, NULL) == EDGECA_OK &&
+	    held != NULL && held_len == len && memcmp(held, der, len) == 0)
+		rc = EDGECA_OK;
+	free(held);
+	return rc;
+}
+
+/* The certificates after the first, as the PEM chain a location keeps. */
+static char *
+chain_pem_of(STACK_OF(X509) *chain)
+{
+	struct buf b = {0};
+
+	for (int i = 0; i < sk_X509_num(chain); i++) {
+		char *p = x509_pem(sk_X509_value(chain, i));
+		int r = p ? buf_append_str(&b, p) : -1;
+		free(p);
+		if (r != 0) {
+			buf_free(&b);
+			return NULL;
+		}
+	}
+	if (buf_terminate(&b) != 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return (char *)buf_take(&b, NULL);
+}
+
+edgeca_err
+ca_take_uploaded(struct edgeca_ctx *ctx, const struct ca *ca, struct ca_location *loc,
+                 const char *key_id, const unsigned char *csr, size_t csr_len, X509 *cert,
+                 STACK_OF(X509) *chain, struct edgeca_msg *msg)
+{
+	unsigned char *der = NULL, *copy = NULL;
+	size_t der_len = 0;
+	char *chain_pem = NULL;
+	edgeca_err rc;
+
+	if ((rc = check_uploaded(csr, csr_len, loc->name, cert, chain, ca, time(NULL), msg)) !=
+	    EDGECA_OK)
+		goto out;
+	if (x509_der(cert, &der, &der_len) != 0 || (chain_pem = chain_pem_of(chain)) == NULL ||
+	    (copy = malloc(der_len)) == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	memcpy(copy, der, der_len);
+	if ((rc = install_uploaded(ctx, key_id, der, der_len, msg)) != EDGECA_OK ||
+	    (rc = ca_location_take_cert(loc, copy, der_len, msg)) != EDGECA_OK)
+		goto out;
+	copy = NULL; /* taken */
+	free(loc->chain_pem);
+	loc->chain_pem = chain_pem;
+	chain_pem = NULL;
+out:
+	OPENSSL_free(der);
+	free(copy);
+	free(chain_pem);
+	return rc;
+}
+
+/* The first certificate of a location waiting in pending_chaining: the
+ * location becomes active and the CA chained externally. */
+static edgeca_err
+chain_uploaded(struct edgeca_ctx *ctx, PGconn *c, const struct principal *who, struct ca *ca,
+               struct ca_location *loc, X509 *cert, STACK_OF(X509) *chain,
+               struct edgeca_msg *msg)
+{
+	edgeca_err rc;
+
+	if (strcmp(ca->kind, "subordinate") != 0 || strcmp(ca->chaining, "internal") == 0 ||
+	    strcmp(loc->status, "pending_chaining") != 0 || loc->csr_der == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "already-chained",
+		                   "location %s of CA %s is not waiting for a certificate",
+		                   loc->name, ca->id);
+	if ((rc = ca_take_uploaded(ctx, ca, loc, loc->key_id, loc->csr_der, loc->csr_len, cert,
+	                           chain, msg)) != EDGECA_OK)
+		return rc;
+	snprintf(loc->status, sizeof(loc->status), "active");
+	snprintf(ca->chaining, sizeof(ca->chaining), "external");
+	ca_update_status(ca);
+	if ((rc = store_chaining(c, who, ca, "ca.certificate.upload", "location", loc->name,
+	                         msg)) == EDGECA_OK)
+		log_info("ca_upload_certificate: ca=%s location=%s by %s", ca->id, loc->name,
+		         who->actor);
+	return rc;
+}
+
 edgeca_err
 ca_upload_certificate(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
                       const char *location, const unsigned char *pem, size_t len,
@@ -416,10 +520,7 @@ ca_upload_certificate(struct edgeca_ctx *ctx, const struct principal *who, const
 	STACK_OF(X509) *certs = NULL;
 	struct ca_location *loc = NULL;
 	struct ca *ca = NULL;
-	unsigned char *der = NULL;
-	struct buf chain = {0};
-	X509 *cert;
-	size_t der_len = 0;
+	X509 *cert = NULL;
 	PGconn *c = NULL;
 	edgeca_err rc;
 
@@ -434,6 +535,7 @@ ca_upload_certificate(struct edgeca_ctx *ctx, const struct principal *who, const
 		                 "issuer chain (at most %d certificates)", MAX_UPLOADED_CERTS);
 		goto out;
 	}
+	cert = sk_X509_shift(certs); /* the rest is its chain */
 	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK ||
 	    (rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK)
 		goto out;
@@ -445,75 +547,24 @@ ca_upload_certificate(struct edgeca_ctx *ctx, const struct principal *who, const
 		                 "CA %s has no location %s", ca_id, location);
 		goto out;
 	}
-	if (strcmp(ca->kind, "subordinate") != 0 || strcmp(ca->chaining, "internal") == 0 ||
-	    strcmp(loc->status, "pending_chaining") != 0 || loc->csr_der == NULL) {
-		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "already-chained",
-		                 "location %s of CA %s is not waiting for a certificate", location,
-		                 ca_id);
-		goto out;
-	}
-	cert = sk_X509_shift(certs);
-	rc = check_uploaded(loc, cert, certs, ca, time(NULL), msg);
-	if (rc == EDGECA_OK && x509_der(cert, &der, &der_len) != 0)
-		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot encode the certificate");
-	X509_free(cert);
+	/* an active location with a pending renewal takes the certificate of
+	 * that renewal; otherwise only a waiting location takes one */
+	if (strcmp(ca->chaining, "external") == 0 && strcmp(loc->status, "active") == 0 &&
+	    loc->renewal.key_id[0] != '\0')
+		rc = ca_renewal_complete(ctx, c, who, ca, loc, cert, certs, msg);
+	else
+		rc = chain_uploaded(ctx, c, who, ca, loc, cert, certs, msg);
 	if (rc != EDGECA_OK)
 		goto out;
-	for (int i = 0; i < sk_X509_num(certs); i++) {
-		char *p = x509_pem(sk_X509_value(certs, i));
-		int r = p ? buf_append_str(&chain, p) : -1;
-		free(p);
-		if (r != 0) {
-			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-			goto out;
-		}
-	}
-	rc = signer_cert_install(ctx->signer, loc->key_id, der, der_len, msg);
-	if (rc == EDGECA_ERR_CONFLICT) {
-		/* installed by an upload whose database write failed: the same
-		 * certificate again completes it */
-		unsigned char *held = NULL;
-		size_t held_len = 0;
-		if (signer_key_cert(ctx->signer, loc->key_id, &held, &held_len, NULL) == EDGECA_OK &&
-		    held != NULL && held_len == der_len && memcmp(held, der, der_len) == 0)
-			rc = EDGECA_OK;
-		free(held);
-	}
-	if (rc != EDGECA_OK)
+	ca_free(ca);
+	if ((rc = ca_store_load_full(c, ca_id, &ca, msg)) != EDGECA_OK)
 		goto out;
-	{
-		unsigned char *copy = malloc(der_len);
-		if (copy == NULL) {
-			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-			goto out;
-		}
-		memcpy(copy, der, der_len);
-		if ((rc = ca_location_take_cert(loc, copy, der_len, msg)) != EDGECA_OK) {
-			free(copy);
-			goto out;
-		}
-	}
-	if (buf_terminate(&chain) != 0) {
-		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-		goto out;
-	}
-	free(loc->chain_pem);
-	loc->chain_pem = (char *)buf_take(&chain, NULL);
-	snprintf(loc->status, sizeof(loc->status), "active");
-	snprintf(ca->chaining, sizeof(ca->chaining), "external");
-	ca_update_status(ca);
-	if ((rc = store_chaining(c, who, ca, "ca.certificate.upload", "location", location, msg)) !=
-	    EDGECA_OK ||
-	    (rc = ca_store_load_history(c, &ca, 1, msg)) != EDGECA_OK)
-		goto out;
-	log_info("ca_upload_certificate: ca=%s location=%s by %s", ca->id, location, who->actor);
 	*out = ca;
 	ca = NULL;
 out:
 	if (c != NULL)
 		db_release(ctx->db, c);
-	OPENSSL_free(der);
-	buf_free(&chain);
+	X509_free(cert);
 	sk_X509_pop_free(certs, X509_free);
 	ca_free(ca);
 	return rc;

@@ -1,8 +1,10 @@
-/* Pieces shared by model/ca.c and model/ca_chain.c; not for other callers. */
+/* Pieces shared by the model/ca*.c files (creation, chaining, renewal);
+ * not for other callers. */
 #ifndef EDGECA_MODEL_CA_INTERNAL_H
 #define EDGECA_MODEL_CA_INTERNAL_H
 
 #include <libpq-fe.h>
+#include <openssl/x509.h>
 
 #include "model/ca.h"
 
@@ -26,6 +28,45 @@ edgeca_err ca_check_parent(const struct ca *child, const struct ca *parent, time
  * the locations done so far are marked active. */
 edgeca_err ca_sign_by_parent(struct edgeca_ctx *ctx, struct ca *child, const struct ca *parent,
                              time_t not_after, struct edgeca_msg *msg);
+
+/* An uploaded certificate (cert, then the chain given after it) for the
+ * request csr of signer key key_id at location loc: checked as every
+ * upload is (key, CA, subject, validity, path length, chain), bound to
+ * the key in the signer (the same certificate again completes a binding
+ * whose storage failed) and set as loc's certificate and chain; loc's
+ * key and status are the caller's. */
+edgeca_err ca_take_uploaded(struct edgeca_ctx *ctx, const struct ca *ca, struct ca_location *loc,
+                            const char *key_id, const unsigned char *csr, size_t csr_len,
+                            X509 *cert, STACK_OF(X509) *chain, struct edgeca_msg *msg);
+
+/* Renewal (model/ca_renew.c): a new signer key with the CA's algorithm
+ * and policy, as at creation, and its CSR for the subject of loc's
+ * current certificate. */
+edgeca_err ca_renewal_key_and_csr(struct edgeca_ctx *ctx, const struct ca *ca,
+                                  const struct ca_location *loc, char key_id[65],
+                                  unsigned char **csr, size_t *csr_len, struct edgeca_msg *msg);
+/* Keeps the location's current generation (still holding old_key) in
+ * ca_location_history and switches it to loc's new key, certificate,
+ * CSR and chain (generation + 1, no pending renewal), audited ca.renew,
+ * in one transaction. A location renewed or revoked meanwhile is a
+ * CONFLICT (renewal-conflict). */
+edgeca_err ca_renewal_store(PGconn *c, const struct principal *who, const struct ca *ca,
+                            const struct ca_location *loc, const char *old_key,
+                            const char *old_serial, struct edgeca_msg *msg);
+
+/* Renewal of externally chained CAs (model/ca_renew_external.c): asks for
+ * the renewal of the location named (NULL: every active one) of ca, each
+ * location in its own transaction and notified as renewal_requested;
+ * a location with a pending renewal keeps it. */
+edgeca_err ca_renewal_request_all(struct edgeca_ctx *ctx, PGconn *c, const struct principal *who,
+                                  const struct ca *ca, const char *location,
+                                  struct edgeca_msg *msg);
+/* The certificate the external root signed for loc's pending renewal:
+ * taken as ca_take_uploaded takes it, then the location rolls over to the
+ * new key as by ca_renewal_store. */
+edgeca_err ca_renewal_complete(struct edgeca_ctx *ctx, PGconn *c, const struct principal *who,
+                               const struct ca *ca, struct ca_location *loc, X509 *cert,
+                               STACK_OF(X509) *chain, struct edgeca_msg *msg);
 
 /* Loads the CA parent_id names in a request: an unknown one is a 422
  * ("parent-not-found"), not a 404 of the request's own resource. */

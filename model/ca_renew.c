@@ -1,7 +1,9 @@
-/* Renewal of subordinate CAs chained to an internal parent: a location
- * gets a new signer key and a certificate from its parent through the
- * chaining path of ca_chain.c; the generation it replaces is kept in
- * ca_location_history. Called by the API (POST /api/v1/cas/{id}/renew). */
+/* Renewal of subordinate CAs: a location gets a new signer key and a new
+ * certificate, from its internal parent at once through the chaining path
+ * of ca_chain.c, or from an external root after it signed the key's CSR
+ * (model/ca_renew_external.c); the generation it replaces is kept in
+ * ca_location_history. Called by the API (POST /api/v1/cas/{id}/renew)
+ * and the scheduler. */
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -28,13 +30,11 @@ check_renewable(const struct ca *ca, const char *location, struct edgeca_msg *ms
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "root-renewal",
 		                   "a root CA is not renewed by edgeca: its replacement must be "
 		                   "distributed to relying parties by hand (create a new root)");
-	if (strcmp(ca->chaining, "external") == 0)
-		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "external-renewal",
-		                   "CA %s is chained to an external root: its renewal (a new CSR per "
-		                   "location, signed outside edgeca) is not supported yet", ca->id);
-	if (strcmp(ca->chaining, "internal") != 0 || strcmp(ca->status, "active") != 0)
+	if ((strcmp(ca->chaining, "internal") != 0 && strcmp(ca->chaining, "external") != 0) ||
+	    strcmp(ca->status, "active") != 0)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-not-active",
-		                   "CA %s is not active and chained to a parent", ca->id);
+		                   "CA %s is not active and chained (to a parent or an external "
+		                   "root)", ca->id);
 	if (location == NULL)
 		return EDGECA_OK;
 	if ((loc = ca_find_location(ca, location)) == NULL)
@@ -47,11 +47,10 @@ check_renewable(const struct ca *ca, const char *location, struct edgeca_msg *ms
 	return EDGECA_OK;
 }
 
-/* A new signer key with the CA's algorithm and policy, as at creation,
- * and its CSR for the subject of the location's current certificate. */
-static edgeca_err
-new_key_and_csr(struct edgeca_ctx *ctx, const struct ca *ca, const struct ca_location *loc,
-                char key_id[65], unsigned char **csr, size_t *csr_len, struct edgeca_msg *msg)
+edgeca_err
+ca_renewal_key_and_csr(struct edgeca_ctx *ctx, const struct ca *ca, const struct ca_location *loc,
+                       char key_id[65], unsigned char **csr, size_t *csr_len,
+                       struct edgeca_msg *msg)
 {
 	X509 *cert = x509_from_der(loc->cert_der, loc->cert_len);
 	char *templates = ca_join_templates(ca->allowed_templates);
@@ -78,13 +77,10 @@ out:
 	return rc;
 }
 
-/* Keeps the location's current generation (still holding old_key) and
- * switches it to loc's new key and certificate, audited, in one
- * transaction. A location renewed or revoked meanwhile is a conflict. */
-static edgeca_err
-store_renewal(PGconn *c, const struct principal *who, const struct ca *ca,
-              const struct ca_location *loc, const char *old_key, const char *old_serial,
-              struct edgeca_msg *msg)
+edgeca_err
+ca_renewal_store(PGconn *c, const struct principal *who, const struct ca *ca,
+                 const struct ca_location *loc, const char *old_key, const char *old_serial,
+                 struct edgeca_msg *msg)
 {
 	struct db_param p[4] = {{ca->id, 0, false}, {loc->name, 0, false}, {old_key, 0, false},
 	                        {who->actor, 0, false}};
@@ -97,22 +93,38 @@ store_renewal(PGconn *c, const struct principal *who, const struct ca *ca,
 	rfc3339_format(loc->not_after, not_after);
 	if ((rc = db_begin(c, msg)) != EDGECA_OK)
 		return rc;
-	rc = db_exec(c, "INSERT INTO ca_location_history (ca_id, location, generation, "
-	                "signer_key_id, certificate_der, serial, not_before, not_after, replaced_by) "
-	                "SELECT l.ca_id, l.name, l.generation, l.signer_key_id, l.certificate_der, l.serial, l.not_before, l.not_after, $4 "
-	                "FROM ca_locations l WHERE l.ca_id = $1 AND l.name = $2 "
-	                "AND l.signer_key_id = $3 AND l.status = 'active'",
-	             p, 4, &r, "keep the replaced CA certificate", msg);
+	/* the row lock makes a concurrent renewal of the location wait, then
+	 * find the key changed */
+	rc = db_exec(c, "SELECT 1 FROM ca_locations WHERE ca_id = $1 AND name = $2 "
+	                "AND signer_key_id = $3 AND status = 'active' FOR NO KEY UPDATE",
+	             p, 3, &r, "lock the renewed location", msg);
+	if (rc == EDGECA_OK && PQntuples(r) != 1)
+		rc = EDGECA_ERR_CONFLICT;
+	PQclear(r);
+	r = NULL;
+	if (rc == EDGECA_OK)
+		rc = db_exec(c, "INSERT INTO ca_location_history (ca_id, location, generation, "
+		                "signer_key_id, certificate_der, serial, not_before, not_after, "
+		                "replaced_by) SELECT l.ca_id, l.name, l.generation, l.signer_key_id, "
+		                "l.certificate_der, l.serial, l.not_before, l.not_after, $4 "
+		                "FROM ca_locations l WHERE l.ca_id = $1 AND l.name = $2 "
+		                "AND l.signer_key_id = $3 AND l.status = 'active'",
+		             p, 4, &r, "keep the replaced CA certificate", msg);
 	if (rc == EDGECA_OK && strcmp(PQcmdTuples(r), "1") != 0)
 		rc = EDGECA_ERR_CONFLICT;
 	if (rc == EDGECA_ERR_CONFLICT)
 		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "renewal-conflict",
 		                 "location %s of CA %s changed while it was renewed", loc->name, ca->id);
+	/* the pending renewal (external chaining) is done: cleared before the
+	 * key changes, since it may never name the location's key */
+	if (rc == EDGECA_OK)
+		rc = db_exec(c, "UPDATE ca_locations SET generation = generation + 1, "
+		                "renewal_signer_key_id = NULL, renewal_csr_der = NULL, "
+		                "renewal_requested_at = NULL, renewal_requested_by = NULL "
+		                "WHERE ca_id = $1 AND name = $2", p, 2, NULL, "count the generation",
+		             msg);
 	if (rc == EDGECA_OK)
 		rc = ca_store_update_location(c, ca->id, loc, msg);
-	if (rc == EDGECA_OK)
-		rc = db_exec(c, "UPDATE ca_locations SET generation = generation + 1 "
-		                "WHERE ca_id = $1 AND name = $2", p, 2, NULL, "count the generation", msg);
 	if (rc == EDGECA_OK)
 		rc = audit_write(c, who->actor, "ca.renew", "ca", ca->id, details, 8, msg);
 	if (rc == EDGECA_OK)
@@ -137,7 +149,7 @@ renew_location(struct edgeca_ctx *ctx, PGconn *c, const struct principal *who, s
 
 	snprintf(old_key, sizeof(old_key), "%s", loc->key_id);
 	snprintf(old_serial, sizeof(old_serial), "%s", loc->serial);
-	rc = new_key_and_csr(ctx, ca, loc, key_id, &csr, &csr_len, msg);
+	rc = ca_renewal_key_and_csr(ctx, ca, loc, key_id, &csr, &csr_len, msg);
 	if (rc != EDGECA_OK)
 		goto out;
 	snprintf(loc->key_id, sizeof(loc->key_id), "%s", key_id);
@@ -147,7 +159,7 @@ renew_location(struct edgeca_ctx *ctx, PGconn *c, const struct principal *who, s
 	csr = NULL;
 	snprintf(loc->status, sizeof(loc->status), "pending_chaining");
 	if ((rc = ca_sign_by_parent(ctx, ca, parent, not_after, msg)) != EDGECA_OK ||
-	    (rc = store_renewal(c, who, ca, loc, old_key, old_serial, msg)) != EDGECA_OK)
+	    (rc = ca_renewal_store(c, who, ca, loc, old_key, old_serial, msg)) != EDGECA_OK)
 		goto out;
 	log_info("ca_renew: ca=%s location=%s key=%s serial=%s replaces serial=%s by %s", ca->id,
 	         loc->name, loc->key_id, loc->serial, old_serial, who->actor);
@@ -160,18 +172,27 @@ out:
 }
 
 /* An automatic renewal of location (expect_key: the key it saw due)
- * happens only if nobody renewed it meanwhile and it gains validity. */
+ * happens only if nobody renewed it meanwhile. */
 static edgeca_err
-check_worth_it(const struct ca *ca, const char *location, const char *expect_key, time_t end,
-               struct edgeca_msg *msg)
+check_unchanged(const struct ca *ca, const char *location, const char *expect_key,
+                struct edgeca_msg *msg)
 {
 	const struct ca_location *loc = ca_find_location(ca, location);
-	char when[RFC3339_LEN];
 
 	if (loc == NULL || strcmp(loc->key_id, expect_key) != 0)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "renewal-conflict",
 		                   "location %s of CA %s was renewed meanwhile", location, ca->id);
-	if (end <= loc->not_after) {
+	return EDGECA_OK;
+}
+
+/* ... and, from an internal parent, only if it gains validity. */
+static edgeca_err
+check_gain(const struct ca *ca, const char *location, time_t end, struct edgeca_msg *msg)
+{
+	const struct ca_location *loc = ca_find_location(ca, location);
+	char when[RFC3339_LEN];
+
+	if (loc != NULL && end <= loc->not_after) {
 		rfc3339_format(loc->not_after, when);
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "renewal-no-gain",
 		                   "the parent allows no certificate beyond the current notAfter %s "
@@ -181,13 +202,36 @@ check_worth_it(const struct ca *ca, const char *location, const char *expect_key
 	return EDGECA_OK;
 }
 
+/* The internal parent signs each location's new key at once. */
+static edgeca_err
+renew_internal(struct edgeca_ctx *ctx, PGconn *c, const struct principal *who, struct ca *ca,
+               const char *location, bool automatic, struct edgeca_msg *msg)
+{
+	struct ca *parent = NULL;
+	time_t end = 0;
+	edgeca_err rc;
+
+	if ((rc = ca_load_parent(c, ca->parent_ca_id, &parent, msg)) != EDGECA_OK ||
+	    (rc = ca_check_parent(ca, parent, time(NULL), &end, msg)) != EDGECA_OK ||
+	    (automatic && (rc = check_gain(ca, location, end, msg)) != EDGECA_OK))
+		goto out;
+	for (size_t i = 0; i < ca->n_locations && rc == EDGECA_OK; i++) {
+		struct ca_location *loc = &ca->locations[i];
+		if (location != NULL ? strcmp(loc->name, location) == 0
+		                     : strcmp(loc->status, "active") == 0)
+			rc = renew_location(ctx, c, who, ca, parent, loc, end, msg);
+	}
+out:
+	ca_free(parent);
+	return rc;
+}
+
 /* ca_renew, and for the scheduler (expect_key not NULL) only when worth it. */
 static edgeca_err
 renew(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
       const char *location, const char *expect_key, struct ca **out, struct edgeca_msg *msg)
 {
-	struct ca *ca = NULL, *parent = NULL;
-	time_t now = time(NULL), end = 0;
+	struct ca *ca = NULL;
 	PGconn *c = NULL;
 	edgeca_err rc;
 
@@ -198,22 +242,17 @@ renew(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
 		return rc;
 	if ((rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK ||
 	    (rc = check_renewable(ca, location, msg)) != EDGECA_OK ||
-	    (rc = ca_load_parent(c, ca->parent_ca_id, &parent, msg)) != EDGECA_OK ||
-	    (rc = ca_check_parent(ca, parent, now, &end, msg)) != EDGECA_OK ||
-	    (expect_key != NULL &&
-	     (rc = check_worth_it(ca, location, expect_key, end, msg)) != EDGECA_OK))
+	    (expect_key != NULL && (rc = check_unchanged(ca, location, expect_key, msg)) != EDGECA_OK))
 		goto out;
-	for (size_t i = 0; i < ca->n_locations && rc == EDGECA_OK; i++) {
-		struct ca_location *loc = &ca->locations[i];
-		if (location != NULL ? strcmp(loc->name, location) == 0
-		                     : strcmp(loc->status, "active") == 0)
-			rc = renew_location(ctx, c, who, ca, parent, loc, end, msg);
-	}
+	/* an external root signs outside edgeca: the renewal waits for it */
+	if (strcmp(ca->chaining, "external") == 0)
+		rc = ca_renewal_request_all(ctx, c, who, ca, location, msg);
+	else
+		rc = renew_internal(ctx, c, who, ca, location, expect_key != NULL, msg);
 	if (rc == EDGECA_OK)
 		rc = ca_store_load_full(c, ca_id, out, msg);
 out:
 	db_release(ctx->db, c);
-	ca_free(parent);
 	ca_free(ca);
 	return rc;
 }
@@ -225,28 +264,39 @@ ca_renew(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
 	return renew(ctx, who, ca_id, location, NULL, out, msg);
 }
 
-/* Locations of subordinates set to auto_renew, chained internally, past
- * their threshold or unable to issue a certificate of the CA's full
- * max_validity_days any more, with what their notifications need. */
+/* Locations of subordinates set to auto_renew, chained to a CA of edgeca
+ * or to an external root, past their threshold or unable to issue a
+ * certificate of the CA's full max_validity_days any more, with what
+ * their notifications need. A renewal waiting for the external root is
+ * due again only while its renewal_requested notification is missing (a
+ * request whose notification failed). */
 static const char renew_due_sql[] =
-	"SELECT l.ca_id, l.name, l.signer_key_id, extract(epoch FROM l.not_after)::bigint "
-	"AS not_after, c.lifecycle_notification_emails, c.lifecycle_webhook_url "
+	"SELECT l.ca_id, l.name, l.signer_key_id, c.chaining, "
+	"extract(epoch FROM l.not_after)::bigint AS not_after, c.lifecycle_notification_emails, "
+	"c.lifecycle_webhook_url "
 	"FROM ca_locations l JOIN cas c ON c.id = l.ca_id "
 	"WHERE l.status = 'active' AND c.status = 'active' AND c.kind = 'subordinate' "
-	"AND c.chaining = 'internal' AND c.lifecycle_action = 'auto_renew' "
+	"AND c.chaining IN ('internal', 'external') "
+	"AND (l.renewal_signer_key_id IS NULL OR NOT EXISTS (SELECT 1 FROM notifications n "
+	"WHERE n.ca_id = l.ca_id AND n.location = l.name AND n.kind = 'renewal_requested' "
+	"AND n.not_after = l.not_after)) "
+	"AND c.lifecycle_action = 'auto_renew' "
 	"AND (now() >= l.not_before + (l.not_after - l.not_before) "
 	"* (c.lifecycle_threshold_percent / 100.0) "
 	"OR l.not_after < now() + make_interval(days => c.issuance_max_validity_days)) "
 	"ORDER BY c.seq, l.position LIMIT 100";
 
-/* One due location, under its renewal lock (one instance at a time); a
- * renewal or a failure is notified once per certificate it concerns. */
+/* One due location, under its renewal lock (one instance at a time). An
+ * internal renewal or its failure is notified once per certificate it
+ * concerns; an external one is notified by its request (renewal_requested)
+ * and, failing, tried again at the next pass. */
 static edgeca_err
 renew_one(struct edgeca_ctx *ctx, PGconn *c, const PGresult *r, int i, bool *renewed,
           struct edgeca_msg *msg)
 {
 	static const struct principal scheduler = {ROLE_PKI_ADMIN, "", "scheduler"};
 	const char *ca_id = db_get(r, i, "ca_id"), *name = db_get(r, i, "name");
+	const bool external = strcmp(db_get(r, i, "chaining"), "external") == 0;
 	struct db_param p[2] = {{ca_id, 0, false}, {name, 0, false}};
 	struct edgeca_msg why = {{0}, {0}};
 	struct ca *ca = NULL;
@@ -263,10 +313,16 @@ renew_one(struct edgeca_ctx *ctx, PGconn *c, const PGresult *r, int i, bool *ren
 	done = renew(ctx, &scheduler, ca_id, name, db_get(r, i, "signer_key_id"), &ca, &why);
 	if (done == EDGECA_ERR_CONFLICT && strcmp(why.type, "renewal-conflict") == 0)
 		goto unlock; /* renewed by another instance meanwhile */
+	*renewed = done == EDGECA_OK;
+	if (external) {
+		if (done != EDGECA_OK)
+			log_warn("ca_renew_due: ca=%s location=%s: renewal not requested: %s", ca_id,
+			         name, why.detail);
+		goto unlock;
+	}
 	kind = done == EDGECA_OK ? "renewed" : "renewal_failed";
 	if (done != EDGECA_OK)
 		log_warn("ca_renew_due: ca=%s location=%s: %s", ca_id, name, why.detail);
-	*renewed = done == EDGECA_OK;
 	rc = notification_create_event(c, ctx->cfg, r, i, kind, time(NULL), &made, msg);
 	if (rc == EDGECA_OK && made)
 		log_info("ca_renew_due: ca=%s location=%s: %s notified", ca_id, name, kind);

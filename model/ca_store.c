@@ -26,7 +26,9 @@
 #define LOCATION_COLUMNS                                                                       \
 	"ca_id, name, status, signer_key_id, certificate_der, serial, csr_der, chain_pem, "      \
 	"parent_location, generation, extract(epoch FROM not_before)::bigint AS not_before, "    \
-	"extract(epoch FROM not_after)::bigint AS not_after"
+	"extract(epoch FROM not_after)::bigint AS not_after, renewal_signer_key_id, "           \
+	"renewal_csr_der, extract(epoch FROM renewal_requested_at)::bigint AS "                  \
+	"renewal_requested_at, renewal_requested_by"
 
 /* The statements every issuance runs, prepared once per connection. */
 /* A CA and its locations in one round trip: one row per location, the
@@ -37,7 +39,11 @@ static const struct db_stmt load_ca_stmt = {
 	   "l.serial AS loc_serial, l.csr_der AS loc_csr_der, l.chain_pem AS loc_chain_pem, "
 	   "l.parent_location AS loc_parent_location, l.generation AS loc_generation, "
 	   "extract(epoch FROM l.not_before)::bigint AS loc_not_before, "
-	   "extract(epoch FROM l.not_after)::bigint AS loc_not_after "
+	   "extract(epoch FROM l.not_after)::bigint AS loc_not_after, "
+	   "l.renewal_signer_key_id AS loc_renewal_signer_key_id, "
+	   "l.renewal_csr_der AS loc_renewal_csr_der, "
+	   "extract(epoch FROM l.renewal_requested_at)::bigint AS loc_renewal_requested_at, "
+	   "l.renewal_requested_by AS loc_renewal_requested_by "
 	   "FROM cas JOIN ca_locations l ON l.ca_id = cas.id WHERE cas.id = $1 "
 	   "ORDER BY l.position"};
 static const struct db_stmt load_locations_stmt = {
@@ -164,6 +170,23 @@ col(const char *pre, const char *name, char buf[64])
 	return buf;
 }
 
+/* The pending renewal of the location in row i, if any (all its columns
+ * or none are set: a CHECK of the table). */
+static int
+renewal_from_row(const PGresult *r, int i, const char *pre, struct ca_renewal *rn)
+{
+	char b[64];
+	const char *key = db_get(r, i, col(pre, "renewal_signer_key_id", b));
+
+	if (key == NULL)
+		return 0;
+	snprintf(rn->key_id, sizeof(rn->key_id), "%s", key);
+	snprintf(rn->requested_by, sizeof(rn->requested_by), "%s",
+	         db_get(r, i, col(pre, "renewal_requested_by", b)));
+	rn->requested_at = (time_t)db_get_time(r, i, col(pre, "renewal_requested_at", b));
+	return db_get_bytea(r, i, col(pre, "renewal_csr_der", b), &rn->csr_der, &rn->csr_len);
+}
+
 /* A location from row i; its columns are named pre + the table's names. */
 static int
 location_from_row(const PGresult *r, int i, const char *pre, struct ca_location *loc)
@@ -190,7 +213,7 @@ location_from_row(const PGresult *r, int i, const char *pre, struct ca_location 
 	if (db_get(r, i, col(pre, "certificate_der", b)) != NULL &&
 	    db_get_bytea(r, i, b, &loc->cert_der, &loc->cert_len) != 0)
 		return -1;
-	return 0;
+	return renewal_from_row(r, i, pre, &loc->renewal);
 }
 
 /* Attaches the locations in r (ordered by ca_id, position) to cas. */

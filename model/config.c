@@ -254,6 +254,15 @@ dup_env(config_getenv_fn get, const char *name)
 	return v != NULL && v[0] != '\0' ? strdup(v) : NULL;
 }
 
+/* Whether host names this machine: the only place plain SMTP may carry
+ * a password to. */
+static bool
+loopback_host(const char *host)
+{
+	return strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
+	       strcmp(host, "[::1]") == 0 || strncmp(host, "127.", 4) == 0;
+}
+
 static edgeca_err
 load_lifecycle(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *msg)
 {
@@ -274,11 +283,17 @@ load_lifecycle(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg 
 	if ((rc = env_uint(get, "EDGECA_SMTP_PORT", 25, 1, 65535, &v, msg)) != EDGECA_OK)
 		return rc;
 	c->smtp_port = (unsigned)v;
-	if (strcmp(tls, "none") != 0 && strcmp(tls, "tls") != 0)
+	if (strcmp(tls, "none") == 0)
+		c->smtp_tls = SMTP_TLS_NONE;
+	else if (strcmp(tls, "starttls") == 0)
+		c->smtp_tls = SMTP_TLS_STARTTLS;
+	else if (strcmp(tls, "tls") == 0)
+		c->smtp_tls = SMTP_TLS_IMPLICIT;
+	else
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
-		                   "EDGECA_SMTP_TLS must be none or tls");
-	c->smtp_tls = strcmp(tls, "tls") == 0;
+		                   "EDGECA_SMTP_TLS must be none, starttls or tls");
 	c->smtp_host = dup_env(get, "EDGECA_SMTP_HOST");
+	c->smtp_ca_file = dup_env(get, "EDGECA_SMTP_CA_FILE");
 	c->smtp_user = dup_env(get, "EDGECA_SMTP_USER");
 	c->smtp_password = dup_env(get, "EDGECA_SMTP_PASSWORD");
 	c->smtp_from = dup_env(get, "EDGECA_SMTP_FROM");
@@ -292,6 +307,12 @@ load_lifecycle(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg 
 	if ((c->smtp_user == NULL) != (c->smtp_password == NULL))
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
 		                   "EDGECA_SMTP_USER and EDGECA_SMTP_PASSWORD must be set together");
+	if (c->smtp_user != NULL && c->smtp_tls == SMTP_TLS_NONE && c->smtp_host != NULL &&
+	    !loopback_host(c->smtp_host))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
+		                   "EDGECA_SMTP_PASSWORD would cross the network in clear: set "
+		                   "EDGECA_SMTP_TLS to starttls or tls (plain SMTP with credentials "
+		                   "is allowed only to a loopback host)");
 	return EDGECA_OK;
 }
 
@@ -458,6 +479,7 @@ config_free(struct edgeca_config *c)
 	free(c->smtp_host);
 	free(c->smtp_user);
 	free(c->smtp_password);
+	free(c->smtp_ca_file);
 	free(c->smtp_from);
 	memset(c, 0, sizeof(*c));
 }

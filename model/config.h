@@ -10,6 +10,13 @@
 #include "common/error.h"
 #include "common/log.h"
 
+/* How the SMTP connection is protected (EDGECA_SMTP_TLS). */
+enum smtp_tls {
+	SMTP_TLS_NONE,     /* plain SMTP */
+	SMTP_TLS_STARTTLS, /* plain connection upgraded with STARTTLS, required */
+	SMTP_TLS_IMPLICIT, /* TLS from the start (smtps) */
+};
+
 struct edgeca_config {
 	char *data_dir;          /* absolute */
 	unsigned api_port;
@@ -48,7 +55,8 @@ struct edgeca_config {
 	unsigned webhook_retry_base_ms;
 	char *smtp_host;              /* NULL: e-mail not configured */
 	unsigned smtp_port;
-	bool smtp_tls;                /* implicit TLS (smtps) */
+	enum smtp_tls smtp_tls;
+	char *smtp_ca_file;           /* PEM CAs for the SMTP server; NULL: the system's */
 	char *smtp_user;
 	char *smtp_password;
 	char *smtp_from;

@@ -25,6 +25,7 @@ notice_free(struct notice *n)
 	free(n->ca_name);
 	free(n->subject);
 	free(n->error);
+	free(n->csr_pem);
 	free(n->sealed_secret);
 	memset(n, 0, sizeof(*n));
 }
@@ -125,6 +126,10 @@ lifecycle_event_json(const struct notice *n)
 	                                                   ? time_json(n->crl_next_update)
 	                                                   : json_null()) != 0))
 		goto out;
+	/* a renewal_requested event carries the CSR to be signed */
+	if (j != NULL && n->csr_pem != NULL &&
+	    json_object_set_new(j, "csr", json_string(n->csr_pem)) != 0)
+		goto out;
 	s = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 out:
 	json_decref(j);
@@ -145,6 +150,9 @@ what_happened(const struct notice *n, char *out, size_t len)
 	else if (strcmp(n->kind, "crl_generation_failed") == 0)
 		snprintf(out, len, "could NOT publish a new CRL for its key of generation %d",
 		         n->generation);
+	else if (strcmp(n->kind, "renewal_requested") == 0)
+		snprintf(out, len, "is being RENEWED: the CSR of its new key waits to be signed by "
+		         "the external root");
 	else if (strcmp(n->kind, "threshold_reached") == 0)
 		snprintf(out, len, "has reached %d %% of its lifetime, the threshold set for it",
 		         n->threshold_percent);
@@ -191,6 +199,36 @@ crl_failure_text(struct buf *b, const struct notice *n, const char *since)
 	return rc;
 }
 
+/* What a renewal_requested e-mail asks for, with the CSR (CRLF lines). */
+static int
+renewal_request_text(struct buf *b, const struct notice *n)
+{
+	const char *csr = n->csr_pem ? n->csr_pem : "";
+	int rc = 0;
+
+	rc |= buf_printf(b, "What edgeca did: the signer made a new key for this location and a "
+	                    "CSR for it with the CA's subject. The location keeps issuing with "
+	                    "its current key and certificate until the new certificate is "
+	                    "uploaded.\r\n\r\n");
+	rc |= buf_printf(b, "What you must do: have the external root sign the CSR below as a CA "
+	                    "certificate (basicConstraints CA:TRUE, keyUsage keyCertSign) with "
+	                    "the same subject, before the notAfter above. The CSR is also at\r\n"
+	                    "  GET /api/v1/cas/%s/locations/%s/csr\r\n"
+	                    "Upload the signed certificate, optionally followed by its issuer "
+	                    "chain (Content-Type: application/pem-certificate-chain), to\r\n"
+	                    "  POST /api/v1/cas/%s/locations/%s/certificate\r\n"
+	                    "Certificates issued before keep verifying with the current "
+	                    "certificate.\r\n\r\n", n->ca_id, n->location, n->ca_id, n->location);
+	while (*csr != '\0') {
+		size_t line = strcspn(csr, "\r\n");
+		if (line > 0)
+			rc |= buf_printf(b, "%.*s\r\n", (int)line, csr);
+		csr += line;
+		csr += strspn(csr, "\r\n");
+	}
+	return rc;
+}
+
 /* The Subject header: RFC 2047 encoded when it is not plain ASCII. */
 static int
 subject_header(struct buf *b, const char *text)
@@ -212,7 +250,7 @@ subject_header(struct buf *b, const char *text)
 char *
 lifecycle_email(const struct notice *n, const char *from, time_t now)
 {
-	char na[RFC3339_LEN], due[RFC3339_LEN], happened[96], subject[512], date[64];
+	char na[RFC3339_LEN], due[RFC3339_LEN], happened[128], subject[512], date[64];
 	const bool root = strcmp(n->ca_kind, "root") == 0;
 	struct buf b = {0};
 	struct tm tm;
@@ -227,7 +265,9 @@ lifecycle_email(const struct notice *n, const char *from, time_t now)
 	         : strcmp(n->kind, "renewed") == 0        ? "was renewed"
 	         : strcmp(n->kind, "renewal_failed") == 0 ? "could not be renewed"
 	         : strcmp(n->kind, "crl_generation_failed") == 0 ? "could not publish its CRL"
-	                                                  : "expires soon");
+	         : strcmp(n->kind, "renewal_requested") == 0
+	             ? "waits for its renewed certificate"
+	             : "expires soon");
 	if (gmtime_r(&now, &tm) == NULL ||
 	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
 		return NULL;
@@ -263,9 +303,18 @@ lifecycle_email(const struct notice *n, const char *from, time_t now)
 		rc |= buf_printf(&b, "What you must do: fix the cause (often: renew the parent CA) "
 		                     "or renew by hand with POST /api/v1/cas/%s/renew before the "
 		                     "notAfter above.\r\n", n->ca_id);
+	} else if (strcmp(n->kind, "renewal_requested") == 0) {
+		rc |= renewal_request_text(&b, n);
 	} else {
 		rc |= buf_printf(&b, "What edgeca does: %s\r\n\r\n",
-		                 strcmp(n->action, "auto_renew") == 0
+		                 strcmp(n->action, "auto_renew") == 0 &&
+		                         strcmp(n->chaining, "external") == 0
+		                     ? "this CA is set to auto_renew: edgeca requests its renewal (a "
+		                       "renewal_requested notification with the CSR to be signed by "
+		                       "the external root follows); reminders at 90, 95 and 99 % of the "
+		                       "lifetime and at expiry continue until the signed certificate "
+		                       "is uploaded."
+		                 : strcmp(n->action, "auto_renew") == 0
 		                     ? "this CA is set to auto_renew: edgeca renews it (a renewed or "
 		                       "renewal_failed notification follows); reminders at 90, 95 and "
 		                       "99 % of the lifetime and at expiry continue until then."

@@ -26,6 +26,7 @@ struct notice {
 	char *ca_name;           /* the CA's friendly name */
 	char ca_kind[16];        /* root or subordinate */
 	char action[16];         /* notify or auto_renew */
+	char chaining[16];       /* self, internal, external */
 	int threshold_percent;
 	char location[64];
 	char *subject;
@@ -37,6 +38,7 @@ struct notice {
 	int generation;
 	char *error;
 	time_t crl_next_update;
+	char *csr_pem;           /* renewal_requested: the CSR to be signed; else NULL */
 	unsigned char *sealed_secret; /* the CA's webhook secret, sealed; NULL if none */
 	size_t sealed_len;
 };

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/encoding.h"
 #include "common/log.h"
 #include "common/x509util.h"
 #include "model/db.h"
@@ -29,16 +30,18 @@ strv_has(char **v, const char *s)
 	return false;
 }
 
-/* One notification and its deliveries, in one transaction; *made tells
- * whether this call created it (another instance may have). */
+/* One notification (csr: the request a renewal_requested one carries,
+ * else NULL) and its deliveries, in one transaction; *made tells whether
+ * this call created it (another instance may have). */
 static edgeca_err
 create_one(PGconn *c, const PGresult *r, int i, const char *kind, time_t due_at,
-           bool smtp, bool *made, struct edgeca_msg *msg)
+           const unsigned char *csr, size_t csr_len, bool smtp, bool *made,
+           struct edgeca_msg *msg)
 {
 	const char *emails = db_get(r, i, "lifecycle_notification_emails");
 	const char *url = db_get(r, i, "lifecycle_webhook_url");
 	char due[24];
-	struct db_param p[8];
+	struct db_param p[9];
 	PGresult *ins = NULL;
 	edgeca_err rc;
 
@@ -49,17 +52,18 @@ create_one(PGconn *c, const PGresult *r, int i, const char *kind, time_t due_at,
 	p[2] = (struct db_param){kind, 0, false};
 	p[3] = (struct db_param){db_get(r, i, "not_after"), 0, false};
 	p[4] = (struct db_param){due, 0, false};
+	p[5] = (struct db_param){(const char *)csr, (int)csr_len, csr != NULL};
 	/* the details of a crl_generation_failed, NULL for other kinds */
-	p[5] = (struct db_param){db_get(r, i, "generation"), 0, false};
-	p[6] = (struct db_param){db_get(r, i, "error"), 0, false};
-	p[7] = (struct db_param){db_get(r, i, "crl_next_update"), 0, false};
+	p[6] = (struct db_param){db_get(r, i, "generation"), 0, false};
+	p[7] = (struct db_param){db_get(r, i, "error"), 0, false};
+	p[8] = (struct db_param){db_get(r, i, "crl_next_update"), 0, false};
 	if ((rc = db_begin(c, msg)) != EDGECA_OK)
 		return rc;
 	rc = db_exec(c, "INSERT INTO notifications (ca_id, location, kind, not_after, due_at, "
-	                "generation, error, crl_next_update) "
-	                "VALUES ($1, $2, $3, to_timestamp($4), to_timestamp($5), $6, $7, "
-	                "to_timestamp($8)) "
-	                "ON CONFLICT DO NOTHING RETURNING id", p, 8, &ins, "create notification", msg);
+	                "csr_der, generation, error, crl_next_update) "
+	                "VALUES ($1, $2, $3, to_timestamp($4), to_timestamp($5), $6, $7, $8, "
+	                "to_timestamp($9)) "
+	                "ON CONFLICT DO NOTHING RETURNING id", p, 9, &ins, "create notification", msg);
 	if (rc != EDGECA_OK || PQntuples(ins) != 1)
 		goto out;
 	p[0] = (struct db_param){db_get(ins, 0, "id"), 0, false};
@@ -90,7 +94,40 @@ edgeca_err
 notification_create_event(PGconn *c, const struct edgeca_config *cfg, const PGresult *r, int i,
                           const char *kind, time_t due_at, bool *made, struct edgeca_msg *msg)
 {
-	return create_one(c, r, i, kind, due_at, cfg->smtp_host != NULL, made, msg);
+	return create_one(c, r, i, kind, due_at, NULL, 0, cfg->smtp_host != NULL, made, msg);
+}
+
+edgeca_err
+notification_create_renewal_request(PGconn *c, const struct edgeca_config *cfg,
+                                    const char *ca_id, const char *location, bool *made,
+                                    struct edgeca_msg *msg)
+{
+	struct db_param p[2] = {{ca_id, 0, false}, {location, 0, false}};
+	unsigned char *csr = NULL;
+	size_t csr_len = 0;
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	*made = false;
+	rc = db_exec(c, "SELECT l.ca_id, l.name, extract(epoch FROM l.not_after)::bigint AS "
+	                "not_after, extract(epoch FROM l.renewal_requested_at)::bigint AS "
+	                "requested_at, l.renewal_csr_der, c.lifecycle_notification_emails, "
+	                "c.lifecycle_webhook_url FROM ca_locations l JOIN cas c ON c.id = l.ca_id "
+	                "WHERE l.ca_id = $1 AND l.name = $2 AND l.status = 'active' "
+	                "AND l.renewal_signer_key_id IS NOT NULL", p, 2, &r,
+	             "find the requested renewal", msg);
+	if (rc != EDGECA_OK || PQntuples(r) != 1)
+		goto out; /* none pending (any more): nothing to notify */
+	if (db_get_bytea(r, 0, "renewal_csr_der", &csr, &csr_len) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot read the renewal's CSR");
+		goto out;
+	}
+	rc = create_one(c, r, 0, "renewal_requested", (time_t)db_get_ll(r, 0, "requested_at"), csr,
+	                csr_len, cfg->smtp_host != NULL, made, msg);
+out:
+	free(csr);
+	PQclear(r);
+	return rc;
 }
 
 edgeca_err
@@ -120,7 +157,7 @@ notification_create_due(PGconn *c, const struct edgeca_config *cfg, time_t now, 
 		}
 		if (strv_has(done, kind))
 			continue;
-		rc = create_one(c, r, i, kind, due_at, cfg->smtp_host != NULL, &made, msg);
+		rc = create_one(c, r, i, kind, due_at, NULL, 0, cfg->smtp_host != NULL, &made, msg);
 		if (rc == EDGECA_OK && made) {
 			(*created)++;
 			log_info("notification_create_due: ca=%s location=%s kind=%s",
@@ -142,10 +179,25 @@ static const char claim_sql[] =
 	"n.kind, n.ca_id, n.location, extract(epoch FROM n.not_after)::bigint AS not_after, "
 	"extract(epoch FROM n.due_at)::bigint AS due_at, "
 	"extract(epoch FROM n.created_at)::bigint AS created_at, c.friendly_name, c.kind AS ca_kind, "
-	"c.subject, c.lifecycle_action, c.lifecycle_threshold_percent, c.lifecycle_webhook_secret, "
-	"n.generation, n.error, extract(epoch FROM n.crl_next_update)::bigint AS crl_next_update "
+	"c.subject, c.chaining, c.lifecycle_action, c.lifecycle_threshold_percent, "
+	"c.lifecycle_webhook_secret, n.csr_der, n.generation, n.error, "
+	"extract(epoch FROM n.crl_next_update)::bigint AS crl_next_update "
 	"FROM claimed d JOIN notifications n ON n.id = d.notification_id "
 	"JOIN cas c ON c.id = n.ca_id ORDER BY d.id";
+
+/* The CSR a renewal_requested notice carries, as PEM. */
+static int
+csr_pem_of(const PGresult *r, int i, struct notice *n)
+{
+	unsigned char *der = NULL;
+	size_t len = 0;
+
+	if (db_get_bytea(r, i, "csr_der", &der, &len) != 0)
+		return -1;
+	n->csr_pem = pem_encode("CERTIFICATE REQUEST", der, len);
+	free(der);
+	return n->csr_pem != NULL ? 0 : -1;
+}
 
 static int
 fill_notice(const PGresult *r, int i, struct notice *n)
@@ -159,6 +211,7 @@ fill_notice(const PGresult *r, int i, struct notice *n)
 	snprintf(n->ca_id, sizeof(n->ca_id), "%s", db_get(r, i, "ca_id"));
 	snprintf(n->ca_kind, sizeof(n->ca_kind), "%s", db_get(r, i, "ca_kind"));
 	snprintf(n->action, sizeof(n->action), "%s", db_get(r, i, "lifecycle_action"));
+	snprintf(n->chaining, sizeof(n->chaining), "%s", db_get(r, i, "chaining"));
 	snprintf(n->location, sizeof(n->location), "%s", db_get(r, i, "location"));
 	n->threshold_percent = (int)db_get_ll(r, i, "lifecycle_threshold_percent");
 	n->not_after = (time_t)db_get_ll(r, i, "not_after");
@@ -180,7 +233,7 @@ fill_notice(const PGresult *r, int i, struct notice *n)
 	if (db_get(r, i, "lifecycle_webhook_secret") != NULL &&
 	    db_get_bytea(r, i, "lifecycle_webhook_secret", &n->sealed_secret, &n->sealed_len) != 0)
 		return -1;
-	return 0;
+	return db_get(r, i, "csr_der") != NULL ? csr_pem_of(r, i, n) : 0;
 }
 
 edgeca_err

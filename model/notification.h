@@ -32,6 +32,14 @@ edgeca_err notification_create_event(PGconn *c, const struct edgeca_config *cfg,
                                      const PGresult *r, int i, const char *kind, time_t due_at,
                                      bool *made, struct edgeca_msg *msg);
 
+/* Creates the renewal_requested notification of the location's pending
+ * renewal (external chaining), carrying its CSR, due when it was
+ * requested: once per certificate the renewal replaces. *made is false
+ * when it existed, or when the location has no pending renewal. */
+edgeca_err notification_create_renewal_request(PGconn *c, const struct edgeca_config *cfg,
+                                               const char *ca_id, const char *location,
+                                               bool *made, struct edgeca_msg *msg);
+
 /* Claims up to max deliveries for instance me (pending and due, or sending
  * under an expired claim) for claim_s seconds. *out: n notices
  * (notice_free each, then free the array). */

@@ -56,7 +56,8 @@ notify_smtp_send(const struct edgeca_config *cfg, const struct notice *n,
 	}
 	up.data = text;
 	up.len = strlen(text);
-	snprintf(url, sizeof(url), "%s://%s:%u", cfg->smtp_tls ? "smtps" : "smtp", cfg->smtp_host,
+	snprintf(url, sizeof(url), "%s://%s:%u",
+	         cfg->smtp_tls == SMTP_TLS_IMPLICIT ? "smtps" : "smtp", cfg->smtp_host,
 	         cfg->smtp_port);
 	if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_MAIL_FROM, cfg->smtp_from) != CURLE_OK ||
@@ -69,6 +70,17 @@ notify_smtp_send(const struct edgeca_config *cfg, const struct notice *n,
 	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)NOTIFY_CONNECT_TIMEOUT_S) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)NOTIFY_SMTP_TIMEOUT_S) != CURLE_OK ||
 	    notify_set_cancel(h, cancel) != 0)
+		goto out;
+	/* STARTTLS is required, never optional: no fallback to plain text */
+	if (cfg->smtp_tls == SMTP_TLS_STARTTLS &&
+	    curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL) != CURLE_OK)
+		goto out;
+	if (cfg->smtp_tls != SMTP_TLS_NONE &&
+	    (curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+	     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+	     curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||
+	     (cfg->smtp_ca_file != NULL &&
+	      curl_easy_setopt(h, CURLOPT_CAINFO, cfg->smtp_ca_file) != CURLE_OK)))
 		goto out;
 	if (cfg->smtp_user != NULL &&
 	    (curl_easy_setopt(h, CURLOPT_USERNAME, cfg->smtp_user) != CURLE_OK ||

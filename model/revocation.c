@@ -391,8 +391,11 @@ revoke_location(PGconn *c, const struct principal *who, const struct ca *ca,
 	struct db_param p[3] = {{ca->id, 0, false}, {loc->name, 0, false}, {reason, 0, false}};
 	edgeca_err rc;
 
+	/* a renewal waiting for its certificate is dropped with the location */
 	rc = db_exec(c, "UPDATE ca_locations SET status = 'revoked', revoked_at = now(), "
-	                "revocation_reason = $3 WHERE ca_id = $1 AND name = $2",
+	                "revocation_reason = $3, renewal_signer_key_id = NULL, "
+	                "renewal_csr_der = NULL, renewal_requested_at = NULL, "
+	                "renewal_requested_by = NULL WHERE ca_id = $1 AND name = $2",
 	             p, 3, NULL, "revoke CA location", msg);
 	if (rc == EDGECA_OK && strcmp(ca->chaining, "internal") == 0 && ca->parent_ca_id[0] &&
 	    loc->parent_location[0] && loc->cert_der != NULL && loc->serial[0])

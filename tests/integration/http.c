@@ -234,17 +234,56 @@ http_post_expect(struct instance *in, const char *path, const char *json, long w
 	return r;
 }
 
-X509 *
-http_location_cert(const struct http_response *r, const char *name)
+const json_t *
+http_location(const struct http_response *r, const char *name)
 {
-	json_t *loc;
+	const json_t *loc;
 	size_t i;
 
 	json_array_foreach(json_object_get(r->json, "locations"), i, loc)
 		if (strcmp(json_string_value(json_object_get(loc, "name")), name) == 0)
-			return pem_cert(json_string_value(json_object_get(loc, "certificate_pem")));
+			return loc;
 	fail_msg("no location %s", name);
 	return NULL;
+}
+
+X509 *
+http_location_cert(const struct http_response *r, const char *name)
+{
+	return pem_cert(json_string_value(json_object_get(http_location(r, name),
+	                                                  "certificate_pem")));
+}
+
+struct http_response
+http_issue(struct instance *in, const char *ca_id, const char *location, const char *cn)
+{
+	char path[128], *csr = make_csr("EC-P256", cn, NULL, NULL), *text;
+	json_t *j = location ? json_pack("{s:s, s:s}", "csr", csr, "location", location)
+	                     : json_pack("{s:s}", "csr", csr);
+	struct http_response r;
+
+	assert_non_null(j);
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates", ca_id);
+	text = json_dumps(j, 0);
+	r = http_post_expect(in, path, text, 201);
+	if (location != NULL)
+		assert_string_equal(http_json_str(&r, "location"), location);
+	json_decref(j);
+	free(text);
+	free(csr);
+	return r;
+}
+
+void
+http_revoke(struct instance *in, const char *ca_id, const char *serial, const char *reason)
+{
+	char path[200], body[128];
+	struct http_response r;
+
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates/%s/revoke", ca_id, serial);
+	snprintf(body, sizeof(body), "{\"reason\": \"%s\"}", reason);
+	r = http_post_expect(in, path, body, 200);
+	http_response_free(&r);
 }
 
 void

@@ -49,8 +49,16 @@ void http_expect(long want, const char *slug, long got, struct http_response *r)
  * Returns the answer (the caller frees it). */
 struct http_response http_post_expect(struct instance *in, const char *path, const char *json,
                                       long want);
-/* The certificate of the location name in a CA answer (fails if absent). */
+/* The location name of a CA answer, and its certificate (fails if absent). */
+const json_t *http_location(const struct http_response *r, const char *name);
 X509 *http_location_cert(const struct http_response *r, const char *name);
+/* Issues a certificate for a new EC P-256 key with CN cn from location
+ * (NULL: the CA's first active one) of ca_id as the admin; fails unless
+ * 201. Returns the answer (the caller frees it). */
+struct http_response http_issue(struct instance *in, const char *ca_id, const char *location,
+                                const char *cn);
+/* Revokes a certificate of ca_id for reason as the admin; expects 200. */
+void http_revoke(struct instance *in, const char *ca_id, const char *serial, const char *reason);
 /* Creates a CA from a JSON body as the admin (expects 201); id receives
  * its id. */
 void http_create_ca(struct instance *in, const char *body, char id[64]);

@@ -19,6 +19,19 @@ pem_cert(const char *pem)
 	return x;
 }
 
+char *
+cert_pem(X509 *x)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data = NULL, *out = NULL;
+	long n;
+
+	if (b != NULL && PEM_write_bio_X509(b, x) == 1 && (n = BIO_get_mem_data(b, &data)) > 0)
+		out = strndup(data, (size_t)n);
+	BIO_free(b);
+	return out;
+}
+
 STACK_OF(X509) *
 pem_certs(const char *pem)
 {
@@ -201,4 +214,24 @@ pki_make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key,
 		return NULL;
 	}
 	return x;
+}
+
+bool
+ext_has_url(X509 *x, int nid, const char *want)
+{
+	int idx = X509_get_ext_by_NID(x, nid, -1);
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data;
+	long n;
+	bool found;
+
+	if (idx < 0) {
+		BIO_free(b);
+		return false;
+	}
+	X509V3_EXT_print(b, X509_get_ext(x, idx), 0, 0);
+	n = BIO_get_mem_data(b, &data);
+	found = memmem(data, (size_t)n, want, strlen(want)) != NULL;
+	BIO_free(b);
+	return found;
 }

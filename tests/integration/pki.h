@@ -8,6 +8,8 @@
 #include <stdbool.h>
 
 X509 *pem_cert(const char *pem);
+/* x as PEM (malloc'ed). */
+char *cert_pem(X509 *x);
 STACK_OF(X509) *pem_certs(const char *pem);
 
 /* A PEM CSR for a new key of alg ("EC-P256", "EC-P384", "RSA-2048") with
@@ -28,6 +30,9 @@ char *san_string(X509 *x);
 char *subject_cn(X509 *x);
 /* True when the extension nid is present and marked critical. */
 bool ext_critical(X509 *x, int nid);
+
+/* Whether x's extension nid (e.g. NID_info_access) names the URL want. */
+bool ext_has_url(X509 *x, int nid, const char *want);
 
 /* A certificate for key with CN cn, signed by issuer/issuer_key
  * (self-signed when issuer is NULL), CA:TRUE when ca, extended key usage

@@ -3,9 +3,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,17 +41,29 @@ struct sink {
 	pthread_mutex_t lock;
 	bool stop;
 	enum webhook_mode mode;
+	enum smtp_sink_tls tls;
+	SSL_CTX *ssl_ctx; /* with the certificate, for a TLS SMTP sink */
 	char *records[MAX_RECORDS];
 	double at[MAX_RECORDS]; /* CLOCK_MONOTONIC seconds at arrival */
 	size_t n;
 };
 
-/* A buffered reader of one connection. */
+/* A buffered reader of one connection, in TLS once ssl is set. */
 struct conn {
 	int fd;
+	SSL *ssl;
 	char buf[8192];
 	size_t len;
 };
+
+static ssize_t
+conn_read(struct conn *c, void *buf, size_t n)
+{
+	if (c->ssl == NULL)
+		return recv(c->fd, buf, n, 0);
+	int r = SSL_read(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
+	return r > 0 ? r : -1;
+}
 
 static bool
 stopping(struct sink *s)
@@ -75,15 +92,28 @@ keep(struct sink *s, char *record)
 }
 
 static int
-say(int fd, const char *text)
+say(struct conn *c, const char *text)
 {
 	size_t off = 0, len = strlen(text);
 
 	while (off < len) {
-		ssize_t w = send(fd, text + off, len - off, MSG_NOSIGNAL);
+		ssize_t w = c->ssl != NULL ? SSL_write(c->ssl, text + off, (int)(len - off))
+		                           : send(c->fd, text + off, len - off, MSG_NOSIGNAL);
 		if (w <= 0)
 			return -1;
 		off += (size_t)w;
+	}
+	return 0;
+}
+
+/* Starts TLS as the server on c (after what was read is consumed). */
+static int
+start_tls(struct sink *s, struct conn *c)
+{
+	if (c->len != 0 || (c->ssl = SSL_new(s->ssl_ctx)) == NULL ||
+	    SSL_set_fd(c->ssl, c->fd) != 1 || SSL_accept(c->ssl) != 1) {
+		ERR_clear_error();
+		return -1;
 	}
 	return 0;
 }
@@ -108,7 +138,7 @@ read_line(struct conn *c, char *out, size_t max)
 		}
 		if (c->len == sizeof(c->buf))
 			return -1;
-		ssize_t r = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+		ssize_t r = conn_read(c, c->buf + c->len, sizeof(c->buf) - c->len);
 		if (r <= 0)
 			return -1;
 		c->len += (size_t)r;
@@ -131,29 +161,78 @@ append(char **acc, size_t *len, const char *text)
 	return 0;
 }
 
+/* The EHLO answer: a STARTTLS sink offers STARTTLS before TLS and AUTH
+ * only within it, as mail servers do; the others offer AUTH. */
+static const char *
+ehlo_answer(const struct sink *s, const struct conn *c)
+{
+	if (s->tls == SMTP_SINK_STARTTLS && c->ssl == NULL)
+		return "250-sink\r\n250-8BITMIME\r\n250 STARTTLS\r\n";
+	return "250-sink\r\n250-8BITMIME\r\n250 AUTH PLAIN\r\n";
+}
+
+/* "AUTH PLAIN <base64 of \0user\0password>" as "AUTH user password". */
+static int
+note_auth(char **msg, size_t *len, const char *b64)
+{
+	unsigned char raw[512];
+	char line[600];
+	int n = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)strlen(b64));
+	const char *user, *pass;
+
+	if (n <= 2 || n >= (int)sizeof(raw))
+		return -1;
+	raw[n] = '\0';
+	user = (const char *)raw + strlen((const char *)raw) + 1; /* after the authzid */
+	pass = user + strlen(user) + 1;
+	if (pass > (const char *)raw + n)
+		return -1;
+	snprintf(line, sizeof(line), "AUTH %s %s", user, pass);
+	return append(msg, len, line);
+}
+
 static void
 serve_smtp(struct sink *s, int fd)
 {
 	struct conn c = {.fd = fd};
-	char line[4096], *msg = NULL;
-	size_t len = 0;
+	char line[4096], *msg = NULL, *auth = NULL;
+	size_t len = 0, auth_len = 0;
 
-	if (say(fd, "220 sink ESMTP\r\n") != 0)
-		return;
+	if ((s->tls == SMTP_SINK_IMPLICIT && start_tls(s, &c) != 0) ||
+	    say(&c, "220 sink ESMTP\r\n") != 0)
+		goto out;
 	while (read_line(&c, line, sizeof(line)) == 0) {
 		if (strncasecmp(line, "EHLO", 4) == 0) {
-			if (say(fd, "250-sink\r\n250 8BITMIME\r\n") != 0)
+			if (say(&c, ehlo_answer(s, &c)) != 0)
+				break;
+		} else if (strncasecmp(line, "STARTTLS", 8) == 0 && s->tls == SMTP_SINK_STARTTLS &&
+		           c.ssl == NULL) {
+			if (say(&c, "220 go ahead\r\n") != 0 || start_tls(s, &c) != 0)
+				break;
+		} else if (strncasecmp(line, "AUTH PLAIN", 10) == 0) {
+			/* the credentials on the line, or on the next one */
+			if (line[10] == '\0' &&
+			    (say(&c, "334 \r\n") != 0 || read_line(&c, line + 11, sizeof(line) - 11) != 0))
+				break;
+			if (note_auth(&auth, &auth_len, line + 11) != 0 ||
+			    say(&c, "235 accepted\r\n") != 0)
 				break;
 		} else if (strncasecmp(line, "HELO", 4) == 0 || strncasecmp(line, "RSET", 4) == 0 ||
 		           strncasecmp(line, "NOOP", 4) == 0) {
-			if (say(fd, "250 OK\r\n") != 0)
+			if (say(&c, "250 OK\r\n") != 0)
 				break;
 		} else if (strncasecmp(line, "MAIL FROM:", 10) == 0 ||
 		           strncasecmp(line, "RCPT TO:", 8) == 0) {
-			if (append(&msg, &len, line) != 0 || say(fd, "250 OK\r\n") != 0)
+			char tls_line[64];
+			snprintf(tls_line, sizeof(tls_line), "TLS: %s",
+			         c.ssl != NULL ? SSL_get_version(c.ssl) : "");
+			bool first = msg == NULL;
+			if ((first && c.ssl != NULL && append(&msg, &len, tls_line) != 0) ||
+			    (first && auth != NULL && append(&msg, &len, auth) != 0) ||
+			    append(&msg, &len, line) != 0 || say(&c, "250 OK\r\n") != 0)
 				break;
 		} else if (strncasecmp(line, "DATA", 4) == 0) {
-			if (say(fd, "354 go ahead\r\n") != 0)
+			if (say(&c, "354 go ahead\r\n") != 0)
 				break;
 			bool ended = false;
 			while (read_line(&c, line, sizeof(line)) == 0) {
@@ -164,18 +243,25 @@ serve_smtp(struct sink *s, int fd)
 				if (append(&msg, &len, line[0] == '.' ? line + 1 : line) != 0)
 					break;
 			}
-			if (!ended || say(fd, "250 OK queued\r\n") != 0)
+			if (!ended || say(&c, "250 OK queued\r\n") != 0)
 				break;
 			keep(s, msg);
 			msg = NULL;
 			len = 0;
 		} else if (strncasecmp(line, "QUIT", 4) == 0) {
-			say(fd, "221 bye\r\n");
+			say(&c, "221 bye\r\n");
 			break;
-		} else if (say(fd, "502 command unknown to this sink\r\n") != 0) {
+		} else if (say(&c, "502 command unknown to this sink\r\n") != 0) {
 			break;
 		}
 	}
+out:
+	if (c.ssl != NULL) {
+		SSL_shutdown(c.ssl);
+		SSL_free(c.ssl);
+	}
+	ERR_clear_error();
+	free(auth);
 	free(msg);
 }
 
@@ -202,7 +288,7 @@ serve_http(struct sink *s, int fd)
 		rec = p;
 	}
 	while (c.len < body_len) {
-		ssize_t r = recv(fd, c.buf + c.len, sizeof(c.buf) - c.len, 0);
+		ssize_t r = conn_read(&c, c.buf + c.len, sizeof(c.buf) - c.len);
 		if (r <= 0 || c.len + (size_t)r > sizeof(c.buf))
 			goto out;
 		c.len += (size_t)r;
@@ -219,7 +305,7 @@ serve_http(struct sink *s, int fd)
 			break;
 		usleep(50000);
 	}
-	say(fd, mode == WEBHOOK_FAIL ? "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
+	say(&c, mode == WEBHOOK_FAIL ? "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
 	                               "Connection: close\r\n\r\n"
 	                             : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
 	                               "Connection: close\r\n\r\n");
@@ -251,7 +337,7 @@ sink_main(void *arg)
 }
 
 static struct sink *
-sink_start(bool http)
+sink_start_with(bool http, enum smtp_sink_tls tls, SSL_CTX *ctx)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t alen = sizeof(a);
@@ -260,6 +346,8 @@ sink_start(bool http)
 	if (s == NULL)
 		return NULL;
 	s->http = http;
+	s->tls = tls;
+	s->ssl_ctx = ctx;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	s->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
@@ -280,10 +368,35 @@ sink_start(bool http)
 	return s;
 }
 
+static struct sink *
+sink_start(bool http)
+{
+	return sink_start_with(http, SMTP_SINK_PLAIN, NULL);
+}
+
 struct sink *
 smtp_sink_start(void)
 {
 	return sink_start(false);
+}
+
+struct sink *
+smtp_sink_start_tls(enum smtp_sink_tls tls, const char *cert_file, const char *key_file)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	struct sink *s = NULL;
+
+	signal(SIGPIPE, SIG_IGN); /* a client that hangs up mid-write */
+	if (ctx == NULL || SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1)
+		goto out;
+	/* set before the thread starts, which reads them */
+	if ((s = sink_start_with(false, tls, ctx)) != NULL)
+		ctx = NULL;
+out:
+	ERR_clear_error();
+	SSL_CTX_free(ctx);
+	return s;
 }
 
 struct sink *
@@ -313,6 +426,7 @@ sink_stop(struct sink *s)
 	pthread_join(s->thread, NULL);
 	close(s->fd);
 	sink_clear(s);
+	SSL_CTX_free(s->ssl_ctx);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -11,6 +11,14 @@
 struct sink;
 
 struct sink *smtp_sink_start(void);
+/* An SMTP sink with TLS (the certificate chain and key in PEM files):
+ * STARTTLS offered in EHLO, or TLS from the first byte (smtps). AUTH PLAIN
+ * is offered only within TLS. A message that came through TLS is recorded
+ * with a first line "TLS: <protocol>", one sent with credentials with
+ * "AUTH <user> <password>". */
+enum smtp_sink_tls { SMTP_SINK_PLAIN, SMTP_SINK_STARTTLS, SMTP_SINK_IMPLICIT };
+struct sink *smtp_sink_start_tls(enum smtp_sink_tls tls, const char *cert_file,
+                                 const char *key_file);
 struct sink *webhook_sink_start(void);
 void sink_stop(struct sink *s);
 unsigned sink_port(const struct sink *s);

@@ -175,20 +175,6 @@ anchors_body(const char *pem)
 	return text;
 }
 
-static char *
-pem_of(X509 *x)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data, *out;
-	long n;
-
-	PEM_write_bio_X509(b, x);
-	n = BIO_get_mem_data(b, &data);
-	out = strndup(data, (size_t)n);
-	BIO_free(b);
-	return out;
-}
-
 static void
 test_bootstrap_anchors(void **state)
 {
@@ -203,7 +189,7 @@ test_bootstrap_anchors(void **state)
 	struct est_tls with_chain = {dev, chain, dev_key, NULL, 0};
 	struct est_tls leaf_only = {dev, NULL, dev_key, NULL, 0};
 	struct est_tls wrong_eku = {server_only, chain, dev_key, NULL, 0};
-	char reason[512], *root_pem = pem_of(root), *dev_pem = pem_of(dev), *body;
+	char reason[512], *root_pem = cert_pem(root), *dev_pem = cert_pem(dev), *body;
 	struct http_response r;
 	json_t *anchors;
 

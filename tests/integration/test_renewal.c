@@ -26,6 +26,7 @@
 #include "tests/integration/harness.h"
 #include "tests/integration/http.h"
 #include "tests/integration/pki.h"
+#include "tests/integration/public_crl.h"
 
 #define PUBLIC_URL "https://ca.example.test:8443"
 
@@ -69,24 +70,15 @@ static X509 *
 issue_device_serial(const char *ca, const char *location, const char *cn,
                     STACK_OF(X509) **chain, char serial[80])
 {
-	char path[128], *csr = make_csr("EC-P256", cn, NULL, NULL), *text;
-	json_t *j = json_pack("{s:s, s:s}", "csr", csr, "location", location);
-	struct http_response r;
-	X509 *x;
+	struct http_response r = http_issue(&in, ca, location, cn);
+	X509 *x = pem_cert(http_json_str(&r, "certificate_pem"));
 
-	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates", ca);
-	text = json_dumps(j, 0);
-	r = http_post_expect(&in, path, text, 201);
-	x = pem_cert(http_json_str(&r, "certificate_pem"));
 	assert_non_null(x);
 	*chain = pem_certs(http_json_str(&r, "chain_pem"));
 	assert_non_null(*chain);
 	if (serial != NULL)
 		snprintf(serial, 80, "%s", http_json_str(&r, "serial_number"));
 	http_response_free(&r);
-	json_decref(j);
-	free(text);
-	free(csr);
 	return x;
 }
 
@@ -100,14 +92,7 @@ issue_device(const char *ca, const char *location, const char *cn, STACK_OF(X509
 static json_t *
 previous_of(const struct http_response *r, const char *name)
 {
-	json_t *locs = json_object_get(r->json, "locations"), *loc;
-	size_t i;
-
-	json_array_foreach(locs, i, loc)
-		if (strcmp(json_string_value(json_object_get(loc, "name")), name) == 0)
-			return json_object_get(loc, "previous_certificates");
-	fail_msg("no location %s", name);
-	return NULL;
+	return json_object_get(http_location(r, name), "previous_certificates");
 }
 
 static X509 *
@@ -282,52 +267,6 @@ test_renew_refused(void **state)
 	http_expect(401, NULL, http_post_json(&in, path, NULL, "{}", &r), &r);
 }
 
-/* The CRL at the public distribution point file of ca; NULL on 404. */
-static X509_CRL *
-fetch_crl(const char *ca, const char *file)
-{
-	char path[200];
-	struct http_response r;
-	const unsigned char *p;
-	X509_CRL *crl = NULL;
-	long status;
-
-	snprintf(path, sizeof(path), "/crl/%s/%s", ca, file);
-	status = http_get(&in, path, NULL, &r);
-	if (status == 200) {
-		p = r.body;
-		crl = d2i_X509_CRL(NULL, &p, (long)r.body_len);
-		assert_non_null(crl);
-	} else {
-		assert_int_equal(status, 404);
-	}
-	http_response_free(&r);
-	return crl;
-}
-
-static bool
-crl_lists(X509_CRL *crl, X509 *x)
-{
-	X509_REVOKED *e = NULL;
-
-	return X509_CRL_get0_by_serial(crl, &e, X509_get_serialNumber(x)) == 1;
-}
-
-/* Waits up to 20 s for the CRL at file to list x. */
-static X509_CRL *
-wait_listed(const char *ca, const char *file, X509 *x)
-{
-	for (int i = 0; i < 200; i++) {
-		X509_CRL *crl = fetch_crl(ca, file);
-		if (crl != NULL && crl_lists(crl, x))
-			return crl;
-		X509_CRL_free(crl);
-		usleep(100000);
-	}
-	fail_msg("the CRL %s never listed the certificate", file);
-	return NULL;
-}
-
 /* What OpenSSL says of leaf under root, through issuer, checking the
  * leaf's revocation with crl. */
 static int
@@ -371,17 +310,6 @@ names_crl(X509 *x, const char *url)
 	return found;
 }
 
-static void
-revoke_device(const char *ca, const char *serial)
-{
-	char path[200];
-	struct http_response r;
-
-	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates/%s/revoke", ca, serial);
-	r = http_post_expect(&in, path, "{\"reason\": \"keyCompromise\"}", 200);
-	http_response_free(&r);
-}
-
 /* Each key publishes the CRL of the certificates it issued, at the
  * distribution point they name; the old key's until they have expired. */
 static void
@@ -416,11 +344,37 @@ test_renewal_crls(void **state)
 	snprintf(url, sizeof(url), PUBLIC_URL "/crl/%s/default.2.crl", sub_id);
 	assert_true(names_crl(after, url));
 	assert_false(names_crl(before, url));
+	/* and the issuer certificate of that key (AIA), served for good */
+	snprintf(url, sizeof(url), PUBLIC_URL "/ca/%s/default.crt", sub_id);
+	assert_true(ext_has_url(before, NID_info_access, url));
+	snprintf(url, sizeof(url), PUBLIC_URL "/ca/%s/default.2.crt", sub_id);
+	assert_true(ext_has_url(after, NID_info_access, url));
+	assert_false(ext_has_url(before, NID_info_access, url));
+	for (int gen = 1; gen <= 2; gen++) {
+		const unsigned char *p;
+		X509 *served;
+		if (gen == 1)
+			snprintf(path, sizeof(path), "/ca/%s/default.crt", sub_id);
+		else
+			snprintf(path, sizeof(path), "/ca/%s/default.%d.crt", sub_id, gen);
+		assert_int_equal(http_get(&in, path, NULL, &r), 200);
+		assert_string_equal(r.content_type, "application/pkix-cert");
+		p = r.body;
+		assert_non_null(served = d2i_X509(NULL, &p, (long)r.body_len));
+		assert_int_equal(X509_cmp(served, gen == 1 ? old_ca : new_ca), 0);
+		assert_int_equal(X509_check_issued(served, gen == 1 ? before : after), X509_V_OK);
+		X509_free(served);
+		http_response_free(&r);
+	}
+	snprintf(path, sizeof(path), "/ca/%s/default.3.crt", sub_id);
+	http_expect(404, "not-found", http_get(&in, path, NULL, &r), &r);
+	snprintf(path, sizeof(path), "/ca/%s/default.02.crt", sub_id);
+	http_expect(404, "not-found", http_get(&in, path, NULL, &r), &r);
 
-	revoke_device(sub_id, s_before);
-	revoke_device(sub_id, s_after);
-	old_crl = wait_listed(sub_id, "default.crl", before);
-	new_crl = wait_listed(sub_id, "default.2.crl", after);
+	http_revoke(&in, sub_id, s_before, "keyCompromise");
+	http_revoke(&in, sub_id, s_after, "keyCompromise");
+	old_crl = public_crl_wait_listing(&in, sub_id, "default.crl", before);
+	new_crl = public_crl_wait_listing(&in, sub_id, "default.2.crl", after);
 	/* each signed by its own key, listing only what that key issued */
 	assert_int_equal(X509_CRL_verify(old_crl, X509_get0_pubkey(old_ca)), 1);
 	assert_int_equal(X509_CRL_verify(new_crl, X509_get0_pubkey(new_ca)), 1);
@@ -616,9 +570,9 @@ test_revoke_renewed(void **state)
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/revoke", sub_id);
 	r = http_post_expect(&in, path, "{\"reason\": \"keyCompromise\"}", 200);
 	http_response_free(&r);
-	crl = wait_listed(root_id, "default.crl", old_ca);
+	crl = public_crl_wait_listing(&in, root_id, "default.crl", old_ca);
 	X509_CRL_free(crl);
-	crl = wait_listed(root_id, "default.crl", new_ca);
+	crl = public_crl_wait_listing(&in, root_id, "default.crl", new_ca);
 	assert_true(crl_lists(crl, old_ca));
 	X509_CRL_free(crl);
 	X509_free(old_ca);

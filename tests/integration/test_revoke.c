@@ -339,19 +339,6 @@ post(const char *path, const char *token, const char *body, struct http_response
 	return http_call(&in, "POST", path, token, "application/json", body, strlen(body), r);
 }
 
-static const json_t *
-location_of(const struct http_response *r, const char *name)
-{
-	const json_t *loc;
-	size_t i;
-
-	json_array_foreach(json_object_get(r->json, "locations"), i, loc)
-		if (strcmp(json_string_value(json_object_get(loc, "name")), name) == 0)
-			return loc;
-	fail_msg("no location %s", name);
-	return NULL;
-}
-
 static void
 issue_expect(const char *ca, const char *location, long want, const char *slug)
 {
@@ -398,9 +385,9 @@ test_location_and_ca(void **state)
 	free(body);
 	snprintf(sub_id, sizeof(sub_id), "%s", http_json_str(&r, "id"));
 	snprintf(west, sizeof(west), "%s", json_string_value(json_object_get(
-	                                       location_of(&r, "westeurope"), "serial_number")));
+	                                       http_location(&r, "westeurope"), "serial_number")));
 	snprintf(east, sizeof(east), "%s", json_string_value(json_object_get(
-	                                       location_of(&r, "eastus"), "serial_number")));
+	                                       http_location(&r, "eastus"), "serial_number")));
 	http_response_free(&r);
 
 	/* one location, by its parent's administrator */
@@ -409,9 +396,9 @@ test_location_and_ca(void **state)
 	http_expect(422, "invalid-revocation-reason",
 	            post(path, in.admin_token, "{\"reason\": \"certificateHold\"}", &r), &r);
 	assert_int_equal(post(path, in.admin_token, "{\"reason\": \"keyCompromise\"}", &r), 200);
-	assert_string_equal(json_string_value(json_object_get(location_of(&r, "westeurope"),
+	assert_string_equal(json_string_value(json_object_get(http_location(&r, "westeurope"),
 	                                                      "status")), "revoked");
-	assert_string_equal(json_string_value(json_object_get(location_of(&r, "eastus"),
+	assert_string_equal(json_string_value(json_object_get(http_location(&r, "eastus"),
 	                                                      "status")), "active");
 	assert_string_equal(http_json_str(&r, "status"), "active");
 	http_response_free(&r);
@@ -435,7 +422,7 @@ test_location_and_ca(void **state)
 	assert_int_equal(post(path, in.admin_token, "{\"reason\": \"cessationOfOperation\"}", &r),
 	                 200);
 	assert_string_equal(http_json_str(&r, "status"), "revoked");
-	assert_string_equal(json_string_value(json_object_get(location_of(&r, "eastus"),
+	assert_string_equal(json_string_value(json_object_get(http_location(&r, "eastus"),
 	                                                      "status")), "revoked");
 	http_response_free(&r);
 	assert_int_equal(audit_count("ca.revoke", sub_id), 1);

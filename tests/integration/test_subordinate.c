@@ -19,6 +19,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/timeutil.h"
+#include "tests/integration/external_root.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/http.h"
 #include "tests/integration/pki.h"
@@ -62,45 +63,13 @@ static X509 *
 issue_device(const char *ca, const char *location, const char *cn, char *chain_out,
              size_t chain_len)
 {
-	char path[128], *csr = make_csr("EC-P256", cn, NULL, NULL), *text;
-	json_t *j = location ? json_pack("{s:s, s:s}", "csr", csr, "location", location)
-	                     : json_pack("{s:s}", "csr", csr);
-	struct http_response r;
-	X509 *x;
+	struct http_response r = http_issue(&in, ca, location, cn);
+	X509 *x = pem_cert(http_json_str(&r, "certificate_pem"));
 
-	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates", ca);
-	text = json_dumps(j, 0);
-	r = http_post_expect(&in, path, text, 201);
-	if (location != NULL)
-		assert_string_equal(http_json_str(&r, "location"), location);
-	x = pem_cert(http_json_str(&r, "certificate_pem"));
 	if (chain_out != NULL)
 		snprintf(chain_out, chain_len, "%s", http_json_str(&r, "chain_pem"));
 	http_response_free(&r);
-	json_decref(j);
-	free(text);
-	free(csr);
 	return x;
-}
-
-static bool
-has_url(X509 *x, int nid, const char *want)
-{
-	int idx = X509_get_ext_by_NID(x, nid, -1);
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data;
-	long n;
-	bool found;
-
-	if (idx < 0) {
-		BIO_free(b);
-		return false;
-	}
-	X509V3_EXT_print(b, X509_get_ext(x, idx), 0, 0);
-	n = BIO_get_mem_data(b, &data);
-	found = memmem(data, (size_t)n, want, strlen(want)) != NULL;
-	BIO_free(b);
-	return found;
 }
 
 static void
@@ -142,9 +111,9 @@ test_internal_two_locations(void **state)
 		assert_true(na > time(NULL) + 729 * 86400 && na <= time(NULL) + 730 * 86400);
 		/* the parent's CRL and certificate URLs */
 		snprintf(root_url, sizeof(root_url), PUBLIC_URL "/ca/%s/default.crt", root_id);
-		assert_true(has_url(sub, NID_info_access, root_url));
+		assert_true(ext_has_url(sub, NID_info_access, root_url));
 		snprintf(root_url, sizeof(root_url), PUBLIC_URL "/crl/%s/default.crl", root_id);
-		assert_true(has_url(sub, NID_crl_distribution_points, root_url));
+		assert_true(ext_has_url(sub, NID_crl_distribution_points, root_url));
 		sk_X509_free(none);
 	}
 	/* each location signs when selected; the chain verifies like
@@ -158,7 +127,7 @@ test_internal_two_locations(void **state)
 		assert_int_equal(verify_chain(leaf, untrusted, root_cert), X509_V_OK);
 		assert_int_equal(X509_check_issued(sub, leaf), X509_V_OK);
 		snprintf(sub_url, sizeof(sub_url), PUBLIC_URL "/ca/%s/%s.crt", sub_id, locs[i]);
-		assert_true(has_url(leaf, NID_info_access, sub_url));
+		assert_true(ext_has_url(leaf, NID_info_access, sub_url));
 		sk_X509_pop_free(untrusted, X509_free);
 		X509_free(leaf);
 	}
@@ -215,48 +184,6 @@ test_internal_two_locations(void **state)
 	X509_free(east);
 }
 
-/* The openssl command line plays the external root. */
-static void
-sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0)
-		fail_msg("command failed: %s", cmd);
-}
-
-static void
-write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-/* Signs csr (PEM) with the external root's key as CA (or with extensions
- * ext), returning the PEM certificate. */
-static char *
-external_sign(const char *dir, const char *csr_pem, const char *ext, int days)
-{
-	char csr[256], out[256], extfile[256];
-
-	snprintf(csr, sizeof(csr), "%s/req.csr", dir);
-	snprintf(out, sizeof(out), "%s/signed.pem", dir);
-	snprintf(extfile, sizeof(extfile), "%s/ext.cnf", dir);
-	write_text(csr, csr_pem);
-	write_text(extfile, ext);
-	sh("openssl x509 -req -in %s -CA %s/root.pem -CAkey %s/root.key -CAcreateserial "
-	   "-days %d -extfile %s -extensions v3 -out %s 2>/dev/null", csr, dir, dir, days,
-	   extfile, out);
-	return read_file(out, NULL);
-}
-
 static long
 upload(const char *sub_id, const char *location, const char *pem, struct http_response *r)
 {
@@ -279,23 +206,17 @@ expect_upload_refused(const char *sub_id, const char *location, const char *pem,
 static void
 test_external_root(void **state)
 {
-	const char *ca_ext = "[v3]\nbasicConstraints=critical,CA:TRUE,pathlen:0\n"
-	                     "keyUsage=critical,keyCertSign,cRLSign\n"
-	                     "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n";
-	char dir[] = "/tmp/edgeca-extroot-XXXXXX", path[256], sub_id[64], csr_eu[4096];
-	char csr_us[4096], *body, *root_pem, *good, *bundle, *wrong;
+	const char *ca_ext = EXTERNAL_CA_EXT;
+	char path[256], sub_id[64], csr_eu[4096], csr_us[4096], *body, *root_pem, *good, *bundle;
+	char *wrong;
+	struct external_root root;
 	struct http_response r;
 	X509 *leaf, *ext_root;
 	STACK_OF(X509) *untrusted;
 
-	assert_non_null(mkdtemp(dir));
-	sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "
-	   "%s/root.key -out %s/root.pem -days 3650 -subj '/CN=Offline Root' "
-	   "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign"
-	   " 2>/dev/null", dir, dir);
-	snprintf(path, sizeof(path), "%s/root.pem", dir);
-	root_pem = read_file(path, NULL);
-	ext_root = pem_cert(root_pem);
+	external_root_make(&root);
+	root_pem = root.pem;
+	ext_root = root.cert;
 
 	r = http_post_expect(&in, "/api/v1/cas", "{\"kind\": \"subordinate\", \"common_name\": \"Offline-chained CA\", "
 	         "\"organization\": \"Contoso\", \"locations\": [\"eu\", \"us\"]}", 201);
@@ -329,38 +250,39 @@ test_external_root(void **state)
 	http_expect(404, "location-not-found", http_get(&in, path, in.admin_token, &r), &r);
 
 	/* every wrong upload is refused with its reason */
-	wrong = external_sign(dir, csr_us, ca_ext, 365); /* the other location's key */
+	wrong = external_root_sign(&root, csr_us, ca_ext, 365); /* the other location's key */
 	expect_upload_refused(sub_id, "eu", wrong, "certificate-key-mismatch");
 	free(wrong);
-	wrong = external_sign(dir, csr_eu, "[v3]\nbasicConstraints=critical,CA:FALSE\n"
+	wrong = external_root_sign(&root, csr_eu, "[v3]\nbasicConstraints=critical,CA:FALSE\n"
 	                      "keyUsage=critical,digitalSignature\n", 365);
 	expect_upload_refused(sub_id, "eu", wrong, "not-a-ca-certificate");
 	free(wrong);
 	{
 		/* the subject changed by the external CA */
 		char csr_path[300], ext_path[300];
-		snprintf(csr_path, sizeof(csr_path), "%s/req.csr", dir);
-		snprintf(ext_path, sizeof(ext_path), "%s/ext.cnf", dir);
+		snprintf(csr_path, sizeof(csr_path), "%s/req.csr", root.dir);
+		snprintf(ext_path, sizeof(ext_path), "%s/ext.cnf", root.dir);
 		write_text(csr_path, csr_eu);
 		write_text(ext_path, ca_ext);
-		sh("openssl x509 -req -in %s -CA %s/root.pem -CAkey %s/root.key -CAcreateserial "
-		   "-days 30 -subj '/CN=Someone Else' -extfile %s -extensions v3 -out %s/other.pem "
-		   "2>/dev/null", csr_path, dir, dir, ext_path, dir);
-		snprintf(path, sizeof(path), "%s/other.pem", dir);
+		shell("openssl x509 -req -in %s -CA %s/root.pem -CAkey %s/root.key -CAcreateserial "
+		      "-days 30 -subj '/CN=Someone Else' -extfile %s -extensions v3 -out %s/other.pem "
+		      "2>/dev/null", csr_path, root.dir, root.dir, ext_path, root.dir);
+		snprintf(path, sizeof(path), "%s/other.pem", root.dir);
 		wrong = read_file(path, NULL);
 		expect_upload_refused(sub_id, "eu", wrong, "subject-mismatch");
 		free(wrong);
 	}
-	wrong = external_sign(dir, csr_eu, ca_ext, -1); /* notAfter yesterday */
+	wrong = external_root_sign(&root, csr_eu, ca_ext, -1); /* notAfter yesterday */
 	expect_upload_refused(sub_id, "eu", wrong, "certificate-expired");
 	free(wrong);
-	good = external_sign(dir, csr_eu, ca_ext, 365);
+	good = external_root_sign(&root, csr_eu, ca_ext, 365);
 	{
 		/* a chain given must verify: here an unrelated root */
 		char *stranger;
-		sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "
-		   "/dev/null -out %s/stranger.pem -days 30 -subj '/CN=Stranger' 2>/dev/null", dir);
-		snprintf(path, sizeof(path), "%s/stranger.pem", dir);
+		shell("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "
+		      "/dev/null -out %s/stranger.pem -days 30 -subj '/CN=Stranger' 2>/dev/null",
+		      root.dir);
+		snprintf(path, sizeof(path), "%s/stranger.pem", root.dir);
 		stranger = read_file(path, NULL);
 		xasprintf(&bundle, "%s%s", good, stranger);
 		expect_upload_refused(sub_id, "eu", bundle, "chain-does-not-verify");
@@ -404,7 +326,7 @@ test_external_root(void **state)
 	/* an upload whose database write never happened (the signer holds the
 	 * certificate already) completes when the same certificate comes again */
 	{
-		char *us = external_sign(dir, csr_us, ca_ext, 365), key[65], type[65];
+		char *us = external_root_sign(&root, csr_us, ca_ext, 365), key[65], type[65];
 		X509 *x = pem_cert(us);
 		unsigned char *der = NULL;
 		int len = i2d_X509(x, &der), fd = wire_connect(in.signer_socket);
@@ -421,9 +343,7 @@ test_external_root(void **state)
 		free(us);
 	}
 	free(good);
-	free(root_pem);
-	X509_free(ext_root);
-	sh("rm -rf %s", dir);
+	external_root_free(&root);
 }
 
 static void

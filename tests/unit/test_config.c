@@ -18,12 +18,12 @@
 #include "model/config.h"
 
 /* The environment the injected getenv sees: up to 8 NAME=value pairs. */
-static const char *env[8][2];
+static const char *env[16][2];
 
 static const char *
 fake_getenv(const char *name)
 {
-	for (int i = 0; i < 8 && env[i][0] != NULL; i++)
+	for (int i = 0; i < 16 && env[i][0] != NULL; i++)
 		if (strcmp(env[i][0], name) == 0)
 			return env[i][1];
 	return NULL;
@@ -36,7 +36,7 @@ env_set(const char *name, const char *value)
 
 	while (env[i][0] != NULL && strcmp(env[i][0], name) != 0)
 		i++;
-	assert_true(i < 7);
+	assert_true(i < 15);
 	env[i][0] = name;
 	env[i][1] = value;
 }
@@ -324,26 +324,45 @@ test_lifecycle(void **state)
 	assert_string_equal(c.secrets_key_file, "/srv/edgeca/secrets.key");
 	assert_null(c.smtp_host);
 	assert_int_equal(c.smtp_port, 25);
-	assert_false(c.smtp_tls);
+	assert_int_equal(c.smtp_tls, SMTP_TLS_NONE);
+	assert_null(c.smtp_ca_file);
 	assert_string_equal(c.smtp_from, "edgeca@localhost");
 	config_free(&c);
 	env_set("EDGECA_SMTP_HOST", "mail.example.test");
 	env_set("EDGECA_SMTP_PORT", "465");
 	env_set("EDGECA_SMTP_TLS", "tls");
+	env_set("EDGECA_SMTP_CA_FILE", "/etc/edgeca/mail-ca.pem");
+	env_set("EDGECA_SMTP_USER", "edgeca");
+	env_set("EDGECA_SMTP_PASSWORD", "s3cret");
 	env_set("EDGECA_SMTP_FROM", "pki@example.test");
 	env_set("EDGECA_SECRETS_KEY_FILE", "/etc/edgeca/secrets.key");
 	env_set("EDGECA_SCHEDULER_INTERVAL", "5");
 	assert_int_equal(load(&c, &msg), EDGECA_OK);
 	assert_string_equal(c.smtp_host, "mail.example.test");
 	assert_int_equal(c.smtp_port, 465);
-	assert_true(c.smtp_tls);
+	assert_int_equal(c.smtp_tls, SMTP_TLS_IMPLICIT);
+	assert_string_equal(c.smtp_ca_file, "/etc/edgeca/mail-ca.pem");
+	assert_string_equal(c.smtp_user, "edgeca");
 	assert_string_equal(c.smtp_from, "pki@example.test");
 	assert_string_equal(c.secrets_key_file, "/etc/edgeca/secrets.key");
 	assert_int_equal(c.scheduler_interval_s, 5);
 	config_free(&c);
 	env_clear(NULL);
 	env_set("EDGECA_SMTP_TLS", "starttls");
+	assert_int_equal(load(&c, &msg), EDGECA_OK);
+	assert_int_equal(c.smtp_tls, SMTP_TLS_STARTTLS);
+	config_free(&c);
+	env_set("EDGECA_SMTP_TLS", "ssl");
 	refused("EDGECA_SMTP_TLS");
+	/* a password never crosses the network in clear */
+	env_clear(NULL);
+	env_set("EDGECA_SMTP_HOST", "mail.example.test");
+	env_set("EDGECA_SMTP_USER", "edgeca");
+	env_set("EDGECA_SMTP_PASSWORD", "s3cret");
+	refused("EDGECA_SMTP_TLS");
+	env_set("EDGECA_SMTP_HOST", "127.0.0.1");
+	assert_int_equal(load(&c, &msg), EDGECA_OK);
+	config_free(&c);
 	env_clear(NULL);
 	env_set("EDGECA_SMTP_USER", "edgeca");
 	refused("EDGECA_SMTP_PASSWORD");

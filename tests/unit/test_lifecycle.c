@@ -1,7 +1,7 @@
 /* Unit tests of model/lifecycle: which notification is due along a CA
  * location's lifetime, the retry schedule, the webhook signature (checked
  * against `openssl dgst -sha256 -hmac`), the webhook event and the
- * e-mail text. */
+ * e-mail text, also of a renewal waiting for an external root. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -267,10 +267,78 @@ test_crl_failure_email(void **state)
 	free(m);
 }
 
+#define CSR_PEM                                                                                \
+	"-----BEGIN CERTIFICATE REQUEST-----\n"                                                  \
+	"MIHRMHkCAQAwFzEVMBMGA1UEAwwMRXhhbXBsZSBQbGFudCBDQTBZMBMGByqGSM49\n"                     \
+	"AgEGCCqGSM49AwEHA0IABK==\n"                                                             \
+	"-----END CERTIFICATE REQUEST-----\n"
+
+/* A requested renewal (external root): the event carries the CSR, the
+ * e-mail says where to fetch it and where the signed certificate goes,
+ * and includes it with CRLF lines. */
+static void
+test_renewal_requested(void **state)
+{
+	char *to[] = {"pki@example.com", NULL}, *m, *s;
+	struct notice n;
+	json_t *j;
+
+	fill(&n, to);
+	snprintf(n.kind, sizeof(n.kind), "renewal_requested");
+	snprintf(n.chaining, sizeof(n.chaining), "external");
+	n.csr_pem = CSR_PEM;
+	s = lifecycle_event_json(&n);
+	assert_non_null(s);
+	j = json_loads(s, 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "kind")), "renewal_requested");
+	assert_string_equal(json_string_value(json_object_get(j, "csr")), CSR_PEM);
+	assert_int_equal(json_object_size(j), 10);
+	json_decref(j);
+	free(s);
+
+	m = lifecycle_email(&n, "edgeca@ca.example", T0);
+	assert_non_null(m);
+	assert_non_null(strstr(m, "Subject: [edgeca] CA \"Plant Issuing CA\" location plant-a "
+	                          "waits for its renewed certificate\r\n"));
+	assert_non_null(strstr(m, "is being RENEWED: the CSR of its new key waits to be signed by "
+	                          "the external root"));
+	assert_non_null(strstr(m, "GET /api/v1/cas/2b1f5876-73f0-4518-af2d-d81abd34d2bd/"
+	                          "locations/plant-a/csr\r\n"));
+	assert_non_null(strstr(m, "POST /api/v1/cas/2b1f5876-73f0-4518-af2d-d81abd34d2bd/"
+	                          "locations/plant-a/certificate\r\n"));
+	assert_non_null(strstr(m, "\r\n-----BEGIN CERTIFICATE REQUEST-----\r\n"
+	                          "MIHRMHkCAQAwFzEVMBMGA1UEAwwMRXhhbXBsZSBQbGFudCBDQTBZMBMGByqGSM49\r\n"
+	                          "AgEGCCqGSM49AwEHA0IABK==\r\n"
+	                          "-----END CERTIFICATE REQUEST-----\r\n"));
+	assert_null(strstr(m, "\n\n"));
+	free(m);
+
+	/* other events carry no CSR; an auto_renew CA chained externally is
+	 * told its renewal is requested, not done */
+	snprintf(n.kind, sizeof(n.kind), "threshold_reached");
+	snprintf(n.action, sizeof(n.action), "auto_renew");
+	n.csr_pem = NULL;
+	s = lifecycle_event_json(&n);
+	assert_non_null(s);
+	assert_null(strstr(s, "\"csr\""));
+	free(s);
+	m = lifecycle_email(&n, "edgeca@ca.example", T0);
+	assert_non_null(m);
+	assert_non_null(strstr(m, "edgeca requests its renewal (a renewal_requested notification"));
+	free(m);
+	snprintf(n.chaining, sizeof(n.chaining), "internal");
+	m = lifecycle_email(&n, "edgeca@ca.example", T0);
+	assert_non_null(m);
+	assert_non_null(strstr(m, "edgeca renews it (a renewed or renewal_failed notification"));
+	free(m);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_renewal_requested),
 		cmocka_unit_test(test_due_kind),
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_signature_and_secret),

@@ -1,0 +1,20 @@
+/* The CRLs edgeca publishes at its distribution points
+ * (/crl/{ca_id}/{file}), fetched without a token as relying parties do. */
+#ifndef EDGECA_TEST_PUBLIC_CRL_H
+#define EDGECA_TEST_PUBLIC_CRL_H
+
+#include <openssl/x509.h>
+#include <stdbool.h>
+
+#include "tests/integration/harness.h"
+
+/* The CRL at file ("default.crl", "eu.2.crl") of ca_id; NULL when it
+ * answers 404, a failed test for any other answer. */
+X509_CRL *public_crl_fetch(struct instance *in, const char *ca_id, const char *file);
+/* Waits up to 20 s for the CRL at file to list x; fails the test if it
+ * never does. */
+X509_CRL *public_crl_wait_listing(struct instance *in, const char *ca_id, const char *file,
+                                  X509 *x);
+bool crl_lists(X509_CRL *crl, X509 *x);
+
+#endif
