@@ -44,16 +44,25 @@ render_delivery(const struct delivery_view *d)
 static json_t *
 render_notification(const struct notification_view *v)
 {
-	json_t *deliveries = json_array();
+	json_t *deliveries = json_array(), *j;
 
 	for (size_t i = 0; deliveries && i < v->n_deliveries; i++)
 		deliveries = render_append(deliveries, render_delivery(&v->deliveries[i]));
 	if (deliveries == NULL)
 		return NULL;
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", v->id, "kind", v->kind,
-	                 "ca_id", v->ca_id, "location", v->location, "not_after",
-	                 render_time(v->not_after), "due_at", render_time(v->due_at), "created_at",
-	                 render_time(v->created_at), "deliveries", deliveries);
+	j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", v->id, "kind", v->kind,
+	              "ca_id", v->ca_id, "location", v->location, "not_after",
+	              render_time(v->not_after), "due_at", render_time(v->due_at), "created_at",
+	              render_time(v->created_at), "deliveries", deliveries);
+	/* a CRL failure's details (crl_generation_failed only) */
+	if (j != NULL && v->error != NULL &&
+	    (json_object_set_new(j, "generation", json_integer(v->generation)) != 0 ||
+	     json_object_set_new(j, "error", json_string(v->error)) != 0 ||
+	     json_object_set_new(j, "crl_next_update", render_time(v->crl_next_update)) != 0)) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }
 
 void

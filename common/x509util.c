@@ -398,6 +398,37 @@ utf8_has_control(const char *s)
 	return false;
 }
 
+void
+utf8_one_line(const char *s, char *out, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned long cp;
+	size_t o = 0;
+
+	while (*p) {
+		size_t n = utf8_next(p, &cp), w;
+		bool bad = (n == 1 && *p >= 0x80) || (n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+		           (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+		           (cp >= 0xD800 && cp <= 0xDFFF);
+		bool blank = !bad && (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) ||
+		                      (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||
+		                      cp == 0x200E || cp == 0x200F || cp == 0x2028 || cp == 0x2029);
+
+		w = bad || blank ? 1 : n; /* a whole sequence becomes one '?' or ' ' */
+		if (o + w >= len)
+			break;
+		if (bad)
+			out[o] = '?';
+		else if (blank)
+			out[o] = ' ';
+		else
+			memcpy(out + o, p, n);
+		o += w;
+		p += n;
+	}
+	out[o] = '\0';
+}
+
 STACK_OF(X509) *
 x509_pem_certs(const char *text, size_t len)
 {

@@ -62,5 +62,10 @@ bool utf8_valid(const char *s);
 /* True when s holds C0/C1 control characters, DEL, or bidirectional
  * formatting characters. */
 bool utf8_has_control(const char *s);
+/* Copies s into out (len bytes, len > 0) as one line of well-formed
+ * UTF-8, for text stored or mailed: each invalid byte becomes '?', each
+ * character utf8_has_control refuses (and U+2028, U+2029) a space; cut at
+ * a character boundary when out is too small. */
+void utf8_one_line(const char *s, char *out, size_t len);
 
 #endif

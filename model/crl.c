@@ -11,6 +11,7 @@
 #include "common/encoding.h"
 #include "common/log.h"
 #include "model/audit.h"
+#include "model/crl_sql.h"
 #include "model/db.h"
 #include "model/token.h"
 
@@ -26,39 +27,6 @@ static const char *const reason_names[] = {
 	"ARRAY['unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', "           \
 	"'superseded', 'cessationOfOperation', 'certificateHold', '-', 'removeFromCRL', "         \
 	"'privilegeWithdrawn', 'aACompromise']::text[]"
-
-/* Every key each location has had, k: its current one and those renewals
- * replaced (retired_not_after: the replaced certificate's notAfter). */
-#define KEYS_SQL                                                                             \
-	"(SELECT l.ca_id, l.name AS location, l.generation, l.signer_key_id AS key_id,"          \
-	" l.status, NULL::timestamptz AS retired_not_after FROM ca_locations l"                  \
-	" UNION ALL SELECT h.ca_id, h.location, h.generation, h.signer_key_id, l.status,"        \
-	" h.not_after FROM ca_location_history h"                                                \
-	" JOIN ca_locations l ON l.ca_id = h.ca_id AND l.name = h.location) k"
-
-/* Whether key k (CA c) publishes a CRL: its location is active, and it is
- * the current key or a replaced one whose certificates can still be on a
- * CRL (they expire by its notAfter and stay listed one CRL validity). */
-#define PUBLISHING_SQL                                                                       \
-	"(k.status = 'active' AND (k.retired_not_after IS NULL"                                  \
-	" OR k.retired_not_after > now() - make_interval(days => c.crl_validity_days)))"
-
-/* Whether the CRL r of key k (CA c) is due: none yet, past
- * nextUpdate minus the overlap, or a revocation change made in a
- * transaction its snapshot does not see that is at least delay_ms
- * (parameter D) old: the changes of a burst wait for each other, and
- * CRLs follow each other at least that far apart. */
-#define DUE_SQL(D)                                                                           \
-	"(r.ca_id IS NULL"                                                                       \
-	" OR r.next_update - make_interval(hours => c.crl_overlap_hours) <= now()"               \
-	" OR EXISTS (SELECT 1 FROM certificates x"                                               \
-	"            WHERE x.ca_id = k.ca_id AND x.location = k.location"                        \
-	"              AND x.issuer_key_id = k.key_id"                                           \
-	"              AND x.crl_change_xid IS NOT NULL" /* the partial index's predicate */      \
-	"              AND x.crl_change_xid >= pg_snapshot_xmin(r.snapshot)"                     \
-	"              AND NOT pg_visible_in_snapshot(x.crl_change_xid, r.snapshot)"             \
-	"              AND x.crl_change_at <= now() - make_interval(secs => " D                  \
-	"                                                   ::double precision / 1000)))"
 
 void
 crl_public_url(const struct edgeca_config *cfg, const char *ca_id, const char *location,

@@ -24,6 +24,7 @@ notice_free(struct notice *n)
 	free(n->url);
 	free(n->ca_name);
 	free(n->subject);
+	free(n->error);
 	free(n->csr_pem);
 	free(n->sealed_secret);
 	memset(n, 0, sizeof(*n));
@@ -117,10 +118,20 @@ lifecycle_event_json(const struct notice *n)
 	                      "created_at", time_json(n->created_at));
 	char *s = NULL;
 
+	/* what a CRL failure adds: the key, the error and the CRL served */
+	if (j != NULL && n->error != NULL &&
+	    (json_object_set_new(j, "generation", json_integer(n->generation)) != 0 ||
+	     json_object_set_new(j, "error", json_string(n->error)) != 0 ||
+	     json_object_set_new(j, "crl_next_update", n->crl_next_update
+	                                                   ? time_json(n->crl_next_update)
+	                                                   : json_null()) != 0))
+		goto out;
 	/* a renewal_requested event carries the CSR to be signed */
-	if (j != NULL &&
-	    (n->csr_pem == NULL || json_object_set_new(j, "csr", json_string(n->csr_pem)) == 0))
-		s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	if (j != NULL && n->csr_pem != NULL &&
+	    json_object_set_new(j, "csr", json_string(n->csr_pem)) != 0)
+		goto out;
+	s = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+out:
 	json_decref(j);
 	return s;
 }
@@ -136,6 +147,9 @@ what_happened(const struct notice *n, char *out, size_t len)
 		         "the one below");
 	else if (strcmp(n->kind, "renewal_failed") == 0)
 		snprintf(out, len, "could NOT be renewed automatically");
+	else if (strcmp(n->kind, "crl_generation_failed") == 0)
+		snprintf(out, len, "could NOT publish a new CRL for its key of generation %d",
+		         n->generation);
 	else if (strcmp(n->kind, "renewal_requested") == 0)
 		snprintf(out, len, "is being RENEWED: the CSR of its new key waits to be signed by "
 		         "the external root");
@@ -147,6 +161,42 @@ what_happened(const struct notice *n, char *out, size_t len)
 		         n->kind + strlen("reminder_"));
 	else
 		snprintf(out, len, "has a lifecycle event (%s)", n->kind);
+}
+
+/* The body of a crl_generation_failed e-mail after its first sentence:
+ * the key, the error, when relying parties start to reject, what to do. */
+static int
+crl_failure_text(struct buf *b, const struct notice *n, const char *since)
+{
+	char next[RFC3339_LEN];
+	int rc = 0;
+
+	rc |= buf_printf(b, "  Subject:   %s\r\n  Key:       generation %d of location %s\r\n"
+	                    "  Error:     %s\r\n  Since:     %s\r\n  Event:     %s (id %s)\r\n\r\n",
+	                 n->subject, n->generation, n->location, n->error ? n->error : "unknown",
+	                 since, n->kind, n->notification_id);
+	if (n->crl_next_update != 0) {
+		rfc3339_format(n->crl_next_update, next);
+		rc |= buf_printf(b, "The CRL this key publishes now has nextUpdate %s: relying "
+		                    "parties that check CRLs reject the certificates of this key "
+		                    "after that time unless a new CRL is published; a certificate "
+		                    "revoked since that CRL is not on it.\r\n\r\n", next);
+	} else {
+		rc |= buf_printf(b, "This key has no CRL yet: relying parties that require one "
+		                    "reject the certificates of this key until one is "
+		                    "published.\r\n\r\n");
+	}
+	rc |= buf_printf(b, "What edgeca does: the scheduler keeps trying (about once a "
+	                    "minute) and publishes the CRL as soon as it can; this incident is "
+	                    "not notified again (a new one is, after a CRL of this key has been "
+	                    "published).\r\n");
+	rc |= buf_printf(b, "What you must do: check that the signer (edgeca-signer) runs and "
+	                    "read the logs of edgeca-server and edgeca-signer for the error "
+	                    "above; once fixed, POST /api/v1/cas/%s/crl with "
+	                    "{\"location\": \"%s\"} makes the location's current CRL at once "
+	                    "(the scheduler makes those of previous keys).\r\n",
+	                 n->ca_id, n->location);
+	return rc;
 }
 
 /* What a renewal_requested e-mail asks for, with the CSR (CRLF lines). */
@@ -214,6 +264,7 @@ lifecycle_email(const struct notice *n, const char *from, time_t now)
 	         strcmp(n->kind, "expired") == 0          ? "has expired"
 	         : strcmp(n->kind, "renewed") == 0        ? "was renewed"
 	         : strcmp(n->kind, "renewal_failed") == 0 ? "could not be renewed"
+	         : strcmp(n->kind, "crl_generation_failed") == 0 ? "could not publish its CRL"
 	         : strcmp(n->kind, "renewal_requested") == 0
 	             ? "waits for its renewed certificate"
 	             : "expires soon");
@@ -230,6 +281,11 @@ lifecycle_email(const struct notice *n, const char *from, time_t now)
 	                     "Content-Transfer-Encoding: 8bit\r\n\r\n");
 	rc |= buf_printf(&b, "The %s CA \"%s\" (id %s), location %s, %s.\r\n\r\n",
 	                 root ? "root" : "subordinate", n->ca_name, n->ca_id, n->location, happened);
+	if (strcmp(n->kind, "crl_generation_failed") == 0) {
+		/* about a key's CRL, not the certificate's lifetime */
+		rc |= crl_failure_text(&b, n, due);
+		goto out;
+	}
 	rc |= buf_printf(&b, "  Subject:   %s\r\n  notAfter:  %s\r\n  Due at:    %s\r\n"
 	                     "  Event:     %s (id %s)\r\n\r\n", n->subject, na, due, n->kind,
 	                 n->notification_id);
@@ -273,6 +329,7 @@ lifecycle_email(const struct notice *n, const char *from, time_t now)
 		                        "subordinate CA, and move issuance to it before the notAfter "
 		                        "above; certificates issued by this CA cannot outlive it.");
 	}
+out:
 	if (rc != 0 || buf_terminate(&b) != 0) {
 		buf_free(&b);
 		return NULL;

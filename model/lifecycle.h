@@ -33,6 +33,11 @@ struct notice {
 	time_t not_after;
 	time_t due_at;
 	time_t created_at;
+	/* crl_generation_failed only: the key whose CRL failed, the error and
+	 * the nextUpdate of the CRL it serves (0: none yet) */
+	int generation;
+	char *error;
+	time_t crl_next_update;
 	char *csr_pem;           /* renewal_requested: the CSR to be signed; else NULL */
 	unsigned char *sealed_secret; /* the CA's webhook secret, sealed; NULL if none */
 	size_t sealed_len;

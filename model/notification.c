@@ -80,7 +80,7 @@ create_one(PGconn *c, const PGresult *r, int i, const char *kind, time_t due_at,
 {
 	const char *url = db_get(r, i, "lifecycle_webhook_url");
 	char due[24], *emails = NULL;
-	struct db_param p[6];
+	struct db_param p[9];
 	PGresult *ins = NULL;
 	edgeca_err rc;
 
@@ -92,12 +92,17 @@ create_one(PGconn *c, const PGresult *r, int i, const char *kind, time_t due_at,
 	p[3] = (struct db_param){db_get(r, i, "not_after"), 0, false};
 	p[4] = (struct db_param){due, 0, false};
 	p[5] = (struct db_param){(const char *)csr, (int)csr_len, csr != NULL};
+	/* the details of a crl_generation_failed, NULL for other kinds */
+	p[6] = (struct db_param){db_get(r, i, "generation"), 0, false};
+	p[7] = (struct db_param){db_get(r, i, "error"), 0, false};
+	p[8] = (struct db_param){db_get(r, i, "crl_next_update"), 0, false};
 	if ((rc = db_begin(c, msg)) != EDGECA_OK)
 		return rc;
 	rc = db_exec(c, "INSERT INTO notifications (ca_id, location, kind, not_after, due_at, "
-	                "csr_der) VALUES ($1, $2, $3, to_timestamp($4), to_timestamp($5), $6) "
-	                "ON CONFLICT DO NOTHING RETURNING id", p, 6, &ins, "create notification",
-	             msg);
+	                "csr_der, generation, error, crl_next_update) "
+	                "VALUES ($1, $2, $3, to_timestamp($4), to_timestamp($5), $6, $7, $8, "
+	                "to_timestamp($9)) "
+	                "ON CONFLICT DO NOTHING RETURNING id", p, 9, &ins, "create notification", msg);
 	if (rc != EDGECA_OK || PQntuples(ins) != 1)
 		goto out;
 	if ((rc = email_recipients(c, r, i, &emails, msg)) != EDGECA_OK)
@@ -217,7 +222,8 @@ static const char claim_sql[] =
 	"extract(epoch FROM n.due_at)::bigint AS due_at, "
 	"extract(epoch FROM n.created_at)::bigint AS created_at, c.friendly_name, c.kind AS ca_kind, "
 	"c.subject, c.chaining, c.lifecycle_action, c.lifecycle_threshold_percent, "
-	"c.lifecycle_webhook_secret, n.csr_der "
+	"c.lifecycle_webhook_secret, n.csr_der, n.generation, n.error, "
+	"extract(epoch FROM n.crl_next_update)::bigint AS crl_next_update "
 	"FROM claimed d JOIN notifications n ON n.id = d.notification_id "
 	"JOIN cas c ON c.id = n.ca_id ORDER BY d.id";
 
@@ -253,11 +259,15 @@ fill_notice(const PGresult *r, int i, struct notice *n)
 	n->not_after = (time_t)db_get_ll(r, i, "not_after");
 	n->due_at = (time_t)db_get_ll(r, i, "due_at");
 	n->created_at = (time_t)db_get_ll(r, i, "created_at");
+	n->generation = (int)db_get_ll(r, i, "generation");
+	n->crl_next_update = (time_t)db_get_ll(r, i, "crl_next_update");
 	n->ca_name = strdup(db_get(r, i, "friendly_name"));
 	n->subject = strdup(db_get(r, i, "subject"));
 	if (n->ca_name == NULL || n->subject == NULL)
 		return -1;
 	if (db_get(r, i, "url") != NULL && (n->url = strdup(db_get(r, i, "url"))) == NULL)
+		return -1;
+	if (db_get(r, i, "error") != NULL && (n->error = strdup(db_get(r, i, "error"))) == NULL)
 		return -1;
 	if (db_get(r, i, "recipients") != NULL &&
 	    db_get_text_array(r, i, "recipients", &n->recipients) != 0)
@@ -363,7 +373,8 @@ static const char list_sql[] =
 	"SELECT n.id, n.seq, n.kind, n.ca_id, n.location, "
 	"extract(epoch FROM n.not_after)::bigint AS not_after, "
 	"extract(epoch FROM n.due_at)::bigint AS due_at, "
-	"extract(epoch FROM n.created_at)::bigint AS created_at, d.channel, d.recipients, d.url, "
+	"extract(epoch FROM n.created_at)::bigint AS created_at, n.generation, n.error, "
+	"extract(epoch FROM n.crl_next_update)::bigint AS crl_next_update, d.channel, d.recipients, d.url, "
 	"d.state, d.attempts, extract(epoch FROM d.next_attempt_at)::bigint AS next_attempt_at, "
 	"d.last_error, extract(epoch FROM d.delivered_at)::bigint AS delivered_at "
 	"FROM (SELECT * FROM notifications WHERE seq > $1 AND ($2::uuid IS NULL OR ca_id = $2) "
@@ -414,6 +425,11 @@ fill_list(const PGresult *r, struct notification_list *l, struct edgeca_msg *msg
 			v->not_after = (time_t)db_get_ll(r, i, "not_after");
 			v->due_at = (time_t)db_get_ll(r, i, "due_at");
 			v->created_at = (time_t)db_get_ll(r, i, "created_at");
+			v->generation = (int)db_get_ll(r, i, "generation");
+			v->crl_next_update = (time_t)db_get_ll(r, i, "crl_next_update");
+			if (db_get(r, i, "error") != NULL &&
+			    (v->error = strdup(db_get(r, i, "error"))) == NULL)
+				return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 		}
 		if (db_get(r, i, "channel") == NULL || v->n_deliveries == 2)
 			continue;
@@ -461,6 +477,7 @@ notification_list(struct edgeca_ctx *ctx, const char *ca_id, long limit, const c
 	if (out->n > (size_t)page) {
 		for (size_t k = 0; k < out->items[page].n_deliveries; k++)
 			delivery_view_free(&out->items[page].deliveries[k]);
+		free(out->items[page].error);
 		out->n = (size_t)page;
 		cursor_encode(out->items[out->n - 1].seq, out->next_cursor);
 	}
@@ -477,9 +494,11 @@ notification_list_free(struct notification_list *l)
 {
 	if (l == NULL)
 		return;
-	for (size_t i = 0; l->items && i < l->n; i++)
+	for (size_t i = 0; l->items && i < l->n; i++) {
 		for (size_t k = 0; k < l->items[i].n_deliveries; k++)
 			delivery_view_free(&l->items[i].deliveries[k]);
+		free(l->items[i].error);
+	}
 	free(l->items);
 	memset(l, 0, sizeof(*l));
 }

@@ -20,11 +20,14 @@
 edgeca_err notification_create_due(PGconn *c, const struct edgeca_config *cfg, time_t now,
                                    size_t *created, struct edgeca_msg *msg);
 
-/* Creates the notification kind (renewed, renewal_failed: an event rather
+/* Creates the notification kind (renewed, renewal_failed,
+ * crl_generation_failed: an event rather
  * than a point of the lifetime) of the location in row i of r, which has
  * the columns ca_id, name, not_after (epoch seconds: the certificate it
- * is about), lifecycle_notification_emails and lifecycle_webhook_url;
- * once per (location, kind, not_after): *made false when it existed. */
+ * is about), lifecycle_notification_emails and lifecycle_webhook_url,
+ * and for crl_generation_failed generation, error and crl_next_update
+ * (epoch seconds or NULL); once per (location, kind, not_after): *made
+ * false when it existed. */
 edgeca_err notification_create_event(PGconn *c, const struct edgeca_config *cfg,
                                      const PGresult *r, int i, const char *kind, time_t due_at,
                                      bool *made, struct edgeca_msg *msg);
@@ -74,6 +77,9 @@ struct notification_view {
 	time_t not_after;
 	time_t due_at;
 	time_t created_at;
+	int generation;          /* crl_generation_failed: the key; else 0 */
+	char *error;             /* crl_generation_failed: what failed; else NULL */
+	time_t crl_next_update;  /* crl_generation_failed: the CRL served; 0: none */
 	struct delivery_view deliveries[2];
 	size_t n_deliveries;
 };

@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "model/crl.h"
+#include "model/crl_failure.h"
 #include "model/db.h"
 #include "model/ca_renew.h"
 #include "model/notification.h"
@@ -28,7 +29,8 @@
 
 /* A location whose CRL failed to build is left alone for a while, so that
  * a lasting failure (e.g. an expired CA certificate) is logged once a
- * minute, not every tick. */
+ * minute (or every EDGECA_SCHEDULER_INTERVAL when shorter), not every
+ * tick. */
 struct failure {
 	struct crl_due where;
 	time_t until;
@@ -99,7 +101,26 @@ remember_failure(struct scheduler *s, const struct crl_due *d, time_t now)
 		if (s->failed[i].until < s->failed[oldest].until)
 			oldest = i;
 	s->failed[oldest].where = *d;
-	s->failed[oldest].until = now + FAILURE_BACKOFF_S;
+	s->failed[oldest].until =
+		now + (s->ctx->cfg->scheduler_interval_s < FAILURE_BACKOFF_S
+		           ? (time_t)s->ctx->cfg->scheduler_interval_s
+		           : FAILURE_BACKOFF_S);
+}
+
+/* A due CRL that could not be made: its location is notified, once per
+ * incident (model/crl_failure.h), on the CRL thread's connection. */
+static void
+notify_failure(struct scheduler *s, const struct crl_due *d, const char *error)
+{
+	struct edgeca_msg msg = {0};
+	bool made = false;
+
+	if (crl_failure_notify(s->conn, s->ctx->cfg, d, error, &made, &msg) != EDGECA_OK)
+		log_warn("scheduler: crl_generation_failed of CA %s location %s generation %d: %s",
+		         d->ca_id, d->location, d->generation, msg.detail);
+	else if (made)
+		log_info("scheduler: notification crl_generation_failed made: ca=%s location=%s "
+		         "generation=%d", d->ca_id, d->location, d->generation);
 }
 
 /* One pass: every due CRL, in batches, until none is left or a stop. */
@@ -131,6 +152,7 @@ run_crls(struct scheduler *s)
 			log_error("scheduler: CRL of CA %s location %s generation %d: %s", due[i].ca_id,
 			          due[i].location, due[i].generation, msg.detail);
 			remember_failure(s, &due[i], now);
+			notify_failure(s, &due[i], msg.detail);
 		}
 		if (stopping(s))
 			return;

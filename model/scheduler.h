@@ -5,7 +5,8 @@
  * instances on one database: each CRL is built under a database lock by
  * one of them, and the others find it current. A second thread it owns
  * creates and sends CA lifecycle notifications (model/notification.h)
- * every EDGECA_SCHEDULER_INTERVAL. */
+ * every EDGECA_SCHEDULER_INTERVAL; a due CRL it cannot make is notified
+ * (crl_generation_failed, model/crl_failure.h). */
 #ifndef EDGECA_MODEL_SCHEDULER_H
 #define EDGECA_MODEL_SCHEDULER_H
 

@@ -20,6 +20,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "common/encoding.h"
+
 #define MAX_RECORDS 256
 #define MAX_RECORD_BYTES (256 * 1024)
 
@@ -497,4 +507,51 @@ sink_header(const char *record, const char *name, char *out, size_t len)
 			p++;
 	}
 	return NULL;
+}
+
+size_t
+sink_count_with(struct sink *s, const char *needle)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sink_count(s); i++) {
+		char *rec = sink_get(s, i);
+		if (rec != NULL && strstr(rec, needle) != NULL)
+			n++;
+		free(rec);
+	}
+	return n;
+}
+
+char *
+sink_wait_for(struct sink *s, const char *needle, size_t k, int timeout_s)
+{
+	for (int i = 0; i < timeout_s * 10; i++) {
+		size_t seen = 0;
+		for (size_t j = 0; j < sink_count(s); j++) {
+			char *rec = sink_get(s, j);
+			if (rec != NULL && strstr(rec, needle) != NULL && seen++ == k)
+				return rec;
+			free(rec);
+		}
+		usleep(100000);
+	}
+	fail_msg("record %zu mentioning %s did not arrive in %d s", k, needle, timeout_s);
+	return NULL;
+}
+
+void
+sink_expect_signature(const char *record, const char *secret)
+{
+	const char *body = sink_body(record);
+	unsigned char md[32];
+	unsigned int md_len = 0;
+	char header[128], want[80] = "sha256=";
+
+	assert_non_null(body);
+	assert_non_null(sink_header(record, "X-Edgeca-Signature", header, sizeof(header)));
+	assert_non_null(HMAC(EVP_sha256(), secret, (int)strlen(secret),
+	                     (const unsigned char *)body, strlen(body), md, &md_len));
+	hex_encode(md, md_len, want + 7);
+	assert_string_equal(header, want);
 }

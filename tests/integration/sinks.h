@@ -43,4 +43,13 @@ void webhook_sink_mode(struct sink *s, enum webhook_mode m);
 const char *sink_header(const char *record, const char *name, char *out, size_t len);
 const char *sink_body(const char *record);
 
+/* How many records of s mention needle. */
+size_t sink_count_with(struct sink *s, const char *needle);
+/* Record k (0: the first) of s mentioning needle (malloc'ed), waiting up
+ * to timeout_s; fails the test when none comes. */
+char *sink_wait_for(struct sink *s, const char *needle, size_t k, int timeout_s);
+/* Fails the test unless the HTTP record's X-Edgeca-Signature is the
+ * HMAC-SHA256 of its body under secret. */
+void sink_expect_signature(const char *record, const char *secret);
+
 #endif

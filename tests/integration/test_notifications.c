@@ -18,9 +18,7 @@
 
 #include <cmocka.h>
 #include <libpq-fe.h>
-#include <openssl/hmac.h>
 
-#include "common/encoding.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/http.h"
 #include "tests/integration/sinks.h"
@@ -136,54 +134,6 @@ wait_state(struct instance *inst, const char *ca_id, const char *channel, const 
 	return NULL;
 }
 
-/* How many records of sink mention needle. */
-static size_t
-count_with(struct sink *s, const char *needle)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < sink_count(s); i++) {
-		char *rec = sink_get(s, i);
-		if (rec != NULL && strstr(rec, needle) != NULL)
-			n++;
-		free(rec);
-	}
-	return n;
-}
-
-/* The first record of s mentioning needle (malloc'ed), waiting up to timeout_s. */
-static char *
-wait_record(struct sink *s, const char *needle, int timeout_s)
-{
-	for (int i = 0; i < timeout_s * 10; i++) {
-		for (size_t k = 0; k < sink_count(s); k++) {
-			char *rec = sink_get(s, k);
-			if (rec != NULL && strstr(rec, needle) != NULL)
-				return rec;
-			free(rec);
-		}
-		usleep(100000);
-	}
-	fail_msg("nothing mentioning %s arrived in %d s", needle, timeout_s);
-	return NULL;
-}
-
-static void
-expect_signature(const char *record, const char *secret)
-{
-	const char *body = sink_body(record);
-	unsigned char md[32];
-	unsigned int md_len = 0;
-	char header[128], want[80] = "sha256=";
-
-	assert_non_null(body);
-	assert_non_null(sink_header(record, "X-Edgeca-Signature", header, sizeof(header)));
-	assert_non_null(HMAC(EVP_sha256(), secret, (int)strlen(secret),
-	                     (const unsigned char *)body, strlen(body), md, &md_len));
-	hex_encode(md, md_len, want + 7);
-	assert_string_equal(header, want);
-}
-
 /* ---- tests ----------------------------------------------------------------- */
 
 /* A CA past its threshold: one e-mail to its addresses and one signed
@@ -215,7 +165,7 @@ test_threshold_email_and_webhook(void **state)
 	                       "/hook"));
 	http_response_free(&g);
 
-	mail = wait_record(smtp, ca_id, 20);
+	mail = sink_wait_for(smtp, ca_id, 0, 20);
 	assert_non_null(strstr(mail, "MAIL FROM:<edgeca@ca.example.test>"));
 	assert_non_null(strstr(mail, "RCPT TO:<pki@example.com>"));
 	assert_non_null(strstr(mail, "RCPT TO:<ops@example.com>"));
@@ -225,9 +175,9 @@ test_threshold_email_and_webhook(void **state)
 	assert_non_null(strstr(mail, not_after));
 	assert_non_null(strstr(mail, "has reached 1 % of its lifetime"));
 	assert_non_null(strstr(mail, "What you must do:"));
-	event = wait_record(hook, ca_id, 20);
+	event = sink_wait_for(hook, ca_id, 0, 20);
 	assert_non_null(strstr(event, "POST /hook HTTP/1.1"));
-	expect_signature(event, secret);
+	sink_expect_signature(event, secret);
 	ev = json_loads(sink_body(event), 0, NULL);
 	assert_non_null(ev);
 	assert_string_equal(json_string_value(json_object_get(ev, "kind")), "threshold_reached");
@@ -251,8 +201,8 @@ test_threshold_email_and_webhook(void **state)
 
 	/* a few more intervals: nothing is sent twice */
 	sleep(3);
-	assert_int_equal(count_with(smtp, ca_id), 1);
-	assert_int_equal(count_with(hook, ca_id), 1);
+	assert_int_equal(sink_count_with(smtp, ca_id), 1);
+	assert_int_equal(sink_count_with(hook, ca_id), 1);
 
 	/* auditors read notifications, requesters may not */
 	instance_token(&in, "auditor", "lc-auditor", auditor, sizeof(auditor));
@@ -408,14 +358,14 @@ test_webhook_retries_then_fails(void **state)
 	assert_true(json_is_null(json_object_get(d, "next_attempt_at")));
 	assert_null(delivery(json_array_get(items, 0), "email")); /* no addresses, no e-mail */
 	json_decref(items);
-	assert_int_equal(count_with(hook, ca_id), 5);
+	assert_int_equal(sink_count_with(hook, ca_id), 5);
 	/* each retry waits at least its backoff: 200, 400, 800, 1600 ms (and
 	 * the next 1 s pass) */
 	assert_int_equal(sink_count(hook), 5);
 	for (size_t i = 1; i < 5; i++)
 		assert_true(sink_time(hook, i) - sink_time(hook, i - 1) >= 0.2 * (1 << (i - 1)));
 	sleep(2);
-	assert_int_equal(count_with(hook, ca_id), 5);
+	assert_int_equal(sink_count_with(hook, ca_id), 5);
 	sink_stop(hook);
 }
 
@@ -447,8 +397,8 @@ test_two_instances_exactly_once(void **state)
 		char *n = instance_sql(&in, "SELECT count(*) FROM notifications WHERE ca_id = '%s'", ids[i]);
 		assert_string_equal(n, "1");
 		free(n);
-		assert_int_equal(count_with(smtp, ids[i]), 1);
-		assert_int_equal(count_with(hook, ids[i]), 1);
+		assert_int_equal(sink_count_with(smtp, ids[i]), 1);
+		assert_int_equal(sink_count_with(hook, ids[i]), 1);
 	}
 	instance_destroy_peer(&peer);
 	sink_stop(hook);
@@ -473,7 +423,7 @@ test_sigkill_claim_taken_over(void **state)
 	r = create_expiring_ca("Crash Root", "[]", hook);
 	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
 	http_response_free(&r);
-	free(wait_record(hook, ca_id, 20));
+	free(sink_wait_for(hook, ca_id, 0, 20));
 	claimed = instance_sql(&in, "SELECT claimed_by FROM notification_deliveries d "
 	                       "JOIN notifications n "
 	                   "ON n.id = d.notification_id WHERE n.ca_id = '%s' AND d.state = 'sending'",
@@ -494,7 +444,7 @@ test_sigkill_claim_taken_over(void **state)
 	/* the killed attempt recorded nothing */
 	assert_int_equal(json_integer_value(json_object_get(d, "attempts")), 1);
 	json_decref(items);
-	assert_int_equal(count_with(hook, ca_id), 2);
+	assert_int_equal(sink_count_with(hook, ca_id), 2);
 	free(claimed);
 	if (victim == &in)
 		instance_start_server(&in);
@@ -518,7 +468,7 @@ test_stop_mid_send(void **state)
 	r = create_expiring_ca("Stopping Root", "[]", hook);
 	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
 	http_response_free(&r);
-	free(wait_record(hook, ca_id, 20));
+	free(sink_wait_for(hook, ca_id, 0, 20));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	instance_stop_server(&in);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -607,7 +557,7 @@ test_pki_admins_mailed(void **state)
 	r = create_expiring_ca("Mailed Root", "[\"pki@example.com\"]", NULL);
 	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
 	http_response_free(&r);
-	mail = wait_record(smtp, ca_id, 20);
+	mail = sink_wait_for(smtp, ca_id, 0, 20);
 	assert_non_null(strstr(mail, "RCPT TO:<pki@example.com>"));
 	assert_non_null(strstr(mail, "RCPT TO:<Admin@Example.org>"));
 	assert_int_equal(occurrences(mail, "RCPT TO:"), 2);
@@ -621,7 +571,7 @@ test_pki_admins_mailed(void **state)
 	r = create_expiring_ca("Admins Only Root", "[]", NULL);
 	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
 	http_response_free(&r);
-	mail = wait_record(smtp, ca_id, 20);
+	mail = sink_wait_for(smtp, ca_id, 0, 20);
 	assert_non_null(strstr(mail, "RCPT TO:<Admin@Example.org>"));
 	assert_non_null(strstr(mail, "RCPT TO:<PKI@EXAMPLE.COM>"));
 	assert_int_equal(occurrences(mail, "RCPT TO:"), 2);
@@ -649,7 +599,7 @@ test_pki_admins_mailed(void **state)
 	assert_non_null(items);
 	assert_null(delivery(json_array_get(items, 0), "email"));
 	json_decref(items);
-	assert_int_equal(count_with(smtp, ca_id), 0);
+	assert_int_equal(sink_count_with(smtp, ca_id), 0);
 }
 
 /* Without EDGECA_SMTP_HOST a notification is still stored, its e-mail

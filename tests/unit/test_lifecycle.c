@@ -194,6 +194,79 @@ test_email(void **state)
 	free(m);
 }
 
+/* crl_generation_failed: the event carries the key, the error and the
+ * nextUpdate of the CRL served (null when there is none yet). */
+static void
+test_crl_failure_event_json(void **state)
+{
+	struct notice n;
+	json_t *j;
+	char *s;
+
+	fill(&n, NULL);
+	snprintf(n.kind, sizeof(n.kind), "crl_generation_failed");
+	n.generation = 2;
+	n.error = "the signer is not reachable";
+	n.crl_next_update = T0 + 3600;
+	s = lifecycle_event_json(&n);
+	assert_non_null(s);
+	j = json_loads(s, 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "kind")), "crl_generation_failed");
+	assert_int_equal(json_integer_value(json_object_get(j, "generation")), 2);
+	assert_string_equal(json_string_value(json_object_get(j, "error")),
+	                    "the signer is not reachable");
+	assert_string_equal(json_string_value(json_object_get(j, "crl_next_update")),
+	                    "2023-11-14T23:13:20Z");
+	assert_int_equal(json_object_size(j), 12);
+	json_decref(j);
+	free(s);
+	n.crl_next_update = 0;
+	s = lifecycle_event_json(&n);
+	j = json_loads(s, 0, NULL);
+	assert_non_null(j);
+	assert_true(json_is_null(json_object_get(j, "crl_next_update")));
+	json_decref(j);
+	free(s);
+}
+
+/* The e-mail of a CRL failure: which key, what failed, when relying
+ * parties start to reject, what to do. */
+static void
+test_crl_failure_email(void **state)
+{
+	char *to[] = {"pki@example.com", NULL}, *m;
+	struct notice n;
+
+	fill(&n, to);
+	snprintf(n.kind, sizeof(n.kind), "crl_generation_failed");
+	n.generation = 3;
+	n.error = "the signer is not reachable";
+	n.crl_next_update = T0 + 3600;
+	m = lifecycle_email(&n, "edgeca@ca.example", T0);
+	assert_non_null(m);
+	assert_non_null(strstr(m, "Subject: [edgeca] CA \"Plant Issuing CA\" location plant-a "
+	                          "could not publish its CRL\r\n"));
+	assert_non_null(strstr(m, "location plant-a, could NOT publish a new CRL for its key of "
+	                          "generation 3.\r\n"));
+	assert_non_null(strstr(m, "Key:       generation 3 of location plant-a\r\n"));
+	assert_non_null(strstr(m, "Error:     the signer is not reachable\r\n"));
+	assert_non_null(strstr(m, "nextUpdate 2023-11-14T23:13:20Z: relying parties"));
+	assert_non_null(strstr(m, "What you must do: check that the signer"));
+	assert_non_null(strstr(m, "POST /api/v1/cas/2b1f5876-73f0-4518-af2d-d81abd34d2bd/crl "
+	                          "with {\"location\": \"plant-a\"}"));
+	/* not the lines of a certificate's lifetime */
+	assert_null(strstr(m, "notAfter:"));
+	assert_null(strstr(m, "renew this CA"));
+	assert_null(strstr(m, "\n\n"));
+	free(m);
+	n.crl_next_update = 0;
+	m = lifecycle_email(&n, "edgeca@ca.example", T0);
+	assert_non_null(m);
+	assert_non_null(strstr(m, "This key has no CRL yet"));
+	free(m);
+}
+
 #define CSR_PEM                                                                                \
 	"-----BEGIN CERTIFICATE REQUEST-----\n"                                                  \
 	"MIHRMHkCAQAwFzEVMBMGA1UEAwwMRXhhbXBsZSBQbGFudCBDQTBZMBMGByqGSM49\n"                     \
@@ -265,12 +338,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_renewal_requested),
 		cmocka_unit_test(test_due_kind),
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_signature_and_secret),
 		cmocka_unit_test(test_event_json),
 		cmocka_unit_test(test_email),
-		cmocka_unit_test(test_renewal_requested),
+		cmocka_unit_test(test_crl_failure_event_json),
+		cmocka_unit_test(test_crl_failure_email),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
 /* Unit tests of common/x509util: key descriptions, serial numbers as hex,
- * common names, name strings, DER helpers, SAN strings and utf8_length. */
+ * common names, name strings, DER helpers, SAN strings, utf8_length and
+ * utf8_one_line. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -252,6 +253,33 @@ test_utf8_length_stray_continuation(void **state)
 	assert_true(utf8_length("a\x80\x80\x80\x80") >= 2);
 }
 
+/* One line of well-formed UTF-8 whatever comes in, cut between
+ * characters. */
+static void
+test_utf8_one_line(void **state)
+{
+	char out[16];
+
+	utf8_one_line("signer down", out, sizeof(out));
+	assert_string_equal(out, "signer down");
+	utf8_one_line("a\r\nb\tc\x7f", out, sizeof(out));
+	assert_string_equal(out, "a  b c ");
+	utf8_one_line("x\xff\xc0\xafy", out, sizeof(out)); /* bad byte, overlong '/' */
+	assert_string_equal(out, "x??y");
+	utf8_one_line("\xc2\x85\xe2\x80\xa8\xe2\x80\xae!", out, sizeof(out)); /* NEL, LS, RLO */
+	assert_string_equal(out, "   !");
+	utf8_one_line("\xc3\xa9t\xc3\xa9", out, sizeof(out));
+	assert_string_equal(out, "\xc3\xa9t\xc3\xa9");
+	utf8_one_line("abcdefghijklm\xe6\x97\xa5", out, sizeof(out)); /* 13 + 3 bytes: cut before */
+	assert_string_equal(out, "abcdefghijklm");
+	utf8_one_line("abcdefghijkl\xe6\x97\xa5z", out, sizeof(out));
+	assert_string_equal(out, "abcdefghijkl\xe6\x97\xa5");
+	utf8_one_line("\xe6\x97", out, sizeof(out)); /* truncated sequence */
+	assert_string_equal(out, "??");
+	utf8_one_line("anything", out, 1);
+	assert_string_equal(out, "");
+}
+
 int
 main(void)
 {
@@ -265,6 +293,7 @@ main(void)
 		cmocka_unit_test(test_der_and_sans),
 		cmocka_unit_test(test_utf8_length),
 		cmocka_unit_test(test_utf8_length_stray_continuation),
+		cmocka_unit_test(test_utf8_one_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,43 @@
+/* The SQL that decides which CRLs exist and when they are due, shared by
+ * the CRL builder (model/crl.c) and the record of its failures
+ * (model/crl_failure.c), so that both judge a CRL by the same rules.
+ * Internal to model/. */
+#ifndef EDGECA_MODEL_CRL_SQL_H
+#define EDGECA_MODEL_CRL_SQL_H
+
+/* Every key each location has had, k: its current one and those renewals
+ * replaced (retired_not_after: the replaced certificate's notAfter;
+ * key_not_after: the notAfter of the key's certificate, either way). */
+#define KEYS_SQL                                                                             \
+	"(SELECT l.ca_id, l.name AS location, l.generation, l.signer_key_id AS key_id,"          \
+	" l.status, NULL::timestamptz AS retired_not_after, l.not_after AS key_not_after"        \
+	" FROM ca_locations l"                                                                   \
+	" UNION ALL SELECT h.ca_id, h.location, h.generation, h.signer_key_id, l.status,"        \
+	" h.not_after, h.not_after FROM ca_location_history h"                                   \
+	" JOIN ca_locations l ON l.ca_id = h.ca_id AND l.name = h.location) k"
+
+/* Whether key k (CA c) publishes a CRL: its location is active, and it is
+ * the current key or a replaced one whose certificates can still be on a
+ * CRL (they expire by its notAfter and stay listed one CRL validity). */
+#define PUBLISHING_SQL                                                                       \
+	"(k.status = 'active' AND (k.retired_not_after IS NULL"                                  \
+	" OR k.retired_not_after > now() - make_interval(days => c.crl_validity_days)))"
+
+/* Whether the CRL r of key k (CA c) is due: none yet, past
+ * nextUpdate minus the overlap, or a revocation change made in a
+ * transaction its snapshot does not see that is at least delay_ms
+ * (parameter D) old: the changes of a burst wait for each other, and
+ * CRLs follow each other at least that far apart. */
+#define DUE_SQL(D)                                                                           \
+	"(r.ca_id IS NULL"                                                                       \
+	" OR r.next_update - make_interval(hours => c.crl_overlap_hours) <= now()"               \
+	" OR EXISTS (SELECT 1 FROM certificates x"                                               \
+	"            WHERE x.ca_id = k.ca_id AND x.location = k.location"                        \
+	"              AND x.issuer_key_id = k.key_id"                                           \
+	"              AND x.crl_change_xid IS NOT NULL" /* the partial index's predicate */      \
+	"              AND x.crl_change_xid >= pg_snapshot_xmin(r.snapshot)"                     \
+	"              AND NOT pg_visible_in_snapshot(x.crl_change_xid, r.snapshot)"             \
+	"              AND x.crl_change_at <= now() - make_interval(secs => " D                  \
+	"                                                   ::double precision / 1000)))"
+
+#endif
