@@ -1,4 +1,5 @@
 #include "api/est_server.h"
+#include "api/listen_identity.h"
 
 #include <errno.h>
 #include <gnutls/gnutls.h>
@@ -260,11 +261,13 @@ est_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls, struct 
 	 * certificate without requiring one and without judging it: edgeca
 	 * verifies what comes against the database on each request. The list
 	 * (the listener's own chain) only names CAs in the TLS 1.2 request;
-	 * clients send their configured certificate regardless. */
+	 * clients send their configured certificate regardless. The
+	 * listener's own certificate is the current listen identity's, asked
+	 * for at each handshake. */
 	s->daemon = MHD_start_daemon(
 		flags | s->addr.mhd_flags, (uint16_t)cfg->est_port, NULL, NULL, on_request, s,
-		MHD_OPTION_SOCK_ADDR, &s->addr.ss, MHD_OPTION_HTTPS_MEM_KEY, tls->key_pem,
-		MHD_OPTION_HTTPS_MEM_CERT, tls->cert_pem, MHD_OPTION_HTTPS_MEM_TRUST, tls->cert_pem,
+		MHD_OPTION_SOCK_ADDR, &s->addr.ss, MHD_OPTION_HTTPS_CERT_CALLBACK,
+		listen_identity_retrieve, MHD_OPTION_HTTPS_MEM_TRUST, tls->cert_pem,
 		MHD_OPTION_HTTPS_PRIORITIES, LISTEN_TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE,
 		(unsigned int)cfg->est_threads, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned int)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,

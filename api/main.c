@@ -13,11 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "api/est_server.h"
+#include "api/listen_identity.h"
 #include "api/server.h"
 #include "common/embedded.h"
 #include "common/log.h"
@@ -147,6 +149,23 @@ raise_fd_limit(void)
 	}
 }
 
+/* The listener certificate again: one due for renewal (or replaced in
+ * its files) is presented from the next handshake on, without a restart. */
+static void
+refresh_listener(struct edgeca_ctx *ctx)
+{
+	struct tls_material fresh = {0};
+	struct edgeca_msg msg = {0};
+	bool changed = false;
+
+	if (service_tls_prepare(ctx, &fresh, &msg) != EDGECA_OK ||
+	    listen_identity_set(&fresh, &changed, &msg) != EDGECA_OK)
+		log_warn("serve: the listener certificate cannot be refreshed: %s", msg.detail);
+	else if (changed)
+		log_info("serve: the listeners present a new certificate from now on");
+	tls_material_free(&fresh);
+}
+
 static int
 cmd_serve(const struct edgeca_config *cfg)
 {
@@ -200,21 +219,28 @@ cmd_serve(const struct edgeca_config *cfg)
 		log_error("serve: TLS set-up: %s", msg.detail);
 		goto out;
 	}
-	if (api_server_start(&ctx, &tls, &server, &msg) != EDGECA_OK ||
+	if (listen_identity_set(&tls, NULL, &msg) != EDGECA_OK ||
+	    api_server_start(&ctx, &tls, &server, &msg) != EDGECA_OK ||
 	    est_server_start(&ctx, &tls, &est, &msg) != EDGECA_OK ||
 	    scheduler_start(&ctx, &scheduler, &msg) != EDGECA_OK) {
 		log_error("serve: %s", msg.detail);
 		goto out;
 	}
 	log_info("serve: ready; public URL %s", cfg->public_url);
-	while (sigwait(&set, &sig) != 0)
-		;
+	for (;;) {
+		struct timespec every = {(time_t)cfg->tls_check_interval_s, 0};
+		if ((sig = sigtimedwait(&set, NULL, &every)) > 0)
+			break;
+		if (errno == EAGAIN)
+			refresh_listener(&ctx);
+	}
 	log_info("serve: signal %d, stopping", sig);
 	rc = 0;
 out:
 	scheduler_stop(scheduler);
 	est_server_stop(est);
 	api_server_stop(server);
+	listen_identity_clear();
 	tls_material_free(&tls);
 	OPENSSL_cleanse(ctx.secrets_key, sizeof(ctx.secrets_key));
 	ctx_close(&ctx);

@@ -6,6 +6,7 @@
 #include <ulfius.h>
 
 #include "api/listen.h"
+#include "api/listen_identity.h"
 #include "api/routes.h"
 #include "common/log.h"
 
@@ -68,8 +69,8 @@ api_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls, struct 
 			{MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
 			{MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
 			{MHD_OPTION_SOCK_ADDR, 0, &s->addr.ss},
-			{MHD_OPTION_HTTPS_MEM_KEY, 0, tls->key_pem},
-			{MHD_OPTION_HTTPS_MEM_CERT, 0, tls->cert_pem},
+			/* the current listen identity, asked for at each handshake */
+			{MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)listen_identity_retrieve},
 			{MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)LISTEN_TLS_PRIORITIES},
 			{MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->http_threads, NULL},
 			{MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL},

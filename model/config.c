@@ -433,6 +433,12 @@ config_load(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *ms
 		                 "EDGECA_TLS_CERT and EDGECA_TLS_KEY must be set together");
 		goto fail;
 	}
+	if ((rc = env_uint(get, "EDGECA_TLS_RENEW_BEFORE_DAYS", 30, 1, 397, &v, msg)) != EDGECA_OK)
+		goto fail;
+	c->tls_renew_before_days = (unsigned)v;
+	if ((rc = env_uint(get, "EDGECA_TLS_CHECK_INTERVAL", 3600, 1, 86400, &v, msg)) != EDGECA_OK)
+		goto fail;
+	c->tls_check_interval_s = (unsigned)v;
 	s = env_or(get, "EDGECA_DEFAULT_LOCATION", "default");
 	for (const char *p = s; *p; p++) {
 		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || (*p == '-' && p != s)) ||

@@ -38,6 +38,8 @@ struct edgeca_config {
 	char *signer_socket;
 	char *tls_cert_file;     /* NULL: the service CA issues one */
 	char *tls_key_file;
+	unsigned tls_renew_before_days; /* a listener certificate nearer its end is renewed */
+	unsigned tls_check_interval_s;  /* how often the running server looks at it */
 	char *default_location;
 	unsigned http_threads;
 	unsigned db_pool_size;

@@ -20,7 +20,6 @@
 
 #define SERVICE_CA_DAYS 3650
 #define LISTENER_DAYS 397
-#define RENEW_BEFORE_DAYS 30
 
 void
 tls_material_free(struct tls_material *m)
@@ -275,7 +274,7 @@ listener_usable(const struct edgeca_config *cfg, const char *cert_pem, X509 *ca)
 		return 0;
 	if (X509_verify(x, ca_key) == 1 &&
 	    asn1_time_to_time_t(X509_get0_notAfter(x), &not_after) == 0 &&
-	    not_after > time(NULL) + (time_t)RENEW_BEFORE_DAYS * 86400 &&
+	    not_after > time(NULL) + (time_t)cfg->tls_renew_before_days * 86400 &&
 	    (X509_check_host(x, cfg->public_host, 0, 0, NULL) == 1 ||
 	     X509_check_ip_asc(x, cfg->public_host, 0) == 1) &&
 	    (X509_check_host(x, cfg->public_est_host, 0, 0, NULL) == 1 ||

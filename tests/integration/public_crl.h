@@ -11,7 +11,7 @@
 /* The CRL at file ("default.crl", "eu.2.crl") of ca_id; NULL when it
  * answers 404, a failed test for any other answer. */
 X509_CRL *public_crl_fetch(struct instance *in, const char *ca_id, const char *file);
-/* Waits up to 20 s for the CRL at file to list x; fails the test if it
+/* Waits up to 60 s for the CRL at file to list x; fails the test if it
  * never does. */
 X509_CRL *public_crl_wait_listing(struct instance *in, const char *ca_id, const char *file,
                                   X509 *x);
