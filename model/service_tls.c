@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,6 +345,22 @@ out:
 	return rc;
 }
 
+/* Whether m's first certificate belongs to m's key. */
+static bool
+pair_matches(const struct tls_material *m)
+{
+	X509 *x = pem_to_x509(m->cert_pem);
+	BIO *b = BIO_new_mem_buf(m->key_pem, -1);
+	EVP_PKEY *key = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+	bool ok = x != NULL && key != NULL && X509_check_private_key(x, key) == 1;
+
+	ERR_clear_error();
+	EVP_PKEY_free(key);
+	BIO_free(b);
+	X509_free(x);
+	return ok;
+}
+
 edgeca_err
 service_tls_prepare(struct edgeca_ctx *ctx, struct tls_material *out, struct edgeca_msg *msg)
 {
@@ -361,6 +378,12 @@ service_tls_prepare(struct edgeca_ctx *ctx, struct tls_material *out, struct edg
 			tls_material_free(out);
 			return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
 			                   "cannot read EDGECA_TLS_CERT / EDGECA_TLS_KEY");
+		}
+		if (!pair_matches(out)) { /* e.g. one file replaced, not yet the other */
+			tls_material_free(out);
+			return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
+			                   "EDGECA_TLS_CERT and EDGECA_TLS_KEY are not a certificate "
+			                   "and its key");
 		}
 		return EDGECA_OK;
 	}

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
@@ -125,6 +127,136 @@ test_due_certificate_renewed_live(void **state)
 	X509_free(est_after);
 }
 
+/* A certificate and its key as PEM files (malloc'ed). */
+struct pair {
+	char *cert, *key;
+};
+
+/* A matching certificate and key of the listener, as the service writes
+ * them into <data dir>/tls (read until both belong together). */
+static struct pair
+listener_pair(void)
+{
+	char cp[300], kp[300];
+	struct pair p = {0};
+
+	snprintf(cp, sizeof(cp), "%s/tls/server.pem", in.data_dir);
+	snprintf(kp, sizeof(kp), "%s/tls/server.key", in.data_dir);
+	for (int i = 0; i < 100; i++) {
+		BIO *b;
+		EVP_PKEY *key = NULL;
+		X509 *x = NULL;
+		bool ok;
+		p.cert = read_file(cp, NULL);
+		p.key = read_file(kp, NULL);
+		if (p.cert != NULL && (b = BIO_new_mem_buf(p.cert, -1)) != NULL) {
+			x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+			BIO_free(b);
+		}
+		if (p.key != NULL && (b = BIO_new_mem_buf(p.key, -1)) != NULL) {
+			key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+			BIO_free(b);
+		}
+		ok = x != NULL && key != NULL && X509_check_private_key(x, key) == 1;
+		ERR_clear_error();
+		X509_free(x);
+		EVP_PKEY_free(key);
+		if (ok)
+			return p;
+		free(p.cert);
+		free(p.key);
+		usleep(50000);
+	}
+	fail_msg("no matching listener certificate and key in %s/tls", in.data_dir);
+	return p;
+}
+
+static void
+write_text(const char *path, const char *text)
+{
+	char tmp[320];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	assert_non_null(f = fopen(tmp, "w"));
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(rename(tmp, path), 0);
+}
+
+/* The PEM of the certificate a listener presents. */
+static bool
+presents(unsigned port, const char *cert_pem)
+{
+	BIO *b = BIO_new_mem_buf(cert_pem, -1);
+	X509 *want = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+	X509 *now = presented(port);
+	bool same = want != NULL && now != NULL && X509_cmp(want, now) == 0;
+
+	BIO_free(b);
+	X509_free(want);
+	X509_free(now);
+	return same;
+}
+
+/* With EDGECA_TLS_CERT / EDGECA_TLS_KEY, replaced files are presented
+ * without a restart once both are in place; a certificate without its
+ * key (a replacement half done) is not taken. */
+static void
+test_configured_files_reloaded(void **state)
+{
+	char dir[] = "/tmp/edgeca-listener-XXXXXX", cert[200], key[200];
+	static char cert_env[240], key_env[240];
+	struct pair one, two;
+	bool seen = false;
+
+	(void)state;
+	one = listener_pair();
+	for (int i = 0; i < 150 && !seen; i++) { /* the service renews every second here */
+		two = listener_pair();
+		seen = strcmp(one.cert, two.cert) != 0;
+		if (!seen) {
+			free(two.cert);
+			free(two.key);
+			usleep(100000);
+		}
+	}
+	assert_true(seen);
+	assert_non_null(mkdtemp(dir));
+	snprintf(cert, sizeof(cert), "%s/listener.pem", dir);
+	snprintf(key, sizeof(key), "%s/listener.key", dir);
+	write_text(cert, one.cert);
+	write_text(key, one.key);
+	snprintf(cert_env, sizeof(cert_env), "EDGECA_TLS_CERT=%s", cert);
+	snprintf(key_env, sizeof(key_env), "EDGECA_TLS_KEY=%s", key);
+	in.extra_env[2] = cert_env;
+	in.extra_env[3] = key_env;
+	instance_stop_server(&in);
+	instance_start_server(&in);
+	assert_true(presents(in.api_port, one.cert));
+	/* half a replacement: the new certificate, the old key */
+	write_text(cert, two.cert);
+	sleep(3);
+	assert_true(presents(in.api_port, one.cert));
+	assert_true(presents(in.est_port, one.cert));
+	/* the key follows: taken at the next look */
+	write_text(key, two.key);
+	for (int i = 0; i < 100 && !presents(in.api_port, two.cert); i++)
+		usleep(100000);
+	assert_true(presents(in.api_port, two.cert));
+	assert_true(presents(in.est_port, two.cert));
+	in.extra_env[2] = NULL;
+	instance_stop_server(&in);
+	unlink(cert);
+	unlink(key);
+	rmdir(dir);
+	free(one.cert);
+	free(one.key);
+	free(two.cert);
+	free(two.key);
+	instance_start_server(&in);
+}
+
 /* A certificate that is not due stays, check after check. */
 static void
 test_certificate_not_due_kept(void **state)
@@ -150,6 +282,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_due_certificate_renewed_live),
+		cmocka_unit_test(test_configured_files_reloaded),
 		cmocka_unit_test(test_certificate_not_due_kept),
 	};
 
