@@ -448,24 +448,20 @@ test_location_and_ca(void **state)
 	free(body);
 }
 
-/* simpleenroll for cn with tls at the CA's default location. */
+/* simpleenroll for cn with tls at the CA's default location, as aziot
+ * sends it. */
 static long
 enroll(const char *ca, const struct est_tls *tls, const char *cn, char *reason, size_t len)
 {
-	const char *headers[] = {"content-type: application/pkcs10", NULL};
 	X509_REQ *csr = est_make_csr(cn, false, NULL);
-	unsigned char *der = NULL;
-	int n = i2d_X509_REQ(csr, &der);
-	char *b64 = base64_encode(der, (size_t)n, 64), path[300];
+	char base[300];
 	struct http_response r;
 	long status;
 
-	snprintf(path, sizeof(path), "/est/%s/default/.well-known/est/simpleenroll", ca);
-	status = est_request(&in, tls, "POST", path, headers, b64, strlen(b64), &r);
+	snprintf(base, sizeof(base), "/est/%s/default/.well-known/est", ca);
+	status = est_aziot_enroll(&in, tls, base, csr, &r);
 	snprintf(reason, len, "%.*s", (int)r.body_len, r.body ? (const char *)r.body : "");
 	http_response_free(&r);
-	OPENSSL_free(der);
-	free(b64);
 	X509_REQ_free(csr);
 	return status;
 }
