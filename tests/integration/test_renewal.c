@@ -310,31 +310,56 @@ names_crl(X509 *x, const char *url)
 	return found;
 }
 
+/* A subordinate named cn under the root: its id into sub_id, its CA
+ * certificate. */
+static X509 *
+create_sub(const char *cn, char sub_id[64])
+{
+	struct http_response r;
+	char *body;
+	X509 *ca;
+
+	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"%s\", "
+	                 "\"parent_ca_id\": \"%s\"}", cn, root_id);
+	r = http_post_expect(&in, "/api/v1/cas", body, 201);
+	free(body);
+	snprintf(sub_id, 64, "%s", http_json_str(&r, "id"));
+	ca = http_location_cert(&r, "default");
+	http_response_free(&r);
+	return ca;
+}
+
+/* Renews sub_id by hand; its new CA certificate. */
+static X509 *
+renew_by_hand(const char *sub_id)
+{
+	struct http_response r;
+	char path[160];
+	X509 *ca;
+
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/renew", sub_id);
+	r = http_post_expect(&in, path, "{}", 200);
+	ca = http_location_cert(&r, "default");
+	http_response_free(&r);
+	return ca;
+}
+
 /* Each key publishes the CRL of the certificates it issued, at the
  * distribution point they name; the old key's until they have expired. */
 static void
 test_renewal_crls(void **state)
 {
-	char sub_id[64], path[200], url[300], s_before[80], s_after[80], *body;
+	char sub_id[64], path[200], url[300], s_before[80], s_after[80];
 	STACK_OF(X509) *chain;
 	X509 *old_ca, *new_ca, *before, *after;
 	X509_CRL *old_crl, *new_crl;
 	struct http_response r;
 
 	(void)state;
-	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"CRL Issuing CA\", "
-	                "\"parent_ca_id\": \"%s\"}", root_id);
-	r = http_post_expect(&in, "/api/v1/cas", body, 201);
-	free(body);
-	snprintf(sub_id, sizeof(sub_id), "%s", http_json_str(&r, "id"));
-	old_ca = http_location_cert(&r, "default");
-	http_response_free(&r);
+	old_ca = create_sub("CRL Issuing CA", sub_id);
 	before = issue_device_serial(sub_id, "default", "crl-before", &chain, s_before);
 	sk_X509_pop_free(chain, X509_free);
-	snprintf(path, sizeof(path), "/api/v1/cas/%s/renew", sub_id);
-	r = http_post_expect(&in, path, "{}", 200);
-	new_ca = http_location_cert(&r, "default");
-	http_response_free(&r);
+	new_ca = renew_by_hand(sub_id);
 	after = issue_device_serial(sub_id, "default", "crl-after", &chain, s_after);
 	sk_X509_pop_free(chain, X509_free);
 
@@ -550,23 +575,14 @@ test_auto_renew_two_instances(void **state)
 static void
 test_revoke_renewed(void **state)
 {
-	char sub_id[64], path[160], *body;
+	char sub_id[64], path[160];
 	struct http_response r;
 	X509 *old_ca, *new_ca;
 	X509_CRL *crl;
 
 	(void)state;
-	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Revoked Renewed CA\", "
-	                "\"parent_ca_id\": \"%s\"}", root_id);
-	r = http_post_expect(&in, "/api/v1/cas", body, 201);
-	free(body);
-	snprintf(sub_id, sizeof(sub_id), "%s", http_json_str(&r, "id"));
-	old_ca = http_location_cert(&r, "default");
-	http_response_free(&r);
-	snprintf(path, sizeof(path), "/api/v1/cas/%s/renew", sub_id);
-	r = http_post_expect(&in, path, "{}", 200);
-	new_ca = http_location_cert(&r, "default");
-	http_response_free(&r);
+	old_ca = create_sub("Revoked Renewed CA", sub_id);
+	new_ca = renew_by_hand(sub_id);
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/revoke", sub_id);
 	r = http_post_expect(&in, path, "{\"reason\": \"keyCompromise\"}", 200);
 	http_response_free(&r);
