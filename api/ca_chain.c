@@ -147,7 +147,7 @@ api_cas_chain_get(struct api_call *call)
 	}
 out:
 	free(pem);
-	OPENSSL_free(der);
+	free(der);
 	ca_free(ca);
 }
 

@@ -9,7 +9,7 @@
 #include "api/problem.h"
 #include "common/encoding.h"
 #include "common/log.h"
-#include "common/x509util.h"
+#include "common/pkcs7_der.h"
 #include "model/certificate.h"
 
 #define CT_PKCS7 "application/pkcs7-mime"
@@ -214,7 +214,7 @@ handle_cacerts(const struct est_http_request *req, const struct est_route *route
 		set_error(resp, rc, &msg);
 	else
 		set_base64(resp, CT_PKCS7, der, len);
-	OPENSSL_free(der);
+	free(der);
 }
 
 static void
@@ -269,10 +269,9 @@ handle_enroll(const struct est_http_request *req, const struct est_route *route,
 	struct edgeca_msg msg = {0};
 	struct est_client client;
 	struct certificate *cert = NULL;
+	struct der_span leaf;
 	unsigned char *csr = NULL, *forwarded = NULL, *p7 = NULL;
 	char *user = NULL, *password = NULL;
-	STACK_OF(X509) *certs = NULL;
-	X509 *x = NULL;
 	size_t csr_len = 0, p7_len = 0;
 	edgeca_err rc;
 
@@ -319,14 +318,8 @@ handle_enroll(const struct est_http_request *req, const struct est_route *route,
 	}
 	/* Only the issued certificate: aziot takes element 0 as its leaf and
 	 * gets the CA certificates from cacerts. */
-	certs = sk_X509_new_null();
-	x = x509_from_der(cert->der, cert->der_len);
-	if (certs == NULL || x == NULL || !sk_X509_push(certs, x)) {
-		set_text(resp, 500, "out of memory");
-		goto out;
-	}
-	x = NULL; /* held by certs */
-	if (x509_certs_only_pkcs7(certs, &p7, &p7_len) != 0) {
+	leaf = (struct der_span){cert->der, cert->der_len};
+	if (pkcs7_certs_only_der(&leaf, 1, &p7, &p7_len) != 0) {
 		set_text(resp, 500, "cannot encode the certificate");
 		goto out;
 	}
@@ -338,9 +331,7 @@ out:
 	free(password);
 	free(csr);
 	free(forwarded);
-	OPENSSL_free(p7);
-	X509_free(x);
-	sk_X509_pop_free(certs, X509_free);
+	free(p7);
 	cert_free(cert);
 }
 

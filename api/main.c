@@ -23,6 +23,7 @@
 #include "api/server.h"
 #include "common/embedded.h"
 #include "common/log.h"
+#include "common/x509_cache.h"
 #include "model/config.h"
 #include "model/context.h"
 #include "model/migrate.h"
@@ -241,6 +242,7 @@ out:
 	est_server_stop(est);
 	api_server_stop(server);
 	listen_identity_clear();
+	x509_cache_clear();
 	tls_material_free(&tls);
 	OPENSSL_cleanse(ctx.secrets_key, sizeof(ctx.secrets_key));
 	ctx_close(&ctx);

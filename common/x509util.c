@@ -8,7 +8,6 @@
 #include <openssl/obj_mac.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
-#include <openssl/pkcs7.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -445,18 +444,4 @@ x509_pem_certs(const char *text, size_t len)
 	ERR_clear_error();
 	BIO_free(bio);
 	return sk;
-}
-
-int
-x509_certs_only_pkcs7(STACK_OF(X509) *certs, unsigned char **der, size_t *len)
-{
-	PKCS7 *p7 = PKCS7_sign(NULL, NULL, certs, NULL, PKCS7_DETACHED | PKCS7_PARTIAL);
-	int n = p7 ? i2d_PKCS7(p7, der) : -1;
-
-	ERR_clear_error();
-	PKCS7_free(p7);
-	if (n <= 0)
-		return -1;
-	*len = (size_t)n;
-	return 0;
 }

@@ -43,9 +43,6 @@ char *x509_pem(const X509 *x);
 /* Every certificate of a PEM text, in order (an empty stack when there is
  * none); NULL when out of memory. */
 STACK_OF(X509) *x509_pem_certs(const char *text, size_t len);
-/* A DER certs-only PKCS#7 (RFC 5652 SignedData without signers) holding
- * certs in their order. Returns 0 or -1; *der is OPENSSL_malloc'ed. */
-int x509_certs_only_pkcs7(STACK_OF(X509) *certs, unsigned char **der, size_t *len);
 
 /* Subject alternative names as "DNS:name" / "IP:addr" / "URI:..." /
  * "email:..."; *out is a NULL-terminated malloc'ed array (free with

@@ -241,7 +241,8 @@ const struct ca_location *ca_find_location(const struct ca *ca, const char *name
  * (as far as edgeca knows it: an external root's chain is what was
  * uploaded). */
 char *ca_chain_pem(const struct ca *ca, const struct ca_location *loc);
-/* The same as a DER certs-only PKCS#7 (RFC 5652 SignedData, no signers). */
+/* The same as a DER certs-only PKCS#7 (RFC 5652 SignedData, no signers);
+ * *der is malloc'ed. */
 edgeca_err ca_chain_pkcs7(const struct ca_location *loc, unsigned char **der, size_t *len,
                           struct edgeca_msg *msg);
 

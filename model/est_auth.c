@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "common/password.h"
+#include "common/x509_cache.h"
 #include "common/x509util.h"
 #include "model/db.h"
 
@@ -123,7 +124,7 @@ location_certs(const struct ca *ca)
 		X509 *x;
 		if (loc->cert_der == NULL || strcmp(loc->status, "revoked") == 0)
 			continue;
-		x = x509_from_der(loc->cert_der, loc->cert_len);
+		x = x509_cache_get(loc->cert_der, loc->cert_len);
 		if (x == NULL || !sk_X509_push(sk, x)) {
 			X509_free(x);
 			sk_X509_pop_free(sk, X509_free);
@@ -148,7 +149,7 @@ load_anchors(PGconn *c, const struct ca *ca, struct edgeca_msg *msg)
 		size_t len = 0;
 		X509 *x = NULL;
 		if (db_get_bytea(r, i, "certificate_der", &der, &len) == 0)
-			x = x509_from_der(der, len);
+			x = x509_cache_get(der, len);
 		free(der);
 		if (x == NULL || !sk_X509_push(sk, x)) {
 			X509_free(x);
@@ -219,7 +220,7 @@ auth_certificate(PGconn *c, const struct ca *ca, const struct est_client *client
 	}
 	/* All locations of a CA share its subject: the leaf's issuer name says
 	 * whether it is one of ours; the key identifiers pick the location. */
-	if (primary != NULL && (ca_cert = x509_from_der(primary->cert_der, primary->cert_len)))
+	if (primary != NULL && (ca_cert = x509_cache_get(primary->cert_der, primary->cert_len)))
 		ours = X509_NAME_cmp(X509_get_issuer_name(leaf), X509_get_subject_name(ca_cert)) == 0;
 	if (ours) {
 		anchors = location_certs(ca);
