@@ -1,5 +1,4 @@
 #include "api/est_server.h"
-#include "api/listen_identity.h"
 
 #include <errno.h>
 #include <gnutls/gnutls.h>
@@ -12,6 +11,7 @@
 
 #include "api/est.h"
 #include "api/listen.h"
+#include "api/listen_identity.h"
 #include "common/buf.h"
 #include "common/log.h"
 
@@ -244,7 +244,7 @@ est_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls, struct 
                  struct edgeca_msg *msg)
 {
 	const struct edgeca_config *cfg = ctx->cfg;
-	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG;
+	unsigned int flags = LISTEN_MHD_FLAGS;
 	struct est_server *s;
 	edgeca_err rc;
 

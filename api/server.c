@@ -34,7 +34,7 @@ api_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls, struct 
 {
 	const struct edgeca_config *cfg = ctx->cfg;
 	struct api_server *s;
-	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG;
+	unsigned int flags = LISTEN_MHD_FLAGS;
 	edgeca_err rc;
 
 	*out = NULL;
