@@ -88,7 +88,7 @@ notify_smtp_send(const struct edgeca_config *cfg, const struct notice *n,
 		goto out;
 	cc = curl_easy_perform(h);
 	if (cc != CURLE_OK) {
-		snprintf(err, NOTIFY_ERR_MAX, "SMTP %s:%u: %s", cfg->smtp_host, cfg->smtp_port,
+		snprintf(err, NOTIFY_ERR_MAX, "SMTP %.100s:%u: %.120s", cfg->smtp_host, cfg->smtp_port,
 		         errbuf[0] ? errbuf : curl_easy_strerror(cc));
 		goto out;
 	}
