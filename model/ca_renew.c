@@ -202,18 +202,46 @@ check_gain(const struct ca *ca, const char *location, time_t end, struct edgeca_
 	return EDGECA_OK;
 }
 
+/* ... and, when the location is due only because the CA can no longer
+ * issue certificates of its full max_validity_days (its threshold is not
+ * reached), only if the new certificate can, with a tenth of that to
+ * spare. A parent that allows no longer lifetime (e.g. 365 days for a CA
+ * issuing 365-day certificates) would otherwise leave the new certificate
+ * due at once, and the CA would be renewed at every pass. Such a CA is
+ * renewed at its threshold. */
+static edgeca_err
+check_useful(const struct ca *ca, const char *location, time_t now, time_t end,
+             struct edgeca_msg *msg)
+{
+	const struct ca_location *loc = ca_find_location(ca, location);
+	const time_t max = (time_t)ca->max_validity_days * 86400;
+	time_t threshold;
+
+	if (loc == NULL)
+		return EDGECA_OK;
+	threshold = loc->not_before + (loc->not_after - loc->not_before) * ca->threshold_percent / 100;
+	if (now >= threshold || end - now >= max + max / 10)
+		return EDGECA_OK;
+	return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "renewal-not-useful",
+	                   "the parent allows %ld days, too few for this CA to issue certificates "
+	                   "of its max_validity_days (%d) after a renewal; it is renewed at its "
+	                   "threshold (%d%%)",
+	                   (long)((end - now) / 86400), ca->max_validity_days, ca->threshold_percent);
+}
+
 /* The internal parent signs each location's new key at once. */
 static edgeca_err
 renew_internal(struct edgeca_ctx *ctx, PGconn *c, const struct principal *who, struct ca *ca,
                const char *location, bool automatic, struct edgeca_msg *msg)
 {
 	struct ca *parent = NULL;
-	time_t end = 0;
+	time_t end = 0, now = time(NULL);
 	edgeca_err rc;
 
 	if ((rc = ca_load_parent(c, ca->parent_ca_id, &parent, msg)) != EDGECA_OK ||
-	    (rc = ca_check_parent(ca, parent, time(NULL), &end, msg)) != EDGECA_OK ||
-	    (automatic && (rc = check_gain(ca, location, end, msg)) != EDGECA_OK))
+	    (rc = ca_check_parent(ca, parent, now, &end, msg)) != EDGECA_OK ||
+	    (automatic && ((rc = check_gain(ca, location, end, msg)) != EDGECA_OK ||
+	                   (rc = check_useful(ca, location, now, end, msg)) != EDGECA_OK)))
 		goto out;
 	for (size_t i = 0; i < ca->n_locations && rc == EDGECA_OK; i++) {
 		struct ca_location *loc = &ca->locations[i];
@@ -313,6 +341,10 @@ renew_one(struct edgeca_ctx *ctx, PGconn *c, const PGresult *r, int i, bool *ren
 	done = renew(ctx, &scheduler, ca_id, name, db_get(r, i, "signer_key_id"), &ca, &why);
 	if (done == EDGECA_ERR_CONFLICT && strcmp(why.type, "renewal-conflict") == 0)
 		goto unlock; /* renewed by another instance meanwhile */
+	if (done == EDGECA_ERR_CONFLICT && strcmp(why.type, "renewal-not-useful") == 0) {
+		log_debug("ca_renew_due: ca=%s location=%s: %s", ca_id, name, why.detail);
+		goto unlock; /* waits for its threshold */
+	}
 	*renewed = done == EDGECA_OK;
 	if (external) {
 		if (done != EDGECA_OK)

@@ -495,12 +495,13 @@ create_due_sub(struct instance *at, const char *cn, char id[64])
 }
 
 /* A subordinate set to auto_renew that can no longer issue certificates
- * of its full max_validity_days renews itself, once; one whose parent
- * allows nothing later is reported as renewal_failed. */
+ * of its full max_validity_days renews itself, once; one that a renewal
+ * would not help waits for its threshold; one whose parent allows nothing
+ * later is reported as renewal_failed. */
 static void
 test_auto_renew(void **state)
 {
-	char sub_id[64], short_id[64], child_id[64], kinds[512], path[160], *body;
+	char sub_id[64], steady_id[64], short_id[64], child_id[64], kinds[512], path[160], *body;
 	struct http_response r;
 	X509 *now_cert;
 	time_t na;
@@ -519,6 +520,21 @@ test_auto_renew(void **state)
 	X509_free(now_cert);
 	sleep(3); /* several passes: renewed once */
 	assert_int_equal(n_previous(sub_id), 1);
+
+	/* A CA that issues for as long as its parent lets it live (1825 days
+	 * both) can never issue its full max_validity_days for long: renewing
+	 * would not change that, so it waits for its threshold instead of
+	 * being renewed at every pass. */
+	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Steady CA\", "
+	                "\"parent_ca_id\": \"%s\", \"issuance\": {\"template\": \"subordinate_ca\"}, "
+	                "\"lifecycle\": {\"action\": \"auto_renew\"}}", root_id);
+	http_create_ca(&in, body, steady_id);
+	free(body);
+	sleep(4); /* four passes */
+	assert_int_equal(n_previous(steady_id), 0);
+	notification_kinds(steady_id, kinds, sizeof(kinds));
+	assert_null(strstr(kinds, "renewed"));
+	assert_null(strstr(kinds, "renewal_failed"));
 
 	/* below a parent that expires in two days, nothing can be gained */
 	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Short Parent\", "
