@@ -17,6 +17,13 @@ static const struct db_stmt cert_status_stmt = {
 	STMT_EST_CERT_STATUS, "SELECT status, template FROM certificates WHERE ca_id = $1 AND serial = $2"};
 static const struct db_stmt anchors_stmt = {
 	STMT_EST_ANCHORS, "SELECT certificate_der FROM ca_est_anchors WHERE ca_id = $1 ORDER BY position"};
+/* The certificates renewals replaced, while they are valid: what they
+ * issued still authenticates until it expires. */
+static const struct db_stmt previous_stmt = {
+	STMT_EST_PREVIOUS_CA_CERTS,
+	"SELECT h.certificate_der FROM ca_location_history h JOIN ca_locations l "
+	"ON l.ca_id = h.ca_id AND l.name = h.location WHERE h.ca_id = $1 AND h.not_after > now() "
+	"AND l.status <> 'revoked' ORDER BY h.location, h.generation DESC"};
 
 void
 est_identity_clear(struct est_identity *id)
@@ -134,16 +141,21 @@ location_certs(const struct ca *ca)
 	return sk;
 }
 
+/* The certificates stmt selects for this CA, added to sk (a new stack
+ * when sk is NULL); NULL on failure, with sk freed. */
 static STACK_OF(X509) *
-load_anchors(PGconn *c, const struct ca *ca, struct edgeca_msg *msg)
+load_certs(PGconn *c, const struct ca *ca, const struct db_stmt *stmt, STACK_OF(X509) *sk,
+           struct edgeca_msg *msg)
 {
 	struct db_param p[1] = {{ca->id, 0, false}};
-	STACK_OF(X509) *sk = NULL;
 	PGresult *r = NULL;
 
-	if (db_exec_prepared(c, &anchors_stmt, p, 1, &r, "load EST anchors", msg) != EDGECA_OK)
+	if (db_exec_prepared(c, stmt, p, 1, &r, "load EST trust", msg) != EDGECA_OK) {
+		sk_X509_pop_free(sk, X509_free);
 		return NULL;
-	sk = sk_X509_new_null();
+	}
+	if (sk == NULL)
+		sk = sk_X509_new_null();
 	for (int i = 0; sk != NULL && i < PQntuples(r); i++) {
 		unsigned char *der = NULL;
 		size_t len = 0;
@@ -161,6 +173,24 @@ load_anchors(PGconn *c, const struct ca *ca, struct edgeca_msg *msg)
 	if (sk == NULL)
 		edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot read the EST trust anchors");
 	return sk;
+}
+
+/* A certificate of this CA that its current certificates do not verify
+ * may come from one a renewal replaced: verified again with those added.
+ * The first refusal stands when there is none. */
+static edgeca_err
+verify_with_previous(PGconn *c, const struct ca *ca, X509 *leaf, STACK_OF(X509) *untrusted,
+                     STACK_OF(X509) **anchors, time_t now, edgeca_err first,
+                     struct edgeca_msg *msg)
+{
+	int before = sk_X509_num(*anchors);
+
+	*anchors = load_certs(c, ca, &previous_stmt, *anchors, msg);
+	if (*anchors == NULL)
+		return EDGECA_ERR_INTERNAL;
+	if (sk_X509_num(*anchors) == before)
+		return first;
+	return est_verify_cert(leaf, untrusted, *anchors, now, msg);
 }
 
 /* A certificate of this CA must be one the database holds, still valid. */
@@ -226,7 +256,7 @@ auth_certificate(PGconn *c, const struct ca *ca, const struct est_client *client
 		anchors = location_certs(ca);
 		id->how = "issued";
 	} else if (ca->est.n_anchors > 0) {
-		anchors = load_anchors(c, ca, msg);
+		anchors = load_certs(c, ca, &anchors_stmt, NULL, msg);
 		id->how = "bootstrap";
 		if (anchors == NULL) {
 			rc = EDGECA_ERR_INTERNAL;
@@ -242,8 +272,10 @@ auth_certificate(PGconn *c, const struct ca *ca, const struct est_client *client
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 		goto out;
 	}
-	if ((rc = est_verify_cert(leaf, untrusted, anchors, now, msg)) != EDGECA_OK ||
-	    (ours && (rc = check_issued(c, ca, leaf, msg)) != EDGECA_OK))
+	rc = est_verify_cert(leaf, untrusted, anchors, now, msg);
+	if (rc == EDGECA_ERR_UNAUTHORIZED && ours)
+		rc = verify_with_previous(c, ca, leaf, untrusted, &anchors, now, rc, msg);
+	if (rc != EDGECA_OK || (ours && (rc = check_issued(c, ca, leaf, msg)) != EDGECA_OK))
 		goto out;
 	if (x509_name_common_name(X509_get_subject_name(leaf), &id->cn, &count) != 0 || count > 1) {
 		rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "est-client-certificate",
