@@ -307,13 +307,18 @@ authorize(const struct ca *ca, X509_REQ *csr, bool reenroll, const struct est_id
 		rc = check_reenroll(csr, id, msg);
 		goto out;
 	}
-	if (strcmp(ca->est.subject_policy, "any") == 0)
+	/* match_client_cert: a device gets certificates for its own ID only.
+	 * An Edge CA certificate (CA:TRUE) is only ever issued for the
+	 * device's own ID, whatever the subject rule. */
+	if (!edge && strcmp(ca->est.subject_policy, "any") == 0)
 		goto out;
-	/* match_client_cert: a device gets certificates for its own ID only */
 	if (id->cert == NULL || id->cn == NULL) {
 		rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "est-subject-mismatch",
-		                 "this CA issues over EST only for the CN of the client certificate "
-		                 "(subject_policy match_client_cert), and %s",
+		                 "%s, and %s",
+		                 edge ? "an IoT Edge CA certificate is issued only for the device ID in "
+		                        "the CN of the client certificate"
+		                      : "this CA issues over EST only for the CN of the client "
+		                        "certificate (subject_policy match_client_cert)",
 		                 id->cert ? "the client certificate has no CN"
 		                          : "no client certificate was presented");
 		goto out;
@@ -322,8 +327,11 @@ authorize(const struct ca *ca, X509_REQ *csr, bool reenroll, const struct est_id
 	if (cn == NULL || strcmp(cn, want) != 0)
 		rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "est-subject-mismatch",
 		                 "the CSR's CN \"%.80s\" must be \"%.80s\": the CN of the client "
-		                 "certificate%s (subject_policy match_client_cert)",
-		                 cn ? cn : "", want, edge ? " after the Edge CA prefix" : "");
+		                 "certificate%s",
+		                 cn ? cn : "", want,
+		                 edge ? " after the Edge CA prefix (an Edge CA certificate is issued "
+		                        "only for the device's own ID)"
+		                      : " (subject_policy match_client_cert)");
 out:
 	free(cn);
 	return rc;

@@ -276,6 +276,49 @@ test_basic_auth(void **state)
 	EVP_PKEY_free(key);
 }
 
+/* An IoT Edge CA certificate (CA:TRUE) goes only to the device whose ID
+ * the authenticating certificate's CN carries, even where the subject
+ * rule is "any", and never on a password alone. */
+static void
+test_edge_ca_own_id_only(void **state)
+{
+	const char *good[] = {"authorization: Basic ZmxlZXQ6Y29ycmVjdCBob3JzZSBiYXR0ZXJ5", NULL};
+	char main_path[128], main_base[512], edge_id[64], reason[512];
+	struct est_tls none = {0};
+	EVP_PKEY *key = NULL;
+	X509 *cert;
+
+	(void)state;
+	/* the calls below go to a CA that allows Edge CA certificates */
+	snprintf(main_path, sizeof(main_path), "%s", ca_path);
+	snprintf(main_base, sizeof(main_base), "%s", est_base);
+	http_create_ca(&in, "{\"common_name\": \"Edge Fleet CA\", \"issuance\": {\"template\": "
+	                    "\"client\", \"allowed_templates\": [\"client\", \"iot_edge_ca\"]}, "
+	                    "\"est\": {\"subject_policy\": \"any\", \"basic_auth\": {\"username\": "
+	                    "\"fleet\", \"password\": \"correct horse battery\"}}}",
+	               edge_id);
+	snprintf(ca_path, sizeof(ca_path), "/api/v1/cas/%s", edge_id);
+	snprintf(est_base, sizeof(est_base), "/est/%s/default/.well-known/est", edge_id);
+	cert = issued("edge-1", &key);
+	{
+		struct est_tls tls = {cert, NULL, key, NULL, 0};
+		/* any subject for device certificates ... */
+		assert_int_equal(enroll(&tls, "another-device", NULL, NULL, 0), 200);
+		/* ... but an Edge CA certificate only for the device's own ID */
+		assert_int_equal(enroll(&tls, "aziot-edge CA edge-1", NULL, NULL, 0), 200);
+		assert_int_equal(enroll(&tls, "aziot-edge CA edge-2", NULL, reason, sizeof(reason)),
+		                 403);
+		expect_reason(reason, "device's own ID");
+	}
+	assert_int_equal(enroll(&none, "aziot-edge CA edge-1", good, reason, sizeof(reason)), 403);
+	expect_reason(reason, "no client certificate");
+	assert_int_equal(enroll(&none, "password-device", good, NULL, 0), 200);
+	snprintf(ca_path, sizeof(ca_path), "%s", main_path);
+	snprintf(est_base, sizeof(est_base), "%s", main_base);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+}
+
 static void
 test_labels_default_disabled(void **state)
 {
@@ -420,6 +463,7 @@ main(void)
 		cmocka_unit_test(test_revoked_and_subject),
 		cmocka_unit_test(test_bootstrap_anchors),
 		cmocka_unit_test(test_basic_auth),
+		cmocka_unit_test(test_edge_ca_own_id_only),
 		cmocka_unit_test(test_labels_default_disabled),
 		cmocka_unit_test(test_csrattrs_and_key_type),
 		cmocka_unit_test(test_reenroll_and_other_urls),
