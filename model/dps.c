@@ -85,7 +85,8 @@ code_valid(const char *s)
 	return true;
 }
 
-/* A throw-away key and a CSR for it with CN = cn, as DER. */
+/* A CSR with CN = cn, as DER, signed by a throw-away key: the signer
+ * takes only its subject (the certificate gets the CA's own public key). */
 static int
 ephemeral_csr(const char *cn, unsigned char **der, size_t *len)
 {

@@ -247,13 +247,12 @@ out:
 	return rc;
 }
 
-/* Copies the CSR's SubjectPublicKeyInfo into cert as it is encoded:
+/* Copies a SubjectPublicKeyInfo into cert as it is encoded:
  * X509_set_pubkey would decode and re-encode the key through OpenSSL 3's
  * encoders, a quarter of the signer's time per certificate. */
 static int
-copy_public_key(X509 *cert, X509_REQ *req)
+copy_public_key(X509 *cert, X509_PUBKEY *src)
 {
-	X509_PUBKEY *src = X509_REQ_get_X509_PUBKEY(req);
 	const ASN1_OBJECT *key_oid = NULL, *alg_oid = NULL;
 	const unsigned char *bits = NULL;
 	const X509_ALGOR *alg = NULL;
@@ -379,6 +378,21 @@ add_url_extensions(X509 *cert, const struct issue_params *ip, struct edgeca_msg 
 	return EDGECA_OK;
 }
 
+/* The subject of a DPS verification certificate: one CN, the code as DPS
+ * shows it (1 to 64 letters, digits and dashes), nothing else. */
+static edgeca_err
+check_verification_code(X509_REQ *req, const char *cn, int cn_count, struct edgeca_msg *msg)
+{
+	size_t n = cn ? strlen(cn) : 0;
+
+	if (cn_count != 1 || X509_NAME_entry_count(X509_REQ_get_subject_name(req)) != 1 || n == 0 ||
+	    n > 64 || strspn(cn, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-") != n)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-subject",
+		                   "a DPS verification certificate's subject is one CN: the "
+		                   "verification code, 1 to 64 letters, digits or dashes");
+	return EDGECA_OK;
+}
+
 static edgeca_err
 add_template_extensions(X509 *cert, const struct tpl_def *t, EVP_PKEY *subject_key,
                         X509_REQ *req, const char *cn, long ca_path_length,
@@ -433,6 +447,7 @@ issue_certificate(struct keystore *ks, struct signer_key *key, const struct issu
 	time_t not_after = ip->not_after;
 	long path_length = -1;
 	X509 *issuer = NULL, *cert = NULL;
+	X509_PUBKEY *spki;
 	EVP_PKEY *subject_key;
 	char *cn = NULL;
 	int cn_count = 0;
@@ -459,6 +474,18 @@ issue_certificate(struct keystore *ks, struct signer_key *key, const struct issu
 		goto out;
 	}
 	subject_key = X509_REQ_get0_pubkey(req);
+	/* A DPS verification certificate only proves to DPS that the CA key
+	 * signs: it carries the CA's own public key, whose private key is here
+	 * and signs no TLS handshake, so nobody can authenticate with it, even
+	 * one who chose the CSR. Its CN is a verification code. */
+	if (t->id == TPL_DPS_VERIFICATION) {
+		if ((rc = check_verification_code(req, cn, cn_count, msg)) != EDGECA_OK)
+			goto out;
+		subject_key = X509_get0_pubkey(issuer);
+		spki = X509_get_X509_PUBKEY(issuer);
+	} else {
+		spki = X509_REQ_get_X509_PUBKEY(req);
+	}
 	not_before = now - ISSUE_BACKDATE_SECONDS;
 	if (asn1_time_to_time_t(X509_get0_notBefore(issuer), &issuer_nb) == 0 &&
 	    not_before < issuer_nb)
@@ -468,7 +495,7 @@ issue_certificate(struct keystore *ks, struct signer_key *key, const struct issu
 	    set_random_serial(cert) != 0 ||
 	    X509_set_issuer_name(cert, X509_get_subject_name(issuer)) != 1 ||
 	    X509_set_subject_name(cert, X509_REQ_get_subject_name(req)) != 1 ||
-	    copy_public_key(cert, req) != 0 || set_validity(cert, not_before, not_after) != 0) {
+	    copy_public_key(cert, spki) != 0 || set_validity(cert, not_before, not_after) != 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot build the certificate");
 		goto out;
 	}

@@ -17,7 +17,8 @@ static const struct tpl_def tpl_defs[TPL_COUNT_] = {
 	                    "serverAuth", NULL, -1},
 	[TPL_IOT_EDGE_CA] = {TPL_IOT_EDGE_CA, "iot_edge_ca", true, true, false, false, false, true,
 	                     NULL, "critical,keyCertSign,digitalSignature", 0},
-	/* short-lived and without EKU; its key is thrown away by the server */
+	/* short-lived, without EKU, with the issuing CA's own public key
+	 * (issue.c): it proves to DPS that the key signs, nothing else */
 	[TPL_DPS_VERIFICATION] = {TPL_DPS_VERIFICATION, "dps_verification", false, true, false,
 	                          false, false, false, NULL, NULL, -1, true, 2},
 };

@@ -190,6 +190,8 @@ test_verification_certificate(void **state)
 	assert_string_equal(cn, "4E8B3F0A1C2D3E4F5A6B7C8D9E0F1A2B3C4D5E6F7A8B9C0D");
 	/* signed by that location's key, short-lived, for nothing but this */
 	assert_int_equal(X509_verify(x, X509_get0_pubkey(sub_west)), 1);
+	/* the CA's own public key: no one can authenticate with it */
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), X509_get0_pubkey(sub_west)), 1);
 	assert_int_equal(X509_check_ca(x), 0);
 	assert_int_equal(eku_count(x), 0);
 	assert_int_equal(asn1_time_to_time_t(X509_get0_notBefore(x), &nb), 0);

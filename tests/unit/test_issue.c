@@ -431,6 +431,42 @@ test_subject_attributes_checked(void **state)
 	assert_null(issue(leaf_ca, TPL_CLIENT, req, t0, EDGECA_ERR_INVALID, "csr-invalid-subject"));
 }
 
+/* A DPS verification certificate carries the issuing CA's own public
+ * key, not the CSR's, so nobody can authenticate with it; its subject is
+ * one CN shaped like a verification code. */
+static void
+test_dps_verification(void **state)
+{
+	X509_REQ *req;
+	X509 *x;
+	char *cn = NULL;
+	int count = 0;
+
+	(void)state;
+	x = issue_until(leaf_ca, TPL_DPS_VERIFICATION, t_csr(dev_key, "4E8B3F0A1C2D", NULL, NULL),
+	                t0, t0 + DAY, EDGECA_OK, NULL);
+	assert_non_null(x);
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), X509_get0_pubkey(leaf_root)), 1);
+	assert_int_not_equal(EVP_PKEY_eq(X509_get0_pubkey(x), dev_key), 1);
+	assert_int_equal(X509_verify(x, X509_get0_pubkey(leaf_root)), 1);
+	assert_int_equal(x509_name_common_name(X509_get_subject_name(x), &cn, &count), 0);
+	assert_string_equal(cn, "4E8B3F0A1C2D");
+	assert_int_equal(X509_check_ca(x), 0);
+	assert_int_equal(eku_count(x), 0);
+	free(cn);
+	X509_free(x);
+	/* no host names, no other attributes */
+	assert_null(issue_until(leaf_ca, TPL_DPS_VERIFICATION,
+	                        t_csr(dev_key, "victim.example.com", NULL, NULL), t0, t0 + DAY,
+	                        EDGECA_ERR_INVALID, "invalid-subject"));
+	req = t_csr(dev_key, "4E8B3F0A1C2D", NULL, NULL);
+	X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "O", MBSTRING_UTF8,
+	                           (const unsigned char *)"Example", -1, -1, 0);
+	X509_REQ_sign(req, dev_key, EVP_sha256());
+	assert_null(issue_until(leaf_ca, TPL_DPS_VERIFICATION, req, t0, t0 + DAY,
+	                        EDGECA_ERR_INVALID, "invalid-subject"));
+}
+
 int
 main(void)
 {
@@ -444,6 +480,7 @@ main(void)
 		cmocka_unit_test(test_not_before_clamped),
 		cmocka_unit_test(test_issued_ca_path_length),
 		cmocka_unit_test(test_subject_attributes_checked),
+		cmocka_unit_test(test_dps_verification),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
