@@ -228,6 +228,10 @@ cmd_serve(const struct edgeca_config *cfg)
 		goto out;
 	}
 	log_info("serve: ready; public URL %s", cfg->public_url);
+	if (!cfg->public_url_set)
+		log_warn("serve: EDGECA_PUBLIC_URL is not set: certificates carry CRL and issuer URLs "
+		         "on %s, which only this machine reaches; set it to the address relying "
+		         "parties use", cfg->public_url);
 	for (;;) {
 		struct timespec every = {(time_t)cfg->tls_check_interval_s, 0};
 		if ((sig = sigtimedwait(&set, NULL, &every)) > 0)

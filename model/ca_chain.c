@@ -92,12 +92,12 @@ ca_issuer_urls(const struct edgeca_config *cfg, const struct ca *ca,
 	crl_url[0] = aia_url[0] = '\0';
 	if (ca->crl_enabled && ca->crl_distribution_point != NULL)
 		snprintf(crl_url, 1100, "%s", ca->crl_distribution_point);
-	else if (ca->crl_enabled && cfg->public_url_set) /* the CRL of the key that issues */
+	else if (ca->crl_enabled) /* the CRL of the key that issues */
 		crl_public_url(cfg, ca->id, loc->name, loc->generation, crl_url);
-	if (cfg->public_url_set && loc->generation > 1) /* the certificate of the key that issues */
+	if (loc->generation > 1) /* the certificate of the key that issues */
 		snprintf(aia_url, 1100, "%s/ca/%s/%s.%d.crt", cfg->public_url, ca->id, loc->name,
 		         loc->generation);
-	else if (cfg->public_url_set)
+	else
 		snprintf(aia_url, 1100, "%s/ca/%s/%s.crt", cfg->public_url, ca->id, loc->name);
 }
 

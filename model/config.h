@@ -23,7 +23,7 @@ struct edgeca_config {
 	unsigned est_port;
 	char *bind_address;
 	char *public_url;        /* without a trailing slash */
-	bool public_url_set;     /* given by EDGECA_PUBLIC_URL: written into certificates */
+	bool public_url_set;     /* given by EDGECA_PUBLIC_URL (else derived: warned about) */
 	char *public_host;       /* host part of public_url (no brackets) */
 	char *public_est_url;    /* base of EST URLs, without a trailing slash */
 	char *public_est_host;   /* host part of public_est_url */

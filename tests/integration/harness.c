@@ -386,8 +386,12 @@ instance_start(struct instance *in)
 	static int counter;
 	char dir[] = "/tmp/edgeca-it-XXXXXX", sql[160], path[200];
 
-	if (counter == 0)
+	if (counter == 0) {
 		assert_int_equal(atexit(exit_status_check), 0);
+		/* A server that answers early (413, 401) and closes while a test
+		 * is still writing is a result to check, not a reason to die. */
+		signal(SIGPIPE, SIG_IGN);
+	}
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(chmod(dir, 0711), 0); /* the signer's user passes through */
 	snprintf(in->data_dir, sizeof(in->data_dir), "%s", dir);
