@@ -35,7 +35,7 @@ strv_has(char **v, const char *s)
  * first; other roles are never mailed. */
 static const char admin_emails_sql[] =
 	"SELECT coalesce(array_agg(email ORDER BY seq), '{}') AS emails FROM api_tokens "
-	"WHERE role = 'pki_admin' AND email IS NOT NULL "
+	"WHERE role = 'pki_admin' AND email IS NOT NULL AND deleted_at IS NULL "
 	"AND (expires_at IS NULL OR expires_at > now())";
 
 /* The e-mail recipients of row i's notification as an array literal: the

@@ -145,7 +145,9 @@ token_create(struct edgeca_ctx *ctx, const struct principal *who, const char *na
 		rc = db_commit(c, msg);
 out:
 	if (rc == EDGECA_ERR_CONFLICT)
-		edgeca_fail(msg, rc, "token-name-taken", "a token named \"%s\" already exists", name);
+		edgeca_fail(msg, rc, "token-name-taken",
+		            "a token named \"%s\" exists or existed: names are never reused, since "
+		            "certificates and audit entries name their requester by it", name);
 	if (rc != EDGECA_OK) {
 		OPENSSL_cleanse(secret, TOKEN_SECRET_MAX);
 		secret[0] = '\0';
@@ -158,7 +160,7 @@ out:
 
 static const struct db_stmt authenticate_stmt = {
 	STMT_TOKEN_AUTHENTICATE, "SELECT id, name, role FROM api_tokens WHERE token_hash = $1 "
-	   "AND (expires_at IS NULL OR expires_at > now())"};
+	   "AND deleted_at IS NULL AND (expires_at IS NULL OR expires_at > now())"};
 
 edgeca_err
 token_authenticate(struct edgeca_ctx *ctx, const char *secret, struct principal *out,
@@ -221,8 +223,8 @@ token_list(struct edgeca_ctx *ctx, long limit, const char *cursor, struct token_
 		return rc;
 	p[0] = (struct db_param){after, 0, false};
 	p[1] = (struct db_param){lim, 0, false};
-	rc = db_exec(c, "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE seq > $1 ORDER BY seq "
-	                "LIMIT $2", p, 2, &r, "list tokens", msg);
+	rc = db_exec(c, "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE seq > $1 "
+	                "AND deleted_at IS NULL ORDER BY seq LIMIT $2", p, 2, &r, "list tokens", msg);
 	if (rc != EDGECA_OK)
 		goto out;
 	rows = PQntuples(r);
@@ -264,7 +266,8 @@ token_get(struct edgeca_ctx *ctx, const char *id, struct token_info *out, struct
 	rc = db_acquire(ctx->db, &c, msg);
 	if (rc != EDGECA_OK)
 		return rc;
-	rc = db_exec(c, "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE id = $1", p, 1, &r,
+	rc = db_exec(c, "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE id = $1 "
+	                "AND deleted_at IS NULL", p, 1, &r,
 	             "read token", msg);
 	if (rc == EDGECA_OK && PQntuples(r) != 1)
 		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "token-not-found", "no token %s", id);
@@ -298,13 +301,15 @@ token_change(struct edgeca_ctx *ctx, const struct principal *who, const char *id
 	if (rc != EDGECA_OK)
 		goto out;
 	p[0] = (struct db_param){id, 0, false};
-	p[1] = (struct db_param){email, 0, false};
+	p[1] = (struct db_param){email_change ? email : who->actor, 0, false};
 	if (email_change)
-		rc = db_exec(c, "UPDATE api_tokens SET email = $2 WHERE id = $1 RETURNING "
-		                TOKEN_COLUMNS, p, 2, &r, "update token", msg);
-	else
-		rc = db_exec(c, "DELETE FROM api_tokens WHERE id = $1 RETURNING " TOKEN_COLUMNS, p, 1,
-		             &r, "delete token", msg);
+		rc = db_exec(c, "UPDATE api_tokens SET email = $2 WHERE id = $1 "
+		                "AND deleted_at IS NULL RETURNING " TOKEN_COLUMNS, p, 2, &r,
+		             "update token", msg);
+	else /* kept as a tombstone: the name is never given to another token */
+		rc = db_exec(c, "UPDATE api_tokens SET deleted_at = now(), deleted_by = $2, "
+		                "email = NULL WHERE id = $1 AND deleted_at IS NULL RETURNING "
+		                TOKEN_COLUMNS, p, 2, &r, "delete token", msg);
 	if (rc != EDGECA_OK)
 		goto out;
 	if (PQntuples(r) != 1) {

@@ -144,6 +144,21 @@ test_token_api(void **state)
 	http_expect(404, "token-not-found", http_call(&in, "DELETE", path, in.admin_token, NULL, NULL,
 	                                         0, &r), &r);
 	http_expect(404, "token-not-found", http_get(&in, path, in.admin_token, &r), &r);
+	/* ... and the name stays taken: certificates name their requester by
+	 * it, so a new token under it would inherit them */
+	http_expect(409, "token-name-taken", http_post_json(&in, "/api/v1/tokens", in.admin_token,
+	                                               "{\"name\": \"ci-pipeline\", \"role\": "
+	                                               "\"requester\"}", &r), &r);
+	assert_int_equal(http_get(&in, "/api/v1/tokens", in.admin_token, &r), 200);
+	json_array_foreach(json_object_get(r.json, "items"), i, item)
+		assert_string_not_equal(json_string_value(json_object_get(item, "id")), id);
+	http_response_free(&r);
+	{
+		char *who = instance_sql(&in, "SELECT deleted_by FROM api_tokens WHERE id = '%s'", id);
+		assert_non_null(who);
+		assert_non_null(strstr(who, "token:"));
+		free(who);
+	}
 }
 
 /* PATCHes path's e-mail with body as token; returns the status. */
