@@ -311,23 +311,26 @@ lifecycle_email(const struct notice *n, const char *from, time_t now)
 		                         strcmp(n->chaining, "external") == 0
 		                     ? "this CA is set to auto_renew: edgeca requests its renewal (a "
 		                       "renewal_requested notification with the CSR to be signed by "
-		                       "the external root follows); reminders at 90, 95 and 99 % of the "
-		                       "lifetime and at expiry continue until the signed certificate "
+		                       "the external root follows); reminders at those of 90, 95 and 99 % "
+		                       "of the lifetime still ahead and at expiry continue until the signed certificate "
 		                       "is uploaded."
 		                 : strcmp(n->action, "auto_renew") == 0
 		                     ? "this CA is set to auto_renew: edgeca renews it (a renewed or "
-		                       "renewal_failed notification follows); reminders at 90, 95 and "
-		                       "99 % of the lifetime and at expiry continue until then."
+		                       "renewal_failed notification follows); reminders at those of 90, 95 "
+		                       "and 99 % of the lifetime still ahead and at expiry continue until "
+		                       "then."
 		                     : "nothing beyond notifying (lifecycle action \"notify\"): "
-		                       "reminders follow at 90, 95 and 99 % of the lifetime and at "
-		                       "expiry.");
-		rc |= buf_printf(&b, "What you must do: %s\r\n",
-		                 root ? "create a new root CA, distribute its certificate to every "
-		                        "relying party and move issuance to it (or to subordinates "
-		                        "under it) before the notAfter above."
-		                      : "renew this CA (POST /api/v1/cas/<id>/renew) or create a new "
-		                        "subordinate CA, and move issuance to it before the notAfter "
-		                        "above; certificates issued by this CA cannot outlive it.");
+		                       "reminders follow at those of 90, 95 and 99 % of the lifetime "
+		                       "still ahead and at expiry.");
+		if (root)
+			rc |= buf_printf(&b, "What you must do: create a new root CA, distribute its "
+			                     "certificate to every relying party and move issuance to it "
+			                     "(or to subordinates under it) before the notAfter above.\r\n");
+		else
+			rc |= buf_printf(&b, "What you must do: renew this CA (POST /api/v1/cas/%s/renew) "
+			                     "or create a new subordinate CA, and move issuance to it "
+			                     "before the notAfter above; certificates issued by this CA "
+			                     "cannot outlive it.\r\n", n->ca_id);
 	}
 out:
 	if (rc != 0 || buf_terminate(&b) != 0) {

@@ -159,7 +159,8 @@ test_email(void **state)
 	assert_non_null(strstr(m, "Subject:   CN=Plant Issuing CA,O=Example\r\n"));
 	assert_non_null(strstr(m, "notAfter:  2023-11-16T02:00:00Z\r\n"));
 	assert_non_null(strstr(m, "What edgeca does: nothing beyond notifying"));
-	assert_non_null(strstr(m, "What you must do: renew this CA (POST /api/v1/cas/<id>/renew)"));
+	assert_non_null(strstr(m, "What you must do: renew this CA (POST /api/v1/cas/"
+	                          "2b1f5876-73f0-4518-af2d-d81abd34d2bd/renew)"));
 	free(m);
 
 	/* the outcomes of an automatic renewal */
