@@ -21,6 +21,10 @@ struct est_server {
 	struct listen_addr addr;
 };
 
+/* Declared bodies up to this many times the limit are read (and
+ * dropped) before the 413. */
+#define DISCARD_FACTOR 16
+
 /* One request while its body arrives. */
 struct exchange {
 	struct buf body;
@@ -177,11 +181,16 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 		if (x == NULL)
 			return MHD_NO;
 		*con_cls = x;
-		/* A declared body over the limit is refused before it is read. */
-		if (cl != NULL && strtoull(cl, NULL, 10) > cfg->max_body_bytes) {
+		/* A declared body over the limit is read and dropped, then
+		 * refused (413): closing on a client still sending would reset
+		 * the connection, and the client would see that instead of the
+		 * answer. One far over the limit is refused before it is read. */
+		if (cl != NULL && strtoull(cl, NULL, 10) > cfg->max_body_bytes * DISCARD_FACTOR) {
 			x->answered = true;
 			return send_text(con, 413, "the request body exceeds the limit\n");
 		}
+		if (cl != NULL && strtoull(cl, NULL, 10) > cfg->max_body_bytes)
+			x->too_large = true;
 		if (cl != NULL)
 			quick_ack(con);
 		return MHD_YES;
