@@ -18,19 +18,19 @@
 #define MAX_SANS 100
 #define MAX_SAN_BYTES 8192
 
-/* 16 random bytes with the top bit clear (positive) and the next one set
- * (always 16 bytes long): 126 bits from the CSPRNG. */
+/* 0x01 followed by 16 random bytes: 128 bits from the CSPRNG in a
+ * positive serial that is always 17 bytes long (RFC 5280 allows 20). */
 static int
 set_random_serial(X509 *cert)
 {
-	unsigned char b[16];
+	unsigned char b[17];
 	BIGNUM *bn = NULL;
 	ASN1_INTEGER *ai = NULL;
 	int rc = -1;
 
-	if (RAND_bytes(b, sizeof(b)) != 1)
+	b[0] = 0x01;
+	if (RAND_bytes(b + 1, sizeof(b) - 1) != 1)
 		goto out;
-	b[0] = (unsigned char)((b[0] & 0x7f) | 0x40);
 	bn = BN_bin2bn(b, sizeof(b), NULL);
 	if (bn == NULL || (ai = BN_to_ASN1_INTEGER(bn, NULL)) == NULL)
 		goto out;

@@ -1,10 +1,12 @@
 #include "tests/integration/pki.h"
 
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/buf.h"
 #include "common/x509util.h"
@@ -234,4 +236,22 @@ ext_has_url(X509 *x, int nid, const char *want)
 	found = memmem(data, (size_t)n, want, strlen(want)) != NULL;
 	BIO_free(b);
 	return found;
+}
+
+bool
+serial_is(const ASN1_INTEGER *ai, const char *hex)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(ai, NULL);
+	char *mine = bn ? BN_bn2hex(bn) : NULL;
+	const char *a = mine, *b = hex;
+	bool same;
+
+	while (a != NULL && *a == '0' && a[1] != '\0')
+		a++;
+	while (*b == '0' && b[1] != '\0')
+		b++;
+	same = a != NULL && strcasecmp(a, b) == 0;
+	OPENSSL_free(mine);
+	BN_free(bn);
+	return same;
 }

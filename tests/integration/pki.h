@@ -33,6 +33,8 @@ bool ext_critical(X509 *x, int nid);
 
 /* Whether x's extension nid (e.g. NID_info_access) names the URL want. */
 bool ext_has_url(X509 *x, int nid, const char *want);
+/* Whether ai is the serial hex names (any case, leading zeros or not). */
+bool serial_is(const ASN1_INTEGER *ai, const char *hex);
 
 /* A certificate for key with CN cn, signed by issuer/issuer_key
  * (self-signed when issuer is NULL), CA:TRUE when ca, extended key usage

@@ -138,15 +138,7 @@ crl_entry(X509_CRL *crl, const char *serial)
 
 	for (int i = 0; i < sk_X509_REVOKED_num(revoked); i++) {
 		X509_REVOKED *e = sk_X509_REVOKED_value(revoked, i);
-		BIGNUM *bn = ASN1_INTEGER_to_BN(X509_REVOKED_get0_serialNumber(e), NULL);
-		char *hex = BN_bn2hex(bn);
-		bool same = hex != NULL && strcasecmp(hex, serial) == 0;
-		/* BN_bn2hex drops a leading zero digit the API may keep */
-		if (!same && hex != NULL && serial[0] == '0')
-			same = strcasecmp(hex, serial + 1) == 0;
-		OPENSSL_free(hex);
-		BN_free(bn);
-		if (same)
+		if (serial_is(X509_REVOKED_get0_serialNumber(e), serial))
 			return e;
 	}
 	return NULL;

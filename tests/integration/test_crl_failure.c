@@ -105,13 +105,7 @@ crl_lists(const char *ca_id, const char *serial)
 		found = serial == NULL;
 		for (int i = 0; !found && i < sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)); i++) {
 			X509_REVOKED *e = sk_X509_REVOKED_value(X509_CRL_get_REVOKED(crl), i);
-			BIGNUM *bn = ASN1_INTEGER_to_BN(X509_REVOKED_get0_serialNumber(e), NULL);
-			char *hex = BN_bn2hex(bn);
-			/* BN_bn2hex drops a leading zero digit the API may keep */
-			found = hex != NULL && (strcasecmp(hex, serial) == 0 ||
-			                        (serial[0] == '0' && strcasecmp(hex, serial + 1) == 0));
-			OPENSSL_free(hex);
-			BN_free(bn);
+			found = serial_is(X509_REVOKED_get0_serialNumber(e), serial);
 		}
 	}
 	X509_CRL_free(crl);

@@ -102,7 +102,7 @@ eku_count(X509 *x)
 	return n;
 }
 
-/* The certificate's serial: 16 bytes, positive. */
+/* The certificate's serial: 17 bytes, positive, 0x01 then 128 random bits. */
 static void
 check_serial(X509 *x)
 {
@@ -110,7 +110,8 @@ check_serial(X509 *x)
 	BIGNUM *bn = ASN1_INTEGER_to_BN(s, NULL);
 
 	assert_false(BN_is_negative(bn));
-	assert_int_equal(BN_num_bytes(bn), 16);
+	assert_int_equal(BN_num_bytes(bn), 17);
+	assert_int_equal(BN_num_bits(bn), 129);
 	BN_free(bn);
 }
 
