@@ -362,14 +362,10 @@ check_uploaded(const unsigned char *csr_der, size_t csr_len, const char *locatio
 		                 location);
 		goto out;
 	}
-	if ((X509_get_extension_flags(cert) & (EXFLAG_BCONS | EXFLAG_CA)) !=
-	        (EXFLAG_BCONS | EXFLAG_CA) ||
-	    !(X509_get_key_usage(cert) & KU_KEY_CERT_SIGN)) {
-		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "not-a-ca-certificate",
-		                 "the certificate is no CA certificate: basicConstraints CA:TRUE and "
-		                 "keyUsage keyCertSign are required");
+	/* refused here, before the signer binds it for good: a certificate
+	 * the signer could not issue under would break the location */
+	if ((rc = x509_check_ca_extensions(cert, msg)) != EDGECA_OK)
 		goto out;
-	}
 	if (X509_NAME_cmp(X509_get_subject_name(cert), X509_REQ_get_subject_name(csr)) != 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "subject-mismatch",
 		                 "the certificate's subject differs from the requested %s", ca->subject);

@@ -104,6 +104,9 @@ pathlen_zero_key(char key[65])
 	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign");
 	X509_add_ext(cert, ext, -1);
 	X509_EXTENSION_free(ext);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_key_identifier, "hash");
+	X509_add_ext(cert, ext, -1);
+	X509_EXTENSION_free(ext);
 	assert_true(X509_sign(cert, outside, EVP_sha256()) > 0);
 	len = i2d_X509(cert, &cert_der);
 	wire_cert_install(fd, key, cert_der, (size_t)len, type);
