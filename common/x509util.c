@@ -9,6 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -444,4 +445,33 @@ x509_pem_certs(const char *text, size_t len)
 	ERR_clear_error();
 	BIO_free(bio);
 	return sk;
+}
+
+edgeca_err
+x509_check_ca_extensions(X509 *cert, struct edgeca_msg *msg)
+{
+	/* X509_get_key_usage reports every usage when keyUsage is absent:
+	 * the extension's presence is checked on its own */
+	const uint32_t flags = X509_get_extension_flags(cert);
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(cert);
+	edgeca_err rc = EDGECA_OK;
+
+	if ((flags & (EXFLAG_BCONS | EXFLAG_CA)) != (EXFLAG_BCONS | EXFLAG_CA))
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "not-a-ca-certificate",
+		                 "the certificate is no CA certificate: basicConstraints CA:TRUE "
+		                 "and keyUsage keyCertSign are required");
+	else if (!(flags & EXFLAG_KUSAGE))
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "not-a-ca-certificate",
+		                 "the certificate has no keyUsage extension: a CA certificate needs "
+		                 "keyUsage with keyCertSign");
+	else if (!(X509_get_key_usage(cert) & KU_KEY_CERT_SIGN))
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "not-a-ca-certificate",
+		                 "the certificate's keyUsage does not include keyCertSign");
+	else if (ski == NULL || ASN1_STRING_length(ski) <= 0)
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "ca-certificate-no-ski",
+		                 "the CA certificate has no subjectKeyIdentifier extension, which "
+		                 "the certificates it issues name as their authorityKeyIdentifier: "
+		                 "sign it with subjectKeyIdentifier=hash");
+	ERR_clear_error();
+	return rc;
 }

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/error.h"
+
 #define SERIAL_HEX_MAX 65 /* 32 bytes as hex + NUL */
 
 enum key_kind { KEY_KIND_UNSUPPORTED = 0, KEY_KIND_EC_P256, KEY_KIND_EC_P384, KEY_KIND_RSA };
@@ -43,6 +45,15 @@ char *x509_pem(const X509 *x);
 /* Every certificate of a PEM text, in order (an empty stack when there is
  * none); NULL when out of memory. */
 STACK_OF(X509) *x509_pem_certs(const char *text, size_t len);
+
+/* The extensions a CA certificate signed elsewhere must carry before a
+ * signer key takes it as its own (the server checks an upload with it, the
+ * signer its install again): basicConstraints CA:TRUE and a keyUsage
+ * extension with keyCertSign (`not-a-ca-certificate`), and a
+ * subjectKeyIdentifier, which every certificate the key issues names as
+ * its authorityKeyIdentifier (`ca-certificate-no-ski`). EDGECA_ERR_INVALID
+ * with the reason in msg. */
+edgeca_err x509_check_ca_extensions(X509 *cert, struct edgeca_msg *msg);
 
 /* Subject alternative names as "DNS:name" / "IP:addr" / "URI:..." /
  * "email:..."; *out is a NULL-terminated malloc'ed array (free with

@@ -237,7 +237,7 @@ ca_create(struct edgeca_ctx *ctx, const struct principal *who, const struct ca_c
 		goto out;
 	if (req->parent_ca_id != NULL &&
 	    ((rc = ca_load_parent(c, req->parent_ca_id, &parent, msg)) != EDGECA_OK ||
-	     (rc = ca_check_parent(ca, parent, now, &not_after, msg)) != EDGECA_OK))
+	     (rc = ca_check_parent(ca, parent, NULL, now, &not_after, msg)) != EDGECA_OK))
 		goto out;
 	/* Keys and certificates first: nothing is stored unless all exist. */
 	rc = make_location_keys(ctx, ca, subject_der, (size_t)subject_len, not_after, msg);

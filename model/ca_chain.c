@@ -115,22 +115,58 @@ parent_path_length(const struct ca *parent, const struct ca_location *ploc)
 	return tight;
 }
 
-edgeca_err
-ca_check_parent(const struct ca *child, const struct ca *parent, time_t now, time_t *not_after,
-                struct edgeca_msg *msg)
+/* The parent location that signs a child location: the one of the same
+ * name when it is active (regions sign regions), else the first active;
+ * NULL when the parent has none active. */
+static const struct ca_location *
+signing_location(const struct ca *parent, const char *name)
 {
-	const struct ca_location *ploc = ca_find_location(parent, NULL);
+	const struct ca_location *same = ca_find_location(parent, name);
+
+	if (same != NULL && strcmp(same->status, "active") == 0)
+		return same;
+	return ca_find_location(parent, NULL);
+}
+
+edgeca_err
+ca_check_parent(const struct ca *child, const struct ca *parent, const char *location,
+                time_t now, time_t *not_after, struct edgeca_msg *msg)
+{
+	/* of the parent locations that will sign, the first to expire, and
+	 * the child location it signs */
+	const struct ca_location *ploc = NULL;
+	const char *signed_name = NULL;
 	time_t policy_end, limit;
 	char when[RFC3339_LEN];
-	long max_path;
+	long max_path = -1;
 
 	if (strcmp(child->kind, "subordinate") != 0)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 		                   "only a subordinate CA has a parent");
-	if (strcmp(parent->status, "active") != 0 || ploc == NULL)
+	if (strcmp(parent->status, "active") != 0 || ca_find_location(parent, NULL) == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "parent-not-active",
 		                   "the parent CA %s has no active location to sign with", parent->id);
-	max_path = parent_path_length(parent, ploc);
+	/* each child location is signed by its own parent location: the
+	 * limits are the tightest over those, not the parent's first one's */
+	for (size_t i = 0; i < child->n_locations; i++) {
+		const struct ca_location *loc = &child->locations[i], *s;
+		long path;
+
+		if (location != NULL ? strcmp(loc->name, location) != 0
+		                     : strcmp(loc->status, "pending_chaining") != 0)
+			continue;
+		s = signing_location(parent, loc->name);
+		path = parent_path_length(parent, s);
+		if (path >= 0 && (max_path < 0 || path < max_path))
+			max_path = path;
+		if (ploc == NULL || s->not_after < ploc->not_after) {
+			ploc = s;
+			signed_name = loc->name;
+		}
+	}
+	if (ploc == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
+		                   "CA %s has no location for its parent to sign", child->id);
 	if (max_path == 0)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "path-length-exceeded",
 		                   "the parent CA's path length constraint is 0: it cannot have a "
@@ -151,9 +187,11 @@ ca_check_parent(const struct ca *child, const struct ca *parent, time_t now, tim
 				                   "below this parent the CA's certificate has path length 0, "
 				                   "which forbids the %s template its policy allows", *t);
 	}
+	rfc3339_format(ploc->not_after, when);
 	if (ploc->not_after <= now)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-expired",
-		                   "the parent CA's certificate has expired");
+		                   "the certificate of the parent CA's location %s, which would sign "
+		                   "location %s, expired at %s", ploc->name, signed_name, when);
 	policy_end = now + (time_t)parent->max_validity_days * 86400;
 	limit = policy_end < ploc->not_after ? policy_end : ploc->not_after;
 	if (*not_after == 0) {
@@ -162,28 +200,16 @@ ca_check_parent(const struct ca *child, const struct ca *parent, time_t now, tim
 			*not_after = limit; /* not given: the longest the parent allows */
 		return EDGECA_OK;
 	}
-	if (*not_after > ploc->not_after) {
-		rfc3339_format(ploc->not_after, when);
+	if (*not_after > ploc->not_after)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "validity-exceeds-issuer",
-		                   "the CA would outlive its parent, which expires at %s", when);
-	}
+		                   "location %s of the CA would outlive the certificate of the parent "
+		                   "CA's location %s, which signs it and expires at %s", signed_name,
+		                   ploc->name, when);
 	if (*not_after > policy_end)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "validity-exceeds-policy",
 		                   "the validity exceeds the parent CA's maximum of %d days",
 		                   parent->max_validity_days);
 	return EDGECA_OK;
-}
-
-/* The parent location that signs a child location: the one of the same
- * name when it is active (regions sign regions), else the first active. */
-static const struct ca_location *
-signing_location(const struct ca *parent, const char *name)
-{
-	const struct ca_location *same = ca_find_location(parent, name);
-
-	if (same != NULL && strcmp(same->status, "active") == 0)
-		return same;
-	return ca_find_location(parent, NULL);
 }
 
 edgeca_err
@@ -316,7 +342,7 @@ ca_chain_to_parent(struct edgeca_ctx *ctx, const struct principal *who, const ch
 		goto out;
 	}
 	if ((rc = ca_load_parent(c, parent_id, &parent, msg)) != EDGECA_OK ||
-	    (rc = ca_check_parent(ca, parent, now, &end, msg)) != EDGECA_OK)
+	    (rc = ca_check_parent(ca, parent, NULL, now, &end, msg)) != EDGECA_OK)
 		goto out;
 	rc = ca_sign_by_parent(ctx, ca, parent, end, msg);
 	/* whatever was signed is stored, also when a later location failed */
@@ -362,14 +388,10 @@ check_uploaded(const unsigned char *csr_der, size_t csr_len, const char *locatio
 		                 location);
 		goto out;
 	}
-	if ((X509_get_extension_flags(cert) & (EXFLAG_BCONS | EXFLAG_CA)) !=
-	        (EXFLAG_BCONS | EXFLAG_CA) ||
-	    !(X509_get_key_usage(cert) & KU_KEY_CERT_SIGN)) {
-		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "not-a-ca-certificate",
-		                 "the certificate is no CA certificate: basicConstraints CA:TRUE and "
-		                 "keyUsage keyCertSign are required");
+	/* refused here, before the signer binds it for good: a certificate
+	 * the signer could not issue under would break the location */
+	if ((rc = x509_check_ca_extensions(cert, msg)) != EDGECA_OK)
 		goto out;
-	}
 	if (X509_NAME_cmp(X509_get_subject_name(cert), X509_REQ_get_subject_name(csr)) != 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "subject-mismatch",
 		                 "the certificate's subject differs from the requested %s", ca->subject);

@@ -16,12 +16,14 @@ char *ca_join_templates(char **v);
 edgeca_err ca_location_take_cert(struct ca_location *loc, unsigned char *der, size_t len,
                                  struct edgeca_msg *msg);
 
-/* Checks that parent may sign child's locations now and settles the
- * validity: *not_after 0 (not given) becomes the longest the parent
- * allows, at most 1,825 days; a given one beyond the parent's limits is
- * refused. */
-edgeca_err ca_check_parent(const struct ca *child, const struct ca *parent, time_t now,
-                           time_t *not_after, struct edgeca_msg *msg);
+/* Checks that parent may sign child's location named location (NULL:
+ * every location waiting in pending_chaining) now and settles the
+ * validity against the parent locations that will sign them (the one of
+ * the same name when active, else the parent's first active): *not_after
+ * 0 (not given) becomes the longest they and the parent's policy allow,
+ * at most 1,825 days; a given one beyond those limits is refused. */
+edgeca_err ca_check_parent(const struct ca *child, const struct ca *parent, const char *location,
+                           time_t now, time_t *not_after, struct edgeca_msg *msg);
 
 /* Has the parent's signer key sign every pending location of child and
  * installs each certificate in child's key. Stops at the first failure;

@@ -229,24 +229,51 @@ check_useful(const struct ca *ca, const char *location, time_t now, time_t end,
 	                   (long)((end - now) / 86400), ca->max_validity_days, ca->threshold_percent);
 }
 
-/* The internal parent signs each location's new key at once. */
+/* Whether a renewal of location (NULL: every active one) renews loc. */
+static bool
+is_renewed(const struct ca_location *loc, const char *location)
+{
+	return location != NULL ? strcmp(loc->name, location) == 0
+	                        : strcmp(loc->status, "active") == 0;
+}
+
+/* The notAfter of loc's renewal: the longest the parent location that
+ * signs it allows; for an automatic renewal only when that gains and is
+ * worth it. */
+static edgeca_err
+renewal_end(const struct ca *ca, const struct ca *parent, const struct ca_location *loc,
+            time_t now, bool automatic, time_t *end, struct edgeca_msg *msg)
+{
+	edgeca_err rc;
+
+	*end = 0;
+	if ((rc = ca_check_parent(ca, parent, loc->name, now, end, msg)) != EDGECA_OK)
+		return rc;
+	if (!automatic || (rc = check_gain(ca, loc->name, *end, msg)) != EDGECA_OK)
+		return rc;
+	return check_useful(ca, loc->name, now, *end, msg);
+}
+
+/* The internal parent signs each location's new key at once, each up to
+ * the limit of its own signing location; every location is checked
+ * before any is renewed. */
 static edgeca_err
 renew_internal(struct edgeca_ctx *ctx, PGconn *c, const struct principal *who, struct ca *ca,
                const char *location, bool automatic, struct edgeca_msg *msg)
 {
 	struct ca *parent = NULL;
-	time_t end = 0, now = time(NULL);
+	time_t now = time(NULL), end = 0;
 	edgeca_err rc;
 
-	if ((rc = ca_load_parent(c, ca->parent_ca_id, &parent, msg)) != EDGECA_OK ||
-	    (rc = ca_check_parent(ca, parent, now, &end, msg)) != EDGECA_OK ||
-	    (automatic && ((rc = check_gain(ca, location, end, msg)) != EDGECA_OK ||
-	                   (rc = check_useful(ca, location, now, end, msg)) != EDGECA_OK)))
+	if ((rc = ca_load_parent(c, ca->parent_ca_id, &parent, msg)) != EDGECA_OK)
 		goto out;
+	for (size_t i = 0; i < ca->n_locations && rc == EDGECA_OK; i++)
+		if (is_renewed(&ca->locations[i], location))
+			rc = renewal_end(ca, parent, &ca->locations[i], now, automatic, &end, msg);
 	for (size_t i = 0; i < ca->n_locations && rc == EDGECA_OK; i++) {
 		struct ca_location *loc = &ca->locations[i];
-		if (location != NULL ? strcmp(loc->name, location) == 0
-		                     : strcmp(loc->status, "active") == 0)
+		if (is_renewed(loc, location) &&
+		    (rc = renewal_end(ca, parent, loc, now, automatic, &end, msg)) == EDGECA_OK)
 			rc = renew_location(ctx, c, who, ca, parent, loc, end, msg);
 	}
 out:

@@ -639,13 +639,12 @@ issue_install_certificate(struct keystore *ks, struct signer_key *key, X509 *cer
                           struct edgeca_msg *msg)
 {
 	time_t nb, na;
+	edgeca_err rc;
 
-	if ((X509_get_extension_flags(cert) & (EXFLAG_BCONS | EXFLAG_CA)) !=
-	        (EXFLAG_BCONS | EXFLAG_CA) ||
-	    !(X509_get_key_usage(cert) & KU_KEY_CERT_SIGN))
-		return edgeca_fail(msg, EDGECA_ERR_INVALID, "not-a-ca-certificate",
-		                   "the certificate is no CA certificate (basicConstraints CA:TRUE "
-		                   "and keyUsage keyCertSign are required)");
+	/* the same checks as the server's, whatever it checked: a certificate
+	 * without an SKI would make every later issuance fail */
+	if ((rc = x509_check_ca_extensions(cert, msg)) != EDGECA_OK)
+		return rc;
 	if (asn1_time_to_time_t(X509_get0_notBefore(cert), &nb) != 0 ||
 	    asn1_time_to_time_t(X509_get0_notAfter(cert), &na) != 0 || now < nb - 300 || now >= na)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "certificate-not-valid-now",

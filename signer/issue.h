@@ -39,7 +39,8 @@ edgeca_err issue_csr(struct keystore *ks, struct signer_key *key, X509_NAME *sub
 
 /* Binds a CA certificate signed elsewhere to a key that has none: the
  * certificate must carry the key's public key, be a CA (basicConstraints
- * CA:TRUE, keyUsage keyCertSign) and be valid now. */
+ * CA:TRUE, a keyUsage extension with keyCertSign), have a
+ * subjectKeyIdentifier (x509_check_ca_extensions) and be valid now. */
 edgeca_err issue_install_certificate(struct keystore *ks, struct signer_key *key, X509 *cert,
                                      time_t now, struct edgeca_msg *msg);
 

@@ -12,6 +12,15 @@
 	"[v3]\nbasicConstraints=critical,CA:TRUE,pathlen:0\n"                                    \
 	"keyUsage=critical,keyCertSign,cRLSign\n"                                                 \
 	"subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
+/* CA certificates edgeca refuses: without a subjectKeyIdentifier (which
+ * openssl 3 adds unless told "none"), and without keyUsage. */
+#define EXTERNAL_CA_EXT_NO_SKI                                                                 \
+	"[v3]\nbasicConstraints=critical,CA:TRUE,pathlen:0\n"                                    \
+	"keyUsage=critical,keyCertSign,cRLSign\n"                                                 \
+	"subjectKeyIdentifier=none\nauthorityKeyIdentifier=none\n"
+#define EXTERNAL_CA_EXT_NO_KU                                                                  \
+	"[v3]\nbasicConstraints=critical,CA:TRUE,pathlen:0\n"                                    \
+	"subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
 
 struct external_root {
 	char dir[64];  /* its key, certificate and work files */

@@ -1,8 +1,9 @@
 /* Issuance limits of CAs, checked through the API and again at the
  * signer's socket as a compromised server could reach it: which templates a
- * CA signs, a child's validity against its parent and its policy, path
- * length down a chain (also for a key whose certificate came from
- * elsewhere), and the iot_edge_ca template for IoT Edge device CAs. */
+ * CA signs, a child's validity against its parent and its policy (against
+ * the parent location that signs each child location), path length down
+ * a chain (also for a key whose certificate came from elsewhere), and the
+ * iot_edge_ca template for IoT Edge device CAs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 
 #include "common/timeutil.h"
 #include "signer/protocol.h"
+#include "tests/integration/external_root.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/http.h"
 #include "tests/integration/pki.h"
@@ -102,6 +104,9 @@ pathlen_zero_key(char key[65])
 	X509_add_ext(cert, ext, -1);
 	X509_EXTENSION_free(ext);
 	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign");
+	X509_add_ext(cert, ext, -1);
+	X509_EXTENSION_free(ext);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_key_identifier, "hash");
 	X509_add_ext(cert, ext, -1);
 	X509_EXTENSION_free(ext);
 	assert_true(X509_sign(cert, outside, EVP_sha256()) > 0);
@@ -254,12 +259,113 @@ test_iot_edge_ca_template(void **state)
 	free(csr);
 }
 
+/* The notAfter of location name in a CA answer. */
+static const char *
+location_end(const struct http_response *r, const char *name)
+{
+	return json_string_value(json_object_get(http_location(r, name), "not_after"));
+}
+
+/* A parent CA that may sign subordinates, chained to an external root,
+ * whose location b is valid 700 days and a only 30 days. */
+static void
+two_region_parent(struct external_root *root, char id[64], char b_end[RFC3339_LEN],
+                  char a_end[RFC3339_LEN])
+{
+	static const char ext[] = "[v3]\nbasicConstraints=critical,CA:TRUE,pathlen:1\n"
+	                          "keyUsage=critical,keyCertSign,cRLSign\n"
+	                          "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n";
+	static const struct { const char *name; int days; } locs[] = {{"b", 700}, {"a", 30}};
+	struct http_response r;
+	char path[160], *csr, *pem;
+
+	http_create_ca(&in, "{\"kind\": \"subordinate\", \"common_name\": \"Two-Region CA\", "
+	                    "\"locations\": [\"b\", \"a\"], \"issuance\": {\"template\": "
+	                    "\"subordinate_ca\"}}", id);
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/api/v1/cas/%s/locations/%s/csr", id, locs[i].name);
+		assert_int_equal(http_get(&in, path, in.admin_token, &r), 200);
+		xasprintf(&csr, "%.*s", (int)r.body_len, r.body);
+		http_response_free(&r);
+		pem = external_root_sign(root, csr, ext, locs[i].days);
+		snprintf(path, sizeof(path), "/api/v1/cas/%s/locations/%s/certificate", id,
+		         locs[i].name);
+		assert_int_equal(http_call(&in, "POST", path, in.admin_token,
+		                           "application/pem-certificate-chain", pem, strlen(pem), &r),
+		                 200);
+		snprintf(i == 0 ? b_end : a_end, RFC3339_LEN, "%s", location_end(&r, locs[i].name));
+		http_response_free(&r);
+		free(pem);
+		free(csr);
+	}
+}
+
+/* Creates subordinate cn of parent_id at locations (a JSON array) with the
+ * members extra ("" for none); the answer, whose status must be want. */
+static struct http_response
+create_child(const char *parent_id, const char *cn, const char *locations, const char *extra,
+             long want)
+{
+	struct http_response r;
+	char *body;
+
+	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"%s\", "
+	          "\"parent_ca_id\": \"%s\", \"locations\": %s%s}", cn, parent_id, locations,
+	          extra);
+	r = http_post_expect(&in, "/api/v1/cas", body, want);
+	free(body);
+	return r;
+}
+
+/* Each child location is signed by the parent's location of the same
+ * name: its validity is limited by that location's certificate, not by
+ * the parent's first one's, at creation and at renewal. */
+static void
+test_validity_of_the_signing_location(void **state)
+{
+	char parent_id[64], child_id[64], b_end[RFC3339_LEN], a_end[RFC3339_LEN], path[160];
+	struct external_root root;
+	struct http_response r;
+
+	external_root_make(&root);
+	two_region_parent(&root, parent_id, b_end, a_end);
+	assert_string_not_equal(b_end, a_end);
+	/* at a, without a validity: shortened to fit a's certificate */
+	r = create_child(parent_id, "Region A CA", "[\"a\"]", "", 201);
+	assert_string_equal(location_end(&r, "a"), a_end);
+	http_response_free(&r);
+	/* at a, asking for more than a's certificate: refused, naming its end */
+	r = create_child(parent_id, "Region A CA", "[\"a\"]", ", \"validity_days\": 60", 422);
+	assert_string_equal(http_problem_type(&r), "validity-exceeds-issuer");
+	assert_non_null(strstr(http_json_str(&r, "detail"), a_end));
+	assert_non_null(strstr(http_json_str(&r, "detail"), "location a"));
+	http_response_free(&r);
+	/* at b: the longest b's certificate allows */
+	r = create_child(parent_id, "Region B CA", "[\"b\"]", "", 201);
+	assert_string_equal(location_end(&r, "b"), b_end);
+	http_response_free(&r);
+	/* at both: one validity, the earliest of the two signing locations' */
+	r = create_child(parent_id, "Both Regions CA", "[\"b\", \"a\"]", "", 201);
+	snprintf(child_id, sizeof(child_id), "%s", http_json_str(&r, "id"));
+	assert_string_equal(location_end(&r, "b"), a_end);
+	assert_string_equal(location_end(&r, "a"), a_end);
+	http_response_free(&r);
+	/* renewed, each location gets what its own signing location allows */
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/renew", child_id);
+	r = http_post_expect(&in, path, "{}", 200);
+	assert_string_equal(location_end(&r, "b"), b_end);
+	assert_string_equal(location_end(&r, "a"), a_end);
+	http_response_free(&r);
+	external_root_free(&root);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_limits),
 		cmocka_unit_test(test_iot_edge_ca_template),
+		cmocka_unit_test(test_validity_of_the_signing_location),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

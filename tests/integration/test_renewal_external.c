@@ -324,7 +324,7 @@ test_renew_by_hand(void **state)
 	pending = issue_device(ca_id, "eu", "device-pending", &pending_pem, s_pending);
 	assert_int_equal(X509_check_issued(old_ca, pending), X509_V_OK);
 
-	/* a certificate for another key, or no CA, is refused */
+	/* a certificate for another key, no CA, or one without SKI is refused */
 	wrong = external_root_sign(&root, old_csr, EXTERNAL_CA_EXT, 365);
 	http_expect(422, "certificate-key-mismatch", upload(ca_id, "eu", wrong, &r), &r);
 	free(wrong);
@@ -334,6 +334,9 @@ test_renew_by_hand(void **state)
 	wrong = external_root_sign(&root, csr_eu, "[v3]\nbasicConstraints=critical,CA:FALSE\n"
 	                           "keyUsage=critical,digitalSignature\n", 365);
 	http_expect(422, "not-a-ca-certificate", upload(ca_id, "eu", wrong, &r), &r);
+	free(wrong);
+	wrong = external_root_sign(&root, csr_eu, EXTERNAL_CA_EXT_NO_SKI, 365);
+	http_expect(422, "ca-certificate-no-ski", upload(ca_id, "eu", wrong, &r), &r);
 	free(wrong);
 	r = get_ca(ca_id);
 	assert_string_equal(renewal_csr(&r, "eu"), csr_eu); /* still waiting */

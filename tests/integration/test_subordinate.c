@@ -272,6 +272,37 @@ test_external_root(void **state)
 		expect_upload_refused(sub_id, "eu", wrong, "subject-mismatch");
 		free(wrong);
 	}
+	/* a CA certificate without keyUsage (OpenSSL would report every usage)
+	 * or without subjectKeyIdentifier (nothing could be issued under it) */
+	wrong = external_root_sign(&root, csr_eu, EXTERNAL_CA_EXT_NO_KU, 365);
+	expect_upload_refused(sub_id, "eu", wrong, "not-a-ca-certificate");
+	free(wrong);
+	wrong = external_root_sign(&root, csr_eu, EXTERNAL_CA_EXT_NO_SKI, 365);
+	assert_int_equal(upload(sub_id, "eu", wrong, &r), 422);
+	assert_string_equal(http_problem_type(&r), "ca-certificate-no-ski");
+	assert_non_null(strstr(http_json_str(&r, "detail"), "subjectKeyIdentifier=hash"));
+	http_response_free(&r);
+	{
+		/* the signer refuses it too, asked directly as a compromised server could */
+		X509 *x = pem_cert(wrong);
+		unsigned char *der = NULL;
+		int len = i2d_X509(x, &der), fd = wire_connect(in.signer_socket);
+		char key[65], type[65];
+
+		wire_key_of(&in, sub_id, "eu", key);
+		wire_cert_install(fd, key, der, (size_t)len, type);
+		assert_string_equal(type, "ca-certificate-no-ski");
+		close(fd);
+		OPENSSL_free(der);
+		X509_free(x);
+	}
+	free(wrong);
+	/* every refusal leaves the location waiting */
+	snprintf(path, sizeof(path), "/api/v1/cas/%s", sub_id);
+	assert_int_equal(http_get(&in, path, in.admin_token, &r), 200);
+	assert_string_equal(json_string_value(json_object_get(http_location(&r, "eu"), "status")),
+	                    "pending_chaining");
+	http_response_free(&r);
 	wrong = external_root_sign(&root, csr_eu, ca_ext, -1); /* notAfter yesterday */
 	expect_upload_refused(sub_id, "eu", wrong, "certificate-expired");
 	free(wrong);

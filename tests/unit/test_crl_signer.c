@@ -7,6 +7,8 @@
  * a million entries (not a test). */
 #include "test_crl_signer.h"
 
+#include "signer/keystore.h"
+
 static void
 test_empty_and_full_crls(void **state)
 {
@@ -113,9 +115,11 @@ outside_ca_cert(EVP_PKEY *root_key, X509 *root, X509_REQ *req, const char *ku, b
 	return x;
 }
 
-/* A signer key whose CA certificate comes from an outside root. */
+/* A signer key whose CA certificate comes from an outside root; refused:
+ * the slug the signer's install must answer (NULL: it takes it). */
 static X509 *
-outside_ca(EVP_PKEY *root_key, X509 *root, const char *ku, bool ski, char key[65])
+outside_ca(EVP_PKEY *root_key, X509 *root, const char *ku, bool ski, const char *refused,
+           char key[65])
 {
 	struct edgeca_msg msg = {0};
 	X509_NAME *name = X509_NAME_new();
@@ -137,8 +141,14 @@ outside_ca(EVP_PKEY *root_key, X509 *root, const char *ku, bool ski, char key[65
 	assert_non_null(req);
 	cert = outside_ca_cert(root_key, root, req, ku, ski);
 	cert_len = i2d_X509(cert, &cert_der);
-	if (signer_cert_install(pool, key, cert_der, (size_t)cert_len, &msg) != EDGECA_OK)
+	if (refused == NULL &&
+	    signer_cert_install(pool, key, cert_der, (size_t)cert_len, &msg) != EDGECA_OK)
 		fail_msg("signer_cert_install: %s", msg.detail);
+	if (refused != NULL) {
+		assert_int_equal(signer_cert_install(pool, key, cert_der, (size_t)cert_len, &msg),
+		                 EDGECA_ERR_INVALID);
+		assert_string_equal(msg.type, refused);
+	}
 	OPENSSL_free(cert_der);
 	X509_REQ_free(req);
 	free(csr_der);
@@ -147,8 +157,27 @@ outside_ca(EVP_PKEY *root_key, X509 *root, const char *ku, bool ski, char key[65
 	return cert;
 }
 
+/* Binds cert to key in the signer's store with the signer stopped, as a
+ * key certified before the signer refused such certificates. */
+static void
+bind_behind_signer(const char *key, X509 *cert)
+{
+	struct edgeca_msg msg = {0};
+	struct keystore *ks = NULL;
+	struct signer_key *k = NULL;
+
+	stop_signer();
+	if (keystore_open(state_dir, NULL, 1000, &ks, &msg) != EDGECA_OK ||
+	    keystore_get(ks, key, &k, &msg) != EDGECA_OK ||
+	    keystore_set_cert(ks, k, cert, &msg) != EDGECA_OK)
+		fail_msg("bind_behind_signer: %s", msg.detail);
+	keystore_free(ks);
+	start_signer();
+}
+
 /* CA certificates signed elsewhere: without cRLSign in their keyUsage
- * they sign no CRL; without an SKI, the CRL's AKI is the key's RFC 5280
+ * they sign no CRL; without an SKI the signer refuses them, and a key
+ * that has one from before signs CRLs whose AKI is the key's RFC 5280
  * method 1 identifier. */
 static void
 test_outside_ca_certificates(void **state)
@@ -164,13 +193,16 @@ test_outside_ca_certificates(void **state)
 
 	assert_non_null(root);
 	/* a CA certificate from elsewhere whose keyUsage lacks cRLSign */
-	cert = outside_ca(root_key, root, "critical,keyCertSign", true, no_crl_sign);
+	cert = outside_ca(root_key, root, "critical,keyCertSign", true, NULL, no_crl_sign);
 	expect_refused(no_crl_sign, 1, now, now + 3600, &body, EDGECA_ERR_INVALID,
 	               "crl-sign-not-allowed");
 	X509_free(cert);
-	/* one with cRLSign but no SKI: the AKI is the key's RFC 5280 method 1 id */
-	cert = outside_ca(root_key, root, "critical,keyCertSign,cRLSign", false, no_ski);
+	/* one with cRLSign but no SKI: refused, and bound from before the
+	 * AKI is the key's RFC 5280 method 1 id */
+	cert = outside_ca(root_key, root, "critical,keyCertSign,cRLSign", false,
+	                  "ca-certificate-no-ski", no_ski);
 	assert_null(X509_get0_subject_key_id(cert));
+	bind_behind_signer(no_ski, cert);
 	assert_int_equal(sign(no_ski, 1, now, now + 3600, &body, &msg), EDGECA_OK);
 	{
 		unsigned char md[EVP_MAX_MD_SIZE];

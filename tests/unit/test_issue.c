@@ -1,5 +1,6 @@
-/* Unit tests of signer/issue in a scratch key store: self-signed roots and
- * certificates issued from CSRs under each template and policy. */
+/* Unit tests of signer/issue in a scratch key store: self-signed roots,
+ * certificates issued from CSRs under each template and policy, and CA
+ * certificates signed elsewhere bound to a key (or refused). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -468,6 +469,91 @@ test_dps_verification(void **state)
 	                        EDGECA_ERR_INVALID, "invalid-subject"));
 }
 
+/* A CA certificate for k's public key signed by an outside CA (its key
+ * outside), valid from a minute before t0 for 60 days, with
+ * basicConstraints bc and keyUsage ku (NULL: left out) and a subject key
+ * identifier only when ski. */
+static X509 *
+outside_ca_cert(struct signer_key *k, EVP_PKEY *outside, const char *bc, const char *ku,
+                bool ski)
+{
+	const char *values[] = {bc, ku, ski ? "hash" : NULL};
+	const int nids[] = {NID_basic_constraints, NID_key_usage, NID_subject_key_identifier};
+	X509 *x = X509_new();
+	X509V3_CTX ctx;
+
+	assert_non_null(x);
+	assert_int_equal(X509_set_version(x, X509_VERSION_3), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 77), 1);
+	assert_int_equal(t_name_add_cn(X509_get_issuer_name(x), "Outside Root", -1), 1);
+	assert_int_equal(t_name_add_cn(X509_get_subject_name(x), "Outside Sub", -1), 1);
+	assert_int_equal(X509_set_pubkey(x, k->pkey), 1);
+	assert_non_null(ASN1_TIME_set(X509_getm_notBefore(x), t0 - 60));
+	assert_non_null(ASN1_TIME_set(X509_getm_notAfter(x), t0 + 60 * DAY));
+	X509V3_set_ctx(&ctx, NULL, x, NULL, NULL, 0);
+	for (int i = 0; i < 3; i++) {
+		X509_EXTENSION *ex;
+		if (values[i] == NULL)
+			continue;
+		ex = X509V3_EXT_conf_nid(NULL, &ctx, nids[i], values[i]);
+		assert_non_null(ex);
+		assert_int_equal(X509_add_ext(x, ex, -1), 1);
+		X509_EXTENSION_free(ex);
+	}
+	assert_true(X509_sign(x, outside, EVP_sha256()) > 0);
+	return x;
+}
+
+/* A key takes a certificate signed elsewhere only when it is a CA
+ * certificate it can issue under: a keyUsage extension with keyCertSign
+ * (OpenSSL reports every usage when there is none) and an SKI for the
+ * AKI of what it issues. A refusal leaves the key without certificate. */
+static void
+test_install_refusals(void **state)
+{
+	static const struct {
+		const char *bc, *ku;
+		bool ski;
+		const char *slug, *detail;
+	} bad[] = {
+		{"critical,CA:FALSE", "critical,keyCertSign,cRLSign", true, "not-a-ca-certificate",
+		 "basicConstraints CA:TRUE"},
+		{NULL, "critical,keyCertSign,cRLSign", true, "not-a-ca-certificate",
+		 "basicConstraints CA:TRUE"},
+		{"critical,CA:TRUE", NULL, true, "not-a-ca-certificate", "no keyUsage extension"},
+		{"critical,CA:TRUE", "critical,digitalSignature,cRLSign", true,
+		 "not-a-ca-certificate", "does not include keyCertSign"},
+		{"critical,CA:TRUE", "critical,keyCertSign,cRLSign", false, "ca-certificate-no-ski",
+		 "subjectKeyIdentifier=hash"},
+	};
+	EVP_PKEY *outside = t_key("EC-P256");
+	struct signer_key *k = new_key("EC-P256", B(TPL_CLIENT), -1);
+	struct edgeca_msg msg;
+	X509 *x, *leaf;
+
+	assert_non_null(outside);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		x = outside_ca_cert(k, outside, bad[i].bc, bad[i].ku, bad[i].ski);
+		edgeca_msg_clear(&msg);
+		assert_int_equal(issue_install_certificate(ks, k, x, t0, &msg), EDGECA_ERR_INVALID);
+		assert_string_equal(msg.type, bad[i].slug);
+		assert_non_null(strstr(msg.detail, bad[i].detail));
+		assert_null(keystore_key_cert(ks, k));
+		X509_free(x);
+	}
+	/* the right one is taken, and what the key issues names its SKI */
+	x = outside_ca_cert(k, outside, "critical,CA:TRUE", "critical,keyCertSign,cRLSign", true);
+	assert_int_equal(issue_install_certificate(ks, k, x, t0, &msg), EDGECA_OK);
+	leaf = issue(k, TPL_CLIENT, t_csr(dev_key, "installed-device", NULL, NULL), t0, EDGECA_OK,
+	             NULL);
+	assert_non_null(leaf);
+	assert_int_equal(ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(leaf),
+	                                       X509_get0_subject_key_id(x)), 0);
+	X509_free(leaf);
+	X509_free(x);
+	EVP_PKEY_free(outside);
+}
+
 int
 main(void)
 {
@@ -482,6 +568,7 @@ main(void)
 		cmocka_unit_test(test_issued_ca_path_length),
 		cmocka_unit_test(test_subject_attributes_checked),
 		cmocka_unit_test(test_dps_verification),
+		cmocka_unit_test(test_install_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
