@@ -59,26 +59,41 @@ add_conf_ext(X509 *cert, int nid, const char *value)
 	return ok == 1 ? 0 : -1;
 }
 
-/* SKI by RFC 5280 method 1 (SHA-1 of the subjectPublicKey bits). */
-static int
-add_key_identifiers(X509 *cert, const X509 *issuer)
+/* SKI by RFC 5280 method 1 (SHA-1 of the subjectPublicKey bits), in a
+ * new string; NULL on failure. */
+static ASN1_OCTET_STRING *
+key_identifier(const X509 *x)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int md_len = 0;
-	ASN1_OCTET_STRING *ski = NULL;
+	ASN1_OCTET_STRING *id = NULL;
+
+	if (X509_pubkey_digest(x, digest_sha1(), md, &md_len) != 1 ||
+	    (id = ASN1_OCTET_STRING_new()) == NULL ||
+	    ASN1_OCTET_STRING_set(id, md, (int)md_len) != 1) {
+		ASN1_OCTET_STRING_free(id);
+		return NULL;
+	}
+	return id;
+}
+
+/* The certificate's SKI, and its AKI: the issuer's SKI, or for an issuer
+ * certificate without one (uploads now refuse those; older ones exist)
+ * the method 1 identifier of its key, as its CRLs carry. */
+static int
+add_key_identifiers(X509 *cert, const X509 *issuer)
+{
+	ASN1_OCTET_STRING *ski = NULL, *derived = NULL;
 	AUTHORITY_KEYID *aki = NULL;
 	const ASN1_OCTET_STRING *issuer_ski;
 	int rc = -1;
 
-	if (X509_pubkey_digest(cert, digest_sha1(), md, &md_len) != 1)
-		goto out;
-	ski = ASN1_OCTET_STRING_new();
-	if (ski == NULL || ASN1_OCTET_STRING_set(ski, md, (int)md_len) != 1)
-		goto out;
-	if (X509_add1_ext_i2d(cert, NID_subject_key_identifier, ski, 0, X509V3_ADD_DEFAULT) != 1)
+	ski = key_identifier(cert);
+	if (ski == NULL ||
+	    X509_add1_ext_i2d(cert, NID_subject_key_identifier, ski, 0, X509V3_ADD_DEFAULT) != 1)
 		goto out;
 	issuer_ski = issuer ? X509_get0_subject_key_id((X509 *)issuer) : ski;
-	if (issuer_ski == NULL)
+	if (issuer_ski == NULL && (issuer_ski = derived = key_identifier(issuer)) == NULL)
 		goto out;
 	aki = AUTHORITY_KEYID_new();
 	if (aki == NULL || (aki->keyid = ASN1_OCTET_STRING_dup(issuer_ski)) == NULL)
@@ -89,6 +104,7 @@ add_key_identifiers(X509 *cert, const X509 *issuer)
 out:
 	AUTHORITY_KEYID_free(aki);
 	ASN1_OCTET_STRING_free(ski);
+	ASN1_OCTET_STRING_free(derived);
 	return rc;
 }
 

@@ -554,6 +554,36 @@ test_install_refusals(void **state)
 	EVP_PKEY_free(outside);
 }
 
+/* A key bound to a CA certificate without SKI before uploads refused
+ * those still issues: the AKI is the method 1 identifier of the CA's key,
+ * what its CRLs carry too. */
+static void
+test_issuer_without_ski(void **state)
+{
+	EVP_PKEY *outside = t_key("EC-P256");
+	struct signer_key *k = new_key("EC-P256", B(TPL_CLIENT), -1);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	struct edgeca_msg msg;
+	X509 *x, *leaf;
+
+	(void)state;
+	x = outside_ca_cert(k, outside, "critical,CA:TRUE", "critical,keyCertSign,cRLSign", false);
+	assert_non_null(x);
+	assert_null(X509_get0_subject_key_id(x));
+	assert_int_equal(keystore_set_cert(ks, k, x, &msg), EDGECA_OK); /* bound directly */
+	leaf = issue(k, TPL_CLIENT, t_csr(dev_key, "older-device", NULL, NULL), t0, EDGECA_OK,
+	             NULL);
+	assert_non_null(leaf);
+	assert_int_equal(X509_pubkey_digest(x, EVP_sha1(), md, &md_len), 1);
+	assert_int_equal(ASN1_STRING_length(X509_get0_authority_key_id(leaf)), (int)md_len);
+	assert_memory_equal(ASN1_STRING_get0_data(X509_get0_authority_key_id(leaf)), md, md_len);
+	assert_int_equal(X509_check_issued(x, leaf), X509_V_OK);
+	X509_free(leaf);
+	X509_free(x);
+	EVP_PKEY_free(outside);
+}
+
 int
 main(void)
 {
@@ -569,6 +599,7 @@ main(void)
 		cmocka_unit_test(test_subject_attributes_checked),
 		cmocka_unit_test(test_dps_verification),
 		cmocka_unit_test(test_install_refusals),
+		cmocka_unit_test(test_issuer_without_ski),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
