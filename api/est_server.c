@@ -18,6 +18,7 @@
 struct est_server {
 	struct MHD_Daemon *daemon;
 	struct edgeca_ctx *ctx;
+	struct deadline_watch *deadline;
 	struct listen_addr addr;
 };
 
@@ -147,10 +148,10 @@ static void
 on_connection(void *cls, struct MHD_Connection *con, void **socket_context,
               enum MHD_ConnectionNotificationCode toe)
 {
+	struct est_server *s = cls;
 	const union MHD_ConnectionInfo *ci;
 
-	(void)cls;
-	(void)socket_context;
+	deadline_on_connection(s->deadline, con, socket_context, toe);
 	if (toe != MHD_CONNECTION_NOTIFY_STARTED)
 		return;
 	ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_GNUTLS_SESSION);
@@ -239,8 +240,8 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	struct exchange *x = *con_cls;
 
 	(void)cls;
-	(void)con;
 	(void)toe;
+	deadline_request_done(con);
 	if (x != NULL) {
 		buf_free(&x->body);
 		free(x);
@@ -249,8 +250,8 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 }
 
 edgeca_err
-est_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls, struct est_server **out,
-                 struct edgeca_msg *msg)
+est_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls,
+                 struct deadline_watch *deadline, struct est_server **out, struct edgeca_msg *msg)
 {
 	const struct edgeca_config *cfg = ctx->cfg;
 	unsigned int flags = LISTEN_MHD_FLAGS;
@@ -262,6 +263,7 @@ est_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls, struct 
 	if (s == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 	s->ctx = ctx;
+	s->deadline = deadline;
 	if ((rc = listen_addr_make(cfg->bind_address, cfg->est_port, &s->addr, msg)) != EDGECA_OK) {
 		free(s);
 		return rc;
@@ -282,7 +284,7 @@ est_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls, struct 
 		(unsigned int)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned int)cfg->connection_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE,
 		(unsigned int)1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (s->daemon == NULL) {
 		free(s);

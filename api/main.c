@@ -175,6 +175,7 @@ cmd_serve(const struct edgeca_config *cfg)
 	struct tls_material tls = {0};
 	struct api_server *server = NULL;
 	struct est_server *est = NULL;
+	struct deadline_watch *deadline = NULL;
 	struct scheduler *scheduler = NULL;
 	sigset_t set;
 	int sig = 0, rc = 1;
@@ -221,8 +222,9 @@ cmd_serve(const struct edgeca_config *cfg)
 		goto out;
 	}
 	if (listen_identity_set(&tls, NULL, &msg) != EDGECA_OK ||
-	    api_server_start(&ctx, &tls, &server, &msg) != EDGECA_OK ||
-	    est_server_start(&ctx, &tls, &est, &msg) != EDGECA_OK ||
+	    deadline_watch_start(cfg->request_timeout_s, &deadline, &msg) != EDGECA_OK ||
+	    api_server_start(&ctx, &tls, deadline, &server, &msg) != EDGECA_OK ||
+	    est_server_start(&ctx, &tls, deadline, &est, &msg) != EDGECA_OK ||
 	    scheduler_start(&ctx, &scheduler, &msg) != EDGECA_OK) {
 		log_error("serve: %s", msg.detail);
 		goto out;
@@ -245,6 +247,7 @@ out:
 	scheduler_stop(scheduler);
 	est_server_stop(est);
 	api_server_stop(server);
+	deadline_watch_stop(deadline);
 	listen_identity_clear();
 	x509_cache_clear();
 	tls_material_free(&tls);

@@ -28,8 +28,19 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("libmicrohttpd: %s", line);
 }
 
+/* Ulfius's own completion callback, after the connection's deadline
+ * restarts for its next request. */
+static void
+request_completed(void *cls, struct MHD_Connection *con, void **con_cls,
+                  enum MHD_RequestTerminationCode toe)
+{
+	deadline_request_done(con);
+	mhd_request_completed(cls, con, con_cls, toe);
+}
+
 edgeca_err
-api_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls, struct api_server **out,
+api_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls,
+                 struct deadline_watch *deadline, struct api_server **out,
                  struct edgeca_msg *msg)
 {
 	const struct edgeca_config *cfg = ctx->cfg;
@@ -65,7 +76,8 @@ api_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls, struct 
 	}
 	{
 		struct MHD_OptionItem ops[] = {
-			{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
+			{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, NULL},
+			{MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)deadline_on_connection, deadline},
 			{MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
 			{MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
 			{MHD_OPTION_SOCK_ADDR, 0, &s->addr.ss},

@@ -373,6 +373,20 @@ config_load(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *ms
 	if ((rc = env_uint(get, "EDGECA_CONNECTION_TIMEOUT", 30, 1, 3600, &v, msg)) != EDGECA_OK)
 		goto fail;
 	c->connection_timeout_s = (unsigned)v;
+	/* From a connection's start or its last answer to its next request's
+	 * end: more than the idle timeout, which it bounds from above. */
+	if ((rc = env_uint(get, "EDGECA_REQUEST_TIMEOUT",
+	                   c->connection_timeout_s * 2 > 120 ? c->connection_timeout_s * 2 : 120, 2,
+	                   7200, &v, msg)) != EDGECA_OK)
+		goto fail;
+	if (v <= c->connection_timeout_s) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
+		                 "EDGECA_REQUEST_TIMEOUT (%lu s) must exceed EDGECA_CONNECTION_TIMEOUT "
+		                 "(%u s), the idle time it includes", (unsigned long)v,
+		                 c->connection_timeout_s);
+		goto fail;
+	}
+	c->request_timeout_s = (unsigned)v;
 	if ((rc = env_uint(get, "EDGECA_CRL_DELAY_MS", 2000, 100, 600000, &v, msg)) != EDGECA_OK)
 		goto fail;
 	c->crl_delay_ms = (unsigned)v;

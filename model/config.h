@@ -47,6 +47,7 @@ struct edgeca_config {
 	size_t max_body_bytes;
 	unsigned max_connections;
 	unsigned connection_timeout_s;
+	unsigned request_timeout_s; /* a connection's time for its next request */
 	/* CRLs: a revocation's new CRL waits this long for the rest of a
 	 * burst; the scheduler looks for due CRLs twice as often */
 	unsigned crl_delay_ms;

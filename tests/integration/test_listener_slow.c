@@ -1,0 +1,190 @@
+/* Slow clients on both listeners: one that sends its request a byte at a
+ * time, never idle long enough for the idle timeout, is cut off once its
+ * request has taken EDGECA_REQUEST_TIMEOUT; a client that makes request
+ * after request on one connection, each in time, keeps it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/integration/harness.h"
+#include "tests/integration/http.h"
+
+#define IDLE_TIMEOUT "2"
+#define REQUEST_TIMEOUT 4
+/* how long a trickling client may last before the test calls it kept */
+#define GIVE_UP 15
+
+static struct instance in;
+static SSL_CTX *ctx;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	http_set_test_name("listener_slow");
+	in.extra_env[0] = "EDGECA_CONNECTION_TIMEOUT=" IDLE_TIMEOUT;
+	in.extra_env[1] = "EDGECA_REQUEST_TIMEOUT=4";
+	instance_start(&in);
+	ctx = SSL_CTX_new(TLS_client_method());
+	return ctx ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	SSL_CTX_free(ctx);
+	instance_destroy(&in);
+	return 0;
+}
+
+struct conn {
+	int fd;
+	SSL *ssl;
+};
+
+static void
+open_tls(unsigned port, struct conn *c)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	c->fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(c->fd >= 0);
+	assert_int_equal(connect(c->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	c->ssl = SSL_new(ctx);
+	assert_non_null(c->ssl);
+	assert_int_equal(SSL_set_fd(c->ssl, c->fd), 1);
+	assert_int_equal(SSL_connect(c->ssl), 1);
+}
+
+static void
+close_tls(struct conn *c)
+{
+	SSL_free(c->ssl);
+	close(c->fd);
+	ERR_clear_error();
+}
+
+static double
+seconds_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Sends a request's headers a byte a second; returns how long the server
+ * kept the connection (GIVE_UP when it never closed it). */
+static double
+trickle(unsigned port)
+{
+	static const char start[] = "GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ";
+	struct timespec t0;
+	struct conn c;
+	double kept = GIVE_UP;
+
+	open_tls(port, &c);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(SSL_write(c.ssl, start, (int)strlen(start)), (int)strlen(start));
+	while (seconds_since(&t0) < GIVE_UP) {
+		sleep(1);
+		if (SSL_write(c.ssl, "a", 1) != 1) {
+			kept = seconds_since(&t0);
+			break;
+		}
+	}
+	close_tls(&c);
+	return kept;
+}
+
+static void
+test_trickling_request_cut_off(void **state)
+{
+	double api, est;
+
+	(void)state;
+	api = trickle(in.api_port);
+	est = trickle(in.est_port);
+	print_message("trickling clients kept: API %.1f s, EST %.1f s (limit %d s)\n", api, est,
+	              REQUEST_TIMEOUT);
+	/* cut after the limit (plus the watch's second and a write to notice) */
+	assert_true(api >= REQUEST_TIMEOUT - 1 && api < REQUEST_TIMEOUT + 4);
+	assert_true(est >= REQUEST_TIMEOUT - 1 && est < REQUEST_TIMEOUT + 4);
+}
+
+/* One request on an open connection; returns the status. */
+static int
+request(struct conn *c)
+{
+	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n";
+	char buf[4096];
+	size_t got = 0;
+	int status = 0;
+
+	if (SSL_write(c->ssl, req, (int)strlen(req)) != (int)strlen(req))
+		return 0;
+	/* the whole answer: its headers, then Content-Length bytes */
+	for (;;) {
+		char *end;
+		int n = SSL_read(c->ssl, buf + got, (int)(sizeof(buf) - 1 - got));
+		if (n <= 0)
+			return 0;
+		got += (size_t)n;
+		buf[got] = '\0';
+		end = strstr(buf, "\r\n\r\n");
+		if (end != NULL) {
+			const char *cl = strcasestr(buf, "content-length:");
+			size_t body = cl ? strtoul(cl + 15, NULL, 10) : 0;
+			if (got >= (size_t)(end + 4 - buf) + body)
+				break;
+		}
+	}
+	sscanf(buf, "HTTP/1.1 %d", &status);
+	return status;
+}
+
+/* Requests every 1.5 s, each done in time, for twice the limit. */
+static void
+test_busy_connection_kept(void **state)
+{
+	struct timespec t0;
+	struct conn c;
+	int n = 0;
+
+	(void)state;
+	open_tls(in.api_port, &c);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (seconds_since(&t0) < 2 * REQUEST_TIMEOUT) {
+		assert_int_equal(request(&c), 200);
+		n++;
+		usleep(1500000);
+	}
+	assert_true(n >= 5);
+	close_tls(&c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_trickling_request_cut_off),
+		cmocka_unit_test(test_busy_connection_kept),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
