@@ -1,5 +1,6 @@
 /* Changing a CA over REST: PATCH /api/v1/cas/{ca_id} with "est" (also
- * read at creation) and "lifecycle", and the EST URLs of its locations. */
+ * read at creation), "lifecycle" and "crl", and the EST URLs of its
+ * locations. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,9 @@ static const char *const est_fields[] = {"enabled", "label", "default", "templat
                                          "validity_days", "subject_policy", "key_algorithm",
                                          "basic_auth", "bootstrap_trust", NULL};
 static const char *const basic_fields[] = {"username", "password", NULL};
-static const char *const patch_fields[] = {"est", "lifecycle", NULL};
+static const char *const patch_fields[] = {"est", "lifecycle", "crl", NULL};
+static const char *const crl_fields[] = {"enabled", "validity_days", "overlap_hours",
+                                         "distribution_point", NULL};
 static const char *const lifecycle_fields[] = {"notification_emails", "webhook_url", "action",
                                                "threshold_percent", NULL};
 
@@ -80,30 +83,51 @@ parse_lifecycle(const json_t *j, struct ca_lifecycle_req *r, const char ***email
 	return EDGECA_OK;
 }
 
-/* "est" and "lifecycle" are applied together, or neither. */
+static edgeca_err
+parse_crl(const json_t *j, struct ca_crl_req *r, struct edgeca_msg *msg)
+{
+	edgeca_err rc;
+
+	if ((rc = json_only(j, crl_fields, "crl.", msg)) ||
+	    (rc = json_opt_bool(j, "enabled", "crl.", &r->enabled, msg)) ||
+	    (rc = json_opt_long(j, "validity_days", "crl.", &r->validity_days, msg)) ||
+	    (rc = json_opt_long(j, "overlap_hours", "crl.", &r->overlap_hours, msg)) ||
+	    (rc = json_opt_string(j, "distribution_point", "crl.", &r->distribution_point, msg)))
+		return rc;
+	r->distribution_point_null = is_null(j, "distribution_point");
+	return EDGECA_OK;
+}
+
+/* "est", "lifecycle" and "crl" are applied together, or none. */
 void
 api_cas_update(struct api_call *call)
 {
 	const char *id = u_map_get(call->req->map_url, "ca_id");
 	struct ca_est_req r;
 	struct ca_lifecycle_req lr;
+	struct ca_crl_req cr;
 	struct edgeca_msg msg = {0};
 	const char **anchors = NULL, **emails = NULL;
-	const json_t *est = NULL, *lc = NULL;
+	const json_t *est = NULL, *lc = NULL, *crl = NULL;
 	struct ca *ca = NULL;
 	json_t *j = NULL;
 	edgeca_err rc;
 
 	ca_est_req_init(&r);
 	ca_lifecycle_req_init(&lr);
+	ca_crl_req_init(&cr);
 	if ((rc = api_json_object(call->req, &j, &msg)) != EDGECA_OK ||
 	    (rc = json_only(j, patch_fields, "", &msg)) != EDGECA_OK ||
 	    (rc = json_opt_object(j, "est", "", &est, &msg)) != EDGECA_OK ||
 	    (rc = json_opt_object(j, "lifecycle", "", &lc, &msg)) != EDGECA_OK ||
+	    (rc = json_opt_object(j, "crl", "", &crl, &msg)) != EDGECA_OK ||
 	    (est != NULL && (rc = api_parse_est(est, &r, &anchors, &msg)) != EDGECA_OK) ||
 	    (lc != NULL && (rc = parse_lifecycle(lc, &lr, &emails, &msg)) != EDGECA_OK) ||
-	    (rc = ca_update(call->ctx, &call->who, id, est != NULL || lc == NULL ? &r : NULL,
-	                    lc != NULL ? &lr : NULL, &ca, &msg)) != EDGECA_OK) {
+	    (crl != NULL && (rc = parse_crl(crl, &cr, &msg)) != EDGECA_OK) ||
+	    (rc = ca_update(call->ctx, &call->who, id,
+	                    est != NULL || (lc == NULL && crl == NULL) ? &r : NULL,
+	                    lc != NULL ? &lr : NULL, crl != NULL ? &cr : NULL, &ca, &msg)) !=
+	        EDGECA_OK) {
 		api_problem(call->resp, rc, &msg, call->path);
 		goto out;
 	}

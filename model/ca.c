@@ -294,7 +294,7 @@ out:
 edgeca_err
 ca_update(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
           const struct ca_est_req *est, const struct ca_lifecycle_req *lifecycle,
-          struct ca **out, struct edgeca_msg *msg)
+          const struct ca_crl_req *crl, struct ca **out, struct edgeca_msg *msg)
 {
 	struct db_param p[1] = {{ca_id, 0, false}};
 	struct ca *ca = NULL;
@@ -316,10 +316,11 @@ ca_update(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id
 	    (est != NULL && (rc = ca_est_update_locked(c, who, ca, est, msg)) != EDGECA_OK) ||
 	    (lifecycle != NULL &&
 	     (rc = ca_lifecycle_update_locked(ctx, c, who, ca, lifecycle, msg)) != EDGECA_OK) ||
+	    (crl != NULL && (rc = ca_crl_update_locked(c, who, ca, crl, msg)) != EDGECA_OK) ||
 	    (rc = db_commit(c, msg)) != EDGECA_OK)
 		goto out;
-	log_info("ca_update: ca=%s%s%s by %s", ca->id, est ? " est" : "",
-	         lifecycle ? " lifecycle" : "", who->actor);
+	log_info("ca_update: ca=%s%s%s%s by %s", ca->id, est ? " est" : "",
+	         lifecycle ? " lifecycle" : "", crl ? " crl" : "", who->actor);
 	secret = ca->new_webhook_secret;
 	ca->new_webhook_secret = NULL;
 	/* Read back what is stored, as every other read shows it. */

@@ -202,6 +202,24 @@ struct ca_lifecycle_req {
 
 void ca_lifecycle_req_init(struct ca_lifecycle_req *r);
 
+/* A change of a CA's CRL settings (PATCH "crl"): unset members (enabled
+ * -1, CA_FIELD_UNSET, NULL distribution point) stay as they are;
+ * distribution_point_null goes back to edgeca's own URL. */
+struct ca_crl_req {
+	int enabled;
+	long validity_days;
+	long overlap_hours;
+	const char *distribution_point;
+	bool distribution_point_null;
+};
+
+void ca_crl_req_init(struct ca_crl_req *r);
+
+/* Applies req to ca's CRL settings and checks them as at creation. A new
+ * validity_days without overlap_hours brings the default overlap for it.
+ * Pure. */
+edgeca_err ca_crl_apply(const struct ca_crl_req *req, struct ca *ca, struct edgeca_msg *msg);
+
 /* Applies req to ca's lifecycle settings and checks them (addresses, an
  * http(s) URL, the action, which is never auto_renew for a root, the
  * threshold 1..99). Pure. */
@@ -275,13 +293,15 @@ void ca_issuer_urls(const struct edgeca_config *cfg, const struct ca *ca,
 bool ca_allows_template(const struct ca *ca, const char *tpl);
 
 /* PATCH /api/v1/cas/{id}: changes how a CA serves EST (est: members set
- * replace the current values, the anchors list as a whole) and its
+ * replace the current values, the anchors list as a whole), its
  * lifecycle settings (lifecycle: a new webhook_url gets a new secret,
- * returned once in (*out)->new_webhook_secret), either NULL, in one
- * transaction; each part audited (ca.update_est, ca.update_lifecycle). */
+ * returned once in (*out)->new_webhook_secret) and its CRL settings
+ * (crl: for the CRLs the scheduler makes from now on and the certificates
+ * issued from now on), any NULL, in one transaction; each part audited
+ * (ca.update_est, ca.update_lifecycle, ca.update_crl). */
 edgeca_err ca_update(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
                      const struct ca_est_req *est, const struct ca_lifecycle_req *lifecycle,
-                     struct ca **out, struct edgeca_msg *msg);
+                     const struct ca_crl_req *crl, struct ca **out, struct edgeca_msg *msg);
 
 /* POST /api/v1/cas/{id}/renew: gives each active location (or the one
  * named by location, NULL for all) of an active subordinate a new signer

@@ -100,6 +100,8 @@ edgeca_err ca_store_webhook(const struct edgeca_ctx *ctx, PGconn *c, struct ca *
  * the CA's row locked: ca is changed and its new settings stored. */
 edgeca_err ca_est_update_locked(PGconn *c, const struct principal *who, struct ca *ca,
                                 const struct ca_est_req *req, struct edgeca_msg *msg);
+edgeca_err ca_crl_update_locked(PGconn *c, const struct principal *who, struct ca *ca,
+                                const struct ca_crl_req *req, struct edgeca_msg *msg);
 edgeca_err ca_lifecycle_update_locked(const struct edgeca_ctx *ctx, PGconn *c,
                                       const struct principal *who, struct ca *ca,
                                       const struct ca_lifecycle_req *req,

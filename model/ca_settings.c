@@ -243,34 +243,67 @@ resolve_lifecycle(const struct ca_create_req *req, struct ca *ca, struct edgeca_
 	return ca_lifecycle_apply(&r, ca, msg);
 }
 
-static edgeca_err
-resolve_crl(const struct ca_create_req *req, struct ca *ca, struct edgeca_msg *msg)
+void
+ca_crl_req_init(struct ca_crl_req *r)
 {
+	memset(r, 0, sizeof(*r));
+	r->enabled = -1;
+	r->validity_days = CA_FIELD_UNSET;
+	r->overlap_hours = CA_FIELD_UNSET;
+}
+
+edgeca_err
+ca_crl_apply(const struct ca_crl_req *req, struct ca *ca, struct edgeca_msg *msg)
+{
+	char *dp = NULL;
 	edgeca_err rc;
 
-	ca->crl_enabled = req->crl_enabled != 0;
-	ca->crl_validity_days = req->crl_validity_days == CA_FIELD_UNSET
-	                            ? DEFAULT_CRL_VALIDITY_DAYS : (int)req->crl_validity_days;
-	if ((rc = check_range("crl.validity_days", ca->crl_validity_days, 1, 365, msg)) != EDGECA_OK)
-		return rc;
-	if (req->crl_overlap_hours == CA_FIELD_UNSET)
-		ca->crl_overlap_hours = ca->crl_validity_days * 6 < 24 ? ca->crl_validity_days * 6 : 24;
-	else
-		ca->crl_overlap_hours = (int)req->crl_overlap_hours;
+	if (req->enabled >= 0)
+		ca->crl_enabled = req->enabled != 0;
+	if (req->validity_days != CA_FIELD_UNSET) {
+		if ((rc = check_range("crl.validity_days", req->validity_days, 1, 365, msg)) !=
+		    EDGECA_OK)
+			return rc;
+		ca->crl_validity_days = (int)req->validity_days;
+		if (req->overlap_hours == CA_FIELD_UNSET)
+			ca->crl_overlap_hours =
+				ca->crl_validity_days * 6 < 24 ? ca->crl_validity_days * 6 : 24;
+	}
+	if (req->overlap_hours != CA_FIELD_UNSET)
+		ca->crl_overlap_hours = (int)req->overlap_hours;
 	if ((rc = check_range("crl.overlap_hours", ca->crl_overlap_hours, 0,
 	                      ca->crl_validity_days * 24 - 1, msg)) != EDGECA_OK)
 		return rc;
-	if (req->crl_distribution_point != NULL) {
-		if (!url_valid(req->crl_distribution_point))
+	if (req->distribution_point != NULL) {
+		if (!url_valid(req->distribution_point))
 			return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 			                   "crl.distribution_point must be an http:// or https:// URL of at "
 			                   "most 1024 characters without spaces, commas, quotes or "
 			                   "backslashes");
-		ca->crl_distribution_point = strdup(req->crl_distribution_point);
-		if (ca->crl_distribution_point == NULL)
+		if ((dp = strdup(req->distribution_point)) == NULL)
 			return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 	}
+	if (req->distribution_point != NULL || req->distribution_point_null) {
+		free(ca->crl_distribution_point);
+		ca->crl_distribution_point = dp;
+	}
 	return EDGECA_OK;
+}
+
+static edgeca_err
+resolve_crl(const struct ca_create_req *req, struct ca *ca, struct edgeca_msg *msg)
+{
+	struct ca_crl_req r;
+
+	ca_crl_req_init(&r);
+	ca->crl_enabled = false;
+	ca->crl_validity_days = DEFAULT_CRL_VALIDITY_DAYS;
+	ca->crl_overlap_hours = DEFAULT_CRL_VALIDITY_DAYS * 6 < 24 ? DEFAULT_CRL_VALIDITY_DAYS * 6 : 24;
+	r.enabled = req->crl_enabled != 0;
+	r.validity_days = req->crl_validity_days;
+	r.overlap_hours = req->crl_overlap_hours;
+	r.distribution_point = req->crl_distribution_point;
+	return ca_crl_apply(&r, ca, msg);
 }
 
 static edgeca_err

@@ -19,6 +19,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "common/timeutil.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/http.h"
 #include "tests/integration/pki.h"
@@ -455,6 +456,97 @@ test_disabled_and_custom(void **state)
 	X509_free(x);
 }
 
+/* The CDP URL of x, or "" when it has none (static buffer). */
+static const char *
+cdp_of(X509 *x)
+{
+	static char url[300];
+	STACK_OF(DIST_POINT) *cdp = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+
+	url[0] = '\0';
+	if (cdp != NULL) {
+		GENERAL_NAME *gn =
+			sk_GENERAL_NAME_value(sk_DIST_POINT_value(cdp, 0)->distpoint->name.fullname, 0);
+		snprintf(url, sizeof(url), "%s",
+		         (const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier));
+	}
+	sk_DIST_POINT_pop_free(cdp, DIST_POINT_free);
+	return url;
+}
+
+static long
+patch_ca(const char *ca_id, const char *body, struct http_response *r)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/api/v1/cas/%s", ca_id);
+	return http_call(&in, "PATCH", path, in.admin_token, "application/json", body,
+	                 strlen(body), r);
+}
+
+/* PATCH crl: CRLs turned on and off, validity, overlap and distribution
+ * point changed on an existing CA; checked, audited, in force for the
+ * next CRL and the next certificate. */
+static void
+test_settings_changed(void **state)
+{
+	char ca_id[64], serial[80], path[200], want[300], *n;
+	struct http_response r;
+	X509_CRL *crl;
+	X509 *x;
+	time_t this_update, next_update;
+	json_t *crl_json;
+
+	(void)state;
+	create_ca("{\"common_name\": \"Later CRL Root\", \"issuance\": {\"template\": "
+	          "\"client\"}, \"crl\": {\"enabled\": false}}", ca_id, NULL);
+	assert_int_equal(patch_ca(ca_id, "{\"crl\": {\"enabled\": true, \"validity_days\": 2}}",
+	                          &r), 200);
+	crl_json = json_object_get(r.json, "crl");
+	assert_true(json_is_true(json_object_get(crl_json, "enabled")));
+	assert_int_equal(json_integer_value(json_object_get(crl_json, "validity_days")), 2);
+	assert_int_equal(json_integer_value(json_object_get(crl_json, "overlap_hours")), 12);
+	http_response_free(&r);
+	/* the scheduler makes the first CRL, of the new validity */
+	crl = wait_crl(ca_id, 0, NULL);
+	assert_int_equal(asn1_time_to_time_t(X509_CRL_get0_lastUpdate(crl), &this_update), 0);
+	assert_int_equal(asn1_time_to_time_t(X509_CRL_get0_nextUpdate(crl), &next_update), 0);
+	assert_int_equal(next_update - this_update, 2 * 86400);
+	X509_CRL_free(crl);
+	x = issue(ca_id, "later-dev", serial);
+	snprintf(want, sizeof(want), PUBLIC_URL "/crl/%s/default.crl", ca_id);
+	assert_string_equal(cdp_of(x), want);
+	X509_free(x);
+
+	/* checked as at creation, and nothing changes when refused */
+	http_expect(422, "invalid-field",
+	            patch_ca(ca_id, "{\"crl\": {\"overlap_hours\": 48}}", &r), &r);
+	http_expect(422, "invalid-field",
+	            patch_ca(ca_id, "{\"crl\": {\"distribution_point\": \"ftp://x\"}}", &r), &r);
+	http_expect(400, "unknown-field", patch_ca(ca_id, "{\"crl\": {\"size\": 1}}", &r), &r);
+	assert_int_equal(patch_ca(ca_id, "{\"crl\": {\"distribution_point\": "
+	                                 "\"http://pki.example.test/later.crl\"}}", &r), 200);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "crl"),
+	                                                    "overlap_hours")), 12);
+	http_response_free(&r);
+	x = issue(ca_id, "custom-later-dev", serial);
+	assert_string_equal(cdp_of(x), "http://pki.example.test/later.crl");
+	X509_free(x);
+
+	/* off: no CDP in new certificates, no CRL served */
+	assert_int_equal(patch_ca(ca_id, "{\"crl\": {\"enabled\": false}}", &r), 200);
+	http_response_free(&r);
+	x = issue(ca_id, "off-later-dev", serial);
+	assert_string_equal(cdp_of(x), "");
+	X509_free(x);
+	snprintf(path, sizeof(path), "/crl/%s/default.crl", ca_id);
+	http_expect(404, "crl-disabled", http_get(&in, path, NULL, &r), &r);
+	n = instance_sql(&in, "SELECT count(*) FROM audit_events WHERE action = 'ca.update_crl' "
+	                      "AND object_id = '%s'", ca_id);
+	assert_string_equal(n, "3");
+	free(n);
+}
+
 /* 100 revocations in a burst: a few CRLs, the last holding all 100. */
 static void
 test_coalescing(void **state)
@@ -625,6 +717,7 @@ main(void)
 		cmocka_unit_test(test_hold_and_release),
 		cmocka_unit_test(test_distribution_and_force),
 		cmocka_unit_test(test_disabled_and_custom),
+		cmocka_unit_test(test_settings_changed),
 		cmocka_unit_test(test_coalescing),
 		cmocka_unit_test(test_expired_entries_dropped),
 		cmocka_unit_test(test_refresh_before_next_update),
