@@ -398,6 +398,41 @@ out:
 	return rc;
 }
 
+/* Automatic renewals of the last week whose renewed notification is
+ * missing: the renewal is committed before its notification is made, and
+ * an instance that stopped in between (killed, database gone) would leave
+ * it unnotified, the location no longer due. With renew_due_sql's
+ * columns, not_after being the replaced certificate's; making one twice
+ * (another instance's renewal just committed) makes it once. */
+static const char unnotified_sql[] =
+	"SELECT h.ca_id, h.location AS name, extract(epoch FROM h.not_after)::bigint AS not_after, "
+	"extract(epoch FROM h.replaced_at)::bigint AS replaced_at, "
+	"c.lifecycle_notification_emails, c.lifecycle_webhook_url "
+	"FROM ca_location_history h JOIN cas c ON c.id = h.ca_id "
+	"WHERE h.replaced_by = 'scheduler' AND h.replaced_at > now() - interval '7 days' "
+	"AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.ca_id = h.ca_id "
+	"AND n.location = h.location AND n.kind = 'renewed' AND n.not_after = h.not_after) "
+	"ORDER BY h.replaced_at LIMIT 100";
+
+static edgeca_err
+notify_unnotified(struct edgeca_ctx *ctx, PGconn *c, struct edgeca_msg *msg)
+{
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	rc = db_exec(c, unnotified_sql, NULL, 0, &r, "find unnotified renewals", msg);
+	for (int i = 0; rc == EDGECA_OK && i < PQntuples(r); i++) {
+		bool made = false;
+		rc = notification_create_event(c, ctx->cfg, r, i, "renewed",
+		                               (time_t)db_get_ll(r, i, "replaced_at"), &made, msg);
+		if (rc == EDGECA_OK && made)
+			log_info("ca_renew_due: ca=%s location=%s: renewed notified late",
+			         db_get(r, i, "ca_id"), db_get(r, i, "name"));
+	}
+	PQclear(r);
+	return rc;
+}
+
 edgeca_err
 ca_renew_due(struct edgeca_ctx *ctx, PGconn *c, size_t *renewed, struct edgeca_msg *msg)
 {
@@ -412,5 +447,7 @@ ca_renew_due(struct edgeca_ctx *ctx, PGconn *c, size_t *renewed, struct edgeca_m
 		*renewed += one ? 1 : 0;
 	}
 	PQclear(r);
+	if (rc == EDGECA_OK)
+		rc = notify_unnotified(ctx, c, msg);
 	return rc;
 }

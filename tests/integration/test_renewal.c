@@ -520,6 +520,14 @@ test_auto_renew(void **state)
 	X509_free(now_cert);
 	sleep(3); /* several passes: renewed once */
 	assert_int_equal(n_previous(sub_id), 1);
+	/* a renewal whose notification was never made (the instance stopped
+	 * right after the renewal's commit) is notified at the next pass */
+	free(instance_sql(&in, "DELETE FROM notifications WHERE ca_id = '%s' AND kind = 'renewed'",
+	                  sub_id));
+	notification_kinds(sub_id, kinds, sizeof(kinds));
+	assert_null(strstr(kinds, "renewed"));
+	wait_notification(sub_id, "renewed", kinds, sizeof(kinds));
+	assert_int_equal(n_previous(sub_id), 1);
 
 	/* A CA that issues for as long as its parent lets it live (1825 days
 	 * both) can never issue its full max_validity_days for long: renewing
