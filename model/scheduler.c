@@ -205,8 +205,11 @@ out:
 	return why;
 }
 
-/* One lifecycle pass: creates the due notifications, then claims and
- * sends deliveries in batches until none is due or a stop. */
+/* One lifecycle pass: renews and creates the due notifications, then
+ * claims and sends deliveries in batches until none is due, a stop, or
+ * one scheduler interval has gone by: slow or dead receivers (each send
+ * may take its whole timeout) never hold back the next pass's renewals
+ * and notifications; what is left is still due then. */
 static void
 run_lifecycle(struct scheduler *s)
 {
@@ -214,6 +217,7 @@ run_lifecycle(struct scheduler *s)
 	struct edgeca_msg msg = {0};
 	struct notice *batch = NULL;
 	size_t n = 0, created = 0, renewed = 0;
+	const time_t until = time(NULL) + (time_t)cfg->scheduler_interval_s;
 
 	if (!connected(s, &s->lconn))
 		return;
@@ -223,7 +227,7 @@ run_lifecycle(struct scheduler *s)
 		log_warn("scheduler: renewals: %s", msg.detail);
 	if (notification_create_due(s->lconn, cfg, time(NULL), &created, &msg) != EDGECA_OK)
 		log_warn("scheduler: notifications: %s", msg.detail);
-	while (!stopping(s)) {
+	while (!stopping(s) && time(NULL) < until) {
 		if (notification_claim(s->lconn, s->me, cfg->claim_seconds, CLAIM_BATCH, &batch, &n,
 		                       &msg) != EDGECA_OK) {
 			log_warn("scheduler: notifications: %s", msg.detail);
