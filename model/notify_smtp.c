@@ -62,6 +62,9 @@ notify_smtp_send(const struct edgeca_config *cfg, const struct notice *n,
 	if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_MAIL_FROM, cfg->smtp_from) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt) != CURLE_OK ||
+	    /* an address the server refuses (a mailbox gone) must not keep
+	     * the message from the others; all refused still fails */
+	    curl_easy_setopt(h, CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1L) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_READFUNCTION, read_body) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_READDATA, &up) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L) != CURLE_OK ||

@@ -221,6 +221,10 @@ serve_smtp(struct sink *s, int fd)
 		           strncasecmp(line, "NOOP", 4) == 0) {
 			if (say(&c, "250 OK\r\n") != 0)
 				break;
+		} else if (strncasecmp(line, "RCPT TO:<refused@", 17) == 0) {
+			/* a mailbox the server does not know */
+			if (say(&c, "550 no such mailbox\r\n") != 0)
+				break;
 		} else if (strncasecmp(line, "MAIL FROM:", 10) == 0 ||
 		           strncasecmp(line, "RCPT TO:", 8) == 0) {
 			char tls_line[64];

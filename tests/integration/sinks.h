@@ -10,6 +10,7 @@
 
 struct sink;
 
+/* Mailboxes starting with "refused@" get 550 at RCPT TO. */
 struct sink *smtp_sink_start(void);
 /* An SMTP sink with TLS (the certificate chain and key in PEM files):
  * STARTTLS offered in EHLO, or TLS from the first byte (smtps). AUTH PLAIN

@@ -144,7 +144,9 @@ test_threshold_email_and_webhook(void **state)
 {
 	struct sink *hook = webhook_sink_start();
 	struct http_response r = create_expiring_ca(
-		"Lifecycle Root", "[\"pki@example.com\", \"ops@example.com\"]", hook), g = {0};
+		"Lifecycle Root",
+		"[\"pki@example.com\", \"refused@example.com\", \"ops@example.com\"]", hook),
+		g = {0};
 	char ca_id[64], secret[80], not_after[40], path[128], auditor[128], requester[128];
 	char *mail, *event;
 	json_t *ev, *items, *n;
@@ -169,6 +171,8 @@ test_threshold_email_and_webhook(void **state)
 	assert_non_null(strstr(mail, "MAIL FROM:<edgeca@ca.example.test>"));
 	assert_non_null(strstr(mail, "RCPT TO:<pki@example.com>"));
 	assert_non_null(strstr(mail, "RCPT TO:<ops@example.com>"));
+	/* a mailbox the server refuses keeps the others from nothing */
+	assert_null(strstr(mail, "RCPT TO:<refused@example.com>"));
 	assert_non_null(strstr(mail, "Subject: [edgeca] CA \"Lifecycle Root CA\" location default "
 	                             "expires soon"));
 	assert_non_null(strstr(mail, "Lifecycle Root CA"));
@@ -195,7 +199,7 @@ test_threshold_email_and_webhook(void **state)
 	                    json_string_value(json_object_get(ev, "id")));
 	assert_string_equal(json_string_value(json_object_get(n, "kind")), "threshold_reached");
 	assert_int_equal(json_integer_value(json_object_get(delivery(n, "email"), "attempts")), 1);
-	assert_int_equal(json_array_size(json_object_get(delivery(n, "email"), "recipients")), 2);
+	assert_int_equal(json_array_size(json_object_get(delivery(n, "email"), "recipients")), 3);
 	assert_non_null(json_string_value(json_object_get(delivery(n, "email"), "delivered_at")));
 	json_decref(items);
 
