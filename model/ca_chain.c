@@ -392,6 +392,15 @@ check_uploaded(const unsigned char *csr_der, size_t csr_len, const char *locatio
 	 * the signer could not issue under would break the location */
 	if ((rc = x509_check_ca_extensions(cert, msg)) != EDGECA_OK)
 		goto out;
+	/* a CA with CRLs signs them with this key: without cRLSign every CRL
+	 * of the location would fail, and relying parties refuse them */
+	if (ca->crl_enabled && !(X509_get_key_usage(cert) & KU_CRL_SIGN)) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "not-a-ca-certificate",
+		                 "the certificate's keyUsage lacks cRLSign, which this CA needs to sign "
+		                 "its CRLs (have it signed with keyUsage keyCertSign, cRLSign, or "
+		                 "turn crl.enabled off first)");
+		goto out;
+	}
 	if (X509_NAME_cmp(X509_get_subject_name(cert), X509_REQ_get_subject_name(csr)) != 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "subject-mismatch",
 		                 "the certificate's subject differs from the requested %s", ca->subject);

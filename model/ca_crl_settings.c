@@ -3,23 +3,49 @@
  * that turns CRLs on gets its first CRLs at the next one, a new validity
  * or overlap applies from the next CRL, and certificates issued from now
  * on carry the distribution point in force when they are issued. */
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "common/x509_cache.h"
 #include "model/audit.h"
 #include "model/ca_internal.h"
 #include "model/db.h"
+
+/* CRLs turned on need every location's certificate to allow cRLSign (an
+ * externally signed one may not). */
+static edgeca_err
+check_crl_sign(const struct ca *ca, struct edgeca_msg *msg)
+{
+	for (size_t i = 0; i < ca->n_locations; i++) {
+		const struct ca_location *loc = &ca->locations[i];
+		X509 *x;
+		bool ok;
+		if (loc->cert_der == NULL)
+			continue;
+		x = x509_cache_get(loc->cert_der, loc->cert_len);
+		ok = x != NULL && (X509_get_key_usage(x) & KU_CRL_SIGN);
+		X509_free(x);
+		if (!ok)
+			return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "crl-sign-not-allowed",
+			                   "the certificate of location %s does not allow cRLSign: its key "
+			                   "cannot sign CRLs", loc->name);
+	}
+	return EDGECA_OK;
+}
 
 edgeca_err
 ca_crl_update_locked(PGconn *c, const struct principal *who, struct ca *ca,
                      const struct ca_crl_req *req, struct edgeca_msg *msg)
 {
+	const bool was_enabled = ca->crl_enabled;
 	char days[16], overlap[16];
 	const char *details[8];
 	struct db_param p[5];
 	edgeca_err rc;
 
-	if ((rc = ca_crl_apply(req, ca, msg)) != EDGECA_OK)
+	if ((rc = ca_crl_apply(req, ca, msg)) != EDGECA_OK ||
+	    (!was_enabled && ca->crl_enabled && (rc = check_crl_sign(ca, msg)) != EDGECA_OK))
 		return rc;
 	snprintf(days, sizeof(days), "%d", ca->crl_validity_days);
 	snprintf(overlap, sizeof(overlap), "%d", ca->crl_overlap_hours);

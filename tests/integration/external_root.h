@@ -18,6 +18,10 @@
 	"[v3]\nbasicConstraints=critical,CA:TRUE,pathlen:0\n"                                    \
 	"keyUsage=critical,keyCertSign,cRLSign\n"                                                 \
 	"subjectKeyIdentifier=none\nauthorityKeyIdentifier=none\n"
+#define EXTERNAL_CA_EXT_NO_CRL_SIGN                                                            \
+	"[v3]\nbasicConstraints=critical,CA:TRUE,pathlen:0\n"                                    \
+	"keyUsage=critical,keyCertSign\n"                                                         \
+	"subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
 #define EXTERNAL_CA_EXT_NO_KU                                                                  \
 	"[v3]\nbasicConstraints=critical,CA:TRUE,pathlen:0\n"                                    \
 	"subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"

@@ -277,6 +277,13 @@ test_external_root(void **state)
 	wrong = external_root_sign(&root, csr_eu, EXTERNAL_CA_EXT_NO_KU, 365);
 	expect_upload_refused(sub_id, "eu", wrong, "not-a-ca-certificate");
 	free(wrong);
+	/* CRLs on (the default): the key must be allowed to sign them */
+	wrong = external_root_sign(&root, csr_eu, EXTERNAL_CA_EXT_NO_CRL_SIGN, 365);
+	assert_int_equal(upload(sub_id, "eu", wrong, &r), 422);
+	assert_string_equal(http_problem_type(&r), "not-a-ca-certificate");
+	assert_non_null(strstr(http_json_str(&r, "detail"), "cRLSign"));
+	http_response_free(&r);
+	free(wrong);
 	wrong = external_root_sign(&root, csr_eu, EXTERNAL_CA_EXT_NO_SKI, 365);
 	assert_int_equal(upload(sub_id, "eu", wrong, &r), 422);
 	assert_string_equal(http_problem_type(&r), "ca-certificate-no-ski");
@@ -372,6 +379,26 @@ test_external_root(void **state)
 		OPENSSL_free(der);
 		X509_free(x);
 		free(us);
+	}
+	free(good);
+
+	/* without CRLs, a certificate without cRLSign is taken; turning CRLs
+	 * on then is refused: its key could not sign them */
+	r = http_post_expect(&in, "/api/v1/cas", "{\"kind\": \"subordinate\", \"common_name\": "
+	                     "\"No CRL CA\", \"crl\": {\"enabled\": false}}", 201);
+	snprintf(sub_id, sizeof(sub_id), "%s", http_json_str(&r, "id"));
+	good = external_root_sign(&root, json_string_value(json_object_get(
+	                              json_array_get(json_object_get(r.json, "locations"), 0),
+	                              "csr_pem")),
+	                          EXTERNAL_CA_EXT_NO_CRL_SIGN, 365);
+	http_response_free(&r);
+	http_expect(200, NULL, upload(sub_id, "default", good, &r), &r);
+	snprintf(path, sizeof(path), "/api/v1/cas/%s", sub_id);
+	{
+		static const char on[] = "{\"crl\": {\"enabled\": true}}";
+		http_expect(409, "crl-sign-not-allowed",
+		            http_call(&in, "PATCH", path, in.admin_token, "application/json", on,
+		                      strlen(on), &r), &r);
 	}
 	free(good);
 	external_root_free(&root);
