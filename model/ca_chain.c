@@ -44,7 +44,7 @@ ca_chain_pem(const struct ca *ca, const struct ca_location *loc)
 }
 
 /* At most this many certificates above a location's own in its chain. */
-#define MAX_CHAIN_CERTS 16
+#define MAX_CHAIN_CERTS 32
 
 edgeca_err
 ca_chain_pkcs7(const struct ca_location *loc, unsigned char **der, size_t *len,

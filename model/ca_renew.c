@@ -324,7 +324,9 @@ ca_renew(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
  * certificate of the CA's full max_validity_days any more, with what
  * their notifications need. A renewal waiting for the external root is
  * due again only while its renewal_requested notification is missing (a
- * request whose notification failed). */
+ * request whose notification failed). Past their threshold first, then
+ * the soonest to expire: locations a renewal would not help (left due
+ * until their threshold) never crowd out the ones that need it. */
 static const char renew_due_sql[] =
 	"SELECT l.ca_id, l.name, l.signer_key_id, c.chaining, "
 	"extract(epoch FROM l.not_after)::bigint AS not_after, c.lifecycle_notification_emails, "
@@ -339,7 +341,8 @@ static const char renew_due_sql[] =
 	"AND (now() >= l.not_before + (l.not_after - l.not_before) "
 	"* (c.lifecycle_threshold_percent / 100.0) "
 	"OR l.not_after < now() + make_interval(days => c.issuance_max_validity_days)) "
-	"ORDER BY c.seq, l.position LIMIT 100";
+	"ORDER BY now() >= l.not_before + (l.not_after - l.not_before) "
+	"* (c.lifecycle_threshold_percent / 100.0) DESC, l.not_after, c.seq, l.position LIMIT 100";
 
 /* One due location, under its renewal lock (one instance at a time). An
  * internal renewal or its failure is notified once per certificate it

@@ -303,6 +303,14 @@ authorize(const struct ca *ca, X509_REQ *csr, bool reenroll, const struct est_id
 		                 EDGE_CA_PREFIX);
 		goto out;
 	}
+	if (reenroll && edge) {
+		/* the certificate being renewed is no CA (a CA certificate does
+		 * not authenticate): an Edge CA is asked for with simpleenroll */
+		rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "est-subject-mismatch",
+		                 "simplereenroll renews the client certificate presented; an IoT Edge "
+		                 "CA certificate is requested with simpleenroll");
+		goto out;
+	}
 	if (reenroll) {
 		rc = check_reenroll(csr, id, msg);
 		goto out;

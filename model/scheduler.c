@@ -217,7 +217,7 @@ run_lifecycle(struct scheduler *s)
 	struct edgeca_msg msg = {0};
 	struct notice *batch = NULL;
 	size_t n = 0, created = 0, renewed = 0;
-	const time_t until = time(NULL) + (time_t)cfg->scheduler_interval_s;
+	time_t until;
 
 	if (!connected(s, &s->lconn))
 		return;
@@ -227,6 +227,7 @@ run_lifecycle(struct scheduler *s)
 		log_warn("scheduler: renewals: %s", msg.detail);
 	if (notification_create_due(s->lconn, cfg, time(NULL), &created, &msg) != EDGECA_OK)
 		log_warn("scheduler: notifications: %s", msg.detail);
+	until = time(NULL) + (time_t)cfg->scheduler_interval_s;
 	while (!stopping(s) && time(NULL) < until) {
 		if (notification_claim(s->lconn, s->me, cfg->claim_seconds, CLAIM_BATCH, &batch, &n,
 		                       &msg) != EDGECA_OK) {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/x509v3.h>
 #include <libpq-fe.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
@@ -312,6 +313,30 @@ test_edge_ca_own_id_only(void **state)
 	}
 	assert_int_equal(enroll(&none, "aziot-edge CA edge-1", good, reason, sizeof(reason)), 403);
 	expect_reason(reason, "no client certificate");
+	{
+		/* a device certificate whose CN happens to carry the prefix cannot
+		 * renew itself into an Edge CA through simplereenroll */
+		static const char *const ct[] = {"content-type: application/pkcs10", NULL};
+		EVP_PKEY *pk = NULL;
+		X509 *odd = issued("aziot-edge CA edge-1", &pk);
+		struct est_tls tls = {odd, NULL, pk, NULL, 0};
+		X509_REQ *csr = est_make_csr("aziot-edge CA edge-1", false, NULL);
+		unsigned char *der = NULL;
+		int n = i2d_X509_REQ(csr, &der);
+		char *b64 = base64_encode(der, (size_t)n, 64), path[600];
+		struct http_response rr;
+
+		assert_int_equal(X509_check_ca(odd), 0);
+		snprintf(path, sizeof(path), "%s/simplereenroll", est_base);
+		assert_int_equal(est_request(&in, &tls, "POST", path, ct, b64, strlen(b64), &rr), 403);
+		assert_non_null(strstr((const char *)rr.body, "simpleenroll"));
+		http_response_free(&rr);
+		free(b64);
+		OPENSSL_free(der);
+		X509_REQ_free(csr);
+		X509_free(odd);
+		EVP_PKEY_free(pk);
+	}
 	assert_int_equal(enroll(&none, "password-device", good, NULL, 0), 200);
 	snprintf(ca_path, sizeof(ca_path), "%s", main_path);
 	snprintf(est_base, sizeof(est_base), "%s", main_base);
