@@ -34,6 +34,32 @@ check_crl_sign(const struct ca *ca, struct edgeca_msg *msg)
 	return EDGECA_OK;
 }
 
+/* CRLs turned off while certificates name the CA's distribution point
+ * would leave them pointing at nothing, and their revocations unpublished:
+ * refused while any certificate the CA issued (devices, subordinate CAs)
+ * is still valid. */
+static edgeca_err
+check_not_in_use(PGconn *c, const struct ca *ca, struct edgeca_msg *msg)
+{
+	struct db_param p[1] = {{ca->id, 0, false}};
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	rc = db_exec(c, "SELECT to_char(greatest((SELECT max(not_after) FROM certificates "
+	                "WHERE ca_id = $1 AND not_after > now()), (SELECT max(l.not_after) "
+	                "FROM ca_locations l JOIN cas k ON k.id = l.ca_id WHERE k.parent_ca_id = $1 "
+	                "AND l.not_after > now())) AT TIME ZONE 'UTC', "
+	                "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS until",
+	             p, 1, &r, "find certificates naming the CRL", msg);
+	if (rc == EDGECA_OK && db_get(r, 0, "until") != NULL)
+		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "crl-in-use",
+		                 "certificates this CA issued name its CRL distribution point until %s: "
+		                 "relying parties need its CRLs until then (a new distribution_point "
+		                 "applies to certificates issued from now on)", db_get(r, 0, "until"));
+	PQclear(r);
+	return rc;
+}
+
 edgeca_err
 ca_crl_update_locked(PGconn *c, const struct principal *who, struct ca *ca,
                      const struct ca_crl_req *req, struct edgeca_msg *msg)
@@ -45,7 +71,8 @@ ca_crl_update_locked(PGconn *c, const struct principal *who, struct ca *ca,
 	edgeca_err rc;
 
 	if ((rc = ca_crl_apply(req, ca, msg)) != EDGECA_OK ||
-	    (!was_enabled && ca->crl_enabled && (rc = check_crl_sign(ca, msg)) != EDGECA_OK))
+	    (!was_enabled && ca->crl_enabled && (rc = check_crl_sign(ca, msg)) != EDGECA_OK) ||
+	    (was_enabled && !ca->crl_enabled && (rc = check_not_in_use(c, ca, msg)) != EDGECA_OK))
 		return rc;
 	snprintf(days, sizeof(days), "%d", ca->crl_validity_days);
 	snprintf(overlap, sizeof(overlap), "%d", ca->crl_overlap_hours);

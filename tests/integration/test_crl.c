@@ -533,7 +533,20 @@ test_settings_changed(void **state)
 	assert_string_equal(cdp_of(x), "http://pki.example.test/later.crl");
 	X509_free(x);
 
-	/* off: no CDP in new certificates, no CRL served */
+	/* not off while certificates naming the CRL are valid */
+	http_expect(409, "crl-in-use", patch_ca(ca_id, "{\"crl\": {\"enabled\": false}}", &r), &r);
+	crl = fetch_crl(ca_id, "default");
+	assert_non_null(crl); /* still published */
+	X509_CRL_free(crl);
+	n = instance_sql(&in, "SELECT count(*) FROM audit_events WHERE action = 'ca.update_crl' "
+	                      "AND object_id = '%s'", ca_id);
+	assert_string_equal(n, "2");
+	free(n);
+
+	/* a CA whose certificates name no CRL: off, no CDP in new ones, no
+	 * CRL served */
+	create_ca("{\"common_name\": \"Brief CRL Root\", \"issuance\": {\"template\": "
+	          "\"client\"}}", ca_id, NULL);
 	assert_int_equal(patch_ca(ca_id, "{\"crl\": {\"enabled\": false}}", &r), 200);
 	http_response_free(&r);
 	x = issue(ca_id, "off-later-dev", serial);
@@ -541,10 +554,6 @@ test_settings_changed(void **state)
 	X509_free(x);
 	snprintf(path, sizeof(path), "/crl/%s/default.crl", ca_id);
 	http_expect(404, "crl-disabled", http_get(&in, path, NULL, &r), &r);
-	n = instance_sql(&in, "SELECT count(*) FROM audit_events WHERE action = 'ca.update_crl' "
-	                      "AND object_id = '%s'", ca_id);
-	assert_string_equal(n, "3");
-	free(n);
 }
 
 /* 100 revocations in a burst: a few CRLs, the last holding all 100. */
