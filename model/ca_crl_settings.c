@@ -5,6 +5,7 @@
  * on carry the distribution point in force when they are issued. */
 #include <openssl/x509v3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/x509_cache.h"
@@ -12,26 +13,50 @@
 #include "model/ca_internal.h"
 #include "model/db.h"
 
-/* CRLs turned on need every location's certificate to allow cRLSign (an
- * externally signed one may not). */
-static edgeca_err
-check_crl_sign(const struct ca *ca, struct edgeca_msg *msg)
+static bool
+allows_crl_sign(const unsigned char *der, size_t len)
 {
+	X509 *x = x509_cache_get(der, len);
+	bool ok = x != NULL && (X509_get_key_usage(x) & KU_CRL_SIGN);
+
+	X509_free(x);
+	return ok;
+}
+
+/* CRLs turned on need every key that publishes them to allow cRLSign (an
+ * externally signed certificate may not): each location's, and each a
+ * renewal replaced while it is valid. */
+static edgeca_err
+check_crl_sign(PGconn *c, const struct ca *ca, struct edgeca_msg *msg)
+{
+	struct db_param p[1] = {{ca->id, 0, false}};
+	PGresult *r = NULL;
+	edgeca_err rc;
+
 	for (size_t i = 0; i < ca->n_locations; i++) {
 		const struct ca_location *loc = &ca->locations[i];
-		X509 *x;
-		bool ok;
-		if (loc->cert_der == NULL)
-			continue;
-		x = x509_cache_get(loc->cert_der, loc->cert_len);
-		ok = x != NULL && (X509_get_key_usage(x) & KU_CRL_SIGN);
-		X509_free(x);
-		if (!ok)
+		if (loc->cert_der != NULL && !allows_crl_sign(loc->cert_der, loc->cert_len))
 			return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "crl-sign-not-allowed",
 			                   "the certificate of location %s does not allow cRLSign: its key "
 			                   "cannot sign CRLs", loc->name);
 	}
-	return EDGECA_OK;
+	rc = db_exec(c, "SELECT location, generation, certificate_der FROM ca_location_history "
+	                "WHERE ca_id = $1 AND not_after > now()", p, 1, &r,
+	             "read the replaced CA certificates", msg);
+	for (int i = 0; rc == EDGECA_OK && i < PQntuples(r); i++) {
+		unsigned char *der = NULL;
+		size_t len = 0;
+		bool ok = db_get_bytea(r, i, "certificate_der", &der, &len) == 0 &&
+		          allows_crl_sign(der, len);
+		free(der);
+		if (!ok)
+			rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "crl-sign-not-allowed",
+			                 "the replaced certificate (generation %s) of location %s does "
+			                 "not allow cRLSign: its key cannot sign CRLs",
+			                 db_get(r, i, "generation"), db_get(r, i, "location"));
+	}
+	PQclear(r);
+	return rc;
 }
 
 /* CRLs turned off while certificates name the CA's distribution point
@@ -71,7 +96,7 @@ ca_crl_update_locked(PGconn *c, const struct principal *who, struct ca *ca,
 	edgeca_err rc;
 
 	if ((rc = ca_crl_apply(req, ca, msg)) != EDGECA_OK ||
-	    (!was_enabled && ca->crl_enabled && (rc = check_crl_sign(ca, msg)) != EDGECA_OK) ||
+	    (!was_enabled && ca->crl_enabled && (rc = check_crl_sign(c, ca, msg)) != EDGECA_OK) ||
 	    (was_enabled && !ca->crl_enabled && (rc = check_not_in_use(c, ca, msg)) != EDGECA_OK))
 		return rc;
 	snprintf(days, sizeof(days), "%d", ca->crl_validity_days);
