@@ -518,7 +518,7 @@ test_settings_changed(void **state)
 	assert_string_equal(cdp_of(x), want);
 	X509_free(x);
 
-	/* checked as at creation, and nothing changes when refused */
+	/* checked as at creation; a refused change leaves the overlap as it was */
 	http_expect(422, "invalid-field",
 	            patch_ca(ca_id, "{\"crl\": {\"overlap_hours\": 48}}", &r), &r);
 	http_expect(422, "invalid-field",
