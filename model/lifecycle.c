@@ -30,6 +30,17 @@ notice_free(struct notice *n)
 	memset(n, 0, sizeof(*n));
 }
 
+bool
+lifecycle_issuance_shortened(time_t not_before, time_t not_after, int max_validity_days,
+                             time_t now, time_t *due_at)
+{
+	const time_t max = (time_t)max_validity_days * 86400;
+
+	*due_at = not_after - max;
+	return max_validity_days > 0 && not_after - not_before > max && now >= not_after - max &&
+	       now < not_after;
+}
+
 const char *
 lifecycle_due_kind(time_t not_before, time_t not_after, int threshold_percent, time_t now,
                    time_t *due_at)
@@ -153,6 +164,10 @@ what_happened(const struct notice *n, char *out, size_t len)
 	else if (strcmp(n->kind, "renewal_requested") == 0)
 		snprintf(out, len, "is being RENEWED: the CSR of its new key waits to be signed by "
 		         "the external root");
+	else if (strcmp(n->kind, "issuance_shortened") == 0)
+		snprintf(out, len, "can no longer issue certificates of the CA's full "
+		         "max_validity_days: a certificate may not outlive its issuer, so every one "
+		         "it issues from now on ends at its notAfter");
 	else if (strcmp(n->kind, "threshold_reached") == 0)
 		snprintf(out, len, "has reached %d %% of its lifetime, the threshold set for it",
 		         n->threshold_percent);
@@ -250,7 +265,7 @@ subject_header(struct buf *b, const char *text)
 char *
 lifecycle_email(const struct notice *n, const char *from, time_t now)
 {
-	char na[RFC3339_LEN], due[RFC3339_LEN], happened[128], subject[512], date[64];
+	char na[RFC3339_LEN], due[RFC3339_LEN], happened[256], subject[512], date[64];
 	const bool root = strcmp(n->ca_kind, "root") == 0;
 	struct buf b = {0};
 	struct tm tm;
@@ -267,6 +282,8 @@ lifecycle_email(const struct notice *n, const char *from, time_t now)
 	         : strcmp(n->kind, "crl_generation_failed") == 0 ? "could not publish its CRL"
 	         : strcmp(n->kind, "renewal_requested") == 0
 	             ? "waits for its renewed certificate"
+	         : strcmp(n->kind, "issuance_shortened") == 0
+	             ? "issues shortened certificates"
 	             : "expires soon");
 	if (gmtime_r(&now, &tm) == NULL ||
 	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
@@ -305,6 +322,20 @@ lifecycle_email(const struct notice *n, const char *from, time_t now)
 		                     "notAfter above.\r\n", n->ca_id);
 	} else if (strcmp(n->kind, "renewal_requested") == 0) {
 		rc |= renewal_request_text(&b, n);
+	} else if (strcmp(n->kind, "issuance_shortened") == 0) {
+		rc |= buf_printf(&b, "What edgeca does: it keeps issuing, each certificate ending at "
+		                     "the notAfter above (requests for longer get the shorter validity "
+		                     "and a warning); %s\r\n",
+		                 strcmp(n->action, "auto_renew") == 0
+		                     ? "it renews this CA automatically when its threshold is reached."
+		                     : "reminders follow at the lifetime milestones still ahead.");
+		if (root)
+			rc |= buf_printf(&b, "What you must do: plan the new root CA that replaces this "
+			                     "one, and move issuance to it before the notAfter above.\r\n");
+		else
+			rc |= buf_printf(&b, "What you must do: renew this CA now (POST "
+			                     "/api/v1/cas/%s/renew) so that devices get certificates of "
+			                     "their full lifetime again.\r\n", n->ca_id);
 	} else {
 		rc |= buf_printf(&b, "What edgeca does: %s\r\n\r\n",
 		                 strcmp(n->action, "auto_renew") == 0 &&

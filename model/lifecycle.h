@@ -53,6 +53,15 @@ void notice_free(struct notice *n);
 const char *lifecycle_due_kind(time_t not_before, time_t not_after, int threshold_percent,
                                time_t now, time_t *due_at);
 
+/* Whether a location with this lifetime, in a CA issuing for at most
+ * max_validity_days, can no longer issue a certificate of that length at
+ * now (a certificate may not outlive its issuer) while it is still valid:
+ * issuance_shortened. Only for a certificate that outlives
+ * max_validity_days, so that there was a time when it could; *due_at
+ * receives the moment it stopped. */
+bool lifecycle_issuance_shortened(time_t not_before, time_t not_after, int max_validity_days,
+                                  time_t now, time_t *due_at);
+
 /* Milliseconds to wait after the failed attempt number attempts (1 for
  * the first): base, 2 base, 4 base ..., at most six hours. */
 long long lifecycle_backoff_ms(unsigned base_ms, int attempts);

@@ -16,7 +16,7 @@
 static const char due_sql[] =
 	"SELECT l.ca_id, l.name, extract(epoch FROM l.not_before)::bigint AS not_before, "
 	"extract(epoch FROM l.not_after)::bigint AS not_after, c.lifecycle_threshold_percent, "
-	"c.lifecycle_notification_emails, c.lifecycle_webhook_url, "
+	"c.issuance_max_validity_days, c.lifecycle_notification_emails, c.lifecycle_webhook_url, "
 	"array(SELECT n.kind FROM notifications n WHERE n.ca_id = l.ca_id AND "
 	"n.location = l.name AND n.not_after = l.not_after) AS created "
 	"FROM ca_locations l JOIN cas c ON c.id = l.ca_id "
@@ -184,12 +184,19 @@ notification_create_due(PGconn *c, const struct edgeca_config *cfg, time_t now, 
 	if ((rc = db_exec(c, due_sql, NULL, 0, &r, "find due notifications", msg)) != EDGECA_OK)
 		return rc;
 	for (int i = 0; i < PQntuples(r) && rc == EDGECA_OK; i++) {
-		time_t due_at;
-		bool made;
-		const char *kind = lifecycle_due_kind(
-			(time_t)db_get_ll(r, i, "not_before"), (time_t)db_get_ll(r, i, "not_after"),
-			(int)db_get_ll(r, i, "lifecycle_threshold_percent"), now, &due_at);
-		if (kind == NULL)
+		const time_t nb = (time_t)db_get_ll(r, i, "not_before"),
+		             na = (time_t)db_get_ll(r, i, "not_after");
+		time_t due_at, shortened_at;
+		const char *kinds[2];
+		size_t n = 0;
+
+		kinds[n] = lifecycle_due_kind(nb, na, (int)db_get_ll(r, i, "lifecycle_threshold_percent"),
+		                              now, &due_at);
+		n += kinds[n] != NULL;
+		if (lifecycle_issuance_shortened(nb, na, (int)db_get_ll(r, i, "issuance_max_validity_days"),
+		                                 now, &shortened_at))
+			kinds[n++] = "issuance_shortened";
+		if (n == 0)
 			continue;
 		strv_free(done);
 		done = NULL;
@@ -197,13 +204,18 @@ notification_create_due(PGconn *c, const struct edgeca_config *cfg, time_t now, 
 			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 			break;
 		}
-		if (strv_has(done, kind))
-			continue;
-		rc = create_one(c, r, i, kind, due_at, NULL, 0, cfg->smtp_host != NULL, &made, msg);
-		if (rc == EDGECA_OK && made) {
-			(*created)++;
-			log_info("notification_create_due: ca=%s location=%s kind=%s",
-			         db_get(r, i, "ca_id"), db_get(r, i, "name"), kind);
+		for (size_t k = 0; k < n && rc == EDGECA_OK; k++) {
+			bool made = false;
+			if (strv_has(done, kinds[k]))
+				continue;
+			rc = create_one(c, r, i, kinds[k],
+			                strcmp(kinds[k], "issuance_shortened") == 0 ? shortened_at : due_at,
+			                NULL, 0, cfg->smtp_host != NULL, &made, msg);
+			if (rc == EDGECA_OK && made) {
+				(*created)++;
+				log_info("notification_create_due: ca=%s location=%s kind=%s",
+				         db_get(r, i, "ca_id"), db_get(r, i, "name"), kinds[k]);
+			}
 		}
 	}
 	strv_free(done);

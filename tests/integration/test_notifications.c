@@ -19,8 +19,10 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 
+#include "common/timeutil.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/http.h"
+#include "tests/integration/pki.h"
 #include "tests/integration/sinks.h"
 
 #define CLAIM_SECONDS "3"
@@ -609,6 +611,59 @@ test_pki_admins_mailed(void **state)
 /* Without EDGECA_SMTP_HOST a notification is still stored, its e-mail
  * delivery marked not_configured and never attempted; so is one whose
  * only recipient is a pki_admin. */
+/* A CA whose certificate outlives its max_validity_days, within that many
+ * days of its notAfter: issuance_shortened, once, e-mailed; what it issues
+ * ends at its notAfter. */
+static void
+test_issuance_shortened(void **state)
+{
+	char body[512], na[32], ca_id[64], *mail, *csr, path[128], *kinds;
+	time_t t = time(NULL) + 86400 - 30, got_na;
+	struct http_response r;
+	struct tm tm;
+	X509 *x;
+
+	(void)state;
+	gmtime_r(&t, &tm);
+	strftime(na, sizeof(na), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* backdated a minute: it lives a day and a few seconds, one day of
+	 * which is too long for it now */
+	snprintf(body, sizeof(body),
+	         "{\"common_name\": \"Short Issuing Root\", \"not_after\": \"%s\", "
+	         "\"issuance\": {\"template\": \"client\", \"max_validity_days\": 1}, "
+	         "\"lifecycle\": {\"notification_emails\": [\"short@example.com\"], "
+	         "\"threshold_percent\": 99}}", na);
+	r = http_post_expect(&in, "/api/v1/cas", body, 201);
+	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
+	http_response_free(&r);
+	mail = sink_wait_for(smtp, ca_id, 0, 20);
+	assert_non_null(strstr(mail, "issues shortened certificates"));
+	assert_non_null(strstr(mail, "RCPT TO:<short@example.com>"));
+	free(mail);
+	sleep(2); /* more passes: once */
+	assert_int_equal(sink_count_with(smtp, ca_id), 1);
+	{
+		json_t *items = notifications(&in, ca_id);
+		kinds = json_dumps(items, 0);
+		json_decref(items);
+	}
+	assert_non_null(strstr(kinds, "\"issuance_shortened\""));
+	assert_null(strstr(kinds, "threshold_reached"));
+	free(kinds);
+	/* a device certificate asked for a day gets the CA's notAfter */
+	csr = make_csr("EC-P256", "short-dev", NULL, NULL);
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates", ca_id);
+	assert_int_equal(http_call(&in, "POST", path, in.admin_token, "application/pkcs10", csr,
+	                           strlen(csr), &r), 201);
+	x = pem_cert(http_json_str(&r, "certificate_pem"));
+	assert_non_null(x);
+	assert_int_equal(asn1_time_to_time_t(X509_get0_notAfter(x), &got_na), 0);
+	assert_int_equal(got_na, t);
+	X509_free(x);
+	http_response_free(&r);
+	free(csr);
+}
+
 static void
 test_email_not_configured(void **state)
 {
@@ -661,6 +716,7 @@ main(void)
 		cmocka_unit_test(test_sigkill_claim_taken_over),
 		cmocka_unit_test(test_stop_mid_send),
 		cmocka_unit_test(test_pki_admins_mailed),
+		cmocka_unit_test(test_issuance_shortened),
 		cmocka_unit_test(test_email_not_configured),
 	};
 

@@ -59,6 +59,26 @@ test_due_kind(void **state)
 	assert_int_equal(at, T0 + 3);
 }
 
+/* issuance_shortened: from max_validity_days before notAfter until it,
+ * only for a certificate that lives longer than that. */
+static void
+test_issuance_shortened(void **state)
+{
+	const time_t day = 86400, nb = T0, na = T0 + 100 * day;
+	time_t at = 0;
+
+	(void)state;
+	assert_false(lifecycle_issuance_shortened(nb, na, 30, na - 30 * day - 1, &at));
+	assert_true(lifecycle_issuance_shortened(nb, na, 30, na - 30 * day, &at));
+	assert_int_equal(at, na - 30 * day);
+	assert_true(lifecycle_issuance_shortened(nb, na, 30, na - 1, &at));
+	assert_false(lifecycle_issuance_shortened(nb, na, 30, na, &at)); /* expired */
+	/* a certificate that never outlived the maximum could never issue it */
+	assert_false(lifecycle_issuance_shortened(nb, nb + 30 * day, 30, nb + day, &at));
+	assert_false(lifecycle_issuance_shortened(nb, nb + 20 * day, 30, nb + day, &at));
+	assert_true(lifecycle_issuance_shortened(nb, nb + 30 * day + 1, 30, nb + 2, &at));
+}
+
 static void
 test_backoff(void **state)
 {
@@ -178,6 +198,18 @@ test_email(void **state)
 	assert_non_null(strstr(m, "location plant-a could not be renewed\r\n"));
 	assert_non_null(strstr(m, "could NOT be renewed automatically"));
 	assert_non_null(strstr(m, "POST /api/v1/cas/2b1f5876-73f0-4518-af2d-d81abd34d2bd/renew"));
+	assert_null(strstr(m, "\n\n"));
+	free(m);
+	/* a CA that now issues certificates shorter than its maximum */
+	snprintf(n.kind, sizeof(n.kind), "issuance_shortened");
+	m = lifecycle_email(&n, "edgeca@ca.example", T0);
+	assert_non_null(m);
+	assert_non_null(strstr(m, "location plant-a issues shortened certificates\r\n"));
+	assert_non_null(strstr(m, "can no longer issue certificates of the CA's full "
+	                          "max_validity_days"));
+	assert_non_null(strstr(m, "renews this CA automatically when its threshold is reached"));
+	assert_non_null(strstr(m, "renew this CA now (POST /api/v1/cas/"
+	                          "2b1f5876-73f0-4518-af2d-d81abd34d2bd/renew)"));
 	assert_null(strstr(m, "\n\n"));
 	free(m);
 	snprintf(n.kind, sizeof(n.kind), "threshold_reached");
@@ -342,6 +374,7 @@ main(void)
 		cmocka_unit_test(test_renewal_requested),
 		cmocka_unit_test(test_due_kind),
 		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_issuance_shortened),
 		cmocka_unit_test(test_signature_and_secret),
 		cmocka_unit_test(test_event_json),
 		cmocka_unit_test(test_email),
