@@ -128,6 +128,14 @@ signing_location(const struct ca *parent, const char *name)
 	return ca_find_location(parent, NULL);
 }
 
+time_t
+ca_signing_not_after(const struct ca *parent, const char *location)
+{
+	const struct ca_location *s = signing_location(parent, location);
+
+	return s != NULL ? s->not_after : 0;
+}
+
 edgeca_err
 ca_check_parent(const struct ca *child, const struct ca *parent, const char *location,
                 time_t now, time_t *not_after, struct edgeca_msg *msg)

@@ -16,6 +16,9 @@ char *ca_join_templates(char **v);
 edgeca_err ca_location_take_cert(struct ca_location *loc, unsigned char *der, size_t len,
                                  struct edgeca_msg *msg);
 
+/* The notAfter of the parent location that signs the child's location
+ * (0 when there is none). */
+time_t ca_signing_not_after(const struct ca *parent, const char *location);
 /* Checks that parent may sign child's location named location (NULL:
  * every location waiting in pending_chaining) now and settles the
  * validity against the parent locations that will sign them (the one of

@@ -202,6 +202,13 @@ check_gain(const struct ca *ca, const char *location, time_t end, struct edgeca_
 	return EDGECA_OK;
 }
 
+static bool
+past_threshold(const struct ca *ca, const struct ca_location *loc, time_t now)
+{
+	return now >= loc->not_before +
+	                  (loc->not_after - loc->not_before) * ca->threshold_percent / 100;
+}
+
 /* ... and, when the location is due only because the CA can no longer
  * issue certificates of its full max_validity_days (its threshold is not
  * reached), only if the new certificate can, with a tenth of that to
@@ -210,17 +217,12 @@ check_gain(const struct ca *ca, const char *location, time_t end, struct edgeca_
  * due at once, and the CA would be renewed at every pass. Such a CA is
  * renewed at its threshold. */
 static edgeca_err
-check_useful(const struct ca *ca, const char *location, time_t now, time_t end,
+check_useful(const struct ca *ca, const struct ca_location *loc, time_t now, time_t end,
              struct edgeca_msg *msg)
 {
-	const struct ca_location *loc = ca_find_location(ca, location);
 	const time_t max = (time_t)ca->max_validity_days * 86400;
-	time_t threshold;
 
-	if (loc == NULL)
-		return EDGECA_OK;
-	threshold = loc->not_before + (loc->not_after - loc->not_before) * ca->threshold_percent / 100;
-	if (now >= threshold || end - now >= max + max / 10)
+	if (past_threshold(ca, loc, now) || end - now >= max + max / 10)
 		return EDGECA_OK;
 	return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "renewal-not-useful",
 	                   "the parent allows %ld days, too few for this CA to issue certificates "
@@ -239,7 +241,9 @@ is_renewed(const struct ca_location *loc, const char *location)
 
 /* The notAfter of loc's renewal: the longest the parent location that
  * signs it allows; for an automatic renewal only when that gains and is
- * worth it. */
+ * worth it. Before the threshold, a renewal the parent's policy keeps
+ * short is merely not useful (not reported); one the parent's own expiry
+ * keeps from gaining is a failure to report: the parent needs renewing. */
 static edgeca_err
 renewal_end(const struct ca *ca, const struct ca *parent, const struct ca_location *loc,
             time_t now, bool automatic, time_t *end, struct edgeca_msg *msg)
@@ -247,11 +251,14 @@ renewal_end(const struct ca *ca, const struct ca *parent, const struct ca_locati
 	edgeca_err rc;
 
 	*end = 0;
-	if ((rc = ca_check_parent(ca, parent, loc->name, now, end, msg)) != EDGECA_OK)
+	if ((rc = ca_check_parent(ca, parent, loc->name, now, end, msg)) != EDGECA_OK ||
+	    !automatic)
 		return rc;
-	if (!automatic || (rc = check_gain(ca, loc->name, *end, msg)) != EDGECA_OK)
+	if (!past_threshold(ca, loc, now) && *end < ca_signing_not_after(parent, loc->name))
+		return check_useful(ca, loc, now, *end, msg);
+	if ((rc = check_gain(ca, loc->name, *end, msg)) != EDGECA_OK)
 		return rc;
-	return check_useful(ca, loc->name, now, *end, msg);
+	return check_useful(ca, loc, now, *end, msg);
 }
 
 /* The internal parent signs each location's new key at once, each up to
