@@ -274,6 +274,26 @@ http_issue(struct instance *in, const char *ca_id, const char *location, const c
 	return r;
 }
 
+X509 *
+http_issue_cert(struct instance *in, const char *ca_id, const char *cn, EVP_PKEY **key,
+                char serial[80])
+{
+	char path[128], *csr = make_csr("EC-P256", cn, NULL, key);
+	struct http_response r;
+	X509 *x;
+
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates", ca_id);
+	assert_int_equal(http_call(in, "POST", path, in->admin_token, "application/pkcs10", csr,
+	                           strlen(csr), &r), 201);
+	x = pem_cert(http_json_str(&r, "certificate_pem"));
+	assert_non_null(x);
+	if (serial != NULL)
+		snprintf(serial, 80, "%s", http_json_str(&r, "serial_number"));
+	http_response_free(&r);
+	free(csr);
+	return x;
+}
+
 void
 http_revoke(struct instance *in, const char *ca_id, const char *serial, const char *reason)
 {

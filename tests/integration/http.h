@@ -57,6 +57,11 @@ X509 *http_location_cert(const struct http_response *r, const char *name);
  * 201. Returns the answer (the caller frees it). */
 struct http_response http_issue(struct instance *in, const char *ca_id, const char *location,
                                 const char *cn);
+/* The same for a device: a raw application/pkcs10 request (as a factory
+ * script sends it) for a new EC P-256 key, returned in *key; the issued
+ * certificate, its serial in serial when not NULL. */
+X509 *http_issue_cert(struct instance *in, const char *ca_id, const char *cn, EVP_PKEY **key,
+                      char serial[80]);
 /* Revokes a certificate of ca_id for reason as the admin; expects 200. */
 void http_revoke(struct instance *in, const char *ca_id, const char *serial, const char *reason);
 /* Creates a CA from a JSON body as the admin (expects 201); id receives

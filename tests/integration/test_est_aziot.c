@@ -72,18 +72,7 @@ teardown(void **state)
 static X509 *
 rest_certificate(const char *cn, EVP_PKEY **key)
 {
-	char path[128], *csr = make_csr("EC-P256", cn, NULL, key);
-	struct http_response r;
-	X509 *x;
-
-	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates", sub_id);
-	assert_int_equal(http_call(&in, "POST", path, in.admin_token, "application/pkcs10", csr,
-	                           strlen(csr), &r), 201);
-	x = pem_cert(http_json_str(&r, "certificate_pem"));
-	assert_non_null(x);
-	http_response_free(&r);
-	free(csr);
-	return x;
+	return http_issue_cert(&in, sub_id, cn, key, NULL);
 }
 
 /* What aziot checks of a simpleenroll answer, and the certificate. */

@@ -55,25 +55,6 @@ teardown(void **state)
 	return 0;
 }
 
-/* A device certificate issued over REST for a fresh key; its serial. */
-static X509 *
-rest_certificate(const char *cn, EVP_PKEY **key, char serial[80])
-{
-	char path[128], *csr = make_csr("EC-P256", cn, NULL, key);
-	struct http_response r;
-	X509 *x;
-
-	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates", sub_id);
-	assert_int_equal(http_call(&in, "POST", path, in.admin_token, "application/pkcs10", csr,
-	                           strlen(csr), &r), 201);
-	x = pem_cert(http_json_str(&r, "certificate_pem"));
-	assert_non_null(x);
-	snprintf(serial, 80, "%s", http_json_str(&r, "serial_number"));
-	http_response_free(&r);
-	free(csr);
-	return x;
-}
-
 /* simpleenroll as aziot renews: only the leaf, a new key, the same CN.
  * Returns the status; the issued certificate in *issued on 200. */
 static long
@@ -127,8 +108,8 @@ test_old_certificates_renew_after_ca_renewal(void **state)
 	struct http_response r;
 
 	(void)state;
-	device = rest_certificate("renewing-device", &key, serial);
-	revoked = rest_certificate("revoked-device", &revoked_key, revoked_serial);
+	device = http_issue_cert(&in, sub_id, "renewing-device", &key, serial);
+	revoked = http_issue_cert(&in, sub_id, "revoked-device", &revoked_key, revoked_serial);
 	old_ca = cacerts_first();
 	assert_int_equal(X509_check_issued(old_ca, device), X509_V_OK);
 
@@ -137,10 +118,7 @@ test_old_certificates_renew_after_ca_renewal(void **state)
 	new_ca = http_location_cert(&r, "default");
 	http_response_free(&r);
 	assert_int_not_equal(X509_cmp(new_ca, old_ca), 0);
-	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates/%s/revoke", sub_id,
-	         revoked_serial);
-	r = http_post_expect(&in, path, "{\"reason\": \"keyCompromise\"}", 200);
-	http_response_free(&r);
+	http_revoke(&in, sub_id, revoked_serial, "keyCompromise");
 
 	/* cacerts: the new CA certificate, then the root */
 	{
