@@ -3,9 +3,11 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/rsa.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/der.h"
 #include "common/encoding.h"
 #include "common/x509util.h"
 
@@ -45,6 +47,14 @@ csr_decode_der(const unsigned char *der, size_t len, X509_REQ **out, struct edge
 		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
 		                   "the CSR has %zu bytes of trailing data after its DER encoding",
 		                   (size_t)(der + len - p));
+	}
+	/* d2i takes BER; what is signed and copied must be DER (no OpenSSL
+	 * re-encoding is relied on: the bytes themselves are checked) */
+	if (!der_strict_structure(der, len)) {
+		X509_REQ_free(req);
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
+		                   "the CSR is not DER: it has an indefinite or non-minimal length, "
+		                   "a constructed string or a multi-byte tag");
 	}
 	if (X509_REQ_get_version(req) != X509_REQ_VERSION_1) {
 		long version = X509_REQ_get_version(req);
@@ -135,6 +145,114 @@ check_rsa_exponent(const EVP_PKEY *pk, struct edgeca_msg *msg)
 	return rc;
 }
 
+/* RFC 5480: an EC key names its curve; explicit parameters (even those
+ * of P-256) are refused, and would otherwise be copied into the
+ * certificate. */
+static bool
+ec_named_curve(X509_REQ *req)
+{
+	X509_ALGOR *alg = NULL;
+	const void *param = NULL;
+	int ptype = V_ASN1_UNDEF;
+
+	if (X509_PUBKEY_get0_param(NULL, NULL, NULL, &alg, X509_REQ_get_X509_PUBKEY(req)) != 1)
+		return false;
+	X509_ALGOR_get0(NULL, &ptype, &param, alg);
+	return ptype == V_ASN1_OBJECT;
+}
+
+/* 1: a digest edgeca accepts in a CSR signature (SHA-256, -384, -512);
+ * 0: a broken one (MD2, MD4, MD5, SHA-1); -1: any other. */
+static int
+digest_acceptable(int md_nid)
+{
+	if (md_nid == NID_sha256 || md_nid == NID_sha384 || md_nid == NID_sha512)
+		return 1;
+	if (md_nid == NID_md2 || md_nid == NID_md4 || md_nid == NID_md5 || md_nid == NID_sha1 ||
+	    md_nid == NID_md5_sha1)
+		return 0;
+	return -1;
+}
+
+/* The digests of an RSASSA-PSS signature: its hash and MGF1's (both
+ * SHA-1 when the parameters leave them out, RFC 4055). -1 when the
+ * parameters cannot be read or use another mask generation. */
+static int
+pss_digests(const X509_ALGOR *alg, int *md_nid, int *mgf_nid)
+{
+	const ASN1_STRING *seq;
+	const unsigned char *p;
+	RSA_PSS_PARAMS *pss = NULL;
+	X509_ALGOR *mgf_md = NULL;
+	int rc = -1;
+
+	*md_nid = *mgf_nid = NID_sha1;
+	if (alg->parameter == NULL || alg->parameter->type != V_ASN1_SEQUENCE)
+		goto out;
+	seq = alg->parameter->value.sequence;
+	p = ASN1_STRING_get0_data(seq);
+	if ((pss = d2i_RSA_PSS_PARAMS(NULL, &p, ASN1_STRING_length(seq))) == NULL)
+		goto out;
+	if (pss->hashAlgorithm != NULL)
+		*md_nid = OBJ_obj2nid(pss->hashAlgorithm->algorithm);
+	if (pss->maskGenAlgorithm != NULL) {
+		const ASN1_TYPE *mp = pss->maskGenAlgorithm->parameter;
+		if (OBJ_obj2nid(pss->maskGenAlgorithm->algorithm) != NID_mgf1 || mp == NULL ||
+		    mp->type != V_ASN1_SEQUENCE)
+			goto out;
+		p = ASN1_STRING_get0_data(mp->value.sequence);
+		if ((mgf_md = d2i_X509_ALGOR(NULL, &p, ASN1_STRING_length(mp->value.sequence))) ==
+		    NULL)
+			goto out;
+		*mgf_nid = OBJ_obj2nid(mgf_md->algorithm);
+	}
+	rc = 0;
+out:
+	ERR_clear_error();
+	X509_ALGOR_free(mgf_md);
+	RSA_PSS_PARAMS_free(pss);
+	return rc;
+}
+
+/* The proof of possession must use a digest that resists forgery: RSA
+ * PKCS#1 v1.5 or ECDSA with SHA-256/384/512, or RSASSA-PSS with one of
+ * those as its hash and MGF1's. */
+static edgeca_err
+check_signature_algorithm(X509_REQ *req, struct edgeca_msg *msg)
+{
+	const X509_ALGOR *alg = NULL;
+	const ASN1_OBJECT *oid = NULL;
+	int sig_nid, md_nid = NID_undef, pk_nid = NID_undef, mgf_nid = NID_undef, ok;
+
+	X509_REQ_get0_signature(req, NULL, &alg);
+	X509_ALGOR_get0(&oid, NULL, NULL, alg);
+	sig_nid = OBJ_obj2nid(oid);
+	if (sig_nid == NID_rsassaPss) {
+		if (pss_digests(alg, &md_nid, &mgf_nid) != 0)
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-unsupported-signature",
+			                   "the CSR's RSASSA-PSS parameters cannot be read or use a mask "
+			                   "generation other than MGF1");
+	} else if (OBJ_find_sigid_algs(sig_nid, &md_nid, &pk_nid) != 1 ||
+	           (pk_nid != NID_rsaEncryption && pk_nid != NID_X9_62_id_ecPublicKey)) {
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-unsupported-signature",
+		                   "the CSR's signature algorithm is not accepted; sign it with RSA "
+		                   "or ECDSA and SHA-256, SHA-384 or SHA-512");
+	} else {
+		mgf_nid = md_nid;
+	}
+	ok = digest_acceptable(md_nid);
+	if (ok == 0 || digest_acceptable(mgf_nid) == 0)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-weak-signature",
+		                   "the CSR is signed with %s, which no longer proves possession of "
+		                   "its key; sign it with SHA-256, SHA-384 or SHA-512",
+		                   OBJ_nid2sn(ok == 0 ? md_nid : mgf_nid));
+	if (ok < 0 || md_nid != mgf_nid)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-unsupported-signature",
+		                   "the CSR's signature digest is not accepted; sign it with SHA-256, "
+		                   "SHA-384 or SHA-512");
+	return EDGECA_OK;
+}
+
 edgeca_err
 csr_check_signature_and_key(X509_REQ *req, struct edgeca_msg *msg)
 {
@@ -151,6 +269,10 @@ csr_check_signature_and_key(X509_REQ *req, struct edgeca_msg *msg)
 	switch (kd.kind) {
 	case KEY_KIND_EC_P256:
 	case KEY_KIND_EC_P384:
+		if (!ec_named_curve(req))
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-unsupported-key",
+			                   "the CSR's EC key spells out its curve parameters; only a "
+			                   "named curve (P-256 or P-384) is accepted (RFC 5480)");
 		break;
 	case KEY_KIND_RSA:
 		if (kd.bits < RSA_MIN_BITS)
@@ -170,6 +292,8 @@ csr_check_signature_and_key(X509_REQ *req, struct edgeca_msg *msg)
 		                   "the CSR's key type %s is not supported; use RSA (2048-8192 bits), "
 		                   "EC P-256 or EC P-384", kd.name);
 	}
+	if ((rc = check_signature_algorithm(req, msg)) != EDGECA_OK)
+		return rc;
 	ok = X509_REQ_verify(req, pk);
 	ERR_clear_error();
 	if (ok != 1)
@@ -185,6 +309,15 @@ static const int subject_nids[] = {
 	NID_userId, NID_pkcs9_emailAddress, NID_title, NID_givenName, NID_surname, NID_pseudonym,
 	NID_dnQualifier, NID_streetAddress, NID_postalCode, NID_organizationIdentifier,
 };
+
+bool
+csr_subject_nid_known(int nid)
+{
+	for (size_t k = 0; k < sizeof(subject_nids) / sizeof(subject_nids[0]); k++)
+		if (subject_nids[k] == nid)
+			return true;
+	return false;
+}
 
 /* Every attribute of the subject: a known type, a text value of 1 to 64
  * characters (C: two letters) without control or bidirectional
@@ -203,12 +336,10 @@ check_subject_attributes(const X509_NAME *name, struct edgeca_msg *msg)
 		int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
 		const char *sn = nid != NID_undef ? OBJ_nid2sn(nid) : "an unknown attribute";
 		unsigned char *utf8 = NULL;
-		bool known = false, ok;
+		bool ok;
 		int len;
 
-		for (size_t k = 0; k < sizeof(subject_nids) / sizeof(subject_nids[0]); k++)
-			known = known || subject_nids[k] == nid;
-		if (!known)
+		if (!csr_subject_nid_known(nid))
 			return edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-invalid-subject",
 			                   "the CSR's subject carries %s, which is not accepted", sn);
 		len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));

@@ -26,13 +26,22 @@ edgeca_err csr_to_der(const unsigned char *data, size_t len, unsigned char **der
 edgeca_err csr_decode(const unsigned char *data, size_t len, X509_REQ **out,
                       struct edgeca_msg *msg);
 
-/* Decodes DER only (the signer's wire carries DER). */
+/* Decodes DER only (the signer's wire carries DER). BER (indefinite or
+ * non-minimal lengths, constructed strings) is refused like any other
+ * malformed request: the bytes are checked, not OpenSSL's reading. */
 edgeca_err csr_decode_der(const unsigned char *der, size_t len, X509_REQ **out,
                           struct edgeca_msg *msg);
 
-/* Checks the self-signature and the public key (RSA 2048..8192 with an odd
- * exponent >= 3, EC P-256 or P-384). */
+/* Checks the public key (RSA 2048..8192 with an odd exponent >= 3, EC
+ * P-256 or P-384 by a named curve), the signature algorithm (RSA PKCS#1
+ * v1.5, RSASSA-PSS or ECDSA with SHA-256/384/512: MD5 and SHA-1 answer
+ * csr-weak-signature) and the self-signature. */
 edgeca_err csr_check_signature_and_key(X509_REQ *req, struct edgeca_msg *msg);
+
+/* True when nid is a subject attribute type CSRs may carry: CN, C, ST, L,
+ * O, OU, serialNumber, DC, UID, emailAddress, title, GN, SN, pseudonym,
+ * dnQualifier, street, postalCode, organizationIdentifier. */
+bool csr_subject_nid_known(int nid);
 
 /* Checks the subject: when require_cn, exactly one CN of 1..64 characters
  * without control characters; every attribute a known type with a text

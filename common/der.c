@@ -195,6 +195,39 @@ der_element_size(const unsigned char *p, const unsigned char *end)
 	return hlen + len;
 }
 
+#define DER_MAX_DEPTH 32
+
+/* The elements from p to end, each strict (see der_strict_structure). */
+static bool
+strict_elements(const unsigned char *p, const unsigned char *end, int depth)
+{
+	size_t len, hlen;
+
+	while (p < end) {
+		unsigned char tag = *p;
+		if ((tag & 0x1f) == 0x1f || tag == 0 || header_read(p, end, &len, &hlen) != 0)
+			return false;
+		if (tag & 0x20) {
+			/* universal constructed types other than SEQUENCE and SET are BER
+			 * strings cut in pieces */
+			if ((tag & 0xc0) == 0 && tag != DER_SEQUENCE && tag != 0x31)
+				return false;
+			if (depth >= DER_MAX_DEPTH ||
+			    !strict_elements(p + hlen, p + hlen + len, depth + 1))
+				return false;
+		}
+		p += hlen + len;
+	}
+	return true;
+}
+
+bool
+der_strict_structure(const unsigned char *der, size_t len)
+{
+	return len > 0 && der_element_size(der, der + len) == len &&
+	       strict_elements(der, der + len, 0);
+}
+
 static int
 digits(const unsigned char *s, unsigned n, unsigned *out)
 {

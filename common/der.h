@@ -62,6 +62,15 @@ int der_peek(const unsigned char *p, const unsigned char *end);
  * header is strict DER and it fits before end; 0 otherwise. */
 size_t der_element_size(const unsigned char *p, const unsigned char *end);
 
+/* Whether der is exactly one element whose structure is strict DER at
+ * every level: one-byte tags (never tag 0), definite lengths in their
+ * shortest form, constructed encodings only for SEQUENCE, SET and the
+ * context and application classes (never for strings), walking into
+ * every constructed element, nothing left over. The contents of
+ * primitive elements are not interpreted. Nesting deeper than 32 levels
+ * is refused. */
+bool der_strict_structure(const unsigned char *der, size_t len);
+
 /* Checks the content of a UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime
  * (YYYYMMDDHHMMSSZ) as RFC 5280 restricts them: UTC, seconds, no
  * fraction, a real calendar date. With rfc5280_years a GeneralizedTime

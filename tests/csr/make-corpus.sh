@@ -52,6 +52,11 @@ key -algorithm EC -pkeyopt ec_paramgen_curve:P-256
 req -subj /CN=device:with:colons -out cn-with-colons.csr
 key -algorithm EC -pkeyopt ec_paramgen_curve:P-256
 req -subj /CN=192.0.2.10 -out cn-ip-address.csr
+key -algorithm RSA -pkeyopt rsa_keygen_bits:2048
+req -subj /CN=rsa-pss-sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 \
+  -out rsa-pss-sha256.csr
+key -algorithm EC -pkeyopt ec_paramgen_curve:P-384
+req -subj /CN=ec-p384-sha512 -sha512 -out ec-p384-sha512.csr
 
 # --- refused requests ------------------------------------------------------
 key -algorithm EC -pkeyopt ec_paramgen_curve:P-256
@@ -66,6 +71,19 @@ req -subj /CN=k1-device -out unsupported-secp256k1.csr
 "$csrgen" two-cns two-common-names.csr
 key -algorithm EC -pkeyopt ec_paramgen_curve:P-256
 req -subj /CN=bad-san -addext "subjectAltName=DNS:bad name!.example" -out san-invalid-dns.csr
+# P-256 spelled out as explicit parameters (RFC 5480 allows named curves only)
+key -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -pkeyopt ec_param_enc:explicit
+req -subj /CN=explicit-curve -out ec-explicit-params.csr
+# proofs of possession with broken digests
+key -algorithm RSA -pkeyopt rsa_keygen_bits:2048
+req -subj /CN=rsa-md5 -md5 -out rsa-md5.csr
+req -subj /CN=rsa-sha1 -sha1 -out rsa-sha1.csr
+req -subj /CN=rsa-pss-sha1 -sha1 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:20 \
+  -out rsa-pss-sha1.csr
+key -algorithm EC -pkeyopt ec_paramgen_curve:P-256
+req -subj /CN=ec-sha1 -sha1 -out ec-sha1.csr
+# BER inside the signed part, with a signature over exactly those bytes
+"$csrgen" ber-inner ber-inner-length.csr
 
 # one bit of the signature flipped (the last byte of the DER is signature)
 openssl req -in ec-p256.csr -outform DER -out .good.der
@@ -76,6 +94,15 @@ open('.bad.der', 'wb').write(bytes(data))
 half = open('.good.der', 'rb').read()
 open('.half.der', 'wb').write(half[: len(half) // 2])
 open('trailing-garbage.der', 'wb').write(half + b'garbage!!')
+# BER outer SEQUENCE: a non-minimal length (one octet more than needed),
+# and the indefinite form; the signed part is untouched, so both verify
+good = open('.good.der', 'rb').read()
+assert good[0] == 0x30 and good[1] in (0x81, 0x82)
+n = good[1] & 0x7f
+content = good[2 + n:]
+open('ber-outer-length.der', 'wb').write(
+    bytes([0x30, 0x80 | (n + 1), 0]) + good[2:2 + n] + content)
+open('ber-indefinite-length.der', 'wb').write(bytes([0x30, 0x80]) + content + b'\0\0')
 PY
 pem() { { echo "-----BEGIN CERTIFICATE REQUEST-----"; base64 -w 64 "$1";
           echo "-----END CERTIFICATE REQUEST-----"; } > "$2"; }

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "common/csr.h"
+#include "common/der.h"
 #include "unit_helpers.h"
 
 static EVP_PKEY *ec_key; /* shared by the tests that need any valid key */
@@ -433,6 +434,181 @@ test_extensions(void **state)
 	X509_REQ_free(req);
 }
 
+/* An EC P-256 key whose SubjectPublicKeyInfo spells the curve out: OpenSSL
+ * recognises the parameters as P-256 (and would copy them into the
+ * certificate); RFC 5480 allows only the named curve. */
+static void
+test_explicit_curve_refused(void **state)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"P-256", 0),
+		OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_EC_ENCODING, (char *)"explicit", 0),
+		OSSL_PARAM_END};
+	struct edgeca_msg msg;
+	EVP_PKEY *k = NULL;
+	X509_REQ *req, *back = NULL;
+	unsigned char *der;
+	size_t len;
+
+	assert_int_equal(EVP_PKEY_keygen_init(ctx), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_params(ctx, params), 1);
+	assert_int_equal(EVP_PKEY_keygen(ctx, &k), 1);
+	req = t_csr(k, "explicit-curve", NULL, NULL);
+	der = t_req_der(req, &len);
+	assert_int_equal(csr_decode(der, len, &back, &msg), EDGECA_OK);
+	assert_int_equal(X509_REQ_verify(back, X509_REQ_get0_pubkey(back)), 1);
+	assert_fail(csr_check_signature_and_key(back, &msg), &msg, EDGECA_ERR_INVALID,
+	            "csr-unsupported-key");
+	assert_non_null(strstr(msg.detail, "named curve"));
+	OPENSSL_free(der);
+	X509_REQ_free(back);
+	X509_REQ_free(req);
+	EVP_PKEY_free(k);
+	EVP_PKEY_CTX_free(ctx);
+}
+
+/* csr_check_signature_and_key on a CSR of k signed with md; with mgf1,
+ * RSASSA-PSS whose MGF1 uses mgf1. */
+static edgeca_err
+check_signed(EVP_PKEY *k, const EVP_MD *md, const EVP_MD *mgf1, struct edgeca_msg *msg)
+{
+	X509_REQ *req = t_csr(k, "dev1", NULL, NULL), *back = NULL;
+	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	unsigned char *der;
+	size_t len;
+	edgeca_err rc;
+
+	assert_int_equal(EVP_DigestSignInit(mctx, &pctx, md, NULL, k), 1);
+	if (mgf1 != NULL) {
+		assert_true(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0);
+		assert_true(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) > 0);
+		assert_true(EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, mgf1) > 0);
+	}
+	assert_true(X509_REQ_sign_ctx(req, mctx) > 0);
+	der = t_req_der(req, &len);
+	assert_int_equal(csr_decode_der(der, len, &back, msg), EDGECA_OK);
+	edgeca_msg_clear(msg);
+	rc = csr_check_signature_and_key(back, msg);
+	OPENSSL_free(der);
+	X509_REQ_free(back);
+	X509_REQ_free(req);
+	EVP_MD_CTX_free(mctx);
+	return rc;
+}
+
+/* The proof of possession: SHA-256/384/512 with RSA (PKCS#1 v1.5 or PSS)
+ * or ECDSA; MD5 and SHA-1 are weak, anything else unsupported. */
+static void
+test_signature_digests(void **state)
+{
+	EVP_PKEY *rsa = t_key("RSA-2048");
+	struct edgeca_msg msg;
+
+	assert_int_equal(check_signed(ec_key, EVP_sha256(), NULL, &msg), EDGECA_OK);
+	assert_int_equal(check_signed(ec_key, EVP_sha384(), NULL, &msg), EDGECA_OK);
+	assert_int_equal(check_signed(ec_key, EVP_sha512(), NULL, &msg), EDGECA_OK);
+	assert_int_equal(check_signed(rsa, EVP_sha512(), NULL, &msg), EDGECA_OK);
+	assert_int_equal(check_signed(rsa, EVP_sha256(), EVP_sha256(), &msg), EDGECA_OK);
+	assert_int_equal(check_signed(rsa, EVP_sha384(), EVP_sha384(), &msg), EDGECA_OK);
+	assert_fail(check_signed(rsa, EVP_md5(), NULL, &msg), &msg, EDGECA_ERR_INVALID,
+	            "csr-weak-signature");
+	assert_non_null(strstr(msg.detail, "MD5"));
+	assert_fail(check_signed(rsa, EVP_sha1(), NULL, &msg), &msg, EDGECA_ERR_INVALID,
+	            "csr-weak-signature");
+	assert_non_null(strstr(msg.detail, "SHA1"));
+	assert_fail(check_signed(ec_key, EVP_sha1(), NULL, &msg), &msg, EDGECA_ERR_INVALID,
+	            "csr-weak-signature");
+	assert_fail(check_signed(rsa, EVP_sha1(), EVP_sha1(), &msg), &msg, EDGECA_ERR_INVALID,
+	            "csr-weak-signature");
+	assert_fail(check_signed(rsa, EVP_sha256(), EVP_sha1(), &msg), &msg, EDGECA_ERR_INVALID,
+	            "csr-weak-signature");
+	assert_fail(check_signed(rsa, EVP_sha256(), EVP_sha384(), &msg), &msg, EDGECA_ERR_INVALID,
+	            "csr-unsupported-signature");
+	assert_fail(check_signed(rsa, EVP_sha224(), NULL, &msg), &msg, EDGECA_ERR_INVALID,
+	            "csr-unsupported-signature");
+	assert_fail(check_signed(ec_key, EVP_sha3_256(), NULL, &msg), &msg, EDGECA_ERR_INVALID,
+	            "csr-unsupported-signature");
+	EVP_PKEY_free(rsa);
+}
+
+/* BER where DER is due is refused, though OpenSSL reads it and the
+ * signature (over the untouched CertificationRequestInfo) verifies: the
+ * outer SEQUENCE with a length one octet longer than needed, and with
+ * the indefinite form. */
+static void
+test_ber_refused(void **state)
+{
+	X509_REQ *req = t_csr(ec_key, "dev1", NULL, NULL), *ossl;
+	size_t len, hlen, n;
+	unsigned char *der = t_req_der(req, &len), ber[2][1024];
+	const unsigned char *p;
+	struct edgeca_msg msg;
+
+	assert_true(len < 900 && der[0] == 0x30 && (der[1] == 0x81 || der[1] == 0x82));
+	hlen = 2 + (der[1] & 0x7f);
+	/* 30 82 00 LL ... / 30 83 00 LL LL ... */
+	ber[0][0] = 0x30;
+	ber[0][1] = (unsigned char)(der[1] + 1);
+	ber[0][2] = 0;
+	memcpy(ber[0] + 3, der + 2, len - 2);
+	/* 30 80 ... 00 00 */
+	ber[1][0] = 0x30;
+	ber[1][1] = 0x80;
+	memcpy(ber[1] + 2, der + hlen, len - hlen);
+	memset(ber[1] + 2 + len - hlen, 0, 2);
+	for (int i = 0; i < 2; i++) {
+		n = i == 0 ? len + 1 : len - hlen + 4;
+		p = ber[i];
+		ossl = d2i_X509_REQ(NULL, &p, (long)n);
+		assert_non_null(ossl); /* what OpenSSL alone would take */
+		assert_int_equal(X509_REQ_verify(ossl, X509_REQ_get0_pubkey(ossl)), 1);
+		X509_REQ_free(ossl);
+		assert_fail(decode(ber[i], n, &msg), &msg, EDGECA_ERR_MALFORMED, "csr-malformed");
+		assert_non_null(strstr(msg.detail, "not DER"));
+	}
+	OPENSSL_free(der);
+	X509_REQ_free(req);
+}
+
+/* der_strict_structure at every level, not only the outermost. */
+static void
+test_der_structure(void **state)
+{
+	static const struct {
+		unsigned char b[12];
+		size_t n;
+		bool ok;
+	} cases[] = {
+		{{0x30, 0x03, 0x02, 0x01, 0x00}, 5, true},
+		{{0x30, 0x05, 0xa0, 0x03, 0x02, 0x01, 0x00}, 7, true},      /* [0] constructed */
+		{{0x30, 0x04, 0x02, 0x81, 0x01, 0x00}, 6, false},           /* inner non-minimal */
+		{{0x30, 0x81, 0x03, 0x02, 0x01, 0x00}, 6, false},           /* outer non-minimal */
+		{{0x30, 0x80, 0x02, 0x01, 0x00, 0x00, 0x00}, 7, false},     /* indefinite */
+		{{0x30, 0x06, 0xa0, 0x80, 0x02, 0x01, 0x00, 0x00}, 8, false}, /* inner indefinite */
+		{{0x30, 0x04, 0x24, 0x02, 0x04, 0x00}, 6, false},           /* constructed OCTET STRING */
+		{{0x30, 0x04, 0x3f, 0x81, 0x01, 0x00}, 6, false},           /* multi-byte tag */
+		{{0x30, 0x02, 0x00, 0x00}, 4, false},                       /* tag 0 */
+		{{0x30, 0x03, 0x02, 0x01, 0x00, 0x00}, 6, false},           /* trailing byte */
+		{{0x30, 0x04, 0x02, 0x01, 0x00}, 5, false},                 /* short */
+		{{0x30, 0x03, 0x02, 0x02, 0x00}, 5, false},                 /* inner overruns */
+	};
+	unsigned char deep[80];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (der_strict_structure(cases[i].b, cases[i].n) != cases[i].ok)
+			fail_msg("case %zu: %s", i, cases[i].ok ? "refused" : "accepted");
+	/* nesting: 32 levels of constructed elements are read, 33 are not */
+	for (int levels = 32; levels <= 33; levels++) {
+		for (int i = 0; i < levels; i++) {
+			deep[2 * i] = 0x30;
+			deep[2 * i + 1] = (unsigned char)(2 * (levels - i - 1));
+		}
+		assert_int_equal(der_strict_structure(deep, (size_t)(2 * levels)), levels == 32);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -448,6 +624,10 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_subject),
 		cmocka_unit_test(test_subject_embedded_nul),
 		cmocka_unit_test(test_extensions),
+		cmocka_unit_test(test_explicit_curve_refused),
+		cmocka_unit_test(test_signature_digests),
+		cmocka_unit_test(test_ber_refused),
+		cmocka_unit_test(test_der_structure),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
