@@ -18,7 +18,34 @@ static const char *const lifecycle_fields[] = {"notification_emails", "webhook_u
 static const char *const crl_fields[] = {"enabled", "validity_days", "overlap_hours",
                                          "distribution_point", NULL};
 static const char *const issuance_fields[] = {"template", "allowed_templates",
-                                              "max_validity_days", NULL};
+                                              "max_validity_days", "name_rules", NULL};
+static const char *const name_rules_fields[] = {"subject_attributes", "common_name",
+                                                "dns_names", "ip_ranges", NULL};
+
+/* issuance.name_rules (an object or null) into r; lists[k] receive owned
+ * arrays of borrowed strings, as parse_create's. */
+static edgeca_err
+parse_name_rules(const json_t *iss, struct ca_create_req *r, const char **lists[NR_LISTS],
+                 struct edgeca_msg *msg)
+{
+	const json_t *nr = NULL;
+	edgeca_err rc;
+
+	if ((rc = json_opt_object(iss, "name_rules", "issuance.", &nr, msg)) != EDGECA_OK ||
+	    nr == NULL)
+		return rc;
+	if ((rc = json_only(nr, name_rules_fields, "issuance.name_rules.", msg)) != EDGECA_OK)
+		return rc;
+	r->has_name_rules = true;
+	for (int k = 0; k < NR_LISTS; k++) {
+		rc = json_opt_strings(nr, name_rule_keys[k], "issuance.name_rules.", &lists[k],
+		                      &r->n_name_rules[k], msg);
+		if (rc != EDGECA_OK)
+			return rc;
+		r->name_rules[k] = lists[k];
+	}
+	return EDGECA_OK;
+}
 
 /* Reads the JSON body into req; *emails, *templates, *locations and
  * *anchors are owned arrays of borrowed strings (free them; the strings
@@ -26,7 +53,7 @@ static const char *const issuance_fields[] = {"template", "allowed_templates",
 static edgeca_err
 parse_create(const json_t *j, struct ca_create_req *r, const char ***emails,
              const char ***templates, const char ***locations, const char ***anchors,
-             struct edgeca_msg *msg)
+             const char **rules[NR_LISTS], struct edgeca_msg *msg)
 {
 	const json_t *lc = NULL, *crl = NULL, *iss = NULL, *est = NULL;
 	edgeca_err rc;
@@ -72,7 +99,9 @@ parse_create(const json_t *j, struct ca_create_req *r, const char ***emails,
 	     (rc = json_opt_string(iss, "template", "issuance.", &r->template, msg)) ||
 	     (rc = json_opt_strings(iss, "allowed_templates", "issuance.", templates,
 	                            &r->n_allowed_templates, msg)) ||
-	     (rc = json_opt_long(iss, "max_validity_days", "issuance.", &r->max_validity_days, msg))))
+	     (rc = json_opt_long(iss, "max_validity_days", "issuance.", &r->max_validity_days,
+	                         msg)) ||
+	     (rc = parse_name_rules(iss, r, rules, msg))))
 		return rc;
 	r->notification_emails = *emails;
 	r->allowed_templates = *templates;
@@ -86,6 +115,7 @@ api_cas_create(struct api_call *call)
 	struct ca_create_req r;
 	struct edgeca_msg msg = {0};
 	const char **emails = NULL, **templates = NULL, **locations = NULL, **anchors = NULL;
+	const char **rules[NR_LISTS] = {NULL};
 	struct ca *ca = NULL;
 	json_t *j = NULL;
 	char location[128];
@@ -93,7 +123,7 @@ api_cas_create(struct api_call *call)
 
 	ca_create_req_init(&r);
 	if ((rc = api_json_object(call->req, &j, &msg)) != EDGECA_OK ||
-	    (rc = parse_create(j, &r, &emails, &templates, &locations, &anchors, &msg)) !=
+	    (rc = parse_create(j, &r, &emails, &templates, &locations, &anchors, rules, &msg)) !=
 	        EDGECA_OK ||
 	    (rc = ca_create(call->ctx, &call->who, &r, &ca, &msg)) != EDGECA_OK) {
 		api_problem(call->resp, rc, &msg, call->path);
@@ -107,6 +137,8 @@ out:
 	free(templates);
 	free(locations);
 	free(anchors);
+	for (int k = 0; k < NR_LISTS; k++)
+		free(rules[k]);
 	json_decref(j);
 	ca_free(ca);
 }

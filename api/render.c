@@ -205,6 +205,28 @@ render_lifecycle(const struct ca *ca)
 	return j;
 }
 
+/* null, or {"subject_attributes", "common_name", "dns_names",
+ * "ip_ranges"}: each null (anything) or the list in canonical form. */
+static json_t *
+render_name_rules(const struct name_rules *r)
+{
+	json_t *j, *list;
+
+	if (r == NULL)
+		return json_null();
+	j = json_object();
+	for (int k = 0; j != NULL && k < NR_LISTS; k++) {
+		list = name_rules_has(r, k) ? json_array() : json_null();
+		for (size_t i = 0; list != NULL && i < name_rules_count(r, k); i++)
+			list = render_append(list, json_string(name_rules_item(r, k, i)));
+		if (list == NULL || json_object_set_new(j, name_rule_keys[k], list) != 0) {
+			json_decref(j);
+			j = NULL;
+		}
+	}
+	return j;
+}
+
 json_t *
 render_ca(const struct ca *ca, const struct edgeca_config *cfg)
 {
@@ -236,6 +258,11 @@ render_ca(const struct ca *ca, const struct edgeca_config *cfg)
 		strv_json(ca->allowed_templates), "max_validity_days", ca->max_validity_days,
 		"path_length", ca->path_length >= 0 ? json_integer(ca->path_length) : json_null(),
 		"created_at", render_time(ca->created_at), "created_by", ca->created_by, "est", est);
+	if (j != NULL && json_object_set_new(json_object_get(j, "issuance"), "name_rules",
+	                                     render_name_rules(ca->name_rules)) != 0) {
+		json_decref(j);
+		j = NULL;
+	}
 	return j;
 }
 

@@ -31,6 +31,7 @@ ca_free(struct ca *ca)
 	free(ca->new_webhook_secret);
 	free(ca->crl_distribution_point);
 	strv_free(ca->allowed_templates);
+	name_rules_free(ca->name_rules);
 	free(ca->est.basic_password_hash);
 	for (size_t i = 0; i < ca->est.n_anchors; i++) {
 		free(ca->est.anchors[i].subject);
@@ -152,18 +153,21 @@ make_location_keys(struct edgeca_ctx *ctx, struct ca *ca, const unsigned char *s
 {
 	bool root = strcmp(ca->kind, "root") == 0;
 	char *templates = ca_join_templates(ca->allowed_templates);
+	char *rules = name_rules_text(ca->name_rules);
 	edgeca_err rc = EDGECA_OK;
 
-	if (templates == NULL)
+	if (templates == NULL || (ca->name_rules != NULL && rules == NULL)) {
+		free(templates);
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	}
 	for (size_t i = 0; i < ca->n_locations && rc == EDGECA_OK; i++) {
 		struct ca_location *loc = &ca->locations[i];
 		unsigned char *der = NULL;
 		size_t len = 0;
 
 		rc = signer_key_create(ctx->signer, ca->key_algorithm, templates,
-		                       (uint32_t)ca->max_validity_days, ca->path_length, loc->key_id,
-		                       msg);
+		                       (uint32_t)ca->max_validity_days, ca->path_length, rules,
+		                       loc->key_id, msg);
 		if (rc != EDGECA_OK)
 			break;
 		if (root) {
@@ -183,6 +187,7 @@ make_location_keys(struct edgeca_ctx *ctx, struct ca *ca, const unsigned char *s
 		}
 	}
 	free(templates);
+	free(rules);
 	return rc;
 }
 
@@ -210,7 +215,8 @@ ca_create(struct edgeca_ctx *ctx, const struct principal *who, const struct ca_c
 	X509_NAME *subject = NULL;
 	unsigned char *subject_der = NULL;
 	char not_after_s[RFC3339_LEN] = "", locations[CA_MAX_LOCATIONS * 65] = "";
-	const char *details[12];
+	const char *details[14];
+	char *rules = NULL;
 	time_t not_after, now = time(NULL);
 	bool anchors_given = false;
 	PGconn *c = NULL;
@@ -267,7 +273,9 @@ ca_create(struct edgeca_ctx *ctx, const struct principal *who, const struct ca_c
 	details[9] = locations;
 	details[10] = "parent_ca_id";
 	details[11] = ca->parent_ca_id;
-	rc = audit_write(c, who->actor, "ca.create", "ca", ca->id, details, 12, msg);
+	details[12] = "name_rules";
+	details[13] = rules = name_rules_text(ca->name_rules);
+	rc = audit_write(c, who->actor, "ca.create", "ca", ca->id, details, rules ? 14 : 12, msg);
 	if (rc == EDGECA_OK)
 		rc = db_commit(c, msg);
 	if (rc != EDGECA_OK)
@@ -286,6 +294,7 @@ out:
 		db_release(ctx->db, c);
 	OPENSSL_free(subject_der);
 	X509_NAME_free(subject);
+	free(rules);
 	ca_free(parent);
 	ca_free(ca);
 	return rc;

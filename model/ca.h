@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "common/name_rules.h"
 #include "common/x509util.h"
 #include "model/context.h"
 #include "model/cursor.h"
@@ -117,6 +118,7 @@ struct ca {
 	char **allowed_templates; /* NULL-terminated */
 	int max_validity_days;
 	int path_length; /* -1: none */
+	struct name_rules *name_rules; /* issuance.name_rules; NULL: none */
 	struct ca_est est;
 	struct ca_location *locations;
 	size_t n_locations;
@@ -176,6 +178,12 @@ struct ca_create_req {
 	long n_allowed_templates;
 	long max_validity_days;
 	long path_length;
+	/* issuance.name_rules: each list, indexed by enum name_rule_list, NULL
+	 * with a count of -1 when absent; has_name_rules when the object is
+	 * given (not null) */
+	bool has_name_rules;
+	const char *const *name_rules[NR_LISTS];
+	long n_name_rules[NR_LISTS];
 	const char *parent_ca_id;           /* subordinates: chain to this CA at once */
 	const char *const *locations;       /* location names; NULL: the default one */
 	long n_locations;

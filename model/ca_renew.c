@@ -54,18 +54,21 @@ ca_renewal_key_and_csr(struct edgeca_ctx *ctx, const struct ca *ca, const struct
 {
 	X509 *cert = x509_from_der(loc->cert_der, loc->cert_len);
 	char *templates = ca_join_templates(ca->allowed_templates);
+	char *rules = name_rules_text(ca->name_rules);
 	unsigned char *subject = NULL;
 	int subject_len = 0;
 	edgeca_err rc;
 
-	if (cert == NULL || templates == NULL ||
+	if (cert == NULL || templates == NULL || (ca->name_rules != NULL && rules == NULL) ||
 	    (subject_len = i2d_X509_NAME(X509_get_subject_name(cert), &subject)) <= 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot read location %s's subject",
 		                 loc->name);
 		goto out;
 	}
+	/* the new key gets the CA's policy, its name rules included */
 	rc = signer_key_create(ctx->signer, ca->key_algorithm, templates,
-	                       (uint32_t)ca->max_validity_days, ca->path_length, key_id, msg);
+	                       (uint32_t)ca->max_validity_days, ca->path_length, rules, key_id,
+	                       msg);
 	if (rc == EDGECA_OK)
 		rc = signer_csr_create(ctx->signer, key_id, subject, (size_t)subject_len, csr, csr_len,
 		                       msg);
@@ -73,6 +76,7 @@ out:
 	ERR_clear_error();
 	OPENSSL_free(subject);
 	free(templates);
+	free(rules);
 	X509_free(cert);
 	return rc;
 }

@@ -28,6 +28,8 @@ ca_create_req_init(struct ca_create_req *r)
 	r->n_allowed_templates = -1;
 	r->max_validity_days = CA_FIELD_UNSET;
 	r->path_length = CA_FIELD_UNSET;
+	for (int k = 0; k < NR_LISTS; k++)
+		r->n_name_rules[k] = -1;
 	r->n_locations = -1;
 	ca_est_req_init(&r->est);
 }
@@ -319,6 +321,55 @@ check_template_name(const char *field, const char *name, struct edgeca_msg *msg)
 	return EDGECA_OK;
 }
 
+/* issuance.name_rules: checked and kept in canonical form; an object
+ * with no list restricts nothing and is kept as none. They bind the leaf
+ * templates, which need a CN: a CA that could then issue nothing is
+ * refused rather than made. */
+static edgeca_err
+resolve_name_rules(const struct ca_create_req *req, struct ca *ca, struct edgeca_msg *msg)
+{
+	struct name_rules *r = NULL;
+	char where[64];
+	bool leaf = false;
+	edgeca_err rc = EDGECA_OK;
+
+	if (!req->has_name_rules)
+		return EDGECA_OK;
+	if ((r = name_rules_new()) == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	for (int k = 0; k < NR_LISTS && rc == EDGECA_OK; k++) {
+		snprintf(where, sizeof(where), "issuance.name_rules.%s", name_rule_keys[k]);
+		if (req->n_name_rules[k] >= 0)
+			rc = name_rules_set(r, (enum name_rule_list)k, req->name_rules[k],
+			                    (size_t)req->n_name_rules[k], where, msg);
+	}
+	if (rc != EDGECA_OK)
+		goto out;
+	if (name_rules_empty(r))
+		goto out;
+	for (char **t = ca->allowed_templates; *t; t++)
+		leaf = leaf || strcmp(*t, "client") == 0 || strcmp(*t, "ssl") == 0;
+	if (!leaf)
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                 "issuance.name_rules restrict the client and ssl templates, and "
+		                 "issuance.allowed_templates names neither");
+	else if (!name_rules_allow_attribute(r, "CN"))
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                 "issuance.name_rules.subject_attributes must include CN: the client "
+		                 "and ssl templates need one");
+	else if (name_rules_has(r, NR_COMMON_NAME) && name_rules_count(r, NR_COMMON_NAME) == 0)
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                 "issuance.name_rules.common_name must allow at least one CN: the "
+		                 "client and ssl templates need one");
+	if (rc == EDGECA_OK) {
+		ca->name_rules = r;
+		r = NULL;
+	}
+out:
+	name_rules_free(r);
+	return rc;
+}
+
 static edgeca_err
 resolve_issuance(const struct ca_create_req *req, struct ca *ca, struct edgeca_msg *msg)
 {
@@ -380,7 +431,7 @@ resolve_issuance(const struct ca_create_req *req, struct ca *ca, struct edgeca_m
 	ca->allowed_templates = strv_copy(allowed, (size_t)n);
 	if (ca->allowed_templates == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-	return EDGECA_OK;
+	return resolve_name_rules(req, ca, msg);
 }
 
 static bool

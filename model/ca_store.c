@@ -12,7 +12,7 @@
 	"country, subject, key_algorithm, lifecycle_notification_emails, lifecycle_action, "     \
 	"lifecycle_threshold_percent, lifecycle_webhook_url, crl_enabled, crl_validity_days, crl_overlap_hours, "       \
 	"crl_distribution_point, issuance_template, issuance_allowed_templates, "                \
-	"issuance_max_validity_days, path_length, chaining, parent_ca_id, "                     \
+	"issuance_max_validity_days, path_length, issuance_name_rules, chaining, parent_ca_id, " \
 	"extract(epoch FROM cas.created_at)::bigint AS created_at, created_by, "                 \
 	"est_enabled, est_label, est_default, est_template, est_validity_days, "                  \
 	"est_subject_policy, est_key_algorithm, est_basic_username, est_basic_password_hash, "    \
@@ -154,6 +154,9 @@ ca_from_row(const PGresult *r, int i, struct ca *ca)
 	         db_get(r, i, "parent_ca_id") ? db_get(r, i, "parent_ca_id") : "");
 	if (ca->common_name == NULL || ca->friendly_name == NULL || ca->subject == NULL ||
 	    (db_get(r, i, "lifecycle_webhook_url") != NULL && ca->webhook_url == NULL))
+		return -1;
+	if (db_get(r, i, "issuance_name_rules") != NULL &&
+	    name_rules_parse(db_get(r, i, "issuance_name_rules"), &ca->name_rules, NULL) != EDGECA_OK)
 		return -1;
 	if (db_get_text_array(r, i, "lifecycle_notification_emails", &ca->notification_emails) != 0 ||
 	    db_get_text_array(r, i, "issuance_allowed_templates", &ca->allowed_templates) != 0 ||
@@ -493,8 +496,8 @@ edgeca_err
 ca_store_insert(PGconn *c, struct ca *ca, struct edgeca_msg *msg)
 {
 	char threshold[16], crl_days[16], crl_overlap[16], max_days[16], pathlen[16];
-	char *emails = NULL, *allowed = NULL;
-	struct db_param p[23];
+	char *emails = NULL, *allowed = NULL, *rules = name_rules_text(ca->name_rules);
+	struct db_param p[24];
 	PGresult *r = NULL;
 	size_t n_emails = 0, n_allowed = 0;
 	edgeca_err rc;
@@ -505,7 +508,7 @@ ca_store_insert(PGconn *c, struct ca *ca, struct edgeca_msg *msg)
 		n_allowed++;
 	emails = db_text_array_literal((const char *const *)ca->notification_emails, n_emails);
 	allowed = db_text_array_literal((const char *const *)ca->allowed_templates, n_allowed);
-	if (emails == NULL || allowed == NULL) {
+	if (emails == NULL || allowed == NULL || (ca->name_rules != NULL && rules == NULL)) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 		goto out;
 	}
@@ -537,16 +540,17 @@ ca_store_insert(PGconn *c, struct ca *ca, struct edgeca_msg *msg)
 	p[20] = (struct db_param){ca->created_by, 0, false};
 	p[21] = (struct db_param){ca->chaining, 0, false};
 	p[22] = (struct db_param){ca->parent_ca_id[0] ? ca->parent_ca_id : NULL, 0, false};
+	p[23] = (struct db_param){rules, 0, false};
 	rc = db_exec(c, "INSERT INTO cas (kind, status, common_name, friendly_name, organization, "
 	                "organizational_unit, country, subject, key_algorithm, "
 	                "lifecycle_notification_emails, lifecycle_action, lifecycle_threshold_percent, "
 	                "crl_enabled, crl_validity_days, crl_overlap_hours, crl_distribution_point, "
 	                "issuance_template, issuance_allowed_templates, issuance_max_validity_days, "
-	                "path_length, created_by, chaining, parent_ca_id) VALUES ($1, $2, $3, $4, $5, "
-	                "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, "
-	                "$22, $23) "
+	                "path_length, created_by, chaining, parent_ca_id, issuance_name_rules) "
+	                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+	                "$16, $17, $18, $19, $20, $21, $22, $23, $24) "
 	                "RETURNING id, seq, extract(epoch FROM created_at)::bigint AS created_at",
-	             p, 23, &r, "insert CA", msg);
+	             p, 24, &r, "insert CA", msg);
 	if (rc != EDGECA_OK)
 		goto out;
 	snprintf(ca->id, sizeof(ca->id), "%s", db_get(r, 0, "id"));
@@ -558,6 +562,7 @@ out:
 	PQclear(r);
 	free(emails);
 	free(allowed);
+	free(rules);
 	return rc;
 }
 

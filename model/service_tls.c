@@ -121,7 +121,8 @@ ensure_service_ca(struct edgeca_ctx *ctx, const char *dir, char key_id[65], X509
 		snprintf(host, sizeof(host), "edgeca");
 	host[sizeof(host) - 1] = '\0';
 	snprintf(cn, sizeof(cn), "edgeca service CA %.40s", host);
-	rc = signer_key_create(ctx->signer, "EC-P256", "tls_server", LISTENER_DAYS, -1, key_id, msg);
+	rc = signer_key_create(ctx->signer, "EC-P256", "tls_server", LISTENER_DAYS, -1, NULL, key_id,
+	                       msg);
 	if (rc != EDGECA_OK)
 		goto out;
 	name = X509_NAME_new();

@@ -299,8 +299,8 @@ signer_ping(struct signer_pool *p, struct edgeca_msg *msg)
 
 edgeca_err
 signer_key_create(struct signer_pool *p, const char *algorithm, const char *templates,
-                  uint32_t max_validity_days, int path_length, char key_id[65],
-                  struct edgeca_msg *msg)
+                  uint32_t max_validity_days, int path_length, const char *name_rules,
+                  char key_id[65], struct edgeca_msg *msg)
 {
 	struct signer_writer w;
 	struct signer_msg reply;
@@ -312,6 +312,8 @@ signer_key_create(struct signer_pool *p, const char *algorithm, const char *temp
 	signer_put_u32(&w, SIGNER_TAG_MAX_VALIDITY_DAYS, max_validity_days);
 	if (path_length >= 0)
 		signer_put_u32(&w, SIGNER_TAG_PATH_LENGTH, (uint32_t)path_length);
+	if (name_rules != NULL)
+		signer_put_str(&w, SIGNER_TAG_NAME_RULES, name_rules);
 	rc = signer_call(p, &w, &ok_key, SIGNER_IO_TIMEOUT_S, &reply, msg);
 	signer_writer_free(&w);
 	if (rc != EDGECA_OK)
@@ -525,7 +527,7 @@ static const struct signer_schema ok_info = {
 	SIGNER_REPLY_OK,
 	{SIGNER_TAG_KEY_ID, SIGNER_TAG_ALGORITHM, SIGNER_TAG_PUBLIC_KEY, SIGNER_TAG_TEMPLATES,
 	 SIGNER_TAG_MAX_VALIDITY_DAYS, 0},
-	{SIGNER_TAG_PATH_LENGTH, SIGNER_TAG_CERTIFICATE, 0}};
+	{SIGNER_TAG_PATH_LENGTH, SIGNER_TAG_CERTIFICATE, SIGNER_TAG_NAME_RULES, 0}};
 
 edgeca_err
 signer_key_cert(struct signer_pool *p, const char *key_id, unsigned char **cert_der,

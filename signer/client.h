@@ -19,10 +19,12 @@ void signer_pool_free(struct signer_pool *p);
 
 edgeca_err signer_ping(struct signer_pool *p, struct edgeca_msg *msg);
 
-/* path_length < 0: none. key_id receives up to 64 characters. */
+/* path_length < 0: none. name_rules: the text form of the key's name
+ * rules (common/name_rules.h), NULL for none. key_id receives up to 64
+ * characters. */
 edgeca_err signer_key_create(struct signer_pool *p, const char *algorithm, const char *templates,
-                             uint32_t max_validity_days, int path_length, char key_id[65],
-                             struct edgeca_msg *msg);
+                             uint32_t max_validity_days, int path_length,
+                             const char *name_rules, char key_id[65], struct edgeca_msg *msg);
 
 edgeca_err signer_self_sign(struct signer_pool *p, const char *key_id,
                             const unsigned char *subject_der, size_t subject_len,

@@ -518,6 +518,9 @@ issue_certificate(struct keystore *ks, struct signer_key *key, const struct issu
 	rc = add_template_extensions(cert, t, subject_key, req, cn, path_length, msg);
 	if (rc == EDGECA_OK)
 		rc = add_url_extensions(cert, ip, msg);
+	/* the names as built, the CN the ssl template writes as a SAN too */
+	if (rc == EDGECA_OK)
+		rc = policy_check_names(&key->policy, t, cert, msg);
 	if (rc != EDGECA_OK)
 		goto out;
 	if (add_key_identifiers(cert, issuer) != 0) {

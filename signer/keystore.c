@@ -20,9 +20,9 @@
 #include "common/log.h"
 #include "common/x509util.h"
 #include "signer/files.h"
+#include "signer/keymeta.h"
 
 #define KEK_LEN 32
-#define META_MAGIC "edgeca-signer-key 1"
 #define CRL_MAGIC "edgeca-signer-crl 1"
 
 struct keystore {
@@ -33,7 +33,7 @@ struct keystore {
 	unsigned max_keys;
 	unsigned char kek[KEK_LEN];
 	char key_pass[2 * 32 + 1]; /* PKCS#8 passphrase derived from the KEK */
-	unsigned char meta_mac_key[32];
+	unsigned char meta_mac_key[KEYMETA_MAC_KEY_LEN];
 	unsigned char crl_mac_key[32]; /* keys/<id>.crl records */
 	pthread_mutex_t lock;
 	struct signer_key *keys;
@@ -185,6 +185,17 @@ out:
 	return rc;
 }
 
+static void
+key_free(struct signer_key *k)
+{
+	if (k == NULL)
+		return;
+	EVP_PKEY_free(k->pkey);
+	X509_free(k->cert);
+	name_rules_free(k->policy.names);
+	free(k);
+}
+
 void
 keystore_free(struct keystore *ks)
 {
@@ -194,9 +205,7 @@ keystore_free(struct keystore *ks)
 		return;
 	for (k = ks->keys; k != NULL; k = next) {
 		next = k->next;
-		EVP_PKEY_free(k->pkey);
-		X509_free(k->cert);
-		free(k);
+		key_free(k);
 	}
 	OPENSSL_cleanse(ks->kek, sizeof(ks->kek));
 	OPENSSL_cleanse(ks->key_pass, sizeof(ks->key_pass));
@@ -236,131 +245,19 @@ key_id_valid(const char *id)
 	return 1;
 }
 
-/* The metadata text without its hmac line, for key k. */
-static int
-meta_body(const struct signer_key *k, struct buf *b)
-{
-	char templates[256];
-	unsigned char *der = NULL;
-	size_t der_len = 0;
-	char *b64 = NULL;
-	int rc = -1;
-
-	if (tpl_mask_format(k->policy.templates, templates, sizeof(templates)) != 0)
-		goto out;
-	if (k->cert != NULL) {
-		if (x509_der(k->cert, &der, &der_len) != 0)
-			goto out;
-		b64 = base64_encode(der, der_len, 0);
-		if (b64 == NULL)
-			goto out;
-	}
-	if (buf_printf(b, "%s\nid %s\nalgorithm %s\npublic_key_sha256 %s\ntemplates %s\n"
-	               "max_validity_days %u\npath_length %d\ncertificate %s\n", META_MAGIC, k->id,
-	               k->algorithm, k->spki_sha256, templates, k->policy.max_validity_days,
-	               k->policy.path_length, b64 ? b64 : "-") != 0)
-		goto out;
-	rc = 0;
-out:
-	OPENSSL_free(der);
-	free(b64);
-	return rc;
-}
-
-static int
-meta_mac(const struct keystore *ks, const unsigned char *data, size_t len, char hex[65])
-{
-	unsigned char mac[32];
-	unsigned int mac_len = sizeof(mac);
-
-	if (HMAC(EVP_sha256(), ks->meta_mac_key, sizeof(ks->meta_mac_key), data, len, mac,
-	         &mac_len) == NULL)
-		return -1;
-	hex_encode(mac, sizeof(mac), hex);
-	return 0;
-}
-
 static int
 meta_write(const struct keystore *ks, const struct signer_key *k)
 {
 	struct buf b = {0};
-	char path[4200], mac[65];
+	char path[4200];
 	int rc = -1;
 
-	if (meta_body(k, &b) != 0 || meta_mac(ks, b.data, b.len, mac) != 0 ||
-	    buf_printf(&b, "hmac %s\n", mac) != 0)
+	if (keymeta_format(ks->meta_mac_key, k, &b) != 0)
 		goto out;
 	snprintf(path, sizeof(path), "%s/%s.meta", ks->keys_dir, k->id);
 	rc = file_write_atomic(ks->keys_dir, path, b.data, b.len, 0600);
 out:
 	buf_free(&b);
-	return rc;
-}
-
-/* Parses "name value\n" lines in the fixed order meta_body writes them,
- * after checking the MAC that covers every line before "hmac". */
-static int
-meta_parse(const struct keystore *ks, struct signer_key *k, char *text, size_t len)
-{
-	static const char *names[] = {NULL, "id", "algorithm", "public_key_sha256", "templates",
-	                              "max_validity_days", "path_length", "certificate", "hmac"};
-	enum { N_LINES = 9 };
-	char *lines[N_LINES], *p = text, *hmac_at, mac[65];
-	unsigned char *der = NULL;
-	size_t der_len = 0;
-	char *end;
-	long v;
-	int rc = -1;
-
-	if (memchr(text, '\0', len) != NULL)
-		goto out;
-	hmac_at = memmem(text, len, "\nhmac ", 6);
-	if (hmac_at == NULL || meta_mac(ks, (unsigned char *)text, (size_t)(hmac_at - text) + 1,
-	                                mac) != 0)
-		goto out;
-	for (int i = 0; i < N_LINES; i++) {
-		char *nl = memchr(p, '\n', len - (size_t)(p - text));
-		if (nl == NULL)
-			goto out;
-		*nl = '\0';
-		lines[i] = p;
-		p = nl + 1;
-	}
-	if ((size_t)(p - text) != len || strcmp(lines[0], META_MAGIC) != 0)
-		goto out;
-	for (int i = 1; i < N_LINES; i++) {
-		size_t n = strlen(names[i]);
-		if (strncmp(lines[i], names[i], n) != 0 || lines[i][n] != ' ')
-			goto out;
-		lines[i] += n + 1;
-	}
-	if (strlen(lines[8]) != 64 || CRYPTO_memcmp(mac, lines[8], 64) != 0)
-		goto out;
-	if (strcmp(lines[1], k->id) != 0 || !keystore_algorithm_known(lines[2]) ||
-	    strlen(lines[3]) != 64)
-		goto out;
-	snprintf(k->algorithm, sizeof(k->algorithm), "%s", lines[2]);
-	memcpy(k->spki_sha256, lines[3], 65);
-	if (tpl_mask_parse(lines[4], &k->policy.templates) != 0)
-		goto out;
-	v = strtol(lines[5], &end, 10);
-	if (*end || v < 1 || v > POLICY_MAX_VALIDITY_DAYS)
-		goto out;
-	k->policy.max_validity_days = (uint32_t)v;
-	v = strtol(lines[6], &end, 10);
-	if (*end || v < -1 || v > 16)
-		goto out;
-	k->policy.path_length = (int32_t)v;
-	if (strcmp(lines[7], "-") != 0) {
-		if (base64_decode(lines[7], strlen(lines[7]), false, &der, &der_len) != 0)
-			goto out;
-		k->cert = x509_from_der(der, der_len);
-		if (k->cert == NULL)
-			goto out;
-	}
-	rc = 0;
-out:
-	free(der);
 	return rc;
 }
 
@@ -385,7 +282,7 @@ key_load(struct keystore *ks, const char *id, struct signer_key **out, struct ed
 		goto out;
 	}
 	snprintf(k->id, sizeof(k->id), "%s", id);
-	if (meta_parse(ks, k, (char *)meta, meta_len) != 0) {
+	if (keymeta_parse(ks->meta_mac_key, k, (char *)meta, meta_len) != 0) {
 		log_error("key_load: key=%s: metadata is damaged or was altered", id);
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, "key-damaged",
 		                 "the signer key's metadata failed its integrity check");
@@ -417,11 +314,7 @@ key_load(struct keystore *ks, const char *id, struct signer_key **out, struct ed
 	k = NULL;
 	rc = EDGECA_OK;
 out:
-	if (k != NULL) {
-		EVP_PKEY_free(k->pkey);
-		X509_free(k->cert);
-		free(k);
-	}
+	key_free(k);
 	BIO_free(bio);
 	if (pem != NULL) {
 		OPENSSL_cleanse(pem, pem_len);
@@ -500,6 +393,11 @@ keystore_create(struct keystore *ks, const char *algorithm, const struct signer_
 	hex_encode(rnd, sizeof(rnd), k->id);
 	snprintf(k->algorithm, sizeof(k->algorithm), "%s", algorithm);
 	k->policy = *p;
+	k->policy.names = NULL;
+	if (p->names != NULL && (k->policy.names = name_rules_dup(p->names)) == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
 	if (algorithms[i].param != NULL)
 		k->pkey = EVP_PKEY_Q_keygen(NULL, NULL, algorithms[i].type, algorithms[i].param);
 	else
@@ -534,9 +432,8 @@ keystore_create(struct keystore *ks, const char *algorithm, const struct signer_
 	k = NULL;
 	rc = EDGECA_OK;
 out:
-	if (k != NULL) {
-		EVP_PKEY_free(k->pkey);
-		free(k);
+	if (k != NULL || rc != EDGECA_OK) {
+		key_free(k);
 		pthread_mutex_lock(&ks->lock);
 		ks->n_keys--;
 		pthread_mutex_unlock(&ks->lock);

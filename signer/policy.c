@@ -1,8 +1,12 @@
 #include "signer/policy.h"
 
+#include <arpa/inet.h>
+#include <openssl/err.h>
 #include <openssl/x509v3.h>
+#include <string.h>
 
 #include "common/timeutil.h"
+#include "common/x509util.h"
 
 edgeca_err
 policy_validate(const struct signer_policy *p, struct edgeca_msg *msg)
@@ -99,4 +103,114 @@ policy_check_crl(const struct signer_policy *p, const X509 *cert, struct edgeca_
 		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "crl-sign-not-allowed",
 		                   "the CA certificate's keyUsage does not include cRLSign");
 	return EDGECA_OK;
+}
+
+/* The subject's attribute types and its CN under the rules. */
+static edgeca_err
+check_subject_names(const struct name_rules *r, const X509_NAME *name, struct edgeca_msg *msg)
+{
+	edgeca_err rc = EDGECA_OK;
+
+	for (int i = 0; i < X509_NAME_entry_count(name) && rc == EDGECA_OK; i++) {
+		const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
+		int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
+		const char *sn = nid != NID_undef ? OBJ_nid2sn(nid) : "an unknown attribute";
+		unsigned char *utf8 = NULL;
+		int len;
+
+		if (nid == NID_undef || !name_rules_allow_attribute(r, sn)) {
+			rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "name-not-allowed",
+			                 "the CA's name rules allow no %s attribute in the subject "
+			                 "(subject_attributes)", sn);
+			break;
+		}
+		if (nid != NID_commonName)
+			continue;
+		len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
+		ERR_clear_error();
+		if (len < 0 || strlen((char *)utf8) != (size_t)len)
+			rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "name-not-allowed",
+			                 "the subject's CN cannot be read as text");
+		else if (!name_rules_allow_cn(r, (char *)utf8))
+			rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "name-not-allowed",
+			                 "the CA's name rules do not allow the common name \"%.64s\" "
+			                 "(common_name)", (char *)utf8);
+		OPENSSL_free(utf8);
+	}
+	return rc;
+}
+
+static edgeca_err
+check_dns(const struct name_rules *r, const ASN1_IA5STRING *dns, struct edgeca_msg *msg)
+{
+	const unsigned char *d = ASN1_STRING_get0_data(dns);
+	int len = ASN1_STRING_length(dns);
+	char text[256];
+
+	if (len <= 0 || (size_t)len >= sizeof(text) || memchr(d, 0, (size_t)len) != NULL)
+		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "name-not-allowed",
+		                   "a DNS name cannot be checked against the CA's name rules");
+	memcpy(text, d, (size_t)len);
+	text[len] = '\0';
+	if (!name_rules_allow_dns(r, text))
+		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "name-not-allowed",
+		                   "the CA's name rules do not allow the DNS name %s (dns_names)",
+		                   text);
+	return EDGECA_OK;
+}
+
+static edgeca_err
+check_ip(const struct name_rules *r, const ASN1_OCTET_STRING *ip, struct edgeca_msg *msg)
+{
+	const unsigned char *d = ASN1_STRING_get0_data(ip);
+	int len = ASN1_STRING_length(ip);
+	char text[64] = "of that length";
+
+	if (len > 0 && name_rules_allow_ip(r, d, (size_t)len))
+		return EDGECA_OK;
+	if (len == 4 || len == 16)
+		inet_ntop(len == 4 ? AF_INET : AF_INET6, d, text, sizeof(text));
+	return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "name-not-allowed",
+	                   "the CA's name rules do not allow the IP address %s (ip_ranges)", text);
+}
+
+/* The subjectAltNames written into cert under the rules. */
+static edgeca_err
+check_alt_names(const struct name_rules *r, const X509 *cert, struct edgeca_msg *msg)
+{
+	GENERAL_NAMES *sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	edgeca_err rc = EDGECA_OK;
+
+	ERR_clear_error();
+	for (int i = 0; i < sk_GENERAL_NAME_num(sans) && rc == EDGECA_OK; i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(sans, i);
+
+		if (gn->type == GEN_DNS)
+			rc = check_dns(r, gn->d.dNSName, msg);
+		else if (gn->type == GEN_IPADD)
+			rc = check_ip(r, gn->d.iPAddress, msg);
+		else /* the signer writes DNS and IP names only */
+			rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "name-not-allowed",
+			                 "a subjectAltName of another type cannot be checked against the "
+			                 "CA's name rules");
+	}
+	GENERAL_NAMES_free(sans);
+	return rc;
+}
+
+edgeca_err
+policy_check_names(const struct signer_policy *p, const struct tpl_def *t, const X509 *cert,
+                   struct edgeca_msg *msg)
+{
+	edgeca_err rc;
+
+	/* CA certificates come from CA flows, a DPS verification certificate
+	 * carries a code and the CA's own key, edgeca's listener certificate
+	 * comes from the service CA: the rules name devices. */
+	if (p->names == NULL || t->is_ca || !t->user_selectable)
+		return EDGECA_OK;
+	rc = check_subject_names(p->names, X509_get_subject_name(cert), msg);
+	if (rc == EDGECA_OK)
+		rc = check_alt_names(p->names, cert, msg);
+	return rc;
 }

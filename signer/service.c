@@ -97,12 +97,29 @@ out:
 	free(cn);
 }
 
+/* The NAME_RULES field of req as a string (*out NULL when absent). */
+static edgeca_err
+name_rules_field(const struct signer_msg *req, char **out, struct edgeca_msg *msg)
+{
+	const struct signer_field *f = signer_msg_get(req, SIGNER_TAG_NAME_RULES);
+
+	*out = NULL;
+	if (f == NULL)
+		return EDGECA_OK;
+	*out = malloc((size_t)f->len + 1);
+	if (*out == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	memcpy(*out, f->val, f->len);
+	(*out)[f->len] = '\0';
+	return EDGECA_OK;
+}
+
 static edgeca_err
 op_key_create(struct signer_service *s, const struct signer_msg *req, struct signer_writer *w,
               struct edgeca_msg *msg)
 {
-	char algorithm[33], templates[257];
-	struct signer_policy p = {0, 0, -1};
+	char algorithm[33], templates[257], *rules = NULL;
+	struct signer_policy p = {0, 0, -1, NULL};
 	struct signer_key *key = NULL;
 	unsigned char *spki = NULL;
 	uint32_t pathlen;
@@ -128,6 +145,9 @@ op_key_create(struct signer_service *s, const struct signer_msg *req, struct sig
 		}
 		p.path_length = (int32_t)pathlen;
 	}
+	if ((rc = name_rules_field(req, &rules, msg)) != EDGECA_OK ||
+	    (rules != NULL && (rc = name_rules_parse(rules, &p.names, msg)) != EDGECA_OK))
+		goto out;
 	rc = keystore_create(s->ks, algorithm, &p, &key, msg);
 	if (rc != EDGECA_OK)
 		goto out;
@@ -140,6 +160,8 @@ op_key_create(struct signer_service *s, const struct signer_msg *req, struct sig
 	signer_put_str(w, SIGNER_TAG_KEY_ID, key->id);
 	signer_put_bytes(w, SIGNER_TAG_PUBLIC_KEY, spki, (size_t)len);
 out:
+	name_rules_free(p.names);
+	free(rules);
 	OPENSSL_free(spki);
 	return rc;
 }
@@ -328,7 +350,7 @@ op_key_info(struct signer_service *s, const struct signer_msg *req, struct signe
 {
 	struct signer_key *key = NULL;
 	unsigned char *spki = NULL, *der = NULL;
-	char templates[256];
+	char templates[256], *rules = NULL;
 	size_t der_len = 0;
 	X509 *cert = NULL;
 	int len = 0;
@@ -339,7 +361,8 @@ op_key_info(struct signer_service *s, const struct signer_msg *req, struct signe
 	cert = keystore_key_cert(s->ks, key);
 	if ((len = i2d_PUBKEY(key->pkey, &spki)) <= 0 ||
 	    tpl_mask_format(key->policy.templates, templates, sizeof(templates)) != 0 ||
-	    (cert != NULL && x509_der(cert, &der, &der_len) != 0)) {
+	    (cert != NULL && x509_der(cert, &der, &der_len) != 0) ||
+	    (key->policy.names != NULL && (rules = name_rules_text(key->policy.names)) == NULL)) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot describe the key");
 		goto out;
 	}
@@ -351,9 +374,12 @@ op_key_info(struct signer_service *s, const struct signer_msg *req, struct signe
 	signer_put_u32(w, SIGNER_TAG_MAX_VALIDITY_DAYS, key->policy.max_validity_days);
 	if (key->policy.path_length >= 0)
 		signer_put_u32(w, SIGNER_TAG_PATH_LENGTH, (uint32_t)key->policy.path_length);
+	if (rules != NULL)
+		signer_put_str(w, SIGNER_TAG_NAME_RULES, rules);
 	if (der != NULL)
 		signer_put_bytes(w, SIGNER_TAG_CERTIFICATE, der, der_len);
 out:
+	free(rules);
 	OPENSSL_free(spki);
 	OPENSSL_free(der);
 	X509_free(cert);

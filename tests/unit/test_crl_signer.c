@@ -130,7 +130,7 @@ outside_ca(EVP_PKEY *root_key, X509 *root, const char *ku, bool ski, const char 
 	X509_REQ *req;
 	X509 *cert;
 
-	assert_int_equal(signer_key_create(pool, "EC-P256", "client", 365, -1, key, &msg),
+	assert_int_equal(signer_key_create(pool, "EC-P256", "client", 365, -1, NULL, key, &msg),
 	                 EDGECA_OK);
 	assert_int_equal(t_name_add_cn(name, "Outside Sub", -1), 1);
 	name_len = i2d_X509_NAME(name, &name_der);

@@ -118,7 +118,7 @@ make_ca(const char *alg, const char *templates, const char *cn, char key_id[65])
 	int name_len;
 	X509 *ca;
 
-	if (signer_key_create(pool, alg, templates, 3650, -1, key_id, &msg) != EDGECA_OK)
+	if (signer_key_create(pool, alg, templates, 3650, -1, NULL, key_id, &msg) != EDGECA_OK)
 		fail_msg("signer_key_create: %s", msg.detail);
 	assert_int_equal(t_name_add_cn(name, cn, -1), 1);
 	assert_int_equal(X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,

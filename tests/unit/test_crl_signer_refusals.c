@@ -158,7 +158,7 @@ test_keys_and_times_refused(void **state)
 	/* the service CA's key (tls_server alone) signs no CRL */
 	expect_refused(service, 1, now, now + 3600, &body, EDGECA_ERR_INVALID, "crl-not-allowed");
 	/* nor does a key without its CA certificate, or one that is unknown */
-	assert_int_equal(signer_key_create(pool, "EC-P256", "client", 365, -1, bare, &msg),
+	assert_int_equal(signer_key_create(pool, "EC-P256", "client", 365, -1, NULL, bare, &msg),
 	                 EDGECA_OK);
 	expect_refused(bare, 1, now, now + 3600, &body, EDGECA_ERR_CONFLICT, "ca-not-active");
 	expect_refused("0123456789abcdef0123456789abcdef", 1, now, now + 3600, &body,

@@ -36,7 +36,7 @@ cn_name(const char *cn)
 static struct signer_key *
 new_key(const char *alg, unsigned templates, int32_t path_length)
 {
-	struct signer_policy p = {templates, 365, path_length};
+	struct signer_policy p = {templates, 365, path_length, NULL};
 	struct signer_key *k = NULL;
 	struct edgeca_msg msg;
 

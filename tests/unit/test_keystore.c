@@ -129,7 +129,8 @@ test_kek_refused(void **state)
 static void
 test_create_encrypted_and_reload(void **state)
 {
-	struct signer_policy p = {B(TPL_CLIENT) | B(TPL_SSL), 400, 3}, bad = {B(TPL_CLIENT), 0, -1};
+	struct signer_policy p = {B(TPL_CLIENT) | B(TPL_SSL), 400, 3, NULL},
+	                     bad = {B(TPL_CLIENT), 0, -1, NULL};
 	char sub[4200], file[4300], *pem;
 	struct keystore *ks, *ks2;
 	struct signer_key *k = NULL, *k2 = NULL;
@@ -207,7 +208,7 @@ test_meta_tampering(void **state)
 		{"path_length 0\n", "path_length -1\n"},
 		{"templates client\n", "templates client,subordinate_ca\n"},
 	};
-	struct signer_policy p = {B(TPL_CLIENT), 365, 0};
+	struct signer_policy p = {B(TPL_CLIENT), 365, 0, NULL};
 	char sub[4200], meta[4300], *orig;
 	struct keystore *ks;
 	struct signer_key *k = NULL, *k2 = (struct signer_key *)1;
@@ -249,7 +250,7 @@ test_key_ids(void **state)
 		"0123456789abcdef0123456789abcdef",  /* well-formed, unknown */
 		"../keys/0123456789abcdef01234567", "0123456789abcdef/123456789abcdef",
 	};
-	struct signer_policy p = {B(TPL_CLIENT), 30, -1};
+	struct signer_policy p = {B(TPL_CLIENT), 30, -1, NULL};
 	char sub[4200], id[KEY_ID_LEN + 1];
 	struct keystore *ks;
 	struct signer_key *k = NULL, *k2;
@@ -279,7 +280,7 @@ test_key_ids(void **state)
 static void
 test_set_cert(void **state)
 {
-	struct signer_policy p = {B(TPL_CLIENT), 30, -1};
+	struct signer_policy p = {B(TPL_CLIENT), 30, -1, NULL};
 	char sub[4200];
 	struct keystore *ks, *ks2;
 	struct signer_key *k = NULL, *k2 = NULL;
@@ -336,7 +337,7 @@ test_algorithm_known(void **state)
 static void
 test_kek_elsewhere_and_key_limit(void **state)
 {
-	struct signer_policy p = {1u << TPL_CLIENT, 30, -1};
+	struct signer_policy p = {1u << TPL_CLIENT, 30, -1, NULL};
 	char sub[4200], kek[4300], local_kek[4300];
 	struct signer_key *k = NULL;
 	struct keystore *ks = NULL;
