@@ -14,6 +14,7 @@
 #include "model/ca_store.h"
 #include "model/db.h"
 #include "model/est_auth.h"
+#include "model/est_subject.h"
 #include "model/issuance.h"
 #include "model/token.h"
 #include "signer/templates.h"
@@ -315,7 +316,8 @@ authorize(const struct ca *ca, X509_REQ *csr, bool reenroll, const struct est_id
 		rc = check_reenroll(csr, id, msg);
 		goto out;
 	}
-	/* match_client_cert: a device gets certificates for its own ID only.
+	/* match_client_cert: a device gets certificates for its own ID only,
+	 * naming nothing its certificate does not (est_subject_check).
 	 * An Edge CA certificate (CA:TRUE) is only ever issued for the
 	 * device's own ID, whatever the subject rule. */
 	if (!edge && strcmp(ca->est.subject_policy, "any") == 0)
@@ -340,6 +342,8 @@ authorize(const struct ca *ca, X509_REQ *csr, bool reenroll, const struct est_id
 		                 edge ? " after the Edge CA prefix (an Edge CA certificate is issued "
 		                        "only for the device's own ID)"
 		                      : " (subject_policy match_client_cert)");
+	else if (!edge)
+		rc = est_subject_check(csr, id->cert, msg);
 out:
 	free(cn);
 	return rc;
