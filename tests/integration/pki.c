@@ -255,3 +255,43 @@ serial_is(const ASN1_INTEGER *ai, const char *hex)
 	BN_free(bn);
 	return same;
 }
+
+char *
+make_csr_subject(const char *subject, const char *sans, EVP_PKEY **key_out)
+{
+	EVP_PKEY *key = NULL;
+	char *pem = make_csr("EC-P256", NULL, sans, &key), *out = NULL, *data;
+	X509_NAME *name = X509_NAME_new();
+	BIO *in = pem ? BIO_new_mem_buf(pem, -1) : NULL, *b = BIO_new(BIO_s_mem());
+	X509_REQ *req = in ? PEM_read_bio_X509_REQ(in, NULL, NULL, NULL) : NULL;
+	char buf[512], *save = NULL;
+	long n;
+
+	snprintf(buf, sizeof(buf), "%s", subject);
+	for (char *a = strtok_r(buf, "/", &save); a != NULL; a = strtok_r(NULL, "/", &save)) {
+		char *eq = strchr(a, '=');
+		if (eq == NULL)
+			goto out;
+		*eq = '\0';
+		if (!X509_NAME_add_entry_by_txt(name, a, MBSTRING_UTF8, (unsigned char *)eq + 1, -1,
+		                                -1, 0))
+			goto out;
+	}
+	if (req == NULL || b == NULL || X509_REQ_set_subject_name(req, name) != 1 ||
+	    X509_REQ_sign(req, key, EVP_sha256()) <= 0 || PEM_write_bio_X509_REQ(b, req) != 1 ||
+	    (n = BIO_get_mem_data(b, &data)) <= 0)
+		goto out;
+	out = strndup(data, (size_t)n);
+	if (key_out != NULL) {
+		*key_out = key;
+		key = NULL;
+	}
+out:
+	X509_REQ_free(req);
+	X509_NAME_free(name);
+	BIO_free(in);
+	BIO_free(b);
+	EVP_PKEY_free(key);
+	free(pem);
+	return out;
+}

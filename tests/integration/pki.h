@@ -18,6 +18,10 @@ STACK_OF(X509) *pem_certs(const char *pem);
  * when key is not NULL. */
 char *make_csr(const char *alg, const char *cn, const char *sans, EVP_PKEY **key);
 
+/* The same for an EC P-256 key with a whole subject in openssl's form
+ * ("/C=US/O=Contoso/CN=dev2", in that order). */
+char *make_csr_subject(const char *subject, const char *sans, EVP_PKEY **key);
+
 /* X509_V_OK when leaf verifies up to root through untrusted, at now,
  * for any purpose. With crl, also checks revocation. */
 int verify_chain(X509 *leaf, STACK_OF(X509) *untrusted, X509 *root);
