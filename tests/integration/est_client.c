@@ -291,3 +291,13 @@ est_url_path(const char *url)
 	p = p ? strchr(p + 3, '/') : NULL;
 	return p ? p : url;
 }
+
+void
+est_ca_base(const struct http_response *ca, char out[512])
+{
+	const json_t *urls = json_object_get(json_object_get(ca->json, "est"), "urls");
+	const char *url = json_string_value(json_object_get(json_array_get(urls, 0), "url"));
+
+	assert_non_null(url);
+	snprintf(out, 512, "%s", est_url_path(url));
+}

@@ -54,4 +54,7 @@ X509_REQ *est_make_csr(const char *cn, bool ask_client_auth, EVP_PKEY **key);
 /* The path part of a URL ("https://h:p/x" -> "/x"). */
 const char *est_url_path(const char *url);
 
+/* The EST path of the first location of a CA answer (est.urls[0].url). */
+void est_ca_base(const struct http_response *ca, char out[512]);
+
 #endif

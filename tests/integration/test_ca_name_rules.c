@@ -53,10 +53,7 @@ setup(void **state)
 	          root_id);
 	r = http_post_expect(&in, "/api/v1/cas", body, 201);
 	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
-	snprintf(est_base, sizeof(est_base), "%s",
-	         est_url_path(json_string_value(json_object_get(
-	             json_array_get(json_object_get(json_object_get(r.json, "est"), "urls"), 0),
-	             "url"))));
+	est_ca_base(&r, est_base);
 	http_response_free(&r);
 	free(body);
 	return 0;

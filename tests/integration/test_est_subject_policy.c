@@ -46,10 +46,7 @@ make_ca(const char *body, char id[64], char est_base[512])
 	struct http_response r = http_post_expect(&in, "/api/v1/cas", body, 201);
 
 	snprintf(id, 64, "%s", http_json_str(&r, "id"));
-	snprintf(est_base, 512, "%s",
-	         est_url_path(json_string_value(json_object_get(
-	             json_array_get(json_object_get(json_object_get(r.json, "est"), "urls"), 0),
-	             "url"))));
+	est_ca_base(&r, est_base);
 	http_response_free(&r);
 }
 
