@@ -208,6 +208,7 @@ test_requester_limited_to_one_ca(void **state)
 	char body[256], tok[128], id[64], sa[80], sb[80], path[256], upper[64];
 	const char *want[] = {ca_a, NULL};
 	X509 *x;
+	long got;
 
 	snprintf(body, sizeof(body), "{\"name\": \"line-a\", \"role\": \"requester\", "
 	                             "\"ca_ids\": [\"%s\"]}", ca_a);
@@ -247,6 +248,13 @@ test_requester_limited_to_one_ca(void **state)
 	http_expect(200, NULL, get(tok, &r, "/api/v1/cas/%s", upper), &r);
 	http_expect(403, "ca-out-of-scope", get(tok, &r, "/api/v1/cas/%s", "not-a-ca"), &r);
 	http_expect(404, "ca-not-found", get(in.admin_token, &r, "/api/v1/cas/%s", "not-a-ca"), &r);
+	/* a query member of the same name never reaches another CA */
+	got = get(tok, &r, "/api/v1/cas/%s?ca_id=%s", ca_a, ca_b);
+	if (got == 200)
+		assert_string_equal(http_json_str(&r, "id"), ca_a);
+	else
+		http_expect(403, "ca-out-of-scope", got, &r);
+	http_response_free(&r);
 
 	/* the list holds A alone */
 	assert_int_equal(http_get(&in, "/api/v1/cas", tok, &r), 200);
