@@ -3,8 +3,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/handlers.h"
 #include "api/problem.h"
 #include "model/token.h"
+#include "model/token_scope.h"
 
 static int
 role_allows(enum role role, enum api_access access)
@@ -19,10 +21,54 @@ role_allows(enum role role, enum api_access access)
 	return 0;
 }
 
+/* The routes whose path names no CA that a token limited to CAs may
+ * still use, because their handlers show it only its CAs' objects. */
+static bool
+filters_by_scope(const struct api_route *route)
+{
+	return route->handler == api_cas_list || route->handler == api_notifications_list;
+}
+
+/* A token limited to CAs acts on those CAs only: a route whose path names
+ * a CA serves it for those CAs, a list that filters by them shows it only
+ * theirs, and every other route (creating CAs, managing tokens: what is
+ * not about one CA, and any route added later until it is listed above)
+ * refuses it. Decided here for every route, so that no handler can
+ * forget it. The CA id checked is the value the handler reads; anything
+ * but one of the token's ids is refused. */
+static int
+scope_allows(struct api_call *call, const struct api_route *route)
+{
+	const char *ca_id;
+	char detail[224];
+
+	if (!call->who.scope.limited)
+		return 1;
+	if (strstr(route->path, "/:ca_id") != NULL) {
+		ca_id = u_map_get(call->req->map_url, "ca_id");
+		if (token_scope_allows(&call->who.scope, ca_id))
+			return 1;
+		snprintf(detail, sizeof(detail),
+		         "this token is limited to certain CAs, and CA %.64s is not one of them",
+		         ca_id != NULL ? ca_id : "");
+		api_problem_text(call->resp, EDGECA_ERR_FORBIDDEN, "ca-out-of-scope", detail,
+		                 call->path);
+		return 0;
+	}
+	if (filters_by_scope(route))
+		return 1;
+	api_problem_text(call->resp, EDGECA_ERR_FORBIDDEN, "unscoped-token-required",
+	                 "a token limited to CAs cannot do this: creating CAs and managing tokens "
+	                 "are not about one CA, and only a pki_admin token without ca_ids may",
+	                 call->path);
+	return 0;
+}
+
 int
-api_authorize(struct api_call *call, enum api_access access)
+api_authorize(struct api_call *call, const struct api_route *route)
 {
 	const char *h = u_map_get_case(call->req->map_header, "Authorization");
+	enum api_access access = route->access;
 	struct edgeca_msg msg = {0};
 	edgeca_err rc;
 
@@ -62,5 +108,5 @@ api_authorize(struct api_call *call, enum api_access access)
 		api_problem_text(call->resp, EDGECA_ERR_FORBIDDEN, "forbidden", detail, call->path);
 		return -1;
 	}
-	return 0;
+	return scope_allows(call, route) ? 0 : -1;
 }

@@ -153,8 +153,8 @@ api_cas_list(struct api_call *call)
 	edgeca_err rc;
 
 	if ((rc = api_query_long(call->req, "limit", &limit, &msg)) != EDGECA_OK ||
-	    (rc = ca_list(call->ctx, limit, api_query(call->req, "cursor"), &list, &msg)) !=
-	        EDGECA_OK) {
+	    (rc = ca_list(call->ctx, &call->who, limit, api_query(call->req, "cursor"), &list,
+	                  &msg)) != EDGECA_OK) {
 		api_problem(call->resp, rc, &msg, call->path);
 		return;
 	}

@@ -1,7 +1,8 @@
 /* edgeca-server: the REST API process.
  *   edgeca-server [serve]        run the API (applies migrations first)
  *   edgeca-server migrate        apply database migrations and exit
- *   edgeca-server token create --role ROLE --name NAME [--email ADDR] [--output FILE]
+ *   edgeca-server token create --role ROLE --name NAME [--email ADDR] [--ca ID]...
+ *                              [--output FILE]
  * Configuration comes from EDGECA_* environment variables (README.md). */
 #include <curl/curl.h>
 #include <errno.h>
@@ -40,9 +41,10 @@ usage(void)
 	fprintf(stderr, "usage: edgeca-server [serve]\n"
 	                "       edgeca-server migrate\n"
 	                "       edgeca-server token create --role ROLE --name NAME "
-	                "[--email ADDR] [--output FILE]\n"
-	                "ROLE is pki_admin, requester or auditor. Configuration: EDGECA_* "
-	                "environment variables.\n");
+	                "[--email ADDR] [--ca ID]... [--output FILE]\n"
+	                "ROLE is pki_admin, requester or auditor; each --ca limits the token to "
+	                "that CA (none: every CA).\nConfiguration: EDGECA_* environment "
+	                "variables.\n");
 }
 
 /* grant: give EDGECA_DB_APP_ROLE its rights (the migrate command, run as
@@ -74,10 +76,14 @@ cmd_token_create(const struct edgeca_config *cfg, int argc, char **argv)
 		{"name", required_argument, NULL, 'n'},
 		{"output", required_argument, NULL, 'o'},
 		{"email", required_argument, NULL, 'e'},
+		{"ca", required_argument, NULL, 'c'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *role = NULL, *name = NULL, *output = NULL, *email = NULL;
-	struct principal cli = {ROLE_PKI_ADMIN, "", "cli"};
+	/* --ca given more often than a token may list is refused by the model */
+	const char *cas[TOKEN_CA_IDS_MAX + 1];
+	size_t n_cas = 0;
+	struct principal cli = {.role = ROLE_PKI_ADMIN, .actor = "cli"};
 	struct edgeca_msg msg = {0};
 	struct edgeca_ctx ctx;
 	struct token_info t;
@@ -91,6 +97,10 @@ cmd_token_create(const struct edgeca_config *cfg, int argc, char **argv)
 		case 'n': name = optarg; break;
 		case 'o': output = optarg; break;
 		case 'e': email = optarg; break;
+		case 'c':
+			if (n_cas < TOKEN_CA_IDS_MAX + 1)
+				cas[n_cas++] = optarg;
+			break;
 		default: usage(); return 2;
 		}
 	}
@@ -112,7 +122,8 @@ cmd_token_create(const struct edgeca_config *cfg, int argc, char **argv)
 		log_error("token create: %s", msg.detail);
 		goto out;
 	}
-	if (token_create(&ctx, &cli, name, role_parse(role), email, 0, &t, secret, &msg) != EDGECA_OK) {
+	if (token_create(&ctx, &cli, name, role_parse(role), email, n_cas ? cas : NULL, n_cas, 0, &t,
+	                 secret, &msg) != EDGECA_OK) {
 		log_error("token create: %s", msg.detail);
 		ctx_close(&ctx);
 		goto out;

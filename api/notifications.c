@@ -75,8 +75,9 @@ api_notifications_list(struct api_call *call)
 	edgeca_err rc;
 
 	if ((rc = api_query_long(call->req, "limit", &limit, &msg)) != EDGECA_OK ||
-	    (rc = notification_list(call->ctx, u_map_get(call->req->map_url, "ca_id"), limit,
-	                            api_query(call->req, "cursor"), &list, &msg)) != EDGECA_OK) {
+	    (rc = notification_list(call->ctx, &call->who, u_map_get(call->req->map_url, "ca_id"),
+	                            limit, api_query(call->req, "cursor"), &list, &msg)) !=
+	        EDGECA_OK) {
 		api_problem(call->resp, rc, &msg, call->path);
 		return;
 	}

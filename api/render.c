@@ -299,11 +299,26 @@ render_certificate(const struct certificate *c, int full)
 	return j;
 }
 
+/* null (every CA), or the ids of the CAs a token is limited to. */
+static json_t *
+render_scope(const struct ca_scope *s)
+{
+	json_t *a;
+
+	if (!s->limited)
+		return json_null();
+	a = json_array();
+	for (size_t i = 0; a && i < s->n; i++)
+		a = append_or_drop(a, json_string(s->ids[i]));
+	return a;
+}
+
 json_t *
 render_token(const struct token_info *t)
 {
-	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "id", t->id, "name", t->name,
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o}", "id", t->id, "name", t->name,
 	                 "role", role_name(t->role), "created_at", render_time(t->created_at),
 	                 "expires_at", render_time(t->expires_at), "created_by", t->created_by,
-	                 "email", t->email[0] ? json_string(t->email) : json_null());
+	                 "email", t->email[0] ? json_string(t->email) : json_null(), "ca_ids",
+	                 render_scope(&t->scope));
 }

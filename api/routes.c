@@ -126,7 +126,7 @@ dispatch(const struct _u_request *req, struct _u_response *resp, void *user_data
 		api_problem_text(resp, EDGECA_ERR_MALFORMED, "invalid-parameter", detail, call.path);
 		return U_CALLBACK_COMPLETE;
 	}
-	if (api_authorize(&call, b->route->access) != 0)
+	if (api_authorize(&call, b->route) != 0)
 		return U_CALLBACK_COMPLETE;
 	b->route->handler(&call);
 	return U_CALLBACK_COMPLETE;

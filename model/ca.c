@@ -12,6 +12,7 @@
 #include "model/ca_internal.h"
 #include "model/ca_store.h"
 #include "model/token.h"
+#include "model/token_scope.h"
 
 void
 ca_free(struct ca *ca)
@@ -365,26 +366,30 @@ ca_get(struct edgeca_ctx *ctx, const char *id, struct ca **out, struct edgeca_ms
 }
 
 edgeca_err
-ca_list(struct edgeca_ctx *ctx, long limit, const char *cursor, struct ca_list *out,
-        struct edgeca_msg *msg)
+ca_list(struct edgeca_ctx *ctx, const struct principal *who, long limit, const char *cursor,
+        struct ca_list *out, struct edgeca_msg *msg)
 {
 	long long after;
 	long page;
 	bool more = false;
+	char *only = NULL;
 	PGconn *c = NULL;
 	edgeca_err rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = page_limit(limit, &page, msg)) != EDGECA_OK ||
-	    (rc = cursor_decode(cursor, &after, msg)) != EDGECA_OK)
+	    (rc = cursor_decode(cursor, &after, msg)) != EDGECA_OK ||
+	    (rc = token_scope_sql(&who->scope, &only, msg)) != EDGECA_OK)
 		return rc;
 	rc = db_acquire(ctx->db, &c, msg);
 	if (rc != EDGECA_OK)
-		return rc;
-	rc = ca_store_list(c, after, page, &out->items, &out->n, &more, msg);
+		goto out;
+	rc = ca_store_list(c, only, after, page, &out->items, &out->n, &more, msg);
 	db_release(ctx->db, c);
 	if (rc == EDGECA_OK && more && out->n > 0)
 		cursor_encode(out->items[out->n - 1]->seq, out->next_cursor);
+out:
+	free(only);
 	return rc;
 }
 

@@ -253,8 +253,10 @@ struct ca_list {
 	size_t n;
 	char next_cursor[CURSOR_MAX];
 };
-edgeca_err ca_list(struct edgeca_ctx *ctx, long limit, const char *cursor, struct ca_list *out,
-                   struct edgeca_msg *msg);
+/* The CAs who may see (a token limited to CAs: only those), a page of
+ * them in creation order after cursor. */
+edgeca_err ca_list(struct edgeca_ctx *ctx, const struct principal *who, long limit,
+                   const char *cursor, struct ca_list *out, struct edgeca_msg *msg);
 void ca_list_free(struct ca_list *l);
 
 void ca_free(struct ca *ca);

@@ -18,6 +18,7 @@
 #include "model/ca_store.h"
 #include "model/crl.h"
 #include "model/token.h"
+#include "model/token_scope.h"
 #include "signer/templates.h"
 
 #define DEFAULT_SUBORDINATE_DAYS 1825
@@ -319,6 +320,11 @@ ca_chain_to_parent(struct edgeca_ctx *ctx, const struct principal *who, const ch
 	edgeca_err rc, stored;
 
 	*out = NULL;
+	/* the parent's key signs: a token limited to CAs must hold both */
+	if (!token_scope_allows(&who->scope, parent_id))
+		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "ca-out-of-scope",
+		                   "this token is limited to certain CAs, and the parent CA %.64s "
+		                   "is not one of them", parent_id);
 	if (validity_days != CA_FIELD_UNSET && has_not_after)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 		                   "give validity_days or not_after, not both");

@@ -363,7 +363,7 @@ static edgeca_err
 renew_one(struct edgeca_ctx *ctx, PGconn *c, const PGresult *r, int i, bool *renewed,
           struct edgeca_msg *msg)
 {
-	static const struct principal scheduler = {ROLE_PKI_ADMIN, "", "scheduler"};
+	static const struct principal scheduler = {.role = ROLE_PKI_ADMIN, .actor = "scheduler"};
 	const char *ca_id = db_get(r, i, "ca_id"), *name = db_get(r, i, "name");
 	const bool external = strcmp(db_get(r, i, "chaining"), "external") == 0;
 	struct db_param p[2] = {{ca_id, 0, false}, {name, 0, false}};

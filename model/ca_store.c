@@ -380,11 +380,11 @@ out:
 }
 
 edgeca_err
-ca_store_list(PGconn *c, long long after, long limit, struct ca ***items, size_t *n,
-              bool *more, struct edgeca_msg *msg)
+ca_store_list(PGconn *c, const char *only, long long after, long limit, struct ca ***items,
+              size_t *n, bool *more, struct edgeca_msg *msg)
 {
 	char after_s[32], limit_s[32];
-	struct db_param p[2];
+	struct db_param p[3];
 	struct ca **cas = NULL;
 	PGresult *r = NULL;
 	size_t count = 0;
@@ -398,8 +398,11 @@ ca_store_list(PGconn *c, long long after, long limit, struct ca ***items, size_t
 	snprintf(limit_s, sizeof(limit_s), "%ld", limit + 1);
 	p[0] = (struct db_param){after_s, 0, false};
 	p[1] = (struct db_param){limit_s, 0, false};
-	rc = db_exec(c, "SELECT " CA_COLUMNS " FROM cas WHERE seq > $1 ORDER BY seq LIMIT $2", p, 2,
-	             &r, "list CAs", msg);
+	p[2] = (struct db_param){only, 0, false};
+	/* filtered before the limit: pages and cursors stay whole */
+	rc = db_exec(c, "SELECT " CA_COLUMNS " FROM cas WHERE seq > $1 AND ($3::uuid[] IS NULL "
+	                "OR id = ANY ($3::uuid[])) ORDER BY seq LIMIT $2", p, 3, &r, "list CAs",
+	             msg);
 	if (rc != EDGECA_OK)
 		return rc;
 	rows = PQntuples(r);

@@ -28,9 +28,10 @@ edgeca_err ca_store_load(PGconn *c, const char *id, struct ca **out, struct edge
 edgeca_err ca_store_load_full(PGconn *c, const char *id, struct ca **out,
                               struct edgeca_msg *msg);
 
-/* CAs with seq > after, in seq order, at most limit of them; *more tells
- * whether another page follows. */
-edgeca_err ca_store_list(PGconn *c, long long after, long limit, struct ca ***items,
-                         size_t *n, bool *more, struct edgeca_msg *msg);
+/* CAs with seq > after, in seq order, at most limit of them, only those
+ * in the uuid[] literal only when it is not NULL; *more tells whether
+ * another page follows. */
+edgeca_err ca_store_list(PGconn *c, const char *only, long long after, long limit,
+                         struct ca ***items, size_t *n, bool *more, struct edgeca_msg *msg);
 
 #endif

@@ -10,6 +10,7 @@
 #include "model/db.h"
 #include "model/email.h"
 #include "model/token.h"
+#include "model/token_scope.h"
 
 /* Every active location with what its notifications need and the kinds
  * already created for its current certificate. */
@@ -31,25 +32,28 @@ strv_has(char **v, const char *s)
 	return false;
 }
 
-/* The addresses of pki_admin tokens that authenticate now, oldest token
- * first; other roles are never mailed. */
+/* The addresses of pki_admin tokens that authenticate now and may act on
+ * the CA $1 (every CA, or $1 among theirs), oldest token first; other
+ * roles are never mailed. */
 static const char admin_emails_sql[] =
 	"SELECT coalesce(array_agg(email ORDER BY seq), '{}') AS emails FROM api_tokens "
 	"WHERE role = 'pki_admin' AND email IS NOT NULL AND deleted_at IS NULL "
-	"AND (expires_at IS NULL OR expires_at > now())";
+	"AND (expires_at IS NULL OR expires_at > now()) AND (NOT ca_scoped OR EXISTS "
+	"(SELECT 1 FROM api_token_cas s WHERE s.token_id = api_tokens.id AND s.ca_id = $1))";
 
 /* The e-mail recipients of row i's notification as an array literal: the
  * CA's addresses, then the pki_admins'; NULL in *out when nobody. */
 static edgeca_err
 email_recipients(PGconn *c, const PGresult *r, int i, char **out, struct edgeca_msg *msg)
 {
+	struct db_param p[1] = {{db_get(r, i, "ca_id"), 0, false}};
 	char **ca = NULL, **admins = NULL, **all = NULL;
 	PGresult *a = NULL;
 	size_t n = 0;
 	edgeca_err rc;
 
 	*out = NULL;
-	rc = db_exec(c, admin_emails_sql, NULL, 0, &a, "read pki_admin e-mails", msg);
+	rc = db_exec(c, admin_emails_sql, p, 1, &a, "read pki_admin e-mails", msg);
 	if (rc != EDGECA_OK)
 		goto out;
 	if (db_get_text_array(r, i, "lifecycle_notification_emails", &ca) != 0 ||
@@ -390,6 +394,7 @@ static const char list_sql[] =
 	"d.state, d.attempts, extract(epoch FROM d.next_attempt_at)::bigint AS next_attempt_at, "
 	"d.last_error, extract(epoch FROM d.delivered_at)::bigint AS delivered_at "
 	"FROM (SELECT * FROM notifications WHERE seq > $1 AND ($2::uuid IS NULL OR ca_id = $2) "
+	"AND ($4::uuid[] IS NULL OR ca_id = ANY ($4::uuid[])) "
 	"ORDER BY seq LIMIT $3) n LEFT JOIN notification_deliveries d ON d.notification_id = n.id "
 	"ORDER BY n.seq, d.channel";
 
@@ -452,11 +457,13 @@ fill_list(const PGresult *r, struct notification_list *l, struct edgeca_msg *msg
 }
 
 edgeca_err
-notification_list(struct edgeca_ctx *ctx, const char *ca_id, long limit, const char *cursor,
-                  struct notification_list *out, struct edgeca_msg *msg)
+notification_list(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
+                  long limit, const char *cursor, struct notification_list *out,
+                  struct edgeca_msg *msg)
 {
-	char after_s[24], limit_s[24];
-	struct db_param p[3] = {{after_s, 0, false}, {ca_id, 0, false}, {limit_s, 0, false}};
+	char after_s[24], limit_s[24], *only = NULL;
+	struct db_param p[4] = {{after_s, 0, false}, {ca_id, 0, false}, {limit_s, 0, false},
+	                        {NULL, 0, false}};
 	struct db_param q[1] = {{ca_id, 0, false}};
 	long long after;
 	long page;
@@ -472,8 +479,11 @@ notification_list(struct edgeca_ctx *ctx, const char *ca_id, long limit, const c
 		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
 	snprintf(after_s, sizeof(after_s), "%lld", after);
 	snprintf(limit_s, sizeof(limit_s), "%ld", page + 1);
-	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
+	if ((rc = token_scope_sql(&who->scope, &only, msg)) != EDGECA_OK)
 		return rc;
+	p[3].value = only;
+	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
+		goto out;
 	if (ca_id != NULL) {
 		rc = db_exec(c, "SELECT 1 FROM cas WHERE id = $1", q, 1, &r, "find CA", msg);
 		if (rc == EDGECA_OK && PQntuples(r) == 0)
@@ -483,7 +493,7 @@ notification_list(struct edgeca_ctx *ctx, const char *ca_id, long limit, const c
 		if (rc != EDGECA_OK)
 			goto out;
 	}
-	if ((rc = db_exec(c, list_sql, p, 3, &r, "list notifications", msg)) != EDGECA_OK ||
+	if ((rc = db_exec(c, list_sql, p, 4, &r, "list notifications", msg)) != EDGECA_OK ||
 	    (rc = fill_list(r, out, msg)) != EDGECA_OK)
 		goto out;
 	if (out->n > (size_t)page) {
@@ -496,6 +506,7 @@ notification_list(struct edgeca_ctx *ctx, const char *ca_id, long limit, const c
 out:
 	PQclear(r);
 	db_release(ctx->db, c);
+	free(only);
 	if (rc != EDGECA_OK)
 		notification_list_free(out);
 	return rc;

@@ -90,10 +90,11 @@ struct notification_list {
 	char next_cursor[CURSOR_MAX];
 };
 
-/* Every notification (ca_id NULL) or a CA's, oldest first. */
-edgeca_err notification_list(struct edgeca_ctx *ctx, const char *ca_id, long limit,
-                             const char *cursor, struct notification_list *out,
-                             struct edgeca_msg *msg);
+/* Every notification (ca_id NULL) or a CA's, oldest first; of the CAs
+ * who may see only (a token limited to CAs: those CAs'). */
+edgeca_err notification_list(struct edgeca_ctx *ctx, const struct principal *who,
+                             const char *ca_id, long limit, const char *cursor,
+                             struct notification_list *out, struct edgeca_msg *msg);
 void notification_list_free(struct notification_list *l);
 
 #endif

@@ -9,11 +9,13 @@
 
 #include "common/digests.h"
 #include "common/encoding.h"
+#include "common/log.h"
 #include "common/timeutil.h"
 #include "common/x509util.h"
 #include "model/audit.h"
 #include "model/db.h"
 #include "model/email.h"
+#include "model/token_scope.h"
 
 #define TOKEN_PREFIX "edgeca_"
 #define TOKEN_RANDOM_BYTES 32
@@ -63,7 +65,8 @@ validate_email(const char *email, struct edgeca_msg *msg)
 	return EDGECA_OK;
 }
 
-static void
+/* Fills t from row i (TOKEN_COLUMNS); -1 when its CA list is malformed. */
+static int
 row_to_info(const PGresult *r, int i, struct token_info *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -75,28 +78,43 @@ row_to_info(const PGresult *r, int i, struct token_info *t)
 	snprintf(t->created_by, sizeof(t->created_by), "%s", db_get(r, i, "created_by"));
 	if (db_get(r, i, "email") != NULL)
 		snprintf(t->email, sizeof(t->email), "%s", db_get(r, i, "email"));
+	return token_scope_from_row(r, i, &t->scope);
+}
+
+/* row_to_info into out, or the error of a malformed row. */
+static edgeca_err
+read_info(const PGresult *r, int i, struct token_info *out, struct edgeca_msg *msg)
+{
+	if (row_to_info(r, i, out) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
+		                   "token %s: its CA list cannot be read", db_get(r, i, "id"));
+	return EDGECA_OK;
 }
 
 #define TOKEN_COLUMNS                                                                          \
 	"id, name, role, extract(epoch FROM created_at)::bigint AS created_at, "                 \
-	"extract(epoch FROM expires_at)::bigint AS expires_at, created_by, email, seq"
+	"extract(epoch FROM expires_at)::bigint AS expires_at, created_by, email, seq, "         \
+	TOKEN_SCOPE_COLUMNS
 
 edgeca_err
 token_create(struct edgeca_ctx *ctx, const struct principal *who, const char *name,
-             enum role role, const char *email, time_t expires_at, struct token_info *out,
-             char secret[TOKEN_SECRET_MAX], struct edgeca_msg *msg)
+             enum role role, const char *email, const char *const *ca_ids, size_t n_ca_ids,
+             time_t expires_at, struct token_info *out, char secret[TOKEN_SECRET_MAX],
+             struct edgeca_msg *msg)
 {
 	unsigned char rnd[TOKEN_RANDOM_BYTES], md[32];
-	char expires[RFC3339_LEN], *b64 = NULL;
-	const char *details[6];
+	char expires[RFC3339_LEN], id[37], *b64 = NULL, *cas = NULL;
+	const char *details[8];
 	struct db_param p[6];
+	struct ca_scope scope;
 	PGconn *c = NULL;
 	PGresult *r = NULL;
 	edgeca_err rc;
 
 	secret[0] = '\0';
 	if ((rc = validate_name(name, msg)) != EDGECA_OK ||
-	    (rc = validate_email(email, msg)) != EDGECA_OK)
+	    (rc = validate_email(email, msg)) != EDGECA_OK ||
+	    (rc = token_scope_from_ids(ca_ids, n_ca_ids, &scope, msg)) != EDGECA_OK)
 		return rc;
 	if (role == ROLE_NONE)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
@@ -129,18 +147,33 @@ token_create(struct edgeca_ctx *ctx, const struct principal *who, const char *na
 	p[4] = (struct db_param){who->actor, 0, false};
 	p[5] = (struct db_param){email, 0, false};
 	rc = db_exec(c, "INSERT INTO api_tokens (name, role, token_hash, expires_at, created_by, "
-	                "email) VALUES ($1, $2, $3, $4, $5, $6) RETURNING " TOKEN_COLUMNS,
+	                "email) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
 	             p, 6, &r, "create token", msg);
 	if (rc != EDGECA_OK)
 		goto out;
-	row_to_info(r, 0, out);
+	snprintf(id, sizeof(id), "%s", db_get(r, 0, "id"));
+	PQclear(r);
+	r = NULL;
+	p[0] = (struct db_param){id, 0, false};
+	if (scope.limited && (rc = token_scope_write(c, id, &scope, msg)) != EDGECA_OK)
+		goto out;
+	rc = db_exec(c, "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE id = $1", p, 1, &r,
+	             "read the new token", msg);
+	if (rc != EDGECA_OK || (rc = read_info(r, 0, out, msg)) != EDGECA_OK)
+		goto out;
+	if ((cas = token_scope_text(&out->scope)) == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
 	details[0] = "name";
 	details[1] = name;
 	details[2] = "role";
 	details[3] = role_name(role);
 	details[4] = "email";
 	details[5] = out->email;
-	rc = audit_write(c, who->actor, "token.create", "token", out->id, details, 6, msg);
+	details[6] = "ca_ids";
+	details[7] = cas;
+	rc = audit_write(c, who->actor, "token.create", "token", out->id, details, 8, msg);
 	if (rc == EDGECA_OK)
 		rc = db_commit(c, msg);
 out:
@@ -155,12 +188,14 @@ out:
 	PQclear(r);
 	if (c != NULL)
 		db_release(ctx->db, c);
+	free(cas);
 	return rc;
 }
 
 static const struct db_stmt authenticate_stmt = {
-	STMT_TOKEN_AUTHENTICATE, "SELECT id, name, role FROM api_tokens WHERE token_hash = $1 "
-	   "AND deleted_at IS NULL AND (expires_at IS NULL OR expires_at > now())"};
+	STMT_TOKEN_AUTHENTICATE, "SELECT id, name, role, " TOKEN_SCOPE_COLUMNS " FROM api_tokens "
+	   "WHERE token_hash = $1 AND deleted_at IS NULL "
+	   "AND (expires_at IS NULL OR expires_at > now())"};
 
 edgeca_err
 token_authenticate(struct edgeca_ctx *ctx, const char *secret, struct principal *out,
@@ -190,10 +225,19 @@ token_authenticate(struct edgeca_ctx *ctx, const char *secret, struct principal 
 		                 "the bearer token is unknown, deleted or expired");
 		goto out;
 	}
+	if (token_scope_from_row(r, 0, &out->scope) != 0) {
+		log_error("token_authenticate: token=%s: its CA list cannot be read",
+		          db_get(r, 0, "id"));
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
+		                 "the token's CA list cannot be read");
+		goto out;
+	}
 	out->role = role_parse(db_get(r, 0, "role"));
 	snprintf(out->token_id, sizeof(out->token_id), "%s", db_get(r, 0, "id"));
 	snprintf(out->actor, sizeof(out->actor), "token:%s", db_get(r, 0, "name"));
 out:
+	if (rc != EDGECA_OK)
+		memset(out, 0, sizeof(*out));
 	PQclear(r);
 	db_release(ctx->db, c);
 	return rc;
@@ -234,13 +278,15 @@ token_list(struct edgeca_ctx *ctx, long limit, const char *cursor, struct token_
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < out->n; i++)
-		row_to_info(r, (int)i, &out->items[i]);
-	if (rows > page)
+	for (size_t i = 0; i < out->n && rc == EDGECA_OK; i++)
+		rc = read_info(r, (int)i, &out->items[i], msg);
+	if (rc == EDGECA_OK && rows > page)
 		cursor_encode(db_get_ll(r, (int)page - 1, "seq"), out->next_cursor);
 out:
 	PQclear(r);
 	db_release(ctx->db, c);
+	if (rc != EDGECA_OK)
+		token_list_free(out);
 	return rc;
 }
 
@@ -272,24 +318,29 @@ token_get(struct edgeca_ctx *ctx, const char *id, struct token_info *out, struct
 	if (rc == EDGECA_OK && PQntuples(r) != 1)
 		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "token-not-found", "no token %s", id);
 	if (rc == EDGECA_OK)
-		row_to_info(r, 0, out);
+		rc = read_info(r, 0, out, msg);
 	PQclear(r);
 	db_release(ctx->db, c);
 	return rc;
 }
 
-/* Updates (email_change) or deletes token id in one transaction with its
- * audit event: the token's name, and for an update its new e-mail ("" when
- * cleared). out, when non-NULL, receives the token as the statement left it. */
+/* Writes an update (req; scope: the checked new CA list when
+ * req->set_ca_ids) or, with req NULL, the deletion of token id, in one
+ * transaction with its audit event: the token's name, and for an update
+ * what changed: the new e-mail ("" when cleared), the old and the new CA
+ * list. out, when non-NULL, receives the token as it was left. */
 static edgeca_err
 token_change(struct edgeca_ctx *ctx, const struct principal *who, const char *id,
-             bool email_change, const char *email, struct token_info *out,
-             struct edgeca_msg *msg)
+             const struct token_update_req *req, const struct ca_scope *scope,
+             struct token_info *out, struct edgeca_msg *msg)
 {
-	const char *details[4];
-	struct db_param p[2];
+	const char *details[8];
+	char *old_cas = NULL, *new_cas = NULL;
+	struct token_info old, now;
+	struct db_param p[3];
 	PGconn *c = NULL;
 	PGresult *r = NULL;
+	size_t n = 0;
 	edgeca_err rc;
 
 	if (!uuid_valid(id))
@@ -301,51 +352,90 @@ token_change(struct edgeca_ctx *ctx, const struct principal *who, const char *id
 	if (rc != EDGECA_OK)
 		goto out;
 	p[0] = (struct db_param){id, 0, false};
-	p[1] = (struct db_param){email_change ? email : who->actor, 0, false};
-	if (email_change)
-		rc = db_exec(c, "UPDATE api_tokens SET email = $2 WHERE id = $1 "
-		                "AND deleted_at IS NULL RETURNING " TOKEN_COLUMNS, p, 2, &r,
-		             "update token", msg);
-	else /* kept as a tombstone: the name is never given to another token */
-		rc = db_exec(c, "UPDATE api_tokens SET deleted_at = now(), deleted_by = $2, "
-		                "email = NULL WHERE id = $1 AND deleted_at IS NULL RETURNING "
-		                TOKEN_COLUMNS, p, 2, &r, "delete token", msg);
-	if (rc != EDGECA_OK)
-		goto out;
-	if (PQntuples(r) != 1) {
+	/* locked first, then read: the old CA list is the one this change
+	 * replaces, also when another change of the token just committed */
+	rc = db_exec(c, "SELECT id FROM api_tokens WHERE id = $1 AND deleted_at IS NULL "
+	                "FOR UPDATE", p, 1, &r, "lock token", msg);
+	if (rc == EDGECA_OK && PQntuples(r) != 1)
 		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "token-not-found", "no token %s", id);
+	PQclear(r);
+	r = NULL;
+	if (rc != EDGECA_OK ||
+	    (rc = db_exec(c, "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE id = $1", p, 1, &r,
+	                  "read token", msg)) != EDGECA_OK ||
+	    (rc = read_info(r, 0, &old, msg)) != EDGECA_OK)
 		goto out;
+	PQclear(r);
+	r = NULL;
+	if (req == NULL) { /* kept as a tombstone: the name is never given to another token */
+		p[1] = (struct db_param){who->actor, 0, false};
+		rc = db_exec(c, "UPDATE api_tokens SET deleted_at = now(), deleted_by = $2, "
+		                "email = NULL WHERE id = $1 RETURNING " TOKEN_COLUMNS, p, 2, &r,
+		             "delete token", msg);
+	} else {
+		if (req->set_ca_ids && (rc = token_scope_write(c, id, scope, msg)) != EDGECA_OK)
+			goto out;
+		p[1] = (struct db_param){req->set_email ? "true" : "false", 0, false};
+		p[2] = (struct db_param){req->email, 0, false};
+		rc = db_exec(c, "UPDATE api_tokens SET email = CASE WHEN $2::boolean THEN $3 "
+		                "ELSE email END WHERE id = $1 RETURNING " TOKEN_COLUMNS, p, 3, &r,
+		             "update token", msg);
 	}
-	details[0] = "name";
-	details[1] = db_get(r, 0, "name");
-	details[2] = "email";
-	details[3] = email != NULL ? email : "";
-	rc = audit_write(c, who->actor, email_change ? "token.update" : "token.delete", "token", id,
-	                 details, email_change ? 4 : 2, msg);
+	if (rc != EDGECA_OK || (rc = read_info(r, 0, &now, msg)) != EDGECA_OK)
+		goto out;
+	details[n++] = "name";
+	details[n++] = old.name;
+	if (req != NULL && req->set_email) {
+		details[n++] = "email";
+		details[n++] = req->email != NULL ? req->email : "";
+	}
+	if (req != NULL && req->set_ca_ids) {
+		/* both as stored: in the CAs' creation order */
+		if ((old_cas = token_scope_text(&old.scope)) == NULL ||
+		    (new_cas = token_scope_text(&now.scope)) == NULL) {
+			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+			goto out;
+		}
+		details[n++] = "old_ca_ids";
+		details[n++] = old_cas;
+		details[n++] = "ca_ids";
+		details[n++] = new_cas;
+	}
+	rc = audit_write(c, who->actor, req != NULL ? "token.update" : "token.delete", "token", id,
+	                 details, n, msg);
 	if (rc == EDGECA_OK)
 		rc = db_commit(c, msg);
 	if (rc == EDGECA_OK && out != NULL)
-		row_to_info(r, 0, out);
+		*out = now;
 out:
+	free(old_cas);
+	free(new_cas);
 	PQclear(r);
 	db_release(ctx->db, c);
 	return rc;
 }
 
 edgeca_err
-token_set_email(struct edgeca_ctx *ctx, const struct principal *who, const char *id,
-                const char *email, struct token_info *out, struct edgeca_msg *msg)
+token_update(struct edgeca_ctx *ctx, const struct principal *who, const char *id,
+             const struct token_update_req *req, struct token_info *out, struct edgeca_msg *msg)
 {
-	edgeca_err rc = validate_email(email, msg);
+	struct ca_scope scope;
+	edgeca_err rc;
 
-	if (rc != EDGECA_OK)
+	if (!req->set_email && !req->set_ca_ids)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "missing-field",
+		                   "give email or ca_ids (null clears the address, or lifts the "
+		                   "limit to CAs)");
+	if ((req->set_email && (rc = validate_email(req->email, msg)) != EDGECA_OK) ||
+	    (rc = token_scope_from_ids(req->set_ca_ids ? req->ca_ids : NULL, req->n_ca_ids, &scope,
+	                               msg)) != EDGECA_OK)
 		return rc;
-	return token_change(ctx, who, id, true, email, out, msg);
+	return token_change(ctx, who, id, req, &scope, out, msg);
 }
 
 edgeca_err
 token_delete(struct edgeca_ctx *ctx, const struct principal *who, const char *id,
              struct edgeca_msg *msg)
 {
-	return token_change(ctx, who, id, false, NULL, NULL, msg);
+	return token_change(ctx, who, id, NULL, NULL, NULL, msg);
 }
