@@ -31,6 +31,8 @@ struct exchange {
 	struct buf body;
 	bool too_large;
 	bool answered;
+	bool started;      /* the headers have been seen */
+	bool nul_in_target; /* the raw request target holds %00 */
 };
 
 static void
@@ -65,6 +67,7 @@ send_response(struct MHD_Connection *con, const struct est_http_response *r)
 		                        "Basic realm=\"edgeca EST\"");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_STRICT_TRANSPORT_SECURITY, LISTEN_HSTS);
 	ok = MHD_queue_response(con, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	return ok;
@@ -162,6 +165,42 @@ on_connection(void *cls, struct MHD_Connection *con, void **socket_context,
 		log_debug("est: no TLS session at connection start");
 }
 
+/* libmicrohttpd's URI log callback: the request target as received,
+ * before libmicrohttpd decodes it. The handler only sees the decoded
+ * path, which ends at an encoded NUL: "/.well-known/est/cacerts%00x"
+ * would pass for "/.well-known/est/cacerts". The exchange made here is
+ * the request's *con_cls. */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *con)
+{
+	struct exchange *x = calloc(1, sizeof(*x));
+
+	(void)cls;
+	(void)con;
+	if (x != NULL)
+		x->nul_in_target = uri == NULL || strstr(uri, "%00") != NULL;
+	return x;
+}
+
+/* What is refused from the request line and headers alone, before any
+ * of the body is read; NULL when nothing is. An answer given now also
+ * makes libmicrohttpd close the connection (Connection: close) once it
+ * is sent: whatever follows on the connection is never read as a
+ * request. Both Content-Length and Transfer-Encoding say two different
+ * things about where the body ends (libmicrohttpd goes by the chunks, a
+ * proxy in front may go by the length): request smuggling, RFC 9112
+ * section 6.3. */
+static const char *
+refused_at_headers(struct MHD_Connection *con, const struct exchange *x)
+{
+	if (x->nul_in_target)
+		return "the request target holds an encoded NUL (%00)";
+	if (MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH) &&
+	    MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		return "a request may not have both Content-Length and Transfer-Encoding";
+	return NULL;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *con, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size,
@@ -175,13 +214,20 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 	enum MHD_Result ok;
 
 	(void)version;
-	if (x == NULL) {
+	if (x == NULL) /* on_uri found no memory */
+		return MHD_NO;
+	if (!x->started) {
 		const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
 		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
-		x = calloc(1, sizeof(*x));
-		if (x == NULL)
-			return MHD_NO;
-		*con_cls = x;
+		const char *refusal = refused_at_headers(con, x);
+		x->started = true;
+		if (refusal != NULL) {
+			char line[128];
+			snprintf(line, sizeof(line), "%s\n", refusal);
+			x->answered = true;
+			log_debug("est: %s %s -> 400: %s", method, url, refusal);
+			return send_text(con, 400, line);
+		}
 		/* A declared body over the limit is read and dropped, then
 		 * refused (413): closing on a client still sending would reset
 		 * the connection, and the client would see that instead of the
@@ -285,6 +331,7 @@ est_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls,
 		(unsigned int)cfg->connection_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE,
 		(unsigned int)1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (s->daemon == NULL) {
 		free(s);
