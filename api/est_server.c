@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/est.h"
+#include "api/est_ca_names.h"
 #include "api/listen.h"
 #include "api/listen_identity.h"
 #include "common/buf.h"
@@ -20,6 +21,7 @@ struct est_server {
 	struct edgeca_ctx *ctx;
 	struct deadline_watch *deadline;
 	struct listen_addr addr;
+	struct est_ca_names *ca_names;
 };
 
 /* Declared bodies up to this many times the limit are read (and
@@ -155,14 +157,18 @@ on_connection(void *cls, struct MHD_Connection *con, void **socket_context,
 	const union MHD_ConnectionInfo *ci;
 
 	deadline_on_connection(s->deadline, con, socket_context, toe);
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+		est_ca_names_detach(s->ca_names, con);
 	if (toe != MHD_CONNECTION_NOTIFY_STARTED)
 		return;
 	ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	if (ci != NULL && ci->tls_session != NULL)
+	if (ci != NULL && ci->tls_session != NULL) {
 		gnutls_handshake_set_hook_function(ci->tls_session, GNUTLS_HANDSHAKE_FINISHED,
 		                                   GNUTLS_HOOK_POST, on_client_finished);
-	else
+		est_ca_names_attach(s->ca_names, con, ci->tls_session);
+	} else {
 		log_debug("est: no TLS session at connection start");
+	}
 }
 
 /* libmicrohttpd's URI log callback: the request target as received,
@@ -310,21 +316,22 @@ est_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls,
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 	s->ctx = ctx;
 	s->deadline = deadline;
-	if ((rc = listen_addr_make(cfg->bind_address, cfg->est_port, &s->addr, msg)) != EDGECA_OK) {
+	(void)tls; /* the listener's identity is the current listen identity's */
+	if ((rc = listen_addr_make(cfg->bind_address, cfg->est_port, &s->addr, msg)) != EDGECA_OK ||
+	    (rc = est_ca_names_start(ctx, &s->ca_names, msg)) != EDGECA_OK) {
 		free(s);
 		return rc;
 	}
-	/* With a trust list set, libmicrohttpd asks every client for a
-	 * certificate without requiring one and without judging it: edgeca
-	 * verifies what comes against the database on each request. The list
-	 * (the listener's own chain) only names CAs in the TLS 1.2 request;
-	 * clients send their configured certificate regardless. The
+	/* Every client is asked for a certificate, which is neither required
+	 * nor judged by the TLS library: edgeca verifies what comes against
+	 * the database on each request. The CA names the request carries are
+	 * given to each connection as it starts (est_ca_names.h). The
 	 * listener's own certificate is the current listen identity's, asked
 	 * for at each handshake. */
 	s->daemon = MHD_start_daemon(
 		flags | s->addr.mhd_flags, (uint16_t)cfg->est_port, NULL, NULL, on_request, s,
 		MHD_OPTION_SOCK_ADDR, &s->addr.ss, MHD_OPTION_HTTPS_CERT_CALLBACK,
-		listen_identity_retrieve, MHD_OPTION_HTTPS_MEM_TRUST, tls->cert_pem,
+		listen_identity_retrieve,
 		MHD_OPTION_HTTPS_PRIORITIES, LISTEN_TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE,
 		(unsigned int)cfg->est_threads, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned int)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -334,6 +341,7 @@ est_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (s->daemon == NULL) {
+		est_ca_names_stop(s->ca_names);
 		free(s);
 		return edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, NULL,
 		                   "cannot listen for EST on %s port %u (in use, or TLS material "
@@ -352,5 +360,6 @@ est_server_stop(struct est_server *s)
 		return;
 	if (s->daemon != NULL)
 		MHD_stop_daemon(s->daemon);
+	est_ca_names_stop(s->ca_names); /* no connection left to use the names */
 	free(s);
 }
