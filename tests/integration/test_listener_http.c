@@ -4,7 +4,6 @@
  * and its connection closed, so a request smuggled behind it is never
  * answered; an encoded NUL anywhere in the request target is refused (400
  * invalid-parameter) instead of cutting the value short. */
-#include <ctype.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -195,36 +194,15 @@ answers(const struct raw *r)
 static void
 first_answer(const struct raw *raw, struct http_response *out)
 {
-	const char *text = (const char *)raw->data.data, *end = strstr(text, "\r\n\r\n"), *p;
-	long length = 0;
+	long length = -1, head;
 
 	memset(out, 0, sizeof(*out));
-	assert_non_null(end);
-	assert_int_equal(sscanf(text, "HTTP/1.1 %ld", &out->status), 1);
-	for (p = strstr(text, "\r\n") + 2; p < end && out->nheaders < HTTP_MAX_HEADERS;) {
-		const char *eol = strstr(p, "\r\n"), *colon = memchr(p, ':', (size_t)(eol - p));
-		if (colon != NULL && colon - p < 63) {
-			const char *v = colon + 1;
-			for (int i = 0; i < colon - p; i++)
-				out->names[out->nheaders][i] = (char)tolower((unsigned char)p[i]);
-			while (*v == ' ')
-				v++;
-			snprintf(out->values[out->nheaders], sizeof(out->values[0]), "%.*s",
-			         (int)(eol - v), v);
-			if (strcmp(out->names[out->nheaders], "content-type") == 0)
-				snprintf(out->content_type, sizeof(out->content_type), "%s",
-				         out->values[out->nheaders]);
-			if (strcmp(out->names[out->nheaders], "content-length") == 0)
-				length = strtol(out->values[out->nheaders], NULL, 10);
-			out->nheaders++;
-		}
-		p = eol + 2;
-	}
-	end += 4;
-	assert_true(length >= 0 && (size_t)length <= raw->data.len - (size_t)(end - text));
+	head = est_parse_head(raw->data.data, raw->data.len, out, &length);
+	assert_true(head > 0 && length >= 0);
+	assert_true((size_t)head + (size_t)length <= raw->data.len);
 	out->body = malloc((size_t)length + 1);
 	assert_non_null(out->body);
-	memcpy(out->body, end, (size_t)length);
+	memcpy(out->body, raw->data.data + head, (size_t)length);
 	out->body[length] = '\0';
 	out->body_len = (size_t)length;
 	if (strstr(out->content_type, "json") != NULL)
