@@ -142,38 +142,38 @@ credentials_new(STACK_OF(X509) *keep)
 	return cred;
 }
 
-/* A version of the list for certs: one certificate per subject, in
- * order, as many as fit. *capped tells whether names were left out. */
+/* A version of the list for certs without its credentials yet: one
+ * certificate per subject, in order, as many as fit (borrowed from certs
+ * into *keep). *capped tells whether names may have been left out. */
 static struct names *
-names_new(STACK_OF(X509) *certs, bool *capped)
+names_new(STACK_OF(X509) *certs, STACK_OF(X509) **keep, bool *capped)
 {
 	struct names *v = calloc(1, sizeof(*v));
-	STACK_OF(X509) *keep = sk_X509_new_null();
 	struct buf seq = {0};
 	bool full = false;
 
 	*capped = false;
-	if (v == NULL || keep == NULL)
+	*keep = sk_X509_new_null();
+	if (v == NULL || *keep == NULL)
 		goto fail;
 	for (int i = 0; i < sk_X509_num(certs) && !full; i++) {
 		int added = add_name(&seq, sk_X509_value(certs, i), &full);
-		if (added < 0 || (added == 1 && !sk_X509_push(keep, sk_X509_value(certs, i))))
+		if (added < 0 || (added == 1 && !sk_X509_push(*keep, sk_X509_value(certs, i))))
 			goto fail;
 	}
-	*capped = full;
-	v->count = (size_t)sk_X509_num(keep);
+	/* a full read may have left out certificates of further CAs */
+	*capped = full || sk_X509_num(certs) >= MAX_CERTS;
+	v->count = (size_t)sk_X509_num(*keep);
 	v->seq = buf_take(&seq, &v->seq_len);
 	if (v->seq_len > 0 && v->seq == NULL)
 		goto fail;
-	if ((v->cred = credentials_new(keep)) == NULL)
-		goto fail;
-	sk_X509_free(keep); /* the certificates stay certs' */
 	ERR_clear_error();
 	return v;
 fail:
 	ERR_clear_error();
 	buf_free(&seq);
-	sk_X509_free(keep);
+	sk_X509_free(*keep);
+	*keep = NULL;
 	names_free(v);
 	return NULL;
 }
@@ -200,7 +200,7 @@ static void
 reload(struct est_ca_names *n)
 {
 	struct edgeca_msg msg = {0};
-	STACK_OF(X509) *certs = NULL;
+	STACK_OF(X509) *certs = NULL, *keep = NULL;
 	struct names *fresh = NULL, *old = NULL;
 	bool capped = false, same;
 
@@ -214,7 +214,7 @@ reload(struct est_ca_names *n)
 	if (n->failing)
 		log_info("est_ca_names: the CAs EST accepts can be read again");
 	n->failing = false;
-	if ((fresh = names_new(certs, &capped)) == NULL) {
+	if ((fresh = names_new(certs, &keep, &capped)) == NULL) {
 		log_error("est_ca_names: out of memory; the last list stays");
 		goto out;
 	}
@@ -223,21 +223,27 @@ reload(struct est_ca_names *n)
 		         "TLS certificate request names the first %zu of them only",
 		         EST_CA_NAMES_MAX_BYTES, fresh->count);
 	n->capped_logged = capped;
+	/* only this thread changes the current version */
 	pthread_mutex_lock(&n->lock);
 	same = names_same(n->current, fresh);
-	if (!same) {
-		fresh->refs = 1;
-		old = names_unref(n->current);
-		n->current = fresh;
-	}
 	pthread_mutex_unlock(&n->lock);
 	if (same)
 		goto out;
+	if ((fresh->cred = credentials_new(keep)) == NULL) {
+		log_error("est_ca_names: cannot make TLS credentials; the last list stays");
+		goto out;
+	}
+	pthread_mutex_lock(&n->lock);
+	fresh->refs = 1;
+	old = names_unref(n->current);
+	n->current = fresh;
+	pthread_mutex_unlock(&n->lock);
 	log_info("est_ca_names: the EST TLS certificate request names %zu CAs", fresh->count);
 	fresh = NULL;
 out:
 	names_free(fresh);
 	names_free(old);
+	sk_X509_free(keep); /* the certificates are certs' */
 	sk_X509_pop_free(certs, X509_free);
 }
 
