@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/est.h"
+#include "api/est_ca_names.h"
 #include "api/listen.h"
 #include "api/listen_identity.h"
 #include "common/buf.h"
@@ -20,6 +21,7 @@ struct est_server {
 	struct edgeca_ctx *ctx;
 	struct deadline_watch *deadline;
 	struct listen_addr addr;
+	struct est_ca_names *ca_names;
 };
 
 /* Declared bodies up to this many times the limit are read (and
@@ -31,6 +33,8 @@ struct exchange {
 	struct buf body;
 	bool too_large;
 	bool answered;
+	bool started;      /* the headers have been seen */
+	bool nul_in_target; /* the raw request target holds %00 */
 };
 
 static void
@@ -65,6 +69,7 @@ send_response(struct MHD_Connection *con, const struct est_http_response *r)
 		                        "Basic realm=\"edgeca EST\"");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_STRICT_TRANSPORT_SECURITY, LISTEN_HSTS);
 	ok = MHD_queue_response(con, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	return ok;
@@ -152,14 +157,54 @@ on_connection(void *cls, struct MHD_Connection *con, void **socket_context,
 	const union MHD_ConnectionInfo *ci;
 
 	deadline_on_connection(s->deadline, con, socket_context, toe);
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+		est_ca_names_detach(s->ca_names, con);
 	if (toe != MHD_CONNECTION_NOTIFY_STARTED)
 		return;
 	ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	if (ci != NULL && ci->tls_session != NULL)
+	if (ci != NULL && ci->tls_session != NULL) {
 		gnutls_handshake_set_hook_function(ci->tls_session, GNUTLS_HANDSHAKE_FINISHED,
 		                                   GNUTLS_HOOK_POST, on_client_finished);
-	else
+		est_ca_names_attach(s->ca_names, con, ci->tls_session);
+	} else {
 		log_debug("est: no TLS session at connection start");
+	}
+}
+
+/* libmicrohttpd's URI log callback: the request target as received,
+ * before libmicrohttpd decodes it. The handler only sees the decoded
+ * path, which ends at an encoded NUL: "/.well-known/est/cacerts%00x"
+ * would pass for "/.well-known/est/cacerts". The exchange made here is
+ * the request's *con_cls. */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *con)
+{
+	struct exchange *x = calloc(1, sizeof(*x));
+
+	(void)cls;
+	(void)con;
+	if (x != NULL)
+		x->nul_in_target = uri == NULL || strstr(uri, "%00") != NULL;
+	return x;
+}
+
+/* What is refused from the request line and headers alone, before any
+ * of the body is read; NULL when nothing is. An answer given now also
+ * makes libmicrohttpd close the connection (Connection: close) once it
+ * is sent: whatever follows on the connection is never read as a
+ * request. Both Content-Length and Transfer-Encoding say two different
+ * things about where the body ends (libmicrohttpd goes by the chunks, a
+ * proxy in front may go by the length): request smuggling, RFC 9112
+ * section 6.3. */
+static const char *
+refused_at_headers(struct MHD_Connection *con, const struct exchange *x)
+{
+	if (x->nul_in_target)
+		return "the request target holds an encoded NUL (%00)";
+	if (MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH) &&
+	    MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		return "a request may not have both Content-Length and Transfer-Encoding";
+	return NULL;
 }
 
 static enum MHD_Result
@@ -175,13 +220,20 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 	enum MHD_Result ok;
 
 	(void)version;
-	if (x == NULL) {
+	if (x == NULL) /* on_uri found no memory */
+		return MHD_NO;
+	if (!x->started) {
 		const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
 		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
-		x = calloc(1, sizeof(*x));
-		if (x == NULL)
-			return MHD_NO;
-		*con_cls = x;
+		const char *refusal = refused_at_headers(con, x);
+		x->started = true;
+		if (refusal != NULL) {
+			char line[128];
+			snprintf(line, sizeof(line), "%s\n", refusal);
+			x->answered = true;
+			log_debug("est: %s %s -> 400: %s", method, url, refusal);
+			return send_text(con, 400, line);
+		}
 		/* A declared body over the limit is read and dropped, then
 		 * refused (413): closing on a client still sending would reset
 		 * the connection, and the client would see that instead of the
@@ -264,29 +316,32 @@ est_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls,
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 	s->ctx = ctx;
 	s->deadline = deadline;
-	if ((rc = listen_addr_make(cfg->bind_address, cfg->est_port, &s->addr, msg)) != EDGECA_OK) {
+	(void)tls; /* the listener's identity is the current listen identity's */
+	if ((rc = listen_addr_make(cfg->bind_address, cfg->est_port, &s->addr, msg)) != EDGECA_OK ||
+	    (rc = est_ca_names_start(ctx, &s->ca_names, msg)) != EDGECA_OK) {
 		free(s);
 		return rc;
 	}
-	/* With a trust list set, libmicrohttpd asks every client for a
-	 * certificate without requiring one and without judging it: edgeca
-	 * verifies what comes against the database on each request. The list
-	 * (the listener's own chain) only names CAs in the TLS 1.2 request;
-	 * clients send their configured certificate regardless. The
+	/* Every client is asked for a certificate, which is neither required
+	 * nor judged by the TLS library: edgeca verifies what comes against
+	 * the database on each request. The CA names the request carries are
+	 * given to each connection as it starts (est_ca_names.h). The
 	 * listener's own certificate is the current listen identity's, asked
 	 * for at each handshake. */
 	s->daemon = MHD_start_daemon(
 		flags | s->addr.mhd_flags, (uint16_t)cfg->est_port, NULL, NULL, on_request, s,
 		MHD_OPTION_SOCK_ADDR, &s->addr.ss, MHD_OPTION_HTTPS_CERT_CALLBACK,
-		listen_identity_retrieve, MHD_OPTION_HTTPS_MEM_TRUST, tls->cert_pem,
+		listen_identity_retrieve,
 		MHD_OPTION_HTTPS_PRIORITIES, LISTEN_TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE,
 		(unsigned int)cfg->est_threads, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned int)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned int)cfg->connection_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE,
 		(unsigned int)1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (s->daemon == NULL) {
+		est_ca_names_stop(s->ca_names);
 		free(s);
 		return edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, NULL,
 		                   "cannot listen for EST on %s port %u (in use, or TLS material "
@@ -305,5 +360,6 @@ est_server_stop(struct est_server *s)
 		return;
 	if (s->daemon != NULL)
 		MHD_stop_daemon(s->daemon);
+	est_ca_names_stop(s->ca_names); /* no connection left to use the names */
 	free(s);
 }

@@ -5,6 +5,7 @@
 
 #include "api/auth.h"
 #include "api/handlers.h"
+#include "api/listen.h"
 #include "api/problem.h"
 #include "common/log.h"
 #include "common/x509util.h"
@@ -64,6 +65,7 @@ common_headers(struct _u_response *resp)
 {
 	u_map_put(resp->map_header, "Cache-Control", "no-store");
 	u_map_put(resp->map_header, "X-Content-Type-Options", "nosniff");
+	u_map_put(resp->map_header, "Strict-Transport-Security", LISTEN_HSTS);
 }
 
 /* 413 when the declared or received body exceeds the limit; ulfius reads
@@ -82,12 +84,40 @@ body_too_large(const struct _u_request *req, size_t max)
 	return req->binary_body_length > max;
 }
 
-/* Query and path values must be UTF-8 text without NUL or control
- * characters; a value that is not is refused, never silently dropped. */
+/* A request with both Content-Length and Transfer-Encoding says two
+ * different things about where its body ends: libmicrohttpd reads it as
+ * chunked, while a proxy in front of edgeca may have gone by the length,
+ * and the two would then disagree on where the next request starts
+ * (request smuggling; RFC 9112 section 6.3). It is refused (400) with
+ * Connection: close, so nothing that follows it on the connection is read
+ * as a request. Ulfius calls edgeca only once the body is in, so this is
+ * the first place to see it. */
+static int
+framing_refused(const struct _u_request *req, struct _u_response *resp, const char *path)
+{
+	if (!u_map_has_key_case(req->map_header, "Content-Length") ||
+	    !u_map_has_key_case(req->map_header, "Transfer-Encoding"))
+		return 0;
+	u_map_put(resp->map_header, "Connection", "close");
+	api_problem_text(resp, EDGECA_ERR_MALFORMED, "malformed-request",
+	                 "a request may not have both Content-Length and Transfer-Encoding", path);
+	return 1;
+}
+
+/* Query and path values must be UTF-8 text without NUL, control or
+ * invisible characters; a value that is not is refused, never silently
+ * dropped. A NUL is looked for in the raw request target (Ulfius keeps it
+ * in http_url, as libmicrohttpd received it): decoded, a value would end
+ * at its NUL and pass for its first part ("?limit=1%00000" as 1). */
 static int
 query_invalid(const struct _u_request *req, char *detail, size_t len)
 {
 	const char **keys = u_map_enum_keys(req->map_url);
+
+	if (req->http_url == NULL || strstr(req->http_url, "%00") != NULL) {
+		snprintf(detail, len, "the request target holds an encoded NUL (%%00)");
+		return 1;
+	}
 
 	for (int i = 0; keys != NULL && keys[i] != NULL; i++) {
 		const char *v = u_map_get(req->map_url, keys[i]);
@@ -116,6 +146,8 @@ dispatch(const struct _u_request *req, struct _u_response *resp, void *user_data
 	call.ctx = b->router->ctx;
 	call.path = req->url_path;
 	common_headers(resp);
+	if (framing_refused(req, resp, call.path))
+		return U_CALLBACK_COMPLETE;
 	if (body_too_large(req, b->router->max_body)) {
 		snprintf(detail, sizeof(detail), "the request body exceeds the limit of %zu bytes",
 		         b->router->max_body);
@@ -163,6 +195,8 @@ not_found(const struct _u_request *req, struct _u_response *resp, void *user_dat
 	char allow[128] = "";
 
 	common_headers(resp);
+	if (framing_refused(req, resp, req->url_path))
+		return U_CALLBACK_COMPLETE;
 	for (size_t i = 0; i < r->n_routes; i++) {
 		if (!api_path_matches(r->routes[i].path, req->url_path))
 			continue;

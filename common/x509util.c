@@ -381,6 +381,41 @@ utf8_valid(const char *s)
 	return true;
 }
 
+/* Characters that change how text around them shows without showing
+ * themselves: C0, DEL and C1 controls; Unicode's default-ignorable code
+ * points (soft hyphen, combining grapheme joiner, Hangul fillers,
+ * zero-width spaces and joiners, bidirectional marks, embeddings,
+ * overrides and isolates, invisible operators, variation selectors,
+ * byte-order mark, shorthand format controls, musical formatting, tags);
+ * the line and paragraph separators; and the interlinear annotation
+ * characters. A name holding one can look like another name. */
+static bool
+cp_invisible(unsigned long cp)
+{
+	static const struct {
+		unsigned long lo, hi;
+	} ranges[] = {
+		{0x0000, 0x001F},   {0x007F, 0x009F},   {0x00AD, 0x00AD},   {0x034F, 0x034F},
+		{0x061C, 0x061C},   {0x115F, 0x1160},   {0x17B4, 0x17B5},   {0x180B, 0x180F},
+		{0x200B, 0x200F},   {0x2028, 0x202E},   {0x2060, 0x206F},   {0x3164, 0x3164},
+		{0xFE00, 0xFE0F},   {0xFEFF, 0xFEFF},   {0xFFA0, 0xFFA0},   {0xFFF0, 0xFFFB},
+		{0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0000, 0xE0FFF},
+	};
+
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (cp >= ranges[i].lo && cp <= ranges[i].hi)
+			return true;
+	return false;
+}
+
+/* Unicode White_Space outside the controls: what shows as blank. */
+static bool
+cp_space(unsigned long cp)
+{
+	return cp == 0x20 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
+	       cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
 bool
 utf8_has_control(const char *s)
 {
@@ -389,13 +424,26 @@ utf8_has_control(const char *s)
 
 	while (*p) {
 		p += utf8_next(p, &cp);
-		/* C0, DEL, C1, and the bidirectional overrides that make a name
-		 * display as something else */
-		if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
-		    (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F)
+		if (cp_invisible(cp))
 			return true;
 	}
 	return false;
+}
+
+bool
+utf8_has_outer_space(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned long cp = 0;
+	bool first = true;
+
+	while (*p) {
+		p += utf8_next(p, &cp);
+		if (first && cp_space(cp))
+			return true;
+		first = false;
+	}
+	return !first && cp_space(cp);
 }
 
 void
@@ -410,9 +458,7 @@ utf8_one_line(const char *s, char *out, size_t len)
 		bool bad = (n == 1 && *p >= 0x80) || (n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
 		           (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
 		           (cp >= 0xD800 && cp <= 0xDFFF);
-		bool blank = !bad && (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) ||
-		                      (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||
-		                      cp == 0x200E || cp == 0x200F || cp == 0x2028 || cp == 0x2029);
+		bool blank = !bad && cp_invisible(cp);
 
 		w = bad || blank ? 1 : n; /* a whole sequence becomes one '?' or ' ' */
 		if (o + w >= len)

@@ -67,13 +67,22 @@ void strv_free(char **v);
 size_t utf8_length(const char *s);
 /* True when s is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 bool utf8_valid(const char *s);
-/* True when s holds C0/C1 control characters, DEL, or bidirectional
- * formatting characters. */
+/* True when s holds a character that does not show itself but changes
+ * how the text around it shows: C0/C1 controls and DEL, Unicode's
+ * default-ignorable code points (zero-width spaces and joiners, soft
+ * hyphen, bidirectional marks, overrides and isolates, variation
+ * selectors, byte-order mark, Hangul fillers, tags, ...), the line and
+ * paragraph separators and the interlinear annotation characters. Every
+ * name edgeca checks (token and CA names, subject fields, CSR subjects,
+ * EST user names, query and path values) is refused with one. */
 bool utf8_has_control(const char *s);
+/* True when s begins or ends with white space (a space, a no-break
+ * space, an ideographic space, ...): "req1 " would list as "req1". */
+bool utf8_has_outer_space(const char *s);
 /* Copies s into out (len bytes, len > 0) as one line of well-formed
  * UTF-8, for text stored or mailed: each invalid byte becomes '?', each
- * character utf8_has_control refuses (and U+2028, U+2029) a space; cut at
- * a character boundary when out is too small. */
+ * character utf8_has_control refuses a space; cut at a character boundary
+ * when out is too small. */
 void utf8_one_line(const char *s, char *out, size_t len);
 
 #endif

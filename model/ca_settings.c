@@ -42,7 +42,10 @@ check_text(const char *field, const char *v, size_t max_chars, struct edgeca_msg
 		                   "%s must have 1 to %zu characters", field, max_chars);
 	if (utf8_has_control(v))
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
-		                   "%s must not contain control characters", field);
+		                   "%s must not contain control or invisible characters", field);
+	if (utf8_has_outer_space(v))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "%s must not begin or end with white space", field);
 	return EDGECA_OK;
 }
 

@@ -52,7 +52,10 @@ validate_name(const char *name, struct edgeca_msg *msg)
 		                   "name must have 1 to %d characters", TOKEN_NAME_MAX);
 	if (utf8_has_control(name))
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
-		                   "name must not contain control characters");
+		                   "name must not contain control or invisible characters");
+	if (utf8_has_outer_space(name))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "name must not begin or end with white space");
 	return EDGECA_OK;
 }
 

@@ -49,10 +49,8 @@ connect_to(unsigned port, const char *source_ip)
 	return fd;
 }
 
-/* Splits the head of an HTTP answer into out; returns the body offset or
- * -1 when the head is incomplete or malformed. */
-static long
-parse_head(const unsigned char *data, size_t len, struct http_response *out,
+long
+est_parse_head(const unsigned char *data, size_t len, struct http_response *out,
            long *content_length)
 {
 	const char *p = (const char *)data, *end = NULL;
@@ -139,7 +137,7 @@ est_request(struct instance *in, const struct est_tls *tls, const char *method,
 		buf_append(&resp, chunk, (size_t)n);
 		if (head < 0) {
 			out->nheaders = 0;
-			head = parse_head(resp.data, resp.len, out, &content_length);
+			head = est_parse_head(resp.data, resp.len, out, &content_length);
 		}
 		if (head >= 0 && (out->status == 204 || strcmp(method, "HEAD") == 0 ||
 		                  (content_length >= 0 &&

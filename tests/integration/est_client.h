@@ -51,6 +51,13 @@ STACK_OF(X509) *est_pkcs7_certs(const struct http_response *r);
  * asking for EKU clientAuth as aziot's identity CSR does. */
 X509_REQ *est_make_csr(const char *cn, bool ask_client_auth, EVP_PKEY **key);
 
+/* Splits the head of an HTTP answer at data into out (status, headers
+ * with lower-case names, content type); returns the body offset or -1
+ * when the head is incomplete or malformed. *content_length is -1 when
+ * the head has none. */
+long est_parse_head(const unsigned char *data, size_t len, struct http_response *out,
+                    long *content_length);
+
 /* The path part of a URL ("https://h:p/x" -> "/x"). */
 const char *est_url_path(const char *url);
 

@@ -1,5 +1,6 @@
 /* Unit tests of common/x509util: key descriptions, serial numbers as hex,
- * common names, name strings, DER helpers, SAN strings, utf8_length and
+ * common names, name strings, DER helpers, SAN strings, utf8_length,
+ * the checks for invisible characters and outer white space, and
  * utf8_one_line. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -253,6 +254,101 @@ test_utf8_length_stray_continuation(void **state)
 	assert_true(utf8_length("a\x80\x80\x80\x80") >= 2);
 }
 
+/* The UTF-8 encoding of code point cp followed by a NUL. */
+static void
+utf8_encode(unsigned long cp, char out[5])
+{
+	unsigned char *o = (unsigned char *)out;
+
+	if (cp < 0x80) {
+		o[0] = (unsigned char)cp;
+		o[1] = 0;
+	} else if (cp < 0x800) {
+		o[0] = (unsigned char)(0xC0 | cp >> 6);
+		o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+		o[2] = 0;
+	} else if (cp < 0x10000) {
+		o[0] = (unsigned char)(0xE0 | cp >> 12);
+		o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+		o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+		o[3] = 0;
+	} else {
+		o[0] = (unsigned char)(0xF0 | cp >> 18);
+		o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+		o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+		o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+		o[4] = 0;
+	}
+}
+
+/* Whether "req<cp>1" is refused. */
+static bool
+refused_inside(unsigned long cp)
+{
+	char c[5], name[16];
+
+	utf8_encode(cp, c);
+	snprintf(name, sizeof(name), "req%s1", c);
+	return utf8_has_control(name);
+}
+
+/* Every invisible or formatting character is refused, at the start, the
+ * end or inside a name; the visible characters next to them are not. */
+static void
+test_utf8_has_control_invisible(void **state)
+{
+	static const unsigned long ranges[][2] = {
+		{0x01, 0x1F},       {0x7F, 0x9F},       {0xAD, 0xAD},       {0x34F, 0x34F},
+		{0x61C, 0x61C},     {0x115F, 0x1160},   {0x17B4, 0x17B5},   {0x180B, 0x180F},
+		{0x200B, 0x200F},   {0x2028, 0x202E},   {0x2060, 0x206F},   {0x3164, 0x3164},
+		{0xFE00, 0xFE0F},   {0xFEFF, 0xFEFF},   {0xFFA0, 0xFFA0},   {0xFFF0, 0xFFFB},
+		{0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0000, 0xE0FFF},
+	};
+	static const unsigned long visible[] = {
+		0x20,   0x41,   0x7E,   0xA0,   0xAC,   0xAE,   0xE9,    0x34E,   0x350,
+		0x61B,  0x61D,  0x115E, 0x1161, 0x17B3, 0x17B6, 0x180A,  0x1810,  0x200A,
+		0x2010, 0x2027, 0x202F, 0x205F, 0x2070, 0x3163, 0x3165,  0xFDFF,  0xFE10,
+		0xFEFE, 0xFF00, 0xFF9F, 0xFFA1, 0xFFEF, 0xFFFC, 0x1BC9F, 0x1BCA4, 0x1D172,
+		0x1D17B, 0x1F600, 0xDFFFF, 0xE1000,
+	};
+	char c[5], s[16];
+
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		for (unsigned long cp = ranges[i][0]; cp <= ranges[i][1]; cp++)
+			if (!refused_inside(cp))
+				fail_msg("U+%04lX is accepted inside a name", cp);
+	for (size_t i = 0; i < sizeof(visible) / sizeof(visible[0]); i++)
+		if (refused_inside(visible[i]))
+			fail_msg("U+%04lX is refused", visible[i]);
+	/* at either end, and the review's look-alikes */
+	utf8_encode(0x200B, c);
+	snprintf(s, sizeof(s), "%sreq1", c);
+	assert_true(utf8_has_control(s));
+	snprintf(s, sizeof(s), "req1%s", c);
+	assert_true(utf8_has_control(s));
+	assert_true(utf8_has_control("x\xe2\x80\x8bzw"));
+	assert_true(utf8_has_control("dev\xe2\x80\x8bice"));
+	assert_false(utf8_has_control(""));
+	assert_false(utf8_has_control("Contoso \xc3\x89" "dge CA \xe6\x97\xa5"));
+}
+
+/* Leading or trailing white space of any kind; inside is fine. */
+static void
+test_utf8_has_outer_space(void **state)
+{
+	assert_true(utf8_has_outer_space("req1 "));
+	assert_true(utf8_has_outer_space(" req1"));
+	assert_true(utf8_has_outer_space(" "));
+	assert_true(utf8_has_outer_space("req1\xc2\xa0"));     /* no-break space */
+	assert_true(utf8_has_outer_space("\xe3\x80\x80req1")); /* ideographic space */
+	assert_true(utf8_has_outer_space("req1\xe2\x80\x83")); /* em space */
+	assert_false(utf8_has_outer_space("req 1"));
+	assert_false(utf8_has_outer_space("Contoso Edge CA"));
+	assert_false(utf8_has_outer_space("r"));
+	assert_false(utf8_has_outer_space(""));
+	assert_false(utf8_has_outer_space("\xc3\xa9"));
+}
+
 /* One line of well-formed UTF-8 whatever comes in, cut between
  * characters. */
 static void
@@ -278,6 +374,8 @@ test_utf8_one_line(void **state)
 	assert_string_equal(out, "??");
 	utf8_one_line("anything", out, 1);
 	assert_string_equal(out, "");
+	utf8_one_line("a\xe2\x80\x8b" "b\xc2\xad" "c", out, sizeof(out)); /* ZWSP, soft hyphen */
+	assert_string_equal(out, "a b c");
 }
 
 int
@@ -293,6 +391,8 @@ main(void)
 		cmocka_unit_test(test_der_and_sans),
 		cmocka_unit_test(test_utf8_length),
 		cmocka_unit_test(test_utf8_length_stray_continuation),
+		cmocka_unit_test(test_utf8_has_control_invisible),
+		cmocka_unit_test(test_utf8_has_outer_space),
 		cmocka_unit_test(test_utf8_one_line),
 	};
 
