@@ -4,7 +4,9 @@
 # shellcheck shell=bash
 
 EDGECA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# Started as root, each process runs as its own user:
+# Started as root, each process runs as its own user. These shared users
+# serve the test suite's throw-away instances; scripts/run and the
+# benchmarks switch to users of their data directory's own (instance_users).
 EDGECA_SERVER_USER=edgeca          # edgeca-server
 EDGECA_SIGNER_USER=edgeca-signer   # edgeca-signer (after binding its socket)
 EDGECA_PG_USER=edgeca-db           # the private PostgreSQL cluster
@@ -69,10 +71,78 @@ ensure_users() {
   is_root || return 0
   local u
   for u in "$EDGECA_SERVER_USER" "$EDGECA_SIGNER_USER" "$EDGECA_PG_USER"; do
-    id -u "$u" >/dev/null 2>&1 && continue
-    say "creating system user $u"
+    system_user "$u"
+  done
+}
+
+# system_user NAME: creates the system user NAME (and its group) unless it
+# exists. useradd refuses while another one holds /etc/passwd's lock, as
+# when two instances start at once: it is tried again.
+system_user() {
+  local u=$1 i
+  for ((i = 0; i < 20; i++)); do
+    id -u "$u" >/dev/null 2>&1 && return 0
+    [ "$i" -eq 0 ] && say "creating system user $u"
     useradd --system --user-group --no-create-home --home-dir /nonexistent \
-      --shell /usr/sbin/nologin "$u" || die "cannot create user $u"
+      --shell /usr/sbin/nologin "$u" 2>/dev/null && return 0
+    sleep 0.5
+  done
+  die "cannot create user $u"
+}
+
+# instance_users DATA_DIR: as root, switches EDGECA_SERVER_USER,
+# EDGECA_SIGNER_USER and EDGECA_PG_USER to users of this data directory
+# alone, edgeca-<id>-server, edgeca-<id>-signer and edgeca-<id>-db, and
+# creates them when missing. <id> (8 hex digits) is made on first use and
+# kept in DATA_DIR/instance-id (root's, 0644), so the users follow the
+# data: one instance's server can reach neither another's signer socket
+# nor its database.
+instance_users() {
+  is_root || return 0
+  local data=$1 file=$1/instance-id id='' i
+  if [ -f "$file" ]; then
+    id=$(cat "$file")
+    [[ $id =~ ^[0-9a-f]{8}$ ]] || die "$file does not hold an instance id (8 hex digits)"
+  else
+    for ((i = 0; i < 10; i++)); do
+      id=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
+      # a new id must not name users that exist already
+      ! id -u "edgeca-$id-server" >/dev/null 2>&1 && ! id -u "edgeca-$id-signer" >/dev/null 2>&1 \
+        && ! id -u "edgeca-$id-db" >/dev/null 2>&1 && break
+    done
+    printf '%s\n' "$id" >"$file.new" && chmod 644 "$file.new" && mv -f "$file.new" "$file" \
+      || die "cannot write $file"
+    say "instance id $id (kept in $file)"
+  fi
+  EDGECA_SERVER_USER=edgeca-$id-server
+  EDGECA_SIGNER_USER=edgeca-$id-signer
+  EDGECA_PG_USER=edgeca-$id-db
+  ensure_users
+}
+
+# remove_instance_users DATA_DIR [PATH...]: deletes the users (and groups)
+# of DATA_DIR's instance, once its processes are stopped, and the search
+# ACLs ensure_traversable gave them on DATA_DIR's ancestors and on PATHs'.
+# For throw-away instances (benchmarks, tests); a kept data directory's
+# files would be left to bare uids.
+remove_instance_users() {
+  is_root || return 0
+  local id u dir path
+  id=$(cat "$1/instance-id" 2>/dev/null) || return 0
+  [[ $id =~ ^[0-9a-f]{8}$ ]] || return 0
+  for u in "edgeca-$id-server" "edgeca-$id-signer" "edgeca-$id-db"; do
+    id -u "$u" >/dev/null 2>&1 || continue
+    for path in "$1" "${@:2}"; do
+      dir=$path
+      while [ "$dir" != "/" ] && [ -n "$dir" ]; do
+        if getfacl -cp "$dir" 2>/dev/null | grep -q "^user:$u:"; then
+          setfacl -x "u:$u" "$dir" 2>/dev/null || true
+        fi
+        dir=$(dirname "$dir")
+      done
+    done
+    userdel "$u" >/dev/null 2>&1 || say "cannot delete user $u"
+    if getent group "$u" >/dev/null; then groupdel "$u" >/dev/null 2>&1 || true; fi
   done
 }
 
@@ -125,7 +195,9 @@ owned_dir() {
 # Unix socket only. As root it runs as $EDGECA_PG_USER and authenticates
 # by peer credentials: root and the PostgreSQL user may act as the admin
 # role, the server's user (and root) as the application role. Otherwise
-# the socket directory (0700) is the fence.
+# the socket directory (0700) is the fence. Files made by an earlier run as
+# other users (an earlier version's, or before instance_users) are given
+# to the current ones, and the peer map names them.
 pg_setup() {
   local dir=$1 bin data sock conf_sock
   bin=$(pg_bindir)
@@ -158,16 +230,21 @@ CONF
 local all $EDGECA_DB_ADMIN peer map=admins
 local all $EDGECA_DB_APP   peer map=apps
 HBA
-      cat >"$data/pg_ident.conf" <<IDENT
+    else
+      printf 'local all all trust\n' >"$data/pg_hba.conf"
+      echo "unix_socket_permissions = 0700" >>"$data/postgresql.conf"
+    fi
+  fi
+  # Written at every start, as the cluster's user (never root writing in
+  # a directory another user owns): the users may have changed since.
+  if is_root; then
+    as_user "$EDGECA_PG_USER" tee "$data/pg_ident.conf" >/dev/null <<IDENT || die "cannot write $data/pg_ident.conf"
+# edgeca: who may act as which role (written by scripts/lib.sh at each start)
 admins root             $EDGECA_DB_ADMIN
 admins $EDGECA_PG_USER  $EDGECA_DB_ADMIN
 apps   root             $EDGECA_DB_APP
 apps   $EDGECA_SERVER_USER $EDGECA_DB_APP
 IDENT
-    else
-      printf 'local all all trust\n' >"$data/pg_hba.conf"
-      echo "unix_socket_permissions = 0700" >>"$data/postgresql.conf"
-    fi
   fi
   as_user "$EDGECA_PG_USER" "$bin/pg_ctl" -D "$data" -l "$dir/postgresql.log" -w -t 60 \
     start >/dev/null || { tail -20 "$dir/postgresql.log" >&2; die "PostgreSQL did not start"; }
