@@ -102,7 +102,7 @@ bench_instance_start() {
   if is_root; then
     signer_args+=(--user "$EDGECA_SIGNER_USER" --allow-uid "$(id -u "$EDGECA_SERVER_USER")")
   fi
-  "$build_dir/edgeca-signer" "${signer_args[@]}" 2>"$work/log/signer.log" &
+  setpriv --pdeathsig=TERM -- "$build_dir/edgeca-signer" "${signer_args[@]}" 2>"$work/log/signer.log" &
   signer_pid=$!
   wait_for_socket "$work/run/signer.sock" 30 || die "the signer did not start"
   "$server" token create --role pki_admin --name bench --output "$work/admin.token" \

@@ -154,13 +154,14 @@ as_user() {
 
 # The same in the background, without a subshell or a runuser process in
 # between: setpriv execs the command, so $! is the process itself and
-# signals reach it directly.
+# signals reach it directly. It gets SIGTERM when the calling shell dies,
+# even by SIGKILL, so it is not left behind as an orphan.
 as_user_bg() {
   local user=$1; shift
   if is_root; then
-    setpriv --reuid="$user" --regid="$user" --init-groups -- "$@" &
+    setpriv --reuid="$user" --regid="$user" --init-groups --pdeathsig=TERM -- "$@" &
   else
-    "$@" &
+    setpriv --pdeathsig=TERM -- "$@" &
   fi
 }
 
@@ -195,10 +196,16 @@ owned_dir() {
 # Unix socket only. As root it runs as $EDGECA_PG_USER and authenticates
 # by peer credentials: root and the PostgreSQL user may act as the admin
 # role, the server's user (and root) as the application role. Otherwise
-# the socket directory (0700) is the fence. Files made by an earlier run as
+# the socket directory (0700) is the fence.
+pg_setup() {
+  pg_init "$1"
+  pg_start "$1" || { tail -20 "$1/postgresql.log" >&2; die "PostgreSQL did not start"; }
+}
+
+# pg_init DIR: pg_setup without the start. Files made by an earlier run as
 # other users (an earlier version's, or before instance_users) are given
 # to the current ones, and the peer map names them.
-pg_setup() {
+pg_init() {
   local dir=$1 bin data sock conf_sock
   bin=$(pg_bindir)
   data=$dir/data
@@ -246,8 +253,14 @@ apps   root             $EDGECA_DB_APP
 apps   $EDGECA_SERVER_USER $EDGECA_DB_APP
 IDENT
   fi
-  as_user "$EDGECA_PG_USER" "$bin/pg_ctl" -D "$data" -l "$dir/postgresql.log" -w -t 60 \
-    start >/dev/null || { tail -20 "$dir/postgresql.log" >&2; die "PostgreSQL did not start"; }
+}
+
+# pg_start DIR: starts the cluster pg_init made ready; fails (no exit)
+# when it does not start within 60 s. Its postmaster does not keep fd 9
+# (scripts/run's lock) open.
+pg_start() {
+  as_user "$EDGECA_PG_USER" "$(pg_bindir)/pg_ctl" -D "$1/data" -l "$1/postgresql.log" -w -t 60 \
+    start >/dev/null 9>&-
 }
 
 pg_stop() {
@@ -255,6 +268,35 @@ pg_stop() {
   [ -f "$data/postmaster.pid" ] || return 0
   as_user "$EDGECA_PG_USER" "$(pg_bindir)/pg_ctl" -D "$data" -m fast -w -t 60 stop \
     >/dev/null 2>&1 || true
+}
+
+# pg_postmaster DIR: the pid of DIR's running postmaster, which must be
+# proved: a live process named postgres whose working directory is
+# DIR/data (a postmaster.pid may name a pid that now belongs to another
+# process).
+pg_postmaster() {
+  local data pid
+  data=$(realpath -m "$1/data")
+  pid=$(head -n 1 "$data/postmaster.pid" 2>/dev/null) || return 1
+  [[ $pid =~ ^[0-9]+$ ]] && proc_alive "$pid" || return 1
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = postgres ] || return 1
+  [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$data" ] || return 1
+  printf '%s\n' "$pid"
+}
+
+# pg_stop_left DIR: stops, cleanly (fast shutdown, as pg_ctl stop -m fast
+# does), a cluster in DIR that an earlier run left running, whoever runs
+# it: its postmaster.pid would keep a new start from working.
+pg_stop_left() {
+  local pid i
+  pid=$(pg_postmaster "$1") || return 0
+  say "stopping the PostgreSQL cluster (pid $pid) left running by an earlier run"
+  kill -INT "$pid" 2>/dev/null || true
+  for ((i = 0; i < 600; i++)); do proc_alive "$pid" || return 0; sleep 0.1; done
+  say "PostgreSQL (pid $pid) did not stop in 60 s: immediate shutdown"
+  kill -QUIT "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do proc_alive "$pid" || return 0; sleep 0.1; done
+  die "cannot stop the PostgreSQL cluster (pid $pid) in $1"
 }
 
 # pg_admin_url DIR [DB]: the connection string of the admin role.
@@ -272,6 +314,77 @@ SELECT 'CREATE ROLE $EDGECA_DB_APP LOGIN'
 SELECT 'CREATE DATABASE $name OWNER $EDGECA_DB_ADMIN'
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$name') \gexec
 SQL
+}
+
+# Processes are named by pid files that prove identity: "PID START BOOT
+# EXE", where START is the process's start time (clock ticks after boot,
+# /proc/PID/stat), BOOT the kernel's boot id and EXE the program it runs.
+# A pid number alone is never trusted: it may belong to another process
+# by now.
+
+# proc_alive PID: PID is a process, and not a zombie.
+proc_alive() {
+  local stat f
+  read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+  read -r -a f <<<"${stat##*) }"
+  [ "${f[0]}" != Z ] && [ "${f[0]}" != X ]
+}
+
+# proc_start PID: its start time, in clock ticks after boot.
+proc_start() {
+  local stat f
+  read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+  read -r -a f <<<"${stat##*) }"   # fields from the 3rd on: the name may hold ") "
+  printf '%s\n' "${f[19]}"
+}
+
+# pid_record FILE PID EXE: writes FILE (0644) for the process PID that
+# runs, or is about to exec, EXE.
+pid_record() {
+  local start boot
+  start=$(proc_start "$2") || return 1
+  boot=$(cat /proc/sys/kernel/random/boot_id)
+  printf '%s %s %s %s\n' "$2" "$start" "$boot" "$3" >"$1.new" && mv -f "$1.new" "$1"
+}
+
+# pid_recorded FILE: succeeds, the pid in REPLY, when the process FILE
+# names is alive and is that very process: same boot, same start time,
+# running the recorded program (its executable, or its name when a
+# non-dumpable process hides the executable from other users).
+pid_recorded() {
+  local pid start boot exe real
+  REPLY=
+  read -r pid start boot exe 2>/dev/null <"$1" || return 1
+  [[ $pid =~ ^[0-9]+$ ]] && [ -n "$exe" ] || return 1
+  [ "$boot" = "$(cat /proc/sys/kernel/random/boot_id)" ] || return 1
+  proc_alive "$pid" && [ "$(proc_start "$pid")" = "$start" ] || return 1
+  if real=$(readlink "/proc/$pid/exe" 2>/dev/null); then
+    [ "${real% (deleted)}" = "$exe" ] || return 1   # a rebuilt binary shows "(deleted)"
+  else
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$(basename "$exe" | cut -c1-15)" ] || return 1
+  fi
+  REPLY=$pid
+}
+
+# stop_recorded FILE WHAT: stops the process FILE names when it is still
+# that process (SIGTERM, and SIGCONT in case it is stopped; SIGKILL after
+# 15 s), then removes FILE.
+stop_recorded() {
+  local pid i
+  [ -f "$1" ] || return 0
+  if pid_recorded "$1"; then
+    pid=$REPLY
+    say "stopping $2 (pid $pid) left running by an earlier run"
+    kill -TERM "$pid" 2>/dev/null || true
+    kill -CONT "$pid" 2>/dev/null || true
+    for ((i = 0; i < 150; i++)); do proc_alive "$pid" || break; sleep 0.1; done
+    if proc_alive "$pid"; then
+      say "$2 (pid $pid) did not stop in 15 s: SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      for ((i = 0; i < 50; i++)); do proc_alive "$pid" || break; sleep 0.1; done
+    fi
+  fi
+  rm -f "$1"
 }
 
 # wait_for_socket PATH SECONDS
