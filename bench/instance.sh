@@ -1,6 +1,7 @@
 # Sourced by the benchmarks: a private edgeca instance (PostgreSQL cluster,
 # signer, server) under a temporary directory removed at exit (kept, with
-# its logs, when BENCH_KEEP is set), started as scripts/run starts one.
+# its logs, when BENCH_KEEP is set), started as scripts/run starts one: as
+# root, as users of its own (instance_users), deleted at exit.
 # Callers set build_dir, then call bench_instance_start; they may define
 # bench_cleanup_extra to stop their own processes first. Provides: work,
 # pg, api, token, server_pid, signer_pid, free_port, stop_pid, sql,
@@ -25,11 +26,13 @@ bench_cleanup() {
   stop_pid "$server_pid"
   stop_pid "$signer_pid"
   [ -n "$pg_started" ] && pg_stop "$pg"
+  remove_instance_users "$work" "${build_dir:-}"
   if [ -n "${BENCH_KEEP:-}" ]; then say "kept $work (logs in $work/log)"; else rm -rf "$work"; fi
 }
 trap bench_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+instance_users "$work"
 
 # free_port VAR: a free TCP port, far from the development ports 8443/8444
 # and from the ports already handed out.
@@ -99,7 +102,7 @@ bench_instance_start() {
   if is_root; then
     signer_args+=(--user "$EDGECA_SIGNER_USER" --allow-uid "$(id -u "$EDGECA_SERVER_USER")")
   fi
-  "$build_dir/edgeca-signer" "${signer_args[@]}" 2>"$work/log/signer.log" &
+  setpriv --pdeathsig=TERM -- "$build_dir/edgeca-signer" "${signer_args[@]}" 2>"$work/log/signer.log" &
   signer_pid=$!
   wait_for_socket "$work/run/signer.sock" 30 || die "the signer did not start"
   "$server" token create --role pki_admin --name bench --output "$work/admin.token" \

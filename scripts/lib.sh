@@ -4,7 +4,9 @@
 # shellcheck shell=bash
 
 EDGECA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# Started as root, each process runs as its own user:
+# Started as root, each process runs as its own user. These shared users
+# serve the test suite's throw-away instances; scripts/run and the
+# benchmarks switch to users of their data directory's own (instance_users).
 EDGECA_SERVER_USER=edgeca          # edgeca-server
 EDGECA_SIGNER_USER=edgeca-signer   # edgeca-signer (after binding its socket)
 EDGECA_PG_USER=edgeca-db           # the private PostgreSQL cluster
@@ -69,10 +71,78 @@ ensure_users() {
   is_root || return 0
   local u
   for u in "$EDGECA_SERVER_USER" "$EDGECA_SIGNER_USER" "$EDGECA_PG_USER"; do
-    id -u "$u" >/dev/null 2>&1 && continue
-    say "creating system user $u"
+    system_user "$u"
+  done
+}
+
+# system_user NAME: creates the system user NAME (and its group) unless it
+# exists. useradd refuses while another one holds /etc/passwd's lock, as
+# when two instances start at once: it is tried again.
+system_user() {
+  local u=$1 i
+  for ((i = 0; i < 20; i++)); do
+    id -u "$u" >/dev/null 2>&1 && return 0
+    [ "$i" -eq 0 ] && say "creating system user $u"
     useradd --system --user-group --no-create-home --home-dir /nonexistent \
-      --shell /usr/sbin/nologin "$u" || die "cannot create user $u"
+      --shell /usr/sbin/nologin "$u" 2>/dev/null && return 0
+    sleep 0.5
+  done
+  die "cannot create user $u"
+}
+
+# instance_users DATA_DIR: as root, switches EDGECA_SERVER_USER,
+# EDGECA_SIGNER_USER and EDGECA_PG_USER to users of this data directory
+# alone, edgeca-<id>-server, edgeca-<id>-signer and edgeca-<id>-db, and
+# creates them when missing. <id> (8 hex digits) is made on first use and
+# kept in DATA_DIR/instance-id (root's, 0644), so the users follow the
+# data: one instance's server can reach neither another's signer socket
+# nor its database.
+instance_users() {
+  is_root || return 0
+  local data=$1 file=$1/instance-id id='' i
+  if [ -f "$file" ]; then
+    id=$(cat "$file")
+    [[ $id =~ ^[0-9a-f]{8}$ ]] || die "$file does not hold an instance id (8 hex digits)"
+  else
+    for ((i = 0; i < 10; i++)); do
+      id=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
+      # a new id must not name users that exist already
+      ! id -u "edgeca-$id-server" >/dev/null 2>&1 && ! id -u "edgeca-$id-signer" >/dev/null 2>&1 \
+        && ! id -u "edgeca-$id-db" >/dev/null 2>&1 && break
+    done
+    printf '%s\n' "$id" >"$file.new" && chmod 644 "$file.new" && mv -f "$file.new" "$file" \
+      || die "cannot write $file"
+    say "instance id $id (kept in $file)"
+  fi
+  EDGECA_SERVER_USER=edgeca-$id-server
+  EDGECA_SIGNER_USER=edgeca-$id-signer
+  EDGECA_PG_USER=edgeca-$id-db
+  ensure_users
+}
+
+# remove_instance_users DATA_DIR [PATH...]: deletes the users (and groups)
+# of DATA_DIR's instance, once its processes are stopped, and the search
+# ACLs ensure_traversable gave them on DATA_DIR's ancestors and on PATHs'.
+# For throw-away instances (benchmarks, tests); a kept data directory's
+# files would be left to bare uids.
+remove_instance_users() {
+  is_root || return 0
+  local id u dir path
+  id=$(cat "$1/instance-id" 2>/dev/null) || return 0
+  [[ $id =~ ^[0-9a-f]{8}$ ]] || return 0
+  for u in "edgeca-$id-server" "edgeca-$id-signer" "edgeca-$id-db"; do
+    id -u "$u" >/dev/null 2>&1 || continue
+    for path in "$1" "${@:2}"; do
+      dir=$path
+      while [ "$dir" != "/" ] && [ -n "$dir" ]; do
+        if getfacl -cp "$dir" 2>/dev/null | grep -q "^user:$u:"; then
+          setfacl -x "u:$u" "$dir" 2>/dev/null || true
+        fi
+        dir=$(dirname "$dir")
+      done
+    done
+    userdel "$u" >/dev/null 2>&1 || say "cannot delete user $u"
+    if getent group "$u" >/dev/null; then groupdel "$u" >/dev/null 2>&1 || true; fi
   done
 }
 
@@ -84,13 +154,14 @@ as_user() {
 
 # The same in the background, without a subshell or a runuser process in
 # between: setpriv execs the command, so $! is the process itself and
-# signals reach it directly.
+# signals reach it directly. It gets SIGTERM when the calling shell dies,
+# even by SIGKILL, so it is not left behind as an orphan.
 as_user_bg() {
   local user=$1; shift
   if is_root; then
-    setpriv --reuid="$user" --regid="$user" --init-groups -- "$@" &
+    setpriv --reuid="$user" --regid="$user" --init-groups --pdeathsig=TERM -- "$@" &
   else
-    "$@" &
+    setpriv --pdeathsig=TERM -- "$@" &
   fi
 }
 
@@ -127,6 +198,14 @@ owned_dir() {
 # role, the server's user (and root) as the application role. Otherwise
 # the socket directory (0700) is the fence.
 pg_setup() {
+  pg_init "$1"
+  pg_start "$1" || { tail -20 "$1/postgresql.log" >&2; die "PostgreSQL did not start"; }
+}
+
+# pg_init DIR: pg_setup without the start. Files made by an earlier run as
+# other users (an earlier version's, or before instance_users) are given
+# to the current ones, and the peer map names them.
+pg_init() {
   local dir=$1 bin data sock conf_sock
   bin=$(pg_bindir)
   data=$dir/data
@@ -158,19 +237,30 @@ CONF
 local all $EDGECA_DB_ADMIN peer map=admins
 local all $EDGECA_DB_APP   peer map=apps
 HBA
-      cat >"$data/pg_ident.conf" <<IDENT
-admins root             $EDGECA_DB_ADMIN
-admins $EDGECA_PG_USER  $EDGECA_DB_ADMIN
-apps   root             $EDGECA_DB_APP
-apps   $EDGECA_SERVER_USER $EDGECA_DB_APP
-IDENT
     else
       printf 'local all all trust\n' >"$data/pg_hba.conf"
       echo "unix_socket_permissions = 0700" >>"$data/postgresql.conf"
     fi
   fi
-  as_user "$EDGECA_PG_USER" "$bin/pg_ctl" -D "$data" -l "$dir/postgresql.log" -w -t 60 \
-    start >/dev/null || { tail -20 "$dir/postgresql.log" >&2; die "PostgreSQL did not start"; }
+  # Written at every start, as the cluster's user (never root writing in
+  # a directory another user owns): the users may have changed since.
+  if is_root; then
+    as_user "$EDGECA_PG_USER" tee "$data/pg_ident.conf" >/dev/null <<IDENT || die "cannot write $data/pg_ident.conf"
+# edgeca: who may act as which role (written by scripts/lib.sh at each start)
+admins root             $EDGECA_DB_ADMIN
+admins $EDGECA_PG_USER  $EDGECA_DB_ADMIN
+apps   root             $EDGECA_DB_APP
+apps   $EDGECA_SERVER_USER $EDGECA_DB_APP
+IDENT
+  fi
+}
+
+# pg_start DIR: starts the cluster pg_init made ready; fails (no exit)
+# when it does not start within 60 s. Its postmaster does not keep fd 9
+# (scripts/run's lock) open.
+pg_start() {
+  as_user "$EDGECA_PG_USER" "$(pg_bindir)/pg_ctl" -D "$1/data" -l "$1/postgresql.log" -w -t 60 \
+    start >/dev/null 9>&-
 }
 
 pg_stop() {
@@ -178,6 +268,35 @@ pg_stop() {
   [ -f "$data/postmaster.pid" ] || return 0
   as_user "$EDGECA_PG_USER" "$(pg_bindir)/pg_ctl" -D "$data" -m fast -w -t 60 stop \
     >/dev/null 2>&1 || true
+}
+
+# pg_postmaster DIR: the pid of DIR's running postmaster, which must be
+# proved: a live process named postgres whose working directory is
+# DIR/data (a postmaster.pid may name a pid that now belongs to another
+# process).
+pg_postmaster() {
+  local data pid
+  data=$(realpath -m "$1/data")
+  pid=$(head -n 1 "$data/postmaster.pid" 2>/dev/null) || return 1
+  [[ $pid =~ ^[0-9]+$ ]] && proc_alive "$pid" || return 1
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = postgres ] || return 1
+  [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$data" ] || return 1
+  printf '%s\n' "$pid"
+}
+
+# pg_stop_left DIR: stops, cleanly (fast shutdown, as pg_ctl stop -m fast
+# does), a cluster in DIR that an earlier run left running, whoever runs
+# it: its postmaster.pid would keep a new start from working.
+pg_stop_left() {
+  local pid i
+  pid=$(pg_postmaster "$1") || return 0
+  say "stopping the PostgreSQL cluster (pid $pid) left running by an earlier run"
+  kill -INT "$pid" 2>/dev/null || true
+  for ((i = 0; i < 600; i++)); do proc_alive "$pid" || return 0; sleep 0.1; done
+  say "PostgreSQL (pid $pid) did not stop in 60 s: immediate shutdown"
+  kill -QUIT "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do proc_alive "$pid" || return 0; sleep 0.1; done
+  die "cannot stop the PostgreSQL cluster (pid $pid) in $1"
 }
 
 # pg_admin_url DIR [DB]: the connection string of the admin role.
@@ -195,6 +314,77 @@ SELECT 'CREATE ROLE $EDGECA_DB_APP LOGIN'
 SELECT 'CREATE DATABASE $name OWNER $EDGECA_DB_ADMIN'
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$name') \gexec
 SQL
+}
+
+# Processes are named by pid files that prove identity: "PID START BOOT
+# EXE", where START is the process's start time (clock ticks after boot,
+# /proc/PID/stat), BOOT the kernel's boot id and EXE the program it runs.
+# A pid number alone is never trusted: it may belong to another process
+# by now.
+
+# proc_alive PID: PID is a process, and not a zombie.
+proc_alive() {
+  local stat f
+  read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+  read -r -a f <<<"${stat##*) }"
+  [ "${f[0]}" != Z ] && [ "${f[0]}" != X ]
+}
+
+# proc_start PID: its start time, in clock ticks after boot.
+proc_start() {
+  local stat f
+  read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+  read -r -a f <<<"${stat##*) }"   # fields from the 3rd on: the name may hold ") "
+  printf '%s\n' "${f[19]}"
+}
+
+# pid_record FILE PID EXE: writes FILE (0644) for the process PID that
+# runs, or is about to exec, EXE.
+pid_record() {
+  local start boot
+  start=$(proc_start "$2") || return 1
+  boot=$(cat /proc/sys/kernel/random/boot_id)
+  printf '%s %s %s %s\n' "$2" "$start" "$boot" "$3" >"$1.new" && mv -f "$1.new" "$1"
+}
+
+# pid_recorded FILE: succeeds, the pid in REPLY, when the process FILE
+# names is alive and is that very process: same boot, same start time,
+# running the recorded program (its executable, or its name when a
+# non-dumpable process hides the executable from other users).
+pid_recorded() {
+  local pid start boot exe real
+  REPLY=
+  read -r pid start boot exe 2>/dev/null <"$1" || return 1
+  [[ $pid =~ ^[0-9]+$ ]] && [ -n "$exe" ] || return 1
+  [ "$boot" = "$(cat /proc/sys/kernel/random/boot_id)" ] || return 1
+  proc_alive "$pid" && [ "$(proc_start "$pid")" = "$start" ] || return 1
+  if real=$(readlink "/proc/$pid/exe" 2>/dev/null); then
+    [ "${real% (deleted)}" = "$exe" ] || return 1   # a rebuilt binary shows "(deleted)"
+  else
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$(basename "$exe" | cut -c1-15)" ] || return 1
+  fi
+  REPLY=$pid
+}
+
+# stop_recorded FILE WHAT: stops the process FILE names when it is still
+# that process (SIGTERM, and SIGCONT in case it is stopped; SIGKILL after
+# 15 s), then removes FILE.
+stop_recorded() {
+  local pid i
+  [ -f "$1" ] || return 0
+  if pid_recorded "$1"; then
+    pid=$REPLY
+    say "stopping $2 (pid $pid) left running by an earlier run"
+    kill -TERM "$pid" 2>/dev/null || true
+    kill -CONT "$pid" 2>/dev/null || true
+    for ((i = 0; i < 150; i++)); do proc_alive "$pid" || break; sleep 0.1; done
+    if proc_alive "$pid"; then
+      say "$2 (pid $pid) did not stop in 15 s: SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      for ((i = 0; i < 50; i++)); do proc_alive "$pid" || break; sleep 0.1; done
+    fi
+  fi
+  rm -f "$1"
 }
 
 # wait_for_socket PATH SECONDS

@@ -119,6 +119,23 @@ drop_privileges(uid_t uid, gid_t gid)
 	return 0;
 }
 
+/* The kernel clears the parent-death signal whenever the uids change, and
+ * binding the socket as its owner already changes the file-system uid: the
+ * signal the signer was started with (scripts/run: setpriv --pdeathsig) is
+ * set again once the ids are final, so that the signer still ends with the
+ * process that supervises it instead of living on as an orphan. */
+static int
+restore_parent_death_signal(int sig, pid_t parent)
+{
+	if (sig == 0)
+		return 0;
+	if (prctl(PR_SET_PDEATHSIG, sig) != 0 || getppid() != parent) {
+		log_error("main: the parent process is gone");
+		return -1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -142,6 +159,8 @@ main(int argc, char **argv)
 	enum log_level level = LOG_LEVEL_INFO;
 	uid_t run_uid = getuid();
 	gid_t run_gid = getgid();
+	pid_t parent = getppid();
+	int deathsig = 0;
 	char log_path[4200];
 	struct sigaction sa;
 	unsigned long v;
@@ -191,6 +210,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_init("edgeca-signer", level);
+	if (prctl(PR_GET_PDEATHSIG, &deathsig) != 0)
+		deathsig = 0;
 	if (user != NULL) {
 		struct passwd *pw = getpwnam(user);
 		if (pw == NULL) {
@@ -219,6 +240,8 @@ main(int argc, char **argv)
 	if (listen_fd < 0)
 		return 1;
 	if (user != NULL && geteuid() == 0 && drop_privileges(run_uid, run_gid) != 0)
+		goto out;
+	if (restore_parent_death_signal(deathsig, parent) != 0)
 		goto out;
 	/* No core dumps and no ptrace by same-uid processes: keys live here. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
