@@ -63,6 +63,11 @@ send_response(struct MHD_Connection *con, const struct est_http_response *r)
 	if (r->status == 401)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		                        "Basic realm=\"edgeca EST\"");
+	if (r->retry_after > 0) {
+		char seconds[16];
+		snprintf(seconds, sizeof(seconds), "%u", r->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
+	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	ok = MHD_queue_response(con, (unsigned)r->status, resp);
@@ -74,7 +79,7 @@ static enum MHD_Result
 send_text(struct MHD_Connection *con, int status, const char *text)
 {
 	struct est_http_response r = {status, "text/plain; charset=utf-8", false, (char *)text,
-	                              strlen(text), NULL};
+	                              strlen(text), NULL, 0};
 
 	return send_response(con, &r);
 }
@@ -162,6 +167,17 @@ on_connection(void *cls, struct MHD_Connection *con, void **socket_context,
 		log_debug("est: no TLS session at connection start");
 }
 
+/* Where the request came from (the forwarded address is believed from a
+ * trusted proxy only). */
+static void
+client_facts(struct MHD_Connection *con, struct est_http_request *req)
+{
+	req->peer = peer_address(con);
+	if (req->from_trusted_proxy)
+		req->forwarded_for = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+		                                                 "X-Forwarded-For");
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *con, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size,
@@ -225,6 +241,7 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 	req.body_too_large = x->too_large;
 	req.max_body = cfg->max_body_bytes;
 	tls_chain(con, &req.tls);
+	client_facts(con, &req);
 	est_handle(&req, &resp);
 	log_debug("est: %s %s -> %d", method, url, resp.status);
 	x->answered = true;

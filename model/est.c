@@ -361,6 +361,18 @@ check_key(const struct ca *ca, X509_REQ *csr, struct edgeca_msg *msg)
 	return EDGECA_OK;
 }
 
+/* The line fail2ban-style tools match (README "EST"): the client's
+ * address first, the proxy it came through, the CA, then the reason. */
+static void
+log_refused(const struct ca *ca, const struct est_client *client, edgeca_err rc,
+            const struct edgeca_msg *msg)
+{
+	log_info("est_enroll: refused (%s): client=%s%s%s ca=%s: %s", edgeca_msg_slug(msg, rc),
+	         client->address ? client->address : "unknown",
+	         client->proxy ? " via-trusted-proxy=" : "", client->proxy ? client->proxy : "",
+	         ca ? ca->id : "unknown", msg ? msg->detail : "");
+}
+
 edgeca_err
 est_enroll(struct edgeca_ctx *ctx, const struct est_target *t, bool reenroll,
            const struct est_client *client, const unsigned char *csr_der, size_t csr_len,
@@ -406,8 +418,7 @@ est_enroll(struct edgeca_ctx *ctx, const struct est_target *t, bool reenroll,
 		         reenroll ? " (reenroll)" : "");
 out:
 	if (rc != EDGECA_OK)
-		log_info("est_enroll: refused (%s): %s", edgeca_msg_slug(msg, rc),
-		         msg ? msg->detail : "");
+		log_refused(ca, client, rc, msg);
 	db_release(ctx->db, c);
 	X509_REQ_free(csr);
 	est_identity_clear(&id);
