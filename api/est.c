@@ -325,8 +325,10 @@ client_chain(const struct est_http_request *req, struct est_client *client,
 	return 0;
 }
 
-/* Where the request came from. addr and proxy are INET6_ADDRSTRLEN
- * buffers client points into. */
+/* Where the request came from, and the channel binding of its TLS
+ * connection: only a direct client's (a proxy's connection is not the
+ * device's). addr and proxy are INET6_ADDRSTRLEN buffers client points
+ * into. */
 static void
 client_origin(const struct est_http_request *req, struct est_client *client, char *addr,
               char *proxy)
@@ -334,6 +336,11 @@ client_origin(const struct est_http_request *req, struct est_client *client, cha
 	est_client_address(req->peer, req->from_trusted_proxy, req->forwarded_for, addr, proxy);
 	client->address = addr;
 	client->proxy = proxy[0] ? proxy : NULL;
+	if (!req->from_trusted_proxy && req->binding_len > 0) {
+		client->binding = req->binding;
+		client->binding_len = req->binding_len;
+		client->binding_type = req->binding_type;
+	}
 }
 
 static void

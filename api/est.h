@@ -34,6 +34,11 @@ struct est_http_request {
 	/* from a trusted proxy: its X-Forwarded-For header (the client's
 	 * address is the last element); NULL otherwise */
 	const char *forwarded_for;
+	/* the TLS channel binding of this connection (RFC 7030 3.5):
+	 * tls-unique under TLS 1.2, tls-exporter under TLS 1.3 */
+	unsigned char binding[64];
+	size_t binding_len;         /* 0 when unavailable */
+	const char *binding_type;   /* static string */
 };
 
 struct est_http_response {

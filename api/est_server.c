@@ -105,6 +105,34 @@ tls_chain(struct MHD_Connection *con, struct est_client *client)
 	}
 }
 
+/* The TLS channel binding of the connection (RFC 7030 3.5): tls-unique
+ * (RFC 5929) under TLS 1.2, tls-exporter (RFC 9266) under TLS 1.3, where
+ * tls-unique does not exist. Left empty when GnuTLS has none. */
+static void
+channel_binding(struct MHD_Connection *con, struct est_http_request *req)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(con, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	gnutls_session_t session = ci ? (gnutls_session_t)ci->tls_session : NULL;
+	gnutls_datum_t cb = {NULL, 0};
+	bool tls13;
+
+	req->binding_len = 0;
+	if (session == NULL)
+		return;
+	tls13 = gnutls_protocol_get_version(session) == GNUTLS_TLS1_3;
+	if (gnutls_session_channel_binding(session, tls13 ? GNUTLS_CB_TLS_EXPORTER
+	                                                  : GNUTLS_CB_TLS_UNIQUE, &cb) == 0 &&
+	    cb.size > 0 && cb.size <= sizeof(req->binding)) {
+		memcpy(req->binding, cb.data, cb.size);
+		req->binding_len = cb.size;
+		req->binding_type = tls13 ? "tls-exporter" : "tls-unique";
+	} else {
+		log_debug("est: no TLS channel binding on this connection");
+	}
+	gnutls_free(cb.data);
+}
+
 static const struct sockaddr *
 peer_address(struct MHD_Connection *con)
 {
@@ -168,7 +196,7 @@ on_connection(void *cls, struct MHD_Connection *con, void **socket_context,
 }
 
 /* Where the request came from (the forwarded address is believed from a
- * trusted proxy only). */
+ * trusted proxy only) and its connection's channel binding. */
 static void
 client_facts(struct MHD_Connection *con, struct est_http_request *req)
 {
@@ -176,6 +204,7 @@ client_facts(struct MHD_Connection *con, struct est_http_request *req)
 	if (req->from_trusted_proxy)
 		req->forwarded_for = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
 		                                                 "X-Forwarded-For");
+	channel_binding(con, req);
 }
 
 static enum MHD_Result
