@@ -31,7 +31,7 @@ struct est_http_request {
 	size_t max_body;
 	struct est_client tls;      /* the TLS client chain (Basic fields unset) */
 	const struct sockaddr *peer; /* the TCP peer; NULL when unknown */
-	/* from a trusted proxy: its X-Forwarded-For header (the client's
+	/* from a trusted proxy: its last X-Forwarded-For line (the client's
 	 * address is the last element); NULL otherwise */
 	const char *forwarded_for;
 	/* the TLS channel binding of this connection (RFC 7030 3.5):

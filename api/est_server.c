@@ -8,6 +8,7 @@
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/est.h"
 #include "api/listen.h"
@@ -195,6 +196,18 @@ on_connection(void *cls, struct MHD_Connection *con, void **socket_context,
 		log_debug("est: no TLS session at connection start");
 }
 
+/* Keeps the value of the last X-Forwarded-For line: a proxy that adds its
+ * own line after those a client sent (HAProxy's forwardfor) writes the
+ * last one. */
+static enum MHD_Result
+last_forwarded_for(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	if (key != NULL && value != NULL && strcasecmp(key, "X-Forwarded-For") == 0)
+		*(const char **)cls = value;
+	return MHD_YES;
+}
+
 /* Where the request came from (the forwarded address is believed from a
  * trusted proxy only) and its connection's channel binding. */
 static void
@@ -202,8 +215,8 @@ client_facts(struct MHD_Connection *con, struct est_http_request *req)
 {
 	req->peer = peer_address(con);
 	if (req->from_trusted_proxy)
-		req->forwarded_for = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
-		                                                 "X-Forwarded-For");
+		MHD_get_connection_values(con, MHD_HEADER_KIND, last_forwarded_for,
+		                          &req->forwarded_for);
 	channel_binding(con, req);
 }
 

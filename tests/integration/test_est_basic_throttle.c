@@ -88,11 +88,11 @@ create_ca(const char *cn, char id[64], char base[512])
  * Retry-After in *retry_after (0 when absent). No test assertions: the
  * flood's threads call it. */
 static long
-post_extra(const char *base, const char *source, const char *auth, const char *extra,
+post_extra(const char *base, const char *source, const char *auth, const char *const *extra,
            X509 *cert, EVP_PKEY *key, long *retry_after, bool *text)
 {
-	const char *headers[4] = {"content-type: application/pkcs10", auth ? auth : extra,
-	                          auth ? extra : NULL, NULL};
+	const char *headers[6] = {"content-type: application/pkcs10"};
+	int h = 1;
 	struct est_tls tls = {cert, NULL, key, source, 0};
 	X509_REQ *csr = est_make_csr("fleet-device", false, NULL);
 	unsigned char *der = NULL;
@@ -102,6 +102,10 @@ post_extra(const char *base, const char *source, const char *auth, const char *e
 	const char *ra;
 	long status;
 
+	if (auth != NULL)
+		headers[h++] = auth;
+	for (int i = 0; extra != NULL && extra[i] != NULL && h < 5; i++)
+		headers[h++] = extra[i];
 	snprintf(path, sizeof(path), "%s/simpleenroll", base);
 	status = est_request(&in, &tls, "POST", path, headers, b64, strlen(b64), &r);
 	ra = http_header(&r, "retry-after");
@@ -139,19 +143,33 @@ enroll_from(const char *base, const char *source, const char *auth, X509 *cert, 
 	return status;
 }
 
-/* From source with an X-Forwarded-For header (checked like enroll_from). */
+/* From source with an X-Forwarded-For line, after a first one when given
+ * (checked like enroll_from). */
 static long
-enroll_fwd(const char *base, const char *source, const char *auth, const char *forwarded_for)
+enroll_fwd2(const char *base, const char *source, const char *auth, const char *first,
+            const char *forwarded_for)
 {
-	char line[128];
+	char line[128], line1[128];
+	const char *extra[3] = {line, NULL, NULL};
 	long wait = 0, status;
 	bool text = false;
 
 	snprintf(line, sizeof(line), "x-forwarded-for: %s", forwarded_for);
-	status = post_extra(base, source, auth, line, NULL, NULL, &wait, &text);
+	if (first != NULL) {
+		snprintf(line1, sizeof(line1), "X-Forwarded-For: %s", first);
+		extra[0] = line1;
+		extra[1] = line;
+	}
+	status = post_extra(base, source, auth, extra, NULL, NULL, &wait, &text);
 	if (status == 429)
 		assert_true(wait >= 1 && text);
 	return status;
+}
+
+static long
+enroll_fwd(const char *base, const char *source, const char *auth, const char *forwarded_for)
+{
+	return enroll_fwd2(base, source, auth, NULL, forwarded_for);
 }
 
 /* Whether the server's log has a line with all of the parts. */
@@ -272,6 +290,10 @@ test_proxy_addresses(void **state)
 	assert_int_equal(enroll_fwd(base, PROXY, BAD, "192.0.2.50, 203.0.113.10"), 401);
 	assert_true(log_has("client=203.0.113.10 via-trusted-proxy=" PROXY " ", ca_id,
 	                    "(est-basic-auth)"));
+	/* a line the client sent itself comes before the proxy's */
+	assert_int_equal(enroll_fwd2(base, PROXY, BAD, "6.6.6.7", "203.0.113.11"), 401);
+	assert_true(log_has("client=203.0.113.11 via-trusted-proxy=" PROXY " ", ca_id,
+	                    "(est-basic-auth)"));
 	/* not an address: the proxy's own stands for the client */
 	assert_int_equal(enroll_fwd(base, PROXY, BAD, "evil\tclient=6.6.6.6"), 401);
 	assert_true(log_has("client=" PROXY " via-trusted-proxy=" PROXY " ", ca_id,
@@ -283,6 +305,7 @@ test_proxy_addresses(void **state)
 	log = read_file(path, &len);
 	assert_null(strstr(log, "198.51.100.9"));
 	assert_null(strstr(log, "6.6.6.6"));
+	assert_null(strstr(log, "6.6.6.7"));
 	free(log);
 	/* one forwarded client's guesses hold back that client only */
 	while (n401 < 12 && (status = enroll_fwd(base, PROXY, BAD, "203.0.113.8")) == 401)
