@@ -12,7 +12,8 @@
 
 static const char *const est_fields[] = {"enabled", "label", "default", "template",
                                          "validity_days", "subject_policy", "key_algorithm",
-                                         "basic_auth", "bootstrap_trust", NULL};
+                                         "basic_auth", "bootstrap_trust",
+                                         "require_pop_linking", NULL};
 static const char *const basic_fields[] = {"username", "password", NULL};
 static const char *const patch_fields[] = {"est", "lifecycle", "crl", NULL};
 static const char *const crl_fields[] = {"enabled", "validity_days", "overlap_hours",
@@ -42,12 +43,15 @@ api_parse_est(const json_t *j, struct ca_est_req *r, const char ***anchors,
 	    (rc = json_opt_string(j, "subject_policy", "est.", &r->subject_policy, msg)) ||
 	    (rc = json_opt_string(j, "key_algorithm", "est.", &r->key_algorithm, msg)) ||
 	    (rc = json_opt_object(j, "basic_auth", "est.", &basic, msg)) ||
-	    (rc = json_opt_strings(j, "bootstrap_trust", "est.", anchors, &r->n_anchors_pem, msg)))
+	    (rc = json_opt_strings(j, "bootstrap_trust", "est.", anchors, &r->n_anchors_pem, msg)) ||
+	    (rc = json_opt_bool(j, "require_pop_linking", "est.", &r->require_pop_linking, msg)))
 		return rc;
 	/* null: back to the default (no label, the CA's maximum, any key) */
 	r->label_null = is_null(j, "label");
 	r->validity_days_null = is_null(j, "validity_days");
 	r->key_algorithm_null = is_null(j, "key_algorithm");
+	if (is_null(j, "require_pop_linking"))
+		r->require_pop_linking = 0;
 	r->anchors_pem = *anchors;
 	r->has_anchors = trust != NULL;
 	r->has_basic_auth = json_object_get(j, "basic_auth") != NULL;

@@ -1,5 +1,7 @@
 #include "api/est.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +154,66 @@ out:
 	return rc;
 }
 
+/* addr as text (IPv4 for an IPv4-mapped IPv6 address); "unknown" when
+ * it is neither. */
+static void
+address_text(const struct sockaddr *sa, char out[INET6_ADDRSTRLEN])
+{
+	static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	const unsigned char *a6;
+	const char *ok = NULL;
+
+	if (sa != NULL && sa->sa_family == AF_INET) {
+		ok = inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
+		               INET6_ADDRSTRLEN);
+	} else if (sa != NULL && sa->sa_family == AF_INET6) {
+		a6 = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+		ok = memcmp(a6, v4_mapped, sizeof(v4_mapped)) == 0
+		         ? inet_ntop(AF_INET, a6 + 12, out, INET6_ADDRSTRLEN)
+		         : inet_ntop(AF_INET6, a6, out, INET6_ADDRSTRLEN);
+	}
+	if (ok == NULL)
+		snprintf(out, INET6_ADDRSTRLEN, "unknown");
+}
+
+/* The last element of an X-Forwarded-For value, written again from its
+ * binary form so that nothing but an address reaches logs; -1 when it is
+ * not an IP address. */
+static int
+forwarded_address(const char *value, char out[INET6_ADDRSTRLEN])
+{
+	const char *last = strrchr(value, ',');
+	char text[INET6_ADDRSTRLEN + 2];
+	unsigned char bin[16];
+	size_t n;
+
+	last = last ? last + 1 : value;
+	last += strspn(last, " \t");
+	n = strcspn(last, " \t");
+	if (n == 0 || n >= sizeof(text) || last[n + strspn(last + n, " \t")] != '\0')
+		return -1;
+	memcpy(text, last, n);
+	text[n] = '\0';
+	if (inet_pton(AF_INET, text, bin) == 1)
+		return inet_ntop(AF_INET, bin, out, INET6_ADDRSTRLEN) ? 0 : -1;
+	if (inet_pton(AF_INET6, text, bin) == 1)
+		return inet_ntop(AF_INET6, bin, out, INET6_ADDRSTRLEN) ? 0 : -1;
+	return -1;
+}
+
+void
+est_client_address(const struct sockaddr *peer, bool from_trusted_proxy,
+                   const char *forwarded_for, char *addr, char *proxy)
+{
+	proxy[0] = '\0';
+	address_text(peer, addr);
+	if (!from_trusted_proxy)
+		return;
+	snprintf(proxy, INET6_ADDRSTRLEN, "%s", addr);
+	if (forwarded_for == NULL || forwarded_address(forwarded_for, addr) != 0)
+		snprintf(addr, INET6_ADDRSTRLEN, "%s", proxy);
+}
+
 static void
 set_text(struct est_http_response *resp, int status, const char *text)
 {
@@ -180,6 +242,7 @@ set_error(struct est_http_response *resp, edgeca_err rc, const struct edgeca_msg
 	int status = rc == EDGECA_ERR_INVALID ? 400 : api_status_of(rc);
 
 	set_text(resp, status, msg->detail[0] ? msg->detail : "the request failed");
+	resp->retry_after = msg->retry_after;
 }
 
 /* A 200 with the base64 (64-column lines) of DER. */
@@ -262,6 +325,24 @@ client_chain(const struct est_http_request *req, struct est_client *client,
 	return 0;
 }
 
+/* Where the request came from, and the channel binding of its TLS
+ * connection: only a direct client's (a proxy's connection is not the
+ * device's). addr and proxy are INET6_ADDRSTRLEN buffers client points
+ * into. */
+static void
+client_origin(const struct est_http_request *req, struct est_client *client, char *addr,
+              char *proxy)
+{
+	est_client_address(req->peer, req->from_trusted_proxy, req->forwarded_for, addr, proxy);
+	client->address = addr;
+	client->proxy = proxy[0] ? proxy : NULL;
+	if (!req->from_trusted_proxy && req->binding_len > 0) {
+		client->binding = req->binding;
+		client->binding_len = req->binding_len;
+		client->binding_type = req->binding_type;
+	}
+}
+
 static void
 handle_enroll(const struct est_http_request *req, const struct est_route *route, bool reenroll,
               struct est_http_response *resp)
@@ -271,7 +352,7 @@ handle_enroll(const struct est_http_request *req, const struct est_route *route,
 	struct certificate *cert = NULL;
 	struct der_span leaf;
 	unsigned char *csr = NULL, *forwarded = NULL, *p7 = NULL;
-	char *user = NULL, *password = NULL;
+	char *user = NULL, *password = NULL, addr[INET6_ADDRSTRLEN], proxy[INET6_ADDRSTRLEN];
 	size_t csr_len = 0, p7_len = 0;
 	edgeca_err rc;
 
@@ -302,9 +383,13 @@ handle_enroll(const struct est_http_request *req, const struct est_route *route,
 		set_text(resp, 400, "the client certificate forwarded by the proxy cannot be read");
 		goto out;
 	}
+	client_origin(req, &client, addr, proxy);
 	if (req->authorization != NULL) {
 		int b = est_basic_parse(req->authorization, &user, &password);
 		if (b < 0) {
+			log_info("est_enroll: refused (est-basic-auth): client=%s%s%s ca=unknown: "
+			         "malformed HTTP Basic credentials", addr,
+			         proxy[0] ? " via-trusted-proxy=" : "", proxy);
 			set_text(resp, 401, "the HTTP Basic credentials are malformed");
 			goto out;
 		}

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "model/context.h"
 #include "model/est.h"
@@ -29,6 +30,15 @@ struct est_http_request {
 	bool body_too_large;
 	size_t max_body;
 	struct est_client tls;      /* the TLS client chain (Basic fields unset) */
+	const struct sockaddr *peer; /* the TCP peer; NULL when unknown */
+	/* from a trusted proxy: its last X-Forwarded-For line (the client's
+	 * address is the last element); NULL otherwise */
+	const char *forwarded_for;
+	/* the TLS channel binding of this connection (RFC 7030 3.5):
+	 * tls-unique under TLS 1.2, tls-exporter under TLS 1.3 */
+	unsigned char binding[64];
+	size_t binding_len;         /* 0 when unavailable */
+	const char *binding_type;   /* static string */
 };
 
 struct est_http_response {
@@ -38,6 +48,7 @@ struct est_http_response {
 	char *body;                 /* malloc'ed, may be NULL when body_len is 0 */
 	size_t body_len;
 	const char *allow;          /* for 405 */
+	unsigned retry_after;       /* Retry-After in seconds; 0 for none */
 };
 
 void est_handle(const struct est_http_request *req, struct est_http_response *resp);
@@ -63,5 +74,13 @@ int est_basic_parse(const char *authorization, char **user, char **password);
 
 /* The DER of the certificate in a URL-encoded PEM header value; 0 or -1. */
 int est_forwarded_cert(const char *value, unsigned char **der, size_t *len);
+
+/* The client's address as text in addr, and in proxy the trusted proxy's
+ * it came through or "" (both INET6_ADDRSTRLEN bytes; IPv4 for an
+ * IPv4-mapped peer). Direct: the peer's. Through a trusted proxy: the
+ * last element of forwarded_for, the one the proxy wrote, when it is an
+ * IP address, else the proxy's own. "unknown" without a peer. */
+void est_client_address(const struct sockaddr *peer, bool from_trusted_proxy,
+                        const char *forwarded_for, char *addr, char *proxy);
 
 #endif

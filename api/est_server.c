@@ -8,6 +8,7 @@
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/est.h"
 #include "api/est_ca_names.h"
@@ -67,6 +68,11 @@ send_response(struct MHD_Connection *con, const struct est_http_response *r)
 	if (r->status == 401)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		                        "Basic realm=\"edgeca EST\"");
+	if (r->retry_after > 0) {
+		char seconds[16];
+		snprintf(seconds, sizeof(seconds), "%u", r->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
+	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_STRICT_TRANSPORT_SECURITY, LISTEN_HSTS);
@@ -79,7 +85,7 @@ static enum MHD_Result
 send_text(struct MHD_Connection *con, int status, const char *text)
 {
 	struct est_http_response r = {status, "text/plain; charset=utf-8", false, (char *)text,
-	                              strlen(text), NULL};
+	                              strlen(text), NULL, 0};
 
 	return send_response(con, &r);
 }
@@ -103,6 +109,34 @@ tls_chain(struct MHD_Connection *con, struct est_client *client)
 		client->chain_len[i] = peers[i].size;
 		client->chain_n = i + 1;
 	}
+}
+
+/* The TLS channel binding of the connection (RFC 7030 3.5): tls-unique
+ * (RFC 5929) under TLS 1.2, tls-exporter (RFC 9266) under TLS 1.3, where
+ * tls-unique does not exist. Left empty when GnuTLS has none. */
+static void
+channel_binding(struct MHD_Connection *con, struct est_http_request *req)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(con, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	gnutls_session_t session = ci ? (gnutls_session_t)ci->tls_session : NULL;
+	gnutls_datum_t cb = {NULL, 0};
+	bool tls13;
+
+	req->binding_len = 0;
+	if (session == NULL)
+		return;
+	tls13 = gnutls_protocol_get_version(session) == GNUTLS_TLS1_3;
+	if (gnutls_session_channel_binding(session, tls13 ? GNUTLS_CB_TLS_EXPORTER
+	                                                  : GNUTLS_CB_TLS_UNIQUE, &cb) == 0 &&
+	    cb.size > 0 && cb.size <= sizeof(req->binding)) {
+		memcpy(req->binding, cb.data, cb.size);
+		req->binding_len = cb.size;
+		req->binding_type = tls13 ? "tls-exporter" : "tls-unique";
+	} else {
+		log_debug("est: no TLS channel binding on this connection");
+	}
+	gnutls_free(cb.data);
 }
 
 static const struct sockaddr *
@@ -207,6 +241,30 @@ refused_at_headers(struct MHD_Connection *con, const struct exchange *x)
 	return NULL;
 }
 
+/* Keeps the value of the last X-Forwarded-For line: a proxy that adds its
+ * own line after those a client sent (HAProxy's forwardfor) writes the
+ * last one. */
+static enum MHD_Result
+last_forwarded_for(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	if (key != NULL && value != NULL && strcasecmp(key, "X-Forwarded-For") == 0)
+		*(const char **)cls = value;
+	return MHD_YES;
+}
+
+/* Where the request came from (the forwarded address is believed from a
+ * trusted proxy only) and its connection's channel binding. */
+static void
+client_facts(struct MHD_Connection *con, struct est_http_request *req)
+{
+	req->peer = peer_address(con);
+	if (req->from_trusted_proxy)
+		MHD_get_connection_values(con, MHD_HEADER_KIND, last_forwarded_for,
+		                          &req->forwarded_for);
+	channel_binding(con, req);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *con, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size,
@@ -277,6 +335,7 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 	req.body_too_large = x->too_large;
 	req.max_body = cfg->max_body_bytes;
 	tls_chain(con, &req.tls);
+	client_facts(con, &req);
 	est_handle(&req, &resp);
 	log_debug("est: %s %s -> %d", method, url, resp.status);
 	x->answered = true;

@@ -19,6 +19,7 @@ static const struct {
 	{EDGECA_ERR_TOO_LARGE, 413, "Content Too Large"},
 	{EDGECA_ERR_UNSUPPORTED_MEDIA, 415, "Unsupported Media Type"},
 	{EDGECA_ERR_NOT_ACCEPTABLE, 406, "Not Acceptable"},
+	{EDGECA_ERR_TOO_MANY, 429, "Too Many Requests"},
 	{EDGECA_ERR_UNAVAILABLE, 503, "Service Unavailable"},
 	{EDGECA_ERR_INTERNAL, 500, "Internal Server Error"},
 };

@@ -185,6 +185,11 @@ render_est(const struct ca *ca, const struct edgeca_config *cfg)
 		"bootstrap_trust", anchors, "urls", json_object_get(urls, "locations"), "label_url",
 		json_object_get(urls, "label_url"), "default_url", json_object_get(urls, "default_url"));
 	json_decref(urls);
+	if (j != NULL && json_object_set_new(j, "require_pop_linking",
+	                                     json_boolean(e->require_pop_linking)) != 0) {
+		json_decref(j);
+		j = NULL;
+	}
 	return j;
 }
 

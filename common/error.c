@@ -25,6 +25,7 @@ edgeca_msg_clear(struct edgeca_msg *msg)
 		return;
 	msg->type[0] = '\0';
 	msg->detail[0] = '\0';
+	msg->retry_after = 0;
 }
 
 const char *
@@ -41,6 +42,7 @@ edgeca_err_slug(edgeca_err code)
 	case EDGECA_ERR_TOO_LARGE: return "payload-too-large";
 	case EDGECA_ERR_UNSUPPORTED_MEDIA: return "unsupported-media-type";
 	case EDGECA_ERR_NOT_ACCEPTABLE: return "not-acceptable";
+	case EDGECA_ERR_TOO_MANY: return "too-many-requests";
 	case EDGECA_ERR_UNAVAILABLE: return "service-unavailable";
 	case EDGECA_ERR_INTERNAL: return "internal-error";
 	}

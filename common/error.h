@@ -18,6 +18,7 @@ typedef enum {
 	EDGECA_ERR_TOO_LARGE,         /* 413 */
 	EDGECA_ERR_UNSUPPORTED_MEDIA, /* 415 */
 	EDGECA_ERR_NOT_ACCEPTABLE,    /* 406 */
+	EDGECA_ERR_TOO_MANY,          /* too many attempts, retry later: 429 */
 	EDGECA_ERR_UNAVAILABLE,       /* database or signer unreachable: 503 */
 	EDGECA_ERR_INTERNAL,          /* a bug or an unexpected failure: 500 */
 } edgeca_err;
@@ -25,6 +26,7 @@ typedef enum {
 struct edgeca_msg {
 	char type[48];     /* problem slug, e.g. "csr-bad-signature"; "" = default of the code */
 	char detail[512];
+	unsigned retry_after; /* seconds a refused client should wait; 0 when not said */
 };
 
 /* Records the failure in msg (which may be NULL) and returns code.

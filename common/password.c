@@ -5,11 +5,14 @@
 #include <openssl/err.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
+#include <malloc.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/encoding.h"
 
@@ -21,6 +24,73 @@
 #define BLOCK_R 8
 #define PARALLEL_P 1
 #define MAX_LOG_N 20
+
+/* The scrypt slots: a count under a mutex, waited for on a condition
+ * timed against the monotonic clock. */
+/* Blocks this large come straight from mmap and go back to the system
+ * when freed (see slots_init). */
+#define MMAP_FROM_BYTES (1024 * 1024)
+static pthread_once_t slots_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t slots_free;
+static unsigned slots_running;
+
+static void
+slots_init(void)
+{
+	pthread_condattr_t attr;
+
+	/* glibc raises its mmap threshold to the size of the first mapped
+	 * block freed: every later 16 MiB scrypt block then comes from the
+	 * arena of its thread and stays there once freed, so each thread
+	 * that ever ran scrypt would keep 16 MiB, bounded by the number of
+	 * threads, not of slots. A fixed threshold keeps them mapped. */
+	if (mallopt(M_MMAP_THRESHOLD, MMAP_FROM_BYTES) != 1)
+		fprintf(stderr, "password: cannot set the mmap threshold\n");
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&slots_free, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
+/* Takes a scrypt slot, waiting at most wait_ms (forever when negative);
+ * 0, or -1 when none came free. */
+static int
+slot_take(long wait_ms)
+{
+	struct timespec until;
+	int rc = 0;
+
+	pthread_once(&slots_once, slots_init);
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += wait_ms / 1000;
+	until.tv_nsec += (wait_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&slots_lock);
+	while (slots_running >= PASSWORD_MAX_RUNNING && rc == 0)
+		rc = wait_ms < 0 ? pthread_cond_wait(&slots_free, &slots_lock)
+		                 : pthread_cond_timedwait(&slots_free, &slots_lock, &until);
+	if (slots_running < PASSWORD_MAX_RUNNING) {
+		slots_running++;
+		rc = 0;
+	} else {
+		rc = -1;
+	}
+	pthread_mutex_unlock(&slots_lock);
+	return rc;
+}
+
+static void
+slot_give(void)
+{
+	pthread_mutex_lock(&slots_lock);
+	slots_running--;
+	pthread_cond_signal(&slots_free);
+	pthread_mutex_unlock(&slots_lock);
+}
 
 static int
 scrypt(const char *password, const unsigned char *salt, size_t salt_len, unsigned log_n,
@@ -55,9 +125,13 @@ password_hash(const char *password)
 	unsigned char salt[SALT_BYTES], hash[HASH_BYTES];
 	char *salt_b64 = NULL, *hash_b64 = NULL, *out = NULL;
 	size_t need;
+	int rc;
 
-	if (RAND_bytes(salt, sizeof(salt)) != 1 ||
-	    scrypt(password, salt, sizeof(salt), LOG_N, BLOCK_R, PARALLEL_P, hash) != 0)
+	if (RAND_bytes(salt, sizeof(salt)) != 1 || slot_take(-1) != 0)
+		goto done;
+	rc = scrypt(password, salt, sizeof(salt), LOG_N, BLOCK_R, PARALLEL_P, hash);
+	slot_give();
+	if (rc != 0)
 		goto done;
 	salt_b64 = base64_encode(salt, sizeof(salt), 0);
 	hash_b64 = base64_encode(hash, sizeof(hash), 0);
@@ -75,20 +149,22 @@ done:
 	return out;
 }
 
-bool
-password_verify(const char *password, const char *stored)
+/* password_check with wait_ms negative for no limit. */
+static enum password_result
+check(const char *password, const char *stored, long wait_ms)
 {
 	unsigned log_n, r, p;
 	int consumed = 0;
 	const char *salt_b64, *hash_b64;
 	unsigned char *salt = NULL, *want = NULL, got[HASH_BYTES];
 	size_t salt_len = 0, want_len = 0;
-	bool ok = false;
+	enum password_result res = PASSWORD_MISMATCH;
+	int rc;
 
 	if (stored == NULL ||
 	    sscanf(stored, "$scrypt$ln=%u,r=%u,p=%u$%n", &log_n, &r, &p, &consumed) != 3 ||
 	    consumed == 0 || log_n < 10 || log_n > MAX_LOG_N || r < 1 || r > 32 || p < 1 || p > 4)
-		return false;
+		return PASSWORD_MISMATCH;
 	salt_b64 = stored + consumed;
 	hash_b64 = strchr(salt_b64, '$');
 	if (hash_b64 == NULL ||
@@ -96,12 +172,29 @@ password_verify(const char *password, const char *stored)
 	    base64_decode(hash_b64 + 1, strlen(hash_b64 + 1), false, &want, &want_len) != 0 ||
 	    want_len != HASH_BYTES || salt_len < 8)
 		goto done;
-	if (scrypt(password, salt, salt_len, log_n, r, p, got) != 0)
+	if (slot_take(wait_ms) != 0) {
+		res = PASSWORD_BUSY;
 		goto done;
-	ok = CRYPTO_memcmp(got, want, HASH_BYTES) == 0;
+	}
+	rc = scrypt(password, salt, salt_len, log_n, r, p, got);
+	slot_give();
+	if (rc == 0 && CRYPTO_memcmp(got, want, HASH_BYTES) == 0)
+		res = PASSWORD_MATCH;
 done:
 	OPENSSL_cleanse(got, sizeof(got));
 	free(salt);
 	free(want);
-	return ok;
+	return res;
+}
+
+enum password_result
+password_check(const char *password, const char *stored, unsigned wait_ms)
+{
+	return check(password, stored, (long)wait_ms);
+}
+
+bool
+password_verify(const char *password, const char *stored)
+{
+	return check(password, stored, -1) == PASSWORD_MATCH;
 }

@@ -84,6 +84,7 @@ struct ca_est {
 	char key_algorithm[16];         /* "" any; else required of CSRs */
 	char basic_username[EST_USERNAME_MAX * 4 + 1]; /* "" when none */
 	char *basic_password_hash;      /* NULL when none; never shown */
+	bool require_pop_linking;       /* CSRs must carry the TLS channel binding (RFC 7030 3.5) */
 	struct ca_est_anchor *anchors;
 	size_t n_anchors;
 };
@@ -147,6 +148,7 @@ struct ca_est_req {
 	bool has_anchors;             /* bootstrap_trust given (replaces the list) */
 	const char *const *anchors_pem; /* each one or more PEM certificates */
 	long n_anchors_pem;
+	int require_pop_linking;      /* -1, 0, 1 */
 };
 
 void ca_est_req_init(struct ca_est_req *r);

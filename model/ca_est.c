@@ -30,6 +30,7 @@ ca_est_req_init(struct ca_est_req *r)
 	r->is_default = -1;
 	r->validity_days = CA_FIELD_UNSET;
 	r->n_anchors_pem = -1;
+	r->require_pop_linking = -1;
 }
 
 static bool
@@ -249,6 +250,8 @@ ca_est_resolve(const struct ca_est_req *req, struct ca *ca, bool creating, time_
 	}
 	if ((rc = resolve_basic(req, est, msg)) != EDGECA_OK)
 		return rc;
+	if (req->require_pop_linking >= 0)
+		est->require_pop_linking = req->require_pop_linking == 1;
 	if (req->has_anchors) {
 		struct ca_est_anchor *list = NULL;
 		size_t n = 0;
@@ -269,7 +272,7 @@ ca_est_store(PGconn *c, const struct ca *ca, bool anchors_given, struct edgeca_m
 {
 	const struct ca_est *est = &ca->est;
 	char days[16];
-	struct db_param p[10];
+	struct db_param p[11];
 	edgeca_err rc;
 
 	snprintf(days, sizeof(days), "%d", est->validity_days);
@@ -283,11 +286,12 @@ ca_est_store(PGconn *c, const struct ca *ca, bool anchors_given, struct edgeca_m
 	p[7] = (struct db_param){est->key_algorithm[0] ? est->key_algorithm : NULL, 0, false};
 	p[8] = (struct db_param){est->basic_username[0] ? est->basic_username : NULL, 0, false};
 	p[9] = (struct db_param){est->basic_password_hash, 0, false};
+	p[10] = (struct db_param){est->require_pop_linking ? "true" : "false", 0, false};
 	rc = db_exec(c, "UPDATE cas SET est_enabled = $2, est_label = $3, est_default = $4, "
 	                "est_template = $5, est_validity_days = $6, est_subject_policy = $7, "
 	                "est_key_algorithm = $8, est_basic_username = $9, "
-	                "est_basic_password_hash = $10 WHERE id = $1",
-	             p, 10, NULL, "store EST settings", msg);
+	                "est_basic_password_hash = $10, est_require_pop_linking = $11 WHERE id = $1",
+	             p, 11, NULL, "store EST settings", msg);
 	if (rc == EDGECA_ERR_CONFLICT)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "est-label-taken",
 		                   est->is_default ? "another CA is the EST default, or uses the label "
@@ -335,6 +339,7 @@ changed_fields(const struct ca_est_req *r, char *out, size_t len)
 		{r->key_algorithm != NULL || r->key_algorithm_null, "key_algorithm"},
 		{r->has_basic_auth, "basic_auth"},
 		{r->has_anchors, "bootstrap_trust"},
+		{r->require_pop_linking >= 0, "require_pop_linking"},
 	};
 
 	out[0] = '\0';
@@ -348,8 +353,8 @@ edgeca_err
 ca_est_update_locked(PGconn *c, const struct principal *who, struct ca *ca,
                      const struct ca_est_req *req, struct edgeca_msg *msg)
 {
-	const char *details[8];
-	char fields[160], anchors[16];
+	const char *details[10];
+	char fields[192], anchors[16];
 	bool anchors_given = false;
 	edgeca_err rc;
 
@@ -366,7 +371,9 @@ ca_est_update_locked(PGconn *c, const struct principal *who, struct ca *ca,
 	details[5] = ca->est.basic_username;
 	details[6] = "bootstrap_anchors";
 	details[7] = anchors;
-	return audit_write(c, who->actor, "ca.update_est", "ca", ca->id, details, 8, msg);
+	details[8] = "require_pop_linking";
+	details[9] = ca->est.require_pop_linking ? "true" : "false";
+	return audit_write(c, who->actor, "ca.update_est", "ca", ca->id, details, 10, msg);
 }
 
 void

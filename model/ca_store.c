@@ -16,6 +16,7 @@
 	"extract(epoch FROM cas.created_at)::bigint AS created_at, created_by, "                 \
 	"est_enabled, est_label, est_default, est_template, est_validity_days, "                  \
 	"est_subject_policy, est_key_algorithm, est_basic_username, est_basic_password_hash, "    \
+	"est_require_pop_linking, "                                                               \
 	"array(SELECT encode(a.sha256, 'hex') FROM ca_est_anchors a WHERE a.ca_id = cas.id "      \
 	"ORDER BY a.position) AS est_anchor_sha256, "                                             \
 	"array(SELECT a.subject FROM ca_est_anchors a WHERE a.ca_id = cas.id "                    \
@@ -84,6 +85,7 @@ est_from_row(const PGresult *r, int i, struct ca_est *est)
 
 	est->enabled = col_true(r, i, "est_enabled");
 	est->is_default = col_true(r, i, "est_default");
+	est->require_pop_linking = col_true(r, i, "est_require_pop_linking");
 	copy_col(r, i, "est_label", est->label, sizeof(est->label));
 	copy_col(r, i, "est_template", est->template, sizeof(est->template));
 	copy_col(r, i, "est_subject_policy", est->subject_policy, sizeof(est->subject_policy));

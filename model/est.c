@@ -15,6 +15,7 @@
 #include "model/db.h"
 #include "model/est_auth.h"
 #include "model/est_subject.h"
+#include "model/est_pop.h"
 #include "model/issuance.h"
 #include "model/token.h"
 #include "signer/templates.h"
@@ -172,15 +173,19 @@ out:
 	return rc;
 }
 
-/* CsrAttrs (RFC 7030 4.5.2) for a required key algorithm: the key type
- * with its curve or size, and the signature algorithm to use. */
+/* CsrAttrs (RFC 7030 4.5.2) for a required key algorithm (alg, "" for
+ * none): the key type with its curve or size, and the signature algorithm
+ * to use; with pop, the challengePassword OID, which asks for the TLS
+ * channel binding there (RFC 7030 3.5). */
 static int
-csrattrs_for_key(const char *alg, unsigned char **der, size_t *len)
+csrattrs_for_key(const char *alg, bool pop, unsigned char **der, size_t *len)
 {
 	struct buf items = {0}, out = {0};
 	int rc = -1;
 
-	if (strcmp(alg, "EC-P256") == 0)
+	if (alg[0] == '\0')
+		rc = 0;
+	else if (strcmp(alg, "EC-P256") == 0)
 		rc = der_attribute(&items, NID_X9_62_id_ecPublicKey, NID_X9_62_prime256v1, 0) ||
 		     der_oid(&items, NID_ecdsa_with_SHA256);
 	else if (strcmp(alg, "EC-P384") == 0)
@@ -189,6 +194,8 @@ csrattrs_for_key(const char *alg, unsigned char **der, size_t *len)
 	else if (strncmp(alg, "RSA-", 4) == 0)
 		rc = der_attribute(&items, NID_rsaEncryption, 0, strtol(alg + 4, NULL, 10)) ||
 		     der_oid(&items, NID_sha256WithRSAEncryption);
+	if (rc == 0 && pop)
+		rc = der_oid(&items, NID_pkcs9_challengePassword);
 	if (rc == 0 && der_tlv(&out, 0x30, &items) == 0)
 		*der = buf_take(&out, len);
 	else
@@ -213,8 +220,8 @@ est_csrattrs(struct edgeca_ctx *ctx, const struct est_target *t, unsigned char *
 		return rc;
 	rc = est_load(c, t, &ca, &loc, msg);
 	db_release(ctx->db, c);
-	if (rc == EDGECA_OK && ca->est.key_algorithm[0] != '\0' &&
-	    csrattrs_for_key(ca->est.key_algorithm, der, len) != 0)
+	if (rc == EDGECA_OK && (ca->est.key_algorithm[0] != '\0' || ca->est.require_pop_linking) &&
+	    csrattrs_for_key(ca->est.key_algorithm, ca->est.require_pop_linking, der, len) != 0)
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot encode the CSR attributes");
 	ca_free(ca);
 	return rc;
@@ -365,6 +372,18 @@ check_key(const struct ca *ca, X509_REQ *csr, struct edgeca_msg *msg)
 	return EDGECA_OK;
 }
 
+/* The line fail2ban-style tools match (README "EST"): the client's
+ * address first, the proxy it came through, the CA, then the reason. */
+static void
+log_refused(const struct ca *ca, const struct est_client *client, edgeca_err rc,
+            const struct edgeca_msg *msg)
+{
+	log_info("est_enroll: refused (%s): client=%s%s%s ca=%s: %s", edgeca_msg_slug(msg, rc),
+	         client->address ? client->address : "unknown",
+	         client->proxy ? " via-trusted-proxy=" : "", client->proxy ? client->proxy : "",
+	         ca ? ca->id : "unknown", msg ? msg->detail : "");
+}
+
 edgeca_err
 est_enroll(struct edgeca_ctx *ctx, const struct est_target *t, bool reenroll,
            const struct est_client *client, const unsigned char *csr_der, size_t csr_len,
@@ -388,6 +407,7 @@ est_enroll(struct edgeca_ctx *ctx, const struct est_target *t, bool reenroll,
 		goto out;
 	/* The signer checks the CSR fully again before it signs. */
 	if ((rc = csr_decode_der(csr_der, csr_len, &csr, msg)) != EDGECA_OK ||
+	    (rc = est_pop_check(ca, csr, client, msg)) != EDGECA_OK ||
 	    (rc = authorize(ca, csr, reenroll, &id, &tpl, msg)) != EDGECA_OK ||
 	    (rc = check_key(ca, csr, msg)) != EDGECA_OK)
 		goto out;
@@ -410,8 +430,7 @@ est_enroll(struct edgeca_ctx *ctx, const struct est_target *t, bool reenroll,
 		         reenroll ? " (reenroll)" : "");
 out:
 	if (rc != EDGECA_OK)
-		log_info("est_enroll: refused (%s): %s", edgeca_msg_slug(msg, rc),
-		         msg ? msg->detail : "");
+		log_refused(ca, client, rc, msg);
 	db_release(ctx->db, c);
 	X509_REQ_free(csr);
 	est_identity_clear(&id);

@@ -25,13 +25,23 @@ struct est_target {
 
 /* What the client presented. chain: the TLS client certificate chain as
  * DER, leaf first (from the TLS session, or the certificate a trusted
- * proxy forwarded). basic_*: HTTP Basic credentials, NULL when absent. */
+ * proxy forwarded). basic_*: HTTP Basic credentials, NULL when absent.
+ * address: the client's IP address as text (through a trusted proxy, the
+ * one it forwarded), proxy: that proxy's, NULL when direct. binding: the
+ * TLS channel binding of the client's own connection (RFC 7030 3.5),
+ * binding_type "tls-unique" (TLS 1.2) or "tls-exporter" (TLS 1.3);
+ * binding_len 0 when there is none (through a proxy). */
 struct est_client {
 	const unsigned char *chain[EST_MAX_CHAIN];
 	size_t chain_len[EST_MAX_CHAIN];
 	size_t chain_n;
 	const char *basic_user;
 	const char *basic_password;
+	const char *address;
+	const char *proxy;
+	const unsigned char *binding;
+	size_t binding_len;
+	const char *binding_type;
 };
 
 /* The CA certificates a client needs (the location's certificate and
@@ -48,7 +58,8 @@ edgeca_err est_csrattrs(struct edgeca_ctx *ctx, const struct est_target *t, unsi
  * client, applies the CA's subject rule and issues csr_der. Errors:
  * UNAUTHORIZED (no acceptable credentials), FORBIDDEN (authenticated but
  * not allowed), NOT_FOUND (no such CA, location or label, or EST off),
- * MALFORMED/INVALID (the CSR). */
+ * MALFORMED/INVALID (the CSR, its RFC 7030 3.5 channel binding included),
+ * TOO_MANY (Basic credentials refused unchecked; msg->retry_after). */
 edgeca_err est_enroll(struct edgeca_ctx *ctx, const struct est_target *t, bool reenroll,
                       const struct est_client *client, const unsigned char *csr_der,
                       size_t csr_len, struct certificate **out, struct edgeca_msg *msg);

@@ -3,14 +3,17 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "common/password.h"
 #include "common/x509_cache.h"
 #include "common/x509util.h"
 #include "model/db.h"
+#include "model/est_throttle.h"
 
 /* Whether a certificate this CA issued is still good. */
 static const struct db_stmt cert_status_stmt = {
@@ -292,19 +295,88 @@ out:
 	return rc;
 }
 
-static edgeca_err
-auth_password(const struct ca *ca, const struct est_client *client, struct edgeca_msg *msg)
+/* How long a Basic check waits for a scrypt slot before the request is
+ * answered 503 instead: slots come free every few tens of ms. */
+#define SCRYPT_WAIT_MS 5000
+
+static uint64_t
+monotonic_ms(void)
 {
-	bool user_ok, pw_ok;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Sets the Retry-After of msg to wait_ms in whole seconds (at least 1). */
+static unsigned
+retry_after(struct edgeca_msg *msg, uint64_t wait_ms)
+{
+	unsigned s = (unsigned)((wait_ms + 999) / 1000);
+
+	s = s ? s : 1;
+	if (msg != NULL)
+		msg->retry_after = s;
+	return s;
+}
+
+/* Whom the throttle counts a check against: the certificate that
+ * authenticated the request, else the client's address. */
+static void
+throttle_key(const struct est_client *client, const struct est_identity *id,
+             struct est_throttle_key *key)
+{
+	if (id->cert != NULL)
+		est_throttle_key_cert(client->chain[0], client->chain_len[0], key);
+	else if (client->address == NULL || est_throttle_key_address(client->address, key) != 0)
+		memset(key, 0, sizeof(*key)); /* all unknown addresses share one entry */
+}
+
+/* Checks the Basic credentials under the throttle (model/est_throttle.h):
+ * a client that failed too often, or an anonymous one when the CA's
+ * credential has had too many failures, is refused before any scrypt. */
+static edgeca_err
+auth_password(const struct ca *ca, const struct est_client *client,
+              const struct est_identity *id, struct edgeca_msg *msg)
+{
+	struct est_throttle *t = est_throttle_shared();
+	struct est_throttle_key key;
+	struct est_throttle_ticket ticket;
+	enum est_throttle_verdict v;
+	enum password_result pw;
+	uint64_t wait_ms = 0;
+	bool user_ok;
 
 	if (ca->est.basic_password_hash == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "est-basic-auth",
 		                   "this CA accepts no HTTP Basic credentials over EST");
+	if (t == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	throttle_key(client, id, &key);
+	v = est_throttle_admit(t, &key, id->cert == NULL, ca->id, monotonic_ms(), &ticket, &wait_ms);
+	if (v == EST_THROTTLE_CLIENT_WAIT)
+		return edgeca_fail(msg, EDGECA_ERR_TOO_MANY, "est-basic-throttled",
+		                   "too many wrong HTTP Basic credentials from this client; retry in "
+		                   "%u s", retry_after(msg, wait_ms));
+	if (v == EST_THROTTLE_CA_WAIT)
+		return edgeca_fail(msg, EDGECA_ERR_TOO_MANY, "est-basic-throttled",
+		                   "too many wrong HTTP Basic credentials for this CA; retry in %u s "
+		                   "(clients with a certificate, or that succeeded lately, go on)",
+		                   retry_after(msg, wait_ms));
 	/* Both checks always run: the answer's timing says nothing of which
 	 * one failed. */
 	user_ok = strcmp(client->basic_user, ca->est.basic_username) == 0;
-	pw_ok = password_verify(client->basic_password, ca->est.basic_password_hash);
-	if (!user_ok || !pw_ok)
+	pw = password_check(client->basic_password, ca->est.basic_password_hash, SCRYPT_WAIT_MS);
+	if (pw == PASSWORD_BUSY) {
+		est_throttle_done(t, &ticket, EST_THROTTLE_ABANDONED, monotonic_ms());
+		retry_after(msg, 1000);
+		return edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, "est-busy",
+		                   "too many HTTP Basic checks at once; retry shortly");
+	}
+	est_throttle_done(t, &ticket,
+	                  user_ok && pw == PASSWORD_MATCH ? EST_THROTTLE_OK : EST_THROTTLE_FAILED,
+	                  monotonic_ms());
+	if (!user_ok || pw != PASSWORD_MATCH)
 		return edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "est-basic-auth",
 		                   "wrong HTTP Basic user name or password");
 	return EDGECA_OK;
@@ -326,7 +398,7 @@ est_authenticate(PGconn *c, const struct ca *ca, const struct est_client *client
 	    (rc = auth_certificate(c, ca, client, now, id, msg)) != EDGECA_OK)
 		goto fail;
 	if (client->basic_user != NULL) {
-		if ((rc = auth_password(ca, client, msg)) != EDGECA_OK)
+		if ((rc = auth_password(ca, client, id, msg)) != EDGECA_OK)
 			goto fail;
 		id->by_password = true;
 		if (id->cert == NULL)

@@ -28,7 +28,10 @@ struct est_identity {
  * - HTTP Basic credentials matching the CA's, alone or with either.
  * Certificates must be within validity and, when they carry extended key
  * usage, allow clientAuth. EDGECA_ERR_UNAUTHORIZED with the reason when
- * nothing acceptable was presented. */
+ * nothing acceptable was presented. Basic credentials are checked under
+ * the throttle of model/est_throttle.h: EDGECA_ERR_TOO_MANY when it
+ * refuses them unchecked, EDGECA_ERR_UNAVAILABLE when no scrypt slot came
+ * free in time; both with msg->retry_after set. */
 edgeca_err est_authenticate(PGconn *c, const struct ca *ca, const struct est_client *client,
                             time_t now, struct est_identity *id, struct edgeca_msg *msg);
 void est_identity_clear(struct est_identity *id);

@@ -90,10 +90,12 @@ est_parse_head(const unsigned char *data, size_t len, struct http_response *out,
 	return (long)(end + 4 - (const char *)data);
 }
 
-long
-est_request(struct instance *in, const struct est_tls *tls, const char *method,
-            const char *path, const char *const *headers, const void *body, size_t len,
-            struct http_response *out)
+/* est_request, the body made by make_body after the handshake when it
+ * is given. */
+static long
+exchange(struct instance *in, const struct est_tls *tls, const char *method, const char *path,
+         const char *const *headers, const void *body, size_t len, est_body_fn make_body,
+         void *arg, struct http_response *out)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	SSL *ssl = NULL;
@@ -101,6 +103,7 @@ est_request(struct instance *in, const struct est_tls *tls, const char *method,
 	unsigned char chunk[16384];
 	long head = -1, content_length = -1;
 	int fd = -1, n;
+	char *made = NULL;
 
 	memset(out, 0, sizeof(*out));
 	assert_non_null(ctx);
@@ -114,6 +117,21 @@ est_request(struct instance *in, const struct est_tls *tls, const char *method,
 		for (int i = 0; tls->chain && i < sk_X509_num(tls->chain); i++)
 			assert_int_equal(SSL_CTX_add1_chain_cert(ctx, sk_X509_value(tls->chain, i)), 1);
 	}
+	fd = connect_to(in->est_port, tls ? tls->source_ip : NULL);
+	if (fd < 0)
+		goto out;
+	ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, fd);
+	SSL_set_tlsext_host_name(ssl, "localhost");
+	SSL_set1_host(ssl, "localhost");
+	if (SSL_connect(ssl) != 1)
+		goto out;
+	if (make_body != NULL) {
+		if ((made = make_body(ssl, arg)) == NULL)
+			goto out;
+		body = made;
+		len = strlen(made);
+	}
 	buf_printf(&req, "%s %s HTTP/1.1\r\nhost: localhost:%u\r\n", method, path, in->est_port);
 	for (int i = 0; headers && headers[i]; i++)
 		buf_printf(&req, "%s\r\n", headers[i]);
@@ -122,14 +140,7 @@ est_request(struct instance *in, const struct est_tls *tls, const char *method,
 	buf_printf(&req, "\r\n");
 	if (body != NULL)
 		buf_append(&req, body, len);
-	fd = connect_to(in->est_port, tls ? tls->source_ip : NULL);
-	if (fd < 0)
-		goto out;
-	ssl = SSL_new(ctx);
-	SSL_set_fd(ssl, fd);
-	SSL_set_tlsext_host_name(ssl, "localhost");
-	SSL_set1_host(ssl, "localhost");
-	if (SSL_connect(ssl) != 1 || SSL_write(ssl, req.data, (int)req.len) != (int)req.len)
+	if (SSL_write(ssl, req.data, (int)req.len) != (int)req.len)
 		goto out;
 	/* Read the head, then exactly Content-Length bytes: a client like
 	 * libest needs the length to be right. */
@@ -168,7 +179,24 @@ out:
 	SSL_CTX_free(ctx);
 	buf_free(&req);
 	buf_free(&resp);
+	free(made);
 	return out->status;
+}
+
+long
+est_request(struct instance *in, const struct est_tls *tls, const char *method,
+            const char *path, const char *const *headers, const void *body, size_t len,
+            struct http_response *out)
+{
+	return exchange(in, tls, method, path, headers, body, len, NULL, NULL, out);
+}
+
+long
+est_request_made(struct instance *in, const struct est_tls *tls, const char *method,
+                 const char *path, const char *const *headers, est_body_fn make_body, void *arg,
+                 struct http_response *out)
+{
+	return exchange(in, tls, method, path, headers, NULL, 0, make_body, arg, out);
 }
 
 long
@@ -298,4 +326,11 @@ est_ca_base(const struct http_response *ca, char out[512])
 
 	assert_non_null(url);
 	snprintf(out, 512, "%s", est_url_path(url));
+}
+
+void
+est_expect_reason(const char *reason, const char *part)
+{
+	if (reason == NULL || strstr(reason, part) == NULL)
+		fail_msg("reason \"%s\" does not mention \"%s\"", reason ? reason : "", part);
 }

@@ -6,6 +6,7 @@
 #ifndef EDGECA_TEST_EST_CLIENT_H
 #define EDGECA_TEST_EST_CLIENT_H
 
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <stdbool.h>
 
@@ -29,6 +30,15 @@ struct est_tls {
 long est_request(struct instance *in, const struct est_tls *tls, const char *method,
                  const char *path, const char *const *headers, const void *body, size_t len,
                  struct http_response *out);
+
+/* Makes a request body on the connection ssl once its handshake is done
+ * (e.g. a CSR carrying the connection's TLS channel binding): malloc'ed
+ * text, or NULL to give up the request. */
+typedef char *(*est_body_fn)(SSL *ssl, void *arg);
+/* est_request with the body made by make_body on the connection. */
+long est_request_made(struct instance *in, const struct est_tls *tls, const char *method,
+                      const char *path, const char *const *headers, est_body_fn make_body,
+                      void *arg, struct http_response *out);
 
 /* aziot-certd's simpleenroll: POST {url}/simpleenroll with lower-case
  * content-type and content-transfer-encoding, no Accept, the DER CSR in
@@ -57,6 +67,8 @@ X509_REQ *est_make_csr(const char *cn, bool ask_client_auth, EVP_PKEY **key);
  * the head has none. */
 long est_parse_head(const unsigned char *data, size_t len, struct http_response *out,
                     long *content_length);
+/* Fails the test unless an error answer's reason mentions part. */
+void est_expect_reason(const char *reason, const char *part);
 
 /* The path part of a URL ("https://h:p/x" -> "/x"). */
 const char *est_url_path(const char *url);

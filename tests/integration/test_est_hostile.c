@@ -123,14 +123,16 @@ static void
 test_corpus(void **state)
 {
 	/* client template, subject_policy any: CNs that are no host names are
-	 * fine here, content the signer refuses is a Bad Request */
+	 * fine here, content the signer refuses is a Bad Request, and so is a
+	 * challengePassword that is not the connection's channel binding
+	 * (RFC 7030 3.5; REST issues that file) */
 	static const struct {
 		const char *file;
 		long status;
 	} cases[] = {
 		{"rsa4096-seed-style.csr", 200}, {"ec-p256.csr", 200},
 		{"ec-p256.der", 200},            {"ec-p384.csr", 200},
-		{"rsa2048-san.csr", 200},        {"ec-p256-with-challenge.csr", 200},
+		{"rsa2048-san.csr", 200},        {"ec-p256-with-challenge.csr", 400},
 		{"requests-ca-true.csr", 200},   {"cn-64-chars.csr", 200},
 		{"cn-with-colons.csr", 200},     {"cn-ip-address.csr", 200},
 		{"no-common-name.csr", 400},     {"weak-rsa1024.csr", 400},

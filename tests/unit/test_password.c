@@ -1,7 +1,9 @@
 /* Unit tests of common/password: the stored format password_hash writes,
  * verification against hashes the test computes itself with cheap scrypt
  * parameters, and the refusal of every malformed stored string. Only a
- * handful of calls use the product's real (~40 ms) parameters. */
+ * handful of calls use the product's real (~40 ms) parameters, among them
+ * eight threads checking at once, which must not hold more than two
+ * scrypt blocks (16 MiB each) at a time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +11,7 @@
 #include <cmocka.h>
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,6 +308,89 @@ test_malformed(void **state)
 	free(s);
 }
 
+#ifdef __SANITIZE_ADDRESS__
+/* ASan would keep freed blocks in its quarantine: then the process's
+ * memory is not what it holds. */
+const char *__asan_default_options(void);
+const char *
+__asan_default_options(void)
+{
+	return "quarantine_size_mb=0";
+}
+#endif
+
+#define CHECKERS 8
+
+struct checker {
+	pthread_barrier_t *start;
+	const char *stored;
+	const char *password;
+	int matches;
+};
+
+static void *
+checker_run(void *arg)
+{
+	struct checker *c = arg;
+
+	pthread_barrier_wait(c->start);
+	for (int i = 0; i < 3; i++)
+		c->matches += password_verify(c->password, c->stored);
+	return NULL;
+}
+
+/* kB on the "VmHWM:" line of this process's status. */
+static long
+peak_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			kb = strtol(line + 6, NULL, 10);
+	fclose(f);
+	return kb;
+}
+
+/* Eight threads checking at once, right and wrong passwords: each gets
+ * its answer, and the process's peak memory grows by two scrypt blocks
+ * at most (eight at once would take 128 MiB). */
+static void
+test_concurrent_checks_bounded(void **state)
+{
+	char *h = password_hash("a fleet password");
+	struct checker c[CHECKERS];
+	pthread_t t[CHECKERS];
+	pthread_barrier_t start;
+	long before, after;
+
+	assert_non_null(h);
+	before = peak_kb();
+	assert_int_equal(pthread_barrier_init(&start, NULL, CHECKERS), 0);
+	for (int i = 0; i < CHECKERS; i++) {
+		c[i] = (struct checker){&start, h, i % 2 ? "a fleet password" : "a wrong guess", 0};
+		assert_int_equal(pthread_create(&t[i], NULL, checker_run, &c[i]), 0);
+	}
+	for (int i = 0; i < CHECKERS; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(c[i].matches, i % 2 ? 3 : 0);
+	}
+	pthread_barrier_destroy(&start);
+	after = peak_kb();
+	print_message("VmHWM %ld -> %ld kB\n", before, after);
+	assert_true(after - before < (PASSWORD_MAX_RUNNING * 16 + 16) * 1024);
+	/* a check that cannot wait for a slot gets an answer all the same
+	 * when one is free */
+	assert_int_equal(password_check("a fleet password", h, 0), PASSWORD_MATCH);
+	assert_int_equal(password_check("a wrong guess", h, 0), PASSWORD_MISMATCH);
+	assert_int_equal(password_check("a fleet password", "$scrypt$garbage", 0),
+	                 PASSWORD_MISMATCH);
+	free(h);
+}
+
 int
 main(void)
 {
@@ -315,6 +401,7 @@ main(void)
 		cmocka_unit_test(test_parameters_out_of_range),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_concurrent_checks_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
