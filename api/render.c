@@ -236,6 +236,11 @@ render_ca(const struct ca *ca, const struct edgeca_config *cfg)
 		strv_json(ca->allowed_templates), "max_validity_days", ca->max_validity_days,
 		"path_length", ca->path_length >= 0 ? json_integer(ca->path_length) : json_null(),
 		"created_at", render_time(ca->created_at), "created_by", ca->created_by, "est", est);
+	if (j != NULL && ca->warnings != NULL &&
+	    json_object_set_new(j, "warnings", strv_json(ca->warnings)) != 0) {
+		json_decref(j);
+		return NULL;
+	}
 	return j;
 }
 
