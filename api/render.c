@@ -266,7 +266,12 @@ render_ca(const struct ca *ca, const struct edgeca_config *cfg)
 	if (j != NULL && json_object_set_new(json_object_get(j, "issuance"), "name_rules",
 	                                     render_name_rules(ca->name_rules)) != 0) {
 		json_decref(j);
-		j = NULL;
+		return NULL;
+	}
+	if (j != NULL && ca->warnings != NULL &&
+	    json_object_set_new(j, "warnings", strv_json(ca->warnings)) != 0) {
+		json_decref(j);
+		return NULL;
 	}
 	return j;
 }

@@ -49,6 +49,7 @@ ca_free(struct ca *ca)
 		free(ca->locations[i].previous);
 	}
 	free(ca->locations);
+	strv_free(ca->warnings);
 	free(ca);
 }
 
@@ -283,6 +284,7 @@ ca_create(struct edgeca_ctx *ctx, const struct principal *who, const struct ca_c
 		goto out;
 	log_info("ca_create: ca=%s kind=%s cn=\"%s\" status=%s by %s", ca->id, ca->kind,
 	         ca->common_name, ca->status, who->actor);
+	ca_first_crls(ctx, c, who->actor, ca);
 	*out = ca;
 	ca = NULL;
 out:
@@ -338,6 +340,8 @@ ca_update(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id
 		(*out)->new_webhook_secret = secret;
 		secret = NULL;
 	}
+	if (rc == EDGECA_OK && crl != NULL)
+		ca_first_crls(ctx, c, who->actor, *out);
 out:
 	if (secret != NULL)
 		OPENSSL_cleanse(secret, strlen(secret));

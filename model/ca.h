@@ -125,6 +125,9 @@ struct ca {
 	size_t n_locations;
 	time_t created_at;
 	char created_by[ACTOR_BYTES];
+	/* NULL-terminated notes on what an operation that succeeded could not
+	 * finish (a first CRL that failed); NULL outside such answers */
+	char **warnings;
 };
 
 /* EST settings in a creation or update request. Borrowed strings; unset

@@ -371,6 +371,7 @@ ca_chain_to_parent(struct edgeca_ctx *ctx, const struct principal *who, const ch
 	if (rc != EDGECA_OK)
 		goto out;
 	log_info("ca_chain_to_parent: ca=%s parent=%s by %s", ca->id, parent->id, who->actor);
+	ca_first_crls(ctx, c, who->actor, ca);
 	*out = ca;
 	ca = NULL;
 out:
@@ -617,6 +618,7 @@ ca_upload_certificate(struct edgeca_ctx *ctx, const struct principal *who, const
 	ca_free(ca);
 	if ((rc = ca_store_load_full(c, ca_id, &ca, msg)) != EDGECA_OK)
 		goto out;
+	ca_first_crls(ctx, c, who->actor, ca);
 	*out = ca;
 	ca = NULL;
 out:

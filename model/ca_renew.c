@@ -315,8 +315,8 @@ renew(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
 		rc = ca_renewal_request_all(ctx, c, who, ca, location, msg);
 	else
 		rc = renew_internal(ctx, c, who, ca, location, expect_key != NULL, msg);
-	if (rc == EDGECA_OK)
-		rc = ca_store_load_full(c, ca_id, out, msg);
+	if (rc == EDGECA_OK && (rc = ca_store_load_full(c, ca_id, out, msg)) == EDGECA_OK)
+		ca_first_crls(ctx, c, who->actor, *out);
 out:
 	db_release(ctx->db, c);
 	ca_free(ca);

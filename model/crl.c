@@ -147,7 +147,7 @@ crl_unlock(PGconn *c, const char *ca_id, const char *location)
 /* What the first statement of the build transaction reads; it also fixes
  * the snapshot every later statement sees. */
 struct build_state {
-	bool enabled, due, active;
+	bool enabled, due, active, missing;
 	int validity_days;
 	char key_id[65];
 	char *snapshot; /* pg_snapshot text */
@@ -170,7 +170,8 @@ read_state(PGconn *c, const char *ca_id, const char *location, int generation,
 	rc = db_exec(c,
 	             "SELECT c.crl_enabled, c.crl_validity_days, " PUBLISHING_SQL " AS publishing,"
 	             " k.key_id, pg_current_snapshot()::text AS snap,"
-	             " floor(extract(epoch FROM now()))::bigint AS now, " DUE_SQL("$3") " AS due"
+	             " floor(extract(epoch FROM now()))::bigint AS now, " DUE_SQL("$3") " AS due,"
+	             " r.ca_id IS NULL AS missing"
 	             " FROM " KEYS_SQL " JOIN cas c ON c.id = k.ca_id"
 	             " LEFT JOIN crls r ON r.ca_id = k.ca_id AND r.location = k.location"
 	             " AND r.generation = k.generation"
@@ -187,6 +188,7 @@ read_state(PGconn *c, const char *ca_id, const char *location, int generation,
 	s->enabled = strcmp(db_get(r, 0, "crl_enabled"), "t") == 0;
 	s->due = strcmp(db_get(r, 0, "due"), "t") == 0;
 	s->active = strcmp(db_get(r, 0, "publishing"), "t") == 0;
+	s->missing = strcmp(db_get(r, 0, "missing"), "t") == 0;
 	s->validity_days = (int)db_get_ll(r, 0, "crl_validity_days");
 	snprintf(s->key_id, sizeof(s->key_id), "%s", db_get(r, 0, "key_id"));
 	s->snapshot = strdup(db_get(r, 0, "snap"));
@@ -421,6 +423,8 @@ build(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *ca_id,
 		goto out;
 	if (why == CRL_IF_DUE && (!s.due || !s.enabled || !s.active))
 		goto out; /* made by another instance meanwhile, or no longer wanted */
+	if (why == CRL_FIRST && (!s.missing || !s.enabled || !s.active))
+		goto out; /* made by another builder meanwhile, or not published */
 	if (!s.enabled) {
 		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "crl-disabled",
 		                 "CA %s publishes no CRL (crl.enabled is false)", ca_id);
@@ -494,7 +498,9 @@ crl_generate(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *c
 	edgeca_err rc;
 
 	*made = false;
-	rc = crl_lock(c, ca_id, location, why == CRL_FORCED, &locked, msg);
+	/* a first CRL waits for a builder at work: its caller answers only
+	 * once the CRL exists */
+	rc = crl_lock(c, ca_id, location, why != CRL_IF_DUE, &locked, msg);
 	if (rc != EDGECA_OK || !locked)
 		return rc; /* not locked: another instance is at it */
 	rc = build(ctx, c, actor, ca_id, location, generation, why, made, out, msg);

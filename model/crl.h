@@ -31,16 +31,20 @@ struct crl {
 
 void crl_clear(struct crl *c);
 
-/* Why a CRL is made: a caller's request (made whatever the state), or the
+/* Why a CRL is made: a caller's request (made whatever the state), the
  * scheduler's finding that it is due (made only if it still is once the
- * location's CRL lock is held). */
-enum crl_why { CRL_FORCED, CRL_IF_DUE };
+ * location's CRL lock is held), or a key's first, before the operation
+ * that made the key publish answers (made only if the key still has none
+ * once the lock is held). */
+enum crl_why { CRL_FORCED, CRL_IF_DUE, CRL_FIRST };
 
 /* Builds, signs and stores the CRL of the key of generation generation of
  * (ca_id, location) on connection c,
  * which must not be in a transaction. With CRL_IF_DUE, another instance
  * building the same CRL or the CRL having become current meanwhile makes
- * this a no-op (*made false). out (may be NULL) receives the new CRL's
+ * this a no-op (*made false). With CRL_FIRST, it waits for a builder of
+ * the location, and a key that has a CRL by then, or publishes none, is a
+ * no-op. out (may be NULL) receives the new CRL's
  * metadata. Audited as crl.generate by actor. */
 edgeca_err crl_generate(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *ca_id,
                         const char *location, int generation, enum crl_why why, bool *made,

@@ -96,18 +96,29 @@ lifecycle_new_secret(char out[LIFECYCLE_SECRET_LEN + 1])
 }
 
 int
-lifecycle_signature(const char *secret, const unsigned char *body, size_t len,
+lifecycle_signature(const char *secret, time_t t, const unsigned char *body, size_t len,
                     char out[LIFECYCLE_SIGNATURE_LEN])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int md_len = 0;
+	struct buf signed_text = {0};
+	int rc = -1;
 
-	if (HMAC(EVP_sha256(), secret, (int)strlen(secret), body, len, md, &md_len) == NULL ||
+	/* "<t>.<body>": the dot ends the digits, so no other time and body
+	 * make the same bytes */
+	if (t < 0 || buf_printf(&signed_text, "%lld.", (long long)t) != 0 ||
+	    buf_append(&signed_text, body, len) != 0 ||
+	    HMAC(EVP_sha256(), secret, (int)strlen(secret), signed_text.data, signed_text.len, md,
+	         &md_len) == NULL ||
 	    md_len != 32)
-		return -1;
-	memcpy(out, "sha256=", 7);
-	hex_encode(md, md_len, out + 7);
-	return 0;
+		goto out;
+	snprintf(out, LIFECYCLE_SIGNATURE_LEN, "t=%lld,v1=", (long long)t);
+	hex_encode(md, md_len, out + strlen(out));
+	rc = 0;
+out:
+	OPENSSL_cleanse(md, sizeof(md));
+	buf_free(&signed_text);
+	return rc;
 }
 
 static json_t *

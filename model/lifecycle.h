@@ -11,7 +11,8 @@
 
 #define LIFECYCLE_MAX_ATTEMPTS 5
 #define LIFECYCLE_SECRET_LEN 64 /* hex characters of 32 random bytes */
-#define LIFECYCLE_SIGNATURE_LEN (sizeof("sha256=") + 64)
+/* "t=" up to 20 digits ",v1=" 64 hex digits, NUL */
+#define LIFECYCLE_SIGNATURE_LEN (sizeof("t=,v1=") + 20 + 64)
 
 /* A delivery claimed for sending, with what its message says. */
 struct notice {
@@ -69,8 +70,12 @@ long long lifecycle_backoff_ms(unsigned base_ms, int attempts);
 /* A new webhook secret: 64 hex characters, used as the HMAC key as is. */
 int lifecycle_new_secret(char out[LIFECYCLE_SECRET_LEN + 1]);
 
-/* "sha256=<hex HMAC-SHA256 of body under secret>". */
-int lifecycle_signature(const char *secret, const unsigned char *body, size_t len,
+/* The X-Edgeca-Signature of a webhook attempt signed at t (unix seconds):
+ * "t=<t>,v1=<hex HMAC-SHA256 under secret of "<t>.<body>">", t in
+ * decimal. Covering the time lets receivers refuse a captured delivery
+ * replayed later; each attempt is signed anew. Returns 0, or -1 (t
+ * negative, out of memory). */
+int lifecycle_signature(const char *secret, time_t t, const unsigned char *body, size_t len,
                         char out[LIFECYCLE_SIGNATURE_LEN]);
 
 /* The webhook event (JSON, malloc'ed). */

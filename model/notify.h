@@ -25,8 +25,9 @@ struct notify_cancel {
 int notify_smtp_send(const struct edgeca_config *cfg, const struct notice *n,
                      const struct notify_cancel *cancel, char err[NOTIFY_ERR_MAX]);
 
-/* POSTs the JSON body to url with X-Edgeca-Signature under secret; a 2xx
- * answer is success. */
+/* POSTs the JSON body to url with X-Edgeca-Signature under secret, signed
+ * at the time of this attempt (lifecycle_signature); a 2xx answer is
+ * success. */
 int notify_webhook_send(const char *url, const char *secret, const char *body,
                         const struct notify_cancel *cancel, char err[NOTIFY_ERR_MAX]);
 

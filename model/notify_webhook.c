@@ -1,6 +1,7 @@
 #include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "model/notify.h"
 
@@ -43,7 +44,9 @@ notify_webhook_send(const char *url, const char *secret, const char *body,
 	int rc = -1;
 
 	snprintf(err, NOTIFY_ERR_MAX, "cannot prepare the webhook request");
-	if (lifecycle_signature(secret, (const unsigned char *)body, strlen(body), sig) != 0 ||
+	/* signed now, for this attempt: a retry carries its own time */
+	if (lifecycle_signature(secret, time(NULL), (const unsigned char *)body, strlen(body),
+	                        sig) != 0 ||
 	    (h = curl_easy_init()) == NULL)
 		goto out;
 	snprintf(header, sizeof(header), "X-Edgeca-Signature: %s", sig);

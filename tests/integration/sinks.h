@@ -1,12 +1,14 @@
 /* Network sinks for the lifecycle tests, each a thread on a free port of
  * 127.0.0.1: an SMTP server that speaks enough SMTP for libcurl (EHLO,
  * HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) and keeps every message, and
- * an HTTP receiver that keeps every request and answers 200, 500 or
- * hangs as told. */
+ * an HTTP receiver that keeps every request, checks its webhook
+ * signature as a receiver must, and answers 200, 500 or hangs as told. */
 #ifndef EDGECA_TEST_SINKS_H
 #define EDGECA_TEST_SINKS_H
 
 #include <stddef.h>
+
+#include "tests/integration/webhook_signature.h"
 
 struct sink;
 
@@ -49,8 +51,14 @@ size_t sink_count_with(struct sink *s, const char *needle);
 /* Record k (0: the first) of s mentioning needle (malloc'ed), waiting up
  * to timeout_s; fails the test when none comes. */
 char *sink_wait_for(struct sink *s, const char *needle, size_t k, int timeout_s);
-/* Fails the test unless the HTTP record's X-Edgeca-Signature is the
- * HMAC-SHA256 of its body under secret. */
-void sink_expect_signature(const char *record, const char *secret);
+/* Tells an HTTP sink a CA's webhook secret (answered once when the CA's
+ * webhook_url was set). Every request the sink receives must verify
+ * under one of the secrets it was told, within 300 s of its arrival:
+ * each is checked on arrival and again when a secret arrives, and
+ * sink_stop fails the test unless all did. */
+void webhook_sink_secret(struct sink *s, const char *secret);
+/* How many requests so far do not verify (yet); why receives the first
+ * one's reason when not NULL. */
+size_t webhook_sink_unverified(struct sink *s, char *why, size_t len);
 
 #endif

@@ -193,6 +193,7 @@ test_signer_down_notified_once(void **state)
 	snprintf(secret, sizeof(secret), "%s",
 	         json_string_value(json_object_get(json_object_get(r.json, "lifecycle"),
 	                                           "webhook_secret")));
+	webhook_sink_secret(hook, secret);
 	http_response_free(&r);
 	wait_crl_lists(ca_id, NULL, 20); /* the first CRL */
 	next_update = served_next_update(ca_id);

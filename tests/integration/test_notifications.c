@@ -65,10 +65,11 @@ teardown(void **state)
  * backdated a minute, so 1 % of its life has passed at once) and returns
  * the creation answer. */
 static struct http_response
-create_expiring_ca(const char *name, const char *emails, const struct sink *hook)
+create_expiring_ca(const char *name, const char *emails, struct sink *hook)
 {
 	char body[1024], na[32], url[128] = "null";
 	time_t t = time(NULL) + 3700;
+	struct http_response r;
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
@@ -80,7 +81,11 @@ create_expiring_ca(const char *name, const char *emails, const struct sink *hook
 	         "\"lifecycle\": {\"notification_emails\": %s, \"webhook_url\": %s, "
 	         "\"threshold_percent\": 1}}",
 	         name, name, na, emails, url);
-	return http_post_expect(&in, "/api/v1/cas", body, 201);
+	r = http_post_expect(&in, "/api/v1/cas", body, 201);
+	if (hook != NULL) /* the receiver checks every event's signature */
+		webhook_sink_secret(hook, json_string_value(json_object_get(
+		                        json_object_get(r.json, "lifecycle"), "webhook_secret")));
+	return r;
 }
 
 /* The CA's notifications (admin), through inst. */

@@ -248,7 +248,11 @@ test_renew_by_hand(void **state)
 	         "\"Contoso\", \"locations\": [\"eu\", \"us\"], \"lifecycle\": "
 	         "{\"notification_emails\": [\"pki@example.test\"], "
 	         "\"webhook_url\": \"http://127.0.0.1:%u/hook\"}}", sink_port(hook));
-	http_create_ca(&in, body, ca_id);
+	r = http_post_expect(&in, "/api/v1/cas", body, 201);
+	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
+	webhook_sink_secret(hook, json_string_value(json_object_get(json_object_get(r.json,
+	                                                            "lifecycle"), "webhook_secret")));
+	http_response_free(&r);
 	old_csr = get_csr(ca_id, "eu");
 	chain_location(ca_id, "eu", 365);
 	chain_location(ca_id, "us", 365);
@@ -316,6 +320,8 @@ test_renew_by_hand(void **state)
 		assert_non_null(ev);
 		assert_string_equal(json_string_value(json_object_get(ev, "csr")), csr_eu);
 		assert_string_equal(json_string_value(json_object_get(ev, "ca_id")), ca_id);
+		/* the receiver verified every event's signature */
+		assert_int_equal(webhook_sink_unverified(hook, NULL, 0), 0);
 		json_decref(ev);
 		free(event);
 	}

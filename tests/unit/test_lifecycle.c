@@ -1,7 +1,8 @@
 /* Unit tests of model/lifecycle: which notification is due along a CA
- * location's lifetime, the retry schedule, the webhook signature (checked
- * against `openssl dgst -sha256 -hmac`), the webhook event and the
- * e-mail text, also of a renewal waiting for an external root. */
+ * location's lifetime, the retry schedule, the webhook signature over the
+ * time and the body (checked against `openssl dgst -sha256 -hmac`), the
+ * webhook event and the e-mail text, also of a renewal waiting for an
+ * external root. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -96,12 +97,39 @@ test_backoff(void **state)
 static void
 test_signature_and_secret(void **state)
 {
-	char sig[LIFECYCLE_SIGNATURE_LEN], s1[LIFECYCLE_SECRET_LEN + 1], s2[LIFECYCLE_SECRET_LEN + 1];
+	char sig[LIFECYCLE_SIGNATURE_LEN], again[LIFECYCLE_SIGNATURE_LEN],
+		s1[LIFECYCLE_SECRET_LEN + 1], s2[LIFECYCLE_SECRET_LEN + 1];
+	const unsigned char *body = (const unsigned char *)"{\"a\":1}";
 
-	/* printf '%s' '{"a":1}' | openssl dgst -sha256 -hmac key */
-	assert_int_equal(lifecycle_signature("key", (const unsigned char *)"{\"a\":1}", 7, sig), 0);
-	assert_string_equal(sig, "sha256=88a67f24bbcdaed0e6c997404bb79a743baf44c6bab2f4c27328e3009d"
-	                         "22e342");
+	/* printf '%s' '1700000000.{"a":1}' | openssl dgst -sha256 -hmac key */
+	assert_int_equal(lifecycle_signature("key", T0, body, 7, sig), 0);
+	assert_string_equal(sig, "t=1700000000,v1=a438e398bfafc57e4396bb7fc2304422f0f768e965d073ca"
+	                         "313cb52e22e6ad03");
+	/* the same body signed a second later: another signature, so a
+	 * captured one moved to a fresh time does not verify */
+	assert_int_equal(lifecycle_signature("key", T0 + 1, body, 7, again), 0);
+	assert_string_equal(again, "t=1700000001,v1=ac282d739e25be582bf7a9c2166c50870eacc71f9e42"
+	                           "60fe2822885f6fcf09f7");
+	assert_string_not_equal(strchr(sig, ','), strchr(again, ','));
+	/* the body is covered byte for byte, and only len bytes of it */
+	assert_int_equal(lifecycle_signature("key", T0, (const unsigned char *)"{\"a\":2}", 7,
+	                                     again), 0);
+	assert_string_not_equal(sig, again);
+	assert_int_equal(lifecycle_signature("key", T0, (const unsigned char *)"{\"a\":1}  ", 7,
+	                                     again), 0);
+	assert_string_equal(sig, again);
+	/* another secret, another signature; the epoch itself is a time */
+	assert_int_equal(lifecycle_signature("other", T0, body, 7, again), 0);
+	assert_string_not_equal(sig, again);
+	/* printf '%s' '0.{"a":1}' | openssl dgst -sha256 -hmac key */
+	assert_int_equal(lifecycle_signature("key", 0, body, 7, again), 0);
+	assert_string_equal(again, "t=0,v1=a7821e6b0312e1d4f4f0e821c3d4242ae798b76e0112dbe081ce26b6"
+	                           "92a6e2ac");
+	assert_int_equal(lifecycle_signature("key", -1, body, 7, again), -1);
+	/* the longest time fits */
+	assert_int_equal(lifecycle_signature("key", (time_t)INT64_MAX, body, 7, again), 0);
+	assert_int_equal(strlen(again), strlen("t=9223372036854775807,v1=") + 64);
+
 	assert_int_equal(lifecycle_new_secret(s1), 0);
 	assert_int_equal(lifecycle_new_secret(s2), 0);
 	assert_int_equal(strlen(s1), 64);
