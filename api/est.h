@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "api/gate.h"
 #include "model/context.h"
 #include "model/est.h"
 
@@ -29,6 +30,8 @@ struct est_http_request {
 	bool body_too_large;
 	size_t max_body;
 	struct est_client tls;      /* the TLS client chain (Basic fields unset) */
+	struct signer_gate *gate;   /* the listener's signer gate; NULL: none */
+	unsigned gate_wait_ms;      /* how long an enrollment may wait for a place */
 };
 
 struct est_http_response {
@@ -38,6 +41,7 @@ struct est_http_response {
 	char *body;                 /* malloc'ed, may be NULL when body_len is 0 */
 	size_t body_len;
 	const char *allow;          /* for 405 */
+	unsigned retry_after;       /* for 503: seconds (0: API_RETRY_AFTER_S) */
 };
 
 void est_handle(const struct est_http_request *req, struct est_http_response *resp);

@@ -12,12 +12,14 @@
 #include "api/est.h"
 #include "api/listen.h"
 #include "api/listen_identity.h"
+#include "api/problem.h"
 #include "common/buf.h"
 #include "common/log.h"
 
 struct est_server {
 	struct MHD_Daemon *daemon;
 	struct edgeca_ctx *ctx;
+	struct signer_gate *gate;
 	struct deadline_watch *deadline;
 	struct listen_addr addr;
 };
@@ -63,6 +65,12 @@ send_response(struct MHD_Connection *con, const struct est_http_response *r)
 	if (r->status == 401)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		                        "Basic realm=\"edgeca EST\"");
+	if (r->status == 503) {
+		char retry[16];
+		snprintf(retry, sizeof(retry), "%u", r->retry_after ? r->retry_after
+		                                                    : API_RETRY_AFTER_S);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry);
+	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	ok = MHD_queue_response(con, (unsigned)r->status, resp);
@@ -74,7 +82,7 @@ static enum MHD_Result
 send_text(struct MHD_Connection *con, int status, const char *text)
 {
 	struct est_http_response r = {status, "text/plain; charset=utf-8", false, (char *)text,
-	                              strlen(text), NULL};
+	                              strlen(text), NULL, 0};
 
 	return send_response(con, &r);
 }
@@ -224,6 +232,8 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 	req.body_len = x->body.len;
 	req.body_too_large = x->too_large;
 	req.max_body = cfg->max_body_bytes;
+	req.gate = s->gate;
+	req.gate_wait_ms = cfg->signer_timeout_s * 1000;
 	tls_chain(con, &req.tls);
 	est_handle(&req, &resp);
 	log_debug("est: %s %s -> %d", method, url, resp.status);
@@ -264,7 +274,9 @@ est_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls,
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 	s->ctx = ctx;
 	s->deadline = deadline;
-	if ((rc = listen_addr_make(cfg->bind_address, cfg->est_port, &s->addr, msg)) != EDGECA_OK) {
+	if ((rc = listen_addr_make(cfg->bind_address, cfg->est_port, &s->addr, msg)) != EDGECA_OK ||
+	    (rc = gate_new(gate_capacity(cfg->est_threads, cfg->signer_max_waiting),
+	                   gate_signer_stalled, ctx->signer, &s->gate, msg)) != EDGECA_OK) {
 		free(s);
 		return rc;
 	}
@@ -287,13 +299,15 @@ est_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (s->daemon == NULL) {
+		gate_free(s->gate);
 		free(s);
 		return edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, NULL,
 		                   "cannot listen for EST on %s port %u (in use, or TLS material "
 		                   "invalid)", cfg->bind_address, cfg->est_port);
 	}
-	log_info("est_server_start: EST on https://%s:%u (%u threads); devices use %s",
-	         cfg->bind_address, cfg->est_port, cfg->est_threads, cfg->public_est_url);
+	log_info("est_server_start: EST on https://%s:%u (%u threads, %u of them for the signer "
+	         "at most); devices use %s", cfg->bind_address, cfg->est_port, cfg->est_threads,
+	         gate_capacity(cfg->est_threads, cfg->signer_max_waiting), cfg->public_est_url);
 	*out = s;
 	return EDGECA_OK;
 }
@@ -305,5 +319,6 @@ est_server_stop(struct est_server *s)
 		return;
 	if (s->daemon != NULL)
 		MHD_stop_daemon(s->daemon);
+	gate_free(s->gate);
 	free(s);
 }
