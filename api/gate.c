@@ -89,7 +89,7 @@ gate_free(struct signer_gate *g)
 enum gate_verdict
 gate_enter(struct signer_gate *g, unsigned wait_ms, unsigned *retry_after_s, unsigned *silent_s)
 {
-	int64_t until = mono_ms() + wait_ms;
+	int64_t until = -1; /* read the clock only when there is a wait */
 	enum gate_verdict v;
 
 	*retry_after_s = 0;
@@ -111,6 +111,8 @@ gate_enter(struct signer_gate *g, unsigned wait_ms, unsigned *retry_after_s, uns
 			break;
 		}
 		now = mono_ms();
+		if (until < 0)
+			until = now + wait_ms;
 		if (now >= until) {
 			*retry_after_s = GATE_FULL_RETRY_S;
 			v = GATE_FULL;

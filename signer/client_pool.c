@@ -199,8 +199,12 @@ pool_retry_after(struct signer_pool *p, int64_t now_ms)
 bool
 signer_pool_stalled(struct signer_pool *p, unsigned *silent_s, unsigned *retry_after_s)
 {
-	int64_t now = mono_ms(), silent = 0;
+	int64_t now, silent = 0;
 
+	/* the common case, nothing waiting, costs one atomic load */
+	if (atomic_load(&p->stall.waiting) == 0)
+		return false;
+	now = mono_ms();
 	if (!stall_check(&p->stall, now, &silent))
 		return false;
 	if (silent_s != NULL)
