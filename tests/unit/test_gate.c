@@ -120,25 +120,35 @@ wait_in(void *arg)
 	return NULL;
 }
 
+/* A gate of one place, taken, and a thread waiting for it (give it a
+ * moment to start waiting). */
+static struct signer_gate *
+full_gate_with_waiter(struct waiter *w, atomic_bool *left, pthread_t *t)
+{
+	struct signer_gate *g = NULL;
+	struct timespec pause = {0, 100000000L};
+	unsigned retry, silent;
+
+	assert_int_equal(gate_new(1, probe, NULL, &g, NULL), EDGECA_OK);
+	assert_int_equal(gate_enter(g, 0, &retry, &silent), GATE_ADMITTED);
+	w->g = g;
+	w->left = left;
+	assert_int_equal(pthread_create(t, NULL, wait_in, w), 0);
+	nanosleep(&pause, NULL);
+	return g;
+}
+
 /* A request that finds the gate full gets the place a leaving one frees,
  * and only then. */
 static void
 test_waiter_gets_the_freed_place(void **state)
 {
-	struct signer_gate *g = NULL;
 	atomic_bool left = false;
 	struct waiter w = {0};
-	struct timespec pause = {0, 100000000L};
 	pthread_t t;
-	unsigned retry, silent;
+	struct signer_gate *g = full_gate_with_waiter(&w, &left, &t);
 
 	(void)state;
-	assert_int_equal(gate_new(1, probe, NULL, &g, NULL), EDGECA_OK);
-	assert_int_equal(gate_enter(g, 0, &retry, &silent), GATE_ADMITTED);
-	w.g = g;
-	w.left = &left;
-	assert_int_equal(pthread_create(&t, NULL, wait_in, &w), 0);
-	nanosleep(&pause, NULL);
 	atomic_store(&left, true);
 	gate_leave(g);
 	assert_int_equal(pthread_join(t, NULL), 0);
@@ -152,18 +162,11 @@ test_waiter_gets_the_freed_place(void **state)
 static void
 test_waiter_leaves_when_the_signer_stalls(void **state)
 {
-	struct signer_gate *g = NULL;
 	struct waiter w = {0};
-	struct timespec pause = {0, 100000000L};
 	pthread_t t;
-	unsigned retry, silent;
+	struct signer_gate *g = full_gate_with_waiter(&w, NULL, &t);
 
 	(void)state;
-	assert_int_equal(gate_new(1, probe, NULL, &g, NULL), EDGECA_OK);
-	assert_int_equal(gate_enter(g, 0, &retry, &silent), GATE_ADMITTED);
-	w.g = g;
-	assert_int_equal(pthread_create(&t, NULL, wait_in, &w), 0);
-	nanosleep(&pause, NULL);
 	atomic_store(&stalled, true);
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_int_equal(w.v, GATE_STALLED);
