@@ -48,12 +48,13 @@
 static struct instance in;
 static char ca_id[64], auditor[128], requester[128], serial[80];
 static atomic_bool signer_stopped;
+/* a device of the CA, to enroll over EST */
+static X509 *stall_device;
+static EVP_PKEY *stall_key;
 
 static int
 setup(void **state)
 {
-	X509 *x;
-
 	(void)state;
 	http_set_test_name("signer_stall");
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -64,8 +65,7 @@ setup(void **state)
 	instance_token(&in, "requester", "stall-requester", requester, sizeof(requester));
 	http_create_ca(&in, "{\"common_name\": \"Stall Root\", \"issuance\": "
 	                    "{\"template\": \"client\"}}", ca_id);
-	x = http_issue_cert(&in, ca_id, "stall-before", NULL, serial);
-	X509_free(x);
+	stall_device = http_issue_cert(&in, ca_id, "stall-before", &stall_key, serial);
 	return 0;
 }
 
@@ -98,6 +98,8 @@ teardown(void **state)
 {
 	(void)state;
 	resume(state);
+	X509_free(stall_device);
+	EVP_PKEY_free(stall_key);
 	instance_destroy(&in);
 	curl_global_cleanup();
 	return 0;
@@ -218,6 +220,31 @@ probe_reads(void)
 	http_response_free(&r);
 }
 
+/* EST enrollment needs the signer: refused at once, with Retry-After. */
+static void
+est_enroll_refused(void)
+{
+	struct est_tls tls = {.cert = stall_device, .key = stall_key};
+	X509_REQ *csr = est_make_csr("stall-before", false, NULL);
+	struct http_response r;
+	char base[200];
+	double t = now_s();
+	long status;
+
+	snprintf(base, sizeof(base), "/est/%s/default/.well-known/est", ca_id);
+	status = est_aziot_enroll(&in, &tls, base, csr, &r);
+	t = now_s() - t;
+	print_message("EST simpleenroll: %ld in %.2f s: %.*s", status, t, (int)r.body_len,
+	              r.body ? (const char *)r.body : "");
+	assert_int_equal(status, 503);
+	assert_true(t < ANSWER_BOUND_S);
+	assert_non_null(http_header(&r, "retry-after"));
+	assert_true(atoi(http_header(&r, "retry-after")) >= 1);
+	assert_non_null(strstr((const char *)r.body, "signer"));
+	http_response_free(&r);
+	X509_REQ_free(csr);
+}
+
 /* The answers that came while the signer was stopped: refusals, each
  * with Retry-After, each quick. */
 static int
@@ -263,6 +290,7 @@ test_stopped_signer_degrades(void **state)
 		sleep_ms(STAGGER_MS);
 	}
 	probe_reads();
+	est_enroll_refused();
 	/* the requests beyond the gate are refused without waiting for the
 	 * signer's deadline */
 	for (until = now_s() + ANSWER_BOUND_S; now_s() < until; sleep_ms(100)) {
