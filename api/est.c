@@ -343,6 +343,27 @@ client_origin(const struct est_http_request *req, struct est_client *client, cha
 	}
 }
 
+/* Enters the listener's signer gate, or answers 503 with Retry-After: at
+ * once when the signer is stalled, after the wait when the gate stays
+ * full. */
+static bool
+gate_admits(const struct est_http_request *req, struct est_http_response *resp)
+{
+	unsigned retry_after = 0, silent = 0;
+	enum gate_verdict v;
+	char text[128];
+
+	if (req->gate == NULL)
+		return true;
+	v = gate_enter(req->gate, req->gate_wait_ms, &retry_after, &silent);
+	if (v == GATE_ADMITTED)
+		return true;
+	gate_refusal_text(v, silent, text, sizeof(text));
+	set_text(resp, 503, text);
+	resp->retry_after = retry_after;
+	return false;
+}
+
 static void
 handle_enroll(const struct est_http_request *req, const struct est_route *route, bool reenroll,
               struct est_http_response *resp)
@@ -396,7 +417,11 @@ handle_enroll(const struct est_http_request *req, const struct est_route *route,
 		client.basic_user = user;
 		client.basic_password = password;
 	}
+	if (!gate_admits(req, resp))
+		goto out;
 	rc = est_enroll(req->ctx, &route->target, reenroll, &client, csr, csr_len, &cert, &msg);
+	if (req->gate != NULL)
+		gate_leave(req->gate);
 	if (rc != EDGECA_OK) {
 		set_error(resp, rc, &msg);
 		goto out;

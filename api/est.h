@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "api/gate.h"
 #include "model/context.h"
 #include "model/est.h"
 
@@ -39,6 +40,8 @@ struct est_http_request {
 	unsigned char binding[64];
 	size_t binding_len;         /* 0 when unavailable */
 	const char *binding_type;   /* static string */
+	struct signer_gate *gate;   /* the listener's signer gate; NULL: none */
+	unsigned gate_wait_ms;      /* how long an enrollment may wait for a place */
 };
 
 struct est_http_response {
@@ -48,7 +51,8 @@ struct est_http_response {
 	char *body;                 /* malloc'ed, may be NULL when body_len is 0 */
 	size_t body_len;
 	const char *allow;          /* for 405 */
-	unsigned retry_after;       /* Retry-After in seconds; 0 for none */
+	unsigned retry_after;       /* Retry-After in seconds; 0: none, but a 503 gets
+	                             * API_RETRY_AFTER_S */
 };
 
 void est_handle(const struct est_http_request *req, struct est_http_response *resp);

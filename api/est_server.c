@@ -14,12 +14,14 @@
 #include "api/est_ca_names.h"
 #include "api/listen.h"
 #include "api/listen_identity.h"
+#include "api/problem.h"
 #include "common/buf.h"
 #include "common/log.h"
 
 struct est_server {
 	struct MHD_Daemon *daemon;
 	struct edgeca_ctx *ctx;
+	struct signer_gate *gate;
 	struct deadline_watch *deadline;
 	struct listen_addr addr;
 	struct est_ca_names *ca_names;
@@ -68,9 +70,10 @@ send_response(struct MHD_Connection *con, const struct est_http_response *r)
 	if (r->status == 401)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		                        "Basic realm=\"edgeca EST\"");
-	if (r->retry_after > 0) {
+	if (r->retry_after > 0 || r->status == 503) {
 		char seconds[16];
-		snprintf(seconds, sizeof(seconds), "%u", r->retry_after);
+		snprintf(seconds, sizeof(seconds), "%u", r->retry_after ? r->retry_after
+		                                                        : API_RETRY_AFTER_S);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
@@ -334,6 +337,8 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 	req.body_len = x->body.len;
 	req.body_too_large = x->too_large;
 	req.max_body = cfg->max_body_bytes;
+	req.gate = s->gate;
+	req.gate_wait_ms = cfg->signer_timeout_s * 1000;
 	tls_chain(con, &req.tls);
 	client_facts(con, &req);
 	est_handle(&req, &resp);
@@ -377,7 +382,10 @@ est_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls,
 	s->deadline = deadline;
 	(void)tls; /* the listener's identity is the current listen identity's */
 	if ((rc = listen_addr_make(cfg->bind_address, cfg->est_port, &s->addr, msg)) != EDGECA_OK ||
+	    (rc = gate_new(gate_capacity(cfg->est_threads, cfg->signer_max_waiting),
+	                   gate_signer_stalled, ctx->signer, &s->gate, msg)) != EDGECA_OK ||
 	    (rc = est_ca_names_start(ctx, &s->ca_names, msg)) != EDGECA_OK) {
+		gate_free(s->gate);
 		free(s);
 		return rc;
 	}
@@ -401,13 +409,15 @@ est_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (s->daemon == NULL) {
 		est_ca_names_stop(s->ca_names);
+		gate_free(s->gate);
 		free(s);
 		return edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, NULL,
 		                   "cannot listen for EST on %s port %u (in use, or TLS material "
 		                   "invalid)", cfg->bind_address, cfg->est_port);
 	}
-	log_info("est_server_start: EST on https://%s:%u (%u threads); devices use %s",
-	         cfg->bind_address, cfg->est_port, cfg->est_threads, cfg->public_est_url);
+	log_info("est_server_start: EST on https://%s:%u (%u threads, %u of them for the signer "
+	         "at most); devices use %s", cfg->bind_address, cfg->est_port, cfg->est_threads,
+	         gate_capacity(cfg->est_threads, cfg->signer_max_waiting), cfg->public_est_url);
 	*out = s;
 	return EDGECA_OK;
 }
@@ -420,5 +430,6 @@ est_server_stop(struct est_server *s)
 	if (s->daemon != NULL)
 		MHD_stop_daemon(s->daemon);
 	est_ca_names_stop(s->ca_names); /* no connection left to use the names */
+	gate_free(s->gate);
 	free(s);
 }

@@ -1,10 +1,15 @@
 /* /healthz, /readyz and /openapi.yaml: no token needed. */
+#include <stdio.h>
 #include <string.h>
 
 #include "api/handlers.h"
 #include "api/problem.h"
 #include "common/embedded.h"
 #include "model/db.h"
+
+/* How long /readyz waits for each of the database and the signer, on
+ * connections of its own: a probe never queues behind busy pools. */
+#define READY_TIMEOUT_MS 1000
 
 void
 api_health_healthz(struct api_call *call)
@@ -15,26 +20,23 @@ api_health_healthz(struct api_call *call)
 void
 api_health_readyz(struct api_call *call)
 {
-	struct edgeca_msg db_msg = {0}, signer_msg = {0};
+	char database[96], signer[96], detail[256];
+	unsigned retry_after = 0;
 	edgeca_err db_rc, signer_rc;
-	PGconn *c = NULL;
-	char detail[600];
 
-	db_rc = db_acquire(call->ctx->db, &c, &db_msg);
-	if (db_rc == EDGECA_OK) {
-		db_rc = db_exec(c, "SELECT 1", NULL, 0, NULL, "readiness", &db_msg);
-		db_release(call->ctx->db, c);
-	}
-	signer_rc = signer_ping(call->ctx->signer, &signer_msg);
+	db_rc = db_check(call->ctx->db, READY_TIMEOUT_MS, database, sizeof(database));
+	signer_rc = signer_check(call->ctx->signer, READY_TIMEOUT_MS, signer, sizeof(signer),
+	                         &retry_after);
 	if (db_rc == EDGECA_OK && signer_rc == EDGECA_OK) {
 		api_json(call->resp, 200, json_pack("{s:s, s:s, s:s}", "status", "ready", "database",
 		                                    "ok", "signer", "ok"));
 		return;
 	}
-	snprintf(detail, sizeof(detail), "database: %s; signer: %s",
-	         db_rc == EDGECA_OK ? "ok" : "unreachable",
-	         signer_rc == EDGECA_OK ? "ok" : "unreachable");
-	api_problem_text(call->resp, EDGECA_ERR_UNAVAILABLE, "not-ready", detail, call->path);
+	snprintf(detail, sizeof(detail), "database: %s; signer: %s", database, signer);
+	if (retry_after > 0)
+		api_retry_after(call->resp, retry_after);
+	api_problem_members(call->resp, EDGECA_ERR_UNAVAILABLE, "not-ready", detail, call->path,
+	                    json_pack("{s:s, s:s}", "database", database, "signer", signer));
 }
 
 void

@@ -1,5 +1,6 @@
 #include "api/problem.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -64,8 +65,18 @@ api_json(struct _u_response *resp, int status, json_t *j)
 }
 
 void
-api_problem_raw(struct _u_response *resp, int status, const char *title, const char *slug,
-                const char *detail, const char *instance)
+api_retry_after(struct _u_response *resp, unsigned seconds)
+{
+	char text[16];
+
+	snprintf(text, sizeof(text), "%u", seconds > 0 ? seconds : API_RETRY_AFTER_S);
+	u_map_put(resp->map_header, "Retry-After", text);
+}
+
+/* The problem document with members (may be NULL) added to it. */
+static void
+problem(struct _u_response *resp, int status, const char *title, const char *slug,
+        const char *detail, const char *instance, json_t *members)
 {
 	char type[128];
 	json_t *j;
@@ -80,16 +91,40 @@ api_problem_raw(struct _u_response *resp, int status, const char *title, const c
 	if (j != NULL && instance != NULL && json_object_set_new(j, "instance",
 	                                                         json_string(instance)) != 0)
 		json_object_del(j, "instance");
+	if (j != NULL && members != NULL && json_object_update_missing(j, members) != 0) {
+		json_decref(j);
+		j = NULL;
+	}
 	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (text == NULL) {
 		api_body(resp, 500, "text/plain", "internal error", 14);
 		return;
 	}
+	/* every 503 says when to come back */
+	if (status == 503 && u_map_get_case(resp->map_header, "Retry-After") == NULL)
+		api_retry_after(resp, API_RETRY_AFTER_S);
 	api_body(resp, status, "application/problem+json", text, strlen(text));
 	free(text);
 	if (status >= 500)
 		log_error("api: %d %s at %s", status, detail ? detail : "", instance ? instance : "");
+}
+
+void
+api_problem_raw(struct _u_response *resp, int status, const char *title, const char *slug,
+                const char *detail, const char *instance)
+{
+	problem(resp, status, title, slug, detail, instance, NULL);
+}
+
+void
+api_problem_members(struct _u_response *resp, edgeca_err code, const char *slug,
+                    const char *detail, const char *instance, json_t *members)
+{
+	size_t i = status_index(code);
+
+	problem(resp, statuses[i].status, statuses[i].title, slug, detail, instance, members);
+	json_decref(members);
 }
 
 void

@@ -10,6 +10,9 @@
 
 #define PROBLEM_TYPE_PREFIX "urn:edgeca:problem:"
 
+/* Retry-After of a 503 when nothing better is known: a few seconds. */
+#define API_RETRY_AFTER_S 5
+
 int api_status_of(edgeca_err code);
 
 /* Sets status and an application/problem+json body:
@@ -19,6 +22,15 @@ void api_problem(struct _u_response *resp, edgeca_err code, const struct edgeca_
 /* The same with a literal slug and detail. */
 void api_problem_text(struct _u_response *resp, edgeca_err code, const char *slug,
                       const char *detail, const char *instance);
+
+/* A problem with members of its own beside the standard ones (/readyz:
+ * "database", "signer"); takes ownership of members. */
+void api_problem_members(struct _u_response *resp, edgeca_err code, const char *slug,
+                         const char *detail, const char *instance, json_t *members);
+
+/* Sets Retry-After (0: API_RETRY_AFTER_S). Every 503 problem carries one:
+ * this value when set before, API_RETRY_AFTER_S otherwise. */
+void api_retry_after(struct _u_response *resp, unsigned seconds);
 
 /* A problem with an explicit status and title (405, ...). */
 void api_problem_raw(struct _u_response *resp, int status, const char *title, const char *slug,

@@ -55,9 +55,17 @@ const struct api_route api_routes[] = {
 };
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);
 
+/* The handlers that need the signer: they pass the listener's signer gate
+ * (api/gate.h), so that a stalled signer never holds every thread. */
+static const api_handler signer_bound[] = {
+	api_cas_create, api_cas_verification_certificate, api_cas_chain, api_cas_renew,
+	api_cas_location_upload, api_certificates_issue, api_cas_crl_generate, NULL,
+};
+
 struct binding {
 	struct api_router *router;
 	const struct api_route *route;
+	bool signer; /* the route's handler is signer-bound */
 };
 
 static void
@@ -133,6 +141,23 @@ query_invalid(const struct _u_request *req, char *detail, size_t len)
 	return 0;
 }
 
+/* Enters the listener's signer gate, or answers 503 signer-unavailable
+ * with Retry-After at once (stalled signer) or after the wait (full). */
+static bool
+gate_admits(const struct api_router *r, struct _u_response *resp, const char *path)
+{
+	unsigned retry_after = 0, silent = 0;
+	enum gate_verdict v = gate_enter(r->gate, r->gate_wait_ms, &retry_after, &silent);
+	char detail[128];
+
+	if (v == GATE_ADMITTED)
+		return true;
+	gate_refusal_text(v, silent, detail, sizeof(detail));
+	api_retry_after(resp, retry_after);
+	api_problem_text(resp, EDGECA_ERR_UNAVAILABLE, "signer-unavailable", detail, path);
+	return false;
+}
+
 static int
 dispatch(const struct _u_request *req, struct _u_response *resp, void *user_data)
 {
@@ -160,7 +185,11 @@ dispatch(const struct _u_request *req, struct _u_response *resp, void *user_data
 	}
 	if (api_authorize(&call, b->route) != 0)
 		return U_CALLBACK_COMPLETE;
+	if (b->signer && !gate_admits(b->router, resp, call.path))
+		return U_CALLBACK_COMPLETE;
 	b->route->handler(&call);
+	if (b->signer)
+		gate_leave(b->router->gate);
 	return U_CALLBACK_COMPLETE;
 }
 
@@ -232,6 +261,9 @@ api_routes_register(struct _u_instance *inst, struct api_router *r)
 		bool get = strcmp(r->routes[i].method, "GET") == 0;
 		bindings[i].router = r;
 		bindings[i].route = &r->routes[i];
+		for (size_t k = 0; r->gate != NULL && signer_bound[k] != NULL; k++)
+			if (signer_bound[k] == r->routes[i].handler)
+				bindings[i].signer = true;
 		/* HEAD answers like GET; libmicrohttpd leaves the body out. */
 		if (ulfius_add_endpoint_by_val(inst, r->routes[i].method, NULL, r->routes[i].path, 0,
 		                               dispatch, &bindings[i]) != U_OK ||

@@ -1,11 +1,14 @@
 /* The route table of the API listener and the one dispatcher every route
  * goes through: body-size limit, authentication and role checks happen
- * there, before any handler runs, so no endpoint can forget them. */
+ * there, before any handler runs, so no endpoint can forget them; so does
+ * the signer gate of the routes that need the signer. */
 #ifndef EDGECA_API_ROUTES_H
 #define EDGECA_API_ROUTES_H
 
+#include <stdbool.h>
 #include <ulfius.h>
 
+#include "api/gate.h"
 #include "model/context.h"
 
 enum api_access {
@@ -37,6 +40,8 @@ struct api_route {
 
 struct api_router {
 	struct edgeca_ctx *ctx;
+	struct signer_gate *gate; /* the listener's (borrowed); NULL: none */
+	unsigned gate_wait_ms;    /* how long a request may wait for a place */
 	size_t max_body;
 	const struct api_route *routes;
 	size_t n_routes;

@@ -13,6 +13,7 @@
 struct api_server {
 	struct _u_instance inst;
 	struct api_router router;
+	struct signer_gate *gate;
 	struct listen_addr addr;
 	bool started;
 };
@@ -66,7 +67,12 @@ api_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls,
 	/* With the check on, ulfius drops non-UTF-8 values without a word;
 	 * the dispatcher refuses them instead. */
 	s->inst.check_utf8 = 0;
+	if ((rc = gate_new(gate_capacity(cfg->http_threads, cfg->signer_max_waiting),
+	                   gate_signer_stalled, ctx->signer, &s->gate, msg)) != EDGECA_OK)
+		goto fail;
 	s->router.ctx = ctx;
+	s->router.gate = s->gate;
+	s->router.gate_wait_ms = cfg->signer_timeout_s * 1000;
 	s->router.max_body = cfg->max_body_bytes;
 	s->router.routes = api_routes;
 	s->router.n_routes = api_routes_count;
@@ -98,8 +104,10 @@ api_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls,
 		}
 	}
 	s->started = true;
-	log_info("api_server_start: listening on https://%s:%u (%u threads, %u connections max)",
-	         cfg->bind_address, cfg->api_port, cfg->http_threads, cfg->max_connections);
+	log_info("api_server_start: listening on https://%s:%u (%u threads, %u of them for the "
+	         "signer at most, %u connections max)", cfg->bind_address, cfg->api_port,
+	         cfg->http_threads, gate_capacity(cfg->http_threads, cfg->signer_max_waiting),
+	         cfg->max_connections);
 	*out = s;
 	return EDGECA_OK;
 fail:
@@ -116,5 +124,6 @@ api_server_stop(struct api_server *s)
 		ulfius_stop_framework(&s->inst);
 	ulfius_clean_instance(&s->inst);
 	api_routes_free(&s->router);
+	gate_free(s->gate);
 	free(s);
 }

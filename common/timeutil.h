@@ -4,6 +4,7 @@
 
 #include <openssl/asn1.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
 #define RFC3339_LEN 32
@@ -15,5 +16,11 @@ void rfc3339_format(time_t t, char out[RFC3339_LEN]);
 int rfc3339_parse(const char *s, time_t *out);
 /* ASN1_TIME to time_t; returns 0 or -1. */
 int asn1_time_to_time_t(const ASN1_TIME *t, time_t *out);
+
+/* CLOCK_MONOTONIC in milliseconds, for deadlines (no system call on
+ * Linux). */
+int64_t mono_ms(void);
+/* CLOCK_REALTIME ms from now, the form pthread_mutex_timedlock takes. */
+void realtime_in(unsigned ms, struct timespec *out);
 
 #endif

@@ -53,20 +53,67 @@ cert_from_row(const PGresult *r, int i, struct certificate *c, bool with_der)
 }
 
 /* One statement, so the certificate and its audit row commit together in
- * a single round trip; prepared once per connection. */
+ * a single round trip; prepared once per connection. It stores nothing
+ * unless the CA and the location are still active, read under a share
+ * lock on the location's row: every revocation, of the location or of the
+ * whole CA, updates that row, so it either waits for this statement to
+ * commit (the certificate was issued before it) or this statement waits
+ * for the revocation and then reads the row as revoked (PostgreSQL
+ * re-reads a row it had to wait for). The CA's own status is read as the
+ * statement found it. */
 static const struct db_stmt insert_stmt = {
-	STMT_CERT_INSERT, "WITH cert AS (INSERT INTO certificates (ca_id, location, serial, subject, "
+	STMT_CERT_INSERT, "WITH loc AS MATERIALIZED (SELECT l.status, c.status AS ca_status "
+	   "FROM ca_locations l JOIN cas c ON c.id = l.ca_id WHERE l.ca_id = $1 AND l.name = $2 "
+	   "FOR SHARE OF l), "
+	   "cert AS (INSERT INTO certificates (ca_id, location, serial, subject, "
 	   "common_name, subject_alt_names, key_algorithm, template, not_before, not_after, "
-	   "requester, certificate_der, issuer_key_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-	   "to_timestamp($9), to_timestamp($10), $11, $12, $14) RETURNING id, created_at), "
+	   "requester, certificate_der, issuer_key_id) SELECT $1::uuid, $2::text, $3::text, "
+	   "$4::text, $5::text, $6::text[], $7::text, $8::text, to_timestamp($9::bigint), "
+	   "to_timestamp($10::bigint), $11::text, $12::bytea, $14::text FROM loc "
+	   "WHERE loc.status = 'active' AND loc.ca_status = 'active' RETURNING id, created_at), "
 	   "audit AS (INSERT INTO audit_events (actor, action, object_type, object_id, details) "
 	   "SELECT $11, 'certificate.issue', 'certificate', $1 || '/' || $3, "
 	   "jsonb_build_object('ca_id', $1::text, 'location', $2::text, 'serial', $3::text, "
 	   "'subject', $4::text, 'template', $8::text, 'not_after', $13::text) FROM cert) "
-	   "SELECT id, extract(epoch FROM created_at)::bigint AS created_at FROM cert"};
+	   "SELECT loc.status, loc.ca_status, cert.id, "
+	   "extract(epoch FROM cert.created_at)::bigint AS created_at FROM loc LEFT JOIN cert ON true"};
+
+/* Why the statement stored nothing: the location's and CA's state. A CA
+ * revoked as a whole while this request waited shows as its location
+ * revoked in the statement's view; its status, read again now, tells. */
+static edgeca_err
+refused(PGconn *c, const struct certificate *cert, const PGresult *r, struct edgeca_msg *msg)
+{
+	struct db_param p[1] = {{cert->ca_id, 0, false}};
+	const char *loc = PQntuples(r) == 1 ? db_get(r, 0, "status") : NULL;
+	const char *ca = PQntuples(r) == 1 ? db_get(r, 0, "ca_status") : NULL;
+	PGresult *now = NULL;
+	bool ca_revoked = ca != NULL && strcmp(ca, "revoked") == 0;
+	edgeca_err rc = EDGECA_OK;
+
+	if (loc != NULL && strcmp(loc, "revoked") == 0 && !ca_revoked &&
+	    (rc = db_exec(c, "SELECT status FROM cas WHERE id = $1", p, 1, &now, "read CA status",
+	                  msg)) != EDGECA_OK)
+		return rc;
+	if (now != NULL && PQntuples(now) == 1)
+		ca_revoked = strcmp(db_get(now, 0, "status"), "revoked") == 0;
+	PQclear(now);
+	if (ca_revoked)
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-revoked",
+		                   "CA %s was revoked while the certificate was being signed; it was "
+		                   "not stored and is not handed out", cert->ca_id);
+	if (loc != NULL && strcmp(loc, "revoked") == 0)
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "location-revoked",
+		                   "location %s of CA %s was revoked while the certificate was being "
+		                   "signed; it was not stored and is not handed out", cert->location,
+		                   cert->ca_id);
+	return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-not-active",
+	                   "location %s of CA %s is no longer active (%s); the certificate was "
+	                   "not stored", cert->location, cert->ca_id, loc ? loc : "gone");
+}
 
 edgeca_err
-cert_store_insert(PGconn *c, struct certificate *cert, const char *actor,
+cert_store_insert(PGconn *c, struct certificate *cert, const char *actor, bool *serial_taken,
                   struct edgeca_msg *msg)
 {
 	char nb[32], na[32], na_text[RFC3339_LEN], *sans = NULL;
@@ -75,6 +122,7 @@ cert_store_insert(PGconn *c, struct certificate *cert, const char *actor,
 	size_t n_sans = 0;
 	edgeca_err rc;
 
+	*serial_taken = false;
 	while (cert->sans && cert->sans[n_sans])
 		n_sans++;
 	sans = db_text_array_literal((const char *const *)cert->sans, n_sans);
@@ -99,8 +147,15 @@ cert_store_insert(PGconn *c, struct certificate *cert, const char *actor,
 	p[13] = (struct db_param){cert->issuer_key_id, 0, false};
 	rc = db_exec_prepared(c, &insert_stmt, p, 14, &r, "store certificate", msg);
 	free(sans);
+	if (rc == EDGECA_ERR_CONFLICT)
+		*serial_taken = true; /* the only unique key a new row can hit */
 	if (rc != EDGECA_OK)
 		return rc;
+	if (PQntuples(r) != 1 || db_get(r, 0, "id") == NULL) {
+		rc = refused(c, cert, r, msg);
+		PQclear(r);
+		return rc;
+	}
 	cert->id = db_get_ll(r, 0, "id");
 	cert->created_at = (time_t)db_get_time(r, 0, "created_at");
 	PQclear(r);

@@ -134,8 +134,25 @@ one_warning(const char *w)
 	return v;
 }
 
+/* Stores cert, just signed: on a connection taken only now, so that no
+ * database connection waits for the signer. */
+static edgeca_err
+store_signed(struct edgeca_ctx *ctx, struct certificate *cert, const char *actor,
+             bool *serial_taken, struct edgeca_msg *msg)
+{
+	PGconn *c = NULL;
+	edgeca_err rc;
+
+	*serial_taken = false;
+	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
+		return rc;
+	rc = cert_store_insert(c, cert, actor, serial_taken, msg);
+	db_release(ctx->db, c);
+	return rc;
+}
+
 edgeca_err
-cert_sign_and_store(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const struct ca *ca,
+cert_sign_and_store(struct edgeca_ctx *ctx, const char *actor, const struct ca *ca,
                     const struct ca_location *loc, const struct tpl_def *t,
                     const unsigned char *csr_der, size_t csr_len, time_t not_after,
                     struct certificate **out, struct edgeca_msg *msg)
@@ -144,6 +161,7 @@ cert_sign_and_store(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const 
 	struct signer_issue_opts opts = {-1, crl_url, aia_url};
 	struct signer_issued issued = {0};
 	struct certificate *cert = NULL;
+	bool serial_taken = false;
 	edgeca_err rc = EDGECA_OK;
 
 	*out = NULL;
@@ -166,14 +184,18 @@ cert_sign_and_store(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const 
 		if (rc != EDGECA_OK)
 			goto out;
 		cert_take_issued(cert, &issued);
-		rc = cert_store_insert(c, cert, actor, msg);
-		if (rc != EDGECA_ERR_CONFLICT)
+		rc = store_signed(ctx, cert, actor, &serial_taken, msg);
+		if (!serial_taken)
 			break;
 		log_warn("cert_issue: ca=%s serial %s already used; signing again", ca->id,
 		         cert->serial);
 	}
-	if (rc != EDGECA_OK)
+	if (rc != EDGECA_OK) {
+		/* the signature log has a line for it: signed, never handed out */
+		log_warn("cert_issue: ca=%s location=%s serial=%s signed but not stored: %s", ca->id,
+		         loc->name, cert->serial, msg ? msg->detail : "");
 		goto out;
+	}
 	*out = cert;
 	cert = NULL;
 out:
@@ -205,6 +227,10 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 	if (rc != EDGECA_OK)
 		return rc;
 	rc = ca_store_load(c, ca_id, &ca, msg);
+	/* the connection goes back before the signer is asked: storing takes
+	 * one again, and checks the CA and location are still active */
+	db_release(ctx->db, c);
+	c = NULL;
 	if (rc != EDGECA_OK)
 		goto out;
 	if (strcmp(ca->status, "active") != 0) {
@@ -243,7 +269,7 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 	rc = cert_resolve_validity(req, ca->max_validity_days, loc->not_after, time(NULL),
 	                           &not_after, warning, sizeof(warning), msg);
 	if (rc != EDGECA_OK ||
-	    (rc = cert_sign_and_store(ctx, c, who->actor, ca, loc, t, csr_der, csr_len, not_after,
+	    (rc = cert_sign_and_store(ctx, who->actor, ca, loc, t, csr_der, csr_len, not_after,
 	                              &cert, msg)) != EDGECA_OK)
 		goto out;
 	cert->chain_pem = ca_chain_pem(ca, loc);
@@ -255,8 +281,6 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 	*out = cert;
 	cert = NULL;
 out:
-	if (c != NULL)
-		db_release(ctx->db, c);
 	free(csr_der);
 	cert_free(cert);
 	ca_free(ca);

@@ -363,6 +363,12 @@ config_load(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *ms
 	    EDGECA_OK)
 		goto fail;
 	c->signer_pool_size = (unsigned)v;
+	if ((rc = env_uint(get, "EDGECA_SIGNER_TIMEOUT", 10, 1, 600, &v, msg)) != EDGECA_OK)
+		goto fail;
+	c->signer_timeout_s = (unsigned)v;
+	if ((rc = env_uint(get, "EDGECA_SIGNER_MAX_WAITING", 0, 1, 1024, &v, msg)) != EDGECA_OK)
+		goto fail;
+	c->signer_max_waiting = (unsigned)v;
 	if ((rc = env_uint(get, "EDGECA_MAX_BODY_BYTES", 65536, 1024, 16 * 1024 * 1024, &v, msg)) !=
 	    EDGECA_OK)
 		goto fail;

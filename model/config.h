@@ -44,6 +44,8 @@ struct edgeca_config {
 	unsigned http_threads;
 	unsigned db_pool_size;
 	unsigned signer_pool_size;
+	unsigned signer_timeout_s;   /* deadline of a signer call (key generation: 60 s at least) */
+	unsigned signer_max_waiting; /* signer-bound requests at once per listener; 0: from its threads */
 	size_t max_body_bytes;
 	unsigned max_connections;
 	unsigned connection_timeout_s;

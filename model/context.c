@@ -35,7 +35,8 @@ ctx_open(struct edgeca_ctx *ctx, const struct edgeca_config *cfg, struct edgeca_
 	rc = db_pool_new(cfg->database_url, cfg->db_pool_size, false, &ctx->db, msg);
 	if (rc != EDGECA_OK)
 		return rc;
-	rc = signer_pool_new(cfg->signer_socket, cfg->signer_pool_size, 10000, &ctx->signer, msg);
+	rc = signer_pool_new(cfg->signer_socket, cfg->signer_pool_size, cfg->signer_timeout_s * 1000,
+	                     &ctx->signer, msg);
 	if (rc != EDGECA_OK) {
 		db_pool_free(ctx->db);
 		ctx->db = NULL;

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <libpq-events.h>
+#include <poll.h>
 #include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/timeutil.h"
 
 #define DB_ACQUIRE_TIMEOUT_S 10
 #define DB_STATEMENT_TIMEOUT "15s"
@@ -22,6 +24,10 @@ struct db_pool {
 	bool *busy;
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
+	/* readiness checks: a connection of their own, never queued behind
+	 * the pool's */
+	pthread_mutex_t check_lock;
+	PGconn *check;
 };
 
 static void
@@ -93,6 +99,7 @@ db_pool_new(const char *conninfo, unsigned size, bool require_up, struct db_pool
 	if (p == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 	pthread_mutex_init(&p->lock, NULL);
+	pthread_mutex_init(&p->check_lock, NULL);
 	pthread_cond_init(&p->freed, NULL);
 	p->size = size;
 	p->conninfo = strdup(conninfo);
@@ -125,8 +132,10 @@ db_pool_free(struct db_pool *p)
 		return;
 	for (unsigned i = 0; p->conns != NULL && i < p->size; i++)
 		PQfinish(p->conns[i]);
+	PQfinish(p->check);
 	pthread_cond_destroy(&p->freed);
 	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->check_lock);
 	free(p->conns);
 	free(p->busy);
 	free(p->conninfo);
@@ -199,6 +208,129 @@ db_release(struct db_pool *p, PGconn *c)
 	}
 	pthread_cond_signal(&p->freed);
 	pthread_mutex_unlock(&p->lock);
+}
+
+/* Waits until c's socket is ready to write or read, by deadline_ms. */
+static int
+wait_socket(PGconn *c, bool write, int64_t deadline_ms)
+{
+	struct pollfd pfd = {PQsocket(c), write ? POLLOUT : POLLIN, 0};
+	int r;
+
+	do {
+		int64_t left = deadline_ms - mono_ms();
+		if (pfd.fd < 0 || left <= 0)
+			return -1;
+		r = poll(&pfd, 1, (int)left);
+	} while (r < 0 && errno == EINTR);
+	return r > 0 ? 0 : -1;
+}
+
+enum check_result { CHECK_OK, CHECK_DOWN, CHECK_LATE, CHECK_FAILED };
+
+/* A new connection by deadline_ms, without libpq's blocking connect (whose
+ * own timeout has a granularity of seconds). */
+static enum check_result
+check_connect(const char *conninfo, int64_t deadline_ms, PGconn **out)
+{
+	PGconn *c = PQconnectStart(conninfo);
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	enum check_result rc = CHECK_DOWN;
+
+	*out = NULL;
+	if (c == NULL || PQstatus(c) == CONNECTION_BAD)
+		goto out;
+	while (st != PGRES_POLLING_OK) {
+		if (st == PGRES_POLLING_FAILED)
+			goto out;
+		if (wait_socket(c, st == PGRES_POLLING_WRITING, deadline_ms) != 0) {
+			rc = CHECK_LATE;
+			goto out;
+		}
+		st = PQconnectPoll(c);
+	}
+	PQsetNoticeProcessor(c, notice_ignore, NULL);
+	*out = c;
+	c = NULL;
+	rc = CHECK_OK;
+out:
+	PQfinish(c);
+	return rc;
+}
+
+/* SELECT 1 on c by deadline_ms. */
+static enum check_result
+check_query(PGconn *c, int64_t deadline_ms)
+{
+	enum check_result rc = CHECK_FAILED;
+	PGresult *r;
+	int f;
+
+	if (!PQsendQuery(c, "SELECT 1"))
+		return CHECK_DOWN;
+	while ((f = PQflush(c)) == 1)
+		if (wait_socket(c, true, deadline_ms) != 0)
+			return CHECK_LATE;
+	if (f < 0)
+		return CHECK_DOWN;
+	for (;;) {
+		while (PQisBusy(c)) {
+			if (wait_socket(c, false, deadline_ms) != 0)
+				return CHECK_LATE;
+			if (!PQconsumeInput(c))
+				return CHECK_DOWN;
+		}
+		if ((r = PQgetResult(c)) == NULL)
+			break;
+		if (PQresultStatus(r) == PGRES_TUPLES_OK)
+			rc = CHECK_OK;
+		PQclear(r);
+	}
+	return rc;
+}
+
+edgeca_err
+db_check(struct db_pool *p, unsigned timeout_ms, char *state, size_t state_len)
+{
+	int64_t deadline = mono_ms() + timeout_ms;
+	enum check_result r = CHECK_OK;
+	struct timespec until;
+
+	realtime_in(timeout_ms, &until);
+	/* one check at a time; another one under way answers for both */
+	if (pthread_mutex_timedlock(&p->check_lock, &until) != 0) {
+		r = CHECK_LATE;
+		goto done;
+	}
+	if (p->check != NULL && PQstatus(p->check) != CONNECTION_OK) {
+		PQfinish(p->check);
+		p->check = NULL;
+	}
+	if (p->check == NULL)
+		r = check_connect(p->conninfo, deadline, &p->check);
+	if (r == CHECK_OK)
+		r = check_query(p->check, deadline);
+	if (r != CHECK_OK) {
+		/* a connection left waiting for an answer is in no known state */
+		PQfinish(p->check);
+		p->check = NULL;
+	}
+	pthread_mutex_unlock(&p->check_lock);
+done:
+	switch (r) {
+	case CHECK_OK: snprintf(state, state_len, "ok"); break;
+	case CHECK_DOWN: snprintf(state, state_len, "unreachable"); break;
+	case CHECK_LATE:
+		if (timeout_ms % 1000 == 0)
+			snprintf(state, state_len, "not answering within %u s", timeout_ms / 1000);
+		else
+			snprintf(state, state_len, "not answering within %u ms", timeout_ms);
+		break;
+	default: snprintf(state, state_len, "answers with an error"); break;
+	}
+	if (r != CHECK_OK)
+		log_warn("db_check: the database is %s", state);
+	return r == CHECK_OK ? EDGECA_OK : EDGECA_ERR_UNAVAILABLE;
 }
 
 static edgeca_err

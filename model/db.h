@@ -22,6 +22,13 @@ void db_pool_free(struct db_pool *p);
 edgeca_err db_acquire(struct db_pool *p, PGconn **out, struct edgeca_msg *msg);
 void db_release(struct db_pool *p, PGconn *c);
 
+/* Readiness: SELECT 1 within timeout_ms on a connection of its own, so
+ * the answer never waits for a pooled connection and a busy pool is not
+ * taken for a database that is down. state gets "ok" or a short phrase
+ * for people ("unreachable", "not answering within 1 s"), without
+ * host names or server messages (those are logged). */
+edgeca_err db_check(struct db_pool *p, unsigned timeout_ms, char *state, size_t state_len);
+
 /* One connection outside any pool (CLI commands, migrations). */
 edgeca_err db_connect(const char *conninfo, PGconn **out, struct edgeca_msg *msg);
 

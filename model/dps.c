@@ -162,7 +162,10 @@ dps_verification_certificate(struct edgeca_ctx *ctx, const struct principal *who
 		                   "DPS shows it");
 	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
 		return rc;
-	if ((rc = load_active(c, ca_id, location, &ca, &loc, msg)) != EDGECA_OK)
+	rc = load_active(c, ca_id, location, &ca, &loc, msg);
+	/* back before the signer is asked: storing takes one again */
+	db_release(ctx->db, c);
+	if (rc != EDGECA_OK)
 		goto out;
 	if (ephemeral_csr(code, &csr, &csr_len) != 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot make a key and request");
@@ -171,13 +174,12 @@ dps_verification_certificate(struct edgeca_ctx *ctx, const struct principal *who
 	not_after = time(NULL) + VERIFICATION_DAYS * 86400;
 	if (not_after > loc->not_after)
 		not_after = loc->not_after;
-	rc = cert_sign_and_store(ctx, c, who->actor, ca, loc, tpl_get(TPL_DPS_VERIFICATION), csr,
+	rc = cert_sign_and_store(ctx, who->actor, ca, loc, tpl_get(TPL_DPS_VERIFICATION), csr,
 	                         csr_len, not_after, out, msg);
 	if (rc == EDGECA_OK)
 		log_info("dps_verification_certificate: ca=%s location=%s serial=%s by %s", ca->id,
 		         loc->name, (*out)->serial, who->actor);
 out:
-	db_release(ctx->db, c);
 	OPENSSL_free(csr);
 	ca_free(ca);
 	return rc;

@@ -402,8 +402,11 @@ est_enroll(struct edgeca_ctx *ctx, const struct est_target *t, bool reenroll,
 	*out = NULL;
 	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
 		return rc;
-	if ((rc = est_load(c, t, &ca, &loc, msg)) != EDGECA_OK ||
-	    (rc = est_authenticate(c, ca, client, now, &id, msg)) != EDGECA_OK)
+	if ((rc = est_load(c, t, &ca, &loc, msg)) == EDGECA_OK)
+		rc = est_authenticate(c, ca, client, now, &id, msg);
+	/* back before the signer is asked: storing takes one again */
+	db_release(ctx->db, c);
+	if (rc != EDGECA_OK)
 		goto out;
 	/* The signer checks the CSR fully again before it signs. */
 	if ((rc = csr_decode_der(csr_der, csr_len, &csr, msg)) != EDGECA_OK ||
@@ -421,7 +424,7 @@ est_enroll(struct edgeca_ctx *ctx, const struct est_target *t, bool reenroll,
 	not_after = now + (time_t)days * 86400;
 	if (not_after > loc->not_after)
 		not_after = loc->not_after;
-	rc = cert_sign_and_store(ctx, c, id.actor, ca, loc, tpl, csr_der, csr_len, not_after, out,
+	rc = cert_sign_and_store(ctx, id.actor, ca, loc, tpl, csr_der, csr_len, not_after, out,
 	                         msg);
 	if (rc == EDGECA_OK)
 		log_info("est_enroll: ca=%s location=%s serial=%s cn=\"%s\" template=%s by %s%s",
@@ -431,7 +434,6 @@ est_enroll(struct edgeca_ctx *ctx, const struct est_target *t, bool reenroll,
 out:
 	if (rc != EDGECA_OK)
 		log_refused(ca, client, rc, msg);
-	db_release(ctx->db, c);
 	X509_REQ_free(csr);
 	est_identity_clear(&id);
 	ca_free(ca);

@@ -5,15 +5,21 @@
 #ifndef EDGECA_MODEL_ISSUANCE_H
 #define EDGECA_MODEL_ISSUANCE_H
 
-#include <libpq-fe.h>
-
 #include "model/certificate.h"
 #include "signer/templates.h"
 
 /* Has loc's key sign csr_der under template t until not_after and stores
  * the result (retrying with a new serial on the astronomically unlikely
- * collision). actor is recorded as requester and in the audit row. */
-edgeca_err cert_sign_and_store(struct edgeca_ctx *ctx, PGconn *c, const char *actor,
+ * collision). actor is recorded as requester and in the audit row.
+ * The caller holds no database connection: none waits for the signer; the
+ * store takes one afterwards.
+ * Returns: EDGECA_OK; the signer's errors (signer-unavailable past
+ * EDGECA_SIGNER_TIMEOUT); EDGECA_ERR_CONFLICT ca-revoked, location-revoked
+ * or ca-not-active when the CA or location stopped being active while the
+ * signer signed (the certificate is then neither stored nor returned).
+ * Locks: the location's row FOR SHARE in the insert's transaction
+ * (cert_store_insert). */
+edgeca_err cert_sign_and_store(struct edgeca_ctx *ctx, const char *actor,
                                const struct ca *ca, const struct ca_location *loc,
                                const struct tpl_def *t, const unsigned char *csr_der,
                                size_t csr_len, time_t not_after, struct certificate **out,

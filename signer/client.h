@@ -1,9 +1,13 @@
 /* The server's side of the signer protocol: a fixed pool of Unix socket
  * connections (opened lazily, reopened after failures) and one function
- * per operation. Thread-safe; a connection is used by one thread at once. */
+ * per operation. Thread-safe; a connection is used by one thread at once.
+ * Every call has a deadline that covers the wait for a connection and the
+ * exchange; a call past it fails (EDGECA_ERR_UNAVAILABLE,
+ * signer-unavailable) and its connection is closed, never reused. */
 #ifndef EDGECA_SIGNER_CLIENT_H
 #define EDGECA_SIGNER_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -13,11 +17,28 @@
 
 struct signer_pool;
 
+/* timeout_ms: the deadline of every call but key generation, which gets
+ * at least 60 s (RSA-4096 takes seconds). */
 edgeca_err signer_pool_new(const char *socket_path, unsigned size, unsigned timeout_ms,
                            struct signer_pool **out, struct edgeca_msg *msg);
 void signer_pool_free(struct signer_pool *p);
 
+/* True when calls wait for the signer and it has answered none for more
+ * than SIGNER_STALL_MS (signer/stall.h): it is stopped or hung. Then
+ * *silent_s is how long it has been silent and *retry_after_s the time
+ * until the last of those calls gives up (either may be NULL). Reads
+ * atomics only unless stalled: cheap enough for every request. */
+bool signer_pool_stalled(struct signer_pool *p, unsigned *silent_s, unsigned *retry_after_s);
+
+/* At start-up: the signer answers and speaks this protocol (3 s). */
 edgeca_err signer_ping(struct signer_pool *p, struct edgeca_msg *msg);
+
+/* Readiness: a PING within timeout_ms on a connection of its own, never
+ * queued behind the pool; or at once "not answering for N s" when pooled
+ * calls already wait in vain (*retry_after_s is then set). state gets
+ * "ok" or a short phrase for people, without paths or system errors. */
+edgeca_err signer_check(struct signer_pool *p, unsigned timeout_ms, char *state,
+                        size_t state_len, unsigned *retry_after_s);
 
 /* path_length < 0: none. name_rules: the text form of the key's name
  * rules (common/name_rules.h), NULL for none. key_id receives up to 64
@@ -83,8 +104,9 @@ edgeca_err signer_cert_install(struct signer_pool *p, const char *key_id,
  * none. On success body holds the complete DER CertificateList. The
  * signer builds everything but the entries itself and checks every entry.
  * (Entries come from crl_entry_append, common/crl_der.h. One pooled
- * connection carries the whole session; on failure body is unchanged and
- * a connection left mid-session is closed, never pooled.) */
+ * connection carries the whole session, each exchange with its own
+ * deadline; on failure body is unchanged and a connection left
+ * mid-session is closed, never pooled.) */
 edgeca_err signer_crl_sign(struct signer_pool *p, const char *key_id, uint64_t crl_number,
                            time_t this_update, time_t next_update, struct buf *body,
                            struct edgeca_msg *msg);

@@ -107,10 +107,11 @@ http_record(const char *listener, const char *method, const char *path,
 	free(line);
 }
 
-long
-http_call_h(struct instance *in, const char *method, const char *path, const char *token,
-            const char *content_type, const void *body, size_t len,
-            const char *const *extra_headers, struct http_response *out)
+/* One exchange, not recorded. */
+static long
+perform(struct instance *in, const char *method, const char *path, const char *token,
+        const char *content_type, const void *body, size_t len,
+        const char *const *extra_headers, struct http_response *out)
 {
 	struct curl_slist *hdrs = NULL;
 	struct buf b = {0};
@@ -164,8 +165,26 @@ http_call_h(struct instance *in, const char *method, const char *path, const cha
 	out->body = buf_take(&b, &out->body_len);
 	if (strstr(out->content_type, "json") != NULL)
 		out->json = json_loadb((const char *)out->body, out->body_len, 0, NULL);
-	http_record("api", method, path, out);
 	return out->status;
+}
+
+long
+http_call_h(struct instance *in, const char *method, const char *path, const char *token,
+            const char *content_type, const void *body, size_t len,
+            const char *const *extra_headers, struct http_response *out)
+{
+	long status = perform(in, method, path, token, content_type, body, len, extra_headers, out);
+
+	http_record("api", method, path, out);
+	return status;
+}
+
+long
+http_call_unrecorded(struct instance *in, const char *method, const char *path,
+                     const char *token, const char *content_type, const void *body, size_t len,
+                     struct http_response *out)
+{
+	return perform(in, method, path, token, content_type, body, len, NULL, out);
 }
 
 long

@@ -36,6 +36,12 @@ long http_call_h(struct instance *in, const char *method, const char *path, cons
                  const char *content_type, const void *body, size_t len,
                  const char *const *extra_headers, struct http_response *out);
 
+/* The same, not recorded: for threads, whose records could interleave in
+ * the log; one thread records the answers afterwards (http_record). */
+long http_call_unrecorded(struct instance *in, const char *method, const char *path,
+                          const char *token, const char *content_type, const void *body,
+                          size_t len, struct http_response *out);
+
 long http_get(struct instance *in, const char *path, const char *token,
               struct http_response *out);
 long http_post_json(struct instance *in, const char *path, const char *token, const char *json,

@@ -455,6 +455,32 @@ test_private_cluster_conninfo_quoting(void **state)
 	}
 }
 
+/* The signer's deadline and the signer gates: defaults, values, bounds. */
+static void
+test_signer_limits(void **state)
+{
+	struct edgeca_config c;
+	struct edgeca_msg msg;
+
+	assert_int_equal(load(&c, &msg), EDGECA_OK);
+	assert_int_equal(c.signer_timeout_s, 10);
+	assert_int_equal(c.signer_max_waiting, 0); /* from each listener's threads */
+	config_free(&c);
+	env_set("EDGECA_SIGNER_TIMEOUT", "3");
+	env_set("EDGECA_SIGNER_MAX_WAITING", "6");
+	assert_int_equal(load(&c, &msg), EDGECA_OK);
+	assert_int_equal(c.signer_timeout_s, 3);
+	assert_int_equal(c.signer_max_waiting, 6);
+	config_free(&c);
+	env_set("EDGECA_SIGNER_TIMEOUT", "0");
+	refused("EDGECA_SIGNER_TIMEOUT");
+	env_set("EDGECA_SIGNER_TIMEOUT", "601");
+	refused("EDGECA_SIGNER_TIMEOUT");
+	env_set("EDGECA_SIGNER_TIMEOUT", "10");
+	env_set("EDGECA_SIGNER_MAX_WAITING", "0");
+	refused("EDGECA_SIGNER_MAX_WAITING");
+}
+
 int
 main(void)
 {
@@ -467,6 +493,7 @@ main(void)
 		cmocka_unit_test_setup(test_other_refusals, env_clear),
 		cmocka_unit_test_setup(test_est, env_clear),
 		cmocka_unit_test_setup(test_lifecycle, env_clear),
+		cmocka_unit_test_setup(test_signer_limits, env_clear),
 		cmocka_unit_test(test_url_host_port),
 	};
 
