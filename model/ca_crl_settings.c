@@ -159,7 +159,7 @@ void
 ca_first_crls(struct edgeca_ctx *ctx, PGconn *c, const char *actor, struct ca *ca)
 {
 	struct db_param p[1] = {{ca->id, 0, false}};
-	struct edgeca_msg msg = {{0}, {0}};
+	struct edgeca_msg msg = {0};
 	PGresult *r = NULL;
 	char line[1024];
 
