@@ -313,9 +313,10 @@ cert_list(struct edgeca_ctx *ctx, const char *ca_id, const struct cert_filter *f
 	if (!uuid_valid(ca_id))
 		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
 	if (f->status != NULL && strcmp(f->status, "valid") != 0 &&
-	    strcmp(f->status, "revoked") != 0 && strcmp(f->status, "expired") != 0)
+	    strcmp(f->status, "revoked") != 0 && strcmp(f->status, "issuer_revoked") != 0 &&
+	    strcmp(f->status, "expired") != 0)
 		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "invalid-parameter",
-		                   "status must be valid, revoked or expired");
+		                   "status must be valid, revoked, issuer_revoked or expired");
 	if ((rc = page_limit(limit, &page, msg)) != EDGECA_OK ||
 	    (rc = cursor_decode(cursor, &after, msg)) != EDGECA_OK)
 		return rc;
