@@ -250,3 +250,51 @@ out:
 	PQclear(r);
 	return rc;
 }
+
+edgeca_err
+cert_store_insert_subordinate(PGconn *c, struct certificate *cert, const char *actor,
+                              long path_length, struct edgeca_msg *msg)
+{
+	char nb[32], na[32], na_text[RFC3339_LEN], pathlen[32];
+	struct db_param p[14];
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	snprintf(nb, sizeof(nb), "%lld", (long long)cert->not_before);
+	snprintf(na, sizeof(na), "%lld", (long long)cert->not_after);
+	snprintf(pathlen, sizeof(pathlen), "%ld", path_length);
+	rfc3339_format(cert->not_after, na_text);
+	p[0] = (struct db_param){cert->ca_id, 0, false};
+	p[1] = (struct db_param){cert->location, 0, false};
+	p[2] = (struct db_param){cert->serial, 0, false};
+	p[3] = (struct db_param){cert->subject, 0, false};
+	p[4] = (struct db_param){cert->common_name, 0, false};
+	p[5] = (struct db_param){cert->key_algorithm, 0, false};
+	p[6] = (struct db_param){cert->template, 0, false};
+	p[7] = (struct db_param){nb, 0, false};
+	p[8] = (struct db_param){na, 0, false};
+	p[9] = (struct db_param){actor, 0, false};
+	p[10] = (struct db_param){(const char *)cert->der, (int)cert->der_len, true};
+	p[11] = (struct db_param){cert->issuer_key_id, 0, false};
+	p[12] = (struct db_param){pathlen, 0, false};
+	p[13] = (struct db_param){na_text, 0, false};
+	/* a CA certificate has no SANs (the template copies none) */
+	rc = db_exec(c, "WITH cert AS (INSERT INTO certificates (ca_id, location, serial, subject, "
+	                "common_name, subject_alt_names, key_algorithm, template, not_before, "
+	                "not_after, requester, certificate_der, issuer_key_id) VALUES ($1, $2, $3, "
+	                "$4, $5, '{}', $6, $7, to_timestamp($8), to_timestamp($9), $10, $11, $12) "
+	                "RETURNING id, created_at), "
+	                "audit AS (INSERT INTO audit_events (actor, action, object_type, object_id, "
+	                "details) SELECT $10, 'ca.sign_subordinate', 'certificate', $1 || '/' || $3, "
+	                "jsonb_build_object('ca_id', $1::text, 'location', $2::text, 'serial', "
+	                "$3::text, 'subject', $4::text, 'path_length', $13::int, 'not_after', "
+	                "$14::text) FROM cert) "
+	                "SELECT id, extract(epoch FROM created_at)::bigint AS created_at FROM cert",
+	             p, 14, &r, "store the subordinate CA certificate", msg);
+	if (rc == EDGECA_OK) {
+		cert->id = db_get_ll(r, 0, "id");
+		cert->created_at = (time_t)db_get_time(r, 0, "created_at");
+	}
+	PQclear(r);
+	return rc;
+}

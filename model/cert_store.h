@@ -18,4 +18,11 @@ edgeca_err cert_store_list(PGconn *c, const char *ca_id, const struct cert_filte
                            long long after, long limit, struct certificate ***items, size_t *n,
                            bool *more, struct edgeca_msg *msg);
 
+/* Inserts cert, a subordinate CA certificate signed with path_length, and
+ * its audit row (ca.sign_subordinate, not certificate.issue) in one
+ * statement; fills id and created_at. EDGECA_ERR_CONFLICT when the
+ * serial is taken. */
+edgeca_err cert_store_insert_subordinate(PGconn *c, struct certificate *cert, const char *actor,
+                                         long path_length, struct edgeca_msg *msg);
+
 #endif

@@ -105,9 +105,7 @@ cert_resolve_validity(const struct cert_issue_req *req, int max_validity_days,
 	return EDGECA_OK;
 }
 
-/* Fills the stored fields of cert from what the signer says it signed;
- * takes the DER and strings of issued. */
-static void
+void
 cert_take_issued(struct certificate *cert, struct signer_issued *issued)
 {
 	cert->der = issued->der;

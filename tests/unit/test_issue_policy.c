@@ -1,5 +1,5 @@
-/* Unit tests of model/issue_policy: the path length edgeca asks for when
- * it chains a subordinate. */
+/* Unit tests of model/issue_policy: the issuing location, and the path
+ * length edgeca asks for when it chains a subordinate. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,6 +34,34 @@ make_ca(struct test_ca *t, const char *tpl, const char *const *allowed, const ch
 	t->ca.n_locations = 1;
 }
 
+static void
+test_issue_location(void **state)
+{
+	static const char *const allowed[] = {"client", NULL};
+	const struct ca_location *loc;
+	struct edgeca_msg msg;
+	struct test_ca t;
+
+	(void)state;
+	make_ca(&t, "client", allowed, "active");
+	assert_int_equal(issue_location(&t.ca, NULL, &loc, &msg), EDGECA_OK);
+	assert_ptr_equal(loc, &t.loc);
+	assert_int_equal(issue_location(&t.ca, "default", &loc, &msg), EDGECA_OK);
+	assert_int_equal(issue_location(&t.ca, "elsewhere", &loc, &msg), EDGECA_ERR_INVALID);
+	assert_string_equal(msg.type, "location-not-active");
+	assert_null(loc);
+	make_ca(&t, "client", allowed, "revoked");
+	assert_int_equal(issue_location(&t.ca, "default", &loc, &msg), EDGECA_ERR_CONFLICT);
+	assert_string_equal(msg.type, "location-revoked");
+	snprintf(t.ca.status, sizeof(t.ca.status), "revoked");
+	assert_int_equal(issue_location(&t.ca, NULL, &loc, &msg), EDGECA_ERR_CONFLICT);
+	assert_string_equal(msg.type, "ca-revoked");
+	make_ca(&t, "client", allowed, "pending_chaining");
+	snprintf(t.ca.status, sizeof(t.ca.status), "pending_chaining");
+	assert_int_equal(issue_location(&t.ca, NULL, &loc, &msg), EDGECA_ERR_CONFLICT);
+	assert_string_equal(msg.type, "ca-not-active");
+}
+
 /* A subordinate that may sign no CA template gets pathlen 0 from its
  * parent; one that may keeps the most the parent allows; a path_length
  * given at creation is what it asked for. */
@@ -66,6 +94,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_issue_location),
 		cmocka_unit_test(test_child_path_length),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
