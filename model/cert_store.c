@@ -252,6 +252,28 @@ out:
 }
 
 edgeca_err
+cert_store_has_valid_device(PGconn *c, const char *ca_id, const char *cn, bool *found,
+                            struct edgeca_msg *msg)
+{
+	struct db_param p[2] = {{ca_id, 0, false}, {cn, 0, false}};
+	char sql[1400];
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	*found = false;
+	/* device certificates: the end-entity templates users choose, but a
+	 * DPS verification certificate, which names a code, not a device */
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE ca_id = $1 AND common_name = $2 "
+	         "AND template IN ('client', 'ssl') AND not_before <= now()%s LIMIT 1",
+	         CERT_FROM, status_condition("valid"));
+	rc = db_exec(c, sql, p, 2, &r, "find the device's certificate", msg);
+	if (rc == EDGECA_OK)
+		*found = PQntuples(r) == 1;
+	PQclear(r);
+	return rc;
+}
+
+edgeca_err
 cert_store_insert_subordinate(PGconn *c, struct certificate *cert, const char *actor,
                               long path_length, struct edgeca_msg *msg)
 {

@@ -13,6 +13,7 @@
 #include "model/cert_store.h"
 #include "model/db.h"
 #include "model/issuance.h"
+#include "model/issue_policy.h"
 #include "model/token.h"
 #include "signer/templates.h"
 
@@ -191,7 +192,6 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 	unsigned char *csr_der = NULL;
 	size_t csr_len = 0;
 	char warning[512];
-	const char *tpl_name;
 	time_t not_after;
 	PGconn *c = NULL;
 	edgeca_err rc;
@@ -226,13 +226,8 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 		                       "CA %s has no active location", ca_id);
 		goto out;
 	}
-	tpl_name = req->template ? req->template : ca->template;
-	t = tpl_by_name(tpl_name);
-	if (t == NULL || !t->user_selectable || !ca_allows_template(ca, tpl_name)) {
-		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "template-not-allowed",
-		                 "the CA's policy does not allow the template \"%s\"", tpl_name);
+	if ((rc = issue_authorize(c, who, ca, req, &t, msg)) != EDGECA_OK)
 		goto out;
-	}
 	/* The signer checks the CSR's content (structure, signature, key,
 	 * subject) for every certificate it signs; here only its armour. */
 	rc = csr_to_der(req->csr, req->csr_len, &csr_der, &csr_len, msg);

@@ -1,7 +1,9 @@
-/* CA certificates only by intent: a pki_admin signs an external
- * subordinate's CSR through its own operation, always with a path length;
- * a subordinate edgeca chains that may sign no CA template gets pathlen
- * 0. */
+/* CA certificates only by intent: a requester token never gets a CA
+ * certificate over REST, whatever the template is called or defaulted to;
+ * a pki_admin gets an IoT Edge CA certificate only for a device the CA
+ * knows, and signs an external subordinate's CSR only through its own
+ * operation, always with a path length; a subordinate edgeca chains that
+ * may sign no CA template gets pathlen 0. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -91,6 +93,105 @@ expect(long want, const char *slug, const char *token, const char *ca_id, const 
 	struct http_response r;
 
 	http_expect(want, slug, post_csr(token, ca_id, what, cn, extra, query, NULL, &r), &r);
+}
+
+static char *
+count_sql(const char *where)
+{
+	return instance_sql(&in, "SELECT count(*) FROM certificates WHERE %s", where);
+}
+
+/* HIGH-1: a requester gets no CA certificate, neither from a root's
+ * default template nor by naming subordinate_ca or iot_edge_ca; it still
+ * gets device certificates. Nothing refused is stored. */
+static void
+test_requester_never_gets_a_ca_certificate(void **state)
+{
+	char *n;
+
+	(void)state;
+	/* (a) the default root: no template, the default is subordinate_ca */
+	expect(403, "ca-certificate-forbidden", requester, root_id, "certificates", "Evil Sub CA",
+	       NULL, "");
+	expect(403, "ca-certificate-forbidden", requester, root_id, "certificates", "Evil Sub CA",
+	       "", NULL);
+	expect(403, "ca-certificate-forbidden", requester, root_id, "certificates", "Evil Sub CA",
+	       NULL, "?template=subordinate_ca");
+	expect(403, "ca-certificate-forbidden", requester, root_id, "certificates", "Evil Sub CA",
+	       ", \"template\": \"subordinate_ca\"", NULL);
+	/* (b) the Edge CA template, for any CN, a known device's included */
+	X509_free(http_issue_cert(&in, edge_id, "edge-device-victim", NULL, NULL));
+	expect(403, "ca-certificate-forbidden", requester, edge_id, "certificates",
+	       "Totally Not A CA", NULL, "?template=iot_edge_ca");
+	expect(403, "ca-certificate-forbidden", requester, edge_id, "certificates",
+	       "aziot-edge CA some-other-device", ", \"template\": \"iot_edge_ca\"", NULL);
+	expect(403, "ca-certificate-forbidden", requester, edge_id, "certificates",
+	       "aziot-edge CA edge-device-victim", ", \"template\": \"iot_edge_ca\"", NULL);
+	/* a CA template the CA does not even allow: still the role's answer */
+	expect(403, "ca-certificate-forbidden", requester, edge_id, "certificates", "Evil Sub CA",
+	       ", \"template\": \"subordinate_ca\"", NULL);
+	/* device certificates as before */
+	expect(201, NULL, requester, edge_id, "certificates", "edge-device-002", "", NULL);
+	expect(201, NULL, requester, edge_id, "certificates", "edge-device-003", NULL, "");
+	n = count_sql("requester = 'token:req1' AND template IN ('subordinate_ca', 'iot_edge_ca')");
+	assert_string_equal(n, "0");
+	free(n);
+}
+
+/* Over REST an IoT Edge CA certificate goes to a pki_admin, for one CN
+ * "aziot-edge CA <device id>" of a device holding a valid certificate of
+ * this CA: not for any CN, an unknown, revoked or expired device, or a CA
+ * certificate's CN. */
+static void
+test_admin_edge_ca_only_for_a_known_device(void **state)
+{
+	const char *tpl = ", \"template\": \"iot_edge_ca\"";
+	char serial[80], other_id[64], *n;
+	struct http_response r;
+	EVP_PKEY *key = NULL;
+	X509 *device, *edge;
+
+	(void)state;
+	expect(422, "iot-edge-ca-subject", in.admin_token, edge_id, "certificates",
+	       "Totally Not A CA", tpl, NULL);
+	expect(422, "iot-edge-ca-subject", in.admin_token, edge_id, "certificates",
+	       "aziot-edge CA ", tpl, NULL);
+	expect(422, "iot-edge-ca-unknown-device", in.admin_token, edge_id, "certificates",
+	       "aziot-edge CA unknown-device", tpl, NULL);
+	device = http_issue_cert(&in, edge_id, "edge-device-001", &key, serial);
+	assert_int_equal(post_csr(in.admin_token, edge_id, "certificates",
+	                          "aziot-edge CA edge-device-001", tpl, NULL, NULL, &r),
+	                 201);
+	assert_string_equal(http_json_str(&r, "template"), "iot_edge_ca");
+	edge = pem_cert(http_json_str(&r, "certificate_pem"));
+	assert_int_equal(X509_check_ca(edge), 1);
+	assert_int_equal(X509_get_pathlen(edge), 0);
+	http_response_free(&r);
+	/* the Edge CA certificate itself is no device */
+	expect(422, "iot-edge-ca-unknown-device", in.admin_token, edge_id, "certificates",
+	       "aziot-edge CA aziot-edge CA edge-device-001", tpl, NULL);
+	/* an expired device certificate (its notAfter moved into the past) */
+	n = instance_sql(&in, "UPDATE certificates SET not_after = now() - interval '1 second' "
+	                      "WHERE ca_id = '%s' AND serial = '%s' RETURNING 1", edge_id, serial);
+	free(n);
+	expect(422, "iot-edge-ca-unknown-device", in.admin_token, edge_id, "certificates",
+	       "aziot-edge CA edge-device-001", tpl, NULL);
+	/* a revoked one */
+	X509_free(http_issue_cert(&in, edge_id, "edge-device-004", NULL, serial));
+	expect(201, NULL, in.admin_token, edge_id, "certificates", "aziot-edge CA edge-device-004",
+	       tpl, NULL);
+	http_revoke(&in, edge_id, serial, "keyCompromise");
+	expect(422, "iot-edge-ca-unknown-device", in.admin_token, edge_id, "certificates",
+	       "aziot-edge CA edge-device-004", tpl, NULL);
+	/* a device of another CA of this edgeca */
+	http_create_ca(&in, "{\"common_name\": \"Other Devices Root\", \"issuance\": "
+	                    "{\"template\": \"client\"}}", other_id);
+	X509_free(http_issue_cert(&in, other_id, "other-device", NULL, NULL));
+	expect(422, "iot-edge-ca-unknown-device", in.admin_token, edge_id, "certificates",
+	       "aziot-edge CA other-device", tpl, NULL);
+	X509_free(edge);
+	X509_free(device);
+	EVP_PKEY_free(key);
 }
 
 /* The audit rows of one certificate of ca_id, as "action,action". */
@@ -185,6 +286,11 @@ test_sign_external_subordinate(void **state)
 	                    "\"client\"}}", client_ca);
 	expect(422, "template-not-allowed", in.admin_token, client_ca, "subordinate-certificates",
 	       "Any Sub CA", ", \"path_length\": 0", NULL);
+	/* and issuance no longer makes subordinate CAs, for anyone */
+	expect(422, "subordinate-ca-not-issued-here", in.admin_token, root_id, "certificates",
+	       "Admin Sub CA", "", NULL);
+	expect(400, "unknown-field", in.admin_token, root_id, "certificates", "Admin Sub CA",
+	       ", \"path_length\": 0", NULL);
 	s = instance_sql(&in, "SELECT count(*) FROM certificates WHERE ca_id = '%s' AND "
 	                      "template = 'subordinate_ca' AND status = 'valid'", constrained);
 	assert_string_equal(s, "1"); /* the raw one; the first is revoked */
@@ -249,6 +355,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_requester_never_gets_a_ca_certificate),
+		cmocka_unit_test(test_admin_edge_ca_only_for_a_known_device),
 		cmocka_unit_test(test_sign_external_subordinate),
 		cmocka_unit_test(test_client_only_subordinate_gets_pathlen_0),
 	};
