@@ -1,4 +1,6 @@
 /* /api/v1/cas/{ca_id}/certificates: submit CSRs, list and read certificates. */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,19 +13,35 @@
 
 static const char *const issue_fields[] = {"csr", "validity_days", "not_after", "template",
                                            "location", NULL};
+/* Every option a CSR request may take, in the JSON body or, with a raw
+ * CSR, in the query. */
+static const char *const all_options[] = {"validity_days", "not_after", "template",
+                                          "location", "path_length", NULL};
+
+static bool
+has_name(const char *const *names, const char *name)
+{
+	for (; *names != NULL; names++)
+		if (strcmp(*names, name) == 0)
+			return true;
+	return false;
+}
 
 static edgeca_err
-parse_json_issue(const json_t *j, struct cert_issue_req *r, struct edgeca_msg *msg)
+parse_json_csr(const json_t *j, const char *const *fields, struct cert_issue_req *r,
+               long *path_length, struct edgeca_msg *msg)
 {
 	const char *csr = NULL;
 	edgeca_err rc;
 
-	if ((rc = json_only(j, issue_fields, "", msg)) ||
+	/* json_only refuses what fields do not name before anything is read */
+	if ((rc = json_only(j, fields, "", msg)) ||
 	    (rc = json_opt_string(j, "csr", "", &csr, msg)) ||
 	    (rc = json_opt_long(j, "validity_days", "", &r->validity_days, msg)) ||
 	    (rc = json_opt_time(j, "not_after", "", &r->has_not_after, &r->not_after, msg)) ||
 	    (rc = json_opt_string(j, "template", "", &r->template, msg)) ||
-	    (rc = json_opt_string(j, "location", "", &r->location, msg)))
+	    (rc = json_opt_string(j, "location", "", &r->location, msg)) ||
+	    (path_length && (rc = json_opt_long(j, "path_length", "", path_length, msg))))
 		return rc;
 	if (csr == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "missing-field",
@@ -35,14 +53,16 @@ parse_json_issue(const json_t *j, struct cert_issue_req *r, struct edgeca_msg *m
 
 /* A raw application/pkcs10 body takes its options from the query. */
 static edgeca_err
-parse_raw_issue(const struct _u_request *req, struct cert_issue_req *r, struct edgeca_msg *msg)
+parse_raw_csr(const struct _u_request *req, const char *const *fields, struct cert_issue_req *r,
+              long *path_length, struct edgeca_msg *msg)
 {
 	edgeca_err rc;
 
 	if ((rc = api_query_long(req, "validity_days", &r->validity_days, msg)) ||
-	    (rc = api_query_time(req, "not_after", &r->has_not_after, &r->not_after, msg)))
+	    (rc = api_query_time(req, "not_after", &r->has_not_after, &r->not_after, msg)) ||
+	    (path_length && (rc = api_query_long(req, "path_length", path_length, msg))))
 		return rc;
-	r->template = api_query(req, "template");
+	r->template = has_name(fields, "template") ? api_query(req, "template") : NULL;
 	r->location = api_query(req, "location");
 	r->csr = req->binary_body;
 	r->csr_len = req->binary_body_length;
@@ -51,20 +71,55 @@ parse_raw_issue(const struct _u_request *req, struct cert_issue_req *r, struct e
 	return EDGECA_OK;
 }
 
-/* With a JSON body the options belong in it; query options alongside
- * would be ignored, so they are refused. */
+/* With a JSON body the options belong in it, and a raw CSR takes only
+ * its request's options: query options that would be ignored are
+ * refused. */
 static edgeca_err
-query_options_absent(const struct _u_request *req, struct edgeca_msg *msg)
+query_options_known(const struct _u_request *req, const char *const *fields, bool json,
+                    struct edgeca_msg *msg)
 {
-	static const char *const names[] = {"validity_days", "not_after", "template", "location",
-	                                    NULL};
-
-	for (int i = 0; names[i] != NULL; i++)
-		if (api_query(req, names[i]) != NULL)
+	for (int i = 0; all_options[i] != NULL; i++) {
+		if (api_query(req, all_options[i]) == NULL)
+			continue;
+		if (json)
 			return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "invalid-parameter",
 			                   "with a JSON body, give %s in the body, not in the query",
-			                   names[i]);
+			                   all_options[i]);
+		if (!has_name(fields, all_options[i]))
+			return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "invalid-parameter",
+			                   "%s is not an option of this request", all_options[i]);
+	}
 	return EDGECA_OK;
+}
+
+edgeca_err
+api_parse_csr_request(const struct _u_request *req, const char *const *fields,
+                      struct cert_issue_req *r, long *path_length, json_t **j,
+                      struct edgeca_msg *msg)
+{
+	bool json = api_content_type_is(req, "application/json");
+
+	*j = NULL;
+	if (!json && !api_content_type_is(req, "application/pkcs10"))
+		return edgeca_fail(msg, EDGECA_ERR_UNSUPPORTED_MEDIA, "unsupported-media-type",
+		                   "send the CSR as application/json {\"csr\": ...} or as "
+		                   "application/pkcs10 (PEM or DER)");
+	if (!json)
+		return query_options_known(req, fields, false, msg)
+		       ?: parse_raw_csr(req, fields, r, path_length, msg);
+	return query_options_known(req, fields, true, msg) ?: api_json_object(req, j, msg)
+	       ?: parse_json_csr(*j, fields, r, path_length, msg);
+}
+
+void
+api_answer_issued(struct api_call *call, const struct certificate *cert)
+{
+	char location[256];
+
+	snprintf(location, sizeof(location), "/api/v1/cas/%s/certificates/%s", cert->ca_id,
+	         cert->serial);
+	u_map_put(call->resp->map_header, "Location", location);
+	api_json(call->resp, 201, render_certificate(cert, 1));
 }
 
 void
@@ -75,30 +130,16 @@ api_certificates_issue(struct api_call *call)
 	struct edgeca_msg msg = {0};
 	struct certificate *cert = NULL;
 	json_t *j = NULL;
-	char location[256];
 	edgeca_err rc;
 
 	cert_issue_req_init(&r);
-	if (api_content_type_is(call->req, "application/pkcs10"))
-		rc = parse_raw_issue(call->req, &r, &msg);
-	else if (api_content_type_is(call->req, "application/json"))
-		rc = query_options_absent(call->req, &msg) ?: api_json_object(call->req, &j, &msg)
-		     ?: parse_json_issue(j, &r, &msg);
-	else
-		rc = edgeca_fail(&msg, EDGECA_ERR_UNSUPPORTED_MEDIA, "unsupported-media-type",
-		                 "send the CSR as application/json {\"csr\": ...} or as "
-		                 "application/pkcs10 (PEM or DER)");
+	rc = api_parse_csr_request(call->req, issue_fields, &r, NULL, &j, &msg);
 	if (rc == EDGECA_OK)
 		rc = cert_issue(call->ctx, &call->who, ca_id, &r, &cert, &msg);
-	if (rc != EDGECA_OK) {
+	if (rc == EDGECA_OK)
+		api_answer_issued(call, cert);
+	else
 		api_problem(call->resp, rc, &msg, call->path);
-		goto out;
-	}
-	snprintf(location, sizeof(location), "/api/v1/cas/%s/certificates/%s", cert->ca_id,
-	         cert->serial);
-	u_map_put(call->resp->map_header, "Location", location);
-	api_json(call->resp, 201, render_certificate(cert, 1));
-out:
 	json_decref(j);
 	cert_free(cert);
 }

@@ -111,14 +111,44 @@ render_renewal(const struct ca_location *loc)
 	return j;
 }
 
+/* null, or {"reason", "revoked_at", "revoked_by"} of a CA location or CA
+ * (revoked_by null when edgeca did not record it). */
+static json_t *
+render_ca_revocation(const struct ca_revocation *r)
+{
+	if (r == NULL || r->reason[0] == '\0')
+		return json_null();
+	return json_pack("{s:s, s:o, s:o}", "reason", r->reason, "revoked_at",
+	                 render_time(r->revoked_at), "revoked_by",
+	                 r->revoked_by[0] ? json_string(r->revoked_by) : json_null());
+}
+
+/* A revoked CA's revocation: the one that revoked the last of its
+ * locations (a whole CA's revocation revokes all of them at once). NULL
+ * while the CA is not revoked. */
+static const struct ca_revocation *
+ca_revocation(const struct ca *ca)
+{
+	const struct ca_revocation *last = NULL;
+
+	if (strcmp(ca->status, "revoked") != 0)
+		return NULL;
+	for (size_t i = 0; i < ca->n_locations; i++) {
+		const struct ca_revocation *r = &ca->locations[i].revocation;
+		if (r->reason[0] != '\0' && (last == NULL || r->revoked_at >= last->revoked_at))
+			last = r;
+	}
+	return last;
+}
+
 static json_t *
 render_location(const struct ca_location *loc)
 {
 	bool pending = strcmp(loc->status, "pending_chaining") == 0 && loc->csr_der != NULL;
 	char *csr = pending ? pem_encode("CERTIFICATE REQUEST", loc->csr_der, loc->csr_len) : NULL;
 	json_t *j = json_pack(
-		"{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name", loc->name,
-		"status", loc->status,
+		"{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name", loc->name,
+		"status", loc->status, "revocation", render_ca_revocation(&loc->revocation),
 		"previous_certificates", render_previous(loc),
 		"serial_number", loc->serial[0] ? json_string(loc->serial) : json_null(),
 		"not_before", loc->cert_der ? render_time(loc->not_before) : json_null(),
@@ -241,9 +271,10 @@ render_ca(const struct ca *ca, const struct edgeca_config *cfg)
 	for (size_t i = 0; locations && i < ca->n_locations; i++)
 		locations = append_or_drop(locations, render_location(&ca->locations[i]));
 	j = json_pack(
-		"{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o,"
-		" s:o, s:{s:b, s:i, s:i, s:o}, s:{s:s, s:o, s:i}, s:o, s:o, s:s, s:o}",
-		"id", ca->id, "kind", ca->kind, "status", ca->status, "chaining", ca->chaining,
+		"{s:s, s:s, s:s, s:o, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:o,"
+		" s:o, s:o, s:{s:b, s:i, s:i, s:o}, s:{s:s, s:o, s:i}, s:o, s:o, s:s, s:o}",
+		"id", ca->id, "kind", ca->kind, "status", ca->status,
+		"revocation", render_ca_revocation(ca_revocation(ca)), "chaining", ca->chaining,
 		"parent_ca_id", ca->parent_ca_id[0] ? json_string(ca->parent_ca_id) : json_null(),
 		"common_name", ca->common_name,
 		"friendly_name", ca->friendly_name, "organization", str_or_null(ca->organization),
@@ -292,13 +323,14 @@ json_t *
 render_certificate(const struct certificate *c, int full)
 {
 	json_t *j = json_pack(
-		"{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o}",
+		"{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o}",
 		"serial_number", c->serial, "ca_id", c->ca_id, "location", c->location, "subject",
 		c->subject, "common_name", str_or_null(c->common_name), "subject_alt_names",
 		strv_json(c->sans), "key_algorithm", c->key_algorithm, "template", c->template,
 		"status", c->status, "not_before", render_time(c->not_before), "not_after",
 		render_time(c->not_after), "requester", c->requester, "created_at",
-		render_time(c->created_at), "revocation", render_revocation(&c->revocation));
+		render_time(c->created_at), "revocation", render_revocation(&c->revocation),
+		"issuer_revocation", render_ca_revocation(&c->issuer_revocation));
 
 	if (j != NULL && full) {
 		json_object_set_new(j, "certificate_pem", pem_or_null(c->der, c->der_len));

@@ -34,6 +34,8 @@ const struct api_route api_routes[] = {
 	 api_cas_location_upload},
 	{"GET", "/ca/:ca_id/:file", ACCESS_PUBLIC, api_public_ca_certificate},
 	{"POST", "/api/v1/cas/:ca_id/certificates", ACCESS_REQUEST, api_certificates_issue},
+	{"POST", "/api/v1/cas/:ca_id/subordinate-certificates", ACCESS_ADMIN,
+	 api_cas_sign_subordinate},
 	{"GET", "/api/v1/cas/:ca_id/certificates", ACCESS_READ, api_certificates_list},
 	{"GET", "/api/v1/cas/:ca_id/certificates/:serial", ACCESS_READ, api_certificates_get},
 	/* requesters revoke their own certificates only: checked by the model */

@@ -40,6 +40,15 @@ struct ca_renewal {
 	char requested_by[ACTOR_BYTES];
 };
 
+/* Why, when and by whom a CA location was revoked; reason "" when it is
+ * not. revoked_by is "" for a revocation recorded before edgeca kept it
+ * and no audit row names. */
+struct ca_revocation {
+	char reason[32];
+	time_t revoked_at;
+	char revoked_by[ACTOR_BYTES];
+};
+
 struct ca_location {
 	char name[64];
 	char status[24];
@@ -57,6 +66,7 @@ struct ca_location {
 	struct ca_prev_cert *previous; /* newest first; only in API reads (ca_get, ...) */
 	size_t n_previous;
 	struct ca_renewal renewal;    /* external chaining: the pending renewal, if any */
+	struct ca_revocation revocation; /* set when status is revoked */
 };
 
 /* A bootstrap trust anchor of a CA's EST service (summary; the DER is

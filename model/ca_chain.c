@@ -17,6 +17,7 @@
 #include "model/ca_internal.h"
 #include "model/ca_store.h"
 #include "model/crl.h"
+#include "model/issue_policy.h"
 #include "model/token.h"
 #include "model/token_scope.h"
 #include "signer/templates.h"
@@ -232,7 +233,7 @@ ca_sign_by_parent(struct edgeca_ctx *ctx, struct ca *child, const struct ca *par
 		struct ca_location *loc = &child->locations[i];
 		const struct ca_location *ploc = signing_location(parent, loc->name);
 		char crl_url[1100], aia_url[1100], *chain = NULL;
-		struct signer_issue_opts opts = {child->path_length, crl_url, aia_url};
+		struct signer_issue_opts opts = {issue_child_path_length(child), crl_url, aia_url};
 		unsigned char *der = NULL;
 		size_t len = 0;
 

@@ -29,7 +29,8 @@
 	"parent_location, generation, extract(epoch FROM not_before)::bigint AS not_before, "    \
 	"extract(epoch FROM not_after)::bigint AS not_after, renewal_signer_key_id, "           \
 	"renewal_csr_der, extract(epoch FROM renewal_requested_at)::bigint AS "                  \
-	"renewal_requested_at, renewal_requested_by"
+	"renewal_requested_at, renewal_requested_by, revocation_reason, "                        \
+	"extract(epoch FROM revoked_at)::bigint AS revoked_at, revoked_by"
 
 /* The statements every issuance runs, prepared once per connection. */
 /* A CA and its locations in one round trip: one row per location, the
@@ -44,7 +45,10 @@ static const struct db_stmt load_ca_stmt = {
 	   "l.renewal_signer_key_id AS loc_renewal_signer_key_id, "
 	   "l.renewal_csr_der AS loc_renewal_csr_der, "
 	   "extract(epoch FROM l.renewal_requested_at)::bigint AS loc_renewal_requested_at, "
-	   "l.renewal_requested_by AS loc_renewal_requested_by "
+	   "l.renewal_requested_by AS loc_renewal_requested_by, "
+	   "l.revocation_reason AS loc_revocation_reason, "
+	   "extract(epoch FROM l.revoked_at)::bigint AS loc_revoked_at, "
+	   "l.revoked_by AS loc_revoked_by "
 	   "FROM cas JOIN ca_locations l ON l.ca_id = cas.id WHERE cas.id = $1 "
 	   "ORDER BY l.position"};
 static const struct db_stmt load_locations_stmt = {
@@ -218,6 +222,11 @@ location_from_row(const PGresult *r, int i, const char *pre, struct ca_location 
 	if (db_get(r, i, col(pre, "certificate_der", b)) != NULL &&
 	    db_get_bytea(r, i, b, &loc->cert_der, &loc->cert_len) != 0)
 		return -1;
+	copy_col(r, i, col(pre, "revocation_reason", b), loc->revocation.reason,
+	         sizeof(loc->revocation.reason));
+	copy_col(r, i, col(pre, "revoked_by", b), loc->revocation.revoked_by,
+	         sizeof(loc->revocation.revoked_by));
+	loc->revocation.revoked_at = (time_t)db_get_time(r, i, col(pre, "revoked_at", b));
 	return renewal_from_row(r, i, pre, &loc->renewal);
 }
 

@@ -8,14 +8,44 @@
 #include "common/timeutil.h"
 #include "model/db.h"
 
+/* A certificate's status, first match: its own revocation (revoked), the
+ * revocation of the location that issued it, which takes every key the
+ * location had and is how a whole CA is revoked (issuer_revoked), its
+ * notAfter (expired), else valid. Its issuer's revocation comes from
+ * CERT_FROM. */
 #define CERT_COLUMNS                                                                           \
 	"id, ca_id, location, serial, subject, common_name, subject_alt_names, key_algorithm, "  \
-	"template, CASE WHEN status = 'valid' AND not_after <= now() THEN 'expired' "            \
-	"ELSE status END AS status, extract(epoch FROM not_before)::bigint AS not_before, "      \
+	"template, CASE WHEN status = 'revoked' THEN 'revoked' "                                 \
+	"WHEN issuer_revoked_at IS NOT NULL THEN 'issuer_revoked' "                              \
+	"WHEN not_after <= now() THEN 'expired' ELSE 'valid' END AS status, "                     \
+	"extract(epoch FROM not_before)::bigint AS not_before, "                                 \
 	"extract(epoch FROM not_after)::bigint AS not_after, requester, "                        \
 	"extract(epoch FROM created_at)::bigint AS created_at, revocation_reason, "              \
 	"extract(epoch FROM revoked_at)::bigint AS revoked_at, "                                 \
-	"extract(epoch FROM invalidity_date)::bigint AS invalidity_date, revoked_by"
+	"extract(epoch FROM invalidity_date)::bigint AS invalidity_date, revoked_by, "           \
+	"issuer_reason, extract(epoch FROM issuer_revoked_at)::bigint AS issuer_revoked_at, "    \
+	"issuer_revoked_by"
+
+/* Certificates with the revocation of their issuing location, when it is
+ * revoked: one primary-key lookup per certificate. */
+#define CERT_FROM                                                                              \
+	"certificates LEFT JOIN LATERAL (SELECT l.revocation_reason AS issuer_reason, "          \
+	"l.revoked_at AS issuer_revoked_at, l.revoked_by AS issuer_revoked_by "                 \
+	"FROM ca_locations l WHERE l.ca_id = certificates.ca_id "                               \
+	"AND l.name = certificates.location AND l.status = 'revoked') ir ON true"
+
+/* The list filter of each status, as CERT_COLUMNS decides it. */
+static const char *
+status_condition(const char *status)
+{
+	if (strcmp(status, "revoked") == 0)
+		return " AND status = 'revoked'";
+	if (strcmp(status, "issuer_revoked") == 0)
+		return " AND status = 'valid' AND issuer_revoked_at IS NOT NULL";
+	if (strcmp(status, "expired") == 0)
+		return " AND status = 'valid' AND issuer_revoked_at IS NULL AND not_after <= now()";
+	return " AND status = 'valid' AND issuer_revoked_at IS NULL AND not_after > now()";
+}
 
 static int
 cert_from_row(const PGresult *r, int i, struct certificate *c, bool with_der)
@@ -43,6 +73,14 @@ cert_from_row(const PGresult *r, int i, struct certificate *c, bool with_der)
 		         by ? by : "");
 		c->revocation.revoked_at = (time_t)db_get_time(r, i, "revoked_at");
 		c->revocation.invalidity_date = (time_t)db_get_time(r, i, "invalidity_date");
+	}
+	if (db_get(r, i, "issuer_reason") != NULL) {
+		const char *by = db_get(r, i, "issuer_revoked_by");
+		snprintf(c->issuer_revocation.reason, sizeof(c->issuer_revocation.reason), "%s",
+		         db_get(r, i, "issuer_reason"));
+		snprintf(c->issuer_revocation.revoked_by, sizeof(c->issuer_revocation.revoked_by),
+		         "%s", by ? by : "");
+		c->issuer_revocation.revoked_at = (time_t)db_get_time(r, i, "issuer_revoked_at");
 	}
 	if (c->subject == NULL || (cn && c->common_name == NULL) ||
 	    db_get_text_array(r, i, "subject_alt_names", &c->sans) != 0)
@@ -172,7 +210,7 @@ cert_store_get(PGconn *c, const char *ca_id, const char *serial, struct certific
 	edgeca_err rc;
 
 	*out = NULL;
-	rc = db_exec(c, "SELECT " CERT_COLUMNS ", certificate_der FROM certificates "
+	rc = db_exec(c, "SELECT " CERT_COLUMNS ", certificate_der FROM " CERT_FROM " "
 	                "WHERE ca_id = $1 AND serial = $2", p, 2, &r, "load certificate", msg);
 	if (rc != EDGECA_OK)
 		return rc;
@@ -215,17 +253,11 @@ cert_store_list(PGconn *c, const char *ca_id, const struct cert_filter *f, long 
 	snprintf(limit_s, sizeof(limit_s), "%ld", limit + 1);
 	p[np++] = (struct db_param){ca_id, 0, false};
 	p[np++] = (struct db_param){after_s, 0, false};
-	if (buf_append_str(&sql, "SELECT " CERT_COLUMNS " FROM certificates WHERE ca_id = $1 "
+	if (buf_append_str(&sql, "SELECT " CERT_COLUMNS " FROM " CERT_FROM " WHERE ca_id = $1 "
 	                         "AND id > $2") != 0)
 		goto oom;
-	if (f->status != NULL) {
-		const char *cond = strcmp(f->status, "revoked") == 0 ? " AND status = 'revoked'"
-		                   : strcmp(f->status, "expired") == 0
-		                       ? " AND status = 'valid' AND not_after <= now()"
-		                       : " AND status = 'valid' AND not_after > now()";
-		if (buf_append_str(&sql, cond) != 0)
-			goto oom;
-	}
+	if (f->status != NULL && buf_append_str(&sql, status_condition(f->status)) != 0)
+		goto oom;
 	if (f->common_name != NULL) {
 		p[np++] = (struct db_param){f->common_name, 0, false};
 		if (buf_printf(&sql, " AND common_name = $%d", np) != 0)
@@ -270,6 +302,76 @@ out:
 		free(certs);
 	}
 	buf_free(&sql);
+	PQclear(r);
+	return rc;
+}
+
+edgeca_err
+cert_store_has_valid_device(PGconn *c, const char *ca_id, const char *cn, bool *found,
+                            struct edgeca_msg *msg)
+{
+	struct db_param p[2] = {{ca_id, 0, false}, {cn, 0, false}};
+	char sql[1400];
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	*found = false;
+	/* device certificates: the end-entity templates users choose, but a
+	 * DPS verification certificate, which names a code, not a device */
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE ca_id = $1 AND common_name = $2 "
+	         "AND template IN ('client', 'ssl') AND not_before <= now()%s LIMIT 1",
+	         CERT_FROM, status_condition("valid"));
+	rc = db_exec(c, sql, p, 2, &r, "find the device's certificate", msg);
+	if (rc == EDGECA_OK)
+		*found = PQntuples(r) == 1;
+	PQclear(r);
+	return rc;
+}
+
+edgeca_err
+cert_store_insert_subordinate(PGconn *c, struct certificate *cert, const char *actor,
+                              long path_length, struct edgeca_msg *msg)
+{
+	char nb[32], na[32], na_text[RFC3339_LEN], pathlen[32];
+	struct db_param p[14];
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	snprintf(nb, sizeof(nb), "%lld", (long long)cert->not_before);
+	snprintf(na, sizeof(na), "%lld", (long long)cert->not_after);
+	snprintf(pathlen, sizeof(pathlen), "%ld", path_length);
+	rfc3339_format(cert->not_after, na_text);
+	p[0] = (struct db_param){cert->ca_id, 0, false};
+	p[1] = (struct db_param){cert->location, 0, false};
+	p[2] = (struct db_param){cert->serial, 0, false};
+	p[3] = (struct db_param){cert->subject, 0, false};
+	p[4] = (struct db_param){cert->common_name, 0, false};
+	p[5] = (struct db_param){cert->key_algorithm, 0, false};
+	p[6] = (struct db_param){cert->template, 0, false};
+	p[7] = (struct db_param){nb, 0, false};
+	p[8] = (struct db_param){na, 0, false};
+	p[9] = (struct db_param){actor, 0, false};
+	p[10] = (struct db_param){(const char *)cert->der, (int)cert->der_len, true};
+	p[11] = (struct db_param){cert->issuer_key_id, 0, false};
+	p[12] = (struct db_param){pathlen, 0, false};
+	p[13] = (struct db_param){na_text, 0, false};
+	/* a CA certificate has no SANs (the template copies none) */
+	rc = db_exec(c, "WITH cert AS (INSERT INTO certificates (ca_id, location, serial, subject, "
+	                "common_name, subject_alt_names, key_algorithm, template, not_before, "
+	                "not_after, requester, certificate_der, issuer_key_id) VALUES ($1, $2, $3, "
+	                "$4, $5, '{}', $6, $7, to_timestamp($8), to_timestamp($9), $10, $11, $12) "
+	                "RETURNING id, created_at), "
+	                "audit AS (INSERT INTO audit_events (actor, action, object_type, object_id, "
+	                "details) SELECT $10, 'ca.sign_subordinate', 'certificate', $1 || '/' || $3, "
+	                "jsonb_build_object('ca_id', $1::text, 'location', $2::text, 'serial', "
+	                "$3::text, 'subject', $4::text, 'path_length', $13::int, 'not_after', "
+	                "$14::text) FROM cert) "
+	                "SELECT id, extract(epoch FROM created_at)::bigint AS created_at FROM cert",
+	             p, 14, &r, "store the subordinate CA certificate", msg);
+	if (rc == EDGECA_OK) {
+		cert->id = db_get_ll(r, 0, "id");
+		cert->created_at = (time_t)db_get_time(r, 0, "created_at");
+	}
 	PQclear(r);
 	return rc;
 }

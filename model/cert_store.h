@@ -25,4 +25,17 @@ edgeca_err cert_store_list(PGconn *c, const char *ca_id, const struct cert_filte
                            long long after, long limit, struct certificate ***items, size_t *n,
                            bool *more, struct edgeca_msg *msg);
 
+/* Whether the CA issued a device certificate (template client or ssl)
+ * whose common name is cn and whose status is valid now (see
+ * certificate.h): how an IoT Edge CA request names a known device. */
+edgeca_err cert_store_has_valid_device(PGconn *c, const char *ca_id, const char *cn, bool *found,
+                                       struct edgeca_msg *msg);
+
+/* Inserts cert, a subordinate CA certificate signed with path_length, and
+ * its audit row (ca.sign_subordinate, not certificate.issue) in one
+ * statement; fills id and created_at. EDGECA_ERR_CONFLICT when the
+ * serial is taken. */
+edgeca_err cert_store_insert_subordinate(PGconn *c, struct certificate *cert, const char *actor,
+                                         long path_length, struct edgeca_msg *msg);
+
 #endif

@@ -13,6 +13,7 @@
 #include "model/cert_store.h"
 #include "model/db.h"
 #include "model/issuance.h"
+#include "model/issue_policy.h"
 #include "model/token.h"
 #include "signer/templates.h"
 
@@ -105,9 +106,7 @@ cert_resolve_validity(const struct cert_issue_req *req, int max_validity_days,
 	return EDGECA_OK;
 }
 
-/* Fills the stored fields of cert from what the signer says it signed;
- * takes the DER and strings of issued. */
-static void
+void
 cert_take_issued(struct certificate *cert, struct signer_issued *issued)
 {
 	cert->der = issued->der;
@@ -215,7 +214,6 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 	unsigned char *csr_der = NULL;
 	size_t csr_len = 0;
 	char warning[512];
-	const char *tpl_name;
 	time_t not_after;
 	PGconn *c = NULL;
 	edgeca_err rc;
@@ -254,13 +252,8 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 		                       "CA %s has no active location", ca_id);
 		goto out;
 	}
-	tpl_name = req->template ? req->template : ca->template;
-	t = tpl_by_name(tpl_name);
-	if (t == NULL || !t->user_selectable || !ca_allows_template(ca, tpl_name)) {
-		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "template-not-allowed",
-		                 "the CA's policy does not allow the template \"%s\"", tpl_name);
+	if ((rc = issue_authorize(c, who, ca, req, &t, msg)) != EDGECA_OK)
 		goto out;
-	}
 	/* The signer checks the CSR's content (structure, signature, key,
 	 * subject) for every certificate it signs; here only its armour. */
 	rc = csr_to_der(req->csr, req->csr_len, &csr_der, &csr_len, msg);
@@ -337,9 +330,10 @@ cert_list(struct edgeca_ctx *ctx, const char *ca_id, const struct cert_filter *f
 	if (!uuid_valid(ca_id))
 		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
 	if (f->status != NULL && strcmp(f->status, "valid") != 0 &&
-	    strcmp(f->status, "revoked") != 0 && strcmp(f->status, "expired") != 0)
+	    strcmp(f->status, "revoked") != 0 && strcmp(f->status, "issuer_revoked") != 0 &&
+	    strcmp(f->status, "expired") != 0)
 		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "invalid-parameter",
-		                   "status must be valid, revoked or expired");
+		                   "status must be valid, revoked, issuer_revoked or expired");
 	if ((rc = page_limit(limit, &page, msg)) != EDGECA_OK ||
 	    (rc = cursor_decode(cursor, &after, msg)) != EDGECA_OK)
 		return rc;

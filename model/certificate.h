@@ -33,7 +33,7 @@ struct certificate {
 	char **sans;        /* NULL-terminated, "DNS:x" / "IP:y" */
 	char key_algorithm[80];
 	char template[32];
-	char status[16];    /* valid, revoked or expired */
+	char status[16];    /* valid, revoked, issuer_revoked or expired */
 	time_t not_before;
 	time_t not_after;
 	time_t created_at;
@@ -43,6 +43,9 @@ struct certificate {
 	char *chain_pem;    /* issuer chain; set by cert_issue and cert_get */
 	char **warnings;    /* NULL-terminated notes on issuance, e.g. shortened validity */
 	struct cert_revocation revocation;
+	/* the revocation of the location that issued it (all of its keys,
+	 * current and previous, or its whole CA); reason "" when none */
+	struct ca_revocation issuer_revocation;
 };
 
 struct cert_issue_req {
@@ -65,7 +68,7 @@ edgeca_err cert_get(struct edgeca_ctx *ctx, const char *ca_id, const char *seria
                     struct certificate **out, struct edgeca_msg *msg);
 
 struct cert_filter {
-	const char *status;       /* valid, revoked, expired or NULL */
+	const char *status;       /* valid, revoked, issuer_revoked, expired or NULL */
 	const char *common_name;  /* exact match or NULL */
 	bool has_expires_before;
 	time_t expires_before;

@@ -25,4 +25,8 @@ edgeca_err cert_sign_and_store(struct edgeca_ctx *ctx, const char *actor,
                                size_t csr_len, time_t not_after, struct certificate **out,
                                struct edgeca_msg *msg);
 
+/* Fills the stored fields of cert from what the signer says it signed;
+ * takes the DER and strings of issued. */
+void cert_take_issued(struct certificate *cert, struct signer_issued *issued);
+
 #endif

@@ -388,15 +388,16 @@ static edgeca_err
 revoke_location(PGconn *c, const struct principal *who, const struct ca *ca,
                 struct ca_location *loc, const char *reason, struct edgeca_msg *msg)
 {
-	struct db_param p[3] = {{ca->id, 0, false}, {loc->name, 0, false}, {reason, 0, false}};
+	struct db_param p[4] = {{ca->id, 0, false}, {loc->name, 0, false}, {reason, 0, false},
+	                        {who->actor, 0, false}};
 	edgeca_err rc;
 
 	/* a renewal waiting for its certificate is dropped with the location */
 	rc = db_exec(c, "UPDATE ca_locations SET status = 'revoked', revoked_at = now(), "
-	                "revocation_reason = $3, renewal_signer_key_id = NULL, "
+	                "revocation_reason = $3, revoked_by = $4, renewal_signer_key_id = NULL, "
 	                "renewal_csr_der = NULL, renewal_requested_at = NULL, "
 	                "renewal_requested_by = NULL WHERE ca_id = $1 AND name = $2",
-	             p, 3, NULL, "revoke CA location", msg);
+	             p, 4, NULL, "revoke CA location", msg);
 	if (rc == EDGECA_OK && strcmp(ca->chaining, "internal") == 0 && ca->parent_ca_id[0] &&
 	    loc->parent_location[0] && loc->cert_der != NULL && loc->serial[0])
 		rc = revoke_at_parent(c, who, ca, loc, reason, msg);

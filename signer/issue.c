@@ -409,6 +409,20 @@ check_verification_code(X509_REQ *req, const char *cn, int cn_count, struct edge
 	return EDGECA_OK;
 }
 
+/* The subject of an IoT Edge CA certificate, a CA certificate: one CN,
+ * "aziot-edge CA " and the device's id, nothing else; the id itself is
+ * the server's to check against the devices the CA knows. */
+static edgeca_err
+check_edge_ca_subject(X509_REQ *req, const char *cn, int cn_count, struct edgeca_msg *msg)
+{
+	if (cn_count != 1 || X509_NAME_entry_count(X509_REQ_get_subject_name(req)) != 1 ||
+	    tpl_edge_ca_device_id(cn) == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-subject",
+		                   "an IoT Edge CA certificate's subject is one CN: \""
+		                   TPL_EDGE_CA_CN_PREFIX "\" followed by the device's id");
+	return EDGECA_OK;
+}
+
 static edgeca_err
 add_template_extensions(X509 *cert, const struct tpl_def *t, EVP_PKEY *subject_key,
                         X509_REQ *req, const char *cn, long ca_path_length,
@@ -494,6 +508,9 @@ issue_certificate(struct keystore *ks, struct signer_key *key, const struct issu
 	 * signs: it carries the CA's own public key, whose private key is here
 	 * and signs no TLS handshake, so nobody can authenticate with it, even
 	 * one who chose the CSR. Its CN is a verification code. */
+	if (t->id == TPL_IOT_EDGE_CA &&
+	    (rc = check_edge_ca_subject(req, cn, cn_count, msg)) != EDGECA_OK)
+		goto out;
 	if (t->id == TPL_DPS_VERIFICATION) {
 		if ((rc = check_verification_code(req, cn, cn_count, msg)) != EDGECA_OK)
 			goto out;

@@ -97,6 +97,16 @@ tpl_mask_has_ca(unsigned mask)
 	return false;
 }
 
+const char *
+tpl_edge_ca_device_id(const char *cn)
+{
+	const size_t n = strlen(TPL_EDGE_CA_CN_PREFIX);
+
+	if (cn == NULL || strncmp(cn, TPL_EDGE_CA_CN_PREFIX, n) != 0 || cn[n] == '\0')
+		return NULL;
+	return cn + n;
+}
+
 bool
 dns_name_valid(const char *s)
 {

@@ -44,6 +44,14 @@ int tpl_mask_parse(const char *csv, unsigned *mask);
 int tpl_mask_format(unsigned mask, char *out, size_t n);
 bool tpl_mask_has_ca(unsigned mask);
 
+/* The CN an IoT Edge device gives its Edge CA certificate request:
+ * "aziot-edge CA <device id>". */
+#define TPL_EDGE_CA_CN_PREFIX "aziot-edge CA "
+
+/* The device id in an Edge CA common name (a pointer into cn), or NULL
+ * when cn is not the prefix followed by a non-empty id. */
+const char *tpl_edge_ca_device_id(const char *cn);
+
 /* True when s can be written as a dNSName: labels of letters, digits,
  * '-' and '_' (device ids use it), 1..63 characters, separated by dots. */
 bool dns_name_valid(const char *s);

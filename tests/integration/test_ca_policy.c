@@ -232,6 +232,9 @@ test_iot_edge_ca_template(void **state)
 	snprintf(sub_id, sizeof(sub_id), "%s", http_json_str(&r, "id"));
 	http_response_free(&r);
 	free(body);
+	/* the Edge CA certificate of a device the CA issued a certificate to */
+	r = http_issue(&in, sub_id, NULL, "edge-device-1");
+	http_response_free(&r);
 	csr = make_csr("EC-P256", "aziot-edge CA edge-device-1", NULL, NULL);
 	j = json_pack("{s:s, s:s, s:i}", "csr", csr, "template", "iot_edge_ca", "validity_days", 90);
 	text = json_dumps(j, 0);

@@ -186,6 +186,7 @@ test_signer_down_notified_once(void **state)
 	assert_non_null(hook);
 	snprintf(body, sizeof(body),
 	         "{\"common_name\": \"CRL Failure Root\", \"friendly_name\": \"CRL Failure Root CA\", "
+	         "\"issuance\": {\"template\": \"client\"}, "
 	         "\"lifecycle\": {\"notification_emails\": [\"pki@example.com\"], "
 	         "\"webhook_url\": \"http://127.0.0.1:%u/hook\"}}", sink_port(hook));
 	r = http_post_expect(&in, "/api/v1/cas", body, 201);

@@ -469,6 +469,44 @@ test_dps_verification(void **state)
 	                        EDGECA_ERR_INVALID, "invalid-subject"));
 }
 
+/* An IoT Edge CA certificate's subject is one CN, "aziot-edge CA " and a
+ * device id, whatever CSR a compromised server forwards: no other CA
+ * subject gets CA:TRUE under this template. */
+static void
+test_iot_edge_ca_subject(void **state)
+{
+	static const char *const refused[] = {"Totally Not A CA", "aziot-edge CA ",
+	                                      "aziot-edge CAdevice-1", "AZIOT-EDGE CA device-1",
+	                                      "Evil Sub CA", NULL};
+	struct signer_key *edge = new_key("EC-P256", B(TPL_CLIENT) | B(TPL_IOT_EDGE_CA), -1);
+	X509 *root = self_sign(edge, "Edge Devices CA", EDGECA_OK), *x;
+	X509_REQ *req;
+
+	(void)state;
+	x = issue(edge, TPL_IOT_EDGE_CA, t_csr(dev_key, "aziot-edge CA device-1", NULL, NULL), t0,
+	          EDGECA_OK, NULL);
+	assert_int_equal(X509_check_ca(x), 1);
+	assert_int_equal(X509_get_pathlen(x), 0);
+	X509_free(x);
+	for (int i = 0; refused[i] != NULL; i++)
+		assert_null(issue(edge, TPL_IOT_EDGE_CA, t_csr(dev_key, refused[i], NULL, NULL), t0,
+		                  EDGECA_ERR_INVALID, "invalid-subject"));
+	/* no CN, or another attribute beside the right CN */
+	assert_null(issue(edge, TPL_IOT_EDGE_CA, t_csr(dev_key, NULL, NULL, NULL), t0,
+	                  EDGECA_ERR_INVALID, NULL));
+	req = t_csr(dev_key, "aziot-edge CA device-1", NULL, NULL);
+	X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "O", MBSTRING_UTF8,
+	                           (const unsigned char *)"Example", -1, -1, 0);
+	X509_REQ_sign(req, dev_key, EVP_sha256());
+	assert_null(issue(edge, TPL_IOT_EDGE_CA, req, t0, EDGECA_ERR_INVALID, "invalid-subject"));
+	/* the rule is the Edge CA template's: a client certificate's CN is free */
+	x = issue(edge, TPL_CLIENT, t_csr(dev_key, "Totally Not A CA", NULL, NULL), t0, EDGECA_OK,
+	          NULL);
+	assert_int_equal(X509_check_ca(x), 0);
+	X509_free(x);
+	X509_free(root);
+}
+
 /* A CA certificate for k's public key signed by an outside CA (its key
  * outside), valid from a minute before t0 for 60 days, with
  * basicConstraints bc and keyUsage ku (NULL: left out) and a subject key
@@ -598,6 +636,7 @@ main(void)
 		cmocka_unit_test(test_issued_ca_path_length),
 		cmocka_unit_test(test_subject_attributes_checked),
 		cmocka_unit_test(test_dps_verification),
+		cmocka_unit_test(test_iot_edge_ca_subject),
 		cmocka_unit_test(test_install_refusals),
 		cmocka_unit_test(test_issuer_without_ski),
 	};
