@@ -92,17 +92,20 @@ cert_from_row(const PGresult *r, int i, struct certificate *c, bool with_der)
 
 /* One statement, so the certificate and its audit row commit together in
  * a single round trip; prepared once per connection. It stores nothing
- * unless the CA and the location are still active, read under a share
+ * unless the CA and the location are still active, read under a key share
  * lock on the location's row: every revocation, of the location or of the
- * whole CA, updates that row, so it either waits for this statement to
- * commit (the certificate was issued before it) or this statement waits
- * for the revocation and then reads the row as revoked (PostgreSQL
- * re-reads a row it had to wait for). The CA's own status is read as the
- * statement found it. */
+ * whole CA, first locks the CA's location rows FOR UPDATE, so it either
+ * waits for this statement to commit (the certificate was issued before
+ * it) or this statement waits for the revocation and then reads the row
+ * as revoked (PostgreSQL re-reads a row it had to wait for). A key share
+ * lock leaves the location's other updates (the CRL number, a renewal)
+ * free to proceed. The CA's own status is read as the statement found
+ * it. $15 is the audit action; $16 the path length of a CA certificate
+ * (NULL for others), recorded in the audit row. */
 static const struct db_stmt insert_stmt = {
 	STMT_CERT_INSERT, "WITH loc AS MATERIALIZED (SELECT l.status, c.status AS ca_status "
 	   "FROM ca_locations l JOIN cas c ON c.id = l.ca_id WHERE l.ca_id = $1 AND l.name = $2 "
-	   "FOR SHARE OF l), "
+	   "FOR KEY SHARE OF l), "
 	   "cert AS (INSERT INTO certificates (ca_id, location, serial, subject, "
 	   "common_name, subject_alt_names, key_algorithm, template, not_before, not_after, "
 	   "requester, certificate_der, issuer_key_id) SELECT $1::uuid, $2::text, $3::text, "
@@ -110,9 +113,11 @@ static const struct db_stmt insert_stmt = {
 	   "to_timestamp($10::bigint), $11::text, $12::bytea, $14::text FROM loc "
 	   "WHERE loc.status = 'active' AND loc.ca_status = 'active' RETURNING id, created_at), "
 	   "audit AS (INSERT INTO audit_events (actor, action, object_type, object_id, details) "
-	   "SELECT $11, 'certificate.issue', 'certificate', $1 || '/' || $3, "
+	   "SELECT $11, $15::text, 'certificate', $1 || '/' || $3, "
 	   "jsonb_build_object('ca_id', $1::text, 'location', $2::text, 'serial', $3::text, "
-	   "'subject', $4::text, 'template', $8::text, 'not_after', $13::text) FROM cert) "
+	   "'subject', $4::text, 'template', $8::text, 'not_after', $13::text) || "
+	   "CASE WHEN $16::int IS NULL THEN '{}'::jsonb "
+	   "ELSE jsonb_build_object('path_length', $16::int) END FROM cert) "
 	   "SELECT loc.status, loc.ca_status, cert.id, "
 	   "extract(epoch FROM cert.created_at)::bigint AS created_at FROM loc LEFT JOIN cert ON true"};
 
@@ -151,11 +156,11 @@ refused(PGconn *c, const struct certificate *cert, const PGresult *r, struct edg
 }
 
 edgeca_err
-cert_store_insert(PGconn *c, struct certificate *cert, const char *actor, bool *serial_taken,
-                  struct edgeca_msg *msg)
+cert_store_insert(PGconn *c, struct certificate *cert, const char *actor, const char *action,
+                  long path_length, bool *serial_taken, struct edgeca_msg *msg)
 {
-	char nb[32], na[32], na_text[RFC3339_LEN], *sans = NULL;
-	struct db_param p[14];
+	char nb[32], na[32], na_text[RFC3339_LEN], pathlen[32], *sans = NULL;
+	struct db_param p[16];
 	PGresult *r = NULL;
 	size_t n_sans = 0;
 	edgeca_err rc;
@@ -183,7 +188,10 @@ cert_store_insert(PGconn *c, struct certificate *cert, const char *actor, bool *
 	p[11] = (struct db_param){(const char *)cert->der, (int)cert->der_len, true};
 	p[12] = (struct db_param){na_text, 0, false};
 	p[13] = (struct db_param){cert->issuer_key_id, 0, false};
-	rc = db_exec_prepared(c, &insert_stmt, p, 14, &r, "store certificate", msg);
+	p[14] = (struct db_param){action, 0, false};
+	snprintf(pathlen, sizeof(pathlen), "%ld", path_length);
+	p[15] = (struct db_param){path_length >= 0 ? pathlen : NULL, 0, false};
+	rc = db_exec_prepared(c, &insert_stmt, p, 16, &r, "store certificate", msg);
 	free(sans);
 	if (rc == EDGECA_ERR_CONFLICT)
 		*serial_taken = true; /* the only unique key a new row can hit */
@@ -324,54 +332,6 @@ cert_store_has_valid_device(PGconn *c, const char *ca_id, const char *cn, bool *
 	rc = db_exec(c, sql, p, 2, &r, "find the device's certificate", msg);
 	if (rc == EDGECA_OK)
 		*found = PQntuples(r) == 1;
-	PQclear(r);
-	return rc;
-}
-
-edgeca_err
-cert_store_insert_subordinate(PGconn *c, struct certificate *cert, const char *actor,
-                              long path_length, struct edgeca_msg *msg)
-{
-	char nb[32], na[32], na_text[RFC3339_LEN], pathlen[32];
-	struct db_param p[14];
-	PGresult *r = NULL;
-	edgeca_err rc;
-
-	snprintf(nb, sizeof(nb), "%lld", (long long)cert->not_before);
-	snprintf(na, sizeof(na), "%lld", (long long)cert->not_after);
-	snprintf(pathlen, sizeof(pathlen), "%ld", path_length);
-	rfc3339_format(cert->not_after, na_text);
-	p[0] = (struct db_param){cert->ca_id, 0, false};
-	p[1] = (struct db_param){cert->location, 0, false};
-	p[2] = (struct db_param){cert->serial, 0, false};
-	p[3] = (struct db_param){cert->subject, 0, false};
-	p[4] = (struct db_param){cert->common_name, 0, false};
-	p[5] = (struct db_param){cert->key_algorithm, 0, false};
-	p[6] = (struct db_param){cert->template, 0, false};
-	p[7] = (struct db_param){nb, 0, false};
-	p[8] = (struct db_param){na, 0, false};
-	p[9] = (struct db_param){actor, 0, false};
-	p[10] = (struct db_param){(const char *)cert->der, (int)cert->der_len, true};
-	p[11] = (struct db_param){cert->issuer_key_id, 0, false};
-	p[12] = (struct db_param){pathlen, 0, false};
-	p[13] = (struct db_param){na_text, 0, false};
-	/* a CA certificate has no SANs (the template copies none) */
-	rc = db_exec(c, "WITH cert AS (INSERT INTO certificates (ca_id, location, serial, subject, "
-	                "common_name, subject_alt_names, key_algorithm, template, not_before, "
-	                "not_after, requester, certificate_der, issuer_key_id) VALUES ($1, $2, $3, "
-	                "$4, $5, '{}', $6, $7, to_timestamp($8), to_timestamp($9), $10, $11, $12) "
-	                "RETURNING id, created_at), "
-	                "audit AS (INSERT INTO audit_events (actor, action, object_type, object_id, "
-	                "details) SELECT $10, 'ca.sign_subordinate', 'certificate', $1 || '/' || $3, "
-	                "jsonb_build_object('ca_id', $1::text, 'location', $2::text, 'serial', "
-	                "$3::text, 'subject', $4::text, 'path_length', $13::int, 'not_after', "
-	                "$14::text) FROM cert) "
-	                "SELECT id, extract(epoch FROM created_at)::bigint AS created_at FROM cert",
-	             p, 14, &r, "store the subordinate CA certificate", msg);
-	if (rc == EDGECA_OK) {
-		cert->id = db_get_ll(r, 0, "id");
-		cert->created_at = (time_t)db_get_time(r, 0, "created_at");
-	}
 	PQclear(r);
 	return rc;
 }

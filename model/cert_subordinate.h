@@ -27,9 +27,9 @@ void cert_subordinate_req_init(struct cert_subordinate_req *r);
  * location-revoked, also when the location is revoked while the signer
  * signs, and then nothing is stored).
  * Ownership: *out is the caller's (cert_free).
- * Locks: the CA's row (KEY SHARE), then the issuing location's (SHARE)
- * while the certificate is stored, in that order, as revocations take
- * them. */
+ * Locks: as every issuance, the issuing location's row FOR KEY SHARE
+ * while the certificate is stored (cert_store_insert); no database
+ * connection is held while the signer signs. */
 edgeca_err cert_sign_subordinate(struct edgeca_ctx *ctx, const struct principal *who,
                                  const char *ca_id, const struct cert_subordinate_req *req,
                                  struct certificate **out, struct edgeca_msg *msg);

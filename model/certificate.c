@@ -137,7 +137,7 @@ one_warning(const char *w)
  * database connection waits for the signer. */
 static edgeca_err
 store_signed(struct edgeca_ctx *ctx, struct certificate *cert, const char *actor,
-             bool *serial_taken, struct edgeca_msg *msg)
+             const char *action, long path_length, bool *serial_taken, struct edgeca_msg *msg)
 {
 	PGconn *c = NULL;
 	edgeca_err rc;
@@ -145,19 +145,21 @@ store_signed(struct edgeca_ctx *ctx, struct certificate *cert, const char *actor
 	*serial_taken = false;
 	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
 		return rc;
-	rc = cert_store_insert(c, cert, actor, serial_taken, msg);
+	rc = cert_store_insert(c, cert, actor, action, path_length, serial_taken, msg);
 	db_release(ctx->db, c);
 	return rc;
 }
 
-edgeca_err
-cert_sign_and_store(struct edgeca_ctx *ctx, const char *actor, const struct ca *ca,
-                    const struct ca_location *loc, const struct tpl_def *t,
-                    const unsigned char *csr_der, size_t csr_len, time_t not_after,
-                    struct certificate **out, struct edgeca_msg *msg)
+/* cert_sign_and_store and cert_sign_and_store_ca: path_length is asked of
+ * the signer for a CA template (-1: none) and recorded with action. */
+static edgeca_err
+sign_and_store(struct edgeca_ctx *ctx, const char *actor, const struct ca *ca,
+               const struct ca_location *loc, const struct tpl_def *t, long path_length,
+               const char *action, const unsigned char *csr_der, size_t csr_len,
+               time_t not_after, struct certificate **out, struct edgeca_msg *msg)
 {
 	char crl_url[1100], aia_url[1100];
-	struct signer_issue_opts opts = {-1, crl_url, aia_url};
+	struct signer_issue_opts opts = {path_length, crl_url, aia_url};
 	struct signer_issued issued = {0};
 	struct certificate *cert = NULL;
 	bool serial_taken = false;
@@ -183,7 +185,7 @@ cert_sign_and_store(struct edgeca_ctx *ctx, const char *actor, const struct ca *
 		if (rc != EDGECA_OK)
 			goto out;
 		cert_take_issued(cert, &issued);
-		rc = store_signed(ctx, cert, actor, &serial_taken, msg);
+		rc = store_signed(ctx, cert, actor, action, path_length, &serial_taken, msg);
 		if (!serial_taken)
 			break;
 		log_warn("cert_issue: ca=%s serial %s already used; signing again", ca->id,
@@ -201,6 +203,26 @@ out:
 	signer_issued_free(&issued);
 	cert_free(cert);
 	return rc;
+}
+
+edgeca_err
+cert_sign_and_store(struct edgeca_ctx *ctx, const char *actor, const struct ca *ca,
+                    const struct ca_location *loc, const struct tpl_def *t,
+                    const unsigned char *csr_der, size_t csr_len, time_t not_after,
+                    struct certificate **out, struct edgeca_msg *msg)
+{
+	return sign_and_store(ctx, actor, ca, loc, t, -1, "certificate.issue", csr_der, csr_len,
+	                      not_after, out, msg);
+}
+
+edgeca_err
+cert_sign_and_store_ca(struct edgeca_ctx *ctx, const char *actor, const struct ca *ca,
+                       const struct ca_location *loc, long path_length,
+                       const unsigned char *csr_der, size_t csr_len, time_t not_after,
+                       struct certificate **out, struct edgeca_msg *msg)
+{
+	return sign_and_store(ctx, actor, ca, loc, tpl_get(TPL_SUBORDINATE_CA), path_length,
+	                      "ca.sign_subordinate", csr_der, csr_len, not_after, out, msg);
 }
 
 edgeca_err
@@ -224,35 +246,13 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 	rc = db_acquire(ctx->db, &c, msg);
 	if (rc != EDGECA_OK)
 		return rc;
-	rc = ca_store_load(c, ca_id, &ca, msg);
+	if ((rc = ca_store_load(c, ca_id, &ca, msg)) == EDGECA_OK &&
+	    (rc = issue_location(ca, req->location, &loc, msg)) == EDGECA_OK)
+		rc = issue_authorize(c, who, ca, req, &t, msg);
 	/* the connection goes back before the signer is asked: storing takes
 	 * one again, and checks the CA and location are still active */
 	db_release(ctx->db, c);
-	c = NULL;
 	if (rc != EDGECA_OK)
-		goto out;
-	if (strcmp(ca->status, "active") != 0) {
-		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT,
-		                 strcmp(ca->status, "revoked") == 0 ? "ca-revoked" : "ca-not-active",
-		                 "CA %s is %s and issues no certificates", ca_id, ca->status);
-		goto out;
-	}
-	loc = ca_find_location(ca, req->location);
-	if (loc != NULL && strcmp(loc->status, "revoked") == 0) {
-		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "location-revoked",
-		                 "location %s of CA %s is revoked and issues no certificates",
-		                 loc->name, ca_id);
-		goto out;
-	}
-	if (loc == NULL || strcmp(loc->status, "active") != 0) {
-		rc = req->location
-		         ? edgeca_fail(msg, EDGECA_ERR_INVALID, "location-not-active",
-		                       "CA %s has no active location \"%s\"", ca_id, req->location)
-		         : edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-not-active",
-		                       "CA %s has no active location", ca_id);
-		goto out;
-	}
-	if ((rc = issue_authorize(c, who, ca, req, &t, msg)) != EDGECA_OK)
 		goto out;
 	/* The signer checks the CSR's content (structure, signature, key,
 	 * subject) for every certificate it signs; here only its armour. */

@@ -544,6 +544,12 @@ ca_revoke(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id
 		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
 		goto out;
 	}
+	/* and its locations' rows: an issuance storing a certificate holds its
+	 * location's row FOR KEY SHARE (cert_store_insert), so it either
+	 * commits before this revocation or finds the location revoked */
+	if ((rc = db_exec(c, "SELECT 1 FROM ca_locations WHERE ca_id = $1 FOR UPDATE", p, 1, NULL,
+	                  "lock the CA's locations", msg)) != EDGECA_OK)
+		goto out;
 	if ((rc = ca_store_load_full(c, ca_id, &ca, msg)) != EDGECA_OK ||
 	    (rc = revoke_targets(c, who, ca, location, why, names, sizeof(names), msg)) !=
 	        EDGECA_OK)
