@@ -20,10 +20,6 @@
 #include "model/token.h"
 #include "signer/templates.h"
 
-/* The CN prefix of the Edge CA certificate request of an IoT Edge device:
- * "aziot-edge CA <device id>". */
-#define EDGE_CA_PREFIX "aziot-edge CA "
-
 static const struct db_stmt by_label_stmt = {
 	STMT_EST_CA_BY_LABEL, "SELECT id FROM cas WHERE est_label = $1"};
 static const struct db_stmt default_stmt = {
@@ -291,8 +287,8 @@ static edgeca_err
 authorize(const struct ca *ca, X509_REQ *csr, bool reenroll, const struct est_identity *id,
           const struct tpl_def **tpl, struct edgeca_msg *msg)
 {
-	char *cn = NULL, want[CSR_CN_MAX_CHARS * 4 + sizeof(EDGE_CA_PREFIX)];
-	const size_t prefix = strlen(EDGE_CA_PREFIX);
+	char *cn = NULL, want[CSR_CN_MAX_CHARS * 4 + sizeof(TPL_EDGE_CA_CN_PREFIX)];
+	const size_t prefix = strlen(TPL_EDGE_CA_CN_PREFIX);
 	bool edge;
 	int count = 0;
 	edgeca_err rc = EDGECA_OK;
@@ -302,13 +298,13 @@ authorize(const struct ca *ca, X509_REQ *csr, bool reenroll, const struct est_id
 		                 "the CSR's subject has an unreadable or repeated CN");
 		goto out;
 	}
-	edge = cn != NULL && strncmp(cn, EDGE_CA_PREFIX, prefix) == 0;
+	edge = cn != NULL && strncmp(cn, TPL_EDGE_CA_CN_PREFIX, prefix) == 0;
 	*tpl = tpl_by_name(edge ? "iot_edge_ca" : ca->est.template);
 	if (edge && !ca_allows_template(ca, "iot_edge_ca")) {
 		rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "template-not-allowed",
 		                 "the CSR asks for an IoT Edge CA certificate (CN \"%s...\"), which "
 		                 "this CA's policy does not allow (template iot_edge_ca)",
-		                 EDGE_CA_PREFIX);
+		                 TPL_EDGE_CA_CN_PREFIX);
 		goto out;
 	}
 	if (reenroll && edge) {
@@ -340,7 +336,7 @@ authorize(const struct ca *ca, X509_REQ *csr, bool reenroll, const struct est_id
 		                          : "no client certificate was presented");
 		goto out;
 	}
-	snprintf(want, sizeof(want), "%s%s", edge ? EDGE_CA_PREFIX : "", id->cn);
+	snprintf(want, sizeof(want), "%s%s", edge ? TPL_EDGE_CA_CN_PREFIX : "", id->cn);
 	if (cn == NULL || strcmp(cn, want) != 0)
 		rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "est-subject-mismatch",
 		                 "the CSR's CN \"%.80s\" must be \"%.80s\": the CN of the client "
