@@ -29,7 +29,7 @@ has_name(const char *const *names, const char *name)
 
 static edgeca_err
 parse_json_csr(const json_t *j, const char *const *fields, struct cert_issue_req *r,
-               long *path_length, struct edgeca_msg *msg)
+               struct edgeca_msg *msg)
 {
 	const char *csr = NULL;
 	edgeca_err rc;
@@ -41,7 +41,7 @@ parse_json_csr(const json_t *j, const char *const *fields, struct cert_issue_req
 	    (rc = json_opt_time(j, "not_after", "", &r->has_not_after, &r->not_after, msg)) ||
 	    (rc = json_opt_string(j, "template", "", &r->template, msg)) ||
 	    (rc = json_opt_string(j, "location", "", &r->location, msg)) ||
-	    (path_length && (rc = json_opt_long(j, "path_length", "", path_length, msg))))
+	    (rc = json_opt_long(j, "path_length", "", &r->path_length, msg)))
 		return rc;
 	if (csr == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "missing-field",
@@ -54,13 +54,14 @@ parse_json_csr(const json_t *j, const char *const *fields, struct cert_issue_req
 /* A raw application/pkcs10 body takes its options from the query. */
 static edgeca_err
 parse_raw_csr(const struct _u_request *req, const char *const *fields, struct cert_issue_req *r,
-              long *path_length, struct edgeca_msg *msg)
+              struct edgeca_msg *msg)
 {
 	edgeca_err rc;
 
 	if ((rc = api_query_long(req, "validity_days", &r->validity_days, msg)) ||
 	    (rc = api_query_time(req, "not_after", &r->has_not_after, &r->not_after, msg)) ||
-	    (path_length && (rc = api_query_long(req, "path_length", path_length, msg))))
+	    (has_name(fields, "path_length") &&
+	     (rc = api_query_long(req, "path_length", &r->path_length, msg))))
 		return rc;
 	r->template = has_name(fields, "template") ? api_query(req, "template") : NULL;
 	r->location = api_query(req, "location");
@@ -94,8 +95,7 @@ query_options_known(const struct _u_request *req, const char *const *fields, boo
 
 edgeca_err
 api_parse_csr_request(const struct _u_request *req, const char *const *fields,
-                      struct cert_issue_req *r, long *path_length, json_t **j,
-                      struct edgeca_msg *msg)
+                      struct cert_issue_req *r, json_t **j, struct edgeca_msg *msg)
 {
 	bool json = api_content_type_is(req, "application/json");
 
@@ -106,9 +106,9 @@ api_parse_csr_request(const struct _u_request *req, const char *const *fields,
 		                   "application/pkcs10 (PEM or DER)");
 	if (!json)
 		return query_options_known(req, fields, false, msg)
-		       ?: parse_raw_csr(req, fields, r, path_length, msg);
+		       ?: parse_raw_csr(req, fields, r, msg);
 	return query_options_known(req, fields, true, msg) ?: api_json_object(req, j, msg)
-	       ?: parse_json_csr(*j, fields, r, path_length, msg);
+	       ?: parse_json_csr(*j, fields, r, msg);
 }
 
 void
@@ -133,9 +133,35 @@ api_certificates_issue(struct api_call *call)
 	edgeca_err rc;
 
 	cert_issue_req_init(&r);
-	rc = api_parse_csr_request(call->req, issue_fields, &r, NULL, &j, &msg);
+	rc = api_parse_csr_request(call->req, issue_fields, &r, &j, &msg);
 	if (rc == EDGECA_OK)
 		rc = cert_issue(call->ctx, &call->who, ca_id, &r, &cert, &msg);
+	if (rc == EDGECA_OK)
+		api_answer_issued(call, cert);
+	else
+		api_problem(call->resp, rc, &msg, call->path);
+	json_decref(j);
+	cert_free(cert);
+}
+
+static const char *const subordinate_fields[] = {"csr", "path_length", "validity_days",
+                                                 "not_after", "location", NULL};
+
+void
+api_cas_sign_subordinate(struct api_call *call)
+{
+	struct cert_issue_req r;
+	struct edgeca_msg msg = {0};
+	struct certificate *cert = NULL;
+	json_t *j = NULL;
+	edgeca_err rc;
+
+	cert_issue_req_init(&r);
+	r.subordinate = true;
+	rc = api_parse_csr_request(call->req, subordinate_fields, &r, &j, &msg);
+	if (rc == EDGECA_OK)
+		rc = cert_issue(call->ctx, &call->who, u_map_get(call->req->map_url, "ca_id"), &r,
+		                &cert, &msg);
 	if (rc == EDGECA_OK)
 		api_answer_issued(call, cert);
 	else

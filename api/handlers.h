@@ -33,19 +33,18 @@ void api_cas_verification_certificate(struct api_call *call);
 void api_cas_iotedge_config(struct api_call *call);
 
 /* The CSR and options of a request that submits a CSR (fields: "csr"
- * and the options it takes, NULL-terminated; path_length NULL unless they
- * name it): a JSON object, whose strings r then borrows from *j
+ * and the options it takes, NULL-terminated): a JSON object, whose strings r then borrows from *j
  * (json_decref it after use), or a raw application/pkcs10 body (PEM or
  * DER) with the options in the query. Options the request does not take,
  * or query options beside a JSON body, are refused. */
 edgeca_err api_parse_csr_request(const struct _u_request *req, const char *const *fields,
-                                 struct cert_issue_req *r, long *path_length, json_t **j,
-                                 struct edgeca_msg *msg);
+                                 struct cert_issue_req *r, json_t **j, struct edgeca_msg *msg);
 /* 201 with the certificate (IssuedCertificate) and its Location header. */
 void api_answer_issued(struct api_call *call, const struct certificate *cert);
 
 void api_certificates_issue(struct api_call *call);
-/* POST /api/v1/cas/{ca_id}/subordinate-certificates (api/subordinates.c) */
+/* POST /api/v1/cas/{ca_id}/subordinate-certificates: an external
+ * subordinate CA's CSR signed, always with a path length */
 void api_cas_sign_subordinate(struct api_call *call);
 void api_certificates_list(struct api_call *call);
 void api_certificates_get(struct api_call *call);

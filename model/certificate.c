@@ -27,6 +27,7 @@ cert_issue_req_init(struct cert_issue_req *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->validity_days = CA_FIELD_UNSET;
+	r->path_length = CA_FIELD_UNSET;
 }
 
 void
@@ -150,8 +151,9 @@ store_signed(struct edgeca_ctx *ctx, struct certificate *cert, const char *actor
 	return rc;
 }
 
-/* cert_sign_and_store and cert_sign_and_store_ca: path_length is asked of
- * the signer for a CA template (-1: none) and recorded with action. */
+/* cert_sign_and_store, and cert_issue for a subordinate CA: path_length is
+ * asked of the signer for a CA template (-1: none) and recorded with
+ * action. */
 static edgeca_err
 sign_and_store(struct edgeca_ctx *ctx, const char *actor, const struct ca *ca,
                const struct ca_location *loc, const struct tpl_def *t, long path_length,
@@ -216,16 +218,6 @@ cert_sign_and_store(struct edgeca_ctx *ctx, const char *actor, const struct ca *
 }
 
 edgeca_err
-cert_sign_and_store_ca(struct edgeca_ctx *ctx, const char *actor, const struct ca *ca,
-                       const struct ca_location *loc, long path_length,
-                       const unsigned char *csr_der, size_t csr_len, time_t not_after,
-                       struct certificate **out, struct edgeca_msg *msg)
-{
-	return sign_and_store(ctx, actor, ca, loc, tpl_get(TPL_SUBORDINATE_CA), path_length,
-	                      "ca.sign_subordinate", csr_der, csr_len, not_after, out, msg);
-}
-
-edgeca_err
 cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
            const struct cert_issue_req *req, struct certificate **out, struct edgeca_msg *msg)
 {
@@ -248,7 +240,8 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 		return rc;
 	if ((rc = ca_store_load(c, ca_id, &ca, msg)) == EDGECA_OK &&
 	    (rc = issue_location(ca, req->location, &loc, msg)) == EDGECA_OK)
-		rc = issue_authorize(c, who, ca, req, &t, msg);
+		rc = req->subordinate ? issue_subordinate_rule(ca, req->path_length, &t, msg)
+		                      : issue_authorize(c, who, ca, req, &t, msg);
 	/* the connection goes back before the signer is asked: storing takes
 	 * one again, and checks the CA and location are still active */
 	db_release(ctx->db, c);
@@ -262,9 +255,14 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 	rc = cert_resolve_validity(req, ca->max_validity_days, loc->not_after, time(NULL),
 	                           &not_after, warning, sizeof(warning), msg);
 	if (rc != EDGECA_OK ||
-	    (rc = cert_sign_and_store(ctx, who->actor, ca, loc, t, csr_der, csr_len, not_after,
-	                              &cert, msg)) != EDGECA_OK)
+	    (rc = sign_and_store(ctx, who->actor, ca, loc, t,
+	                         req->subordinate ? req->path_length : -1,
+	                         req->subordinate ? "ca.sign_subordinate" : "certificate.issue",
+	                         csr_der, csr_len, not_after, &cert, msg)) != EDGECA_OK)
 		goto out;
+	if (req->subordinate)
+		log_info("cert_issue: ca=%s location=%s serial=%s subordinate CA with path_length=%ld "
+		         "by %s", ca->id, loc->name, cert->serial, req->path_length, who->actor);
 	cert->chain_pem = ca_chain_pem(ca, loc);
 	cert->warnings = one_warning(warning);
 	if (cert->chain_pem == NULL || cert->warnings == NULL) {

@@ -56,10 +56,25 @@ struct cert_issue_req {
 	bool has_not_after;
 	time_t not_after;
 	const char *location;     /* NULL: the first active location */
+	/* Signing an external subordinate CA's CSR (pki_admin, checked by its
+	 * route): template subordinate_ca, always with path_length (0..16),
+	 * audited as ca.sign_subordinate. */
+	bool subordinate;
+	long path_length;         /* CA_FIELD_UNSET when not given */
 };
 
 void cert_issue_req_init(struct cert_issue_req *r);
 
+/* Issues a certificate for a CSR under the CA's policy and stores it: the
+ * template who may have (issue_authorize), or for req->subordinate the
+ * subordinate_ca template with req->path_length (issue_subordinate_rule).
+ * Returns: EDGECA_OK; the errors of those rules, of the CA's state
+ * (issue_location), of the validity (cert_resolve_validity) and of the
+ * signer; EDGECA_ERR_CONFLICT when the CA or location is revoked while the
+ * signer signs (nothing is stored).
+ * Ownership: *out is the caller's (cert_free).
+ * Locks: none while the signer signs; the location's row FOR KEY SHARE
+ * while the certificate is stored. */
 edgeca_err cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
                       const struct cert_issue_req *req, struct certificate **out,
                       struct edgeca_msg *msg);

@@ -25,14 +25,6 @@ edgeca_err cert_sign_and_store(struct edgeca_ctx *ctx, const char *actor,
                                size_t csr_len, time_t not_after, struct certificate **out,
                                struct edgeca_msg *msg);
 
-/* The same for a subordinate CA's CSR signed by loc's key under
- * subordinate_ca with path_length, audited as ca.sign_subordinate. */
-edgeca_err cert_sign_and_store_ca(struct edgeca_ctx *ctx, const char *actor,
-                                  const struct ca *ca, const struct ca_location *loc,
-                                  long path_length, const unsigned char *csr_der,
-                                  size_t csr_len, time_t not_after, struct certificate **out,
-                                  struct edgeca_msg *msg);
-
 /* Fills the stored fields of cert from what the signer says it signed;
  * takes the DER and strings of issued. */
 void cert_take_issued(struct certificate *cert, struct signer_issued *issued);

@@ -127,6 +127,25 @@ issue_location(const struct ca *ca, const char *name, const struct ca_location *
 	return EDGECA_OK;
 }
 
+edgeca_err
+issue_subordinate_rule(const struct ca *ca, long path_length, const struct tpl_def **tpl,
+                       struct edgeca_msg *msg)
+{
+	*tpl = NULL;
+	if (path_length == CA_FIELD_UNSET)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "missing-field",
+		                   "path_length is required: how many CAs may follow the subordinate "
+		                   "(0: it issues end-entity certificates only)");
+	if (path_length < 0 || path_length > ISSUE_MAX_PATH_LENGTH)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "path_length must be between 0 and %d", ISSUE_MAX_PATH_LENGTH);
+	if (!ca_allows_template(ca, "subordinate_ca"))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "template-not-allowed",
+		                   "the CA's policy does not allow the subordinate_ca template");
+	*tpl = tpl_get(TPL_SUBORDINATE_CA);
+	return EDGECA_OK;
+}
+
 long
 issue_child_path_length(const struct ca *child)
 {

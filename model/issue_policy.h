@@ -46,6 +46,17 @@ edgeca_err issue_authorize(PGconn *c, const struct principal *who, const struct 
                            const struct cert_issue_req *req, const struct tpl_def **tpl,
                            struct edgeca_msg *msg);
 
+/* The most a subordinate CA's certificate may allow below it. */
+#define ISSUE_MAX_PATH_LENGTH 16
+
+/* The template of a request signing an external subordinate CA's CSR
+ * (pki_admin only, checked by its route): subordinate_ca, which ca must
+ * allow, with a path length always given. Pure.
+ * Returns: EDGECA_OK with *tpl set; EDGECA_ERR_INVALID (missing-field,
+ * invalid-field for the path length; template-not-allowed). */
+edgeca_err issue_subordinate_rule(const struct ca *ca, long path_length,
+                                  const struct tpl_def **tpl, struct edgeca_msg *msg);
+
 /* The location of ca that signs a request naming name (NULL: the first
  * active one). Pure.
  * Returns: EDGECA_OK with *loc set; EDGECA_ERR_CONFLICT (ca-revoked,
