@@ -1,10 +1,9 @@
 /* CRLs end to end against the real server, signer and PostgreSQL:
  * revocation through the API reaches the CRL (reason, number growing,
- * signature checked with OpenSSL and with the openssl command line),
- * forced CRLs, the public distribution point with caching and 304,
- * coalescing of a burst of revocations, refresh before nextUpdate minus
- * the overlap, and two server instances on one database making one CRL
- * per due time. */
+ * signature checked with OpenSSL and with the openssl command line), hold
+ * and release, forced CRLs, the public distribution point with caching
+ * and 304, CRLs turned off, custom distribution points and CRL settings
+ * changed on an existing CA. When CRLs are made: test_crl_schedule.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +22,7 @@
 #include "tests/integration/harness.h"
 #include "tests/integration/http.h"
 #include "tests/integration/pki.h"
+#include "tests/integration/public_crl.h"
 
 #define PUBLIC_URL "https://ca.example.test:8443"
 
@@ -47,104 +47,6 @@ teardown(void **state)
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static void
-create_ca(const char *body, char id[64], X509 **cert)
-{
-	struct http_response r = http_post_expect(&in, "/api/v1/cas", body, 201);
-
-	snprintf(id, 64, "%s", http_json_str(&r, "id"));
-	if (cert != NULL) {
-		*cert = pem_cert(http_json_str(&r, "certificate_pem"));
-		assert_non_null(*cert);
-	}
-	http_response_free(&r);
-}
-
-/* Issues a client certificate; serial receives its serial (hex). */
-static X509 *
-issue(const char *ca_id, const char *cn, char serial[80])
-{
-	char path[128], *csr = make_csr("EC-P256", cn, NULL, NULL), *text;
-	json_t *j = json_pack("{s:s}", "csr", csr);
-	struct http_response r;
-	X509 *x;
-
-	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates", ca_id);
-	text = json_dumps(j, 0);
-	r = http_post_expect(&in, path, text, 201);
-	snprintf(serial, 80, "%s", http_json_str(&r, "serial_number"));
-	x = pem_cert(http_json_str(&r, "certificate_pem"));
-	assert_non_null(x);
-	http_response_free(&r);
-	json_decref(j);
-	free(text);
-	free(csr);
-	return x;
-}
-
-static void
-revoke_cert(const char *ca_id, const char *serial, const char *reason)
-{
-	char path[200], body[100];
-	struct http_response r;
-
-	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates/%s/revoke", ca_id, serial);
-	snprintf(body, sizeof(body), "{\"reason\": \"%s\"}", reason);
-	r = http_post_expect(&in, path, body, 200);
-	http_response_free(&r);
-}
-
-/* The current CRL from the public distribution point; NULL on 404. */
-static X509_CRL *
-fetch_crl(const char *ca_id, const char *location)
-{
-	char path[200];
-	struct http_response r;
-	const unsigned char *p;
-	X509_CRL *crl = NULL;
-	long status;
-
-	snprintf(path, sizeof(path), "/crl/%s/%s.crl", ca_id, location);
-	status = http_get(&in, path, NULL, &r);
-	if (status == 200) {
-		assert_string_equal(r.content_type, "application/pkix-crl");
-		p = r.body;
-		crl = d2i_X509_CRL(NULL, &p, (long)r.body_len);
-		assert_non_null(crl);
-		assert_ptr_equal(p, r.body + r.body_len);
-	} else {
-		assert_int_equal(status, 404);
-	}
-	http_response_free(&r);
-	return crl;
-}
-
-static long
-crl_number(X509_CRL *crl)
-{
-	ASN1_INTEGER *n = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
-	long v;
-
-	assert_non_null(n);
-	v = ASN1_INTEGER_get(n);
-	ASN1_INTEGER_free(n);
-	return v;
-}
-
-/* The entry of serial (hex as the API writes it) or NULL. */
-static X509_REVOKED *
-crl_entry(X509_CRL *crl, const char *serial)
-{
-	STACK_OF(X509_REVOKED) *revoked = X509_CRL_get_REVOKED(crl);
-
-	for (int i = 0; i < sk_X509_REVOKED_num(revoked); i++) {
-		X509_REVOKED *e = sk_X509_REVOKED_value(revoked, i);
-		if (serial_is(X509_REVOKED_get0_serialNumber(e), serial))
-			return e;
-	}
-	return NULL;
-}
-
 static int
 entry_reason(X509_REVOKED *e)
 {
@@ -153,22 +55,6 @@ entry_reason(X509_REVOKED *e)
 
 	ASN1_ENUMERATED_free(r);
 	return v;
-}
-
-/* Waits up to 20 s for a CRL newer than after that holds serial (or,
- * serial NULL, any newer one). */
-static X509_CRL *
-wait_crl(const char *ca_id, long after, const char *serial)
-{
-	for (int i = 0; i < 200; i++) {
-		X509_CRL *crl = fetch_crl(ca_id, "default");
-		if (crl != NULL && crl_number(crl) > after && (serial == NULL || crl_entry(crl, serial)))
-			return crl;
-		X509_CRL_free(crl);
-		usleep(100000);
-	}
-	fail_msg("no CRL after number %ld with %s appeared", after, serial ? serial : "anything");
-	return NULL;
 }
 
 static void
@@ -216,25 +102,29 @@ static void
 test_revocation_reaches_crl(void **state)
 {
 	char ca_id[64], serial_a[80], serial_b[80], dir[256];
-	X509 *ca = NULL, *a, *b;
+	struct http_response r = http_post_expect(
+		&in, "/api/v1/cas", "{\"common_name\": \"CRL Root\", \"issuance\": {\"template\": "
+		"\"client\"}}", 201);
+	X509 *ca = pem_cert(http_json_str(&r, "certificate_pem")), *a, *b;
 	X509_CRL *first, *crl, *later;
 	X509_REVOKED *e;
 	AUTHORITY_KEYID *akid;
 	const ASN1_OCTET_STRING *skid;
 	long n1, n2;
 
-	create_ca("{\"common_name\": \"CRL Root\", \"issuance\": {\"template\": \"client\"}}", ca_id,
-	          &ca);
+	assert_non_null(ca);
+	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
+	http_response_free(&r);
 	/* a CA publishes its first CRL without anyone asking */
-	first = wait_crl(ca_id, 0, NULL);
+	first = public_crl_wait_newer(&in, ca_id, "default.crl", 0, NULL);
 	n1 = crl_number(first);
 	/* no entries: RFC 5280 leaves the revokedCertificates list out */
 	assert_null(X509_CRL_get_REVOKED(first));
-	a = issue(ca_id, "crl-dev-a", serial_a);
-	b = issue(ca_id, "crl-dev-b", serial_b);
-	revoke_cert(ca_id, serial_a, "keyCompromise");
+	a = http_issue_cert(&in, ca_id, "crl-dev-a", NULL, serial_a);
+	b = http_issue_cert(&in, ca_id, "crl-dev-b", NULL, serial_b);
+	http_revoke(&in, ca_id, serial_a, "keyCompromise");
 
-	crl = wait_crl(ca_id, n1, serial_a);
+	crl = public_crl_wait_newer(&in, ca_id, "default.crl", n1, serial_a);
 	n2 = crl_number(crl);
 	assert_true(n2 > n1);
 	assert_int_equal(X509_CRL_get_version(crl), X509_CRL_VERSION_2);
@@ -273,8 +163,8 @@ test_revocation_reaches_crl(void **state)
 	}
 
 	/* a second revocation: a newer CRL with both */
-	revoke_cert(ca_id, serial_b, "superseded");
-	later = wait_crl(ca_id, n2, serial_b);
+	http_revoke(&in, ca_id, serial_b, "superseded");
+	later = public_crl_wait_newer(&in, ca_id, "default.crl", n2, serial_b);
 	assert_non_null(crl_entry(later, serial_a));
 	assert_int_equal(entry_reason(crl_entry(later, serial_b)), CRL_REASON_SUPERSEDED);
 	X509_CRL_free(later);
@@ -295,24 +185,17 @@ test_hold_and_release(void **state)
 	X509_CRL *held, *released;
 	struct http_response r;
 
-	create_ca("{\"common_name\": \"Hold Root\", \"issuance\": {\"template\": \"client\"}}", ca_id,
-	          NULL);
-	x = issue(ca_id, "hold-dev", serial);
-	X509_CRL_free(wait_crl(ca_id, 0, NULL));
-	revoke_cert(ca_id, serial, "certificateHold");
-	held = wait_crl(ca_id, 0, serial);
+	http_create_ca(&in, "{\"common_name\": \"Hold Root\", \"issuance\": {\"template\": "
+	               "\"client\"}}", ca_id);
+	x = http_issue_cert(&in, ca_id, "hold-dev", NULL, serial);
+	X509_CRL_free(public_crl_wait_newer(&in, ca_id, "default.crl", 0, NULL));
+	http_revoke(&in, ca_id, serial, "certificateHold");
+	held = public_crl_wait_newer(&in, ca_id, "default.crl", 0, serial);
 	assert_int_equal(entry_reason(crl_entry(held, serial)), CRL_REASON_CERTIFICATE_HOLD);
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates/%s/unrevoke", ca_id, serial);
 	r = http_post_expect(&in, path, "{}", 200);
 	http_response_free(&r);
-	for (int i = 0; i < 200; i++) {
-		released = fetch_crl(ca_id, "default");
-		if (crl_number(released) > crl_number(held))
-			break;
-		X509_CRL_free(released);
-		released = NULL;
-		usleep(100000);
-	}
+	released = public_crl_wait_newer(&in, ca_id, "default.crl", crl_number(held), NULL);
 	assert_non_null(released);
 	assert_null(crl_entry(released, serial));
 	X509_CRL_free(released);
@@ -337,14 +220,14 @@ test_distribution_and_force(void **state)
 	long n, max_age = -1;
 	const char *cc;
 
-	create_ca("{\"common_name\": \"Dist Root\", \"issuance\": {\"template\": \"client\"}}", ca_id,
-	          NULL);
-	crl = wait_crl(ca_id, 0, NULL);
+	http_create_ca(&in, "{\"common_name\": \"Dist Root\", \"issuance\": {\"template\": "
+	               "\"client\"}}", ca_id);
+	crl = public_crl_wait_newer(&in, ca_id, "default.crl", 0, NULL);
 	n = crl_number(crl);
 	X509_CRL_free(crl);
 
 	/* the CDP of an issued certificate names this URL */
-	x = issue(ca_id, "dist-dev", serial);
+	x = http_issue_cert(&in, ca_id, "dist-dev", NULL, serial);
 	cdp = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
 	assert_non_null(cdp);
 	{
@@ -405,7 +288,7 @@ test_distribution_and_force(void **state)
 	assert_int_equal(json_integer_value(json_object_get(r.json, "crl_number")), n + 1);
 	assert_string_equal(http_json_str(&r, "location"), "default");
 	http_response_free(&r);
-	crl = fetch_crl(ca_id, "default");
+	crl = public_crl_fetch(&in, ca_id, "default.crl");
 	assert_int_equal(crl_number(crl), n + 1);
 	X509_CRL_free(crl);
 	instance_token(&in, "requester", "crl-requester", requester, sizeof(requester));
@@ -431,9 +314,9 @@ test_disabled_and_custom(void **state)
 	X509 *x;
 	STACK_OF(DIST_POINT) *cdp;
 
-	create_ca("{\"common_name\": \"No CRL Root\", \"issuance\": {\"template\": \"client\"},"
-	          " \"crl\": {\"enabled\": false}}", off_id, NULL);
-	x = issue(off_id, "off-dev", serial);
+	http_create_ca(&in, "{\"common_name\": \"No CRL Root\", \"issuance\": {\"template\": "
+	               "\"client\"}, \"crl\": {\"enabled\": false}}", off_id);
+	x = http_issue_cert(&in, off_id, "off-dev", NULL, serial);
 	assert_null(X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL));
 	X509_free(x);
 	snprintf(path, sizeof(path), "/crl/%s/default.crl", off_id);
@@ -441,10 +324,10 @@ test_disabled_and_custom(void **state)
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/crl", off_id);
 	http_expect(404, "crl-disabled", http_post_json(&in, path, in.admin_token, "{}", &r), &r);
 
-	create_ca("{\"common_name\": \"Custom CDP Root\", \"issuance\": {\"template\": \"client\"},"
-	          " \"crl\": {\"distribution_point\": \"http://pki.example.test/devices.crl\"}}",
-	          custom_id, NULL);
-	x = issue(custom_id, "custom-dev", serial);
+	http_create_ca(&in, "{\"common_name\": \"Custom CDP Root\", \"issuance\": {\"template\": "
+	               "\"client\"}, \"crl\": {\"distribution_point\": "
+	               "\"http://pki.example.test/devices.crl\"}}", custom_id);
+	x = http_issue_cert(&in, custom_id, "custom-dev", NULL, serial);
 	cdp = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
 	assert_non_null(cdp);
 	assert_string_equal(
@@ -498,8 +381,8 @@ test_settings_changed(void **state)
 	json_t *crl_json;
 
 	(void)state;
-	create_ca("{\"common_name\": \"Later CRL Root\", \"issuance\": {\"template\": "
-	          "\"client\"}, \"crl\": {\"enabled\": false}}", ca_id, NULL);
+	http_create_ca(&in, "{\"common_name\": \"Later CRL Root\", \"issuance\": {\"template\": "
+	               "\"client\"}, \"crl\": {\"enabled\": false}}", ca_id);
 	assert_int_equal(patch_ca(ca_id, "{\"crl\": {\"enabled\": true, \"validity_days\": 2}}",
 	                          &r), 200);
 	crl_json = json_object_get(r.json, "crl");
@@ -508,12 +391,12 @@ test_settings_changed(void **state)
 	assert_int_equal(json_integer_value(json_object_get(crl_json, "overlap_hours")), 12);
 	http_response_free(&r);
 	/* the scheduler makes the first CRL, of the new validity */
-	crl = wait_crl(ca_id, 0, NULL);
+	crl = public_crl_wait_newer(&in, ca_id, "default.crl", 0, NULL);
 	assert_int_equal(asn1_time_to_time_t(X509_CRL_get0_lastUpdate(crl), &this_update), 0);
 	assert_int_equal(asn1_time_to_time_t(X509_CRL_get0_nextUpdate(crl), &next_update), 0);
 	assert_int_equal(next_update - this_update, 2 * 86400);
 	X509_CRL_free(crl);
-	x = issue(ca_id, "later-dev", serial);
+	x = http_issue_cert(&in, ca_id, "later-dev", NULL, serial);
 	snprintf(want, sizeof(want), PUBLIC_URL "/crl/%s/default.crl", ca_id);
 	assert_string_equal(cdp_of(x), want);
 	X509_free(x);
@@ -529,13 +412,13 @@ test_settings_changed(void **state)
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "crl"),
 	                                                    "overlap_hours")), 12);
 	http_response_free(&r);
-	x = issue(ca_id, "custom-later-dev", serial);
+	x = http_issue_cert(&in, ca_id, "custom-later-dev", NULL, serial);
 	assert_string_equal(cdp_of(x), "http://pki.example.test/later.crl");
 	X509_free(x);
 
 	/* not off while certificates naming the CRL are valid */
 	http_expect(409, "crl-in-use", patch_ca(ca_id, "{\"crl\": {\"enabled\": false}}", &r), &r);
-	crl = fetch_crl(ca_id, "default");
+	crl = public_crl_fetch(&in, ca_id, "default.crl");
 	assert_non_null(crl); /* still published */
 	X509_CRL_free(crl);
 	n = instance_sql(&in, "SELECT count(*) FROM audit_events WHERE action = 'ca.update_crl' "
@@ -545,184 +428,15 @@ test_settings_changed(void **state)
 
 	/* a CA whose certificates name no CRL: off, no CDP in new ones, no
 	 * CRL served */
-	create_ca("{\"common_name\": \"Brief CRL Root\", \"issuance\": {\"template\": "
-	          "\"client\"}}", ca_id, NULL);
+	http_create_ca(&in, "{\"common_name\": \"Brief CRL Root\", \"issuance\": {\"template\": "
+	               "\"client\"}}", ca_id);
 	assert_int_equal(patch_ca(ca_id, "{\"crl\": {\"enabled\": false}}", &r), 200);
 	http_response_free(&r);
-	x = issue(ca_id, "off-later-dev", serial);
+	x = http_issue_cert(&in, ca_id, "off-later-dev", NULL, serial);
 	assert_string_equal(cdp_of(x), "");
 	X509_free(x);
 	snprintf(path, sizeof(path), "/crl/%s/default.crl", ca_id);
 	http_expect(404, "crl-disabled", http_get(&in, path, NULL, &r), &r);
-}
-
-/* 100 revocations in a burst: a few CRLs, the last holding all 100. */
-static void
-test_coalescing(void **state)
-{
-	char ca_id[64], serials[100][80], *made, *gap;
-	struct timespec t0, t1;
-	X509_CRL *crl;
-	long before, burst_ms;
-
-	create_ca("{\"common_name\": \"Burst Root\", \"issuance\": {\"template\": \"client\"}}", ca_id,
-	          NULL);
-	for (int i = 0; i < 100; i++) {
-		char cn[32];
-		snprintf(cn, sizeof(cn), "burst-%d", i);
-		X509_free(issue(ca_id, cn, serials[i]));
-	}
-	crl = wait_crl(ca_id, 0, NULL);
-	before = crl_number(crl);
-	X509_CRL_free(crl);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (int i = 0; i < 100; i++)
-		revoke_cert(ca_id, serials[i], "cessationOfOperation");
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	burst_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	crl = NULL;
-	for (int i = 0; i < 200 && crl == NULL; i++) {
-		crl = fetch_crl(ca_id, "default");
-		if (crl == NULL || sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) != 100) {
-			X509_CRL_free(crl);
-			crl = NULL;
-			usleep(100000);
-		}
-	}
-	assert_non_null(crl);
-	for (int i = 0; i < 100; i++)
-		assert_non_null(crl_entry(crl, serials[i]));
-	/* every CRL made since is in the history: never two within
-	 * EDGECA_CRL_DELAY_MS (300 here) of each other, however slowly the
-	 * burst arrived (less the few milliseconds a revocation's transaction
-	 * may straddle a CRL's snapshot), so at most one per 300 ms of the
-	 * burst and one after it; and far fewer than the revocations when they
-	 * came faster than one per delay (on a loaded machine they may not) */
-	made = instance_sql(&in, "SELECT count(*) FROM crl_history "
-	                    "WHERE ca_id = '%s' AND crl_number > %ld", ca_id, before);
-	gap = instance_sql(&in, "SELECT floor(min(gap_ms)) FROM (SELECT extract(epoch FROM created_at - "
-	               "lag(created_at) OVER (ORDER BY crl_number)) * 1000 AS gap_ms "
-	               "FROM crl_history WHERE ca_id = '%s' AND crl_number >= %ld) g",
-	               ca_id, before);
-	assert_non_null(made);
-	assert_non_null(gap);
-	assert_true(atoi(made) >= 1);
-	assert_true(atoi(made) <= burst_ms / 250 + 2);
-	if (burst_ms < 10000)
-		assert_true(atoi(made) < 50);
-	if (atoi(made) > 0)
-		assert_true(atol(gap) >= 250);
-	assert_int_equal(crl_number(crl), before + atoi(made));
-	free(gap);
-	free(made);
-	X509_CRL_free(crl);
-}
-
-/* An entry leaves the CRL once a CRL issued after its certificate's
- * expiry has listed it (RFC 5280 5.1.2.6): edgeca keeps it for one CRL
- * validity (7 days here) past notAfter, then drops it, which keeps the
- * CRLs of long-lived fleets small. */
-static void
-test_expired_entries_dropped(void **state)
-{
-	char ca_id[64], old_serial[80], live_serial[80], path[200];
-	struct http_response r;
-	X509_CRL *crl;
-	long n;
-
-	create_ca("{\"common_name\": \"Expiry Root\", \"issuance\": {\"template\": \"client\"}}",
-	          ca_id, NULL);
-	X509_free(issue(ca_id, "old-dev", old_serial));
-	X509_free(issue(ca_id, "live-dev", live_serial));
-	revoke_cert(ca_id, old_serial, "keyCompromise");
-	revoke_cert(ca_id, live_serial, "keyCompromise");
-	crl = wait_crl(ca_id, 0, live_serial);
-	assert_non_null(crl_entry(crl, old_serial));
-	n = crl_number(crl);
-	X509_CRL_free(crl);
-	snprintf(path, sizeof(path), "/api/v1/cas/%s/crl", ca_id);
-
-	/* expired an hour ago: still listed */
-	free(instance_sql(&in, "UPDATE certificates SET not_before = now() - interval '30 days', "
-	              "not_after = now() - interval '1 hour' WHERE ca_id = '%s' AND serial = '%s'",
-	              ca_id, old_serial));
-	r = http_post_expect(&in, path, "{}", 201);
-	http_response_free(&r);
-	crl = fetch_crl(ca_id, "default");
-	assert_true(crl_number(crl) > n);
-	n = crl_number(crl);
-	assert_non_null(crl_entry(crl, old_serial));
-	X509_CRL_free(crl);
-
-	/* expired more than a CRL validity ago: dropped */
-	free(instance_sql(&in, "UPDATE certificates SET not_after = now() - interval '7 days 1 hour' "
-	              "WHERE ca_id = '%s' AND serial = '%s'", ca_id, old_serial));
-	r = http_post_expect(&in, path, "{}", 201);
-	http_response_free(&r);
-	crl = fetch_crl(ca_id, "default");
-	assert_true(crl_number(crl) > n);
-	assert_null(crl_entry(crl, old_serial));
-	assert_non_null(crl_entry(crl, live_serial));
-	X509_CRL_free(crl);
-}
-
-/* A CRL whose nextUpdate minus the overlap has passed is replaced by the
- * scheduler without any revocation. */
-static void
-test_refresh_before_next_update(void **state)
-{
-	char ca_id[64];
-	X509_CRL *crl, *fresh;
-	long n;
-
-	create_ca("{\"common_name\": \"Refresh Root\", \"issuance\": {\"template\": \"client\"},"
-	          " \"crl\": {\"validity_days\": 1, \"overlap_hours\": 2}}", ca_id, NULL);
-	crl = wait_crl(ca_id, 0, NULL);
-	n = crl_number(crl);
-	/* as if the stored CRL were about to expire: inside the overlap */
-	free(instance_sql(&in, "UPDATE crls SET next_update = now() + interval '90 minutes' "
-	                  "WHERE ca_id = '%s'", ca_id));
-	fresh = wait_crl(ca_id, n, NULL);
-	assert_true(X509_cmp_time(X509_CRL_get0_nextUpdate(fresh), &(time_t){time(NULL) + 20 * 3600})
-	            > 0);
-	X509_CRL_free(fresh);
-	X509_CRL_free(crl);
-}
-
-/* Two server instances on one database and signer: for every due time
- * one CRL, numbers unique and consecutive. */
-static void
-test_two_instances(void **state)
-{
-	struct instance peer;
-	char ca_id[64], serial[80], *dup, *count;
-	X509_CRL *crl;
-	long n;
-
-	instance_start_peer(&peer, &in);
-	create_ca("{\"common_name\": \"Shared Root\", \"issuance\": {\"template\": \"client\"}}",
-	          ca_id, NULL);
-	crl = wait_crl(ca_id, 0, NULL);
-	X509_free(issue(ca_id, "shared-dev", serial));
-	n = crl_number(crl);
-	X509_CRL_free(crl);
-	for (int round = 0; round < 3; round++) {
-		free(instance_sql(&in, "UPDATE crls SET next_update = now() + interval '1 minute' "
-		              "WHERE ca_id = '%s'", ca_id));
-		crl = wait_crl(ca_id, n, NULL);
-		n = crl_number(crl);
-		X509_CRL_free(crl);
-		usleep(1500000); /* both schedulers have looked again */
-	}
-	dup = instance_sql(&in, "SELECT count(*) - count(DISTINCT crl_number) FROM crl_history "
-	               "WHERE ca_id = '%s'", ca_id);
-	assert_string_equal(dup, "0");
-	/* one initial CRL and one per refresh: nobody made one twice */
-	count = instance_sql(&in, "SELECT count(*) FROM crl_history WHERE ca_id = '%s'", ca_id);
-	assert_string_equal(count, "4");
-	free(dup);
-	free(count);
-	instance_destroy_peer(&peer);
 }
 
 int
@@ -734,10 +448,6 @@ main(void)
 		cmocka_unit_test(test_distribution_and_force),
 		cmocka_unit_test(test_disabled_and_custom),
 		cmocka_unit_test(test_settings_changed),
-		cmocka_unit_test(test_coalescing),
-		cmocka_unit_test(test_expired_entries_dropped),
-		cmocka_unit_test(test_refresh_before_next_update),
-		cmocka_unit_test(test_two_instances),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
