@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "signer/protocol.h"
+#include "signer/proto/protocol.h"
 #include "tests/integration/harness.h"
 
 /* A connection to the signer at socket_path (30 s receive timeout). */

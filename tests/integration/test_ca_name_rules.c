@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include <openssl/pem.h>
 
-#include "signer/protocol.h"
+#include "signer/proto/protocol.h"
 #include "tests/integration/est_client.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/http.h"

@@ -17,7 +17,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/timeutil.h"
-#include "signer/protocol.h"
+#include "signer/proto/protocol.h"
 #include "tests/integration/external_root.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/http.h"

@@ -25,7 +25,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "signer/protocol.h"
+#include "signer/proto/protocol.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/http.h"
 #include "tests/integration/pki.h"

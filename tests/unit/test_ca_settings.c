@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "model/ca.h"
+#include "model/ca/ca.h"
 
 #define DAY 86400
 static const time_t now = 1800000000; /* fixed: the function is pure */

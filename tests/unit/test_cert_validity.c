@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "model/certificate.h"
+#include "model/cert/certificate.h"
 
 #define DAY 86400
 static const time_t now = 1800000000; /* 2027-01-15T08:00:00Z; the function is pure */

@@ -15,7 +15,7 @@
 #include <libpq-fe.h>
 #include <netinet/in.h>
 
-#include "model/config.h"
+#include "server/config.h"
 
 /* The environment the injected getenv sees: up to 8 NAME=value pairs. */
 static const char *env[16][2];

@@ -7,7 +7,7 @@
  * a million entries (not a test). */
 #include "test_crl_signer.h"
 
-#include "signer/keystore.h"
+#include "signer/daemon/keystore.h"
 
 static void
 test_empty_and_full_crls(void **state)

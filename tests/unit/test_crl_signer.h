@@ -26,8 +26,8 @@
 #include "common/der.h"
 #include "common/encoding.h"
 #include "common/x509util.h"
-#include "signer/client.h"
-#include "signer/protocol.h"
+#include "signer/client/client.h"
+#include "signer/proto/protocol.h"
 #include "unit_helpers.h"
 
 static char *dir;

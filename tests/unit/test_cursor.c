@@ -9,7 +9,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "model/cursor.h"
+#include "model/store/cursor.h"
 #include "unit_helpers.h"
 
 static void

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/x509util.h"
-#include "model/email.h"
+#include "common/email.h"
 
 static void
 test_valid_forms(void **state)

@@ -9,7 +9,7 @@
 
 #include <openssl/pem.h>
 
-#include "api/est.h"
+#include "api/est/est.h"
 #include "common/encoding.h"
 #include "unit_helpers.h"
 

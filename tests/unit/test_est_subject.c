@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-#include "model/est_subject.h"
+#include "model/est/internal/subject.h"
 #include "unit_helpers.h"
 
 static EVP_PKEY *key;

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "model/est_throttle.h"
+#include "model/est/internal/throttle.h"
 
 static struct est_throttle_limits
 limits(void)

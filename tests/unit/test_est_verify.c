@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "model/est_auth.h"
+#include "model/est/internal/auth.h"
 #include "unit_helpers.h"
 
 #define NOW ((time_t)1800000000)

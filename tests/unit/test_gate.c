@@ -11,7 +11,7 @@
 #include <stdatomic.h>
 #include <time.h>
 
-#include "api/gate.h"
+#include "api/listen/gate.h"
 #include "common/timeutil.h"
 
 static atomic_bool stalled;

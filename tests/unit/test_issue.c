@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "common/x509util.h"
-#include "signer/issue.h"
+#include "signer/daemon/issue.h"
 #include "unit_helpers.h"
 
 #define DAY 86400

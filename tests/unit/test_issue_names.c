@@ -13,7 +13,7 @@
 #include <fcntl.h>
 
 #include "common/x509util.h"
-#include "signer/issue.h"
+#include "signer/daemon/issue.h"
 #include "unit_helpers.h"
 
 #define DAY 86400

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "model/issue_policy.h"
+#include "model/cert/issue_policy.h"
 #include "unit_helpers.h"
 
 /* A CA of id, default template tpl, allowed templates allowed (NULL-

@@ -11,7 +11,7 @@
 #include <openssl/pem.h>
 #include <sys/stat.h>
 
-#include "signer/keystore.h"
+#include "signer/daemon/keystore.h"
 #include "unit_helpers.h"
 
 #define B(t) (1u << (t))

@@ -12,7 +12,7 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "model/lifecycle.h"
+#include "model/lifecycle/lifecycle.h"
 
 #define T0 1700000000
 

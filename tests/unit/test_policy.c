@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "signer/policy.h"
+#include "signer/daemon/policy.h"
 #include "unit_helpers.h"
 
 #define DAY 86400

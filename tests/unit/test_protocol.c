@@ -12,7 +12,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "signer/protocol.h"
+#include "signer/proto/protocol.h"
 
 /* A frame assembled by hand: header (magic, version, type, length) and
  * payload, so the parser sees exactly the bytes a test wants. */

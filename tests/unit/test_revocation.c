@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "model/revocation.h"
+#include "model/revoke/revocation.h"
 
 static void
 test_reasons(void **state)

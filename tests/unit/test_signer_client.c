@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "common/timeutil.h"
-#include "signer/client.h"
+#include "signer/client/client.h"
 
 static char dir[64], sock_path[100];
 static int listener = -1;

@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "signer/stall.h"
+#include "signer/client/stall.h"
 
 static struct signer_stall s;
 

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "signer/templates.h"
+#include "signer/proto/templates.h"
 
 static void
 test_table(void **state)

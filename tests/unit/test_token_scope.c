@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/token_scope.h"
+#include "model/auth/token_scope.h"
 #include "unit_helpers.h"
 
 #define ID_A "0b7c6f1e-2d3a-4c5b-8e9f-a0b1c2d3e4f5"

@@ -1,0 +1,219 @@
+/* CRL endpoints: the public distribution point certificates name, the
+ * CRL for API clients, and a forced CRL for admins. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/rest/handlers.h"
+#include "api/rest/problem.h"
+#include "api/rest/public_file.h"
+#include "api/rest/render.h"
+#include "api/rest/request.h"
+#include "common/encoding.h"
+#include "model/crl/crl.h"
+
+/* Caches may keep a CRL until its nextUpdate, but at most this long, so
+ * that a revocation reaches relying parties that honour caching soon. */
+#define CRL_MAX_AGE_S 600
+
+static void
+http_date(time_t t, char out[40])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 40, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+/* If-None-Match holds the ETag (or *), as one of a list, weak or not. */
+static bool
+etag_matches(const char *header, const char *etag)
+{
+	const char *p = header;
+	size_t n = strlen(etag);
+
+	while (p != NULL && *p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '*')
+			return true;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (strncmp(p, etag, n) == 0 && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+			return true;
+		p = strchr(p, ',');
+	}
+	return false;
+}
+
+/* RFC 9110 13.2.2: If-None-Match decides when present; otherwise
+ * If-Modified-Since against the CRL's thisUpdate. */
+static bool
+not_modified(const struct _u_request *req, const char *etag, time_t last_modified)
+{
+	const char *inm = u_map_get_case(req->map_header, "If-None-Match");
+	const char *ims = u_map_get_case(req->map_header, "If-Modified-Since");
+	struct tm tm = {0};
+	const char *end;
+
+	if (inm != NULL)
+		return etag_matches(inm, etag);
+	if (ims == NULL)
+		return false;
+	end = strptime(ims, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (end == NULL || *end != '\0' || timegm(&tm) > time(NULL))
+		return false; /* unreadable, or a date in the future: ignored (RFC 9110 13.1.3) */
+	return last_modified <= timegm(&tm);
+}
+
+/* public: the distribution point, for every cache; otherwise private (an
+ * answer to a request with a token) and varying with Accept. */
+static void
+caching_headers(struct _u_response *resp, const struct crl *crl, const char *etag, bool public)
+{
+	char date[40], cc[64];
+	time_t now = time(NULL);
+	long age = crl->next_update > now ? (long)(crl->next_update - now) : 0;
+
+	if (age > CRL_MAX_AGE_S)
+		age = CRL_MAX_AGE_S;
+	http_date(crl->this_update, date);
+	snprintf(cc, sizeof(cc), "%s, max-age=%ld", public ? "public" : "private", age);
+	if (!public)
+		u_map_put(resp->map_header, "Vary", "Accept");
+	u_map_put(resp->map_header, "ETag", etag);
+	u_map_put(resp->map_header, "Last-Modified", date);
+	u_map_put(resp->map_header, "Cache-Control", cc);
+	http_date(crl->next_update, date);
+	u_map_put(resp->map_header, "Expires", date);
+}
+
+/* The CRL as DER or PEM with caching headers, or 304. */
+static void
+send_crl(struct api_call *call, const char *ca_id, const char *location, int generation, bool pem,
+         bool public)
+{
+	struct edgeca_msg msg = {0};
+	struct crl crl = {0};
+	char etag[80], *text = NULL;
+	edgeca_err rc;
+
+	rc = crl_get(call->ctx, ca_id, location, generation, false, &crl, &msg);
+	if (rc != EDGECA_OK) {
+		api_problem(call->resp, rc, &msg, call->path);
+		goto out;
+	}
+	snprintf(etag, sizeof(etag), "\"%s%s\"", crl.sha256, pem ? "-pem" : "");
+	if (not_modified(call->req, etag, crl.this_update)) {
+		caching_headers(call->resp, &crl, etag, public);
+		call->resp->status = 304; /* no body */
+		goto out;
+	}
+	crl_clear(&crl);
+	rc = crl_get(call->ctx, ca_id, location, generation, true, &crl, &msg);
+	if (rc != EDGECA_OK) {
+		api_problem(call->resp, rc, &msg, call->path);
+		goto out;
+	}
+	snprintf(etag, sizeof(etag), "\"%s%s\"", crl.sha256, pem ? "-pem" : ""); /* may be newer */
+	caching_headers(call->resp, &crl, etag, public);
+	if (!pem) {
+		api_body(call->resp, 200, "application/pkix-crl", crl.der, crl.der_len);
+		goto out;
+	}
+	text = pem_encode("X509 CRL", crl.der, crl.der_len);
+	if (text == NULL)
+		api_problem_text(call->resp, EDGECA_ERR_INTERNAL, NULL, "out of memory", call->path);
+	else
+		api_body(call->resp, 200, "application/x-pem-file", text, strlen(text));
+out:
+	free(text);
+	crl_clear(&crl);
+}
+
+/* GET /crl/{ca_id}/{location}.crl and .../{location}.{generation}.crl:
+ * the distribution points written into certificates, one per key the
+ * location has had; public, DER. */
+void
+api_public_crl(struct api_call *call)
+{
+	char name[64];
+	int generation = public_file_generation(u_map_get(call->req->map_url, "file"), ".crl",
+	                                        name);
+
+	if (generation == 0) {
+		api_problem_text(call->resp, EDGECA_ERR_NOT_FOUND, "not-found",
+		                 "no such CRL: /crl/{ca_id}/{location}.crl or "
+		                 "/crl/{ca_id}/{location}.{generation}.crl", call->path);
+		return;
+	}
+	send_crl(call, u_map_get(call->req->map_url, "ca_id"), name, generation, false, true);
+}
+
+/* GET /api/v1/cas/{ca_id}/crl[?location=]: DER, or PEM when the Accept
+ * header prefers it. */
+void
+api_cas_crl_get(struct api_call *call)
+{
+	static const char *const offers[] = {"application/pkix-crl", "application/x-pem-file",
+	                                     NULL};
+	int pick = api_negotiate(call->req, offers);
+
+	if (pick < 0) {
+		api_problem_text(call->resp, EDGECA_ERR_NOT_ACCEPTABLE, "not-acceptable",
+		                 "this resource is application/pkix-crl or application/x-pem-file",
+		                 call->path);
+		return;
+	}
+	send_crl(call, u_map_get(call->req->map_url, "ca_id"), api_query(call->req, "location"), 0,
+	         pick == 1, false);
+}
+
+static json_t *
+render_crl(const struct crl *crl, const struct edgeca_config *cfg)
+{
+	json_t *j = json_object();
+	char url[1100];
+
+	if (j == NULL)
+		return NULL;
+	crl_public_url(cfg, crl->ca_id, crl->location, crl->generation, url);
+	json_object_set_new(j, "ca_id", json_string(crl->ca_id));
+	json_object_set_new(j, "location", json_string(crl->location));
+	json_object_set_new(j, "crl_number", json_integer(crl->number));
+	json_object_set_new(j, "this_update", render_time(crl->this_update));
+	json_object_set_new(j, "next_update", render_time(crl->next_update));
+	json_object_set_new(j, "entries", json_integer(crl->entries));
+	json_object_set_new(j, "sha256", json_string(crl->sha256));
+	json_object_set_new(j, "url", json_string(url));
+	return j;
+}
+
+/* POST /api/v1/cas/{ca_id}/crl {"location"?}: a new CRL now. */
+void
+api_cas_crl_generate(struct api_call *call)
+{
+	static const char *const allowed[] = {"location", NULL};
+	struct edgeca_msg msg = {0};
+	const char *location = NULL;
+	json_t *body = NULL;
+	struct crl crl = {0};
+	edgeca_err rc = EDGECA_OK;
+
+	if (call->req->binary_body_length > 0 &&
+	    ((rc = api_json_object(call->req, &body, &msg)) != EDGECA_OK ||
+	     (rc = json_only(body, allowed, "request", &msg)) != EDGECA_OK ||
+	     (rc = json_opt_string(body, "location", "request", &location, &msg)) != EDGECA_OK))
+		goto out;
+	rc = crl_force(call->ctx, call->who.actor, u_map_get(call->req->map_url, "ca_id"), location,
+	               &crl, &msg);
+	if (rc == EDGECA_OK)
+		api_json(call->resp, 201, render_crl(&crl, call->ctx->cfg));
+out:
+	if (rc != EDGECA_OK)
+		api_problem(call->resp, rc, &msg, call->path);
+	json_decref(body);
+	crl_clear(&crl);
+}

@@ -1,0 +1,146 @@
+#include "api/rest/problem.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+
+static const struct {
+	edgeca_err code;
+	int status;
+	const char *title;
+} statuses[] = {
+	{EDGECA_OK, 200, "OK"},
+	{EDGECA_ERR_MALFORMED, 400, "Bad Request"},
+	{EDGECA_ERR_INVALID, 422, "Unprocessable Content"},
+	{EDGECA_ERR_UNAUTHORIZED, 401, "Unauthorized"},
+	{EDGECA_ERR_FORBIDDEN, 403, "Forbidden"},
+	{EDGECA_ERR_NOT_FOUND, 404, "Not Found"},
+	{EDGECA_ERR_CONFLICT, 409, "Conflict"},
+	{EDGECA_ERR_TOO_LARGE, 413, "Content Too Large"},
+	{EDGECA_ERR_UNSUPPORTED_MEDIA, 415, "Unsupported Media Type"},
+	{EDGECA_ERR_NOT_ACCEPTABLE, 406, "Not Acceptable"},
+	{EDGECA_ERR_TOO_MANY, 429, "Too Many Requests"},
+	{EDGECA_ERR_UNAVAILABLE, 503, "Service Unavailable"},
+	{EDGECA_ERR_INTERNAL, 500, "Internal Server Error"},
+};
+
+static size_t
+status_index(edgeca_err code)
+{
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+		if (statuses[i].code == code)
+			return i;
+	return sizeof(statuses) / sizeof(statuses[0]) - 1;
+}
+
+int
+api_status_of(edgeca_err code)
+{
+	return statuses[status_index(code)].status;
+}
+
+void
+api_body(struct _u_response *resp, int status, const char *content_type, const void *body,
+         size_t len)
+{
+	u_map_put(resp->map_header, "Content-Type", content_type);
+	if (ulfius_set_binary_body_response(resp, (unsigned)status, len ? body : "", len) != U_OK)
+		resp->status = 500;
+}
+
+void
+api_json(struct _u_response *resp, int status, json_t *j)
+{
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	if (text == NULL) {
+		json_decref(j);
+		api_problem_text(resp, EDGECA_ERR_INTERNAL, NULL, "cannot encode the response", NULL);
+		return;
+	}
+	api_body(resp, status, "application/json", text, strlen(text));
+	free(text);
+	json_decref(j);
+}
+
+void
+api_retry_after(struct _u_response *resp, unsigned seconds)
+{
+	char text[16];
+
+	snprintf(text, sizeof(text), "%u", seconds > 0 ? seconds : API_RETRY_AFTER_S);
+	u_map_put(resp->map_header, "Retry-After", text);
+}
+
+/* The problem document with members (may be NULL) added to it. */
+static void
+problem(struct _u_response *resp, int status, const char *title, const char *slug,
+        const char *detail, const char *instance, json_t *members)
+{
+	char type[128];
+	json_t *j;
+	char *text;
+
+	snprintf(type, sizeof(type), PROBLEM_TYPE_PREFIX "%s", slug);
+	j = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", title, "status", status,
+	              "detail", detail ? detail : title);
+	if (j == NULL) /* a detail that is not UTF-8 */
+		j = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", title, "status", status,
+		              "detail", title);
+	if (j != NULL && instance != NULL && json_object_set_new(j, "instance",
+	                                                         json_string(instance)) != 0)
+		json_object_del(j, "instance");
+	if (j != NULL && members != NULL && json_object_update_missing(j, members) != 0) {
+		json_decref(j);
+		j = NULL;
+	}
+	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (text == NULL) {
+		api_body(resp, 500, "text/plain", "internal error", 14);
+		return;
+	}
+	/* every 503 says when to come back */
+	if (status == 503 && u_map_get_case(resp->map_header, "Retry-After") == NULL)
+		api_retry_after(resp, API_RETRY_AFTER_S);
+	api_body(resp, status, "application/problem+json", text, strlen(text));
+	free(text);
+	if (status >= 500)
+		log_error("api: %d %s at %s", status, detail ? detail : "", instance ? instance : "");
+}
+
+void
+api_problem_raw(struct _u_response *resp, int status, const char *title, const char *slug,
+                const char *detail, const char *instance)
+{
+	problem(resp, status, title, slug, detail, instance, NULL);
+}
+
+void
+api_problem_members(struct _u_response *resp, edgeca_err code, const char *slug,
+                    const char *detail, const char *instance, json_t *members)
+{
+	size_t i = status_index(code);
+
+	problem(resp, statuses[i].status, statuses[i].title, slug, detail, instance, members);
+	json_decref(members);
+}
+
+void
+api_problem_text(struct _u_response *resp, edgeca_err code, const char *slug,
+                 const char *detail, const char *instance)
+{
+	size_t i = status_index(code);
+
+	api_problem_raw(resp, statuses[i].status, statuses[i].title,
+	                slug ? slug : edgeca_err_slug(code), detail, instance);
+}
+
+void
+api_problem(struct _u_response *resp, edgeca_err code, const struct edgeca_msg *msg,
+            const char *instance)
+{
+	api_problem_text(resp, code, msg ? edgeca_msg_slug(msg, code) : NULL,
+	                 msg && msg->detail[0] ? msg->detail : NULL, instance);
+}

@@ -1,0 +1,287 @@
+#include "api/rest/routes.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/rest/auth.h"
+#include "api/rest/handlers.h"
+#include "api/listen/listen.h"
+#include "api/rest/problem.h"
+#include "common/log.h"
+#include "common/x509util.h"
+
+const struct api_route api_routes[] = {
+	{"GET", "/healthz", ACCESS_PUBLIC, api_health_healthz},
+	{"GET", "/readyz", ACCESS_PUBLIC, api_health_readyz},
+	{"GET", "/openapi.yaml", ACCESS_PUBLIC, api_health_openapi},
+	{"POST", "/api/v1/cas", ACCESS_ADMIN, api_cas_create},
+	{"GET", "/api/v1/cas", ACCESS_READ, api_cas_list},
+	{"GET", "/api/v1/cas/:ca_id", ACCESS_READ, api_cas_get},
+	{"PATCH", "/api/v1/cas/:ca_id", ACCESS_ADMIN, api_cas_update},
+	{"GET", "/api/v1/cas/:ca_id/est", ACCESS_READ, api_cas_est_urls},
+	{"GET", "/api/v1/cas/:ca_id/notifications", ACCESS_OVERSEE, api_notifications_list},
+	{"GET", "/api/v1/notifications", ACCESS_OVERSEE, api_notifications_list},
+	{"POST", "/api/v1/cas/:ca_id/verification-certificate", ACCESS_ADMIN,
+	 api_cas_verification_certificate},
+	{"GET", "/api/v1/cas/:ca_id/iotedge-config", ACCESS_ADMIN, api_cas_iotedge_config},
+	{"GET", "/api/v1/cas/:ca_id/certificate", ACCESS_READ, api_cas_certificate},
+	{"POST", "/api/v1/cas/:ca_id/chain", ACCESS_ADMIN, api_cas_chain},
+	{"POST", "/api/v1/cas/:ca_id/renew", ACCESS_ADMIN, api_cas_renew},
+	{"GET", "/api/v1/cas/:ca_id/chain", ACCESS_READ, api_cas_chain_get},
+	{"GET", "/api/v1/cas/:ca_id/locations/:location/chain", ACCESS_READ, api_cas_chain_get},
+	{"GET", "/api/v1/cas/:ca_id/locations/:location/csr", ACCESS_READ, api_cas_location_csr},
+	{"POST", "/api/v1/cas/:ca_id/locations/:location/certificate", ACCESS_ADMIN,
+	 api_cas_location_upload},
+	{"GET", "/ca/:ca_id/:file", ACCESS_PUBLIC, api_public_ca_certificate},
+	{"POST", "/api/v1/cas/:ca_id/certificates", ACCESS_REQUEST, api_certificates_issue},
+	{"POST", "/api/v1/cas/:ca_id/subordinate-certificates", ACCESS_ADMIN,
+	 api_cas_sign_subordinate},
+	{"GET", "/api/v1/cas/:ca_id/certificates", ACCESS_READ, api_certificates_list},
+	{"GET", "/api/v1/cas/:ca_id/certificates/:serial", ACCESS_READ, api_certificates_get},
+	/* requesters revoke their own certificates only: checked by the model */
+	{"POST", "/api/v1/cas/:ca_id/certificates/:serial/revoke", ACCESS_REQUEST,
+	 api_certificates_revoke},
+	{"POST", "/api/v1/cas/:ca_id/certificates/:serial/unrevoke", ACCESS_REQUEST,
+	 api_certificates_unrevoke},
+	{"POST", "/api/v1/cas/:ca_id/locations/:location/revoke", ACCESS_ADMIN,
+	 api_cas_revoke_location},
+	{"POST", "/api/v1/cas/:ca_id/revoke", ACCESS_ADMIN, api_cas_revoke},
+	{"GET", "/api/v1/cas/:ca_id/crl", ACCESS_READ, api_cas_crl_get},
+	{"POST", "/api/v1/cas/:ca_id/crl", ACCESS_ADMIN, api_cas_crl_generate},
+	{"GET", "/crl/:ca_id/:file", ACCESS_PUBLIC, api_public_crl},
+	{"POST", "/api/v1/tokens", ACCESS_ADMIN, api_tokens_create},
+	{"GET", "/api/v1/tokens", ACCESS_ADMIN, api_tokens_list},
+	{"GET", "/api/v1/tokens/:token_id", ACCESS_ADMIN, api_tokens_get},
+	{"PATCH", "/api/v1/tokens/:token_id", ACCESS_ADMIN, api_tokens_update},
+	{"DELETE", "/api/v1/tokens/:token_id", ACCESS_ADMIN, api_tokens_delete},
+};
+const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);
+
+/* The handlers that need the signer: they pass the listener's signer gate
+ * (api/gate.h), so that a stalled signer never holds every thread. */
+static const api_handler signer_bound[] = {
+	api_cas_create, api_cas_verification_certificate, api_cas_chain, api_cas_renew,
+	api_cas_location_upload, api_certificates_issue, api_cas_crl_generate, NULL,
+};
+
+struct binding {
+	struct api_router *router;
+	const struct api_route *route;
+	bool signer; /* the route's handler is signer-bound */
+};
+
+static void
+common_headers(struct _u_response *resp)
+{
+	u_map_put(resp->map_header, "Cache-Control", "no-store");
+	u_map_put(resp->map_header, "X-Content-Type-Options", "nosniff");
+	u_map_put(resp->map_header, "Strict-Transport-Security", LISTEN_HSTS);
+}
+
+/* 413 when the declared or received body exceeds the limit; ulfius reads
+ * at most limit + 1 bytes, so a longer body always shows here. */
+static int
+body_too_large(const struct _u_request *req, size_t max)
+{
+	const char *cl = u_map_get_case(req->map_header, "Content-Length");
+
+	if (cl != NULL) {
+		char *end;
+		unsigned long long v = strtoull(cl, &end, 10);
+		if (*end == '\0' && v > max)
+			return 1;
+	}
+	return req->binary_body_length > max;
+}
+
+/* A request with both Content-Length and Transfer-Encoding says two
+ * different things about where its body ends: libmicrohttpd reads it as
+ * chunked, while a proxy in front of edgeca may have gone by the length,
+ * and the two would then disagree on where the next request starts
+ * (request smuggling; RFC 9112 section 6.3). It is refused (400) with
+ * Connection: close, so nothing that follows it on the connection is read
+ * as a request. Ulfius calls edgeca only once the body is in, so this is
+ * the first place to see it. */
+static int
+framing_refused(const struct _u_request *req, struct _u_response *resp, const char *path)
+{
+	if (!u_map_has_key_case(req->map_header, "Content-Length") ||
+	    !u_map_has_key_case(req->map_header, "Transfer-Encoding"))
+		return 0;
+	u_map_put(resp->map_header, "Connection", "close");
+	api_problem_text(resp, EDGECA_ERR_MALFORMED, "malformed-request",
+	                 "a request may not have both Content-Length and Transfer-Encoding", path);
+	return 1;
+}
+
+/* Query and path values must be UTF-8 text without NUL, control or
+ * invisible characters; a value that is not is refused, never silently
+ * dropped. A NUL is looked for in the raw request target (Ulfius keeps it
+ * in http_url, as libmicrohttpd received it): decoded, a value would end
+ * at its NUL and pass for its first part ("?limit=1%00000" as 1). */
+static int
+query_invalid(const struct _u_request *req, char *detail, size_t len)
+{
+	const char **keys = u_map_enum_keys(req->map_url);
+
+	if (req->http_url == NULL || strstr(req->http_url, "%00") != NULL) {
+		snprintf(detail, len, "the request target holds an encoded NUL (%%00)");
+		return 1;
+	}
+
+	for (int i = 0; keys != NULL && keys[i] != NULL; i++) {
+		const char *v = u_map_get(req->map_url, keys[i]);
+		ssize_t n = u_map_get_length(req->map_url, keys[i]);
+		if (v == NULL)
+			continue;
+		if (n < 0 || (size_t)n != strlen(v) + 1 || !utf8_valid(v) || utf8_has_control(v) ||
+		    !utf8_valid(keys[i])) {
+			snprintf(detail, len, "a query or path parameter is not valid UTF-8 text");
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Enters the listener's signer gate, or answers 503 signer-unavailable
+ * with Retry-After at once (stalled signer) or after the wait (full). */
+static bool
+gate_admits(const struct api_router *r, struct _u_response *resp, const char *path)
+{
+	unsigned retry_after = 0, silent = 0;
+	enum gate_verdict v = gate_enter(r->gate, r->gate_wait_ms, &retry_after, &silent);
+	char detail[128];
+
+	if (v == GATE_ADMITTED)
+		return true;
+	gate_refusal_text(v, silent, detail, sizeof(detail));
+	api_retry_after(resp, retry_after);
+	api_problem_text(resp, EDGECA_ERR_UNAVAILABLE, "signer-unavailable", detail, path);
+	return false;
+}
+
+static int
+dispatch(const struct _u_request *req, struct _u_response *resp, void *user_data)
+{
+	const struct binding *b = user_data;
+	struct api_call call;
+	char detail[128];
+
+	memset(&call, 0, sizeof(call));
+	call.req = req;
+	call.resp = resp;
+	call.ctx = b->router->ctx;
+	call.path = req->url_path;
+	common_headers(resp);
+	if (framing_refused(req, resp, call.path))
+		return U_CALLBACK_COMPLETE;
+	if (body_too_large(req, b->router->max_body)) {
+		snprintf(detail, sizeof(detail), "the request body exceeds the limit of %zu bytes",
+		         b->router->max_body);
+		api_problem_text(resp, EDGECA_ERR_TOO_LARGE, "payload-too-large", detail, call.path);
+		return U_CALLBACK_COMPLETE;
+	}
+	if (query_invalid(req, detail, sizeof(detail))) {
+		api_problem_text(resp, EDGECA_ERR_MALFORMED, "invalid-parameter", detail, call.path);
+		return U_CALLBACK_COMPLETE;
+	}
+	if (api_authorize(&call, b->route) != 0)
+		return U_CALLBACK_COMPLETE;
+	if (b->signer && !gate_admits(b->router, resp, call.path))
+		return U_CALLBACK_COMPLETE;
+	b->route->handler(&call);
+	if (b->signer)
+		gate_leave(b->router->gate);
+	return U_CALLBACK_COMPLETE;
+}
+
+int
+api_path_matches(const char *pattern, const char *path)
+{
+	const char *p = pattern, *q = path;
+
+	for (;;) {
+		size_t pl, ql;
+		while (*p == '/')
+			p++;
+		while (*q == '/')
+			q++;
+		if (*p == '\0' || *q == '\0')
+			return *p == '\0' && *q == '\0';
+		pl = strcspn(p, "/");
+		ql = strcspn(q, "/?");
+		if (*p != ':' && (pl != ql || strncmp(p, q, pl) != 0))
+			return 0;
+		p += pl;
+		q += ql;
+		if (*q == '?')
+			q += strlen(q);
+	}
+}
+
+static int
+not_found(const struct _u_request *req, struct _u_response *resp, void *user_data)
+{
+	const struct api_router *r = user_data;
+	char allow[128] = "";
+
+	common_headers(resp);
+	if (framing_refused(req, resp, req->url_path))
+		return U_CALLBACK_COMPLETE;
+	for (size_t i = 0; i < r->n_routes; i++) {
+		if (!api_path_matches(r->routes[i].path, req->url_path))
+			continue;
+		if (allow[0] != '\0')
+			strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
+		strncat(allow, r->routes[i].method, sizeof(allow) - strlen(allow) - 1);
+		if (strcmp(r->routes[i].method, "GET") == 0)
+			strncat(allow, ", HEAD", sizeof(allow) - strlen(allow) - 1);
+	}
+	if (allow[0] != '\0') {
+		char detail[192];
+		u_map_put(resp->map_header, "Allow", allow);
+		snprintf(detail, sizeof(detail), "%s is not allowed here; allowed: %s",
+		         req->http_verb, allow);
+		api_problem_raw(resp, 405, "Method Not Allowed", "method-not-allowed", detail,
+		                req->url_path);
+		return U_CALLBACK_COMPLETE;
+	}
+	api_problem_text(resp, EDGECA_ERR_NOT_FOUND, "not-found", "no such resource",
+	                 req->url_path);
+	return U_CALLBACK_COMPLETE;
+}
+
+int
+api_routes_register(struct _u_instance *inst, struct api_router *r)
+{
+	struct binding *bindings = calloc(r->n_routes, sizeof(*bindings));
+
+	if (bindings == NULL)
+		return -1;
+	r->bindings = bindings;
+	for (size_t i = 0; i < r->n_routes; i++) {
+		bool get = strcmp(r->routes[i].method, "GET") == 0;
+		bindings[i].router = r;
+		bindings[i].route = &r->routes[i];
+		for (size_t k = 0; r->gate != NULL && signer_bound[k] != NULL; k++)
+			if (signer_bound[k] == r->routes[i].handler)
+				bindings[i].signer = true;
+		/* HEAD answers like GET; libmicrohttpd leaves the body out. */
+		if (ulfius_add_endpoint_by_val(inst, r->routes[i].method, NULL, r->routes[i].path, 0,
+		                               dispatch, &bindings[i]) != U_OK ||
+		    (get && ulfius_add_endpoint_by_val(inst, "HEAD", NULL, r->routes[i].path, 0,
+		                                       dispatch, &bindings[i]) != U_OK)) {
+			log_error("api_routes_register: cannot add %s %s", r->routes[i].method,
+			          r->routes[i].path);
+			return -1;
+		}
+	}
+	return ulfius_set_default_endpoint(inst, not_found, r) == U_OK ? 0 : -1;
+}
+
+void
+api_routes_free(struct api_router *r)
+{
+	free(r->bindings);
+	r->bindings = NULL;
+}

@@ -1,0 +1,62 @@
+/* The route table of the API listener and the one dispatcher every route
+ * goes through: body-size limit, authentication and role checks happen
+ * there, before any handler runs, so no endpoint can forget them; so does
+ * the signer gate of the routes that need the signer. */
+#ifndef EDGECA_API_ROUTES_H
+#define EDGECA_API_ROUTES_H
+
+#include <stdbool.h>
+#include <ulfius.h>
+
+#include "api/listen/gate.h"
+#include "model/core/context.h"
+
+enum api_access {
+	ACCESS_PUBLIC = 0,  /* no token */
+	ACCESS_READ,        /* any role */
+	ACCESS_REQUEST,     /* requester or pki_admin */
+	ACCESS_ADMIN,       /* pki_admin */
+	ACCESS_OVERSEE,     /* pki_admin or auditor */
+};
+
+/* What a handler gets: the request, the response to fill, the model
+ * context and the authenticated caller. */
+struct api_call {
+	const struct _u_request *req;
+	struct _u_response *resp;
+	struct edgeca_ctx *ctx;
+	struct principal who;
+	const char *path;
+};
+
+typedef void (*api_handler)(struct api_call *call);
+
+struct api_route {
+	const char *method;
+	const char *path; /* ulfius format: /api/v1/cas/:ca_id */
+	enum api_access access;
+	api_handler handler;
+};
+
+struct api_router {
+	struct edgeca_ctx *ctx;
+	struct signer_gate *gate; /* the listener's (borrowed); NULL: none */
+	unsigned gate_wait_ms;    /* how long a request may wait for a place */
+	size_t max_body;
+	const struct api_route *routes;
+	size_t n_routes;
+	void *bindings; /* owned, per-route callback data */
+};
+
+/* Registers every route of r->routes and the 404/405 default on inst. */
+int api_routes_register(struct _u_instance *inst, struct api_router *r);
+void api_routes_free(struct api_router *r);
+
+/* The route table of the API listener. */
+extern const struct api_route api_routes[];
+extern const size_t api_routes_count;
+
+/* True when path matches the ulfius-style pattern. */
+int api_path_matches(const char *pattern, const char *path);
+
+#endif

@@ -1,0 +1,37 @@
+/* PostgreSQL persistence of CAs and their locations (model-internal). */
+#ifndef EDGECA_MODEL_CA_STORE_H
+#define EDGECA_MODEL_CA_STORE_H
+
+#include <libpq-fe.h>
+
+#include "model/ca/ca.h"
+
+/* Inserts ca and its locations inside the caller's transaction; fills
+ * ca->id, ca->seq and ca->created_at. */
+edgeca_err ca_store_insert(PGconn *c, struct ca *ca, struct edgeca_msg *msg);
+
+/* Writes a location's state and certificate (inside the caller's
+ * transaction). */
+edgeca_err ca_store_update_location(PGconn *c, const char *ca_id, const struct ca_location *loc,
+                                    struct edgeca_msg *msg);
+/* Writes the CA's status, chaining and parent. */
+edgeca_err ca_store_update_chaining(PGconn *c, const struct ca *ca, struct edgeca_msg *msg);
+
+/* Fills each location's previous certificates (ca_location_history),
+ * newest first. ca_store_load leaves them out: issuance has no use for
+ * them; the reads that answer the API add them. */
+edgeca_err ca_store_load_history(PGconn *c, struct ca *const *cas, size_t n,
+                                 struct edgeca_msg *msg);
+
+edgeca_err ca_store_load(PGconn *c, const char *id, struct ca **out, struct edgeca_msg *msg);
+/* ca_store_load with the locations' previous certificates: for answers. */
+edgeca_err ca_store_load_full(PGconn *c, const char *id, struct ca **out,
+                              struct edgeca_msg *msg);
+
+/* CAs with seq > after, in seq order, at most limit of them, only those
+ * in the uuid[] literal only when it is not NULL; *more tells whether
+ * another page follows. */
+edgeca_err ca_store_list(PGconn *c, const char *only, long long after, long limit,
+                         struct ca ***items, size_t *n, bool *more, struct edgeca_msg *msg);
+
+#endif

@@ -1,0 +1,350 @@
+#include "model/cert/certificate.h"
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/csr.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "model/ca/store.h"
+#include "model/cert/store.h"
+#include "model/store/db.h"
+#include "model/cert/issuance.h"
+#include "model/cert/issue_policy.h"
+#include "model/auth/token.h"
+#include "signer/proto/templates.h"
+
+/* A serial collision is astronomically unlikely with 126 random bits; a
+ * few attempts make it impossible in practice, and the database refuses
+ * a reused serial in any case. */
+#define ISSUE_ATTEMPTS 3
+
+void
+cert_issue_req_init(struct cert_issue_req *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->validity_days = CA_FIELD_UNSET;
+	r->path_length = CA_FIELD_UNSET;
+}
+
+void
+cert_free(struct certificate *c)
+{
+	if (c == NULL)
+		return;
+	free(c->subject);
+	free(c->common_name);
+	strv_free(c->sans);
+	free(c->der);
+	free(c->chain_pem);
+	strv_free(c->warnings);
+	free(c);
+}
+
+void
+cert_list_free(struct cert_list *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		cert_free(l->items[i]);
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+edgeca_err
+cert_resolve_validity(const struct cert_issue_req *req, int max_validity_days,
+                      time_t issuer_not_after, time_t now, time_t *not_after, char *warning,
+                      size_t warning_len, struct edgeca_msg *msg)
+{
+	time_t max_end = now + (time_t)max_validity_days * 86400;
+	char when[RFC3339_LEN];
+
+	warning[0] = '\0';
+	rfc3339_format(issuer_not_after, when);
+	if (issuer_not_after <= now)
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-expired",
+		                   "the issuing CA certificate expired at %s", when);
+	if (req->validity_days != CA_FIELD_UNSET && req->has_not_after)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "give validity_days or not_after, not both");
+	if (req->validity_days != CA_FIELD_UNSET) {
+		if (req->validity_days < 1)
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+			                   "validity_days must be at least 1");
+		if (req->validity_days > max_validity_days)
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "validity-exceeds-policy",
+			                   "validity_days %ld exceeds the CA's maximum of %d days",
+			                   req->validity_days, max_validity_days);
+		*not_after = now + (time_t)req->validity_days * 86400;
+	} else if (req->has_not_after) {
+		if (req->not_after <= now)
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+			                   "not_after must be in the future");
+		if (req->not_after > max_end)
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "validity-exceeds-policy",
+			                   "not_after is beyond the CA's maximum validity of %d days",
+			                   max_validity_days);
+		*not_after = req->not_after;
+	} else {
+		*not_after = max_end;
+		if (max_end > issuer_not_after) {
+			*not_after = issuer_not_after;
+			snprintf(warning, warning_len,
+			         "validity shortened from the CA's maximum of %d days to %lld days: a "
+			         "certificate may not outlive its issuer, which expires at %s",
+			         max_validity_days, (long long)((issuer_not_after - now) / 86400), when);
+		}
+		return EDGECA_OK;
+	}
+	if (*not_after > issuer_not_after)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "validity-exceeds-issuer",
+		                   "the certificate would outlive its issuing CA, which expires at %s",
+		                   when);
+	return EDGECA_OK;
+}
+
+void
+cert_take_issued(struct certificate *cert, struct signer_issued *issued)
+{
+	cert->der = issued->der;
+	cert->der_len = issued->der_len;
+	cert->subject = issued->subject;
+	cert->common_name = issued->common_name;
+	cert->sans = issued->sans;
+	snprintf(cert->serial, sizeof(cert->serial), "%s", issued->serial);
+	snprintf(cert->key_algorithm, sizeof(cert->key_algorithm), "%s", issued->key_algorithm);
+	cert->not_before = issued->not_before;
+	cert->not_after = issued->not_after;
+	memset(issued, 0, sizeof(*issued));
+}
+
+static char **
+one_warning(const char *w)
+{
+	char **v = calloc(2, sizeof(char *));
+
+	if (v != NULL && w[0] != '\0' && (v[0] = strdup(w)) == NULL) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* Stores cert, just signed: on a connection taken only now, so that no
+ * database connection waits for the signer. */
+static edgeca_err
+store_signed(struct edgeca_ctx *ctx, struct certificate *cert, const char *actor,
+             const char *action, long path_length, bool *serial_taken, struct edgeca_msg *msg)
+{
+	PGconn *c = NULL;
+	edgeca_err rc;
+
+	*serial_taken = false;
+	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
+		return rc;
+	rc = cert_store_insert(c, cert, actor, action, path_length, serial_taken, msg);
+	db_release(ctx->db, c);
+	return rc;
+}
+
+/* cert_sign_and_store, and cert_issue for a subordinate CA: path_length is
+ * asked of the signer for a CA template (-1: none) and recorded with
+ * action. */
+static edgeca_err
+sign_and_store(struct edgeca_ctx *ctx, const char *actor, const struct ca *ca,
+               const struct ca_location *loc, const struct tpl_def *t, long path_length,
+               const char *action, const unsigned char *csr_der, size_t csr_len,
+               time_t not_after, struct certificate **out, struct edgeca_msg *msg)
+{
+	char crl_url[1100], aia_url[1100];
+	struct signer_issue_opts opts = {path_length, crl_url, aia_url};
+	struct signer_issued issued = {0};
+	struct certificate *cert = NULL;
+	bool serial_taken = false;
+	edgeca_err rc = EDGECA_OK;
+
+	*out = NULL;
+	ca_issuer_urls(ctx->cfg, ca, loc, crl_url, aia_url);
+	for (int attempt = 1; attempt <= ISSUE_ATTEMPTS; attempt++) {
+		cert_free(cert);
+		cert = calloc(1, sizeof(*cert));
+		if (cert == NULL) {
+			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+			goto out;
+		}
+		snprintf(cert->ca_id, sizeof(cert->ca_id), "%s", ca->id);
+		snprintf(cert->location, sizeof(cert->location), "%s", loc->name);
+		snprintf(cert->issuer_key_id, sizeof(cert->issuer_key_id), "%s", loc->key_id);
+		snprintf(cert->template, sizeof(cert->template), "%s", t->name);
+		snprintf(cert->status, sizeof(cert->status), "valid");
+		snprintf(cert->requester, sizeof(cert->requester), "%s", actor);
+		rc = signer_issue(ctx->signer, loc->key_id, t->name, csr_der, csr_len, not_after,
+		                  &opts, &issued, msg);
+		if (rc != EDGECA_OK)
+			goto out;
+		cert_take_issued(cert, &issued);
+		rc = store_signed(ctx, cert, actor, action, path_length, &serial_taken, msg);
+		if (!serial_taken)
+			break;
+		log_warn("cert_issue: ca=%s serial %s already used; signing again", ca->id,
+		         cert->serial);
+	}
+	if (rc != EDGECA_OK) {
+		/* the signature log has a line for it: signed, never handed out */
+		log_warn("cert_issue: ca=%s location=%s serial=%s signed but not stored: %s", ca->id,
+		         loc->name, cert->serial, msg ? msg->detail : "");
+		goto out;
+	}
+	*out = cert;
+	cert = NULL;
+out:
+	signer_issued_free(&issued);
+	cert_free(cert);
+	return rc;
+}
+
+edgeca_err
+cert_sign_and_store(struct edgeca_ctx *ctx, const char *actor, const struct ca *ca,
+                    const struct ca_location *loc, const struct tpl_def *t,
+                    const unsigned char *csr_der, size_t csr_len, time_t not_after,
+                    struct certificate **out, struct edgeca_msg *msg)
+{
+	return sign_and_store(ctx, actor, ca, loc, t, -1, "certificate.issue", csr_der, csr_len,
+	                      not_after, out, msg);
+}
+
+edgeca_err
+cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
+           const struct cert_issue_req *req, struct certificate **out, struct edgeca_msg *msg)
+{
+	const struct ca_location *loc;
+	const struct tpl_def *t;
+	struct certificate *cert = NULL;
+	struct ca *ca = NULL;
+	unsigned char *csr_der = NULL;
+	size_t csr_len = 0;
+	char warning[512];
+	time_t not_after;
+	PGconn *c = NULL;
+	edgeca_err rc;
+
+	*out = NULL;
+	if (!uuid_valid(ca_id))
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	rc = db_acquire(ctx->db, &c, msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	if ((rc = ca_store_load(c, ca_id, &ca, msg)) == EDGECA_OK &&
+	    (rc = issue_location(ca, req->location, &loc, msg)) == EDGECA_OK)
+		rc = req->subordinate ? issue_subordinate_rule(ca, req->path_length, &t, msg)
+		                      : issue_authorize(c, who, ca, req, &t, msg);
+	/* the connection goes back before the signer is asked: storing takes
+	 * one again, and checks the CA and location are still active */
+	db_release(ctx->db, c);
+	if (rc != EDGECA_OK)
+		goto out;
+	/* The signer checks the CSR's content (structure, signature, key,
+	 * subject) for every certificate it signs; here only its armour. */
+	rc = csr_to_der(req->csr, req->csr_len, &csr_der, &csr_len, msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	rc = cert_resolve_validity(req, ca->max_validity_days, loc->not_after, time(NULL),
+	                           &not_after, warning, sizeof(warning), msg);
+	if (rc != EDGECA_OK ||
+	    (rc = sign_and_store(ctx, who->actor, ca, loc, t,
+	                         req->subordinate ? req->path_length : -1,
+	                         req->subordinate ? "ca.sign_subordinate" : "certificate.issue",
+	                         csr_der, csr_len, not_after, &cert, msg)) != EDGECA_OK)
+		goto out;
+	if (req->subordinate)
+		log_info("cert_issue: ca=%s location=%s serial=%s subordinate CA with path_length=%ld "
+		         "by %s", ca->id, loc->name, cert->serial, req->path_length, who->actor);
+	cert->chain_pem = ca_chain_pem(ca, loc);
+	cert->warnings = one_warning(warning);
+	if (cert->chain_pem == NULL || cert->warnings == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	*out = cert;
+	cert = NULL;
+out:
+	free(csr_der);
+	cert_free(cert);
+	ca_free(ca);
+	return rc;
+}
+
+edgeca_err
+cert_get(struct edgeca_ctx *ctx, const char *ca_id, const char *serial,
+         struct certificate **out, struct edgeca_msg *msg)
+{
+	char canonical[SERIAL_HEX_MAX];
+	const struct ca_location *loc;
+	struct ca *ca = NULL;
+	PGconn *c = NULL;
+	edgeca_err rc;
+
+	*out = NULL;
+	if (!uuid_valid(ca_id))
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	if (serial_hex_normalize(serial, canonical) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "certificate-not-found",
+		                   "\"%s\" is not a serial number (hex digits)", serial);
+	rc = db_acquire(ctx->db, &c, msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	if ((rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK ||
+	    (rc = cert_store_get(c, ca_id, canonical, out, msg)) != EDGECA_OK)
+		goto out;
+	loc = ca_find_location(ca, (*out)->location);
+	(*out)->chain_pem = loc ? ca_chain_pem(ca, loc) : strdup("");
+	if ((*out)->chain_pem == NULL) {
+		cert_free(*out);
+		*out = NULL;
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	}
+out:
+	db_release(ctx->db, c);
+	ca_free(ca);
+	return rc;
+}
+
+edgeca_err
+cert_list(struct edgeca_ctx *ctx, const char *ca_id, const struct cert_filter *f, long limit,
+          const char *cursor, struct cert_list *out, struct edgeca_msg *msg)
+{
+	struct ca *ca = NULL;
+	long long after;
+	long page;
+	bool more = false;
+	PGconn *c = NULL;
+	edgeca_err rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!uuid_valid(ca_id))
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	if (f->status != NULL && strcmp(f->status, "valid") != 0 &&
+	    strcmp(f->status, "revoked") != 0 && strcmp(f->status, "issuer_revoked") != 0 &&
+	    strcmp(f->status, "expired") != 0)
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "invalid-parameter",
+		                   "status must be valid, revoked, issuer_revoked or expired");
+	if ((rc = page_limit(limit, &page, msg)) != EDGECA_OK ||
+	    (rc = cursor_decode(cursor, &after, msg)) != EDGECA_OK)
+		return rc;
+	rc = db_acquire(ctx->db, &c, msg);
+	if (rc != EDGECA_OK)
+		return rc;
+	if ((rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK)
+		goto out;
+	rc = cert_store_list(c, ca_id, f, after, page, &out->items, &out->n, &more, msg);
+	if (rc == EDGECA_OK && more && out->n > 0)
+		cursor_encode(out->items[out->n - 1]->id, out->next_cursor);
+out:
+	db_release(ctx->db, c);
+	ca_free(ca);
+	return rc;
+}

@@ -1,0 +1,437 @@
+#include "model/est/est.h"
+
+#include <openssl/asn1.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/csr.h"
+#include "common/log.h"
+#include "common/x509util.h"
+#include "model/ca/store.h"
+#include "model/store/db.h"
+#include "model/est/internal/auth.h"
+#include "model/est/internal/subject.h"
+#include "model/est/internal/pop.h"
+#include "model/cert/issuance.h"
+#include "model/auth/token.h"
+#include "signer/proto/templates.h"
+
+static const struct db_stmt by_label_stmt = {
+	STMT_EST_CA_BY_LABEL, "SELECT id FROM cas WHERE est_label = $1"};
+static const struct db_stmt default_stmt = {
+	STMT_EST_DEFAULT_CA, "SELECT id FROM cas WHERE est_default"};
+
+/* Loads the CA and location a request is for; 404 for anything unknown
+ * and for CAs that do not serve EST. */
+static edgeca_err
+est_load(PGconn *c, const struct est_target *t, struct ca **ca,
+         const struct ca_location **loc, struct edgeca_msg *msg)
+{
+	char id[37];
+	edgeca_err rc;
+
+	*ca = NULL;
+	if (t->ca_id != NULL) {
+		if (!uuid_valid(t->ca_id))
+			return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s",
+			                   t->ca_id);
+		snprintf(id, sizeof(id), "%s", t->ca_id);
+	} else {
+		struct db_param p[1] = {{t->label, 0, false}};
+		PGresult *r = NULL;
+		rc = t->label ? db_exec_prepared(c, &by_label_stmt, p, 1, &r, "find EST label", msg)
+		              : db_exec_prepared(c, &default_stmt, NULL, 0, &r, "find EST default",
+		                                 msg);
+		if (rc == EDGECA_OK && PQntuples(r) != 1)
+			rc = t->label ? edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "est-label-not-found",
+			                            "no CA has the EST label \"%s\"", t->label)
+			              : edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "est-label-not-found",
+			                            "no CA is the EST default; use a CA's EST URL");
+		if (rc == EDGECA_OK)
+			snprintf(id, sizeof(id), "%s", db_get(r, 0, "id"));
+		PQclear(r);
+		if (rc != EDGECA_OK)
+			return rc;
+	}
+	if ((rc = ca_store_load(c, id, ca, msg)) != EDGECA_OK)
+		return rc;
+	if (!(*ca)->est.enabled) {
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "est-disabled",
+		                 "CA %s does not serve EST", id);
+		goto fail;
+	}
+	*loc = ca_find_location(*ca, t->location);
+	if (*loc == NULL) {
+		rc = t->location ? edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "location-not-found",
+		                               "CA %s has no location \"%s\"", id, t->location)
+		                 : edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "location-not-found",
+		                               "CA %s has no active location", id);
+		goto fail;
+	}
+	if (strcmp((*loc)->status, "active") != 0 || strcmp((*ca)->status, "active") != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "location-not-active",
+		                 "location \"%s\" of CA %s is not active (%s)", (*loc)->name, id,
+		                 (*loc)->status);
+		goto fail;
+	}
+	return EDGECA_OK;
+fail:
+	ca_free(*ca);
+	*ca = NULL;
+	return rc;
+}
+
+edgeca_err
+est_cacerts(struct edgeca_ctx *ctx, const struct est_target *t, unsigned char **der,
+            size_t *len, struct edgeca_msg *msg)
+{
+	const struct ca_location *loc;
+	struct ca *ca = NULL;
+	PGconn *c = NULL;
+	edgeca_err rc;
+
+	*der = NULL;
+	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
+		return rc;
+	if ((rc = est_load(c, t, &ca, &loc, msg)) == EDGECA_OK)
+		rc = ca_chain_pkcs7(loc, der, len, msg);
+	db_release(ctx->db, c);
+	ca_free(ca);
+	return rc;
+}
+
+/* DER tag-length-value of content into b. */
+static int
+der_tlv(struct buf *b, unsigned char tag, const struct buf *content)
+{
+	unsigned char head[6];
+	size_t n = content->len, h = 0;
+
+	head[h++] = tag;
+	if (n < 0x80) {
+		head[h++] = (unsigned char)n;
+	} else if (n < 0x100) {
+		head[h++] = 0x81;
+		head[h++] = (unsigned char)n;
+	} else {
+		head[h++] = 0x82;
+		head[h++] = (unsigned char)(n >> 8);
+		head[h++] = (unsigned char)n;
+	}
+	return buf_append(b, head, h) != 0 || buf_append(b, content->data, n) != 0 ? -1 : 0;
+}
+
+static int
+der_oid(struct buf *b, int nid)
+{
+	unsigned char *der = NULL;
+	int n = i2d_ASN1_OBJECT(OBJ_nid2obj(nid), &der);
+	int rc = n > 0 && buf_append(b, der, (size_t)n) == 0 ? 0 : -1;
+
+	OPENSSL_free(der);
+	return rc;
+}
+
+static int
+der_int(struct buf *b, long v)
+{
+	ASN1_INTEGER *ai = ASN1_INTEGER_new();
+	unsigned char *der = NULL;
+	int n = ai && ASN1_INTEGER_set(ai, v) == 1 ? i2d_ASN1_INTEGER(ai, &der) : -1;
+	int rc = n > 0 && buf_append(b, der, (size_t)n) == 0 ? 0 : -1;
+
+	OPENSSL_free(der);
+	ASN1_INTEGER_free(ai);
+	return rc;
+}
+
+/* Attribute ::= SEQUENCE { type OID, values SET { value } } with value
+ * an OID (curve) or an INTEGER (RSA modulus size). */
+static int
+der_attribute(struct buf *b, int type_nid, int value_nid, long value_int)
+{
+	struct buf value = {0}, set = {0}, seq = {0};
+	int rc = -1;
+
+	if ((value_nid ? der_oid(&value, value_nid) : der_int(&value, value_int)) != 0 ||
+	    der_tlv(&set, 0x31, &value) != 0 || der_oid(&seq, type_nid) != 0 ||
+	    buf_append(&seq, set.data, set.len) != 0 || der_tlv(b, 0x30, &seq) != 0)
+		goto out;
+	rc = 0;
+out:
+	buf_free(&value);
+	buf_free(&set);
+	buf_free(&seq);
+	return rc;
+}
+
+/* CsrAttrs (RFC 7030 4.5.2) for a required key algorithm (alg, "" for
+ * none): the key type with its curve or size, and the signature algorithm
+ * to use; with pop, the challengePassword OID, which asks for the TLS
+ * channel binding there (RFC 7030 3.5). */
+static int
+csrattrs_for_key(const char *alg, bool pop, unsigned char **der, size_t *len)
+{
+	struct buf items = {0}, out = {0};
+	int rc = -1;
+
+	if (alg[0] == '\0')
+		rc = 0;
+	else if (strcmp(alg, "EC-P256") == 0)
+		rc = der_attribute(&items, NID_X9_62_id_ecPublicKey, NID_X9_62_prime256v1, 0) ||
+		     der_oid(&items, NID_ecdsa_with_SHA256);
+	else if (strcmp(alg, "EC-P384") == 0)
+		rc = der_attribute(&items, NID_X9_62_id_ecPublicKey, NID_secp384r1, 0) ||
+		     der_oid(&items, NID_ecdsa_with_SHA384);
+	else if (strncmp(alg, "RSA-", 4) == 0)
+		rc = der_attribute(&items, NID_rsaEncryption, 0, strtol(alg + 4, NULL, 10)) ||
+		     der_oid(&items, NID_sha256WithRSAEncryption);
+	if (rc == 0 && pop)
+		rc = der_oid(&items, NID_pkcs9_challengePassword);
+	if (rc == 0 && der_tlv(&out, 0x30, &items) == 0)
+		*der = buf_take(&out, len);
+	else
+		rc = -1;
+	buf_free(&items);
+	buf_free(&out);
+	return rc;
+}
+
+edgeca_err
+est_csrattrs(struct edgeca_ctx *ctx, const struct est_target *t, unsigned char **der,
+             size_t *len, struct edgeca_msg *msg)
+{
+	const struct ca_location *loc;
+	struct ca *ca = NULL;
+	PGconn *c = NULL;
+	edgeca_err rc;
+
+	*der = NULL;
+	*len = 0;
+	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
+		return rc;
+	rc = est_load(c, t, &ca, &loc, msg);
+	db_release(ctx->db, c);
+	if (rc == EDGECA_OK && (ca->est.key_algorithm[0] != '\0' || ca->est.require_pop_linking) &&
+	    csrattrs_for_key(ca->est.key_algorithm, ca->est.require_pop_linking, der, len) != 0)
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot encode the CSR attributes");
+	ca_free(ca);
+	return rc;
+}
+
+/* Sorted copies compare equal when both lists hold the same names. */
+static int
+strcmp_p(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool
+same_names(char **a, char **b)
+{
+	size_t na = 0, nb = 0;
+
+	while (a[na])
+		na++;
+	while (b[nb])
+		nb++;
+	if (na != nb)
+		return false;
+	qsort(a, na, sizeof(char *), strcmp_p);
+	qsort(b, nb, sizeof(char *), strcmp_p);
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+/* simplereenroll: the CSR keeps the subject and SANs of the certificate
+ * being renewed (RFC 7030 4.2.2); the key may change. */
+static edgeca_err
+check_reenroll(X509_REQ *csr, const struct est_identity *id, struct edgeca_msg *msg)
+{
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	char **csr_sans = NULL, **cert_sans = NULL;
+	edgeca_err rc;
+
+	if (id->cert == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "est-reenroll-needs-certificate",
+		                   "simplereenroll renews the client certificate presented, and "
+		                   "none was");
+	if (X509_NAME_cmp(X509_REQ_get_subject_name(csr), X509_get_subject_name(id->cert)) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "est-subject-mismatch",
+		                   "the CSR's subject differs from the certificate being renewed");
+	if ((rc = csr_extensions(csr, &exts, msg)) != EDGECA_OK)
+		return rc;
+	if (x509_exts_san_strings(exts, &csr_sans) != 0 ||
+	    x509_san_strings(id->cert, &cert_sans) != 0)
+		rc = edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
+		                 "the subject alternative names cannot be read");
+	else if (!same_names(csr_sans, cert_sans))
+		rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "est-subject-mismatch",
+		                 "the CSR's subject alternative names differ from the certificate "
+		                 "being renewed");
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	strv_free(csr_sans);
+	strv_free(cert_sans);
+	return rc;
+}
+
+/* Applies the CA's subject rule and picks the template: the est template,
+ * or iot_edge_ca for an Edge CA request. */
+static edgeca_err
+authorize(const struct ca *ca, X509_REQ *csr, bool reenroll, const struct est_identity *id,
+          const struct tpl_def **tpl, struct edgeca_msg *msg)
+{
+	char *cn = NULL, want[CSR_CN_MAX_CHARS * 4 + sizeof(TPL_EDGE_CA_CN_PREFIX)];
+	const size_t prefix = strlen(TPL_EDGE_CA_CN_PREFIX);
+	bool edge;
+	int count = 0;
+	edgeca_err rc = EDGECA_OK;
+
+	if (x509_name_common_name(X509_REQ_get_subject_name(csr), &cn, &count) != 0 || count > 1) {
+		rc = edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-invalid-subject",
+		                 "the CSR's subject has an unreadable or repeated CN");
+		goto out;
+	}
+	edge = cn != NULL && strncmp(cn, TPL_EDGE_CA_CN_PREFIX, prefix) == 0;
+	*tpl = tpl_by_name(edge ? "iot_edge_ca" : ca->est.template);
+	if (edge && !ca_allows_template(ca, "iot_edge_ca")) {
+		rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "template-not-allowed",
+		                 "the CSR asks for an IoT Edge CA certificate (CN \"%s...\"), which "
+		                 "this CA's policy does not allow (template iot_edge_ca)",
+		                 TPL_EDGE_CA_CN_PREFIX);
+		goto out;
+	}
+	if (reenroll && edge) {
+		/* the certificate being renewed is no CA (a CA certificate does
+		 * not authenticate): an Edge CA is asked for with simpleenroll */
+		rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "est-subject-mismatch",
+		                 "simplereenroll renews the client certificate presented; an IoT Edge "
+		                 "CA certificate is requested with simpleenroll");
+		goto out;
+	}
+	if (reenroll) {
+		rc = check_reenroll(csr, id, msg);
+		goto out;
+	}
+	/* match_client_cert: a device gets certificates for its own ID only,
+	 * naming nothing its certificate does not (est_subject_check).
+	 * An Edge CA certificate (CA:TRUE) is only ever issued for the
+	 * device's own ID, whatever the subject rule. */
+	if (!edge && strcmp(ca->est.subject_policy, "any") == 0)
+		goto out;
+	if (id->cert == NULL || id->cn == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "est-subject-mismatch",
+		                 "%s, and %s",
+		                 edge ? "an IoT Edge CA certificate is issued only for the device ID in "
+		                        "the CN of the client certificate"
+		                      : "this CA issues over EST only for the CN of the client "
+		                        "certificate (subject_policy match_client_cert)",
+		                 id->cert ? "the client certificate has no CN"
+		                          : "no client certificate was presented");
+		goto out;
+	}
+	snprintf(want, sizeof(want), "%s%s", edge ? TPL_EDGE_CA_CN_PREFIX : "", id->cn);
+	if (cn == NULL || strcmp(cn, want) != 0)
+		rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "est-subject-mismatch",
+		                 "the CSR's CN \"%.80s\" must be \"%.80s\": the CN of the client "
+		                 "certificate%s",
+		                 cn ? cn : "", want,
+		                 edge ? " after the Edge CA prefix (an Edge CA certificate is issued "
+		                        "only for the device's own ID)"
+		                      : " (subject_policy match_client_cert)");
+	else if (!edge)
+		rc = est_subject_check(csr, id->cert, msg);
+out:
+	free(cn);
+	return rc;
+}
+
+static edgeca_err
+check_key(const struct ca *ca, X509_REQ *csr, struct edgeca_msg *msg)
+{
+	struct key_desc kd;
+
+	if (ca->est.key_algorithm[0] == '\0')
+		return EDGECA_OK;
+	pkey_describe(X509_REQ_get0_pubkey(csr), &kd);
+	ERR_clear_error();
+	if (strcmp(kd.name, ca->est.key_algorithm) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-key-not-allowed",
+		                   "this CA takes %s keys over EST; the CSR has %s (see csrattrs)",
+		                   ca->est.key_algorithm, kd.name);
+	return EDGECA_OK;
+}
+
+/* The line fail2ban-style tools match (README "EST"): the client's
+ * address first, the proxy it came through, the CA, then the reason. */
+static void
+log_refused(const struct ca *ca, const struct est_client *client, edgeca_err rc,
+            const struct edgeca_msg *msg)
+{
+	log_info("est_enroll: refused (%s): client=%s%s%s ca=%s: %s", edgeca_msg_slug(msg, rc),
+	         client->address ? client->address : "unknown",
+	         client->proxy ? " via-trusted-proxy=" : "", client->proxy ? client->proxy : "",
+	         ca ? ca->id : "unknown", msg ? msg->detail : "");
+}
+
+edgeca_err
+est_enroll(struct edgeca_ctx *ctx, const struct est_target *t, bool reenroll,
+           const struct est_client *client, const unsigned char *csr_der, size_t csr_len,
+           struct certificate **out, struct edgeca_msg *msg)
+{
+	struct est_identity id = {0};
+	const struct ca_location *loc;
+	const struct tpl_def *tpl = NULL;
+	struct ca *ca = NULL;
+	X509_REQ *csr = NULL;
+	time_t now = time(NULL), not_after;
+	PGconn *c = NULL;
+	int days;
+	edgeca_err rc;
+
+	*out = NULL;
+	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
+		return rc;
+	if ((rc = est_load(c, t, &ca, &loc, msg)) == EDGECA_OK)
+		rc = est_authenticate(c, ca, client, now, &id, msg);
+	/* back before the signer is asked: storing takes one again */
+	db_release(ctx->db, c);
+	if (rc != EDGECA_OK)
+		goto out;
+	/* The signer checks the CSR fully again before it signs. */
+	if ((rc = csr_decode_der(csr_der, csr_len, &csr, msg)) != EDGECA_OK ||
+	    (rc = est_pop_check(ca, csr, client, msg)) != EDGECA_OK ||
+	    (rc = authorize(ca, csr, reenroll, &id, &tpl, msg)) != EDGECA_OK ||
+	    (rc = check_key(ca, csr, msg)) != EDGECA_OK)
+		goto out;
+	if (loc->not_after <= now) {
+		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-expired",
+		                 "the CA certificate of location %s has expired", loc->name);
+		goto out;
+	}
+	/* The CA's EST validity, never beyond the issuing certificate. */
+	days = ca->est.validity_days > 0 ? ca->est.validity_days : ca->max_validity_days;
+	not_after = now + (time_t)days * 86400;
+	if (not_after > loc->not_after)
+		not_after = loc->not_after;
+	rc = cert_sign_and_store(ctx, id.actor, ca, loc, tpl, csr_der, csr_len, not_after, out,
+	                         msg);
+	if (rc == EDGECA_OK)
+		log_info("est_enroll: ca=%s location=%s serial=%s cn=\"%s\" template=%s by %s%s",
+		         ca->id, loc->name, (*out)->serial,
+		         (*out)->common_name ? (*out)->common_name : "", tpl->name, id.actor,
+		         reenroll ? " (reenroll)" : "");
+out:
+	if (rc != EDGECA_OK)
+		log_refused(ca, client, rc, msg);
+	X509_REQ_free(csr);
+	est_identity_clear(&id);
+	ca_free(ca);
+	return rc;
+}

@@ -1,0 +1,578 @@
+#include "model/revoke/revocation.h"
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "common/x509util.h"
+#include "model/store/audit.h"
+#include "model/ca/store.h"
+#include "model/store/db.h"
+#include "model/auth/token.h"
+
+/* The CRLReason names one may revoke with: RFC 5280 5.3.1 without
+ * removeFromCRL, which only delta CRLs use (a hold is released instead). */
+static const char *const revocable[] = {
+	"unspecified",          "keyCompromise",  "cACompromise",       "affiliationChanged",
+	"superseded",           "cessationOfOperation", REVOCATION_HOLD, "privilegeWithdrawn",
+	"aACompromise",         NULL,
+};
+
+#define REASON_LIST                                                                           \
+	"unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, "              \
+	"cessationOfOperation, certificateHold, privilegeWithdrawn or aACompromise"
+
+bool
+revocation_reason_valid(const char *name)
+{
+	for (int i = 0; name != NULL && revocable[i] != NULL; i++)
+		if (strcmp(revocable[i], name) == 0)
+			return true;
+	return false;
+}
+
+static edgeca_err
+check_reason(const char *reason, bool of_ca, struct edgeca_msg *msg)
+{
+	if (strcmp(reason, "removeFromCRL") == 0)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-revocation-reason",
+		                   "removeFromCRL is not a reason to revoke: a certificateHold is "
+		                   "released with POST .../unrevoke");
+	if (!revocation_reason_valid(reason))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-revocation-reason",
+		                   "reason must be " REASON_LIST);
+	if (of_ca && strcmp(reason, REVOCATION_HOLD) == 0)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-revocation-reason",
+		                   "a CA certificate is revoked for good: certificateHold is for "
+		                   "end-entity certificates");
+	return EDGECA_OK;
+}
+
+edgeca_err
+revocation_decide(bool revoked, const char *reason, const char *requested, bool *change,
+                  struct edgeca_msg *msg)
+{
+	*change = !revoked;
+	if (!revoked || strcmp(reason, requested) == 0)
+		return EDGECA_OK;
+	/* a hold becomes permanent; a permanent revocation stays as it is */
+	if (strcmp(reason, REVOCATION_HOLD) == 0) {
+		*change = true;
+		return EDGECA_OK;
+	}
+	return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "certificate-already-revoked",
+	                   "the certificate is already revoked for good (%s); its reason cannot "
+	                   "change", reason);
+}
+
+edgeca_err
+revocation_decide_release(bool revoked, const char *reason, struct edgeca_msg *msg)
+{
+	if (!revoked)
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "certificate-not-revoked",
+		                   "the certificate is not revoked");
+	if (strcmp(reason, REVOCATION_HOLD) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "certificate-not-on-hold",
+		                   "the certificate is revoked for good (%s), not on hold: only a "
+		                   "certificateHold can be released", reason);
+	return EDGECA_OK;
+}
+
+edgeca_err
+revocation_may_act(const struct principal *who, const char *requester, struct edgeca_msg *msg)
+{
+	if (who->role == ROLE_PKI_ADMIN ||
+	    (who->role == ROLE_REQUESTER && strcmp(requester, who->actor) == 0))
+		return EDGECA_OK;
+	if (who->role == ROLE_REQUESTER)
+		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "forbidden",
+		                   "a requester token may revoke and release only the certificates "
+		                   "it requested");
+	return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "forbidden",
+	                   "the role %s may not revoke certificates", role_name(who->role));
+}
+
+/* ---- certificates ------------------------------------------------------ */
+
+/* The certificate's row, locked until the transaction ends: found through
+ * the UNIQUE (ca_id, serial) index, whatever the number of certificates. */
+static const struct db_stmt lock_stmt = {
+	STMT_CERT_REVOCATION_LOCK,
+	"SELECT id, status, revocation_reason, requester, revoked_by, "
+	"extract(epoch FROM not_before)::bigint AS not_before FROM certificates "
+	"WHERE ca_id = $1 AND serial = $2 FOR UPDATE"};
+
+/* The change and its audit row in one statement. Only the certificate's
+ * own row is written: crl_change_xid tells the CRL scheduler. */
+static const struct db_stmt revoke_stmt = {
+	STMT_CERT_REVOKE,
+	"WITH c AS (UPDATE certificates SET status = 'revoked', revoked_at = now(), "
+	"revocation_reason = $2, invalidity_date = to_timestamp($3), revoked_by = $4, "
+	"crl_change_xid = pg_current_xact_id(), crl_change_at = now() "
+	"WHERE id = $1 RETURNING ca_id, location, serial) "
+	"INSERT INTO audit_events (actor, action, object_type, object_id, details) "
+	"SELECT $4, 'certificate.revoke', 'certificate', c.ca_id::text || '/' || c.serial, "
+	"jsonb_build_object('ca_id', c.ca_id::text, 'location', c.location, 'serial', c.serial, "
+	"'reason', $2::text, 'previous_reason', $5::text, 'invalidity_date', $6::text) FROM c"};
+
+static const struct db_stmt release_stmt = {
+	STMT_CERT_RELEASE,
+	"WITH c AS (UPDATE certificates SET status = 'valid', revoked_at = NULL, "
+	"revocation_reason = NULL, invalidity_date = NULL, revoked_by = NULL, "
+	"crl_change_xid = pg_current_xact_id(), crl_change_at = now() "
+	"WHERE id = $1 RETURNING ca_id, location, serial) "
+	"INSERT INTO audit_events (actor, action, object_type, object_id, details) "
+	"SELECT $2, 'certificate.unrevoke', 'certificate', c.ca_id::text || '/' || c.serial, "
+	"jsonb_build_object('ca_id', c.ca_id::text, 'location', c.location, 'serial', c.serial, "
+	"'released_reason', $3::text) FROM c"};
+
+/* No row for (ca_id, serial): which of the two is unknown. */
+static edgeca_err
+cert_missing(PGconn *c, const char *ca_id, const char *serial, struct edgeca_msg *msg)
+{
+	struct db_param p[1] = {{ca_id, 0, false}};
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	rc = db_exec(c, "SELECT 1 FROM cas WHERE id = $1", p, 1, &r, "find CA", msg);
+	if (rc == EDGECA_OK)
+		rc = PQntuples(r) != 1
+		         ? edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id)
+		         : edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "certificate-not-found",
+		                       "CA %s has no certificate with serial %s", ca_id, serial);
+	PQclear(r);
+	return rc;
+}
+
+/* Runs a change statement that must write exactly one audit row. */
+static edgeca_err
+exec_change(PGconn *c, const struct db_stmt *stmt, const struct db_param *p, int n,
+            const char *what, struct edgeca_msg *msg)
+{
+	PGresult *r = NULL;
+	edgeca_err rc = db_exec_prepared(c, stmt, p, n, &r, what, msg);
+
+	if (rc == EDGECA_OK && strcmp(PQcmdTuples(r), "1") != 0)
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "%s: no row changed", what);
+	PQclear(r);
+	return rc;
+}
+
+/* Decides and writes a revocation (req given) or a release (req NULL) of
+ * the locked row r; *changed false when the request changes nothing. */
+static edgeca_err
+cert_apply(PGconn *c, const struct principal *who, const PGresult *r,
+           const struct cert_revoke_req *req, const char *reason, bool *changed,
+           struct edgeca_msg *msg)
+{
+	const char *stored = db_get(r, 0, "revocation_reason");
+	bool revoked = strcmp(db_get(r, 0, "status"), "revoked") == 0;
+	char inv[32], inv_text[RFC3339_LEN];
+	struct db_param p[6];
+	edgeca_err rc;
+
+	*changed = false;
+	stored = stored ? stored : "";
+	if ((rc = revocation_may_act(who, db_get(r, 0, "requester"), msg)) != EDGECA_OK)
+		return rc;
+	p[0] = (struct db_param){db_get(r, 0, "id"), 0, false};
+	if (req == NULL) {
+		if ((rc = revocation_decide_release(revoked, stored, msg)) != EDGECA_OK)
+			return rc;
+		/* a hold someone else placed (e.g. an admin investigating) is
+		 * released by an admin only */
+		if (who->role != ROLE_PKI_ADMIN && db_get(r, 0, "revoked_by") != NULL &&
+		    strcmp(db_get(r, 0, "revoked_by"), who->actor) != 0)
+			return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "forbidden",
+			                   "this hold was placed by %s; a requester token releases only "
+			                   "the holds it placed itself", db_get(r, 0, "revoked_by"));
+		p[1] = (struct db_param){who->actor, 0, false};
+		p[2] = (struct db_param){stored, 0, false};
+		*changed = true;
+		return exec_change(c, &release_stmt, p, 3, "release certificate", msg);
+	}
+	if ((rc = revocation_decide(revoked, stored, reason, changed, msg)) != EDGECA_OK ||
+	    !*changed)
+		return rc;
+	if (req->has_invalidity_date && req->invalidity_date < db_get_time(r, 0, "not_before")) {
+		*changed = false;
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "invalidity_date is before the certificate's notBefore");
+	}
+	snprintf(inv, sizeof(inv), "%lld", (long long)req->invalidity_date);
+	rfc3339_format(req->invalidity_date, inv_text);
+	p[1] = (struct db_param){reason, 0, false};
+	p[2] = (struct db_param){req->has_invalidity_date ? inv : NULL, 0, false};
+	p[3] = (struct db_param){who->actor, 0, false};
+	p[4] = (struct db_param){revoked ? stored : NULL, 0, false};
+	p[5] = (struct db_param){req->has_invalidity_date ? inv_text : NULL, 0, false};
+	return exec_change(c, &revoke_stmt, p, 6, "revoke certificate", msg);
+}
+
+/* One transaction: lock the row, decide, write with the audit row. The
+ * answer is read afterwards, the same whether anything changed or not. */
+static edgeca_err
+cert_change(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
+            const char *serial, const struct cert_revoke_req *req, struct certificate **out,
+            struct edgeca_msg *msg)
+{
+	const char *reason = req && req->reason ? req->reason : "unspecified";
+	char canonical[SERIAL_HEX_MAX];
+	struct db_param p[2] = {{ca_id, 0, false}, {canonical, 0, false}};
+	bool in_tx = false, changed = false;
+	PGresult *r = NULL;
+	PGconn *c = NULL;
+	edgeca_err rc;
+
+	*out = NULL;
+	if (req != NULL && (rc = check_reason(reason, false, msg)) != EDGECA_OK)
+		return rc;
+	if (req != NULL && req->has_invalidity_date && req->invalidity_date > time(NULL))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "invalidity_date is in the future");
+	if (!uuid_valid(ca_id))
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	if (serial_hex_normalize(serial, canonical) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "certificate-not-found",
+		                   "\"%s\" is not a serial number (hex digits)", serial);
+	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
+		return rc;
+	if ((rc = db_begin(c, msg)) != EDGECA_OK)
+		goto out;
+	in_tx = true;
+	if ((rc = db_exec_prepared(c, &lock_stmt, p, 2, &r, "lock certificate", msg)) != EDGECA_OK)
+		goto out;
+	rc = PQntuples(r) != 1 ? cert_missing(c, ca_id, canonical, msg)
+	                       : cert_apply(c, who, r, req, reason, &changed, msg);
+	if (rc != EDGECA_OK || !changed)
+		goto out;
+	in_tx = false;
+	if ((rc = db_commit(c, msg)) != EDGECA_OK)
+		goto out;
+	log_info("%s: ca=%s serial=%s%s%s by %s", req ? "cert_revoke" : "cert_unrevoke", ca_id,
+	         canonical, req ? " reason=" : "", req ? reason : "", who->actor);
+out:
+	if (in_tx)
+		db_rollback(c);
+	PQclear(r);
+	if (c != NULL)
+		db_release(ctx->db, c);
+	if (rc == EDGECA_OK)
+		rc = cert_get(ctx, ca_id, canonical, out, msg);
+	return rc;
+}
+
+edgeca_err
+cert_revoke(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
+            const char *serial, const struct cert_revoke_req *req, struct certificate **out,
+            struct edgeca_msg *msg)
+{
+	return cert_change(ctx, who, ca_id, serial, req, out, msg);
+}
+
+edgeca_err
+cert_unrevoke(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
+              const char *serial, struct certificate **out, struct edgeca_msg *msg)
+{
+	return cert_change(ctx, who, ca_id, serial, NULL, out, msg);
+}
+
+/* ---- CA locations and CAs ---------------------------------------------- */
+
+/* A location chained to a parent CA of this edgeca is a certificate of
+ * that parent: revoked as one (inserted when the parent's table does not
+ * hold it yet), so that the parent's CRL lists it. A permanent revocation
+ * already there stays. */
+/* The parent's key that signed x, and its location: of the parent's
+ * current and previous certificates (the location that signed loc's
+ * first), the one whose key verifies x's signature. */
+static edgeca_err
+parent_issuer_key(PGconn *c, const struct ca *ca, const struct ca_location *loc, X509 *x,
+                  char key_id[65], char location[64], struct edgeca_msg *msg)
+{
+	struct db_param p[2] = {{ca->parent_ca_id, 0, false}, {loc->parent_location, 0, false}};
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	key_id[0] = '\0';
+	rc = db_exec(c, "SELECT signer_key_id, certificate_der, name, name = $2 AS first "
+	                "FROM ca_locations WHERE ca_id = $1 AND certificate_der IS NOT NULL "
+	                "UNION ALL SELECT signer_key_id, certificate_der, location, location = $2 "
+	                "FROM ca_location_history WHERE ca_id = $1 ORDER BY first DESC",
+	             p, 2, &r, "find the parent's key", msg);
+	for (int i = 0; rc == EDGECA_OK && key_id[0] == '\0' && i < PQntuples(r); i++) {
+		unsigned char *der = NULL;
+		size_t len = 0;
+		X509 *issuer = NULL;
+
+		if (db_get_bytea(r, i, "certificate_der", &der, &len) == 0 &&
+		    (issuer = x509_from_der(der, len)) != NULL &&
+		    X509_verify(x, X509_get0_pubkey(issuer)) == 1) {
+			snprintf(key_id, 65, "%s", db_get(r, i, "signer_key_id"));
+			snprintf(location, 64, "%s", db_get(r, i, "name"));
+		}
+		X509_free(issuer);
+		free(der);
+	}
+	if (rc == EDGECA_OK && key_id[0] == '\0')
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
+		                 "no key of the parent's location %s signed location %s",
+		                 loc->parent_location, loc->name);
+	ERR_clear_error();
+	PQclear(r);
+	return rc;
+}
+
+static edgeca_err
+revoke_at_parent(PGconn *c, const struct principal *who, const struct ca *ca,
+                 const struct ca_location *loc, const char *reason, struct edgeca_msg *msg)
+{
+	X509 *x = x509_from_der(loc->cert_der, loc->cert_len);
+	char *subject = NULL, *cn = NULL, nb[32], na[32], issuer_key[65], issuer_loc[64];
+	struct key_desc key = {0};
+	struct db_param p[13];
+	int n_cn = 0;
+	edgeca_err rc;
+
+	if (x == NULL || (subject = x509_name_string(X509_get_subject_name(x))) == NULL ||
+	    x509_name_common_name(X509_get_subject_name(x), &cn, &n_cn) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
+		                 "cannot read the certificate of location %s", loc->name);
+		goto out;
+	}
+	if ((rc = parent_issuer_key(c, ca, loc, x, issuer_key, issuer_loc, msg)) != EDGECA_OK)
+		goto out;
+	pkey_describe(X509_get0_pubkey(x), &key);
+	snprintf(nb, sizeof(nb), "%lld", (long long)loc->not_before);
+	snprintf(na, sizeof(na), "%lld", (long long)loc->not_after);
+	p[0] = (struct db_param){ca->parent_ca_id, 0, false};
+	p[1] = (struct db_param){issuer_loc, 0, false};
+	p[2] = (struct db_param){loc->serial, 0, false};
+	p[3] = (struct db_param){subject, 0, false};
+	p[4] = (struct db_param){cn, 0, false};
+	p[5] = (struct db_param){key.name, 0, false};
+	p[6] = (struct db_param){nb, 0, false};
+	p[7] = (struct db_param){na, 0, false};
+	p[8] = (struct db_param){ca->created_by, 0, false};
+	p[9] = (struct db_param){(const char *)loc->cert_der, (int)loc->cert_len, true};
+	p[10] = (struct db_param){reason, 0, false};
+	p[11] = (struct db_param){who->actor, 0, false};
+	p[12] = (struct db_param){issuer_key, 0, false};
+	rc = db_exec(c, "INSERT INTO certificates (ca_id, location, serial, subject, common_name, "
+	                "key_algorithm, template, not_before, not_after, requester, "
+	                "certificate_der, status, revoked_at, revocation_reason, revoked_by, "
+	                "crl_change_xid, crl_change_at, issuer_key_id) VALUES ($1, $2, $3, $4, $5, "
+	                "$6, 'subordinate_ca', to_timestamp($7), to_timestamp($8), $9, $10, "
+	                "'revoked', now(), $11, $12, pg_current_xact_id(), now(), $13) "
+	                "ON CONFLICT (ca_id, serial) DO UPDATE SET "
+	                "status = 'revoked', revoked_at = now(), "
+	                "revocation_reason = EXCLUDED.revocation_reason, invalidity_date = NULL, "
+	                "revoked_by = EXCLUDED.revoked_by, crl_change_xid = pg_current_xact_id(), "
+	                "crl_change_at = now() "
+	                "WHERE certificates.status = 'valid' "
+	                "OR certificates.revocation_reason = 'certificateHold'",
+	             p, 13, NULL, "revoke the location's certificate at its parent", msg);
+out:
+	ERR_clear_error();
+	X509_free(x);
+	free(subject);
+	free(cn);
+	return rc;
+}
+
+static edgeca_err
+revoke_location(PGconn *c, const struct principal *who, const struct ca *ca,
+                struct ca_location *loc, const char *reason, struct edgeca_msg *msg)
+{
+	struct db_param p[4] = {{ca->id, 0, false}, {loc->name, 0, false}, {reason, 0, false},
+	                        {who->actor, 0, false}};
+	edgeca_err rc;
+
+	/* a renewal waiting for its certificate is dropped with the location */
+	rc = db_exec(c, "UPDATE ca_locations SET status = 'revoked', revoked_at = now(), "
+	                "revocation_reason = $3, revoked_by = $4, renewal_signer_key_id = NULL, "
+	                "renewal_csr_der = NULL, renewal_requested_at = NULL, "
+	                "renewal_requested_by = NULL WHERE ca_id = $1 AND name = $2",
+	             p, 4, NULL, "revoke CA location", msg);
+	if (rc == EDGECA_OK && strcmp(ca->chaining, "internal") == 0 && ca->parent_ca_id[0] &&
+	    loc->parent_location[0] && loc->cert_der != NULL && loc->serial[0])
+		rc = revoke_at_parent(c, who, ca, loc, reason, msg);
+	/* the certificates renewals replaced are still valid: revoked too */
+	for (size_t i = 0; rc == EDGECA_OK && loc->parent_location[0] && i < loc->n_previous; i++) {
+		const struct ca_prev_cert *prev = &loc->previous[i];
+		struct ca_location old = {0};
+
+		snprintf(old.name, sizeof(old.name), "%s", loc->name);
+		snprintf(old.parent_location, sizeof(old.parent_location), "%s",
+		         loc->parent_location);
+		snprintf(old.serial, sizeof(old.serial), "%s", prev->serial);
+		old.cert_der = prev->der; /* borrowed */
+		old.cert_len = prev->der_len;
+		old.not_before = prev->not_before;
+		old.not_after = prev->not_after;
+		rc = revoke_at_parent(c, who, ca, &old, reason, msg);
+	}
+	if (rc == EDGECA_OK)
+		snprintf(loc->status, sizeof(loc->status), "revoked");
+	return rc;
+}
+
+/* The CA's state from its locations: active when one is, waiting when
+ * one waits for its certificate, revoked when all are. */
+static const char *
+status_from_locations(const struct ca *ca)
+{
+	bool pending = false;
+
+	for (size_t i = 0; i < ca->n_locations; i++) {
+		if (strcmp(ca->locations[i].status, "active") == 0)
+			return "active";
+		pending = pending || strcmp(ca->locations[i].status, "pending_chaining") == 0;
+	}
+	return pending ? "pending_chaining" : "revoked";
+}
+
+/* The stored reason of a revoked location, from the rows of reasons. */
+static const char *
+stored_reason(const PGresult *reasons, const char *name)
+{
+	for (int i = 0; i < PQntuples(reasons); i++)
+		if (strcmp(db_get(reasons, i, "name"), name) == 0)
+			return db_get(reasons, i, "revocation_reason");
+	return NULL;
+}
+
+/* Revokes what the request names in ca (loaded after its row was locked);
+ * names receives the locations revoked now, comma-separated. */
+static edgeca_err
+revoke_targets(PGconn *c, const struct principal *who, struct ca *ca, const char *location,
+               const char *reason, char *names, size_t names_len, struct edgeca_msg *msg)
+{
+	struct db_param p[1] = {{ca->id, 0, false}};
+	PGresult *reasons = NULL;
+	bool known = false, on_record = false;
+	edgeca_err rc;
+
+	names[0] = '\0';
+	rc = db_exec(c, "SELECT name, revocation_reason FROM ca_locations WHERE ca_id = $1 "
+	                "AND status = 'revoked'", p, 1, &reasons, "read location revocations", msg);
+	for (size_t i = 0; rc == EDGECA_OK && i < ca->n_locations; i++) {
+		struct ca_location *loc = &ca->locations[i];
+		const char *stored;
+
+		if (location != NULL && strcmp(loc->name, location) != 0)
+			continue;
+		known = true;
+		if (strcmp(loc->status, "revoked") != 0) {
+			if ((rc = revoke_location(c, who, ca, loc, reason, msg)) == EDGECA_OK)
+				snprintf(names + strlen(names), names_len - strlen(names), "%s%s",
+				         names[0] ? "," : "", loc->name);
+			continue;
+		}
+		stored = stored_reason(reasons, loc->name);
+		on_record = on_record || (stored != NULL && strcmp(stored, reason) == 0);
+		/* revoking the whole CA leaves earlier location revocations as they are */
+		if (location != NULL && !on_record)
+			rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "location-already-revoked",
+			                 "location %s is already revoked (%s); its reason cannot change",
+			                 loc->name, stored ? stored : "unknown");
+	}
+	if (rc == EDGECA_OK && location != NULL && !known)
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "location-not-found",
+		                 "CA %s has no location %s", ca->id, location);
+	if (rc == EDGECA_OK && location == NULL && names[0] == '\0' &&
+	    strcmp(ca->status, "revoked") == 0 && !on_record)
+		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-already-revoked",
+		                 "CA %s is already revoked, not for %s; its reason cannot change",
+		                 ca->id, reason);
+	PQclear(reasons);
+	return rc;
+}
+
+/* Writes the CA's new state and the audit row of the revocation. */
+static edgeca_err
+store_ca_revocation(PGconn *c, const struct principal *who, const struct ca *ca,
+                    const char *location, const char *reason, const char *names,
+                    const char *status, struct edgeca_msg *msg)
+{
+	struct db_param p[2] = {{ca->id, 0, false}, {status, 0, false}};
+	const char *details[8] = {"reason", reason, "locations", names, "status", status,
+	                          "parent_ca_id", ca->parent_ca_id};
+	edgeca_err rc = EDGECA_OK;
+
+	if (strcmp(status, ca->status) != 0)
+		rc = db_exec(c, "UPDATE cas SET status = $2 WHERE id = $1", p, 2, NULL,
+		             "update CA status", msg);
+	if (rc == EDGECA_OK)
+		rc = audit_write(c, who->actor, location ? "ca.revoke_location" : "ca.revoke", "ca",
+		                 ca->id, details, ca->parent_ca_id[0] ? 8 : 6, msg);
+	return rc;
+}
+
+edgeca_err
+ca_revoke(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
+          const char *location, const char *reason, struct ca **out, struct edgeca_msg *msg)
+{
+	const char *why = reason ? reason : "unspecified", *status;
+	struct db_param p[1] = {{ca_id, 0, false}};
+	char names[CA_MAX_LOCATIONS * 65];
+	bool in_tx = false;
+	struct ca *ca = NULL;
+	PGresult *r = NULL;
+	PGconn *c = NULL;
+	edgeca_err rc;
+
+	*out = NULL;
+	if ((rc = check_reason(why, true, msg)) != EDGECA_OK)
+		return rc;
+	if (!uuid_valid(ca_id))
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
+		return rc;
+	if ((rc = db_begin(c, msg)) != EDGECA_OK)
+		goto out;
+	in_tx = true;
+	/* the CA's row, locked: revocations of one CA happen one at a time */
+	if ((rc = db_exec(c, "SELECT id FROM cas WHERE id = $1 FOR UPDATE", p, 1, &r, "lock CA",
+	                  msg)) != EDGECA_OK)
+		goto out;
+	if (PQntuples(r) != 1) {
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+		goto out;
+	}
+	/* and its locations' rows: an issuance storing a certificate holds its
+	 * location's row FOR KEY SHARE (cert_store_insert), so it either
+	 * commits before this revocation or finds the location revoked */
+	if ((rc = db_exec(c, "SELECT 1 FROM ca_locations WHERE ca_id = $1 FOR UPDATE", p, 1, NULL,
+	                  "lock the CA's locations", msg)) != EDGECA_OK)
+		goto out;
+	if ((rc = ca_store_load_full(c, ca_id, &ca, msg)) != EDGECA_OK ||
+	    (rc = revoke_targets(c, who, ca, location, why, names, sizeof(names), msg)) !=
+	        EDGECA_OK)
+		goto out;
+	status = status_from_locations(ca);
+	if (names[0] == '\0' && strcmp(status, ca->status) == 0)
+		goto out; /* nothing to change: the answer is the CA as it is */
+	if ((rc = store_ca_revocation(c, who, ca, location, why, names, status, msg)) !=
+	    EDGECA_OK)
+		goto out;
+	in_tx = false;
+	if ((rc = db_commit(c, msg)) != EDGECA_OK)
+		goto out;
+	log_info("ca_revoke: ca=%s locations=%s reason=%s status=%s by %s", ca_id, names, why,
+	         status, who->actor);
+out:
+	if (in_tx)
+		db_rollback(c);
+	PQclear(r);
+	ca_free(ca);
+	if (rc == EDGECA_OK)
+		rc = ca_store_load_full(c, ca_id, out, msg);
+	if (c != NULL)
+		db_release(ctx->db, c);
+	return rc;
+}

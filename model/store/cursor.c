@@ -1,0 +1,66 @@
+#include "model/store/cursor.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/encoding.h"
+
+void
+cursor_encode(long long seq, char out[CURSOR_MAX])
+{
+	char plain[32];
+	char *b64;
+
+	snprintf(plain, sizeof(plain), "v1:%lld", seq);
+	b64 = base64url_encode((const unsigned char *)plain, strlen(plain));
+	snprintf(out, CURSOR_MAX, "%s", b64 ? b64 : "");
+	free(b64);
+}
+
+edgeca_err
+cursor_decode(const char *cursor, long long *seq, struct edgeca_msg *msg)
+{
+	unsigned char *plain = NULL;
+	size_t len = 0;
+	char text[32], *end;
+	long long v;
+
+	*seq = 0;
+	if (cursor == NULL || cursor[0] == '\0')
+		return EDGECA_OK;
+	if (strlen(cursor) >= CURSOR_MAX ||
+	    base64url_decode(cursor, strlen(cursor), &plain, &len) != 0 || len >= sizeof(text)) {
+		free(plain);
+		goto bad;
+	}
+	memcpy(text, plain, len);
+	text[len] = '\0';
+	free(plain);
+	if (strncmp(text, "v1:", 3) != 0 || text[3] < '0' || text[3] > '9')
+		goto bad;
+	errno = 0;
+	v = strtoll(text + 3, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 0)
+		goto bad;
+	*seq = v;
+	return EDGECA_OK;
+bad:
+	return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "invalid-cursor",
+	                   "the cursor is not one this API returned");
+}
+
+edgeca_err
+page_limit(long limit, long *out, struct edgeca_msg *msg)
+{
+	if (limit < 0) {
+		*out = 100;
+		return EDGECA_OK;
+	}
+	if (limit < 1 || limit > 1000)
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "invalid-parameter",
+		                   "limit must be between 1 and 1000");
+	*out = limit;
+	return EDGECA_OK;
+}

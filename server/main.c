@@ -1,0 +1,296 @@
+/* edgeca-server: the REST API process.
+ *   edgeca-server [serve]        run the API (applies migrations first)
+ *   edgeca-server migrate        apply database migrations and exit
+ *   edgeca-server token create --role ROLE --name NAME [--email ADDR] [--ca ID]...
+ *                              [--output FILE]
+ * Configuration comes from EDGECA_* environment variables (README.md). */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "api/est/est_server.h"
+#include "api/listen/listen_identity.h"
+#include "api/rest/server.h"
+#include "common/embedded.h"
+#include "common/log.h"
+#include "common/x509_cache.h"
+#include "server/config.h"
+#include "model/core/context.h"
+#include "model/store/migrate.h"
+#include "server/scheduler.h"
+#include "server/secretbox.h"
+#include "server/service_tls.h"
+#include "model/auth/token.h"
+
+#define SIGNER_WAIT_SECONDS 30
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: edgeca-server [serve]\n"
+	                "       edgeca-server migrate\n"
+	                "       edgeca-server token create --role ROLE --name NAME "
+	                "[--email ADDR] [--ca ID]... [--output FILE]\n"
+	                "ROLE is pki_admin, requester or auditor; each --ca limits the token to "
+	                "that CA (none: every CA).\nConfiguration: EDGECA_* environment "
+	                "variables.\n");
+}
+
+/* grant: give EDGECA_DB_APP_ROLE its rights (the migrate command, run as
+ * the schema's owner); the server itself only checks the schema. */
+static int
+run_migrations(const struct edgeca_config *cfg, bool grant)
+{
+	struct edgeca_msg msg = {0};
+	PGconn *c = NULL;
+	int applied = 0;
+
+	if (db_connect(cfg->database_url, &c, &msg) != EDGECA_OK ||
+	    migrate_run(c, edgeca_migrations, grant ? cfg->db_app_role : NULL, &applied, &msg) !=
+	        EDGECA_OK) {
+		log_error("migrate: %s", msg.detail);
+		PQfinish(c);
+		return -1;
+	}
+	log_info("migrate: schema up to date (%d migration(s) applied now)", applied);
+	PQfinish(c);
+	return 0;
+}
+
+static int
+cmd_token_create(const struct edgeca_config *cfg, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"role", required_argument, NULL, 'r'},
+		{"name", required_argument, NULL, 'n'},
+		{"output", required_argument, NULL, 'o'},
+		{"email", required_argument, NULL, 'e'},
+		{"ca", required_argument, NULL, 'c'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *role = NULL, *name = NULL, *output = NULL, *email = NULL;
+	/* --ca given more often than a token may list is refused by the model */
+	const char *cas[TOKEN_CA_IDS_MAX + 1];
+	size_t n_cas = 0;
+	struct principal cli = {.role = ROLE_PKI_ADMIN, .actor = "cli"};
+	struct edgeca_msg msg = {0};
+	struct edgeca_ctx ctx;
+	struct token_info t;
+	char secret[TOKEN_SECRET_MAX];
+	int opt, rc = 1, fd = -1;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r': role = optarg; break;
+		case 'n': name = optarg; break;
+		case 'o': output = optarg; break;
+		case 'e': email = optarg; break;
+		case 'c':
+			if (n_cas < TOKEN_CA_IDS_MAX + 1)
+				cas[n_cas++] = optarg;
+			break;
+		default: usage(); return 2;
+		}
+	}
+	if (role == NULL || name == NULL || optind != argc) {
+		usage();
+		return 2;
+	}
+	if (run_migrations(cfg, false) != 0)
+		return 1;
+	if (output != NULL) {
+		/* Created before the token exists, so it is never left world-readable. */
+		fd = open(output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			log_error("token create: cannot create %s: %s", output, strerror(errno));
+			return 1;
+		}
+	}
+	if (ctx_open(&ctx, cfg, &msg) != EDGECA_OK) {
+		log_error("token create: %s", msg.detail);
+		goto out;
+	}
+	if (token_create(&ctx, &cli, name, role_parse(role), email, n_cas ? cas : NULL, n_cas, 0, &t,
+	                 secret, &msg) != EDGECA_OK) {
+		log_error("token create: %s", msg.detail);
+		ctx_close(&ctx);
+		goto out;
+	}
+	ctx_close(&ctx);
+	if (fd >= 0) {
+		size_t len = strlen(secret);
+		if (write(fd, secret, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
+			log_error("token create: cannot write %s", output);
+			goto out;
+		}
+		fprintf(stderr, "token %s (%s) written to %s\n", t.name, role_name(t.role), output);
+	} else {
+		printf("%s\n", secret);
+	}
+	rc = 0;
+out:
+	memset(secret, 0, sizeof(secret));
+	if (fd >= 0) {
+		close(fd);
+		if (rc != 0)
+			unlink(output);
+	}
+	return rc;
+}
+
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* The listener certificate again: one due for renewal (or replaced in
+ * its files) is presented from the next handshake on, without a restart. */
+static void
+refresh_listener(struct edgeca_ctx *ctx)
+{
+	struct tls_material fresh = {0};
+	struct edgeca_msg msg = {0};
+	bool changed = false;
+
+	if (service_tls_prepare(ctx, &fresh, &msg) != EDGECA_OK ||
+	    listen_identity_set(&fresh, &changed, &msg) != EDGECA_OK)
+		log_warn("serve: the listener certificate cannot be refreshed: %s", msg.detail);
+	else if (changed)
+		log_info("serve: the listeners present a new certificate from now on");
+	tls_material_free(&fresh);
+}
+
+static int
+cmd_serve(const struct edgeca_config *cfg)
+{
+	struct edgeca_msg msg = {0};
+	struct edgeca_ctx ctx;
+	struct tls_material tls = {0};
+	struct api_server *server = NULL;
+	struct est_server *est = NULL;
+	struct deadline_watch *deadline = NULL;
+	struct scheduler *scheduler = NULL;
+	sigset_t set;
+	int sig = 0, rc = 1;
+
+	raise_fd_limit();
+	signal(SIGPIPE, SIG_IGN);
+	/* before any thread: libcurl's global state (notifications) */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("serve: cannot initialise libcurl");
+		return 1;
+	}
+	/* Every thread inherits this mask; only sigwait below sees the signals. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (run_migrations(cfg, false) != 0)
+		return 1;
+	if (ctx_open(&ctx, cfg, &msg) != EDGECA_OK) {
+		log_error("serve: %s", msg.detail);
+		return 1;
+	}
+	if (secretbox_load_key(cfg->secrets_key_file, ctx.secrets_key, &msg) != EDGECA_OK) {
+		log_error("serve: %s", msg.detail);
+		goto out;
+	}
+	ctx.has_secrets_key = true;
+	for (int i = 0; signer_ping(ctx.signer, &msg) != EDGECA_OK; i++) {
+		struct timespec one_second = {1, 0};
+		if (i == SIGNER_WAIT_SECONDS) {
+			log_error("serve: the signer at %s does not answer: %s", cfg->signer_socket,
+			          msg.detail);
+			goto out;
+		}
+		/* wait, but stop at once when asked to */
+		if (sigtimedwait(&set, NULL, &one_second) > 0) {
+			log_info("serve: stopped while waiting for the signer");
+			rc = 0;
+			goto out;
+		}
+	}
+	if (service_tls_prepare(&ctx, &tls, &msg) != EDGECA_OK) {
+		log_error("serve: TLS set-up: %s", msg.detail);
+		goto out;
+	}
+	if (listen_identity_set(&tls, NULL, &msg) != EDGECA_OK ||
+	    deadline_watch_start(cfg->request_timeout_s, &deadline, &msg) != EDGECA_OK ||
+	    api_server_start(&ctx, &tls, deadline, &server, &msg) != EDGECA_OK ||
+	    est_server_start(&ctx, &tls, deadline, &est, &msg) != EDGECA_OK ||
+	    scheduler_start(&ctx, &scheduler, &msg) != EDGECA_OK) {
+		log_error("serve: %s", msg.detail);
+		goto out;
+	}
+	log_info("serve: ready; public URL %s", cfg->public_url);
+	if (!cfg->public_url_set)
+		log_warn("serve: EDGECA_PUBLIC_URL is not set: certificates carry CRL and issuer URLs "
+		         "on %s, which only this machine reaches; set it to the address relying "
+		         "parties use", cfg->public_url);
+	for (;;) {
+		struct timespec every = {(time_t)cfg->tls_check_interval_s, 0};
+		if ((sig = sigtimedwait(&set, NULL, &every)) > 0)
+			break;
+		if (errno == EAGAIN)
+			refresh_listener(&ctx);
+	}
+	log_info("serve: signal %d, stopping", sig);
+	rc = 0;
+out:
+	scheduler_stop(scheduler);
+	est_server_stop(est);
+	api_server_stop(server);
+	deadline_watch_stop(deadline);
+	listen_identity_clear();
+	x509_cache_clear();
+	tls_material_free(&tls);
+	OPENSSL_cleanse(ctx.secrets_key, sizeof(ctx.secrets_key));
+	ctx_close(&ctx);
+	curl_global_cleanup();
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct edgeca_config cfg;
+	struct edgeca_msg msg = {0};
+	const char *cmd = argc > 1 ? argv[1] : "serve";
+	int rc;
+
+	if (config_load(&cfg, NULL, &msg) != EDGECA_OK) {
+		fprintf(stderr, "edgeca-server: configuration: %s\n", msg.detail);
+		return 2;
+	}
+	log_init("edgeca-server", cfg.log_level);
+	if (strcmp(cmd, "serve") == 0 && argc <= 2)
+		rc = cmd_serve(&cfg);
+	else if (strcmp(cmd, "migrate") == 0 && argc == 2)
+		rc = run_migrations(&cfg, true) == 0 ? 0 : 1;
+	else if (strcmp(cmd, "token") == 0 && argc > 2 && strcmp(argv[2], "create") == 0)
+		rc = cmd_token_create(&cfg, argc - 2, argv + 2);
+	else {
+		usage();
+		rc = 2;
+	}
+	config_free(&cfg);
+	return rc;
+}
