@@ -1,5 +1,6 @@
 #include "common/encoding.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,4 +259,18 @@ pem_decode(const char *text, size_t len, const char *const *labels, int *which,
 	if (which != NULL)
 		*which = idx;
 	return PEM_OK;
+}
+
+int
+uuid_valid(const char *s)
+{
+	static const char form[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+	if (strlen(s) != sizeof(form) - 1)
+		return 0;
+	for (size_t i = 0; form[i]; i++) {
+		if (form[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return 0;
+	}
+	return 1;
 }

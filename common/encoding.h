@@ -39,4 +39,7 @@ enum pem_result pem_decode(const char *text, size_t len, const char *const *labe
  * optional whitespace). */
 bool looks_like_pem(const unsigned char *data, size_t len);
 
+/* True when s looks like a UUID (the form of every edgeca id). */
+int uuid_valid(const char *s);
+
 #endif

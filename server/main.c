@@ -26,7 +26,7 @@
 #include "common/log.h"
 #include "common/x509_cache.h"
 #include "server/config.h"
-#include "model/core/context.h"
+#include "server/context.h"
 #include "model/store/migrate.h"
 #include "server/scheduler.h"
 #include "server/secretbox.h"

@@ -11,7 +11,6 @@
 #include "api/rest/request.h"
 #include "common/encoding.h"
 #include "model/ca/ca.h"
-#include "model/auth/token.h"
 
 /* The CA (taken) as a 200, or the problem. */
 static void

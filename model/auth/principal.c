@@ -1,4 +1,4 @@
-#include "model/core/context.h"
+#include "model/auth/principal.h"
 
 #include <string.h>
 
@@ -23,31 +23,4 @@ role_parse(const char *name)
 	if (strcmp(name, "pki_admin") == 0)
 		return ROLE_PKI_ADMIN;
 	return ROLE_NONE;
-}
-
-edgeca_err
-ctx_open(struct edgeca_ctx *ctx, const struct edgeca_config *cfg, struct edgeca_msg *msg)
-{
-	edgeca_err rc;
-
-	memset(ctx, 0, sizeof(*ctx));
-	ctx->cfg = cfg;
-	rc = db_pool_new(cfg->database_url, cfg->db_pool_size, false, &ctx->db, msg);
-	if (rc != EDGECA_OK)
-		return rc;
-	rc = signer_pool_new(cfg->signer_socket, cfg->signer_pool_size, cfg->signer_timeout_s * 1000,
-	                     &ctx->signer, msg);
-	if (rc != EDGECA_OK) {
-		db_pool_free(ctx->db);
-		ctx->db = NULL;
-	}
-	return rc;
-}
-
-void
-ctx_close(struct edgeca_ctx *ctx)
-{
-	signer_pool_free(ctx->signer);
-	db_pool_free(ctx->db);
-	memset(ctx, 0, sizeof(*ctx));
 }

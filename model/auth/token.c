@@ -20,20 +20,6 @@
 #define TOKEN_PREFIX "edgeca_"
 #define TOKEN_RANDOM_BYTES 32
 
-int
-uuid_valid(const char *s)
-{
-	static const char form[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-
-	if (strlen(s) != sizeof(form) - 1)
-		return 0;
-	for (size_t i = 0; form[i]; i++) {
-		if (form[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-			return 0;
-	}
-	return 1;
-}
-
 static int
 token_digest(const char *secret, unsigned char md[32])
 {

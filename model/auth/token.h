@@ -75,7 +75,4 @@ edgeca_err token_update(struct edgeca_ctx *ctx, const struct principal *who, con
 edgeca_err token_delete(struct edgeca_ctx *ctx, const struct principal *who, const char *id,
                         struct edgeca_msg *msg);
 
-/* True when s looks like a UUID (the form of every edgeca id). */
-int uuid_valid(const char *s);
-
 #endif

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/encoding.h"
 #include "model/store/db.h"
-#include "model/auth/token.h"
 
 edgeca_err
 token_scope_from_ids(const char *const *ids, size_t n, struct ca_scope *out,

@@ -13,96 +13,17 @@
 #include "common/log.h"
 #include "common/pkcs7_der.h"
 #include "common/timeutil.h"
-#include "model/store/audit.h"
+#include "model/auth/token_scope.h"
+#include "model/ca/chain.h"
+#include "model/ca/first_crls.h"
 #include "model/ca/internal/ca_internal.h"
 #include "model/ca/store.h"
-#include "model/crl/crl.h"
 #include "model/cert/issue_policy.h"
-#include "model/auth/token.h"
-#include "model/auth/token_scope.h"
+#include "model/crl/crl.h"
+#include "model/store/audit.h"
 #include "signer/proto/templates.h"
 
 #define DEFAULT_SUBORDINATE_DAYS 1825
-#define MAX_UPLOADED_CERTS 10
-
-char *
-ca_chain_pem(const struct ca *ca, const struct ca_location *loc)
-{
-	struct buf b = {0};
-	char *pem;
-
-	(void)ca;
-	if (loc->cert_der == NULL)
-		return strdup("");
-	pem = pem_encode("CERTIFICATE", loc->cert_der, loc->cert_len);
-	if (pem == NULL || buf_append_str(&b, pem) != 0 ||
-	    buf_append_str(&b, loc->chain_pem ? loc->chain_pem : "") != 0) {
-		free(pem);
-		buf_free(&b);
-		return NULL;
-	}
-	free(pem);
-	return (char *)buf_take(&b, NULL);
-}
-
-/* At most this many certificates above a location's own in its chain. */
-#define MAX_CHAIN_CERTS 32
-
-edgeca_err
-ca_chain_pkcs7(const struct ca_location *loc, unsigned char **der, size_t *len,
-               struct edgeca_msg *msg)
-{
-	static const char *const labels[] = {"CERTIFICATE", NULL};
-	unsigned char *chain_der[MAX_CHAIN_CERTS] = {0};
-	struct der_span certs[MAX_CHAIN_CERTS + 1];
-	const char *text = loc->chain_pem ? loc->chain_pem : "", *end = text + strlen(text);
-	size_t n = 0;
-	edgeca_err rc = EDGECA_ERR_INTERNAL;
-
-	*der = NULL;
-	*len = 0;
-	if (loc->cert_der == NULL)
-		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-not-active",
-		                   "location %s has no certificate yet", loc->name);
-	certs[n++] = (struct der_span){loc->cert_der, loc->cert_len};
-	/* The stored chain is PEM, checked when it was uploaded: its blocks'
-	 * DER goes in as it is, without parsing a certificate. */
-	while (text + strspn(text, " \t\r\n") < end) {
-		const char *rest = NULL;
-		if (n > MAX_CHAIN_CERTS ||
-		    pem_decode(text, (size_t)(end - text), labels, NULL, &chain_der[n - 1],
-		               &certs[n].len, &rest) != PEM_OK)
-			goto out;
-		certs[n].der = chain_der[n - 1];
-		n++;
-		text = rest ? rest : end;
-	}
-	if (pkcs7_certs_only_der(certs, n, der, len) == 0)
-		rc = EDGECA_OK;
-out:
-	if (rc != EDGECA_OK)
-		edgeca_fail(msg, rc, NULL, "cannot build the PKCS#7 chain of location %s", loc->name);
-	for (size_t i = 0; i < MAX_CHAIN_CERTS; i++)
-		free(chain_der[i]);
-	return rc;
-}
-
-void
-ca_issuer_urls(const struct edgeca_config *cfg, const struct ca *ca,
-               const struct ca_location *loc, char crl_url[1100], char aia_url[1100])
-{
-	crl_url[0] = aia_url[0] = '\0';
-	if (ca->crl_enabled && ca->crl_distribution_point != NULL)
-		snprintf(crl_url, 1100, "%s", ca->crl_distribution_point);
-	else if (ca->crl_enabled) /* the CRL of the key that issues */
-		crl_public_url(cfg, ca->id, loc->name, loc->generation, crl_url);
-	if (loc->generation > 1) /* the certificate of the key that issues */
-		snprintf(aia_url, 1100, "%s/ca/%s/%s.%d.crt", cfg->public_url, ca->id, loc->name,
-		         loc->generation);
-	else
-		snprintf(aia_url, 1100, "%s/ca/%s/%s.crt", cfg->public_url, ca->id, loc->name);
-}
-
 /* The tightest path length constraint over the parent location: the
  * smaller of its certificate's and the parent's policy's, -1 for none. */
 static long
@@ -279,28 +200,6 @@ ca_sign_by_parent(struct edgeca_ctx *ctx, struct ca *child, const struct ca *par
 	return rc;
 }
 
-/* Stores the locations and state of ca after chaining, with an audit row. */
-static edgeca_err
-store_chaining(PGconn *c, const struct principal *who, const struct ca *ca, const char *action,
-               const char *detail_key, const char *detail_value, struct edgeca_msg *msg)
-{
-	const char *details[4] = {"status", ca->status, detail_key, detail_value};
-	edgeca_err rc;
-
-	if ((rc = db_begin(c, msg)) != EDGECA_OK)
-		return rc;
-	rc = ca_store_update_chaining(c, ca, msg);
-	for (size_t i = 0; i < ca->n_locations && rc == EDGECA_OK; i++)
-		rc = ca_store_update_location(c, ca->id, &ca->locations[i], msg);
-	if (rc == EDGECA_OK)
-		rc = audit_write(c, who->actor, action, "ca", ca->id, details, 4, msg);
-	if (rc == EDGECA_OK)
-		rc = db_commit(c, msg);
-	if (rc != EDGECA_OK)
-		db_rollback(c);
-	return rc;
-}
-
 static bool
 has_pending(const struct ca *ca)
 {
@@ -362,8 +261,8 @@ ca_chain_to_parent(struct edgeca_ctx *ctx, const struct principal *who, const ch
 	rc = ca_sign_by_parent(ctx, ca, parent, end, msg);
 	/* whatever was signed is stored, also when a later location failed */
 	if (strcmp(ca->chaining, "internal") == 0) {
-		stored = store_chaining(c, who, ca, "ca.chain", "parent_ca_id", parent->id,
-		                        rc == EDGECA_OK ? msg : NULL);
+		stored = ca_store_chaining(c, who, ca, "ca.chain", "parent_ca_id", parent->id,
+		                           rc == EDGECA_OK ? msg : NULL);
 		if (rc == EDGECA_OK)
 			rc = stored;
 	}
@@ -382,251 +281,18 @@ out:
 	return rc;
 }
 
-/* The checks of an uploaded CA certificate against the request (csr) it
- * answers, each refusal with its own reason. */
-static edgeca_err
-check_uploaded(const unsigned char *csr_der, size_t csr_len, const char *location, X509 *cert,
-               STACK_OF(X509) *chain, const struct ca *ca, time_t now, struct edgeca_msg *msg)
-{
-	const unsigned char *p = csr_der;
-	X509_REQ *csr = d2i_X509_REQ(NULL, &p, (long)csr_len);
-	time_t nb, na;
-	long pathlen;
-	edgeca_err rc = EDGECA_OK;
-
-	if (csr == NULL) {
-		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "the location's CSR cannot be read");
-		goto out;
-	}
-	if (EVP_PKEY_eq(X509_get0_pubkey(cert), X509_REQ_get0_pubkey(csr)) != 1) {
-		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "certificate-key-mismatch",
-		                 "the certificate's public key is not the key of location %s's CSR",
-		                 location);
-		goto out;
-	}
-	/* refused here, before the signer binds it for good: a certificate
-	 * the signer could not issue under would break the location */
-	if ((rc = x509_check_ca_extensions(cert, msg)) != EDGECA_OK)
-		goto out;
-	/* a CA with CRLs signs them with this key: without cRLSign every CRL
-	 * of the location would fail, and relying parties refuse them */
-	if (ca->crl_enabled && !(X509_get_key_usage(cert) & KU_CRL_SIGN)) {
-		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "not-a-ca-certificate",
-		                 "the certificate's keyUsage lacks cRLSign, which this CA needs to sign "
-		                 "its CRLs (have it signed with keyUsage keyCertSign, cRLSign, or "
-		                 "turn crl.enabled off first)");
-		goto out;
-	}
-	if (X509_NAME_cmp(X509_get_subject_name(cert), X509_REQ_get_subject_name(csr)) != 0) {
-		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "subject-mismatch",
-		                 "the certificate's subject differs from the requested %s", ca->subject);
-		goto out;
-	}
-	if (asn1_time_to_time_t(X509_get0_notAfter(cert), &na) != 0 || na <= now) {
-		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "certificate-expired",
-		                 "the certificate has expired");
-		goto out;
-	}
-	if (asn1_time_to_time_t(X509_get0_notBefore(cert), &nb) != 0 || nb > now + 300) {
-		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "certificate-not-yet-valid",
-		                 "the certificate is not valid yet");
-		goto out;
-	}
-	pathlen = X509_get_pathlen(cert);
-	if (pathlen == 0) {
-		for (char **t = ca->allowed_templates; t && *t; t++) {
-			if (tpl_by_name(*t) != NULL && tpl_by_name(*t)->is_ca) {
-				rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "path-length-conflict",
-				                 "the certificate's path length 0 forbids the %s template "
-				                 "the CA's policy allows", *t);
-				goto out;
-			}
-		}
-	}
-	if (sk_X509_num(chain) > 0) {
-		X509_STORE *store = X509_STORE_new();
-		X509_STORE_CTX *vctx = X509_STORE_CTX_new();
-		STACK_OF(X509) *untrusted = sk_X509_dup(chain);
-		X509 *anchor = sk_X509_pop(untrusted);
-		int ok = store && vctx && untrusted && X509_STORE_add_cert(store, anchor) == 1 &&
-		         X509_STORE_CTX_init(vctx, store, cert, untrusted) == 1;
-
-		if (ok) {
-			/* the last certificate given is the anchor, root or not */
-			X509_STORE_CTX_set_flags(vctx, X509_V_FLAG_PARTIAL_CHAIN);
-			if (X509_verify_cert(vctx) != 1)
-				rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "chain-does-not-verify",
-				                 "the given chain does not verify: %s",
-				                 X509_verify_cert_error_string(X509_STORE_CTX_get_error(vctx)));
-		} else {
-			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot check the chain");
-		}
-		X509_STORE_CTX_free(vctx);
-		X509_STORE_free(store);
-		sk_X509_free(untrusted);
-	}
-out:
-	ERR_clear_error();
-	X509_REQ_free(csr);
-	return rc;
-}
-
-/* Has the signer bind cert to key_id; the same certificate again
- * completes an upload whose database write failed after the signer had
- * bound it. */
-static edgeca_err
-install_uploaded(struct edgeca_ctx *ctx, const char *key_id, const unsigned char *der,
-                 size_t len, struct edgeca_msg *msg)
-{
-	unsigned char *held = NULL;
-	size_t held_len = 0;
-	edgeca_err rc = signer_cert_install(ctx->signer, key_id, der, len, msg);
-
-	if (rc == EDGECA_ERR_CONFLICT &&
-	    signer_key_cert(ctx->signer, key_id, &held, &held_len, NULL) == EDGECA_OK &&
-	    held != NULL && held_len == len && memcmp(held, der, len) == 0)
-		rc = EDGECA_OK;
-	free(held);
-	return rc;
-}
-
-/* The certificates after the first, as the PEM chain a location keeps. */
-static char *
-chain_pem_of(STACK_OF(X509) *chain)
-{
-	struct buf b = {0};
-
-	for (int i = 0; i < sk_X509_num(chain); i++) {
-		char *p = x509_pem(sk_X509_value(chain, i));
-		int r = p ? buf_append_str(&b, p) : -1;
-		free(p);
-		if (r != 0) {
-			buf_free(&b);
-			return NULL;
-		}
-	}
-	if (buf_terminate(&b) != 0) {
-		buf_free(&b);
-		return NULL;
-	}
-	return (char *)buf_take(&b, NULL);
-}
-
 edgeca_err
-ca_take_uploaded(struct edgeca_ctx *ctx, const struct ca *ca, struct ca_location *loc,
-                 const char *key_id, const unsigned char *csr, size_t csr_len, X509 *cert,
-                 STACK_OF(X509) *chain, struct edgeca_msg *msg)
-{
-	unsigned char *der = NULL, *copy = NULL;
-	size_t der_len = 0;
-	char *chain_pem = NULL;
-	edgeca_err rc;
-
-	if ((rc = check_uploaded(csr, csr_len, loc->name, cert, chain, ca, time(NULL), msg)) !=
-	    EDGECA_OK)
-		goto out;
-	if (x509_der(cert, &der, &der_len) != 0 || (chain_pem = chain_pem_of(chain)) == NULL ||
-	    (copy = malloc(der_len)) == NULL) {
-		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-		goto out;
-	}
-	memcpy(copy, der, der_len);
-	if ((rc = install_uploaded(ctx, key_id, der, der_len, msg)) != EDGECA_OK ||
-	    (rc = ca_location_take_cert(loc, copy, der_len, msg)) != EDGECA_OK)
-		goto out;
-	copy = NULL; /* taken */
-	free(loc->chain_pem);
-	loc->chain_pem = chain_pem;
-	chain_pem = NULL;
-out:
-	OPENSSL_free(der);
-	free(copy);
-	free(chain_pem);
-	return rc;
-}
-
-/* The first certificate of a location waiting in pending_chaining: the
- * location becomes active and the CA chained externally. */
-static edgeca_err
-chain_uploaded(struct edgeca_ctx *ctx, PGconn *c, const struct principal *who, struct ca *ca,
-               struct ca_location *loc, X509 *cert, STACK_OF(X509) *chain,
-               struct edgeca_msg *msg)
+ca_load_parent(PGconn *c, const char *parent_id, struct ca **parent, struct edgeca_msg *msg)
 {
 	edgeca_err rc;
 
-	if (strcmp(ca->kind, "subordinate") != 0 || strcmp(ca->chaining, "internal") == 0 ||
-	    strcmp(loc->status, "pending_chaining") != 0 || loc->csr_der == NULL)
-		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "already-chained",
-		                   "location %s of CA %s is not waiting for a certificate",
-		                   loc->name, ca->id);
-	if ((rc = ca_take_uploaded(ctx, ca, loc, loc->key_id, loc->csr_der, loc->csr_len, cert,
-	                           chain, msg)) != EDGECA_OK)
-		return rc;
-	snprintf(loc->status, sizeof(loc->status), "active");
-	snprintf(ca->chaining, sizeof(ca->chaining), "external");
-	ca_update_status(ca);
-	if ((rc = store_chaining(c, who, ca, "ca.certificate.upload", "location", loc->name,
-	                         msg)) == EDGECA_OK)
-		log_info("ca_upload_certificate: ca=%s location=%s by %s", ca->id, loc->name,
-		         who->actor);
-	return rc;
-}
-
-edgeca_err
-ca_upload_certificate(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
-                      const char *location, const unsigned char *pem, size_t len,
-                      struct ca **out, struct edgeca_msg *msg)
-{
-	STACK_OF(X509) *certs = NULL;
-	struct ca_location *loc = NULL;
-	struct ca *ca = NULL;
-	X509 *cert = NULL;
-	PGconn *c = NULL;
-	edgeca_err rc;
-
-	*out = NULL;
-	if (!uuid_valid(ca_id))
-		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
-	certs = x509_pem_certs((const char *)pem, len);
-	if (certs == NULL || sk_X509_num(certs) == 0 || sk_X509_num(certs) > MAX_UPLOADED_CERTS ||
-	    !looks_like_pem(pem, len)) {
-		rc = edgeca_fail(msg, EDGECA_ERR_MALFORMED, "certificate-malformed",
-		                 "the body must be the PEM certificate, optionally followed by its "
-		                 "issuer chain (at most %d certificates)", MAX_UPLOADED_CERTS);
-		goto out;
-	}
-	cert = sk_X509_shift(certs); /* the rest is its chain */
-	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK ||
-	    (rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK)
-		goto out;
-	for (size_t i = 0; i < ca->n_locations; i++)
-		if (strcmp(ca->locations[i].name, location) == 0)
-			loc = &ca->locations[i];
-	if (loc == NULL) {
-		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "location-not-found",
-		                 "CA %s has no location %s", ca_id, location);
-		goto out;
-	}
-	/* an active location with a pending renewal takes the certificate of
-	 * that renewal; otherwise only a waiting location takes one */
-	if (strcmp(ca->chaining, "external") == 0 && strcmp(loc->status, "active") == 0 &&
-	    loc->renewal.key_id[0] != '\0')
-		rc = ca_renewal_complete(ctx, c, who, ca, loc, cert, certs, msg);
-	else
-		rc = chain_uploaded(ctx, c, who, ca, loc, cert, certs, msg);
-	if (rc != EDGECA_OK)
-		goto out;
-	ca_free(ca);
-	if ((rc = ca_store_load_full(c, ca_id, &ca, msg)) != EDGECA_OK)
-		goto out;
-	ca_first_crls(ctx, c, who->actor, ca);
-	*out = ca;
-	ca = NULL;
-out:
-	if (c != NULL)
-		db_release(ctx->db, c);
-	X509_free(cert);
-	sk_X509_pop_free(certs, X509_free);
-	ca_free(ca);
+	*parent = NULL;
+	if (!uuid_valid(parent_id))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "parent-not-found",
+		                   "parent_ca_id %s names no CA", parent_id);
+	rc = ca_store_load(c, parent_id, parent, msg);
+	if (rc == EDGECA_ERR_NOT_FOUND)
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "parent-not-found",
+		                 "parent_ca_id %s names no CA", parent_id);
 	return rc;
 }

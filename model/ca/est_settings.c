@@ -12,11 +12,10 @@
 #include "common/log.h"
 #include "common/password.h"
 #include "common/timeutil.h"
-#include "model/store/audit.h"
 #include "model/ca/internal/ca_internal.h"
 #include "model/ca/store.h"
+#include "model/store/audit.h"
 #include "model/store/db.h"
-#include "model/auth/token.h"
 #include "signer/proto/templates.h"
 
 #define EST_PASSWORD_MIN 12
@@ -320,82 +319,4 @@ ca_est_store(PGconn *c, const struct ca *ca, bool anchors_given, struct edgeca_m
 		                "$6)", ap, 6, NULL, "store EST anchor", msg);
 	}
 	return rc;
-}
-
-/* The names of the members req sets, for the audit row. */
-static void
-changed_fields(const struct ca_est_req *r, char *out, size_t len)
-{
-	const struct {
-		bool set;
-		const char *name;
-	} f[] = {
-		{r->enabled >= 0, "enabled"},
-		{r->label != NULL || r->label_null, "label"},
-		{r->is_default >= 0, "default"},
-		{r->template != NULL, "template"},
-		{r->validity_days != CA_FIELD_UNSET || r->validity_days_null, "validity_days"},
-		{r->subject_policy != NULL, "subject_policy"},
-		{r->key_algorithm != NULL || r->key_algorithm_null, "key_algorithm"},
-		{r->has_basic_auth, "basic_auth"},
-		{r->has_anchors, "bootstrap_trust"},
-		{r->require_pop_linking >= 0, "require_pop_linking"},
-	};
-
-	out[0] = '\0';
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		if (f[i].set)
-			snprintf(out + strlen(out), len - strlen(out), "%s%s", out[0] ? "," : "",
-			         f[i].name);
-}
-
-edgeca_err
-ca_est_update_locked(PGconn *c, const struct principal *who, struct ca *ca,
-                     const struct ca_est_req *req, struct edgeca_msg *msg)
-{
-	const char *details[10];
-	char fields[192], anchors[16];
-	bool anchors_given = false;
-	edgeca_err rc;
-
-	if ((rc = ca_est_resolve(req, ca, false, time(NULL), &anchors_given, msg)) != EDGECA_OK ||
-	    (rc = ca_est_store(c, ca, anchors_given, msg)) != EDGECA_OK)
-		return rc;
-	changed_fields(req, fields, sizeof(fields));
-	snprintf(anchors, sizeof(anchors), "%zu", ca->est.n_anchors);
-	details[0] = "fields";
-	details[1] = fields;
-	details[2] = "enabled";
-	details[3] = ca->est.enabled ? "true" : "false";
-	details[4] = "basic_auth_username";
-	details[5] = ca->est.basic_username;
-	details[6] = "bootstrap_anchors";
-	details[7] = anchors;
-	details[8] = "require_pop_linking";
-	details[9] = ca->est.require_pop_linking ? "true" : "false";
-	return audit_write(c, who->actor, "ca.update_est", "ca", ca->id, details, 10, msg);
-}
-
-void
-ca_est_url(const struct edgeca_config *cfg, const struct ca *ca, const struct ca_location *loc,
-           char url[EST_URL_MAX])
-{
-	snprintf(url, EST_URL_MAX, "%s/est/%s/%s/.well-known/est", cfg->public_est_url, ca->id,
-	         loc->name);
-}
-
-void
-ca_est_label_url(const struct edgeca_config *cfg, const struct ca *ca, char url[EST_URL_MAX])
-{
-	url[0] = '\0';
-	if (ca->est.label[0] != '\0')
-		snprintf(url, EST_URL_MAX, "%s/.well-known/est/%s", cfg->public_est_url, ca->est.label);
-}
-
-void
-ca_est_default_url(const struct edgeca_config *cfg, const struct ca *ca, char url[EST_URL_MAX])
-{
-	url[0] = '\0';
-	if (ca->est.is_default)
-		snprintf(url, EST_URL_MAX, "%s/.well-known/est", cfg->public_est_url);
 }

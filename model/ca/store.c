@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/store/audit.h"
 #include "model/store/db.h"
 
 #define CA_COLUMNS                                                                             \
@@ -589,5 +590,27 @@ ca_store_load_full(PGconn *c, const char *id, struct ca **out, struct edgeca_msg
 		ca_free(*out);
 		*out = NULL;
 	}
+	return rc;
+}
+
+edgeca_err
+ca_store_chaining(PGconn *c, const struct principal *who, const struct ca *ca,
+                  const char *action, const char *detail_key, const char *detail_value,
+                  struct edgeca_msg *msg)
+{
+	const char *details[4] = {"status", ca->status, detail_key, detail_value};
+	edgeca_err rc;
+
+	if ((rc = db_begin(c, msg)) != EDGECA_OK)
+		return rc;
+	rc = ca_store_update_chaining(c, ca, msg);
+	for (size_t i = 0; i < ca->n_locations && rc == EDGECA_OK; i++)
+		rc = ca_store_update_location(c, ca->id, &ca->locations[i], msg);
+	if (rc == EDGECA_OK)
+		rc = audit_write(c, who->actor, action, "ca", ca->id, details, 4, msg);
+	if (rc == EDGECA_OK)
+		rc = db_commit(c, msg);
+	if (rc != EDGECA_OK)
+		db_rollback(c);
 	return rc;
 }

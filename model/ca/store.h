@@ -14,6 +14,14 @@ edgeca_err ca_store_insert(PGconn *c, struct ca *ca, struct edgeca_msg *msg);
  * transaction). */
 edgeca_err ca_store_update_location(PGconn *c, const char *ca_id, const struct ca_location *loc,
                                     struct edgeca_msg *msg);
+/* Stores the state and locations of ca after a chaining (to a parent, or
+ * an external root's certificate uploaded) with its audit row (action,
+ * and detail_key: detail_value beside the status), in one transaction
+ * on c. */
+edgeca_err ca_store_chaining(PGconn *c, const struct principal *who, const struct ca *ca,
+                             const char *action, const char *detail_key,
+                             const char *detail_value, struct edgeca_msg *msg);
+
 /* Writes the CA's status, chaining and parent. */
 edgeca_err ca_store_update_chaining(PGconn *c, const struct ca *ca, struct edgeca_msg *msg);
 
@@ -33,5 +41,14 @@ edgeca_err ca_store_load_full(PGconn *c, const char *id, struct ca **out,
  * another page follows. */
 edgeca_err ca_store_list(PGconn *c, const char *only, long long after, long limit,
                          struct ca ***items, size_t *n, bool *more, struct edgeca_msg *msg);
+
+/* Keeps the location's current generation (still holding old_key) in
+ * ca_location_history and switches it to loc's new key, certificate,
+ * CSR and chain (generation + 1, no pending renewal), audited ca.renew,
+ * in one transaction. A location renewed or revoked meanwhile is a
+ * CONFLICT (renewal-conflict). */
+edgeca_err ca_renewal_store(PGconn *c, const struct principal *who, const struct ca *ca,
+                            const struct ca_location *loc, const char *old_key,
+                            const char *old_serial, struct edgeca_msg *msg);
 
 #endif

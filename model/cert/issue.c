@@ -1,3 +1,7 @@
+/* Issuance: the one path by which every certificate edgeca hands out
+ * comes to be (REST, EST, the DPS helpers): authorized, signed by the
+ * signer with no database connection held, then stored with its audit
+ * row before it is returned. */
 #include "model/cert/certificate.h"
 
 #include <openssl/err.h>
@@ -7,53 +11,20 @@
 #include <string.h>
 
 #include "common/csr.h"
+#include "common/encoding.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "model/ca/store.h"
-#include "model/cert/store.h"
-#include "model/store/db.h"
 #include "model/cert/issuance.h"
 #include "model/cert/issue_policy.h"
-#include "model/auth/token.h"
+#include "model/cert/store.h"
+#include "model/store/db.h"
 #include "signer/proto/templates.h"
 
 /* A serial collision is astronomically unlikely with 126 random bits; a
  * few attempts make it impossible in practice, and the database refuses
  * a reused serial in any case. */
 #define ISSUE_ATTEMPTS 3
-
-void
-cert_issue_req_init(struct cert_issue_req *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->validity_days = CA_FIELD_UNSET;
-	r->path_length = CA_FIELD_UNSET;
-}
-
-void
-cert_free(struct certificate *c)
-{
-	if (c == NULL)
-		return;
-	free(c->subject);
-	free(c->common_name);
-	strv_free(c->sans);
-	free(c->der);
-	free(c->chain_pem);
-	strv_free(c->warnings);
-	free(c);
-}
-
-void
-cert_list_free(struct cert_list *l)
-{
-	if (l == NULL)
-		return;
-	for (size_t i = 0; i < l->n; i++)
-		cert_free(l->items[i]);
-	free(l->items);
-	memset(l, 0, sizeof(*l));
-}
 
 edgeca_err
 cert_resolve_validity(const struct cert_issue_req *req, int max_validity_days,
@@ -274,77 +245,6 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 out:
 	free(csr_der);
 	cert_free(cert);
-	ca_free(ca);
-	return rc;
-}
-
-edgeca_err
-cert_get(struct edgeca_ctx *ctx, const char *ca_id, const char *serial,
-         struct certificate **out, struct edgeca_msg *msg)
-{
-	char canonical[SERIAL_HEX_MAX];
-	const struct ca_location *loc;
-	struct ca *ca = NULL;
-	PGconn *c = NULL;
-	edgeca_err rc;
-
-	*out = NULL;
-	if (!uuid_valid(ca_id))
-		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
-	if (serial_hex_normalize(serial, canonical) != 0)
-		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "certificate-not-found",
-		                   "\"%s\" is not a serial number (hex digits)", serial);
-	rc = db_acquire(ctx->db, &c, msg);
-	if (rc != EDGECA_OK)
-		return rc;
-	if ((rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK ||
-	    (rc = cert_store_get(c, ca_id, canonical, out, msg)) != EDGECA_OK)
-		goto out;
-	loc = ca_find_location(ca, (*out)->location);
-	(*out)->chain_pem = loc ? ca_chain_pem(ca, loc) : strdup("");
-	if ((*out)->chain_pem == NULL) {
-		cert_free(*out);
-		*out = NULL;
-		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-	}
-out:
-	db_release(ctx->db, c);
-	ca_free(ca);
-	return rc;
-}
-
-edgeca_err
-cert_list(struct edgeca_ctx *ctx, const char *ca_id, const struct cert_filter *f, long limit,
-          const char *cursor, struct cert_list *out, struct edgeca_msg *msg)
-{
-	struct ca *ca = NULL;
-	long long after;
-	long page;
-	bool more = false;
-	PGconn *c = NULL;
-	edgeca_err rc;
-
-	memset(out, 0, sizeof(*out));
-	if (!uuid_valid(ca_id))
-		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
-	if (f->status != NULL && strcmp(f->status, "valid") != 0 &&
-	    strcmp(f->status, "revoked") != 0 && strcmp(f->status, "issuer_revoked") != 0 &&
-	    strcmp(f->status, "expired") != 0)
-		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "invalid-parameter",
-		                   "status must be valid, revoked, issuer_revoked or expired");
-	if ((rc = page_limit(limit, &page, msg)) != EDGECA_OK ||
-	    (rc = cursor_decode(cursor, &after, msg)) != EDGECA_OK)
-		return rc;
-	rc = db_acquire(ctx->db, &c, msg);
-	if (rc != EDGECA_OK)
-		return rc;
-	if ((rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK)
-		goto out;
-	rc = cert_store_list(c, ca_id, f, after, page, &out->items, &out->n, &more, msg);
-	if (rc == EDGECA_OK && more && out->n > 0)
-		cursor_encode(out->items[out->n - 1]->id, out->next_cursor);
-out:
-	db_release(ctx->db, c);
 	ca_free(ca);
 	return rc;
 }

@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/encoding.h"
 #include "common/log.h"
 #include "model/ca/store.h"
-#include "model/store/db.h"
 #include "model/cert/issuance.h"
-#include "model/auth/token.h"
+#include "model/store/db.h"
 #include "signer/proto/templates.h"
 
 #define VERIFICATION_DAYS 1

@@ -4,13 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/email.h"
 #include "common/encoding.h"
 #include "common/log.h"
 #include "common/x509util.h"
-#include "model/store/db.h"
-#include "common/email.h"
-#include "model/auth/token.h"
 #include "model/auth/token_scope.h"
+#include "model/store/db.h"
 
 /* Every active location with what its notifications need and the kinds
  * already created for its current certificate. */

@@ -13,9 +13,12 @@
 #include "common/digests.h"
 #include "common/encoding.h"
 #include "common/log.h"
-#include "model/store/audit.h"
-#include "model/ca/internal/ca_internal.h"
+#include "model/ca/chain.h"
+#include "model/ca/keys.h"
+#include "model/ca/store.h"
+#include "model/lifecycle/internal/renew_internal.h"
 #include "model/lifecycle/notification.h"
+#include "model/store/audit.h"
 
 /* The hex SHA-256 of a CSR, which names it in the audit trail. */
 static int

@@ -28,6 +28,11 @@ struct cert_revoke_req {
  * CRLReason name except removeFromCRL). */
 bool revocation_reason_valid(const char *name);
 
+/* Checks a reason one revokes with: a revocable name (not removeFromCRL),
+ * and for a CA (of_ca) never certificateHold. Pure.
+ * Returns: EDGECA_OK; EDGECA_ERR_INVALID (invalid-revocation-reason). */
+edgeca_err revocation_check_reason(const char *reason, bool of_ca, struct edgeca_msg *msg);
+
 /* What a revocation request does to a certificate whose stored state is
  * revoked (with reason) or not: *change true when it must be written;
  * false (and EDGECA_OK) when it already holds, which makes a repeated

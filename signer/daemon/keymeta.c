@@ -8,6 +8,7 @@
 
 #include "common/encoding.h"
 #include "common/x509util.h"
+#include "signer/daemon/algorithms.h"
 
 #define META_MAGIC "edgeca-signer-key 1"
 
@@ -139,7 +140,7 @@ keymeta_parse(const unsigned char mac_key[KEYMETA_MAC_KEY_LEN], struct signer_ke
 		goto out;
 	if (strlen(lines[ML_HMAC]) != 64 || CRYPTO_memcmp(mac, lines[ML_HMAC], 64) != 0)
 		goto out;
-	if (strcmp(lines[ML_ID], k->id) != 0 || !keystore_algorithm_known(lines[ML_ALGORITHM]) ||
+	if (strcmp(lines[ML_ID], k->id) != 0 || key_algorithm_find(lines[ML_ALGORITHM]) == NULL ||
 	    strlen(lines[ML_SPKI]) != 64)
 		goto out;
 	snprintf(k->algorithm, sizeof(k->algorithm), "%s", lines[ML_ALGORITHM]);

@@ -19,6 +19,7 @@
 #include "common/encoding.h"
 #include "common/log.h"
 #include "common/x509util.h"
+#include "signer/daemon/algorithms.h"
 #include "signer/daemon/files.h"
 #include "signer/daemon/keymeta.h"
 
@@ -39,24 +40,10 @@ struct keystore {
 	struct signer_key *keys;
 };
 
-static const struct {
-	const char *name;
-	const char *type;
-	const char *param; /* curve, or NULL for RSA */
-	size_t bits;
-} algorithms[] = {
-	{"EC-P256", "EC", "P-256", 0},     {"EC-P384", "EC", "P-384", 0},
-	{"RSA-2048", "RSA", NULL, 2048}, {"RSA-3072", "RSA", NULL, 3072},
-	{"RSA-4096", "RSA", NULL, 4096},
-};
-
 int
 keystore_algorithm_known(const char *algorithm)
 {
-	for (size_t i = 0; i < sizeof(algorithms) / sizeof(algorithms[0]); i++)
-		if (strcmp(algorithms[i].name, algorithm) == 0)
-			return 1;
-	return 0;
+	return key_algorithm_find(algorithm) != NULL;
 }
 
 static int
@@ -362,14 +349,11 @@ keystore_create(struct keystore *ks, const char *algorithm, const struct signer_
 	BIO *bio = NULL;
 	char *pem = NULL;
 	long pem_len;
-	size_t i;
+	const struct key_algorithm *alg = key_algorithm_find(algorithm);
 	edgeca_err rc;
 
 	*out = NULL;
-	for (i = 0; i < sizeof(algorithms) / sizeof(algorithms[0]); i++)
-		if (strcmp(algorithms[i].name, algorithm) == 0)
-			break;
-	if (i == sizeof(algorithms) / sizeof(algorithms[0]))
+	if (alg == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "unsupported-key-algorithm",
 		                   "the key algorithm %s is not supported", algorithm);
 	rc = policy_validate(p, msg);
@@ -398,10 +382,10 @@ keystore_create(struct keystore *ks, const char *algorithm, const struct signer_
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 		goto out;
 	}
-	if (algorithms[i].param != NULL)
-		k->pkey = EVP_PKEY_Q_keygen(NULL, NULL, algorithms[i].type, algorithms[i].param);
+	if (alg->param != NULL)
+		k->pkey = EVP_PKEY_Q_keygen(NULL, NULL, alg->type, alg->param);
 	else
-		k->pkey = EVP_PKEY_Q_keygen(NULL, NULL, algorithms[i].type, algorithms[i].bits);
+		k->pkey = EVP_PKEY_Q_keygen(NULL, NULL, alg->type, alg->bits);
 	if (k->pkey == NULL || spki_digest(k->pkey, k->spki_sha256) != 0) {
 		log_openssl_errors("keystore_create");
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "key generation failed");

@@ -1,0 +1,131 @@
+/* The CA and its locations as values: freeing, finding a location, the
+ * policy tests and the state a CA takes from its locations. Pure. */
+#include "model/ca/ca.h"
+
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/encoding.h"
+#include "common/timeutil.h"
+#include "model/ca/internal/ca_internal.h"
+
+void
+ca_free(struct ca *ca)
+{
+	if (ca == NULL)
+		return;
+	free(ca->common_name);
+	free(ca->friendly_name);
+	free(ca->organization);
+	free(ca->organizational_unit);
+	free(ca->country);
+	free(ca->subject);
+	strv_free(ca->notification_emails);
+	free(ca->webhook_url);
+	if (ca->new_webhook_secret != NULL)
+		OPENSSL_cleanse(ca->new_webhook_secret, strlen(ca->new_webhook_secret));
+	free(ca->new_webhook_secret);
+	free(ca->crl_distribution_point);
+	strv_free(ca->allowed_templates);
+	name_rules_free(ca->name_rules);
+	free(ca->est.basic_password_hash);
+	for (size_t i = 0; i < ca->est.n_anchors; i++) {
+		free(ca->est.anchors[i].subject);
+		free(ca->est.anchors[i].der);
+	}
+	free(ca->est.anchors);
+	for (size_t i = 0; i < ca->n_locations; i++) {
+		free(ca->locations[i].cert_der);
+		free(ca->locations[i].csr_der);
+		free(ca->locations[i].chain_pem);
+		free(ca->locations[i].renewal.csr_der);
+		for (size_t k = 0; k < ca->locations[i].n_previous; k++)
+			free(ca->locations[i].previous[k].der);
+		free(ca->locations[i].previous);
+	}
+	free(ca->locations);
+	strv_free(ca->warnings);
+	free(ca);
+}
+
+const struct ca_location *
+ca_find_location(const struct ca *ca, const char *name)
+{
+	for (size_t i = 0; i < ca->n_locations; i++) {
+		const struct ca_location *loc = &ca->locations[i];
+		if (name != NULL ? strcmp(loc->name, name) == 0 : strcmp(loc->status, "active") == 0)
+			return loc;
+	}
+	return NULL;
+}
+
+bool
+ca_allows_template(const struct ca *ca, const char *tpl)
+{
+	for (char **t = ca->allowed_templates; t && *t; t++)
+		if (strcmp(*t, tpl) == 0)
+			return true;
+	return false;
+}
+
+char *
+ca_join_templates(char **v)
+{
+	size_t need = 1;
+	char *out;
+
+	for (char **t = v; *t; t++)
+		need += strlen(*t) + 1;
+	out = calloc(1, need);
+	if (out == NULL)
+		return NULL;
+	for (char **t = v; *t; t++) {
+		if (t != v)
+			strcat(out, ",");
+		strcat(out, *t);
+	}
+	return out;
+}
+
+edgeca_err
+ca_location_take_cert(struct ca_location *loc, unsigned char *der, size_t len,
+                      struct edgeca_msg *msg)
+{
+	X509 *x = x509_from_der(der, len);
+	edgeca_err rc = EDGECA_OK;
+
+	if (x == NULL || asn1_integer_hex(X509_get0_serialNumber(x), loc->serial) != 0 ||
+	    asn1_time_to_time_t(X509_get0_notBefore(x), &loc->not_before) != 0 ||
+	    asn1_time_to_time_t(X509_get0_notAfter(x), &loc->not_after) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "a CA certificate cannot be read");
+	} else {
+		free(loc->cert_der);
+		loc->cert_der = der;
+		loc->cert_len = len;
+	}
+	X509_free(x);
+	return rc;
+}
+
+void
+ca_update_status(struct ca *ca)
+{
+	bool active = false;
+
+	for (size_t i = 0; i < ca->n_locations; i++)
+		active = active || strcmp(ca->locations[i].status, "active") == 0;
+	snprintf(ca->status, sizeof(ca->status), "%s", active ? "active" : "pending_chaining");
+}
+
+void
+ca_list_free(struct ca_list *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		ca_free(l->items[i]);
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}

@@ -1,0 +1,118 @@
+/* PATCH of a CA: its EST, lifecycle and CRL settings changed in one
+ * transaction under the CA's row lock, each part audited; the EST part
+ * is here, the others in update_lifecycle.c and update_crl.c. */
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/encoding.h"
+#include "common/log.h"
+#include "model/ca/first_crls.h"
+#include "model/ca/internal/ca_internal.h"
+#include "model/ca/store.h"
+#include "model/store/audit.h"
+#include "model/store/db.h"
+
+edgeca_err
+ca_update(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
+          const struct ca_est_req *est, const struct ca_lifecycle_req *lifecycle,
+          const struct ca_crl_req *crl, struct ca **out, struct edgeca_msg *msg)
+{
+	struct db_param p[1] = {{ca_id, 0, false}};
+	struct ca *ca = NULL;
+	char *secret = NULL;
+	PGconn *c = NULL;
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	*out = NULL;
+	if (!uuid_valid(ca_id))
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
+		return rc;
+	/* The row lock orders concurrent updates of one CA. */
+	if ((rc = db_begin(c, msg)) != EDGECA_OK ||
+	    (rc = db_exec(c, "SELECT 1 FROM cas WHERE id = $1 FOR UPDATE", p, 1, &r, "lock CA",
+	                  msg)) != EDGECA_OK ||
+	    (rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK ||
+	    (est != NULL && (rc = ca_est_update_locked(c, who, ca, est, msg)) != EDGECA_OK) ||
+	    (lifecycle != NULL &&
+	     (rc = ca_lifecycle_update_locked(ctx, c, who, ca, lifecycle, msg)) != EDGECA_OK) ||
+	    (crl != NULL && (rc = ca_crl_update_locked(c, who, ca, crl, msg)) != EDGECA_OK) ||
+	    (rc = db_commit(c, msg)) != EDGECA_OK)
+		goto out;
+	log_info("ca_update: ca=%s%s%s%s by %s", ca->id, est ? " est" : "",
+	         lifecycle ? " lifecycle" : "", crl ? " crl" : "", who->actor);
+	secret = ca->new_webhook_secret;
+	ca->new_webhook_secret = NULL;
+	/* Read back what is stored, as every other read shows it. */
+	if ((rc = ca_store_load_full(c, ca_id, out, msg)) == EDGECA_OK) {
+		(*out)->new_webhook_secret = secret;
+		secret = NULL;
+	}
+	if (rc == EDGECA_OK && crl != NULL)
+		ca_first_crls(ctx, c, who->actor, *out);
+out:
+	if (secret != NULL)
+		OPENSSL_cleanse(secret, strlen(secret));
+	free(secret);
+	PQclear(r);
+	db_release(ctx->db, c);
+	ca_free(ca);
+	return rc;
+}
+
+/* The names of the members req sets, for the audit row. */
+static void
+changed_fields(const struct ca_est_req *r, char *out, size_t len)
+{
+	const struct {
+		bool set;
+		const char *name;
+	} f[] = {
+		{r->enabled >= 0, "enabled"},
+		{r->label != NULL || r->label_null, "label"},
+		{r->is_default >= 0, "default"},
+		{r->template != NULL, "template"},
+		{r->validity_days != CA_FIELD_UNSET || r->validity_days_null, "validity_days"},
+		{r->subject_policy != NULL, "subject_policy"},
+		{r->key_algorithm != NULL || r->key_algorithm_null, "key_algorithm"},
+		{r->has_basic_auth, "basic_auth"},
+		{r->has_anchors, "bootstrap_trust"},
+		{r->require_pop_linking >= 0, "require_pop_linking"},
+	};
+
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i].set)
+			snprintf(out + strlen(out), len - strlen(out), "%s%s", out[0] ? "," : "",
+			         f[i].name);
+}
+
+edgeca_err
+ca_est_update_locked(PGconn *c, const struct principal *who, struct ca *ca,
+                     const struct ca_est_req *req, struct edgeca_msg *msg)
+{
+	const char *details[10];
+	char fields[192], anchors[16];
+	bool anchors_given = false;
+	edgeca_err rc;
+
+	if ((rc = ca_est_resolve(req, ca, false, time(NULL), &anchors_given, msg)) != EDGECA_OK ||
+	    (rc = ca_est_store(c, ca, anchors_given, msg)) != EDGECA_OK)
+		return rc;
+	changed_fields(req, fields, sizeof(fields));
+	snprintf(anchors, sizeof(anchors), "%zu", ca->est.n_anchors);
+	details[0] = "fields";
+	details[1] = fields;
+	details[2] = "enabled";
+	details[3] = ca->est.enabled ? "true" : "false";
+	details[4] = "basic_auth_username";
+	details[5] = ca->est.basic_username;
+	details[6] = "bootstrap_anchors";
+	details[7] = anchors;
+	details[8] = "require_pop_linking";
+	details[9] = ca->est.require_pop_linking ? "true" : "false";
+	return audit_write(c, who->actor, "ca.update_est", "ca", ca->id, details, 10, msg);
+}
