@@ -150,13 +150,13 @@ parse_proxies(const char *list, struct edgeca_config *c, struct edgeca_msg *msg)
 
 	for (const char *p = list; *p; p++)
 		n += *p == ',';
-	c->est_trusted_proxies = calloc(n, sizeof(struct config_addr));
+	c->est_trusted_proxies = calloc(n, sizeof(struct net_addr));
 	if (copy == NULL || c->est_trusted_proxies == NULL) {
 		free(copy);
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 	}
 	for (tok = strtok_r(copy, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
-		struct config_addr *a = &c->est_trusted_proxies[c->n_est_trusted_proxies];
+		struct net_addr *a = &c->est_trusted_proxies[c->n_est_trusted_proxies];
 		if (inet_pton(AF_INET, tok, a->addr) == 1) {
 			a->family = AF_INET;
 		} else if (inet_pton(AF_INET6, tok, a->addr) == 1) {
@@ -176,27 +176,7 @@ parse_proxies(const char *list, struct edgeca_config *c, struct edgeca_msg *msg)
 bool
 config_is_trusted_proxy(const struct edgeca_config *c, const struct sockaddr *peer)
 {
-	static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	unsigned char addr[16];
-	int family;
-
-	if (peer == NULL)
-		return false;
-	if (peer->sa_family == AF_INET) {
-		family = AF_INET;
-		memcpy(addr, &((const struct sockaddr_in *)peer)->sin_addr, 4);
-	} else if (peer->sa_family == AF_INET6) {
-		const unsigned char *a6 = ((const struct sockaddr_in6 *)peer)->sin6_addr.s6_addr;
-		family = memcmp(a6, v4_mapped, 12) == 0 ? AF_INET : AF_INET6;
-		memcpy(addr, family == AF_INET ? a6 + 12 : a6, family == AF_INET ? 4 : 16);
-	} else {
-		return false;
-	}
-	for (size_t i = 0; i < c->n_est_trusted_proxies; i++)
-		if (c->est_trusted_proxies[i].family == family &&
-		    memcmp(c->est_trusted_proxies[i].addr, addr, family == AF_INET ? 4 : 16) == 0)
-			return true;
-	return false;
+	return net_addr_list_has(c->est_trusted_proxies, c->n_est_trusted_proxies, peer);
 }
 
 /* The EST listener's settings; after the API's (public host, threads). */

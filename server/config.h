@@ -1,7 +1,7 @@
 /* Server configuration from EDGECA_* environment variables, with the
  * defaults documented in README.md. Loaded once at start; read-only after. */
-#ifndef EDGECA_MODEL_CONFIG_H
-#define EDGECA_MODEL_CONFIG_H
+#ifndef EDGECA_SERVER_CONFIG_H
+#define EDGECA_SERVER_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/netaddr.h"
 
 /* How the SMTP connection is protected (EDGECA_SMTP_TLS). */
 enum smtp_tls {
@@ -30,7 +31,7 @@ struct edgeca_config {
 	unsigned est_threads;
 	/* EST behind a reverse proxy: peers at these addresses may forward the
 	 * client certificate in est_client_cert_header */
-	struct config_addr *est_trusted_proxies;
+	struct net_addr *est_trusted_proxies;
 	size_t n_est_trusted_proxies;
 	char *est_client_cert_header;
 	char *database_url;      /* libpq conninfo or URI */
@@ -66,11 +67,6 @@ struct edgeca_config {
 	char *smtp_password;
 	char *smtp_from;
 	enum log_level log_level;
-};
-
-struct config_addr {
-	int family; /* AF_INET or AF_INET6 */
-	unsigned char addr[16];
 };
 
 typedef const char *(*config_getenv_fn)(const char *name);

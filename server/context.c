@@ -8,7 +8,13 @@ ctx_open(struct edgeca_ctx *ctx, const struct edgeca_config *cfg, struct edgeca_
 	edgeca_err rc;
 
 	memset(ctx, 0, sizeof(*ctx));
-	ctx->cfg = cfg;
+	ctx->settings = (struct model_settings){
+		.public_url = cfg->public_url,
+		.public_est_url = cfg->public_est_url,
+		.default_location = cfg->default_location,
+		.crl_delay_ms = cfg->crl_delay_ms,
+		.email_configured = cfg->smtp_host != NULL,
+	};
 	rc = db_pool_new(cfg->database_url, cfg->db_pool_size, false, &ctx->db, msg);
 	if (rc != EDGECA_OK)
 		return rc;

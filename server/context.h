@@ -1,5 +1,6 @@
-/* The server's context: the database and signer pools every model
- * operation is given, opened from the configuration. */
+/* The server's context: the database and signer pools and the settings
+ * every model operation is given (model/core/context.h), opened from the
+ * configuration. */
 #ifndef EDGECA_SERVER_CONTEXT_H
 #define EDGECA_SERVER_CONTEXT_H
 

@@ -29,7 +29,7 @@
 #include "server/context.h"
 #include "model/store/migrate.h"
 #include "server/scheduler.h"
-#include "server/secretbox.h"
+#include "common/secretbox.h"
 #include "server/service_tls.h"
 #include "model/auth/token.h"
 
@@ -164,13 +164,13 @@ raise_fd_limit(void)
 /* The listener certificate again: one due for renewal (or replaced in
  * its files) is presented from the next handshake on, without a restart. */
 static void
-refresh_listener(struct edgeca_ctx *ctx)
+refresh_listener(struct edgeca_ctx *ctx, const struct edgeca_config *cfg)
 {
 	struct tls_material fresh = {0};
 	struct edgeca_msg msg = {0};
 	bool changed = false;
 
-	if (service_tls_prepare(ctx, &fresh, &msg) != EDGECA_OK ||
+	if (service_tls_prepare(ctx, cfg, &fresh, &msg) != EDGECA_OK ||
 	    listen_identity_set(&fresh, &changed, &msg) != EDGECA_OK)
 		log_warn("serve: the listener certificate cannot be refreshed: %s", msg.detail);
 	else if (changed)
@@ -178,9 +178,35 @@ refresh_listener(struct edgeca_ctx *ctx)
 	tls_material_free(&fresh);
 }
 
+/* The two listeners' settings, from the configuration. */
+static void
+listen_settings_of(const struct edgeca_config *cfg, struct listen_settings *api,
+                   struct listen_settings *est)
+{
+	*api = (struct listen_settings){
+		.bind_address = cfg->bind_address,
+		.port = cfg->api_port,
+		.threads = cfg->http_threads,
+		.max_connections = cfg->max_connections,
+		.connection_timeout_s = cfg->connection_timeout_s,
+		.max_body_bytes = cfg->max_body_bytes,
+		.signer_max_waiting = cfg->signer_max_waiting,
+		.signer_timeout_s = cfg->signer_timeout_s,
+		.public_url = cfg->public_url,
+	};
+	*est = *api;
+	est->port = cfg->est_port;
+	est->threads = cfg->est_threads;
+	est->trusted_proxies = cfg->est_trusted_proxies;
+	est->n_trusted_proxies = cfg->n_est_trusted_proxies;
+	est->client_cert_header = cfg->est_client_cert_header;
+	est->public_url = cfg->public_est_url;
+}
+
 static int
 cmd_serve(const struct edgeca_config *cfg)
 {
+	struct listen_settings api_ls, est_ls;
 	struct edgeca_msg msg = {0};
 	struct edgeca_ctx ctx;
 	struct tls_material tls = {0};
@@ -192,6 +218,7 @@ cmd_serve(const struct edgeca_config *cfg)
 	int sig = 0, rc = 1;
 
 	raise_fd_limit();
+	listen_settings_of(cfg, &api_ls, &est_ls);
 	signal(SIGPIPE, SIG_IGN);
 	/* before any thread: libcurl's global state (notifications) */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -228,15 +255,15 @@ cmd_serve(const struct edgeca_config *cfg)
 			goto out;
 		}
 	}
-	if (service_tls_prepare(&ctx, &tls, &msg) != EDGECA_OK) {
+	if (service_tls_prepare(&ctx, cfg, &tls, &msg) != EDGECA_OK) {
 		log_error("serve: TLS set-up: %s", msg.detail);
 		goto out;
 	}
 	if (listen_identity_set(&tls, NULL, &msg) != EDGECA_OK ||
 	    deadline_watch_start(cfg->request_timeout_s, &deadline, &msg) != EDGECA_OK ||
-	    api_server_start(&ctx, &tls, deadline, &server, &msg) != EDGECA_OK ||
-	    est_server_start(&ctx, &tls, deadline, &est, &msg) != EDGECA_OK ||
-	    scheduler_start(&ctx, &scheduler, &msg) != EDGECA_OK) {
+	    api_server_start(&ctx, &api_ls, &tls, deadline, &server, &msg) != EDGECA_OK ||
+	    est_server_start(&ctx, &est_ls, &tls, deadline, &est, &msg) != EDGECA_OK ||
+	    scheduler_start(&ctx, cfg, &scheduler, &msg) != EDGECA_OK) {
 		log_error("serve: %s", msg.detail);
 		goto out;
 	}
@@ -250,7 +277,7 @@ cmd_serve(const struct edgeca_config *cfg)
 		if ((sig = sigtimedwait(&set, NULL, &every)) > 0)
 			break;
 		if (errno == EAGAIN)
-			refresh_listener(&ctx);
+			refresh_listener(&ctx, cfg);
 	}
 	log_info("serve: signal %d, stopping", sig);
 	rc = 0;

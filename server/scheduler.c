@@ -18,7 +18,7 @@
 #include "model/lifecycle/renew.h"
 #include "model/lifecycle/notification.h"
 #include "server/notify.h"
-#include "server/secretbox.h"
+#include "common/secretbox.h"
 
 #define DUE_BATCH 16
 #define FAILED_MAX 256
@@ -41,6 +41,7 @@ struct failure {
  * never delays a CRL. Each has its own database connection. */
 struct scheduler {
 	struct edgeca_ctx *ctx;
+	const struct edgeca_config *cfg;
 	pthread_t thread;
 	pthread_t sender;
 	bool sender_started;
@@ -74,7 +75,7 @@ connected(struct scheduler *s, PGconn **conn)
 		PQfinish(*conn);
 		*conn = NULL;
 	}
-	if (*conn == NULL && db_connect(s->ctx->cfg->database_url, conn, &msg) != EDGECA_OK) {
+	if (*conn == NULL && db_connect(s->cfg->database_url, conn, &msg) != EDGECA_OK) {
 		log_warn("scheduler: %s", msg.detail);
 		return false;
 	}
@@ -102,8 +103,8 @@ remember_failure(struct scheduler *s, const struct crl_due *d, time_t now)
 			oldest = i;
 	s->failed[oldest].where = *d;
 	s->failed[oldest].until =
-		now + (s->ctx->cfg->scheduler_interval_s < FAILURE_BACKOFF_S
-		           ? (time_t)s->ctx->cfg->scheduler_interval_s
+		now + (s->cfg->scheduler_interval_s < FAILURE_BACKOFF_S
+		           ? (time_t)s->cfg->scheduler_interval_s
 		           : FAILURE_BACKOFF_S);
 }
 
@@ -115,7 +116,7 @@ notify_failure(struct scheduler *s, const struct crl_due *d, const char *error)
 	struct edgeca_msg msg = {0};
 	bool made = false;
 
-	if (crl_failure_notify(s->conn, s->ctx->cfg, d, error, &made, &msg) != EDGECA_OK)
+	if (crl_failure_notify(s->conn, &s->ctx->settings, d, error, &made, &msg) != EDGECA_OK)
 		log_warn("scheduler: crl_generation_failed of CA %s location %s generation %d: %s",
 		         d->ca_id, d->location, d->generation, msg.detail);
 	else if (made)
@@ -138,7 +139,7 @@ run_crls(struct scheduler *s)
 	for (size_t i = 0; i < FAILED_MAX; i++)
 		if (s->failed[i].until > start)
 			failing[n_failing++] = s->failed[i].where;
-	if (crl_find_due(s->conn, (long)s->ctx->cfg->crl_delay_ms, failing, n_failing, due,
+	if (crl_find_due(s->conn, (long)s->cfg->crl_delay_ms, failing, n_failing, due,
 	                 DUE_BATCH, &n, &msg) != EDGECA_OK) {
 		log_warn("scheduler: %s", msg.detail);
 		return;
@@ -177,7 +178,7 @@ send_notice(struct scheduler *s, const struct notice *n, char err[NOTIFY_ERR_MAX
 	const char *why = err;
 
 	if (strcmp(n->channel, "email") == 0) {
-		if (notify_smtp_send(s->ctx->cfg, n, &cancel, err) == 0)
+		if (notify_smtp_send(s->cfg, n, &cancel, err) == 0)
 			why = NULL;
 		goto out;
 	}
@@ -213,7 +214,7 @@ out:
 static void
 run_lifecycle(struct scheduler *s)
 {
-	const struct edgeca_config *cfg = s->ctx->cfg;
+	const struct edgeca_config *cfg = s->cfg;
 	struct edgeca_msg msg = {0};
 	struct notice *batch = NULL;
 	size_t n = 0, created = 0, renewed = 0;
@@ -225,7 +226,7 @@ run_lifecycle(struct scheduler *s)
 	 * certificate's */
 	if (ca_renew_due(s->ctx, s->lconn, &renewed, &msg) != EDGECA_OK)
 		log_warn("scheduler: renewals: %s", msg.detail);
-	if (notification_create_due(s->lconn, cfg, time(NULL), &created, &msg) != EDGECA_OK)
+	if (notification_create_due(s->lconn, &s->ctx->settings, time(NULL), &created, &msg) != EDGECA_OK)
 		log_warn("scheduler: notifications: %s", msg.detail);
 	until = time(NULL) + (time_t)cfg->scheduler_interval_s;
 	while (!stopping(s) && time(NULL) < until) {
@@ -288,7 +289,7 @@ sender_main(void *arg)
 		pthread_mutex_unlock(&s->lock);
 		run_lifecycle(s);
 		pthread_mutex_lock(&s->lock);
-		wait_locked(s, s->ctx->cfg->scheduler_interval_s * 1000U);
+		wait_locked(s, s->cfg->scheduler_interval_s * 1000U);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
@@ -298,7 +299,7 @@ static void *
 scheduler_main(void *arg)
 {
 	struct scheduler *s = arg;
-	unsigned tick_ms = s->ctx->cfg->crl_delay_ms / 2;
+	unsigned tick_ms = s->cfg->crl_delay_ms / 2;
 
 	if (tick_ms < 100)
 		tick_ms = 100;
@@ -316,7 +317,8 @@ scheduler_main(void *arg)
 }
 
 edgeca_err
-scheduler_start(struct edgeca_ctx *ctx, struct scheduler **out, struct edgeca_msg *msg)
+scheduler_start(struct edgeca_ctx *ctx, const struct edgeca_config *cfg, struct scheduler **out,
+                struct edgeca_msg *msg)
 {
 	struct scheduler *s = calloc(1, sizeof(*s));
 	char host[256];
@@ -326,6 +328,7 @@ scheduler_start(struct edgeca_ctx *ctx, struct scheduler **out, struct edgeca_ms
 	if (s == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 	s->ctx = ctx;
+	s->cfg = cfg;
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "unknown");
 	host[sizeof(host) - 1] = '\0';
@@ -352,8 +355,8 @@ scheduler_start(struct edgeca_ctx *ctx, struct scheduler **out, struct edgeca_ms
 	}
 	s->sender_started = true;
 	log_info("scheduler_start: CRLs kept current (revocations coalesced over %u ms); "
-	         "lifecycle notifications every %u s as %s", ctx->cfg->crl_delay_ms,
-	         ctx->cfg->scheduler_interval_s, s->me);
+	         "lifecycle notifications every %u s as %s", cfg->crl_delay_ms,
+	         cfg->scheduler_interval_s, s->me);
 	*out = s;
 	return EDGECA_OK;
 }

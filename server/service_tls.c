@@ -22,19 +22,6 @@
 #define SERVICE_CA_DAYS 3650
 #define LISTENER_DAYS 397
 
-void
-tls_material_free(struct tls_material *m)
-{
-	if (m == NULL)
-		return;
-	free(m->cert_pem);
-	if (m->key_pem != NULL) {
-		OPENSSL_cleanse(m->key_pem, strlen(m->key_pem));
-		free(m->key_pem);
-	}
-	m->cert_pem = m->key_pem = NULL;
-}
-
 static char *
 read_text(const char *path)
 {
@@ -288,7 +275,7 @@ listener_usable(const struct edgeca_config *cfg, const char *cert_pem, X509 *ca)
 }
 
 static edgeca_err
-issue_listener_cert(struct edgeca_ctx *ctx, const char *dir, const char *ca_key_id,
+issue_listener_cert(struct edgeca_ctx *ctx, const struct edgeca_config *cfg, const char *dir, const char *ca_key_id,
                     struct tls_material *out, struct edgeca_msg *msg)
 {
 	char cert_path[4200], key_path[4200], ca_path[4200], *leaf = NULL, *ca_pem = NULL;
@@ -306,7 +293,7 @@ issue_listener_cert(struct edgeca_ctx *ctx, const char *dir, const char *ca_key_
 	snprintf(key_path, sizeof(key_path), "%s/server.key", dir);
 	snprintf(ca_path, sizeof(ca_path), "%s/ca.pem", dir);
 	key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	if (key == NULL || listener_csr(ctx->cfg, key, &csr, &csr_len) != 0) {
+	if (key == NULL || listener_csr(cfg, key, &csr, &csr_len) != 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot make the listener key");
 		goto out;
 	}
@@ -332,7 +319,7 @@ issue_listener_cert(struct edgeca_ctx *ctx, const char *dir, const char *ca_key_
 		                 strerror(errno));
 		goto out;
 	}
-	log_info("service_tls: issued a listener certificate for %s", ctx->cfg->public_host);
+	log_info("service_tls: issued a listener certificate for %s", cfg->public_host);
 out:
 	if (rc != EDGECA_OK)
 		tls_material_free(out);
@@ -363,9 +350,9 @@ pair_matches(const struct tls_material *m)
 }
 
 edgeca_err
-service_tls_prepare(struct edgeca_ctx *ctx, struct tls_material *out, struct edgeca_msg *msg)
+service_tls_prepare(struct edgeca_ctx *ctx, const struct edgeca_config *cfg, struct tls_material *out,
+                    struct edgeca_msg *msg)
 {
-	const struct edgeca_config *cfg = ctx->cfg;
 	char dir[4096], path[4200], key_id[65];
 	X509 *ca = NULL;
 	int lock_fd = -1;
@@ -409,7 +396,7 @@ service_tls_prepare(struct edgeca_ctx *ctx, struct tls_material *out, struct edg
 	if (out->cert_pem != NULL && out->key_pem != NULL && listener_usable(cfg, out->cert_pem, ca))
 		goto out;
 	tls_material_free(out);
-	rc = issue_listener_cert(ctx, dir, key_id, out, msg);
+	rc = issue_listener_cert(ctx, cfg, dir, key_id, out, msg);
 out:
 	if (lock_fd >= 0)
 		close(lock_fd);

@@ -4,18 +4,16 @@
  * --cacert) and issues the listener certificate from it, with the public
  * host, localhost, 127.0.0.1, ::1 and the machine's host name as SANs. The
  * listener's private key is generated here and stays in the server. */
-#ifndef EDGECA_MODEL_SERVICE_TLS_H
-#define EDGECA_MODEL_SERVICE_TLS_H
+#ifndef EDGECA_SERVER_SERVICE_TLS_H
+#define EDGECA_SERVER_SERVICE_TLS_H
 
+#include "api/listen/listen_identity.h"
 #include "model/core/context.h"
+#include "server/config.h"
 
-struct tls_material {
-	char *cert_pem; /* leaf followed by its chain */
-	char *key_pem;
-};
 
-edgeca_err service_tls_prepare(struct edgeca_ctx *ctx, struct tls_material *out,
+edgeca_err service_tls_prepare(struct edgeca_ctx *ctx, const struct edgeca_config *cfg,
+                               struct tls_material *out,
                                struct edgeca_msg *msg);
-void tls_material_free(struct tls_material *m);
 
 #endif

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/rest/problem.h"
+#include "api/listen/status.h"
 #include "common/encoding.h"
 #include "common/log.h"
 #include "common/pkcs7_der.h"

@@ -14,7 +14,7 @@
 #include "api/est/est_ca_names.h"
 #include "api/listen/listen.h"
 #include "api/listen/listen_identity.h"
-#include "api/rest/problem.h"
+#include "api/listen/status.h"
 #include "common/buf.h"
 #include "common/log.h"
 
@@ -25,6 +25,7 @@ struct est_server {
 	struct deadline_watch *deadline;
 	struct listen_addr addr;
 	struct est_ca_names *ca_names;
+	struct listen_settings ls; /* its strings borrowed from the server */
 };
 
 /* Declared bodies up to this many times the limit are read (and
@@ -274,7 +275,7 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
            void **con_cls)
 {
 	struct est_server *s = cls;
-	const struct edgeca_config *cfg = s->ctx->cfg;
+	const struct listen_settings *ls = &s->ls;
 	struct exchange *x = *con_cls;
 	struct est_http_request req;
 	struct est_http_response resp;
@@ -299,11 +300,11 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 		 * refused (413): closing on a client still sending would reset
 		 * the connection, and the client would see that instead of the
 		 * answer. One far over the limit is refused before it is read. */
-		if (cl != NULL && strtoull(cl, NULL, 10) > cfg->max_body_bytes * DISCARD_FACTOR) {
+		if (cl != NULL && strtoull(cl, NULL, 10) > ls->max_body_bytes * DISCARD_FACTOR) {
 			x->answered = true;
 			return send_text(con, 413, "the request body exceeds the limit\n");
 		}
-		if (cl != NULL && strtoull(cl, NULL, 10) > cfg->max_body_bytes)
+		if (cl != NULL && strtoull(cl, NULL, 10) > ls->max_body_bytes)
 			x->too_large = true;
 		if (cl != NULL)
 			quick_ack(con);
@@ -311,7 +312,7 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 	}
 	if (*upload_data_size > 0) {
 		if (!x->answered && !x->too_large &&
-		    (x->body.len + *upload_data_size > cfg->max_body_bytes ||
+		    (x->body.len + *upload_data_size > ls->max_body_bytes ||
 		     buf_append(&x->body, upload_data, *upload_data_size) != 0)) {
 			x->too_large = true;
 			buf_free(&x->body);
@@ -329,16 +330,17 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 	                                               MHD_HTTP_HEADER_CONTENT_TYPE);
 	req.authorization = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
 	                                                MHD_HTTP_HEADER_AUTHORIZATION);
-	req.from_trusted_proxy = config_is_trusted_proxy(cfg, peer_address(con));
+	req.from_trusted_proxy = net_addr_list_has(ls->trusted_proxies, ls->n_trusted_proxies,
+	                                           peer_address(con));
 	if (req.from_trusted_proxy)
 		req.forwarded_cert = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
-		                                                 cfg->est_client_cert_header);
+		                                                 ls->client_cert_header);
 	req.body = x->body.data;
 	req.body_len = x->body.len;
 	req.body_too_large = x->too_large;
-	req.max_body = cfg->max_body_bytes;
+	req.max_body = ls->max_body_bytes;
 	req.gate = s->gate;
-	req.gate_wait_ms = cfg->signer_timeout_s * 1000;
+	req.gate_wait_ms = ls->signer_timeout_s * 1000;
 	tls_chain(con, &req.tls);
 	client_facts(con, &req);
 	est_handle(&req, &resp);
@@ -366,10 +368,10 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 }
 
 edgeca_err
-est_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls,
+est_server_start(struct edgeca_ctx *ctx, const struct listen_settings *ls,
+                 const struct tls_material *tls,
                  struct deadline_watch *deadline, struct est_server **out, struct edgeca_msg *msg)
 {
-	const struct edgeca_config *cfg = ctx->cfg;
 	unsigned int flags = LISTEN_MHD_FLAGS;
 	struct est_server *s;
 	edgeca_err rc;
@@ -379,10 +381,11 @@ est_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls,
 	if (s == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 	s->ctx = ctx;
+	s->ls = *ls;
 	s->deadline = deadline;
 	(void)tls; /* the listener's identity is the current listen identity's */
-	if ((rc = listen_addr_make(cfg->bind_address, cfg->est_port, &s->addr, msg)) != EDGECA_OK ||
-	    (rc = gate_new(gate_capacity(cfg->est_threads, cfg->signer_max_waiting),
+	if ((rc = listen_addr_make(ls->bind_address, ls->port, &s->addr, msg)) != EDGECA_OK ||
+	    (rc = gate_new(gate_capacity(ls->threads, ls->signer_max_waiting),
 	                   gate_signer_stalled, ctx->signer, &s->gate, msg)) != EDGECA_OK ||
 	    (rc = est_ca_names_start(ctx, &s->ca_names, msg)) != EDGECA_OK) {
 		gate_free(s->gate);
@@ -396,13 +399,13 @@ est_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls,
 	 * listener's own certificate is the current listen identity's, asked
 	 * for at each handshake. */
 	s->daemon = MHD_start_daemon(
-		flags | s->addr.mhd_flags, (uint16_t)cfg->est_port, NULL, NULL, on_request, s,
+		flags | s->addr.mhd_flags, (uint16_t)ls->port, NULL, NULL, on_request, s,
 		MHD_OPTION_SOCK_ADDR, &s->addr.ss, MHD_OPTION_HTTPS_CERT_CALLBACK,
 		listen_identity_retrieve,
 		MHD_OPTION_HTTPS_PRIORITIES, LISTEN_TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE,
-		(unsigned int)cfg->est_threads, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned int)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)cfg->connection_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+		(unsigned int)ls->threads, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned int)ls->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned int)ls->connection_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE,
 		(unsigned int)1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
@@ -413,11 +416,11 @@ est_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls,
 		free(s);
 		return edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, NULL,
 		                   "cannot listen for EST on %s port %u (in use, or TLS material "
-		                   "invalid)", cfg->bind_address, cfg->est_port);
+		                   "invalid)", ls->bind_address, ls->port);
 	}
 	log_info("est_server_start: EST on https://%s:%u (%u threads, %u of them for the signer "
-	         "at most); devices use %s", cfg->bind_address, cfg->est_port, cfg->est_threads,
-	         gate_capacity(cfg->est_threads, cfg->signer_max_waiting), cfg->public_est_url);
+	         "at most); devices use %s", ls->bind_address, ls->port, ls->threads,
+	         gate_capacity(ls->threads, ls->signer_max_waiting), ls->public_url);
 	*out = s;
 	return EDGECA_OK;
 }

@@ -8,11 +8,13 @@
 
 #include "api/listen/deadline.h"
 #include "model/core/context.h"
-#include "server/service_tls.h"
+#include "api/listen/listen.h"
+#include "api/listen/listen_identity.h"
 
 struct est_server;
 
-edgeca_err est_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls,
+edgeca_err est_server_start(struct edgeca_ctx *ctx, const struct listen_settings *ls,
+                            const struct tls_material *tls,
                             struct deadline_watch *deadline, struct est_server **out,
                             struct edgeca_msg *msg);
 void est_server_stop(struct est_server *s);

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "common/error.h"
+#include "common/netaddr.h"
 
 /* A pool of threads, each waiting with poll(2) on its connections. Not
  * epoll: with libmicrohttpd 0.9.75's epoll loop, a thread whose TLS
@@ -39,6 +40,26 @@
  * years, this host only (edgeca does not speak for other names under
  * its host's domain). */
 #define LISTEN_HSTS "max-age=63072000"
+
+/* A listener's settings, filled by the server from its configuration
+ * (README "Configuration"); the strings are borrowed for the listener's
+ * life. */
+struct listen_settings {
+	const char *bind_address;
+	unsigned port;
+	unsigned threads;
+	unsigned max_connections;
+	unsigned connection_timeout_s;
+	size_t max_body_bytes;
+	unsigned signer_max_waiting; /* 0: from the threads */
+	unsigned signer_timeout_s;
+	/* EST: peers that may forward the client certificate in
+	 * client_cert_header, and the URL devices use (for the log) */
+	const struct net_addr *trusted_proxies;
+	size_t n_trusted_proxies;
+	const char *client_cert_header;
+	const char *public_url;
+};
 
 struct listen_addr {
 	struct sockaddr_storage ss;

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <openssl/crypto.h>
 #include <string.h>
 
 #define MAX_CHAIN 8
@@ -124,4 +125,17 @@ listen_identity_retrieve(gnutls_session_t session, const gnutls_datum_t *req_ca_
 	}
 	pthread_mutex_unlock(&lock);
 	return rc;
+}
+
+void
+tls_material_free(struct tls_material *m)
+{
+	if (m == NULL)
+		return;
+	free(m->cert_pem);
+	if (m->key_pem != NULL) {
+		OPENSSL_cleanse(m->key_pem, strlen(m->key_pem));
+		free(m->key_pem);
+	}
+	m->cert_pem = m->key_pem = NULL;
 }

@@ -10,7 +10,15 @@
 #include <stdbool.h>
 
 #include "common/error.h"
-#include "server/service_tls.h"
+
+/* A TLS identity: the leaf certificate followed by its chain, and the
+ * private key, both PEM. */
+struct tls_material {
+	char *cert_pem;
+	char *key_pem;
+};
+
+void tls_material_free(struct tls_material *m);
 
 /* Sets the identity from m (PEM chain and key); first call at start-up,
  * later calls when the listener certificate changed. An identity that is

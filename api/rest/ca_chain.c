@@ -11,13 +11,15 @@
 #include "api/rest/request.h"
 #include "common/encoding.h"
 #include "model/ca/ca.h"
+#include "model/lifecycle/renew.h"
+#include "model/lifecycle/upload.h"
 
 /* The CA (taken) as a 200, or the problem. */
 static void
 answer_ca(struct api_call *call, edgeca_err rc, const struct edgeca_msg *msg, struct ca *ca)
 {
 	if (rc == EDGECA_OK)
-		api_json(call->resp, 200, render_ca(ca, call->ctx->cfg));
+		api_json(call->resp, 200, render_ca(ca, &call->ctx->settings));
 	else
 		api_problem(call->resp, rc, msg, call->path);
 	ca_free(ca);

@@ -131,7 +131,7 @@ api_cas_create(struct api_call *call)
 	}
 	snprintf(location, sizeof(location), "/api/v1/cas/%s", ca->id);
 	u_map_put(call->resp->map_header, "Location", location);
-	api_json(call->resp, 201, render_ca(ca, call->ctx->cfg));
+	api_json(call->resp, 201, render_ca(ca, &call->ctx->settings));
 out:
 	free(emails);
 	free(templates);
@@ -160,7 +160,7 @@ api_cas_list(struct api_call *call)
 	}
 	items = json_array();
 	for (size_t i = 0; items && i < list.n; i++)
-		items = render_append(items, render_ca(list.items[i], call->ctx->cfg));
+		items = render_append(items, render_ca(list.items[i], &call->ctx->settings));
 	api_json(call->resp, 200, render_page(items, list.next_cursor));
 	ca_list_free(&list);
 }
@@ -177,7 +177,7 @@ api_cas_get(struct api_call *call)
 		api_problem(call->resp, rc, &msg, call->path);
 		return;
 	}
-	api_json(call->resp, 200, render_ca(ca, call->ctx->cfg));
+	api_json(call->resp, 200, render_ca(ca, &call->ctx->settings));
 	ca_free(ca);
 }
 

@@ -135,7 +135,7 @@ api_cas_update(struct api_call *call)
 		api_problem(call->resp, rc, &msg, call->path);
 		goto out;
 	}
-	api_json(call->resp, 200, render_ca(ca, call->ctx->cfg));
+	api_json(call->resp, 200, render_ca(ca, &call->ctx->settings));
 out:
 	free(anchors);
 	free(emails);
@@ -155,6 +155,6 @@ api_cas_est_urls(struct api_call *call)
 		api_problem(call->resp, rc, &msg, call->path);
 		return;
 	}
-	api_json(call->resp, 200, render_est_urls(ca, call->ctx->cfg));
+	api_json(call->resp, 200, render_est_urls(ca, &call->ctx->settings));
 	ca_free(ca);
 }

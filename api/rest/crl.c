@@ -172,14 +172,14 @@ api_cas_crl_get(struct api_call *call)
 }
 
 static json_t *
-render_crl(const struct crl *crl, const struct edgeca_config *cfg)
+render_crl(const struct crl *crl, const struct model_settings *settings)
 {
 	json_t *j = json_object();
 	char url[1100];
 
 	if (j == NULL)
 		return NULL;
-	crl_public_url(cfg, crl->ca_id, crl->location, crl->generation, url);
+	crl_public_url(settings, crl->ca_id, crl->location, crl->generation, url);
 	json_object_set_new(j, "ca_id", json_string(crl->ca_id));
 	json_object_set_new(j, "location", json_string(crl->location));
 	json_object_set_new(j, "crl_number", json_integer(crl->number));
@@ -210,7 +210,7 @@ api_cas_crl_generate(struct api_call *call)
 	rc = crl_force(call->ctx, call->who.actor, u_map_get(call->req->map_url, "ca_id"), location,
 	               &crl, &msg);
 	if (rc == EDGECA_OK)
-		api_json(call->resp, 201, render_crl(&crl, call->ctx->cfg));
+		api_json(call->resp, 201, render_crl(&crl, &call->ctx->settings));
 out:
 	if (rc != EDGECA_OK)
 		api_problem(call->resp, rc, &msg, call->path);

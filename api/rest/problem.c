@@ -3,42 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/listen/status.h"
 #include "common/log.h"
-
-static const struct {
-	edgeca_err code;
-	int status;
-	const char *title;
-} statuses[] = {
-	{EDGECA_OK, 200, "OK"},
-	{EDGECA_ERR_MALFORMED, 400, "Bad Request"},
-	{EDGECA_ERR_INVALID, 422, "Unprocessable Content"},
-	{EDGECA_ERR_UNAUTHORIZED, 401, "Unauthorized"},
-	{EDGECA_ERR_FORBIDDEN, 403, "Forbidden"},
-	{EDGECA_ERR_NOT_FOUND, 404, "Not Found"},
-	{EDGECA_ERR_CONFLICT, 409, "Conflict"},
-	{EDGECA_ERR_TOO_LARGE, 413, "Content Too Large"},
-	{EDGECA_ERR_UNSUPPORTED_MEDIA, 415, "Unsupported Media Type"},
-	{EDGECA_ERR_NOT_ACCEPTABLE, 406, "Not Acceptable"},
-	{EDGECA_ERR_TOO_MANY, 429, "Too Many Requests"},
-	{EDGECA_ERR_UNAVAILABLE, 503, "Service Unavailable"},
-	{EDGECA_ERR_INTERNAL, 500, "Internal Server Error"},
-};
-
-static size_t
-status_index(edgeca_err code)
-{
-	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
-		if (statuses[i].code == code)
-			return i;
-	return sizeof(statuses) / sizeof(statuses[0]) - 1;
-}
-
-int
-api_status_of(edgeca_err code)
-{
-	return statuses[status_index(code)].status;
-}
 
 void
 api_body(struct _u_response *resp, int status, const char *content_type, const void *body,
@@ -121,9 +87,8 @@ void
 api_problem_members(struct _u_response *resp, edgeca_err code, const char *slug,
                     const char *detail, const char *instance, json_t *members)
 {
-	size_t i = status_index(code);
 
-	problem(resp, statuses[i].status, statuses[i].title, slug, detail, instance, members);
+	problem(resp, api_status_of(code), api_status_title(code), slug, detail, instance, members);
 	json_decref(members);
 }
 
@@ -131,9 +96,8 @@ void
 api_problem_text(struct _u_response *resp, edgeca_err code, const char *slug,
                  const char *detail, const char *instance)
 {
-	size_t i = status_index(code);
 
-	api_problem_raw(resp, statuses[i].status, statuses[i].title,
+	api_problem_raw(resp, api_status_of(code), api_status_title(code),
 	                slug ? slug : edgeca_err_slug(code), detail, instance);
 }
 

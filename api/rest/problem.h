@@ -1,19 +1,16 @@
-/* RFC 9457 problem details: the one place where edgeca_err becomes an HTTP
- * status, and helpers that set JSON and text responses. */
+/* RFC 9457 problem details (statuses from api/listen/status.h), and
+ * helpers that set JSON and text responses. */
 #ifndef EDGECA_API_PROBLEM_H
 #define EDGECA_API_PROBLEM_H
 
 #include <jansson.h>
 #include <ulfius.h>
 
+#include "api/listen/status.h"
 #include "common/error.h"
 
 #define PROBLEM_TYPE_PREFIX "urn:edgeca:problem:"
 
-/* Retry-After of a 503 when nothing better is known: a few seconds. */
-#define API_RETRY_AFTER_S 5
-
-int api_status_of(edgeca_err code);
 
 /* Sets status and an application/problem+json body:
  * {type, title, status, detail, instance}. */

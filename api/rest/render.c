@@ -164,13 +164,13 @@ render_location(const struct ca_location *loc)
 }
 
 json_t *
-render_est_urls(const struct ca *ca, const struct edgeca_config *cfg)
+render_est_urls(const struct ca *ca, const struct model_settings *settings)
 {
 	char url[EST_URL_MAX];
 	json_t *locations = json_array();
 
 	for (size_t i = 0; locations && i < ca->n_locations; i++) {
-		ca_est_url(cfg, ca, &ca->locations[i], url);
+		ca_est_url(settings, ca, &ca->locations[i], url);
 		locations = append_or_drop(locations,
 		                           json_pack("{s:s, s:s, s:s}", "location",
 		                                     ca->locations[i].name, "status",
@@ -178,10 +178,10 @@ render_est_urls(const struct ca *ca, const struct edgeca_config *cfg)
 	}
 	if (locations == NULL)
 		return NULL;
-	ca_est_label_url(cfg, ca, url);
+	ca_est_label_url(settings, ca, url);
 	{
 		json_t *label_url = url[0] ? json_string(url) : json_null();
-		ca_est_default_url(cfg, ca, url);
+		ca_est_default_url(settings, ca, url);
 		return json_pack("{s:b, s:o, s:o, s:o}", "enabled", ca->est.enabled, "locations",
 		                 locations, "label_url", label_url, "default_url",
 		                 url[0] ? json_string(url) : json_null());
@@ -189,10 +189,10 @@ render_est_urls(const struct ca *ca, const struct edgeca_config *cfg)
 }
 
 static json_t *
-render_est(const struct ca *ca, const struct edgeca_config *cfg)
+render_est(const struct ca *ca, const struct model_settings *settings)
 {
 	const struct ca_est *e = &ca->est;
-	json_t *anchors = json_array(), *urls = render_est_urls(ca, cfg), *j;
+	json_t *anchors = json_array(), *urls = render_est_urls(ca, settings), *j;
 
 	for (size_t i = 0; anchors && i < e->n_anchors; i++)
 		anchors = append_or_drop(anchors,
@@ -263,10 +263,10 @@ render_name_rules(const struct name_rules *r)
 }
 
 json_t *
-render_ca(const struct ca *ca, const struct edgeca_config *cfg)
+render_ca(const struct ca *ca, const struct model_settings *settings)
 {
 	const struct ca_location *primary = ca_find_location(ca, NULL);
-	json_t *locations = json_array(), *est = render_est(ca, cfg), *j;
+	json_t *locations = json_array(), *est = render_est(ca, settings), *j;
 
 	for (size_t i = 0; locations && i < ca->n_locations; i++)
 		locations = append_or_drop(locations, render_location(&ca->locations[i]));

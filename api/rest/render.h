@@ -8,10 +8,10 @@
 #include "model/cert/certificate.h"
 #include "model/auth/token.h"
 
-json_t *render_ca(const struct ca *ca, const struct edgeca_config *cfg);
+json_t *render_ca(const struct ca *ca, const struct model_settings *settings);
 /* {"enabled", "locations": [{"location", "status", "url"}], "label_url",
  * "default_url"}: the EST URLs devices are configured with. */
-json_t *render_est_urls(const struct ca *ca, const struct edgeca_config *cfg);
+json_t *render_est_urls(const struct ca *ca, const struct model_settings *settings);
 /* full: with certificate_pem and chain_pem (single-certificate views). */
 json_t *render_certificate(const struct certificate *c, int full);
 json_t *render_token(const struct token_info *t);

@@ -89,7 +89,7 @@ revoke_ca(struct api_call *call, const char *location)
 	if (rc != EDGECA_OK)
 		api_problem(call->resp, rc, &msg, call->path);
 	else
-		api_json(call->resp, 200, render_ca(ca, call->ctx->cfg));
+		api_json(call->resp, 200, render_ca(ca, &call->ctx->settings));
 	json_decref(j);
 	ca_free(ca);
 }

@@ -9,6 +9,7 @@
 #include <ulfius.h>
 
 #include "api/listen/gate.h"
+#include "model/auth/principal.h"
 #include "model/core/context.h"
 
 enum api_access {

@@ -40,11 +40,11 @@ request_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 }
 
 edgeca_err
-api_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls,
+api_server_start(struct edgeca_ctx *ctx, const struct listen_settings *ls,
+                 const struct tls_material *tls,
                  struct deadline_watch *deadline, struct api_server **out,
                  struct edgeca_msg *msg)
 {
-	const struct edgeca_config *cfg = ctx->cfg;
 	struct api_server *s;
 	unsigned int flags = LISTEN_MHD_FLAGS;
 	edgeca_err rc;
@@ -53,27 +53,27 @@ api_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls,
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-	if (ulfius_init_instance(&s->inst, cfg->api_port, NULL, NULL) != U_OK) {
+	if (ulfius_init_instance(&s->inst, ls->port, NULL, NULL) != U_OK) {
 		free(s);
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot initialise ulfius");
 	}
-	if ((rc = listen_addr_make(cfg->bind_address, cfg->api_port, &s->addr, msg)) != EDGECA_OK)
+	if ((rc = listen_addr_make(ls->bind_address, ls->port, &s->addr, msg)) != EDGECA_OK)
 		goto fail;
 	flags |= s->addr.mhd_flags;
 	/* ulfius keeps at most this many body bytes: one more than the limit
 	 * lets the dispatcher tell an oversized body from a full one. */
-	s->inst.max_post_body_size = cfg->max_body_bytes + 1;
+	s->inst.max_post_body_size = ls->max_body_bytes + 1;
 	s->inst.allowed_post_processor = U_POST_PROCESS_NONE;
 	/* With the check on, ulfius drops non-UTF-8 values without a word;
 	 * the dispatcher refuses them instead. */
 	s->inst.check_utf8 = 0;
-	if ((rc = gate_new(gate_capacity(cfg->http_threads, cfg->signer_max_waiting),
+	if ((rc = gate_new(gate_capacity(ls->threads, ls->signer_max_waiting),
 	                   gate_signer_stalled, ctx->signer, &s->gate, msg)) != EDGECA_OK)
 		goto fail;
 	s->router.ctx = ctx;
 	s->router.gate = s->gate;
-	s->router.gate_wait_ms = cfg->signer_timeout_s * 1000;
-	s->router.max_body = cfg->max_body_bytes;
+	s->router.gate_wait_ms = ls->signer_timeout_s * 1000;
+	s->router.max_body = ls->max_body_bytes;
 	s->router.routes = api_routes;
 	s->router.n_routes = api_routes_count;
 	if (api_routes_register(&s->inst, &s->router) != 0) {
@@ -90,24 +90,24 @@ api_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls,
 			/* the current listen identity, asked for at each handshake */
 			{MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)listen_identity_retrieve},
 			{MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)LISTEN_TLS_PRIORITIES},
-			{MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->http_threads, NULL},
-			{MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL},
-			{MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->connection_timeout_s, NULL},
+			{MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)ls->threads, NULL},
+			{MHD_OPTION_CONNECTION_LIMIT, (intptr_t)ls->max_connections, NULL},
+			{MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)ls->connection_timeout_s, NULL},
 			{MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
 			{MHD_OPTION_END, 0, NULL},
 		};
 		if (ulfius_start_framework_with_mhd_options(&s->inst, flags, ops) != U_OK) {
 			rc = edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, NULL,
 			                 "cannot listen on %s port %u (in use, or TLS material invalid)",
-			                 cfg->bind_address, cfg->api_port);
+			                 ls->bind_address, ls->port);
 			goto fail;
 		}
 	}
 	s->started = true;
 	log_info("api_server_start: listening on https://%s:%u (%u threads, %u of them for the "
-	         "signer at most, %u connections max)", cfg->bind_address, cfg->api_port,
-	         cfg->http_threads, gate_capacity(cfg->http_threads, cfg->signer_max_waiting),
-	         cfg->max_connections);
+	         "signer at most, %u connections max)", ls->bind_address, ls->port,
+	         ls->threads, gate_capacity(ls->threads, ls->signer_max_waiting),
+	         ls->max_connections);
 	*out = s;
 	return EDGECA_OK;
 fail:

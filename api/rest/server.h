@@ -6,11 +6,13 @@
 
 #include "api/listen/deadline.h"
 #include "model/core/context.h"
-#include "server/service_tls.h"
+#include "api/listen/listen.h"
+#include "api/listen/listen_identity.h"
 
 struct api_server;
 
-edgeca_err api_server_start(struct edgeca_ctx *ctx, const struct tls_material *tls,
+edgeca_err api_server_start(struct edgeca_ctx *ctx, const struct listen_settings *ls,
+                            const struct tls_material *tls,
                             struct deadline_watch *deadline, struct api_server **out,
                             struct edgeca_msg *msg);
 void api_server_stop(struct api_server *s);

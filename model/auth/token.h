@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "model/auth/principal.h"
 #include "model/core/context.h"
 #include "model/store/cursor.h"
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "common/error.h"
+#include "model/auth/principal.h"
 #include "model/core/context.h"
 
 /* The columns ca_scoped and ca_ids (the ids joined by commas in the CAs'

@@ -12,6 +12,7 @@
 
 #include "common/name_rules.h"
 #include "common/x509util.h"
+#include "model/auth/principal.h"
 #include "model/core/context.h"
 #include "model/store/cursor.h"
 
@@ -298,24 +299,23 @@ edgeca_err ca_chain_to_parent(struct edgeca_ctx *ctx, const struct principal *wh
                               bool has_not_after, time_t not_after, struct ca **out,
                               struct edgeca_msg *msg);
 
-/* Installs the certificate an external root signed for a location's CSR,
- * or, for an active location with a pending renewal, for the renewal's
- * CSR (the location then rolls over to the new key as an internal
- * renewal does); pem holds the certificate, optionally followed by its
- * issuer chain. */
-edgeca_err ca_upload_certificate(struct edgeca_ctx *ctx, const struct principal *who,
-                                 const char *ca_id, const char *location,
-                                 const unsigned char *pem, size_t len, struct ca **out,
-                                 struct edgeca_msg *msg);
-
 /* The URLs certificates issued by this location carry when a public URL is
  * configured: the CRL distribution point (when CRLs are on: the CA's own
  * or edgeca's) and the issuer certificate (AIA caIssuers). Empty when
  * not. */
-void ca_issuer_urls(const struct edgeca_config *cfg, const struct ca *ca,
+void ca_issuer_urls(const struct model_settings *settings, const struct ca *ca,
                     const struct ca_location *loc, char crl_url[1100], char aia_url[1100]);
 
 bool ca_allows_template(const struct ca *ca, const char *tpl);
+
+/* The pathLenConstraint of ca's certificate as its parent signs it: its
+ * path_length when set; else -1 (none) when it may issue CA
+ * certificates, 0 when not. */
+long ca_child_path_length(const struct ca *child);
+
+/* A new webhook secret: 64 hex characters, used as the HMAC key as is. */
+#define CA_WEBHOOK_SECRET_LEN 64
+int ca_webhook_secret_new(char out[CA_WEBHOOK_SECRET_LEN + 1]);
 
 /* PATCH /api/v1/cas/{id}: changes how a CA serves EST (est: members set
  * replace the current values, the anchors list as a whole), its
@@ -328,29 +328,15 @@ edgeca_err ca_update(struct edgeca_ctx *ctx, const struct principal *who, const 
                      const struct ca_est_req *est, const struct ca_lifecycle_req *lifecycle,
                      const struct ca_crl_req *crl, struct ca **out, struct edgeca_msg *msg);
 
-/* POST /api/v1/cas/{id}/renew: gives each active location (or the one
- * named by location, NULL for all) of an active subordinate a new signer
- * key (same algorithm and policy). Chained to an internal parent: a new
- * certificate signed by the parent, validity as at creation; the
- * replaced generation is kept (ca_location_history) and shown in
- * previous_certificates; audited ca.renew. Chained to an external root:
- * the key's CSR waits as the location's pending renewal (a location with
- * one keeps it), audited ca.renew.request and notified
- * renewal_requested, until ca_upload_certificate gets its certificate.
- * Each location is stored in its own transaction; a failure stops at
- * that location. Roots: INVALID (root-renewal). */
-edgeca_err ca_renew(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
-                    const char *location, struct ca **out, struct edgeca_msg *msg);
-
 #define EST_URL_MAX 1200
 /* The EST base URL devices are configured with, ending in
  * /.well-known/est: of a location, of the CA's label ("" when it has
  * none) and the unlabelled one ("" unless the CA is the default). */
-void ca_est_url(const struct edgeca_config *cfg, const struct ca *ca,
+void ca_est_url(const struct model_settings *settings, const struct ca *ca,
                 const struct ca_location *loc, char url[EST_URL_MAX]);
-void ca_est_label_url(const struct edgeca_config *cfg, const struct ca *ca,
+void ca_est_label_url(const struct model_settings *settings, const struct ca *ca,
                       char url[EST_URL_MAX]);
-void ca_est_default_url(const struct edgeca_config *cfg, const struct ca *ca,
+void ca_est_default_url(const struct model_settings *settings, const struct ca *ca,
                         char url[EST_URL_MAX]);
 
 #endif

@@ -9,6 +9,7 @@
 #include <libpq-fe.h>
 #include <openssl/x509.h>
 
+#include "model/auth/principal.h"
 #include "model/ca/ca.h"
 
 /* Loads the CA parent_id names in a request: an unknown one is a 422

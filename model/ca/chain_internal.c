@@ -18,7 +18,6 @@
 #include "model/ca/first_crls.h"
 #include "model/ca/internal/ca_internal.h"
 #include "model/ca/store.h"
-#include "model/cert/issue_policy.h"
 #include "model/crl/crl.h"
 #include "model/store/audit.h"
 #include "signer/proto/templates.h"
@@ -154,7 +153,7 @@ ca_sign_by_parent(struct edgeca_ctx *ctx, struct ca *child, const struct ca *par
 		struct ca_location *loc = &child->locations[i];
 		const struct ca_location *ploc = signing_location(parent, loc->name);
 		char crl_url[1100], aia_url[1100], *chain = NULL;
-		struct signer_issue_opts opts = {issue_child_path_length(child), crl_url, aia_url};
+		struct signer_issue_opts opts = {ca_child_path_length(child), crl_url, aia_url};
 		unsigned char *der = NULL;
 		size_t len = 0;
 
@@ -165,7 +164,7 @@ ca_sign_by_parent(struct edgeca_ctx *ctx, struct ca *child, const struct ca *par
 		rc = signer_key_cert(ctx->signer, loc->key_id, &der, &len, msg);
 		if (rc == EDGECA_OK && der == NULL) {
 			struct signer_issued issued;
-			ca_issuer_urls(ctx->cfg, parent, ploc, crl_url, aia_url);
+			ca_issuer_urls(&ctx->settings, parent, ploc, crl_url, aia_url);
 			rc = signer_issue(ctx->signer, ploc->key_id, "subordinate_ca", loc->csr_der,
 			                  loc->csr_len, not_after, &opts, &issued, msg);
 			if (rc == EDGECA_OK) {

@@ -60,7 +60,7 @@ ca_create(struct edgeca_ctx *ctx, const struct principal *who, const struct ca_c
 	edgeca_err rc;
 
 	*out = NULL;
-	rc = ca_settings_resolve(req, ctx->cfg->default_location, now, &ca, &not_after, msg);
+	rc = ca_settings_resolve(req, ctx->settings.default_location, now, &ca, &not_after, msg);
 	if (rc != EDGECA_OK)
 		return rc;
 	if ((rc = ca_est_resolve(&req->est, ca, true, now, &anchors_given, msg)) != EDGECA_OK)

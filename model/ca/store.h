@@ -4,6 +4,7 @@
 
 #include <libpq-fe.h>
 
+#include "model/auth/principal.h"
 #include "model/ca/ca.h"
 
 /* Inserts ca and its locations inside the caller's transaction; fills

@@ -10,6 +10,7 @@
 #include "common/encoding.h"
 #include "common/timeutil.h"
 #include "model/ca/internal/ca_internal.h"
+#include "signer/proto/templates.h"
 
 void
 ca_free(struct ca *ca)
@@ -128,4 +129,15 @@ ca_list_free(struct ca_list *l)
 		ca_free(l->items[i]);
 	free(l->items);
 	memset(l, 0, sizeof(*l));
+}
+
+long
+ca_child_path_length(const struct ca *child)
+{
+	if (child->path_length >= 0)
+		return child->path_length;
+	for (char **t = child->allowed_templates; t && *t; t++)
+		if (tpl_by_name(*t) != NULL && tpl_by_name(*t)->is_ca)
+			return -1;
+	return 0;
 }

@@ -2,20 +2,21 @@
  * ca_update's transaction) and the webhook secret, made here, sealed into
  * the database (model/secretbox.h) and shown to the caller once. */
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/encoding.h"
+#include "common/secretbox.h"
 #include "model/store/audit.h"
 #include "model/ca/internal/ca_internal.h"
 #include "model/store/db.h"
-#include "model/lifecycle/lifecycle.h"
-#include "server/secretbox.h"
 
 edgeca_err
 ca_store_webhook(const struct edgeca_ctx *ctx, PGconn *c, struct ca *ca, struct edgeca_msg *msg)
 {
-	char secret[LIFECYCLE_SECRET_LEN + 1];
+	char secret[CA_WEBHOOK_SECRET_LEN + 1];
 	unsigned char *sealed = NULL;
 	size_t sealed_len = 0;
 	struct db_param p[3];
@@ -28,7 +29,7 @@ ca_store_webhook(const struct edgeca_ctx *ctx, PGconn *c, struct ca *ca, struct 
 		               "remove webhook", msg);
 	if (!ctx->has_secrets_key)
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "no secrets key is loaded");
-	if (lifecycle_new_secret(secret) != 0)
+	if (ca_webhook_secret_new(secret) != 0)
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "no randomness for a secret");
 	rc = secretbox_seal(ctx->secrets_key, ca->id, (const unsigned char *)secret, strlen(secret),
 	                    &sealed, &sealed_len, msg);
@@ -50,6 +51,18 @@ out:
 }
 
 /* The names of the members req sets, for the audit row. */
+int
+ca_webhook_secret_new(char out[CA_WEBHOOK_SECRET_LEN + 1])
+{
+	unsigned char raw[CA_WEBHOOK_SECRET_LEN / 2];
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return -1;
+	hex_encode(raw, sizeof(raw), out);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return 0;
+}
+
 static void
 changed_fields(const struct ca_lifecycle_req *r, char *out, size_t len)
 {

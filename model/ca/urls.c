@@ -6,41 +6,41 @@
 #include "model/crl/crl.h"
 
 void
-ca_issuer_urls(const struct edgeca_config *cfg, const struct ca *ca,
+ca_issuer_urls(const struct model_settings *settings, const struct ca *ca,
                const struct ca_location *loc, char crl_url[1100], char aia_url[1100])
 {
 	crl_url[0] = aia_url[0] = '\0';
 	if (ca->crl_enabled && ca->crl_distribution_point != NULL)
 		snprintf(crl_url, 1100, "%s", ca->crl_distribution_point);
 	else if (ca->crl_enabled) /* the CRL of the key that issues */
-		crl_public_url(cfg, ca->id, loc->name, loc->generation, crl_url);
+		crl_public_url(settings, ca->id, loc->name, loc->generation, crl_url);
 	if (loc->generation > 1) /* the certificate of the key that issues */
-		snprintf(aia_url, 1100, "%s/ca/%s/%s.%d.crt", cfg->public_url, ca->id, loc->name,
+		snprintf(aia_url, 1100, "%s/ca/%s/%s.%d.crt", settings->public_url, ca->id, loc->name,
 		         loc->generation);
 	else
-		snprintf(aia_url, 1100, "%s/ca/%s/%s.crt", cfg->public_url, ca->id, loc->name);
+		snprintf(aia_url, 1100, "%s/ca/%s/%s.crt", settings->public_url, ca->id, loc->name);
 }
 
 void
-ca_est_url(const struct edgeca_config *cfg, const struct ca *ca, const struct ca_location *loc,
+ca_est_url(const struct model_settings *settings, const struct ca *ca, const struct ca_location *loc,
            char url[EST_URL_MAX])
 {
-	snprintf(url, EST_URL_MAX, "%s/est/%s/%s/.well-known/est", cfg->public_est_url, ca->id,
+	snprintf(url, EST_URL_MAX, "%s/est/%s/%s/.well-known/est", settings->public_est_url, ca->id,
 	         loc->name);
 }
 
 void
-ca_est_label_url(const struct edgeca_config *cfg, const struct ca *ca, char url[EST_URL_MAX])
+ca_est_label_url(const struct model_settings *settings, const struct ca *ca, char url[EST_URL_MAX])
 {
 	url[0] = '\0';
 	if (ca->est.label[0] != '\0')
-		snprintf(url, EST_URL_MAX, "%s/.well-known/est/%s", cfg->public_est_url, ca->est.label);
+		snprintf(url, EST_URL_MAX, "%s/.well-known/est/%s", settings->public_est_url, ca->est.label);
 }
 
 void
-ca_est_default_url(const struct edgeca_config *cfg, const struct ca *ca, char url[EST_URL_MAX])
+ca_est_default_url(const struct model_settings *settings, const struct ca *ca, char url[EST_URL_MAX])
 {
 	url[0] = '\0';
 	if (ca->est.is_default)
-		snprintf(url, EST_URL_MAX, "%s/.well-known/est", cfg->public_est_url);
+		snprintf(url, EST_URL_MAX, "%s/.well-known/est", settings->public_est_url);
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "common/x509util.h"
+#include "model/auth/principal.h"
 #include "model/ca/ca.h"
 #include "model/core/context.h"
 #include "model/store/cursor.h"

@@ -139,7 +139,7 @@ sign_and_store(struct edgeca_ctx *ctx, const char *actor, const struct ca *ca,
 	edgeca_err rc = EDGECA_OK;
 
 	*out = NULL;
-	ca_issuer_urls(ctx->cfg, ca, loc, crl_url, aia_url);
+	ca_issuer_urls(&ctx->settings, ca, loc, crl_url, aia_url);
 	for (int attempt = 1; attempt <= ISSUE_ATTEMPTS; attempt++) {
 		cert_free(cert);
 		cert = calloc(1, sizeof(*cert));

@@ -145,14 +145,3 @@ issue_subordinate_rule(const struct ca *ca, long path_length, const struct tpl_d
 	*tpl = tpl_get(TPL_SUBORDINATE_CA);
 	return EDGECA_OK;
 }
-
-long
-issue_child_path_length(const struct ca *child)
-{
-	if (child->path_length >= 0)
-		return child->path_length;
-	for (char **t = child->allowed_templates; t && *t; t++)
-		if (tpl_by_name(*t) != NULL && tpl_by_name(*t)->is_ca)
-			return -1;
-	return 0;
-}

@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include "common/csr.h"
+#include "model/auth/principal.h"
 #include "model/cert/certificate.h"
 #include "signer/proto/templates.h"
 
@@ -65,12 +66,5 @@ edgeca_err issue_subordinate_rule(const struct ca *ca, long path_length,
  * waits for its certificate. */
 edgeca_err issue_location(const struct ca *ca, const char *name, const struct ca_location **loc,
                           struct edgeca_msg *msg);
-
-/* The path length edgeca asks for in the certificate of a subordinate it
- * chains: the CA's own path_length when set; 0 when its policy allows no
- * CA template (nothing below it may be a CA, which relying parties then
- * enforce too, as for roots); -1 (the most the parent allows) otherwise.
- * Pure. */
-long issue_child_path_length(const struct ca *child);
 
 #endif

@@ -1,5 +1,8 @@
-/* What every model operation needs: configuration, the database pool and
- * the signer pool, and who is asking. Built once by the server. */
+/* What every model operation needs: the database pool, the signer pool,
+ * the key sealing webhook secrets and the few settings the domain reads.
+ * The server fills it from its configuration (server/context.c); nothing
+ * in model/ reads the configuration itself. Who is asking travels beside
+ * it as a struct principal (model/auth/principal.h). */
 #ifndef EDGECA_MODEL_CONTEXT_H
 #define EDGECA_MODEL_CONTEXT_H
 
@@ -7,16 +10,23 @@
 #include <stddef.h>
 
 #include "common/error.h"
-#include "server/config.h"
 #include "model/store/db.h"
-#include "model/auth/principal.h"
 #include "signer/client/client.h"
 
+/* The settings of the domain, borrowed from the server's configuration. */
+struct model_settings {
+	const char *public_url;       /* base of CRL and CA certificate URLs, no trailing slash */
+	const char *public_est_url;   /* base of EST URLs, no trailing slash */
+	const char *default_location; /* a CA's location when its request names none */
+	unsigned crl_delay_ms;        /* how long a revocation's CRL waits for the rest of a burst */
+	bool email_configured;        /* notifications get an e-mail delivery */
+};
+
 struct edgeca_ctx {
-	const struct edgeca_config *cfg;
+	struct model_settings settings;
 	struct db_pool *db;
 	struct signer_pool *signer;
-	/* seals webhook secrets (model/secretbox.h); loaded by `serve` */
+	/* seals webhook secrets (common/secretbox.h); loaded by `serve` */
 	unsigned char secrets_key[32];
 	bool has_secrets_key;
 };

@@ -350,7 +350,7 @@ build(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *ca_id,
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* Decided before the transaction: whether to build at all. */
-	if ((rc = read_state(c, ca_id, location, generation, ctx->cfg->crl_delay_ms, &s, msg)) != EDGECA_OK)
+	if ((rc = read_state(c, ca_id, location, generation, ctx->settings.crl_delay_ms, &s, msg)) != EDGECA_OK)
 		goto out;
 	if (why == CRL_IF_DUE && (!s.due || !s.enabled || !s.active))
 		goto out; /* made by another instance meanwhile, or no longer wanted */
@@ -381,7 +381,7 @@ build(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *ca_id,
 		goto out;
 	PQclear(r);
 	in_txn = true;
-	if ((rc = read_state(c, ca_id, location, generation, ctx->cfg->crl_delay_ms, &s, msg)) != EDGECA_OK)
+	if ((rc = read_state(c, ca_id, location, generation, ctx->settings.crl_delay_ms, &s, msg)) != EDGECA_OK)
 		goto out;
 	snprintf(crl.ca_id, sizeof(crl.ca_id), "%s", ca_id);
 	snprintf(crl.location, sizeof(crl.location), "%s", location);

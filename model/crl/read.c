@@ -12,14 +12,14 @@
 #include "model/store/db.h"
 
 void
-crl_public_url(const struct edgeca_config *cfg, const char *ca_id, const char *location,
+crl_public_url(const struct model_settings *settings, const char *ca_id, const char *location,
                int generation, char url[1100])
 {
 	if (generation > 1)
-		snprintf(url, 1100, "%s/crl/%s/%s.%d.crl", cfg->public_url, ca_id, location,
+		snprintf(url, 1100, "%s/crl/%s/%s.%d.crl", settings->public_url, ca_id, location,
 		         generation);
 	else
-		snprintf(url, 1100, "%s/crl/%s/%s.crl", cfg->public_url, ca_id, location);
+		snprintf(url, 1100, "%s/crl/%s/%s.crl", settings->public_url, ca_id, location);
 }
 
 /* The CA's location named, or its first active one; checks the CA

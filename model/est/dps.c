@@ -245,7 +245,7 @@ dps_iotedge_config(struct edgeca_ctx *ctx, const struct dps_config_req *req, cha
 		                 ca->id);
 		goto out;
 	}
-	ca_est_url(ctx->cfg, ca, loc, url);
+	ca_est_url(&ctx->settings, ca, loc, url);
 	if (buf_printf(&b, dps_config_template, ca->common_name, ca->id, loc->name,
 	               req->id_scope, req->registration_id, req->registration_id, url) != 0 ||
 	    buf_terminate(&b) != 0) {

@@ -4,6 +4,7 @@
 #ifndef EDGECA_MODEL_DPS_H
 #define EDGECA_MODEL_DPS_H
 
+#include "model/auth/principal.h"
 #include "model/cert/certificate.h"
 #include "model/core/context.h"
 

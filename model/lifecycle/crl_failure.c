@@ -22,7 +22,7 @@ static const char failing_sql[] =
 	" AND c.crl_enabled AND " PUBLISHING_SQL " AND " DUE_SQL("$4");
 
 edgeca_err
-crl_failure_notify(PGconn *c, const struct edgeca_config *cfg, const struct crl_due *d,
+crl_failure_notify(PGconn *c, const struct model_settings *settings, const struct crl_due *d,
                    const char *error, bool *made, struct edgeca_msg *msg)
 {
 	char gen[16], delay[16], line[512];
@@ -33,14 +33,14 @@ crl_failure_notify(PGconn *c, const struct edgeca_config *cfg, const struct crl_
 
 	*made = false;
 	snprintf(gen, sizeof(gen), "%d", d->generation);
-	snprintf(delay, sizeof(delay), "%u", cfg->crl_delay_ms);
+	snprintf(delay, sizeof(delay), "%u", settings->crl_delay_ms);
 	/* stored and mailed: one line of valid UTF-8 (the database checks) */
 	utf8_one_line(error != NULL && error[0] != '\0' ? error : "unknown error", line,
 	              sizeof(line));
 	if ((rc = db_exec(c, failing_sql, p, 5, &r, "find the failing CRL", msg)) != EDGECA_OK)
 		return rc;
 	if (PQntuples(r) == 1)
-		rc = notification_create_event(c, cfg, r, 0, "crl_generation_failed", time(NULL),
+		rc = notification_create_event(c, settings, r, 0, "crl_generation_failed", time(NULL),
 		                               made, msg);
 	PQclear(r);
 	return rc;

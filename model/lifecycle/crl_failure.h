@@ -19,7 +19,7 @@
  * connection c (not in a transaction), unless the CRL is no longer due
  * (another instance made it meanwhile) or the incident is notified
  * already: *made tells whether this call created the notification. */
-edgeca_err crl_failure_notify(PGconn *c, const struct edgeca_config *cfg,
+edgeca_err crl_failure_notify(PGconn *c, const struct model_settings *settings,
                               const struct crl_due *d, const char *error, bool *made,
                               struct edgeca_msg *msg);
 

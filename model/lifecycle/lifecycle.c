@@ -84,18 +84,6 @@ lifecycle_backoff_ms(unsigned base_ms, int attempts)
 }
 
 int
-lifecycle_new_secret(char out[LIFECYCLE_SECRET_LEN + 1])
-{
-	unsigned char raw[LIFECYCLE_SECRET_LEN / 2];
-
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
-		return -1;
-	hex_encode(raw, sizeof(raw), out);
-	OPENSSL_cleanse(raw, sizeof(raw));
-	return 0;
-}
-
-int
 lifecycle_signature(const char *secret, time_t t, const unsigned char *body, size_t len,
                     char out[LIFECYCLE_SIGNATURE_LEN])
 {

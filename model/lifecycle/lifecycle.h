@@ -10,7 +10,6 @@
 #include <time.h>
 
 #define LIFECYCLE_MAX_ATTEMPTS 5
-#define LIFECYCLE_SECRET_LEN 64 /* hex characters of 32 random bytes */
 /* "t=" up to 20 digits ",v1=" 64 hex digits, NUL */
 #define LIFECYCLE_SIGNATURE_LEN (sizeof("t=,v1=") + 20 + 64)
 
@@ -66,9 +65,6 @@ bool lifecycle_issuance_shortened(time_t not_before, time_t not_after, int max_v
 /* Milliseconds to wait after the failed attempt number attempts (1 for
  * the first): base, 2 base, 4 base ..., at most six hours. */
 long long lifecycle_backoff_ms(unsigned base_ms, int attempts);
-
-/* A new webhook secret: 64 hex characters, used as the HMAC key as is. */
-int lifecycle_new_secret(char out[LIFECYCLE_SECRET_LEN + 1]);
 
 /* The X-Edgeca-Signature of a webhook attempt signed at t (unix seconds):
  * "t=<t>,v1=<hex HMAC-SHA256 under secret of "<t>.<body>">", t in

@@ -136,14 +136,14 @@ out:
 }
 
 edgeca_err
-notification_create_event(PGconn *c, const struct edgeca_config *cfg, const PGresult *r, int i,
+notification_create_event(PGconn *c, const struct model_settings *settings, const PGresult *r, int i,
                           const char *kind, time_t due_at, bool *made, struct edgeca_msg *msg)
 {
-	return create_one(c, r, i, kind, due_at, NULL, 0, cfg->smtp_host != NULL, made, msg);
+	return create_one(c, r, i, kind, due_at, NULL, 0, settings->email_configured, made, msg);
 }
 
 edgeca_err
-notification_create_renewal_request(PGconn *c, const struct edgeca_config *cfg,
+notification_create_renewal_request(PGconn *c, const struct model_settings *settings,
                                     const char *ca_id, const char *location, bool *made,
                                     struct edgeca_msg *msg)
 {
@@ -168,7 +168,7 @@ notification_create_renewal_request(PGconn *c, const struct edgeca_config *cfg,
 		goto out;
 	}
 	rc = create_one(c, r, 0, "renewal_requested", (time_t)db_get_ll(r, 0, "requested_at"), csr,
-	                csr_len, cfg->smtp_host != NULL, made, msg);
+	                csr_len, settings->email_configured, made, msg);
 out:
 	free(csr);
 	PQclear(r);
@@ -176,7 +176,7 @@ out:
 }
 
 edgeca_err
-notification_create_due(PGconn *c, const struct edgeca_config *cfg, time_t now, size_t *created,
+notification_create_due(PGconn *c, const struct model_settings *settings, time_t now, size_t *created,
                         struct edgeca_msg *msg)
 {
 	PGresult *r = NULL;
@@ -213,7 +213,7 @@ notification_create_due(PGconn *c, const struct edgeca_config *cfg, time_t now, 
 				continue;
 			rc = create_one(c, r, i, kinds[k],
 			                strcmp(kinds[k], "issuance_shortened") == 0 ? shortened_at : due_at,
-			                NULL, 0, cfg->smtp_host != NULL, &made, msg);
+			                NULL, 0, settings->email_configured, &made, msg);
 			if (rc == EDGECA_OK && made) {
 				(*created)++;
 				log_info("notification_create_due: ca=%s location=%s kind=%s",

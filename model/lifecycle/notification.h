@@ -11,13 +11,14 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "model/auth/principal.h"
 #include "model/core/context.h"
 #include "model/store/cursor.h"
 #include "model/lifecycle/lifecycle.h"
 
 /* Creates the notifications due at now for every active CA location with
  * one delivery per configured channel; *created counts the new ones. */
-edgeca_err notification_create_due(PGconn *c, const struct edgeca_config *cfg, time_t now,
+edgeca_err notification_create_due(PGconn *c, const struct model_settings *settings, time_t now,
                                    size_t *created, struct edgeca_msg *msg);
 
 /* Creates the notification kind (renewed, renewal_failed,
@@ -28,7 +29,7 @@ edgeca_err notification_create_due(PGconn *c, const struct edgeca_config *cfg, t
  * and for crl_generation_failed generation, error and crl_next_update
  * (epoch seconds or NULL); once per (location, kind, not_after): *made
  * false when it existed. */
-edgeca_err notification_create_event(PGconn *c, const struct edgeca_config *cfg,
+edgeca_err notification_create_event(PGconn *c, const struct model_settings *settings,
                                      const PGresult *r, int i, const char *kind, time_t due_at,
                                      bool *made, struct edgeca_msg *msg);
 
@@ -36,7 +37,7 @@ edgeca_err notification_create_event(PGconn *c, const struct edgeca_config *cfg,
  * renewal (external chaining), carrying its CSR, due when it was
  * requested: once per certificate the renewal replaces. *made is false
  * when it existed, or when the location has no pending renewal. */
-edgeca_err notification_create_renewal_request(PGconn *c, const struct edgeca_config *cfg,
+edgeca_err notification_create_renewal_request(PGconn *c, const struct model_settings *settings,
                                                const char *ca_id, const char *location,
                                                bool *made, struct edgeca_msg *msg);
 

@@ -111,7 +111,7 @@ ca_renewal_request_all(struct edgeca_ctx *ctx, PGconn *c, const struct principal
 		 * notification failed is notified by its repetition */
 		rc = request_location(ctx, c, who, ca, loc, &made, msg);
 		if (rc == EDGECA_OK)
-			rc = notification_create_renewal_request(c, ctx->cfg, ca->id, loc->name, &notified,
+			rc = notification_create_renewal_request(c, &ctx->settings, ca->id, loc->name, &notified,
 			                                         msg);
 		if (rc == EDGECA_OK && notified)
 			log_info("ca_renew: ca=%s location=%s: renewal_requested notified", ca->id,

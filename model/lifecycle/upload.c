@@ -2,7 +2,7 @@
  * first certificate of a location waiting to be chained to an external
  * root (chain_external.c), or the certificate of a pending renewal
  * (renew_external.c), then the first CRLs the new key publishes. */
-#include "model/lifecycle/renew.h"
+#include "model/lifecycle/upload.h"
 
 #include <openssl/x509.h>
 #include <stdlib.h>

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "model/auth/principal.h"
 #include "model/ca/ca.h"
 #include "model/cert/certificate.h"
 #include "model/core/context.h"

@@ -209,18 +209,18 @@ test_child_path_length(void **state)
 
 	(void)state;
 	make_ca(&t, "client", client, "active");
-	assert_int_equal(issue_child_path_length(&t.ca), 0);
+	assert_int_equal(ca_child_path_length(&t.ca), 0);
 	make_ca(&t, "ssl", devices, "active");
-	assert_int_equal(issue_child_path_length(&t.ca), 0);
+	assert_int_equal(ca_child_path_length(&t.ca), 0);
 	make_ca(&t, "client", edge, "active");
-	assert_int_equal(issue_child_path_length(&t.ca), -1);
+	assert_int_equal(ca_child_path_length(&t.ca), -1);
 	make_ca(&t, "subordinate_ca", sub, "active");
-	assert_int_equal(issue_child_path_length(&t.ca), -1);
+	assert_int_equal(ca_child_path_length(&t.ca), -1);
 	t.ca.path_length = 2;
-	assert_int_equal(issue_child_path_length(&t.ca), 2);
+	assert_int_equal(ca_child_path_length(&t.ca), 2);
 	make_ca(&t, "client", client, "active");
 	t.ca.path_length = 0;
-	assert_int_equal(issue_child_path_length(&t.ca), 0);
+	assert_int_equal(ca_child_path_length(&t.ca), 0);
 }
 
 int

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "model/ca/ca.h"
 #include "model/lifecycle/lifecycle.h"
 
 #define T0 1700000000
@@ -98,7 +99,7 @@ static void
 test_signature_and_secret(void **state)
 {
 	char sig[LIFECYCLE_SIGNATURE_LEN], again[LIFECYCLE_SIGNATURE_LEN],
-		s1[LIFECYCLE_SECRET_LEN + 1], s2[LIFECYCLE_SECRET_LEN + 1];
+		s1[CA_WEBHOOK_SECRET_LEN + 1], s2[CA_WEBHOOK_SECRET_LEN + 1];
 	const unsigned char *body = (const unsigned char *)"{\"a\":1}";
 
 	/* printf '%s' '1700000000.{"a":1}' | openssl dgst -sha256 -hmac key */
@@ -130,8 +131,8 @@ test_signature_and_secret(void **state)
 	assert_int_equal(lifecycle_signature("key", (time_t)INT64_MAX, body, 7, again), 0);
 	assert_int_equal(strlen(again), strlen("t=9223372036854775807,v1=") + 64);
 
-	assert_int_equal(lifecycle_new_secret(s1), 0);
-	assert_int_equal(lifecycle_new_secret(s2), 0);
+	assert_int_equal(ca_webhook_secret_new(s1), 0);
+	assert_int_equal(ca_webhook_secret_new(s2), 0);
 	assert_int_equal(strlen(s1), 64);
 	assert_int_equal(strspn(s1, "0123456789abcdef"), 64);
 	assert_string_not_equal(s1, s2);

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "server/secretbox.h"
+#include "common/secretbox.h"
 #include "unit_helpers.h"
 
 static const unsigned char key[SECRETBOX_KEY_LEN] = "0123456789abcdef0123456789abcde";

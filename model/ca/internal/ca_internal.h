@@ -6,6 +6,7 @@
 #include <libpq-fe.h>
 #include <openssl/x509.h>
 
+#include "model/auth/principal.h"
 #include "model/ca/ca.h"
 
 /* "a,b,c": the templates as the signer's key policy takes them; NULL

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "model/auth/principal.h"
 #include "model/ca/ca.h"
 #include "model/est/est.h"
 

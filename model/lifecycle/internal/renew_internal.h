@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 #include <openssl/x509.h>
 
+#include "model/auth/principal.h"
 #include "model/ca/ca.h"
 
 /* ca_renew (expect_key NULL), and for the scheduler (expect_key: the key

@@ -1,4 +1,4 @@
-#include "server/secretbox.h"
+#include "common/secretbox.h"
 
 #include <errno.h>
 #include <fcntl.h>

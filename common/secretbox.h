@@ -2,8 +2,8 @@
  * AES-256-GCM under the server's key file (EDGECA_SECRETS_KEY_FILE), a
  * random 12-byte nonce per seal and the owning object's id as associated
  * data, so a sealed value copied to another row does not open. */
-#ifndef EDGECA_MODEL_SECRETBOX_H
-#define EDGECA_MODEL_SECRETBOX_H
+#ifndef EDGECA_COMMON_SECRETBOX_H
+#define EDGECA_COMMON_SECRETBOX_H
 
 #include <stddef.h>
 
