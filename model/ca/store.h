@@ -52,4 +52,22 @@ edgeca_err ca_renewal_store(PGconn *c, const struct principal *who, const struct
                             const struct ca_location *loc, const char *old_key,
                             const char *old_serial, struct edgeca_msg *msg);
 
+/* The pending renewal of location (still on key_id): the new signer key
+ * renewal_key_id and its CSR, requested by actor; inside the caller's
+ * transaction, the location's row locked. */
+edgeca_err ca_store_renewal_request(PGconn *c, const char *ca_id, const char *location,
+                                    const char *key_id, const char *renewal_key_id,
+                                    const unsigned char *csr, size_t csr_len, const char *actor,
+                                    struct edgeca_msg *msg);
+
+/* The location revoked (reason, by actor), its pending renewal dropped;
+ * inside the caller's transaction. */
+edgeca_err ca_store_location_revoked(PGconn *c, const char *ca_id, const char *location,
+                                     const char *reason, const char *actor,
+                                     struct edgeca_msg *msg);
+
+/* The CA's status (active, revoked, ...); inside the caller's transaction. */
+edgeca_err ca_store_status(PGconn *c, const char *ca_id, const char *status,
+                           struct edgeca_msg *msg);
+
 #endif

@@ -1,5 +1,6 @@
-/* Writes of a CA location's state after creation: renewals (the
- * replaced generation kept in ca_location_history). */
+/* Writes of a CA's and its locations' state after creation: renewals (the
+ * replaced generation kept in ca_location_history), renewal requests,
+ * revocations. */
 #include "model/ca/store.h"
 
 #include <stdio.h>
@@ -65,4 +66,43 @@ ca_renewal_store(PGconn *c, const struct principal *who, const struct ca *ca,
 		db_rollback(c);
 	PQclear(r);
 	return rc;
+}
+
+edgeca_err
+ca_store_renewal_request(PGconn *c, const char *ca_id, const char *location, const char *key_id,
+                         const char *renewal_key_id, const unsigned char *csr, size_t csr_len,
+                         const char *actor, struct edgeca_msg *msg)
+{
+	struct db_param p[6] = {{ca_id, 0, false},          {location, 0, false},
+	                        {key_id, 0, false},         {renewal_key_id, 0, false},
+	                        {(const char *)csr, (int)csr_len, true}, {actor, 0, false}};
+
+	return db_exec(c, "UPDATE ca_locations SET renewal_signer_key_id = $4, renewal_csr_der = $5, "
+	                  "renewal_requested_at = now(), renewal_requested_by = $6 "
+	                  "WHERE ca_id = $1 AND name = $2 AND signer_key_id = $3",
+	               p, 6, NULL, "store the requested renewal", msg);
+}
+
+edgeca_err
+ca_store_location_revoked(PGconn *c, const char *ca_id, const char *location, const char *reason,
+                          const char *actor, struct edgeca_msg *msg)
+{
+	struct db_param p[4] = {{ca_id, 0, false}, {location, 0, false}, {reason, 0, false},
+	                        {actor, 0, false}};
+
+	/* a renewal waiting for its certificate is dropped with the location */
+	return db_exec(c, "UPDATE ca_locations SET status = 'revoked', revoked_at = now(), "
+	                  "revocation_reason = $3, revoked_by = $4, renewal_signer_key_id = NULL, "
+	                  "renewal_csr_der = NULL, renewal_requested_at = NULL, "
+	                  "renewal_requested_by = NULL WHERE ca_id = $1 AND name = $2",
+	               p, 4, NULL, "revoke CA location", msg);
+}
+
+edgeca_err
+ca_store_status(PGconn *c, const char *ca_id, const char *status, struct edgeca_msg *msg)
+{
+	struct db_param p[2] = {{ca_id, 0, false}, {status, 0, false}};
+
+	return db_exec(c, "UPDATE cas SET status = $2 WHERE id = $1", p, 2, NULL,
+	               "update CA status", msg);
 }

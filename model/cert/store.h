@@ -4,6 +4,7 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include "model/cert/certificate.h"
 
@@ -34,5 +35,37 @@ edgeca_err cert_store_list(PGconn *c, const char *ca_id, const struct cert_filte
  * certificate.h): how an IoT Edge CA request names a known device. */
 edgeca_err cert_store_has_valid_device(PGconn *c, const char *ca_id, const char *cn, bool *found,
                                        struct edgeca_msg *msg);
+
+/* A subordinate CA location's certificate, revoked as a certificate of
+ * its parent ca_id (signed by location's key issuer_key_id), so that the
+ * parent's CRL lists it: inserted when the parent's table does not hold
+ * it yet; a permanent revocation already there stays. */
+struct cert_revoked_ca {
+	const char *ca_id, *location, *serial, *subject, *common_name, *key_algorithm;
+	time_t not_before, not_after;
+	const char *requester;
+	const unsigned char *der;
+	size_t der_len;
+	const char *reason, *revoked_by, *issuer_key_id;
+};
+edgeca_err cert_store_revoked_ca(PGconn *c, const struct cert_revoked_ca *rec,
+                                 struct edgeca_msg *msg);
+
+/* Revocation (model/cert/store_revocation.c). The certificate (ca_id,
+ * serial canonical) locked FOR UPDATE until the transaction ends; *row
+ * has no row when it does not exist, else the columns id, status,
+ * revocation_reason, requester, revoked_by and not_before (epoch). */
+edgeca_err cert_store_lock_revocation(PGconn *c, const char *ca_id, const char *serial,
+                                      PGresult **row, struct edgeca_msg *msg);
+/* Revokes the locked certificate id (reason; invalidity_date NULL: none;
+ * previous_reason: the one replaced, NULL if it was valid) and writes the
+ * certificate.revoke audit row; crl_change_xid tells the CRL scheduler. */
+edgeca_err cert_store_revoke(PGconn *c, const char *id, const char *reason,
+                             const time_t *invalidity_date, const char *actor,
+                             const char *previous_reason, struct edgeca_msg *msg);
+/* Makes the locked certificate id valid again (the hold released_reason
+ * ended), audited certificate.unrevoke. */
+edgeca_err cert_store_release(PGconn *c, const char *id, const char *actor,
+                              const char *released_reason, struct edgeca_msg *msg);
 
 #endif

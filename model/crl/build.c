@@ -235,10 +235,14 @@ reserve_number(PGconn *c, const char *ca_id, const char *location, long long *nu
 	edgeca_err rc;
 
 	rc = db_exec(c,
-	             "UPDATE ca_locations l SET crl_last_number = GREATEST(l.crl_last_number,"
-	             " COALESCE((SELECT max(h.crl_number) FROM crl_history h"
-	             " WHERE h.ca_id = l.ca_id AND h.location = l.name), 0)) + 1"
-	             " WHERE l.ca_id = $1::uuid AND l.name = $2 RETURNING l.crl_last_number",
+	             "INSERT INTO crl_numbers AS n (ca_id, location, last_number)"
+	             " SELECT l.ca_id, l.name, COALESCE((SELECT max(h.crl_number) FROM crl_history h"
+	             " WHERE h.ca_id = l.ca_id AND h.location = l.name), 0) + 1"
+	             " FROM ca_locations l WHERE l.ca_id = $1::uuid AND l.name = $2"
+	             " ON CONFLICT (ca_id, location) DO UPDATE SET last_number ="
+	             " GREATEST(n.last_number, COALESCE((SELECT max(h.crl_number) FROM crl_history h"
+	             " WHERE h.ca_id = n.ca_id AND h.location = n.location), 0)) + 1"
+	             " RETURNING n.last_number AS crl_last_number",
 	             p, 2, &r, "reserve a CRL number", msg);
 	if (rc != EDGECA_OK)
 		return rc;

@@ -45,8 +45,7 @@ request_location(struct edgeca_ctx *ctx, PGconn *c, const struct principal *who,
 	char key_id[65] = "", digest[65];
 	unsigned char *csr = NULL;
 	size_t csr_len = 0;
-	struct db_param p[6] = {{ca->id, 0, false}, {loc->name, 0, false}, {loc->key_id, 0, false},
-	                        {key_id, 0, false}, {NULL, 0, true}, {who->actor, 0, false}};
+	struct db_param p[3] = {{ca->id, 0, false}, {loc->name, 0, false}, {loc->key_id, 0, false}};
 	const char *details[8] = {"location", loc->name, "serial", loc->serial,
 	                          "renewal_key_id", key_id, "csr_sha256", digest};
 	PGresult *r = NULL;
@@ -69,11 +68,8 @@ request_location(struct edgeca_ctx *ctx, PGconn *c, const struct principal *who,
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot digest the CSR");
 	if (rc != EDGECA_OK)
 		goto out;
-	p[4] = (struct db_param){(const char *)csr, (int)csr_len, true};
-	rc = db_exec(c, "UPDATE ca_locations SET renewal_signer_key_id = $4, renewal_csr_der = $5, "
-	                "renewal_requested_at = now(), renewal_requested_by = $6 "
-	                "WHERE ca_id = $1 AND name = $2 AND signer_key_id = $3",
-	             p, 6, NULL, "store the requested renewal", msg);
+	rc = ca_store_renewal_request(c, ca->id, loc->name, loc->key_id, key_id, csr, csr_len,
+	                              who->actor, msg);
 	if (rc == EDGECA_OK)
 		rc = audit_write(c, who->actor, "ca.renew.request", "ca", ca->id, details, 8, msg);
 	if (rc == EDGECA_OK && (rc = db_commit(c, msg)) == EDGECA_OK) {

@@ -14,6 +14,7 @@
 #include "common/timeutil.h"
 #include "common/x509util.h"
 #include "model/ca/store.h"
+#include "model/cert/store.h"
 #include "model/store/audit.h"
 #include "model/store/db.h"
 
@@ -66,9 +67,9 @@ revoke_at_parent(PGconn *c, const struct principal *who, const struct ca *ca,
                  const struct ca_location *loc, const char *reason, struct edgeca_msg *msg)
 {
 	X509 *x = x509_from_der(loc->cert_der, loc->cert_len);
-	char *subject = NULL, *cn = NULL, nb[32], na[32], issuer_key[65], issuer_loc[64];
+	char *subject = NULL, *cn = NULL, issuer_key[65], issuer_loc[64];
 	struct key_desc key = {0};
-	struct db_param p[13];
+	struct cert_revoked_ca rec;
 	int n_cn = 0;
 	edgeca_err rc;
 
@@ -81,35 +82,14 @@ revoke_at_parent(PGconn *c, const struct principal *who, const struct ca *ca,
 	if ((rc = parent_issuer_key(c, ca, loc, x, issuer_key, issuer_loc, msg)) != EDGECA_OK)
 		goto out;
 	pkey_describe(X509_get0_pubkey(x), &key);
-	snprintf(nb, sizeof(nb), "%lld", (long long)loc->not_before);
-	snprintf(na, sizeof(na), "%lld", (long long)loc->not_after);
-	p[0] = (struct db_param){ca->parent_ca_id, 0, false};
-	p[1] = (struct db_param){issuer_loc, 0, false};
-	p[2] = (struct db_param){loc->serial, 0, false};
-	p[3] = (struct db_param){subject, 0, false};
-	p[4] = (struct db_param){cn, 0, false};
-	p[5] = (struct db_param){key.name, 0, false};
-	p[6] = (struct db_param){nb, 0, false};
-	p[7] = (struct db_param){na, 0, false};
-	p[8] = (struct db_param){ca->created_by, 0, false};
-	p[9] = (struct db_param){(const char *)loc->cert_der, (int)loc->cert_len, true};
-	p[10] = (struct db_param){reason, 0, false};
-	p[11] = (struct db_param){who->actor, 0, false};
-	p[12] = (struct db_param){issuer_key, 0, false};
-	rc = db_exec(c, "INSERT INTO certificates (ca_id, location, serial, subject, common_name, "
-	                "key_algorithm, template, not_before, not_after, requester, "
-	                "certificate_der, status, revoked_at, revocation_reason, revoked_by, "
-	                "crl_change_xid, crl_change_at, issuer_key_id) VALUES ($1, $2, $3, $4, $5, "
-	                "$6, 'subordinate_ca', to_timestamp($7), to_timestamp($8), $9, $10, "
-	                "'revoked', now(), $11, $12, pg_current_xact_id(), now(), $13) "
-	                "ON CONFLICT (ca_id, serial) DO UPDATE SET "
-	                "status = 'revoked', revoked_at = now(), "
-	                "revocation_reason = EXCLUDED.revocation_reason, invalidity_date = NULL, "
-	                "revoked_by = EXCLUDED.revoked_by, crl_change_xid = pg_current_xact_id(), "
-	                "crl_change_at = now() "
-	                "WHERE certificates.status = 'valid' "
-	                "OR certificates.revocation_reason = 'certificateHold'",
-	             p, 13, NULL, "revoke the location's certificate at its parent", msg);
+	rec = (struct cert_revoked_ca){
+		.ca_id = ca->parent_ca_id, .location = issuer_loc, .serial = loc->serial,
+		.subject = subject, .common_name = cn, .key_algorithm = key.name,
+		.not_before = loc->not_before, .not_after = loc->not_after,
+		.requester = ca->created_by, .der = loc->cert_der, .der_len = loc->cert_len,
+		.reason = reason, .revoked_by = who->actor, .issuer_key_id = issuer_key,
+	};
+	rc = cert_store_revoked_ca(c, &rec, msg);
 out:
 	ERR_clear_error();
 	X509_free(x);
@@ -122,16 +102,9 @@ static edgeca_err
 revoke_location(PGconn *c, const struct principal *who, const struct ca *ca,
                 struct ca_location *loc, const char *reason, struct edgeca_msg *msg)
 {
-	struct db_param p[4] = {{ca->id, 0, false}, {loc->name, 0, false}, {reason, 0, false},
-	                        {who->actor, 0, false}};
 	edgeca_err rc;
 
-	/* a renewal waiting for its certificate is dropped with the location */
-	rc = db_exec(c, "UPDATE ca_locations SET status = 'revoked', revoked_at = now(), "
-	                "revocation_reason = $3, revoked_by = $4, renewal_signer_key_id = NULL, "
-	                "renewal_csr_der = NULL, renewal_requested_at = NULL, "
-	                "renewal_requested_by = NULL WHERE ca_id = $1 AND name = $2",
-	             p, 4, NULL, "revoke CA location", msg);
+	rc = ca_store_location_revoked(c, ca->id, loc->name, reason, who->actor, msg);
 	if (rc == EDGECA_OK && strcmp(ca->chaining, "internal") == 0 && ca->parent_ca_id[0] &&
 	    loc->parent_location[0] && loc->cert_der != NULL && loc->serial[0])
 		rc = revoke_at_parent(c, who, ca, loc, reason, msg);
@@ -233,14 +206,12 @@ store_ca_revocation(PGconn *c, const struct principal *who, const struct ca *ca,
                     const char *location, const char *reason, const char *names,
                     const char *status, struct edgeca_msg *msg)
 {
-	struct db_param p[2] = {{ca->id, 0, false}, {status, 0, false}};
 	const char *details[8] = {"reason", reason, "locations", names, "status", status,
 	                          "parent_ca_id", ca->parent_ca_id};
 	edgeca_err rc = EDGECA_OK;
 
 	if (strcmp(status, ca->status) != 0)
-		rc = db_exec(c, "UPDATE cas SET status = $2 WHERE id = $1", p, 2, NULL,
-		             "update CA status", msg);
+		rc = ca_store_status(c, ca->id, status, msg);
 	if (rc == EDGECA_OK)
 		rc = audit_write(c, who->actor, location ? "ca.revoke_location" : "ca.revoke", "ca",
 		                 ca->id, details, ca->parent_ca_id[0] ? 8 : 6, msg);

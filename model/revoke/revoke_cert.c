@@ -11,39 +11,8 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/x509util.h"
+#include "model/cert/store.h"
 #include "model/store/db.h"
-
-/* The certificate's row, locked until the transaction ends: found through
- * the UNIQUE (ca_id, serial) index, whatever the number of certificates. */
-static const struct db_stmt lock_stmt = {
-	STMT_CERT_REVOCATION_LOCK,
-	"SELECT id, status, revocation_reason, requester, revoked_by, "
-	"extract(epoch FROM not_before)::bigint AS not_before FROM certificates "
-	"WHERE ca_id = $1 AND serial = $2 FOR UPDATE"};
-
-/* The change and its audit row in one statement. Only the certificate's
- * own row is written: crl_change_xid tells the CRL scheduler. */
-static const struct db_stmt revoke_stmt = {
-	STMT_CERT_REVOKE,
-	"WITH c AS (UPDATE certificates SET status = 'revoked', revoked_at = now(), "
-	"revocation_reason = $2, invalidity_date = to_timestamp($3), revoked_by = $4, "
-	"crl_change_xid = pg_current_xact_id(), crl_change_at = now() "
-	"WHERE id = $1 RETURNING ca_id, location, serial) "
-	"INSERT INTO audit_events (actor, action, object_type, object_id, details) "
-	"SELECT $4, 'certificate.revoke', 'certificate', c.ca_id::text || '/' || c.serial, "
-	"jsonb_build_object('ca_id', c.ca_id::text, 'location', c.location, 'serial', c.serial, "
-	"'reason', $2::text, 'previous_reason', $5::text, 'invalidity_date', $6::text) FROM c"};
-
-static const struct db_stmt release_stmt = {
-	STMT_CERT_RELEASE,
-	"WITH c AS (UPDATE certificates SET status = 'valid', revoked_at = NULL, "
-	"revocation_reason = NULL, invalidity_date = NULL, revoked_by = NULL, "
-	"crl_change_xid = pg_current_xact_id(), crl_change_at = now() "
-	"WHERE id = $1 RETURNING ca_id, location, serial) "
-	"INSERT INTO audit_events (actor, action, object_type, object_id, details) "
-	"SELECT $2, 'certificate.unrevoke', 'certificate', c.ca_id::text || '/' || c.serial, "
-	"jsonb_build_object('ca_id', c.ca_id::text, 'location', c.location, 'serial', c.serial, "
-	"'released_reason', $3::text) FROM c"};
 
 /* No row for (ca_id, serial): which of the two is unknown. */
 static edgeca_err
@@ -63,20 +32,6 @@ cert_missing(PGconn *c, const char *ca_id, const char *serial, struct edgeca_msg
 	return rc;
 }
 
-/* Runs a change statement that must write exactly one audit row. */
-static edgeca_err
-exec_change(PGconn *c, const struct db_stmt *stmt, const struct db_param *p, int n,
-            const char *what, struct edgeca_msg *msg)
-{
-	PGresult *r = NULL;
-	edgeca_err rc = db_exec_prepared(c, stmt, p, n, &r, what, msg);
-
-	if (rc == EDGECA_OK && strcmp(PQcmdTuples(r), "1") != 0)
-		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "%s: no row changed", what);
-	PQclear(r);
-	return rc;
-}
-
 /* Decides and writes a revocation (req given) or a release (req NULL) of
  * the locked row r; *changed false when the request changes nothing. */
 static edgeca_err
@@ -86,15 +41,12 @@ cert_apply(PGconn *c, const struct principal *who, const PGresult *r,
 {
 	const char *stored = db_get(r, 0, "revocation_reason");
 	bool revoked = strcmp(db_get(r, 0, "status"), "revoked") == 0;
-	char inv[32], inv_text[RFC3339_LEN];
-	struct db_param p[6];
 	edgeca_err rc;
 
 	*changed = false;
 	stored = stored ? stored : "";
 	if ((rc = revocation_may_act(who, db_get(r, 0, "requester"), msg)) != EDGECA_OK)
 		return rc;
-	p[0] = (struct db_param){db_get(r, 0, "id"), 0, false};
 	if (req == NULL) {
 		if ((rc = revocation_decide_release(revoked, stored, msg)) != EDGECA_OK)
 			return rc;
@@ -105,10 +57,8 @@ cert_apply(PGconn *c, const struct principal *who, const PGresult *r,
 			return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "forbidden",
 			                   "this hold was placed by %s; a requester token releases only "
 			                   "the holds it placed itself", db_get(r, 0, "revoked_by"));
-		p[1] = (struct db_param){who->actor, 0, false};
-		p[2] = (struct db_param){stored, 0, false};
 		*changed = true;
-		return exec_change(c, &release_stmt, p, 3, "release certificate", msg);
+		return cert_store_release(c, db_get(r, 0, "id"), who->actor, stored, msg);
 	}
 	if ((rc = revocation_decide(revoked, stored, reason, changed, msg)) != EDGECA_OK ||
 	    !*changed)
@@ -118,14 +68,9 @@ cert_apply(PGconn *c, const struct principal *who, const PGresult *r,
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 		                   "invalidity_date is before the certificate's notBefore");
 	}
-	snprintf(inv, sizeof(inv), "%lld", (long long)req->invalidity_date);
-	rfc3339_format(req->invalidity_date, inv_text);
-	p[1] = (struct db_param){reason, 0, false};
-	p[2] = (struct db_param){req->has_invalidity_date ? inv : NULL, 0, false};
-	p[3] = (struct db_param){who->actor, 0, false};
-	p[4] = (struct db_param){revoked ? stored : NULL, 0, false};
-	p[5] = (struct db_param){req->has_invalidity_date ? inv_text : NULL, 0, false};
-	return exec_change(c, &revoke_stmt, p, 6, "revoke certificate", msg);
+	return cert_store_revoke(c, db_get(r, 0, "id"), reason,
+	                         req->has_invalidity_date ? &req->invalidity_date : NULL, who->actor,
+	                         revoked ? stored : NULL, msg);
 }
 
 /* One transaction: lock the row, decide, write with the audit row. The
@@ -137,7 +82,6 @@ cert_change(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_
 {
 	const char *reason = req && req->reason ? req->reason : "unspecified";
 	char canonical[SERIAL_HEX_MAX];
-	struct db_param p[2] = {{ca_id, 0, false}, {canonical, 0, false}};
 	bool in_tx = false, changed = false;
 	PGresult *r = NULL;
 	PGconn *c = NULL;
@@ -159,7 +103,7 @@ cert_change(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_
 	if ((rc = db_begin(c, msg)) != EDGECA_OK)
 		goto out;
 	in_tx = true;
-	if ((rc = db_exec_prepared(c, &lock_stmt, p, 2, &r, "lock certificate", msg)) != EDGECA_OK)
+	if ((rc = cert_store_lock_revocation(c, ca_id, canonical, &r, msg)) != EDGECA_OK)
 		goto out;
 	rc = PQntuples(r) != 1 ? cert_missing(c, ca_id, canonical, msg)
 	                       : cert_apply(c, who, r, req, reason, &changed, msg);
