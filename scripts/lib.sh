@@ -18,7 +18,8 @@ EDGECA_DB_APP=edgeca
 
 RUNTIME_PACKAGES=(gcc make cmake pkg-config libssl-dev openssl libulfius-dev
                   libmicrohttpd-dev libgnutls28-dev libjansson-dev libpq-dev
-                  libcmocka-dev postgresql curl jq acl ca-certificates util-linux)
+                  libcmocka-dev postgresql curl jq acl ca-certificates util-linux
+                  python3)
 TEST_PACKAGES=(libcurl4-gnutls-dev python3 python3-yaml python3-jsonschema)
 
 say() { printf '==> %s\n' "$*" >&2; }
