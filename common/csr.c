@@ -21,7 +21,7 @@ check_der_size(size_t len, struct edgeca_msg *msg)
 	if (len == 0)
 		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed", "the CSR is empty");
 	if (len > CSR_MAX_BYTES)
-		return edgeca_fail(msg, EDGECA_ERR_TOO_LARGE, "csr-too-large",
+		return edgeca_fail(msg, EDGECA_ERR_OVERSIZED, "csr-too-large",
 		                   "the CSR is %zu bytes; at most %d are accepted", len,
 		                   CSR_MAX_BYTES);
 	return EDGECA_OK;
@@ -75,7 +75,7 @@ csr_to_der(const unsigned char *data, size_t len, unsigned char **der, size_t *d
 
 	*der = NULL;
 	if (len > CSR_MAX_BYTES * 2)
-		return edgeca_fail(msg, EDGECA_ERR_TOO_LARGE, "csr-too-large",
+		return edgeca_fail(msg, EDGECA_ERR_OVERSIZED, "csr-too-large",
 		                   "the CSR is %zu bytes; at most %d are accepted", len,
 		                   CSR_MAX_BYTES);
 	if (!looks_like_pem(data, len)) {

@@ -12,6 +12,7 @@ edgeca_fail(struct edgeca_msg *msg, edgeca_err code, const char *type, const cha
 	if (msg == NULL)
 		return code;
 	snprintf(msg->type, sizeof(msg->type), "%s", type ? type : "");
+	msg->type_internal = false;
 	va_start(ap, fmt);
 	vsnprintf(msg->detail, sizeof(msg->detail), fmt, ap);
 	va_end(ap);
@@ -26,6 +27,7 @@ edgeca_msg_clear(struct edgeca_msg *msg)
 	msg->type[0] = '\0';
 	msg->detail[0] = '\0';
 	msg->retry_after = 0;
+	msg->type_internal = false;
 }
 
 const char *
@@ -35,14 +37,14 @@ edgeca_err_slug(edgeca_err code)
 	case EDGECA_OK: return "ok";
 	case EDGECA_ERR_MALFORMED: return "malformed-request";
 	case EDGECA_ERR_INVALID: return "invalid-request";
-	case EDGECA_ERR_UNAUTHORIZED: return "unauthorized";
-	case EDGECA_ERR_FORBIDDEN: return "forbidden";
+	case EDGECA_ERR_UNAUTHENTICATED: return "unauthorized";
+	case EDGECA_ERR_NOT_PERMITTED: return "forbidden";
 	case EDGECA_ERR_NOT_FOUND: return "not-found";
 	case EDGECA_ERR_CONFLICT: return "conflict";
-	case EDGECA_ERR_TOO_LARGE: return "payload-too-large";
-	case EDGECA_ERR_UNSUPPORTED_MEDIA: return "unsupported-media-type";
-	case EDGECA_ERR_NOT_ACCEPTABLE: return "not-acceptable";
-	case EDGECA_ERR_TOO_MANY: return "too-many-requests";
+	case EDGECA_ERR_OVERSIZED: return "payload-too-large";
+	case EDGECA_ERR_FORMAT_UNSUPPORTED: return "unsupported-media-type";
+	case EDGECA_ERR_FORMAT_UNAVAILABLE: return "not-acceptable";
+	case EDGECA_ERR_THROTTLED: return "too-many-requests";
 	case EDGECA_ERR_UNAVAILABLE: return "service-unavailable";
 	case EDGECA_ERR_INTERNAL: return "internal-error";
 	}

@@ -13,4 +13,8 @@
 int api_status_of(edgeca_err code);
 const char *api_status_title(edgeca_err code);
 
+/* The problem type a caller sees for a failure: msg's slug (the signer's
+ * only when the API documents it), else the code's default. */
+const char *api_slug_of(const struct edgeca_msg *msg, edgeca_err code);
+
 #endif

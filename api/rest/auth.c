@@ -51,13 +51,13 @@ scope_allows(struct api_call *call, const struct api_route *route)
 		snprintf(detail, sizeof(detail),
 		         "this token is limited to certain CAs, and CA %.64s is not one of them",
 		         ca_id != NULL ? ca_id : "");
-		api_problem_text(call->resp, EDGECA_ERR_FORBIDDEN, "ca-out-of-scope", detail,
+		api_problem_text(call->resp, EDGECA_ERR_NOT_PERMITTED, "ca-out-of-scope", detail,
 		                 call->path);
 		return 0;
 	}
 	if (filters_by_scope(route))
 		return 1;
-	api_problem_text(call->resp, EDGECA_ERR_FORBIDDEN, "unscoped-token-required",
+	api_problem_text(call->resp, EDGECA_ERR_NOT_PERMITTED, "unscoped-token-required",
 	                 "a token limited to CAs cannot do this: creating CAs and managing tokens "
 	                 "are not about one CA, and only a pki_admin token without ca_ids may",
 	                 call->path);
@@ -76,7 +76,7 @@ api_authorize(struct api_call *call, const struct api_route *route)
 		return 0;
 	if (h == NULL) {
 		u_map_put(call->resp->map_header, "WWW-Authenticate", "Bearer realm=\"edgeca\"");
-		api_problem_text(call->resp, EDGECA_ERR_UNAUTHORIZED, "missing-token",
+		api_problem_text(call->resp, EDGECA_ERR_UNAUTHENTICATED, "missing-token",
 		                 "this endpoint needs an API token: Authorization: Bearer <token>",
 		                 call->path);
 		return -1;
@@ -84,7 +84,7 @@ api_authorize(struct api_call *call, const struct api_route *route)
 	if (strncasecmp(h, "Bearer ", 7) != 0) {
 		u_map_put(call->resp->map_header, "WWW-Authenticate",
 		          "Bearer realm=\"edgeca\", error=\"invalid_request\"");
-		api_problem_text(call->resp, EDGECA_ERR_UNAUTHORIZED, "invalid-token",
+		api_problem_text(call->resp, EDGECA_ERR_UNAUTHENTICATED, "invalid-token",
 		                 "the Authorization header must use the Bearer scheme", call->path);
 		return -1;
 	}
@@ -93,7 +93,7 @@ api_authorize(struct api_call *call, const struct api_route *route)
 		h++;
 	rc = token_authenticate(call->ctx, h, &call->who, &msg);
 	if (rc != EDGECA_OK) {
-		if (rc == EDGECA_ERR_UNAUTHORIZED)
+		if (rc == EDGECA_ERR_UNAUTHENTICATED)
 			u_map_put(call->resp->map_header, "WWW-Authenticate",
 			          "Bearer realm=\"edgeca\", error=\"invalid_token\"");
 		api_problem(call->resp, rc, &msg, call->path);
@@ -105,7 +105,7 @@ api_authorize(struct api_call *call, const struct api_route *route)
 		         access == ACCESS_ADMIN     ? "administer edgeca (pki_admin only)"
 		         : access == ACCESS_OVERSEE ? "read this (pki_admin or auditor only)"
 		                                    : "submit requests (requester or pki_admin only)");
-		api_problem_text(call->resp, EDGECA_ERR_FORBIDDEN, "forbidden", detail, call->path);
+		api_problem_text(call->resp, EDGECA_ERR_NOT_PERMITTED, "forbidden", detail, call->path);
 		return -1;
 	}
 	return scope_allows(call, route) ? 0 : -1;

@@ -142,7 +142,7 @@ api_cas_chain_get(struct api_call *call)
 		else
 			api_body(call->resp, 200, offers[pick], pem, strlen(pem));
 	} else {
-		api_problem_text(call->resp, EDGECA_ERR_NOT_ACCEPTABLE, "not-acceptable",
+		api_problem_text(call->resp, EDGECA_ERR_FORMAT_UNAVAILABLE, "not-acceptable",
 		                 "the chain is available as application/pem-certificate-chain, "
 		                 "application/pkcs7-mime or application/x-pem-file", call->path);
 	}
@@ -190,7 +190,7 @@ api_cas_location_upload(struct api_call *call)
 
 	if (!api_content_type_is(call->req, "application/x-pem-file") &&
 	    !api_content_type_is(call->req, "application/pem-certificate-chain")) {
-		api_problem_text(call->resp, EDGECA_ERR_UNSUPPORTED_MEDIA, "unsupported-media-type",
+		api_problem_text(call->resp, EDGECA_ERR_FORMAT_UNSUPPORTED, "unsupported-media-type",
 		                 "send the signed certificate, optionally followed by its chain, as "
 		                 "application/pem-certificate-chain (or application/x-pem-file)",
 		                 call->path);

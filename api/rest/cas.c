@@ -210,7 +210,7 @@ api_cas_certificate(struct api_call *call)
 		api_body(call->resp, 200, "application/pkix-cert", loc->cert_der, loc->cert_len);
 		goto out;
 	default:
-		api_problem_text(call->resp, EDGECA_ERR_NOT_ACCEPTABLE, "not-acceptable",
+		api_problem_text(call->resp, EDGECA_ERR_FORMAT_UNAVAILABLE, "not-acceptable",
 		                 "the certificate is available as application/x-pem-file or "
 		                 "application/pkix-cert", call->path);
 		goto out;

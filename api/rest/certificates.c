@@ -101,7 +101,7 @@ api_parse_csr_request(const struct _u_request *req, const char *const *fields,
 
 	*j = NULL;
 	if (!json && !api_content_type_is(req, "application/pkcs10"))
-		return edgeca_fail(msg, EDGECA_ERR_UNSUPPORTED_MEDIA, "unsupported-media-type",
+		return edgeca_fail(msg, EDGECA_ERR_FORMAT_UNSUPPORTED, "unsupported-media-type",
 		                   "send the CSR as application/json {\"csr\": ...} or as "
 		                   "application/pkcs10 (PEM or DER)");
 	if (!json)

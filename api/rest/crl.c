@@ -162,7 +162,7 @@ api_cas_crl_get(struct api_call *call)
 	int pick = api_negotiate(call->req, offers);
 
 	if (pick < 0) {
-		api_problem_text(call->resp, EDGECA_ERR_NOT_ACCEPTABLE, "not-acceptable",
+		api_problem_text(call->resp, EDGECA_ERR_FORMAT_UNAVAILABLE, "not-acceptable",
 		                 "this resource is application/pkix-crl or application/x-pem-file",
 		                 call->path);
 		return;

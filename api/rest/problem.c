@@ -96,7 +96,6 @@ void
 api_problem_text(struct _u_response *resp, edgeca_err code, const char *slug,
                  const char *detail, const char *instance)
 {
-
 	api_problem_raw(resp, api_status_of(code), api_status_title(code),
 	                slug ? slug : edgeca_err_slug(code), detail, instance);
 }
@@ -105,6 +104,6 @@ void
 api_problem(struct _u_response *resp, edgeca_err code, const struct edgeca_msg *msg,
             const char *instance)
 {
-	api_problem_text(resp, code, msg ? edgeca_msg_slug(msg, code) : NULL,
+	api_problem_text(resp, code, api_slug_of(msg, code),
 	                 msg && msg->detail[0] ? msg->detail : NULL, instance);
 }

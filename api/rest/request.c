@@ -35,7 +35,7 @@ api_json_object(const struct _u_request *req, json_t **out, struct edgeca_msg *m
 
 	*out = NULL;
 	if (!api_content_type_is(req, "application/json"))
-		return edgeca_fail(msg, EDGECA_ERR_UNSUPPORTED_MEDIA, "unsupported-media-type",
+		return edgeca_fail(msg, EDGECA_ERR_FORMAT_UNSUPPORTED, "unsupported-media-type",
 		                   "the body must be application/json");
 	if (req->binary_body_length == 0)
 		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "malformed-json", "the body is empty");

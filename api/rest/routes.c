@@ -178,7 +178,7 @@ dispatch(const struct _u_request *req, struct _u_response *resp, void *user_data
 	if (body_too_large(req, b->router->max_body)) {
 		snprintf(detail, sizeof(detail), "the request body exceeds the limit of %zu bytes",
 		         b->router->max_body);
-		api_problem_text(resp, EDGECA_ERR_TOO_LARGE, "payload-too-large", detail, call.path);
+		api_problem_text(resp, EDGECA_ERR_OVERSIZED, "payload-too-large", detail, call.path);
 		return U_CALLBACK_COMPLETE;
 	}
 	if (query_invalid(req, detail, sizeof(detail))) {

@@ -200,7 +200,7 @@ token_authenticate(struct edgeca_ctx *ctx, const char *secret, struct principal 
 	memset(out, 0, sizeof(*out));
 	if (n < strlen(TOKEN_PREFIX) || n >= TOKEN_SECRET_MAX ||
 	    strncmp(secret, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) != 0 || token_digest(secret, md) != 0)
-		return edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "invalid-token",
+		return edgeca_fail(msg, EDGECA_ERR_UNAUTHENTICATED, "invalid-token",
 		                   "the bearer token is not a valid edgeca token");
 	rc = db_acquire(ctx->db, &c, msg);
 	if (rc != EDGECA_OK)
@@ -210,7 +210,7 @@ token_authenticate(struct edgeca_ctx *ctx, const char *secret, struct principal 
 	if (rc != EDGECA_OK)
 		goto out;
 	if (PQntuples(r) != 1) {
-		rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "invalid-token",
+		rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHENTICATED, "invalid-token",
 		                 "the bearer token is unknown, deleted or expired");
 		goto out;
 	}

@@ -43,7 +43,7 @@ edgeca_err token_create(struct edgeca_ctx *ctx, const struct principal *who, con
                         size_t n_ca_ids, time_t expires_at, struct token_info *out,
                         char secret[TOKEN_SECRET_MAX], struct edgeca_msg *msg);
 
-/* Maps a presented secret to its principal; EDGECA_ERR_UNAUTHORIZED when
+/* Maps a presented secret to its principal; EDGECA_ERR_UNAUTHENTICATED when
  * unknown, malformed or expired. */
 edgeca_err token_authenticate(struct edgeca_ctx *ctx, const char *secret,
                               struct principal *out, struct edgeca_msg *msg);

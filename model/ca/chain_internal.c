@@ -221,7 +221,7 @@ ca_chain_to_parent(struct edgeca_ctx *ctx, const struct principal *who, const ch
 	*out = NULL;
 	/* the parent's key signs: a token limited to CAs must hold both */
 	if (!token_scope_allows(&who->scope, parent_id))
-		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "ca-out-of-scope",
+		return edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "ca-out-of-scope",
 		                   "this token is limited to certain CAs, and the parent CA %.64s "
 		                   "is not one of them", parent_id);
 	if (validity_days != CA_FIELD_UNSET && has_not_after)

@@ -19,7 +19,7 @@ issue_template_rule(enum role role, const struct ca *ca, const char *requested,
 	/* whoever holds a CA certificate's key issues certificates that chain
 	 * to this CA, out of edgeca's sight: decided before the CA's policy */
 	if (t != NULL && t->is_ca && role != ROLE_PKI_ADMIN)
-		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "ca-certificate-forbidden",
+		return edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "ca-certificate-forbidden",
 		                   "%s %s makes CA certificates (CA:TRUE), whose holder could "
 		                   "issue certificates chaining to this CA; a %s token never gets "
 		                   "one, only a pki_admin does%s",

@@ -19,7 +19,7 @@
 
 /* The template a caller of role asks for through POST .../certificates
  * (requested, NULL: the CA's default), if it may have it. Pure.
- * Returns: EDGECA_OK with *tpl set; EDGECA_ERR_FORBIDDEN
+ * Returns: EDGECA_OK with *tpl set; EDGECA_ERR_NOT_PERMITTED
  * (ca-certificate-forbidden) for a CA template asked by anyone but a
  * pki_admin, explicitly or by default; EDGECA_ERR_INVALID
  * (template-not-allowed) for a template the CA does not allow,

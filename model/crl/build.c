@@ -192,9 +192,10 @@ read_entries(PGconn *c, const char *ca_id, const char *location, const char *key
 	r = PQexec(c, (const char *)sql.data);
 	if (PQresultStatus(r) != PGRES_COPY_OUT) {
 		rc = db_exec(c, "SELECT 1 WHERE false", NULL, 0, NULL, "read CRL entries", msg);
-		if (rc == EDGECA_OK)
-			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot read CRL entries: %s",
-			                 PQerrorMessage(c));
+		if (rc == EDGECA_OK) {
+			log_error("crl_generate: cannot read CRL entries: %s", PQerrorMessage(c));
+			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot read CRL entries");
+		}
 		goto out;
 	}
 	while ((len = PQgetCopyData(c, &row, 0)) > 0) {
@@ -208,9 +209,11 @@ read_entries(PGconn *c, const char *ca_id, const char *location, const char *key
 	PQclear(r);
 	r = PQgetResult(c);
 	if (len == -2 || PQresultStatus(r) != PGRES_COMMAND_OK) {
-		if (rc == EDGECA_OK)
+		if (rc == EDGECA_OK) {
+			log_error("crl_generate: reading CRL entries failed: %s", PQerrorMessage(c));
 			rc = edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, "database-unavailable",
-			                 "reading CRL entries failed: %s", PQerrorMessage(c));
+			                 "reading CRL entries failed");
+		}
 	}
 	while (r != NULL) {
 		PQclear(r);

@@ -93,7 +93,7 @@ est_verify_cert(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *anchors, 
 	 * certificate (e.g. an IoT Edge device's Edge CA) is no client
 	 * identity, even where its key usage would pass the TLS check. */
 	if (X509_check_ca(leaf) != 0) {
-		rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "est-client-certificate",
+		rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHENTICATED, "est-client-certificate",
 		                 "the client certificate is a CA certificate, not a device's");
 		goto out;
 	}
@@ -110,9 +110,9 @@ est_verify_cert(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *anchors, 
 		const char *reason;
 		err = X509_STORE_CTX_get_error(vctx);
 		reason = verify_reason(err, X509_STORE_CTX_get_error_depth(vctx));
-		rc = reason ? edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "est-client-certificate", "%s",
+		rc = reason ? edgeca_fail(msg, EDGECA_ERR_UNAUTHENTICATED, "est-client-certificate", "%s",
 		                          reason)
-		            : edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "est-client-certificate",
+		            : edgeca_fail(msg, EDGECA_ERR_UNAUTHENTICATED, "est-client-certificate",
 		                          "the client certificate does not verify: %s",
 		                          X509_verify_cert_error_string(err));
 	}
@@ -206,20 +206,20 @@ check_issued(PGconn *c, const struct ca *ca, X509 *leaf, struct edgeca_msg *msg)
 	edgeca_err rc;
 
 	if (asn1_integer_hex(X509_get0_serialNumber(leaf), serial) != 0)
-		return edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "est-client-certificate",
+		return edgeca_fail(msg, EDGECA_ERR_UNAUTHENTICATED, "est-client-certificate",
 		                   "the client certificate's serial number cannot be read");
 	rc = db_exec_prepared(c, &cert_status_stmt, p, 2, &r, "check client certificate", msg);
 	if (rc != EDGECA_OK)
 		return rc;
 	if (PQntuples(r) != 1)
-		rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "est-client-certificate",
+		rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHENTICATED, "est-client-certificate",
 		                 "the client certificate (serial %s) is not one this CA issued", serial);
 	else if (strcmp(db_get(r, 0, "status"), "valid") != 0)
-		rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "est-client-certificate",
+		rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHENTICATED, "est-client-certificate",
 		                 "the client certificate (serial %s) is %s", serial,
 		                 db_get(r, 0, "status"));
 	else if (strcmp(db_get(r, 0, "template"), "dps_verification") == 0)
-		rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "est-client-certificate",
+		rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHENTICATED, "est-client-certificate",
 		                 "a DPS verification certificate does not authenticate");
 	PQclear(r);
 	return rc;
@@ -238,7 +238,7 @@ auth_certificate(PGconn *c, const struct ca *ca, const struct est_client *client
 	int count = 0;
 
 	if (leaf == NULL || untrusted == NULL) {
-		rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "est-client-certificate",
+		rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHENTICATED, "est-client-certificate",
 		                 "the client certificate cannot be read");
 		goto out;
 	}
@@ -246,7 +246,7 @@ auth_certificate(PGconn *c, const struct ca *ca, const struct est_client *client
 		X509 *x = x509_from_der(client->chain[i], client->chain_len[i]);
 		if (x == NULL || !sk_X509_push(untrusted, x)) {
 			X509_free(x);
-			rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "est-client-certificate",
+			rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHENTICATED, "est-client-certificate",
 			                 "a certificate of the client's chain cannot be read");
 			goto out;
 		}
@@ -266,7 +266,7 @@ auth_certificate(PGconn *c, const struct ca *ca, const struct est_client *client
 			goto out;
 		}
 	} else {
-		rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "est-client-certificate",
+		rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHENTICATED, "est-client-certificate",
 		                 "the client certificate is not issued by this CA, and the CA has no "
 		                 "EST bootstrap trust anchors");
 		goto out;
@@ -276,12 +276,12 @@ auth_certificate(PGconn *c, const struct ca *ca, const struct est_client *client
 		goto out;
 	}
 	rc = est_verify_cert(leaf, untrusted, anchors, now, msg);
-	if (rc == EDGECA_ERR_UNAUTHORIZED && ours)
+	if (rc == EDGECA_ERR_UNAUTHENTICATED && ours)
 		rc = verify_with_previous(c, ca, leaf, untrusted, &anchors, now, rc, msg);
 	if (rc != EDGECA_OK || (ours && (rc = check_issued(c, ca, leaf, msg)) != EDGECA_OK))
 		goto out;
 	if (x509_name_common_name(X509_get_subject_name(leaf), &id->cn, &count) != 0 || count > 1) {
-		rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "est-client-certificate",
+		rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHENTICATED, "est-client-certificate",
 		                 "the client certificate's subject has an unreadable or repeated CN");
 		goto out;
 	}
@@ -348,18 +348,18 @@ auth_password(const struct ca *ca, const struct est_client *client,
 	bool user_ok;
 
 	if (ca->est.basic_password_hash == NULL)
-		return edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "est-basic-auth",
+		return edgeca_fail(msg, EDGECA_ERR_UNAUTHENTICATED, "est-basic-auth",
 		                   "this CA accepts no HTTP Basic credentials over EST");
 	if (t == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 	throttle_key(client, id, &key);
 	v = est_throttle_admit(t, &key, id->cert == NULL, ca->id, monotonic_ms(), &ticket, &wait_ms);
 	if (v == EST_THROTTLE_CLIENT_WAIT)
-		return edgeca_fail(msg, EDGECA_ERR_TOO_MANY, "est-basic-throttled",
+		return edgeca_fail(msg, EDGECA_ERR_THROTTLED, "est-basic-throttled",
 		                   "too many wrong HTTP Basic credentials from this client; retry in "
 		                   "%u s", retry_after(msg, wait_ms));
 	if (v == EST_THROTTLE_CA_WAIT)
-		return edgeca_fail(msg, EDGECA_ERR_TOO_MANY, "est-basic-throttled",
+		return edgeca_fail(msg, EDGECA_ERR_THROTTLED, "est-basic-throttled",
 		                   "too many wrong HTTP Basic credentials for this CA; retry in %u s "
 		                   "(clients with a certificate, or that succeeded lately, go on)",
 		                   retry_after(msg, wait_ms));
@@ -377,7 +377,7 @@ auth_password(const struct ca *ca, const struct est_client *client,
 	                  user_ok && pw == PASSWORD_MATCH ? EST_THROTTLE_OK : EST_THROTTLE_FAILED,
 	                  monotonic_ms());
 	if (!user_ok || pw != PASSWORD_MATCH)
-		return edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "est-basic-auth",
+		return edgeca_fail(msg, EDGECA_ERR_UNAUTHENTICATED, "est-basic-auth",
 		                   "wrong HTTP Basic user name or password");
 	return EDGECA_OK;
 }
@@ -391,7 +391,7 @@ est_authenticate(PGconn *c, const struct ca *ca, const struct est_client *client
 
 	memset(id, 0, sizeof(*id));
 	if (client->chain_n == 0 && client->basic_user == NULL)
-		return edgeca_fail(msg, EDGECA_ERR_UNAUTHORIZED, "est-no-credentials",
+		return edgeca_fail(msg, EDGECA_ERR_UNAUTHENTICATED, "est-no-credentials",
 		                   "a TLS client certificate is required (or HTTP Basic credentials, "
 		                   "where the CA has them)");
 	if (client->chain_n > 0 &&

@@ -144,11 +144,11 @@ check_reenroll(X509_REQ *csr, const struct est_identity *id, struct edgeca_msg *
 	edgeca_err rc;
 
 	if (id->cert == NULL)
-		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "est-reenroll-needs-certificate",
+		return edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "est-reenroll-needs-certificate",
 		                   "simplereenroll renews the client certificate presented, and "
 		                   "none was");
 	if (X509_NAME_cmp(X509_REQ_get_subject_name(csr), X509_get_subject_name(id->cert)) != 0)
-		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "est-subject-mismatch",
+		return edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "est-subject-mismatch",
 		                   "the CSR's subject differs from the certificate being renewed");
 	if ((rc = csr_extensions(csr, &exts, msg)) != EDGECA_OK)
 		return rc;
@@ -157,7 +157,7 @@ check_reenroll(X509_REQ *csr, const struct est_identity *id, struct edgeca_msg *
 		rc = edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
 		                 "the subject alternative names cannot be read");
 	else if (!same_names(csr_sans, cert_sans))
-		rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "est-subject-mismatch",
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "est-subject-mismatch",
 		                 "the CSR's subject alternative names differ from the certificate "
 		                 "being renewed");
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
@@ -186,7 +186,7 @@ authorize(const struct ca *ca, X509_REQ *csr, bool reenroll, const struct est_id
 	edge = cn != NULL && strncmp(cn, TPL_EDGE_CA_CN_PREFIX, prefix) == 0;
 	*tpl = tpl_by_name(edge ? "iot_edge_ca" : ca->est.template);
 	if (edge && !ca_allows_template(ca, "iot_edge_ca")) {
-		rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "template-not-allowed",
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "template-not-allowed",
 		                 "the CSR asks for an IoT Edge CA certificate (CN \"%s...\"), which "
 		                 "this CA's policy does not allow (template iot_edge_ca)",
 		                 TPL_EDGE_CA_CN_PREFIX);
@@ -195,7 +195,7 @@ authorize(const struct ca *ca, X509_REQ *csr, bool reenroll, const struct est_id
 	if (reenroll && edge) {
 		/* the certificate being renewed is no CA (a CA certificate does
 		 * not authenticate): an Edge CA is asked for with simpleenroll */
-		rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "est-subject-mismatch",
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "est-subject-mismatch",
 		                 "simplereenroll renews the client certificate presented; an IoT Edge "
 		                 "CA certificate is requested with simpleenroll");
 		goto out;
@@ -211,7 +211,7 @@ authorize(const struct ca *ca, X509_REQ *csr, bool reenroll, const struct est_id
 	if (!edge && strcmp(ca->est.subject_policy, "any") == 0)
 		goto out;
 	if (id->cert == NULL || id->cn == NULL) {
-		rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "est-subject-mismatch",
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "est-subject-mismatch",
 		                 "%s, and %s",
 		                 edge ? "an IoT Edge CA certificate is issued only for the device ID in "
 		                        "the CN of the client certificate"
@@ -223,7 +223,7 @@ authorize(const struct ca *ca, X509_REQ *csr, bool reenroll, const struct est_id
 	}
 	snprintf(want, sizeof(want), "%s%s", edge ? TPL_EDGE_CA_CN_PREFIX : "", id->cn);
 	if (cn == NULL || strcmp(cn, want) != 0)
-		rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "est-subject-mismatch",
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "est-subject-mismatch",
 		                 "the CSR's CN \"%.80s\" must be \"%.80s\": the CN of the client "
 		                 "certificate%s",
 		                 cn ? cn : "", want,

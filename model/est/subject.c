@@ -76,7 +76,7 @@ check_subject(X509_REQ *csr, X509 *client, struct edgeca_msg *msg)
 			else
 				OBJ_obj2txt(type, sizeof(type), X509_NAME_ENTRY_get_object(e), 1);
 			utf8_one_line(v, shown, sizeof(shown));
-			rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "est-subject-mismatch",
+			rc = edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "est-subject-mismatch",
 			                 "the CSR's subject attribute %s=\"%s\" is not in the client "
 			                 "certificate's subject%s (subject_policy match_client_cert: a "
 			                 "device asks only for attributes of its own subject, in their "
@@ -162,7 +162,7 @@ check_alt_names(X509_REQ *csr, X509 *client, const char *cn, struct edgeca_msg *
 		if ((gn->type != GEN_DNS && gn->type != GEN_IPADD) || san_known(gn, own, cn))
 			continue;
 		san_show(gn, shown, sizeof(shown));
-		rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "est-subject-mismatch",
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "est-subject-mismatch",
 		                 "the CSR's subjectAltName %s is neither the client certificate's CN "
 		                 "nor among its subject alternative names (subject_policy "
 		                 "match_client_cert: a device asks only for its own names)", shown);
@@ -185,7 +185,7 @@ est_subject_check(X509_REQ *csr, X509 *client, struct edgeca_msg *msg)
 	if ((rc = check_subject(csr, client, msg)) != EDGECA_OK)
 		return rc;
 	if (x509_name_common_name(X509_get_subject_name(client), &cn, &count) != 0)
-		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "est-subject-mismatch",
+		return edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "est-subject-mismatch",
 		                   "the client certificate's CN cannot be decoded");
 	rc = check_alt_names(csr, client, cn, msg);
 	free(cn);

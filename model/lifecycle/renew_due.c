@@ -49,7 +49,7 @@ renew_one(struct edgeca_ctx *ctx, PGconn *c, const PGresult *r, int i, bool *ren
 	const char *ca_id = db_get(r, i, "ca_id"), *name = db_get(r, i, "name");
 	const bool external = strcmp(db_get(r, i, "chaining"), "external") == 0;
 	struct db_param p[2] = {{ca_id, 0, false}, {name, 0, false}};
-	struct edgeca_msg why = {{0}, {0}, 0};
+	struct edgeca_msg why = {0};
 	struct ca *ca = NULL;
 	PGresult *lock = NULL;
 	const char *kind;

@@ -54,7 +54,7 @@ cert_apply(PGconn *c, const struct principal *who, const PGresult *r,
 		 * released by an admin only */
 		if (who->role != ROLE_PKI_ADMIN && db_get(r, 0, "revoked_by") != NULL &&
 		    strcmp(db_get(r, 0, "revoked_by"), who->actor) != 0)
-			return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "forbidden",
+			return edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "forbidden",
 			                   "this hold was placed by %s; a requester token releases only "
 			                   "the holds it placed itself", db_get(r, 0, "revoked_by"));
 		*changed = true;

@@ -79,9 +79,9 @@ revocation_may_act(const struct principal *who, const char *requester, struct ed
 	    (who->role == ROLE_REQUESTER && strcmp(requester, who->actor) == 0))
 		return EDGECA_OK;
 	if (who->role == ROLE_REQUESTER)
-		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "forbidden",
+		return edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "forbidden",
 		                   "a requester token may revoke and release only the certificates "
 		                   "it requested");
-	return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "forbidden",
+	return edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "forbidden",
 	                   "the role %s may not revoke certificates", role_name(who->role));
 }

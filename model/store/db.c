@@ -55,9 +55,11 @@ db_connect(const char *conninfo, PGconn **out, struct edgeca_msg *msg)
 
 	*out = NULL;
 	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+		/* PostgreSQL's own words go to the log, not to API callers */
+		log_error("db_connect: cannot connect to PostgreSQL: %s",
+		          c ? PQerrorMessage(c) : "out of memory");
 		edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, "database-unavailable",
-		            "cannot connect to PostgreSQL: %s",
-		            c ? PQerrorMessage(c) : "out of memory");
+		            "cannot connect to the database");
 		PQfinish(c);
 		return EDGECA_ERR_UNAVAILABLE;
 	}
@@ -76,8 +78,9 @@ db_connect(const char *conninfo, PGconn **out, struct edgeca_msg *msg)
 	r = PQexec(c, "SET statement_timeout = '" DB_STATEMENT_TIMEOUT "'; "
 	              "SET lock_timeout = '" DB_STATEMENT_TIMEOUT "'; SET TIME ZONE 'UTC'");
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		log_error("db_connect: cannot set up the PostgreSQL session: %s", PQerrorMessage(c));
 		edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, "database-unavailable",
-		            "cannot set up the PostgreSQL session: %s", PQerrorMessage(c));
+		            "cannot set up the database session");
 		PQclear(r);
 		PQfinish(c);
 		return EDGECA_ERR_UNAVAILABLE;

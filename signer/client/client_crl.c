@@ -25,7 +25,7 @@ entries_walk(const struct buf *body, struct edgeca_msg *msg)
 	const unsigned char *p, *end;
 
 	if (body->len > SIGNER_MAX_CRL_ENTRIES_LENGTH)
-		return edgeca_fail(msg, EDGECA_ERR_TOO_LARGE, "crl-too-large",
+		return edgeca_fail(msg, EDGECA_ERR_OVERSIZED, "crl-too-large",
 		                   "the CRL's entries exceed %" PRIu64 " bytes",
 		                   SIGNER_MAX_CRL_ENTRIES_LENGTH);
 	if (body->len == 0)

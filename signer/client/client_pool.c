@@ -324,14 +324,17 @@ map_error(const struct signer_msg *reply, struct edgeca_msg *msg)
 		type[0] = '\0';
 	switch (code) {
 	case SIGNER_E_MALFORMED: e = EDGECA_ERR_MALFORMED; break;
-	case SIGNER_E_TOO_LARGE: e = EDGECA_ERR_TOO_LARGE; break;
+	case SIGNER_E_TOO_LARGE: e = EDGECA_ERR_OVERSIZED; break;
 	case SIGNER_E_INVALID: e = EDGECA_ERR_INVALID; break;
 	case SIGNER_E_POLICY: e = EDGECA_ERR_INVALID; break;
 	case SIGNER_E_NOT_FOUND: e = EDGECA_ERR_NOT_FOUND; break;
 	case SIGNER_E_CONFLICT: e = EDGECA_ERR_CONFLICT; break;
 	default: e = EDGECA_ERR_INTERNAL; break;
 	}
-	return edgeca_fail(msg, e, type[0] ? type : NULL, "%s", text);
+	edgeca_fail(msg, e, type[0] ? type : NULL, "%s", text);
+	if (msg != NULL)
+		msg->type_internal = true; /* api/ decides whether callers see it */
+	return e;
 }
 
 /* The answer to an exchange that failed. */

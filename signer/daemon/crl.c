@@ -261,7 +261,7 @@ crl_begin(struct signer_service *s, const struct signer_msg *req, struct crl_ses
 		goto out;
 	}
 	if (length > SIGNER_MAX_CRL_ENTRIES_LENGTH) {
-		rc = edgeca_fail(msg, EDGECA_ERR_TOO_LARGE, "crl-too-large",
+		rc = edgeca_fail(msg, EDGECA_ERR_OVERSIZED, "crl-too-large",
 		                 "the CRL's entries would exceed %" PRIu64 " bytes",
 		                 SIGNER_MAX_CRL_ENTRIES_LENGTH);
 		goto out;

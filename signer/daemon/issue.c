@@ -349,7 +349,7 @@ resolve_path_length(const X509 *issuer, const struct signer_policy *p, const str
 		return EDGECA_OK;
 	}
 	if (requested >= 0 && max >= 0 && requested > max)
-		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "path-length-exceeded",
+		return edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "path-length-exceeded",
 		                   "a path length of %ld is asked, but the issuing CA allows at most "
 		                   "%ld below it", requested, max);
 	*out = requested >= 0 ? requested : max;

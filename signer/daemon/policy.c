@@ -51,16 +51,16 @@ policy_check_issue(const struct signer_policy *p, const X509 *issuer, const stru
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-not-active",
 		                   "this key has no CA certificate yet and cannot issue");
 	if (!(p->templates & (1u << t->id)) && !(t->any_ca_key && policy_is_api_ca(p)))
-		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "template-not-allowed",
+		return edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "template-not-allowed",
 		                   "the CA's policy does not allow the template %s", t->name);
 	if (t->max_validity_days > 0 && not_after > now + (time_t)t->max_validity_days * 86400)
-		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "validity-exceeds-policy",
+		return edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "validity-exceeds-policy",
 		                   "a %s certificate is valid for at most %d days", t->name,
 		                   t->max_validity_days);
 	if (t->is_ca) {
 		pathlen = X509_get_pathlen((X509 *)issuer);
 		if (pathlen == 0 || p->path_length == 0)
-			return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "path-length-exceeded",
+			return edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "path-length-exceeded",
 			                   "the CA's path length constraint is 0: it cannot issue CA "
 			                   "certificates");
 	}
@@ -76,12 +76,12 @@ policy_check_issue(const struct signer_policy *p, const X509 *issuer, const stru
 		                   "the requested notAfter is not in the future");
 	max_end = now + (time_t)p->max_validity_days * 86400;
 	if (not_after > max_end)
-		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "validity-exceeds-policy",
+		return edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "validity-exceeds-policy",
 		                   "the requested validity exceeds the CA's maximum of %u days",
 		                   p->max_validity_days);
 	if (not_after > issuer_not_after) {
 		rfc3339_format(issuer_not_after, when);
-		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "validity-exceeds-issuer",
+		return edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "validity-exceeds-issuer",
 		                   "the requested notAfter is after the CA certificate's own "
 		                   "notAfter (%s)", when);
 	}
@@ -95,12 +95,12 @@ policy_check_crl(const struct signer_policy *p, const X509 *cert, struct edgeca_
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-not-active",
 		                   "this key has no CA certificate yet and cannot sign CRLs");
 	if (!policy_is_api_ca(p))
-		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "crl-not-allowed",
+		return edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "crl-not-allowed",
 		                   "this key signs no CRLs (it is not the key of a CA made through "
 		                   "the API)");
 	if ((X509_get_extension_flags((X509 *)cert) & EXFLAG_KUSAGE) &&
 	    !(X509_get_key_usage((X509 *)cert) & KU_CRL_SIGN))
-		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "crl-sign-not-allowed",
+		return edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "crl-sign-not-allowed",
 		                   "the CA certificate's keyUsage does not include cRLSign");
 	return EDGECA_OK;
 }
@@ -119,7 +119,7 @@ check_subject_names(const struct name_rules *r, const X509_NAME *name, struct ed
 		int len;
 
 		if (nid == NID_undef || !name_rules_allow_attribute(r, sn)) {
-			rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "name-not-allowed",
+			rc = edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "name-not-allowed",
 			                 "the CA's name rules allow no %s attribute in the subject "
 			                 "(subject_attributes)", sn);
 			break;
@@ -129,10 +129,10 @@ check_subject_names(const struct name_rules *r, const X509_NAME *name, struct ed
 		len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
 		ERR_clear_error();
 		if (len < 0 || strlen((char *)utf8) != (size_t)len)
-			rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "name-not-allowed",
+			rc = edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "name-not-allowed",
 			                 "the subject's CN cannot be read as text");
 		else if (!name_rules_allow_cn(r, (char *)utf8))
-			rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "name-not-allowed",
+			rc = edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "name-not-allowed",
 			                 "the CA's name rules do not allow the common name \"%.64s\" "
 			                 "(common_name)", (char *)utf8);
 		OPENSSL_free(utf8);
@@ -148,12 +148,12 @@ check_dns(const struct name_rules *r, const ASN1_IA5STRING *dns, struct edgeca_m
 	char text[256];
 
 	if (len <= 0 || (size_t)len >= sizeof(text) || memchr(d, 0, (size_t)len) != NULL)
-		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "name-not-allowed",
+		return edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "name-not-allowed",
 		                   "a DNS name cannot be checked against the CA's name rules");
 	memcpy(text, d, (size_t)len);
 	text[len] = '\0';
 	if (!name_rules_allow_dns(r, text))
-		return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "name-not-allowed",
+		return edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "name-not-allowed",
 		                   "the CA's name rules do not allow the DNS name %s (dns_names)",
 		                   text);
 	return EDGECA_OK;
@@ -170,7 +170,7 @@ check_ip(const struct name_rules *r, const ASN1_OCTET_STRING *ip, struct edgeca_
 		return EDGECA_OK;
 	if (len == 4 || len == 16)
 		inet_ntop(len == 4 ? AF_INET : AF_INET6, d, text, sizeof(text));
-	return edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "name-not-allowed",
+	return edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "name-not-allowed",
 	                   "the CA's name rules do not allow the IP address %s (ip_ranges)", text);
 }
 
@@ -190,7 +190,7 @@ check_alt_names(const struct name_rules *r, const X509 *cert, struct edgeca_msg 
 		else if (gn->type == GEN_IPADD)
 			rc = check_ip(r, gn->d.iPAddress, msg);
 		else /* the signer writes DNS and IP names only */
-			rc = edgeca_fail(msg, EDGECA_ERR_FORBIDDEN, "name-not-allowed",
+			rc = edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "name-not-allowed",
 			                 "a subjectAltName of another type cannot be checked against the "
 			                 "CA's name rules");
 	}

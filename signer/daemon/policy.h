@@ -26,7 +26,7 @@ struct signer_policy {
 edgeca_err policy_validate(const struct signer_policy *p, struct edgeca_msg *msg);
 
 /* May this key (policy p, certificate issuer) sign a certificate of
- * template t valid until not_after, at time now? EDGECA_ERR_FORBIDDEN
+ * template t valid until not_after, at time now? EDGECA_ERR_NOT_PERMITTED
  * with the reason when not. */
 edgeca_err policy_check_issue(const struct signer_policy *p, const X509 *issuer,
                               const struct tpl_def *t, time_t not_after, time_t now,
@@ -36,7 +36,7 @@ edgeca_err policy_check_issue(const struct signer_policy *p, const X509 *issuer,
  * the key's name rules allow? They bind the leaf templates users choose
  * (client, ssl): the subject's attribute types, its CN, and every DNS and
  * IP subjectAltName the signer wrote (the ssl template's CN among them).
- * EDGECA_ERR_FORBIDDEN, name-not-allowed, naming the first refused name. */
+ * EDGECA_ERR_NOT_PERMITTED, name-not-allowed, naming the first refused name. */
 edgeca_err policy_check_names(const struct signer_policy *p, const struct tpl_def *t,
                               const X509 *cert, struct edgeca_msg *msg);
 

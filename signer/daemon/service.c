@@ -22,9 +22,9 @@ wire_code(edgeca_err e)
 {
 	switch (e) {
 	case EDGECA_ERR_MALFORMED: return SIGNER_E_MALFORMED;
-	case EDGECA_ERR_TOO_LARGE: return SIGNER_E_TOO_LARGE;
+	case EDGECA_ERR_OVERSIZED: return SIGNER_E_TOO_LARGE;
 	case EDGECA_ERR_INVALID: return SIGNER_E_INVALID;
-	case EDGECA_ERR_FORBIDDEN: return SIGNER_E_POLICY;
+	case EDGECA_ERR_NOT_PERMITTED: return SIGNER_E_POLICY;
 	case EDGECA_ERR_NOT_FOUND: return SIGNER_E_NOT_FOUND;
 	case EDGECA_ERR_CONFLICT: return SIGNER_E_CONFLICT;
 	default: return SIGNER_E_INTERNAL;
@@ -464,7 +464,7 @@ signer_service_handle(struct signer_service *s, struct signer_session *ss,
 	}
 reply:
 	if (rc != EDGECA_OK) {
-		if (rc == EDGECA_ERR_FORBIDDEN || rc == EDGECA_ERR_INTERNAL)
+		if (rc == EDGECA_ERR_NOT_PERMITTED || rc == EDGECA_ERR_INTERNAL)
 			log_warn("signer_service_handle: op=%u refused: %s", req->type, msg.detail);
 		reply_error(reply, rc, &msg);
 	}

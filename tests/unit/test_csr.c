@@ -110,11 +110,11 @@ test_decode_refusals(void **state)
 	big = calloc(1, CSR_MAX_BYTES * 3);
 	memcpy(big, der, der_len); /* trailing zero bytes after the DER */
 	assert_fail(decode(big, der_len + 1, &msg), &msg, EDGECA_ERR_MALFORMED, "csr-malformed");
-	assert_fail(decode(big, CSR_MAX_BYTES + 1, &msg), &msg, EDGECA_ERR_TOO_LARGE,
+	assert_fail(decode(big, CSR_MAX_BYTES + 1, &msg), &msg, EDGECA_ERR_OVERSIZED,
 	            "csr-too-large");
 	memset(big, ' ', CSR_MAX_BYTES * 3); /* PEM text far over the limit */
 	memcpy(big + CSR_MAX_BYTES * 3 - strlen(pem), pem, strlen(pem));
-	assert_fail(decode(big, CSR_MAX_BYTES * 3, &msg), &msg, EDGECA_ERR_TOO_LARGE,
+	assert_fail(decode(big, CSR_MAX_BYTES * 3, &msg), &msg, EDGECA_ERR_OVERSIZED,
 	            "csr-too-large");
 	free(big);
 	assert_fail(decode(cert_der, (size_t)cert_len, &msg), &msg, EDGECA_ERR_MALFORMED,

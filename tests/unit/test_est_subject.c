@@ -89,14 +89,14 @@ check(X509 *cert, const char *attrs, const char *sans, edgeca_err want, const ch
 	if (rc != want)
 		fail_msg("%s / %s: expected %d, got %d (%s)", attrs, sans ? sans : "-", want, rc,
 		         msg.detail);
-	if (want == EDGECA_ERR_FORBIDDEN)
+	if (want == EDGECA_ERR_NOT_PERMITTED)
 		assert_string_equal(msg.type, "est-subject-mismatch");
 	if (what != NULL && strstr(msg.detail, what) == NULL)
 		fail_msg("\"%s\" does not name %s", msg.detail, what);
 	X509_REQ_free(req);
 }
 
-#define MISMATCH EDGECA_ERR_FORBIDDEN
+#define MISMATCH EDGECA_ERR_NOT_PERMITTED
 
 /* The review's case: a device whose certificate is CN=dev2 asks for more. */
 static void

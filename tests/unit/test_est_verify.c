@@ -209,8 +209,8 @@ test_intermediate_untrusted(void **state)
 
 	check(leaf, untrusted, anchors, EDGECA_OK, NULL);
 	check(leaf, untrusted, two, EDGECA_OK, NULL);
-	check(leaf, NULL, anchors, EDGECA_ERR_UNAUTHORIZED, "not issued by this CA");
-	check(leaf, NULL, two, EDGECA_ERR_UNAUTHORIZED, "not issued by this CA");
+	check(leaf, NULL, anchors, EDGECA_ERR_UNAUTHENTICATED, "not issued by this CA");
+	check(leaf, NULL, two, EDGECA_ERR_UNAUTHENTICATED, "not issued by this CA");
 	sk_X509_free(two);
 	sk_X509_free(untrusted);
 	sk_X509_free(anchors);
@@ -231,8 +231,8 @@ test_untrusted_root_not_an_anchor(void **state)
 	STACK_OF(X509) *anchors = stack_of(stranger, NULL);
 	STACK_OF(X509) *untrusted = stack_of(p->inter, p->root);
 
-	check(leaf, untrusted, anchors, EDGECA_ERR_UNAUTHORIZED, "not issued by this CA");
-	check(self, NULL, anchors, EDGECA_ERR_UNAUTHORIZED, "not issued by this CA");
+	check(leaf, untrusted, anchors, EDGECA_ERR_UNAUTHENTICATED, "not issued by this CA");
+	check(self, NULL, anchors, EDGECA_ERR_UNAUTHENTICATED, "not issued by this CA");
 	sk_X509_free(untrusted);
 	sk_X509_free(anchors);
 	X509_free(stranger);
@@ -255,9 +255,9 @@ test_forged_issuer(void **state)
 
 	assert_int_equal(X509_NAME_cmp(X509_get_issuer_name(forged), X509_get_subject_name(p->root)),
 	                 0);
-	check(forged, NULL, anchors, EDGECA_ERR_UNAUTHORIZED, "not issued by this CA");
-	check(by_twin, NULL, anchors, EDGECA_ERR_UNAUTHORIZED, "not issued by this CA");
-	check(by_twin, untrusted, anchors, EDGECA_ERR_UNAUTHORIZED, "not issued by this CA");
+	check(forged, NULL, anchors, EDGECA_ERR_UNAUTHENTICATED, "not issued by this CA");
+	check(by_twin, NULL, anchors, EDGECA_ERR_UNAUTHENTICATED, "not issued by this CA");
+	check(by_twin, untrusted, anchors, EDGECA_ERR_UNAUTHENTICATED, "not issued by this CA");
 	sk_X509_free(untrusted);
 	sk_X509_free(anchors);
 	X509_free(by_twin);
@@ -277,8 +277,8 @@ test_non_ca_issuer(void **state)
 	STACK_OF(X509) *root = stack_of(p->root, NULL), *ee_anchor = stack_of(ee, NULL);
 	STACK_OF(X509) *untrusted = stack_of(ee, NULL);
 
-	check(leaf, untrusted, root, EDGECA_ERR_UNAUTHORIZED, "is not a CA certificate");
-	check(leaf, NULL, ee_anchor, EDGECA_ERR_UNAUTHORIZED, "is not a CA certificate");
+	check(leaf, untrusted, root, EDGECA_ERR_UNAUTHENTICATED, "is not a CA certificate");
+	check(leaf, NULL, ee_anchor, EDGECA_ERR_UNAUTHENTICATED, "is not a CA certificate");
 	sk_X509_free(untrusted);
 	sk_X509_free(ee_anchor);
 	sk_X509_free(root);
@@ -303,9 +303,9 @@ test_leaf_validity(void **state)
 	check_at(leaf, NULL, anchors, NOW, EDGECA_OK, NULL);
 	check_at(leaf, NULL, anchors, nb, EDGECA_OK, NULL);
 	check_at(leaf, NULL, anchors, na - 1, EDGECA_OK, NULL);
-	check_at(leaf, NULL, anchors, nb - 1, EDGECA_ERR_UNAUTHORIZED, "not valid yet");
-	check_at(leaf, NULL, anchors, na, EDGECA_ERR_UNAUTHORIZED, "expired");
-	check_at(leaf, NULL, anchors, na + 1, EDGECA_ERR_UNAUTHORIZED, "expired");
+	check_at(leaf, NULL, anchors, nb - 1, EDGECA_ERR_UNAUTHENTICATED, "not valid yet");
+	check_at(leaf, NULL, anchors, na, EDGECA_ERR_UNAUTHENTICATED, "expired");
+	check_at(leaf, NULL, anchors, na + 1, EDGECA_ERR_UNAUTHENTICATED, "expired");
 	sk_X509_free(anchors);
 	X509_free(leaf);
 }
@@ -330,18 +330,18 @@ test_chain_validity(void **state)
 	STACK_OF(X509) *untrusted_new = stack_of(new_int, NULL);
 
 	/* expired or future intermediate in the client's chain */
-	check(leaf, untrusted_old, root, EDGECA_ERR_UNAUTHORIZED, "CA certificate in the client "
+	check(leaf, untrusted_old, root, EDGECA_ERR_UNAUTHENTICATED, "CA certificate in the client "
 	      "certificate's chain has expired");
-	check(leaf, untrusted_new, root, EDGECA_ERR_UNAUTHORIZED, "chain is not valid yet");
+	check(leaf, untrusted_new, root, EDGECA_ERR_UNAUTHENTICATED, "chain is not valid yet");
 	/* the same as partial-chain anchors */
-	check(leaf, NULL, untrusted_old, EDGECA_ERR_UNAUTHORIZED, "chain has expired");
-	check(leaf, NULL, untrusted_new, EDGECA_ERR_UNAUTHORIZED, "chain is not valid yet");
+	check(leaf, NULL, untrusted_old, EDGECA_ERR_UNAUTHENTICATED, "chain has expired");
+	check(leaf, NULL, untrusted_new, EDGECA_ERR_UNAUTHENTICATED, "chain is not valid yet");
 	/* an expired self-signed root anchor */
-	check(root_leaf, NULL, expired_root, EDGECA_ERR_UNAUTHORIZED, "chain has expired");
+	check(root_leaf, NULL, expired_root, EDGECA_ERR_UNAUTHENTICATED, "chain has expired");
 	/* ... and a good intermediate under it */
 	sk_X509_free(untrusted_old);
 	untrusted_old = stack_of(p->inter, NULL);
-	check(leaf, untrusted_old, expired_root, EDGECA_ERR_UNAUTHORIZED, "chain has expired");
+	check(leaf, untrusted_old, expired_root, EDGECA_ERR_UNAUTHENTICATED, "chain has expired");
 	sk_X509_free(untrusted_new);
 	sk_X509_free(untrusted_old);
 	sk_X509_free(expired_root);
@@ -373,15 +373,15 @@ test_leaf_usage(void **state)
 		{NULL, "critical,clientAuth", EDGECA_OK},
 		{NULL, "serverAuth,clientAuth", EDGECA_OK},
 		{NULL, "clientAuth,anyExtendedKeyUsage", EDGECA_OK},
-		{NULL, "serverAuth", EDGECA_ERR_UNAUTHORIZED},
-		{NULL, "emailProtection,codeSigning", EDGECA_ERR_UNAUTHORIZED},
-		{NULL, "anyExtendedKeyUsage", EDGECA_ERR_UNAUTHORIZED},
+		{NULL, "serverAuth", EDGECA_ERR_UNAUTHENTICATED},
+		{NULL, "emailProtection,codeSigning", EDGECA_ERR_UNAUTHENTICATED},
+		{NULL, "anyExtendedKeyUsage", EDGECA_ERR_UNAUTHENTICATED},
 		{"critical,digitalSignature", "clientAuth", EDGECA_OK},
 		{"critical,digitalSignature,keyEncipherment", "clientAuth", EDGECA_OK},
 		{"critical,keyAgreement", "clientAuth", EDGECA_OK},
-		{"critical,keyEncipherment", "clientAuth", EDGECA_ERR_UNAUTHORIZED},
-		{"critical,nonRepudiation", "clientAuth", EDGECA_ERR_UNAUTHORIZED},
-		{"critical,digitalSignature", "serverAuth", EDGECA_ERR_UNAUTHORIZED},
+		{"critical,keyEncipherment", "clientAuth", EDGECA_ERR_UNAUTHENTICATED},
+		{"critical,nonRepudiation", "clientAuth", EDGECA_ERR_UNAUTHENTICATED},
+		{"critical,digitalSignature", "serverAuth", EDGECA_ERR_UNAUTHENTICATED},
 	};
 	STACK_OF(X509) *anchors = stack_of(p->root, NULL);
 
@@ -410,8 +410,8 @@ test_intermediate_eku(void **state)
 
 	check(leaf, client, root, EDGECA_OK, NULL);
 	check(leaf, NULL, client, EDGECA_OK, NULL);
-	check(leaf, server, root, EDGECA_ERR_UNAUTHORIZED, "may not vouch for TLS clients");
-	check(leaf, NULL, server, EDGECA_ERR_UNAUTHORIZED, "may not vouch for TLS clients");
+	check(leaf, server, root, EDGECA_ERR_UNAUTHENTICATED, "may not vouch for TLS clients");
+	check(leaf, NULL, server, EDGECA_ERR_UNAUTHENTICATED, "may not vouch for TLS clients");
 	sk_X509_free(client);
 	sk_X509_free(server);
 	sk_X509_free(root);
@@ -440,12 +440,12 @@ test_ca_as_client(void **state)
 	STACK_OF(X509) *root = stack_of(p->root, NULL), *inter = stack_of(p->inter, NULL);
 	STACK_OF(X509) *plain = stack_of(anchor_plain, NULL);
 
-	check(ca_plain, NULL, root, EDGECA_ERR_UNAUTHORIZED, "is a CA certificate");
-	check(ca_ds, NULL, root, EDGECA_ERR_UNAUTHORIZED, "is a CA certificate");
-	check(anchor_plain, NULL, plain, EDGECA_ERR_UNAUTHORIZED, "is a CA certificate");
-	check(p->inter, NULL, root, EDGECA_ERR_UNAUTHORIZED, "is a CA certificate");
-	check(p->inter, NULL, inter, EDGECA_ERR_UNAUTHORIZED, "is a CA certificate");
-	check(p->root, NULL, root, EDGECA_ERR_UNAUTHORIZED, "is a CA certificate");
+	check(ca_plain, NULL, root, EDGECA_ERR_UNAUTHENTICATED, "is a CA certificate");
+	check(ca_ds, NULL, root, EDGECA_ERR_UNAUTHENTICATED, "is a CA certificate");
+	check(anchor_plain, NULL, plain, EDGECA_ERR_UNAUTHENTICATED, "is a CA certificate");
+	check(p->inter, NULL, root, EDGECA_ERR_UNAUTHENTICATED, "is a CA certificate");
+	check(p->inter, NULL, inter, EDGECA_ERR_UNAUTHENTICATED, "is a CA certificate");
+	check(p->root, NULL, root, EDGECA_ERR_UNAUTHENTICATED, "is a CA certificate");
 	sk_X509_free(plain);
 	sk_X509_free(inter);
 	sk_X509_free(root);
@@ -465,11 +465,11 @@ test_no_anchors(void **state)
 	X509 *leaf = mk_leaf(p, p->inter, p->int_key, NULL, NULL);
 	STACK_OF(X509) *empty = stack_of(NULL, NULL), *untrusted = stack_of(p->inter, p->root);
 
-	check(leaf, NULL, empty, EDGECA_ERR_UNAUTHORIZED, "not issued by this CA");
-	check(leaf, untrusted, empty, EDGECA_ERR_UNAUTHORIZED, "not issued by this CA");
-	check(leaf, NULL, NULL, EDGECA_ERR_UNAUTHORIZED, "not issued by this CA");
-	check(leaf, untrusted, NULL, EDGECA_ERR_UNAUTHORIZED, "not issued by this CA");
-	assert_int_equal(est_verify_cert(leaf, NULL, empty, NOW, NULL), EDGECA_ERR_UNAUTHORIZED);
+	check(leaf, NULL, empty, EDGECA_ERR_UNAUTHENTICATED, "not issued by this CA");
+	check(leaf, untrusted, empty, EDGECA_ERR_UNAUTHENTICATED, "not issued by this CA");
+	check(leaf, NULL, NULL, EDGECA_ERR_UNAUTHENTICATED, "not issued by this CA");
+	check(leaf, untrusted, NULL, EDGECA_ERR_UNAUTHENTICATED, "not issued by this CA");
+	assert_int_equal(est_verify_cert(leaf, NULL, empty, NOW, NULL), EDGECA_ERR_UNAUTHENTICATED);
 	sk_X509_free(untrusted);
 	sk_X509_free(empty);
 	X509_free(leaf);
@@ -492,7 +492,7 @@ test_arguments_borrowed(void **state)
 
 	for (int round = 0; round < 2; round++) {
 		check(leaf, untrusted, anchors, EDGECA_OK, NULL);
-		check(bad, untrusted, anchors, EDGECA_ERR_UNAUTHORIZED, "not issued by this CA");
+		check(bad, untrusted, anchors, EDGECA_ERR_UNAUTHENTICATED, "not issued by this CA");
 		assert_int_equal(sk_X509_num(anchors), 2);
 		assert_ptr_equal(sk_X509_value(anchors, 0), extra);
 		assert_ptr_equal(sk_X509_value(anchors, 1), p->root);

@@ -355,14 +355,14 @@ test_subordinate_and_policy(void **state)
 	assert_int_equal(X509_get_signature_nid(x), NID_ecdsa_with_SHA384);
 	X509_free(x);
 	issue(leaf_ca, TPL_SUBORDINATE_CA, t_csr(dev_key, "Issuing CA", NULL, NULL), t0,
-	      EDGECA_ERR_FORBIDDEN, "template-not-allowed");
+	      EDGECA_ERR_NOT_PERMITTED, "template-not-allowed");
 	issue(leaf_ca, TPL_TLS_SERVER, t_csr(dev_key, "server", NULL, NULL), t0,
-	      EDGECA_ERR_FORBIDDEN, "template-not-allowed");
+	      EDGECA_ERR_NOT_PERMITTED, "template-not-allowed");
 	/* The policy allows 365 days; notAfter must be in the future. */
 	X509_free(issue_until(leaf_ca, TPL_CLIENT, t_csr(dev_key, "d", NULL, NULL), t0,
 	                      t0 + 365 * DAY, EDGECA_OK, NULL));
 	issue_until(leaf_ca, TPL_CLIENT, t_csr(dev_key, "d", NULL, NULL), t0, t0 + 366 * DAY,
-	            EDGECA_ERR_FORBIDDEN, "validity-exceeds-policy");
+	            EDGECA_ERR_NOT_PERMITTED, "validity-exceeds-policy");
 	issue_until(leaf_ca, TPL_CLIENT, t_csr(dev_key, "d", NULL, NULL), t0, t0 - 1,
 	            EDGECA_ERR_INVALID, "validity-invalid");
 	/* A key without a certificate cannot issue; the CSR is checked again. */

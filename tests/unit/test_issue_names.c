@@ -120,7 +120,7 @@ issue(struct signer_key *k, enum tpl_id tpl, X509_REQ *req, edgeca_err want, con
 	X509_REQ_free(req);
 }
 
-#define REFUSED EDGECA_ERR_FORBIDDEN, "name-not-allowed"
+#define REFUSED EDGECA_ERR_NOT_PERMITTED, "name-not-allowed"
 
 static void
 test_allowed_names_issue(void **state)

@@ -67,13 +67,13 @@ test_default_root(void **state)
 
 	(void)state;
 	make_ca(&t, "subordinate_ca", allowed, "active");
-	assert_int_equal(rule(ROLE_REQUESTER, &t, NULL, &name, &msg), EDGECA_ERR_FORBIDDEN);
+	assert_int_equal(rule(ROLE_REQUESTER, &t, NULL, &name, &msg), EDGECA_ERR_NOT_PERMITTED);
 	assert_string_equal(msg.type, "ca-certificate-forbidden");
 	assert_non_null(strstr(msg.detail, "default template subordinate_ca"));
 	assert_int_equal(rule(ROLE_REQUESTER, &t, "subordinate_ca", &name, &msg),
-	                 EDGECA_ERR_FORBIDDEN);
+	                 EDGECA_ERR_NOT_PERMITTED);
 	assert_string_equal(msg.type, "ca-certificate-forbidden");
-	assert_int_equal(rule(ROLE_AUDITOR, &t, NULL, &name, &msg), EDGECA_ERR_FORBIDDEN);
+	assert_int_equal(rule(ROLE_AUDITOR, &t, NULL, &name, &msg), EDGECA_ERR_NOT_PERMITTED);
 	assert_int_equal(rule(ROLE_PKI_ADMIN, &t, NULL, &name, &msg), EDGECA_ERR_INVALID);
 	assert_string_equal(msg.type, "subordinate-ca-not-issued-here");
 	assert_non_null(strstr(msg.detail, "/subordinate-certificates"));
@@ -102,10 +102,10 @@ test_edge_fleet_ca(void **state)
 	assert_string_equal(name, "client");
 	assert_int_equal(rule(ROLE_REQUESTER, &t, "client", &name, &msg), EDGECA_OK);
 	assert_int_equal(rule(ROLE_REQUESTER, &t, "iot_edge_ca", &name, &msg),
-	                 EDGECA_ERR_FORBIDDEN);
+	                 EDGECA_ERR_NOT_PERMITTED);
 	assert_string_equal(msg.type, "ca-certificate-forbidden");
 	assert_int_equal(rule(ROLE_REQUESTER, &t, "subordinate_ca", &name, &msg),
-	                 EDGECA_ERR_FORBIDDEN);
+	                 EDGECA_ERR_NOT_PERMITTED);
 	assert_int_equal(rule(ROLE_PKI_ADMIN, &t, "iot_edge_ca", &name, &msg), EDGECA_OK);
 	assert_string_equal(name, "iot_edge_ca");
 	assert_int_equal(rule(ROLE_PKI_ADMIN, &t, "subordinate_ca", &name, &msg),
@@ -119,7 +119,7 @@ test_edge_fleet_ca(void **state)
 	assert_int_equal(rule(ROLE_REQUESTER, &t, "CLIENT", &name, &msg), EDGECA_ERR_INVALID);
 	/* the CA's default decides when the request names none */
 	make_ca(&t, "iot_edge_ca", allowed, "active");
-	assert_int_equal(rule(ROLE_REQUESTER, &t, NULL, &name, &msg), EDGECA_ERR_FORBIDDEN);
+	assert_int_equal(rule(ROLE_REQUESTER, &t, NULL, &name, &msg), EDGECA_ERR_NOT_PERMITTED);
 	assert_string_equal(msg.type, "ca-certificate-forbidden");
 }
 

@@ -111,23 +111,23 @@ test_check_refused(void **state)
 	struct signer_policy p = {leaf, 365, -1, NULL};
 
 	expect(check(B(TPL_CLIENT), -1, TPL_SSL, -1, nb, na, now + DAY, &msg), &msg,
-	       EDGECA_ERR_FORBIDDEN, "template-not-allowed");
+	       EDGECA_ERR_NOT_PERMITTED, "template-not-allowed");
 	expect(check(leaf, -1, TPL_SUBORDINATE_CA, -1, nb, na, now + DAY, &msg), &msg,
-	       EDGECA_ERR_FORBIDDEN, "template-not-allowed");
+	       EDGECA_ERR_NOT_PERMITTED, "template-not-allowed");
 	/* A CA template under an issuer whose certificate says pathlen 0, or
 	 * whose policy does. */
 	expect(check(all, -1, TPL_SUBORDINATE_CA, 0, nb, na, now + DAY, &msg), &msg,
-	       EDGECA_ERR_FORBIDDEN, "path-length-exceeded");
+	       EDGECA_ERR_NOT_PERMITTED, "path-length-exceeded");
 	expect(check(all, 0, TPL_SUBORDINATE_CA, -1, nb, na, now + DAY, &msg), &msg,
-	       EDGECA_ERR_FORBIDDEN, "path-length-exceeded");
+	       EDGECA_ERR_NOT_PERMITTED, "path-length-exceeded");
 	/* pathlen 0 still lets the CA issue leaves. */
 	assert_int_equal(check(all, -1, TPL_CLIENT, 0, nb, na, now + DAY, &msg), EDGECA_OK);
 	/* The policy allows 365 days: one second more is refused. */
 	assert_int_equal(check(leaf, -1, TPL_CLIENT, -1, nb, na, now + 365 * DAY, &msg), EDGECA_OK);
 	expect(check(leaf, -1, TPL_CLIENT, -1, nb, na, now + 365 * DAY + 1, &msg), &msg,
-	       EDGECA_ERR_FORBIDDEN, "validity-exceeds-policy");
+	       EDGECA_ERR_NOT_PERMITTED, "validity-exceeds-policy");
 	expect(check(leaf, -1, TPL_CLIENT, -1, nb, now + 10 * DAY, now + 10 * DAY + 1, &msg), &msg,
-	       EDGECA_ERR_FORBIDDEN, "validity-exceeds-issuer");
+	       EDGECA_ERR_NOT_PERMITTED, "validity-exceeds-issuer");
 	expect(check(leaf, -1, TPL_CLIENT, -1, nb, na, now - 1, &msg), &msg, EDGECA_ERR_INVALID,
 	       "validity-invalid");
 	expect(check(leaf, -1, TPL_CLIENT, -1, nb, na, now, &msg), &msg, EDGECA_ERR_INVALID,
@@ -157,9 +157,9 @@ test_check_dps_verification(void **state)
 	assert_int_equal(check(B(TPL_SUBORDINATE_CA), -1, TPL_DPS_VERIFICATION, -1, nb, na,
 	                       now + 2 * DAY, &msg), EDGECA_OK);
 	expect(check(B(TPL_CLIENT), -1, TPL_DPS_VERIFICATION, -1, nb, na, now + 2 * DAY + 1, &msg),
-	       &msg, EDGECA_ERR_FORBIDDEN, "validity-exceeds-policy");
+	       &msg, EDGECA_ERR_NOT_PERMITTED, "validity-exceeds-policy");
 	expect(check(B(TPL_TLS_SERVER), -1, TPL_DPS_VERIFICATION, -1, nb, na, now + DAY, &msg),
-	       &msg, EDGECA_ERR_FORBIDDEN, "template-not-allowed");
+	       &msg, EDGECA_ERR_NOT_PERMITTED, "template-not-allowed");
 }
 
 int

@@ -97,12 +97,12 @@ test_may_act(void **state)
 	assert_int_equal(revocation_may_act(&admin, "token:line-3", &msg), EDGECA_OK);
 	assert_int_equal(revocation_may_act(&admin, "est:issued:1:x", &msg), EDGECA_OK);
 	assert_int_equal(revocation_may_act(&req, "token:line-3", &msg), EDGECA_OK);
-	assert_int_equal(revocation_may_act(&req, "token:line-4", &msg), EDGECA_ERR_FORBIDDEN);
-	assert_int_equal(revocation_may_act(&req, "token:line-33", &msg), EDGECA_ERR_FORBIDDEN);
-	assert_int_equal(revocation_may_act(&req, "", &msg), EDGECA_ERR_FORBIDDEN);
+	assert_int_equal(revocation_may_act(&req, "token:line-4", &msg), EDGECA_ERR_NOT_PERMITTED);
+	assert_int_equal(revocation_may_act(&req, "token:line-33", &msg), EDGECA_ERR_NOT_PERMITTED);
+	assert_int_equal(revocation_may_act(&req, "", &msg), EDGECA_ERR_NOT_PERMITTED);
 	/* an auditor may not, even for what its name requested */
-	assert_int_equal(revocation_may_act(&aud, "token:line-3", &msg), EDGECA_ERR_FORBIDDEN);
-	assert_int_equal(revocation_may_act(&none, "token:line-3", &msg), EDGECA_ERR_FORBIDDEN);
+	assert_int_equal(revocation_may_act(&aud, "token:line-3", &msg), EDGECA_ERR_NOT_PERMITTED);
+	assert_int_equal(revocation_may_act(&none, "token:line-3", &msg), EDGECA_ERR_NOT_PERMITTED);
 	assert_string_equal(msg.type, "forbidden");
 }
 

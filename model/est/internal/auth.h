@@ -28,9 +28,9 @@ struct est_identity {
  * - a certificate that chains to one of the CA's bootstrap trust anchors;
  * - HTTP Basic credentials matching the CA's, alone or with either.
  * Certificates must be within validity and, when they carry extended key
- * usage, allow clientAuth. EDGECA_ERR_UNAUTHORIZED with the reason when
+ * usage, allow clientAuth. EDGECA_ERR_UNAUTHENTICATED with the reason when
  * nothing acceptable was presented. Basic credentials are checked under
- * the throttle of model/est_throttle.h: EDGECA_ERR_TOO_MANY when it
+ * the throttle of model/est_throttle.h: EDGECA_ERR_THROTTLED when it
  * refuses them unchecked, EDGECA_ERR_UNAVAILABLE when no scrypt slot came
  * free in time; both with msg->retry_after set. */
 edgeca_err est_authenticate(PGconn *c, const struct ca *ca, const struct est_client *client,
@@ -39,7 +39,7 @@ void est_identity_clear(struct est_identity *id);
 
 /* Verifies leaf (with the untrusted certificates the client sent) up to
  * one of anchors at time now for TLS client use; an anchor need not be a
- * root. EDGECA_ERR_UNAUTHORIZED with a readable reason when it fails. */
+ * root. EDGECA_ERR_UNAUTHENTICATED with a readable reason when it fails. */
 edgeca_err est_verify_cert(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *anchors,
                            time_t now, struct edgeca_msg *msg);
 

@@ -14,7 +14,7 @@
  * enough), and every DNS and IP subjectAltName of the CSR is one of the
  * certificate's or is its CN (which the ssl template writes as a SAN).
  * Other name types are never copied into certificates and not looked at.
- * Returns: EDGECA_OK; EDGECA_ERR_FORBIDDEN, est-subject-mismatch, naming
+ * Returns: EDGECA_OK; EDGECA_ERR_NOT_PERMITTED, est-subject-mismatch, naming
  * the first name that differs; EDGECA_ERR_MALFORMED, csr-malformed, when
  * the CSR's names cannot be read. */
 edgeca_err est_subject_check(X509_REQ *csr, X509 *client, struct edgeca_msg *msg);
