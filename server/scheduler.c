@@ -109,7 +109,7 @@ remember_failure(struct scheduler *s, const struct crl_due *d, time_t now)
 }
 
 /* A due CRL that could not be made: its location is notified, once per
- * incident (model/crl_failure.h), on the CRL thread's connection. */
+ * incident (model/lifecycle/crl_failure.h), on the CRL thread's connection. */
 static void
 notify_failure(struct scheduler *s, const struct crl_due *d, const char *error)
 {

@@ -1,7 +1,7 @@
 /* The EST endpoint (RFC 7030 with RFC 8951's clarifications) on its own
- * listener. api/est_server.c reads a request off libmicrohttpd (body, TLS
+ * listener. api/est/est_server.c reads a request off libmicrohttpd (body, TLS
  * client chain, peer address); est_handle() decides the answer through
- * model/est.h; the answer goes back exactly as built here (status,
+ * model/est/est.h; the answer goes back exactly as built here (status,
  * Content-Type, Content-Transfer-Encoding, exact Content-Length). Errors
  * are a short text/plain reason, as RFC 7030 clients expect. */
 #ifndef EDGECA_API_EST_H

@@ -1,10 +1,10 @@
 /* The CA names in the EST listener's TLS certificate request: the
  * subjects of the CAs whose client certificates EST accepts
- * (model/est_client_cas.h), for clients that pick their certificate from
+ * (model/est/client_cas.h), for clients that pick their certificate from
  * that list (Java, Windows schannel, browsers). A hint only: GnuTLS asks
  * for a certificate without requiring or verifying one, and edgeca
- * decides on every request whom it authenticates (model/est_auth.c).
- * Used by api/est_server.c alone. */
+ * decides on every request whom it authenticates (model/est/auth.c).
+ * Used by api/est/est_server.c alone. */
 #ifndef EDGECA_API_EST_CA_NAMES_H
 #define EDGECA_API_EST_CA_NAMES_H
 

@@ -3,9 +3,9 @@
  * EST enrollment). The listener's other threads never wait on the signer,
  * so reads, /healthz, /readyz and EST cacerts are served whatever it does.
  * A request that finds the gate full waits for a place while the signer
- * makes progress; once the signer is stalled (signer/stall.h), signer-bound
+ * makes progress; once the signer is stalled (signer/client/stall.h), signer-bound
  * requests are refused at once, to be answered 503 with Retry-After.
- * Each listener (api/server.c, api/est_server.c) owns one. */
+ * Each listener (api/rest/server.c, api/est/est_server.c) owns one. */
 #ifndef EDGECA_API_GATE_H
 #define EDGECA_API_GATE_H
 

@@ -1,5 +1,5 @@
 /* HTTP handlers: each reads its parameters, calls the model and maps the
- * result to a response. Authentication already happened (api/routes.c). */
+ * result to a response. Authentication already happened (api/rest/routes.c). */
 #ifndef EDGECA_API_HANDLERS_H
 #define EDGECA_API_HANDLERS_H
 
@@ -64,7 +64,7 @@ void api_tokens_get(struct api_call *call);
 void api_tokens_update(struct api_call *call);
 void api_tokens_delete(struct api_call *call);
 
-/* The "est" member of CA creation and update (api/cas_est.c); *anchors is
+/* The "est" member of CA creation and update (api/rest/cas_est.c); *anchors is
  * an owned array of borrowed strings (free it). */
 edgeca_err api_parse_est(const json_t *j, struct ca_est_req *r, const char ***anchors,
                          struct edgeca_msg *msg);

@@ -58,7 +58,7 @@ const struct api_route api_routes[] = {
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);
 
 /* The handlers that need the signer: they pass the listener's signer gate
- * (api/gate.h), so that a stalled signer never holds every thread. */
+ * (api/listen/gate.h), so that a stalled signer never holds every thread. */
 static const api_handler signer_bound[] = {
 	api_cas_create, api_cas_verification_certificate, api_cas_chain, api_cas_renew,
 	api_cas_location_upload, api_certificates_issue, api_cas_crl_generate, NULL,

@@ -1,5 +1,5 @@
 /* /api/v1/tokens: API tokens, for pki_admin tokens that are not limited
- * to CAs (api/auth.c). */
+ * to CAs (api/rest/auth.c). */
 #include <stdlib.h>
 #include <string.h>
 

@@ -14,7 +14,7 @@ enum role { ROLE_NONE = 0, ROLE_AUDITOR, ROLE_REQUESTER, ROLE_PKI_ADMIN };
 #define TOKEN_NAME_BYTES (4 * TOKEN_NAME_MAX + 1)
 #define ACTOR_BYTES (sizeof("token:") + TOKEN_NAME_BYTES)
 
-/* The CAs a token is limited to (model/token_scope.h): with limited
+/* The CAs a token is limited to (model/auth/token_scope.h): with limited
  * false, every CA; with limited true, only the n ids (lower-case UUIDs). */
 #define TOKEN_CA_IDS_MAX 100
 struct ca_scope {

@@ -1,7 +1,7 @@
 /* API tokens: 256-bit random secrets handed out once and stored as SHA-256
  * digests, each with a role (pki_admin, requester, auditor), optionally
  * the e-mail address lifecycle notifications reach (pki_admin only) and
- * optionally the list of CAs it is limited to (model/token_scope.h). */
+ * optionally the list of CAs it is limited to (model/auth/token_scope.h). */
 #ifndef EDGECA_MODEL_TOKEN_H
 #define EDGECA_MODEL_TOKEN_H
 

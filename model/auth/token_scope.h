@@ -1,7 +1,7 @@
 /* The CAs an API token is limited to (table api_token_cas, flag
  * api_tokens.ca_scoped): checking a requested list, reading and writing
  * it with the token, and the test a request about one CA goes through.
- * Called by model/token.c, the API's authorization and the listings that
+ * Called by model/auth/token.c, the API's authorization and the listings that
  * show a caller only its CAs. */
 #ifndef EDGECA_MODEL_TOKEN_SCOPE_H
 #define EDGECA_MODEL_TOKEN_SCOPE_H

@@ -1,6 +1,6 @@
 /* A CA's lifecycle settings after creation: the audited change (inside
  * ca_update's transaction) and the webhook secret, made here, sealed into
- * the database (model/secretbox.h) and shown to the caller once. */
+ * the database (common/secretbox.h) and shown to the caller once. */
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* Issued certificates: issuance from a CSR under a CA's policy (the signer
  * builds and signs; the certificate is returned only once it is committed
  * together with its audit row), reading and listing; revocation is in
- * model/revocation.h. */
+ * model/revoke/revocation.h. */
 #ifndef EDGECA_MODEL_CERTIFICATE_H
 #define EDGECA_MODEL_CERTIFICATE_H
 

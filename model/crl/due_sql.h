@@ -1,6 +1,6 @@
 /* The SQL that decides which CRLs exist and when they are due, shared by
- * the CRL builder (model/crl.c) and the record of its failures
- * (model/crl_failure.c), so that both judge a CRL by the same rules.
+ * the CRL builder (model/crl/build.c) and the record of its failures
+ * (model/lifecycle/crl_failure.c), so that both judge a CRL by the same rules.
  * Internal to model/. */
 #ifndef EDGECA_MODEL_CRL_SQL_H
 #define EDGECA_MODEL_CRL_SQL_H

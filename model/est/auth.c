@@ -332,7 +332,7 @@ throttle_key(const struct est_client *client, const struct est_identity *id,
 		memset(key, 0, sizeof(*key)); /* all unknown addresses share one entry */
 }
 
-/* Checks the Basic credentials under the throttle (model/est_throttle.h):
+/* Checks the Basic credentials under the throttle (model/est/internal/throttle.h):
  * a client that failed too often, or an anonymous one when the CA's
  * credential has had too many failures, is refused before any scrypt. */
 static edgeca_err

@@ -2,7 +2,7 @@
  * subjects the EST listener names in its TLS certificate request (a hint
  * for clients that choose their certificate by it). Read-only; called by
  * the EST listener's refresh thread. Whom a request authenticates stays
- * model/est_auth.c's decision. */
+ * model/est/auth.c's decision. */
 #ifndef EDGECA_MODEL_EST_CLIENT_CAS_H
 #define EDGECA_MODEL_EST_CLIENT_CAS_H
 

@@ -2,7 +2,7 @@
  * who the client is (client certificate checked against the current
  * database state, or HTTP Basic credentials), what it may get, and the
  * issuance itself, stored and audited like every other. No HTTP here:
- * api/est.c turns requests and answers into these calls. */
+ * api/est/est.c turns requests and answers into these calls. */
 #ifndef EDGECA_MODEL_EST_H
 #define EDGECA_MODEL_EST_H
 

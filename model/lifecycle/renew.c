@@ -1,7 +1,7 @@
 /* Renewal of subordinate CAs: a location gets a new signer key and a new
  * certificate, from its internal parent at once through the chaining path
  * of ca_chain.c, or from an external root after it signed the key's CSR
- * (model/ca_renew_external.c); the generation it replaces is kept in
+ * (model/lifecycle/renew_external.c); the generation it replaces is kept in
  * ca_location_history. Called by the API (POST /api/v1/cas/{id}/renew)
  * and the scheduler. */
 #include <openssl/err.h>

@@ -4,7 +4,7 @@
  * the current key keeps issuing, and notified (renewal_requested) with
  * the CSR. It completes when the certificate the root signed is uploaded:
  * the location then rolls over to the new key as an internal renewal
- * does. Called by model/ca_renew.c and model/ca_chain.c only. */
+ * does. Called by model/lifecycle/renew.c and model/ca/chain_internal.c only. */
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>

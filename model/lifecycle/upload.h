@@ -1,6 +1,6 @@
 /* The one entry point for a CA certificate an external root signed: the
  * first chaining of a location (model/ca/chain.h) or the completion of a
- * pending renewal (model/lifecycle/renew_internal.h). */
+ * pending renewal (model/lifecycle/internal/renew_internal.h). */
 #ifndef EDGECA_MODEL_LIFECYCLE_UPLOAD_H
 #define EDGECA_MODEL_LIFECYCLE_UPLOAD_H
 

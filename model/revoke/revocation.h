@@ -4,7 +4,7 @@
  * the certificate row it changes with the transaction's id
  * (crl_change_xid), which is how the CRL scheduler learns that a CRL is
  * stale; a revocation never writes any other row, so its cost does not
- * grow with the number of revoked certificates. Called by api/revoke.c. */
+ * grow with the number of revoked certificates. Called by api/rest/revoke.c. */
 #ifndef EDGECA_MODEL_REVOCATION_H
 #define EDGECA_MODEL_REVOCATION_H
 

@@ -24,7 +24,7 @@ edgeca_err signer_pool_new(const char *socket_path, unsigned size, unsigned time
 void signer_pool_free(struct signer_pool *p);
 
 /* True when calls wait for the signer and it has answered none for more
- * than SIGNER_STALL_MS (signer/stall.h): it is stopped or hung. Then
+ * than SIGNER_STALL_MS (signer/client/stall.h): it is stopped or hung. Then
  * *silent_s is how long it has been silent and *retry_after_s the time
  * until the last of those calls gives up (either may be NULL). Reads
  * atomics only unless stalled: cheap enough for every request. */

@@ -1,8 +1,8 @@
-/* The connection pool under the signer client (signer/client.c,
- * signer/client_crl.c; nothing else includes this): a fixed set of Unix
+/* The connection pool under the signer client (signer/client/client.c,
+ * signer/client/client_crl.c; nothing else includes this): a fixed set of Unix
  * socket connections opened lazily, one thread per connection at a time,
  * a deadline on every call covering the wait for a connection and the
- * exchange, the bookkeeping that tells a stalled signer (signer/stall.h),
+ * exchange, the bookkeeping that tells a stalled signer (signer/client/stall.h),
  * and one connection of its own for readiness checks. */
 #ifndef EDGECA_SIGNER_CLIENT_POOL_H
 #define EDGECA_SIGNER_CLIENT_POOL_H

@@ -1,7 +1,7 @@
 /* Whether the signer makes progress, as the server's signer pool sees it
- * (signer/client_pool.c): how many exchanges wait for a reply and when the
+ * (signer/client/client_pool.c): how many exchanges wait for a reply and when the
  * signer last replied. Kept in atomics so that the request gates of the
- * listeners (api/gate.c) read it on every signer-bound request without a
+ * listeners (api/listen/gate.c) read it on every signer-bound request without a
  * lock; the pool writes it. Times are CLOCK_MONOTONIC milliseconds passed
  * in by the caller, so the rules are pure and tested as such. */
 #ifndef EDGECA_SIGNER_STALL_H

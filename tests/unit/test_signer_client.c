@@ -1,5 +1,5 @@
-/* Unit tests of the signer client's deadlines (signer/client.c,
- * signer/client_pool.c) against a fake signer: a Unix socket that takes
+/* Unit tests of the signer client's deadlines (signer/client/client.c,
+ * signer/client/client_pool.c) against a fake signer: a Unix socket that takes
  * connections and never answers, as a stopped signer does. A call past its
  * deadline fails with signer-unavailable and its connection is closed,
  * never reused; calls that wait in vain make the pool report the signer

@@ -30,7 +30,7 @@ struct est_identity {
  * Certificates must be within validity and, when they carry extended key
  * usage, allow clientAuth. EDGECA_ERR_UNAUTHENTICATED with the reason when
  * nothing acceptable was presented. Basic credentials are checked under
- * the throttle of model/est_throttle.h: EDGECA_ERR_THROTTLED when it
+ * the throttle of model/est/internal/throttle.h: EDGECA_ERR_THROTTLED when it
  * refuses them unchecked, EDGECA_ERR_UNAVAILABLE when no scrypt slot came
  * free in time; both with msg->retry_after set. */
 edgeca_err est_authenticate(PGconn *c, const struct ca *ca, const struct est_client *client,

@@ -1,6 +1,6 @@
 /* The EST subject rule match_client_cert (model-internal): what a device
  * may ask for in a CSR, given the client certificate it authenticated
- * with. Pure: model/est.c applies it once the CN is known to match. */
+ * with. Pure: model/est/enroll.c applies it once the CN is known to match. */
 #ifndef EDGECA_MODEL_EST_SUBJECT_H
 #define EDGECA_MODEL_EST_SUBJECT_H
 
