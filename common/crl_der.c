@@ -5,22 +5,13 @@
 #include <string.h>
 
 #include "common/der.h"
+#include "common/encoding.h"
 
 /* OIDs of the two entry extensions, as DER contents: 2.5.29.21, 2.5.29.24 */
 static const unsigned char oid_reason[] = {0x55, 0x1d, 0x15};
 static const unsigned char oid_invalidity[] = {0x55, 0x1d, 0x18};
 
 #define SERIAL_MAX_OCTETS 20
-
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 /* The serial's INTEGER content: positive, minimal, at most 20 octets. */
 static size_t
@@ -32,8 +23,8 @@ serial_octets(const char *hex, unsigned char out[SERIAL_MAX_OCTETS + 1])
 	if (n == 0 || n > 40)
 		return 0;
 	for (size_t k = 0; k < n; k++)
-		if (hex_value(hex[k]) < 0)
-			return 0;
+		if (hex_value(hex[k]) < 0 || (hex[k] >= 'A' && hex[k] <= 'F'))
+			return 0; /* serials travel in lower case only */
 	while (i < n && hex[i] == '0')
 		i++;
 	if (i == n)

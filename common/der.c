@@ -32,6 +32,18 @@ der_header_put(unsigned char out[DER_MAX_HEADER], unsigned char tag, size_t len)
 	return n;
 }
 
+int
+der_append(struct buf *b, unsigned char tag, const unsigned char *content, size_t len)
+{
+	unsigned char h[DER_MAX_HEADER];
+
+	if (len > 0xffffffffu)
+		return -1;
+	if (buf_append(b, h, der_header_put(h, tag, len)) != 0 || buf_append(b, content, len) != 0)
+		return -1;
+	return 0;
+}
+
 /* Days since 1970-01-01 to a proleptic Gregorian date, and back (the
  * algorithms of H. Hinnant, "chrono-compatible low-level date algorithms"):
  * plain arithmetic, much cheaper than gmtime_r a million times. */

@@ -1,7 +1,8 @@
 /* A little hand-written DER: the headers, times and strict reading that
  * CRLs need, where one OpenSSL object per revoked certificate would cost
  * more than the whole CRL. Writers and readers take plain byte ranges;
- * nothing here allocates. Shared by the signer and the server. */
+ * nothing here allocates but der_append, which grows a struct buf.
+ * Shared by the signer and the server. */
 #ifndef EDGECA_COMMON_DER_H
 #define EDGECA_COMMON_DER_H
 
@@ -10,12 +11,15 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "common/buf.h"
+
 #define DER_SEQUENCE 0x30
 #define DER_INTEGER 0x02
 #define DER_BOOLEAN 0x01
 #define DER_BIT_STRING 0x03
 #define DER_OCTET_STRING 0x04
 #define DER_OID 0x06
+#define DER_SET 0x31
 #define DER_ENUMERATED 0x0a
 #define DER_UTC_TIME 0x17
 #define DER_GENERALIZED_TIME 0x18
@@ -38,6 +42,10 @@ _Static_assert(sizeof(time_t) >= 8, "edgeca needs a 64-bit time_t");
 size_t der_header_put(unsigned char out[DER_MAX_HEADER], unsigned char tag, size_t len);
 /* The size der_header_put would write. */
 size_t der_header_size(size_t len);
+/* Appends one element to b: tag, the minimal length octets of len and
+ * the len bytes of content. Returns 0, or -1 when len is 2^32 or more or
+ * b cannot grow. */
+int der_append(struct buf *b, unsigned char tag, const unsigned char *content, size_t len);
 
 /* t as RFC 5280 wants it in certificates and CRLs: UTCTime through 2049,
  * GeneralizedTime from 2050, always UTC with seconds. Returns the bytes

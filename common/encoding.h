@@ -19,6 +19,8 @@ int base64url_decode(const char *in, size_t len, unsigned char **out, size_t *ou
 
 /* Lower-case hex into out (2*len+1 bytes). */
 void hex_encode(const unsigned char *in, size_t len, char *out);
+/* The value of one hex digit (0-9, a-f, A-F), or -1 for any other char. */
+int hex_value(char c);
 
 /* PEM text for one DER object, 64-column lines, ending in a newline. */
 char *pem_encode(const char *label, const unsigned char *der, size_t len);

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,28 +180,140 @@ config_is_trusted_proxy(const struct edgeca_config *c, const struct sockaddr *pe
 	return net_addr_list_has(c->est_trusted_proxies, c->n_est_trusted_proxies, peer);
 }
 
-/* The EST listener's settings; after the API's (public host, threads). */
+/* What one EDGECA_* variable holds; an empty value counts as unset. */
+enum env_kind {
+	ENV_STRING,   /* char *, a copy of the value or of def (NULL: none) */
+	ENV_PATH,     /* char *, the value or def made absolute */
+	ENV_UNSIGNED, /* unsigned, a whole number from min to max, else def_num */
+	ENV_SIZE,     /* size_t, likewise */
+};
+
+struct env_var {
+	const char *name;
+	enum env_kind kind;
+	size_t offset; /* of the field in struct edgeca_config */
+	const char *def;
+	unsigned long def_num, min, max;
+};
+
+/* The field's offset, refused at compile time unless it has that type. */
+#define FIELD(f, type) \
+	(offsetof(struct edgeca_config, f) + _Generic(((struct edgeca_config *)0)->f, type: 0))
+#define V_STRING(name, f, def) {name, ENV_STRING, FIELD(f, char *), def, 0, 0, 0}
+#define V_PATH(name, f, def) {name, ENV_PATH, FIELD(f, char *), def, 0, 0, 0}
+#define V_UNSIGNED(name, f, def, min, max) \
+	{name, ENV_UNSIGNED, FIELD(f, unsigned), NULL, def, min, max}
+#define V_PORT(name, f, def) V_UNSIGNED(name, f, def, 1, 65535)
+#define V_SIZE(name, f, def, min, max) {name, ENV_SIZE, FIELD(f, size_t), NULL, def, min, max}
+
+/* Every variable read as it is, in the order they are checked; a default
+ * of 0 below a minimum of 1 or more is filled in by config_load from the
+ * variable named beside it. The rest (log level, public URLs, trusted
+ * proxies, SMTP TLS, the default location's syntax, and the checks
+ * across variables) is code in config_load. */
+static const struct env_var env_vars[] = {
+	V_PATH("EDGECA_DATA_DIR", data_dir, "./var"),
+	V_PORT("EDGECA_API_PORT", api_port, 8443),
+	V_PORT("EDGECA_EST_PORT", est_port, 8444),
+	V_UNSIGNED("EDGECA_HTTP_THREADS", http_threads, 16, 1, 1024),
+	V_UNSIGNED("EDGECA_DB_POOL_SIZE", db_pool_size, 0, 1, 1024),         /* HTTP_THREADS */
+	V_UNSIGNED("EDGECA_SIGNER_POOL_SIZE", signer_pool_size, 0, 1, 1024), /* HTTP_THREADS */
+	V_UNSIGNED("EDGECA_SIGNER_TIMEOUT", signer_timeout_s, 10, 1, 600),
+	/* 0: from each listener's threads, at run time */
+	V_UNSIGNED("EDGECA_SIGNER_MAX_WAITING", signer_max_waiting, 0, 1, 1024),
+	V_SIZE("EDGECA_MAX_BODY_BYTES", max_body_bytes, 65536, 1024, 16 * 1024 * 1024),
+	V_UNSIGNED("EDGECA_MAX_CONNECTIONS", max_connections, 4096, 1, 1000000),
+	V_UNSIGNED("EDGECA_CONNECTION_TIMEOUT", connection_timeout_s, 30, 1, 3600),
+	V_UNSIGNED("EDGECA_REQUEST_TIMEOUT", request_timeout_s, 0, 2, 7200), /* CONNECTION_TIMEOUT */
+	V_UNSIGNED("EDGECA_CRL_DELAY_MS", crl_delay_ms, 2000, 100, 600000),
+	V_STRING("EDGECA_BIND_ADDRESS", bind_address, "0.0.0.0"),
+	V_UNSIGNED("EDGECA_EST_THREADS", est_threads, 0, 1, 1024), /* HTTP_THREADS */
+	V_STRING("EDGECA_EST_CLIENT_CERT_HEADER", est_client_cert_header, "X-SSL-Client-Cert"),
+	V_UNSIGNED("EDGECA_SCHEDULER_INTERVAL", scheduler_interval_s, 60, 1, 86400),
+	V_UNSIGNED("EDGECA_CLAIM_SECONDS", claim_seconds, 60, 1, 86400),
+	V_UNSIGNED("EDGECA_WEBHOOK_RETRY_BASE_MS", webhook_retry_base_ms, 30000, 10, 86400000),
+	V_PORT("EDGECA_SMTP_PORT", smtp_port, 25),
+	V_STRING("EDGECA_SMTP_HOST", smtp_host, NULL),
+	V_STRING("EDGECA_SMTP_CA_FILE", smtp_ca_file, NULL),
+	V_STRING("EDGECA_SMTP_USER", smtp_user, NULL),
+	V_STRING("EDGECA_SMTP_PASSWORD", smtp_password, NULL),
+	V_STRING("EDGECA_SMTP_FROM", smtp_from, NULL),               /* edgeca@<public host> */
+	V_STRING("EDGECA_SECRETS_KEY_FILE", secrets_key_file, NULL), /* <data dir>/secrets.key */
+	V_STRING("EDGECA_DATABASE_URL", database_url, NULL),         /* the private cluster */
+	V_STRING("EDGECA_DB_APP_ROLE", db_app_role, NULL),
+	V_STRING("EDGECA_SIGNER_SOCKET", signer_socket, NULL), /* <data dir>/run/signer.sock */
+	V_STRING("EDGECA_TLS_CERT", tls_cert_file, NULL),
+	V_STRING("EDGECA_TLS_KEY", tls_key_file, NULL),
+	V_UNSIGNED("EDGECA_TLS_RENEW_BEFORE_DAYS", tls_renew_before_days, 30, 1, 397),
+	V_UNSIGNED("EDGECA_TLS_CHECK_INTERVAL", tls_check_interval_s, 3600, 1, 86400),
+	V_STRING("EDGECA_DEFAULT_LOCATION", default_location, "default"),
+};
+
+/* Reads v into its field of c. */
 static edgeca_err
-load_est(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *msg)
+env_var_load(const struct env_var *v, config_getenv_fn get, struct edgeca_config *c,
+             struct edgeca_msg *msg)
+{
+	void *field = (char *)c + v->offset;
+	const char *s = env_or(get, v->name, v->def);
+	unsigned long n = 0;
+	edgeca_err rc = EDGECA_OK;
+
+	switch (v->kind) {
+	case ENV_STRING:
+	case ENV_PATH:
+		if (s == NULL)
+			break;
+		*(char **)field = v->kind == ENV_PATH ? absolute_path(s) : strdup(s);
+		if (*(char **)field == NULL)
+			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		break;
+	case ENV_UNSIGNED:
+	case ENV_SIZE:
+		rc = env_uint(get, v->name, v->def_num, v->min, v->max, &n, msg);
+		if (rc == EDGECA_OK && v->kind == ENV_SIZE)
+			*(size_t *)field = n;
+		else if (rc == EDGECA_OK)
+			*(unsigned *)field = (unsigned)n;
+		break;
+	}
+	return rc;
+}
+
+/* s with its trailing slashes removed, as a new string (NULL: out of memory). */
+static char *
+strdup_trimmed(const char *s)
+{
+	char *out = strdup(s);
+	size_t n = out != NULL ? strlen(out) : 0;
+
+	while (n > 0 && out[n - 1] == '/')
+		out[--n] = '\0';
+	return out;
+}
+
+/* The public URLs: EDGECA_PUBLIC_URL, else https://localhost:<API port>;
+ * EDGECA_PUBLIC_EST_URL, else the public host with the EST port. */
+static edgeca_err
+load_public_urls(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *msg)
 {
 	char host[256], port_text[16];
-	unsigned long v;
 	unsigned port;
 	const char *s;
-	edgeca_err rc;
 
-	if ((rc = env_uint(get, "EDGECA_EST_THREADS", c->http_threads, 1, 1024, &v, msg)) !=
-	    EDGECA_OK)
-		return rc;
-	c->est_threads = (unsigned)v;
-	s = get("EDGECA_PUBLIC_EST_URL");
-	if (s != NULL && s[0] != '\0') {
-		c->public_est_url = strdup(s);
-		if (c->public_est_url != NULL) {
-			size_t n = strlen(c->public_est_url);
-			while (n > 0 && c->public_est_url[n - 1] == '/')
-				c->public_est_url[--n] = '\0';
-		}
+	snprintf(port_text, sizeof(port_text), "%u", c->api_port);
+	s = env_or(get, "EDGECA_PUBLIC_URL", NULL);
+	c->public_url_set = s != NULL;
+	c->public_url = s != NULL ? strdup_trimmed(s) : concat3("https://localhost:", port_text, "");
+	if (c->public_url == NULL || url_host_port(c->public_url, host, sizeof(host), &port) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
+		                   "EDGECA_PUBLIC_URL must be an https URL such as "
+		                   "https://ca.example.com:8443 (got \"%s\")", s ? s : "");
+	if ((c->public_host = strdup(host)) == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	s = env_or(get, "EDGECA_PUBLIC_EST_URL", NULL);
+	if (s != NULL) {
+		c->public_est_url = strdup_trimmed(s);
 	} else {
 		snprintf(port_text, sizeof(port_text), ":%u", c->est_port);
 		c->public_est_url = strchr(c->public_host, ':') != NULL
@@ -217,21 +330,9 @@ load_est(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *msg)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
 		                   "EDGECA_PUBLIC_EST_URL must be an https URL such as "
 		                   "https://est.example.com:8444 (got \"%s\")", s ? s : "");
-	c->public_est_host = strdup(host);
-	c->est_client_cert_header = strdup(env_or(get, "EDGECA_EST_CLIENT_CERT_HEADER",
-	                                          "X-SSL-Client-Cert"));
-	if (c->public_est_host == NULL || c->est_client_cert_header == NULL)
+	if ((c->public_est_host = strdup(host)) == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-	s = get("EDGECA_EST_TRUSTED_PROXIES");
-	return parse_proxies(s ? s : "", c, msg);
-}
-
-static char *
-dup_env(config_getenv_fn get, const char *name)
-{
-	const char *v = get(name);
-
-	return v != NULL && v[0] != '\0' ? strdup(v) : NULL;
+	return EDGECA_OK;
 }
 
 /* Whether host names this machine: the only place plain SMTP may carry
@@ -243,26 +344,13 @@ loopback_host(const char *host)
 	       strcmp(host, "[::1]") == 0 || strncmp(host, "127.", 4) == 0;
 }
 
+/* E-mail: the SMTP protection and the defaults and checks around the
+ * credentials. */
 static edgeca_err
-load_lifecycle(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *msg)
+load_smtp(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *msg)
 {
 	const char *tls = env_or(get, "EDGECA_SMTP_TLS", "none");
-	unsigned long v;
-	edgeca_err rc;
 
-	if ((rc = env_uint(get, "EDGECA_SCHEDULER_INTERVAL", 60, 1, 86400, &v, msg)) != EDGECA_OK)
-		return rc;
-	c->scheduler_interval_s = (unsigned)v;
-	if ((rc = env_uint(get, "EDGECA_CLAIM_SECONDS", 60, 1, 86400, &v, msg)) != EDGECA_OK)
-		return rc;
-	c->claim_seconds = (unsigned)v;
-	if ((rc = env_uint(get, "EDGECA_WEBHOOK_RETRY_BASE_MS", 30000, 10, 86400000, &v, msg)) !=
-	    EDGECA_OK)
-		return rc;
-	c->webhook_retry_base_ms = (unsigned)v;
-	if ((rc = env_uint(get, "EDGECA_SMTP_PORT", 25, 1, 65535, &v, msg)) != EDGECA_OK)
-		return rc;
-	c->smtp_port = (unsigned)v;
 	if (strcmp(tls, "none") == 0)
 		c->smtp_tls = SMTP_TLS_NONE;
 	else if (strcmp(tls, "starttls") == 0)
@@ -272,15 +360,9 @@ load_lifecycle(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg 
 	else
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
 		                   "EDGECA_SMTP_TLS must be none, starttls or tls");
-	c->smtp_host = dup_env(get, "EDGECA_SMTP_HOST");
-	c->smtp_ca_file = dup_env(get, "EDGECA_SMTP_CA_FILE");
-	c->smtp_user = dup_env(get, "EDGECA_SMTP_USER");
-	c->smtp_password = dup_env(get, "EDGECA_SMTP_PASSWORD");
-	c->smtp_from = dup_env(get, "EDGECA_SMTP_FROM");
-	c->secrets_key_file = dup_env(get, "EDGECA_SECRETS_KEY_FILE");
-	if (c->secrets_key_file == NULL && c->data_dir != NULL)
+	if (c->secrets_key_file == NULL)
 		c->secrets_key_file = concat3(c->data_dir, "/secrets.key", "");
-	if (c->smtp_from == NULL && c->public_host != NULL)
+	if (c->smtp_from == NULL)
 		c->smtp_from = concat3("edgeca@", c->public_host, "");
 	if (c->secrets_key_file == NULL || c->smtp_from == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
@@ -296,6 +378,17 @@ load_lifecycle(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg 
 	return EDGECA_OK;
 }
 
+/* 1-63 lower-case letters, digits or inner dashes. */
+static bool
+location_name_valid(const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || (*p == '-' && p != s)) ||
+		    p - s >= 63)
+			return false;
+	return true;
+}
+
 static const char *
 getenv_default(const char *name)
 {
@@ -305,15 +398,16 @@ getenv_default(const char *name)
 edgeca_err
 config_load(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *msg)
 {
-	char host[256], port_text[16], *trimmed = NULL;
-	unsigned long v;
-	unsigned port;
+	edgeca_err rc = EDGECA_OK;
 	const char *s;
-	edgeca_err rc;
 
 	memset(c, 0, sizeof(*c));
 	if (get == NULL)
 		get = getenv_default;
+	for (size_t i = 0; i < sizeof(env_vars) / sizeof(env_vars[0]) && rc == EDGECA_OK; i++)
+		rc = env_var_load(&env_vars[i], get, c, msg);
+	if (rc != EDGECA_OK)
+		goto fail;
 	c->log_level = LOG_LEVEL_INFO;
 	s = env_or(get, "EDGECA_LOG_LEVEL", "info");
 	if (log_level_parse(s, &c->log_level) != 0) {
@@ -321,143 +415,56 @@ config_load(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *ms
 		                 "EDGECA_LOG_LEVEL must be error, warn, info or debug");
 		goto fail;
 	}
-	c->data_dir = absolute_path(env_or(get, "EDGECA_DATA_DIR", "./var"));
-	if ((rc = env_uint(get, "EDGECA_API_PORT", 8443, 1, 65535, &v, msg)) != EDGECA_OK)
-		goto fail;
-	c->api_port = (unsigned)v;
-	if ((rc = env_uint(get, "EDGECA_EST_PORT", 8444, 1, 65535, &v, msg)) != EDGECA_OK)
-		goto fail;
-	c->est_port = (unsigned)v;
 	if (c->est_port == c->api_port) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
 		                 "EDGECA_EST_PORT and EDGECA_API_PORT must differ");
 		goto fail;
 	}
-	if ((rc = env_uint(get, "EDGECA_HTTP_THREADS", 16, 1, 1024, &v, msg)) != EDGECA_OK)
-		goto fail;
-	c->http_threads = (unsigned)v;
-	if ((rc = env_uint(get, "EDGECA_DB_POOL_SIZE", c->http_threads, 1, 1024, &v, msg)) != EDGECA_OK)
-		goto fail;
-	c->db_pool_size = (unsigned)v;
-	if ((rc = env_uint(get, "EDGECA_SIGNER_POOL_SIZE", c->http_threads, 1, 1024, &v, msg)) !=
-	    EDGECA_OK)
-		goto fail;
-	c->signer_pool_size = (unsigned)v;
-	if ((rc = env_uint(get, "EDGECA_SIGNER_TIMEOUT", 10, 1, 600, &v, msg)) != EDGECA_OK)
-		goto fail;
-	c->signer_timeout_s = (unsigned)v;
-	if ((rc = env_uint(get, "EDGECA_SIGNER_MAX_WAITING", 0, 1, 1024, &v, msg)) != EDGECA_OK)
-		goto fail;
-	c->signer_max_waiting = (unsigned)v;
-	if ((rc = env_uint(get, "EDGECA_MAX_BODY_BYTES", 65536, 1024, 16 * 1024 * 1024, &v, msg)) !=
-	    EDGECA_OK)
-		goto fail;
-	c->max_body_bytes = v;
-	if ((rc = env_uint(get, "EDGECA_MAX_CONNECTIONS", 4096, 1, 1000000, &v, msg)) != EDGECA_OK)
-		goto fail;
-	c->max_connections = (unsigned)v;
-	if ((rc = env_uint(get, "EDGECA_CONNECTION_TIMEOUT", 30, 1, 3600, &v, msg)) != EDGECA_OK)
-		goto fail;
-	c->connection_timeout_s = (unsigned)v;
+	if (c->db_pool_size == 0)
+		c->db_pool_size = c->http_threads;
+	if (c->signer_pool_size == 0)
+		c->signer_pool_size = c->http_threads;
+	if (c->est_threads == 0)
+		c->est_threads = c->http_threads;
 	/* From a connection's start or its last answer to its next request's
 	 * end: more than the idle timeout, which it bounds from above. */
-	if ((rc = env_uint(get, "EDGECA_REQUEST_TIMEOUT",
-	                   c->connection_timeout_s * 2 > 120 ? c->connection_timeout_s * 2 : 120, 2,
-	                   7200, &v, msg)) != EDGECA_OK)
-		goto fail;
-	if (v <= c->connection_timeout_s) {
+	if (c->request_timeout_s == 0)
+		c->request_timeout_s = c->connection_timeout_s * 2 > 120 ? c->connection_timeout_s * 2
+		                                                          : 120;
+	if (c->request_timeout_s <= c->connection_timeout_s) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
 		                 "EDGECA_REQUEST_TIMEOUT (%lu s) must exceed EDGECA_CONNECTION_TIMEOUT "
-		                 "(%u s), the idle time it includes", (unsigned long)v,
-		                 c->connection_timeout_s);
+		                 "(%u s), the idle time it includes",
+		                 (unsigned long)c->request_timeout_s, c->connection_timeout_s);
 		goto fail;
 	}
-	c->request_timeout_s = (unsigned)v;
-	if ((rc = env_uint(get, "EDGECA_CRL_DELAY_MS", 2000, 100, 600000, &v, msg)) != EDGECA_OK)
+	if ((rc = load_public_urls(c, get, msg)) != EDGECA_OK)
 		goto fail;
-	c->crl_delay_ms = (unsigned)v;
-	c->bind_address = strdup(env_or(get, "EDGECA_BIND_ADDRESS", "0.0.0.0"));
-
-	snprintf(port_text, sizeof(port_text), "%u", c->api_port);
-	s = get("EDGECA_PUBLIC_URL");
-	if (s != NULL && s[0] != '\0') {
-		trimmed = strdup(s);
-		if (trimmed != NULL) {
-			size_t n = strlen(trimmed);
-			while (n > 0 && trimmed[n - 1] == '/')
-				trimmed[--n] = '\0';
-		}
-		c->public_url = trimmed;
-		c->public_url_set = true;
-		trimmed = NULL;
-	} else {
-		c->public_url = concat3("https://localhost:", port_text, "");
-	}
-	if (c->public_url == NULL || url_host_port(c->public_url, host, sizeof(host), &port) != 0) {
-		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
-		                 "EDGECA_PUBLIC_URL must be an https URL such as "
-		                 "https://ca.example.com:8443 (got \"%s\")", s ? s : "");
+	s = get("EDGECA_EST_TRUSTED_PROXIES");
+	if ((rc = parse_proxies(s ? s : "", c, msg)) != EDGECA_OK ||
+	    (rc = load_smtp(c, get, msg)) != EDGECA_OK)
 		goto fail;
-	}
-	c->public_host = strdup(host);
-	if (c->public_host == NULL) {
+	if (c->database_url == NULL)
+		c->database_url = private_cluster_conninfo(c->data_dir, "edgeca");
+	if (c->signer_socket == NULL)
+		c->signer_socket = concat3(c->data_dir, "/run/signer.sock", "");
+	if (c->database_url == NULL || c->signer_socket == NULL) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 		goto fail;
 	}
-	if ((rc = load_est(c, get, msg)) != EDGECA_OK ||
-	    (rc = load_lifecycle(c, get, msg)) != EDGECA_OK)
-		goto fail;
-
-	s = get("EDGECA_DATABASE_URL");
-	if (s != NULL && s[0] != '\0')
-		c->database_url = strdup(s);
-	else if (c->data_dir != NULL)
-		c->database_url = private_cluster_conninfo(c->data_dir, "edgeca");
-	s = get("EDGECA_DB_APP_ROLE");
-	if (s != NULL && s[0] != '\0')
-		c->db_app_role = strdup(s);
-	s = get("EDGECA_SIGNER_SOCKET");
-	if (s != NULL && s[0] != '\0')
-		c->signer_socket = strdup(s);
-	else if (c->data_dir != NULL)
-		c->signer_socket = concat3(c->data_dir, "/run/signer.sock", "");
-
-	s = get("EDGECA_TLS_CERT");
-	if (s != NULL && s[0] != '\0')
-		c->tls_cert_file = strdup(s);
-	s = get("EDGECA_TLS_KEY");
-	if (s != NULL && s[0] != '\0')
-		c->tls_key_file = strdup(s);
 	if ((c->tls_cert_file == NULL) != (c->tls_key_file == NULL)) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
 		                 "EDGECA_TLS_CERT and EDGECA_TLS_KEY must be set together");
 		goto fail;
 	}
-	if ((rc = env_uint(get, "EDGECA_TLS_RENEW_BEFORE_DAYS", 30, 1, 397, &v, msg)) != EDGECA_OK)
-		goto fail;
-	c->tls_renew_before_days = (unsigned)v;
-	if ((rc = env_uint(get, "EDGECA_TLS_CHECK_INTERVAL", 3600, 1, 86400, &v, msg)) != EDGECA_OK)
-		goto fail;
-	c->tls_check_interval_s = (unsigned)v;
-	s = env_or(get, "EDGECA_DEFAULT_LOCATION", "default");
-	for (const char *p = s; *p; p++) {
-		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || (*p == '-' && p != s)) ||
-		    p - s >= 63) {
-			rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
-			                 "EDGECA_DEFAULT_LOCATION must be 1-63 lower-case letters, "
-			                 "digits or dashes");
-			goto fail;
-		}
-	}
-	c->default_location = strdup(s);
-	if (c->data_dir == NULL || c->bind_address == NULL || c->public_host == NULL ||
-	    c->database_url == NULL || c->signer_socket == NULL || c->default_location == NULL) {
-		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	if (!location_name_valid(c->default_location)) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
+		                 "EDGECA_DEFAULT_LOCATION must be 1-63 lower-case letters, "
+		                 "digits or dashes");
 		goto fail;
 	}
 	return EDGECA_OK;
 fail:
-	free(trimmed);
 	config_free(c);
 	return rc;
 }

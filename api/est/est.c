@@ -110,18 +110,6 @@ est_basic_parse(const char *authorization, char **user, char **password)
 	return 1;
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 est_forwarded_cert(const char *value, unsigned char **der, size_t *len)
 {

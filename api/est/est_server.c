@@ -41,17 +41,6 @@ struct exchange {
 	bool nul_in_target; /* the raw request target holds %00 */
 };
 
-static void
-mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char line[512];
-
-	(void)cls;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	line[strcspn(line, "\n")] = '\0';
-	log_debug("est libmicrohttpd: %s", line);
-}
-
 static enum MHD_Result
 send_response(struct MHD_Connection *con, const struct est_http_response *r)
 {
@@ -409,7 +398,7 @@ est_server_start(struct edgeca_ctx *ctx, const struct listen_settings *ls,
 		(unsigned int)1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+		MHD_OPTION_EXTERNAL_LOGGER, listen_mhd_log, "est libmicrohttpd", MHD_OPTION_END);
 	if (s->daemon == NULL) {
 		est_ca_names_stop(s->ca_names);
 		gate_free(s->gate);

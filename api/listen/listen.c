@@ -3,7 +3,10 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "common/log.h"
 
 edgeca_err
 listen_addr_make(const char *bind_address, unsigned port, struct listen_addr *out,
@@ -27,4 +30,14 @@ listen_addr_make(const char *bind_address, unsigned port, struct listen_addr *ou
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, NULL,
 		                   "EDGECA_BIND_ADDRESS is not an IP address");
 	return EDGECA_OK;
+}
+
+void
+listen_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	log_debug("%s: %s", (const char *)cls, line);
 }

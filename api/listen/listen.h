@@ -5,6 +5,7 @@
 #define EDGECA_API_LISTEN_H
 
 #include <microhttpd.h>
+#include <stdarg.h>
 #include <sys/socket.h>
 
 #include "common/error.h"
@@ -68,5 +69,9 @@ struct listen_addr {
 
 edgeca_err listen_addr_make(const char *bind_address, unsigned port, struct listen_addr *out,
                             struct edgeca_msg *msg);
+
+/* libmicrohttpd's logger for both listeners (MHD_OPTION_EXTERNAL_LOGGER):
+ * one line at debug level after the prefix cls, a const char *. */
+void listen_mhd_log(void *cls, const char *fmt, va_list ap);
 
 #endif

@@ -18,17 +18,6 @@ struct api_server {
 	bool started;
 };
 
-static void
-mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char line[512];
-
-	(void)cls;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	line[strcspn(line, "\n")] = '\0';
-	log_debug("libmicrohttpd: %s", line);
-}
-
 /* Ulfius's own completion callback, after the connection's deadline
  * restarts for its next request. */
 static void
@@ -85,7 +74,7 @@ api_server_start(struct edgeca_ctx *ctx, const struct listen_settings *ls,
 			{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, NULL},
 			{MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)deadline_on_connection, deadline},
 			{MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
-			{MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
+			{MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)listen_mhd_log, (void *)"libmicrohttpd"},
 			{MHD_OPTION_SOCK_ADDR, 0, &s->addr.ss},
 			/* the current listen identity, asked for at each handshake */
 			{MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)listen_identity_retrieve},

@@ -10,29 +10,9 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/der.h"
 #include "model/est/internal/est_internal.h"
 #include "model/store/db.h"
-
-/* DER tag-length-value of content into b. */
-static int
-der_tlv(struct buf *b, unsigned char tag, const struct buf *content)
-{
-	unsigned char head[6];
-	size_t n = content->len, h = 0;
-
-	head[h++] = tag;
-	if (n < 0x80) {
-		head[h++] = (unsigned char)n;
-	} else if (n < 0x100) {
-		head[h++] = 0x81;
-		head[h++] = (unsigned char)n;
-	} else {
-		head[h++] = 0x82;
-		head[h++] = (unsigned char)(n >> 8);
-		head[h++] = (unsigned char)n;
-	}
-	return buf_append(b, head, h) != 0 || buf_append(b, content->data, n) != 0 ? -1 : 0;
-}
 
 static int
 der_oid(struct buf *b, int nid)
@@ -67,8 +47,9 @@ der_attribute(struct buf *b, int type_nid, int value_nid, long value_int)
 	int rc = -1;
 
 	if ((value_nid ? der_oid(&value, value_nid) : der_int(&value, value_int)) != 0 ||
-	    der_tlv(&set, 0x31, &value) != 0 || der_oid(&seq, type_nid) != 0 ||
-	    buf_append(&seq, set.data, set.len) != 0 || der_tlv(b, 0x30, &seq) != 0)
+	    der_append(&set, DER_SET, value.data, value.len) != 0 || der_oid(&seq, type_nid) != 0 ||
+	    buf_append(&seq, set.data, set.len) != 0 ||
+	    der_append(b, DER_SEQUENCE, seq.data, seq.len) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -78,12 +59,8 @@ out:
 	return rc;
 }
 
-/* CsrAttrs (RFC 7030 4.5.2) for a required key algorithm (alg, "" for
- * none): the key type with its curve or size, and the signature algorithm
- * to use; with pop, the challengePassword OID, which asks for the TLS
- * channel binding there (RFC 7030 3.5). */
-static int
-csrattrs_for_key(const char *alg, bool pop, unsigned char **der, size_t *len)
+int
+est_csrattrs_encode(const char *alg, bool pop, unsigned char **der, size_t *len)
 {
 	struct buf items = {0}, out = {0};
 	int rc = -1;
@@ -101,7 +78,7 @@ csrattrs_for_key(const char *alg, bool pop, unsigned char **der, size_t *len)
 		     der_oid(&items, NID_sha256WithRSAEncryption);
 	if (rc == 0 && pop)
 		rc = der_oid(&items, NID_pkcs9_challengePassword);
-	if (rc == 0 && der_tlv(&out, 0x30, &items) == 0)
+	if (rc == 0 && der_append(&out, DER_SEQUENCE, items.data, items.len) == 0)
 		*der = buf_take(&out, len);
 	else
 		rc = -1;
@@ -126,7 +103,7 @@ est_csrattrs(struct edgeca_ctx *ctx, const struct est_target *t, unsigned char *
 	rc = est_load(c, t, &ca, &loc, msg);
 	db_release(ctx->db, c);
 	if (rc == EDGECA_OK && (ca->est.key_algorithm[0] != '\0' || ca->est.require_pop_linking) &&
-	    csrattrs_for_key(ca->est.key_algorithm, ca->est.require_pop_linking, der, len) != 0)
+	    est_csrattrs_encode(ca->est.key_algorithm, ca->est.require_pop_linking, der, len) != 0)
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot encode the CSR attributes");
 	ca_free(ca);
 	return rc;

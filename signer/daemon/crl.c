@@ -54,16 +54,6 @@ crl_session_free(struct crl_session *cs)
 }
 
 static int
-append_tlv(struct buf *b, unsigned char tag, const unsigned char *content, size_t len)
-{
-	unsigned char h[DER_MAX_HEADER];
-
-	if (buf_append(b, h, der_header_put(h, tag, len)) != 0 || buf_append(b, content, len) != 0)
-		return -1;
-	return 0;
-}
-
-static int
 digest_update(struct crl_session *cs, const unsigned char *p, size_t len)
 {
 	if (EVP_DigestUpdate(cs->sha256, p, len) != 1)
@@ -125,25 +115,25 @@ build_extensions(struct crl_session *cs, const X509 *cert, struct edgeca_msg *ms
 		goto out;
 	}
 	/* a = [0] keyid; b = AuthorityKeyIdentifier; a = extnID, extnValue */
-	if (append_tlv(&a, 0x80, kid, kid_len) != 0 ||
-	    append_tlv(&b, DER_SEQUENCE, a.data, a.len) != 0)
+	if (der_append(&a, 0x80, kid, kid_len) != 0 ||
+	    der_append(&b, DER_SEQUENCE, a.data, a.len) != 0)
 		goto oom;
 	a.len = 0;
 	if (buf_append(&a, oid_aki, sizeof(oid_aki)) != 0 ||
-	    append_tlv(&a, DER_OCTET_STRING, b.data, b.len) != 0)
+	    der_append(&a, DER_OCTET_STRING, b.data, b.len) != 0)
 		goto oom;
 	/* b = both Extensions */
 	b.len = 0;
-	if (append_tlv(&b, DER_SEQUENCE, a.data, a.len) != 0)
+	if (der_append(&b, DER_SEQUENCE, a.data, a.len) != 0)
 		goto oom;
 	a.len = 0;
 	if (buf_append(&a, oid_crl_number, sizeof(oid_crl_number)) != 0 ||
-	    append_tlv(&a, DER_OCTET_STRING, number, number_len) != 0 ||
-	    append_tlv(&b, DER_SEQUENCE, a.data, a.len) != 0)
+	    der_append(&a, DER_OCTET_STRING, number, number_len) != 0 ||
+	    der_append(&b, DER_SEQUENCE, a.data, a.len) != 0)
 		goto oom;
 	a.len = 0;
-	if (append_tlv(&a, DER_SEQUENCE, b.data, b.len) != 0 ||
-	    append_tlv(&cs->extensions, DER_CONTEXT_0, a.data, a.len) != 0)
+	if (der_append(&a, DER_SEQUENCE, b.data, b.len) != 0 ||
+	    der_append(&cs->extensions, DER_CONTEXT_0, a.data, a.len) != 0)
 		goto oom;
 	rc = EDGECA_OK;
 	goto out;

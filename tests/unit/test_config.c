@@ -55,6 +55,9 @@ load(struct edgeca_config *c, struct edgeca_msg *msg)
 	return config_load(c, fake_getenv, msg);
 }
 
+/* The detail of the last refusal seen by refused(). */
+static char msg_of_last_load[512];
+
 /* Loading must fail naming var; nothing is left allocated. */
 static void
 refused(const char *var)
@@ -68,6 +71,7 @@ refused(const char *var)
 	assert_non_null(strstr(msg.detail, var));
 	assert_null(c.data_dir);
 	assert_null(c.public_url);
+	snprintf(msg_of_last_load, sizeof(msg_of_last_load), "%s", msg.detail);
 }
 
 static void
@@ -481,6 +485,108 @@ test_signer_limits(void **state)
 	refused("EDGECA_SIGNER_MAX_WAITING");
 }
 
+#define NUMBER(var, lo, hi, f)                                                      \
+	{.name = var, .min = lo, .max = hi, .offset = offsetof(struct edgeca_config, f), \
+	 .is_size = sizeof(((struct edgeca_config *)0)->f) == sizeof(size_t)}
+
+/* Every whole-number variable: its bounds are taken, a value past either
+ * bound or not a number is refused with the message naming the variable,
+ * its range and the value. */
+static void
+test_each_number(void **state)
+{
+	static const struct {
+		const char *name;
+		unsigned long min, max;
+		size_t offset;
+		bool is_size;
+		const char *with, *with_value; /* a companion setting the bounds need */
+	} vars[] = {
+		NUMBER("EDGECA_API_PORT", 1, 65535, api_port),
+		NUMBER("EDGECA_EST_PORT", 1, 65535, est_port),
+		NUMBER("EDGECA_HTTP_THREADS", 1, 1024, http_threads),
+		NUMBER("EDGECA_DB_POOL_SIZE", 1, 1024, db_pool_size),
+		NUMBER("EDGECA_SIGNER_POOL_SIZE", 1, 1024, signer_pool_size),
+		NUMBER("EDGECA_SIGNER_TIMEOUT", 1, 600, signer_timeout_s),
+		NUMBER("EDGECA_SIGNER_MAX_WAITING", 1, 1024, signer_max_waiting),
+		NUMBER("EDGECA_MAX_BODY_BYTES", 1024, 16777216, max_body_bytes),
+		NUMBER("EDGECA_MAX_CONNECTIONS", 1, 1000000, max_connections),
+		NUMBER("EDGECA_CONNECTION_TIMEOUT", 1, 3600, connection_timeout_s),
+		{.name = "EDGECA_REQUEST_TIMEOUT", .min = 2, .max = 7200,
+		 .offset = offsetof(struct edgeca_config, request_timeout_s),
+		 .with = "EDGECA_CONNECTION_TIMEOUT", .with_value = "1"},
+		NUMBER("EDGECA_CRL_DELAY_MS", 100, 600000, crl_delay_ms),
+		NUMBER("EDGECA_EST_THREADS", 1, 1024, est_threads),
+		NUMBER("EDGECA_SCHEDULER_INTERVAL", 1, 86400, scheduler_interval_s),
+		NUMBER("EDGECA_CLAIM_SECONDS", 1, 86400, claim_seconds),
+		NUMBER("EDGECA_WEBHOOK_RETRY_BASE_MS", 10, 86400000, webhook_retry_base_ms),
+		NUMBER("EDGECA_SMTP_PORT", 1, 65535, smtp_port),
+		NUMBER("EDGECA_TLS_RENEW_BEFORE_DAYS", 1, 397, tls_renew_before_days),
+		NUMBER("EDGECA_TLS_CHECK_INTERVAL", 1, 86400, tls_check_interval_s),
+	};
+	struct edgeca_config c;
+	struct edgeca_msg msg;
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		unsigned long bounds[2] = {vars[i].min, vars[i].max};
+		char text[4][32], want[256];
+
+		for (int b = 0; b < 2; b++) {
+			unsigned long got;
+			env_clear(NULL);
+			if (vars[i].with != NULL)
+				env_set(vars[i].with, vars[i].with_value);
+			snprintf(text[b], sizeof(text[b]), "%lu", bounds[b]);
+			env_set(vars[i].name, text[b]);
+			if (load(&c, &msg) != EDGECA_OK)
+				fail_msg("%s=%s refused: %s", vars[i].name, text[b], msg.detail);
+			got = vars[i].is_size ? *(size_t *)((char *)&c + vars[i].offset)
+			                      : *(unsigned *)((char *)&c + vars[i].offset);
+			assert_int_equal(got, bounds[b]);
+			config_free(&c);
+		}
+		snprintf(text[0], sizeof(text[0]), "%lu", vars[i].min - 1);
+		snprintf(text[1], sizeof(text[1]), "%lu", vars[i].max + 1);
+		snprintf(text[2], sizeof(text[2]), "many");
+		snprintf(text[3], sizeof(text[3]), "%lu ", vars[i].min);
+		for (int k = 0; k < 4; k++) {
+			env_clear(NULL);
+			env_set(vars[i].name, text[k]);
+			refused(vars[i].name);
+			snprintf(want, sizeof(want),
+			         "%s must be a whole number from %lu to %lu (got \"%s\")", vars[i].name,
+			         vars[i].min, vars[i].max, text[k]);
+			assert_string_equal(msg_of_last_load, want);
+		}
+	}
+}
+
+/* The request timeout follows the idle timeout unless given, and must
+ * exceed it when given. */
+static void
+test_request_timeout(void **state)
+{
+	struct edgeca_config c;
+	struct edgeca_msg msg;
+
+	assert_int_equal(load(&c, &msg), EDGECA_OK);
+	assert_int_equal(c.request_timeout_s, 120);
+	config_free(&c);
+	env_set("EDGECA_CONNECTION_TIMEOUT", "100");
+	assert_int_equal(load(&c, &msg), EDGECA_OK);
+	assert_int_equal(c.request_timeout_s, 200);
+	config_free(&c);
+	env_set("EDGECA_REQUEST_TIMEOUT", "100");
+	refused("EDGECA_REQUEST_TIMEOUT");
+	assert_string_equal(msg_of_last_load,
+	                    "EDGECA_REQUEST_TIMEOUT (100 s) must exceed EDGECA_CONNECTION_TIMEOUT "
+	                    "(100 s), the idle time it includes");
+	env_set("EDGECA_REQUEST_TIMEOUT", "101");
+	assert_int_equal(load(&c, &msg), EDGECA_OK);
+	assert_int_equal(c.request_timeout_s, 101);
+	config_free(&c);
+}
+
 int
 main(void)
 {
@@ -494,6 +600,8 @@ main(void)
 		cmocka_unit_test_setup(test_est, env_clear),
 		cmocka_unit_test_setup(test_lifecycle, env_clear),
 		cmocka_unit_test_setup(test_signer_limits, env_clear),
+		cmocka_unit_test_setup(test_each_number, env_clear),
+		cmocka_unit_test_setup(test_request_timeout, env_clear),
 		cmocka_unit_test(test_url_host_port),
 	};
 

@@ -162,6 +162,28 @@ test_hex_encode(void **state)
 	assert_string_equal(out, "000fabff");
 }
 
+/* Every char: the digits of both cases have their value, nothing else
+ * has one; and each byte's hex_encode reads back through hex_value. */
+static void
+test_hex_value(void **state)
+{
+	static const char lower[] = "0123456789abcdef", upper[] = "0123456789ABCDEF";
+
+	(void)state;
+	for (int c = -128; c < 128; c++) {
+		const char *l = c > 0 ? strchr(lower, c) : NULL, *u = c > 0 ? strchr(upper, c) : NULL;
+		int want = l != NULL ? (int)(l - lower) : u != NULL ? (int)(u - upper) : -1;
+		if (hex_value((char)c) != want)
+			fail_msg("hex_value(%d) is %d, not %d", c, hex_value((char)c), want);
+	}
+	for (int b = 0; b < 256; b++) {
+		unsigned char in = (unsigned char)b;
+		char out[3];
+		hex_encode(&in, 1, out);
+		assert_int_equal(hex_value(out[0]) * 16 + hex_value(out[1]), b);
+	}
+}
+
 static const char *const cert_labels[] = {"X509 CRL", "CERTIFICATE", NULL};
 
 static char *
@@ -262,6 +284,7 @@ main(void)
 		cmocka_unit_test(test_base64_refusals),
 		cmocka_unit_test(test_base64url),
 		cmocka_unit_test(test_hex_encode),
+		cmocka_unit_test(test_hex_value),
 		cmocka_unit_test(test_pem_round_trip),
 		cmocka_unit_test(test_pem_refusals),
 		cmocka_unit_test(test_looks_like_pem),

@@ -15,4 +15,12 @@
 edgeca_err est_load(PGconn *c, const struct est_target *t, struct ca **ca,
                     const struct ca_location **loc, struct edgeca_msg *msg);
 
+/* CsrAttrs (RFC 7030 4.5.2) for a required key algorithm (alg: EC-P256,
+ * EC-P384, RSA-<bits>, or "" for none): the key type with its curve or
+ * size, and the signature algorithm to use; with pop, the
+ * challengePassword OID, which asks for the TLS channel binding there
+ * (RFC 7030 3.5). Returns 0, or -1 (unknown alg, out of memory).
+ * Ownership: *der is the caller's (free). */
+int est_csrattrs_encode(const char *alg, bool pop, unsigned char **der, size_t *len);
+
 #endif
