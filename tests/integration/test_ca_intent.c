@@ -16,9 +16,9 @@
 #include <jansson.h>
 #include <openssl/x509v3.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 static struct instance in;
 static char requester[128], auditor[128];

@@ -19,10 +19,10 @@
 #include "common/timeutil.h"
 #include "signer/proto/protocol.h"
 #include "tests/integration/external_root.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
-#include "tests/integration/signer_wire.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
+#include "tests/support/signer_wire.h"
 
 static struct instance in;
 static char root_id[64];

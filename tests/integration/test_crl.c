@@ -19,9 +19,9 @@
 #include <openssl/x509v3.h>
 
 #include "common/timeutil.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 #include "tests/integration/public_crl.h"
 
 #define PUBLIC_URL "https://ca.example.test:8443"

@@ -22,9 +22,9 @@
 #include <openssl/x509v3.h>
 
 #include "tests/integration/external_root.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 #include "tests/integration/public_crl.h"
 
 static struct instance in;

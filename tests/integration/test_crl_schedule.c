@@ -14,8 +14,8 @@
 #include <cmocka.h>
 #include <openssl/x509.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
 #include "tests/integration/public_crl.h"
 
 static struct instance in;

@@ -21,10 +21,10 @@
 #include <openssl/x509v3.h>
 
 #include "tests/integration/est_client.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
-#include "tests/integration/signer_wire.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
+#include "tests/support/signer_wire.h"
 
 #define DEVICE "edge-device-01"
 

@@ -12,9 +12,9 @@
 #include <cmocka.h>
 #include <openssl/pem.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 static struct instance in;
 

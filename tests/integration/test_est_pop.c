@@ -23,8 +23,8 @@
 
 #include "common/encoding.h"
 #include "tests/integration/est_client.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
 
 #define PROXY "127.0.0.3"
 /* fleet:correct horse battery */

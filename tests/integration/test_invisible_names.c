@@ -17,9 +17,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 #define ZWSP "\xe2\x80\x8b"
 

@@ -14,9 +14,9 @@
 #include <jansson.h>
 
 #include "tests/integration/est_client.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 static struct instance in;
 static char root_id[64], sub_id[64];

@@ -24,9 +24,9 @@
 #include <sys/socket.h>
 
 #include "tests/integration/est_client.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 /* The listener reloads the names every 5 s: allow for a loaded machine. */
 #define WAIT_S 60

@@ -24,9 +24,9 @@
 
 #include "common/buf.h"
 #include "tests/integration/est_client.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 #define HSTS "max-age=63072000"
 

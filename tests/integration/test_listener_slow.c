@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
 
 #define IDLE_TIMEOUT "2"
 #define REQUEST_TIMEOUT 4

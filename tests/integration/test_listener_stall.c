@@ -19,8 +19,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
 
 #define STALLED_PER_LISTENER 8
 #define WATCH_SECONDS 3

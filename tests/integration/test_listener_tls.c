@@ -22,8 +22,8 @@
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
 
 static struct instance in;
 

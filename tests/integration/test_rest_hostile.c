@@ -15,9 +15,9 @@
 
 #include <cmocka.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 static struct instance in;
 static char ca_id[64];

@@ -13,9 +13,9 @@
 
 #include "common/encoding.h"
 #include "common/timeutil.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 static struct instance in;
 static char ca_id[64];

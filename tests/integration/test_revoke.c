@@ -19,9 +19,9 @@
 #include "common/encoding.h"
 #include "common/timeutil.h"
 #include "tests/integration/est_client.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 static struct instance in;
 static char ca_id[64], requester_a[128], requester_b[128], auditor[128];

@@ -26,10 +26,10 @@
 #include <openssl/x509.h>
 
 #include "signer/proto/protocol.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
-#include "tests/integration/signer_wire.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
+#include "tests/support/signer_wire.h"
 
 static struct instance in;
 static pid_t extra_signers[4];

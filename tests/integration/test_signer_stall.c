@@ -24,9 +24,9 @@
 #include <unistd.h>
 
 #include "tests/integration/est_client.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 /* Issuance requests sent while the signer is stopped, one every
  * STAGGER_MS: all at once, several could land on one worker thread before

@@ -17,8 +17,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
 #include "tests/integration/sinks.h"
 
 static struct instance in;

@@ -19,9 +19,9 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 #define CLIENT_CA "{\"common_name\": \"%s\", \"issuance\": {\"template\": \"client\"}}"
 

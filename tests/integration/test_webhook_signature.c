@@ -20,8 +20,8 @@
 #include <jansson.h>
 
 #include "common/timeutil.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
 #include "tests/integration/sinks.h"
 
 static struct instance in;

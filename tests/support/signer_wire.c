@@ -1,4 +1,4 @@
-#include "tests/integration/signer_wire.h"
+#include "tests/support/signer_wire.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -16,7 +16,7 @@
 #include <libpq-fe.h>
 #include <openssl/pem.h>
 
-#include "tests/integration/pki.h"
+#include "tests/support/pki.h"
 
 int
 wire_connect(const char *socket_path)

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "signer/proto/protocol.h"
-#include "tests/integration/harness.h"
+#include "tests/support/harness.h"
 
 /* A connection to the signer at socket_path (30 s receive timeout). */
 int wire_connect(const char *socket_path);
