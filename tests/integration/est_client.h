@@ -10,8 +10,8 @@
 #include <openssl/x509.h>
 #include <stdbool.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
 
 /* The TLS client identity: cert NULL for none; chain sent after it. */
 struct est_tls {

@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/pki.h"
+#include "tests/support/harness.h"
+#include "tests/support/pki.h"
 
 void
 shell(const char *fmt, ...)

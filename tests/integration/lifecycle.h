@@ -6,8 +6,8 @@
 
 #include <jansson.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
 #include "tests/integration/sinks.h"
 
 /* What the instance's environment points to while it runs. */

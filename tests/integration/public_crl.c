@@ -9,8 +9,8 @@
 #include <cmocka.h>
 #include <openssl/x509v3.h>
 
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 X509_CRL *
 public_crl_fetch(struct instance *in, const char *ca_id, const char *file)

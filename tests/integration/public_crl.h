@@ -6,7 +6,7 @@
 #include <openssl/x509.h>
 #include <stdbool.h>
 
-#include "tests/integration/harness.h"
+#include "tests/support/harness.h"
 
 /* The CRL at file ("default.crl", "eu.2.crl") of ca_id; NULL when it
  * answers 404, a failed test for any other answer, for a content type

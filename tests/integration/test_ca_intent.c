@@ -16,42 +16,40 @@
 #include <jansson.h>
 #include <openssl/x509v3.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 static struct instance in;
 static char requester[128], auditor[128];
 static char root_id[64], edge_id[64];
 
-static int
-setup(void **state)
+static void
+fixture_ready(void)
 {
 	char *body;
 
-	(void)state;
-	http_set_test_name("ca_intent");
-	instance_start(&in);
-	instance_token(&in, "requester", "req1", requester, sizeof(requester));
-	instance_token(&in, "auditor", "aud1", auditor, sizeof(auditor));
-	/* a root created with defaults: its template is subordinate_ca */
-	http_create_ca(&in, "{\"common_name\": \"Default Root\"}", root_id);
 	/* the issuing CA the README recommends for IoT Edge fleets */
 	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Edge Fleet CA\", "
 	          "\"parent_ca_id\": \"%s\", \"issuance\": {\"template\": \"client\", "
 	          "\"allowed_templates\": [\"client\", \"iot_edge_ca\"]}}", root_id);
 	http_create_ca(&in, body, edge_id);
 	free(body);
-	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	(void)state;
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "ca_intent",
+	.tokens = {
+		{"requester", "req1", requester, sizeof(requester)},
+		{"auditor", "aud1", auditor, sizeof(auditor)},
+	},
+	/* a root created with defaults: its template is subordinate_ca */
+	.ca_json = "{\"common_name\": \"Default Root\"}",
+	.ca_id = root_id,
+	.ready = fixture_ready,
+};
 
 /* POSTs a new key's CSR with CN cn to ca_id's path (e.g. "certificates")
  * as token: JSON with the members extra ("" for none, else starting with
@@ -360,5 +358,5 @@ main(void)
 		cmocka_unit_test(test_sign_external_subordinate),
 		cmocka_unit_test(test_client_only_subordinate_gets_pathlen_0),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

@@ -17,10 +17,11 @@
 
 #include "signer/proto/protocol.h"
 #include "tests/integration/est_client.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
-#include "tests/integration/signer_wire.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
+#include "tests/support/signer_wire.h"
 
 #define RULES_JSON                                                                            \
 	"{\"subject_attributes\": [\"CN\", \"O\"], "                                          \
@@ -34,14 +35,12 @@
 static struct instance in;
 static char root_id[64], ca_id[64], est_base[512];
 
-static int
-setup(void **state)
+static void
+fixture_ready(void)
 {
 	struct http_response r;
 	char *body;
 
-	http_set_test_name("ca_name_rules");
-	instance_start(&in);
 	http_create_ca(&in, "{\"common_name\": \"Names Root\", \"issuance\": {\"template\": "
 	                    "\"subordinate_ca\", \"allowed_templates\": [\"subordinate_ca\"]}}",
 	               root_id);
@@ -56,15 +55,13 @@ setup(void **state)
 	est_ca_base(&r, est_base);
 	http_response_free(&r);
 	free(body);
-	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "ca_name_rules",
+	.ready = fixture_ready,
+};
 
 /* The CA's issuance.name_rules as compact JSON text (malloc'ed). */
 static char *
@@ -346,5 +343,5 @@ main(void)
 		cmocka_unit_test(test_signer_refuses_outside_rules),
 		cmocka_unit_test(test_renewal_key_keeps_rules),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

@@ -19,30 +19,22 @@
 #include "common/timeutil.h"
 #include "signer/proto/protocol.h"
 #include "tests/integration/external_root.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
-#include "tests/integration/signer_wire.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
+#include "tests/support/signer_wire.h"
 
 static struct instance in;
 static char root_id[64];
 
-static int
-setup(void **state)
-{
-	http_set_test_name("ca_policy");
-	instance_start(&in);
-	http_create_ca(&in, "{\"common_name\": \"Fleet Root\", \"validity_days\": 3650, "
-	                    "\"issuance\": {\"template\": \"subordinate_ca\"}}", root_id);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "ca_policy",
+	.ca_json = "{\"common_name\": \"Fleet Root\", \"validity_days\": 3650, "
+	           "\"issuance\": {\"template\": \"subordinate_ca\"}}",
+	.ca_id = root_id,
+};
 
 /* One ISSUE of a fresh CSR at the signer's socket, as a compromised server
  * could send it; type receives the error type ("" when it signed). */
@@ -371,5 +363,5 @@ main(void)
 		cmocka_unit_test(test_validity_of_the_signing_location),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

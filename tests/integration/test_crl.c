@@ -19,31 +19,24 @@
 #include <openssl/x509v3.h>
 
 #include "common/timeutil.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 #include "tests/integration/public_crl.h"
 
 #define PUBLIC_URL "https://ca.example.test:8443"
 
 static struct instance in;
 
-static int
-setup(void **state)
-{
-	http_set_test_name("crl");
-	in.extra_env[0] = "EDGECA_PUBLIC_URL=" PUBLIC_URL;
-	in.extra_env[1] = "EDGECA_CRL_DELAY_MS=300";
-	instance_start(&in);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "crl",
+	.env = {
+		"EDGECA_PUBLIC_URL=" PUBLIC_URL,
+		"EDGECA_CRL_DELAY_MS=300",
+	},
+};
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -450,5 +443,5 @@ main(void)
 		cmocka_unit_test(test_settings_changed),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

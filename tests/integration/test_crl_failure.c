@@ -19,19 +19,19 @@
 #include <libpq-fe.h>
 #include <openssl/x509v3.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 #include "tests/integration/sinks.h"
 
 static struct instance in;
 static struct sink *smtp;
 static char smtp_port_env[64], key_env[256];
 
-static int
-setup(void **state)
+static void
+fixture_before(void)
 {
-	http_set_test_name("crl_failure");
 	smtp = smtp_sink_start();
 	assert_non_null(smtp);
 	snprintf(smtp_port_env, sizeof(smtp_port_env), "EDGECA_SMTP_PORT=%u", sink_port(smtp));
@@ -41,20 +41,29 @@ setup(void **state)
 	in.extra_env[3] = smtp_port_env;
 	in.extra_env[4] = "EDGECA_SMTP_FROM=edgeca@ca.example.test";
 	in.extra_env[5] = "EDGECA_WEBHOOK_RETRY_BASE_MS=200";
-	instance_start(&in);
+}
+
+static void
+fixture_ready(void)
+{
 	/* peers share the first instance's key file, as documented */
 	snprintf(key_env, sizeof(key_env), "EDGECA_SECRETS_KEY_FILE=%s/secrets.key", in.data_dir);
 	in.extra_env[6] = key_env;
-	return 0;
 }
 
-static int
-teardown(void **state)
+static void
+fixture_after(void)
 {
-	instance_destroy(&in);
 	sink_stop(smtp);
-	return 0;
 }
+
+static const struct fixture fx = {
+	.in = &in,
+	.name = "crl_failure",
+	.before = fixture_before,
+	.ready = fixture_ready,
+	.after = fixture_after,
+};
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -294,5 +303,5 @@ main(void)
 		cmocka_unit_test(test_signer_down_notified_once),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

@@ -22,34 +22,37 @@
 #include <openssl/x509v3.h>
 
 #include "tests/integration/external_root.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 #include "tests/integration/public_crl.h"
 
 static struct instance in;
 static struct external_root root;
 
-static int
-setup(void **state)
+static void
+fixture_ready(void)
 {
-	(void)state;
-	http_set_test_name("crl_first");
-	in.extra_env[0] = "EDGECA_SCHEDULER_INTERVAL=86400";
-	in.extra_env[1] = "EDGECA_CRL_DELAY_MS=600000";
-	instance_start(&in);
 	external_root_make(&root);
-	return 0;
 }
 
-static int
-teardown(void **state)
+static void
+fixture_done(void)
 {
-	(void)state;
 	external_root_free(&root);
-	instance_destroy(&in);
-	return 0;
 }
+
+static const struct fixture fx = {
+	.in = &in,
+	.name = "crl_first",
+	.env = {
+		"EDGECA_SCHEDULER_INTERVAL=86400",
+		"EDGECA_CRL_DELAY_MS=600000",
+	},
+	.ready = fixture_ready,
+	.done = fixture_done,
+};
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -400,5 +403,5 @@ main(void)
 		cmocka_unit_test(test_first_crl_failure),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

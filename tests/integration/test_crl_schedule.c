@@ -14,28 +14,21 @@
 #include <cmocka.h>
 #include <openssl/x509.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
 #include "tests/integration/public_crl.h"
 
 static struct instance in;
 
-static int
-setup(void **state)
-{
-	http_set_test_name("crl_schedule");
-	in.extra_env[0] = "EDGECA_PUBLIC_URL=https://ca.example.test:8443";
-	in.extra_env[1] = "EDGECA_CRL_DELAY_MS=300";
-	instance_start(&in);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "crl_schedule",
+	.env = {
+		"EDGECA_PUBLIC_URL=https://ca.example.test:8443",
+		"EDGECA_CRL_DELAY_MS=300",
+	},
+};
 
 /* 100 revocations in a burst: a few CRLs, the last holding all 100. */
 static void
@@ -216,5 +209,5 @@ main(void)
 		cmocka_unit_test(test_two_instances),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

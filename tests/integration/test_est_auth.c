@@ -20,31 +20,28 @@
 
 #include "common/encoding.h"
 #include "tests/integration/est_client.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 static struct instance in;
 static char ca_id[64], ca_path[128], est_base[512];
 
-static int
-setup(void **state)
+static void
+fixture_ready(void)
 {
-	http_set_test_name("est_auth");
-	instance_start(&in);
 	http_create_ca(&in, "{\"common_name\": \"Auth CA\", \"issuance\": {\"template\": \"client\"}}",
 	               ca_id);
 	snprintf(ca_path, sizeof(ca_path), "/api/v1/cas/%s", ca_id);
 	snprintf(est_base, sizeof(est_base), "/est/%s/default/.well-known/est", ca_id);
-	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "est_auth",
+	.ready = fixture_ready,
+};
 
 static void
 patch(const char *body, long want)
@@ -487,5 +484,5 @@ main(void)
 		cmocka_unit_test(test_reenroll_and_other_urls),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

@@ -21,10 +21,11 @@
 #include <openssl/x509v3.h>
 
 #include "tests/integration/est_client.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
-#include "tests/integration/signer_wire.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
+#include "tests/support/signer_wire.h"
 
 #define DEVICE "edge-device-01"
 
@@ -32,14 +33,12 @@ static struct instance in;
 static char sub_id[64], est_base[512];
 static X509 *root_cert;
 
-static int
-setup(void **state)
+static void
+fixture_ready(void)
 {
 	struct http_response r;
 	char root_id[64], *body;
 
-	http_set_test_name("est_aziot");
-	instance_start(&in);
 	r = http_post_expect(&in, "/api/v1/cas", "{\"common_name\": \"Fleet Root\"}", 201);
 	snprintf(root_id, sizeof(root_id), "%s", http_json_str(&r, "id"));
 	root_cert = pem_cert(http_json_str(&r, "certificate_pem"));
@@ -56,16 +55,20 @@ setup(void **state)
 	             "url"))));
 	http_response_free(&r);
 	free(body);
-	return 0;
 }
 
-static int
-teardown(void **state)
+static void
+fixture_done(void)
 {
 	X509_free(root_cert);
-	instance_destroy(&in);
-	return 0;
 }
+
+static const struct fixture fx = {
+	.in = &in,
+	.name = "est_aziot",
+	.ready = fixture_ready,
+	.done = fixture_done,
+};
 
 /* A certificate issued through the REST API for a fresh key (the factory
  * making a bootstrap certificate). */
@@ -311,5 +314,5 @@ main(void)
 		cmocka_unit_test(test_tls12_client),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

@@ -23,8 +23,9 @@
 
 #include "common/encoding.h"
 #include "tests/integration/est_client.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
 
 /* fleet:correct horse battery / fleet:wrong password! */
 #define GOOD "authorization: Basic ZmxlZXQ6Y29ycmVjdCBob3JzZSBiYXR0ZXJ5"
@@ -41,11 +42,9 @@
 
 static struct instance in;
 
-static int
-setup(void **state)
+static void
+fixture_before(void)
 {
-	(void)state;
-	http_set_test_name("est_basic_throttle");
 #ifdef __SANITIZE_ADDRESS__
 	{
 		/* ASan keeps freed blocks in a quarantine (256 MiB) to catch use
@@ -60,17 +59,13 @@ setup(void **state)
 	/* as many EST threads as the review's flood had clients */
 	in.extra_env[0] = "EDGECA_EST_THREADS=16";
 	in.extra_env[1] = "EDGECA_EST_TRUSTED_PROXIES=" PROXY;
-	instance_start(&in);
-	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	(void)state;
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "est_basic_throttle",
+	.before = fixture_before,
+};
 
 static void
 create_ca(const char *cn, char id[64], char base[512])
@@ -421,5 +416,5 @@ main(void)
 		cmocka_unit_test(test_proxy_addresses),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

@@ -12,26 +12,17 @@
 #include <cmocka.h>
 #include <openssl/pem.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 static struct instance in;
 
-static int
-setup(void **state)
-{
-	http_set_test_name("est_curl");
-	instance_start(&in);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "est_curl",
+};
 
 static void
 write_file(const char *path, const char *text)
@@ -92,5 +83,5 @@ main(void)
 		cmocka_unit_test(test_curl_and_openssl),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

@@ -15,23 +15,22 @@
 
 #include "common/encoding.h"
 #include "tests/integration/est_client.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 static struct instance in;
 static char ca_id[64], est_base[512];
 static X509 *client;
 static EVP_PKEY *client_key;
 
-static int
-setup(void **state)
+static void
+fixture_ready(void)
 {
 	char path[128], *csr;
 	struct http_response r;
 
-	http_set_test_name("est_hostile");
-	instance_start(&in);
 	/* any CN: the corpus has all kinds of subjects */
 	http_create_ca(&in, "{\"common_name\": \"Hostile EST CA\", \"issuance\": "
 	                    "{\"template\": \"client\"}, \"est\": {\"subject_policy\": \"any\"}}",
@@ -44,17 +43,21 @@ setup(void **state)
 	client = pem_cert(http_json_str(&r, "certificate_pem"));
 	http_response_free(&r);
 	free(csr);
-	return 0;
 }
 
-static int
-teardown(void **state)
+static void
+fixture_done(void)
 {
 	X509_free(client);
 	EVP_PKEY_free(client_key);
-	instance_destroy(&in);
-	return 0;
 }
+
+static const struct fixture fx = {
+	.in = &in,
+	.name = "est_hostile",
+	.ready = fixture_ready,
+	.done = fixture_done,
+};
 
 static long
 post(const char *op, const char *const *headers, const void *body, size_t len,
@@ -265,5 +268,5 @@ main(void)
 		cmocka_unit_test(test_paths_and_methods),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

@@ -23,8 +23,9 @@
 
 #include "common/encoding.h"
 #include "tests/integration/est_client.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
 
 #define PROXY "127.0.0.3"
 /* fleet:correct horse battery */
@@ -35,13 +36,9 @@ static char ca_id[64], ca_path[128], est_base[512];
 static X509 *dev;
 static EVP_PKEY *dev_key;
 
-static int
-setup(void **state)
+static void
+fixture_ready(void)
 {
-	(void)state;
-	http_set_test_name("est_pop");
-	in.extra_env[0] = "EDGECA_EST_TRUSTED_PROXIES=" PROXY;
-	instance_start(&in);
 	http_create_ca(&in, "{\"common_name\": \"Linked CA\", \"issuance\": {\"template\": "
 	                    "\"client\"}, \"est\": {\"basic_auth\": {\"username\": \"fleet\", "
 	                    "\"password\": \"correct horse battery\"}}}",
@@ -49,18 +46,24 @@ setup(void **state)
 	snprintf(ca_path, sizeof(ca_path), "/api/v1/cas/%s", ca_id);
 	snprintf(est_base, sizeof(est_base), "/est/%s/default/.well-known/est", ca_id);
 	dev = http_issue_cert(&in, ca_id, "edge-device-challenge", &dev_key, NULL);
-	return 0;
 }
 
-static int
-teardown(void **state)
+static void
+fixture_done(void)
 {
-	(void)state;
 	X509_free(dev);
 	EVP_PKEY_free(dev_key);
-	instance_destroy(&in);
-	return 0;
 }
+
+static const struct fixture fx = {
+	.in = &in,
+	.name = "est_pop",
+	.env = {
+		"EDGECA_EST_TRUSTED_PROXIES=" PROXY,
+	},
+	.ready = fixture_ready,
+	.done = fixture_done,
+};
 
 /* The channel binding of an established client connection, as RFC 7030
  * 3.5 has the client compute it. */
@@ -320,5 +323,5 @@ main(void)
 		cmocka_unit_test(test_through_proxy),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

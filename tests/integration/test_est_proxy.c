@@ -14,33 +14,33 @@
 
 #include "common/encoding.h"
 #include "tests/integration/est_client.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 #define PROXY "127.0.0.2"
 
 static struct instance in;
 static char ca_id[64], est_path[600];
 
-static int
-setup(void **state)
+static void
+fixture_ready(void)
 {
-	http_set_test_name("est_proxy");
-	in.extra_env[0] = "EDGECA_EST_TRUSTED_PROXIES=192.0.2.1, " PROXY;
-	instance_start(&in);
-	http_create_ca(&in, "{\"common_name\": \"Proxied CA\", \"issuance\": {\"template\": "
-	                    "\"client\"}}", ca_id);
 	snprintf(est_path, sizeof(est_path), "/est/%s/default/.well-known/est/simpleenroll", ca_id);
-	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "est_proxy",
+	.env = {
+		"EDGECA_EST_TRUSTED_PROXIES=192.0.2.1, " PROXY,
+	},
+	.ca_json = "{\"common_name\": \"Proxied CA\", \"issuance\": {\"template\": "
+	           "\"client\"}}",
+	.ca_id = ca_id,
+	.ready = fixture_ready,
+};
 
 /* PEM with every character nginx escapes in $ssl_client_escaped_cert
  * percent-encoded (newlines, '+', '/', '=', spaces). */
@@ -141,5 +141,5 @@ main(void)
 		cmocka_unit_test(test_forwarded_certificate),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

@@ -15,23 +15,21 @@
 #include <openssl/x509v3.h>
 
 #include "tests/integration/est_client.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 static struct instance in;
 static char sub_id[64], est_base[512];
 static X509 *root_cert;
 
-static int
-setup(void **state)
+static void
+fixture_ready(void)
 {
 	struct http_response r;
 	char root_id[64], *body;
 
-	(void)state;
-	http_set_test_name("est_renewal");
-	instance_start(&in);
 	r = http_post_expect(&in, "/api/v1/cas", "{\"common_name\": \"Renewal Fleet Root\"}", 201);
 	snprintf(root_id, sizeof(root_id), "%s", http_json_str(&r, "id"));
 	root_cert = pem_cert(http_json_str(&r, "certificate_pem"));
@@ -43,17 +41,20 @@ setup(void **state)
 	snprintf(sub_id, sizeof(sub_id), "%s", http_json_str(&r, "id"));
 	snprintf(est_base, sizeof(est_base), "/est/%s/default/.well-known/est", sub_id);
 	http_response_free(&r);
-	return 0;
 }
 
-static int
-teardown(void **state)
+static void
+fixture_done(void)
 {
-	(void)state;
 	X509_free(root_cert);
-	instance_destroy(&in);
-	return 0;
 }
+
+static const struct fixture fx = {
+	.in = &in,
+	.name = "est_renewal",
+	.ready = fixture_ready,
+	.done = fixture_done,
+};
 
 /* simpleenroll as aziot renews: only the leaf, a new key, the same CN.
  * Returns the status; the issued certificate in *issued on 200. */
@@ -159,5 +160,5 @@ main(void)
 		cmocka_unit_test(test_old_certificates_renew_after_ca_renewal),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

@@ -14,25 +14,21 @@
 #include <openssl/x509v3.h>
 
 #include "common/timeutil.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 static struct instance in;
 static char root_id[64], sub_id[64], auditor[128];
 static X509 *sub_west;
 
-static int
-setup(void **state)
+static void
+fixture_ready(void)
 {
 	struct http_response r;
 	char *body;
 
-	http_set_test_name("est_rest");
-	in.extra_env[0] = "EDGECA_PUBLIC_EST_URL=https://est.example.test:9444/";
-	instance_start(&in);
-	instance_token(&in, "auditor", "auditor-est", auditor, sizeof(auditor));
-	http_create_ca(&in, "{\"common_name\": \"REST Root\"}", root_id);
 	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Regional CA\", "
 	          "\"parent_ca_id\": \"%s\", \"locations\": [\"westeurope\", \"eastus\"], "
 	          "\"issuance\": {\"template\": \"client\"}, \"est\": {\"label\": \"regional\", "
@@ -42,16 +38,28 @@ setup(void **state)
 	sub_west = http_location_cert(&r, "westeurope");
 	http_response_free(&r);
 	free(body);
-	return 0;
 }
 
-static int
-teardown(void **state)
+static void
+fixture_done(void)
 {
 	X509_free(sub_west);
-	instance_destroy(&in);
-	return 0;
 }
+
+static const struct fixture fx = {
+	.in = &in,
+	.name = "est_rest",
+	.env = {
+		"EDGECA_PUBLIC_EST_URL=https://est.example.test:9444/",
+	},
+	.tokens = {
+		{"auditor", "auditor-est", auditor, sizeof(auditor)},
+	},
+	.ca_json = "{\"common_name\": \"REST Root\"}",
+	.ca_id = root_id,
+	.ready = fixture_ready,
+	.done = fixture_done,
+};
 
 static long
 patch(const char *id, const char *token, const char *body, struct http_response *r)
@@ -264,5 +272,5 @@ main(void)
 		cmocka_unit_test(test_iotedge_config),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

@@ -18,26 +18,17 @@
 
 #include "common/x509util.h"
 #include "tests/integration/est_client.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 static struct instance in;
 
-static int
-setup(void **state)
-{
-	http_set_test_name("est_subject_policy");
-	instance_start(&in);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "est_subject_policy",
+};
 
 /* A CA from body; est_base receives the EST path of its first location. */
 static void
@@ -235,5 +226,5 @@ main(void)
 		cmocka_unit_test(test_extra_alt_names_refused_under_ssl),
 		cmocka_unit_test(test_subset_of_bootstrap_subject_enrolls),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

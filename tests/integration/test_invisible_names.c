@@ -17,33 +17,23 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 #define ZWSP "\xe2\x80\x8b"
 
 static struct instance in;
 static char ca_id[64];
 
-static int
-setup(void **state)
-{
-	(void)state;
-	http_set_test_name("invisible_names");
-	instance_start(&in);
-	http_create_ca(&in, "{\"common_name\": \"Names Root\", \"issuance\": "
-	                    "{\"template\": \"client\"}}", ca_id);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "invisible_names",
+	.ca_json = "{\"common_name\": \"Names Root\", \"issuance\": "
+	           "{\"template\": \"client\"}}",
+	.ca_id = ca_id,
+};
 
 static void
 expect_post(const char *path, json_t *body, long want, const char *slug)
@@ -183,5 +173,5 @@ main(void)
 		cmocka_unit_test(test_est_user_and_query_values),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

@@ -14,37 +14,33 @@
 #include <jansson.h>
 
 #include "tests/integration/est_client.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 static struct instance in;
 static char root_id[64], sub_id[64];
 
-static int
-setup(void **state)
+static void
+fixture_ready(void)
 {
 	char *body;
 
-	(void)state;
-	http_set_test_name("issuer_revoked");
-	instance_start(&in);
-	http_create_ca(&in, "{\"common_name\": \"Revoking Root\"}", root_id);
 	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Regional Devices CA\", "
 	          "\"parent_ca_id\": \"%s\", \"locations\": [\"a\", \"b\"], "
 	          "\"issuance\": {\"template\": \"client\"}}", root_id);
 	http_create_ca(&in, body, sub_id);
 	free(body);
-	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	(void)state;
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "issuer_revoked",
+	.ca_json = "{\"common_name\": \"Revoking Root\"}",
+	.ca_id = root_id,
+	.ready = fixture_ready,
+};
 
 /* A device certificate for a new key (*key) from location of the sub CA;
  * its serial in serial. */
@@ -254,5 +250,5 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_certificates_of_a_revoked_location),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

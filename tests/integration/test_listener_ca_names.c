@@ -24,31 +24,20 @@
 #include <sys/socket.h>
 
 #include "tests/integration/est_client.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 /* The listener reloads the names every 5 s: allow for a loaded machine. */
 #define WAIT_S 60
 
 static struct instance in;
 
-static int
-setup(void **state)
-{
-	(void)state;
-	http_set_test_name("listener_ca_names");
-	instance_start(&in);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "listener_ca_names",
+};
 
 struct request_seen {
 	bool asked;
@@ -347,5 +336,5 @@ main(void)
 		cmocka_unit_test(test_names_bounded),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

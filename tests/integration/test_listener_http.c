@@ -24,38 +24,36 @@
 
 #include "common/buf.h"
 #include "tests/integration/est_client.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 #define HSTS "max-age=63072000"
 
 static struct instance in;
 static char ca_id[64], auditor[128];
 
-static int
-setup(void **state)
+static void
+fixture_ready(void)
 {
-	(void)state;
-	http_set_test_name("listener_http");
-	/* idle and request time limits far above the client's wait: a
-	 * connection closed while it waits was closed on purpose */
-	in.extra_env[0] = "EDGECA_CONNECTION_TIMEOUT=300";
-	in.extra_env[1] = "EDGECA_REQUEST_TIMEOUT=600";
-	instance_start(&in);
-	http_create_ca(&in, "{\"common_name\": \"Hygiene Root\", \"issuance\": "
-	                    "{\"template\": \"client\"}}", ca_id);
 	instance_token(&in, "auditor", "hygiene-auditor", auditor, sizeof(auditor));
-	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	(void)state;
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "listener_http",
+	.env = {
+		/* idle and request time limits far above the client's wait: a
+		 * connection closed while it waits was closed on purpose */
+		"EDGECA_CONNECTION_TIMEOUT=300",
+		"EDGECA_REQUEST_TIMEOUT=600",
+	},
+	.ca_json = "{\"common_name\": \"Hygiene Root\", \"issuance\": "
+	           "{\"template\": \"client\"}}",
+	.ca_id = ca_id,
+	.ready = fixture_ready,
+};
 
 static void
 expect_hsts(const char *what, long status, long want, struct http_response *r)
@@ -351,5 +349,5 @@ main(void)
 		cmocka_unit_test(test_nul_in_target_refused),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

@@ -19,8 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
 
 #define IDLE_TIMEOUT "2"
 #define REQUEST_TIMEOUT 4
@@ -30,26 +31,29 @@
 static struct instance in;
 static SSL_CTX *ctx;
 
-static int
-setup(void **state)
+static void
+fixture_ready(void)
 {
-	(void)state;
-	http_set_test_name("listener_slow");
-	in.extra_env[0] = "EDGECA_CONNECTION_TIMEOUT=" IDLE_TIMEOUT;
-	in.extra_env[1] = "EDGECA_REQUEST_TIMEOUT=4";
-	instance_start(&in);
 	ctx = SSL_CTX_new(TLS_client_method());
-	return ctx ? 0 : -1;
+	assert_non_null(ctx);
 }
 
-static int
-teardown(void **state)
+static void
+fixture_done(void)
 {
-	(void)state;
 	SSL_CTX_free(ctx);
-	instance_destroy(&in);
-	return 0;
 }
+
+static const struct fixture fx = {
+	.in = &in,
+	.name = "listener_slow",
+	.env = {
+		"EDGECA_CONNECTION_TIMEOUT=" IDLE_TIMEOUT,
+		"EDGECA_REQUEST_TIMEOUT=4",
+	},
+	.ready = fixture_ready,
+	.done = fixture_done,
+};
 
 struct conn {
 	int fd;
@@ -195,5 +199,5 @@ main(void)
 		cmocka_unit_test(test_busy_connection_kept),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

@@ -19,8 +19,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
 
 #define STALLED_PER_LISTENER 8
 #define WATCH_SECONDS 3
@@ -31,22 +32,10 @@
 
 static struct instance in;
 
-static int
-setup(void **state)
-{
-	(void)state;
-	http_set_test_name("listener_stall");
-	instance_start(&in);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "listener_stall",
+};
 
 /* User and system CPU seconds the process has used so far. */
 static double
@@ -144,5 +133,5 @@ main(void)
 		cmocka_unit_test(test_stalled_handshakes_cost_no_cpu),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

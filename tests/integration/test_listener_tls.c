@@ -22,30 +22,21 @@
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
 
 static struct instance in;
 
-static int
-setup(void **state)
-{
-	(void)state;
-	http_set_test_name("listener_tls");
-	in.extra_env[0] = "EDGECA_TLS_CHECK_INTERVAL=1";
-	/* every listener certificate (397 days) is due at once */
-	in.extra_env[1] = "EDGECA_TLS_RENEW_BEFORE_DAYS=397";
-	instance_start(&in);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "listener_tls",
+	.env = {
+		"EDGECA_TLS_CHECK_INTERVAL=1",
+		/* every listener certificate (397 days) is due at once */
+		"EDGECA_TLS_RENEW_BEFORE_DAYS=397",
+	},
+};
 
 /* The certificate a listener on port presents, verified with the service
  * CA for host 127.0.0.1 (the handshake fails otherwise); NULL if none. */
@@ -286,5 +277,5 @@ main(void)
 		cmocka_unit_test(test_certificate_not_due_kept),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

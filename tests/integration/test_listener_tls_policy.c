@@ -24,28 +24,17 @@
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 static struct instance in;
 
-static int
-setup(void **state)
-{
-	(void)state;
-	http_set_test_name("listener_tls_policy");
-	instance_start(&in);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "listener_tls_policy",
+};
 
 static int
 connect_port(unsigned port)
@@ -412,5 +401,5 @@ main(void)
 		cmocka_unit_test(test_suites_with_rsa_certificate),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

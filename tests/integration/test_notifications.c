@@ -19,10 +19,10 @@
 #include <libpq-fe.h>
 
 #include "common/timeutil.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
 #include "tests/integration/lifecycle.h"
-#include "tests/integration/pki.h"
+#include "tests/support/pki.h"
 #include "tests/integration/sinks.h"
 
 static struct instance in;

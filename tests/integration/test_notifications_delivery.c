@@ -19,8 +19,8 @@
 
 #include <cmocka.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
 #include "tests/integration/lifecycle.h"
 #include "tests/integration/sinks.h"
 

@@ -14,31 +14,23 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 static struct instance in;
 static char ca_id[64];
 static char serials[3][80];
 static char pems[3][4096];
 
-static int
-setup(void **state)
-{
-	http_set_test_name("persistence");
-	instance_start(&in);
-	http_create_ca(&in, "{\"common_name\": \"Durable Root\", \"key_algorithm\": "
-	                    "\"RSA-2048\", \"issuance\": {\"template\": \"client\"}}", ca_id);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "persistence",
+	.ca_json = "{\"common_name\": \"Durable Root\", \"key_algorithm\": "
+	           "\"RSA-2048\", \"issuance\": {\"template\": \"client\"}}",
+	.ca_id = ca_id,
+};
 
 static void
 issue(int i, const char *cn)
@@ -207,5 +199,5 @@ main(void)
 		cmocka_unit_test(test_signature_log_and_audit),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

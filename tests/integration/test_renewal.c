@@ -23,9 +23,10 @@
 #include <openssl/x509v3.h>
 
 #include "common/timeutil.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 #include "tests/integration/public_crl.h"
 
 #define PUBLIC_URL "https://ca.example.test:8443"
@@ -34,17 +35,11 @@ static struct instance in;
 static char root_id[64];
 static X509 *root_cert;
 
-static int
-setup(void **state)
+static void
+fixture_ready(void)
 {
 	struct http_response r;
 
-	(void)state;
-	http_set_test_name("renewal");
-	in.extra_env[0] = "EDGECA_PUBLIC_URL=" PUBLIC_URL;
-	in.extra_env[1] = "EDGECA_CRL_DELAY_MS=300";
-	in.extra_env[2] = "EDGECA_SCHEDULER_INTERVAL=1";
-	instance_start(&in);
 	r = http_post_expect(&in, "/api/v1/cas",
 	                     "{\"common_name\": \"Renewal Root\", \"validity_days\": 3650, "
 	                     "\"issuance\": {\"template\": \"subordinate_ca\"}}", 201);
@@ -52,17 +47,25 @@ setup(void **state)
 	root_cert = pem_cert(http_json_str(&r, "certificate_pem"));
 	assert_non_null(root_cert);
 	http_response_free(&r);
-	return 0;
 }
 
-static int
-teardown(void **state)
+static void
+fixture_done(void)
 {
-	(void)state;
 	X509_free(root_cert);
-	instance_destroy(&in);
-	return 0;
 }
+
+static const struct fixture fx = {
+	.in = &in,
+	.name = "renewal",
+	.env = {
+		"EDGECA_PUBLIC_URL=" PUBLIC_URL,
+		"EDGECA_CRL_DELAY_MS=300",
+		"EDGECA_SCHEDULER_INTERVAL=1",
+	},
+	.ready = fixture_ready,
+	.done = fixture_done,
+};
 
 /* Issues a device certificate from location of ca; its chain in chain,
  * its serial in serial (when not NULL). */
@@ -640,5 +643,5 @@ main(void)
 		cmocka_unit_test(test_auto_renew_two_instances),
 		cmocka_unit_test(test_revoke_renewed),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

@@ -24,9 +24,10 @@
 #include <openssl/x509v3.h>
 
 #include "tests/integration/external_root.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 #include "tests/integration/public_crl.h"
 #include "tests/integration/sinks.h"
 
@@ -37,11 +38,9 @@ static struct external_root root;
 static struct sink *smtp, *hook;
 static char smtp_port_env[64];
 
-static int
-setup(void **state)
+static void
+fixture_before(void)
 {
-	(void)state;
-	http_set_test_name("renewal_external");
 	smtp = smtp_sink_start();
 	hook = webhook_sink_start();
 	assert_non_null(smtp);
@@ -53,21 +52,35 @@ setup(void **state)
 	in.extra_env[3] = "EDGECA_SMTP_HOST=127.0.0.1";
 	in.extra_env[4] = smtp_port_env;
 	in.extra_env[5] = "EDGECA_SMTP_FROM=edgeca@ca.example.test";
-	instance_start(&in);
-	external_root_make(&root);
-	return 0;
 }
 
-static int
-teardown(void **state)
+static void
+fixture_ready(void)
 {
-	(void)state;
+	external_root_make(&root);
+}
+
+static void
+fixture_done(void)
+{
 	external_root_free(&root);
-	instance_destroy(&in);
+}
+
+static void
+fixture_after(void)
+{
 	sink_stop(smtp);
 	sink_stop(hook);
-	return 0;
 }
+
+static const struct fixture fx = {
+	.in = &in,
+	.name = "renewal_external",
+	.before = fixture_before,
+	.ready = fixture_ready,
+	.done = fixture_done,
+	.after = fixture_after,
+};
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -584,5 +597,5 @@ main(void)
 		cmocka_unit_test(test_auto_request_two_instances),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

@@ -12,31 +12,25 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 static struct instance in;
 static char auditor[128], requester[128], ca_id[64];
 
-static int
-setup(void **state)
-{
-	http_set_test_name("rest_auth");
-	instance_start(&in);
-	instance_token(&in, "auditor", "auditor-1", auditor, sizeof(auditor));
-	instance_token(&in, "requester", "requester-1", requester, sizeof(requester));
-	http_create_ca(&in, "{\"common_name\": \"Auth Root\", \"issuance\": "
-	                    "{\"template\": \"client\"}}", ca_id);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "rest_auth",
+	.tokens = {
+		{"auditor", "auditor-1", auditor, sizeof(auditor)},
+		{"requester", "requester-1", requester, sizeof(requester)},
+	},
+	.ca_json = "{\"common_name\": \"Auth Root\", \"issuance\": "
+	           "{\"template\": \"client\"}}",
+	.ca_id = ca_id,
+};
 
 static void
 test_unauthenticated(void **state)
@@ -334,5 +328,5 @@ main(void)
 		cmocka_unit_test(test_tokens_stored_hashed_and_audited),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

@@ -15,29 +15,21 @@
 
 #include <cmocka.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 static struct instance in;
 static char ca_id[64];
 
-static int
-setup(void **state)
-{
-	http_set_test_name("rest_hostile");
-	instance_start(&in);
-	http_create_ca(&in, "{\"common_name\": \"Hostile Root\", \"issuance\": "
-	                    "{\"template\": \"client\"}}", ca_id);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "rest_hostile",
+	.ca_json = "{\"common_name\": \"Hostile Root\", \"issuance\": "
+	           "{\"template\": \"client\"}}",
+	.ca_id = ca_id,
+};
 
 /* The server still answers and still issues. */
 static void
@@ -302,5 +294,5 @@ main(void)
 		cmocka_unit_test(test_garbage_and_many_connections),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

@@ -14,26 +14,17 @@
 #include <openssl/x509v3.h>
 
 #include "common/timeutil.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 static struct instance in;
 
-static int
-setup(void **state)
-{
-	http_set_test_name("rest_issuance");
-	instance_start(&in);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "rest_issuance",
+};
 
 /* Creates a CA from a JSON body; returns its id (static buffer) and the
  * parsed certificate in *cert. */
@@ -406,5 +397,5 @@ main(void)
 		cmocka_unit_test(test_validity_shortened_to_issuer),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

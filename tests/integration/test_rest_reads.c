@@ -13,9 +13,10 @@
 
 #include "common/encoding.h"
 #include "common/timeutil.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 static struct instance in;
 static char ca_id[64];
@@ -40,28 +41,27 @@ issue(const char *cn, int validity_days, char *serial_out)
 	free(csr);
 }
 
-static int
-setup(void **state)
+static void
+fixture_ready(void)
 {
-	http_set_test_name("rest_reads");
-	instance_start(&in);
-	instance_token(&in, "auditor", "reader", auditor, sizeof(auditor));
-	http_create_ca(&in, "{\"common_name\": \"Read Root\", \"issuance\": "
-	                    "{\"template\": \"client\"}}", ca_id);
 	issue("reader-a", 10, serials[0]);
 	issue("reader-b", 20, serials[1]);
 	issue("reader-a", 30, serials[2]);
 	issue("reader-c", 40, serials[3]);
 	issue("reader-d", 50, serials[4]);
-	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "rest_reads",
+	.tokens = {
+		{"auditor", "reader", auditor, sizeof(auditor)},
+	},
+	.ca_json = "{\"common_name\": \"Read Root\", \"issuance\": "
+	           "{\"template\": \"client\"}}",
+	.ca_id = ca_id,
+	.ready = fixture_ready,
+};
 
 static void
 test_ca_certificate_pem_and_der(void **state)
@@ -279,5 +279,5 @@ main(void)
 		cmocka_unit_test(test_list_cas),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

@@ -19,32 +19,26 @@
 #include "common/encoding.h"
 #include "common/timeutil.h"
 #include "tests/integration/est_client.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 static struct instance in;
 static char ca_id[64], requester_a[128], requester_b[128], auditor[128];
 
-static int
-setup(void **state)
-{
-	http_set_test_name("revoke");
-	instance_start(&in);
-	instance_token(&in, "requester", "requester-a", requester_a, sizeof(requester_a));
-	instance_token(&in, "requester", "requester-b", requester_b, sizeof(requester_b));
-	instance_token(&in, "auditor", "auditor-r", auditor, sizeof(auditor));
-	http_create_ca(&in, "{\"common_name\": \"Revocation Root\", \"issuance\": "
-	                    "{\"template\": \"client\"}}", ca_id);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "revoke",
+	.tokens = {
+		{"requester", "requester-a", requester_a, sizeof(requester_a)},
+		{"requester", "requester-b", requester_b, sizeof(requester_b)},
+		{"auditor", "auditor-r", auditor, sizeof(auditor)},
+	},
+	.ca_json = "{\"common_name\": \"Revocation Root\", \"issuance\": "
+	           "{\"template\": \"client\"}}",
+	.ca_id = ca_id,
+};
 
 /* One number from the database (as the schema's owner); -1 for NULL. */
 static long long
@@ -524,5 +518,5 @@ main(void)
 		cmocka_unit_test(test_est_after_revocation),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

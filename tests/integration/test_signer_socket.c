@@ -26,33 +26,31 @@
 #include <openssl/x509.h>
 
 #include "signer/proto/protocol.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
-#include "tests/integration/signer_wire.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/key_material.h"
+#include "tests/support/pki.h"
+#include "tests/support/signer_wire.h"
 
 static struct instance in;
 static pid_t extra_signers[4];
 
-static int
-setup(void **state)
-{
-	http_set_test_name("signer_socket");
-	instance_start(&in);
-	return 0;
-}
-
-static int
-teardown(void **state)
+static void
+fixture_done(void)
 {
 	for (size_t i = 0; i < 4; i++)
 		if (extra_signers[i] > 0) {
 			kill(extra_signers[i], SIGKILL);
 			waitpid(extra_signers[i], NULL, 0);
 		}
-	instance_destroy(&in);
-	return 0;
 }
+
+static const struct fixture fx = {
+	.in = &in,
+	.name = "signer_socket",
+	.done = fixture_done,
+};
 
 /* Starts another signer (args after the binary name), output discarded;
  * teardown kills it should the test fail first. */
@@ -84,25 +82,42 @@ stop_extra_signer(int slot)
 	extra_signers[slot] = 0;
 }
 
+/* The DER of the name CN=cn (OPENSSL_free), its length in *len. */
+static unsigned char *
+name_der(const char *cn, int *len)
+{
+	X509_NAME *name = X509_NAME_new();
+	unsigned char *der = NULL;
+
+	assert_non_null(name);
+	assert_int_equal(X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
+	                                            (const unsigned char *)cn, -1, -1, 0), 1);
+	*len = i2d_X509_NAME(name, &der);
+	assert_true(*len > 0);
+	X509_NAME_free(name);
+	return der;
+}
+
+static void
+self_sign_request(struct signer_writer *w, const char *id, const char *cn, time_t not_after)
+{
+	int len;
+	unsigned char *der = name_der(cn, &len);
+
+	signer_writer_init(w, SIGNER_OP_SELF_SIGN);
+	signer_put_str(w, SIGNER_TAG_KEY_ID, id);
+	signer_put_bytes(w, SIGNER_TAG_SUBJECT, der, (size_t)len);
+	signer_put_u64(w, SIGNER_TAG_NOT_AFTER, (uint64_t)not_after);
+	OPENSSL_free(der);
+}
+
 static int
 self_sign(int fd, const char *id, const char *cn, time_t not_after, struct signer_msg *reply)
 {
 	struct signer_writer w;
-	X509_NAME *name = X509_NAME_new();
-	unsigned char *der = NULL;
-	int len, rc;
 
-	X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8, (const unsigned char *)cn,
-	                           -1, -1, 0);
-	len = i2d_X509_NAME(name, &der);
-	signer_writer_init(&w, SIGNER_OP_SELF_SIGN);
-	signer_put_str(&w, SIGNER_TAG_KEY_ID, id);
-	signer_put_bytes(&w, SIGNER_TAG_SUBJECT, der, (size_t)len);
-	signer_put_u64(&w, SIGNER_TAG_NOT_AFTER, (uint64_t)not_after);
-	rc = wire_exchange(fd, &w, reply);
-	OPENSSL_free(der);
-	X509_NAME_free(name);
-	return rc;
+	self_sign_request(&w, id, cn, not_after);
+	return wire_exchange(fd, &w, reply);
 }
 
 static void
@@ -297,27 +312,115 @@ test_malformed_frames_close_the_connection(void **state)
 	ping_ok();
 }
 
-/* No request type yields key material: the only OK answer to an empty
- * request is PING's. */
+#define LEAK_KEYS 3
+
+/* Sends w and fails if the reply, byte for byte, holds any form of any
+ * key in km (or the word PRIVATE); returns its type, the parsed reply in
+ * *reply when reply is not NULL. 0 when the signer closed instead. */
+static uint8_t
+scanned(int fd, struct signer_writer *w, const struct key_material *km, size_t nkm,
+        const char *op, struct signer_msg *reply)
+{
+	struct signer_msg m;
+	unsigned char *frame;
+	size_t len;
+	uint8_t type = 0;
+
+	if (wire_exchange_raw(fd, w, &frame, &len, &m) == 0) {
+		for (size_t i = 0; i < nkm; i++)
+			key_material_absent(&km[i], frame, len, op);
+		assert_null(memmem(frame, len, "PRIVATE", 7));
+		type = m.type;
+		if (reply != NULL)
+			*reply = m;
+		else
+			signer_msg_free(&m);
+	}
+	free(frame);
+	return type;
+}
+
+/* No operation yields key material: keys of each kind are created through
+ * the signer and read back from its state directory (this test set it up),
+ * and every reply of every operation on them is searched for the keys'
+ * PKCS#8 and traditional DER and raw private numbers; the only OK answer
+ * to an empty request is PING's. */
 static void
 test_no_operation_exports_keys(void **state)
 {
-	for (int type = 0; type < 256; type++) {
-		int fd = wire_connect(in.signer_socket);
-		unsigned char frame[] = {'E', 'S', 1, (unsigned char)type, 0, 0, 0, 0};
-		struct signer_msg reply;
-		int r;
+	static const char *const algs[LEAK_KEYS] = {"EC-P256", "EC-P384", "RSA-2048"};
+	struct key_material km[LEAK_KEYS];
+	char ids[LEAK_KEYS][65], dir[300];
+	unsigned char *created[LEAK_KEYS], *subject;
+	size_t created_len[LEAK_KEYS];
+	int subject_len;
+	struct signer_msg reply;
+	struct signer_writer w;
+	time_t now = time(NULL);
+	int fd = wire_connect(in.signer_socket);
 
-		send_raw(fd, frame, sizeof(frame));
-		r = signer_read_msg(fd, &reply);
-		if (r == 0) {
-			assert_true(type == SIGNER_OP_PING || reply.type == SIGNER_REPLY_ERROR);
-			for (unsigned i = 0; i < reply.nfields; i++)
-				assert_null(memmem(reply.f[i].val, reply.f[i].len, "PRIVATE", 7));
-			signer_msg_free(&reply);
-		}
+	snprintf(dir, sizeof(dir), "%s/signer", in.data_dir);
+	for (int i = 0; i < LEAK_KEYS; i++) {
+		signer_writer_init(&w, SIGNER_OP_KEY_CREATE);
+		signer_put_str(&w, SIGNER_TAG_ALGORITHM, algs[i]);
+		signer_put_str(&w, SIGNER_TAG_TEMPLATES, "client");
+		signer_put_u32(&w, SIGNER_TAG_MAX_VALIDITY_DAYS, 30);
+		assert_int_equal(wire_exchange_raw(fd, &w, &created[i], &created_len[i], &reply), 0);
+		assert_int_equal(reply.type, SIGNER_REPLY_OK);
+		assert_int_equal(signer_get_str(&reply, SIGNER_TAG_KEY_ID, ids[i], 65), 0);
+		signer_msg_free(&reply);
+		key_material_load(dir, ids[i], &km[i]);
+	}
+	subject = name_der("Leak Device CA", &subject_len);
+	for (int i = 0; i < LEAK_KEYS; i++) {
+		const struct signer_field *cert;
+		for (int k = 0; k < LEAK_KEYS; k++)
+			key_material_absent(&km[k], created[i], created_len[i], "KEY_CREATE");
+		free(created[i]);
+		signer_writer_init(&w, SIGNER_OP_KEY_INFO);
+		signer_put_str(&w, SIGNER_TAG_KEY_ID, ids[i]);
+		assert_int_equal(scanned(fd, &w, km, LEAK_KEYS, "KEY_INFO", NULL), SIGNER_REPLY_OK);
+		/* a key asks for its certificate before it has one */
+		signer_writer_init(&w, SIGNER_OP_CSR_CREATE);
+		signer_put_str(&w, SIGNER_TAG_KEY_ID, ids[i]);
+		signer_put_bytes(&w, SIGNER_TAG_SUBJECT, subject, (size_t)subject_len);
+		assert_int_equal(scanned(fd, &w, km, LEAK_KEYS, "CSR_CREATE", NULL), SIGNER_REPLY_OK);
+		self_sign_request(&w, ids[i], "Leak Root", now + 86400);
+		assert_int_equal(scanned(fd, &w, km, LEAK_KEYS, "SELF_SIGN", &reply), SIGNER_REPLY_OK);
+		cert = signer_msg_get(&reply, SIGNER_TAG_CERTIFICATE);
+		assert_non_null(cert);
+		signer_writer_init(&w, SIGNER_OP_CERT_INSTALL);
+		signer_put_str(&w, SIGNER_TAG_KEY_ID, ids[i]);
+		signer_put_bytes(&w, SIGNER_TAG_CERTIFICATE, cert->val, cert->len);
+		signer_msg_free(&reply);
+		assert_true(scanned(fd, &w, km, LEAK_KEYS, "CERT_INSTALL", NULL) != 0);
+		signer_writer_init(&w, SIGNER_OP_KEY_INFO);
+		signer_put_str(&w, SIGNER_TAG_KEY_ID, ids[i]);
+		assert_int_equal(scanned(fd, &w, km, LEAK_KEYS, "KEY_INFO", NULL), SIGNER_REPLY_OK);
+		wire_issue_request(&w, ids[i], "client", NULL, now + 3600);
+		assert_int_equal(scanned(fd, &w, km, LEAK_KEYS, "ISSUE", NULL), SIGNER_REPLY_OK);
+		signer_writer_init(&w, SIGNER_OP_CRL_BEGIN);
+		signer_put_str(&w, SIGNER_TAG_KEY_ID, ids[i]);
+		signer_put_u64(&w, SIGNER_TAG_CRL_NUMBER, 1);
+		signer_put_u64(&w, SIGNER_TAG_THIS_UPDATE, (uint64_t)now);
+		signer_put_u64(&w, SIGNER_TAG_NEXT_UPDATE, (uint64_t)now + 3600);
+		signer_put_u64(&w, SIGNER_TAG_ENTRIES_LENGTH, 0);
+		assert_int_equal(scanned(fd, &w, km, LEAK_KEYS, "CRL_BEGIN", NULL), SIGNER_REPLY_OK);
+		signer_writer_init(&w, SIGNER_OP_CRL_FINISH);
+		assert_int_equal(scanned(fd, &w, km, LEAK_KEYS, "CRL_FINISH", NULL), SIGNER_REPLY_OK);
+	}
+	OPENSSL_free(subject);
+	close(fd);
+	for (int type = 0; type < 256; type++) {
+		uint8_t got;
+		fd = wire_connect(in.signer_socket);
+		signer_writer_init(&w, (uint8_t)type);
+		got = scanned(fd, &w, km, LEAK_KEYS, "an empty request", NULL);
+		assert_true(got == 0 || type == SIGNER_OP_PING || got == SIGNER_REPLY_ERROR);
 		close(fd);
 	}
+	for (int i = 0; i < LEAK_KEYS; i++)
+		key_material_free(&km[i]);
 	ping_ok();
 }
 
@@ -586,5 +689,5 @@ main(void)
 	};
 
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

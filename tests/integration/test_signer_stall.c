@@ -24,9 +24,10 @@
 #include <unistd.h>
 
 #include "tests/integration/est_client.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 /* Issuance requests sent while the signer is stopped, one every
  * STAGGER_MS: all at once, several could land on one worker thread before
@@ -52,23 +53,6 @@ static atomic_bool signer_stopped;
 static X509 *stall_device;
 static EVP_PKEY *stall_key;
 
-static int
-setup(void **state)
-{
-	(void)state;
-	http_set_test_name("signer_stall");
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	in.extra_env[0] = SIGNER_TIMEOUT;
-	in.extra_env[1] = MAX_WAITING;
-	instance_start(&in);
-	instance_token(&in, "auditor", "stall-auditor", auditor, sizeof(auditor));
-	instance_token(&in, "requester", "stall-requester", requester, sizeof(requester));
-	http_create_ca(&in, "{\"common_name\": \"Stall Root\", \"issuance\": "
-	                    "{\"template\": \"client\"}}", ca_id);
-	stall_device = http_issue_cert(&in, ca_id, "stall-before", &stall_key, serial);
-	return 0;
-}
-
 static void
 resume_signer(void)
 {
@@ -93,17 +77,42 @@ resume(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
+static void
+fixture_before(void)
 {
-	(void)state;
-	resume(state);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static void
+fixture_ready(void)
+{
+	stall_device = http_issue_cert(&in, ca_id, "stall-before", &stall_key, serial);
+}
+
+static void
+fixture_done(void)
+{
+	resume(NULL);
 	X509_free(stall_device);
 	EVP_PKEY_free(stall_key);
-	instance_destroy(&in);
-	curl_global_cleanup();
-	return 0;
 }
+
+static const struct fixture fx = {
+	.in = &in,
+	.name = "signer_stall",
+	.env = {SIGNER_TIMEOUT, MAX_WAITING},
+	.tokens = {
+		{"auditor", "stall-auditor", auditor, sizeof(auditor)},
+		{"requester", "stall-requester", requester, sizeof(requester)},
+	},
+	.ca_json = "{\"common_name\": \"Stall Root\", \"issuance\": "
+	           "{\"template\": \"client\"}}",
+	.ca_id = ca_id,
+	.before = fixture_before,
+	.ready = fixture_ready,
+	.done = fixture_done,
+	.after = curl_global_cleanup,
+};
 
 static double
 now_s(void)
@@ -501,5 +510,5 @@ main(void)
 		cmocka_unit_test_teardown(test_revocation_while_signing_est, resume),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

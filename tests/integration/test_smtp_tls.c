@@ -17,21 +17,20 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
 #include "tests/integration/sinks.h"
 
 static struct instance in;
 static char dir[] = "/tmp/edgeca-smtp-tls-XXXXXX";
 static char cert_file[128], key_file[128], port_env[64], ca_file_env[200];
 
-static int
-setup(void **state)
+static void
+fixture_before(void)
 {
 	char *cmd;
 
-	(void)state;
-	http_set_test_name("smtp_tls");
 	assert_non_null(mkdtemp(dir));
 	snprintf(cert_file, sizeof(cert_file), "%s/mail.pem", dir);
 	snprintf(key_file, sizeof(key_file), "%s/mail.key", dir);
@@ -53,23 +52,25 @@ setup(void **state)
 	snprintf(port_env, sizeof(port_env), "EDGECA_SMTP_PORT=1");
 	in.extra_env[7] = "EDGECA_SMTP_TLS=starttls";
 	in.extra_env[8] = ca_file_env;
-	instance_start(&in);
-	return 0;
 }
 
-static int
-teardown(void **state)
+static void
+fixture_after(void)
 {
 	char *cmd;
 
-	(void)state;
-	instance_destroy(&in);
 	xasprintf(&cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
 	free(cmd);
-	return 0;
 }
+
+static const struct fixture fx = {
+	.in = &in,
+	.name = "smtp_tls",
+	.before = fixture_before,
+	.after = fixture_after,
+};
 
 /* Restarts the server sending to port with tls mode, trusting the test's
  * certificate when trust_ca. */
@@ -254,5 +255,5 @@ main(void)
 		cmocka_unit_test(test_untrusted_server_refused),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

@@ -20,10 +20,11 @@
 
 #include "common/timeutil.h"
 #include "tests/integration/external_root.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
-#include "tests/integration/signer_wire.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
+#include "tests/support/signer_wire.h"
 
 #define PUBLIC_URL "https://ca.example.test:8443"
 
@@ -31,14 +32,11 @@ static struct instance in;
 static char root_id[64];
 static X509 *root_cert;
 
-static int
-setup(void **state)
+static void
+fixture_ready(void)
 {
 	struct http_response r;
 
-	http_set_test_name("subordinate");
-	in.extra_env[0] = "EDGECA_PUBLIC_URL=" PUBLIC_URL;
-	instance_start(&in);
 	assert_int_equal(http_post_json(&in, "/api/v1/cas", in.admin_token,
 	                                "{\"common_name\": \"Fleet Root\", \"validity_days\": 3650, "
 	                                "\"issuance\": {\"template\": \"subordinate_ca\"}}", &r),
@@ -47,16 +45,23 @@ setup(void **state)
 	root_cert = pem_cert(http_json_str(&r, "certificate_pem"));
 	assert_non_null(root_cert);
 	http_response_free(&r);
-	return 0;
 }
 
-static int
-teardown(void **state)
+static void
+fixture_done(void)
 {
 	X509_free(root_cert);
-	instance_destroy(&in);
-	return 0;
 }
+
+static const struct fixture fx = {
+	.in = &in,
+	.name = "subordinate",
+	.env = {
+		"EDGECA_PUBLIC_URL=" PUBLIC_URL,
+	},
+	.ready = fixture_ready,
+	.done = fixture_done,
+};
 
 /* Issues a device certificate from location (NULL: default) of ca. */
 static X509 *
@@ -446,5 +451,5 @@ main(void)
 		cmocka_unit_test(test_chain_later),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

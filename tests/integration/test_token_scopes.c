@@ -19,9 +19,10 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
-#include "tests/integration/pki.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
+#include "tests/support/pki.h"
 
 #define CLIENT_CA "{\"common_name\": \"%s\", \"issuance\": {\"template\": \"client\"}}"
 
@@ -38,26 +39,24 @@ create_client_ca(const char *name, char id[64])
 	http_create_ca(&in, body, id);
 }
 
-static int
-setup(void **state)
+static void
+fixture_ready(void)
 {
-	http_set_test_name("token_scopes");
-	in.extra_env[0] = "EDGECA_SCHEDULER_INTERVAL=1";
-	instance_start(&in);
 	create_client_ca("Line A", ca_a);
 	create_client_ca("Line B", ca_b);
 	create_client_ca("Line C", ca_c);
 	create_client_ca("Line D", ca_d);
 	create_client_ca("Line E", ca_e);
-	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "token_scopes",
+	.env = {
+		"EDGECA_SCHEDULER_INTERVAL=1",
+	},
+	.ready = fixture_ready,
+};
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -643,5 +642,5 @@ main(void)
 		cmocka_unit_test(test_cli_ca_option),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

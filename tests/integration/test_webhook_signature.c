@@ -20,32 +20,23 @@
 #include <jansson.h>
 
 #include "common/timeutil.h"
-#include "tests/integration/harness.h"
-#include "tests/integration/http.h"
+#include "tests/support/fixture.h"
+#include "tests/support/harness.h"
+#include "tests/support/http.h"
 #include "tests/integration/sinks.h"
 
 static struct instance in;
 
-static int
-setup(void **state)
-{
-	(void)state;
-	http_set_test_name("webhook_signature");
-	in.extra_env[0] = "EDGECA_SCHEDULER_INTERVAL=1";
-	/* a retry comes at least 1.5 s after the failed attempt: in
-	 * another second */
-	in.extra_env[1] = "EDGECA_WEBHOOK_RETRY_BASE_MS=1500";
-	instance_start(&in);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	instance_destroy(&in);
-	return 0;
-}
+static const struct fixture fx = {
+	.in = &in,
+	.name = "webhook_signature",
+	.env = {
+		"EDGECA_SCHEDULER_INTERVAL=1",
+		/* a retry comes at least 1.5 s after the failed attempt: in
+		 * another second */
+		"EDGECA_WEBHOOK_RETRY_BASE_MS=1500",
+	},
+};
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -242,5 +233,5 @@ main(void)
 		cmocka_unit_test(test_retry_signed_anew),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests(tests, &fx);
 }

@@ -3,7 +3,7 @@
 
 usage: /usr/bin/python3 check_exchanges.py <openapi.yaml> <exchanges-dir>
 
-Every line of <exchanges-dir>/*.jsonl is one exchange (tests/integration/http.c):
+Every line of <exchanges-dir>/*.jsonl is one exchange (tests/support/http.c):
 {"listener", "method", "path", "query", "status", "content_type", "headers",
 "json" or "body_b64", "test"}. An exchange fails when its path, method,
 status, media type, JSON body or required headers are not what the document

@@ -2,9 +2,8 @@
  * build) in a scratch directory, through the client the server uses
  * (signer_crl_sign): CRLs that OpenSSL parses and verifies with the CA's
  * key, with the issuer, number, AKI, times and entries asked for, for
- * every key type, and their signature log lines. No database needed. Set
- * EDGECA_CRL_BENCH=1 (or a key type, "RSA-4096") for a timing of a CRL of
- * a million entries (not a test). */
+ * every key type, and their signature log lines. No database needed. The
+ * timing of a million-entry CRL is bench/crl_sign.c. */
 #include "test_crl_signer.h"
 
 #include "signer/daemon/keystore.h"
@@ -220,69 +219,6 @@ test_outside_ca_certificates(void **state)
 	EVP_PKEY_free(root_key);
 }
 
-
-static double
-ms_since(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
-/* Not a test: the time a CRL of a million entries takes (EDGECA_CRL_BENCH). */
-static void
-test_million_entries_timing(void **state)
-{
-	const char *bench = getenv("EDGECA_CRL_BENCH");
-	char key[65], (*serials)[33] = NULL;
-	X509 *ca;
-	struct buf body = {0};
-	struct edgeca_msg msg;
-	struct timespec t0;
-	time_t now = time(NULL);
-	double encode_ms, sign_ms, verify_ms;
-	size_t entries_len;
-	const unsigned char *p;
-	X509_CRL *crl;
-
-	if (bench == NULL || *bench == '\0') {
-		skip();
-		return;
-	}
-	ca = make_ca(strcmp(bench, "1") == 0 ? "EC-P256" : bench, "client", "Big Root", key);
-	/* 16-byte serials like edgeca's, as the database hands them over */
-	serials = malloc(1000000 * sizeof(*serials));
-	assert_non_null(serials);
-	for (int i = 0; i < 1000000; i++)
-		snprintf(serials[i], sizeof(serials[i]), "4%031x", i + 1);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (int i = 0; i < 1000000; i++)
-		assert_int_equal(crl_entry_append(&body, serials[i], now - 86400 + i % 86400,
-		                                  i % 11 == 7 ? 1 : i % 11, 0), 0);
-	encode_ms = ms_since(&t0);
-	entries_len = body.len;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (sign(key, 1, now, now + 86400, &body, &msg) != EDGECA_OK)
-		fail_msg("signer_crl_sign: %s", msg.detail);
-	sign_ms = ms_since(&t0);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	p = body.data;
-	crl = d2i_X509_CRL(NULL, &p, (long)body.len);
-	assert_non_null(crl);
-	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(ca)), 1);
-	assert_int_equal(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), 1000000);
-	verify_ms = ms_since(&t0);
-	print_message("1,000,000 entries, %s: entries %zu bytes, CRL %zu bytes; encode %.0f ms, "
-	              "signer_crl_sign %.0f ms (total %.0f ms); OpenSSL parse+verify %.0f ms\n",
-	              strcmp(bench, "1") == 0 ? "EC-P256" : bench, entries_len, body.len,
-	              encode_ms, sign_ms, encode_ms + sign_ms, verify_ms);
-	X509_CRL_free(crl);
-	free(serials);
-	buf_free(&body);
-	X509_free(ca);
-}
-
 int
 main(void)
 {
@@ -290,7 +226,6 @@ main(void)
 		cmocka_unit_test(test_empty_and_full_crls),
 		cmocka_unit_test(test_algorithms),
 		cmocka_unit_test(test_outside_ca_certificates),
-		cmocka_unit_test(test_million_entries_timing),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -2,7 +2,7 @@
  * edgeca-signer process of this build (EDGECA_TEST_BIN_DIR) in a scratch
  * directory, a client pool on its socket, CAs made through it, entries,
  * and the checks of a signed CRL and of its signature log line.
- * Header-only (static inline), like unit_helpers.h. */
+ * Header-only (static inline). */
 #ifndef EDGECA_TEST_CRL_SIGNER_H
 #define EDGECA_TEST_CRL_SIGNER_H
 
@@ -28,7 +28,7 @@
 #include "common/x509util.h"
 #include "signer/client/client.h"
 #include "signer/proto/protocol.h"
-#include "unit_helpers.h"
+#include "tests/support/certs.h"
 
 static char *dir;
 static char sock_path[256], state_dir[256], log_path[300];

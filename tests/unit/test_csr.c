@@ -13,7 +13,7 @@
 
 #include "common/csr.h"
 #include "common/der.h"
-#include "unit_helpers.h"
+#include "tests/support/certs.h"
 
 static EVP_PKEY *ec_key; /* shared by the tests that need any valid key */
 

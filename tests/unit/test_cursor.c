@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "model/store/cursor.h"
-#include "unit_helpers.h"
+#include "tests/support/certs.h"
 
 static void
 test_round_trip(void **state)

@@ -11,7 +11,7 @@
 
 #include "api/est/est.h"
 #include "common/encoding.h"
-#include "unit_helpers.h"
+#include "tests/support/certs.h"
 
 /* ---- est_route_parse ---------------------------------------------------- */
 

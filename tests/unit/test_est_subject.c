@@ -10,7 +10,7 @@
 #include <stdbool.h>
 
 #include "model/est/internal/subject.h"
-#include "unit_helpers.h"
+#include "tests/support/certs.h"
 
 static EVP_PKEY *key;
 

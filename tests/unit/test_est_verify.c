@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "model/est/internal/auth.h"
-#include "unit_helpers.h"
+#include "tests/support/certs.h"
 
 #define NOW ((time_t)1800000000)
 #define DAY 86400

@@ -14,7 +14,7 @@
 
 #include "common/x509util.h"
 #include "signer/daemon/issue.h"
-#include "unit_helpers.h"
+#include "tests/support/certs.h"
 
 #define DAY 86400
 #define B(t) (1u << (t))

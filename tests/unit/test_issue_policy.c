@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "model/cert/issue_policy.h"
-#include "unit_helpers.h"
+#include "tests/support/certs.h"
 
 /* A CA of id, default template tpl, allowed templates allowed (NULL-
  * terminated), one location of status loc_status: enough for the rules. */

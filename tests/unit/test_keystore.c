@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 
 #include "signer/daemon/keystore.h"
-#include "unit_helpers.h"
+#include "tests/support/certs.h"
 
 #define B(t) (1u << (t))
 

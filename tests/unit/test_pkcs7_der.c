@@ -10,7 +10,7 @@
 #include <openssl/pkcs7.h>
 
 #include "common/pkcs7_der.h"
-#include "unit_helpers.h"
+#include "tests/support/certs.h"
 
 #define N_CERTS 3
 

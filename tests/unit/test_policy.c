@@ -7,7 +7,7 @@
 #include <cmocka.h>
 
 #include "signer/daemon/policy.h"
-#include "unit_helpers.h"
+#include "tests/support/certs.h"
 
 #define DAY 86400
 #define B(t) (1u << (t))

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 
 #include "common/secretbox.h"
-#include "unit_helpers.h"
+#include "tests/support/certs.h"
 
 static const unsigned char key[SECRETBOX_KEY_LEN] = "0123456789abcdef0123456789abcde";
 static const char aad[] = "2b1f5876-73f0-4518-af2d-d81abd34d2bd";

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "model/auth/token_scope.h"
-#include "unit_helpers.h"
+#include "tests/support/certs.h"
 
 #define ID_A "0b7c6f1e-2d3a-4c5b-8e9f-a0b1c2d3e4f5"
 #define ID_A_UPPER "0B7C6F1E-2D3A-4C5B-8E9F-A0B1C2D3E4F5"

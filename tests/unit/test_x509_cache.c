@@ -12,7 +12,7 @@
 #include <pthread.h>
 
 #include "common/x509_cache.h"
-#include "unit_helpers.h"
+#include "tests/support/certs.h"
 
 /* More certificates than the cache has slots, so threads evict each
  * other's entries. */

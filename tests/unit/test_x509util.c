@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "common/x509util.h"
-#include "unit_helpers.h"
+#include "tests/support/certs.h"
 
 static void
 check_describe(const char *alg, enum key_kind kind, int bits, const char *name)

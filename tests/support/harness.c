@@ -1,4 +1,4 @@
-#include "tests/integration/harness.h"
+#include "tests/support/harness.h"
 
 #include <errno.h>
 #include <pwd.h>
@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "tests/integration/http.h"
+#include "tests/support/http.h"
 
 static const char *
 env_required(const char *name)

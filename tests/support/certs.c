@@ -1,14 +1,10 @@
-/* Helpers shared by the unit tests: keys, CSRs and CA certificates made
- * with the OpenSSL API, a scratch directory under /tmp, and the marking of
- * tests that expose known product bugs. Header-only (static inline). */
-#ifndef EDGECA_TEST_UNIT_HELPERS_H
-#define EDGECA_TEST_UNIT_HELPERS_H
+/* Keys, CSRs and CA certificates made with the OpenSSL API, and scratch
+ * directories: what unit and integration tests build their inputs from. */
+#include "tests/support/certs.h"
 
 #include <ftw.h>
 #include <openssl/bn.h>
-#include <openssl/evp.h>
 #include <openssl/rsa.h>
-#include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +13,7 @@
 #include <unistd.h>
 
 /* "EC-P256", "EC-P384", "EC-secp256k1", "ED25519" or "RSA-<bits>". */
-static inline EVP_PKEY *
+EVP_PKEY *
 t_key(const char *alg)
 {
 	if (strcmp(alg, "EC-P256") == 0)
@@ -34,7 +30,7 @@ t_key(const char *alg)
 }
 
 /* An RSA key with a chosen public exponent. */
-static inline EVP_PKEY *
+EVP_PKEY *
 t_rsa_key_exp(unsigned bits, unsigned long exponent)
 {
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
@@ -52,14 +48,14 @@ t_rsa_key_exp(unsigned bits, unsigned long exponent)
 
 /* Adds a CN as a UTF8String without OpenSSL's length limits, so tests can
  * build subjects the product must refuse. len < 0: strlen(cn). */
-static inline int
+int
 t_name_add_cn(X509_NAME *name, const char *cn, int len)
 {
 	return X509_NAME_add_entry_by_NID(name, NID_commonName, V_ASN1_UTF8STRING,
 	                                  (const unsigned char *)cn, len, -1, 0);
 }
 
-static inline const EVP_MD *
+const EVP_MD *
 t_md_for(EVP_PKEY *k)
 {
 	return EVP_PKEY_get_base_id(k) == EVP_PKEY_ED25519 ? NULL : EVP_sha256();
@@ -67,7 +63,7 @@ t_md_for(EVP_PKEY *k)
 
 /* A signed CSR for k with CN cn (NULL: no subject) and optionally a
  * subjectAltName and basicConstraints request (openssl config values). */
-static inline X509_REQ *
+X509_REQ *
 t_csr(EVP_PKEY *k, const char *cn, const char *san, const char *bc)
 {
 	X509_REQ *req = X509_REQ_new();
@@ -103,7 +99,7 @@ fail:
 	return NULL;
 }
 
-static inline unsigned char *
+unsigned char *
 t_req_der(const X509_REQ *req, size_t *len)
 {
 	unsigned char *der = NULL;
@@ -115,7 +111,7 @@ t_req_der(const X509_REQ *req, size_t *len)
 
 /* A self-signed CA certificate for k: CN cn, basicConstraints CA:TRUE with
  * pathlen (-1: none), subject key identifier, validity nb..na. */
-static inline X509 *
+X509 *
 t_ca_cert(EVP_PKEY *k, const char *cn, int pathlen, time_t nb, time_t na)
 {
 	X509 *x = X509_new();
@@ -151,7 +147,7 @@ t_ca_cert(EVP_PKEY *k, const char *cn, int pathlen, time_t nb, time_t na)
 }
 
 /* A fresh directory /tmp/edgeca-unit-XXXXXX (malloc'ed path). */
-static inline char *
+char *
 t_tmpdir(void)
 {
 	char tmpl[] = "/tmp/edgeca-unit-XXXXXX";
@@ -159,7 +155,7 @@ t_tmpdir(void)
 	return mkdtemp(tmpl) ? strdup(tmpl) : NULL;
 }
 
-static inline int
+static int
 t_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -169,7 +165,7 @@ t_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 }
 
 /* Removes dir and everything below it, and frees the path. */
-static inline void
+void
 t_rmtree(char *dir)
 {
 	if (dir != NULL)
@@ -177,4 +173,3 @@ t_rmtree(char *dir)
 	free(dir);
 }
 
-#endif

@@ -10,15 +10,24 @@
 #include <time.h>
 
 #include "signer/proto/protocol.h"
-#include "tests/integration/harness.h"
+#include "tests/support/harness.h"
 
 /* A connection to the signer at socket_path (30 s receive timeout). */
 int wire_connect(const char *socket_path);
 /* Finishes and sends w (freed here) and reads the reply; returns
  * signer_read_msg's result (0 reply, 1 closed, -1 error). */
 int wire_exchange(int fd, struct signer_writer *w, struct signer_msg *reply);
+/* Finishes and sends w (freed here) and reads the reply as the bytes that
+ * came over the socket (*frame, malloc'ed, *len) and parsed (*reply);
+ * returns 0, or 1 when the signer closed the connection instead. */
+int wire_exchange_raw(int fd, struct signer_writer *w, unsigned char **frame, size_t *len,
+                      struct signer_msg *reply);
 /* Creates an EC P-256 key with the given policy; id receives its id. */
 void wire_key_create(int fd, const char *templates, uint32_t max_days, char id[65]);
+/* Builds in w an ISSUE request for csr_pem (NULL: a fresh EC P-256 CSR)
+ * with key id. */
+void wire_issue_request(struct signer_writer *w, const char *id, const char *tpl,
+                        const char *csr_pem, time_t not_after);
 /* An ISSUE for csr_pem (NULL: a fresh EC P-256 CSR) with key id. */
 int wire_issue(int fd, const char *id, const char *tpl, const char *csr_pem, time_t not_after,
                struct signer_msg *reply);

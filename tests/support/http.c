@@ -1,4 +1,4 @@
-#include "tests/integration/http.h"
+#include "tests/support/http.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -13,7 +13,7 @@
 
 #include "common/buf.h"
 #include "common/encoding.h"
-#include "tests/integration/pki.h"
+#include "tests/support/pki.h"
 
 static char test_name[64] = "unnamed";
 

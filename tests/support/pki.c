@@ -1,4 +1,4 @@
-#include "tests/integration/pki.h"
+#include "tests/support/pki.h"
 
 #include <openssl/bn.h>
 #include <openssl/err.h>

@@ -8,7 +8,7 @@
 #include <openssl/x509.h>
 #include <stddef.h>
 
-#include "tests/integration/harness.h"
+#include "tests/support/harness.h"
 
 #define HTTP_MAX_HEADERS 32
 

@@ -1,4 +1,4 @@
-#include "tests/integration/signer_wire.h"
+#include "tests/support/signer_wire.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -16,7 +16,7 @@
 #include <libpq-fe.h>
 #include <openssl/pem.h>
 
-#include "tests/integration/pki.h"
+#include "tests/support/pki.h"
 
 int
 wire_connect(const char *socket_path)
@@ -44,6 +44,50 @@ wire_exchange(int fd, struct signer_writer *w, struct signer_msg *reply)
 	return signer_read_msg(fd, reply);
 }
 
+/* Reads exactly n bytes; 1 when the peer closed before the first. */
+static int
+read_exact(int fd, unsigned char *p, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, p + got, n - got);
+		if (r == 0 && got == 0)
+			return 1;
+		if (r <= 0)
+			fail_msg("signer reply cut short after %zu of %zu bytes", got, n);
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+int
+wire_exchange_raw(int fd, struct signer_writer *w, unsigned char **frame, size_t *len,
+                  struct signer_msg *reply)
+{
+	unsigned char hdr[SIGNER_HEADER_LEN];
+	uint8_t type;
+	long payload;
+
+	*frame = NULL;
+	*len = 0;
+	assert_int_equal(signer_writer_finish(w), 0);
+	assert_int_equal(signer_write_all(fd, w->b.data, w->b.len), 0);
+	signer_writer_free(w);
+	if (read_exact(fd, hdr, sizeof(hdr)) == 1)
+		return 1;
+	payload = signer_header_check(hdr, &type);
+	assert_true(payload >= 0);
+	*len = SIGNER_HEADER_LEN + (size_t)payload;
+	*frame = malloc(*len);
+	assert_non_null(*frame);
+	memcpy(*frame, hdr, sizeof(hdr));
+	if (payload > 0 && read_exact(fd, *frame + SIGNER_HEADER_LEN, (size_t)payload) != 0)
+		fail_msg("the signer closed the connection inside a reply");
+	assert_int_equal(signer_msg_parse(*frame, *len, reply), 0);
+	return 0;
+}
+
 void
 wire_key_create(int fd, const char *templates, uint32_t max_days, char id[65])
 {
@@ -60,31 +104,38 @@ wire_key_create(int fd, const char *templates, uint32_t max_days, char id[65])
 	signer_msg_free(&reply);
 }
 
+void
+wire_issue_request(struct signer_writer *w, const char *id, const char *tpl, const char *csr_pem,
+                   time_t not_after)
+{
+	char *made = csr_pem ? NULL : make_csr("EC-P256", "socket-device", NULL, NULL);
+	BIO *b = BIO_new_mem_buf(csr_pem ? csr_pem : made, -1);
+	X509_REQ *req = PEM_read_bio_X509_REQ(b, NULL, NULL, NULL);
+	unsigned char *der = NULL;
+	int len;
+
+	assert_non_null(req);
+	len = i2d_X509_REQ(req, &der);
+	assert_true(len > 0);
+	signer_writer_init(w, SIGNER_OP_ISSUE);
+	signer_put_str(w, SIGNER_TAG_KEY_ID, id);
+	signer_put_str(w, SIGNER_TAG_TEMPLATE, tpl);
+	signer_put_bytes(w, SIGNER_TAG_CSR, der, (size_t)len);
+	signer_put_u64(w, SIGNER_TAG_NOT_AFTER, (uint64_t)not_after);
+	OPENSSL_free(der);
+	X509_REQ_free(req);
+	BIO_free(b);
+	free(made);
+}
+
 int
 wire_issue(int fd, const char *id, const char *tpl, const char *csr_pem, time_t not_after,
            struct signer_msg *reply)
 {
 	struct signer_writer w;
-	char *made = csr_pem ? NULL : make_csr("EC-P256", "socket-device", NULL, NULL);
-	BIO *b = BIO_new_mem_buf(csr_pem ? csr_pem : made, -1);
-	X509_REQ *req = PEM_read_bio_X509_REQ(b, NULL, NULL, NULL);
-	unsigned char *der = NULL;
-	int len, rc;
 
-	assert_non_null(req);
-	len = i2d_X509_REQ(req, &der);
-	assert_true(len > 0);
-	signer_writer_init(&w, SIGNER_OP_ISSUE);
-	signer_put_str(&w, SIGNER_TAG_KEY_ID, id);
-	signer_put_str(&w, SIGNER_TAG_TEMPLATE, tpl);
-	signer_put_bytes(&w, SIGNER_TAG_CSR, der, (size_t)len);
-	signer_put_u64(&w, SIGNER_TAG_NOT_AFTER, (uint64_t)not_after);
-	rc = wire_exchange(fd, &w, reply);
-	OPENSSL_free(der);
-	X509_REQ_free(req);
-	BIO_free(b);
-	free(made);
-	return rc;
+	wire_issue_request(&w, id, tpl, csr_pem, not_after);
+	return wire_exchange(fd, &w, reply);
 }
 
 void

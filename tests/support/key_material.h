@@ -1,0 +1,36 @@
+/* A signer key's private material in every form a leak could take (the
+ * PKCS#8 DER, the traditional DER, the raw private scalar or the RSA
+ * private exponent and primes), read from the key file in the signer's
+ * state directory that the test itself set up and decrypted the way the
+ * signer does; and a check that none of it occurs in a byte string. For
+ * tests that must prove no signer reply carries a private key. */
+#ifndef EDGECA_TEST_SUPPORT_KEY_MATERIAL_H
+#define EDGECA_TEST_SUPPORT_KEY_MATERIAL_H
+
+#include <stddef.h>
+
+#define KEY_MATERIAL_MAX 8
+
+struct key_material {
+	char key_id[65];
+	unsigned n;
+	struct {
+		const char *form; /* "PKCS#8 DER", "RSA d", ... */
+		unsigned char *bytes;
+		size_t len;
+	} secret[KEY_MATERIAL_MAX];
+};
+
+/* Reads and decrypts <state_dir>/keys/<key_id>.key with the passphrase
+ * derived from <state_dir>/kek, and fills km with its forms. Fails the
+ * test when the file cannot be read or decrypted.
+ * Ownership: km's buffers are the caller's (key_material_free). */
+void key_material_load(const char *state_dir, const char *key_id, struct key_material *km);
+void key_material_free(struct key_material *km);
+
+/* Fails the test, naming where and the form, when any secret of km
+ * occurs anywhere in data. */
+void key_material_absent(const struct key_material *km, const unsigned char *data, size_t len,
+                         const char *where);
+
+#endif
