@@ -10,11 +10,14 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "common/digests.h"
+#include "common/encoding.h"
 #include "common/name_rules.h"
 #include "common/x509util.h"
 #include "model/auth/principal.h"
 #include "model/core/context.h"
 #include "model/store/cursor.h"
+#include "signer/proto/protocol.h"
 
 /* "Not given": no request value can be this (JSON integers are bounded to
  * +-1e9 when read, query values are digits). */
@@ -34,7 +37,7 @@ struct ca_prev_cert {
 /* A renewal of an externally chained location waiting for its
  * certificate: the new signer key and its CSR. */
 struct ca_renewal {
-	char key_id[65];         /* "" when none is pending */
+	char key_id[SIGNER_KEY_ID_BYTES];         /* "" when none is pending */
 	unsigned char *csr_der;
 	size_t csr_len;
 	time_t requested_at;
@@ -53,7 +56,7 @@ struct ca_revocation {
 struct ca_location {
 	char name[64];
 	char status[24];
-	char key_id[65];
+	char key_id[SIGNER_KEY_ID_BYTES];
 	unsigned char *cert_der;
 	size_t cert_len;
 	char serial[SERIAL_HEX_MAX];
@@ -73,7 +76,7 @@ struct ca_location {
 /* A bootstrap trust anchor of a CA's EST service (summary; the DER is
  * read by EST authentication only). */
 struct ca_est_anchor {
-	char sha256[65]; /* hex of the certificate's SHA-256 */
+	char sha256[SHA256_HEX_BYTES]; /* hex of the certificate's SHA-256 */
 	char *subject;
 	time_t not_after;
 	unsigned char *der; /* NULL unless read for authentication or just given */
@@ -101,12 +104,12 @@ struct ca_est {
 };
 
 struct ca {
-	char id[37];
+	char id[UUID_TEXT_BYTES];
 	long long seq;
 	char kind[16];
 	char status[24];
 	char chaining[16];       /* self (root), internal, external, pending */
-	char parent_ca_id[37];   /* "" unless chained to an internal parent */
+	char parent_ca_id[UUID_TEXT_BYTES];   /* "" unless chained to an internal parent */
 	char *common_name;
 	char *friendly_name;
 	char *organization;        /* NULL when absent */
@@ -304,7 +307,8 @@ edgeca_err ca_chain_to_parent(struct edgeca_ctx *ctx, const struct principal *wh
  * or edgeca's) and the issuer certificate (AIA caIssuers). Empty when
  * not. */
 void ca_issuer_urls(const struct model_settings *settings, const struct ca *ca,
-                    const struct ca_location *loc, char crl_url[1100], char aia_url[1100]);
+                    const struct ca_location *loc, char crl_url[PUBLIC_URL_BYTES],
+                    char aia_url[PUBLIC_URL_BYTES]);
 
 bool ca_allows_template(const struct ca *ca, const char *tpl);
 

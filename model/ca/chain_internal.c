@@ -18,6 +18,7 @@
 #include "model/ca/first_crls.h"
 #include "model/ca/internal/ca_internal.h"
 #include "model/ca/store.h"
+#include "model/core/context.h"
 #include "model/crl/crl.h"
 #include "model/store/audit.h"
 #include "signer/proto/templates.h"
@@ -152,7 +153,7 @@ ca_sign_by_parent(struct edgeca_ctx *ctx, struct ca *child, const struct ca *par
 	for (size_t i = 0; i < child->n_locations && rc == EDGECA_OK; i++) {
 		struct ca_location *loc = &child->locations[i];
 		const struct ca_location *ploc = signing_location(parent, loc->name);
-		char crl_url[1100], aia_url[1100], *chain = NULL;
+		char crl_url[PUBLIC_URL_BYTES], aia_url[PUBLIC_URL_BYTES], *chain = NULL;
 		struct signer_issue_opts opts = {ca_child_path_length(child), crl_url, aia_url};
 		unsigned char *der = NULL;
 		size_t len = 0;

@@ -10,6 +10,7 @@
 
 #include "model/ca/internal/ca_internal.h"
 #include "model/ca/keys.h"
+#include "signer/proto/protocol.h"
 
 /* A key for each location: roots sign their own certificate, subordinates
  * get a CSR each. */
@@ -59,7 +60,7 @@ ca_keys_for_locations(struct edgeca_ctx *ctx, struct ca *ca, const unsigned char
 
 edgeca_err
 ca_renewal_key_and_csr(struct edgeca_ctx *ctx, const struct ca *ca, const struct ca_location *loc,
-                       char key_id[65], unsigned char **csr, size_t *csr_len,
+                       char key_id[SIGNER_KEY_ID_BYTES], unsigned char **csr, size_t *csr_len,
                        struct edgeca_msg *msg)
 {
 	X509 *cert = x509_from_der(loc->cert_der, loc->cert_len);

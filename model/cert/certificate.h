@@ -9,11 +9,13 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "common/encoding.h"
 #include "common/x509util.h"
 #include "model/auth/principal.h"
 #include "model/ca/ca.h"
 #include "model/core/context.h"
 #include "model/store/cursor.h"
+#include "signer/proto/protocol.h"
 
 /* Why and when a certificate was revoked; reason "" when it is not. */
 struct cert_revocation {
@@ -25,9 +27,9 @@ struct cert_revocation {
 
 struct certificate {
 	long long id;
-	char ca_id[37];
+	char ca_id[UUID_TEXT_BYTES];
 	char location[64];
-	char issuer_key_id[65]; /* the signer key that signed it (stored, not shown) */
+	char issuer_key_id[SIGNER_KEY_ID_BYTES]; /* the signer key that signed it (stored, not shown) */
 	char serial[SERIAL_HEX_MAX];
 	char *subject;
 	char *common_name;  /* NULL when the subject has none */

@@ -35,7 +35,7 @@ edgeca_err
 est_load(PGconn *c, const struct est_target *t, struct ca **ca,
          const struct ca_location **loc, struct edgeca_msg *msg)
 {
-	char id[37];
+	char id[UUID_TEXT_BYTES];
 	edgeca_err rc;
 
 	*ca = NULL;

@@ -21,6 +21,7 @@
 #include "model/lifecycle/notification.h"
 #include "model/lifecycle/renew.h"
 #include "model/store/audit.h"
+#include "signer/proto/protocol.h"
 
 /* Refuses what is never renewed here; location NULL means all active ones. */
 static edgeca_err
@@ -56,7 +57,8 @@ renew_location(struct edgeca_ctx *ctx, PGconn *c, const struct principal *who, s
                const struct ca *parent, struct ca_location *loc, time_t not_after,
                struct edgeca_msg *msg)
 {
-	char old_key[sizeof(loc->key_id)], old_serial[sizeof(loc->serial)], key_id[65] = "";
+	char old_key[sizeof(loc->key_id)], old_serial[sizeof(loc->serial)];
+	char key_id[SIGNER_KEY_ID_BYTES] = "";
 	unsigned char *csr = NULL;
 	size_t csr_len = 0;
 	edgeca_err rc;

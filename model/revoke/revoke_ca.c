@@ -17,6 +17,7 @@
 #include "model/cert/store.h"
 #include "model/store/audit.h"
 #include "model/store/db.h"
+#include "signer/proto/protocol.h"
 
 /* A location chained to a parent CA of this edgeca is a certificate of
  * that parent: revoked as one (inserted when the parent's table does not
@@ -27,7 +28,7 @@
  * first), the one whose key verifies x's signature. */
 static edgeca_err
 parent_issuer_key(PGconn *c, const struct ca *ca, const struct ca_location *loc, X509 *x,
-                  char key_id[65], char location[64], struct edgeca_msg *msg)
+                  char key_id[SIGNER_KEY_ID_BYTES], char location[64], struct edgeca_msg *msg)
 {
 	struct db_param p[2] = {{ca->parent_ca_id, 0, false}, {loc->parent_location, 0, false}};
 	PGresult *r = NULL;
@@ -67,7 +68,7 @@ revoke_at_parent(PGconn *c, const struct principal *who, const struct ca *ca,
                  const struct ca_location *loc, const char *reason, struct edgeca_msg *msg)
 {
 	X509 *x = x509_from_der(loc->cert_der, loc->cert_len);
-	char *subject = NULL, *cn = NULL, issuer_key[65], issuer_loc[64];
+	char *subject = NULL, *cn = NULL, issuer_key[SIGNER_KEY_ID_BYTES], issuer_loc[64];
 	struct key_desc key = {0};
 	struct cert_revoked_ca rec;
 	int n_cn = 0;
