@@ -24,6 +24,31 @@
 #define CA_FIELD_UNSET LONG_MIN
 #define CA_MAX_LOCATIONS 16
 
+/* Each enum below has its name pair x_name() ("unknown" outside the enum)
+ * and x_parse() (false for a name it does not know): the names are those
+ * of the columns of cas and ca_locations and of the API. */
+enum ca_kind { CA_KIND_ROOT, CA_KIND_SUBORDINATE };
+const char *ca_kind_name(enum ca_kind v);
+bool ca_kind_parse(const char *s, enum ca_kind *out);
+
+/* A CA is active while one of its locations is; disabled is in the
+ * schema, edgeca never sets it. */
+enum ca_status { CA_STATUS_ACTIVE, CA_STATUS_PENDING_CHAINING, CA_STATUS_DISABLED,
+                 CA_STATUS_REVOKED };
+const char *ca_status_name(enum ca_status v);
+bool ca_status_parse(const char *s, enum ca_status *out);
+
+enum ca_location_status { LOCATION_ACTIVE, LOCATION_PENDING_CHAINING, LOCATION_REVOKED };
+const char *ca_location_status_name(enum ca_location_status v);
+bool ca_location_status_parse(const char *s, enum ca_location_status *out);
+
+/* How a CA's certificates are signed: self (a root), by an internal
+ * parent, by an external one, or pending (not yet chained). */
+enum ca_chaining { CA_CHAINING_SELF, CA_CHAINING_INTERNAL, CA_CHAINING_EXTERNAL,
+                   CA_CHAINING_PENDING };
+const char *ca_chaining_name(enum ca_chaining v);
+bool ca_chaining_parse(const char *s, enum ca_chaining *out);
+
 /* A certificate a location had before a renewal replaced it. */
 struct ca_prev_cert {
 	int generation;
@@ -55,7 +80,7 @@ struct ca_revocation {
 
 struct ca_location {
 	char name[64];
-	char status[24];
+	enum ca_location_status status;
 	char key_id[SIGNER_KEY_ID_BYTES];
 	unsigned char *cert_der;
 	size_t cert_len;
@@ -106,9 +131,9 @@ struct ca_est {
 struct ca {
 	char id[UUID_TEXT_BYTES];
 	long long seq;
-	char kind[16];
-	char status[24];
-	char chaining[16];       /* self (root), internal, external, pending */
+	enum ca_kind kind;
+	enum ca_status status;
+	enum ca_chaining chaining;
 	char parent_ca_id[UUID_TEXT_BYTES];   /* "" unless chained to an internal parent */
 	char *common_name;
 	char *friendly_name;

@@ -152,7 +152,7 @@ sign_and_store(struct edgeca_ctx *ctx, const char *actor, const struct ca *ca,
 		snprintf(cert->location, sizeof(cert->location), "%s", loc->name);
 		snprintf(cert->issuer_key_id, sizeof(cert->issuer_key_id), "%s", loc->key_id);
 		snprintf(cert->template, sizeof(cert->template), "%s", t->name);
-		snprintf(cert->status, sizeof(cert->status), "valid");
+		cert->status = CERT_VALID;
 		snprintf(cert->requester, sizeof(cert->requester), "%s", actor);
 		rc = signer_issue(ctx->signer, loc->key_id, t->name, csr_der, csr_len, not_after,
 		                  &opts, &issued, msg);

@@ -102,7 +102,7 @@ ca_renewal_request_all(struct edgeca_ctx *ctx, PGconn *c, const struct principal
 		bool made = false, notified = false;
 
 		if (location != NULL ? strcmp(loc->name, location) != 0
-		                     : strcmp(loc->status, "active") != 0)
+		                     : loc->status != LOCATION_ACTIVE)
 			continue;
 		/* notified also when pending already: a request whose
 		 * notification failed is notified by its repetition */
