@@ -5,6 +5,9 @@
 
 #include <stddef.h>
 
+/* Room for a file path: a configured directory and a file name in it. */
+#define PATH_BYTES 4200
+
 struct buf {
 	unsigned char *data;
 	size_t len;

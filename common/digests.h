@@ -6,6 +6,9 @@
 
 #include <openssl/evp.h>
 
+/* A SHA-256 (or HMAC-SHA-256) value as lower-case hex and its NUL. */
+#define SHA256_HEX_BYTES 65
+
 const EVP_MD *digest_sha1(void);
 const EVP_MD *digest_sha256(void);
 const EVP_MD *digest_sha384(void);

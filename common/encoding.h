@@ -17,6 +17,9 @@ int base64_decode(const char *in, size_t len, bool skip_whitespace, unsigned cha
                   size_t *out_len);
 int base64url_decode(const char *in, size_t len, unsigned char **out, size_t *out_len);
 
+/* A UUID in its text form (8-4-4-4-12 hex digits) and its NUL. */
+#define UUID_TEXT_BYTES 37
+
 /* Lower-case hex into out (2*len+1 bytes). */
 void hex_encode(const unsigned char *in, size_t len, char *out);
 /* The value of one hex digit (0-9, a-f, A-F), or -1 for any other char. */

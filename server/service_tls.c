@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/x509util.h"
+#include "signer/proto/protocol.h"
 
 #define SERVICE_CA_DAYS 3650
 #define LISTENER_DAYS 397
@@ -50,7 +51,7 @@ read_text(const char *path)
 static int
 write_text(const char *path, const char *text, mode_t mode)
 {
-	char tmp[4200];
+	char tmp[PATH_BYTES];
 	int fd, rc = -1;
 	size_t len = strlen(text);
 
@@ -80,10 +81,10 @@ pem_to_x509(const char *pem)
 }
 
 static edgeca_err
-ensure_service_ca(struct edgeca_ctx *ctx, const char *dir, char key_id[65], X509 **ca_out,
-                  struct edgeca_msg *msg)
+ensure_service_ca(struct edgeca_ctx *ctx, const char *dir, char key_id[SIGNER_KEY_ID_BYTES],
+                  X509 **ca_out, struct edgeca_msg *msg)
 {
-	char ca_path[4200], id_path[4200], host[256], cn[64], *text = NULL, *pem = NULL;
+	char ca_path[PATH_BYTES], id_path[PATH_BYTES], host[256], cn[64], *text = NULL, *pem = NULL;
 	unsigned char *subject_der = NULL, *der = NULL;
 	X509_NAME *name = NULL;
 	size_t der_len = 0;
@@ -278,7 +279,8 @@ static edgeca_err
 issue_listener_cert(struct edgeca_ctx *ctx, const struct edgeca_config *cfg, const char *dir, const char *ca_key_id,
                     struct tls_material *out, struct edgeca_msg *msg)
 {
-	char cert_path[4200], key_path[4200], ca_path[4200], *leaf = NULL, *ca_pem = NULL;
+	char cert_path[PATH_BYTES], key_path[PATH_BYTES], ca_path[PATH_BYTES];
+	char *leaf = NULL, *ca_pem = NULL;
 	unsigned char *csr = NULL;
 	struct signer_issued issued = {0};
 	EVP_PKEY *key = NULL;
@@ -353,7 +355,7 @@ edgeca_err
 service_tls_prepare(struct edgeca_ctx *ctx, const struct edgeca_config *cfg, struct tls_material *out,
                     struct edgeca_msg *msg)
 {
-	char dir[4096], path[4200], key_id[65];
+	char dir[4096], path[PATH_BYTES], key_id[SIGNER_KEY_ID_BYTES];
 	X509 *ca = NULL;
 	int lock_fd = -1;
 	edgeca_err rc = EDGECA_OK;

@@ -12,6 +12,7 @@
 #include "api/rest/render.h"
 #include "api/rest/request.h"
 #include "common/encoding.h"
+#include "model/core/context.h"
 #include "model/crl/crl.h"
 
 /* Caches may keep a CRL until its nextUpdate, but at most this long, so
@@ -175,7 +176,7 @@ static json_t *
 render_crl(const struct crl *crl, const struct model_settings *settings)
 {
 	json_t *j = json_object();
-	char url[1100];
+	char url[PUBLIC_URL_BYTES];
 
 	if (j == NULL)
 		return NULL;

@@ -131,7 +131,7 @@ ca_revocation(const struct ca *ca)
 {
 	const struct ca_revocation *last = NULL;
 
-	if (strcmp(ca->status, "revoked") != 0)
+	if (ca->status != CA_STATUS_REVOKED)
 		return NULL;
 	for (size_t i = 0; i < ca->n_locations; i++) {
 		const struct ca_revocation *r = &ca->locations[i].revocation;
@@ -144,11 +144,11 @@ ca_revocation(const struct ca *ca)
 static json_t *
 render_location(const struct ca_location *loc)
 {
-	bool pending = strcmp(loc->status, "pending_chaining") == 0 && loc->csr_der != NULL;
+	bool pending = loc->status == LOCATION_PENDING_CHAINING && loc->csr_der != NULL;
 	char *csr = pending ? pem_encode("CERTIFICATE REQUEST", loc->csr_der, loc->csr_len) : NULL;
 	json_t *j = json_pack(
 		"{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name", loc->name,
-		"status", loc->status, "revocation", render_ca_revocation(&loc->revocation),
+		"status", ca_location_status_name(loc->status), "revocation", render_ca_revocation(&loc->revocation),
 		"previous_certificates", render_previous(loc),
 		"serial_number", loc->serial[0] ? json_string(loc->serial) : json_null(),
 		"not_before", loc->cert_der ? render_time(loc->not_before) : json_null(),
@@ -174,7 +174,8 @@ render_est_urls(const struct ca *ca, const struct model_settings *settings)
 		locations = append_or_drop(locations,
 		                           json_pack("{s:s, s:s, s:s}", "location",
 		                                     ca->locations[i].name, "status",
-		                                     ca->locations[i].status, "url", url));
+		                                     ca_location_status_name(ca->locations[i].status),
+		                                     "url", url));
 	}
 	if (locations == NULL)
 		return NULL;
@@ -273,8 +274,9 @@ render_ca(const struct ca *ca, const struct model_settings *settings)
 	j = json_pack(
 		"{s:s, s:s, s:s, s:o, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:o,"
 		" s:o, s:o, s:{s:b, s:i, s:i, s:o}, s:{s:s, s:o, s:i}, s:o, s:o, s:s, s:o}",
-		"id", ca->id, "kind", ca->kind, "status", ca->status,
-		"revocation", render_ca_revocation(ca_revocation(ca)), "chaining", ca->chaining,
+		"id", ca->id, "kind", ca_kind_name(ca->kind), "status", ca_status_name(ca->status),
+		"revocation", render_ca_revocation(ca_revocation(ca)),
+		"chaining", ca_chaining_name(ca->chaining),
 		"parent_ca_id", ca->parent_ca_id[0] ? json_string(ca->parent_ca_id) : json_null(),
 		"common_name", ca->common_name,
 		"friendly_name", ca->friendly_name, "organization", str_or_null(ca->organization),
@@ -327,7 +329,7 @@ render_certificate(const struct certificate *c, int full)
 		"serial_number", c->serial, "ca_id", c->ca_id, "location", c->location, "subject",
 		c->subject, "common_name", str_or_null(c->common_name), "subject_alt_names",
 		strv_json(c->sans), "key_algorithm", c->key_algorithm, "template", c->template,
-		"status", c->status, "not_before", render_time(c->not_before), "not_after",
+		"status", cert_status_name(c->status), "not_before", render_time(c->not_before), "not_after",
 		render_time(c->not_after), "requester", c->requester, "created_at",
 		render_time(c->created_at), "revocation", render_revocation(&c->revocation),
 		"issuer_revocation", render_ca_revocation(&c->issuer_revocation));

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/encoding.h"
+
 enum role { ROLE_NONE = 0, ROLE_AUDITOR, ROLE_REQUESTER, ROLE_PKI_ADMIN };
 
 /* Token names are up to 100 characters of UTF-8 (up to 4 bytes each);
@@ -20,7 +22,7 @@ enum role { ROLE_NONE = 0, ROLE_AUDITOR, ROLE_REQUESTER, ROLE_PKI_ADMIN };
 struct ca_scope {
 	bool limited;
 	size_t n;
-	char ids[TOKEN_CA_IDS_MAX][37];
+	char ids[TOKEN_CA_IDS_MAX][UUID_TEXT_BYTES];
 };
 
 /* The authenticated caller. actor is what audit rows and certificates
@@ -28,7 +30,7 @@ struct ca_scope {
  * (all zero, as for the command line and the scheduler: every CA). */
 struct principal {
 	enum role role;
-	char token_id[37];
+	char token_id[UUID_TEXT_BYTES];
 	char actor[ACTOR_BYTES];
 	struct ca_scope scope;
 };

@@ -92,7 +92,7 @@ token_create(struct edgeca_ctx *ctx, const struct principal *who, const char *na
              struct edgeca_msg *msg)
 {
 	unsigned char rnd[TOKEN_RANDOM_BYTES], md[32];
-	char expires[RFC3339_LEN], id[37], *b64 = NULL, *cas = NULL;
+	char expires[RFC3339_LEN], id[UUID_TEXT_BYTES], *b64 = NULL, *cas = NULL;
 	const char *details[8];
 	struct db_param p[6];
 	struct ca_scope scope;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "common/encoding.h"
 #include "model/auth/principal.h"
 #include "model/core/context.h"
 #include "model/store/cursor.h"
@@ -17,7 +18,7 @@
 #define TOKEN_EMAIL_BYTES 255 /* 254 bytes, the limit of email_valid */
 
 struct token_info {
-	char id[37];
+	char id[UUID_TEXT_BYTES];
 	char name[TOKEN_NAME_BYTES];
 	enum role role;
 	time_t created_at;

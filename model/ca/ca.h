@@ -10,16 +10,44 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "common/digests.h"
+#include "common/encoding.h"
 #include "common/name_rules.h"
 #include "common/x509util.h"
 #include "model/auth/principal.h"
 #include "model/core/context.h"
 #include "model/store/cursor.h"
+#include "signer/proto/protocol.h"
 
 /* "Not given": no request value can be this (JSON integers are bounded to
  * +-1e9 when read, query values are digits). */
 #define CA_FIELD_UNSET LONG_MIN
 #define CA_MAX_LOCATIONS 16
+
+/* Each enum below has its name pair x_name() ("unknown" outside the enum)
+ * and x_parse() (false for a name it does not know): the names are those
+ * of the columns of cas and ca_locations and of the API. */
+enum ca_kind { CA_KIND_ROOT, CA_KIND_SUBORDINATE };
+const char *ca_kind_name(enum ca_kind v);
+bool ca_kind_parse(const char *s, enum ca_kind *out);
+
+/* A CA is active while one of its locations is; disabled is in the
+ * schema, edgeca never sets it. */
+enum ca_status { CA_STATUS_ACTIVE, CA_STATUS_PENDING_CHAINING, CA_STATUS_DISABLED,
+                 CA_STATUS_REVOKED };
+const char *ca_status_name(enum ca_status v);
+bool ca_status_parse(const char *s, enum ca_status *out);
+
+enum ca_location_status { LOCATION_ACTIVE, LOCATION_PENDING_CHAINING, LOCATION_REVOKED };
+const char *ca_location_status_name(enum ca_location_status v);
+bool ca_location_status_parse(const char *s, enum ca_location_status *out);
+
+/* How a CA's certificates are signed: self (a root), by an internal
+ * parent, by an external one, or pending (not yet chained). */
+enum ca_chaining { CA_CHAINING_SELF, CA_CHAINING_INTERNAL, CA_CHAINING_EXTERNAL,
+                   CA_CHAINING_PENDING };
+const char *ca_chaining_name(enum ca_chaining v);
+bool ca_chaining_parse(const char *s, enum ca_chaining *out);
 
 /* A certificate a location had before a renewal replaced it. */
 struct ca_prev_cert {
@@ -34,7 +62,7 @@ struct ca_prev_cert {
 /* A renewal of an externally chained location waiting for its
  * certificate: the new signer key and its CSR. */
 struct ca_renewal {
-	char key_id[65];         /* "" when none is pending */
+	char key_id[SIGNER_KEY_ID_BYTES];         /* "" when none is pending */
 	unsigned char *csr_der;
 	size_t csr_len;
 	time_t requested_at;
@@ -52,8 +80,8 @@ struct ca_revocation {
 
 struct ca_location {
 	char name[64];
-	char status[24];
-	char key_id[65];
+	enum ca_location_status status;
+	char key_id[SIGNER_KEY_ID_BYTES];
 	unsigned char *cert_der;
 	size_t cert_len;
 	char serial[SERIAL_HEX_MAX];
@@ -73,7 +101,7 @@ struct ca_location {
 /* A bootstrap trust anchor of a CA's EST service (summary; the DER is
  * read by EST authentication only). */
 struct ca_est_anchor {
-	char sha256[65]; /* hex of the certificate's SHA-256 */
+	char sha256[SHA256_HEX_BYTES]; /* hex of the certificate's SHA-256 */
 	char *subject;
 	time_t not_after;
 	unsigned char *der; /* NULL unless read for authentication or just given */
@@ -101,12 +129,12 @@ struct ca_est {
 };
 
 struct ca {
-	char id[37];
+	char id[UUID_TEXT_BYTES];
 	long long seq;
-	char kind[16];
-	char status[24];
-	char chaining[16];       /* self (root), internal, external, pending */
-	char parent_ca_id[37];   /* "" unless chained to an internal parent */
+	enum ca_kind kind;
+	enum ca_status status;
+	enum ca_chaining chaining;
+	char parent_ca_id[UUID_TEXT_BYTES];   /* "" unless chained to an internal parent */
 	char *common_name;
 	char *friendly_name;
 	char *organization;        /* NULL when absent */
@@ -304,7 +332,8 @@ edgeca_err ca_chain_to_parent(struct edgeca_ctx *ctx, const struct principal *wh
  * or edgeca's) and the issuer certificate (AIA caIssuers). Empty when
  * not. */
 void ca_issuer_urls(const struct model_settings *settings, const struct ca *ca,
-                    const struct ca_location *loc, char crl_url[1100], char aia_url[1100]);
+                    const struct ca_location *loc, char crl_url[PUBLIC_URL_BYTES],
+                    char aia_url[PUBLIC_URL_BYTES]);
 
 bool ca_allows_template(const struct ca *ca, const char *tpl);
 

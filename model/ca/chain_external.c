@@ -187,16 +187,16 @@ ca_chain_uploaded(struct edgeca_ctx *ctx, PGconn *c, const struct principal *who
 {
 	edgeca_err rc;
 
-	if (strcmp(ca->kind, "subordinate") != 0 || strcmp(ca->chaining, "internal") == 0 ||
-	    strcmp(loc->status, "pending_chaining") != 0 || loc->csr_der == NULL)
+	if (ca->kind != CA_KIND_SUBORDINATE || ca->chaining == CA_CHAINING_INTERNAL ||
+	    loc->status != LOCATION_PENDING_CHAINING || loc->csr_der == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "already-chained",
 		                   "location %s of CA %s is not waiting for a certificate",
 		                   loc->name, ca->id);
 	if ((rc = ca_take_uploaded(ctx, ca, loc, loc->key_id, loc->csr_der, loc->csr_len, cert,
 	                           chain, msg)) != EDGECA_OK)
 		return rc;
-	snprintf(loc->status, sizeof(loc->status), "active");
-	snprintf(ca->chaining, sizeof(ca->chaining), "external");
+	loc->status = LOCATION_ACTIVE;
+	ca->chaining = CA_CHAINING_EXTERNAL;
 	ca_update_status(ca);
 	if ((rc = ca_store_chaining(c, who, ca, "ca.certificate.upload", "location", loc->name,
 	                            msg)) == EDGECA_OK)

@@ -18,6 +18,7 @@
 #include "model/ca/first_crls.h"
 #include "model/ca/internal/ca_internal.h"
 #include "model/ca/store.h"
+#include "model/core/context.h"
 #include "model/crl/crl.h"
 #include "model/store/audit.h"
 #include "signer/proto/templates.h"
@@ -45,7 +46,7 @@ signing_location(const struct ca *parent, const char *name)
 {
 	const struct ca_location *same = ca_find_location(parent, name);
 
-	if (same != NULL && strcmp(same->status, "active") == 0)
+	if (same != NULL && same->status == LOCATION_ACTIVE)
 		return same;
 	return ca_find_location(parent, NULL);
 }
@@ -70,10 +71,10 @@ ca_check_parent(const struct ca *child, const struct ca *parent, const char *loc
 	char when[RFC3339_LEN];
 	long max_path = -1;
 
-	if (strcmp(child->kind, "subordinate") != 0)
+	if (child->kind != CA_KIND_SUBORDINATE)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 		                   "only a subordinate CA has a parent");
-	if (strcmp(parent->status, "active") != 0 || ca_find_location(parent, NULL) == NULL)
+	if (parent->status != CA_STATUS_ACTIVE || ca_find_location(parent, NULL) == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "parent-not-active",
 		                   "the parent CA %s has no active location to sign with", parent->id);
 	/* each child location is signed by its own parent location: the
@@ -83,7 +84,7 @@ ca_check_parent(const struct ca *child, const struct ca *parent, const char *loc
 		long path;
 
 		if (location != NULL ? strcmp(loc->name, location) != 0
-		                     : strcmp(loc->status, "pending_chaining") != 0)
+		                     : loc->status != LOCATION_PENDING_CHAINING)
 			continue;
 		s = signing_location(parent, loc->name);
 		path = parent_path_length(parent, s);
@@ -152,12 +153,12 @@ ca_sign_by_parent(struct edgeca_ctx *ctx, struct ca *child, const struct ca *par
 	for (size_t i = 0; i < child->n_locations && rc == EDGECA_OK; i++) {
 		struct ca_location *loc = &child->locations[i];
 		const struct ca_location *ploc = signing_location(parent, loc->name);
-		char crl_url[1100], aia_url[1100], *chain = NULL;
+		char crl_url[PUBLIC_URL_BYTES], aia_url[PUBLIC_URL_BYTES], *chain = NULL;
 		struct signer_issue_opts opts = {ca_child_path_length(child), crl_url, aia_url};
 		unsigned char *der = NULL;
 		size_t len = 0;
 
-		if (strcmp(loc->status, "pending_chaining") != 0)
+		if (loc->status != LOCATION_PENDING_CHAINING)
 			continue;
 		/* A chaining interrupted after the signer installed this location's
 		 * certificate (the database write failed) resumes with it. */
@@ -187,13 +188,13 @@ ca_sign_by_parent(struct edgeca_ctx *ctx, struct ca *child, const struct ca *par
 		free(loc->chain_pem);
 		loc->chain_pem = chain;
 		snprintf(loc->parent_location, sizeof(loc->parent_location), "%s", ploc->name);
-		snprintf(loc->status, sizeof(loc->status), "active");
+		loc->status = LOCATION_ACTIVE;
 		signed_any = true;
 	}
 	/* only a location actually signed ties the CA to this parent */
 	if (signed_any) {
 		snprintf(child->parent_ca_id, sizeof(child->parent_ca_id), "%s", parent->id);
-		snprintf(child->chaining, sizeof(child->chaining), "internal");
+		child->chaining = CA_CHAINING_INTERNAL;
 	}
 	ca_update_status(child);
 	return rc;
@@ -203,7 +204,7 @@ static bool
 has_pending(const struct ca *ca)
 {
 	for (size_t i = 0; i < ca->n_locations; i++)
-		if (strcmp(ca->locations[i].status, "pending_chaining") == 0)
+		if (ca->locations[i].status == LOCATION_PENDING_CHAINING)
 			return true;
 	return false;
 }
@@ -242,9 +243,9 @@ ca_chain_to_parent(struct edgeca_ctx *ctx, const struct principal *who, const ch
 		return rc;
 	if ((rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK)
 		goto out;
-	if (strcmp(ca->kind, "subordinate") != 0 || !has_pending(ca) ||
-	    strcmp(ca->chaining, "external") == 0 ||
-	    (strcmp(ca->chaining, "internal") == 0 && strcmp(ca->parent_ca_id, parent_id) != 0)) {
+	if (ca->kind != CA_KIND_SUBORDINATE || !has_pending(ca) ||
+	    ca->chaining == CA_CHAINING_EXTERNAL ||
+	    (ca->chaining == CA_CHAINING_INTERNAL && strcmp(ca->parent_ca_id, parent_id) != 0)) {
 		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "already-chained",
 		                 "CA %s has no location waiting to be chained to this parent", ca_id);
 		goto out;
@@ -259,7 +260,7 @@ ca_chain_to_parent(struct edgeca_ctx *ctx, const struct principal *who, const ch
 		goto out;
 	rc = ca_sign_by_parent(ctx, ca, parent, end, msg);
 	/* whatever was signed is stored, also when a later location failed */
-	if (strcmp(ca->chaining, "internal") == 0) {
+	if (ca->chaining == CA_CHAINING_INTERNAL) {
 		stored = ca_store_chaining(c, who, ca, "ca.chain", "parent_ca_id", parent->id,
 		                           rc == EDGECA_OK ? msg : NULL);
 		if (rc == EDGECA_OK)

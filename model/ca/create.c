@@ -66,8 +66,7 @@ ca_create(struct edgeca_ctx *ctx, const struct principal *who, const struct ca_c
 	if ((rc = ca_est_resolve(&req->est, ca, true, now, &anchors_given, msg)) != EDGECA_OK)
 		goto out;
 	snprintf(ca->created_by, sizeof(ca->created_by), "%s", who->actor);
-	snprintf(ca->chaining, sizeof(ca->chaining), "%s",
-	         strcmp(ca->kind, "root") == 0 ? "self" : "pending");
+	ca->chaining = ca->kind == CA_KIND_ROOT ? CA_CHAINING_SELF : CA_CHAINING_PENDING;
 	subject = build_subject(ca);
 	if (subject == NULL || (subject_len = i2d_X509_NAME(subject, &subject_der)) <= 0 ||
 	    (ca->subject = x509_name_string(subject)) == NULL) {
@@ -100,7 +99,7 @@ ca_create(struct edgeca_ctx *ctx, const struct principal *who, const struct ca_c
 	details[0] = "common_name";
 	details[1] = ca->common_name;
 	details[2] = "kind";
-	details[3] = ca->kind;
+	details[3] = ca_kind_name(ca->kind);
 	details[4] = "key_algorithm";
 	details[5] = ca->key_algorithm;
 	details[6] = "not_after";
@@ -116,8 +115,8 @@ ca_create(struct edgeca_ctx *ctx, const struct principal *who, const struct ca_c
 		rc = db_commit(c, msg);
 	if (rc != EDGECA_OK)
 		goto out;
-	log_info("ca_create: ca=%s kind=%s cn=\"%s\" status=%s by %s", ca->id, ca->kind,
-	         ca->common_name, ca->status, who->actor);
+	log_info("ca_create: ca=%s kind=%s cn=\"%s\" status=%s by %s", ca->id,
+	         ca_kind_name(ca->kind), ca->common_name, ca_status_name(ca->status), who->actor);
 	ca_first_crls(ctx, c, who->actor, ca);
 	*out = ca;
 	ca = NULL;

@@ -10,6 +10,7 @@
 
 #include "model/ca/internal/ca_internal.h"
 #include "model/ca/keys.h"
+#include "signer/proto/protocol.h"
 
 /* A key for each location: roots sign their own certificate, subordinates
  * get a CSR each. */
@@ -17,7 +18,7 @@ edgeca_err
 ca_keys_for_locations(struct edgeca_ctx *ctx, struct ca *ca, const unsigned char *subject_der,
                       size_t subject_len, time_t not_after, struct edgeca_msg *msg)
 {
-	bool root = strcmp(ca->kind, "root") == 0;
+	bool root = ca->kind == CA_KIND_ROOT;
 	char *templates = ca_join_templates(ca->allowed_templates);
 	char *rules = name_rules_text(ca->name_rules);
 	edgeca_err rc = EDGECA_OK;
@@ -40,7 +41,7 @@ ca_keys_for_locations(struct edgeca_ctx *ctx, struct ca *ca, const unsigned char
 			rc = signer_self_sign(ctx->signer, loc->key_id, subject_der, subject_len,
 			                      not_after, &der, &len, msg);
 			if (rc == EDGECA_OK && (rc = ca_location_take_cert(loc, der, len, msg)) == EDGECA_OK)
-				snprintf(loc->status, sizeof(loc->status), "active");
+				loc->status = LOCATION_ACTIVE;
 			else
 				free(der);
 			if (rc == EDGECA_OK && (loc->chain_pem = strdup("")) == NULL)
@@ -59,7 +60,7 @@ ca_keys_for_locations(struct edgeca_ctx *ctx, struct ca *ca, const unsigned char
 
 edgeca_err
 ca_renewal_key_and_csr(struct edgeca_ctx *ctx, const struct ca *ca, const struct ca_location *loc,
-                       char key_id[65], unsigned char **csr, size_t *csr_len,
+                       char key_id[SIGNER_KEY_ID_BYTES], unsigned char **csr, size_t *csr_len,
                        struct edgeca_msg *msg)
 {
 	X509 *cert = x509_from_der(loc->cert_der, loc->cert_len);

@@ -205,7 +205,7 @@ ca_lifecycle_apply(const struct ca_lifecycle_req *req, struct ca *ca, struct edg
 	    strcmp(ca->lifecycle_action, "auto_renew") != 0)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 		                   "lifecycle.action must be notify or auto_renew");
-	if (strcmp(ca->kind, "root") == 0 && strcmp(ca->lifecycle_action, "auto_renew") == 0)
+	if (ca->kind == CA_KIND_ROOT && strcmp(ca->lifecycle_action, "auto_renew") == 0)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "root-auto-renew",
 		                   "a root CA is never renewed automatically: its replacement must be "
 		                   "distributed by hand; use lifecycle.action \"notify\"");
@@ -384,7 +384,7 @@ resolve_issuance(const struct ca_create_req *req, struct ca *ca, struct edgeca_m
 
 	/* a root signs subordinates, a subordinate devices */
 	tpl = req->template ? req->template
-	                    : strcmp(ca->kind, "root") == 0 ? "subordinate_ca" : "ssl";
+	                    : ca->kind == CA_KIND_ROOT ? "subordinate_ca" : "ssl";
 	if ((rc = check_template_name("issuance.template", tpl, msg)) != EDGECA_OK)
 		return rc;
 	snprintf(ca->template, sizeof(ca->template), "%s", tpl);
@@ -464,7 +464,7 @@ resolve_locations(const struct ca_create_req *req, const char *default_location,
 	if (n == 0 || n > CA_MAX_LOCATIONS)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 		                   "locations must name 1 to %d locations", CA_MAX_LOCATIONS);
-	if (n > 1 && strcmp(ca->kind, "root") == 0)
+	if (n > 1 && ca->kind == CA_KIND_ROOT)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 		                   "a root CA has one location: several self-signed roots with one "
 		                   "name would be several roots");
@@ -484,7 +484,7 @@ resolve_locations(const struct ca_create_req *req, const char *default_location,
 	ca->n_locations = (size_t)n;
 	for (long i = 0; i < n; i++) {
 		snprintf(ca->locations[i].name, sizeof(ca->locations[i].name), "%s", names[i]);
-		snprintf(ca->locations[i].status, sizeof(ca->locations[i].status), "pending_chaining");
+		ca->locations[i].status = LOCATION_PENDING_CHAINING;
 	}
 	return EDGECA_OK;
 }
@@ -501,13 +501,12 @@ ca_settings_resolve(const struct ca_create_req *req, const char *default_locatio
 	if (ca == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 	ca->path_length = -1;
-	snprintf(ca->kind, sizeof(ca->kind), "%s", req->kind ? req->kind : "root");
-	if (strcmp(ca->kind, "root") != 0 && strcmp(ca->kind, "subordinate") != 0) {
+	if (!ca_kind_parse(req->kind ? req->kind : "root", &ca->kind)) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 		                 "kind must be \"root\" or \"subordinate\"");
 		goto fail;
 	}
-	if (strcmp(ca->kind, "root") == 0 && req->parent_ca_id != NULL) {
+	if (ca->kind == CA_KIND_ROOT && req->parent_ca_id != NULL) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 		                 "a root CA has no parent: give kind \"subordinate\" with parent_ca_id");
 		goto fail;
@@ -523,7 +522,7 @@ ca_settings_resolve(const struct ca_create_req *req, const char *default_locatio
 		goto fail;
 	}
 	if ((rc = resolve_subject(req, ca, msg)) != EDGECA_OK ||
-	    (rc = resolve_validity(req, strcmp(ca->kind, "root") == 0, now, not_after, msg)) !=
+	    (rc = resolve_validity(req, ca->kind == CA_KIND_ROOT, now, not_after, msg)) !=
 	        EDGECA_OK ||
 	    (rc = resolve_locations(req, default_location, ca, msg)) != EDGECA_OK ||
 	    (rc = resolve_lifecycle(req, ca, msg)) != EDGECA_OK ||

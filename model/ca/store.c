@@ -134,8 +134,10 @@ ca_from_row(const PGresult *r, int i, struct ca *ca)
 
 	snprintf(ca->id, sizeof(ca->id), "%s", db_get(r, i, "id"));
 	ca->seq = db_get_ll(r, i, "seq");
-	snprintf(ca->kind, sizeof(ca->kind), "%s", db_get(r, i, "kind"));
-	snprintf(ca->status, sizeof(ca->status), "%s", db_get(r, i, "status"));
+	if (!ca_kind_parse(db_get(r, i, "kind"), &ca->kind) ||
+	    !ca_status_parse(db_get(r, i, "status"), &ca->status) ||
+	    !ca_chaining_parse(db_get(r, i, "chaining"), &ca->chaining))
+		return -1;
 	ca->common_name = dup_col(r, i, "common_name");
 	ca->friendly_name = dup_col(r, i, "friendly_name");
 	ca->organization = dup_col(r, i, "organization");
@@ -156,7 +158,6 @@ ca_from_row(const PGresult *r, int i, struct ca *ca)
 	ca->path_length = pl ? atoi(pl) : -1;
 	ca->created_at = (time_t)db_get_time(r, i, "created_at");
 	snprintf(ca->created_by, sizeof(ca->created_by), "%s", db_get(r, i, "created_by"));
-	snprintf(ca->chaining, sizeof(ca->chaining), "%s", db_get(r, i, "chaining"));
 	snprintf(ca->parent_ca_id, sizeof(ca->parent_ca_id), "%s",
 	         db_get(r, i, "parent_ca_id") ? db_get(r, i, "parent_ca_id") : "");
 	if (ca->common_name == NULL || ca->friendly_name == NULL || ca->subject == NULL ||
@@ -214,7 +215,8 @@ location_from_row(const PGresult *r, int i, const char *pre, struct ca_location 
 	    db_get_bytea(r, i, b, &loc->csr_der, &loc->csr_len) != 0)
 		return -1;
 	snprintf(loc->name, sizeof(loc->name), "%s", db_get(r, i, col(pre, "name", b)));
-	snprintf(loc->status, sizeof(loc->status), "%s", db_get(r, i, col(pre, "status", b)));
+	if (!ca_location_status_parse(db_get(r, i, col(pre, "status", b)), &loc->status))
+		return -1;
 	snprintf(loc->key_id, sizeof(loc->key_id), "%s", db_get(r, i, col(pre, "signer_key_id", b)));
 	snprintf(loc->serial, sizeof(loc->serial), "%s", serial ? serial : "");
 	loc->not_before = (time_t)db_get_time(r, i, col(pre, "not_before", b));
@@ -464,7 +466,7 @@ location_write(PGconn *c, const char *ca_id, const struct ca_location *loc, long
 	snprintf(na, sizeof(na), "%lld", (long long)loc->not_after);
 	lp[0] = (struct db_param){ca_id, 0, false};
 	lp[1] = (struct db_param){loc->name, 0, false};
-	lp[2] = (struct db_param){loc->status, 0, false};
+	lp[2] = (struct db_param){ca_location_status_name(loc->status), 0, false};
 	lp[3] = (struct db_param){loc->key_id, 0, false};
 	lp[4] = (struct db_param){has_cert ? (const char *)loc->cert_der : NULL, (int)loc->cert_len,
 	                          has_cert};
@@ -499,8 +501,8 @@ ca_store_update_location(PGconn *c, const char *ca_id, const struct ca_location 
 edgeca_err
 ca_store_update_chaining(PGconn *c, const struct ca *ca, struct edgeca_msg *msg)
 {
-	struct db_param p[4] = {{ca->id, 0, false}, {ca->status, 0, false},
-	                        {ca->chaining, 0, false},
+	struct db_param p[4] = {{ca->id, 0, false}, {ca_status_name(ca->status), 0, false},
+	                        {ca_chaining_name(ca->chaining), 0, false},
 	                        {ca->parent_ca_id[0] ? ca->parent_ca_id : NULL, 0, false}};
 
 	return db_exec(c, "UPDATE cas SET status = $2, chaining = $3, parent_ca_id = $4 "
@@ -532,8 +534,8 @@ ca_store_insert(PGconn *c, struct ca *ca, struct edgeca_msg *msg)
 	snprintf(crl_overlap, sizeof(crl_overlap), "%d", ca->crl_overlap_hours);
 	snprintf(max_days, sizeof(max_days), "%d", ca->max_validity_days);
 	snprintf(pathlen, sizeof(pathlen), "%d", ca->path_length);
-	p[0] = (struct db_param){ca->kind, 0, false};
-	p[1] = (struct db_param){ca->status, 0, false};
+	p[0] = (struct db_param){ca_kind_name(ca->kind), 0, false};
+	p[1] = (struct db_param){ca_status_name(ca->status), 0, false};
 	p[2] = (struct db_param){ca->common_name, 0, false};
 	p[3] = (struct db_param){ca->friendly_name, 0, false};
 	p[4] = (struct db_param){ca->organization, 0, false};
@@ -553,7 +555,7 @@ ca_store_insert(PGconn *c, struct ca *ca, struct edgeca_msg *msg)
 	p[18] = (struct db_param){max_days, 0, false};
 	p[19] = (struct db_param){ca->path_length >= 0 ? pathlen : NULL, 0, false};
 	p[20] = (struct db_param){ca->created_by, 0, false};
-	p[21] = (struct db_param){ca->chaining, 0, false};
+	p[21] = (struct db_param){ca_chaining_name(ca->chaining), 0, false};
 	p[22] = (struct db_param){ca->parent_ca_id[0] ? ca->parent_ca_id : NULL, 0, false};
 	p[23] = (struct db_param){rules, 0, false};
 	rc = db_exec(c, "INSERT INTO cas (kind, status, common_name, friendly_name, organization, "
@@ -598,7 +600,8 @@ ca_store_chaining(PGconn *c, const struct principal *who, const struct ca *ca,
                   const char *action, const char *detail_key, const char *detail_value,
                   struct edgeca_msg *msg)
 {
-	const char *details[4] = {"status", ca->status, detail_key, detail_value};
+	const char *details[4] = {"status", ca_status_name(ca->status), detail_key,
+	                          detail_value};
 	edgeca_err rc;
 
 	if ((rc = db_begin(c, msg)) != EDGECA_OK)

@@ -67,7 +67,7 @@ edgeca_err ca_store_location_revoked(PGconn *c, const char *ca_id, const char *l
                                      struct edgeca_msg *msg);
 
 /* The CA's status (active, revoked, ...); inside the caller's transaction. */
-edgeca_err ca_store_status(PGconn *c, const char *ca_id, const char *status,
+edgeca_err ca_store_status(PGconn *c, const char *ca_id, enum ca_status status,
                            struct edgeca_msg *msg);
 
 #endif

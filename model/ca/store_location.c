@@ -99,9 +99,9 @@ ca_store_location_revoked(PGconn *c, const char *ca_id, const char *location, co
 }
 
 edgeca_err
-ca_store_status(PGconn *c, const char *ca_id, const char *status, struct edgeca_msg *msg)
+ca_store_status(PGconn *c, const char *ca_id, enum ca_status status, struct edgeca_msg *msg)
 {
-	struct db_param p[2] = {{ca_id, 0, false}, {status, 0, false}};
+	struct db_param p[2] = {{ca_id, 0, false}, {ca_status_name(status), 0, false}};
 
 	return db_exec(c, "UPDATE cas SET status = $2 WHERE id = $1", p, 2, NULL,
 	               "update CA status", msg);

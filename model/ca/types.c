@@ -10,7 +10,25 @@
 #include "common/encoding.h"
 #include "common/timeutil.h"
 #include "model/ca/internal/ca_internal.h"
+#include "model/core/names.h"
 #include "signer/proto/templates.h"
+
+static const char *const kind_names[] = {[CA_KIND_ROOT] = "root",
+                                         [CA_KIND_SUBORDINATE] = "subordinate"};
+static const char *const status_names[] = {
+	[CA_STATUS_ACTIVE] = "active", [CA_STATUS_PENDING_CHAINING] = "pending_chaining",
+	[CA_STATUS_DISABLED] = "disabled", [CA_STATUS_REVOKED] = "revoked"};
+static const char *const location_status_names[] = {
+	[LOCATION_ACTIVE] = "active", [LOCATION_PENDING_CHAINING] = "pending_chaining",
+	[LOCATION_REVOKED] = "revoked"};
+static const char *const chaining_names[] = {
+	[CA_CHAINING_SELF] = "self", [CA_CHAINING_INTERNAL] = "internal",
+	[CA_CHAINING_EXTERNAL] = "external", [CA_CHAINING_PENDING] = "pending"};
+
+EDGECA_NAMES(ca_kind, enum ca_kind, kind_names)
+EDGECA_NAMES(ca_status, enum ca_status, status_names)
+EDGECA_NAMES(ca_location_status, enum ca_location_status, location_status_names)
+EDGECA_NAMES(ca_chaining, enum ca_chaining, chaining_names)
 
 void
 ca_free(struct ca *ca)
@@ -56,7 +74,7 @@ ca_find_location(const struct ca *ca, const char *name)
 {
 	for (size_t i = 0; i < ca->n_locations; i++) {
 		const struct ca_location *loc = &ca->locations[i];
-		if (name != NULL ? strcmp(loc->name, name) == 0 : strcmp(loc->status, "active") == 0)
+		if (name != NULL ? strcmp(loc->name, name) == 0 : loc->status == LOCATION_ACTIVE)
 			return loc;
 	}
 	return NULL;
@@ -116,8 +134,8 @@ ca_update_status(struct ca *ca)
 	bool active = false;
 
 	for (size_t i = 0; i < ca->n_locations; i++)
-		active = active || strcmp(ca->locations[i].status, "active") == 0;
-	snprintf(ca->status, sizeof(ca->status), "%s", active ? "active" : "pending_chaining");
+		active = active || ca->locations[i].status == LOCATION_ACTIVE;
+	ca->status = active ? CA_STATUS_ACTIVE : CA_STATUS_PENDING_CHAINING;
 }
 
 void

@@ -3,11 +3,13 @@
 #include <stdio.h>
 
 #include "model/ca/ca.h"
+#include "model/core/context.h"
 #include "model/crl/crl.h"
 
 void
 ca_issuer_urls(const struct model_settings *settings, const struct ca *ca,
-               const struct ca_location *loc, char crl_url[1100], char aia_url[1100])
+               const struct ca_location *loc, char crl_url[PUBLIC_URL_BYTES],
+               char aia_url[PUBLIC_URL_BYTES])
 {
 	crl_url[0] = aia_url[0] = '\0';
 	if (ca->crl_enabled && ca->crl_distribution_point != NULL)

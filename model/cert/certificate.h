@@ -9,11 +9,13 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "common/encoding.h"
 #include "common/x509util.h"
 #include "model/auth/principal.h"
 #include "model/ca/ca.h"
 #include "model/core/context.h"
 #include "model/store/cursor.h"
+#include "signer/proto/protocol.h"
 
 /* Why and when a certificate was revoked; reason "" when it is not. */
 struct cert_revocation {
@@ -23,18 +25,26 @@ struct cert_revocation {
 	char revoked_by[ACTOR_BYTES];
 };
 
+/* A certificate's status as the API shows it: revoked, else
+ * issuer_revoked (its issuing location or CA is), else expired, else
+ * valid. cert_status_name() gives "unknown" outside the enum,
+ * cert_status_parse() false for a name it does not know. */
+enum cert_status { CERT_VALID, CERT_REVOKED, CERT_ISSUER_REVOKED, CERT_EXPIRED };
+const char *cert_status_name(enum cert_status v);
+bool cert_status_parse(const char *s, enum cert_status *out);
+
 struct certificate {
 	long long id;
-	char ca_id[37];
+	char ca_id[UUID_TEXT_BYTES];
 	char location[64];
-	char issuer_key_id[65]; /* the signer key that signed it (stored, not shown) */
+	char issuer_key_id[SIGNER_KEY_ID_BYTES]; /* the signer key that signed it (stored, not shown) */
 	char serial[SERIAL_HEX_MAX];
 	char *subject;
 	char *common_name;  /* NULL when the subject has none */
 	char **sans;        /* NULL-terminated, "DNS:x" / "IP:y" */
 	char key_algorithm[80];
 	char template[32];
-	char status[16];    /* valid, revoked, issuer_revoked or expired */
+	enum cert_status status;
 	time_t not_before;
 	time_t not_after;
 	time_t created_at;
@@ -84,7 +94,7 @@ edgeca_err cert_get(struct edgeca_ctx *ctx, const char *ca_id, const char *seria
                     struct certificate **out, struct edgeca_msg *msg);
 
 struct cert_filter {
-	const char *status;       /* valid, revoked, issuer_revoked, expired or NULL */
+	const char *status;       /* a cert_status name, or NULL; cert_list checks it */
 	const char *common_name;  /* exact match or NULL */
 	bool has_expires_before;
 	time_t expires_before;

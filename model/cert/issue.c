@@ -18,6 +18,7 @@
 #include "model/cert/issuance.h"
 #include "model/cert/issue_policy.h"
 #include "model/cert/store.h"
+#include "model/core/context.h"
 #include "model/store/db.h"
 #include "signer/proto/templates.h"
 
@@ -131,7 +132,7 @@ sign_and_store(struct edgeca_ctx *ctx, const char *actor, const struct ca *ca,
                const char *action, const unsigned char *csr_der, size_t csr_len,
                time_t not_after, struct certificate **out, struct edgeca_msg *msg)
 {
-	char crl_url[1100], aia_url[1100];
+	char crl_url[PUBLIC_URL_BYTES], aia_url[PUBLIC_URL_BYTES];
 	struct signer_issue_opts opts = {path_length, crl_url, aia_url};
 	struct signer_issued issued = {0};
 	struct certificate *cert = NULL;
@@ -151,7 +152,7 @@ sign_and_store(struct edgeca_ctx *ctx, const char *actor, const struct ca *ca,
 		snprintf(cert->location, sizeof(cert->location), "%s", loc->name);
 		snprintf(cert->issuer_key_id, sizeof(cert->issuer_key_id), "%s", loc->key_id);
 		snprintf(cert->template, sizeof(cert->template), "%s", t->name);
-		snprintf(cert->status, sizeof(cert->status), "valid");
+		cert->status = CERT_VALID;
 		snprintf(cert->requester, sizeof(cert->requester), "%s", actor);
 		rc = signer_issue(ctx->signer, loc->key_id, t->name, csr_der, csr_len, not_after,
 		                  &opts, &issued, msg);

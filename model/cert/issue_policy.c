@@ -109,16 +109,17 @@ issue_location(const struct ca *ca, const char *name, const struct ca_location *
 	const struct ca_location *l;
 
 	*loc = NULL;
-	if (strcmp(ca->status, "active") != 0)
+	if (ca->status != CA_STATUS_ACTIVE)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT,
-		                   strcmp(ca->status, "revoked") == 0 ? "ca-revoked" : "ca-not-active",
-		                   "CA %s is %s and issues no certificates", ca->id, ca->status);
+		                   ca->status == CA_STATUS_REVOKED ? "ca-revoked" : "ca-not-active",
+		                   "CA %s is %s and issues no certificates", ca->id,
+		                   ca_status_name(ca->status));
 	l = ca_find_location(ca, name);
-	if (l != NULL && strcmp(l->status, "revoked") == 0)
+	if (l != NULL && l->status == LOCATION_REVOKED)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "location-revoked",
 		                   "location %s of CA %s is revoked and issues no certificates",
 		                   l->name, ca->id);
-	if (l == NULL || strcmp(l->status, "active") != 0)
+	if (l == NULL || l->status != LOCATION_ACTIVE)
 		return name ? edgeca_fail(msg, EDGECA_ERR_INVALID, "location-not-active",
 		                          "CA %s has no active location \"%s\"", ca->id, name)
 		            : edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-not-active",

@@ -53,15 +53,14 @@ cert_list(struct edgeca_ctx *ctx, const char *ca_id, const struct cert_filter *f
 	long long after;
 	long page;
 	bool more = false;
+	enum cert_status status = CERT_VALID;
 	PGconn *c = NULL;
 	edgeca_err rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!uuid_valid(ca_id))
 		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
-	if (f->status != NULL && strcmp(f->status, "valid") != 0 &&
-	    strcmp(f->status, "revoked") != 0 && strcmp(f->status, "issuer_revoked") != 0 &&
-	    strcmp(f->status, "expired") != 0)
+	if (f->status != NULL && !cert_status_parse(f->status, &status))
 		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "invalid-parameter",
 		                   "status must be valid, revoked, issuer_revoked or expired");
 	if ((rc = page_limit(limit, &page, msg)) != EDGECA_OK ||
@@ -72,7 +71,8 @@ cert_list(struct edgeca_ctx *ctx, const char *ca_id, const struct cert_filter *f
 		return rc;
 	if ((rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK)
 		goto out;
-	rc = cert_store_list(c, ca_id, f, after, page, &out->items, &out->n, &more, msg);
+	rc = cert_store_list(c, ca_id, f, f->status ? &status : NULL, after, page, &out->items,
+	                     &out->n, &more, msg);
 	if (rc == EDGECA_OK && more && out->n > 0)
 		cursor_encode(out->items[out->n - 1]->id, out->next_cursor);
 out:

@@ -36,13 +36,13 @@
 
 /* The list filter of each status, as CERT_COLUMNS decides it. */
 static const char *
-status_condition(const char *status)
+status_condition(enum cert_status status)
 {
-	if (strcmp(status, "revoked") == 0)
+	if (status == CERT_REVOKED)
 		return " AND status = 'revoked'";
-	if (strcmp(status, "issuer_revoked") == 0)
+	if (status == CERT_ISSUER_REVOKED)
 		return " AND status = 'valid' AND issuer_revoked_at IS NOT NULL";
-	if (strcmp(status, "expired") == 0)
+	if (status == CERT_EXPIRED)
 		return " AND status = 'valid' AND issuer_revoked_at IS NULL AND not_after <= now()";
 	return " AND status = 'valid' AND issuer_revoked_at IS NULL AND not_after > now()";
 }
@@ -60,7 +60,8 @@ cert_from_row(const PGresult *r, int i, struct certificate *c, bool with_der)
 	c->common_name = cn ? strdup(cn) : NULL;
 	snprintf(c->key_algorithm, sizeof(c->key_algorithm), "%s", db_get(r, i, "key_algorithm"));
 	snprintf(c->template, sizeof(c->template), "%s", db_get(r, i, "template"));
-	snprintf(c->status, sizeof(c->status), "%s", db_get(r, i, "status"));
+	if (!cert_status_parse(db_get(r, i, "status"), &c->status))
+		return -1;
 	c->not_before = (time_t)db_get_time(r, i, "not_before");
 	c->not_after = (time_t)db_get_time(r, i, "not_after");
 	c->created_at = (time_t)db_get_time(r, i, "created_at");
@@ -129,23 +130,29 @@ refused(PGconn *c, const struct certificate *cert, const PGresult *r, struct edg
 {
 	struct db_param p[1] = {{cert->ca_id, 0, false}};
 	const char *loc = PQntuples(r) == 1 ? db_get(r, 0, "status") : NULL;
-	const char *ca = PQntuples(r) == 1 ? db_get(r, 0, "ca_status") : NULL;
+	enum ca_location_status loc_status = LOCATION_ACTIVE;
+	enum ca_status ca_status = CA_STATUS_ACTIVE;
+	bool loc_revoked = ca_location_status_parse(loc, &loc_status) &&
+	                   loc_status == LOCATION_REVOKED;
+	bool ca_revoked = PQntuples(r) == 1 &&
+	                  ca_status_parse(db_get(r, 0, "ca_status"), &ca_status) &&
+	                  ca_status == CA_STATUS_REVOKED;
 	PGresult *now = NULL;
-	bool ca_revoked = ca != NULL && strcmp(ca, "revoked") == 0;
 	edgeca_err rc = EDGECA_OK;
 
-	if (loc != NULL && strcmp(loc, "revoked") == 0 && !ca_revoked &&
+	if (loc_revoked && !ca_revoked &&
 	    (rc = db_exec(c, "SELECT status FROM cas WHERE id = $1", p, 1, &now, "read CA status",
 	                  msg)) != EDGECA_OK)
 		return rc;
 	if (now != NULL && PQntuples(now) == 1)
-		ca_revoked = strcmp(db_get(now, 0, "status"), "revoked") == 0;
+		ca_revoked = ca_status_parse(db_get(now, 0, "status"), &ca_status) &&
+		             ca_status == CA_STATUS_REVOKED;
 	PQclear(now);
 	if (ca_revoked)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-revoked",
 		                   "CA %s was revoked while the certificate was being signed; it was "
 		                   "not stored and is not handed out", cert->ca_id);
-	if (loc != NULL && strcmp(loc, "revoked") == 0)
+	if (loc_revoked)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "location-revoked",
 		                   "location %s of CA %s was revoked while the certificate was being "
 		                   "signed; it was not stored and is not handed out", cert->location,
@@ -241,8 +248,8 @@ out:
 }
 
 edgeca_err
-cert_store_list(PGconn *c, const char *ca_id, const struct cert_filter *f, long long after,
-                long limit, struct certificate ***items, size_t *n, bool *more,
+cert_store_list(PGconn *c, const char *ca_id, const struct cert_filter *f,
+                const enum cert_status *status, long long after, long limit, struct certificate ***items, size_t *n, bool *more,
                 struct edgeca_msg *msg)
 {
 	char after_s[32], limit_s[32], before_s[32];
@@ -264,7 +271,7 @@ cert_store_list(PGconn *c, const char *ca_id, const struct cert_filter *f, long 
 	if (buf_append_str(&sql, "SELECT " CERT_COLUMNS " FROM " CERT_FROM " WHERE ca_id = $1 "
 	                         "AND id > $2") != 0)
 		goto oom;
-	if (f->status != NULL && buf_append_str(&sql, status_condition(f->status)) != 0)
+	if (status != NULL && buf_append_str(&sql, status_condition(*status)) != 0)
 		goto oom;
 	if (f->common_name != NULL) {
 		p[np++] = (struct db_param){f->common_name, 0, false};
@@ -328,7 +335,7 @@ cert_store_has_valid_device(PGconn *c, const char *ca_id, const char *cn, bool *
 	 * DPS verification certificate, which names a code, not a device */
 	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE ca_id = $1 AND common_name = $2 "
 	         "AND template IN ('client', 'ssl') AND not_before <= now()%s LIMIT 1",
-	         CERT_FROM, status_condition("valid"));
+	         CERT_FROM, status_condition(CERT_VALID));
 	rc = db_exec(c, sql, p, 2, &r, "find the device's certificate", msg);
 	if (rc == EDGECA_OK)
 		*found = PQntuples(r) == 1;

@@ -26,8 +26,9 @@ edgeca_err cert_store_insert(PGconn *c, struct certificate *cert, const char *ac
 edgeca_err cert_store_get(PGconn *c, const char *ca_id, const char *serial,
                           struct certificate **out, struct edgeca_msg *msg);
 
+/* status NULL: any; f->status is not read. */
 edgeca_err cert_store_list(PGconn *c, const char *ca_id, const struct cert_filter *f,
-                           long long after, long limit, struct certificate ***items, size_t *n,
+                           const enum cert_status *status, long long after, long limit, struct certificate ***items, size_t *n,
                            bool *more, struct edgeca_msg *msg);
 
 /* Whether the CA issued a device certificate (template client or ssl)

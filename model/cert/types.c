@@ -5,6 +5,13 @@
 #include <string.h>
 
 #include "common/encoding.h"
+#include "model/core/names.h"
+
+static const char *const status_names[] = {[CERT_VALID] = "valid", [CERT_REVOKED] = "revoked",
+                                           [CERT_ISSUER_REVOKED] = "issuer_revoked",
+                                           [CERT_EXPIRED] = "expired"};
+
+EDGECA_NAMES(cert_status, enum cert_status, status_names)
 
 void
 cert_issue_req_init(struct cert_issue_req *r)

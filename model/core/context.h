@@ -13,6 +13,10 @@
 #include "model/store/db.h"
 #include "signer/client/client.h"
 
+/* A URL edgeca publishes (CRL distribution point, CA issuers): the
+ * public URL and a path under it, with its NUL. */
+#define PUBLIC_URL_BYTES 1100
+
 /* The settings of the domain, borrowed from the server's configuration. */
 struct model_settings {
 	const char *public_url;       /* base of CRL and CA certificate URLs, no trailing slash */

@@ -16,6 +16,7 @@
 #include "model/crl/due_sql.h"
 #include "model/store/audit.h"
 #include "model/store/db.h"
+#include "signer/proto/protocol.h"
 
 /* RFC 5280 CRLReason codes by position (7 is unused, 8 removeFromCRL is
  * never stored). The same list is spelled out in SQL below. */
@@ -80,7 +81,7 @@ crl_unlock(PGconn *c, const char *ca_id, const char *location)
 struct build_state {
 	bool enabled, due, active, missing;
 	int validity_days;
-	char key_id[65];
+	char key_id[SIGNER_KEY_ID_BYTES];
 	char *snapshot; /* pg_snapshot text */
 	time_t now;
 };
@@ -329,7 +330,7 @@ ms_since(const struct timespec *t0)
 }
 
 static edgeca_err
-digest_hex(const unsigned char *der, size_t len, char out[65], struct edgeca_msg *msg)
+digest_hex(const unsigned char *der, size_t len, char out[SHA256_HEX_BYTES], struct edgeca_msg *msg)
 {
 	unsigned char md[32];
 	unsigned int md_len = 0;

@@ -14,17 +14,19 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "common/digests.h"
+#include "common/encoding.h"
 #include "model/core/context.h"
 
 struct crl {
-	char ca_id[37];
+	char ca_id[UUID_TEXT_BYTES];
 	char location[64];
 	int generation;     /* of the location's key that signed it */
 	long long number;
 	time_t this_update;
 	time_t next_update;
 	long long entries;
-	char sha256[65];    /* hex of the DER's SHA-256: the ETag */
+	char sha256[SHA256_HEX_BYTES];    /* hex of the DER's SHA-256: the ETag */
 	unsigned char *der; /* NULL unless asked for */
 	size_t der_len;
 };
@@ -69,7 +71,7 @@ edgeca_err crl_force(struct edgeca_ctx *ctx, const char *actor, const char *ca_i
  * meanwhile and goes into the same CRL). Up to max pairs; *n receives the
  * count. */
 struct crl_due {
-	char ca_id[37];
+	char ca_id[UUID_TEXT_BYTES];
 	char location[64];
 	int generation;
 };
@@ -83,7 +85,7 @@ edgeca_err crl_find_due(PGconn *c, long delay_ms, const struct crl_due *exclude,
  * <public URL>/crl/<ca id>/<location>.crl for the first key,
  * .../<location>.<generation>.crl for the keys renewals made. */
 void crl_public_url(const struct model_settings *settings, const char *ca_id, const char *location,
-                    int generation, char url[1100]);
+                    int generation, char url[PUBLIC_URL_BYTES]);
 
 /* RFC 5280 CRLReason code of a reason name, or -1. */
 int crl_reason_code(const char *name);

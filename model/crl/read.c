@@ -9,11 +9,12 @@
 
 #include "common/encoding.h"
 #include "common/log.h"
+#include "model/core/context.h"
 #include "model/store/db.h"
 
 void
 crl_public_url(const struct model_settings *settings, const char *ca_id, const char *location,
-               int generation, char url[1100])
+               int generation, char url[PUBLIC_URL_BYTES])
 {
 	if (generation > 1)
 		snprintf(url, 1100, "%s/crl/%s/%s.%d.crl", settings->public_url, ca_id, location,
@@ -26,8 +27,8 @@ crl_public_url(const struct model_settings *settings, const char *ca_id, const c
  * publishes CRLs. id receives the CA's id as the database writes it, so
  * that every builder takes the same lock whatever form a caller used. */
 static edgeca_err
-resolve_location(PGconn *c, const char *ca_id, const char *location, char id[37], char name[64],
-                 int *generation, struct edgeca_msg *msg)
+resolve_location(PGconn *c, const char *ca_id, const char *location, char id[UUID_TEXT_BYTES],
+                 char name[64], int *generation, struct edgeca_msg *msg)
 {
 	struct db_param p[2] = {{ca_id, 0, false}, {location, 0, false}};
 	PGresult *r = NULL;
@@ -67,7 +68,7 @@ edgeca_err
 crl_force(struct edgeca_ctx *ctx, const char *actor, const char *ca_id, const char *location,
           struct crl *out, struct edgeca_msg *msg)
 {
-	char id[37], name[64];
+	char id[UUID_TEXT_BYTES], name[64];
 	int generation = 0;
 	PGconn *c = NULL;
 	bool made = false;
@@ -142,7 +143,7 @@ edgeca_err
 crl_get(struct edgeca_ctx *ctx, const char *ca_id, const char *location, int generation,
         bool with_der, struct crl *out, struct edgeca_msg *msg)
 {
-	char id[37], name[64];
+	char id[UUID_TEXT_BYTES], name[64];
 	int current = 0;
 	PGconn *c = NULL;
 	edgeca_err rc;

@@ -132,7 +132,7 @@ location_certs(const struct ca *ca)
 	for (size_t i = 0; sk != NULL && i < ca->n_locations; i++) {
 		const struct ca_location *loc = &ca->locations[i];
 		X509 *x;
-		if (loc->cert_der == NULL || strcmp(loc->status, "revoked") == 0)
+		if (loc->cert_der == NULL || loc->status == LOCATION_REVOKED)
 			continue;
 		x = x509_cache_get(loc->cert_der, loc->cert_len);
 		if (x == NULL || !sk_X509_push(sk, x)) {
@@ -202,6 +202,7 @@ check_issued(PGconn *c, const struct ca *ca, X509 *leaf, struct edgeca_msg *msg)
 {
 	char serial[SERIAL_HEX_MAX];
 	struct db_param p[2] = {{ca->id, 0, false}, {serial, 0, false}};
+	enum cert_status status = CERT_VALID;
 	PGresult *r = NULL;
 	edgeca_err rc;
 
@@ -214,7 +215,7 @@ check_issued(PGconn *c, const struct ca *ca, X509 *leaf, struct edgeca_msg *msg)
 	if (PQntuples(r) != 1)
 		rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHENTICATED, "est-client-certificate",
 		                 "the client certificate (serial %s) is not one this CA issued", serial);
-	else if (strcmp(db_get(r, 0, "status"), "valid") != 0)
+	else if (!cert_status_parse(db_get(r, 0, "status"), &status) || status != CERT_VALID)
 		rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHENTICATED, "est-client-certificate",
 		                 "the client certificate (serial %s) is %s", serial,
 		                 db_get(r, 0, "status"));

@@ -128,7 +128,7 @@ load_active(PGconn *c, const char *ca_id, const char *location, struct ca **ca,
 	if ((rc = ca_store_load(c, ca_id, ca, msg)) != EDGECA_OK)
 		return rc;
 	*loc = ca_find_location(*ca, location);
-	if (*loc == NULL || strcmp((*loc)->status, "active") != 0) {
+	if (*loc == NULL || (*loc)->status != LOCATION_ACTIVE) {
 		rc = location ? edgeca_fail(msg, EDGECA_ERR_INVALID, "location-not-active",
 		                            "CA %s has no active location \"%s\"", ca_id, location)
 		              : edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-not-active",

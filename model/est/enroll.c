@@ -35,7 +35,7 @@ edgeca_err
 est_load(PGconn *c, const struct est_target *t, struct ca **ca,
          const struct ca_location **loc, struct edgeca_msg *msg)
 {
-	char id[37];
+	char id[UUID_TEXT_BYTES];
 	edgeca_err rc;
 
 	*ca = NULL;
@@ -76,10 +76,10 @@ est_load(PGconn *c, const struct est_target *t, struct ca **ca,
 		                               "CA %s has no active location", id);
 		goto fail;
 	}
-	if (strcmp((*loc)->status, "active") != 0 || strcmp((*ca)->status, "active") != 0) {
+	if ((*loc)->status != LOCATION_ACTIVE || (*ca)->status != CA_STATUS_ACTIVE) {
 		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "location-not-active",
 		                 "location \"%s\" of CA %s is not active (%s)", (*loc)->name, id,
-		                 (*loc)->status);
+		                 ca_location_status_name((*loc)->status));
 		goto fail;
 	}
 	return EDGECA_OK;

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "common/encoding.h"
+
 #define LIFECYCLE_MAX_ATTEMPTS 5
 /* "t=" up to 20 digits ",v1=" 64 hex digits, NUL */
 #define LIFECYCLE_SIGNATURE_LEN (sizeof("t=,v1=") + 20 + 64)
@@ -20,9 +22,9 @@ struct notice {
 	char **recipients;       /* email: NULL-terminated */
 	char *url;               /* webhook */
 	int attempts;            /* made before this one */
-	char notification_id[37];
+	char notification_id[UUID_TEXT_BYTES];
 	char kind[32];
-	char ca_id[37];
+	char ca_id[UUID_TEXT_BYTES];
 	char *ca_name;           /* the CA's friendly name */
 	char ca_kind[16];        /* root or subordinate */
 	char action[16];         /* notify or auto_renew */

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "common/encoding.h"
 #include "model/auth/principal.h"
 #include "model/core/context.h"
 #include "model/store/cursor.h"
@@ -70,10 +71,10 @@ struct delivery_view {
 };
 
 struct notification_view {
-	char id[37];
+	char id[UUID_TEXT_BYTES];
 	long long seq;
 	char kind[32];
-	char ca_id[37];
+	char ca_id[UUID_TEXT_BYTES];
 	char location[64];
 	time_t not_after;
 	time_t due_at;

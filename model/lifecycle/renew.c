@@ -21,6 +21,7 @@
 #include "model/lifecycle/notification.h"
 #include "model/lifecycle/renew.h"
 #include "model/store/audit.h"
+#include "signer/proto/protocol.h"
 
 /* Refuses what is never renewed here; location NULL means all active ones. */
 static edgeca_err
@@ -28,12 +29,12 @@ check_renewable(const struct ca *ca, const char *location, struct edgeca_msg *ms
 {
 	const struct ca_location *loc;
 
-	if (strcmp(ca->kind, "root") == 0)
+	if (ca->kind == CA_KIND_ROOT)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "root-renewal",
 		                   "a root CA is not renewed by edgeca: its replacement must be "
 		                   "distributed to relying parties by hand (create a new root)");
-	if ((strcmp(ca->chaining, "internal") != 0 && strcmp(ca->chaining, "external") != 0) ||
-	    strcmp(ca->status, "active") != 0)
+	if ((ca->chaining != CA_CHAINING_INTERNAL && ca->chaining != CA_CHAINING_EXTERNAL) ||
+	    ca->status != CA_STATUS_ACTIVE)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-not-active",
 		                   "CA %s is not active and chained (to a parent or an external "
 		                   "root)", ca->id);
@@ -42,10 +43,10 @@ check_renewable(const struct ca *ca, const char *location, struct edgeca_msg *ms
 	if ((loc = ca_find_location(ca, location)) == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "location-not-found",
 		                   "CA %s has no location %s", ca->id, location);
-	if (strcmp(loc->status, "active") != 0)
+	if (loc->status != LOCATION_ACTIVE)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "location-not-active",
 		                   "location %s of CA %s is %s: only an active location is renewed",
-		                   location, ca->id, loc->status);
+		                   location, ca->id, ca_location_status_name(loc->status));
 	return EDGECA_OK;
 }
 
@@ -56,7 +57,8 @@ renew_location(struct edgeca_ctx *ctx, PGconn *c, const struct principal *who, s
                const struct ca *parent, struct ca_location *loc, time_t not_after,
                struct edgeca_msg *msg)
 {
-	char old_key[sizeof(loc->key_id)], old_serial[sizeof(loc->serial)], key_id[65] = "";
+	char old_key[sizeof(loc->key_id)], old_serial[sizeof(loc->serial)];
+	char key_id[SIGNER_KEY_ID_BYTES] = "";
 	unsigned char *csr = NULL;
 	size_t csr_len = 0;
 	edgeca_err rc;
@@ -71,7 +73,7 @@ renew_location(struct edgeca_ctx *ctx, PGconn *c, const struct principal *who, s
 	loc->csr_der = csr;
 	loc->csr_len = csr_len;
 	csr = NULL;
-	snprintf(loc->status, sizeof(loc->status), "pending_chaining");
+	loc->status = LOCATION_PENDING_CHAINING;
 	if ((rc = ca_sign_by_parent(ctx, ca, parent, not_after, msg)) != EDGECA_OK ||
 	    (rc = ca_renewal_store(c, who, ca, loc, old_key, old_serial, msg)) != EDGECA_OK)
 		goto out;
@@ -150,7 +152,7 @@ static bool
 is_renewed(const struct ca_location *loc, const char *location)
 {
 	return location != NULL ? strcmp(loc->name, location) == 0
-	                        : strcmp(loc->status, "active") == 0;
+	                        : loc->status == LOCATION_ACTIVE;
 }
 
 /* The notAfter of loc's renewal: the longest the parent location that
@@ -221,7 +223,7 @@ lifecycle_renew(struct edgeca_ctx *ctx, const struct principal *who, const char 
 	    (expect_key != NULL && (rc = check_unchanged(ca, location, expect_key, msg)) != EDGECA_OK))
 		goto out;
 	/* an external root signs outside edgeca: the renewal waits for it */
-	if (strcmp(ca->chaining, "external") == 0)
+	if (ca->chaining == CA_CHAINING_EXTERNAL)
 		rc = ca_renewal_request_all(ctx, c, who, ca, location, msg);
 	else
 		rc = renew_internal(ctx, c, who, ca, location, expect_key != NULL, msg);

@@ -47,7 +47,9 @@ renew_one(struct edgeca_ctx *ctx, PGconn *c, const PGresult *r, int i, bool *ren
 {
 	static const struct principal scheduler = {.role = ROLE_PKI_ADMIN, .actor = "scheduler"};
 	const char *ca_id = db_get(r, i, "ca_id"), *name = db_get(r, i, "name");
-	const bool external = strcmp(db_get(r, i, "chaining"), "external") == 0;
+	enum ca_chaining chaining = CA_CHAINING_PENDING;
+	const bool external = ca_chaining_parse(db_get(r, i, "chaining"), &chaining) &&
+	                      chaining == CA_CHAINING_EXTERNAL;
 	struct db_param p[2] = {{ca_id, 0, false}, {name, 0, false}};
 	struct edgeca_msg why = {0};
 	struct ca *ca = NULL;

@@ -19,10 +19,11 @@
 #include "model/lifecycle/internal/renew_internal.h"
 #include "model/lifecycle/notification.h"
 #include "model/store/audit.h"
+#include "signer/proto/protocol.h"
 
 /* The hex SHA-256 of a CSR, which names it in the audit trail. */
 static int
-csr_sha256(const unsigned char *der, size_t len, char hex[65])
+csr_sha256(const unsigned char *der, size_t len, char hex[SHA256_HEX_BYTES])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int md_len = 0;
@@ -42,7 +43,7 @@ request_location(struct edgeca_ctx *ctx, PGconn *c, const struct principal *who,
                  const struct ca *ca, const struct ca_location *loc, bool *made,
                  struct edgeca_msg *msg)
 {
-	char key_id[65] = "", digest[65];
+	char key_id[SIGNER_KEY_ID_BYTES] = "", digest[SHA256_HEX_BYTES];
 	unsigned char *csr = NULL;
 	size_t csr_len = 0;
 	struct db_param p[3] = {{ca->id, 0, false}, {loc->name, 0, false}, {loc->key_id, 0, false}};
@@ -101,7 +102,7 @@ ca_renewal_request_all(struct edgeca_ctx *ctx, PGconn *c, const struct principal
 		bool made = false, notified = false;
 
 		if (location != NULL ? strcmp(loc->name, location) != 0
-		                     : strcmp(loc->status, "active") != 0)
+		                     : loc->status != LOCATION_ACTIVE)
 			continue;
 		/* notified also when pending already: a request whose
 		 * notification failed is notified by its repetition */

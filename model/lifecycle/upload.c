@@ -54,7 +54,7 @@ ca_upload_certificate(struct edgeca_ctx *ctx, const struct principal *who, const
 	}
 	/* an active location with a pending renewal takes the certificate of
 	 * that renewal; otherwise only a waiting location takes one */
-	if (strcmp(ca->chaining, "external") == 0 && strcmp(loc->status, "active") == 0 &&
+	if (ca->chaining == CA_CHAINING_EXTERNAL && loc->status == LOCATION_ACTIVE &&
 	    loc->renewal.key_id[0] != '\0')
 		rc = ca_renewal_complete(ctx, c, who, ca, loc, cert, certs, msg);
 	else

@@ -17,6 +17,7 @@
 #include "model/cert/store.h"
 #include "model/store/audit.h"
 #include "model/store/db.h"
+#include "signer/proto/protocol.h"
 
 /* A location chained to a parent CA of this edgeca is a certificate of
  * that parent: revoked as one (inserted when the parent's table does not
@@ -27,7 +28,7 @@
  * first), the one whose key verifies x's signature. */
 static edgeca_err
 parent_issuer_key(PGconn *c, const struct ca *ca, const struct ca_location *loc, X509 *x,
-                  char key_id[65], char location[64], struct edgeca_msg *msg)
+                  char key_id[SIGNER_KEY_ID_BYTES], char location[64], struct edgeca_msg *msg)
 {
 	struct db_param p[2] = {{ca->parent_ca_id, 0, false}, {loc->parent_location, 0, false}};
 	PGresult *r = NULL;
@@ -67,7 +68,7 @@ revoke_at_parent(PGconn *c, const struct principal *who, const struct ca *ca,
                  const struct ca_location *loc, const char *reason, struct edgeca_msg *msg)
 {
 	X509 *x = x509_from_der(loc->cert_der, loc->cert_len);
-	char *subject = NULL, *cn = NULL, issuer_key[65], issuer_loc[64];
+	char *subject = NULL, *cn = NULL, issuer_key[SIGNER_KEY_ID_BYTES], issuer_loc[64];
 	struct key_desc key = {0};
 	struct cert_revoked_ca rec;
 	int n_cn = 0;
@@ -105,7 +106,7 @@ revoke_location(PGconn *c, const struct principal *who, const struct ca *ca,
 	edgeca_err rc;
 
 	rc = ca_store_location_revoked(c, ca->id, loc->name, reason, who->actor, msg);
-	if (rc == EDGECA_OK && strcmp(ca->chaining, "internal") == 0 && ca->parent_ca_id[0] &&
+	if (rc == EDGECA_OK && ca->chaining == CA_CHAINING_INTERNAL && ca->parent_ca_id[0] &&
 	    loc->parent_location[0] && loc->cert_der != NULL && loc->serial[0])
 		rc = revoke_at_parent(c, who, ca, loc, reason, msg);
 	/* the certificates renewals replaced are still valid: revoked too */
@@ -124,23 +125,23 @@ revoke_location(PGconn *c, const struct principal *who, const struct ca *ca,
 		rc = revoke_at_parent(c, who, ca, &old, reason, msg);
 	}
 	if (rc == EDGECA_OK)
-		snprintf(loc->status, sizeof(loc->status), "revoked");
+		loc->status = LOCATION_REVOKED;
 	return rc;
 }
 
 /* The CA's state from its locations: active when one is, waiting when
  * one waits for its certificate, revoked when all are. */
-static const char *
+static enum ca_status
 status_from_locations(const struct ca *ca)
 {
 	bool pending = false;
 
 	for (size_t i = 0; i < ca->n_locations; i++) {
-		if (strcmp(ca->locations[i].status, "active") == 0)
-			return "active";
-		pending = pending || strcmp(ca->locations[i].status, "pending_chaining") == 0;
+		if (ca->locations[i].status == LOCATION_ACTIVE)
+			return CA_STATUS_ACTIVE;
+		pending = pending || ca->locations[i].status == LOCATION_PENDING_CHAINING;
 	}
-	return pending ? "pending_chaining" : "revoked";
+	return pending ? CA_STATUS_PENDING_CHAINING : CA_STATUS_REVOKED;
 }
 
 /* The stored reason of a revoked location, from the rows of reasons. */
@@ -174,7 +175,7 @@ revoke_targets(PGconn *c, const struct principal *who, struct ca *ca, const char
 		if (location != NULL && strcmp(loc->name, location) != 0)
 			continue;
 		known = true;
-		if (strcmp(loc->status, "revoked") != 0) {
+		if (loc->status != LOCATION_REVOKED) {
 			if ((rc = revoke_location(c, who, ca, loc, reason, msg)) == EDGECA_OK)
 				snprintf(names + strlen(names), names_len - strlen(names), "%s%s",
 				         names[0] ? "," : "", loc->name);
@@ -192,7 +193,7 @@ revoke_targets(PGconn *c, const struct principal *who, struct ca *ca, const char
 		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "location-not-found",
 		                 "CA %s has no location %s", ca->id, location);
 	if (rc == EDGECA_OK && location == NULL && names[0] == '\0' &&
-	    strcmp(ca->status, "revoked") == 0 && !on_record)
+	    ca->status == CA_STATUS_REVOKED && !on_record)
 		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-already-revoked",
 		                 "CA %s is already revoked, not for %s; its reason cannot change",
 		                 ca->id, reason);
@@ -204,13 +205,14 @@ revoke_targets(PGconn *c, const struct principal *who, struct ca *ca, const char
 static edgeca_err
 store_ca_revocation(PGconn *c, const struct principal *who, const struct ca *ca,
                     const char *location, const char *reason, const char *names,
-                    const char *status, struct edgeca_msg *msg)
+                    enum ca_status status, struct edgeca_msg *msg)
 {
-	const char *details[8] = {"reason", reason, "locations", names, "status", status,
+	const char *details[8] = {"reason", reason, "locations", names,
+	                          "status", ca_status_name(status),
 	                          "parent_ca_id", ca->parent_ca_id};
 	edgeca_err rc = EDGECA_OK;
 
-	if (strcmp(status, ca->status) != 0)
+	if (status != ca->status)
 		rc = ca_store_status(c, ca->id, status, msg);
 	if (rc == EDGECA_OK)
 		rc = audit_write(c, who->actor, location ? "ca.revoke_location" : "ca.revoke", "ca",
@@ -222,7 +224,8 @@ edgeca_err
 ca_revoke(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
           const char *location, const char *reason, struct ca **out, struct edgeca_msg *msg)
 {
-	const char *why = reason ? reason : "unspecified", *status;
+	const char *why = reason ? reason : "unspecified";
+	enum ca_status status;
 	struct db_param p[1] = {{ca_id, 0, false}};
 	char names[CA_MAX_LOCATIONS * 65];
 	bool in_tx = false;
@@ -260,7 +263,7 @@ ca_revoke(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id
 	        EDGECA_OK)
 		goto out;
 	status = status_from_locations(ca);
-	if (names[0] == '\0' && strcmp(status, ca->status) == 0)
+	if (names[0] == '\0' && status == ca->status)
 		goto out; /* nothing to change: the answer is the CA as it is */
 	if ((rc = store_ca_revocation(c, who, ca, location, why, names, status, msg)) !=
 	    EDGECA_OK)
@@ -269,7 +272,7 @@ ca_revoke(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id
 	if ((rc = db_commit(c, msg)) != EDGECA_OK)
 		goto out;
 	log_info("ca_revoke: ca=%s locations=%s reason=%s status=%s by %s", ca_id, names, why,
-	         status, who->actor);
+	         ca_status_name(status), who->actor);
 out:
 	if (in_tx)
 		db_rollback(c);

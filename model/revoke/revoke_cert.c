@@ -40,7 +40,8 @@ cert_apply(PGconn *c, const struct principal *who, const PGresult *r,
            struct edgeca_msg *msg)
 {
 	const char *stored = db_get(r, 0, "revocation_reason");
-	bool revoked = strcmp(db_get(r, 0, "status"), "revoked") == 0;
+	enum cert_status status = CERT_VALID;
+	bool revoked = cert_status_parse(db_get(r, 0, "status"), &status) && status == CERT_REVOKED;
 	edgeca_err rc;
 
 	*changed = false;

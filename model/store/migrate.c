@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/digests.h"
 #include "common/encoding.h"
 #include "common/log.h"
 #include "model/store/db.h"
@@ -14,7 +15,7 @@
 #define MIGRATE_LOCK_ID "4242017"
 
 static int
-sha256_hex(const unsigned char *data, size_t len, char out[65])
+sha256_hex(const unsigned char *data, size_t len, char out[SHA256_HEX_BYTES])
 {
 	unsigned char md[32];
 	unsigned int md_len = sizeof(md);
@@ -94,7 +95,7 @@ check_applied(PGconn *c, const struct edgeca_embedded_file *files, bool *pending
 		goto out;
 	*pending = false;
 	for (const struct edgeca_embedded_file *f = files; f->name != NULL; f++) {
-		char digest[65];
+		char digest[SHA256_HEX_BYTES];
 		int version = migration_version(f->name), row = -1;
 
 		if (version < 0 || sha256_hex(f->data, f->len, digest) != 0) {
@@ -193,7 +194,7 @@ migrate_run(PGconn *c, const struct edgeca_embedded_file *files, const char *app
 	for (const struct edgeca_embedded_file *f = files; f->name != NULL; f++) {
 		struct db_param p[1] = {{f->name, 0, false}};
 		PGresult *r = NULL;
-		char digest[65];
+		char digest[SHA256_HEX_BYTES];
 		bool done;
 
 		rc = db_exec(c, "SELECT 1 FROM schema_migrations WHERE name = $1", p, 1, &r,

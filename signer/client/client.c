@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "signer/client/client_pool.h"
+#include "signer/proto/protocol.h"
 
 /* Pinging at start-up: the signer may still be starting. */
 #define SIGNER_PING_TIMEOUT_MS 3000
@@ -73,7 +74,7 @@ signer_check(struct signer_pool *p, unsigned timeout_ms, char *state, size_t sta
 edgeca_err
 signer_key_create(struct signer_pool *p, const char *algorithm, const char *templates,
                   uint32_t max_validity_days, int path_length, const char *name_rules,
-                  char key_id[65], struct edgeca_msg *msg)
+                  char key_id[SIGNER_KEY_ID_BYTES], struct edgeca_msg *msg)
 {
 	struct signer_writer w;
 	struct signer_msg reply;

@@ -14,6 +14,8 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/x509util.h"
+#include "signer/proto/protocol.h"
 
 struct signer_pool;
 
@@ -45,7 +47,8 @@ edgeca_err signer_check(struct signer_pool *p, unsigned timeout_ms, char *state,
  * characters. */
 edgeca_err signer_key_create(struct signer_pool *p, const char *algorithm, const char *templates,
                              uint32_t max_validity_days, int path_length,
-                             const char *name_rules, char key_id[65], struct edgeca_msg *msg);
+                             const char *name_rules, char key_id[SIGNER_KEY_ID_BYTES],
+                             struct edgeca_msg *msg);
 
 edgeca_err signer_self_sign(struct signer_pool *p, const char *key_id,
                             const unsigned char *subject_der, size_t subject_len,
@@ -64,7 +67,7 @@ struct signer_issue_opts {
 struct signer_issued {
 	unsigned char *der;
 	size_t der_len;
-	char serial[65];
+	char serial[SERIAL_HEX_MAX];
 	time_t not_before;
 	time_t not_after;
 	char *subject;     /* RFC 2253 text */

@@ -310,10 +310,13 @@ exchange(struct signer_pool *p, int *fd, const struct buf *frame, struct signer_
 	return EXCHANGE_BROKEN;
 }
 
+/* The signer's error type (a slug) as text, with its NUL. */
+#define ERROR_TYPE_BYTES 65
+
 static edgeca_err
 map_error(const struct signer_msg *reply, struct edgeca_msg *msg)
 {
-	char text[513], type[65];
+	char text[513], type[ERROR_TYPE_BYTES];
 	uint32_t code = 0;
 	edgeca_err e;
 

@@ -14,6 +14,7 @@
 #include "common/digests.h"
 #include "common/log.h"
 #include "signer/daemon/policy.h"
+#include "signer/proto/protocol.h"
 
 /* Signature AlgorithmIdentifiers (RFC 5758, RFC 4055): ecdsa-with-SHA256,
  * ecdsa-with-SHA384 (no parameters) and sha256WithRSAEncryption (NULL). */
@@ -219,7 +220,7 @@ crl_begin(struct signer_service *s, const struct signer_msg *req, struct crl_ses
 	struct buf head = {0};
 	X509 *cert = NULL;
 	uint64_t number = 0, this_update = 0, next_update = 0, length = 0, last = 0;
-	char id[65];
+	char id[SIGNER_KEY_ID_BYTES];
 	edgeca_err rc;
 
 	*out = NULL;

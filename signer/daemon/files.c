@@ -11,7 +11,7 @@
 int
 file_write_atomic(const char *dir, const char *path, const void *data, size_t len, mode_t mode)
 {
-	char tmp[4200];
+	char tmp[PATH_BYTES];
 	int fd = -1, dfd = -1, rc = -1;
 	size_t done = 0;
 

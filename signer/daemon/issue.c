@@ -371,11 +371,14 @@ url_acceptable(const char *u)
 	return true;
 }
 
+/* "URI:" and a URL url_acceptable() lets through, with room to spare. */
+#define URL_VALUE_BYTES 1100
+
 /* CRL distribution point and AIA caIssuers, when the caller gives them. */
 static edgeca_err
 add_url_extensions(X509 *cert, const struct issue_params *ip, struct edgeca_msg *msg)
 {
-	char value[1100];
+	char value[URL_VALUE_BYTES];
 
 	if ((ip->crl_url != NULL && !url_acceptable(ip->crl_url)) ||
 	    (ip->aia_url != NULL && !url_acceptable(ip->aia_url)))

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/digests.h"
 #include "common/encoding.h"
 #include "common/x509util.h"
 #include "signer/daemon/algorithms.h"
@@ -61,7 +62,7 @@ out:
 
 static int
 meta_mac(const unsigned char mac_key[KEYMETA_MAC_KEY_LEN], const unsigned char *data,
-         size_t len, char hex[65])
+         size_t len, char hex[SHA256_HEX_BYTES])
 {
 	unsigned char mac[32];
 	unsigned int mac_len = sizeof(mac);
@@ -76,7 +77,7 @@ int
 keymeta_format(const unsigned char mac_key[KEYMETA_MAC_KEY_LEN], const struct signer_key *k,
                struct buf *out)
 {
-	char mac[65];
+	char mac[SHA256_HEX_BYTES];
 
 	if (meta_body(k, out) != 0 || meta_mac(mac_key, out->data, out->len, mac) != 0 ||
 	    buf_printf(out, "hmac %s\n", mac) != 0)
@@ -123,7 +124,7 @@ int
 keymeta_parse(const unsigned char mac_key[KEYMETA_MAC_KEY_LEN], struct signer_key *k,
               char *text, size_t len)
 {
-	char *lines[ML_COUNT], *hmac_at, mac[65], *end;
+	char *lines[ML_COUNT], *hmac_at, mac[SHA256_HEX_BYTES], *end;
 	unsigned char *der = NULL;
 	size_t der_len = 0;
 	long v;

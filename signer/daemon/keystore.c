@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/digests.h"
 #include "common/encoding.h"
 #include "common/log.h"
 #include "common/x509util.h"
@@ -58,7 +59,7 @@ derive(const unsigned char kek[KEK_LEN], const char *label, unsigned char out[32
 static edgeca_err
 load_or_create_kek(struct keystore *ks, struct edgeca_msg *msg)
 {
-	char path[4200];
+	char path[PATH_BYTES];
 	unsigned char *data = NULL;
 	size_t len = 0;
 	struct stat st;
@@ -205,7 +206,7 @@ keystore_free(struct keystore *ks)
 
 /* SHA-256 of the DER SubjectPublicKeyInfo, as hex. */
 static int
-spki_digest(EVP_PKEY *pk, char out[65])
+spki_digest(EVP_PKEY *pk, char out[SHA256_HEX_BYTES])
 {
 	unsigned char *der = NULL, md[32];
 	unsigned int md_len = sizeof(md);
@@ -236,7 +237,7 @@ static int
 meta_write(const struct keystore *ks, const struct signer_key *k)
 {
 	struct buf b = {0};
-	char path[4200];
+	char path[PATH_BYTES];
 	int rc = -1;
 
 	if (keymeta_format(ks->meta_mac_key, k, &b) != 0)
@@ -254,7 +255,7 @@ key_load(struct keystore *ks, const char *id, struct signer_key **out, struct ed
 	struct signer_key *k = NULL;
 	unsigned char *meta = NULL, *pem = NULL;
 	size_t meta_len = 0, pem_len = 0;
-	char path[4200];
+	char path[PATH_BYTES];
 	BIO *bio = NULL;
 	edgeca_err rc;
 
@@ -289,7 +290,7 @@ key_load(struct keystore *ks, const char *id, struct signer_key **out, struct ed
 	}
 	{
 		/* the key file must hold the key the metadata was written for */
-		char digest[65];
+		char digest[SHA256_HEX_BYTES];
 		if (spki_digest(k->pkey, digest) != 0 || strcmp(digest, k->spki_sha256) != 0) {
 			log_error("key_load: key=%s: the key file does not match its metadata", id);
 			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, "key-damaged",
@@ -345,7 +346,7 @@ keystore_create(struct keystore *ks, const char *algorithm, const struct signer_
 {
 	struct signer_key *k = NULL;
 	unsigned char rnd[KEY_ID_LEN / 2];
-	char path[4200];
+	char path[PATH_BYTES];
 	BIO *bio = NULL;
 	char *pem = NULL;
 	long pem_len;
@@ -476,7 +477,7 @@ crl_record(const struct keystore *ks, const char *id, uint64_t n, struct buf *b)
 {
 	unsigned char mac[32];
 	unsigned int mac_len = sizeof(mac);
-	char hex[65];
+	char hex[SHA256_HEX_BYTES];
 
 	if (buf_printf(b, "%s\nid %s\nlast_crl_number %" PRIu64 "\n", CRL_MAGIC, id, n) != 0 ||
 	    HMAC(EVP_sha256(), ks->crl_mac_key, sizeof(ks->crl_mac_key), b->data, b->len, mac,
@@ -494,7 +495,7 @@ crl_load(struct keystore *ks, struct signer_key *key, struct edgeca_msg *msg)
 	unsigned char *data = NULL;
 	size_t len = 0, plen;
 	struct buf expect = {0};
-	char path[4200], prefix[128], *end;
+	char path[PATH_BYTES], prefix[128], *end;
 	uint64_t n = 0;
 	edgeca_err rc = EDGECA_ERR_INTERNAL;
 
@@ -552,7 +553,7 @@ keystore_crl_advance(struct keystore *ks, struct signer_key *key, uint64_t n,
                      struct edgeca_msg *msg)
 {
 	struct buf b = {0};
-	char path[4200];
+	char path[PATH_BYTES];
 	edgeca_err rc = EDGECA_OK;
 
 	pthread_mutex_lock(&ks->lock);

@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 #include <stdint.h>
 
+#include "common/digests.h"
 #include "common/error.h"
 #include "signer/daemon/policy.h"
 
@@ -22,7 +23,7 @@ struct keystore;
 struct signer_key {
 	char id[KEY_ID_LEN + 1];
 	char algorithm[16];
-	char spki_sha256[65]; /* binds the key file to its metadata */
+	char spki_sha256[SHA256_HEX_BYTES]; /* binds the key file to its metadata */
 	EVP_PKEY *pkey;
 	struct signer_policy policy;
 	X509 *cert; /* guarded by the keystore lock; use keystore_key_cert() */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/buf.h"
 #include "signer/daemon/keystore.h"
 #include "signer/daemon/listener.h"
 #include "signer/daemon/service.h"
@@ -91,7 +92,7 @@ ensure_private_dir(const char *path, uid_t uid, gid_t gid, int do_chown)
 static int
 check_socket_dir(const char *socket_path, uid_t peer)
 {
-	char dir[4200];
+	char dir[PATH_BYTES];
 	struct stat st;
 
 	snprintf(dir, sizeof(dir), "%s", socket_path);
@@ -161,7 +162,7 @@ main(int argc, char **argv)
 	gid_t run_gid = getgid();
 	pid_t parent = getppid();
 	int deathsig = 0;
-	char log_path[4200];
+	char log_path[PATH_BYTES];
 	struct sigaction sa;
 	unsigned long v;
 	int listen_fd = -1, rc = 1, opt;

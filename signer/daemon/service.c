@@ -14,6 +14,7 @@
 #include "common/x509util.h"
 #include "signer/daemon/crl.h"
 #include "signer/daemon/issue.h"
+#include "signer/proto/protocol.h"
 
 static X509_NAME *subject_field(const struct signer_msg *req);
 
@@ -170,7 +171,7 @@ static edgeca_err
 lookup_key(struct signer_service *s, const struct signer_msg *req, struct signer_key **key,
            struct edgeca_msg *msg)
 {
-	char id[65];
+	char id[SIGNER_KEY_ID_BYTES];
 
 	if (signer_get_str(req, SIGNER_TAG_KEY_ID, id, sizeof(id)) != 0)
 		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, NULL, "bad key id");

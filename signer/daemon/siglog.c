@@ -86,7 +86,7 @@ append_line(struct siglog *l, const char *key_id, const char *op, const char *tp
 {
 	unsigned char md[32];
 	unsigned int md_len = sizeof(md);
-	char stamp[RFC3339_LEN], md_hex[65], *subject = NULL;
+	char stamp[RFC3339_LEN], md_hex[SHA256_HEX_BYTES], *subject = NULL;
 	struct buf b = {0};
 	int rc = -1;
 
@@ -139,7 +139,7 @@ int
 siglog_append_crl(struct siglog *l, const char *key_id, uint64_t number,
                   uint64_t entries_bytes, const unsigned char tbs_sha256[32])
 {
-	char stamp[RFC3339_LEN], md_hex[65];
+	char stamp[RFC3339_LEN], md_hex[SHA256_HEX_BYTES];
 	struct buf b = {0};
 	int rc = -1;
 

@@ -16,6 +16,8 @@
 #define SIGNER_HEADER_LEN 8
 #define SIGNER_MAX_PAYLOAD (64 * 1024)
 #define SIGNER_MAX_FIELDS 24
+/* A signer key id as text (64 hex digits) and its NUL. */
+#define SIGNER_KEY_ID_BYTES 65
 #define SIGNER_MAX_CSR 32768
 #define SIGNER_MAX_CERTIFICATE 32768
 /* A CRL_ENTRIES request's entries, and the CRL parts the signer returns

@@ -57,7 +57,7 @@ test_defaults(void **state)
 
 	base(&r);
 	ca = resolve_ok(&r, &na);
-	assert_string_equal(ca->kind, "root");
+	assert_int_equal(ca->kind, CA_KIND_ROOT);
 	assert_string_equal(ca->key_algorithm, "EC-P256");
 	assert_int_equal(na, now + 3650 * DAY);
 	assert_string_equal(ca->common_name, "Example Root CA");
@@ -329,7 +329,7 @@ test_subordinate(void **state)
 	assert_int_equal(na, 0); /* decided by the parent when chained */
 	assert_int_equal(ca->n_locations, 2);
 	assert_string_equal(ca->locations[1].name, "eastus");
-	assert_string_equal(ca->locations[0].status, "pending_chaining");
+	assert_int_equal(ca->locations[0].status, LOCATION_PENDING_CHAINING);
 	ca_free(ca);
 	/* a CA template that is not subordinate_ca does not lengthen the default */
 	r.allowed_templates = edge;

@@ -25,14 +25,14 @@ make_ca(struct test_ca *t, const char *tpl, const char *const *allowed, const ch
 {
 	memset(t, 0, sizeof(*t));
 	snprintf(t->ca.id, sizeof(t->ca.id), "2b1f5876-73f0-4518-af2d-d81abd34d2bd");
-	snprintf(t->ca.status, sizeof(t->ca.status), "active");
+	t->ca.status = CA_STATUS_ACTIVE;
 	snprintf(t->ca.template, sizeof(t->ca.template), "%s", tpl);
 	for (int i = 0; allowed[i] != NULL && i < 7; i++)
 		t->allowed[i] = (char *)allowed[i];
 	t->ca.allowed_templates = t->allowed;
 	t->ca.path_length = -1;
 	snprintf(t->loc.name, sizeof(t->loc.name), "default");
-	snprintf(t->loc.status, sizeof(t->loc.status), "%s", loc_status);
+	assert_true(ca_location_status_parse(loc_status, &t->loc.status));
 	t->ca.locations = &t->loc;
 	t->ca.n_locations = 1;
 }
@@ -186,11 +186,11 @@ test_issue_location(void **state)
 	make_ca(&t, "client", allowed, "revoked");
 	assert_int_equal(issue_location(&t.ca, "default", &loc, &msg), EDGECA_ERR_CONFLICT);
 	assert_string_equal(msg.type, "location-revoked");
-	snprintf(t.ca.status, sizeof(t.ca.status), "revoked");
+	t.ca.status = CA_STATUS_REVOKED;
 	assert_int_equal(issue_location(&t.ca, NULL, &loc, &msg), EDGECA_ERR_CONFLICT);
 	assert_string_equal(msg.type, "ca-revoked");
 	make_ca(&t, "client", allowed, "pending_chaining");
-	snprintf(t.ca.status, sizeof(t.ca.status), "pending_chaining");
+	t.ca.status = CA_STATUS_PENDING_CHAINING;
 	assert_int_equal(issue_location(&t.ca, NULL, &loc, &msg), EDGECA_ERR_CONFLICT);
 	assert_string_equal(msg.type, "ca-not-active");
 }
