@@ -12,7 +12,7 @@
 
 #include "model/ca/ca.h"
 #include "model/cert/certificate.h"
-#include "unit_helpers.h"
+#include "tests/support/certs.h"
 
 /* One enum's pair, seen through int so one test walks them all. */
 struct pair {
