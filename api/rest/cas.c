@@ -166,7 +166,8 @@ api_cas_list(struct api_call *call)
 }
 
 void
-api_cas_get(struct api_call *call)
+api_answer_ca(struct api_call *call,
+              json_t *(*render)(const struct ca *ca, const struct model_settings *settings))
 {
 	struct edgeca_msg msg = {0};
 	struct ca *ca = NULL;
@@ -177,8 +178,14 @@ api_cas_get(struct api_call *call)
 		api_problem(call->resp, rc, &msg, call->path);
 		return;
 	}
-	api_json(call->resp, 200, render_ca(ca, &call->ctx->settings));
+	api_json(call->resp, 200, render(ca, &call->ctx->settings));
 	ca_free(ca);
+}
+
+void
+api_cas_get(struct api_call *call)
+{
+	api_answer_ca(call, render_ca);
 }
 
 void

@@ -146,15 +146,5 @@ out:
 void
 api_cas_est_urls(struct api_call *call)
 {
-	struct edgeca_msg msg = {0};
-	struct ca *ca = NULL;
-	edgeca_err rc;
-
-	rc = ca_get(call->ctx, u_map_get(call->req->map_url, "ca_id"), &ca, &msg);
-	if (rc != EDGECA_OK) {
-		api_problem(call->resp, rc, &msg, call->path);
-		return;
-	}
-	api_json(call->resp, 200, render_est_urls(ca, &call->ctx->settings));
-	ca_free(ca);
+	api_answer_ca(call, render_est_urls);
 }

@@ -122,33 +122,10 @@ api_answer_issued(struct api_call *call, const struct certificate *cert)
 	api_json(call->resp, 201, render_certificate(cert, 1));
 }
 
-void
-api_certificates_issue(struct api_call *call)
-{
-	const char *ca_id = u_map_get(call->req->map_url, "ca_id");
-	struct cert_issue_req r;
-	struct edgeca_msg msg = {0};
-	struct certificate *cert = NULL;
-	json_t *j = NULL;
-	edgeca_err rc;
-
-	cert_issue_req_init(&r);
-	rc = api_parse_csr_request(call->req, issue_fields, &r, &j, &msg);
-	if (rc == EDGECA_OK)
-		rc = cert_issue(call->ctx, &call->who, ca_id, &r, &cert, &msg);
-	if (rc == EDGECA_OK)
-		api_answer_issued(call, cert);
-	else
-		api_problem(call->resp, rc, &msg, call->path);
-	json_decref(j);
-	cert_free(cert);
-}
-
-static const char *const subordinate_fields[] = {"csr", "path_length", "validity_days",
-                                                 "not_after", "location", NULL};
-
-void
-api_cas_sign_subordinate(struct api_call *call)
+/* Issues from the CSR request in the body: a leaf (fields issue_fields) or
+ * a subordinate CA's certificate (subordinate_fields). */
+static void
+issue(struct api_call *call, const char *const *fields, bool subordinate)
 {
 	struct cert_issue_req r;
 	struct edgeca_msg msg = {0};
@@ -157,8 +134,8 @@ api_cas_sign_subordinate(struct api_call *call)
 	edgeca_err rc;
 
 	cert_issue_req_init(&r);
-	r.subordinate = true;
-	rc = api_parse_csr_request(call->req, subordinate_fields, &r, &j, &msg);
+	r.subordinate = subordinate;
+	rc = api_parse_csr_request(call->req, fields, &r, &j, &msg);
 	if (rc == EDGECA_OK)
 		rc = cert_issue(call->ctx, &call->who, u_map_get(call->req->map_url, "ca_id"), &r,
 		                &cert, &msg);
@@ -168,6 +145,21 @@ api_cas_sign_subordinate(struct api_call *call)
 		api_problem(call->resp, rc, &msg, call->path);
 	json_decref(j);
 	cert_free(cert);
+}
+
+void
+api_certificates_issue(struct api_call *call)
+{
+	issue(call, issue_fields, false);
+}
+
+static const char *const subordinate_fields[] = {"csr", "path_length", "validity_days",
+                                                 "not_after", "location", NULL};
+
+void
+api_cas_sign_subordinate(struct api_call *call)
+{
+	issue(call, subordinate_fields, true);
 }
 
 void

@@ -16,6 +16,9 @@ void api_health_openapi(struct api_call *call);
 void api_cas_create(struct api_call *call);
 void api_cas_list(struct api_call *call);
 void api_cas_get(struct api_call *call);
+/* Reads the CA of the path and answers 200 with render's view of it. */
+void api_answer_ca(struct api_call *call,
+                   json_t *(*render)(const struct ca *ca, const struct model_settings *settings));
 void api_cas_certificate(struct api_call *call);
 
 void api_cas_chain(struct api_call *call);

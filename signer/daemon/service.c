@@ -413,6 +413,28 @@ session_check(struct signer_session *ss, uint8_t type, struct edgeca_msg *msg)
 	return EDGECA_OK;
 }
 
+/* The operations on one key, each answered by one function. */
+typedef edgeca_err (*op_fn)(struct signer_service *s, const struct signer_msg *req,
+                            struct signer_writer *w, struct edgeca_msg *msg);
+
+static op_fn
+key_op(uint8_t type)
+{
+	static const struct {
+		uint8_t type;
+		op_fn fn;
+	} ops[] = {
+		{SIGNER_OP_KEY_CREATE, op_key_create},     {SIGNER_OP_SELF_SIGN, op_self_sign},
+		{SIGNER_OP_ISSUE, op_issue},               {SIGNER_OP_CSR_CREATE, op_csr_create},
+		{SIGNER_OP_CERT_INSTALL, op_cert_install}, {SIGNER_OP_KEY_INFO, op_key_info},
+	};
+
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (ops[i].type == type)
+			return ops[i].fn;
+	return NULL;
+}
+
 int
 signer_service_handle(struct signer_service *s, struct signer_session *ss,
                       const struct signer_msg *req, struct signer_writer *reply)
@@ -430,24 +452,6 @@ signer_service_handle(struct signer_service *s, struct signer_session *ss,
 		signer_writer_init(reply, SIGNER_REPLY_OK);
 		signer_put_u32(reply, SIGNER_TAG_PROTOCOL_VERSION, SIGNER_PROTO_VERSION);
 		break;
-	case SIGNER_OP_KEY_CREATE:
-		rc = op_key_create(s, req, reply, &msg);
-		break;
-	case SIGNER_OP_SELF_SIGN:
-		rc = op_self_sign(s, req, reply, &msg);
-		break;
-	case SIGNER_OP_ISSUE:
-		rc = op_issue(s, req, reply, &msg);
-		break;
-	case SIGNER_OP_CSR_CREATE:
-		rc = op_csr_create(s, req, reply, &msg);
-		break;
-	case SIGNER_OP_CERT_INSTALL:
-		rc = op_cert_install(s, req, reply, &msg);
-		break;
-	case SIGNER_OP_KEY_INFO:
-		rc = op_key_info(s, req, reply, &msg);
-		break;
 	case SIGNER_OP_CRL_BEGIN:
 		rc = crl_begin(s, req, &ss->crl, reply, &msg);
 		break;
@@ -460,8 +464,13 @@ signer_service_handle(struct signer_service *s, struct signer_session *ss,
 		rc = crl_finish(s, ss->crl, reply, &msg);
 		signer_session_end(ss);
 		break;
-	default:
-		return -1;
+	default: {
+		op_fn op = key_op(req->type);
+		if (op == NULL)
+			return -1;
+		rc = op(s, req, reply, &msg);
+		break;
+	}
 	}
 reply:
 	if (rc != EDGECA_OK) {
