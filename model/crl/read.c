@@ -64,24 +64,6 @@ resolve_location(PGconn *c, const char *ca_id, const char *location, char id[UUI
 	return rc;
 }
 
-edgeca_err
-crl_force(struct edgeca_ctx *ctx, const char *actor, const char *ca_id, const char *location,
-          struct crl *out, struct edgeca_msg *msg)
-{
-	char id[UUID_TEXT_BYTES], name[64];
-	int generation = 0;
-	PGconn *c = NULL;
-	bool made = false;
-	edgeca_err rc;
-
-	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
-		return rc;
-	if ((rc = resolve_location(c, ca_id, location, id, name, &generation, msg)) == EDGECA_OK)
-		rc = crl_generate(ctx, c, actor, id, name, generation, CRL_FORCED, &made, out, msg);
-	db_release(ctx->db, c);
-	return rc;
-}
-
 /* One query with a binary result (every column but der cast to text):
  * a CRL of a million entries is tens of megabytes, which a hex text
  * result would double. */
@@ -139,22 +121,55 @@ out:
 	return rc;
 }
 
+/* The location of a CRL request (resolve_location), then the CRL work of
+ * crl_force or crl_get on the same connection. */
+struct crl_args {
+	struct edgeca_ctx *ctx;
+	const char *actor;    /* crl_force */
+	const char *ca_id;
+	const char *location;
+	int generation;       /* crl_get: 0 for the location's current key */
+	bool force;
+	bool with_der;
+	struct crl *out;
+};
+
+static edgeca_err
+crl_on(PGconn *c, void *arg, struct edgeca_msg *msg)
+{
+	struct crl_args *a = arg;
+	char id[UUID_TEXT_BYTES], name[64];
+	int current = 0;
+	bool made = false;
+	edgeca_err rc = resolve_location(c, a->ca_id, a->location, id, name, &current, msg);
+
+	if (rc == EDGECA_OK && a->force)
+		rc = crl_generate(a->ctx, c, a->actor, id, name, current, CRL_FORCED, &made, a->out,
+		                  msg);
+	else if (rc == EDGECA_OK)
+		rc = read_current(c, id, name, a->generation > 0 ? a->generation : current,
+		                  a->with_der, a->out, msg);
+	return rc;
+}
+
+edgeca_err
+crl_force(struct edgeca_ctx *ctx, const char *actor, const char *ca_id, const char *location,
+          struct crl *out, struct edgeca_msg *msg)
+{
+	struct crl_args a = {ctx, actor, ca_id, location, 0, true, true, out};
+
+	return db_with(ctx->db, crl_on, &a, msg);
+}
+
 edgeca_err
 crl_get(struct edgeca_ctx *ctx, const char *ca_id, const char *location, int generation,
         bool with_der, struct crl *out, struct edgeca_msg *msg)
 {
-	char id[UUID_TEXT_BYTES], name[64];
-	int current = 0;
-	PGconn *c = NULL;
+	struct crl_args a = {ctx, NULL, ca_id, location, generation, false, with_der, out};
 	edgeca_err rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
-		return rc;
-	if ((rc = resolve_location(c, ca_id, location, id, name, &current, msg)) == EDGECA_OK)
-		rc = read_current(c, id, name, generation > 0 ? generation : current, with_der, out,
-		                  msg);
-	db_release(ctx->db, c);
+	rc = db_with(ctx->db, crl_on, &a, msg);
 	if (rc != EDGECA_OK)
 		crl_clear(out);
 	return rc;

@@ -123,8 +123,8 @@ load_active(PGconn *c, const char *ca_id, const char *location, struct ca **ca,
 {
 	edgeca_err rc;
 
-	if (!uuid_valid(ca_id))
-		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	if ((rc = db_check_id(ca_id, "ca-not-found", "CA", msg)) != EDGECA_OK)
+		return rc;
 	if ((rc = ca_store_load(c, ca_id, ca, msg)) != EDGECA_OK)
 		return rc;
 	*loc = ca_find_location(*ca, location);
@@ -139,6 +139,32 @@ load_active(PGconn *c, const char *ca_id, const char *location, struct ca **ca,
 	return rc;
 }
 
+struct load_args {
+	const char *ca_id;
+	const char *location;
+	struct ca **ca;
+	const struct ca_location **loc;
+};
+
+static edgeca_err
+load_on(PGconn *c, void *arg, struct edgeca_msg *msg)
+{
+	struct load_args *a = arg;
+
+	return load_active(c, a->ca_id, a->location, a->ca, a->loc, msg);
+}
+
+/* load_active on a connection of the pool, given back before the signer
+ * is asked (storing takes one again). */
+static edgeca_err
+load_active_pooled(struct edgeca_ctx *ctx, const char *ca_id, const char *location,
+                   struct ca **ca, const struct ca_location **loc, struct edgeca_msg *msg)
+{
+	struct load_args a = {ca_id, location, ca, loc};
+
+	return db_with(ctx->db, load_on, &a, msg);
+}
+
 edgeca_err
 dps_verification_certificate(struct edgeca_ctx *ctx, const struct principal *who,
                              const char *ca_id, const char *code, const char *location,
@@ -149,7 +175,6 @@ dps_verification_certificate(struct edgeca_ctx *ctx, const struct principal *who
 	unsigned char *csr = NULL;
 	size_t csr_len = 0;
 	time_t not_after;
-	PGconn *c = NULL;
 	edgeca_err rc;
 
 	*out = NULL;
@@ -160,12 +185,7 @@ dps_verification_certificate(struct edgeca_ctx *ctx, const struct principal *who
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 		                   "verification_code must be 1 to 64 letters, digits or dashes, as "
 		                   "DPS shows it");
-	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
-		return rc;
-	rc = load_active(c, ca_id, location, &ca, &loc, msg);
-	/* back before the signer is asked: storing takes one again */
-	db_release(ctx->db, c);
-	if (rc != EDGECA_OK)
+	if ((rc = load_active_pooled(ctx, ca_id, location, &ca, &loc, msg)) != EDGECA_OK)
 		goto out;
 	if (ephemeral_csr(code, &csr, &csr_len) != 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot make a key and request");
@@ -221,7 +241,6 @@ dps_iotedge_config(struct edgeca_ctx *ctx, const struct dps_config_req *req, cha
 	struct ca *ca = NULL;
 	struct buf b = {0};
 	char url[EST_URL_MAX];
-	PGconn *c = NULL;
 	edgeca_err rc;
 
 	*out = NULL;
@@ -233,12 +252,9 @@ dps_iotedge_config(struct edgeca_ctx *ctx, const struct dps_config_req *req, cha
 		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "invalid-parameter",
 		                   "id_scope is required: the DPS ID scope, letters and digits "
 		                   "(e.g. 0ne00ABCDEF)");
-	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
-		return rc;
-	rc = load_active(c, req->ca_id, req->location, &ca, &loc, msg);
-	db_release(ctx->db, c);
-	if (rc != EDGECA_OK)
-		return rc;
+	if ((rc = load_active_pooled(ctx, req->ca_id, req->location, &ca, &loc, msg)) !=
+	    EDGECA_OK)
+		goto out;
 	if (!ca->est.enabled) {
 		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "est-disabled",
 		                 "CA %s does not serve EST; enable it (PATCH est.enabled) first",
