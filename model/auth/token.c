@@ -186,12 +186,12 @@ static const struct db_stmt authenticate_stmt = {
 	   "WHERE token_hash = $1 AND deleted_at IS NULL "
 	   "AND (expires_at IS NULL OR expires_at > now())"};
 
-/* The token whose hash is md (32 bytes), as a principal. */
 struct authenticate_args {
 	const unsigned char *md;
 	struct principal *out;
 };
 
+/* The live token whose hash is a->md (32 bytes), as a principal. */
 static edgeca_err
 authenticate_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 {
@@ -243,8 +243,6 @@ token_authenticate(struct edgeca_ctx *ctx, const char *secret, struct principal 
 	return rc;
 }
 
-/* A page of tokens after seq after (text), at most page of them; more
- * when there are more. */
 struct list_args {
 	const char *after;
 	const char *limit; /* page + 1: one more tells whether a next page exists */
@@ -252,6 +250,8 @@ struct list_args {
 	struct token_list *out;
 };
 
+/* A page of tokens after seq a->after, at most a->page of them, and the
+ * cursor of the next page when there is one. */
 static edgeca_err
 list_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 {
@@ -317,6 +317,7 @@ struct get_args {
 	struct token_info *out;
 };
 
+/* A token that is not deleted. */
 static edgeca_err
 get_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 {

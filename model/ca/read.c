@@ -13,6 +13,7 @@ struct get_args {
 	struct ca **out;
 };
 
+/* A CA with everything the API shows of it. */
 static edgeca_err
 get_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 {
@@ -41,6 +42,7 @@ struct list_args {
 	struct ca_list *out;
 };
 
+/* A page of the CAs a->only allows (NULL: all). */
 static edgeca_err
 list_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 {

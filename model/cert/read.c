@@ -10,7 +10,6 @@
 #include "model/cert/store.h"
 #include "model/store/db.h"
 
-/* A certificate and its CA, read on one connection. */
 struct get_args {
 	const char *ca_id;
 	const char *serial;
@@ -18,6 +17,7 @@ struct get_args {
 	struct certificate **out;
 };
 
+/* A certificate and its CA, read on one connection. */
 static edgeca_err
 get_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 {
@@ -56,8 +56,6 @@ out:
 	return rc;
 }
 
-/* A page of a CA's certificates; the CA is read first so that an unknown
- * CA is a 404, not an empty page. */
 struct list_args {
 	const char *ca_id;
 	const struct cert_filter *f;
@@ -68,6 +66,8 @@ struct list_args {
 	struct cert_list *out;
 };
 
+/* A page of a CA's certificates; the CA is read first so that an unknown
+ * CA is a 404, not an empty page. */
 static edgeca_err
 list_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 {

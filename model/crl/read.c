@@ -34,9 +34,8 @@ resolve_location(PGconn *c, const char *ca_id, const char *location, char id[UUI
 	PGresult *r = NULL;
 	edgeca_err rc;
 
-	if (ca_id == NULL || !uuid_valid(ca_id))
-		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s",
-		                   ca_id ? ca_id : "");
+	if ((rc = db_check_id(ca_id, "ca-not-found", "CA", msg)) != EDGECA_OK)
+		return rc;
 	rc = db_exec(c,
 	             "SELECT c.id::text AS id, c.crl_enabled, l.name, l.generation"
 	             " FROM cas c LEFT JOIN ca_locations l"
@@ -61,6 +60,24 @@ resolve_location(PGconn *c, const char *ca_id, const char *location, char id[UUI
 		*generation = (int)db_get_ll(r, 0, "generation");
 	}
 	PQclear(r);
+	return rc;
+}
+
+edgeca_err
+crl_force(struct edgeca_ctx *ctx, const char *actor, const char *ca_id, const char *location,
+          struct crl *out, struct edgeca_msg *msg)
+{
+	char id[UUID_TEXT_BYTES], name[64];
+	int generation = 0;
+	PGconn *c = NULL;
+	bool made = false;
+	edgeca_err rc;
+
+	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
+		return rc;
+	if ((rc = resolve_location(c, ca_id, location, id, name, &generation, msg)) == EDGECA_OK)
+		rc = crl_generate(ctx, c, actor, id, name, generation, CRL_FORCED, &made, out, msg);
+	db_release(ctx->db, c);
 	return rc;
 }
 
@@ -121,55 +138,22 @@ out:
 	return rc;
 }
 
-/* The location of a CRL request (resolve_location), then the CRL work of
- * crl_force or crl_get on the same connection. */
-struct crl_args {
-	struct edgeca_ctx *ctx;
-	const char *actor;    /* crl_force */
-	const char *ca_id;
-	const char *location;
-	int generation;       /* crl_get: 0 for the location's current key */
-	bool force;
-	bool with_der;
-	struct crl *out;
-};
-
-static edgeca_err
-crl_on(PGconn *c, void *arg, struct edgeca_msg *msg)
-{
-	struct crl_args *a = arg;
-	char id[UUID_TEXT_BYTES], name[64];
-	int current = 0;
-	bool made = false;
-	edgeca_err rc = resolve_location(c, a->ca_id, a->location, id, name, &current, msg);
-
-	if (rc == EDGECA_OK && a->force)
-		rc = crl_generate(a->ctx, c, a->actor, id, name, current, CRL_FORCED, &made, a->out,
-		                  msg);
-	else if (rc == EDGECA_OK)
-		rc = read_current(c, id, name, a->generation > 0 ? a->generation : current,
-		                  a->with_der, a->out, msg);
-	return rc;
-}
-
-edgeca_err
-crl_force(struct edgeca_ctx *ctx, const char *actor, const char *ca_id, const char *location,
-          struct crl *out, struct edgeca_msg *msg)
-{
-	struct crl_args a = {ctx, actor, ca_id, location, 0, true, true, out};
-
-	return db_with(ctx->db, crl_on, &a, msg);
-}
-
 edgeca_err
 crl_get(struct edgeca_ctx *ctx, const char *ca_id, const char *location, int generation,
         bool with_der, struct crl *out, struct edgeca_msg *msg)
 {
-	struct crl_args a = {ctx, NULL, ca_id, location, generation, false, with_der, out};
+	char id[UUID_TEXT_BYTES], name[64];
+	int current = 0;
+	PGconn *c = NULL;
 	edgeca_err rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = db_with(ctx->db, crl_on, &a, msg);
+	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
+		return rc;
+	if ((rc = resolve_location(c, ca_id, location, id, name, &current, msg)) == EDGECA_OK)
+		rc = read_current(c, id, name, generation > 0 ? generation : current, with_der, out,
+		                  msg);
+	db_release(ctx->db, c);
 	if (rc != EDGECA_OK)
 		crl_clear(out);
 	return rc;

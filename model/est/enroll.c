@@ -97,6 +97,7 @@ struct load_args {
 	const struct ca_location **loc;
 };
 
+/* est_load, then the client's authentication when a client is given. */
 static edgeca_err
 load_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 {
