@@ -186,26 +186,20 @@ static const struct db_stmt authenticate_stmt = {
 	   "WHERE token_hash = $1 AND deleted_at IS NULL "
 	   "AND (expires_at IS NULL OR expires_at > now())"};
 
-edgeca_err
-token_authenticate(struct edgeca_ctx *ctx, const char *secret, struct principal *out,
-                   struct edgeca_msg *msg)
+struct authenticate_args {
+	const unsigned char *md;
+	struct principal *out;
+};
+
+/* The live token whose hash is a->md (32 bytes), as a principal. */
+static edgeca_err
+authenticate_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 {
-	unsigned char md[32];
-	struct db_param p[1];
-	PGconn *c = NULL;
+	struct authenticate_args *a = arg;
+	struct db_param p[1] = {{(const char *)a->md, 32, true}};
 	PGresult *r = NULL;
-	size_t n = strlen(secret);
 	edgeca_err rc;
 
-	memset(out, 0, sizeof(*out));
-	if (n < strlen(TOKEN_PREFIX) || n >= TOKEN_SECRET_MAX ||
-	    strncmp(secret, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) != 0 || token_digest(secret, md) != 0)
-		return edgeca_fail(msg, EDGECA_ERR_UNAUTHENTICATED, "invalid-token",
-		                   "the bearer token is not a valid edgeca token");
-	rc = db_acquire(ctx->db, &c, msg);
-	if (rc != EDGECA_OK)
-		return rc;
-	p[0] = (struct db_param){(const char *)md, 32, true};
 	rc = db_exec_prepared(c, &authenticate_stmt, p, 1, &r, "authenticate", msg);
 	if (rc != EDGECA_OK)
 		goto out;
@@ -214,21 +208,77 @@ token_authenticate(struct edgeca_ctx *ctx, const char *secret, struct principal 
 		                 "the bearer token is unknown, deleted or expired");
 		goto out;
 	}
-	if (token_scope_from_row(r, 0, &out->scope) != 0) {
+	if (token_scope_from_row(r, 0, &a->out->scope) != 0) {
 		log_error("token_authenticate: token=%s: its CA list cannot be read",
 		          db_get(r, 0, "id"));
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
 		                 "the token's CA list cannot be read");
 		goto out;
 	}
-	out->role = role_parse(db_get(r, 0, "role"));
-	snprintf(out->token_id, sizeof(out->token_id), "%s", db_get(r, 0, "id"));
-	snprintf(out->actor, sizeof(out->actor), "token:%s", db_get(r, 0, "name"));
+	a->out->role = role_parse(db_get(r, 0, "role"));
+	snprintf(a->out->token_id, sizeof(a->out->token_id), "%s", db_get(r, 0, "id"));
+	snprintf(a->out->actor, sizeof(a->out->actor), "token:%s", db_get(r, 0, "name"));
 out:
+	PQclear(r);
+	return rc;
+}
+
+edgeca_err
+token_authenticate(struct edgeca_ctx *ctx, const char *secret, struct principal *out,
+                   struct edgeca_msg *msg)
+{
+	unsigned char md[32];
+	struct authenticate_args a = {md, out};
+	size_t n = strlen(secret);
+	edgeca_err rc;
+
+	memset(out, 0, sizeof(*out));
+	if (n < strlen(TOKEN_PREFIX) || n >= TOKEN_SECRET_MAX ||
+	    strncmp(secret, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) != 0 || token_digest(secret, md) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_UNAUTHENTICATED, "invalid-token",
+		                   "the bearer token is not a valid edgeca token");
+	rc = db_with(ctx->db, authenticate_on, &a, msg);
 	if (rc != EDGECA_OK)
 		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+struct list_args {
+	const char *after;
+	const char *limit; /* page + 1: one more tells whether a next page exists */
+	long page;
+	struct token_list *out;
+};
+
+/* A page of tokens after seq a->after, at most a->page of them, and the
+ * cursor of the next page when there is one. */
+static edgeca_err
+list_on(PGconn *c, void *arg, struct edgeca_msg *msg)
+{
+	struct list_args *a = arg;
+	struct db_param p[2] = {{a->after, 0, false}, {a->limit, 0, false}};
+	struct token_list *out = a->out;
+	PGresult *r = NULL;
+	int rows;
+	edgeca_err rc;
+
+	rc = db_exec(c, "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE seq > $1 "
+	                "AND deleted_at IS NULL ORDER BY seq LIMIT $2", p, 2, &r, "list tokens", msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	rows = PQntuples(r);
+	out->n = (size_t)(rows > a->page ? a->page : rows);
+	out->items = calloc(out->n ? out->n : 1, sizeof(*out->items));
+	if (out->items == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < out->n && rc == EDGECA_OK; i++)
+		rc = read_info(r, (int)i, &out->items[i], msg);
+	if (rc == EDGECA_OK && rows > a->page)
+		cursor_encode(db_get_ll(r, (int)a->page - 1, "seq"), out->next_cursor);
+out:
 	PQclear(r);
-	db_release(ctx->db, c);
 	return rc;
 }
 
@@ -237,43 +287,17 @@ token_list(struct edgeca_ctx *ctx, long limit, const char *cursor, struct token_
            struct edgeca_msg *msg)
 {
 	char after[32], lim[32];
+	struct list_args a = {after, lim, 0, out};
 	long long seq;
-	struct db_param p[2];
-	PGconn *c = NULL;
-	PGresult *r = NULL;
-	long page;
-	int rows;
 	edgeca_err rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = page_limit(limit, &page, msg)) != EDGECA_OK ||
+	if ((rc = page_limit(limit, &a.page, msg)) != EDGECA_OK ||
 	    (rc = cursor_decode(cursor, &seq, msg)) != EDGECA_OK)
 		return rc;
 	snprintf(after, sizeof(after), "%lld", seq);
-	snprintf(lim, sizeof(lim), "%ld", page + 1);
-	rc = db_acquire(ctx->db, &c, msg);
-	if (rc != EDGECA_OK)
-		return rc;
-	p[0] = (struct db_param){after, 0, false};
-	p[1] = (struct db_param){lim, 0, false};
-	rc = db_exec(c, "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE seq > $1 "
-	                "AND deleted_at IS NULL ORDER BY seq LIMIT $2", p, 2, &r, "list tokens", msg);
-	if (rc != EDGECA_OK)
-		goto out;
-	rows = PQntuples(r);
-	out->n = (size_t)(rows > page ? page : rows);
-	out->items = calloc(out->n ? out->n : 1, sizeof(*out->items));
-	if (out->items == NULL) {
-		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < out->n && rc == EDGECA_OK; i++)
-		rc = read_info(r, (int)i, &out->items[i], msg);
-	if (rc == EDGECA_OK && rows > page)
-		cursor_encode(db_get_ll(r, (int)page - 1, "seq"), out->next_cursor);
-out:
-	PQclear(r);
-	db_release(ctx->db, c);
+	snprintf(lim, sizeof(lim), "%ld", a.page + 1);
+	rc = db_with(ctx->db, list_on, &a, msg);
 	if (rc != EDGECA_OK)
 		token_list_free(out);
 	return rc;
@@ -288,28 +312,39 @@ token_list_free(struct token_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-edgeca_err
-token_get(struct edgeca_ctx *ctx, const char *id, struct token_info *out, struct edgeca_msg *msg)
+struct get_args {
+	const char *id;
+	struct token_info *out;
+};
+
+/* A token that is not deleted. */
+static edgeca_err
+get_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 {
-	struct db_param p[1] = {{id, 0, false}};
-	PGconn *c = NULL;
+	struct get_args *a = arg;
+	struct db_param p[1] = {{a->id, 0, false}};
 	PGresult *r = NULL;
 	edgeca_err rc;
 
-	if (!uuid_valid(id))
-		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "token-not-found", "no token %s", id);
-	rc = db_acquire(ctx->db, &c, msg);
-	if (rc != EDGECA_OK)
-		return rc;
 	rc = db_exec(c, "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE id = $1 "
 	                "AND deleted_at IS NULL", p, 1, &r,
 	             "read token", msg);
 	if (rc == EDGECA_OK && PQntuples(r) != 1)
-		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "token-not-found", "no token %s", id);
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "token-not-found", "no token %s", a->id);
 	if (rc == EDGECA_OK)
-		rc = read_info(r, 0, out, msg);
+		rc = read_info(r, 0, a->out, msg);
 	PQclear(r);
-	db_release(ctx->db, c);
+	return rc;
+}
+
+edgeca_err
+token_get(struct edgeca_ctx *ctx, const char *id, struct token_info *out, struct edgeca_msg *msg)
+{
+	struct get_args a = {id, out};
+	edgeca_err rc;
+
+	if ((rc = db_check_id(id, "token-not-found", "token", msg)) == EDGECA_OK)
+		rc = db_with(ctx->db, get_on, &a, msg);
 	return rc;
 }
 
@@ -332,8 +367,8 @@ token_change(struct edgeca_ctx *ctx, const struct principal *who, const char *id
 	size_t n = 0;
 	edgeca_err rc;
 
-	if (!uuid_valid(id))
-		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "token-not-found", "no token %s", id);
+	if ((rc = db_check_id(id, "token-not-found", "token", msg)) != EDGECA_OK)
+		return rc;
 	rc = db_acquire(ctx->db, &c, msg);
 	if (rc != EDGECA_OK)
 		return rc;

@@ -16,6 +16,7 @@
 #include "common/x509util.h"
 #include "model/auth/principal.h"
 #include "model/core/context.h"
+#include "model/core/names.h"
 #include "model/store/cursor.h"
 #include "signer/proto/protocol.h"
 
@@ -28,26 +29,22 @@
  * and x_parse() (false for a name it does not know): the names are those
  * of the columns of cas and ca_locations and of the API. */
 enum ca_kind { CA_KIND_ROOT, CA_KIND_SUBORDINATE };
-const char *ca_kind_name(enum ca_kind v);
-bool ca_kind_parse(const char *s, enum ca_kind *out);
+EDGECA_NAMES_DECLARE(ca_kind, enum ca_kind);
 
 /* A CA is active while one of its locations is; disabled is in the
  * schema, edgeca never sets it. */
 enum ca_status { CA_STATUS_ACTIVE, CA_STATUS_PENDING_CHAINING, CA_STATUS_DISABLED,
                  CA_STATUS_REVOKED };
-const char *ca_status_name(enum ca_status v);
-bool ca_status_parse(const char *s, enum ca_status *out);
+EDGECA_NAMES_DECLARE(ca_status, enum ca_status);
 
 enum ca_location_status { LOCATION_ACTIVE, LOCATION_PENDING_CHAINING, LOCATION_REVOKED };
-const char *ca_location_status_name(enum ca_location_status v);
-bool ca_location_status_parse(const char *s, enum ca_location_status *out);
+EDGECA_NAMES_DECLARE(ca_location_status, enum ca_location_status);
 
 /* How a CA's certificates are signed: self (a root), by an internal
  * parent, by an external one, or pending (not yet chained). */
 enum ca_chaining { CA_CHAINING_SELF, CA_CHAINING_INTERNAL, CA_CHAINING_EXTERNAL,
                    CA_CHAINING_PENDING };
-const char *ca_chaining_name(enum ca_chaining v);
-bool ca_chaining_parse(const char *s, enum ca_chaining *out);
+EDGECA_NAMES_DECLARE(ca_chaining, enum ca_chaining);
 
 /* A certificate a location had before a renewal replaced it. */
 struct ca_prev_cert {

@@ -237,8 +237,8 @@ ca_chain_to_parent(struct edgeca_ctx *ctx, const struct principal *who, const ch
 		                   "not_after must be more than an hour and at most 36500 days ahead");
 	end = has_not_after ? not_after
 	      : validity_days != CA_FIELD_UNSET ? now + (time_t)validity_days * 86400 : 0;
-	if (!uuid_valid(ca_id))
-		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	if ((rc = db_check_id(ca_id, "ca-not-found", "CA", msg)) != EDGECA_OK)
+		return rc;
 	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
 		return rc;
 	if ((rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK)

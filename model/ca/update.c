@@ -27,8 +27,8 @@ ca_update(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id
 	edgeca_err rc;
 
 	*out = NULL;
-	if (!uuid_valid(ca_id))
-		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	if ((rc = db_check_id(ca_id, "ca-not-found", "CA", msg)) != EDGECA_OK)
+		return rc;
 	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
 		return rc;
 	/* The row lock orders concurrent updates of one CA. */

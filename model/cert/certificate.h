@@ -30,8 +30,7 @@ struct cert_revocation {
  * valid. cert_status_name() gives "unknown" outside the enum,
  * cert_status_parse() false for a name it does not know. */
 enum cert_status { CERT_VALID, CERT_REVOKED, CERT_ISSUER_REVOKED, CERT_EXPIRED };
-const char *cert_status_name(enum cert_status v);
-bool cert_status_parse(const char *s, enum cert_status *out);
+EDGECA_NAMES_DECLARE(cert_status, enum cert_status);
 
 struct certificate {
 	long long id;

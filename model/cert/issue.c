@@ -205,8 +205,8 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 	edgeca_err rc;
 
 	*out = NULL;
-	if (!uuid_valid(ca_id))
-		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	if ((rc = db_check_id(ca_id, "ca-not-found", "CA", msg)) != EDGECA_OK)
+		return rc;
 	rc = db_acquire(ctx->db, &c, msg);
 	if (rc != EDGECA_OK)
 		return rc;

@@ -19,6 +19,11 @@ names_find(const char *const *names, size_t n, const char *s)
 	return -1;
 }
 
+/* Declares the pair EDGECA_NAMES defines. */
+#define EDGECA_NAMES_DECLARE(prefix, type)        \
+	const char *prefix##_name(type v);         \
+	bool prefix##_parse(const char *s, type *out)
+
 /* Defines `const char *prefix_name(type v)` ("unknown" outside the table)
  * and `bool prefix_parse(const char *s, type *out)` (false, *out left
  * alone, for a name not in the table) over the array table, whose

@@ -34,9 +34,8 @@ resolve_location(PGconn *c, const char *ca_id, const char *location, char id[UUI
 	PGresult *r = NULL;
 	edgeca_err rc;
 
-	if (ca_id == NULL || !uuid_valid(ca_id))
-		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s",
-		                   ca_id ? ca_id : "");
+	if ((rc = db_check_id(ca_id, "ca-not-found", "CA", msg)) != EDGECA_OK)
+		return rc;
 	rc = db_exec(c,
 	             "SELECT c.id::text AS id, c.crl_enabled, l.name, l.generation"
 	             " FROM cas c LEFT JOIN ca_locations l"

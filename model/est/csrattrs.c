@@ -93,15 +93,11 @@ est_csrattrs(struct edgeca_ctx *ctx, const struct est_target *t, unsigned char *
 {
 	const struct ca_location *loc;
 	struct ca *ca = NULL;
-	PGconn *c = NULL;
 	edgeca_err rc;
 
 	*der = NULL;
 	*len = 0;
-	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
-		return rc;
-	rc = est_load(c, t, &ca, &loc, msg);
-	db_release(ctx->db, c);
+	rc = est_load_pooled(ctx, t, NULL, 0, NULL, &ca, &loc, msg);
 	if (rc == EDGECA_OK && (ca->est.key_algorithm[0] != '\0' || ca->est.require_pop_linking) &&
 	    est_csrattrs_encode(ca->est.key_algorithm, ca->est.require_pop_linking, der, len) != 0)
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot encode the CSR attributes");

@@ -70,19 +70,26 @@ static const char dps_config_template[] =
 	"threshold = \"80%%\"\n"
 	"retry = \"4%%\"\n";
 
+/* s is 1 to max letters, digits or characters of extra. */
+static bool
+name_valid(const char *s, size_t max, const char *extra)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && strchr(extra, *p) == NULL)
+			return false;
+	return true;
+}
+
 /* Verification codes DPS shows are hex strings; accept the characters a
  * CN needs for them and nothing that could surprise. */
 static bool
 code_valid(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 64)
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '-')
-			return false;
-	return true;
+	return name_valid(s, 64, "-");
 }
 
 /* A CSR with CN = cn, as DER, signed by a throw-away key: the signer
@@ -116,15 +123,27 @@ ephemeral_csr(const char *cn, unsigned char **der, size_t *len)
 	return 0;
 }
 
-/* The CA and its location (NULL: the first active), active. */
+struct load_args {
+	const char *ca_id;
+	const char *location;
+	struct ca **ca;
+	const struct ca_location **loc;
+};
+
+/* The CA and its location (NULL: the first active), active; run by
+ * db_with, so that the connection is back before the signer is asked
+ * (storing takes one again). */
 static edgeca_err
-load_active(PGconn *c, const char *ca_id, const char *location, struct ca **ca,
-            const struct ca_location **loc, struct edgeca_msg *msg)
+load_active(PGconn *c, void *arg, struct edgeca_msg *msg)
 {
+	struct load_args *a = arg;
+	const char *ca_id = a->ca_id, *location = a->location;
+	struct ca **ca = a->ca;
+	const struct ca_location **loc = a->loc;
 	edgeca_err rc;
 
-	if (!uuid_valid(ca_id))
-		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	if ((rc = db_check_id(ca_id, "ca-not-found", "CA", msg)) != EDGECA_OK)
+		return rc;
 	if ((rc = ca_store_load(c, ca_id, ca, msg)) != EDGECA_OK)
 		return rc;
 	*loc = ca_find_location(*ca, location);
@@ -149,7 +168,7 @@ dps_verification_certificate(struct edgeca_ctx *ctx, const struct principal *who
 	unsigned char *csr = NULL;
 	size_t csr_len = 0;
 	time_t not_after;
-	PGconn *c = NULL;
+	struct load_args la = {ca_id, location, &ca, &loc};
 	edgeca_err rc;
 
 	*out = NULL;
@@ -160,12 +179,7 @@ dps_verification_certificate(struct edgeca_ctx *ctx, const struct principal *who
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 		                   "verification_code must be 1 to 64 letters, digits or dashes, as "
 		                   "DPS shows it");
-	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
-		return rc;
-	rc = load_active(c, ca_id, location, &ca, &loc, msg);
-	/* back before the signer is asked: storing takes one again */
-	db_release(ctx->db, c);
-	if (rc != EDGECA_OK)
+	if ((rc = db_with(ctx->db, load_active, &la, msg)) != EDGECA_OK)
 		goto out;
 	if (ephemeral_csr(code, &csr, &csr_len) != 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot make a key and request");
@@ -190,27 +204,13 @@ out:
 static bool
 registration_id_valid(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 64)
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!isalnum((unsigned char)*p) && strchr("-._:", *p) == NULL)
-			return false;
-	return true;
+	return name_valid(s, 64, "-._:");
 }
 
 static bool
 id_scope_valid(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 32)
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!isalnum((unsigned char)*p))
-			return false;
-	return true;
+	return name_valid(s, 32, "");
 }
 
 edgeca_err
@@ -221,7 +221,7 @@ dps_iotedge_config(struct edgeca_ctx *ctx, const struct dps_config_req *req, cha
 	struct ca *ca = NULL;
 	struct buf b = {0};
 	char url[EST_URL_MAX];
-	PGconn *c = NULL;
+	struct load_args la = {req->ca_id, req->location, &ca, &loc};
 	edgeca_err rc;
 
 	*out = NULL;
@@ -233,12 +233,8 @@ dps_iotedge_config(struct edgeca_ctx *ctx, const struct dps_config_req *req, cha
 		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "invalid-parameter",
 		                   "id_scope is required: the DPS ID scope, letters and digits "
 		                   "(e.g. 0ne00ABCDEF)");
-	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
-		return rc;
-	rc = load_active(c, req->ca_id, req->location, &ca, &loc, msg);
-	db_release(ctx->db, c);
-	if (rc != EDGECA_OK)
-		return rc;
+	if ((rc = db_with(ctx->db, load_active, &la, msg)) != EDGECA_OK)
+		goto out;
 	if (!ca->est.enabled) {
 		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "est-disabled",
 		                 "CA %s does not serve EST; enable it (PATCH est.enabled) first",

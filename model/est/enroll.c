@@ -40,9 +40,8 @@ est_load(PGconn *c, const struct est_target *t, struct ca **ca,
 
 	*ca = NULL;
 	if (t->ca_id != NULL) {
-		if (!uuid_valid(t->ca_id))
-			return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s",
-			                   t->ca_id);
+		if ((rc = db_check_id(t->ca_id, "ca-not-found", "CA", msg)) != EDGECA_OK)
+			return rc;
 		snprintf(id, sizeof(id), "%s", t->ca_id);
 	} else {
 		struct db_param p[1] = {{t->label, 0, false}};
@@ -89,21 +88,49 @@ fail:
 	return rc;
 }
 
+struct load_args {
+	const struct est_target *t;
+	const struct est_client *client;
+	time_t now;
+	struct est_identity *id;
+	struct ca **ca;
+	const struct ca_location **loc;
+};
+
+/* est_load, then the client's authentication when a client is given. */
+static edgeca_err
+load_on(PGconn *c, void *arg, struct edgeca_msg *msg)
+{
+	struct load_args *a = arg;
+	edgeca_err rc = est_load(c, a->t, a->ca, a->loc, msg);
+
+	if (rc == EDGECA_OK && a->client != NULL)
+		rc = est_authenticate(c, *a->ca, a->client, a->now, a->id, msg);
+	return rc;
+}
+
+edgeca_err
+est_load_pooled(struct edgeca_ctx *ctx, const struct est_target *t,
+                const struct est_client *client, time_t now, struct est_identity *id,
+                struct ca **ca, const struct ca_location **loc, struct edgeca_msg *msg)
+{
+	struct load_args a = {t, client, now, id, ca, loc};
+
+	*ca = NULL;
+	return db_with(ctx->db, load_on, &a, msg);
+}
+
 edgeca_err
 est_cacerts(struct edgeca_ctx *ctx, const struct est_target *t, unsigned char **der,
             size_t *len, struct edgeca_msg *msg)
 {
 	const struct ca_location *loc;
 	struct ca *ca = NULL;
-	PGconn *c = NULL;
 	edgeca_err rc;
 
 	*der = NULL;
-	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
-		return rc;
-	if ((rc = est_load(c, t, &ca, &loc, msg)) == EDGECA_OK)
+	if ((rc = est_load_pooled(ctx, t, NULL, 0, NULL, &ca, &loc, msg)) == EDGECA_OK)
 		rc = ca_chain_pkcs7(loc, der, len, msg);
-	db_release(ctx->db, c);
 	ca_free(ca);
 	return rc;
 }
@@ -276,17 +303,12 @@ est_enroll(struct edgeca_ctx *ctx, const struct est_target *t, bool reenroll,
 	struct ca *ca = NULL;
 	X509_REQ *csr = NULL;
 	time_t now = time(NULL), not_after;
-	PGconn *c = NULL;
 	int days;
 	edgeca_err rc;
 
 	*out = NULL;
-	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
-		return rc;
-	if ((rc = est_load(c, t, &ca, &loc, msg)) == EDGECA_OK)
-		rc = est_authenticate(c, ca, client, now, &id, msg);
-	/* back before the signer is asked: storing takes one again */
-	db_release(ctx->db, c);
+	/* the connection is back before the signer is asked: storing takes one again */
+	rc = est_load_pooled(ctx, t, client, now, &id, &ca, &loc, msg);
 	if (rc != EDGECA_OK)
 		goto out;
 	/* The signer checks the CSR fully again before it signs. */

@@ -214,8 +214,8 @@ lifecycle_renew(struct edgeca_ctx *ctx, const struct principal *who, const char 
 	edgeca_err rc;
 
 	*out = NULL;
-	if (!uuid_valid(ca_id))
-		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	if ((rc = db_check_id(ca_id, "ca-not-found", "CA", msg)) != EDGECA_OK)
+		return rc;
 	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
 		return rc;
 	if ((rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK ||

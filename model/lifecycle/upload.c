@@ -30,8 +30,8 @@ ca_upload_certificate(struct edgeca_ctx *ctx, const struct principal *who, const
 	edgeca_err rc;
 
 	*out = NULL;
-	if (!uuid_valid(ca_id))
-		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	if ((rc = db_check_id(ca_id, "ca-not-found", "CA", msg)) != EDGECA_OK)
+		return rc;
 	certs = x509_pem_certs((const char *)pem, len);
 	if (certs == NULL || sk_X509_num(certs) == 0 || sk_X509_num(certs) > MAX_UPLOADED_CERTS ||
 	    !looks_like_pem(pem, len)) {

@@ -237,8 +237,8 @@ ca_revoke(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id
 	*out = NULL;
 	if ((rc = revocation_check_reason(why, true, msg)) != EDGECA_OK)
 		return rc;
-	if (!uuid_valid(ca_id))
-		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	if ((rc = db_check_id(ca_id, "ca-not-found", "CA", msg)) != EDGECA_OK)
+		return rc;
 	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
 		return rc;
 	if ((rc = db_begin(c, msg)) != EDGECA_OK)

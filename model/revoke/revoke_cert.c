@@ -94,8 +94,8 @@ cert_change(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_
 	if (req != NULL && req->has_invalidity_date && req->invalidity_date > time(NULL))
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 		                   "invalidity_date is in the future");
-	if (!uuid_valid(ca_id))
-		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
+	if ((rc = db_check_id(ca_id, "ca-not-found", "CA", msg)) != EDGECA_OK)
+		return rc;
 	if (serial_hex_normalize(serial, canonical) != 0)
 		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "certificate-not-found",
 		                   "\"%s\" is not a serial number (hex digits)", serial);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "common/buf.h"
+#include "common/encoding.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 
@@ -143,6 +144,27 @@ db_pool_free(struct db_pool *p)
 	free(p->busy);
 	free(p->conninfo);
 	free(p);
+}
+
+edgeca_err
+db_with(struct db_pool *p, db_work fn, void *arg, struct edgeca_msg *msg)
+{
+	PGconn *c = NULL;
+	edgeca_err rc = db_acquire(p, &c, msg);
+
+	if (rc == EDGECA_OK) {
+		rc = fn(c, arg, msg);
+		db_release(p, c);
+	}
+	return rc;
+}
+
+edgeca_err
+db_check_id(const char *id, const char *slug, const char *what, struct edgeca_msg *msg)
+{
+	if (id != NULL && uuid_valid(id))
+		return EDGECA_OK;
+	return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, slug, "no %s %s", what, id ? id : "");
 }
 
 edgeca_err

@@ -22,6 +22,23 @@ void db_pool_free(struct db_pool *p);
 edgeca_err db_acquire(struct db_pool *p, PGconn **out, struct edgeca_msg *msg);
 void db_release(struct db_pool *p, PGconn *c);
 
+/* The work of one model operation on a connection it borrows: arg is the
+ * operation's own (its inputs and where its results go). */
+typedef edgeca_err (*db_work)(PGconn *c, void *arg, struct edgeca_msg *msg);
+
+/* Takes a connection of p, runs fn on it and gives it back: the frame of
+ * every model operation that needs one connection for its duration.
+ * Returns: what fn returns; EDGECA_ERR_UNAVAILABLE when no connection
+ * comes (fn is not called). No allocation: arg lives on the caller's
+ * stack. */
+edgeca_err db_with(struct db_pool *p, db_work fn, void *arg, struct edgeca_msg *msg);
+
+/* The check of an id from a request before any query: an id that is not
+ * a UUID names nothing, so it is EDGECA_ERR_NOT_FOUND with slug and
+ * "no <what> <id>" (the answer a well-formed unknown id gets). */
+edgeca_err db_check_id(const char *id, const char *slug, const char *what,
+                       struct edgeca_msg *msg);
+
 /* Readiness: SELECT 1 within timeout_ms on a connection of its own, so
  * the answer never waits for a pooled connection and a busy pool is not
  * taken for a database that is down. state gets "ok" or a short phrase
