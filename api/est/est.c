@@ -252,38 +252,27 @@ set_base64(struct est_http_response *resp, const char *content_type, const unsig
 	resp->body_len = strlen(text);
 }
 
+/* cacerts and csrattrs: DER from the model, sent base64 with type ct; an
+ * empty answer is 204 (csrattrs: nothing in particular, RFC 7030 4.5.2). */
 static void
-handle_cacerts(const struct est_http_request *req, const struct est_route *route,
-               struct est_http_response *resp)
+handle_der(const struct est_http_request *req, const struct est_route *route,
+           struct est_http_response *resp,
+           edgeca_err (*get)(struct edgeca_ctx *ctx, const struct est_target *t,
+                             unsigned char **der, size_t *len, struct edgeca_msg *msg),
+           const char *ct)
 {
 	struct edgeca_msg msg = {0};
 	unsigned char *der = NULL;
 	size_t len = 0;
-	edgeca_err rc = est_cacerts(req->ctx, &route->target, &der, &len, &msg);
-
-	if (rc != EDGECA_OK)
-		set_error(resp, rc, &msg);
-	else
-		set_base64(resp, CT_PKCS7, der, len);
-	free(der);
-}
-
-static void
-handle_csrattrs(const struct est_http_request *req, const struct est_route *route,
-                struct est_http_response *resp)
-{
-	struct edgeca_msg msg = {0};
-	unsigned char *der = NULL;
-	size_t len = 0;
-	edgeca_err rc = est_csrattrs(req->ctx, &route->target, &der, &len, &msg);
+	edgeca_err rc = get(req->ctx, &route->target, &der, &len, &msg);
 
 	if (rc != EDGECA_OK) {
 		set_error(resp, rc, &msg);
 	} else if (len == 0) {
-		resp->status = 204; /* nothing in particular (RFC 7030 4.5.2) */
+		resp->status = 204;
 		resp->content_type = NULL;
 	} else {
-		set_base64(resp, CT_CSRATTRS, der, len);
+		set_base64(resp, ct, der, len);
 	}
 	free(der);
 }
@@ -450,9 +439,9 @@ est_handle(const struct est_http_request *req, struct est_http_response *resp)
 			resp->allow = "GET, HEAD";
 			set_text(resp, 405, "this EST operation takes GET");
 		} else if (strcmp(route.op, "cacerts") == 0) {
-			handle_cacerts(req, &route, resp);
+			handle_der(req, &route, resp, est_cacerts, CT_PKCS7);
 		} else {
-			handle_csrattrs(req, &route, resp);
+			handle_der(req, &route, resp, est_csrattrs, CT_CSRATTRS);
 		}
 		return;
 	}

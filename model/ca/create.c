@@ -51,7 +51,6 @@ ca_create(struct edgeca_ctx *ctx, const struct principal *who, const struct ca_c
 	X509_NAME *subject = NULL;
 	unsigned char *subject_der = NULL;
 	char not_after_s[RFC3339_LEN] = "", locations[CA_MAX_LOCATIONS * 65] = "";
-	const char *details[14];
 	char *rules = NULL;
 	time_t not_after, now = time(NULL);
 	bool anchors_given = false;
@@ -96,21 +95,15 @@ ca_create(struct edgeca_ctx *ctx, const struct principal *who, const struct ca_c
 	    (rc = ca_est_store(c, ca, anchors_given, msg)) != EDGECA_OK ||
 	    (ca->webhook_url != NULL && (rc = ca_store_webhook(ctx, c, ca, msg)) != EDGECA_OK))
 		goto out;
-	details[0] = "common_name";
-	details[1] = ca->common_name;
-	details[2] = "kind";
-	details[3] = ca_kind_name(ca->kind);
-	details[4] = "key_algorithm";
-	details[5] = ca->key_algorithm;
-	details[6] = "not_after";
-	details[7] = not_after_s;
-	details[8] = "locations";
-	details[9] = locations;
-	details[10] = "parent_ca_id";
-	details[11] = ca->parent_ca_id;
-	details[12] = "name_rules";
-	details[13] = rules = name_rules_text(ca->name_rules);
-	rc = audit_write(c, who->actor, "ca.create", "ca", ca->id, details, rules ? 14 : 12, msg);
+	rules = name_rules_text(ca->name_rules);
+	{
+		const char *details[] = {"common_name", ca->common_name, "kind",
+		                         ca_kind_name(ca->kind), "key_algorithm", ca->key_algorithm,
+		                         "not_after", not_after_s, "locations", locations,
+		                         "parent_ca_id", ca->parent_ca_id, "name_rules", rules};
+		rc = audit_write(c, who->actor, "ca.create", "ca", ca->id, details, rules ? 14 : 12,
+		                 msg);
+	}
 	if (rc == EDGECA_OK)
 		rc = db_commit(c, msg);
 	if (rc != EDGECA_OK)

@@ -113,7 +113,6 @@ ca_lifecycle_update_locked(const struct edgeca_ctx *ctx, PGconn *c, const struct
                            struct ca *ca, const struct ca_lifecycle_req *req,
                            struct edgeca_msg *msg)
 {
-	const char *details[8];
 	char fields[160], threshold[16];
 	edgeca_err rc;
 
@@ -125,13 +124,11 @@ ca_lifecycle_update_locked(const struct edgeca_ctx *ctx, PGconn *c, const struct
 		return rc;
 	changed_fields(req, fields, sizeof(fields));
 	snprintf(threshold, sizeof(threshold), "%d", ca->threshold_percent);
-	details[0] = "fields";
-	details[1] = fields;
-	details[2] = "action";
-	details[3] = ca->lifecycle_action;
-	details[4] = "threshold_percent";
-	details[5] = threshold;
-	details[6] = "webhook_url";
-	details[7] = ca->webhook_url ? ca->webhook_url : "";
-	return audit_write(c, who->actor, "ca.update_lifecycle", "ca", ca->id, details, 8, msg);
+	{
+		const char *details[] = {"fields", fields, "action", ca->lifecycle_action,
+		                         "threshold_percent", threshold, "webhook_url",
+		                         ca->webhook_url ? ca->webhook_url : ""};
+		return audit_write(c, who->actor, "ca.update_lifecycle", "ca", ca->id, details, 8,
+		                   msg);
+	}
 }

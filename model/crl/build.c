@@ -266,7 +266,6 @@ store_crl(PGconn *c, const char *actor, const struct crl *crl, const char *snaps
           struct edgeca_msg *msg)
 {
 	char number[32], this_update[32], next_update[32], entries[32], gen[16];
-	const char *details[10];
 	struct db_param p[10];
 	edgeca_err rc;
 
@@ -307,17 +306,11 @@ store_crl(PGconn *c, const char *actor, const struct crl *crl, const char *snaps
 	             NULL, "record the CRL", msg);
 	if (rc != EDGECA_OK)
 		return rc;
-	details[0] = "location";
-	details[1] = crl->location;
-	details[2] = "crl_number";
-	details[3] = number;
-	details[4] = "entries";
-	details[5] = entries;
-	details[6] = "sha256";
-	details[7] = crl->sha256;
-	details[8] = "generation";
-	details[9] = gen;
-	return audit_write(c, actor, "crl.generate", "ca", crl->ca_id, details, 10, msg);
+	{
+		const char *details[] = {"location", crl->location, "crl_number", number, "entries",
+		                         entries, "sha256", crl->sha256, "generation", gen};
+		return audit_write(c, actor, "crl.generate", "ca", crl->ca_id, details, 10, msg);
+	}
 }
 
 static double
