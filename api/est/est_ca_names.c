@@ -203,6 +203,7 @@ reload(struct est_ca_names *n)
 	STACK_OF(X509) *certs = NULL, *keep = NULL;
 	struct names *fresh = NULL, *old = NULL;
 	bool capped = false, same;
+	size_t count;
 
 	if (est_client_ca_certs(n->ctx, MAX_CERTS, &certs, &msg) != EDGECA_OK) {
 		if (!n->failing)
@@ -218,28 +219,30 @@ reload(struct est_ca_names *n)
 		log_error("est_ca_names: out of memory; the last list stays");
 		goto out;
 	}
-	if (capped && !n->capped_logged)
-		log_warn("est_ca_names: the CAs EST accepts take more than %d bytes of names; the "
-		         "TLS certificate request names the first %zu of them only",
-		         EST_CA_NAMES_MAX_BYTES, fresh->count);
-	n->capped_logged = capped;
+	count = fresh->count;
 	/* only this thread changes the current version */
 	pthread_mutex_lock(&n->lock);
 	same = names_same(n->current, fresh);
 	pthread_mutex_unlock(&n->lock);
-	if (same)
-		goto out;
-	if ((fresh->cred = credentials_new(keep)) == NULL) {
-		log_error("est_ca_names: cannot make TLS credentials; the last list stays");
-		goto out;
+	if (!same) {
+		if ((fresh->cred = credentials_new(keep)) == NULL) {
+			log_error("est_ca_names: cannot make TLS credentials; the last list stays");
+			goto out;
+		}
+		pthread_mutex_lock(&n->lock);
+		fresh->refs = 1;
+		old = names_unref(n->current);
+		n->current = fresh;
+		pthread_mutex_unlock(&n->lock);
+		log_info("est_ca_names: the EST TLS certificate request names %zu CAs", count);
+		fresh = NULL;
 	}
-	pthread_mutex_lock(&n->lock);
-	fresh->refs = 1;
-	old = names_unref(n->current);
-	n->current = fresh;
-	pthread_mutex_unlock(&n->lock);
-	log_info("est_ca_names: the EST TLS certificate request names %zu CAs", fresh->count);
-	fresh = NULL;
+	/* said once the cut list is the one handshakes get */
+	if (capped && !n->capped_logged)
+		log_warn("est_ca_names: the CAs EST accepts take more than %d bytes of names; the "
+		         "TLS certificate request names the first %zu of them only",
+		         EST_CA_NAMES_MAX_BYTES, count);
+	n->capped_logged = capped;
 out:
 	names_free(fresh);
 	names_free(old);
