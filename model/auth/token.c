@@ -129,17 +129,15 @@ create_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 		goto out;
 	if ((cas = token_scope_text(&a->out->scope)) == NULL) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-		goto out;
-	}
-	{
+	} else {
 		const char *details[] = {"name",  a->name,       "role",   role_name(a->role),
 		                         "email", a->out->email, "ca_ids", cas};
 		rc = audit_write(c, a->who->actor, "token.create", "token", a->out->id, details, 8,
 		                 msg);
+		free(cas);
 	}
 out:
 	PQclear(r);
-	free(cas);
 	return rc;
 }
 

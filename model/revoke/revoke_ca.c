@@ -270,6 +270,8 @@ out:
 	return rc;
 }
 
+/* The revocation in one transaction (revoke_on); its log line and the
+ * answer follow the commit. */
 edgeca_err
 ca_revoke(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
           const char *location, const char *reason, struct ca **out, struct edgeca_msg *msg)
