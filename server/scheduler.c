@@ -177,7 +177,7 @@ send_notice(struct scheduler *s, const struct notice *n, char err[NOTIFY_ERR_MAX
 	char *body = NULL;
 	const char *why = err;
 
-	if (strcmp(n->channel, "email") == 0) {
+	if (n->channel == CHANNEL_EMAIL) {
 		if (notify_smtp_send(s->cfg, n, &cancel, err) == 0)
 			why = NULL;
 		goto out;
@@ -247,11 +247,11 @@ run_lifecycle(struct scheduler *s)
 			}
 			if (why != NULL)
 				log_warn("scheduler: notification %s %s (attempt %d): %s",
-				         batch[i].notification_id, batch[i].channel, batch[i].attempts + 1,
-				         why);
+				         batch[i].notification_id, delivery_channel_name(batch[i].channel),
+				         batch[i].attempts + 1, why);
 			else
 				log_info("scheduler: notification %s delivered by %s",
-				         batch[i].notification_id, batch[i].channel);
+				         batch[i].notification_id, delivery_channel_name(batch[i].channel));
 			if (notification_record(s->lconn, s->me, &batch[i], why,
 			                        cfg->webhook_retry_base_ms, &msg) != EDGECA_OK)
 				log_warn("scheduler: notifications: %s", msg.detail);

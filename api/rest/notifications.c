@@ -24,8 +24,9 @@ render_strings(char **v)
 static json_t *
 render_delivery(const struct delivery_view *d)
 {
-	json_t *j = json_pack("{s:s, s:s, s:i, s:o, s:o, s:o}", "channel", d->channel, "state",
-	                      d->state, "attempts", d->attempts, "next_attempt_at",
+	json_t *j = json_pack("{s:s, s:s, s:i, s:o, s:o, s:o}", "channel",
+	                      delivery_channel_name(d->channel), "state",
+	                      delivery_state_name(d->state), "attempts", d->attempts, "next_attempt_at",
 	                      render_time(d->next_attempt_at), "last_error",
 	                      d->last_error ? json_string(d->last_error) : json_null(),
 	                      "delivered_at", render_time(d->delivered_at));
@@ -50,7 +51,8 @@ render_notification(const struct notification_view *v)
 		deliveries = render_append(deliveries, render_delivery(&v->deliveries[i]));
 	if (deliveries == NULL)
 		return NULL;
-	j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", v->id, "kind", v->kind,
+	j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", v->id, "kind",
+	              notification_kind_name(v->kind),
 	              "ca_id", v->ca_id, "location", v->location, "not_after",
 	              render_time(v->not_after), "due_at", render_time(v->due_at), "created_at",
 	              render_time(v->created_at), "deliveries", deliveries);

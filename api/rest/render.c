@@ -230,7 +230,8 @@ render_lifecycle(const struct ca *ca)
 {
 	json_t *j = json_pack("{s:o, s:o, s:s, s:i}", "notification_emails",
 	                      strv_json(ca->notification_emails), "webhook_url",
-	                      str_or_null(ca->webhook_url), "action", ca->lifecycle_action,
+	                      str_or_null(ca->webhook_url), "action",
+	                      ca_lifecycle_action_name(ca->lifecycle_action),
 	                      "threshold_percent", ca->threshold_percent);
 
 	if (j != NULL && ca->new_webhook_secret != NULL &&

@@ -85,6 +85,62 @@ read_info(const PGresult *r, int i, struct token_info *out, struct edgeca_msg *m
 	"extract(epoch FROM expires_at)::bigint AS expires_at, created_by, email, seq, "         \
 	TOKEN_SCOPE_COLUMNS
 
+struct create_args {
+	const struct principal *who;
+	const char *name;
+	enum role role;
+	const char *email;
+	const struct ca_scope *scope;
+	const unsigned char *md; /* the secret's digest, 32 bytes */
+	const char *expires;     /* NULL: never */
+	struct token_info *out;
+};
+
+/* The insertion of token_create, with its CA list and audit event, inside
+ * its transaction. */
+static edgeca_err
+create_on(PGconn *c, void *arg, struct edgeca_msg *msg)
+{
+	const struct create_args *a = arg;
+	char id[UUID_TEXT_BYTES], *cas = NULL;
+	struct db_param p[6] = {{a->name, 0, false},
+	                        {role_name(a->role), 0, false},
+	                        {(const char *)a->md, 32, true},
+	                        {a->expires, 0, false},
+	                        {a->who->actor, 0, false},
+	                        {a->email, 0, false}};
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	rc = db_exec(c, "INSERT INTO api_tokens (name, role, token_hash, expires_at, created_by, "
+	                "email) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+	             p, 6, &r, "create token", msg);
+	if (rc != EDGECA_OK)
+		goto out;
+	snprintf(id, sizeof(id), "%s", db_get(r, 0, "id"));
+	PQclear(r);
+	r = NULL;
+	p[0] = (struct db_param){id, 0, false};
+	if (a->scope->limited && (rc = token_scope_write(c, id, a->scope, msg)) != EDGECA_OK)
+		goto out;
+	rc = db_exec(c, "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE id = $1", p, 1, &r,
+	             "read the new token", msg);
+	if (rc != EDGECA_OK || (rc = read_info(r, 0, a->out, msg)) != EDGECA_OK)
+		goto out;
+	if ((cas = token_scope_text(&a->out->scope)) == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	} else {
+		const char *details[] = {"name",  a->name,       "role",   role_name(a->role),
+		                         "email", a->out->email, "ca_ids", cas};
+		rc = audit_write(c, a->who->actor, "token.create", "token", a->out->id, details, 8,
+		                 msg);
+		free(cas);
+	}
+out:
+	PQclear(r);
+	return rc;
+}
+
 edgeca_err
 token_create(struct edgeca_ctx *ctx, const struct principal *who, const char *name,
              enum role role, const char *email, const char *const *ca_ids, size_t n_ca_ids,
@@ -92,12 +148,9 @@ token_create(struct edgeca_ctx *ctx, const struct principal *who, const char *na
              struct edgeca_msg *msg)
 {
 	unsigned char rnd[TOKEN_RANDOM_BYTES], md[32];
-	char expires[RFC3339_LEN], id[UUID_TEXT_BYTES], *b64 = NULL, *cas = NULL;
-	const char *details[8];
-	struct db_param p[6];
+	char expires[RFC3339_LEN], *b64 = NULL;
 	struct ca_scope scope;
-	PGconn *c = NULL;
-	PGresult *r = NULL;
+	struct create_args a = {who, name, role, email, &scope, md, NULL, out};
 	edgeca_err rc;
 
 	secret[0] = '\0';
@@ -121,50 +174,11 @@ token_create(struct edgeca_ctx *ctx, const struct principal *who, const char *na
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot hash the token");
 		goto out;
 	}
-	if (expires_at != 0)
+	if (expires_at != 0) {
 		rfc3339_format(expires_at, expires);
-	rc = db_acquire(ctx->db, &c, msg);
-	if (rc != EDGECA_OK)
-		goto out;
-	rc = db_begin(c, msg);
-	if (rc != EDGECA_OK)
-		goto out;
-	p[0] = (struct db_param){name, 0, false};
-	p[1] = (struct db_param){role_name(role), 0, false};
-	p[2] = (struct db_param){(const char *)md, 32, true};
-	p[3] = (struct db_param){expires_at ? expires : NULL, 0, false};
-	p[4] = (struct db_param){who->actor, 0, false};
-	p[5] = (struct db_param){email, 0, false};
-	rc = db_exec(c, "INSERT INTO api_tokens (name, role, token_hash, expires_at, created_by, "
-	                "email) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-	             p, 6, &r, "create token", msg);
-	if (rc != EDGECA_OK)
-		goto out;
-	snprintf(id, sizeof(id), "%s", db_get(r, 0, "id"));
-	PQclear(r);
-	r = NULL;
-	p[0] = (struct db_param){id, 0, false};
-	if (scope.limited && (rc = token_scope_write(c, id, &scope, msg)) != EDGECA_OK)
-		goto out;
-	rc = db_exec(c, "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE id = $1", p, 1, &r,
-	             "read the new token", msg);
-	if (rc != EDGECA_OK || (rc = read_info(r, 0, out, msg)) != EDGECA_OK)
-		goto out;
-	if ((cas = token_scope_text(&out->scope)) == NULL) {
-		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-		goto out;
+		a.expires = expires;
 	}
-	details[0] = "name";
-	details[1] = name;
-	details[2] = "role";
-	details[3] = role_name(role);
-	details[4] = "email";
-	details[5] = out->email;
-	details[6] = "ca_ids";
-	details[7] = cas;
-	rc = audit_write(c, who->actor, "token.create", "token", out->id, details, 8, msg);
-	if (rc == EDGECA_OK)
-		rc = db_commit(c, msg);
+	rc = db_with_tx(ctx->db, create_on, &a, msg);
 out:
 	if (rc == EDGECA_ERR_CONFLICT)
 		edgeca_fail(msg, rc, "token-name-taken",
@@ -174,10 +188,6 @@ out:
 		OPENSSL_cleanse(secret, TOKEN_SECRET_MAX);
 		secret[0] = '\0';
 	}
-	PQclear(r);
-	if (c != NULL)
-		db_release(ctx->db, c);
-	free(cas);
 	return rc;
 }
 
@@ -348,33 +358,28 @@ token_get(struct edgeca_ctx *ctx, const char *id, struct token_info *out, struct
 	return rc;
 }
 
-/* Writes an update (req; scope: the checked new CA list when
- * req->set_ca_ids) or, with req NULL, the deletion of token id, in one
- * transaction with its audit event: the token's name, and for an update
- * what changed: the new e-mail ("" when cleared), the old and the new CA
- * list. out, when non-NULL, receives the token as it was left. */
+struct change_args {
+	const struct principal *who;
+	const char *id;
+	const struct token_update_req *req; /* NULL: the deletion */
+	const struct ca_scope *scope;
+	struct token_info now; /* the token as the change left it */
+};
+
+/* The change of token_change inside its transaction. */
 static edgeca_err
-token_change(struct edgeca_ctx *ctx, const struct principal *who, const char *id,
-             const struct token_update_req *req, const struct ca_scope *scope,
-             struct token_info *out, struct edgeca_msg *msg)
+change_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 {
-	const char *details[8];
+	struct change_args *a = arg;
+	const struct token_update_req *req = a->req;
+	const char *id = a->id, *details[8];
 	char *old_cas = NULL, *new_cas = NULL;
-	struct token_info old, now;
+	struct token_info old;
 	struct db_param p[3];
-	PGconn *c = NULL;
 	PGresult *r = NULL;
 	size_t n = 0;
 	edgeca_err rc;
 
-	if ((rc = db_check_id(id, "token-not-found", "token", msg)) != EDGECA_OK)
-		return rc;
-	rc = db_acquire(ctx->db, &c, msg);
-	if (rc != EDGECA_OK)
-		return rc;
-	rc = db_begin(c, msg);
-	if (rc != EDGECA_OK)
-		goto out;
 	p[0] = (struct db_param){id, 0, false};
 	/* locked first, then read: the old CA list is the one this change
 	 * replaces, also when another change of the token just committed */
@@ -392,12 +397,12 @@ token_change(struct edgeca_ctx *ctx, const struct principal *who, const char *id
 	PQclear(r);
 	r = NULL;
 	if (req == NULL) { /* kept as a tombstone: the name is never given to another token */
-		p[1] = (struct db_param){who->actor, 0, false};
+		p[1] = (struct db_param){a->who->actor, 0, false};
 		rc = db_exec(c, "UPDATE api_tokens SET deleted_at = now(), deleted_by = $2, "
 		                "email = NULL WHERE id = $1 RETURNING " TOKEN_COLUMNS, p, 2, &r,
 		             "delete token", msg);
 	} else {
-		if (req->set_ca_ids && (rc = token_scope_write(c, id, scope, msg)) != EDGECA_OK)
+		if (req->set_ca_ids && (rc = token_scope_write(c, id, a->scope, msg)) != EDGECA_OK)
 			goto out;
 		p[1] = (struct db_param){req->set_email ? "true" : "false", 0, false};
 		p[2] = (struct db_param){req->email, 0, false};
@@ -405,7 +410,7 @@ token_change(struct edgeca_ctx *ctx, const struct principal *who, const char *id
 		                "ELSE email END WHERE id = $1 RETURNING " TOKEN_COLUMNS, p, 3, &r,
 		             "update token", msg);
 	}
-	if (rc != EDGECA_OK || (rc = read_info(r, 0, &now, msg)) != EDGECA_OK)
+	if (rc != EDGECA_OK || (rc = read_info(r, 0, &a->now, msg)) != EDGECA_OK)
 		goto out;
 	details[n++] = "name";
 	details[n++] = old.name;
@@ -416,7 +421,7 @@ token_change(struct edgeca_ctx *ctx, const struct principal *who, const char *id
 	if (req != NULL && req->set_ca_ids) {
 		/* both as stored: in the CAs' creation order */
 		if ((old_cas = token_scope_text(&old.scope)) == NULL ||
-		    (new_cas = token_scope_text(&now.scope)) == NULL) {
+		    (new_cas = token_scope_text(&a->now.scope)) == NULL) {
 			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 			goto out;
 		}
@@ -425,17 +430,31 @@ token_change(struct edgeca_ctx *ctx, const struct principal *who, const char *id
 		details[n++] = "ca_ids";
 		details[n++] = new_cas;
 	}
-	rc = audit_write(c, who->actor, req != NULL ? "token.update" : "token.delete", "token", id,
-	                 details, n, msg);
-	if (rc == EDGECA_OK)
-		rc = db_commit(c, msg);
-	if (rc == EDGECA_OK && out != NULL)
-		*out = now;
+	rc = audit_write(c, a->who->actor, req != NULL ? "token.update" : "token.delete", "token",
+	                 id, details, n, msg);
 out:
 	free(old_cas);
 	free(new_cas);
 	PQclear(r);
-	db_release(ctx->db, c);
+	return rc;
+}
+
+/* Writes an update (req; scope: the checked new CA list when
+ * req->set_ca_ids) or, with req NULL, the deletion of token id, in one
+ * transaction with its audit event: the token's name, and for an update
+ * what changed: the new e-mail ("" when cleared), the old and the new CA
+ * list. out, when non-NULL, receives the token as it was left. */
+static edgeca_err
+token_change(struct edgeca_ctx *ctx, const struct principal *who, const char *id,
+             const struct token_update_req *req, const struct ca_scope *scope,
+             struct token_info *out, struct edgeca_msg *msg)
+{
+	struct change_args a = {.who = who, .id = id, .req = req, .scope = scope};
+	edgeca_err rc;
+
+	if ((rc = db_check_id(id, "token-not-found", "token", msg)) == EDGECA_OK &&
+	    (rc = db_with_tx(ctx->db, change_on, &a, msg)) == EDGECA_OK && out != NULL)
+		*out = a.now;
 	return rc;
 }
 

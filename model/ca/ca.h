@@ -46,6 +46,11 @@ enum ca_chaining { CA_CHAINING_SELF, CA_CHAINING_INTERNAL, CA_CHAINING_EXTERNAL,
                    CA_CHAINING_PENDING };
 EDGECA_NAMES_DECLARE(ca_chaining, enum ca_chaining);
 
+/* What edgeca does when a CA nears its end: notify only, or also renew
+ * it (never a root). */
+enum ca_lifecycle_action { CA_ACTION_NOTIFY, CA_ACTION_AUTO_RENEW };
+EDGECA_NAMES_DECLARE(ca_lifecycle_action, enum ca_lifecycle_action);
+
 /* A certificate a location had before a renewal replaced it. */
 struct ca_prev_cert {
 	int generation;
@@ -141,7 +146,7 @@ struct ca {
 	char key_algorithm[16];
 	/* lifecycle */
 	char **notification_emails; /* NULL-terminated */
-	char lifecycle_action[16];
+	enum ca_lifecycle_action lifecycle_action;
 	int threshold_percent;
 	char *webhook_url;        /* NULL when none */
 	char *new_webhook_secret; /* only in the answer that set the URL: shown once */

@@ -198,14 +198,12 @@ ca_lifecycle_apply(const struct ca_lifecycle_req *req, struct ca *ca, struct edg
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 		                   "lifecycle.webhook_url must be an http:// or https:// URL of at most "
 		                   "1024 characters without spaces, commas, quotes or backslashes");
-	if (req->action != NULL || req->action_null)
-		snprintf(ca->lifecycle_action, sizeof(ca->lifecycle_action), "%s",
-		         req->action != NULL ? req->action : "notify");
-	if (strcmp(ca->lifecycle_action, "notify") != 0 &&
-	    strcmp(ca->lifecycle_action, "auto_renew") != 0)
+	if (req->action == NULL && req->action_null)
+		ca->lifecycle_action = CA_ACTION_NOTIFY;
+	if (req->action != NULL && !ca_lifecycle_action_parse(req->action, &ca->lifecycle_action))
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 		                   "lifecycle.action must be notify or auto_renew");
-	if (ca->kind == CA_KIND_ROOT && strcmp(ca->lifecycle_action, "auto_renew") == 0)
+	if (ca->kind == CA_KIND_ROOT && ca->lifecycle_action == CA_ACTION_AUTO_RENEW)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "root-auto-renew",
 		                   "a root CA is never renewed automatically: its replacement must be "
 		                   "distributed by hand; use lifecycle.action \"notify\"");

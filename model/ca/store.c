@@ -136,7 +136,8 @@ ca_from_row(const PGresult *r, int i, struct ca *ca)
 	ca->seq = db_get_ll(r, i, "seq");
 	if (!ca_kind_parse(db_get(r, i, "kind"), &ca->kind) ||
 	    !ca_status_parse(db_get(r, i, "status"), &ca->status) ||
-	    !ca_chaining_parse(db_get(r, i, "chaining"), &ca->chaining))
+	    !ca_chaining_parse(db_get(r, i, "chaining"), &ca->chaining) ||
+	    !ca_lifecycle_action_parse(db_get(r, i, "lifecycle_action"), &ca->lifecycle_action))
 		return -1;
 	ca->common_name = dup_col(r, i, "common_name");
 	ca->friendly_name = dup_col(r, i, "friendly_name");
@@ -145,8 +146,6 @@ ca_from_row(const PGresult *r, int i, struct ca *ca)
 	ca->country = dup_col(r, i, "country");
 	ca->subject = dup_col(r, i, "subject");
 	snprintf(ca->key_algorithm, sizeof(ca->key_algorithm), "%s", db_get(r, i, "key_algorithm"));
-	snprintf(ca->lifecycle_action, sizeof(ca->lifecycle_action), "%s",
-	         db_get(r, i, "lifecycle_action"));
 	ca->threshold_percent = (int)db_get_ll(r, i, "lifecycle_threshold_percent");
 	ca->webhook_url = dup_col(r, i, "lifecycle_webhook_url");
 	ca->crl_enabled = strcmp(db_get(r, i, "crl_enabled"), "t") == 0;
@@ -544,7 +543,7 @@ ca_store_insert(PGconn *c, struct ca *ca, struct edgeca_msg *msg)
 	p[7] = (struct db_param){ca->subject, 0, false};
 	p[8] = (struct db_param){ca->key_algorithm, 0, false};
 	p[9] = (struct db_param){emails, 0, false};
-	p[10] = (struct db_param){ca->lifecycle_action, 0, false};
+	p[10] = (struct db_param){ca_lifecycle_action_name(ca->lifecycle_action), 0, false};
 	p[11] = (struct db_param){threshold, 0, false};
 	p[12] = (struct db_param){ca->crl_enabled ? "true" : "false", 0, false};
 	p[13] = (struct db_param){crl_days, 0, false};

@@ -28,7 +28,11 @@ static const char *const chaining_names[] = {
 EDGECA_NAMES(ca_kind, enum ca_kind, kind_names)
 EDGECA_NAMES(ca_status, enum ca_status, status_names)
 EDGECA_NAMES(ca_location_status, enum ca_location_status, location_status_names)
+static const char *const action_names[] = {[CA_ACTION_NOTIFY] = "notify",
+                                           [CA_ACTION_AUTO_RENEW] = "auto_renew"};
+
 EDGECA_NAMES(ca_chaining, enum ca_chaining, chaining_names)
+EDGECA_NAMES(ca_lifecycle_action, enum ca_lifecycle_action, action_names)
 
 void
 ca_free(struct ca *ca)

@@ -14,52 +14,83 @@
 #include "model/store/audit.h"
 #include "model/store/db.h"
 
+struct update_args {
+	struct edgeca_ctx *ctx;
+	const struct principal *who;
+	const char *ca_id;
+	const struct ca_est_req *est;
+	const struct ca_lifecycle_req *lifecycle;
+	const struct ca_crl_req *crl;
+	char *secret;   /* a webhook secret the update made: shown once */
+	struct ca *out; /* the answer */
+};
+
+/* The update inside its transaction. The row lock orders concurrent
+ * updates of one CA. */
+static edgeca_err
+update_on(PGconn *c, void *arg, struct edgeca_msg *msg)
+{
+	struct update_args *a = arg;
+	struct db_param p[1] = {{a->ca_id, 0, false}};
+	struct ca *ca = NULL;
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	if ((rc = db_exec(c, "SELECT 1 FROM cas WHERE id = $1 FOR UPDATE", p, 1, &r, "lock CA",
+	                  msg)) == EDGECA_OK &&
+	    (rc = ca_store_load(c, a->ca_id, &ca, msg)) == EDGECA_OK &&
+	    (a->est == NULL || (rc = ca_est_update_locked(c, a->who, ca, a->est, msg)) == EDGECA_OK) &&
+	    (a->lifecycle == NULL || (rc = ca_lifecycle_update_locked(a->ctx, c, a->who, ca,
+	                                                              a->lifecycle, msg)) == EDGECA_OK) &&
+	    (a->crl == NULL || (rc = ca_crl_update_locked(c, a->who, ca, a->crl, msg)) == EDGECA_OK)) {
+		a->secret = ca->new_webhook_secret;
+		ca->new_webhook_secret = NULL;
+	}
+	PQclear(r);
+	ca_free(ca);
+	return rc;
+}
+
+/* After the commit: read back what is stored, as every other read shows
+ * it, and make the first CRLs of keys that now publish them. */
+static edgeca_err
+answer_on(PGconn *c, void *arg, struct edgeca_msg *msg)
+{
+	struct update_args *a = arg;
+	edgeca_err rc = ca_store_load_full(c, a->ca_id, &a->out, msg);
+
+	if (rc == EDGECA_OK) {
+		a->out->new_webhook_secret = a->secret;
+		a->secret = NULL;
+		if (a->crl != NULL)
+			ca_first_crls(a->ctx, c, a->who->actor, a->out);
+	}
+	return rc;
+}
+
 edgeca_err
 ca_update(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
           const struct ca_est_req *est, const struct ca_lifecycle_req *lifecycle,
           const struct ca_crl_req *crl, struct ca **out, struct edgeca_msg *msg)
 {
-	struct db_param p[1] = {{ca_id, 0, false}};
-	struct ca *ca = NULL;
-	char *secret = NULL;
-	PGconn *c = NULL;
-	PGresult *r = NULL;
+	struct update_args a = {ctx, who, ca_id, est, lifecycle, crl, NULL, NULL};
 	edgeca_err rc;
 
 	*out = NULL;
-	if ((rc = db_check_id(ca_id, "ca-not-found", "CA", msg)) != EDGECA_OK)
-		return rc;
-	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
-		return rc;
-	/* The row lock orders concurrent updates of one CA. */
-	if ((rc = db_begin(c, msg)) != EDGECA_OK ||
-	    (rc = db_exec(c, "SELECT 1 FROM cas WHERE id = $1 FOR UPDATE", p, 1, &r, "lock CA",
-	                  msg)) != EDGECA_OK ||
-	    (rc = ca_store_load(c, ca_id, &ca, msg)) != EDGECA_OK ||
-	    (est != NULL && (rc = ca_est_update_locked(c, who, ca, est, msg)) != EDGECA_OK) ||
-	    (lifecycle != NULL &&
-	     (rc = ca_lifecycle_update_locked(ctx, c, who, ca, lifecycle, msg)) != EDGECA_OK) ||
-	    (crl != NULL && (rc = ca_crl_update_locked(c, who, ca, crl, msg)) != EDGECA_OK) ||
-	    (rc = db_commit(c, msg)) != EDGECA_OK)
+	if ((rc = db_check_id(ca_id, "ca-not-found", "CA", msg)) != EDGECA_OK ||
+	    (rc = db_with_tx(ctx->db, update_on, &a, msg)) != EDGECA_OK)
 		goto out;
-	log_info("ca_update: ca=%s%s%s%s by %s", ca->id, est ? " est" : "",
+	log_info("ca_update: ca=%s%s%s%s by %s", ca_id, est ? " est" : "",
 	         lifecycle ? " lifecycle" : "", crl ? " crl" : "", who->actor);
-	secret = ca->new_webhook_secret;
-	ca->new_webhook_secret = NULL;
-	/* Read back what is stored, as every other read shows it. */
-	if ((rc = ca_store_load_full(c, ca_id, out, msg)) == EDGECA_OK) {
-		(*out)->new_webhook_secret = secret;
-		secret = NULL;
+	if ((rc = db_with(ctx->db, answer_on, &a, msg)) == EDGECA_OK) {
+		*out = a.out;
+		a.out = NULL;
 	}
-	if (rc == EDGECA_OK && crl != NULL)
-		ca_first_crls(ctx, c, who->actor, *out);
 out:
-	if (secret != NULL)
-		OPENSSL_cleanse(secret, strlen(secret));
-	free(secret);
-	PQclear(r);
-	db_release(ctx->db, c);
-	ca_free(ca);
+	if (a.secret != NULL)
+		OPENSSL_cleanse(a.secret, strlen(a.secret));
+	free(a.secret);
+	ca_free(a.out);
 	return rc;
 }
 

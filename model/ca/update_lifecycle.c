@@ -99,7 +99,7 @@ store_settings(PGconn *c, const struct ca *ca, struct edgeca_msg *msg)
 	snprintf(threshold, sizeof(threshold), "%d", ca->threshold_percent);
 	p[0] = (struct db_param){ca->id, 0, false};
 	p[1] = (struct db_param){emails, 0, false};
-	p[2] = (struct db_param){ca->lifecycle_action, 0, false};
+	p[2] = (struct db_param){ca_lifecycle_action_name(ca->lifecycle_action), 0, false};
 	p[3] = (struct db_param){threshold, 0, false};
 	rc = db_exec(c, "UPDATE cas SET lifecycle_notification_emails = $2, lifecycle_action = $3, "
 	                "lifecycle_threshold_percent = $4 WHERE id = $1", p, 4, NULL,
@@ -125,7 +125,8 @@ ca_lifecycle_update_locked(const struct edgeca_ctx *ctx, PGconn *c, const struct
 	changed_fields(req, fields, sizeof(fields));
 	snprintf(threshold, sizeof(threshold), "%d", ca->threshold_percent);
 	{
-		const char *details[] = {"fields", fields, "action", ca->lifecycle_action,
+		const char *details[] = {"fields", fields, "action",
+		                         ca_lifecycle_action_name(ca->lifecycle_action),
 		                         "threshold_percent", threshold, "webhook_url",
 		                         ca->webhook_url ? ca->webhook_url : ""};
 		return audit_write(c, who->actor, "ca.update_lifecycle", "ca", ca->id, details, 8,

@@ -40,8 +40,8 @@ crl_failure_notify(PGconn *c, const struct model_settings *settings, const struc
 	if ((rc = db_exec(c, failing_sql, p, 5, &r, "find the failing CRL", msg)) != EDGECA_OK)
 		return rc;
 	if (PQntuples(r) == 1)
-		rc = notification_create_event(c, settings, r, 0, "crl_generation_failed", time(NULL),
-		                               made, msg);
+		rc = notification_create_event(c, settings, r, 0, NOTIFY_CRL_GENERATION_FAILED,
+		                               time(NULL), made, msg);
 	PQclear(r);
 	return rc;
 }

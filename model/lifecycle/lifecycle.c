@@ -15,6 +15,28 @@
 
 #define BACKOFF_MAX_MS (6LL * 3600 * 1000)
 
+static const char *const kind_names[] = {
+	[NOTIFY_THRESHOLD_REACHED] = "threshold_reached",
+	[NOTIFY_REMINDER_90] = "reminder_90",
+	[NOTIFY_REMINDER_95] = "reminder_95",
+	[NOTIFY_REMINDER_99] = "reminder_99",
+	[NOTIFY_EXPIRED] = "expired",
+	[NOTIFY_RENEWED] = "renewed",
+	[NOTIFY_RENEWAL_FAILED] = "renewal_failed",
+	[NOTIFY_RENEWAL_REQUESTED] = "renewal_requested",
+	[NOTIFY_CRL_GENERATION_FAILED] = "crl_generation_failed",
+	[NOTIFY_ISSUANCE_SHORTENED] = "issuance_shortened"};
+static const char *const channel_names[] = {[CHANNEL_EMAIL] = "email",
+                                            [CHANNEL_WEBHOOK] = "webhook"};
+static const char *const state_names[] = {
+	[DELIVERY_PENDING] = "pending", [DELIVERY_SENDING] = "sending",
+	[DELIVERY_DELIVERED] = "delivered", [DELIVERY_FAILED] = "failed",
+	[DELIVERY_NOT_CONFIGURED] = "not_configured"};
+
+EDGECA_NAMES(notification_kind, enum notification_kind, kind_names)
+EDGECA_NAMES(delivery_channel, enum delivery_channel, channel_names)
+EDGECA_NAMES(delivery_state, enum delivery_state, state_names)
+
 void
 notice_free(struct notice *n)
 {
@@ -41,36 +63,38 @@ lifecycle_issuance_shortened(time_t not_before, time_t not_after, int max_validi
 	       now < not_after;
 }
 
-const char *
+bool
 lifecycle_due_kind(time_t not_before, time_t not_after, int threshold_percent, time_t now,
-                   time_t *due_at)
+                   enum notification_kind *kind, time_t *due_at)
 {
 	static const struct {
-		const char *kind;
+		enum notification_kind kind;
 		int percent;
-	} steps[] = {{"expired", 100}, {"reminder_99", 99}, {"reminder_95", 95},
-	             {"reminder_90", 90}};
+	} steps[] = {{NOTIFY_EXPIRED, 100}, {NOTIFY_REMINDER_99, 99}, {NOTIFY_REMINDER_95, 95},
+	             {NOTIFY_REMINDER_90, 90}};
 	long double life = (long double)not_after - (long double)not_before;
 	time_t at;
 
 	*due_at = 0;
 	if (not_after <= not_before)
-		return NULL;
+		return false;
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		if (steps[i].percent <= threshold_percent)
 			break;
 		at = not_before + (time_t)(life * steps[i].percent / 100);
 		if (now >= at) {
 			*due_at = at;
-			return steps[i].kind;
+			*kind = steps[i].kind;
+			return true;
 		}
 	}
 	at = not_before + (time_t)(life * threshold_percent / 100);
 	if (now >= at) {
 		*due_at = at;
-		return "threshold_reached";
+		*kind = NOTIFY_THRESHOLD_REACHED;
+		return true;
 	}
-	return NULL;
+	return false;
 }
 
 long long
@@ -122,8 +146,9 @@ char *
 lifecycle_event_json(const struct notice *n)
 {
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id",
-	                      n->notification_id, "kind", n->kind, "ca_id", n->ca_id, "ca_name",
-	                      n->ca_name, "location", n->location, "subject", n->subject,
+	                      n->notification_id, "kind", notification_kind_name(n->kind),
+	                      "ca_id", n->ca_id, "ca_name", n->ca_name, "location", n->location,
+	                      "subject", n->subject,
 	                      "not_after", time_json(n->not_after), "due_at", time_json(n->due_at),
 	                      "created_at", time_json(n->created_at));
 	char *s = NULL;
@@ -150,31 +175,46 @@ out:
 static void
 what_happened(const struct notice *n, char *out, size_t len)
 {
-	if (strcmp(n->kind, "expired") == 0)
+	const char *kind = notification_kind_name(n->kind);
+
+	switch (n->kind) {
+	case NOTIFY_EXPIRED:
 		snprintf(out, len, "has EXPIRED: it can no longer issue certificates that verify");
-	else if (strcmp(n->kind, "renewed") == 0)
+		break;
+	case NOTIFY_RENEWED:
 		snprintf(out, len, "was RENEWED automatically: a new key and certificate replace "
 		         "the one below");
-	else if (strcmp(n->kind, "renewal_failed") == 0)
+		break;
+	case NOTIFY_RENEWAL_FAILED:
 		snprintf(out, len, "could NOT be renewed automatically");
-	else if (strcmp(n->kind, "crl_generation_failed") == 0)
+		break;
+	case NOTIFY_CRL_GENERATION_FAILED:
 		snprintf(out, len, "could NOT publish a new CRL for its key of generation %d",
 		         n->generation);
-	else if (strcmp(n->kind, "renewal_requested") == 0)
+		break;
+	case NOTIFY_RENEWAL_REQUESTED:
 		snprintf(out, len, "is being RENEWED: the CSR of its new key waits to be signed by "
 		         "the external root");
-	else if (strcmp(n->kind, "issuance_shortened") == 0)
+		break;
+	case NOTIFY_ISSUANCE_SHORTENED:
 		snprintf(out, len, "can no longer issue certificates of the CA's full "
 		         "max_validity_days: a certificate may not outlive its issuer, so every one "
 		         "it issues from now on ends at its notAfter");
-	else if (strcmp(n->kind, "threshold_reached") == 0)
+		break;
+	case NOTIFY_THRESHOLD_REACHED:
 		snprintf(out, len, "has reached %d %% of its lifetime, the threshold set for it",
 		         n->threshold_percent);
-	else if (strncmp(n->kind, "reminder_", strlen("reminder_")) == 0)
-		snprintf(out, len, "has reached %s %% of its lifetime",
-		         n->kind + strlen("reminder_"));
-	else
-		snprintf(out, len, "has a lifecycle event (%s)", n->kind);
+		break;
+	case NOTIFY_REMINDER_90:
+	case NOTIFY_REMINDER_95:
+	case NOTIFY_REMINDER_99:
+		/* the percentage is the name's: reminder_90 */
+		snprintf(out, len, "has reached %s %% of its lifetime", kind + strlen("reminder_"));
+		break;
+	default:
+		snprintf(out, len, "has a lifecycle event (%s)", kind);
+		break;
+	}
 }
 
 /* The body of a crl_generation_failed e-mail after its first sentence:
@@ -188,7 +228,7 @@ crl_failure_text(struct buf *b, const struct notice *n, const char *since)
 	rc |= buf_printf(b, "  Subject:   %s\r\n  Key:       generation %d of location %s\r\n"
 	                    "  Error:     %s\r\n  Since:     %s\r\n  Event:     %s (id %s)\r\n\r\n",
 	                 n->subject, n->generation, n->location, n->error ? n->error : "unknown",
-	                 since, n->kind, n->notification_id);
+	                 since, notification_kind_name(n->kind), n->notification_id);
 	if (n->crl_next_update != 0) {
 		rfc3339_format(n->crl_next_update, next);
 		rc |= buf_printf(b, "The CRL this key publishes now has nextUpdate %s: relying "
@@ -265,7 +305,8 @@ char *
 lifecycle_email(const struct notice *n, const char *from, time_t now)
 {
 	char na[RFC3339_LEN], due[RFC3339_LEN], happened[256], subject[512], date[64];
-	const bool root = strcmp(n->ca_kind, "root") == 0;
+	const bool root = n->ca_kind == CA_KIND_ROOT;
+	const bool auto_renew = n->action == CA_ACTION_AUTO_RENEW;
 	struct buf b = {0};
 	struct tm tm;
 	int rc = 0;
@@ -275,15 +316,13 @@ lifecycle_email(const struct notice *n, const char *from, time_t now)
 	what_happened(n, happened, sizeof(happened));
 	snprintf(subject, sizeof(subject), "[edgeca] CA \"%s\" location %s %s", n->ca_name,
 	         n->location,
-	         strcmp(n->kind, "expired") == 0          ? "has expired"
-	         : strcmp(n->kind, "renewed") == 0        ? "was renewed"
-	         : strcmp(n->kind, "renewal_failed") == 0 ? "could not be renewed"
-	         : strcmp(n->kind, "crl_generation_failed") == 0 ? "could not publish its CRL"
-	         : strcmp(n->kind, "renewal_requested") == 0
-	             ? "waits for its renewed certificate"
-	         : strcmp(n->kind, "issuance_shortened") == 0
-	             ? "issues shortened certificates"
-	             : "expires soon");
+	         n->kind == NOTIFY_EXPIRED                 ? "has expired"
+	         : n->kind == NOTIFY_RENEWED               ? "was renewed"
+	         : n->kind == NOTIFY_RENEWAL_FAILED        ? "could not be renewed"
+	         : n->kind == NOTIFY_CRL_GENERATION_FAILED ? "could not publish its CRL"
+	         : n->kind == NOTIFY_RENEWAL_REQUESTED     ? "waits for its renewed certificate"
+	         : n->kind == NOTIFY_ISSUANCE_SHORTENED    ? "issues shortened certificates"
+	                                                   : "expires soon");
 	if (gmtime_r(&now, &tm) == NULL ||
 	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
 		return NULL;
@@ -291,41 +330,42 @@ lifecycle_email(const struct notice *n, const char *from, time_t now)
 	for (size_t i = 0; n->recipients && n->recipients[i]; i++)
 		rc |= buf_printf(&b, "%s%s", i ? ", " : "", n->recipients[i]);
 	rc |= buf_printf(&b, "\r\nDate: %s\r\nMessage-ID: <%s.%s@edgeca>\r\n", date,
-	                 n->notification_id, n->channel);
+	                 n->notification_id, delivery_channel_name(n->channel));
 	rc |= subject_header(&b, subject);
 	rc |= buf_printf(&b, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
 	                     "Content-Transfer-Encoding: 8bit\r\n\r\n");
 	rc |= buf_printf(&b, "The %s CA \"%s\" (id %s), location %s, %s.\r\n\r\n",
 	                 root ? "root" : "subordinate", n->ca_name, n->ca_id, n->location, happened);
-	if (strcmp(n->kind, "crl_generation_failed") == 0) {
+	if (n->kind == NOTIFY_CRL_GENERATION_FAILED) {
 		/* about a key's CRL, not the certificate's lifetime */
 		rc |= crl_failure_text(&b, n, due);
 		goto out;
 	}
 	rc |= buf_printf(&b, "  Subject:   %s\r\n  notAfter:  %s\r\n  Due at:    %s\r\n"
-	                     "  Event:     %s (id %s)\r\n\r\n", n->subject, na, due, n->kind,
+	                     "  Event:     %s (id %s)\r\n\r\n", n->subject, na, due,
+	                 notification_kind_name(n->kind),
 	                 n->notification_id);
-	if (strcmp(n->kind, "renewed") == 0) {
+	if (n->kind == NOTIFY_RENEWED) {
 		rc |= buf_printf(&b, "What edgeca did: the location now issues with a new key and a "
 		                     "new certificate signed by the parent CA (see GET "
 		                     "/api/v1/cas/%s); the certificate above stays valid until its "
 		                     "notAfter and its key keeps publishing its CRL.\r\n", n->ca_id);
 		rc |= buf_printf(&b, "What you must do: nothing, unless relying parties pin the CA "
 		                     "certificate: give them the new chain.\r\n");
-	} else if (strcmp(n->kind, "renewal_failed") == 0) {
+	} else if (n->kind == NOTIFY_RENEWAL_FAILED) {
 		rc |= buf_printf(&b, "What edgeca does: it tries again at every lifecycle pass; the "
 		                     "server log says why it failed (e.g. the parent CA expires "
 		                     "first).\r\n");
 		rc |= buf_printf(&b, "What you must do: fix the cause (often: renew the parent CA) "
 		                     "or renew by hand with POST /api/v1/cas/%s/renew before the "
 		                     "notAfter above.\r\n", n->ca_id);
-	} else if (strcmp(n->kind, "renewal_requested") == 0) {
+	} else if (n->kind == NOTIFY_RENEWAL_REQUESTED) {
 		rc |= renewal_request_text(&b, n);
-	} else if (strcmp(n->kind, "issuance_shortened") == 0) {
+	} else if (n->kind == NOTIFY_ISSUANCE_SHORTENED) {
 		rc |= buf_printf(&b, "What edgeca does: it keeps issuing, each certificate ending at "
 		                     "the notAfter above (requests for longer get the shorter validity "
 		                     "and a warning); %s\r\n",
-		                 strcmp(n->action, "auto_renew") == 0
+		                 auto_renew
 		                     ? "it renews this CA automatically when its threshold is reached."
 		                     : "reminders follow at the lifetime milestones still ahead.");
 		if (root)
@@ -337,14 +377,13 @@ lifecycle_email(const struct notice *n, const char *from, time_t now)
 			                     "their full lifetime again.\r\n", n->ca_id);
 	} else {
 		rc |= buf_printf(&b, "What edgeca does: %s\r\n\r\n",
-		                 strcmp(n->action, "auto_renew") == 0 &&
-		                         strcmp(n->chaining, "external") == 0
+		                 auto_renew && n->chaining == CA_CHAINING_EXTERNAL
 		                     ? "this CA is set to auto_renew: edgeca requests its renewal (a "
 		                       "renewal_requested notification with the CSR to be signed by "
 		                       "the external root follows); reminders at those of 90, 95 and 99 % "
 		                       "of the lifetime still ahead and at expiry continue until the signed certificate "
 		                       "is uploaded."
-		                 : strcmp(n->action, "auto_renew") == 0
+		                 : auto_renew
 		                     ? "this CA is set to auto_renew: edgeca renews it (a renewed or "
 		                       "renewal_failed notification follows); reminders at those of 90, 95 "
 		                       "and 99 % of the lifetime still ahead and at expiry continue until "

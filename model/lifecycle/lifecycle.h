@@ -10,25 +10,52 @@
 #include <time.h>
 
 #include "common/encoding.h"
+#include "model/ca/ca.h"
+#include "model/core/names.h"
 
 #define LIFECYCLE_MAX_ATTEMPTS 5
 /* "t=" up to 20 digits ",v1=" 64 hex digits, NUL */
 #define LIFECYCLE_SIGNATURE_LEN (sizeof("t=,v1=") + 20 + 64)
 
+/* The kinds of notification (the notifications.kind CHECK constraint):
+ * points of a location's lifetime first, then events. */
+enum notification_kind {
+	NOTIFY_THRESHOLD_REACHED,
+	NOTIFY_REMINDER_90,
+	NOTIFY_REMINDER_95,
+	NOTIFY_REMINDER_99,
+	NOTIFY_EXPIRED,
+	NOTIFY_RENEWED,
+	NOTIFY_RENEWAL_FAILED,
+	NOTIFY_RENEWAL_REQUESTED,
+	NOTIFY_CRL_GENERATION_FAILED,
+	NOTIFY_ISSUANCE_SHORTENED,
+};
+EDGECA_NAMES_DECLARE(notification_kind, enum notification_kind);
+
+/* How a notification is delivered (notification_deliveries.channel). */
+enum delivery_channel { CHANNEL_EMAIL, CHANNEL_WEBHOOK };
+EDGECA_NAMES_DECLARE(delivery_channel, enum delivery_channel);
+
+/* Where a delivery stands (notification_deliveries.state). */
+enum delivery_state { DELIVERY_PENDING, DELIVERY_SENDING, DELIVERY_DELIVERED, DELIVERY_FAILED,
+                      DELIVERY_NOT_CONFIGURED };
+EDGECA_NAMES_DECLARE(delivery_state, enum delivery_state);
+
 /* A delivery claimed for sending, with what its message says. */
 struct notice {
 	long long delivery_id;
-	char channel[16];        /* email or webhook */
+	enum delivery_channel channel;
 	char **recipients;       /* email: NULL-terminated */
 	char *url;               /* webhook */
 	int attempts;            /* made before this one */
 	char notification_id[UUID_TEXT_BYTES];
-	char kind[32];
+	enum notification_kind kind;
 	char ca_id[UUID_TEXT_BYTES];
 	char *ca_name;           /* the CA's friendly name */
-	char ca_kind[16];        /* root or subordinate */
-	char action[16];         /* notify or auto_renew */
-	char chaining[16];       /* self, internal, external */
+	enum ca_kind ca_kind;
+	enum ca_lifecycle_action action;
+	enum ca_chaining chaining;
 	int threshold_percent;
 	char location[64];
 	char *subject;
@@ -48,12 +75,13 @@ struct notice {
 void notice_free(struct notice *n);
 
 /* The most advanced notification a location with this lifetime and
- * threshold is due at now, or NULL; *due_at receives its due time.
+ * threshold is due at now into *kind (false: none is); *due_at receives
+ * its due time.
  * Earlier ones it supersedes are not sent (a CA created late in its
  * lifetime gets one message, not five); reminders at or below the
  * threshold are covered by threshold_reached. */
-const char *lifecycle_due_kind(time_t not_before, time_t not_after, int threshold_percent,
-                               time_t now, time_t *due_at);
+bool lifecycle_due_kind(time_t not_before, time_t not_after, int threshold_percent, time_t now,
+                        enum notification_kind *kind, time_t *due_at);
 
 /* Whether a location with this lifetime, in a CA issuing for at most
  * max_validity_days, can no longer issue a certificate of that length at

@@ -77,7 +77,7 @@ out:
  * else NULL) and its deliveries, in one transaction; *made tells whether
  * this call created it (another instance may have). */
 static edgeca_err
-create_one(PGconn *c, const PGresult *r, int i, const char *kind, time_t due_at,
+create_one(PGconn *c, const PGresult *r, int i, enum notification_kind kind, time_t due_at,
            const unsigned char *csr, size_t csr_len, bool smtp, bool *made,
            struct edgeca_msg *msg)
 {
@@ -91,7 +91,7 @@ create_one(PGconn *c, const PGresult *r, int i, const char *kind, time_t due_at,
 	snprintf(due, sizeof(due), "%lld", (long long)due_at);
 	p[0] = (struct db_param){db_get(r, i, "ca_id"), 0, false};
 	p[1] = (struct db_param){db_get(r, i, "name"), 0, false};
-	p[2] = (struct db_param){kind, 0, false};
+	p[2] = (struct db_param){notification_kind_name(kind), 0, false};
 	p[3] = (struct db_param){db_get(r, i, "not_after"), 0, false};
 	p[4] = (struct db_param){due, 0, false};
 	p[5] = (struct db_param){(const char *)csr, (int)csr_len, csr != NULL};
@@ -112,7 +112,8 @@ create_one(PGconn *c, const PGresult *r, int i, const char *kind, time_t due_at,
 		goto out;
 	p[0] = (struct db_param){db_get(ins, 0, "id"), 0, false};
 	p[1] = (struct db_param){emails, 0, false};
-	p[2] = (struct db_param){smtp ? "pending" : "not_configured", 0, false};
+	p[2] = (struct db_param){
+		delivery_state_name(smtp ? DELIVERY_PENDING : DELIVERY_NOT_CONFIGURED), 0, false};
 	if (emails != NULL &&
 	    (rc = db_exec(c, "INSERT INTO notification_deliveries (notification_id, channel, "
 	                     "recipients, state) VALUES ($1, 'email', $2::text[], $3)", p, 3, NULL,
@@ -137,7 +138,8 @@ out:
 
 edgeca_err
 notification_create_event(PGconn *c, const struct model_settings *settings, const PGresult *r, int i,
-                          const char *kind, time_t due_at, bool *made, struct edgeca_msg *msg)
+                          enum notification_kind kind, time_t due_at, bool *made,
+                          struct edgeca_msg *msg)
 {
 	return create_one(c, r, i, kind, due_at, NULL, 0, settings->email_configured, made, msg);
 }
@@ -167,8 +169,8 @@ notification_create_renewal_request(PGconn *c, const struct model_settings *sett
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot read the renewal's CSR");
 		goto out;
 	}
-	rc = create_one(c, r, 0, "renewal_requested", (time_t)db_get_ll(r, 0, "requested_at"), csr,
-	                csr_len, settings->email_configured, made, msg);
+	rc = create_one(c, r, 0, NOTIFY_RENEWAL_REQUESTED, (time_t)db_get_ll(r, 0, "requested_at"),
+	                csr, csr_len, settings->email_configured, made, msg);
 out:
 	free(csr);
 	PQclear(r);
@@ -190,15 +192,14 @@ notification_create_due(PGconn *c, const struct model_settings *settings, time_t
 		const time_t nb = (time_t)db_get_ll(r, i, "not_before"),
 		             na = (time_t)db_get_ll(r, i, "not_after");
 		time_t due_at, shortened_at;
-		const char *kinds[2];
+		enum notification_kind kinds[2];
 		size_t n = 0;
 
-		kinds[n] = lifecycle_due_kind(nb, na, (int)db_get_ll(r, i, "lifecycle_threshold_percent"),
-		                              now, &due_at);
-		n += kinds[n] != NULL;
+		n += lifecycle_due_kind(nb, na, (int)db_get_ll(r, i, "lifecycle_threshold_percent"), now,
+		                        &kinds[n], &due_at);
 		if (lifecycle_issuance_shortened(nb, na, (int)db_get_ll(r, i, "issuance_max_validity_days"),
 		                                 now, &shortened_at))
-			kinds[n++] = "issuance_shortened";
+			kinds[n++] = NOTIFY_ISSUANCE_SHORTENED;
 		if (n == 0)
 			continue;
 		strv_free(done);
@@ -209,15 +210,16 @@ notification_create_due(PGconn *c, const struct model_settings *settings, time_t
 		}
 		for (size_t k = 0; k < n && rc == EDGECA_OK; k++) {
 			bool made = false;
-			if (strv_has(done, kinds[k]))
+			if (strv_has(done, notification_kind_name(kinds[k])))
 				continue;
 			rc = create_one(c, r, i, kinds[k],
-			                strcmp(kinds[k], "issuance_shortened") == 0 ? shortened_at : due_at,
+			                kinds[k] == NOTIFY_ISSUANCE_SHORTENED ? shortened_at : due_at,
 			                NULL, 0, settings->email_configured, &made, msg);
 			if (rc == EDGECA_OK && made) {
 				(*created)++;
 				log_info("notification_create_due: ca=%s location=%s kind=%s",
-				         db_get(r, i, "ca_id"), db_get(r, i, "name"), kinds[k]);
+				         db_get(r, i, "ca_id"), db_get(r, i, "name"),
+				         notification_kind_name(kinds[k]));
 			}
 		}
 	}
@@ -256,19 +258,22 @@ csr_pem_of(const PGresult *r, int i, struct notice *n)
 	return n->csr_pem != NULL ? 0 : -1;
 }
 
+/* Fills n from row i: 0, -1 out of memory, -2 a name edgeca does not
+ * know (the schema's CHECK constraints keep it from happening). */
 static int
 fill_notice(const PGresult *r, int i, struct notice *n)
 {
 	n->delivery_id = db_get_ll(r, i, "id");
-	snprintf(n->channel, sizeof(n->channel), "%s", db_get(r, i, "channel"));
 	n->attempts = (int)db_get_ll(r, i, "attempts");
 	snprintf(n->notification_id, sizeof(n->notification_id), "%s",
 	         db_get(r, i, "notification_id"));
-	snprintf(n->kind, sizeof(n->kind), "%s", db_get(r, i, "kind"));
 	snprintf(n->ca_id, sizeof(n->ca_id), "%s", db_get(r, i, "ca_id"));
-	snprintf(n->ca_kind, sizeof(n->ca_kind), "%s", db_get(r, i, "ca_kind"));
-	snprintf(n->action, sizeof(n->action), "%s", db_get(r, i, "lifecycle_action"));
-	snprintf(n->chaining, sizeof(n->chaining), "%s", db_get(r, i, "chaining"));
+	if (!delivery_channel_parse(db_get(r, i, "channel"), &n->channel) ||
+	    !notification_kind_parse(db_get(r, i, "kind"), &n->kind) ||
+	    !ca_kind_parse(db_get(r, i, "ca_kind"), &n->ca_kind) ||
+	    !ca_lifecycle_action_parse(db_get(r, i, "lifecycle_action"), &n->action) ||
+	    !ca_chaining_parse(db_get(r, i, "chaining"), &n->chaining))
+		return -2;
 	snprintf(n->location, sizeof(n->location), "%s", db_get(r, i, "location"));
 	n->threshold_percent = (int)db_get_ll(r, i, "lifecycle_threshold_percent");
 	n->not_after = (time_t)db_get_ll(r, i, "not_after");
@@ -316,12 +321,18 @@ notification_claim(PGconn *c, const char *me, unsigned claim_s, size_t max, stru
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 		goto out;
 	}
-	for (int i = 0; i < PQntuples(r); i++, got++)
-		if (fill_notice(r, i, &v[i]) != 0) {
+	for (int i = 0; i < PQntuples(r); i++, got++) {
+		int filled = fill_notice(r, i, &v[i]);
+
+		if (filled != 0) {
 			notice_free(&v[i]);
-			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+			rc = filled == -2 ? edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
+			                                "delivery %s has a name edgeca does not know",
+			                                db_get(r, i, "id"))
+			                  : edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 			break;
 		}
+	}
 	if (rc != EDGECA_OK) {
 		for (size_t i = 0; i < got; i++)
 			notice_free(&v[i]);
@@ -397,13 +408,16 @@ static const char list_sql[] =
 	"ORDER BY seq LIMIT $3) n LEFT JOIN notification_deliveries d ON d.notification_id = n.id "
 	"ORDER BY n.seq, d.channel";
 
+/* Fills d from row i: 0, -1 out of memory, -2 a name edgeca does not
+ * know. */
 static int
 fill_delivery(const PGresult *r, int i, struct delivery_view *d)
 {
-	snprintf(d->channel, sizeof(d->channel), "%s", db_get(r, i, "channel"));
-	snprintf(d->state, sizeof(d->state), "%s", db_get(r, i, "state"));
+	if (!delivery_channel_parse(db_get(r, i, "channel"), &d->channel) ||
+	    !delivery_state_parse(db_get(r, i, "state"), &d->state))
+		return -2;
 	d->attempts = (int)db_get_ll(r, i, "attempts");
-	if (strcmp(d->state, "pending") == 0)
+	if (d->state == DELIVERY_PENDING)
 		d->next_attempt_at = (time_t)db_get_ll(r, i, "next_attempt_at");
 	if (db_get(r, i, "delivered_at") != NULL)
 		d->delivered_at = (time_t)db_get_ll(r, i, "delivered_at");
@@ -416,6 +430,13 @@ fill_delivery(const PGresult *r, int i, struct delivery_view *d)
 	    db_get_text_array(r, i, "recipients", &d->recipients) != 0)
 		return -1;
 	return 0;
+}
+
+static edgeca_err
+unknown_name(const PGresult *r, int i, struct edgeca_msg *msg)
+{
+	return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
+	                   "notification %s has a name edgeca does not know", db_get(r, i, "id"));
 }
 
 /* Groups the rows (one per delivery, or one without for a notification
@@ -435,7 +456,8 @@ fill_list(const PGresult *r, struct notification_list *l, struct edgeca_msg *msg
 			v = &l->items[l->n++];
 			snprintf(v->id, sizeof(v->id), "%s", db_get(r, i, "id"));
 			v->seq = db_get_ll(r, i, "seq");
-			snprintf(v->kind, sizeof(v->kind), "%s", db_get(r, i, "kind"));
+			if (!notification_kind_parse(db_get(r, i, "kind"), &v->kind))
+				return unknown_name(r, i, msg);
 			snprintf(v->ca_id, sizeof(v->ca_id), "%s", db_get(r, i, "ca_id"));
 			snprintf(v->location, sizeof(v->location), "%s", db_get(r, i, "location"));
 			v->not_after = (time_t)db_get_ll(r, i, "not_after");
@@ -449,8 +471,14 @@ fill_list(const PGresult *r, struct notification_list *l, struct edgeca_msg *msg
 		}
 		if (db_get(r, i, "channel") == NULL || v->n_deliveries == 2)
 			continue;
-		if (fill_delivery(r, i, &v->deliveries[v->n_deliveries++]) != 0)
+		switch (fill_delivery(r, i, &v->deliveries[v->n_deliveries++])) {
+		case 0:
+			break;
+		case -2:
+			return unknown_name(r, i, msg);
+		default:
 			return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		}
 	}
 	return EDGECA_OK;
 }

@@ -31,7 +31,8 @@ edgeca_err notification_create_due(PGconn *c, const struct model_settings *setti
  * (epoch seconds or NULL); once per (location, kind, not_after): *made
  * false when it existed. */
 edgeca_err notification_create_event(PGconn *c, const struct model_settings *settings,
-                                     const PGresult *r, int i, const char *kind, time_t due_at,
+                                     const PGresult *r, int i, enum notification_kind kind,
+                                     time_t due_at,
                                      bool *made, struct edgeca_msg *msg);
 
 /* Creates the renewal_requested notification of the location's pending
@@ -60,10 +61,10 @@ edgeca_err notification_release(PGconn *c, const char *me, const struct notice *
                                 struct edgeca_msg *msg);
 
 struct delivery_view {
-	char channel[16];
+	enum delivery_channel channel;
 	char **recipients; /* email */
 	char *url;         /* webhook */
-	char state[24];
+	enum delivery_state state;
 	int attempts;
 	time_t next_attempt_at; /* 0 unless pending */
 	char *last_error;       /* NULL when none */
@@ -73,7 +74,7 @@ struct delivery_view {
 struct notification_view {
 	char id[UUID_TEXT_BYTES];
 	long long seq;
-	char kind[32];
+	enum notification_kind kind;
 	char ca_id[UUID_TEXT_BYTES];
 	char location[64];
 	time_t not_after;

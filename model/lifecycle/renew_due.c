@@ -54,7 +54,7 @@ renew_one(struct edgeca_ctx *ctx, PGconn *c, const PGresult *r, int i, bool *ren
 	struct edgeca_msg why = {0};
 	struct ca *ca = NULL;
 	PGresult *lock = NULL;
-	const char *kind;
+	enum notification_kind kind;
 	bool made = false;
 	edgeca_err rc, done;
 
@@ -78,12 +78,13 @@ renew_one(struct edgeca_ctx *ctx, PGconn *c, const PGresult *r, int i, bool *ren
 			         name, why.detail);
 		goto unlock;
 	}
-	kind = done == EDGECA_OK ? "renewed" : "renewal_failed";
+	kind = done == EDGECA_OK ? NOTIFY_RENEWED : NOTIFY_RENEWAL_FAILED;
 	if (done != EDGECA_OK)
 		log_warn("ca_renew_due: ca=%s location=%s: %s", ca_id, name, why.detail);
 	rc = notification_create_event(c, &ctx->settings, r, i, kind, time(NULL), &made, msg);
 	if (rc == EDGECA_OK && made)
-		log_info("ca_renew_due: ca=%s location=%s: %s notified", ca_id, name, kind);
+		log_info("ca_renew_due: ca=%s location=%s: %s notified", ca_id, name,
+		         notification_kind_name(kind));
 unlock:
 	PQclear(lock);
 	lock = NULL;
@@ -122,7 +123,7 @@ notify_unnotified(struct edgeca_ctx *ctx, PGconn *c, struct edgeca_msg *msg)
 	rc = db_exec(c, unnotified_sql, NULL, 0, &r, "find unnotified renewals", msg);
 	for (int i = 0; rc == EDGECA_OK && i < PQntuples(r); i++) {
 		bool made = false;
-		rc = notification_create_event(c, &ctx->settings, r, i, "renewed",
+		rc = notification_create_event(c, &ctx->settings, r, i, NOTIFY_RENEWED,
 		                               (time_t)db_get_ll(r, i, "replaced_at"), &made, msg);
 		if (rc == EDGECA_OK && made)
 			log_info("ca_renew_due: ca=%s location=%s: renewed notified late",

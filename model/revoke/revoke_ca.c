@@ -220,30 +220,27 @@ store_ca_revocation(PGconn *c, const struct principal *who, const struct ca *ca,
 	return rc;
 }
 
-edgeca_err
-ca_revoke(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
-          const char *location, const char *reason, struct ca **out, struct edgeca_msg *msg)
+struct revoke_args {
+	const struct principal *who;
+	const char *ca_id;
+	const char *location; /* NULL: the whole CA */
+	const char *why;
+	char names[CA_MAX_LOCATIONS * 65]; /* the locations it revoked */
+	enum ca_status status;             /* the CA's status after it */
+	bool changed;
+};
+
+/* The revocation of ca_revoke inside its transaction. */
+static edgeca_err
+revoke_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 {
-	const char *why = reason ? reason : "unspecified";
-	enum ca_status status;
+	struct revoke_args *a = arg;
+	const char *ca_id = a->ca_id;
 	struct db_param p[1] = {{ca_id, 0, false}};
-	char names[CA_MAX_LOCATIONS * 65];
-	bool in_tx = false;
 	struct ca *ca = NULL;
 	PGresult *r = NULL;
-	PGconn *c = NULL;
 	edgeca_err rc;
 
-	*out = NULL;
-	if ((rc = revocation_check_reason(why, true, msg)) != EDGECA_OK)
-		return rc;
-	if ((rc = db_check_id(ca_id, "ca-not-found", "CA", msg)) != EDGECA_OK)
-		return rc;
-	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
-		return rc;
-	if ((rc = db_begin(c, msg)) != EDGECA_OK)
-		goto out;
-	in_tx = true;
 	/* the CA's row, locked: revocations of one CA happen one at a time */
 	if ((rc = db_exec(c, "SELECT id FROM cas WHERE id = $1 FOR UPDATE", p, 1, &r, "lock CA",
 	                  msg)) != EDGECA_OK)
@@ -259,28 +256,38 @@ ca_revoke(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id
 	                  "lock the CA's locations", msg)) != EDGECA_OK)
 		goto out;
 	if ((rc = ca_store_load_full(c, ca_id, &ca, msg)) != EDGECA_OK ||
-	    (rc = revoke_targets(c, who, ca, location, why, names, sizeof(names), msg)) !=
-	        EDGECA_OK)
+	    (rc = revoke_targets(c, a->who, ca, a->location, a->why, a->names, sizeof(a->names),
+	                         msg)) != EDGECA_OK)
 		goto out;
-	status = status_from_locations(ca);
-	if (names[0] == '\0' && status == ca->status)
+	a->status = status_from_locations(ca);
+	if (a->names[0] == '\0' && a->status == ca->status)
 		goto out; /* nothing to change: the answer is the CA as it is */
-	if ((rc = store_ca_revocation(c, who, ca, location, why, names, status, msg)) !=
-	    EDGECA_OK)
-		goto out;
-	in_tx = false;
-	if ((rc = db_commit(c, msg)) != EDGECA_OK)
-		goto out;
-	log_info("ca_revoke: ca=%s locations=%s reason=%s status=%s by %s", ca_id, names, why,
-	         ca_status_name(status), who->actor);
+	rc = store_ca_revocation(c, a->who, ca, a->location, a->why, a->names, a->status, msg);
+	a->changed = rc == EDGECA_OK;
 out:
-	if (in_tx)
-		db_rollback(c);
 	PQclear(r);
 	ca_free(ca);
-	if (rc == EDGECA_OK)
-		rc = ca_store_load_full(c, ca_id, out, msg);
-	if (c != NULL)
-		db_release(ctx->db, c);
 	return rc;
+}
+
+/* The revocation in one transaction (revoke_on); its log line and the
+ * answer follow the commit. */
+edgeca_err
+ca_revoke(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
+          const char *location, const char *reason, struct ca **out, struct edgeca_msg *msg)
+{
+	struct revoke_args a = {.who = who, .ca_id = ca_id, .location = location,
+	                        .why = reason ? reason : "unspecified"};
+	edgeca_err rc;
+
+	*out = NULL;
+	if ((rc = revocation_check_reason(a.why, true, msg)) != EDGECA_OK ||
+	    (rc = db_check_id(ca_id, "ca-not-found", "CA", msg)) != EDGECA_OK ||
+	    (rc = db_with_tx(ctx->db, revoke_on, &a, msg)) != EDGECA_OK)
+		return rc;
+	if (a.changed)
+		log_info("ca_revoke: ca=%s locations=%s reason=%s status=%s by %s", ca_id, a.names,
+		         a.why, ca_status_name(a.status), who->actor);
+	/* the answer, read after the commit as every other read shows it */
+	return ca_get(ctx, ca_id, out, msg);
 }

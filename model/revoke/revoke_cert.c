@@ -74,8 +74,34 @@ cert_apply(PGconn *c, const struct principal *who, const PGresult *r,
 	                         revoked ? stored : NULL, msg);
 }
 
-/* One transaction: lock the row, decide, write with the audit row. The
- * answer is read afterwards, the same whether anything changed or not. */
+struct change_args {
+	const struct principal *who;
+	const char *ca_id;
+	const char *serial; /* canonical */
+	const struct cert_revoke_req *req; /* NULL: lift a hold */
+	const char *reason;
+	bool changed;
+};
+
+/* Inside the transaction: lock the row, decide, write with the audit
+ * row. */
+static edgeca_err
+change_on(PGconn *c, void *arg, struct edgeca_msg *msg)
+{
+	struct change_args *a = arg;
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	if ((rc = cert_store_lock_revocation(c, a->ca_id, a->serial, &r, msg)) == EDGECA_OK)
+		rc = PQntuples(r) != 1
+		         ? cert_missing(c, a->ca_id, a->serial, msg)
+		         : cert_apply(c, a->who, r, a->req, a->reason, &a->changed, msg);
+	PQclear(r);
+	return rc;
+}
+
+/* One transaction (change_on). The answer is read afterwards, the same
+ * whether anything changed or not. */
 static edgeca_err
 cert_change(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
             const char *serial, const struct cert_revoke_req *req, struct certificate **out,
@@ -83,9 +109,7 @@ cert_change(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_
 {
 	const char *reason = req && req->reason ? req->reason : "unspecified";
 	char canonical[SERIAL_HEX_MAX];
-	bool in_tx = false, changed = false;
-	PGresult *r = NULL;
-	PGconn *c = NULL;
+	struct change_args a = {who, ca_id, canonical, req, reason, false};
 	edgeca_err rc;
 
 	*out = NULL;
@@ -99,31 +123,12 @@ cert_change(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_
 	if (serial_hex_normalize(serial, canonical) != 0)
 		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "certificate-not-found",
 		                   "\"%s\" is not a serial number (hex digits)", serial);
-	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
+	if ((rc = db_with_tx(ctx->db, change_on, &a, msg)) != EDGECA_OK)
 		return rc;
-	if ((rc = db_begin(c, msg)) != EDGECA_OK)
-		goto out;
-	in_tx = true;
-	if ((rc = cert_store_lock_revocation(c, ca_id, canonical, &r, msg)) != EDGECA_OK)
-		goto out;
-	rc = PQntuples(r) != 1 ? cert_missing(c, ca_id, canonical, msg)
-	                       : cert_apply(c, who, r, req, reason, &changed, msg);
-	if (rc != EDGECA_OK || !changed)
-		goto out;
-	in_tx = false;
-	if ((rc = db_commit(c, msg)) != EDGECA_OK)
-		goto out;
-	log_info("%s: ca=%s serial=%s%s%s by %s", req ? "cert_revoke" : "cert_unrevoke", ca_id,
-	         canonical, req ? " reason=" : "", req ? reason : "", who->actor);
-out:
-	if (in_tx)
-		db_rollback(c);
-	PQclear(r);
-	if (c != NULL)
-		db_release(ctx->db, c);
-	if (rc == EDGECA_OK)
-		rc = cert_get(ctx, ca_id, canonical, out, msg);
-	return rc;
+	if (a.changed)
+		log_info("%s: ca=%s serial=%s%s%s by %s", req ? "cert_revoke" : "cert_unrevoke",
+		         ca_id, canonical, req ? " reason=" : "", req ? reason : "", who->actor);
+	return cert_get(ctx, ca_id, canonical, out, msg);
 }
 
 edgeca_err

@@ -160,6 +160,24 @@ db_with(struct db_pool *p, db_work fn, void *arg, struct edgeca_msg *msg)
 }
 
 edgeca_err
+db_with_tx(struct db_pool *p, db_work fn, void *arg, struct edgeca_msg *msg)
+{
+	PGconn *c = NULL;
+	edgeca_err rc = db_acquire(p, &c, msg);
+
+	if (rc != EDGECA_OK)
+		return rc;
+	if ((rc = db_begin(c, msg)) == EDGECA_OK) {
+		if ((rc = fn(c, arg, msg)) == EDGECA_OK)
+			rc = db_commit(c, msg);
+		else
+			db_rollback(c);
+	}
+	db_release(p, c);
+	return rc;
+}
+
+edgeca_err
 db_check_id(const char *id, const char *slug, const char *what, struct edgeca_msg *msg)
 {
 	if (id != NULL && uuid_valid(id))

@@ -33,6 +33,15 @@ typedef edgeca_err (*db_work)(PGconn *c, void *arg, struct edgeca_msg *msg);
  * stack. */
 edgeca_err db_with(struct db_pool *p, db_work fn, void *arg, struct edgeca_msg *msg);
 
+/* db_with inside one transaction: BEGIN, fn, then COMMIT when fn returns
+ * EDGECA_OK and ROLLBACK otherwise; the frame of every model operation
+ * that changes state in one transaction. What must follow the commit
+ * (logs, a read of the answer, work on another connection) comes after
+ * db_with_tx returns, from what fn left in arg.
+ * Returns: what fn returns, or the failure of BEGIN or COMMIT;
+ * EDGECA_ERR_UNAVAILABLE when no connection comes (fn is not called). */
+edgeca_err db_with_tx(struct db_pool *p, db_work fn, void *arg, struct edgeca_msg *msg);
+
 /* The check of an id from a request before any query: an id that is not
  * a UUID names nothing, so it is EDGECA_ERR_NOT_FOUND with slug and
  * "no <what> <id>" (the answer a well-formed unknown id gets). */

@@ -64,7 +64,7 @@ test_defaults(void **state)
 	assert_string_equal(ca->friendly_name, "Example Root CA");
 	assert_null(ca->organization);
 	assert_null(ca->country);
-	assert_string_equal(ca->lifecycle_action, "notify");
+	assert_int_equal(ca->lifecycle_action, CA_ACTION_NOTIFY);
 	assert_int_equal(ca->threshold_percent, 80);
 	assert_non_null(ca->notification_emails);
 	assert_null(ca->notification_emails[0]);

@@ -17,12 +17,25 @@
 
 #define T0 1700000000
 
+/* The name of the kind due, NULL when none is. */
+static const char *
+due_at(time_t not_before, time_t not_after, int threshold, time_t now, time_t *at)
+{
+	enum notification_kind kind = NOTIFY_ISSUANCE_SHORTENED; /* never due by lifetime */
+
+	if (!lifecycle_due_kind(not_before, not_after, threshold, now, &kind, at)) {
+		/* none due leaves the kind alone */
+		assert_int_equal(kind, NOTIFY_ISSUANCE_SHORTENED);
+		return NULL;
+	}
+	return notification_kind_name(kind);
+}
+
 static const char *
 due(int threshold, double percent_passed, time_t *at)
 {
 	/* a lifetime of 100000 s: one percent is 1000 s */
-	return lifecycle_due_kind(T0, T0 + 100000, threshold,
-	                          T0 + (time_t)(percent_passed * 1000), at);
+	return due_at(T0, T0 + 100000, threshold, T0 + (time_t)(percent_passed * 1000), at);
 }
 
 static void
@@ -55,9 +68,9 @@ test_due_kind(void **state)
 	/* a late start sends the latest step only */
 	assert_string_equal(due(10, 96, &at), "reminder_95");
 	/* an empty lifetime has no notifications */
-	assert_null(lifecycle_due_kind(T0, T0, 80, T0 + 5, &at));
+	assert_null(due_at(T0, T0, 80, T0 + 5, &at));
 	/* a short lifetime: 300 s at 1 % is due 3 s in */
-	assert_string_equal(lifecycle_due_kind(T0, T0 + 300, 1, T0 + 3, &at), "threshold_reached");
+	assert_string_equal(due_at(T0, T0 + 300, 1, T0 + 3, &at), "threshold_reached");
 	assert_int_equal(at, T0 + 3);
 }
 
@@ -142,15 +155,16 @@ static void
 fill(struct notice *n, char **recipients)
 {
 	memset(n, 0, sizeof(*n));
-	snprintf(n->channel, sizeof(n->channel), "email");
+	n->channel = CHANNEL_EMAIL;
 	n->recipients = recipients;
 	snprintf(n->notification_id, sizeof(n->notification_id),
 	         "5f0c7a52-1111-4a4a-9b9b-0123456789ab");
-	snprintf(n->kind, sizeof(n->kind), "threshold_reached");
+	n->kind = NOTIFY_THRESHOLD_REACHED;
 	snprintf(n->ca_id, sizeof(n->ca_id), "2b1f5876-73f0-4518-af2d-d81abd34d2bd");
 	n->ca_name = "Plant Issuing CA";
-	snprintf(n->ca_kind, sizeof(n->ca_kind), "subordinate");
-	snprintf(n->action, sizeof(n->action), "notify");
+	n->ca_kind = CA_KIND_SUBORDINATE;
+	n->action = CA_ACTION_NOTIFY;
+	n->chaining = CA_CHAINING_INTERNAL;
 	n->threshold_percent = 80;
 	snprintf(n->location, sizeof(n->location), "plant-a");
 	n->subject = "CN=Plant Issuing CA,O=Example";
@@ -213,15 +227,15 @@ test_email(void **state)
 	free(m);
 
 	/* the outcomes of an automatic renewal */
-	snprintf(n.kind, sizeof(n.kind), "renewed");
-	snprintf(n.action, sizeof(n.action), "auto_renew");
+	n.kind = NOTIFY_RENEWED;
+	n.action = CA_ACTION_AUTO_RENEW;
 	m = lifecycle_email(&n, "edgeca@ca.example", T0);
 	assert_non_null(m);
 	assert_non_null(strstr(m, "location plant-a was renewed\r\n"));
 	assert_non_null(strstr(m, "was RENEWED automatically"));
 	assert_non_null(strstr(m, "What edgeca did: the location now issues with a new key"));
 	free(m);
-	snprintf(n.kind, sizeof(n.kind), "renewal_failed");
+	n.kind = NOTIFY_RENEWAL_FAILED;
 	m = lifecycle_email(&n, "edgeca@ca.example", T0);
 	assert_non_null(m);
 	assert_non_null(strstr(m, "location plant-a could not be renewed\r\n"));
@@ -230,7 +244,7 @@ test_email(void **state)
 	assert_null(strstr(m, "\n\n"));
 	free(m);
 	/* a CA that now issues certificates shorter than its maximum */
-	snprintf(n.kind, sizeof(n.kind), "issuance_shortened");
+	n.kind = NOTIFY_ISSUANCE_SHORTENED;
 	m = lifecycle_email(&n, "edgeca@ca.example", T0);
 	assert_non_null(m);
 	assert_non_null(strstr(m, "location plant-a issues shortened certificates\r\n"));
@@ -241,11 +255,21 @@ test_email(void **state)
 	                          "2b1f5876-73f0-4518-af2d-d81abd34d2bd/renew)"));
 	assert_null(strstr(m, "\n\n"));
 	free(m);
-	snprintf(n.kind, sizeof(n.kind), "threshold_reached");
+	/* a reminder: the percentage is the kind's */
+	n.kind = NOTIFY_REMINDER_95;
+	m = lifecycle_email(&n, "edgeca@ca.example", T0);
+	assert_non_null(m);
+	assert_non_null(strstr(m, "location plant-a, has reached 95 % of its lifetime.\r\n"));
+	assert_non_null(strstr(m, "  Event:     reminder_95 (id "
+	                          "5f0c7a52-1111-4a4a-9b9b-0123456789ab)\r\n"));
+	assert_non_null(strstr(m, "Message-ID: <5f0c7a52-1111-4a4a-9b9b-0123456789ab.email@edgeca>"
+	                          "\r\n"));
+	free(m);
+	n.kind = NOTIFY_THRESHOLD_REACHED;
 
 	/* a root that expired; a name outside ASCII is encoded in the header */
-	snprintf(n.kind, sizeof(n.kind), "expired");
-	snprintf(n.ca_kind, sizeof(n.ca_kind), "root");
+	n.kind = NOTIFY_EXPIRED;
+	n.ca_kind = CA_KIND_ROOT;
 	n.ca_name = "Wurzel-CA M\xc3\xbcnchen";
 	m = lifecycle_email(&n, "edgeca@ca.example", T0);
 	assert_non_null(m);
@@ -266,7 +290,7 @@ test_crl_failure_event_json(void **state)
 	char *s;
 
 	fill(&n, NULL);
-	snprintf(n.kind, sizeof(n.kind), "crl_generation_failed");
+	n.kind = NOTIFY_CRL_GENERATION_FAILED;
 	n.generation = 2;
 	n.error = "the signer is not reachable";
 	n.crl_next_update = T0 + 3600;
@@ -301,7 +325,7 @@ test_crl_failure_email(void **state)
 	struct notice n;
 
 	fill(&n, to);
-	snprintf(n.kind, sizeof(n.kind), "crl_generation_failed");
+	n.kind = NOTIFY_CRL_GENERATION_FAILED;
 	n.generation = 3;
 	n.error = "the signer is not reachable";
 	n.crl_next_update = T0 + 3600;
@@ -346,8 +370,8 @@ test_renewal_requested(void **state)
 	json_t *j;
 
 	fill(&n, to);
-	snprintf(n.kind, sizeof(n.kind), "renewal_requested");
-	snprintf(n.chaining, sizeof(n.chaining), "external");
+	n.kind = NOTIFY_RENEWAL_REQUESTED;
+	n.chaining = CA_CHAINING_EXTERNAL;
 	n.csr_pem = CSR_PEM;
 	s = lifecycle_event_json(&n);
 	assert_non_null(s);
@@ -378,8 +402,8 @@ test_renewal_requested(void **state)
 
 	/* other events carry no CSR; an auto_renew CA chained externally is
 	 * told its renewal is requested, not done */
-	snprintf(n.kind, sizeof(n.kind), "threshold_reached");
-	snprintf(n.action, sizeof(n.action), "auto_renew");
+	n.kind = NOTIFY_THRESHOLD_REACHED;
+	n.action = CA_ACTION_AUTO_RENEW;
 	n.csr_pem = NULL;
 	s = lifecycle_event_json(&n);
 	assert_non_null(s);
@@ -389,7 +413,7 @@ test_renewal_requested(void **state)
 	assert_non_null(m);
 	assert_non_null(strstr(m, "edgeca requests its renewal (a renewal_requested notification"));
 	free(m);
-	snprintf(n.chaining, sizeof(n.chaining), "internal");
+	n.chaining = CA_CHAINING_INTERNAL;
 	m = lifecycle_email(&n, "edgeca@ca.example", T0);
 	assert_non_null(m);
 	assert_non_null(strstr(m, "edgeca renews it (a renewed or renewal_failed notification"));

@@ -12,6 +12,7 @@
 
 #include "model/ca/ca.h"
 #include "model/cert/certificate.h"
+#include "model/lifecycle/lifecycle.h"
 #include "tests/support/certs.h"
 
 /* One enum's pair, seen through int so one test walks them all. */
@@ -37,6 +38,10 @@ WRAP(ca_status, enum ca_status)
 WRAP(ca_location_status, enum ca_location_status)
 WRAP(ca_chaining, enum ca_chaining)
 WRAP(cert_status, enum cert_status)
+WRAP(ca_lifecycle_action, enum ca_lifecycle_action)
+WRAP(notification_kind, enum notification_kind)
+WRAP(delivery_channel, enum delivery_channel)
+WRAP(delivery_state, enum delivery_state)
 
 static const char *const kinds[] = {"root", "subordinate", NULL};
 static const char *const ca_statuses[] = {"active", "pending_chaining", "disabled", "revoked",
@@ -46,6 +51,14 @@ static const char *const chainings[] = {"self", "internal", "external", "pending
 static const char *const cert_statuses[] = {"valid", "revoked", "issuer_revoked", "expired",
                                             NULL};
 
+static const char *const actions[] = {"notify", "auto_renew", NULL};
+static const char *const notification_kinds[] = {
+	"threshold_reached", "reminder_90", "reminder_95", "reminder_99", "expired", "renewed",
+	"renewal_failed", "renewal_requested", "crl_generation_failed", "issuance_shortened", NULL};
+static const char *const channels[] = {"email", "webhook", NULL};
+static const char *const delivery_states[] = {"pending", "sending", "delivered", "failed",
+                                              "not_configured", NULL};
+
 static const struct pair pairs[] = {
 	{"ca_kind", ca_kind_name_int, ca_kind_parse_int, kinds},
 	{"ca_status", ca_status_name_int, ca_status_parse_int, ca_statuses},
@@ -53,6 +66,12 @@ static const struct pair pairs[] = {
 	 location_statuses},
 	{"ca_chaining", ca_chaining_name_int, ca_chaining_parse_int, chainings},
 	{"cert_status", cert_status_name_int, cert_status_parse_int, cert_statuses},
+	{"ca_lifecycle_action", ca_lifecycle_action_name_int, ca_lifecycle_action_parse_int,
+	 actions},
+	{"notification_kind", notification_kind_name_int, notification_kind_parse_int,
+	 notification_kinds},
+	{"delivery_channel", delivery_channel_name_int, delivery_channel_parse_int, channels},
+	{"delivery_state", delivery_state_name_int, delivery_state_parse_int, delivery_states},
 };
 
 static void
@@ -78,13 +97,21 @@ test_round_trip(void **state)
 	assert_string_equal(ca_location_status_name(LOCATION_PENDING_CHAINING), "pending_chaining");
 	assert_string_equal(ca_chaining_name(CA_CHAINING_EXTERNAL), "external");
 	assert_string_equal(cert_status_name(CERT_ISSUER_REVOKED), "issuer_revoked");
+	assert_int_equal(CA_ACTION_NOTIFY, 0);
+	assert_string_equal(ca_lifecycle_action_name(CA_ACTION_AUTO_RENEW), "auto_renew");
+	assert_string_equal(notification_kind_name(NOTIFY_CRL_GENERATION_FAILED),
+	                    "crl_generation_failed");
+	assert_string_equal(delivery_channel_name(CHANNEL_WEBHOOK), "webhook");
+	assert_string_equal(delivery_state_name(DELIVERY_NOT_CONFIGURED), "not_configured");
 }
 
 static void
 test_unknown_refused(void **state)
 {
 	static const char *const unknown[] = {"", "Active", "active ", "revoke", "valid\n",
-	                                      "unknown", "intermediate", "none", "self-signed"};
+	                                      "unknown", "intermediate", "none", "self-signed",
+	                                      "reminder_", "reminder_80", "sms", "auto-renew",
+	                                      "Email"};
 	(void)state;
 	for (size_t p = 0; p < sizeof(pairs) / sizeof(pairs[0]); p++) {
 		int out = 1234;
