@@ -258,6 +258,19 @@ csr_pem_of(const PGresult *r, int i, struct notice *n)
 	return n->csr_pem != NULL ? 0 : -1;
 }
 
+/* The times of a notification's event, as a claimed delivery and a
+ * listed notification both read them. */
+static void
+read_times(const PGresult *r, int i, time_t *not_after, time_t *due_at, time_t *created_at,
+           int *generation, time_t *crl_next_update)
+{
+	*not_after = (time_t)db_get_ll(r, i, "not_after");
+	*due_at = (time_t)db_get_ll(r, i, "due_at");
+	*created_at = (time_t)db_get_ll(r, i, "created_at");
+	*generation = (int)db_get_ll(r, i, "generation");
+	*crl_next_update = (time_t)db_get_ll(r, i, "crl_next_update");
+}
+
 /* Fills n from row i: 0, -1 out of memory, -2 a name edgeca does not
  * know (the schema's CHECK constraints keep it from happening). */
 static int
@@ -276,11 +289,8 @@ fill_notice(const PGresult *r, int i, struct notice *n)
 		return -2;
 	snprintf(n->location, sizeof(n->location), "%s", db_get(r, i, "location"));
 	n->threshold_percent = (int)db_get_ll(r, i, "lifecycle_threshold_percent");
-	n->not_after = (time_t)db_get_ll(r, i, "not_after");
-	n->due_at = (time_t)db_get_ll(r, i, "due_at");
-	n->created_at = (time_t)db_get_ll(r, i, "created_at");
-	n->generation = (int)db_get_ll(r, i, "generation");
-	n->crl_next_update = (time_t)db_get_ll(r, i, "crl_next_update");
+	read_times(r, i, &n->not_after, &n->due_at, &n->created_at, &n->generation,
+	           &n->crl_next_update);
 	n->ca_name = strdup(db_get(r, i, "friendly_name"));
 	n->subject = strdup(db_get(r, i, "subject"));
 	if (n->ca_name == NULL || n->subject == NULL)
@@ -460,11 +470,8 @@ fill_list(const PGresult *r, struct notification_list *l, struct edgeca_msg *msg
 				return unknown_name(r, i, msg);
 			snprintf(v->ca_id, sizeof(v->ca_id), "%s", db_get(r, i, "ca_id"));
 			snprintf(v->location, sizeof(v->location), "%s", db_get(r, i, "location"));
-			v->not_after = (time_t)db_get_ll(r, i, "not_after");
-			v->due_at = (time_t)db_get_ll(r, i, "due_at");
-			v->created_at = (time_t)db_get_ll(r, i, "created_at");
-			v->generation = (int)db_get_ll(r, i, "generation");
-			v->crl_next_update = (time_t)db_get_ll(r, i, "crl_next_update");
+			read_times(r, i, &v->not_after, &v->due_at, &v->created_at, &v->generation,
+			           &v->crl_next_update);
 			if (db_get(r, i, "error") != NULL &&
 			    (v->error = strdup(db_get(r, i, "error"))) == NULL)
 				return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
