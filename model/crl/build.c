@@ -86,6 +86,32 @@ struct build_state {
 	time_t now;
 };
 
+/* The state of a location's key for its CRL: whether CRLs are on and the
+ * key publishes one, whether one is due after delay $3 ms, missing, and the
+ * snapshot the CRL will record. */
+static const char state_sql[] =
+	"SELECT c.crl_enabled, c.crl_validity_days, " PUBLISHING_SQL " AS publishing,"
+	" k.key_id, pg_current_snapshot()::text AS snap,"
+	" floor(extract(epoch FROM now()))::bigint AS now, " DUE_SQL("$3") " AS due,"
+	" r.ca_id IS NULL AS missing"
+	" FROM " KEYS_SQL " JOIN cas c ON c.id = k.ca_id"
+	" LEFT JOIN crls r ON r.ca_id = k.ca_id AND r.location = k.location"
+	" AND r.generation = k.generation"
+	" WHERE k.ca_id = $1::uuid AND k.location = $2 AND k.generation = $4::integer";
+
+/* The location's next CRL number: one more than the larger of the last
+ * reserved and the highest in crl_history (numbers only grow); no row
+ * when the location does not exist. */
+static const char reserve_sql[] =
+	"INSERT INTO crl_numbers AS n (ca_id, location, last_number)"
+	" SELECT l.ca_id, l.name, COALESCE((SELECT max(h.crl_number) FROM crl_history h"
+	" WHERE h.ca_id = l.ca_id AND h.location = l.name), 0) + 1"
+	" FROM ca_locations l WHERE l.ca_id = $1::uuid AND l.name = $2"
+	" ON CONFLICT (ca_id, location) DO UPDATE SET last_number ="
+	" GREATEST(n.last_number, COALESCE((SELECT max(h.crl_number) FROM crl_history h"
+	" WHERE h.ca_id = n.ca_id AND h.location = n.location), 0)) + 1"
+	" RETURNING n.last_number AS crl_last_number";
+
 static edgeca_err
 read_state(PGconn *c, const char *ca_id, const char *location, int generation,
            unsigned delay_ms, struct build_state *s, struct edgeca_msg *msg)
@@ -99,16 +125,7 @@ read_state(PGconn *c, const char *ca_id, const char *location, int generation,
 	snprintf(delay, sizeof(delay), "%u", delay_ms);
 	snprintf(gen, sizeof(gen), "%d", generation);
 
-	rc = db_exec(c,
-	             "SELECT c.crl_enabled, c.crl_validity_days, " PUBLISHING_SQL " AS publishing,"
-	             " k.key_id, pg_current_snapshot()::text AS snap,"
-	             " floor(extract(epoch FROM now()))::bigint AS now, " DUE_SQL("$3") " AS due,"
-	             " r.ca_id IS NULL AS missing"
-	             " FROM " KEYS_SQL " JOIN cas c ON c.id = k.ca_id"
-	             " LEFT JOIN crls r ON r.ca_id = k.ca_id AND r.location = k.location"
-	             " AND r.generation = k.generation"
-	             " WHERE k.ca_id = $1::uuid AND k.location = $2 AND k.generation = $4::integer",
-	             p, 4, &r, "read the CRL state", msg);
+	rc = db_exec(c, state_sql, p, 4, &r, "read the CRL state", msg);
 	if (rc != EDGECA_OK)
 		return rc;
 	if (PQntuples(r) != 1) {
@@ -238,16 +255,7 @@ reserve_number(PGconn *c, const char *ca_id, const char *location, long long *nu
 	PGresult *r = NULL;
 	edgeca_err rc;
 
-	rc = db_exec(c,
-	             "INSERT INTO crl_numbers AS n (ca_id, location, last_number)"
-	             " SELECT l.ca_id, l.name, COALESCE((SELECT max(h.crl_number) FROM crl_history h"
-	             " WHERE h.ca_id = l.ca_id AND h.location = l.name), 0) + 1"
-	             " FROM ca_locations l WHERE l.ca_id = $1::uuid AND l.name = $2"
-	             " ON CONFLICT (ca_id, location) DO UPDATE SET last_number ="
-	             " GREATEST(n.last_number, COALESCE((SELECT max(h.crl_number) FROM crl_history h"
-	             " WHERE h.ca_id = n.ca_id AND h.location = n.location), 0)) + 1"
-	             " RETURNING n.last_number AS crl_last_number",
-	             p, 2, &r, "reserve a CRL number", msg);
+	rc = db_exec(c, reserve_sql, p, 2, &r, "reserve a CRL number", msg);
 	if (rc != EDGECA_OK)
 		return rc;
 	if (PQntuples(r) != 1)

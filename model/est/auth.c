@@ -159,18 +159,9 @@ load_certs(PGconn *c, const struct ca *ca, const struct db_stmt *stmt, STACK_OF(
 	}
 	if (sk == NULL)
 		sk = sk_X509_new_null();
-	for (int i = 0; sk != NULL && i < PQntuples(r); i++) {
-		unsigned char *der = NULL;
-		size_t len = 0;
-		X509 *x = NULL;
-		if (db_get_bytea(r, i, "certificate_der", &der, &len) == 0)
-			x = x509_cache_get(der, len);
-		free(der);
-		if (x == NULL || !sk_X509_push(sk, x)) {
-			X509_free(x);
-			sk_X509_pop_free(sk, X509_free);
-			sk = NULL;
-		}
+	if (sk != NULL && db_get_certs(r, "certificate_der", sk) != 0) {
+		sk_X509_pop_free(sk, X509_free);
+		sk = NULL;
 	}
 	PQclear(r);
 	if (sk == NULL)

@@ -26,48 +26,49 @@ static const char client_cas_sql[] =
 	"  AND h.not_after > now()"
 	") t ORDER BY t.part, t.seq, t.pos, t.generation DESC LIMIT $1";
 
+struct certs_args {
+	size_t max;
+	STACK_OF(X509) *sk;
+};
+
+/* The certificates, read on c into a->sk (the caller's on success). */
+static edgeca_err
+certs_on(PGconn *c, void *arg, struct edgeca_msg *msg)
+{
+	struct certs_args *a = arg;
+	char limit[24];
+	struct db_param p[1] = {{limit, 0, false}};
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	snprintf(limit, sizeof(limit), "%zu", a->max);
+	if ((rc = db_exec(c, client_cas_sql, p, 1, &r, "list EST client CAs", msg)) != EDGECA_OK)
+		goto out;
+	if ((a->sk = sk_X509_new_null()) == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	if (db_get_certs(r, "certificate_der", a->sk) != 0)
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "a stored CA certificate cannot be read");
+out:
+	ERR_clear_error();
+	PQclear(r);
+	return rc;
+}
+
 edgeca_err
 est_client_ca_certs(struct edgeca_ctx *ctx, size_t max, STACK_OF(X509) **out,
                     struct edgeca_msg *msg)
 {
-	char limit[24];
-	struct db_param p[1] = {{limit, 0, false}};
-	STACK_OF(X509) *sk = NULL;
-	PGconn *c = NULL;
-	PGresult *r = NULL;
-	edgeca_err rc;
+	struct certs_args a = {max, NULL};
+	edgeca_err rc = db_with(ctx->db, certs_on, &a, msg);
 
-	*out = NULL;
-	snprintf(limit, sizeof(limit), "%zu", max);
-	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
-		goto out;
-	if ((rc = db_exec(c, client_cas_sql, p, 1, &r, "list EST client CAs", msg)) != EDGECA_OK)
-		goto out;
-	if ((sk = sk_X509_new_null()) == NULL) {
-		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-		goto out;
+	if (rc == EDGECA_OK) {
+		*out = a.sk;
+		a.sk = NULL;
+	} else {
+		*out = NULL;
 	}
-	for (int i = 0; i < PQntuples(r); i++) {
-		unsigned char *der = NULL;
-		size_t len = 0;
-		X509 *x = NULL;
-		if (db_get_bytea(r, i, "certificate_der", &der, &len) == 0)
-			x = x509_from_der(der, len);
-		free(der);
-		if (x == NULL || !sk_X509_push(sk, x)) {
-			X509_free(x);
-			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
-			                 "a stored CA certificate cannot be read");
-			goto out;
-		}
-	}
-	*out = sk;
-	sk = NULL;
-out:
-	ERR_clear_error();
-	sk_X509_pop_free(sk, X509_free);
-	PQclear(r);
-	if (c != NULL)
-		db_release(ctx->db, c);
+	sk_X509_pop_free(a.sk, X509_free);
 	return rc;
 }

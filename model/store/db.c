@@ -14,6 +14,7 @@
 #include "common/encoding.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "common/x509_cache.h"
 
 #define DB_ACQUIRE_TIMEOUT_S 10
 #define DB_STATEMENT_TIMEOUT "15s"
@@ -543,6 +544,25 @@ db_get_bytea(const PGresult *r, int row, const char *col, unsigned char **out, s
 	PQfreemem(tmp);
 	*out = copy;
 	*len = n;
+	return 0;
+}
+
+int
+db_get_certs(const PGresult *r, const char *col, STACK_OF(X509) *sk)
+{
+	for (int i = 0; i < PQntuples(r); i++) {
+		unsigned char *der = NULL;
+		size_t len = 0;
+		X509 *x = NULL;
+
+		if (db_get_bytea(r, i, col, &der, &len) == 0)
+			x = x509_cache_get(der, len);
+		free(der);
+		if (x == NULL || !sk_X509_push(sk, x)) {
+			X509_free(x);
+			return -1;
+		}
+	}
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #define EDGECA_MODEL_DB_H
 
 #include <libpq-fe.h>
+#include <openssl/x509.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -113,6 +114,11 @@ long long db_get_time(const PGresult *r, int row, const char *col);
  * malloc'ed buffer. Returns 0 or -1. */
 int db_get_bytea(const PGresult *r, int row, const char *col, unsigned char **out,
                  size_t *len);
+/* The certificates (DER bytea) in column col of every row of r, pushed
+ * onto sk, each parsed once per process (common/x509_cache.h). Returns 0,
+ * or -1 on a value that is not a certificate or out of memory (what was
+ * pushed stays on sk). */
+int db_get_certs(const PGresult *r, const char *col, STACK_OF(X509) *sk);
 /* text[] column as a NULL-terminated string vector (strv_free). */
 int db_get_text_array(const PGresult *r, int row, const char *col, char ***out);
 
