@@ -339,6 +339,7 @@ db_check(struct db_pool *p, unsigned timeout_ms, char *state, size_t state_len)
 	int64_t deadline = mono_ms() + timeout_ms;
 	enum check_result r = CHECK_OK;
 	struct timespec until;
+	bool reused;
 
 	realtime_in(timeout_ms, &until);
 	/* one check at a time; another one under way answers for both */
@@ -350,10 +351,21 @@ db_check(struct db_pool *p, unsigned timeout_ms, char *state, size_t state_len)
 		PQfinish(p->check);
 		p->check = NULL;
 	}
+	reused = p->check != NULL;
 	if (p->check == NULL)
 		r = check_connect(p->conninfo, deadline, &p->check);
 	if (r == CHECK_OK)
 		r = check_query(p->check, deadline);
+	if (reused && r != CHECK_OK && r != CHECK_LATE) {
+		/* The kept connection may be to a server that went away since (a
+		 * restart, a failover to a standby): a new one says whether the
+		 * database is there now. */
+		PQfinish(p->check);
+		p->check = NULL;
+		r = check_connect(p->conninfo, deadline, &p->check);
+		if (r == CHECK_OK)
+			r = check_query(p->check, deadline);
+	}
 	if (r != CHECK_OK) {
 		/* a connection left waiting for an answer is in no known state */
 		PQfinish(p->check);
