@@ -117,15 +117,25 @@ exit_status_check(void)
 		_exit(1);
 }
 
+/* The servers part of in's connection strings. */
 static void
-pg_exec(const char *sql)
+pg_server(const struct instance *in, char *out, size_t len)
 {
-	char conninfo[512];
+	if (in->pg_server[0] != '\0')
+		snprintf(out, len, "%s", in->pg_server);
+	else
+		snprintf(out, len, "host=%s/run", env_required("EDGECA_TEST_PG_DIR"));
+}
+
+static void
+pg_exec(const struct instance *in, const char *sql)
+{
+	char conninfo[512], server[400];
 	PGconn *c;
 	PGresult *r;
 
-	snprintf(conninfo, sizeof(conninfo), "host=%s/run dbname=postgres user=edgeca_admin",
-	         env_required("EDGECA_TEST_PG_DIR"));
+	pg_server(in, server, sizeof(server));
+	snprintf(conninfo, sizeof(conninfo), "%s dbname=postgres user=edgeca_admin", server);
 	c = PQconnectdb(conninfo);
 	if (PQstatus(c) != CONNECTION_OK)
 		fail_msg("test PostgreSQL: %s", PQerrorMessage(c));
@@ -384,7 +394,7 @@ void
 instance_start(struct instance *in)
 {
 	static int counter;
-	char dir[] = "/tmp/edgeca-it-XXXXXX", sql[160], path[200];
+	char dir[] = "/tmp/edgeca-it-XXXXXX", sql[160], path[200], server[400];
 
 	if (counter == 0) {
 		assert_int_equal(atexit(exit_status_check), 0);
@@ -402,12 +412,12 @@ instance_start(struct instance *in)
 	snprintf(in->db_name, sizeof(in->db_name), "it_%d_%d_%ld", (int)getpid(), counter++,
 	         (long)time(NULL));
 	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", in->db_name);
-	pg_exec(sql);
-	snprintf(in->database_url, sizeof(in->database_url), "host=%s/run dbname=%s user=edgeca",
-	         env_required("EDGECA_TEST_PG_DIR"), in->db_name);
-	snprintf(in->admin_database_url, sizeof(in->admin_database_url),
-	         "host=%s/run dbname=%s user=edgeca_admin", env_required("EDGECA_TEST_PG_DIR"),
+	pg_exec(in, sql);
+	pg_server(in, server, sizeof(server));
+	snprintf(in->database_url, sizeof(in->database_url), "%s dbname=%s user=edgeca", server,
 	         in->db_name);
+	snprintf(in->admin_database_url, sizeof(in->admin_database_url),
+	         "%s dbname=%s user=edgeca_admin", server, in->db_name);
 	in->api_port = free_port();
 	do
 		in->est_port = free_port();
@@ -434,7 +444,7 @@ instance_destroy(struct instance *in)
 	bool signer_ok = stop_process(&in->signer_pid, in->data_dir, "signer.log");
 
 	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", in->db_name);
-	pg_exec(sql);
+	pg_exec(in, sql);
 	if (strncmp(in->data_dir, "/tmp/edgeca-it-", 15) == 0) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", in->data_dir);
 		if (system(cmd) != 0)

@@ -107,6 +107,15 @@ http_record(const char *listener, const char *method, const char *path,
 	free(line);
 }
 
+/* Seconds an exchange may take before it counts as unanswered. */
+static _Atomic long timeout_s = 120;
+
+void
+http_set_timeout(long seconds)
+{
+	timeout_s = seconds;
+}
+
 /* One exchange, not recorded. */
 static long
 perform(struct instance *in, const char *method, const char *path, const char *token,
@@ -128,7 +137,7 @@ perform(struct instance *in, const char *method, const char *path, const char *t
 	curl_easy_setopt(c, CURLOPT_CAINFO, in->ca_file);
 	if (strcmp(method, "HEAD") != 0)
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)timeout_s);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);

@@ -23,6 +23,9 @@ struct http_response {
 	json_t *json; /* parsed when the body is JSON */
 };
 
+/* Sets how long an exchange may take (seconds; 120 unless set) before it
+ * is given up as unanswered (status 0). */
+void http_set_timeout(long seconds);
 /* Names the exchange log file of this test program. */
 void http_set_test_name(const char *name);
 
