@@ -186,6 +186,24 @@ db_check_id(const char *id, const char *slug, const char *what, struct edgeca_ms
 	return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, slug, "no %s %s", what, id ? id : "");
 }
 
+/* Whether an idle pooled connection may serve a request. Between requests
+ * the server has nothing to say to it: anything to read is its goodbye
+ * (the error of a terminated backend, end of file) after a restart or a
+ * failover, and the connection is replaced before a request fails on it. */
+static bool
+idle_usable(PGconn *c)
+{
+	struct pollfd pfd = {PQsocket(c), POLLIN, 0};
+	int r;
+
+	if (PQstatus(c) != CONNECTION_OK || pfd.fd < 0)
+		return false;
+	do
+		r = poll(&pfd, 1, 0);
+	while (r < 0 && errno == EINTR);
+	return r == 0;
+}
+
 edgeca_err
 db_acquire(struct db_pool *p, PGconn **out, struct edgeca_msg *msg)
 {
@@ -212,7 +230,7 @@ db_acquire(struct db_pool *p, PGconn **out, struct edgeca_msg *msg)
 	if (slot < 0)
 		return edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, "database-unavailable",
 		                   "all database connections are busy");
-	if (p->conns[slot] != NULL && PQstatus(p->conns[slot]) != CONNECTION_OK) {
+	if (p->conns[slot] != NULL && !idle_usable(p->conns[slot])) {
 		PQfinish(p->conns[slot]);
 		p->conns[slot] = NULL;
 	}
