@@ -6,10 +6,11 @@
 #   pg-pair.sh start DIR         both running; a commit waits for the standby
 #   pg-pair.sh stop-primary DIR  the primary gone at once (immediate)
 #   pg-pair.sh promote DIR       the standby becomes a read-write primary
+#   pg-pair.sh restart DIR       the promoted standby restarted (fast)
 #   pg-pair.sh destroy DIR       both stopped, DIR removed
 set -euo pipefail
 . "$EDGECA_TEST_SRC_DIR/scripts/lib.sh"
-dir=${2:?usage: pg-pair.sh start|stop-primary|promote|destroy DIR}
+dir=${2:?usage: pg-pair.sh start|stop-primary|promote|restart|destroy DIR}
 bin=$(pg_bindir)
 
 pg_ctl() { as_user "$EDGECA_PG_USER" "$bin/pg_ctl" "$@"; }
@@ -69,6 +70,9 @@ CONF
   promote)
     pg_ctl -D "$dir/b/data" -w -t 60 promote >/dev/null
     ;;
+  restart)
+    pg_ctl -D "$dir/b/data" -l "$dir/b/postgresql.log" -m fast -w -t 60 restart >/dev/null 9>&-
+    ;;
   destroy)
     for d in a b; do
       [ -f "$dir/$d/data/postmaster.pid" ] || continue
@@ -77,6 +81,6 @@ CONF
     rm -rf "$dir"
     ;;
   *)
-    die "usage: pg-pair.sh start|stop-primary|promote|destroy DIR"
+    die "usage: pg-pair.sh start|stop-primary|promote|restart|destroy DIR"
     ;;
 esac
