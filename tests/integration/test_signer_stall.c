@@ -114,23 +114,6 @@ static const struct fixture fx = {
 	.after = curl_global_cleanup,
 };
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
 static long count(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* One number from the database (as the schema's owner). */

@@ -62,6 +62,9 @@ char *read_file(const char *path, size_t *len);
 /* vasprintf that fails the test instead of returning an error. */
 void xasprintf(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 unsigned free_port(void);
+/* Monotonic seconds, for measuring how long something took; and a sleep. */
+double now_s(void);
+void sleep_ms(long ms);
 bool running_as_root(void);
 
 #endif

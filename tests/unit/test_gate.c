@@ -13,6 +13,7 @@
 
 #include "api/listen/gate.h"
 #include "common/timeutil.h"
+#include "tests/support/harness.h"
 
 static atomic_bool stalled;
 
@@ -33,12 +34,6 @@ reset(void **state)
 	(void)state;
 	atomic_store(&stalled, false);
 	return 0;
-}
-
-static double
-now_s(void)
-{
-	return (double)mono_ms() / 1000.0;
 }
 
 /* A quarter of the threads (rounded up) stays for what needs no signer;

@@ -22,6 +22,7 @@
 
 #include "common/timeutil.h"
 #include "signer/client/client.h"
+#include "tests/support/harness.h"
 
 static char dir[64], sock_path[100];
 static int listener = -1;
@@ -52,12 +53,6 @@ teardown(void **state)
 	unlink(sock_path);
 	rmdir(dir);
 	return 0;
-}
-
-static double
-now_s(void)
-{
-	return (double)mono_ms() / 1000.0;
 }
 
 /* The next connection the client made to the fake signer; -1 if none
