@@ -2,6 +2,21 @@
 
 #include <string.h>
 
+#include "model/store/signer_keys.h"
+
+static edgeca_err
+store_record(void *db, const char *key_id, uint32_t version, const unsigned char *rec,
+             size_t len, struct edgeca_msg *msg)
+{
+	return signer_keys_store(db, key_id, version, rec, len, msg);
+}
+
+static edgeca_err
+fetch_record(void *db, const char *key_id, struct buf *rec, struct edgeca_msg *msg)
+{
+	return signer_keys_fetch(db, key_id, rec, msg);
+}
+
 edgeca_err
 ctx_open(struct edgeca_ctx *ctx, const struct edgeca_config *cfg, struct edgeca_msg *msg)
 {
@@ -23,8 +38,12 @@ ctx_open(struct edgeca_ctx *ctx, const struct edgeca_config *cfg, struct edgeca_
 	if (rc != EDGECA_OK) {
 		db_pool_free(ctx->db);
 		ctx->db = NULL;
+		return rc;
 	}
-	return rc;
+	/* the signer's key records live in the database, beside the rest */
+	signer_pool_set_records(ctx->signer,
+	                        &(struct signer_records){store_record, fetch_record, ctx->db});
+	return EDGECA_OK;
 }
 
 void

@@ -203,6 +203,25 @@ listen_settings_of(const struct edgeca_config *cfg, struct listen_settings *api,
 	est->public_url = cfg->public_est_url;
 }
 
+/* Keys of the signer's file store (earlier versions) move to sealed
+ * records in the database, each stored before the next; nothing to do
+ * once done. */
+static int
+migrate_signer_keys(struct edgeca_ctx *ctx)
+{
+	struct edgeca_msg msg = {0};
+	unsigned moved = 0;
+
+	if (signer_migrate_keys(ctx->signer, &moved, &msg) != EDGECA_OK) {
+		log_error("serve: moving the signer's keys into the database failed: %s", msg.detail);
+		return -1;
+	}
+	if (moved > 0)
+		log_info("serve: %u signer key(s) moved from the signer's files to sealed records in "
+		         "the database, with their policies and certificates", moved);
+	return 0;
+}
+
 static int
 cmd_serve(const struct edgeca_config *cfg)
 {
@@ -255,6 +274,8 @@ cmd_serve(const struct edgeca_config *cfg)
 			goto out;
 		}
 	}
+	if (migrate_signer_keys(&ctx) != 0)
+		goto out;
 	if (service_tls_prepare(&ctx, cfg, &tls, &msg) != EDGECA_OK) {
 		log_error("serve: TLS set-up: %s", msg.detail);
 		goto out;

@@ -13,9 +13,15 @@
 
 static const struct signer_schema ok_ping = {SIGNER_REPLY_OK,
                                              {SIGNER_TAG_PROTOCOL_VERSION, 0}, {0}};
-static const struct signer_schema ok_key = {SIGNER_REPLY_OK,
-                                            {SIGNER_TAG_KEY_ID, SIGNER_TAG_PUBLIC_KEY, 0}, {0}};
-static const struct signer_schema ok_cert = {SIGNER_REPLY_OK, {SIGNER_TAG_CERTIFICATE, 0}, {0}};
+static const struct signer_schema ok_key = {
+	SIGNER_REPLY_OK,
+	{SIGNER_TAG_KEY_ID, SIGNER_TAG_PUBLIC_KEY, SIGNER_TAG_KEY_RECORD, SIGNER_TAG_RECORD_VERSION, 0},
+	{0}};
+static const struct signer_schema ok_self_signed = {
+	SIGNER_REPLY_OK,
+	{SIGNER_TAG_CERTIFICATE, SIGNER_TAG_KEY_ID, SIGNER_TAG_KEY_RECORD, SIGNER_TAG_RECORD_VERSION,
+	 0},
+	{0}};
 
 edgeca_err
 signer_ping(struct signer_pool *p, struct edgeca_msg *msg)
@@ -26,7 +32,7 @@ signer_ping(struct signer_pool *p, struct edgeca_msg *msg)
 	edgeca_err rc;
 
 	signer_writer_init(&w, SIGNER_OP_PING);
-	rc = pool_call(p, &w, &ok_ping, SIGNER_PING_TIMEOUT_MS, true, &reply, msg);
+	rc = pool_call(p, &w, NULL, &ok_ping, SIGNER_PING_TIMEOUT_MS, true, &reply, msg);
 	signer_writer_free(&w);
 	if (rc != EDGECA_OK)
 		return rc;
@@ -88,7 +94,7 @@ signer_key_create(struct signer_pool *p, const char *algorithm, const char *temp
 		signer_put_u32(&w, SIGNER_TAG_PATH_LENGTH, (uint32_t)path_length);
 	if (name_rules != NULL)
 		signer_put_str(&w, SIGNER_TAG_NAME_RULES, name_rules);
-	rc = pool_call(p, &w, &ok_key, p->keygen_timeout_ms, false, &reply, msg);
+	rc = pool_call(p, &w, NULL, &ok_key, p->keygen_timeout_ms, false, &reply, msg);
 	signer_writer_free(&w);
 	if (rc != EDGECA_OK)
 		return rc;
@@ -99,9 +105,11 @@ signer_key_create(struct signer_pool *p, const char *algorithm, const char *temp
 	return rc;
 }
 
-/* Sends w (the caller keeps it) and copies the certificate of the reply. */
+/* Sends w (the caller keeps it), on key_id, and copies the certificate of
+ * the reply. */
 static edgeca_err
-call_for_cert(struct signer_pool *p, struct signer_writer *w, unsigned char **der, size_t *len,
+call_for_cert(struct signer_pool *p, struct signer_writer *w, const char *key_id,
+              const struct signer_schema *ok, unsigned char **der, size_t *len,
               struct edgeca_msg *msg)
 {
 	struct signer_msg reply;
@@ -109,7 +117,7 @@ call_for_cert(struct signer_pool *p, struct signer_writer *w, unsigned char **de
 	edgeca_err rc;
 
 	*der = NULL;
-	rc = pool_call(p, w, &ok_cert, p->timeout_ms, true, &reply, msg);
+	rc = pool_call(p, w, key_id, ok, p->timeout_ms, true, &reply, msg);
 	if (rc != EDGECA_OK)
 		return rc;
 	f = signer_msg_get(&reply, SIGNER_TAG_CERTIFICATE);
@@ -136,7 +144,7 @@ signer_self_sign(struct signer_pool *p, const char *key_id, const unsigned char 
 	signer_put_str(&w, SIGNER_TAG_KEY_ID, key_id);
 	signer_put_bytes(&w, SIGNER_TAG_SUBJECT, subject_der, subject_len);
 	signer_put_u64(&w, SIGNER_TAG_NOT_AFTER, (uint64_t)not_after);
-	rc = call_for_cert(p, &w, cert_der, cert_len, msg);
+	rc = call_for_cert(p, &w, key_id, &ok_self_signed, cert_der, cert_len, msg);
 	signer_writer_free(&w);
 	return rc;
 }
@@ -216,7 +224,7 @@ signer_issue(struct signer_pool *p, const char *key_id, const char *tpl,
 		signer_put_str(&w, SIGNER_TAG_CRL_URL, opts->crl_url);
 	if (opts != NULL && opts->aia_url != NULL && opts->aia_url[0] != '\0')
 		signer_put_str(&w, SIGNER_TAG_AIA_URL, opts->aia_url);
-	rc = pool_call(p, &w, &ok_issued, p->timeout_ms, true, &reply, msg);
+	rc = pool_call(p, &w, key_id, &ok_issued, p->timeout_ms, true, &reply, msg);
 	signer_writer_free(&w);
 	if (rc != EDGECA_OK)
 		return rc;
@@ -247,7 +255,9 @@ signer_issue(struct signer_pool *p, const char *key_id, const char *tpl,
 }
 
 static const struct signer_schema ok_csr = {SIGNER_REPLY_OK, {SIGNER_TAG_CSR, 0}, {0}};
-static const struct signer_schema ok_empty = {SIGNER_REPLY_OK, {0}, {0}};
+static const struct signer_schema ok_record = {
+	SIGNER_REPLY_OK, {SIGNER_TAG_KEY_ID, SIGNER_TAG_KEY_RECORD, SIGNER_TAG_RECORD_VERSION, 0},
+	{0}};
 
 edgeca_err
 signer_csr_create(struct signer_pool *p, const char *key_id, const unsigned char *subject_der,
@@ -263,7 +273,7 @@ signer_csr_create(struct signer_pool *p, const char *key_id, const unsigned char
 	signer_writer_init(&w, SIGNER_OP_CSR_CREATE);
 	signer_put_str(&w, SIGNER_TAG_KEY_ID, key_id);
 	signer_put_bytes(&w, SIGNER_TAG_SUBJECT, subject_der, subject_len);
-	rc = pool_call(p, &w, &ok_csr, p->timeout_ms, true, &reply, msg);
+	rc = pool_call(p, &w, key_id, &ok_csr, p->timeout_ms, true, &reply, msg);
 	signer_writer_free(&w);
 	if (rc != EDGECA_OK)
 		return rc;
@@ -290,7 +300,7 @@ signer_cert_install(struct signer_pool *p, const char *key_id, const unsigned ch
 	signer_writer_init(&w, SIGNER_OP_CERT_INSTALL);
 	signer_put_str(&w, SIGNER_TAG_KEY_ID, key_id);
 	signer_put_bytes(&w, SIGNER_TAG_CERTIFICATE, cert_der, cert_len);
-	rc = pool_call(p, &w, &ok_empty, p->timeout_ms, true, &reply, msg);
+	rc = pool_call(p, &w, key_id, &ok_record, p->timeout_ms, true, &reply, msg);
 	signer_writer_free(&w);
 	if (rc == EDGECA_OK)
 		signer_msg_free(&reply);
@@ -300,7 +310,7 @@ signer_cert_install(struct signer_pool *p, const char *key_id, const unsigned ch
 static const struct signer_schema ok_info = {
 	SIGNER_REPLY_OK,
 	{SIGNER_TAG_KEY_ID, SIGNER_TAG_ALGORITHM, SIGNER_TAG_PUBLIC_KEY, SIGNER_TAG_TEMPLATES,
-	 SIGNER_TAG_MAX_VALIDITY_DAYS, 0},
+	 SIGNER_TAG_MAX_VALIDITY_DAYS, SIGNER_TAG_KEY_RECORD, SIGNER_TAG_RECORD_VERSION, 0},
 	{SIGNER_TAG_PATH_LENGTH, SIGNER_TAG_CERTIFICATE, SIGNER_TAG_NAME_RULES, 0}};
 
 edgeca_err
@@ -316,7 +326,7 @@ signer_key_cert(struct signer_pool *p, const char *key_id, unsigned char **cert_
 	*cert_len = 0;
 	signer_writer_init(&w, SIGNER_OP_KEY_INFO);
 	signer_put_str(&w, SIGNER_TAG_KEY_ID, key_id);
-	rc = pool_call(p, &w, &ok_info, p->timeout_ms, true, &reply, msg);
+	rc = pool_call_newest(p, &w, key_id, &ok_info, &reply, msg);
 	signer_writer_free(&w);
 	if (rc != EDGECA_OK)
 		return rc;

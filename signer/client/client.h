@@ -32,6 +32,28 @@ void signer_pool_free(struct signer_pool *p);
  * atomics only unless stalled: cheap enough for every request. */
 bool signer_pool_stalled(struct signer_pool *p, unsigned *silent_s, unsigned *retry_after_s);
 
+/* Where the server keeps the signer's sealed key records (PostgreSQL;
+ * see "Sealed key records" in signer/PROTOCOL.md). store: keep the record
+ * of key_id at version unless a newer one is kept already; fetch: the
+ * newest record of key_id appended to rec (NOT_FOUND when none). */
+struct signer_records {
+	edgeca_err (*store)(void *arg, const char *key_id, uint32_t version,
+	                    const unsigned char *rec, size_t len, struct edgeca_msg *msg);
+	edgeca_err (*fetch)(void *arg, const char *key_id, struct buf *rec,
+	                    struct edgeca_msg *msg);
+	void *arg;
+};
+
+/* Sets where records go, before the pool's first call. Without it
+ * records are neither stored nor loaded (a signer that keeps every key
+ * it makes for its life, as in unit tests). */
+void signer_pool_set_records(struct signer_pool *p, const struct signer_records *r);
+
+/* Upgrade: has the signer move every key of its file store (earlier
+ * versions) into a sealed record, each stored before the next; *moved
+ * counts them (0: nothing left to move). */
+edgeca_err signer_migrate_keys(struct signer_pool *p, unsigned *moved, struct edgeca_msg *msg);
+
 /* At start-up: the signer answers and speaks this protocol (3 s). */
 edgeca_err signer_ping(struct signer_pool *p, struct edgeca_msg *msg);
 

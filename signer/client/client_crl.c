@@ -113,8 +113,8 @@ signer_crl_sign(struct signer_pool *p, const char *key_id, uint64_t crl_number,
 	signer_put_u64(&w, SIGNER_TAG_THIS_UPDATE, (uint64_t)this_update);
 	signer_put_u64(&w, SIGNER_TAG_NEXT_UPDATE, (uint64_t)next_update);
 	signer_put_u64(&w, SIGNER_TAG_ENTRIES_LENGTH, (uint64_t)body->len);
-	rc = pool_slot_call(p, slot, &w, &ok_crl_part, mono_ms() + p->timeout_ms, true, &reply,
-	                    &healthy, msg);
+	rc = records_slot_call(p, slot, &w, key_id, &ok_crl_part, mono_ms() + p->timeout_ms, true,
+	                       &reply, &healthy, msg);
 	signer_writer_free(&w);
 	if (rc != EDGECA_OK)
 		goto out; /* a refusal opens no session: the connection stays usable */

@@ -331,6 +331,7 @@ map_error(const struct signer_msg *reply, struct edgeca_msg *msg)
 	case SIGNER_E_INVALID: e = EDGECA_ERR_INVALID; break;
 	case SIGNER_E_POLICY: e = EDGECA_ERR_INVALID; break;
 	case SIGNER_E_NOT_FOUND: e = EDGECA_ERR_NOT_FOUND; break;
+	case SIGNER_E_RECORD_NEEDED: e = EDGECA_ERR_NOT_FOUND; break;
 	case SIGNER_E_CONFLICT: e = EDGECA_ERR_CONFLICT; break;
 	default: e = EDGECA_ERR_INTERNAL; break;
 	}
@@ -397,27 +398,6 @@ pool_slot_call(struct signer_pool *p, int slot, struct signer_writer *w,
 		return exchange_failed(p, x, msg);
 	}
 	return check_reply(p, reply, ok_schema, healthy, msg);
-}
-
-edgeca_err
-pool_call(struct signer_pool *p, struct signer_writer *w, const struct signer_schema *ok_schema,
-          unsigned timeout_ms, bool counted, struct signer_msg *reply, struct edgeca_msg *msg)
-{
-	int64_t deadline = mono_ms() + timeout_ms;
-	bool healthy = false;
-	int slot;
-	edgeca_err rc;
-
-	memset(reply, 0, sizeof(*reply));
-	if (signer_writer_finish(w) != 0)
-		return edgeca_fail(msg, EDGECA_ERR_INVALID, NULL,
-		                   "the request is too large for the signer");
-	slot = pool_acquire(p, deadline, counted);
-	if (slot < 0)
-		return pool_busy(p, timeout_ms, msg);
-	rc = pool_slot_call(p, slot, w, ok_schema, deadline, true, reply, &healthy, msg);
-	pool_release(p, slot, healthy);
-	return rc;
 }
 
 static void

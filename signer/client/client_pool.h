@@ -32,6 +32,7 @@ struct signer_pool {
 	struct signer_stall stall;
 	pthread_mutex_t check_lock; /* the readiness connection */
 	int check_fd;
+	struct signer_records records; /* set once, before any call */
 };
 
 /* A free slot by deadline_ms (-1 past it). counted: the call is one the
@@ -53,11 +54,30 @@ edgeca_err pool_slot_call(struct signer_pool *p, int slot, struct signer_writer 
                           bool may_reconnect, struct signer_msg *reply, bool *healthy,
                           struct edgeca_msg *msg);
 
-/* One request on a pooled connection within timeout_ms (wait and
- * exchange); counted as for pool_acquire. */
-edgeca_err pool_call(struct signer_pool *p, struct signer_writer *w,
+/* pool_slot_call for a request on key key_id (NULL: on none;
+ * signer/client/client_records.c): when the signer asks for the key's
+ * record (key-record-needed), it is fetched from the server's store,
+ * loaded on the same connection and the request sent again, once; a
+ * record an OK reply carries is stored before this returns (if that
+ * fails, so does the call). */
+edgeca_err records_slot_call(struct signer_pool *p, int slot, struct signer_writer *w,
+                             const char *key_id, const struct signer_schema *ok_schema,
+                             int64_t deadline_ms, bool may_reconnect, struct signer_msg *reply,
+                             bool *healthy, struct edgeca_msg *msg);
+
+/* One request (on key key_id, or NULL) on a pooled connection within
+ * timeout_ms (wait and exchange), through records_slot_call; counted as
+ * for pool_acquire. */
+edgeca_err pool_call(struct signer_pool *p, struct signer_writer *w, const char *key_id,
                      const struct signer_schema *ok_schema, unsigned timeout_ms, bool counted,
                      struct signer_msg *reply, struct edgeca_msg *msg);
+
+/* pool_call for a request that must see the key's newest record (its CA
+ * certificate, which another signer may have installed): the record is
+ * loaded from the store first, on the same connection. */
+edgeca_err pool_call_newest(struct signer_pool *p, struct signer_writer *w, const char *key_id,
+                            const struct signer_schema *ok_schema, struct signer_msg *reply,
+                            struct edgeca_msg *msg);
 
 /* One request on the readiness connection within timeout_ms; state gets a
  * short phrase when it fails ("not answering within 1 s", ...). */

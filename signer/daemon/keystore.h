@@ -1,10 +1,14 @@
-/* The signer's key store: private keys encrypted at rest (PKCS#8,
- * AES-256-CBC, PBKDF2) under a key-encryption key file created on first
- * run with mode 0600, each key with its policy and, once it has one, its
- * CA certificate in an HMAC-protected metadata file, and the number of
- * the last CRL it signed in another such file. Keys are loaded on
- * first use and cached for the life of the process. Only the signer
- * links this module; nothing in it returns a private key to a caller. */
+/* The signer's key store: keys in memory, each with its policy and, once
+ * it has one, its CA certificate; outside the signer only as sealed key
+ * records (signer/daemon/keyrecord.h) that the server stores in
+ * PostgreSQL and hands back. Keys are created here or loaded from their
+ * record, and cached for the life of the process. The KEK comes from a
+ * file that every signer of a deployment shares (mode 0600, created on
+ * first run). Keys of the file store of earlier versions (keys/<id>.key
+ * and .meta) are upgraded one by one through keystore_migrate_next. The
+ * number of the last CRL each key signed stays in this signer's state
+ * directory (keys/<id>.crl). Only the signer links this module; nothing
+ * in it returns a private key to a caller. */
 #ifndef EDGECA_SIGNER_KEYSTORE_H
 #define EDGECA_SIGNER_KEYSTORE_H
 
@@ -12,21 +16,26 @@
 #include <openssl/x509.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "common/digests.h"
 #include "common/error.h"
 #include "signer/daemon/policy.h"
 
 #define KEY_ID_LEN 32
+/* The slug of the answer that asks the server for a key's record. */
+#define KEY_RECORD_NEEDED "key-record-needed"
 
 struct keystore;
 
 struct signer_key {
 	char id[KEY_ID_LEN + 1];
 	char algorithm[16];
-	char spki_sha256[SHA256_HEX_BYTES]; /* binds the key file to its metadata */
+	char spki_sha256[SHA256_HEX_BYTES]; /* binds the private key to its metadata */
 	EVP_PKEY *pkey;
 	struct signer_policy policy;
 	X509 *cert; /* guarded by the keystore lock; use keystore_key_cert() */
+	/* 1 when created, one more with its certificate; guarded by the lock */
+	uint32_t record_version;
 	/* The last CRL number signed (0: none), once read from keys/<id>.crl;
 	 * guarded by the keystore lock. */
 	uint64_t crl_last;
@@ -36,27 +45,51 @@ struct signer_key {
 
 /* Opens the store in dir. The KEK lives in kek_path, or dir/kek when NULL
  * (a path outside dir keeps backups of dir from holding both). At most
- * max_keys keys are created. */
+ * max_keys keys are held at once. */
 edgeca_err keystore_open(const char *dir, const char *kek_path, unsigned max_keys,
                          struct keystore **out, struct edgeca_msg *msg);
 void keystore_free(struct keystore *ks);
 
 /* Generates a key ("EC-P256", "EC-P384", "RSA-2048", "RSA-3072",
- * "RSA-4096") bound to policy p, stores it and returns it (borrowed, valid
- * until keystore_free). */
+ * "RSA-4096") bound to policy p, holds it and returns it (borrowed, valid
+ * until keystore_free). Its record is keystore_seal's to make. */
 edgeca_err keystore_create(struct keystore *ks, const char *algorithm,
                            const struct signer_policy *p, struct signer_key **out,
                            struct edgeca_msg *msg);
 
-/* Finds a key by id (borrowed). EDGECA_ERR_NOT_FOUND when unknown. */
+/* Finds a key held by id (borrowed). EDGECA_ERR_NOT_FOUND, slug
+ * key-record-needed, when the store does not hold it (its record must be
+ * loaded first); key-not-found when id is not a key id. */
 edgeca_err keystore_get(struct keystore *ks, const char *id, struct signer_key **out,
                         struct edgeca_msg *msg);
+
+/* The key's sealed record as it is now, appended to rec, and its version. */
+edgeca_err keystore_seal(struct keystore *ks, struct signer_key *key, struct buf *rec,
+                         uint32_t *version, struct edgeca_msg *msg);
+
+/* Opens the record of key id (it must be that key's: key-record-mismatch)
+ * and holds the key. A key held already takes from a newer version of
+ * its record only the CA certificate it did not have; an older or equal
+ * version changes nothing. */
+edgeca_err keystore_load(struct keystore *ks, const char *id, const unsigned char *rec,
+                         size_t len, struct edgeca_msg *msg);
+
+/* Upgrade from the file store. after: NULL, or the id this returned last,
+ * whose record the server has stored now: its files move to
+ * keys/migrated/. Then finds the next key still in files (ids in order,
+ * above after), reads it with every check of the file store, holds it and
+ * returns it (borrowed); *out NULL when none is left. A key that cannot
+ * be read is logged and left where it is. */
+edgeca_err keystore_migrate_next(struct keystore *ks, const char *after,
+                                 struct signer_key **out, struct edgeca_msg *msg);
 
 /* The key's CA certificate with a new reference (X509_free it), or NULL. */
 X509 *keystore_key_cert(struct keystore *ks, struct signer_key *key);
 
-/* Binds a CA certificate to a key that has none yet; the certificate's
- * public key must be the key's. Persists before it takes effect. */
+/* Binds a CA certificate to a key: the certificate's public key must be
+ * the key's. The same certificate again is no change; another one, once
+ * the key has one, is refused (key-already-certified). The record version
+ * grows by one. */
 edgeca_err keystore_set_cert(struct keystore *ks, struct signer_key *key, X509 *cert,
                              struct edgeca_msg *msg);
 

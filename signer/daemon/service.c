@@ -35,9 +35,11 @@ wire_code(edgeca_err e)
 static void
 reply_error(struct signer_writer *w, edgeca_err e, const struct edgeca_msg *msg)
 {
+	bool needed = strcmp(edgeca_msg_slug(msg, e), KEY_RECORD_NEEDED) == 0;
+
 	signer_writer_free(w);
 	signer_writer_init(w, SIGNER_REPLY_ERROR);
-	signer_put_u32(w, SIGNER_TAG_ERROR_CODE, wire_code(e));
+	signer_put_u32(w, SIGNER_TAG_ERROR_CODE, needed ? SIGNER_E_RECORD_NEEDED : wire_code(e));
 	signer_put_str(w, SIGNER_TAG_ERROR_MESSAGE, msg->detail);
 	signer_put_str(w, SIGNER_TAG_ERROR_TYPE, edgeca_msg_slug(msg, e));
 }
@@ -55,6 +57,26 @@ reply_cert(struct signer_writer *w, const X509 *cert)
 	}
 	signer_put_bytes(w, SIGNER_TAG_CERTIFICATE, der, len);
 	OPENSSL_free(der);
+}
+
+/* Adds the key's id and its sealed record as it is now to an OK reply:
+ * every reply after which the record changed carries it, and so does
+ * KEY_INFO's. */
+static edgeca_err
+put_record(struct signer_service *s, struct signer_key *key, struct signer_writer *w,
+           struct edgeca_msg *msg)
+{
+	struct buf rec = {0};
+	uint32_t version = 0;
+	edgeca_err rc = keystore_seal(s->ks, key, &rec, &version, msg);
+
+	if (rc == EDGECA_OK) {
+		signer_put_str(w, SIGNER_TAG_KEY_ID, key->id);
+		signer_put_bytes(w, SIGNER_TAG_KEY_RECORD, rec.data, rec.len);
+		signer_put_u32(w, SIGNER_TAG_RECORD_VERSION, version);
+	}
+	buf_free(&rec);
+	return rc;
 }
 
 /* An issued certificate and what it says, so the server need not decode
@@ -158,8 +180,8 @@ op_key_create(struct signer_service *s, const struct signer_msg *req, struct sig
 		goto out;
 	}
 	signer_writer_init(w, SIGNER_REPLY_OK);
-	signer_put_str(w, SIGNER_TAG_KEY_ID, key->id);
 	signer_put_bytes(w, SIGNER_TAG_PUBLIC_KEY, spki, (size_t)len);
+	rc = put_record(s, key, w, msg);
 out:
 	name_rules_free(p.names);
 	free(rules);
@@ -207,6 +229,7 @@ op_self_sign(struct signer_service *s, const struct signer_msg *req, struct sign
 		goto out;
 	}
 	reply_cert(w, cert);
+	rc = put_record(s, key, w, msg);
 out:
 	X509_NAME_free(subject);
 	X509_free(cert);
@@ -335,8 +358,9 @@ op_cert_install(struct signer_service *s, const struct signer_msg *req, struct s
 	}
 	if ((rc = issue_install_certificate(s->ks, key, cert, time(NULL), msg)) != EDGECA_OK)
 		goto out;
-	log_info("op_cert_install: key=%s now has its CA certificate", key->id);
+	log_info("op_cert_install: key=%s has its CA certificate", key->id);
 	signer_writer_init(w, SIGNER_REPLY_OK);
+	rc = put_record(s, key, w, msg);
 out:
 	ERR_clear_error();
 	X509_free(cert);
@@ -368,7 +392,6 @@ op_key_info(struct signer_service *s, const struct signer_msg *req, struct signe
 		goto out;
 	}
 	signer_writer_init(w, SIGNER_REPLY_OK);
-	signer_put_str(w, SIGNER_TAG_KEY_ID, key->id);
 	signer_put_str(w, SIGNER_TAG_ALGORITHM, key->algorithm);
 	signer_put_bytes(w, SIGNER_TAG_PUBLIC_KEY, spki, (size_t)len);
 	signer_put_str(w, SIGNER_TAG_TEMPLATES, templates);
@@ -379,12 +402,80 @@ op_key_info(struct signer_service *s, const struct signer_msg *req, struct signe
 		signer_put_str(w, SIGNER_TAG_NAME_RULES, rules);
 	if (der != NULL)
 		signer_put_bytes(w, SIGNER_TAG_CERTIFICATE, der, der_len);
+	rc = put_record(s, key, w, msg);
 out:
 	free(rules);
 	OPENSSL_free(spki);
 	OPENSSL_free(der);
 	X509_free(cert);
 	return rc;
+}
+
+/* KEY_LOAD: holds the key of a record the server stored. */
+static edgeca_err
+op_key_load(struct signer_service *s, struct signer_session *ss, const struct signer_msg *req,
+            struct signer_writer *w, struct edgeca_msg *msg)
+{
+	const struct signer_field *f = signer_msg_get(req, SIGNER_TAG_KEY_RECORD);
+	char id[SIGNER_KEY_ID_BYTES];
+	edgeca_err rc;
+
+	if (signer_get_str(req, SIGNER_TAG_KEY_ID, id, sizeof(id)) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, NULL, "bad key id");
+	if ((rc = keystore_load(s->ks, id, f->val, f->len, msg)) != EDGECA_OK)
+		return rc;
+	snprintf(ss->loaded, sizeof(ss->loaded), "%s", id);
+	signer_writer_init(w, SIGNER_REPLY_OK);
+	return EDGECA_OK;
+}
+
+/* KEY_MIGRATE: the next key of the file store as a record (none: an
+ * empty reply), once the one before is stored. */
+static edgeca_err
+op_key_migrate(struct signer_service *s, const struct signer_msg *req, struct signer_writer *w,
+               struct edgeca_msg *msg)
+{
+	char after[SIGNER_KEY_ID_BYTES];
+	bool has_after = signer_msg_get(req, SIGNER_TAG_KEY_ID) != NULL;
+	struct signer_key *key = NULL;
+	edgeca_err rc;
+
+	if (has_after && signer_get_str(req, SIGNER_TAG_KEY_ID, after, sizeof(after)) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, NULL, "bad key id");
+	if ((rc = keystore_migrate_next(s->ks, has_after ? after : NULL, &key, msg)) != EDGECA_OK)
+		return rc;
+	signer_writer_init(w, SIGNER_REPLY_OK);
+	return key != NULL ? put_record(s, key, w, msg) : EDGECA_OK;
+}
+
+/* Operations that need the key's CA certificate, which another signer
+ * may have installed since this one made or loaded the key: a held key
+ * without one is asked for again (its newest record), unless it was just
+ * loaded on this connection. */
+static edgeca_err
+record_current(struct signer_service *s, const struct signer_session *ss,
+               const struct signer_msg *req, struct edgeca_msg *msg)
+{
+	char id[SIGNER_KEY_ID_BYTES];
+	struct signer_key *key = NULL;
+	X509 *cert;
+	edgeca_err rc;
+
+	if (req->type != SIGNER_OP_ISSUE && req->type != SIGNER_OP_CRL_BEGIN)
+		return EDGECA_OK;
+	if (signer_get_str(req, SIGNER_TAG_KEY_ID, id, sizeof(id)) != 0 ||
+	    strcmp(id, ss->loaded) == 0)
+		return EDGECA_OK; /* the operation answers a bad id itself */
+	if ((rc = keystore_get(s->ks, id, &key, msg)) != EDGECA_OK)
+		return rc == EDGECA_ERR_NOT_FOUND && strcmp(msg->type, KEY_RECORD_NEEDED) != 0
+		           ? EDGECA_OK : rc;
+	cert = keystore_key_cert(s->ks, key);
+	if (cert != NULL) {
+		X509_free(cert);
+		return EDGECA_OK;
+	}
+	return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, KEY_RECORD_NEEDED,
+	                   "key %s has no CA certificate here: load its newest record", id);
 }
 
 void
@@ -427,6 +518,7 @@ key_op(uint8_t type)
 		{SIGNER_OP_KEY_CREATE, op_key_create},     {SIGNER_OP_SELF_SIGN, op_self_sign},
 		{SIGNER_OP_ISSUE, op_issue},               {SIGNER_OP_CSR_CREATE, op_csr_create},
 		{SIGNER_OP_CERT_INSTALL, op_cert_install}, {SIGNER_OP_KEY_INFO, op_key_info},
+		{SIGNER_OP_KEY_MIGRATE, op_key_migrate},
 	};
 
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
@@ -445,8 +537,11 @@ signer_service_handle(struct signer_service *s, struct signer_session *ss,
 	memset(reply, 0, sizeof(*reply));
 	if (signer_msg_check(req, signer_request_schema(req->type)) != 0)
 		return -1;
-	if ((rc = session_check(ss, req->type, &msg)) != EDGECA_OK)
+	if ((rc = session_check(ss, req->type, &msg)) != EDGECA_OK ||
+	    (rc = record_current(s, ss, req, &msg)) != EDGECA_OK)
 		goto reply;
+	if (req->type != SIGNER_OP_KEY_LOAD)
+		ss->loaded[0] = '\0';
 	switch (req->type) {
 	case SIGNER_OP_PING:
 		signer_writer_init(reply, SIGNER_REPLY_OK);
@@ -454,6 +549,9 @@ signer_service_handle(struct signer_service *s, struct signer_session *ss,
 		break;
 	case SIGNER_OP_CRL_BEGIN:
 		rc = crl_begin(s, req, &ss->crl, reply, &msg);
+		break;
+	case SIGNER_OP_KEY_LOAD:
+		rc = op_key_load(s, ss, req, reply, &msg);
 		break;
 	case SIGNER_OP_CRL_ENTRIES:
 		rc = crl_entries(ss->crl, req, reply, &msg);

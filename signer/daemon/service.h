@@ -19,6 +19,9 @@ struct crl_session;
  * building, if any. Zero-initialise it; signer_session_end frees it. */
 struct signer_session {
 	struct crl_session *crl;
+	/* the key KEY_LOAD loaded just before, taken as its newest record by
+	 * the request that follows (empty: none) */
+	char loaded[SIGNER_KEY_ID_BYTES];
 };
 
 void signer_session_end(struct signer_session *ss);

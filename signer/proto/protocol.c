@@ -46,6 +46,8 @@ static const struct tag_def tag_defs[SIGNER_TAG_MAX_ + 1] = {
 	[SIGNER_TAG_ENTRIES] = {FT_BYTES, SIGNER_MAX_CRL_ENTRIES},
 	[SIGNER_TAG_CRL_PART] = {FT_BYTES, SIGNER_MAX_CRL_PART},
 	[SIGNER_TAG_NAME_RULES] = {FT_STR, NAME_RULES_MAX_TEXT},
+	[SIGNER_TAG_KEY_RECORD] = {FT_BYTES, SIGNER_MAX_KEY_RECORD},
+	[SIGNER_TAG_RECORD_VERSION] = {FT_U32, 4},
 };
 
 static const struct signer_schema request_schemas[] = {
@@ -66,6 +68,8 @@ static const struct signer_schema request_schemas[] = {
 	 {0}},
 	{SIGNER_OP_CRL_ENTRIES, {SIGNER_TAG_ENTRIES, 0}, {0}},
 	{SIGNER_OP_CRL_FINISH, {0}, {0}},
+	{SIGNER_OP_KEY_LOAD, {SIGNER_TAG_KEY_ID, SIGNER_TAG_KEY_RECORD, 0}, {0}},
+	{SIGNER_OP_KEY_MIGRATE, {0}, {SIGNER_TAG_KEY_ID, 0}},
 };
 
 const struct signer_schema signer_schema_error = {

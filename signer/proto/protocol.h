@@ -1,4 +1,4 @@
-/* The signer's wire protocol, version 1 (see signer/PROTOCOL.md).
+/* The signer's wire protocol, version 2 (see signer/PROTOCOL.md).
  * A frame is an 8-byte header (magic "ES", version, type, payload length)
  * and a payload of typed fields (tag, length, value). Lengths are checked
  * against hard maxima before anything is read or parsed; any malformed
@@ -12,7 +12,7 @@
 
 #include "common/buf.h"
 
-#define SIGNER_PROTO_VERSION 1
+#define SIGNER_PROTO_VERSION 2
 #define SIGNER_HEADER_LEN 8
 #define SIGNER_MAX_PAYLOAD (64 * 1024)
 #define SIGNER_MAX_FIELDS 24
@@ -27,6 +27,8 @@
 /* The most bytes of entries one CRL may have (ENTRIES_LENGTH). */
 #define SIGNER_MAX_CRL_ENTRIES_LENGTH ((uint64_t)512 * 1024 * 1024)
 #define SIGNER_MAX_CRL_PART 40960
+/* A sealed key record (signer/daemon/keyrecord.h). */
+#define SIGNER_MAX_KEY_RECORD 49152
 
 enum signer_type {
 	/* requests */
@@ -40,6 +42,8 @@ enum signer_type {
 	SIGNER_OP_CRL_BEGIN = 0x08,
 	SIGNER_OP_CRL_ENTRIES = 0x09,
 	SIGNER_OP_CRL_FINISH = 0x0a,
+	SIGNER_OP_KEY_LOAD = 0x0b,
+	SIGNER_OP_KEY_MIGRATE = 0x0c,
 	/* replies */
 	SIGNER_REPLY_OK = 0x80,
 	SIGNER_REPLY_ERROR = 0x81,
@@ -75,7 +79,9 @@ enum signer_tag {
 	SIGNER_TAG_ENTRIES = 27,
 	SIGNER_TAG_CRL_PART = 28,
 	SIGNER_TAG_NAME_RULES = 29,
-	SIGNER_TAG_MAX_ = 29,
+	SIGNER_TAG_KEY_RECORD = 30,
+	SIGNER_TAG_RECORD_VERSION = 31,
+	SIGNER_TAG_MAX_ = 31,
 };
 
 /* Error codes carried by SIGNER_REPLY_ERROR. */
@@ -87,6 +93,7 @@ enum signer_error {
 	SIGNER_E_INTERNAL = 5,
 	SIGNER_E_MALFORMED = 6, /* a CSR or name inside a valid frame cannot be parsed */
 	SIGNER_E_TOO_LARGE = 7,
+	SIGNER_E_RECORD_NEEDED = 8, /* load the key's record (KEY_LOAD), then ask again */
 };
 
 struct signer_field {

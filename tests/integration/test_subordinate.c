@@ -377,8 +377,21 @@ test_external_root(void **state)
 		wire_key_of(&in, sub_id, "us", key);
 		wire_cert_install(fd, key, der, (size_t)len, type);
 		assert_string_equal(type, "");
+		/* the same certificate again changes nothing; another is refused */
 		wire_cert_install(fd, key, der, (size_t)len, type);
-		assert_string_equal(type, "key-already-certified");
+		assert_string_equal(type, "");
+		{
+			char *again = external_root_sign(&root, csr_us, ca_ext, 365);
+			X509 *y = pem_cert(again);
+			unsigned char *der2 = NULL;
+			int len2 = i2d_X509(y, &der2);
+
+			wire_cert_install(fd, key, der2, (size_t)len2, type);
+			assert_string_equal(type, "key-already-certified");
+			OPENSSL_free(der2);
+			X509_free(y);
+			free(again);
+		}
 		close(fd);
 		http_expect(200, NULL, upload(sub_id, "us", us, &r), &r);
 		OPENSSL_free(der);

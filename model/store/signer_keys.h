@@ -1,0 +1,25 @@
+/* The signer's sealed key records in PostgreSQL (table signer_keys):
+ * what the server's signer client stores and fetches for every signer of
+ * the deployment (server/context.c hands these to it). The server
+ * cannot open a record; it keeps the newest version of each. */
+#ifndef EDGECA_MODEL_SIGNER_KEYS_H
+#define EDGECA_MODEL_SIGNER_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+
+struct db_pool;
+
+/* Keeps the record of key_id at version unless the table holds that
+ * version or a newer one already (the first stored of one version stays). */
+edgeca_err signer_keys_store(struct db_pool *db, const char *key_id, uint32_t version,
+                             const unsigned char *rec, size_t len, struct edgeca_msg *msg);
+
+/* The newest record of key_id appended to rec; NOT_FOUND when none. */
+edgeca_err signer_keys_fetch(struct db_pool *db, const char *key_id, struct buf *rec,
+                             struct edgeca_msg *msg);
+
+#endif
