@@ -17,6 +17,7 @@
 #include "tests/support/fixture.h"
 #include "tests/support/harness.h"
 #include "tests/support/http.h"
+#include "tests/support/key_material.h"
 #include "tests/support/pki.h"
 
 static struct instance in;
@@ -107,13 +108,15 @@ test_signer_outage(void **state)
 	free(csr);
 }
 
+/* The CA keys are in the database, sealed: each record opens with the
+ * signer's KEK and holds no private key material in clear; the signer's
+ * directory holds the KEK and no key file. */
 static void
 test_keys_encrypted_at_rest(void **state)
 {
-	char path[600];
+	char path[600], *n, *ids;
 	struct stat st;
 	struct dirent *e;
-	int keys = 0;
 	DIR *d;
 
 	snprintf(path, sizeof(path), "%s/signer/kek", in.data_dir);
@@ -127,23 +130,33 @@ test_keys_encrypted_at_rest(void **state)
 	d = opendir(path);
 	assert_non_null(d);
 	while ((e = readdir(d)) != NULL) {
-		char file[900];
-		char *text;
-		size_t n = strlen(e->d_name);
-		if (n < 4 || strcmp(e->d_name + n - 4, ".key") != 0)
-			continue;
-		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
-		assert_int_equal(stat(file, &st), 0);
-		assert_int_equal(st.st_mode & 0777, 0600);
-		text = read_file(file, NULL);
-		assert_true(strncmp(text, "-----BEGIN ENCRYPTED PRIVATE KEY-----", 37) == 0);
-		assert_null(strstr(text, "BEGIN PRIVATE KEY"));
-		assert_null(strstr(text, "BEGIN EC PRIVATE KEY"));
-		free(text);
-		keys++;
+		size_t len = strlen(e->d_name);
+		assert_false(len > 4 && strcmp(e->d_name + len - 4, ".key") == 0);
+		assert_false(len > 5 && strcmp(e->d_name + len - 5, ".meta") == 0);
 	}
 	closedir(d);
-	assert_int_equal(keys, 2); /* the service CA and the root */
+	n = instance_sql(&in, "SELECT count(*) FROM signer_keys");
+	assert_string_equal(n, "2"); /* the service CA and the root */
+	free(n);
+	ids = instance_sql(&in, "SELECT string_agg(key_id, ',') FROM signer_keys");
+	for (char *id = strtok(ids, ","); id != NULL; id = strtok(NULL, ",")) {
+		struct key_material km;
+		char *hex = instance_sql(&in, "SELECT encode(record, 'hex') FROM signer_keys "
+		                              "WHERE key_id = '%s'", id);
+		size_t len = strlen(hex) / 2;
+		unsigned char *rec = malloc(len);
+
+		assert_non_null(rec);
+		for (size_t i = 0; i < len; i++)
+			assert_int_equal(sscanf(hex + 2 * i, "%2hhx", &rec[i]), 1);
+		snprintf(path, sizeof(path), "%s/signer", in.data_dir);
+		key_material_load(path, id, rec, len, &km);
+		key_material_absent(&km, rec, len, "a sealed record in the database");
+		key_material_free(&km);
+		free(rec);
+		free(hex);
+	}
+	free(ids);
 	/* the server's data never holds a CA key */
 	snprintf(path, sizeof(path), "grep -rl 'PRIVATE KEY' '%.128s/tls' | grep -v server.key",
 	         in.data_dir);

@@ -1,4 +1,5 @@
-/* Private key forms of a signer key file, for leak checks. */
+/* Private key forms of a signer key, from its sealed record, for leak
+ * checks. */
 #include "tests/support/key_material.h"
 
 #include <setjmp.h>
@@ -19,8 +20,8 @@
 
 #include "tests/support/harness.h"
 
-/* The signer's label for the PKCS#8 passphrase (signer/daemon/keystore.c). */
-#define PASSPHRASE_LABEL "edgeca-signer pkcs8 passphrase v1"
+/* The signer's label for the record key (signer/daemon/keyrecord.c). */
+#define RECORD_KEY_LABEL "edgeca-signer sealed record key v1"
 #define KEK_LEN 32
 
 static void
@@ -53,38 +54,62 @@ add_bn(struct key_material *km, EVP_PKEY *key, const char *param, const char *fo
 	add_secret(km, form, bytes, (size_t)len);
 }
 
-/* The hex passphrase the signer encrypts its key files with. */
-static void
-passphrase(const char *state_dir, char pass[65])
+/* The private key inside a sealed key record (signer/PROTOCOL.md,
+ * "Sealed key records"), opened here the way the format says, with the
+ * record key derived from <state_dir>/kek: the test's own reading of the
+ * format, not the signer's code. */
+static EVP_PKEY *
+record_key(const char *state_dir, const unsigned char *rec, size_t len)
 {
-	static const char digits[] = "0123456789abcdef";
-	unsigned char mac[32];
-	unsigned int mac_len = sizeof(mac);
+	const size_t head = 4 + 1 + 8 + 4 + 12 + 4;
+	unsigned char key[32], *plain = NULL;
+	unsigned int key_len = sizeof(key);
 	char path[512];
-	size_t len = 0;
+	size_t kek_len = 0, meta_len, ct_len;
+	const unsigned char *p;
 	char *kek;
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	EVP_PKEY *pk = NULL;
+	int n = 0;
 
 	snprintf(path, sizeof(path), "%s/kek", state_dir);
-	kek = read_file(path, &len);
-	assert_int_equal(len, KEK_LEN);
-	assert_non_null(HMAC(EVP_sha256(), kek, KEK_LEN, (const unsigned char *)PASSPHRASE_LABEL,
-	                     strlen(PASSPHRASE_LABEL), mac, &mac_len));
-	for (size_t i = 0; i < sizeof(mac); i++) {
-		pass[2 * i] = digits[mac[i] >> 4];
-		pass[2 * i + 1] = digits[mac[i] & 15];
-	}
-	pass[64] = '\0';
-	OPENSSL_cleanse(kek, len);
-	OPENSSL_cleanse(mac, sizeof(mac));
+	kek = read_file(path, &kek_len);
+	assert_int_equal(kek_len, KEK_LEN);
+	assert_non_null(HMAC(EVP_sha256(), kek, KEK_LEN, (const unsigned char *)RECORD_KEY_LABEL,
+	                     strlen(RECORD_KEY_LABEL), key, &key_len));
+	assert_true(len > head + 4 + 16);
+	assert_memory_equal(rec, "ESKR\x01", 5);
+	meta_len = (size_t)rec[head - 4] << 24 | (size_t)rec[head - 3] << 16 |
+	           (size_t)rec[head - 2] << 8 | rec[head - 1];
+	p = rec + head + meta_len;
+	ct_len = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+	assert_int_equal(head + meta_len + 4 + ct_len + 16, len);
+	plain = malloc(ct_len);
+	assert_non_null(plain);
+	assert_non_null(c);
+	assert_int_equal(EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, rec + 17), 1);
+	assert_int_equal(EVP_DecryptUpdate(c, NULL, &n, rec, (int)(head + meta_len)), 1);
+	assert_int_equal(EVP_DecryptUpdate(c, plain, &n, p + 4, (int)ct_len), 1);
+	assert_int_equal(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, (void *)(rec + len - 16)),
+	                 1);
+	if (EVP_DecryptFinal_ex(c, plain + n, &n) != 1)
+		fail_msg("the record of the key does not open under the signer's KEK");
+	p = plain;
+	pk = d2i_AutoPrivateKey(NULL, &p, (long)ct_len);
+	assert_non_null(pk);
+	OPENSSL_cleanse(plain, ct_len);
+	free(plain);
+	OPENSSL_cleanse(kek, kek_len);
 	free(kek);
+	OPENSSL_cleanse(key, sizeof(key));
+	EVP_CIPHER_CTX_free(c);
+	return pk;
 }
 
 void
-key_material_load(const char *state_dir, const char *key_id, struct key_material *km)
+key_material_load(const char *state_dir, const char *key_id, const unsigned char *record,
+                  size_t record_len, struct key_material *km)
 {
-	char path[512], pass[65];
-	char *pem;
-	BIO *b;
 	EVP_PKEY *key;
 	PKCS8_PRIV_KEY_INFO *p8;
 	unsigned char *der = NULL;
@@ -92,14 +117,7 @@ key_material_load(const char *state_dir, const char *key_id, struct key_material
 
 	memset(km, 0, sizeof(*km));
 	snprintf(km->key_id, sizeof(km->key_id), "%s", key_id);
-	passphrase(state_dir, pass);
-	snprintf(path, sizeof(path), "%s/keys/%s.key", state_dir, key_id);
-	pem = read_file(path, NULL);
-	b = BIO_new_mem_buf(pem, -1);
-	assert_non_null(b);
-	key = PEM_read_bio_PrivateKey(b, NULL, NULL, pass);
-	if (key == NULL)
-		fail_msg("%s cannot be decrypted", path);
+	key = record_key(state_dir, record, record_len);
 
 	p8 = EVP_PKEY2PKCS8(key);
 	assert_non_null(p8);
@@ -120,10 +138,6 @@ key_material_load(const char *state_dir, const char *key_id, struct key_material
 
 	PKCS8_PRIV_KEY_INFO_free(p8);
 	EVP_PKEY_free(key);
-	BIO_free(b);
-	OPENSSL_cleanse(pem, strlen(pem));
-	free(pem);
-	OPENSSL_cleanse(pass, sizeof(pass));
 }
 
 void

@@ -1,9 +1,9 @@
 /* A signer key's private material in every form a leak could take (the
  * PKCS#8 DER, the traditional DER, the raw private scalar or the RSA
- * private exponent and primes), read from the key file in the signer's
- * state directory that the test itself set up and decrypted the way the
- * signer does; and a check that none of it occurs in a byte string. For
- * tests that must prove no signer reply carries a private key. */
+ * private exponent and primes), opened from the key's sealed record with
+ * the KEK of the signer's state directory that the test itself set up;
+ * and a check that none of it occurs in a byte string. For tests that
+ * must prove no signer reply carries a private key in clear. */
 #ifndef EDGECA_TEST_SUPPORT_KEY_MATERIAL_H
 #define EDGECA_TEST_SUPPORT_KEY_MATERIAL_H
 
@@ -21,11 +21,12 @@ struct key_material {
 	} secret[KEY_MATERIAL_MAX];
 };
 
-/* Reads and decrypts <state_dir>/keys/<key_id>.key with the passphrase
- * derived from <state_dir>/kek, and fills km with its forms. Fails the
- * test when the file cannot be read or decrypted.
+/* Opens key_id's sealed record (record, len: KEY_RECORD of a signer
+ * reply) with the record key derived from <state_dir>/kek, and fills km
+ * with its forms. Fails the test when it does not open.
  * Ownership: km's buffers are the caller's (key_material_free). */
-void key_material_load(const char *state_dir, const char *key_id, struct key_material *km);
+void key_material_load(const char *state_dir, const char *key_id, const unsigned char *record,
+                       size_t len, struct key_material *km);
 void key_material_free(struct key_material *km);
 
 /* Fails the test, naming where and the form, when any secret of km

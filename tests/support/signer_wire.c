@@ -89,10 +89,12 @@ wire_exchange_raw(int fd, struct signer_writer *w, unsigned char **frame, size_t
 }
 
 void
-wire_key_create(int fd, const char *templates, uint32_t max_days, char id[65])
+wire_key_create_sealed(int fd, const char *templates, uint32_t max_days, char id[65],
+                       struct buf *rec)
 {
 	struct signer_writer w;
 	struct signer_msg reply;
+	const struct signer_field *f;
 
 	signer_writer_init(&w, SIGNER_OP_KEY_CREATE);
 	signer_put_str(&w, SIGNER_TAG_ALGORITHM, "EC-P256");
@@ -101,7 +103,30 @@ wire_key_create(int fd, const char *templates, uint32_t max_days, char id[65])
 	assert_int_equal(wire_exchange(fd, &w, &reply), 0);
 	assert_int_equal(reply.type, SIGNER_REPLY_OK);
 	assert_int_equal(signer_get_str(&reply, SIGNER_TAG_KEY_ID, id, 65), 0);
+	f = signer_msg_get(&reply, SIGNER_TAG_KEY_RECORD);
+	assert_non_null(f);
+	if (rec != NULL)
+		assert_int_equal(buf_append(rec, f->val, f->len), 0);
 	signer_msg_free(&reply);
+}
+
+void
+wire_key_create(int fd, const char *templates, uint32_t max_days, char id[65])
+{
+	wire_key_create_sealed(fd, templates, max_days, id, NULL);
+}
+
+void
+wire_key_load(int fd, const char *id, const struct buf *rec, char type[65])
+{
+	struct signer_writer w;
+	struct signer_msg reply;
+
+	signer_writer_init(&w, SIGNER_OP_KEY_LOAD);
+	signer_put_str(&w, SIGNER_TAG_KEY_ID, id);
+	signer_put_bytes(&w, SIGNER_TAG_KEY_RECORD, rec->data, rec->len);
+	assert_int_equal(wire_exchange(fd, &w, &reply), 0);
+	wire_error_type(&reply, type);
 }
 
 void

@@ -24,6 +24,12 @@ int wire_exchange_raw(int fd, struct signer_writer *w, unsigned char **frame, si
                       struct signer_msg *reply);
 /* Creates an EC P-256 key with the given policy; id receives its id. */
 void wire_key_create(int fd, const char *templates, uint32_t max_days, char id[65]);
+/* The same, rec (NULL: not wanted) receiving the key's sealed record. */
+void wire_key_create_sealed(int fd, const char *templates, uint32_t max_days, char id[65],
+                            struct buf *rec);
+/* A KEY_LOAD of rec for key id; type receives the error type ("" when
+ * the signer took it). */
+void wire_key_load(int fd, const char *id, const struct buf *rec, char type[65]);
 /* Builds in w an ISSUE request for csr_pem (NULL: a fresh EC P-256 CSR)
  * with key id. */
 void wire_issue_request(struct signer_writer *w, const char *id, const char *tpl,

@@ -165,11 +165,20 @@ bind_behind_signer(const char *key, X509 *cert)
 	struct keystore *ks = NULL;
 	struct signer_key *k = NULL;
 
+	struct buf rec = {0};
+	uint32_t version = 0;
+
 	stop_signer();
+	if (record_store_get(key, &rec) != 0)
+		fail_msg("bind_behind_signer: no record of %s", key);
 	if (keystore_open(state_dir, NULL, 1000, &ks, &msg) != EDGECA_OK ||
+	    keystore_load(ks, key, rec.data, rec.len, &msg) != EDGECA_OK ||
 	    keystore_get(ks, key, &k, &msg) != EDGECA_OK ||
-	    keystore_set_cert(ks, k, cert, &msg) != EDGECA_OK)
+	    keystore_set_cert(ks, k, cert, &msg) != EDGECA_OK ||
+	    (rec.len = 0, keystore_seal(ks, k, &rec, &version, &msg)) != EDGECA_OK)
 		fail_msg("bind_behind_signer: %s", msg.detail);
+	record_store_put(key, version, rec.data, rec.len);
+	buf_free(&rec);
 	keystore_free(ks);
 	start_signer();
 }

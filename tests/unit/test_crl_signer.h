@@ -29,6 +29,7 @@
 #include "signer/client/client.h"
 #include "signer/proto/protocol.h"
 #include "tests/support/certs.h"
+#include "tests/support/record_store.h"
 
 static char *dir;
 static char sock_path[256], state_dir[256], log_path[300];
@@ -94,7 +95,14 @@ crl_signer_setup(void **state)
 	snprintf(state_dir, sizeof(state_dir), "%s/state", dir);
 	snprintf(log_path, sizeof(log_path), "%s/signatures.log", state_dir);
 	start_signer();
-	return signer_pool_new(sock_path, 2, 10000, &pool, NULL) == EDGECA_OK ? 0 : -1;
+	if (signer_pool_new(sock_path, 2, 10000, &pool, NULL) != EDGECA_OK)
+		return -1;
+	/* the records of the keys, kept as the server keeps them */
+	{
+		struct signer_records records = record_store();
+		signer_pool_set_records(pool, &records);
+	}
+	return 0;
 }
 
 static inline int

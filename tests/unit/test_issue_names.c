@@ -189,28 +189,6 @@ test_other_templates_unbound(void **state)
 	      EDGECA_OK, NULL, NULL);
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *data = calloc(1, 65536);
-
-	assert_non_null(f);
-	*len = fread(data, 1, 65535, f);
-	fclose(f);
-	return data;
-}
-
-static void
-spew(const char *path, const char *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
-
 /* Replaces the first from in text by to (NULL: from removed). */
 static char *
 edited(const char *text, const char *from, const char *to)
@@ -223,9 +201,10 @@ edited(const char *text, const char *from, const char *to)
 	return out;
 }
 
-/* Loads key id from a store opened afresh; want, and the rules' text. */
+/* Loads key id from its record rec into a store opened afresh (another
+ * signer); want, and the rules' text. */
 static char *
-reload(const char *id, edgeca_err want)
+reload(const char *id, const struct buf *rec, edgeca_err want)
 {
 	struct keystore *again = NULL;
 	struct signer_key *k = NULL;
@@ -233,13 +212,36 @@ reload(const char *id, edgeca_err want)
 	char *text = NULL;
 
 	assert_int_equal(keystore_open(dir, NULL, 100, &again, &msg), EDGECA_OK);
-	assert_int_equal(keystore_get(again, id, &k, &msg), want);
-	if (want != EDGECA_OK)
-		assert_string_equal(msg.type, "key-damaged");
-	else if (k->policy.names != NULL)
-		text = name_rules_text(k->policy.names);
+	assert_int_equal(keystore_load(again, id, rec->data, rec->len, &msg), want);
+	if (want != EDGECA_OK) {
+		assert_string_equal(msg.type, "key-record-damaged");
+	} else {
+		assert_int_equal(keystore_get(again, id, &k, &msg), EDGECA_OK);
+		if (k->policy.names != NULL)
+			text = name_rules_text(k->policy.names);
+	}
 	keystore_free(again);
 	return text;
+}
+
+/* rec with the metadata text replaced by meta, its length fixed up: a
+ * well-formed record whose clear part was edited. */
+static void
+record_with_meta(const struct buf *rec, const char *meta, struct buf *out)
+{
+	/* "ESKR", format, KEK id, version, nonce, then the metadata length */
+	const size_t head = 4 + 1 + 8 + 4 + 12 + 4;
+	size_t old = (size_t)rec->data[head - 4] << 24 | (size_t)rec->data[head - 3] << 16 |
+	             (size_t)rec->data[head - 2] << 8 | rec->data[head - 1];
+	size_t n = strlen(meta);
+	unsigned char len[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16),
+	                        (unsigned char)(n >> 8), (unsigned char)n};
+
+	out->len = 0;
+	assert_int_equal(buf_append(out, rec->data, head - 4), 0);
+	assert_int_equal(buf_append(out, len, 4), 0);
+	assert_int_equal(buf_append(out, meta, n), 0);
+	assert_int_equal(buf_append(out, rec->data + head + old, rec->len - head - old), 0);
 }
 
 static void
@@ -252,32 +254,42 @@ test_rules_kept_and_tamper_evident(void **state)
 		{";common_name=*.devices.contoso.com,gw-*", ""},
 		{"name_rules " RULES "\n", ""},
 	};
-	char path[4300], *orig, *text;
-	size_t len;
+	struct buf rec = {0}, plain = {0}, bad = {0};
+	struct edgeca_msg msg = {0};
+	uint32_t version;
+	char *meta, *text;
+	const unsigned char *at;
 
-	text = reload(ruled->id, EDGECA_OK);
+	assert_int_equal(keystore_seal(ks, ruled, &rec, &version, &msg), EDGECA_OK);
+	assert_int_equal(keystore_seal(ks, unruled, &plain, &version, &msg), EDGECA_OK);
+	text = reload(ruled->id, &rec, EDGECA_OK);
 	assert_string_equal(text, RULES);
 	free(text);
-	assert_null(reload(unruled->id, EDGECA_OK));
+	assert_null(reload(unruled->id, &plain, EDGECA_OK));
 	/* a key without rules keeps the metadata form of keys made before
-	 * rules existed, which therefore still load */
-	snprintf(path, sizeof(path), "%s/keys/%s.meta", dir, unruled->id);
-	orig = slurp(path, &len);
-	assert_null(strstr(orig, "name_rules"));
-	free(orig);
-	snprintf(path, sizeof(path), "%s/keys/%s.meta", dir, ruled->id);
-	orig = slurp(path, &len);
+	 * rules existed */
+	assert_null(memmem(plain.data, plain.len, "name_rules", 10));
+	/* the rules in clear in the record, edited: refused */
+	at = memmem(rec.data, rec.len, "edgeca-signer-key 1\n", 20);
+	assert_non_null(at);
+	meta = strndup((const char *)at, (size_t)((const unsigned char *)memmem(
+	                                             at, rec.len - (size_t)(at - rec.data),
+	                                             "\nhmac ", 6) - at) + 6 + 64 + 1);
+	assert_non_null(meta);
 	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
-		char *bad = edited(orig, edits[i][0], edits[i][1]);
-		spew(path, bad, strlen(bad));
-		assert_null(reload(ruled->id, EDGECA_ERR_INTERNAL));
-		free(bad);
+		char *edit = edited(meta, edits[i][0], edits[i][1]);
+		record_with_meta(&rec, edit, &bad);
+		assert_null(reload(ruled->id, &bad, EDGECA_ERR_INVALID));
+		free(edit);
 	}
-	spew(path, orig, len);
-	text = reload(ruled->id, EDGECA_OK);
+	record_with_meta(&rec, meta, &bad); /* the same text: taken */
+	text = reload(ruled->id, &bad, EDGECA_OK);
 	assert_string_equal(text, RULES);
 	free(text);
-	free(orig);
+	free(meta);
+	buf_free(&rec);
+	buf_free(&plain);
+	buf_free(&bad);
 }
 
 int

@@ -24,7 +24,7 @@ struct raw {
 static void
 raw_init(struct raw *r, uint8_t type)
 {
-	memcpy(r->b, "ES\x01", 3);
+	memcpy(r->b, "ES\x02", 3);
 	r->b[3] = type;
 	r->len = SIGNER_HEADER_LEN;
 }
@@ -82,8 +82,8 @@ test_round_trip(void **state)
 	signer_put_bytes(&w, SIGNER_TAG_CSR, csr, sizeof(csr));
 	signer_put_bytes(&w, SIGNER_TAG_SUBJECT, NULL, 0);
 	assert_int_equal(signer_writer_finish(&w), 0);
-	/* Header: "ES", version 1, type, big-endian payload length. */
-	assert_memory_equal(w.b.data, "ES\x01\x04", 4);
+	/* Header: "ES", version 2, type, big-endian payload length. */
+	assert_memory_equal(w.b.data, "ES\x02\x04", 4);
 	assert_int_equal(w.b.len, 8 + (6 + 32) + (6 + 8) + (6 + 4) + (6 + 5) + 6);
 	assert_memory_equal(w.b.data + 4, "\x00\x00\x00\x4f", 4);
 	/* First field: tag 1, length 32, value. u64 is big-endian. */
@@ -138,7 +138,9 @@ test_bad_headers(void **state)
 	r.b[0] = 'X';
 	assert_int_equal(raw_parse(&r), -1); /* magic */
 	raw_init(&r, SIGNER_OP_PING);
-	r.b[2] = 2;
+	r.b[2] = 1;
+	assert_int_equal(raw_parse(&r), -1); /* version 1 is spoken no more */
+	r.b[2] = 3;
 	assert_int_equal(raw_parse(&r), -1); /* version */
 	r.b[2] = 0;
 	assert_int_equal(raw_parse(&r), -1);
@@ -400,12 +402,12 @@ test_socket_read(void **state)
 
 	/* EOF inside the header, then inside the payload. */
 	pair(sv);
-	assert_int_equal(signer_write_all(sv[1], (const unsigned char *)"ES\x01", 3), 0);
+	assert_int_equal(signer_write_all(sv[1], (const unsigned char *)"ES\x02", 3), 0);
 	close(sv[1]);
 	assert_int_equal(signer_read_msg(sv[0], &m), -1);
 	close(sv[0]);
 	pair(sv);
-	assert_int_equal(signer_write_all(sv[1], (const unsigned char *)"ES\x01\x04\x00\x00\x00\x0c"
+	assert_int_equal(signer_write_all(sv[1], (const unsigned char *)"ES\x02\x04\x00\x00\x00\x0c"
 	                                  "\x00\x09\x00", 11), 0);
 	close(sv[1]);
 	assert_int_equal(signer_read_msg(sv[0], &m), -1);
@@ -413,7 +415,7 @@ test_socket_read(void **state)
 
 	/* An oversize header is refused before any payload byte is read. */
 	pair(sv);
-	memcpy(hdr, "ES\x01\x04", 4);
+	memcpy(hdr, "ES\x02\x04", 4);
 	raw_be32(hdr + 4, SIGNER_MAX_PAYLOAD + 1);
 	memcpy(hdr + SIGNER_HEADER_LEN, "payload-untouched", 16);
 	assert_int_equal(signer_write_all(sv[1], hdr, sizeof(hdr)), 0);
