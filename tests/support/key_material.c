@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/bn.h>
@@ -20,6 +22,9 @@
 
 #include "tests/support/harness.h"
 
+/* The file store's label for the PKCS#8 passphrase of key files (before
+ * version 2 of the signer protocol). */
+#define PASSPHRASE_LABEL "edgeca-signer pkcs8 passphrase v1"
 /* The signer's label for the record key (signer/daemon/keyrecord.c). */
 #define RECORD_KEY_LABEL "edgeca-signer sealed record key v1"
 #define KEK_LEN 32
@@ -138,6 +143,57 @@ key_material_load(const char *state_dir, const char *key_id, const unsigned char
 
 	PKCS8_PRIV_KEY_INFO_free(p8);
 	EVP_PKEY_free(key);
+}
+
+void
+key_material_write_legacy(const char *state_dir, const char *key_id, const unsigned char *record,
+                          size_t len)
+{
+	const size_t head = 4 + 1 + 8 + 4 + 12 + 4;
+	size_t meta_len = (size_t)record[head - 4] << 24 | (size_t)record[head - 3] << 16 |
+	                  (size_t)record[head - 2] << 8 | record[head - 1];
+	EVP_PKEY *key = record_key(state_dir, record, len);
+	unsigned char mac[32];
+	unsigned int mac_len = sizeof(mac);
+	char path[600], pass[65], *kek;
+	size_t kek_len = 0;
+	struct stat kek_st;
+	BIO *pem = BIO_new(BIO_s_mem());
+	char *pem_data = NULL;
+	long pem_len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/kek", state_dir);
+	assert_int_equal(stat(path, &kek_st), 0);
+	kek = read_file(path, &kek_len);
+	assert_non_null(HMAC(EVP_sha256(), kek, KEK_LEN, (const unsigned char *)PASSPHRASE_LABEL,
+	                     strlen(PASSPHRASE_LABEL), mac, &mac_len));
+	for (size_t i = 0; i < sizeof(mac); i++)
+		snprintf(pass + 2 * i, 3, "%02x", mac[i]);
+	assert_non_null(pem);
+	assert_int_equal(PEM_write_bio_PKCS8PrivateKey(pem, key, EVP_aes_256_cbc(), pass, 64, NULL,
+	                                               NULL), 1);
+	pem_len = BIO_get_mem_data(pem, &pem_data);
+	snprintf(path, sizeof(path), "%s/keys/%s.key", state_dir, key_id);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(pem_data, 1, (size_t)pem_len, f), (size_t)pem_len);
+	fclose(f);
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(chown(path, kek_st.st_uid, kek_st.st_gid), 0);
+	snprintf(path, sizeof(path), "%s/keys/%s.meta", state_dir, key_id);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(record + head, 1, meta_len, f), meta_len);
+	fclose(f);
+	assert_int_equal(chmod(path, 0600), 0);
+	/* the signer's own, as it wrote them */
+	assert_int_equal(chown(path, kek_st.st_uid, kek_st.st_gid), 0);
+	BIO_free(pem);
+	EVP_PKEY_free(key);
+	OPENSSL_cleanse(kek, kek_len);
+	OPENSSL_cleanse(pass, sizeof(pass));
+	free(kek);
 }
 
 void

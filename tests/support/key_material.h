@@ -29,6 +29,13 @@ void key_material_load(const char *state_dir, const char *key_id, const unsigned
                        size_t len, struct key_material *km);
 void key_material_free(struct key_material *km);
 
+/* Writes key_id as the signer's file store kept keys before sealed
+ * records (<state_dir>/keys/<id>.key, encrypted PKCS#8 PEM under the
+ * passphrase derived from the KEK, and <id>.meta, the record's metadata
+ * text): a state directory as earlier versions left it. */
+void key_material_write_legacy(const char *state_dir, const char *key_id,
+                               const unsigned char *record, size_t len);
+
 /* Fails the test, naming where and the form, when any secret of km
  * occurs anywhere in data. */
 void key_material_absent(const struct key_material *km, const unsigned char *data, size_t len,
