@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -211,26 +212,23 @@ keystore_get(struct keystore *ks, const char *id, struct signer_key **out,
 	return rc;
 }
 
-edgeca_err
-keystore_create(struct keystore *ks, const char *algorithm, const struct signer_policy *p,
-                struct signer_key **out, struct edgeca_msg *msg)
+/* A new key of algorithm with policy p around pkey (taken), under a
+ * fresh random id, held. */
+static edgeca_err
+hold_new(struct keystore *ks, const char *algorithm, EVP_PKEY *pkey,
+         const struct signer_policy *p, struct signer_key **out, struct edgeca_msg *msg)
 {
-	struct signer_key *k = NULL;
+	struct signer_key *k = calloc(1, sizeof(*k));
 	unsigned char rnd[KEY_ID_LEN / 2];
-	const struct key_algorithm *alg = key_algorithm_find(algorithm);
 	edgeca_err rc;
 
 	*out = NULL;
-	if (alg == NULL)
-		return edgeca_fail(msg, EDGECA_ERR_INVALID, "unsupported-key-algorithm",
-		                   "the key algorithm %s is not supported", algorithm);
-	if ((rc = policy_validate(p, msg)) != EDGECA_OK)
-		return rc;
-	k = calloc(1, sizeof(*k));
 	if (k == NULL || RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		EVP_PKEY_free(pkey);
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot allocate a key");
 		goto out;
 	}
+	k->pkey = pkey;
 	hex_encode(rnd, sizeof(rnd), k->id);
 	snprintf(k->algorithm, sizeof(k->algorithm), "%s", algorithm);
 	k->record_version = 1;
@@ -240,13 +238,8 @@ keystore_create(struct keystore *ks, const char *algorithm, const struct signer_
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 		goto out;
 	}
-	if (alg->param != NULL)
-		k->pkey = EVP_PKEY_Q_keygen(NULL, NULL, alg->type, alg->param);
-	else
-		k->pkey = EVP_PKEY_Q_keygen(NULL, NULL, alg->type, alg->bits);
-	if (k->pkey == NULL || ks_spki_digest(k->pkey, k->spki_sha256) != 0) {
-		log_openssl_errors("keystore_create");
-		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "key generation failed");
+	if (ks_spki_digest(k->pkey, k->spki_sha256) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot digest the public key");
 		goto out;
 	}
 	pthread_mutex_lock(&ks->lock);
@@ -254,11 +247,80 @@ keystore_create(struct keystore *ks, const char *algorithm, const struct signer_
 	pthread_mutex_unlock(&ks->lock);
 	if (rc != EDGECA_OK)
 		goto out;
-	log_info("keystore_create: key=%s algorithm=%s", k->id, algorithm);
 	*out = k;
 	k = NULL;
 out:
 	ks_key_free(k);
+	return rc;
+}
+
+edgeca_err
+keystore_create(struct keystore *ks, const char *algorithm, const struct signer_policy *p,
+                struct signer_key **out, struct edgeca_msg *msg)
+{
+	const struct key_algorithm *alg = key_algorithm_find(algorithm);
+	EVP_PKEY *pkey;
+	edgeca_err rc;
+
+	*out = NULL;
+	if (alg == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "unsupported-key-algorithm",
+		                   "the key algorithm %s is not supported", algorithm);
+	if ((rc = policy_validate(p, msg)) != EDGECA_OK)
+		return rc;
+	if (alg->param != NULL)
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, alg->type, alg->param);
+	else
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, alg->type, alg->bits);
+	if (pkey == NULL) {
+		log_openssl_errors("keystore_create");
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "key generation failed");
+	}
+	rc = hold_new(ks, algorithm, pkey, p, out, msg);
+	if (rc == EDGECA_OK)
+		log_info("keystore_create: key=%s algorithm=%s", (*out)->id, algorithm);
+	return rc;
+}
+
+edgeca_err
+keystore_import(struct keystore *ks, EVP_PKEY *pkey, const struct signer_policy *p,
+                struct signer_key **out, struct edgeca_msg *msg)
+{
+	char algorithm[16] = "", curve[32] = "";
+	edgeca_err rc;
+
+	*out = NULL;
+	if (EVP_PKEY_is_a(pkey, "EC") &&
+	    EVP_PKEY_get_utf8_string_param(pkey, "group", curve, sizeof(curve), NULL) == 1) {
+		if (strcmp(curve, "prime256v1") == 0 || strcmp(curve, "P-256") == 0)
+			snprintf(algorithm, sizeof(algorithm), "EC-P256");
+		else if (strcmp(curve, "secp384r1") == 0 || strcmp(curve, "P-384") == 0)
+			snprintf(algorithm, sizeof(algorithm), "EC-P384");
+	} else if (EVP_PKEY_is_a(pkey, "RSA")) {
+		snprintf(algorithm, sizeof(algorithm), "RSA-%d", EVP_PKEY_get_bits(pkey));
+	}
+	ERR_clear_error();
+	if (key_algorithm_find(algorithm) == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "unsupported-key-algorithm",
+		                   "the key is not one of EC P-256, EC P-384, RSA 2048, 3072 or "
+		                   "4096 bits");
+	{
+		BIGNUM *priv = NULL;
+		int has = EVP_PKEY_get_bn_param(pkey, "priv", &priv) == 1 ||
+		          EVP_PKEY_get_bn_param(pkey, "d", &priv) == 1;
+		BN_clear_free(priv);
+		ERR_clear_error();
+		if (!has)
+			return edgeca_fail(msg, EDGECA_ERR_INVALID, "key-not-private",
+			                   "the key holds no private part");
+	}
+	if ((rc = policy_validate(p, msg)) != EDGECA_OK)
+		return rc;
+	if (EVP_PKEY_up_ref(pkey) != 1)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	rc = hold_new(ks, algorithm, pkey, p, out, msg);
+	if (rc == EDGECA_OK)
+		log_info("keystore_import: key=%s algorithm=%s adopted", (*out)->id, algorithm);
 	return rc;
 }
 

@@ -57,6 +57,14 @@ edgeca_err keystore_create(struct keystore *ks, const char *algorithm,
                            const struct signer_policy *p, struct signer_key **out,
                            struct edgeca_msg *msg);
 
+/* Adopts an existing private key (pkey: the caller keeps its reference;
+ * EC P-256, EC P-384 or RSA 2048, 3072 or 4096 bits, else
+ * unsupported-key-algorithm) under a new id with policy p, held like a
+ * created key: how an operator's existing CA key becomes an edgeca key
+ * (edgeca-signer import-key). */
+edgeca_err keystore_import(struct keystore *ks, EVP_PKEY *pkey, const struct signer_policy *p,
+                           struct signer_key **out, struct edgeca_msg *msg);
+
 /* Finds a key held by id (borrowed). EDGECA_ERR_NOT_FOUND, slug
  * key-record-needed, when the store does not hold it (its record must be
  * loaded first); key-not-found when id is not a key id. */
