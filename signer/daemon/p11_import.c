@@ -179,12 +179,7 @@ p11_import(struct p11_token *t, const char *key_id, EVP_PKEY *priv, EVP_PKEY **o
 		goto out;
 	}
 	snprintf(label, sizeof(label), "edgeca:%s", key_id);
-	if ((rv = p11_session_take(t, &s)) != CKR_OK) {
-		rc = edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, NULL, "token \"%s\": %s", t->label,
-		                 p11_rv_name(rv, name));
-		goto out;
-	}
-	if ((rc = p11_id_free(t, s, id, key_id, msg)) != EDGECA_OK)
+	if ((rc = p11_take_for_new(t, id, key_id, &s, msg)) != EDGECA_OK)
 		goto out;
 	if ((rv = create_objects(t, s, ip, id, label, &pub_h, &priv_h)) != CKR_OK) {
 		rc = edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, NULL,
@@ -192,15 +187,9 @@ p11_import(struct p11_token *t, const char *key_id, EVP_PKEY *priv, EVP_PKEY **o
 		                 p11_rv_name(rv, name));
 		goto out;
 	}
-	if (p11_token_pkey(t, s, pub_h, priv_h, id, out) != 0) {
-		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
-		                 "cannot read the key %s the token took", key_id);
-		t->f->C_DestroyObject(s, pub_h);
-		t->f->C_DestroyObject(s, priv_h);
+	if ((rc = p11_key_made(t, s, pub_h, priv_h, id, key_id, out, msg)) != EDGECA_OK)
 		goto out;
-	}
 	log_info("p11_import: token=%s: key=%s: imported", t->label, key_id);
-	rc = EDGECA_OK;
 out:
 	if (s != CK_INVALID_HANDLE)
 		p11_session_give(t, s, rv);

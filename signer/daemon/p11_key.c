@@ -355,21 +355,36 @@ out:
 }
 
 edgeca_err
-p11_id_free(struct p11_token *t, CK_SESSION_HANDLE s, const unsigned char id[P11_ID_LEN],
-        const char *key_id, struct edgeca_msg *msg)
+p11_take_for_new(struct p11_token *t, const unsigned char id[P11_ID_LEN], const char *key_id,
+                 CK_SESSION_HANDLE *s, struct edgeca_msg *msg)
 {
 	CK_OBJECT_HANDLE h1, h2;
 	char name[24];
 	CK_RV rv;
 
-	if ((rv = find_object(t, s, CKO_PRIVATE_KEY, id, &h1)) != CKR_OK ||
-	    (rv = find_object(t, s, CKO_PUBLIC_KEY, id, &h2)) != CKR_OK)
+	*s = CK_INVALID_HANDLE;
+	if ((rv = p11_session_take(t, s)) != CKR_OK ||
+	    (rv = find_object(t, *s, CKO_PRIVATE_KEY, id, &h1)) != CKR_OK ||
+	    (rv = find_object(t, *s, CKO_PUBLIC_KEY, id, &h2)) != CKR_OK)
 		return edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, NULL, "token \"%s\" cannot search: %s",
 		                   t->label, p11_rv_name(rv, name));
 	if (h1 != CK_INVALID_HANDLE || h2 != CK_INVALID_HANDLE)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, NULL,
 		                   "token \"%s\" holds a key %s already", t->label, key_id);
 	return EDGECA_OK;
+}
+
+edgeca_err
+p11_key_made(struct p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE pub, CK_OBJECT_HANDLE priv,
+             const unsigned char id[P11_ID_LEN], const char *key_id, EVP_PKEY **out,
+             struct edgeca_msg *msg)
+{
+	if (p11_token_pkey(t, s, pub, priv, id, out) == 0)
+		return EDGECA_OK;
+	t->f->C_DestroyObject(s, pub);
+	t->f->C_DestroyObject(s, priv);
+	return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
+	                   "cannot read back the key %s in token \"%s\"", key_id, t->label);
 }
 
 /* The DER OID of a named curve, as CKA_EC_PARAMS. */
@@ -433,12 +448,7 @@ p11_generate(struct p11_token *t, const char *key_id, const char *algorithm, EVP
 		pub_t[6] = (CK_ATTRIBUTE){CKA_EC_PARAMS, ec_der, ec_len};
 		n_pub = 7;
 	}
-	if ((rv = p11_session_take(t, &s)) != CKR_OK) {
-		rc = edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, NULL, "token \"%s\": %s", t->label,
-		                 p11_rv_name(rv, name));
-		goto out;
-	}
-	if ((rc = p11_id_free(t, s, id, key_id, msg)) != EDGECA_OK)
+	if ((rc = p11_take_for_new(t, id, key_id, &s, msg)) != EDGECA_OK)
 		goto out;
 	rv = t->f->C_GenerateKeyPair(s, &m, pub_t, n_pub, priv_t, sizeof(priv_t) / sizeof(priv_t[0]),
 	                             &pub, &priv);
@@ -448,15 +458,9 @@ p11_generate(struct p11_token *t, const char *key_id, const char *algorithm, EVP
 		                 p11_rv_name(rv, name));
 		goto out;
 	}
-	if (p11_token_pkey(t, s, pub, priv, id, out) != 0) {
-		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
-		                 "cannot read the key %s the token generated", key_id);
-		t->f->C_DestroyObject(s, pub);
-		t->f->C_DestroyObject(s, priv);
+	if ((rc = p11_key_made(t, s, pub, priv, id, key_id, out, msg)) != EDGECA_OK)
 		goto out;
-	}
 	log_info("p11_generate: token=%s: key=%s: %s generated", t->label, key_id, algorithm);
-	rc = EDGECA_OK;
 out:
 	if (s != CK_INVALID_HANDLE)
 		p11_session_give(t, s, rv);

@@ -209,28 +209,39 @@ check_signs(EVP_PKEY *k)
 	EVP_PKEY_free(pub);
 }
 
+/* The handle of the token's private object under key_id, found on a
+ * session taken in *s (given back by the caller). */
+static CK_OBJECT_HANDLE
+private_object(const char *key_id, CK_SESSION_HANDLE *s)
+{
+	unsigned char id[P11_ID_LEN];
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE find[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_ID, id, sizeof(id)}};
+	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+	CK_ULONG n = 0;
+
+	assert_int_equal(p11_parse_id(key_id, id, NULL), EDGECA_OK);
+	assert_int_equal(p11_session_take(token, s), CKR_OK);
+	assert_int_equal(token->f->C_FindObjectsInit(*s, find, 2), CKR_OK);
+	assert_int_equal(token->f->C_FindObjects(*s, &h, 1, &n), CKR_OK);
+	assert_int_equal(token->f->C_FindObjectsFinal(*s), CKR_OK);
+	assert_int_equal(n, 1);
+	return h;
+}
+
 /* The token's private object under key_id: sensitive, not extractable, its
  * secret attribute refused. */
 static void
 check_private_stays(const char *key_id, bool rsa)
 {
-	unsigned char id[P11_ID_LEN], secret[1024];
-	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	unsigned char secret[1024];
 	CK_BBOOL sensitive = CK_FALSE, extractable = CK_TRUE;
-	CK_ATTRIBUTE find[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_ID, id, sizeof(id)}};
 	CK_ATTRIBUTE flags[] = {{CKA_SENSITIVE, &sensitive, sizeof(sensitive)},
 	                        {CKA_EXTRACTABLE, &extractable, sizeof(extractable)}};
 	CK_ATTRIBUTE leak = {rsa ? CKA_PRIVATE_EXPONENT : CKA_VALUE, secret, sizeof(secret)};
 	CK_SESSION_HANDLE s;
-	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
-	CK_ULONG n = 0;
+	CK_OBJECT_HANDLE h = private_object(key_id, &s);
 
-	assert_int_equal(p11_parse_id(key_id, id, NULL), EDGECA_OK);
-	assert_int_equal(p11_session_take(token, &s), CKR_OK);
-	assert_int_equal(token->f->C_FindObjectsInit(s, find, 2), CKR_OK);
-	assert_int_equal(token->f->C_FindObjects(s, &h, 1, &n), CKR_OK);
-	assert_int_equal(token->f->C_FindObjectsFinal(s), CKR_OK);
-	assert_int_equal(n, 1);
 	assert_int_equal(token->f->C_GetAttributeValue(s, h, flags, 2), CKR_OK);
 	assert_int_equal(sensitive, CK_TRUE);
 	assert_int_equal(extractable, CK_FALSE);
@@ -394,12 +405,8 @@ static void
 test_lost_session_and_key(void **state)
 {
 	struct edgeca_msg msg = {0};
-	unsigned char id[P11_ID_LEN];
-	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-	CK_ATTRIBUTE find[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_ID, id, sizeof(id)}};
 	CK_SESSION_HANDLE s;
-	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
-	CK_ULONG n = 0;
+	CK_OBJECT_HANDLE h;
 	EVP_PKEY *k = NULL, *pub;
 	X509 *x = NULL;
 	char key_id[33];
@@ -411,12 +418,7 @@ test_lost_session_and_key(void **state)
 	assert_int_equal(token->f->C_CloseAllSessions(token->slot), CKR_OK);
 	check_signs(k);
 
-	assert_int_equal(p11_parse_id(key_id, id, NULL), EDGECA_OK);
-	assert_int_equal(p11_session_take(token, &s), CKR_OK);
-	assert_int_equal(token->f->C_FindObjectsInit(s, find, 2), CKR_OK);
-	assert_int_equal(token->f->C_FindObjects(s, &h, 1, &n), CKR_OK);
-	assert_int_equal(token->f->C_FindObjectsFinal(s), CKR_OK);
-	assert_int_equal(n, 1);
+	h = private_object(key_id, &s);
 	assert_int_equal(token->f->C_DestroyObject(s, h), CKR_OK);
 	p11_session_give(token, s, CKR_OK);
 	pub = public_copy(k);

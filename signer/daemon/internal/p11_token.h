@@ -49,14 +49,21 @@ void p11_token_release(struct p11_token *t);
 /* The 16 bytes of a key id given as 32 lower-case hex digits.
  * Returns: EDGECA_OK; EDGECA_ERR_INVALID with msg set. */
 edgeca_err p11_parse_id(const char *key_id, unsigned char id[P11_ID_LEN], struct edgeca_msg *msg);
-/* Refuses an id a key of the token uses already.
+/* Takes a session (in *s, for the caller to give back, also on failure)
+ * to make a key pair under id, which no key of the token may use yet.
  * Returns: EDGECA_OK; EDGECA_ERR_CONFLICT; EDGECA_ERR_UNAVAILABLE. */
-edgeca_err p11_id_free(struct p11_token *t, CK_SESSION_HANDLE s, const unsigned char id[P11_ID_LEN],
-                       const char *key_id, struct edgeca_msg *msg);
+edgeca_err p11_take_for_new(struct p11_token *t, const unsigned char id[P11_ID_LEN],
+                            const char *key_id, CK_SESSION_HANDLE *s, struct edgeca_msg *msg);
 /* The EVP_PKEY of the public key object pub whose private half is the
  * token's object priv (it signs through the token). Returns 0 or -1.
  * Ownership: *out is the caller's; it holds the token. */
 int p11_token_pkey(struct p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE pub,
                    CK_OBJECT_HANDLE priv, const unsigned char id[P11_ID_LEN], EVP_PKEY **out);
+/* The EVP_PKEY of a key pair just made in the token (generated or
+ * imported); when it cannot be built, both objects are destroyed.
+ * Returns: EDGECA_OK; EDGECA_ERR_INTERNAL with msg set. */
+edgeca_err p11_key_made(struct p11_token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE pub,
+                        CK_OBJECT_HANDLE priv, const unsigned char id[P11_ID_LEN],
+                        const char *key_id, EVP_PKEY **out, struct edgeca_msg *msg);
 
 #endif
