@@ -23,7 +23,9 @@ struct p11_settings {
  * Returns: EDGECA_OK; EDGECA_ERR_UNAVAILABLE (module not loadable, no such
  * token, token refuses); EDGECA_ERR_INVALID (bad PIN file, wrong PIN,
  * ambiguous label), with msg set.
- * Ownership: *out is the caller's (p11_close). */
+ * Ownership: *out is the caller's (p11_close).
+ * The signer opens one token: a second p11_open of a module already
+ * initialised in the process shares its login, so its PIN is not checked. */
 edgeca_err p11_open(const struct p11_settings *s, struct p11_token **out,
                     struct edgeca_msg *msg);
 
