@@ -94,6 +94,19 @@ issue(struct instance *in, const char *ca_id, const char *cn, EVP_PKEY **key, ch
 	return x;
 }
 
+/* A certificate of ca_id issued and revoked through in; its serial in
+ * serial. */
+static void
+issue_revoked(struct instance *in, const char *ca_id, const char *cn, const char *reason,
+              char serial[80])
+{
+	EVP_PKEY *key = NULL;
+
+	issue(in, ca_id, cn, &key, serial);
+	EVP_PKEY_free(key);
+	http_revoke(in, ca_id, serial, reason);
+}
+
 static void
 create_ca(struct instance *in, const char *body, char id[64])
 {
@@ -167,7 +180,7 @@ test_every_ca_through_either_pair(void **state)
 {
 	char root_id[64], sub_id[64], b_root_id[64], body[512], est_base[512], serial[80];
 	struct crl_numbers root_crls = {0}, sub_crls = {0};
-	EVP_PKEY *key = NULL, *dev_key = NULL, *est_key = NULL, *est_key2 = NULL;
+	EVP_PKEY *dev_key = NULL, *est_key = NULL, *est_key2 = NULL;
 	X509 *dev, *enrolled;
 
 	(void)state;
@@ -185,39 +198,24 @@ test_every_ca_through_either_pair(void **state)
 	crl_through(&a, sub_id, NULL, &sub_crls);
 
 	/* through B: issuance under each, a revocation, its CRL, EST */
-	issue(&b, root_id, "two-root-dev", &key, serial);
-	EVP_PKEY_free(key);
-	key = NULL;
-	http_revoke(&b, root_id, serial, "keyCompromise");
+	issue_revoked(&b, root_id, "two-root-dev", "keyCompromise", serial);
 	crl_through(&b, root_id, serial, &root_crls);
 	dev = issue(&b, sub_id, "two-dev-1", &dev_key, NULL);
-	issue(&b, sub_id, "two-dev-revoked", &key, serial);
-	EVP_PKEY_free(key);
-	key = NULL;
-	http_revoke(&b, sub_id, serial, "superseded");
+	issue_revoked(&b, sub_id, "two-dev-revoked", "superseded", serial);
 	crl_through(&b, sub_id, serial, &sub_crls);
 	enrolled = est_enroll(&b, est_base, dev, dev_key, "two-dev-1", &est_key);
 
 	/* a CA created through B, used through A */
 	create_ca(&b, "{\"common_name\": \"Created On B Root\", \"issuance\": {\"template\": "
 	              "\"client\"}}", b_root_id);
-	issue(&a, b_root_id, "b-root-dev", &key, serial);
-	EVP_PKEY_free(key);
-	key = NULL;
-	http_revoke(&a, b_root_id, serial, "keyCompromise");
+	issue_revoked(&a, b_root_id, "b-root-dev", "keyCompromise", serial);
 
 	/* A gone entirely: B alone serves everything */
 	instance_stop_server(&a);
 	instance_stop_signer(&a);
-	issue(&b, sub_id, "two-dev-after", &key, serial);
-	EVP_PKEY_free(key);
-	key = NULL;
-	http_revoke(&b, sub_id, serial, "keyCompromise");
+	issue_revoked(&b, sub_id, "two-dev-after", "keyCompromise", serial);
 	crl_through(&b, sub_id, serial, &sub_crls);
-	issue(&b, root_id, "two-root-dev-after", &key, serial);
-	EVP_PKEY_free(key);
-	key = NULL;
-	http_revoke(&b, root_id, serial, "keyCompromise");
+	issue_revoked(&b, root_id, "two-root-dev-after", "keyCompromise", serial);
 	crl_through(&b, root_id, serial, &root_crls);
 	est_enroll(&b, est_base, enrolled, est_key, "two-dev-1", &est_key2);
 

@@ -1,7 +1,8 @@
 /* Two pairs (server and signer, instance_start_pair) on one PostgreSQL run
  * their schedulers side by side: each lifecycle notification exists once
  * and each of its deliveries reaches the receiver once, whichever pair
- * made or sent it; each CRL number of a CA key is used once. What two
+ * made or sent it, and no delivery is sent by both at once, however slow
+ * its receiver; each CRL number of a CA key is used once. What two
  * pairs serve: test_two_machines.c. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -89,11 +90,55 @@ test_notification_delivered_once(void **state)
 	sink_stop(hook);
 }
 
+/* A receiver slower than the claim (3 s; the webhook timeout is 10 s):
+ * the instance sending gives up before its claim runs out and records the
+ * attempt, so the other instance never claims the delivery (and sends it
+ * again) while the first still waits for the answer. */
+static void
+test_send_ends_within_claim(void **state)
+{
+	struct sink *hook = webhook_sink_start();
+	struct http_response r;
+	char ca_id[64], *first = NULL, *row = NULL;
+	static const char sql[] =
+		"SELECT d.attempts || ' ' || coalesce(d.claimed_by, '-') "
+		"FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id "
+		"WHERE n.ca_id = '%s' AND d.channel = 'webhook'";
+
+	(void)state;
+	assert_non_null(hook);
+	webhook_sink_mode(hook, WEBHOOK_HANG);
+	r = lifecycle_expiring_ca(&a, "Slow Receiver Root", "[]", hook);
+	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
+	http_response_free(&r);
+	free(sink_wait_for(hook, ca_id, 0, 20));
+	first = instance_sql(&a, sql, ca_id);
+	assert_non_null(first);
+	assert_true(strncmp(first, "0 ", 2) == 0);
+	/* until the first attempt is recorded, only its sender holds it */
+	for (int i = 0; i < 300; i++) {
+		free(row);
+		row = instance_sql(&a, sql, ca_id);
+		assert_non_null(row);
+		if (strncmp(row, "0 ", 2) != 0)
+			break;
+		assert_string_equal(row, first);
+		sleep_ms(100);
+	}
+	assert_true(strncmp(row, "0 ", 2) != 0);
+	webhook_sink_mode(hook, WEBHOOK_OK);
+	json_decref(lifecycle_wait_state(&a, ca_id, "webhook", "delivered", 30));
+	free(first);
+	free(row);
+	sink_stop(hook);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_notification_delivered_once),
+		cmocka_unit_test(test_send_ends_within_claim),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -447,21 +447,30 @@ instance_start(struct instance *in)
 	instance_start_server(in);
 }
 
+/* Removes a data directory the harness made (under /tmp/edgeca-it-). */
+static void
+remove_data_dir(const char *dir)
+{
+	char cmd[200];
+
+	if (strncmp(dir, "/tmp/edgeca-it-", 15) != 0)
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+}
+
 void
 instance_destroy(struct instance *in)
 {
-	char sql[160], cmd[200];
+	char sql[160];
 	/* both stopped and everything removed before a failure is reported */
 	bool server_ok = stop_process(&in->server_pid, in->data_dir, "server.log");
 	bool signer_ok = stop_process(&in->signer_pid, in->data_dir, "signer.log");
 
 	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", in->db_name);
 	pg_exec(in, sql);
-	if (strncmp(in->data_dir, "/tmp/edgeca-it-", 15) == 0) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", in->data_dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", in->data_dir);
-	}
+	remove_data_dir(in->data_dir);
 	if (!server_ok || !signer_ok)
 		fail_msg("a process of the instance did not exit cleanly");
 }
@@ -499,14 +508,8 @@ instance_start_peer(struct instance *peer, const struct instance *first)
 void
 instance_destroy_peer(struct instance *peer)
 {
-	char cmd[200];
-
 	instance_stop_server(peer);
-	if (strncmp(peer->data_dir, "/tmp/edgeca-it-", 15) == 0) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", peer->data_dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", peer->data_dir);
-	}
+	remove_data_dir(peer->data_dir);
 }
 
 /* Copies from to a new file to, mode 0600, owned by owner (or the test's
@@ -591,15 +594,10 @@ instance_start_pair(struct instance *second, const struct instance *first)
 void
 instance_destroy_pair(struct instance *second)
 {
-	char cmd[200];
 	bool server_ok = stop_process(&second->server_pid, second->data_dir, "server.log");
 	bool signer_ok = stop_process(&second->signer_pid, second->data_dir, "signer.log");
 
-	if (strncmp(second->data_dir, "/tmp/edgeca-it-", 15) == 0) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", second->data_dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", second->data_dir);
-	}
+	remove_data_dir(second->data_dir);
 	if (!server_ok || !signer_ok)
 		fail_msg("a process of the second pair did not exit cleanly");
 }
