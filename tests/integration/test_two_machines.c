@@ -29,9 +29,11 @@
 
 static struct instance a, b;
 
-/* Every certificate issued, whichever pair and protocol issued it. */
+/* Every certificate issued, whichever pair and protocol issued it, and
+ * the keys made for them: freed at the end, also when a test fails. */
 static X509 *issued[MAX_CERTS];
-static size_t n_issued;
+static EVP_PKEY *keys[MAX_CERTS];
+static size_t n_issued, n_keys;
 
 /* The CRL numbers seen of one CA location, in the order they were built. */
 struct crl_numbers {
@@ -56,6 +58,8 @@ teardown(void **state)
 	(void)state;
 	for (size_t i = 0; i < n_issued; i++)
 		X509_free(issued[i]);
+	for (size_t i = 0; i < n_keys; i++)
+		EVP_PKEY_free(keys[i]);
 	instance_destroy_pair(&b);
 	instance_destroy(&a);
 	return 0;
@@ -69,28 +73,55 @@ keep(X509 *x)
 	issued[n_issued++] = x;
 }
 
-/* A certificate of ca_id for a new key, issued from a CSR through in;
- * the problem's detail in the failure when it is refused. */
+static EVP_PKEY *
+keep_key(EVP_PKEY *k)
+{
+	assert_non_null(k);
+	assert_true(n_keys < MAX_CERTS);
+	keys[n_keys++] = k;
+	return k;
+}
+
+/* Fails the test with an answer's status and body, r freed. */
+static void
+refused(const char *what, const struct instance *in, long status, struct http_response *r)
+{
+	char body[600];
+
+	snprintf(body, sizeof(body), "%.*s", (int)r->body_len,
+	         r->body != NULL ? (const char *)r->body : "");
+	http_response_free(r);
+	fail_msg("%s through %s: %ld %s", what, in->base_url, status, body);
+}
+
+/* A certificate of ca_id for a new key (borrowed, in *key when not
+ * NULL), issued from a CSR through in; the problem's detail in the
+ * failure when it is refused. */
 static X509 *
 issue(struct instance *in, const char *ca_id, const char *cn, EVP_PKEY **key, char serial[80])
 {
-	char path[128], *csr = make_csr("EC-P256", cn, NULL, key);
+	EVP_PKEY *k = NULL;
+	char path[128], *csr = make_csr("EC-P256", cn, NULL, &k);
 	struct http_response r;
 	long status;
 	X509 *x;
 
+	keep_key(k);
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates", ca_id);
 	status = http_call(in, "POST", path, in->admin_token, "application/pkcs10", csr, strlen(csr),
 	                   &r);
-	if (status != 201)
-		fail_msg("issuance under CA %s through %s: %ld %.*s", ca_id, in->base_url, status,
-		         (int)r.body_len, r.body != NULL ? (const char *)r.body : "");
+	free(csr);
+	if (status != 201) {
+		snprintf(path, sizeof(path), "issuance under CA %s", ca_id);
+		refused(path, in, status, &r);
+	}
 	x = pem_cert(http_json_str(&r, "certificate_pem"));
 	if (serial != NULL)
 		snprintf(serial, 80, "%s", http_json_str(&r, "serial_number"));
 	http_response_free(&r);
-	free(csr);
 	keep(x);
+	if (key != NULL)
+		*key = k;
 	return x;
 }
 
@@ -100,10 +131,7 @@ static void
 issue_revoked(struct instance *in, const char *ca_id, const char *cn, const char *reason,
               char serial[80])
 {
-	EVP_PKEY *key = NULL;
-
-	issue(in, ca_id, cn, &key, serial);
-	EVP_PKEY_free(key);
+	issue(in, ca_id, cn, NULL, serial);
 	http_revoke(in, ca_id, serial, reason);
 }
 
@@ -115,8 +143,7 @@ create_ca(struct instance *in, const char *body, char id[64])
 	                        body, strlen(body), &r);
 
 	if (status != 201)
-		fail_msg("CA creation through %s: %ld %.*s", in->base_url, status, (int)r.body_len,
-		         r.body != NULL ? (const char *)r.body : "");
+		refused("CA creation", in, status, &r);
 	snprintf(id, 64, "%s", http_json_str(&r, "id"));
 	http_response_free(&r);
 }
@@ -137,7 +164,8 @@ crl_through(struct instance *in, const char *ca_id, const char *serial, struct c
 }
 
 /* simpleenroll through in's EST listener as aziot does, authenticated by
- * cert/key (a certificate edgeca issued); a new key for the same CN. */
+ * cert/key (a certificate edgeca issued); a new key (borrowed, in
+ * *new_key) for the same CN. */
 static X509 *
 est_enroll(struct instance *in, const char *base, X509 *cert, EVP_PKEY *key, const char *cn,
            EVP_PKEY **new_key)
@@ -146,18 +174,19 @@ est_enroll(struct instance *in, const char *base, X509 *cert, EVP_PKEY *key, con
 	X509_REQ *csr = est_make_csr(cn, true, new_key);
 	struct http_response r;
 	STACK_OF(X509) *certs;
-	long status = est_aziot_enroll(in, &tls, base, csr, &r);
+	long status;
 	X509 *x;
 
+	keep_key(*new_key);
+	status = est_aziot_enroll(in, &tls, base, csr, &r);
+	X509_REQ_free(csr);
 	if (status != 200)
-		fail_msg("simpleenroll through %s: %ld %.*s", in->base_url, status, (int)r.body_len,
-		         r.body != NULL ? (const char *)r.body : "");
+		refused("simpleenroll", in, status, &r);
 	certs = est_pkcs7_certs(&r);
+	http_response_free(&r);
 	assert_non_null(certs);
 	x = sk_X509_shift(certs);
 	sk_X509_pop_free(certs, X509_free);
-	http_response_free(&r);
-	X509_REQ_free(csr);
 	keep(x);
 	return x;
 }
@@ -180,7 +209,7 @@ test_every_ca_through_either_pair(void **state)
 {
 	char root_id[64], sub_id[64], b_root_id[64], body[512], est_base[512], serial[80];
 	struct crl_numbers root_crls = {0}, sub_crls = {0};
-	EVP_PKEY *dev_key = NULL, *est_key = NULL, *est_key2 = NULL;
+	EVP_PKEY *dev_key = NULL, *est_key = NULL, *est_key2 = NULL; /* keys[]' */
 	X509 *dev, *enrolled;
 
 	(void)state;
@@ -228,9 +257,6 @@ test_every_ca_through_either_pair(void **state)
 	crl_numbers_distinct(root_id);
 	crl_numbers_distinct(sub_id);
 	crl_numbers_distinct(b_root_id);
-	EVP_PKEY_free(dev_key);
-	EVP_PKEY_free(est_key);
-	EVP_PKEY_free(est_key2);
 }
 
 int
