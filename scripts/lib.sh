@@ -246,13 +246,21 @@ HBA
   fi
   # Written at every start, as the cluster's user (never root writing in
   # a directory another user owns): the users may have changed since.
+  # EDGECA_PG_PEER_USERS: the server users of other edgeca machines
+  # simulated on this host, which reach this cluster through its socket.
   if is_root; then
+    local u peers=''
+    for u in ${EDGECA_PG_PEER_USERS:-}; do
+      [[ $u =~ ^[a-z_][a-z0-9_-]*$ ]] || die "EDGECA_PG_PEER_USERS: $u is not a user name"
+      peers+="apps   $u $EDGECA_DB_APP"$'\n'
+    done
     as_user "$EDGECA_PG_USER" tee "$data/pg_ident.conf" >/dev/null <<IDENT || die "cannot write $data/pg_ident.conf"
 # edgeca: who may act as which role (written by scripts/lib.sh at each start)
 admins root             $EDGECA_DB_ADMIN
 admins $EDGECA_PG_USER  $EDGECA_DB_ADMIN
 apps   root             $EDGECA_DB_APP
 apps   $EDGECA_SERVER_USER $EDGECA_DB_APP
+$peers
 IDENT
   fi
 }
@@ -397,13 +405,18 @@ wait_for_socket() {
 }
 
 # ensure_secrets_key DATA_DIR: the key sealing webhook secrets, unless
-# EDGECA_SECRETS_KEY_FILE names another. The server would create it, but it
-# may not write in the data directory itself.
+# EDGECA_SECRETS_KEY_FILE names another (a copy of another machine's: made
+# the server's, 0600). The server would create it, but it may not write in
+# the data directory itself.
 ensure_secrets_key() {
-  [ -z "${EDGECA_SECRETS_KEY_FILE:-}" ] || return 0
-  if [ ! -e "$1/secrets.key" ]; then
-    (umask 077 && head -c 32 /dev/urandom >"$1/secrets.key") || die "cannot create $1/secrets.key"
+  local key=$1/secrets.key
+  if [ -n "${EDGECA_SECRETS_KEY_FILE:-}" ]; then
+    key=$(realpath -m "$EDGECA_SECRETS_KEY_FILE")
+    [ -f "$key" ] || die "EDGECA_SECRETS_KEY_FILE: no file $key"
+    is_root && ensure_traversable "$EDGECA_SERVER_USER" "$(dirname "$key")"
+  elif [ ! -e "$key" ]; then
+    (umask 077 && head -c 32 /dev/urandom >"$key") || die "cannot create $key"
   fi
-  if is_root; then chown "$EDGECA_SERVER_USER:" "$1/secrets.key"; fi
-  chmod 600 "$1/secrets.key"
+  if is_root; then chown "$EDGECA_SERVER_USER:" "$key"; fi
+  chmod 600 "$key"
 }

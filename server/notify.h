@@ -15,10 +15,14 @@
 #define NOTIFY_SMTP_TIMEOUT_S 30
 #define NOTIFY_WEBHOOK_TIMEOUT_S 10
 
-/* Asked during a transfer: true ends it at once (the server stops). */
+/* Asked during a transfer: true ends it at once (the server stops).
+ * limit_ms, when not 0, ends the transfer after that many milliseconds
+ * whatever its own timeout: what is left of the delivery's claim, so that
+ * no other instance can claim it while this one is still sending. */
 struct notify_cancel {
 	bool (*cancelled)(void *arg);
 	void *arg;
+	long limit_ms;
 };
 
 /* Mails n to its recipients through EDGECA_SMTP_*. */
@@ -31,7 +35,8 @@ int notify_smtp_send(const struct edgeca_config *cfg, const struct notice *n,
 int notify_webhook_send(const char *url, const char *secret, const char *body,
                         const struct notify_cancel *cancel, char err[NOTIFY_ERR_MAX]);
 
-/* Installs cancel as h's progress callback (model/notify_*.c). */
-int notify_set_cancel(void *h, const struct notify_cancel *cancel);
+/* Installs cancel as h's progress callback and h's total timeout: timeout_s,
+ * or cancel's limit_ms when shorter (server/notify_*.c). */
+int notify_set_cancel(void *h, const struct notify_cancel *cancel, long timeout_s);
 
 #endif

@@ -71,8 +71,7 @@ notify_smtp_send(const struct edgeca_config *cfg, const struct notice *n,
 	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)NOTIFY_CONNECT_TIMEOUT_S) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)NOTIFY_SMTP_TIMEOUT_S) != CURLE_OK ||
-	    notify_set_cancel(h, cancel) != 0)
+	    notify_set_cancel(h, cancel, NOTIFY_SMTP_TIMEOUT_S) != 0)
 		goto out;
 	/* STARTTLS is required, never optional: no fallback to plain text */
 	if (cfg->smtp_tls == SMTP_TLS_STARTTLS &&

@@ -21,8 +21,14 @@ progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, cu
 }
 
 int
-notify_set_cancel(void *h, const struct notify_cancel *cancel)
+notify_set_cancel(void *h, const struct notify_cancel *cancel, long timeout_s)
 {
+	long timeout_ms = timeout_s * 1000L;
+
+	if (cancel != NULL && cancel->limit_ms > 0 && cancel->limit_ms < timeout_ms)
+		timeout_ms = cancel->limit_ms;
+	if (curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK)
+		return -1;
 	if (cancel == NULL)
 		return 0;
 	if (curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, progress) != CURLE_OK ||
@@ -68,8 +74,7 @@ notify_webhook_send(const char *url, const char *secret, const char *body,
 	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)NOTIFY_CONNECT_TIMEOUT_S) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)NOTIFY_WEBHOOK_TIMEOUT_S) != CURLE_OK ||
-	    notify_set_cancel(h, cancel) != 0)
+	    notify_set_cancel(h, cancel, NOTIFY_WEBHOOK_TIMEOUT_S) != 0)
 		goto out;
 	cc = curl_easy_perform(h);
 	if (cc != CURLE_OK) {

@@ -26,6 +26,8 @@
 /* One delivery at a time: a claim must outlast the sending of all it
  * holds (up to 40 s each), or another instance would take the rest. */
 #define CLAIM_BATCH 1
+/* What a claim keeps back from its send for recording the result. */
+#define CLAIM_MARGIN_MS 500
 
 /* A location whose CRL failed to build is left alone for a while, so that
  * a lasting failure (e.g. an expired CA certificate) is logged once a
@@ -166,11 +168,29 @@ cancelled(void *arg)
 	return stopping(arg);
 }
 
-/* Sends one claimed notice; NULL when it was accepted, else why not. */
-static const char *
-send_notice(struct scheduler *s, const struct notice *n, char err[NOTIFY_ERR_MAX])
+/* Milliseconds of a claim made at claimed_at (CLOCK_MONOTONIC) a send may
+ * still use: the claim's length, less what has gone by and a margin for
+ * recording the result. The database started the claim after claimed_at,
+ * so the claim outlasts the send: no other instance takes a delivery this
+ * one is still sending, whatever EDGECA_CLAIM_SECONDS is. */
+static long
+claim_left_ms(const struct scheduler *s, const struct timespec *claimed_at)
 {
-	const struct notify_cancel cancel = {cancelled, s};
+	struct timespec now;
+	long gone;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	gone = (long)(now.tv_sec - claimed_at->tv_sec) * 1000L +
+	       (now.tv_nsec - claimed_at->tv_nsec) / 1000000L;
+	return (long)s->cfg->claim_seconds * 1000L - gone - CLAIM_MARGIN_MS;
+}
+
+/* Sends one claimed notice within limit_ms; NULL when it was accepted,
+ * else why not. */
+static const char *
+send_notice(struct scheduler *s, const struct notice *n, long limit_ms, char err[NOTIFY_ERR_MAX])
+{
+	const struct notify_cancel cancel = {cancelled, s, limit_ms};
 	struct edgeca_msg msg = {0};
 	unsigned char *secret = NULL;
 	size_t secret_len = 0;
@@ -230,6 +250,9 @@ run_lifecycle(struct scheduler *s)
 		log_warn("scheduler: notifications: %s", msg.detail);
 	until = time(NULL) + (time_t)cfg->scheduler_interval_s;
 	while (!stopping(s) && time(NULL) < until) {
+		struct timespec claimed_at;
+
+		clock_gettime(CLOCK_MONOTONIC, &claimed_at);
 		if (notification_claim(s->lconn, s->me, cfg->claim_seconds, CLAIM_BATCH, &batch, &n,
 		                       &msg) != EDGECA_OK) {
 			log_warn("scheduler: notifications: %s", msg.detail);
@@ -237,7 +260,13 @@ run_lifecycle(struct scheduler *s)
 		}
 		for (size_t i = 0; i < n; i++) {
 			char err[NOTIFY_ERR_MAX];
-			const char *why = send_notice(s, &batch[i], err);
+			const long left = claim_left_ms(s, &claimed_at);
+			const char *why = err;
+
+			if (left > 0)
+				why = send_notice(s, &batch[i], left, err);
+			else
+				snprintf(err, sizeof(err), "EDGECA_CLAIM_SECONDS ran out before the send");
 			/* stopped mid-send: not the receiver's failure; handed back
 			 * for the next pass of any instance */
 			if (why != NULL && stopping(s)) {

@@ -235,20 +235,32 @@ wait_exit(pid_t pid, int timeout_s)
 	return -1;
 }
 
+/* Whether the signer runs as its own user (started as root). */
+static bool
+signer_drops_privileges(void)
+{
+	return running_as_root() && getpwnam("edgeca-signer") != NULL;
+}
+
 void
 instance_start_signer(struct instance *in)
 {
 	char state[200], log[200];
 	char *argv[] = {"edgeca-signer", "--state-dir", state, "--socket", in->signer_socket,
-	                NULL, NULL, NULL, NULL, NULL};
+	                NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 	struct stat st;
+	int n = 5;
 
 	/* As root, run it as in production: it drops to edgeca-signer. */
-	if (running_as_root() && getpwnam("edgeca-signer") != NULL) {
-		argv[5] = "--user";
-		argv[6] = "edgeca-signer";
-		argv[7] = "--allow-uid";
-		argv[8] = "0";
+	if (signer_drops_privileges()) {
+		argv[n++] = "--user";
+		argv[n++] = "edgeca-signer";
+		argv[n++] = "--allow-uid";
+		argv[n++] = "0";
+	}
+	if (in->kek_file[0] != '\0') {
+		argv[n++] = "--kek-file";
+		argv[n++] = in->kek_file;
 	}
 
 	snprintf(state, sizeof(state), "%s/signer", in->data_dir);
@@ -435,21 +447,30 @@ instance_start(struct instance *in)
 	instance_start_server(in);
 }
 
+/* Removes a data directory the harness made (under /tmp/edgeca-it-). */
+static void
+remove_data_dir(const char *dir)
+{
+	char cmd[200];
+
+	if (strncmp(dir, "/tmp/edgeca-it-", 15) != 0)
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+}
+
 void
 instance_destroy(struct instance *in)
 {
-	char sql[160], cmd[200];
+	char sql[160];
 	/* both stopped and everything removed before a failure is reported */
 	bool server_ok = stop_process(&in->server_pid, in->data_dir, "server.log");
 	bool signer_ok = stop_process(&in->signer_pid, in->data_dir, "signer.log");
 
 	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", in->db_name);
 	pg_exec(in, sql);
-	if (strncmp(in->data_dir, "/tmp/edgeca-it-", 15) == 0) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", in->data_dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", in->data_dir);
-	}
+	remove_data_dir(in->data_dir);
 	if (!server_ok || !signer_ok)
 		fail_msg("a process of the instance did not exit cleanly");
 }
@@ -487,14 +508,98 @@ instance_start_peer(struct instance *peer, const struct instance *first)
 void
 instance_destroy_peer(struct instance *peer)
 {
-	char cmd[200];
-
 	instance_stop_server(peer);
-	if (strncmp(peer->data_dir, "/tmp/edgeca-it-", 15) == 0) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", peer->data_dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", peer->data_dir);
+	remove_data_dir(peer->data_dir);
+}
+
+/* Copies from to a new file to, mode 0600, owned by owner (or the test's
+ * user when NULL), as an operator copies a key to a second machine. */
+static void
+copy_private(const char *from, const char *to, const char *owner)
+{
+	size_t len = 0;
+	char *data = read_file(from, &len);
+	int fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		fail_msg("cannot create %s: %s", to, strerror(errno));
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	if (owner != NULL) {
+		const struct passwd *pw = getpwnam(owner);
+		assert_non_null(pw);
+		assert_int_equal(fchown(fd, pw->pw_uid, pw->pw_gid), 0);
 	}
+	assert_int_equal(close(fd), 0);
+	free(data);
+}
+
+void
+instance_start_pair(struct instance *second, const struct instance *first)
+{
+	char dir[] = "/tmp/edgeca-it-XXXXXX", path[200], kek[200];
+	static char key_env[240];
+	const char *signer_user = signer_drops_privileges() ? "edgeca-signer" : NULL;
+	int n = 0;
+
+	memset(second, 0, sizeof(*second));
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0711), 0); /* the signer's user passes through */
+	snprintf(second->data_dir, sizeof(second->data_dir), "%s", dir);
+	snprintf(second->db_name, sizeof(second->db_name), "%s", first->db_name);
+	snprintf(second->database_url, sizeof(second->database_url), "%s", first->database_url);
+	snprintf(second->admin_database_url, sizeof(second->admin_database_url), "%s",
+	         first->admin_database_url);
+	snprintf(second->pg_server, sizeof(second->pg_server), "%s", first->pg_server);
+	snprintf(second->admin_token, sizeof(second->admin_token), "%s", first->admin_token);
+	snprintf(path, sizeof(path), "%s/run", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(second->signer_socket, sizeof(second->signer_socket), "%s/run/signer.sock", dir);
+	snprintf(second->ca_file, sizeof(second->ca_file), "%s/tls/ca.pem", dir);
+	/* The two files an operator copies once: the KEK into the signer's
+	 * state directory (the signer's user, 0600: it refuses anything else)
+	 * and the secrets key. */
+	snprintf(path, sizeof(path), "%s/signer", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	if (signer_user != NULL) {
+		const struct passwd *pw = getpwnam(signer_user);
+		assert_non_null(pw);
+		assert_int_equal(chown(path, pw->pw_uid, pw->pw_gid), 0);
+	}
+	if (first->kek_file[0] != '\0')
+		snprintf(kek, sizeof(kek), "%s", first->kek_file);
+	else
+		snprintf(kek, sizeof(kek), "%s/signer/kek", first->data_dir);
+	snprintf(second->kek_file, sizeof(second->kek_file), "%s/signer/kek", dir);
+	copy_private(kek, second->kek_file, signer_user);
+	snprintf(path, sizeof(path), "%s/secrets.key", first->data_dir);
+	snprintf(kek, sizeof(kek), "%s/secrets.key", dir);
+	copy_private(path, kek, NULL);
+	snprintf(key_env, sizeof(key_env), "EDGECA_SECRETS_KEY_FILE=%s", kek);
+	second->api_port = free_port();
+	do
+		second->est_port = free_port();
+	while (second->est_port == second->api_port || second->api_port == first->api_port ||
+	       second->est_port == first->est_port);
+	snprintf(second->base_url, sizeof(second->base_url), "https://localhost:%u",
+	         second->api_port);
+	/* first's settings, but the secrets key is the copy */
+	for (int i = 0; first->extra_env[i] != NULL && n < 14; i++)
+		if (strncmp(first->extra_env[i], "EDGECA_SECRETS_KEY_FILE=", 24) != 0)
+			second->extra_env[n++] = first->extra_env[i];
+	second->extra_env[n] = key_env;
+	instance_start_signer(second);
+	instance_start_server(second);
+}
+
+void
+instance_destroy_pair(struct instance *second)
+{
+	bool server_ok = stop_process(&second->server_pid, second->data_dir, "server.log");
+	bool signer_ok = stop_process(&second->signer_pid, second->data_dir, "signer.log");
+
+	remove_data_dir(second->data_dir);
+	if (!server_ok || !signer_ok)
+		fail_msg("a process of the second pair did not exit cleanly");
 }
 
 char *

@@ -24,6 +24,8 @@ struct instance {
 	/* The servers part of the connection strings ("host=... port=...",
 	 * set before instance_start); empty: the test cluster (fixture "pg"). */
 	char pg_server[400];
+	/* The signer's --kek-file; empty: its default, <data dir>/signer/kek. */
+	char kek_file[200];
 };
 
 /* Creates the database and data directory, starts the signer and the
@@ -41,6 +43,14 @@ void instance_destroy(struct instance *in);
  * directory, TLS files and ports): several instances of one service. */
 void instance_start_peer(struct instance *peer, const struct instance *first);
 void instance_destroy_peer(struct instance *peer);
+
+/* A second pair, server and signer, on first's database, as on a second
+ * machine: its own data directory, ports, TLS files and signer (own state
+ * directory and socket), with copies of first's KEK (owned by the signer's
+ * user, 0600) and secrets key, the only files the pairs share. Destroying
+ * it stops both and removes its data directory, not the database. */
+void instance_start_pair(struct instance *second, const struct instance *first);
+void instance_destroy_pair(struct instance *second);
 
 /* Runs SQL as the schema's owner in the instance's database; returns the
  * first value of the first row (malloc'ed), or NULL when there is none or
