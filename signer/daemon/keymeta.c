@@ -15,14 +15,15 @@
 
 /* The lines, in this order. name_rules is written only for a key that
  * has them, so that the files of keys without (all keys made before name
- * rules existed) stay exactly what they were. */
+ * rules existed) stay exactly what they were; key_store (always
+ * "pkcs11") only for a key held in a PKCS#11 token. */
 enum meta_line {
 	ML_MAGIC, ML_ID, ML_ALGORITHM, ML_SPKI, ML_TEMPLATES, ML_MAX_DAYS, ML_PATH_LENGTH,
-	ML_NAME_RULES, ML_CERTIFICATE, ML_HMAC, ML_COUNT
+	ML_NAME_RULES, ML_KEY_STORE, ML_CERTIFICATE, ML_HMAC, ML_COUNT
 };
 static const char *const line_names[ML_COUNT] = {
 	NULL, "id", "algorithm", "public_key_sha256", "templates", "max_validity_days",
-	"path_length", "name_rules", "certificate", "hmac"};
+	"path_length", "name_rules", "key_store", "certificate", "hmac"};
 
 /* The text without its hmac line. */
 static int
@@ -50,6 +51,7 @@ meta_body(const struct signer_key *k, struct buf *b)
 	               k->algorithm, k->spki_sha256, templates, k->policy.max_validity_days,
 	               k->policy.path_length) != 0 ||
 	    (rules != NULL && buf_printf(b, "name_rules %s\n", rules) != 0) ||
+	    (k->in_token && buf_printf(b, "key_store pkcs11\n") != 0) ||
 	    buf_printf(b, "certificate %s\n", b64 ? b64 : "-") != 0)
 		goto out;
 	rc = 0;
@@ -110,7 +112,7 @@ split_lines(char *text, size_t len, char *lines[ML_COUNT])
 		n = strlen(line_names[i]);
 		if (strncmp(p, line_names[i], n) != 0 || p[n] != ' ') {
 			*nl = '\n';
-			if (i == ML_NAME_RULES)
+			if (i == ML_NAME_RULES || i == ML_KEY_STORE)
 				continue; /* an optional line: the next one is read again */
 			return -1;
 		}
@@ -159,6 +161,9 @@ keymeta_parse(const unsigned char mac_key[KEYMETA_MAC_KEY_LEN], struct signer_ke
 	if (lines[ML_NAME_RULES] != NULL &&
 	    name_rules_parse(lines[ML_NAME_RULES], &k->policy.names, NULL) != EDGECA_OK)
 		goto out;
+	if (lines[ML_KEY_STORE] != NULL && strcmp(lines[ML_KEY_STORE], "pkcs11") != 0)
+		goto out;
+	k->in_token = lines[ML_KEY_STORE] != NULL;
 	if (strcmp(lines[ML_CERTIFICATE], "-") != 0) {
 		if (base64_decode(lines[ML_CERTIFICATE], strlen(lines[ML_CERTIFICATE]), false, &der,
 		                  &der_len) != 0)

@@ -167,6 +167,7 @@ keystore_free(struct keystore *ks)
 	OPENSSL_cleanse(ks->crl_mac_key, sizeof(ks->crl_mac_key));
 	pthread_mutex_destroy(&ks->lock);
 	free(ks->legacy);
+	p11_close(ks->token);
 	free(ks);
 }
 
@@ -212,24 +213,44 @@ keystore_get(struct keystore *ks, const char *id, struct signer_key **out,
 	return rc;
 }
 
-/* A new key of algorithm with policy p around pkey (taken), under a
- * fresh random id, held. */
+void
+keystore_use_token(struct keystore *ks, struct p11_token *token)
+{
+	p11_close(ks->token);
+	ks->token = token;
+}
+
+/* A fresh random key id. Returns 0 or -1. */
+static int
+new_id(char id[KEY_ID_LEN + 1])
+{
+	unsigned char rnd[KEY_ID_LEN / 2];
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return -1;
+	hex_encode(rnd, sizeof(rnd), id);
+	return 0;
+}
+
+/* A new key id of algorithm with policy p around pkey (taken; in the
+ * store's token when in_token), held. */
 static edgeca_err
-hold_new(struct keystore *ks, const char *algorithm, EVP_PKEY *pkey,
-         const struct signer_policy *p, struct signer_key **out, struct edgeca_msg *msg)
+hold_new(struct keystore *ks, const char *id, const char *algorithm, EVP_PKEY *pkey,
+         bool in_token, const struct signer_policy *p, struct signer_key **out,
+         struct edgeca_msg *msg)
 {
 	struct signer_key *k = calloc(1, sizeof(*k));
-	unsigned char rnd[KEY_ID_LEN / 2];
 	edgeca_err rc;
 
 	*out = NULL;
-	if (k == NULL || RAND_bytes(rnd, sizeof(rnd)) != 1) {
+	if (k == NULL) {
 		EVP_PKEY_free(pkey);
-		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot allocate a key");
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 		goto out;
 	}
 	k->pkey = pkey;
-	hex_encode(rnd, sizeof(rnd), k->id);
+	k->in_token = in_token;
+	snprintf(k->id, sizeof(k->id), "%s", id);
 	snprintf(k->algorithm, sizeof(k->algorithm), "%s", algorithm);
 	k->record_version = 1;
 	k->policy = *p;
@@ -259,7 +280,8 @@ keystore_create(struct keystore *ks, const char *algorithm, const struct signer_
                 struct signer_key **out, struct edgeca_msg *msg)
 {
 	const struct key_algorithm *alg = key_algorithm_find(algorithm);
-	EVP_PKEY *pkey;
+	char id[KEY_ID_LEN + 1];
+	EVP_PKEY *pkey = NULL;
 	edgeca_err rc;
 
 	*out = NULL;
@@ -268,17 +290,25 @@ keystore_create(struct keystore *ks, const char *algorithm, const struct signer_
 		                   "the key algorithm %s is not supported", algorithm);
 	if ((rc = policy_validate(p, msg)) != EDGECA_OK)
 		return rc;
-	if (alg->param != NULL)
+	if (new_id(id) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot make a key id");
+	if (ks->token != NULL) {
+		/* a token that fails is unavailable, not a bad request */
+		if ((rc = p11_generate(ks->token, id, algorithm, &pkey, msg)) != EDGECA_OK)
+			return rc == EDGECA_ERR_INVALID ? EDGECA_ERR_INTERNAL : rc;
+	} else if (alg->param != NULL) {
 		pkey = EVP_PKEY_Q_keygen(NULL, NULL, alg->type, alg->param);
-	else
+	} else {
 		pkey = EVP_PKEY_Q_keygen(NULL, NULL, alg->type, alg->bits);
+	}
 	if (pkey == NULL) {
 		log_openssl_errors("keystore_create");
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "key generation failed");
 	}
-	rc = hold_new(ks, algorithm, pkey, p, out, msg);
+	rc = hold_new(ks, id, algorithm, pkey, ks->token != NULL, p, out, msg);
 	if (rc == EDGECA_OK)
-		log_info("keystore_create: key=%s algorithm=%s", (*out)->id, algorithm);
+		log_info("keystore_create: key=%s algorithm=%s%s", id, algorithm,
+		         ks->token != NULL ? " in the PKCS#11 token" : "");
 	return rc;
 }
 
@@ -286,7 +316,7 @@ edgeca_err
 keystore_import(struct keystore *ks, EVP_PKEY *pkey, const struct signer_policy *p,
                 struct signer_key **out, struct edgeca_msg *msg)
 {
-	char algorithm[16] = "", curve[32] = "";
+	char algorithm[16] = "", curve[32] = "", id[KEY_ID_LEN + 1];
 	edgeca_err rc;
 
 	*out = NULL;
@@ -316,9 +346,9 @@ keystore_import(struct keystore *ks, EVP_PKEY *pkey, const struct signer_policy 
 	}
 	if ((rc = policy_validate(p, msg)) != EDGECA_OK)
 		return rc;
-	if (EVP_PKEY_up_ref(pkey) != 1)
+	if (new_id(id) != 0 || EVP_PKEY_up_ref(pkey) != 1)
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-	rc = hold_new(ks, algorithm, pkey, p, out, msg);
+	rc = hold_new(ks, id, algorithm, pkey, false, p, out, msg);
 	if (rc == EDGECA_OK)
 		log_info("keystore_import: key=%s algorithm=%s adopted", (*out)->id, algorithm);
 	return rc;
@@ -339,8 +369,9 @@ keystore_seal(struct keystore *ks, struct signer_key *key, struct buf *rec, uint
 	if (keymeta_format(ks->meta_mac_key, key, &meta) != 0)
 		meta.len = 0;
 	pthread_mutex_unlock(&ks->lock);
-	if (meta.len == 0 || (p8 = EVP_PKEY2PKCS8(key->pkey)) == NULL ||
-	    (der_len = i2d_PKCS8_PRIV_KEY_INFO(p8, &der)) <= 0) {
+	if (meta.len == 0 ||
+	    (!key->in_token && ((p8 = EVP_PKEY2PKCS8(key->pkey)) == NULL ||
+	                        (der_len = i2d_PKCS8_PRIV_KEY_INFO(p8, &der)) <= 0))) {
 		log_openssl_errors("keystore_seal");
 		edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot encode the key for its record");
 		goto out;
@@ -354,6 +385,29 @@ out:
 	}
 	PKCS8_PRIV_KEY_INFO_free(p8);
 	buf_free(&meta);
+	return rc;
+}
+
+/* The token's key of a record that says its key is in a PKCS#11 token
+ * (the record then holds no key material). */
+static edgeca_err
+token_key(struct keystore *ks, struct signer_key *k, const struct keyrecord_opened *o,
+          struct edgeca_msg *msg)
+{
+	edgeca_err rc;
+
+	if (o->secret_len != 0)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "key-record-damaged",
+		                   "the record of a token key holds key material");
+	if (ks->token == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, "key-in-token",
+		                   "key %s lives in a PKCS#11 token and this signer has none "
+		                   "(EDGECA_KEY_STORE=pkcs11)", k->id);
+	rc = p11_find(ks->token, k->id, &k->pkey, msg);
+	if (rc == EDGECA_ERR_NOT_FOUND)
+		return edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, "key-not-in-token",
+		                   "the PKCS#11 token of this signer has no key %s: is it the "
+		                   "deployment's token?", k->id);
 	return rc;
 }
 
@@ -379,9 +433,14 @@ key_from_record(struct keystore *ks, const char *id, struct keyrecord_opened *o,
 		                 "the record is not the record of key %s", id);
 		goto out;
 	}
-	if ((p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)o->secret_len)) == NULL ||
-	    p != o->secret + o->secret_len || (k->pkey = EVP_PKCS82PKEY(p8)) == NULL ||
-	    ks_spki_digest(k->pkey, digest) != 0 || strcmp(digest, k->spki_sha256) != 0) {
+	if (k->in_token && (rc = token_key(ks, k, o, msg)) != EDGECA_OK)
+		goto out;
+	if (!k->in_token &&
+	    ((p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)o->secret_len)) == NULL ||
+	     p != o->secret + o->secret_len || (k->pkey = EVP_PKCS82PKEY(p8)) == NULL))
+		k->pkey = NULL;
+	if (k->pkey == NULL || ks_spki_digest(k->pkey, digest) != 0 ||
+	    strcmp(digest, k->spki_sha256) != 0) {
 		log_openssl_errors("keystore_load");
 		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "key-record-damaged",
 		                 "the record's private key does not match its metadata");

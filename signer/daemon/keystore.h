@@ -14,11 +14,13 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/buf.h"
 #include "common/digests.h"
 #include "common/error.h"
+#include "signer/daemon/p11.h"
 #include "signer/daemon/policy.h"
 
 #define KEY_ID_LEN 32
@@ -36,6 +38,9 @@ struct signer_key {
 	X509 *cert; /* guarded by the keystore lock; use keystore_key_cert() */
 	/* 1 when created, one more with its certificate; guarded by the lock */
 	uint32_t record_version;
+	/* the private key lives in the store's PKCS#11 token (pkey signs
+	 * through it); its record then holds no key material */
+	bool in_token;
 	/* The last CRL number signed (0: none), once read from keys/<id>.crl;
 	 * guarded by the keystore lock. */
 	uint64_t crl_last;
@@ -50,9 +55,15 @@ edgeca_err keystore_open(const char *dir, const char *kek_path, unsigned max_key
                          struct keystore **out, struct edgeca_msg *msg);
 void keystore_free(struct keystore *ks);
 
+/* From now on keys are generated in token (taken: keystore_free closes
+ * it), and records of token keys open: the store of a signer started
+ * with EDGECA_KEY_STORE=pkcs11. */
+void keystore_use_token(struct keystore *ks, struct p11_token *token);
+
 /* Generates a key ("EC-P256", "EC-P384", "RSA-2048", "RSA-3072",
- * "RSA-4096") bound to policy p, holds it and returns it (borrowed, valid
- * until keystore_free). Its record is keystore_seal's to make. */
+ * "RSA-4096") bound to policy p, in the token when the store has one,
+ * holds it and returns it (borrowed, valid until keystore_free). Its
+ * record is keystore_seal's to make. */
 edgeca_err keystore_create(struct keystore *ks, const char *algorithm,
                            const struct signer_policy *p, struct signer_key **out,
                            struct edgeca_msg *msg);

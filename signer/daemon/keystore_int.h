@@ -27,6 +27,7 @@ struct keystore {
 	/* ids of keys found in the file store at open, in order */
 	char (*legacy)[KEY_ID_LEN + 1];
 	size_t n_legacy;
+	struct p11_token *token; /* NULL: keys are made in software */
 };
 
 void ks_key_free(struct signer_key *k);

@@ -43,7 +43,9 @@ usage(void)
 	fprintf(stderr,
 	        "usage: edgeca-signer --state-dir DIR --socket PATH [--allow-uid UID]...\n"
 	        "                     [--user NAME] [--max-connections N] [--max-keys N]\n"
-	        "                     [--kek-file PATH] [--log-level LEVEL]\n");
+	        "                     [--kek-file PATH] [--log-level LEVEL]\n"
+	        "                     [--key-store sealed|pkcs11 --pkcs11-module PATH\n"
+	        "                      --pkcs11-token-label LABEL --pkcs11-pin-file PATH]\n");
 }
 
 static int
@@ -149,12 +151,19 @@ main(int argc, char **argv)
 		{"log-level", required_argument, NULL, 'l'},
 		{"kek-file", required_argument, NULL, 'k'},
 		{"max-keys", required_argument, NULL, 'x'},
+		{"key-store", required_argument, NULL, 'K'},
+		{"pkcs11-module", required_argument, NULL, 'M'},
+		{"pkcs11-token-label", required_argument, NULL, 'T'},
+		{"pkcs11-pin-file", required_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0},
 	};
 	struct listener_config cfg = {.n_allowed = 0, .max_connections = 256,
 	                              .idle_timeout_s = 600};
 	const char *state_dir = NULL, *socket_path = NULL, *user = NULL, *kek_file = NULL;
 	unsigned max_keys = 10000;
+	struct p11_settings p11 = {NULL, NULL, NULL};
+	const char *key_store = "sealed";
+	struct p11_token *token = NULL;
 	struct signer_service svc = {NULL, NULL};
 	struct edgeca_msg msg = {0};
 	enum log_level level = LOG_LEVEL_INFO;
@@ -194,6 +203,10 @@ main(int argc, char **argv)
 			}
 			break;
 		case 'k': kek_file = optarg; break;
+		case 'K': key_store = optarg; break;
+		case 'M': p11.module = optarg; break;
+		case 'T': p11.token_label = optarg; break;
+		case 'P': p11.pin_file = optarg; break;
 		case 'x':
 			if (parse_uint(optarg, 10000000, &v) != 0 || v == 0) {
 				usage();
@@ -206,8 +219,15 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (state_dir == NULL || socket_path == NULL || optind != argc) {
+	if (state_dir == NULL || socket_path == NULL || optind != argc ||
+	    (strcmp(key_store, "sealed") != 0 && strcmp(key_store, "pkcs11") != 0)) {
 		usage();
+		return 2;
+	}
+	if (strcmp(key_store, "pkcs11") == 0 &&
+	    (p11.module == NULL || p11.token_label == NULL || p11.pin_file == NULL)) {
+		fprintf(stderr, "edgeca-signer: --key-store pkcs11 needs --pkcs11-module, "
+		                "--pkcs11-token-label and --pkcs11-pin-file\n");
 		return 2;
 	}
 	log_init("edgeca-signer", level);
@@ -250,6 +270,17 @@ main(int argc, char **argv)
 	if (keystore_open(state_dir, kek_file, max_keys, &svc.ks, &msg) != EDGECA_OK) {
 		log_error("main: %s", msg.detail);
 		goto out;
+	}
+	/* the token is opened as the signer's user: its PIN file is that user's */
+	if (strcmp(key_store, "pkcs11") == 0) {
+		if (p11_open(&p11, &token, &msg) != EDGECA_OK) {
+			log_error("main: PKCS#11 token \"%s\" of %s: %s", p11.token_label, p11.module,
+			          msg.detail);
+			goto out;
+		}
+		keystore_use_token(svc.ks, token);
+		log_info("main: new keys are made in the PKCS#11 token \"%s\" (%s)", p11.token_label,
+		         p11.module);
 	}
 	snprintf(log_path, sizeof(log_path), "%s/signatures.log", state_dir);
 	svc.log = siglog_open(log_path);

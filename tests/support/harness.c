@@ -246,8 +246,7 @@ void
 instance_start_signer(struct instance *in)
 {
 	char state[200], log[200];
-	char *argv[] = {"edgeca-signer", "--state-dir", state, "--socket", in->signer_socket,
-	                NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+	char *argv[20] = {"edgeca-signer", "--state-dir", state, "--socket", in->signer_socket};
 	struct stat st;
 	int n = 5;
 
@@ -262,6 +261,8 @@ instance_start_signer(struct instance *in)
 		argv[n++] = "--kek-file";
 		argv[n++] = in->kek_file;
 	}
+	for (int i = 0; in->signer_args[i] != NULL && n < 19; i++)
+		argv[n++] = (char *)in->signer_args[i];
 
 	snprintf(state, sizeof(state), "%s/signer", in->data_dir);
 	snprintf(log, sizeof(log), "%s/signer.log", in->data_dir);

@@ -21,6 +21,7 @@ struct instance {
 	pid_t server_pid;
 	char admin_token[128];
 	const char *extra_env[16]; /* "NAME=value", NULL-terminated */
+	const char *signer_args[9]; /* more arguments of the signer, NULL-terminated */
 	/* The servers part of the connection strings ("host=... port=...",
 	 * set before instance_start); empty: the test cluster (fixture "pg"). */
 	char pg_server[400];
