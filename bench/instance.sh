@@ -99,6 +99,22 @@ bench_instance_start() {
     "$server" migrate 2>>"$work/log/server.log"
 
   signer_args=(--state-dir "$work/signer" --socket "$work/run/signer.sock")
+  # BENCH_KEY_STORE=pkcs11: CA keys in a SoftHSM2 token made for the run
+  if [ "${BENCH_KEY_STORE:-sealed}" = pkcs11 ]; then
+    mkdir -p "$work/token/objects"
+    printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+      "$work/token/objects" >"$work/token/softhsm2.conf"
+    export SOFTHSM2_CONF=$work/token/softhsm2.conf
+    softhsm2-util --init-token --free --label edgeca-bench --pin 2468 --so-pin 1357 >/dev/null
+    printf '2468' >"$work/token/pin"
+    chmod 600 "$work/token/pin"
+    if is_root; then
+      chown -R "$EDGECA_SIGNER_USER:" "$work/token"
+      ensure_traversable "$EDGECA_SIGNER_USER" "$work/token"
+    fi
+    signer_args+=(--key-store pkcs11 --pkcs11-module /usr/lib/softhsm/libsofthsm2.so
+                  --pkcs11-token-label edgeca-bench --pkcs11-pin-file "$work/token/pin")
+  fi
   if is_root; then
     signer_args+=(--user "$EDGECA_SIGNER_USER" --allow-uid "$(id -u "$EDGECA_SERVER_USER")")
   fi

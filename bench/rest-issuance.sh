@@ -8,7 +8,8 @@
 # Environment: BENCH_CONNECTIONS ("4 16 64"), BENCH_THREADS (2, wrk
 # threads), BENCH_DURATION (15s per level), BENCH_WARMUP (3s),
 # BENCH_SYSTEMS ("edgeca cfssl cfssl-db"), BENCH_BUILD_DIR (bench/.build),
-# BENCH_KEEP (1: keep the work directory and its logs);
+# BENCH_KEEP (1: keep the work directory and its logs), BENCH_KEY_STORE
+# (sealed, or pkcs11: the CA key in a SoftHSM2 token made for the run);
 # EDGECA_HTTP_THREADS, EDGECA_DB_POOL_SIZE, EDGECA_SIGNER_POOL_SIZE and
 # EDGECA_LOG_LEVEL reach the server unchanged.
 set -euo pipefail
