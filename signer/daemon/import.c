@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -289,6 +290,23 @@ out:
 	return rc;
 }
 
+/* Run as root, the KEK is read as its owner, the signer's user, whose
+ * effective ids the command takes while the key store is open (the key
+ * store refuses a KEK of another user); the operator's files are read
+ * and written as root. Returns 0, or -1 after saying why. */
+static int
+become(uid_t uid, gid_t gid)
+{
+	/* back to root: the uid first, which then allows the gid */
+	if (uid == 0 ? (seteuid(uid) != 0 || setegid(gid) != 0)
+	             : (setegid(gid) != 0 || seteuid(uid) != 0)) {
+		fprintf(stderr, "import-key: cannot switch to uid %d: %s\n", (int)uid,
+		        strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int
 import_key_main(int argc, char **argv)
 {
@@ -301,7 +319,7 @@ import_key_main(int argc, char **argv)
 	unsigned char *pem = NULL;
 	size_t pem_len = 0;
 	struct stat st;
-	bool made_tmp = false;
+	bool made_tmp = false, root = geteuid() == 0;
 	int rc = 1;
 
 	log_init("edgeca-signer import-key", LOG_LEVEL_WARN);
@@ -327,6 +345,9 @@ import_key_main(int argc, char **argv)
 		        errno ? strerror(errno) : "too large");
 		goto out;
 	}
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (root && st.st_uid != 0 && become(st.st_uid, st.st_gid) != 0)
+		goto out;
 	if (mkdtemp(tmp) == NULL) {
 		fprintf(stderr, "import-key: cannot make a temporary directory: %s\n",
 		        strerror(errno));
@@ -339,12 +360,16 @@ import_key_main(int argc, char **argv)
 		fprintf(stderr, "import-key: %s (%s)\n", msg.detail, msg.type[0] ? msg.type : "error");
 		goto out;
 	}
+	if (root && become(0, 0) != 0)
+		goto out;
 	if (write_record(a.out_file, &rec) != 0)
 		goto out;
 	printf("%s\n", key_id);
 	rc = fflush(stdout) == 0 ? 0 : 1;
 out:
 	keystore_free(ks);
+	if (root && geteuid() != 0 && become(0, 0) != 0)
+		rc = 1;
 	if (made_tmp) {
 		snprintf(keys, sizeof(keys), "%s/keys", tmp);
 		rmdir(keys);
