@@ -57,7 +57,9 @@ static const char *const signer_slugs_shown[] = {
 	"csr-too-large",            "csr-unsupported-key",       "csr-unsupported-signature",
 	"csr-weak-key",             "csr-weak-signature",        "invalid-field",
 	"invalid-subject",          "invalid-url",               "key-already-certified",
-	"key-damaged",              "key-limit-reached",         "name-not-allowed",
+	"key-damaged",              "key-limit-reached",         "key-record-damaged",
+	"key-record-malformed",     "key-record-mismatch",       "key-record-other-kek",
+	"name-not-allowed",
 	"not-a-ca-certificate",     "path-length-exceeded",      "template-not-allowed",
 	"validity-exceeds-issuer",  "validity-exceeds-policy",   "validity-invalid",
 };

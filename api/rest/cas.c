@@ -12,7 +12,7 @@
 static const char *const top_fields[] = {
 	"kind", "common_name", "friendly_name", "organization", "organizational_unit", "country",
 	"key_algorithm", "validity_days", "not_after", "lifecycle", "crl", "issuance",
-	"path_length", "locations", "parent_ca_id", "est", NULL};
+	"path_length", "locations", "parent_ca_id", "est", "import", NULL};
 static const char *const lifecycle_fields[] = {"notification_emails", "webhook_url", "action",
                                                "threshold_percent", NULL};
 static const char *const crl_fields[] = {"enabled", "validity_days", "overlap_hours",
@@ -21,6 +21,31 @@ static const char *const issuance_fields[] = {"template", "allowed_templates",
                                               "max_validity_days", "name_rules", NULL};
 static const char *const name_rules_fields[] = {"subject_attributes", "common_name",
                                                 "dns_names", "ip_ranges", NULL};
+static const char *const import_fields[] = {"key_record", "certificate_pem", "chain_pem",
+                                            NULL};
+
+/* The import member (an existing CA's sealed key and certificate), if
+ * given, into *im, with r->import pointing at it. */
+static edgeca_err
+parse_import(const json_t *j, struct ca_create_req *r, struct ca_import_req *im,
+             struct edgeca_msg *msg)
+{
+	const json_t *o = NULL;
+	edgeca_err rc;
+
+	if ((rc = json_opt_object(j, "import", "", &o, msg)) != EDGECA_OK || o == NULL)
+		return rc;
+	if ((rc = json_only(o, import_fields, "import.", msg)) ||
+	    (rc = json_opt_string(o, "key_record", "import.", &im->key_record, msg)) ||
+	    (rc = json_opt_string(o, "certificate_pem", "import.", &im->certificate_pem, msg)) ||
+	    (rc = json_opt_string(o, "chain_pem", "import.", &im->chain_pem, msg)))
+		return rc;
+	if (im->key_record == NULL || im->certificate_pem == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "import needs key_record and certificate_pem");
+	r->import = im;
+	return EDGECA_OK;
+}
 
 /* issuance.name_rules (an object or null) into r; lists[k] receive owned
  * arrays of borrowed strings, as parse_create's. */
@@ -51,9 +76,9 @@ parse_name_rules(const json_t *iss, struct ca_create_req *r, const char **lists[
  * *anchors are owned arrays of borrowed strings (free them; the strings
  * live in j). */
 static edgeca_err
-parse_create(const json_t *j, struct ca_create_req *r, const char ***emails,
-             const char ***templates, const char ***locations, const char ***anchors,
-             const char **rules[NR_LISTS], struct edgeca_msg *msg)
+parse_create(const json_t *j, struct ca_create_req *r, struct ca_import_req *im,
+             const char ***emails, const char ***templates, const char ***locations,
+             const char ***anchors, const char **rules[NR_LISTS], struct edgeca_msg *msg)
 {
 	const json_t *lc = NULL, *crl = NULL, *iss = NULL, *est = NULL;
 	edgeca_err rc;
@@ -74,7 +99,8 @@ parse_create(const json_t *j, struct ca_create_req *r, const char ***emails,
 	    (rc = json_opt_object(j, "lifecycle", "", &lc, msg)) ||
 	    (rc = json_opt_object(j, "crl", "", &crl, msg)) ||
 	    (rc = json_opt_object(j, "issuance", "", &iss, msg)) ||
-	    (rc = json_opt_object(j, "est", "", &est, msg)))
+	    (rc = json_opt_object(j, "est", "", &est, msg)) ||
+	    (rc = parse_import(j, r, im, msg)))
 		return rc;
 	if (est != NULL && (rc = api_parse_est(est, &r->est, anchors, msg)) != EDGECA_OK)
 		return rc;
@@ -113,6 +139,7 @@ void
 api_cas_create(struct api_call *call)
 {
 	struct ca_create_req r;
+	struct ca_import_req im = {NULL, NULL, NULL};
 	struct edgeca_msg msg = {0};
 	const char **emails = NULL, **templates = NULL, **locations = NULL, **anchors = NULL;
 	const char **rules[NR_LISTS] = {NULL};
@@ -123,8 +150,8 @@ api_cas_create(struct api_call *call)
 
 	ca_create_req_init(&r);
 	if ((rc = api_json_object(call->req, &j, &msg)) != EDGECA_OK ||
-	    (rc = parse_create(j, &r, &emails, &templates, &locations, &anchors, rules, &msg)) !=
-	        EDGECA_OK ||
+	    (rc = parse_create(j, &r, &im, &emails, &templates, &locations, &anchors, rules,
+	                       &msg)) != EDGECA_OK ||
 	    (rc = ca_create(call->ctx, &call->who, &r, &ca, &msg)) != EDGECA_OK) {
 		api_problem(call->resp, rc, &msg, call->path);
 		goto out;

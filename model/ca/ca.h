@@ -197,6 +197,14 @@ struct ca_est_req {
 
 void ca_est_req_init(struct ca_est_req *r);
 
+/* The import form of a creation request: an existing CA's key, sealed
+ * by edgeca-signer import-key, and its certificate. Borrowed strings. */
+struct ca_import_req {
+	const char *key_record;      /* base64 of the sealed key record */
+	const char *certificate_pem; /* the CA certificate of that key */
+	const char *chain_pem;       /* its issuers up to the anchor; NULL for a root */
+};
+
 /* A creation request. Borrowed strings; NULL, CA_FIELD_UNSET or a negative
  * count mean "not given" and take the documented default. */
 struct ca_create_req {
@@ -234,6 +242,8 @@ struct ca_create_req {
 	const char *const *locations;       /* location names; NULL: the default one */
 	long n_locations;
 	struct ca_est_req est;
+	/* NULL: a new key; else adopt this key and certificate (ca_create) */
+	const struct ca_import_req *import;
 };
 
 void ca_create_req_init(struct ca_create_req *r);
@@ -289,6 +299,13 @@ edgeca_err ca_settings_resolve(const struct ca_create_req *req, const char *defa
                                time_t now, struct ca **out, time_t *not_after,
                                struct edgeca_msg *msg);
 
+/* Creates a CA: new signer keys for its locations, or, with req->import,
+ * the imported key and certificate (one location, active: a root when the
+ * certificate is self-signed, else chained to an external root; the
+ * request's issuance settings must be the key's sealed policy).
+ * Returns: EDGECA_OK; INVALID, MALFORMED (the request, the record, the
+ * certificate: slugs in openapi/openapi.yaml); CONFLICT (key-in-use,
+ * key-id-in-use); the signer's errors. Ownership: *out is the caller's. */
 edgeca_err ca_create(struct edgeca_ctx *ctx, const struct principal *who,
                      const struct ca_create_req *req, struct ca **out, struct edgeca_msg *msg);
 edgeca_err ca_get(struct edgeca_ctx *ctx, const char *id, struct ca **out,

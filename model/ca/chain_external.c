@@ -25,8 +25,6 @@ check_uploaded(const unsigned char *csr_der, size_t csr_len, const char *locatio
 {
 	const unsigned char *p = csr_der;
 	X509_REQ *csr = d2i_X509_REQ(NULL, &p, (long)csr_len);
-	time_t nb, na;
-	long pathlen;
 	edgeca_err rc = EDGECA_OK;
 
 	if (csr == NULL) {
@@ -39,6 +37,21 @@ check_uploaded(const unsigned char *csr_der, size_t csr_len, const char *locatio
 		                 location);
 		goto out;
 	}
+	rc = ca_check_external_cert(cert, chain, ca, X509_REQ_get_subject_name(csr), now, msg);
+out:
+	ERR_clear_error();
+	X509_REQ_free(csr);
+	return rc;
+}
+
+edgeca_err
+ca_check_external_cert(X509 *cert, STACK_OF(X509) *chain, const struct ca *ca,
+                       const X509_NAME *subject, time_t now, struct edgeca_msg *msg)
+{
+	time_t nb, na;
+	long pathlen;
+	edgeca_err rc = EDGECA_OK;
+
 	/* refused here, before the signer binds it for good: a certificate
 	 * the signer could not issue under would break the location */
 	if ((rc = x509_check_ca_extensions(cert, msg)) != EDGECA_OK)
@@ -52,7 +65,7 @@ check_uploaded(const unsigned char *csr_der, size_t csr_len, const char *locatio
 		                 "turn crl.enabled off first)");
 		goto out;
 	}
-	if (X509_NAME_cmp(X509_get_subject_name(cert), X509_REQ_get_subject_name(csr)) != 0) {
+	if (subject != NULL && X509_NAME_cmp(X509_get_subject_name(cert), subject) != 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "subject-mismatch",
 		                 "the certificate's subject differs from the requested %s", ca->subject);
 		goto out;
@@ -102,15 +115,11 @@ check_uploaded(const unsigned char *csr_der, size_t csr_len, const char *locatio
 	}
 out:
 	ERR_clear_error();
-	X509_REQ_free(csr);
 	return rc;
 }
 
-/* Has the signer bind cert to key_id; the same certificate again
- * completes an upload whose database write failed after the signer had
- * bound it. */
-static edgeca_err
-install_uploaded(struct edgeca_ctx *ctx, const char *key_id, const unsigned char *der,
+edgeca_err
+ca_install_external_cert(struct edgeca_ctx *ctx, const char *key_id, const unsigned char *der,
                  size_t len, struct edgeca_msg *msg)
 {
 	unsigned char *held = NULL;
@@ -125,9 +134,8 @@ install_uploaded(struct edgeca_ctx *ctx, const char *key_id, const unsigned char
 	return rc;
 }
 
-/* The certificates after the first, as the PEM chain a location keeps. */
-static char *
-chain_pem_of(STACK_OF(X509) *chain)
+char *
+ca_chain_pem_of(STACK_OF(X509) *chain)
 {
 	struct buf b = {0};
 
@@ -160,13 +168,13 @@ ca_take_uploaded(struct edgeca_ctx *ctx, const struct ca *ca, struct ca_location
 	if ((rc = check_uploaded(csr, csr_len, loc->name, cert, chain, ca, time(NULL), msg)) !=
 	    EDGECA_OK)
 		goto out;
-	if (x509_der(cert, &der, &der_len) != 0 || (chain_pem = chain_pem_of(chain)) == NULL ||
+	if (x509_der(cert, &der, &der_len) != 0 || (chain_pem = ca_chain_pem_of(chain)) == NULL ||
 	    (copy = malloc(der_len)) == NULL) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 		goto out;
 	}
 	memcpy(copy, der, der_len);
-	if ((rc = install_uploaded(ctx, key_id, der, der_len, msg)) != EDGECA_OK ||
+	if ((rc = ca_install_external_cert(ctx, key_id, der, der_len, msg)) != EDGECA_OK ||
 	    (rc = ca_location_take_cert(loc, copy, der_len, msg)) != EDGECA_OK)
 		goto out;
 	copy = NULL; /* taken */

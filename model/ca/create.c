@@ -59,6 +59,8 @@ ca_create(struct edgeca_ctx *ctx, const struct principal *who, const struct ca_c
 	edgeca_err rc;
 
 	*out = NULL;
+	if (req->import != NULL)
+		return ca_import(ctx, who, req, out, msg);
 	rc = ca_settings_resolve(req, ctx->settings.default_location, now, &ca, &not_after, msg);
 	if (rc != EDGECA_OK)
 		return rc;

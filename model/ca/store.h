@@ -70,4 +70,9 @@ edgeca_err ca_store_location_revoked(PGconn *c, const char *ca_id, const char *l
 edgeca_err ca_store_status(PGconn *c, const char *ca_id, enum ca_status status,
                            struct edgeca_msg *msg);
 
+/* Is key_id the signer key of a CA location, now, in its history or as
+ * a pending renewal's? */
+edgeca_err ca_store_key_in_use(PGconn *c, const char *key_id, bool *in_use,
+                               struct edgeca_msg *msg);
+
 #endif

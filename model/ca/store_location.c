@@ -106,3 +106,22 @@ ca_store_status(PGconn *c, const char *ca_id, enum ca_status status, struct edge
 	return db_exec(c, "UPDATE cas SET status = $2 WHERE id = $1", p, 2, NULL,
 	               "update CA status", msg);
 }
+
+edgeca_err
+ca_store_key_in_use(PGconn *c, const char *key_id, bool *in_use, struct edgeca_msg *msg)
+{
+	struct db_param p[1] = {{key_id, 0, false}};
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	*in_use = false;
+	rc = db_exec(c,
+	             "SELECT 1 FROM ca_locations WHERE signer_key_id = $1 "
+	             "OR renewal_signer_key_id = $1 "
+	             "UNION ALL SELECT 1 FROM ca_location_history WHERE signer_key_id = $1",
+	             p, 1, &r, "look for the signer key's CA", msg);
+	if (rc == EDGECA_OK)
+		*in_use = PQntuples(r) > 0;
+	PQclear(r);
+	return rc;
+}

@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "common/buf.h"
+#include "signer/daemon/import.h"
 #include "signer/daemon/keystore.h"
 #include "signer/daemon/listener.h"
 #include "signer/daemon/service.h"
@@ -176,6 +177,8 @@ main(int argc, char **argv)
 	unsigned long v;
 	int listen_fd = -1, rc = 1, opt;
 
+	if (argc > 1 && strcmp(argv[1], "import-key") == 0)
+		return import_key_main(argc - 1, argv + 1);
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd': state_dir = optarg; break;

@@ -56,4 +56,28 @@ edgeca_err ca_lifecycle_update_locked(const struct edgeca_ctx *ctx, PGconn *c,
                                       const struct ca_lifecycle_req *req,
                                       struct edgeca_msg *msg);
 
+/* The checks of a CA certificate signed outside edgeca (an upload, an
+ * import): CA:TRUE, keyUsage keyCertSign (and cRLSign when the CA makes
+ * CRLs), subjectKeyIdentifier, valid at now, a path length that leaves
+ * the CA's CA templates possible, subject equal to subject unless NULL,
+ * and chain (the issuers, the last one the anchor) verifying it when not
+ * empty; each refusal with its own slug. */
+edgeca_err ca_check_external_cert(X509 *cert, STACK_OF(X509) *chain, const struct ca *ca,
+                                  const X509_NAME *subject, time_t now, struct edgeca_msg *msg);
+
+/* Has the signer bind a CA certificate (DER) to key_id; the same
+ * certificate again completes an upload or import whose database write
+ * failed after the signer had bound it. */
+edgeca_err ca_install_external_cert(struct edgeca_ctx *ctx, const char *key_id,
+                                    const unsigned char *der, size_t len,
+                                    struct edgeca_msg *msg);
+
+/* ca_create with req->import set (model/ca/import.c). */
+edgeca_err ca_import(struct edgeca_ctx *ctx, const struct principal *who,
+                     const struct ca_create_req *req, struct ca **out, struct edgeca_msg *msg);
+
+/* The issuers' certificates, in order, as the PEM chain a location keeps
+ * ("" when none); NULL when out of memory. */
+char *ca_chain_pem_of(STACK_OF(X509) *chain);
+
 #endif
