@@ -470,8 +470,11 @@ keystore_load(struct keystore *ks, const char *id, const unsigned char *rec, siz
 	pthread_mutex_lock(&ks->lock);
 	held = ks_find(ks, id);
 	if (held == NULL) {
-		if ((rc = ks_hold(ks, k, msg)) == EDGECA_OK)
+		if ((rc = ks_hold(ks, k, msg)) == EDGECA_OK) {
+			log_info("keystore_load: key=%s loaded from its record (version %u%s)", id,
+			         k->record_version, k->in_token ? ", in the PKCS#11 token" : "");
 			k = NULL;
+		}
 	} else if (strcmp(held->spki_sha256, k->spki_sha256) != 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "key-record-mismatch",
 		                 "the record is not the record of key %s", id);
