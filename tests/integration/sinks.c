@@ -465,7 +465,7 @@ sink_clear(struct sink *s)
 void
 sink_stop(struct sink *s)
 {
-	char failed[VERDICT_MAX + 32] = "";
+	char failed[VERDICT_MAX + 48] = "";
 
 	if (s == NULL)
 		return;
