@@ -14,7 +14,7 @@
 # ("nginx edgeca"; edgeca-cacerts adds GET cacerts with the same client
 # certificate: the handshake without issuance; nginx-edgeca enrolls through
 # an nginx that terminates TLS and forwards the client certificate, as the
-# README sets it up), BENCH_BUILD_DIR, BENCH_ESTLOAD_SRC
+# docs/est.md sets it up), BENCH_BUILD_DIR, BENCH_ESTLOAD_SRC
 # (../shared/bench/estload.c), BENCH_KEEP (1: keep the work directory and
 # its logs); EDGECA_EST_THREADS, EDGECA_HTTP_THREADS, EDGECA_DB_POOL_SIZE,
 # EDGECA_SIGNER_POOL_SIZE and EDGECA_LOG_LEVEL reach the server unchanged.
@@ -177,7 +177,7 @@ http {
         ssl_session_tickets off;
         location / { echo_read_request_body; echo ok; }
     }
-    # edgeca behind nginx, as README's reverse proxy set-up: nginx
+    # edgeca behind nginx, as docs/est.md's reverse proxy set-up: nginx
     # terminates TLS, edgeca checks the forwarded certificate.
     upstream edgeca_est {
         server 127.0.0.1:$EDGECA_EST_PORT;

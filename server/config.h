@@ -1,5 +1,5 @@
 /* Server configuration from EDGECA_* environment variables, with the
- * defaults documented in README.md. Loaded once at start; read-only after. */
+ * defaults documented in docs/configuration.md. Loaded once at start; read-only after. */
 #ifndef EDGECA_SERVER_CONFIG_H
 #define EDGECA_SERVER_CONFIG_H
 
@@ -54,7 +54,7 @@ struct edgeca_config {
 	/* CRLs: a revocation's new CRL waits this long for the rest of a
 	 * burst; the scheduler looks for due CRLs twice as often */
 	unsigned crl_delay_ms;
-	/* lifecycle notifications (README "CA lifecycle") */
+	/* lifecycle notifications (docs/lifecycle.md) */
 	char *secrets_key_file;       /* AES key sealing webhook secrets */
 	unsigned scheduler_interval_s;
 	unsigned claim_seconds;       /* how long a delivery stays claimed */

@@ -3,7 +3,7 @@
  *   edgeca-server migrate        apply database migrations and exit
  *   edgeca-server token create --role ROLE --name NAME [--email ADDR] [--ca ID]...
  *                              [--output FILE]
- * Configuration comes from EDGECA_* environment variables (README.md). */
+ * Configuration comes from EDGECA_* environment variables (docs/configuration.md). */
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>

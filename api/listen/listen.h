@@ -43,7 +43,7 @@
 #define LISTEN_HSTS "max-age=63072000"
 
 /* A listener's settings, filled by the server from its configuration
- * (README "Configuration"); the strings are borrowed for the listener's
+ * (docs/configuration.md); the strings are borrowed for the listener's
  * life. */
 struct listen_settings {
 	const char *bind_address;

@@ -44,7 +44,7 @@ api_status_title(edgeca_err code)
 }
 
 /* The signer's slugs callers may see: those the API documents as problem
- * types (openapi/openapi.yaml, README.md), and the codes' default slugs.
+ * types (openapi/openapi.yaml, docs/), and the codes' default slugs.
  * Any other (crl-session, key-not-found, policy-invalid, ...: what the
  * signer says of edgeca's own requests) becomes the code's default slug;
  * the detail is kept. */

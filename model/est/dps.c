@@ -20,7 +20,7 @@
 
 /* The device configuration; printf arguments: CA name, CA id, location,
  * ID scope, registration ID (twice), EST URL. File names follow the
- * layout of the configuration users write (README.md, device flow). */
+ * layout of the configuration users write (docs/est.md, device flow). */
 static const char dps_config_template[] =
 	"# /etc/aziot/config.toml of an IoT Edge device that gets its identity\n"
 	"# certificate from edgeca over EST and provisions through Azure DPS.\n"

@@ -280,7 +280,7 @@ check_key(const struct ca *ca, X509_REQ *csr, struct edgeca_msg *msg)
 	return EDGECA_OK;
 }
 
-/* The line fail2ban-style tools match (README "EST"): the client's
+/* The line fail2ban-style tools match (docs/behaviour.md, "EST refusals in the log"): the client's
  * address first, the proxy it came through, the CA, then the reason. */
 static void
 log_refused(const struct ca *ca, const struct est_client *client, edgeca_err rc,

@@ -30,7 +30,7 @@ fixture_ready(void)
 {
 	char *body;
 
-	/* the issuing CA the README recommends for IoT Edge fleets */
+	/* the issuing CA docs/est.md recommends for IoT Edge fleets */
 	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Edge Fleet CA\", "
 	          "\"parent_ca_id\": \"%s\", \"issuance\": {\"template\": \"client\", "
 	          "\"allowed_templates\": [\"client\", \"iot_edge_ca\"]}}", root_id);

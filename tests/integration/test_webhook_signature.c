@@ -1,6 +1,6 @@
 /* Webhook signatures that cover the time of each attempt, against the real
  * server, signer and PostgreSQL, with the webhook receiver of sinks.c,
- * which checks every delivery as the README tells receivers to (HMAC over
+ * which checks every delivery as docs/lifecycle.md tells receivers to (HMAC over
  * "<t>.<body>" compared in constant time, t within five minutes of its
  * clock): a delivery carries X-Edgeca-Signature t=<unix seconds>,v1=<hex>
  * signed when it was sent; a captured delivery moved to a new time, or

@@ -1,5 +1,5 @@
 /* The check a webhook receiver makes of an edgeca delivery's
- * X-Edgeca-Signature, written from the README's description (not from
+ * X-Edgeca-Signature, written from docs/lifecycle.md's description (not from
  * edgeca's code): the test receiver of sinks.c applies it to every
  * request, and tests apply it to replays they forge. */
 #include "tests/integration/webhook_signature.h"

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The limits edgeca runs with (README "EST HTTP Basic throttling"). */
+/* The limits edgeca runs with (docs/behaviour.md, "EST HTTP Basic throttling"). */
 #define EST_THROTTLE_FREE_FAILURES 5          /* failed checks before a client waits */
 #define EST_THROTTLE_FIRST_DELAY_MS 1000      /* its first wait, doubled after each failure */
 #define EST_THROTTLE_MAX_DELAY_MS 600000      /* 10 minutes at most */
