@@ -291,11 +291,13 @@ parse_metrics_listen(struct edgeca_config *c, struct edgeca_msg *msg)
 	char *end = NULL;
 	unsigned long port = 0;
 	size_t host_len;
+	bool bracketed;
 
 	if (v == NULL)
 		return EDGECA_OK;
 	host_len = colon ? (size_t)(colon - v) : 0;
-	if (host_len > 2 && v[0] == '[' && v[host_len - 1] == ']') {
+	bracketed = host_len > 2 && v[0] == '[' && v[host_len - 1] == ']';
+	if (bracketed) {
 		v++;
 		host_len -= 2;
 	}
@@ -303,8 +305,8 @@ parse_metrics_listen(struct edgeca_config *c, struct edgeca_msg *msg)
 		port = strtoul(colon + 1, &end, 10);
 	if (colon == NULL || host_len == 0 || end == colon + 1 || *end != '\0' || port == 0 ||
 	    port > 65535 || (c->metrics_host = strndup(v, host_len)) == NULL ||
-	    (inet_pton(AF_INET, c->metrics_host, bin) != 1 &&
-	     inet_pton(AF_INET6, c->metrics_host, bin) != 1))
+	    (bracketed ? inet_pton(AF_INET6, c->metrics_host, bin)
+	               : inet_pton(AF_INET, c->metrics_host, bin)) != 1)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
 		                   "EDGECA_METRICS_LISTEN must be an IP address and a port, such as "
 		                   "127.0.0.1:9464 or [::1]:9464");
