@@ -4,8 +4,8 @@
  * are counted under their route's pattern; a wrong EST password counts
  * as an authentication failure; the database's gauges name the CA's
  * location; no serial, subject, token or password appears in the page;
- * the listener serves GET /metrics only. The example alert rules pass
- * `promtool check rules`. */
+ * the listener serves GET /metrics only. The example alert rules and
+ * the Grafana dashboard's queries pass `promtool check rules`. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 #include <curl/curl.h>
+#include <jansson.h>
 #include <openssl/x509.h>
 
 #include "common/buf.h"
@@ -346,6 +347,60 @@ test_alert_rules_pass_promtool(void **state)
 	free(path);
 }
 
+/* expr with Grafana's variables given values Prometheus parses. */
+static void
+write_expr(FILE *f, const char *expr)
+{
+	for (const char *p = expr; *p != '\0'; p++) {
+		if (strncmp(p, "$__rate_interval", 16) == 0) {
+			fputs("5m", f);
+			p += 15;
+		} else if (strncmp(p, "$instance", 9) == 0) {
+			fputs(".*", f);
+			p += 8;
+		} else if (*p == '\'') {
+			fputs("''", f); /* YAML single-quoted */
+		} else {
+			fputc(*p, f);
+		}
+	}
+}
+
+/* Every query of the Grafana dashboard parses as PromQL: each becomes a
+ * recording rule that `promtool check rules` reads. */
+static void
+test_dashboard_queries_parse(void **state)
+{
+	char *src = NULL, path[256];
+	json_error_t err;
+	json_t *dash, *panel, *target;
+	size_t i, k, n = 0;
+	FILE *f;
+
+	(void)state;
+	xasprintf(&src, "%s/docs/grafana/edgeca-dashboard.json", getenv("EDGECA_TEST_SRC_DIR"));
+	dash = json_load_file(src, 0, &err);
+	assert_non_null(dash);
+	snprintf(path, sizeof(path), "%s/dashboard-rules.yml", in.data_dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("groups:\n  - name: dashboard\n    rules:\n", f);
+	json_array_foreach(json_object_get(dash, "panels"), i, panel) {
+		json_array_foreach(json_object_get(panel, "targets"), k, target) {
+			const char *expr = json_string_value(json_object_get(target, "expr"));
+			assert_non_null(expr);
+			fprintf(f, "      - record: dashboard:query_%zu\n        expr: '", n++);
+			write_expr(f, expr);
+			fputs("'\n", f);
+		}
+	}
+	assert_int_equal(fclose(f), 0);
+	assert_true(n >= 9);
+	assert_int_equal(promtool("check rules", path), 0);
+	json_decref(dash);
+	free(src);
+}
+
 int
 main(void)
 {
@@ -356,6 +411,7 @@ main(void)
 		cmocka_unit_test(test_database_gauges),
 		cmocka_unit_test(test_other_paths_and_methods),
 		cmocka_unit_test(test_alert_rules_pass_promtool),
+		cmocka_unit_test(test_dashboard_queries_parse),
 	};
 
 	return fixture_run_tests(tests, &fx);
