@@ -52,10 +52,12 @@ restart_server() {
 }
 
 # start_scraper URL: GET URL every scrape_interval seconds, as Prometheus
-# would, until stopped; each page is kept as the last one.
+# would, until stopped; every page is kept in $work/scrapes/<time>.prom
+# (docs/grafana/render-panels.py draws the dashboard's panels from them).
 start_scraper() {
+  mkdir -p "$work/scrapes"
   ( while sleep "$scrape_interval"; do
-      curl -sf -o "$work/metrics.last" "$1" || echo "scrape failed" >&2
+      curl -sf -o "$work/scrapes/$(date +%s.%N).prom" "$1" || echo "scrape failed" >&2
     done ) &
   scraper_pid=$!
 }
@@ -196,7 +198,7 @@ if grep -q '^edgeca-metrics ' "$results"; then
   echo "|---:|---:|---:|---:|"
   awk '$1 == "edgeca" {base[$2] = $3} $1 == "edgeca-metrics" {with[$2] = $3; order[++n] = $2}
        END {for (i = 1; i <= n; i++) { c = order[i]
-              printf "| %s | %s | %s | %+.1f %% |\n", c, base[c], with[c],
-                     base[c] > 0 ? 100 * (with[c] - base[c]) / base[c] : 0 }}' "$results"
+              change = base[c] > 0 ? 100 * (with[c] - base[c]) / base[c] : 0
+              printf "| %s | %s | %s | %+.1f %% |\n", c, base[c], with[c], change }}' "$results"
 fi
 ! grep -q ' FAIL$' "$results" || die "some runs lost or refused requests (check column)"
