@@ -9,7 +9,11 @@
 # threads), BENCH_DURATION (15s per level), BENCH_WARMUP (3s),
 # BENCH_SYSTEMS ("edgeca cfssl cfssl-db"), BENCH_BUILD_DIR (bench/.build),
 # BENCH_KEEP (1: keep the work directory and its logs), BENCH_KEY_STORE
-# (sealed, or pkcs11: the CA key in a SoftHSM2 token made for the run);
+# (sealed, or pkcs11: the CA key in a SoftHSM2 token made for the run),
+# BENCH_METRICS (1: edgeca is measured twice in the run, as "edgeca"
+# without metrics and as "edgeca-metrics" restarted with
+# EDGECA_METRICS_LISTEN set and /metrics scraped every
+# BENCH_SCRAPE_INTERVAL seconds, 5; the report compares the two);
 # EDGECA_HTTP_THREADS, EDGECA_DB_POOL_SIZE, EDGECA_SIGNER_POOL_SIZE and
 # EDGECA_LOG_LEVEL reach the server unchanged.
 set -euo pipefail
@@ -22,6 +26,10 @@ warmup=${BENCH_WARMUP:-3s}
 systems=${BENCH_SYSTEMS:-edgeca cfssl cfssl-db}
 build_dir=${BENCH_BUILD_DIR:-$EDGECA_ROOT/bench/.build}
 lua=$EDGECA_ROOT/bench/post-csr.lua
+scrape_interval=${BENCH_SCRAPE_INTERVAL:-5}
+if [ "${BENCH_METRICS:-}" = 1 ]; then
+  systems=$(printf ' %s ' "$systems" | sed 's/ edgeca / edgeca edgeca-metrics /')
+fi
 
 install_packages "${RUNTIME_PACKAGES[@]}" wrk golang-cfssl
 build "$build_dir"
@@ -30,8 +38,29 @@ ensure_users
 results=$work/results
 # cfssl runs as the server's user.
 owned_dir "$EDGECA_SERVER_USER" 700 "$work/cfssl"
-cfssl_pid=''
-bench_cleanup_extra() { stop_pid "$cfssl_pid"; }
+cfssl_pid='' scraper_pid=''
+bench_cleanup_extra() { stop_pid "$cfssl_pid"; stop_pid "$scraper_pid"; }
+
+# restart_server [METRICS_ADDRESS]: the server again, with
+# EDGECA_METRICS_LISTEN set to the address (none: unset).
+restart_server() {
+  stop_pid "$server_pid"
+  if [ -n "${1:-}" ]; then export EDGECA_METRICS_LISTEN=$1; else unset EDGECA_METRICS_LISTEN; fi
+  as_user_bg "$EDGECA_SERVER_USER" "$build_dir/edgeca-server" serve 2>>"$work/log/server.log"
+  server_pid=$!
+  wait_https "$api/readyz" "$server_pid" -f
+}
+
+# start_scraper URL: GET URL every scrape_interval seconds, as Prometheus
+# would, until stopped; every page is kept in $work/scrapes/<time>.prom
+# (docs/grafana/render-panels.py draws the dashboard's panels from them).
+start_scraper() {
+  mkdir -p "$work/scrapes"
+  ( while sleep "$scrape_interval"; do
+      curl -sf -o "$work/scrapes/$(date +%s.%N).prom" "$1" || echo "scrape failed" >&2
+    done ) &
+  scraper_pid=$!
+}
 
 # measure SYSTEM URL BODY CONTENT-TYPE STATUS TOKEN DB QUERY: a warm-up,
 # then wrk at each concurrency level; DB/QUERY count the stored rows
@@ -120,9 +149,22 @@ start_cfssl() { # extra cfssl serve arguments
 for system in $systems; do
   case $system in
   edgeca)
+    [ -z "${EDGECA_METRICS_LISTEN:-}" ] || restart_server
     measure edgeca "$api/api/v1/cas/$ca_id/certificates" "$work/device.csr" \
       application/pkcs10 201 "$token" edgeca \
       "SELECT count(*) FROM certificates WHERE ca_id = '$ca_id'" ;;
+  edgeca-metrics)
+    free_port metrics_port
+    restart_server "127.0.0.1:$metrics_port"
+    start_scraper "http://127.0.0.1:$metrics_port/metrics"
+    measure edgeca-metrics "$api/api/v1/cas/$ca_id/certificates" "$work/device.csr" \
+      application/pkcs10 201 "$token" edgeca \
+      "SELECT count(*) FROM certificates WHERE ca_id = '$ca_id'"
+    stop_pid "$scraper_pid"; scraper_pid=
+    curl -sf "http://127.0.0.1:$metrics_port/metrics" >"$work/metrics.last" \
+      || die "cannot scrape /metrics"
+    say "edgeca-metrics: $(grep -c . "$work/metrics.last") lines in the last page; issued:"
+    grep '^edgeca_certificates_issued_total' "$work/metrics.last" >&2 ;;
   cfssl)
     start_cfssl
     measure cfssl "$cfssl_url" "$work/cfssl-body.json" application/json 200 "" "" ""
@@ -149,4 +191,14 @@ printf 'wrk %s threads, %s per level; edgeca HTTP threads %s, DB pool %s, signer
   awk '{printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9}' \
     "$results"
 }
+# with BENCH_METRICS=1: what metrics cost, per concurrency level
+if grep -q '^edgeca-metrics ' "$results"; then
+  echo
+  echo "| connections | edgeca req/s | with metrics req/s | change |"
+  echo "|---:|---:|---:|---:|"
+  awk '$1 == "edgeca" {base[$2] = $3} $1 == "edgeca-metrics" {with[$2] = $3; order[++n] = $2}
+       END {for (i = 1; i <= n; i++) { c = order[i]
+              change = base[c] > 0 ? 100 * (with[c] - base[c]) / base[c] : 0
+              printf "| %s | %s | %s | %+.1f %% |\n", c, base[c], with[c], change }}' "$results"
+fi
 ! grep -q ' FAIL$' "$results" || die "some runs lost or refused requests (check column)"

@@ -247,6 +247,7 @@ static const struct env_var env_vars[] = {
 	V_UNSIGNED("EDGECA_TLS_RENEW_BEFORE_DAYS", tls_renew_before_days, 30, 1, 397),
 	V_UNSIGNED("EDGECA_TLS_CHECK_INTERVAL", tls_check_interval_s, 3600, 1, 86400),
 	V_STRING("EDGECA_DEFAULT_LOCATION", default_location, "default"),
+	V_STRING("EDGECA_METRICS_LISTEN", metrics_listen, NULL),
 };
 
 /* Reads v into its field of c. */
@@ -278,6 +279,39 @@ env_var_load(const struct env_var *v, config_getenv_fn get, struct edgeca_config
 		break;
 	}
 	return rc;
+}
+
+/* EDGECA_METRICS_LISTEN: an IP address and a port, "127.0.0.1:9464" or
+ * "[::1]:9464", into metrics_host and metrics_port. */
+static edgeca_err
+parse_metrics_listen(struct edgeca_config *c, struct edgeca_msg *msg)
+{
+	const char *v = c->metrics_listen, *colon = v ? strrchr(v, ':') : NULL;
+	unsigned char bin[16];
+	char *end = NULL;
+	unsigned long port = 0;
+	size_t host_len;
+	bool bracketed;
+
+	if (v == NULL)
+		return EDGECA_OK;
+	host_len = colon ? (size_t)(colon - v) : 0;
+	bracketed = host_len > 2 && v[0] == '[' && v[host_len - 1] == ']';
+	if (bracketed) {
+		v++;
+		host_len -= 2;
+	}
+	if (colon != NULL)
+		port = strtoul(colon + 1, &end, 10);
+	if (colon == NULL || host_len == 0 || end == colon + 1 || *end != '\0' || port == 0 ||
+	    port > 65535 || (c->metrics_host = strndup(v, host_len)) == NULL ||
+	    (bracketed ? inet_pton(AF_INET6, c->metrics_host, bin)
+	               : inet_pton(AF_INET, c->metrics_host, bin)) != 1)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
+		                   "EDGECA_METRICS_LISTEN must be an IP address and a port, such as "
+		                   "127.0.0.1:9464 or [::1]:9464");
+	c->metrics_port = (unsigned)port;
+	return EDGECA_OK;
 }
 
 /* s with its trailing slashes removed, as a new string (NULL: out of memory). */
@@ -438,7 +472,8 @@ config_load(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *ms
 		                 (unsigned long)c->request_timeout_s, c->connection_timeout_s);
 		goto fail;
 	}
-	if ((rc = load_public_urls(c, get, msg)) != EDGECA_OK)
+	if ((rc = load_public_urls(c, get, msg)) != EDGECA_OK ||
+	    (rc = parse_metrics_listen(c, msg)) != EDGECA_OK)
 		goto fail;
 	s = get("EDGECA_EST_TRUSTED_PROXIES");
 	if ((rc = parse_proxies(s ? s : "", c, msg)) != EDGECA_OK ||
@@ -494,5 +529,7 @@ config_free(struct edgeca_config *c)
 	free(c->smtp_password);
 	free(c->smtp_ca_file);
 	free(c->smtp_from);
+	free(c->metrics_listen);
+	free(c->metrics_host);
 	memset(c, 0, sizeof(*c));
 }

@@ -67,6 +67,10 @@ struct edgeca_config {
 	char *smtp_password;
 	char *smtp_from;
 	enum log_level log_level;
+	/* EDGECA_METRICS_LISTEN, host:port or [v6]:port; NULL: no metrics */
+	char *metrics_listen;
+	char *metrics_host;
+	unsigned metrics_port;
 };
 
 typedef const char *(*config_getenv_fn)(const char *name);

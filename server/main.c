@@ -27,6 +27,7 @@
 #include "common/x509_cache.h"
 #include "server/config.h"
 #include "server/context.h"
+#include "server/metrics.h"
 #include "model/store/migrate.h"
 #include "server/scheduler.h"
 #include "common/secretbox.h"
@@ -233,6 +234,7 @@ cmd_serve(const struct edgeca_config *cfg)
 	struct est_server *est = NULL;
 	struct deadline_watch *deadline = NULL;
 	struct scheduler *scheduler = NULL;
+	struct metrics_server *metrics = NULL;
 	sigset_t set;
 	int sig = 0, rc = 1;
 
@@ -282,6 +284,7 @@ cmd_serve(const struct edgeca_config *cfg)
 	}
 	if (listen_identity_set(&tls, NULL, &msg) != EDGECA_OK ||
 	    deadline_watch_start(cfg->request_timeout_s, &deadline, &msg) != EDGECA_OK ||
+	    metrics_server_start(&ctx, cfg, &metrics, &msg) != EDGECA_OK ||
 	    api_server_start(&ctx, &api_ls, &tls, deadline, &server, &msg) != EDGECA_OK ||
 	    est_server_start(&ctx, &est_ls, &tls, deadline, &est, &msg) != EDGECA_OK ||
 	    scheduler_start(&ctx, cfg, &scheduler, &msg) != EDGECA_OK) {
@@ -306,6 +309,7 @@ out:
 	scheduler_stop(scheduler);
 	est_server_stop(est);
 	api_server_stop(server);
+	metrics_server_stop(metrics);
 	deadline_watch_stop(deadline);
 	listen_identity_clear();
 	x509_cache_clear();

@@ -58,6 +58,11 @@ struct est_http_response {
 void est_handle(const struct est_http_request *req, struct est_http_response *resp);
 void est_http_response_free(struct est_http_response *resp);
 
+/* The pattern of the EST operation path serves ("/.well-known/est/:label/
+ * simpleenroll", ...), or NULL when none: a label for the metrics, never
+ * the path with its CA label or id. */
+const char *est_route_pattern(const char *path);
+
 /* Where an EST request goes: the operation and the CA location, as
  * /est/{ca_id}/{location}/.well-known/est/{op},
  * /.well-known/est/{label}/{op} or /.well-known/est/{op}. Returns 0, or

@@ -14,6 +14,7 @@
 #include "api/est/est_ca_names.h"
 #include "api/listen/listen.h"
 #include "api/listen/listen_identity.h"
+#include "api/listen/request_end.h"
 #include "api/listen/status.h"
 #include "common/buf.h"
 #include "common/log.h"
@@ -39,6 +40,7 @@ struct exchange {
 	bool answered;
 	bool started;      /* the headers have been seen */
 	bool nul_in_target; /* the raw request target holds %00 */
+	const char *route;  /* its pattern for the metrics (static); NULL: other */
 };
 
 static enum MHD_Result
@@ -209,7 +211,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *con)
 	struct exchange *x = calloc(1, sizeof(*x));
 
 	(void)cls;
-	(void)con;
+	deadline_request_begun(con);
 	if (x != NULL)
 		x->nul_in_target = uri == NULL || strstr(uri, "%00") != NULL;
 	return x;
@@ -278,6 +280,7 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
 		const char *refusal = refused_at_headers(con, x);
 		x->started = true;
+		x->route = est_route_pattern(url);
 		if (refusal != NULL) {
 			char line[128];
 			snprintf(line, sizeof(line), "%s\n", refusal);
@@ -348,7 +351,7 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 
 	(void)cls;
 	(void)toe;
-	deadline_request_done(con);
+	listen_request_end(con, "est", x != NULL ? x->route : NULL);
 	if (x != NULL) {
 		buf_free(&x->body);
 		free(x);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/metrics.h"
 
 /* One connection. fd is a duplicate of the connection's socket, closed
  * only when libmicrohttpd reports the connection closed: shutting it down
@@ -19,6 +20,10 @@ struct tracked {
 	int fd;
 	time_t since; /* CLOCK_MONOTONIC seconds */
 	bool cut;
+	/* when the current request's line arrived; only the connection's
+	 * own thread reads or writes it */
+	struct timespec begun;
+	bool has_begun;
 	struct tracked *prev, *next;
 };
 
@@ -171,16 +176,39 @@ deadline_on_connection(void *cls, struct MHD_Connection *con, void **socket_cont
 	}
 }
 
-void
-deadline_request_done(struct MHD_Connection *con)
+static struct tracked *
+tracked_of(struct MHD_Connection *con)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	struct tracked *t = ci ? ci->socket_context : NULL;
+
+	return ci ? ci->socket_context : NULL;
+}
+
+void
+deadline_request_begun(struct MHD_Connection *con)
+{
+	struct tracked *t = tracked_of(con);
 
 	if (t == NULL)
 		return;
+	clock_gettime(CLOCK_MONOTONIC, &t->begun);
+	t->has_begun = true;
+}
+
+double
+deadline_request_done(struct MHD_Connection *con)
+{
+	struct tracked *t = tracked_of(con);
+	double seconds = 0;
+
+	if (t == NULL)
+		return 0;
+	if (t->has_begun)
+		seconds = metrics_seconds_since(&t->begun);
+	t->has_begun = false;
 	pthread_mutex_lock(&t->w->lock);
 	t->since = now_mono();
 	pthread_mutex_unlock(&t->w->lock);
+	return seconds;
 }

@@ -26,7 +26,11 @@ void deadline_watch_stop(struct deadline_watch *w);
 void deadline_on_connection(void *cls, struct MHD_Connection *con, void **socket_context,
                             enum MHD_ConnectionNotificationCode toe);
 
-/* A request of con was answered: its next one gets the full time. */
-void deadline_request_done(struct MHD_Connection *con);
+/* A request's line arrived on con (from MHD_OPTION_URI_LOG_CALLBACK). */
+void deadline_request_begun(struct MHD_Connection *con);
+
+/* A request of con was answered: its next one gets the full time.
+ * Returns the seconds since deadline_request_begun (0: not known). */
+double deadline_request_done(struct MHD_Connection *con);
 
 #endif

@@ -219,6 +219,20 @@ api_path_matches(const char *pattern, const char *path)
 	}
 }
 
+const char *
+api_route_pattern(const char *method, const char *path)
+{
+	if (method == NULL || path == NULL)
+		return NULL;
+	if (strcmp(method, "HEAD") == 0)
+		method = "GET";
+	for (size_t i = 0; i < api_routes_count; i++)
+		if (strcmp(api_routes[i].method, method) == 0 &&
+		    api_path_matches(api_routes[i].path, path))
+			return api_routes[i].path;
+	return NULL;
+}
+
 static int
 not_found(const struct _u_request *req, struct _u_response *resp, void *user_data)
 {

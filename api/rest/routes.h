@@ -57,6 +57,10 @@ void api_routes_free(struct api_router *r);
 extern const struct api_route api_routes[];
 extern const size_t api_routes_count;
 
+/* The pattern of the route that serves method on path (HEAD as GET), or
+ * NULL when none does: a label for the metrics, never the raw path. */
+const char *api_route_pattern(const char *method, const char *path);
+
 /* True when path matches the ulfius-style pattern. */
 int api_path_matches(const char *pattern, const char *path);
 

@@ -7,6 +7,7 @@
 
 #include "api/listen/listen.h"
 #include "api/listen/listen_identity.h"
+#include "api/listen/request_end.h"
 #include "api/rest/routes.h"
 #include "common/log.h"
 
@@ -18,14 +19,26 @@ struct api_server {
 	bool started;
 };
 
-/* Ulfius's own completion callback, after the connection's deadline
- * restarts for its next request. */
+/* Ulfius's own completion callback, after the request's end (the
+ * connection's deadline, the metrics) under its route's pattern. */
 static void
 request_completed(void *cls, struct MHD_Connection *con, void **con_cls,
                   enum MHD_RequestTerminationCode toe)
 {
-	deadline_request_done(con);
+	const struct connection_info_struct *ci = *con_cls;
+	const struct _u_request *req = ci != NULL ? ci->request : NULL;
+
+	listen_request_end(con, "api",
+	                   req != NULL ? api_route_pattern(req->http_verb, req->url_path) : NULL);
 	mhd_request_completed(cls, con, con_cls, toe);
+}
+
+/* Ulfius's URI logger, once the request's start is noted. */
+static void *
+request_begun(void *cls, const char *uri, struct MHD_Connection *con)
+{
+	deadline_request_begun(con);
+	return ulfius_uri_logger(cls, uri);
 }
 
 edgeca_err
@@ -73,7 +86,7 @@ api_server_start(struct edgeca_ctx *ctx, const struct listen_settings *ls,
 		struct MHD_OptionItem ops[] = {
 			{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, NULL},
 			{MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)deadline_on_connection, deadline},
-			{MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
+			{MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)request_begun, NULL},
 			{MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)listen_mhd_log, (void *)"libmicrohttpd"},
 			{MHD_OPTION_SOCK_ADDR, 0, &s->addr.ss},
 			/* the current listen identity, asked for at each handshake */

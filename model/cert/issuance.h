@@ -10,7 +10,8 @@
 
 /* Has loc's key sign csr_der under template t until not_after and stores
  * the result (retrying with a new serial on the astronomically unlikely
- * collision). actor is recorded as requester and in the audit row.
+ * collision). actor is recorded as requester and in the audit row;
+ * channel ("rest", "est") labels the count of issued certificates.
  * The caller holds no database connection: none waits for the signer; the
  * store takes one afterwards.
  * Returns: EDGECA_OK; the signer's errors (signer-unavailable past
@@ -19,7 +20,7 @@
  * signer signed (the certificate is then neither stored nor returned).
  * Locks: the location's row FOR KEY SHARE in the insert's transaction
  * (cert_store_insert). */
-edgeca_err cert_sign_and_store(struct edgeca_ctx *ctx, const char *actor,
+edgeca_err cert_sign_and_store(struct edgeca_ctx *ctx, const char *actor, const char *channel,
                                const struct ca *ca, const struct ca_location *loc,
                                const struct tpl_def *t, const unsigned char *csr_der,
                                size_t csr_len, time_t not_after, struct certificate **out,

@@ -13,6 +13,7 @@
 #include "common/csr.h"
 #include "common/encoding.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/timeutil.h"
 #include "model/ca/store.h"
 #include "model/cert/issuance.h"
@@ -125,10 +126,10 @@ store_signed(struct edgeca_ctx *ctx, struct certificate *cert, const char *actor
 
 /* cert_sign_and_store, and cert_issue for a subordinate CA: path_length is
  * asked of the signer for a CA template (-1: none) and recorded with
- * action. */
+ * action; channel ("rest", "est") labels the issuance count. */
 static edgeca_err
-sign_and_store(struct edgeca_ctx *ctx, const char *actor, const struct ca *ca,
-               const struct ca_location *loc, const struct tpl_def *t, long path_length,
+sign_and_store(struct edgeca_ctx *ctx, const char *actor, const char *channel,
+               const struct ca *ca, const struct ca_location *loc, const struct tpl_def *t, long path_length,
                const char *action, const unsigned char *csr_der, size_t csr_len,
                time_t not_after, struct certificate **out, struct edgeca_msg *msg)
 {
@@ -171,6 +172,7 @@ sign_and_store(struct edgeca_ctx *ctx, const char *actor, const struct ca *ca,
 		         loc->name, cert->serial, msg ? msg->detail : "");
 		goto out;
 	}
+	metrics_cert_issued(ca->id, t->name, channel);
 	*out = cert;
 	cert = NULL;
 out:
@@ -180,13 +182,13 @@ out:
 }
 
 edgeca_err
-cert_sign_and_store(struct edgeca_ctx *ctx, const char *actor, const struct ca *ca,
-                    const struct ca_location *loc, const struct tpl_def *t,
+cert_sign_and_store(struct edgeca_ctx *ctx, const char *actor, const char *channel,
+                    const struct ca *ca, const struct ca_location *loc, const struct tpl_def *t,
                     const unsigned char *csr_der, size_t csr_len, time_t not_after,
                     struct certificate **out, struct edgeca_msg *msg)
 {
-	return sign_and_store(ctx, actor, ca, loc, t, -1, "certificate.issue", csr_der, csr_len,
-	                      not_after, out, msg);
+	return sign_and_store(ctx, actor, channel, ca, loc, t, -1, "certificate.issue", csr_der,
+	                      csr_len, not_after, out, msg);
 }
 
 edgeca_err
@@ -227,7 +229,7 @@ cert_issue(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_i
 	rc = cert_resolve_validity(req, ca->max_validity_days, loc->not_after, time(NULL),
 	                           &not_after, warning, sizeof(warning), msg);
 	if (rc != EDGECA_OK ||
-	    (rc = sign_and_store(ctx, who->actor, ca, loc, t,
+	    (rc = sign_and_store(ctx, who->actor, "rest", ca, loc, t,
 	                         req->subordinate ? req->path_length : -1,
 	                         req->subordinate ? "ca.sign_subordinate" : "certificate.issue",
 	                         csr_der, csr_len, not_after, &cert, msg)) != EDGECA_OK)

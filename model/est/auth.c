@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/password.h"
 #include "common/x509_cache.h"
 #include "common/x509util.h"
@@ -382,10 +383,12 @@ est_authenticate(PGconn *c, const struct ca *ca, const struct est_client *client
 	edgeca_err rc;
 
 	memset(id, 0, sizeof(*id));
-	if (client->chain_n == 0 && client->basic_user == NULL)
-		return edgeca_fail(msg, EDGECA_ERR_UNAUTHENTICATED, "est-no-credentials",
-		                   "a TLS client certificate is required (or HTTP Basic credentials, "
-		                   "where the CA has them)");
+	if (client->chain_n == 0 && client->basic_user == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_UNAUTHENTICATED, "est-no-credentials",
+		                 "a TLS client certificate is required (or HTTP Basic credentials, "
+		                 "where the CA has them)");
+		goto fail;
+	}
 	if (client->chain_n > 0 &&
 	    (rc = auth_certificate(c, ca, client, now, id, msg)) != EDGECA_OK)
 		goto fail;
@@ -405,6 +408,10 @@ est_authenticate(PGconn *c, const struct ca *ca, const struct est_client *client
 	}
 	return EDGECA_OK;
 fail:
+	/* refusals only, not a database outage; the slug is one of a few
+	 * fixed names: a label, never the detail */
+	if (rc == EDGECA_ERR_UNAUTHENTICATED || rc == EDGECA_ERR_THROTTLED)
+		metrics_est_auth_failure(edgeca_msg_slug(msg, rc));
 	est_identity_clear(id);
 	return rc;
 }

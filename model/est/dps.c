@@ -188,8 +188,8 @@ dps_verification_certificate(struct edgeca_ctx *ctx, const struct principal *who
 	not_after = time(NULL) + VERIFICATION_DAYS * 86400;
 	if (not_after > loc->not_after)
 		not_after = loc->not_after;
-	rc = cert_sign_and_store(ctx, who->actor, ca, loc, tpl_get(TPL_DPS_VERIFICATION), csr,
-	                         csr_len, not_after, out, msg);
+	rc = cert_sign_and_store(ctx, who->actor, "rest", ca, loc, tpl_get(TPL_DPS_VERIFICATION),
+	                         csr, csr_len, not_after, out, msg);
 	if (rc == EDGECA_OK)
 		log_info("dps_verification_certificate: ca=%s location=%s serial=%s by %s", ca->id,
 		         loc->name, (*out)->serial, who->actor);

@@ -327,8 +327,8 @@ est_enroll(struct edgeca_ctx *ctx, const struct est_target *t, bool reenroll,
 	not_after = now + (time_t)days * 86400;
 	if (not_after > loc->not_after)
 		not_after = loc->not_after;
-	rc = cert_sign_and_store(ctx, id.actor, ca, loc, tpl, csr_der, csr_len, not_after, out,
-	                         msg);
+	rc = cert_sign_and_store(ctx, id.actor, "est", ca, loc, tpl, csr_der, csr_len, not_after,
+	                         out, msg);
 	if (rc == EDGECA_OK)
 		log_info("est_enroll: ca=%s location=%s serial=%s cn=\"%s\" template=%s by %s%s",
 		         ca->id, loc->name, (*out)->serial,

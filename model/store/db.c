@@ -249,6 +249,19 @@ db_acquire(struct db_pool *p, PGconn **out, struct edgeca_msg *msg)
 }
 
 void
+db_pool_usage(struct db_pool *p, unsigned *size, unsigned *in_use)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&p->lock);
+	for (unsigned i = 0; i < p->size; i++)
+		n += p->busy[i] ? 1 : 0;
+	pthread_mutex_unlock(&p->lock);
+	*size = p->size;
+	*in_use = n;
+}
+
+void
 db_release(struct db_pool *p, PGconn *c)
 {
 	if (c == NULL)

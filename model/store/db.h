@@ -22,6 +22,9 @@ void db_pool_free(struct db_pool *p);
 /* Waits up to the pool's timeout for a connection. */
 edgeca_err db_acquire(struct db_pool *p, PGconn **out, struct edgeca_msg *msg);
 void db_release(struct db_pool *p, PGconn *c);
+/* The pool's size and how many of its connections are lent now (for the
+ * metrics). */
+void db_pool_usage(struct db_pool *p, unsigned *size, unsigned *in_use);
 
 /* The work of one model operation on a connection it borrows: arg is the
  * operation's own (its inputs and where its results go). */

@@ -32,6 +32,10 @@ void signer_pool_free(struct signer_pool *p);
  * atomics only unless stalled: cheap enough for every request. */
 bool signer_pool_stalled(struct signer_pool *p, unsigned *silent_s, unsigned *retry_after_s);
 
+/* The pool's size and how many of its connections are in a call now
+ * (for the metrics). */
+void signer_pool_usage(struct signer_pool *p, unsigned *size, unsigned *in_use);
+
 /* Where the server keeps the signer's sealed key records (PostgreSQL;
  * see "Sealed key records" in signer/PROTOCOL.md). store: keep the record
  * of key_id at version unless a newer one is kept already; fetch: the

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/timeutil.h"
 
 edgeca_err
@@ -380,24 +381,58 @@ check_reply(const struct signer_pool *p, struct signer_msg *reply,
 	return EDGECA_OK;
 }
 
+/* The operation of a request frame (its fourth byte), as a label. */
+static const char *
+op_name(uint8_t type)
+{
+	static const char *const names[] = {
+		"other",      "ping",     "key_create", "self_sign",  "issue",
+		"csr_create", "cert_install", "key_info", "crl_begin", "crl_entries",
+		"crl_finish", "key_load", "key_migrate",
+	};
+
+	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "other";
+}
+
 edgeca_err
 pool_slot_call(struct signer_pool *p, int slot, struct signer_writer *w,
                const struct signer_schema *ok_schema, int64_t deadline_ms, bool may_reconnect,
                struct signer_msg *reply, bool *healthy, struct edgeca_msg *msg)
 {
 	enum exchange_result x;
+	struct timespec start;
+	edgeca_err rc;
 
 	memset(reply, 0, sizeof(*reply));
 	*healthy = true;
 	if (signer_writer_finish(w) != 0)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, NULL,
 		                   "the request is too large for the signer");
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	x = exchange(p, &p->fds[slot], &w->b, reply, deadline_ms, may_reconnect, may_reconnect);
 	if (x != EXCHANGE_OK) {
 		*healthy = false;
-		return exchange_failed(p, x, msg);
+		rc = exchange_failed(p, x, msg);
+	} else {
+		rc = check_reply(p, reply, ok_schema, healthy, msg);
 	}
-	return check_reply(p, reply, ok_schema, healthy, msg);
+	if (metrics_enabled())
+		metrics_signer_call(op_name(w->b.data[3]), rc == EDGECA_OK,
+		                    metrics_seconds_since(&start));
+	return rc;
+}
+
+void
+signer_pool_usage(struct signer_pool *p, unsigned *size, unsigned *in_use)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&p->lock);
+	for (unsigned i = 0; i < p->size; i++)
+		n += p->busy[i] ? 1 : 0;
+	pthread_mutex_unlock(&p->lock);
+	*size = p->size;
+	*in_use = n;
 }
 
 static void

@@ -587,6 +587,35 @@ test_request_timeout(void **state)
 	config_free(&c);
 }
 
+/* EDGECA_METRICS_LISTEN: off when unset; an IP address and a port. */
+static void
+test_metrics_listen(void **state)
+{
+	static const char *const bad[] = {"9464", ":9464", "127.0.0.1", "127.0.0.1:",
+	                                  "127.0.0.1:0", "127.0.0.1:65536", "localhost:9464",
+	                                  "::1:9464", "[::1]", "127.0.0.1:94x", NULL};
+	struct edgeca_config c;
+	struct edgeca_msg msg;
+
+	assert_int_equal(load(&c, &msg), EDGECA_OK);
+	assert_null(c.metrics_host);
+	config_free(&c);
+	env_set("EDGECA_METRICS_LISTEN", "127.0.0.1:9464");
+	assert_int_equal(load(&c, &msg), EDGECA_OK);
+	assert_string_equal(c.metrics_host, "127.0.0.1");
+	assert_int_equal(c.metrics_port, 9464);
+	config_free(&c);
+	env_set("EDGECA_METRICS_LISTEN", "[::1]:9100");
+	assert_int_equal(load(&c, &msg), EDGECA_OK);
+	assert_string_equal(c.metrics_host, "::1");
+	assert_int_equal(c.metrics_port, 9100);
+	config_free(&c);
+	for (int i = 0; bad[i] != NULL; i++) {
+		env_set("EDGECA_METRICS_LISTEN", bad[i]);
+		refused("EDGECA_METRICS_LISTEN");
+	}
+}
+
 int
 main(void)
 {
@@ -602,6 +631,7 @@ main(void)
 		cmocka_unit_test_setup(test_signer_limits, env_clear),
 		cmocka_unit_test_setup(test_each_number, env_clear),
 		cmocka_unit_test_setup(test_request_timeout, env_clear),
+		cmocka_unit_test_setup(test_metrics_listen, env_clear),
 		cmocka_unit_test(test_url_host_port),
 	};
 
