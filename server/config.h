@@ -67,6 +67,8 @@ struct edgeca_config {
 	char *smtp_password;
 	char *smtp_from;
 	enum log_level log_level;
+	enum log_format log_format; /* EDGECA_LOG_FORMAT */
+	bool access_log;            /* EDGECA_ACCESS_LOG: one line per request */
 };
 
 typedef const char *(*config_getenv_fn)(const char *name);
