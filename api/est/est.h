@@ -70,6 +70,10 @@ struct est_route {
 	struct est_target target; /* points into this struct */
 };
 int est_route_parse(const char *path, struct est_route *r);
+/* The route pattern of path for the access log (static text, e.g.
+ * "/.well-known/est/:label/simpleenroll"); NULL when it is none of the
+ * operations edgeca offers. */
+const char *est_route_pattern(const char *path);
 
 /* HTTP Basic credentials from an Authorization header: 1 when the scheme
  * is Basic and user and password decode (malloc'ed, free both), 0 when
