@@ -62,7 +62,8 @@ const char *log_context_principal_name(void);
  * them as ca=... and serial=... and no field did. Strings are escaped
  * (quotes, backslashes, control characters, invalid UTF-8 as U+FFFD) and
  * cut to fit; the object is always closed. Returns the length written.
- * Ownership: out is the caller's, cap at least 64. */
+ * Ownership: out is the caller's, cap at least 128 (room for the time,
+ * level, component and a message, however short). */
 size_t log_json_line(char *out, size_t cap, const char *time, enum log_level level,
                      const char *component, const char *message,
                      const struct log_field *fields, size_t n);
