@@ -162,10 +162,12 @@ gate_admits(const struct api_router *r, struct _u_response *resp, const char *pa
 	return false;
 }
 
-/* The checks every route's request passes, then its handler. */
+/* The checks every route's request passes, then its handler (arg: the
+ * route's binding). */
 static void
-serve(const struct _u_request *req, struct _u_response *resp, const struct binding *b)
+serve(const struct _u_request *req, struct _u_response *resp, const void *arg)
 {
+	const struct binding *b = arg;
 	struct api_call call;
 	char detail[128];
 
@@ -195,21 +197,31 @@ serve(const struct _u_request *req, struct _u_response *resp, const struct bindi
 		gate_leave(b->router->gate);
 }
 
-/* Ulfius calls this once a request to a route is in; the request id and
- * the access-log line wrap everything done for it (api/listen/request.h). */
+/* One request of the API listener, once Ulfius has all of it: its
+ * request id, the common headers, fn, and its access-log line under route
+ * (NULL: none matched; api/listen/request.h). */
 static int
-dispatch(const struct _u_request *req, struct _u_response *resp, void *user_data)
+answer_request(const struct _u_request *req, struct _u_response *resp, const char *route,
+               void (*fn)(const struct _u_request *, struct _u_response *, const void *),
+               const void *arg)
 {
-	const struct binding *b = user_data;
 	struct listen_request lr;
 
 	listen_request_begin(&lr, "api", req->http_verb,
 	                     u_map_get_case(req->map_header, LISTEN_REQUEST_ID_HEADER));
 	common_headers(resp);
-	serve(req, resp, b);
+	fn(req, resp, arg);
 	listen_request_leave(&lr);
-	listen_request_end(&lr, b->route->path, (int)resp->status);
+	listen_request_end(&lr, route, (int)resp->status);
 	return U_CALLBACK_COMPLETE;
+}
+
+static int
+dispatch(const struct _u_request *req, struct _u_response *resp, void *user_data)
+{
+	const struct binding *b = user_data;
+
+	return answer_request(req, resp, b->route->path, serve, b);
 }
 
 int
@@ -236,10 +248,12 @@ api_path_matches(const char *pattern, const char *path)
 	}
 }
 
-/* 405 for a path some route matches with another method, 404 else. */
+/* 405 for a path some route matches with another method, 404 else
+ * (arg: the router). */
 static void
-no_route(const struct _u_request *req, struct _u_response *resp, const struct api_router *r)
+no_route(const struct _u_request *req, struct _u_response *resp, const void *arg)
 {
+	const struct api_router *r = arg;
 	char allow[128] = "";
 
 	if (framing_refused(req, resp, req->url_path))
@@ -269,15 +283,7 @@ no_route(const struct _u_request *req, struct _u_response *resp, const struct ap
 static int
 not_found(const struct _u_request *req, struct _u_response *resp, void *user_data)
 {
-	struct listen_request lr;
-
-	listen_request_begin(&lr, "api", req->http_verb,
-	                     u_map_get_case(req->map_header, LISTEN_REQUEST_ID_HEADER));
-	common_headers(resp);
-	no_route(req, resp, user_data);
-	listen_request_leave(&lr);
-	listen_request_end(&lr, NULL, (int)resp->status);
-	return U_CALLBACK_COMPLETE;
+	return answer_request(req, resp, NULL, no_route, user_data);
 }
 
 int
