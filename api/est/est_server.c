@@ -51,6 +51,7 @@ send_response(struct MHD_Connection *con, struct exchange *x, const struct est_h
 	struct MHD_Response *resp;
 	enum MHD_Result ok;
 
+	x->answered = true;
 	resp = MHD_create_response_from_buffer(r->body_len, r->body_len ? r->body : (void *)"",
 	                                       MHD_RESPMEM_MUST_COPY);
 	if (resp == NULL)
@@ -74,7 +75,6 @@ send_response(struct MHD_Connection *con, struct exchange *x, const struct est_h
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_STRICT_TRANSPORT_SECURITY, LISTEN_HSTS);
 	MHD_add_response_header(resp, LISTEN_REQUEST_ID_HEADER, x->lr.id);
-	x->answered = true;
 	x->status = r->status;
 	ok = MHD_queue_response(con, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
