@@ -449,6 +449,19 @@ config_load(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *ms
 		                 "EDGECA_LOG_LEVEL must be error, warn, info or debug");
 		goto fail;
 	}
+	s = env_or(get, "EDGECA_LOG_FORMAT", "text");
+	if (log_format_parse(s, &c->log_format) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
+		                 "EDGECA_LOG_FORMAT must be text or json");
+		goto fail;
+	}
+	s = env_or(get, "EDGECA_ACCESS_LOG", "on");
+	c->access_log = strcmp(s, "on") == 0;
+	if (!c->access_log && strcmp(s, "off") != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
+		                 "EDGECA_ACCESS_LOG must be on or off");
+		goto fail;
+	}
 	if (c->est_port == c->api_port) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
 		                 "EDGECA_EST_PORT and EDGECA_API_PORT must differ");

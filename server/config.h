@@ -71,6 +71,8 @@ struct edgeca_config {
 	char *metrics_listen;
 	char *metrics_host;
 	unsigned metrics_port;
+	enum log_format log_format; /* EDGECA_LOG_FORMAT */
+	bool access_log;            /* EDGECA_ACCESS_LOG: one line per request */
 };
 
 typedef const char *(*config_getenv_fn)(const char *name);

@@ -21,6 +21,7 @@
 
 #include "api/est/est_server.h"
 #include "api/listen/listen_identity.h"
+#include "api/listen/request.h"
 #include "api/rest/server.h"
 #include "common/embedded.h"
 #include "common/log.h"
@@ -333,6 +334,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_init("edgeca-server", cfg.log_level);
+	log_set_format(cfg.log_format);
+	listen_request_access_log(cfg.access_log);
 	if (strcmp(cmd, "serve") == 0 && argc <= 2)
 		rc = cmd_serve(&cfg);
 	else if (strcmp(cmd, "migrate") == 0 && argc == 2)

@@ -77,6 +77,32 @@ est_route_parse(const char *path, struct est_route *r)
 	return 0;
 }
 
+const char *
+est_route_pattern(const char *path)
+{
+	static const char *const ops[] = {"cacerts", "csrattrs", "simpleenroll", "simplereenroll"};
+	static const char *const patterns[][4] = {
+		{"/.well-known/est/cacerts", "/.well-known/est/csrattrs",
+		 "/.well-known/est/simpleenroll", "/.well-known/est/simplereenroll"},
+		{"/.well-known/est/:label/cacerts", "/.well-known/est/:label/csrattrs",
+		 "/.well-known/est/:label/simpleenroll", "/.well-known/est/:label/simplereenroll"},
+		{"/est/:ca_id/:location/.well-known/est/cacerts",
+		 "/est/:ca_id/:location/.well-known/est/csrattrs",
+		 "/est/:ca_id/:location/.well-known/est/simpleenroll",
+		 "/est/:ca_id/:location/.well-known/est/simplereenroll"},
+	};
+	struct est_route r;
+	size_t form;
+
+	if (path == NULL || est_route_parse(path, &r) != 0)
+		return NULL;
+	form = r.ca_id[0] != '\0' ? 2 : r.label[0] != '\0' ? 1 : 0;
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (strcmp(r.op, ops[i]) == 0)
+			return patterns[form][i];
+	return NULL;
+}
+
 int
 est_basic_parse(const char *authorization, char **user, char **password)
 {
@@ -459,30 +485,6 @@ est_handle(const struct est_http_request *req, struct est_http_response *resp)
 	                          "device and never leave it"
 	                        : "unknown EST operation; edgeca offers cacerts, simpleenroll, "
 	                          "simplereenroll and csrattrs");
-}
-
-const char *
-est_route_pattern(const char *path)
-{
-	static const char *const ops[] = {"cacerts", "csrattrs", "simpleenroll", "simplereenroll"};
-	static const char *const patterns[][4] = {
-		{"/.well-known/est/cacerts", "/.well-known/est/csrattrs",
-		 "/.well-known/est/simpleenroll", "/.well-known/est/simplereenroll"},
-		{"/.well-known/est/:label/cacerts", "/.well-known/est/:label/csrattrs",
-		 "/.well-known/est/:label/simpleenroll", "/.well-known/est/:label/simplereenroll"},
-		{"/est/:ca_id/:location/.well-known/est/cacerts",
-		 "/est/:ca_id/:location/.well-known/est/csrattrs",
-		 "/est/:ca_id/:location/.well-known/est/simpleenroll",
-		 "/est/:ca_id/:location/.well-known/est/simplereenroll"},
-	};
-	struct est_route route;
-
-	if (path == NULL || est_route_parse(path, &route) != 0)
-		return NULL;
-	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-		if (strcmp(route.op, ops[i]) == 0)
-			return patterns[route.ca_id[0] != '\0' ? 2 : route.label[0] != '\0' ? 1 : 0][i];
-	return NULL;
 }
 
 void

@@ -59,8 +59,9 @@ void est_handle(const struct est_http_request *req, struct est_http_response *re
 void est_http_response_free(struct est_http_response *resp);
 
 /* The pattern of the EST operation path serves ("/.well-known/est/:label/
- * simpleenroll", ...), or NULL when none: a label for the metrics, never
- * the path with its CA label or id. */
+ * simpleenroll", ...), or NULL when none of the operations edgeca offers:
+ * a label for the metrics and the access log, never the path with its CA
+ * label or id. */
 const char *est_route_pattern(const char *path);
 
 /* Where an EST request goes: the operation and the CA location, as

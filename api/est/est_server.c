@@ -15,6 +15,7 @@
 #include "api/listen/listen.h"
 #include "api/listen/listen_identity.h"
 #include "api/listen/request_end.h"
+#include "api/listen/request.h"
 #include "api/listen/status.h"
 #include "common/buf.h"
 #include "common/log.h"
@@ -40,15 +41,18 @@ struct exchange {
 	bool answered;
 	bool started;      /* the headers have been seen */
 	bool nul_in_target; /* the raw request target holds %00 */
-	const char *route;  /* its pattern for the metrics (static); NULL: other */
+	int status;         /* of the answer; 0: none yet */
+	const char *route;  /* est_route_pattern; NULL: other */
+	struct listen_request lr;
 };
 
 static enum MHD_Result
-send_response(struct MHD_Connection *con, const struct est_http_response *r)
+send_response(struct MHD_Connection *con, struct exchange *x, const struct est_http_response *r)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ok;
 
+	x->answered = true;
 	resp = MHD_create_response_from_buffer(r->body_len, r->body_len ? r->body : (void *)"",
 	                                       MHD_RESPMEM_MUST_COPY);
 	if (resp == NULL)
@@ -71,18 +75,20 @@ send_response(struct MHD_Connection *con, const struct est_http_response *r)
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_STRICT_TRANSPORT_SECURITY, LISTEN_HSTS);
+	MHD_add_response_header(resp, LISTEN_REQUEST_ID_HEADER, x->lr.id);
+	x->status = r->status;
 	ok = MHD_queue_response(con, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	return ok;
 }
 
 static enum MHD_Result
-send_text(struct MHD_Connection *con, int status, const char *text)
+send_text(struct MHD_Connection *con, struct exchange *x, int status, const char *text)
 {
 	struct est_http_response r = {status, "text/plain; charset=utf-8", false, (char *)text,
 	                              strlen(text), NULL, 0};
 
-	return send_response(con, &r);
+	return send_response(con, x, &r);
 }
 
 /* The TLS client chain, leaf first, as DER (borrowed from the session). */
@@ -260,6 +266,35 @@ client_facts(struct MHD_Connection *con, struct est_http_request *req)
 	channel_binding(con, req);
 }
 
+/* The request's headers are in: answers at once what is refused from
+ * them alone (as refused_at_headers says), or prepares for the body. */
+static enum MHD_Result
+at_headers(struct MHD_Connection *con, struct exchange *x, const struct listen_settings *ls,
+           const char *method, const char *url)
+{
+	const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+	                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *refusal = refused_at_headers(con, x);
+
+	if (refusal != NULL) {
+		char line[128];
+		snprintf(line, sizeof(line), "%s\n", refusal);
+		log_debug("est: %s %s -> 400: %s", method, url, refusal);
+		return send_text(con, x, 400, line);
+	}
+	/* A declared body over the limit is read and dropped, then
+	 * refused (413): closing on a client still sending would reset
+	 * the connection, and the client would see that instead of the
+	 * answer. One far over the limit is refused before it is read. */
+	if (cl != NULL && strtoull(cl, NULL, 10) > ls->max_body_bytes * DISCARD_FACTOR)
+		return send_text(con, x, 413, "the request body exceeds the limit\n");
+	if (cl != NULL && strtoull(cl, NULL, 10) > ls->max_body_bytes)
+		x->too_large = true;
+	if (cl != NULL)
+		quick_ack(con);
+	return MHD_YES;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *con, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size,
@@ -276,31 +311,14 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 	if (x == NULL) /* on_uri found no memory */
 		return MHD_NO;
 	if (!x->started) {
-		const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
-		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
-		const char *refusal = refused_at_headers(con, x);
-		x->started = true;
+		listen_request_begin(&x->lr, "est", method,
+		                     MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+		                                                 LISTEN_REQUEST_ID_HEADER));
 		x->route = est_route_pattern(url);
-		if (refusal != NULL) {
-			char line[128];
-			snprintf(line, sizeof(line), "%s\n", refusal);
-			x->answered = true;
-			log_debug("est: %s %s -> 400: %s", method, url, refusal);
-			return send_text(con, 400, line);
-		}
-		/* A declared body over the limit is read and dropped, then
-		 * refused (413): closing on a client still sending would reset
-		 * the connection, and the client would see that instead of the
-		 * answer. One far over the limit is refused before it is read. */
-		if (cl != NULL && strtoull(cl, NULL, 10) > ls->max_body_bytes * DISCARD_FACTOR) {
-			x->answered = true;
-			return send_text(con, 413, "the request body exceeds the limit\n");
-		}
-		if (cl != NULL && strtoull(cl, NULL, 10) > ls->max_body_bytes)
-			x->too_large = true;
-		if (cl != NULL)
-			quick_ack(con);
-		return MHD_YES;
+		x->started = true;
+		ok = at_headers(con, x, ls, method, url);
+		listen_request_leave(&x->lr);
+		return ok;
 	}
 	if (*upload_data_size > 0) {
 		if (!x->answered && !x->too_large &&
@@ -335,10 +353,11 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 	req.gate_wait_ms = ls->signer_timeout_s * 1000;
 	tls_chain(con, &req.tls);
 	client_facts(con, &req);
+	listen_request_enter(&x->lr);
 	est_handle(&req, &resp);
 	log_debug("est: %s %s -> %d", method, url, resp.status);
-	x->answered = true;
-	ok = send_response(con, &resp);
+	ok = send_response(con, x, &resp);
+	listen_request_leave(&x->lr);
 	est_http_response_free(&resp);
 	return ok;
 }
@@ -351,8 +370,10 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 
 	(void)cls;
 	(void)toe;
-	listen_request_end(con, "est", x != NULL ? x->route : NULL);
+	listen_request_done(con, "est", x != NULL ? x->route : NULL);
 	if (x != NULL) {
+		if (x->status != 0)
+			listen_request_end(&x->lr, x->route, x->status);
 		buf_free(&x->body);
 		free(x);
 		*con_cls = NULL;

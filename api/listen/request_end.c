@@ -4,7 +4,7 @@
 #include "common/metrics.h"
 
 void
-listen_request_end(struct MHD_Connection *con, const char *listener, const char *route)
+listen_request_done(struct MHD_Connection *con, const char *listener, const char *route)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(con, MHD_CONNECTION_INFO_HTTP_STATUS);

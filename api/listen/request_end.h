@@ -9,6 +9,6 @@
 /* The request on con ended (from MHD_OPTION_NOTIFY_COMPLETED). listener
  * is "api" or "est"; route the pattern it was served under (NULL or ""
  * when none: "other"), never the raw path. */
-void listen_request_end(struct MHD_Connection *con, const char *listener, const char *route);
+void listen_request_done(struct MHD_Connection *con, const char *listener, const char *route);
 
 #endif

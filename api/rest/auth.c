@@ -5,6 +5,7 @@
 
 #include "api/rest/handlers.h"
 #include "api/rest/problem.h"
+#include "common/log.h"
 #include "model/auth/token.h"
 #include "model/auth/token_scope.h"
 
@@ -92,6 +93,8 @@ api_authorize(struct api_call *call, const struct api_route *route)
 	while (*h == ' ')
 		h++;
 	rc = token_authenticate(call->ctx, h, &call->who, &msg);
+	if (rc == EDGECA_OK)
+		log_context_principal(call->who.actor);
 	if (rc != EDGECA_OK) {
 		if (rc == EDGECA_ERR_UNAUTHENTICATED)
 			u_map_put(call->resp->map_header, "WWW-Authenticate",

@@ -57,6 +57,10 @@ problem(struct _u_response *resp, int status, const char *title, const char *slu
 	if (j != NULL && instance != NULL && json_object_set_new(j, "instance",
 	                                                         json_string(instance)) != 0)
 		json_object_del(j, "instance");
+	/* the request's id, to find its log lines */
+	if (j != NULL && log_context_request_id()[0] != '\0' &&
+	    json_object_set_new(j, "request_id", json_string(log_context_request_id())) != 0)
+		json_object_del(j, "request_id");
 	if (j != NULL && members != NULL && json_object_update_missing(j, members) != 0) {
 		json_decref(j);
 		j = NULL;

@@ -6,6 +6,7 @@
 #include "api/rest/auth.h"
 #include "api/rest/handlers.h"
 #include "api/listen/listen.h"
+#include "api/listen/request.h"
 #include "api/rest/problem.h"
 #include "common/log.h"
 #include "common/x509util.h"
@@ -73,6 +74,7 @@ struct binding {
 static void
 common_headers(struct _u_response *resp)
 {
+	u_map_put(resp->map_header, LISTEN_REQUEST_ID_HEADER, log_context_request_id());
 	u_map_put(resp->map_header, "Cache-Control", "no-store");
 	u_map_put(resp->map_header, "X-Content-Type-Options", "nosniff");
 	u_map_put(resp->map_header, "Strict-Transport-Security", LISTEN_HSTS);
@@ -160,10 +162,12 @@ gate_admits(const struct api_router *r, struct _u_response *resp, const char *pa
 	return false;
 }
 
-static int
-dispatch(const struct _u_request *req, struct _u_response *resp, void *user_data)
+/* The checks every route's request passes, then its handler (arg: the
+ * route's binding). */
+static void
+serve(const struct _u_request *req, struct _u_response *resp, const void *arg)
 {
-	const struct binding *b = user_data;
+	const struct binding *b = arg;
 	struct api_call call;
 	char detail[128];
 
@@ -172,27 +176,52 @@ dispatch(const struct _u_request *req, struct _u_response *resp, void *user_data
 	call.resp = resp;
 	call.ctx = b->router->ctx;
 	call.path = req->url_path;
-	common_headers(resp);
 	if (framing_refused(req, resp, call.path))
-		return U_CALLBACK_COMPLETE;
+		return;
 	if (body_too_large(req, b->router->max_body)) {
 		snprintf(detail, sizeof(detail), "the request body exceeds the limit of %zu bytes",
 		         b->router->max_body);
 		api_problem_text(resp, EDGECA_ERR_OVERSIZED, "payload-too-large", detail, call.path);
-		return U_CALLBACK_COMPLETE;
+		return;
 	}
 	if (query_invalid(req, detail, sizeof(detail))) {
 		api_problem_text(resp, EDGECA_ERR_MALFORMED, "invalid-parameter", detail, call.path);
-		return U_CALLBACK_COMPLETE;
+		return;
 	}
 	if (api_authorize(&call, b->route) != 0)
-		return U_CALLBACK_COMPLETE;
+		return;
 	if (b->signer && !gate_admits(b->router, resp, call.path))
-		return U_CALLBACK_COMPLETE;
+		return;
 	b->route->handler(&call);
 	if (b->signer)
 		gate_leave(b->router->gate);
+}
+
+/* One request of the API listener, once Ulfius has all of it: its
+ * request id, the common headers, fn, and its access-log line under route
+ * (NULL: none matched; api/listen/request.h). */
+static int
+answer_request(const struct _u_request *req, struct _u_response *resp, const char *route,
+               void (*fn)(const struct _u_request *, struct _u_response *, const void *),
+               const void *arg)
+{
+	struct listen_request lr;
+
+	listen_request_begin(&lr, "api", req->http_verb,
+	                     u_map_get_case(req->map_header, LISTEN_REQUEST_ID_HEADER));
+	common_headers(resp);
+	fn(req, resp, arg);
+	listen_request_leave(&lr);
+	listen_request_end(&lr, route, (int)resp->status);
 	return U_CALLBACK_COMPLETE;
+}
+
+static int
+dispatch(const struct _u_request *req, struct _u_response *resp, void *user_data)
+{
+	const struct binding *b = user_data;
+
+	return answer_request(req, resp, b->route->path, serve, b);
 }
 
 int
@@ -233,15 +262,16 @@ api_route_pattern(const char *method, const char *path)
 	return NULL;
 }
 
-static int
-not_found(const struct _u_request *req, struct _u_response *resp, void *user_data)
+/* 405 for a path some route matches with another method, 404 else
+ * (arg: the router). */
+static void
+no_route(const struct _u_request *req, struct _u_response *resp, const void *arg)
 {
-	const struct api_router *r = user_data;
+	const struct api_router *r = arg;
 	char allow[128] = "";
 
-	common_headers(resp);
 	if (framing_refused(req, resp, req->url_path))
-		return U_CALLBACK_COMPLETE;
+		return;
 	for (size_t i = 0; i < r->n_routes; i++) {
 		if (!api_path_matches(r->routes[i].path, req->url_path))
 			continue;
@@ -258,11 +288,16 @@ not_found(const struct _u_request *req, struct _u_response *resp, void *user_dat
 		         req->http_verb, allow);
 		api_problem_raw(resp, 405, "Method Not Allowed", "method-not-allowed", detail,
 		                req->url_path);
-		return U_CALLBACK_COMPLETE;
+		return;
 	}
 	api_problem_text(resp, EDGECA_ERR_NOT_FOUND, "not-found", "no such resource",
 	                 req->url_path);
-	return U_CALLBACK_COMPLETE;
+}
+
+static int
+not_found(const struct _u_request *req, struct _u_response *resp, void *user_data)
+{
+	return answer_request(req, resp, NULL, no_route, user_data);
 }
 
 int

@@ -28,7 +28,7 @@ request_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	const struct connection_info_struct *ci = *con_cls;
 	const struct _u_request *req = ci != NULL ? ci->request : NULL;
 
-	listen_request_end(con, "api",
+	listen_request_done(con, "api",
 	                   req != NULL ? api_route_pattern(req->http_verb, req->url_path) : NULL);
 	mhd_request_completed(cls, con, con_cls, toe);
 }

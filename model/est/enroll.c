@@ -311,6 +311,7 @@ est_enroll(struct edgeca_ctx *ctx, const struct est_target *t, bool reenroll,
 	rc = est_load_pooled(ctx, t, client, now, &id, &ca, &loc, msg);
 	if (rc != EDGECA_OK)
 		goto out;
+	log_context_principal(id.actor); /* names the request in its log lines */
 	/* The signer checks the CSR fully again before it signs. */
 	if ((rc = csr_decode_der(csr_der, csr_len, &csr, msg)) != EDGECA_OK ||
 	    (rc = est_pop_check(ca, csr, client, msg)) != EDGECA_OK ||

@@ -45,6 +45,7 @@ usage(void)
 	        "usage: edgeca-signer --state-dir DIR --socket PATH [--allow-uid UID]...\n"
 	        "                     [--user NAME] [--max-connections N] [--max-keys N]\n"
 	        "                     [--kek-file PATH] [--log-level LEVEL]\n"
+	        "                     [--log-format text|json]\n"
 	        "                     [--key-store sealed|pkcs11 --pkcs11-module PATH\n"
 	        "                      --pkcs11-token-label LABEL --pkcs11-pin-file PATH]\n");
 }
@@ -150,6 +151,7 @@ main(int argc, char **argv)
 		{"user", required_argument, NULL, 'u'},
 		{"max-connections", required_argument, NULL, 'm'},
 		{"log-level", required_argument, NULL, 'l'},
+		{"log-format", required_argument, NULL, 'f'},
 		{"kek-file", required_argument, NULL, 'k'},
 		{"max-keys", required_argument, NULL, 'x'},
 		{"key-store", required_argument, NULL, 'K'},
@@ -168,6 +170,9 @@ main(int argc, char **argv)
 	struct signer_service svc = {NULL, NULL};
 	struct edgeca_msg msg = {0};
 	enum log_level level = LOG_LEVEL_INFO;
+	/* the server's setting, when the signer shares its environment */
+	const char *log_format = getenv("EDGECA_LOG_FORMAT");
+	enum log_format format = LOG_FORMAT_TEXT;
 	uid_t run_uid = getuid();
 	gid_t run_gid = getgid();
 	pid_t parent = getppid();
@@ -205,6 +210,7 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'f': log_format = optarg; break;
 		case 'k': kek_file = optarg; break;
 		case 'K': key_store = optarg; break;
 		case 'M': p11.module = optarg; break;
@@ -233,7 +239,13 @@ main(int argc, char **argv)
 		                "--pkcs11-token-label and --pkcs11-pin-file\n");
 		return 2;
 	}
+	if (log_format != NULL && log_format[0] != '\0' &&
+	    log_format_parse(log_format, &format) != 0) {
+		fprintf(stderr, "edgeca-signer: the log format is text or json\n");
+		return 2;
+	}
 	log_init("edgeca-signer", level);
+	log_set_format(format);
 	if (prctl(PR_GET_PDEATHSIG, &deathsig) != 0)
 		deathsig = 0;
 	if (user != NULL) {
