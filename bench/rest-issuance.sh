@@ -11,9 +11,10 @@
 # BENCH_KEEP (1: keep the work directory and its logs), BENCH_KEY_STORE
 # (sealed, or pkcs11: the CA key in a SoftHSM2 token made for the run),
 # BENCH_METRICS (1: edgeca is measured twice in the run, as "edgeca"
-# without metrics and as "edgeca-metrics" restarted with
-# EDGECA_METRICS_LISTEN set and /metrics scraped every
-# BENCH_SCRAPE_INTERVAL seconds, 5; the report compares the two);
+# without metrics or access log (text logs, EDGECA_ACCESS_LOG=off) and as
+# "edgeca-metrics" restarted with EDGECA_METRICS_LISTEN set, /metrics
+# scraped every BENCH_SCRAPE_INTERVAL seconds (5), EDGECA_LOG_FORMAT=json
+# and the access log on; the report compares the two);
 # EDGECA_HTTP_THREADS, EDGECA_DB_POOL_SIZE, EDGECA_SIGNER_POOL_SIZE and
 # EDGECA_LOG_LEVEL reach the server unchanged.
 set -euo pipefail
@@ -42,10 +43,16 @@ cfssl_pid='' scraper_pid=''
 bench_cleanup_extra() { stop_pid "$cfssl_pid"; stop_pid "$scraper_pid"; }
 
 # restart_server [METRICS_ADDRESS]: the server again, with
-# EDGECA_METRICS_LISTEN set to the address (none: unset).
+# EDGECA_METRICS_LISTEN set to the address, JSON logs and the access log
+# (none: no metrics, text logs, no access log).
 restart_server() {
   stop_pid "$server_pid"
-  if [ -n "${1:-}" ]; then export EDGECA_METRICS_LISTEN=$1; else unset EDGECA_METRICS_LISTEN; fi
+  if [ -n "${1:-}" ]; then
+    export EDGECA_METRICS_LISTEN=$1 EDGECA_LOG_FORMAT=json EDGECA_ACCESS_LOG=on
+  else
+    unset EDGECA_METRICS_LISTEN
+    export EDGECA_LOG_FORMAT=text EDGECA_ACCESS_LOG=off
+  fi
   as_user_bg "$EDGECA_SERVER_USER" "$build_dir/edgeca-server" serve 2>>"$work/log/server.log"
   server_pid=$!
   wait_https "$api/readyz" "$server_pid" -f
@@ -149,7 +156,7 @@ start_cfssl() { # extra cfssl serve arguments
 for system in $systems; do
   case $system in
   edgeca)
-    [ -z "${EDGECA_METRICS_LISTEN:-}" ] || restart_server
+    [ "${BENCH_METRICS:-}" != 1 ] || restart_server
     measure edgeca "$api/api/v1/cas/$ca_id/certificates" "$work/device.csr" \
       application/pkcs10 201 "$token" edgeca \
       "SELECT count(*) FROM certificates WHERE ca_id = '$ca_id'" ;;
