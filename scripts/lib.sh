@@ -20,8 +20,11 @@ RUNTIME_PACKAGES=(gcc make cmake pkg-config libssl-dev openssl libulfius-dev
                   libmicrohttpd-dev libgnutls28-dev libjansson-dev libpq-dev
                   libcmocka-dev postgresql curl jq acl ca-certificates util-linux
                   python3 libp11-kit-dev)
-# softhsm2: the PKCS#11 token the signer's token back end is tested against
-TEST_PACKAGES=(libcurl4-gnutls-dev python3 python3-yaml python3-jsonschema softhsm2 prometheus python3-matplotlib)
+# softhsm2: the PKCS#11 token the signer's token back end is tested against;
+# systemd: systemd-analyze, -sysusers and -tmpfiles for the packaged units;
+# prometheus: promtool checks the metrics page and the alert rules
+TEST_PACKAGES=(libcurl4-gnutls-dev python3 python3-yaml python3-jsonschema softhsm2 systemd
+               prometheus python3-matplotlib)
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -250,6 +250,24 @@ static const struct env_var env_vars[] = {
 	V_STRING("EDGECA_METRICS_LISTEN", metrics_listen, NULL),
 };
 
+/* The variables config_load reads in code rather than from env_vars. */
+static const char *const coded_vars[] = {
+	"EDGECA_LOG_LEVEL", "EDGECA_PUBLIC_URL", "EDGECA_PUBLIC_EST_URL",
+	"EDGECA_EST_TRUSTED_PROXIES", "EDGECA_SMTP_TLS",
+};
+
+bool
+config_var_known(const char *name)
+{
+	for (size_t i = 0; i < sizeof(env_vars) / sizeof(env_vars[0]); i++)
+		if (strcmp(env_vars[i].name, name) == 0)
+			return true;
+	for (size_t i = 0; i < sizeof(coded_vars) / sizeof(coded_vars[0]); i++)
+		if (strcmp(coded_vars[i], name) == 0)
+			return true;
+	return false;
+}
+
 /* Reads v into its field of c. */
 static edgeca_err
 env_var_load(const struct env_var *v, config_getenv_fn get, struct edgeca_config *c,

@@ -83,6 +83,9 @@ edgeca_err config_load(struct edgeca_config *c, config_getenv_fn getenv_fn,
                        struct edgeca_msg *msg);
 void config_free(struct edgeca_config *c);
 
+/* True when config_load reads the variable name. */
+bool config_var_known(const char *name);
+
 /* True when the peer address (IPv4, IPv6 or IPv4-mapped IPv6) is one of
  * EDGECA_EST_TRUSTED_PROXIES. */
 bool config_is_trusted_proxy(const struct edgeca_config *c, const struct sockaddr *peer);

@@ -3,7 +3,10 @@
  *   edgeca-server migrate        apply database migrations and exit
  *   edgeca-server token create --role ROLE --name NAME [--email ADDR] [--ca ID]...
  *                              [--output FILE]
- * Configuration comes from EDGECA_* environment variables (docs/configuration.md). */
+ *   edgeca-server check-config [FILE]   report every bad line of a configuration file
+ *   edgeca-server --version
+ * Configuration comes from EDGECA_* environment variables (docs/configuration.md) and
+ * the file EDGECA_CONFIG names (docs/install.md); the environment wins. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +30,7 @@
 #include "common/log.h"
 #include "common/x509_cache.h"
 #include "server/config.h"
+#include "server/config_file.h"
 #include "server/context.h"
 #include "server/metrics.h"
 #include "model/store/migrate.h"
@@ -34,6 +38,7 @@
 #include "common/secretbox.h"
 #include "server/service_tls.h"
 #include "model/auth/token.h"
+#include "edgeca_version.h"
 
 #define SIGNER_WAIT_SECONDS 30
 
@@ -42,11 +47,13 @@ usage(void)
 {
 	fprintf(stderr, "usage: edgeca-server [serve]\n"
 	                "       edgeca-server migrate\n"
+	                "       edgeca-server check-config [FILE]\n"
+	                "       edgeca-server --version\n"
 	                "       edgeca-server token create --role ROLE --name NAME "
 	                "[--email ADDR] [--ca ID]... [--output FILE]\n"
 	                "ROLE is pki_admin, requester or auditor; each --ca limits the token to "
 	                "that CA (none: every CA).\nConfiguration: EDGECA_* environment "
-	                "variables.\n");
+	                "variables, and the file EDGECA_CONFIG names.\n");
 }
 
 /* grant: give EDGECA_DB_APP_ROLE its rights (the migrate command, run as
@@ -329,7 +336,13 @@ main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : "serve";
 	int rc;
 
-	if (config_load(&cfg, NULL, &msg) != EDGECA_OK) {
+	if (argc == 2 && strcmp(cmd, "--version") == 0) {
+		printf("edgeca-server %s (commit %s)\n", EDGECA_VERSION, EDGECA_COMMIT);
+		return 0;
+	}
+	if (strcmp(cmd, "check-config") == 0)
+		return config_check_command(argc, argv);
+	if (config_file_apply_env(&msg) != EDGECA_OK || config_load(&cfg, NULL, &msg) != EDGECA_OK) {
 		fprintf(stderr, "edgeca-server: configuration: %s\n", msg.detail);
 		return 2;
 	}

@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "common/buf.h"
+#include "edgeca_version.h"
 #include "signer/daemon/import.h"
 #include "signer/daemon/keystore.h"
 #include "signer/daemon/listener.h"
@@ -42,12 +43,13 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	        "usage: edgeca-signer --state-dir DIR --socket PATH [--allow-uid UID]...\n"
+	        "usage: edgeca-signer --state-dir DIR --socket PATH [--allow-uid UID|USER]...\n"
 	        "                     [--user NAME] [--max-connections N] [--max-keys N]\n"
 	        "                     [--kek-file PATH] [--log-level LEVEL]\n"
 	        "                     [--log-format text|json]\n"
 	        "                     [--key-store sealed|pkcs11 --pkcs11-module PATH\n"
-	        "                      --pkcs11-token-label LABEL --pkcs11-pin-file PATH]\n");
+	        "                      --pkcs11-token-label LABEL --pkcs11-pin-file PATH]\n"
+	        "       edgeca-signer --version\n");
 }
 
 static int
@@ -61,6 +63,25 @@ parse_uint(const char *s, unsigned long max, unsigned long *out)
 	if (errno || *s == '\0' || *end || v > max || s[0] == '-')
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/* A uid, or a user's name (a systemd unit knows the server's user by name
+ * only: sysusers.d may give it any uid). */
+static int
+parse_uid(const char *s, uid_t *out)
+{
+	struct passwd *pw;
+	unsigned long v;
+
+	if (parse_uint(s, 0x7fffffff, &v) == 0) {
+		*out = (uid_t)v;
+		return 0;
+	}
+	pw = getpwnam(s);
+	if (pw == NULL)
+		return -1;
+	*out = pw->pw_uid;
 	return 0;
 }
 
@@ -182,6 +203,10 @@ main(int argc, char **argv)
 	unsigned long v;
 	int listen_fd = -1, rc = 1, opt;
 
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("edgeca-signer %s (commit %s)\n", EDGECA_VERSION, EDGECA_COMMIT);
+		return 0;
+	}
 	if (argc > 1 && strcmp(argv[1], "import-key") == 0)
 		return import_key_main(argc - 1, argv + 1);
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -191,11 +216,11 @@ main(int argc, char **argv)
 		case 'u': user = optarg; break;
 		case 'a':
 			if (cfg.n_allowed == LISTENER_MAX_ALLOWED_UIDS ||
-			    parse_uint(optarg, 0x7fffffff, &v) != 0) {
+			    parse_uid(optarg, &cfg.allowed_uids[cfg.n_allowed]) != 0) {
 				usage();
 				return 2;
 			}
-			cfg.allowed_uids[cfg.n_allowed++] = (uid_t)v;
+			cfg.n_allowed++;
 			break;
 		case 'm':
 			if (parse_uint(optarg, 65536, &v) != 0 || v == 0) {
