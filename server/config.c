@@ -253,7 +253,7 @@ static const struct env_var env_vars[] = {
 /* The variables config_load reads in code rather than from env_vars. */
 static const char *const coded_vars[] = {
 	"EDGECA_LOG_LEVEL", "EDGECA_PUBLIC_URL", "EDGECA_PUBLIC_EST_URL",
-	"EDGECA_EST_TRUSTED_PROXIES", "EDGECA_SMTP_TLS",
+	"EDGECA_EST_TRUSTED_PROXIES", "EDGECA_SMTP_TLS", "EDGECA_LOG_FORMAT", "EDGECA_ACCESS_LOG",
 };
 
 bool
