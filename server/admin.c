@@ -195,7 +195,7 @@ print_ca(const struct ca *ca)
 {
 	char na[32];
 
-	printf("%-36s  %-32s  %-11s  %-18s\n", ca->id, ca->common_name, ca_kind_name(ca->kind),
+	printf("%-36s  %-32s  %-11s  %s\n", ca->id, ca->common_name, ca_kind_name(ca->kind),
 	       ca_status_name(ca->status));
 	for (size_t i = 0; i < ca->n_locations; i++) {
 		const struct ca_location *l = &ca->locations[i];
@@ -216,7 +216,7 @@ ca_list_cmd(struct edgeca_ctx *ctx, bool as_json)
 	if (as_json && all == NULL)
 		goto out;
 	if (!as_json)
-		printf("%-36s  %-32s  %-11s  %-18s\n", "ID", "COMMON NAME", "KIND", "STATUS");
+		printf("%-36s  %-32s  %-11s  %s\n", "ID", "COMMON NAME", "KIND", "STATUS");
 	do {
 		ca_list_free(&page);
 		if (ca_list(ctx, &admin_cli, ADMIN_PAGE, cursor[0] ? cursor : NULL, &page, &msg) !=

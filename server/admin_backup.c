@@ -42,9 +42,12 @@ static int
 add_file(struct backup *b, const char *from, const char *under, const char *name)
 {
 	char rel[ADMIN_PATH_MAX], to[ADMIN_PATH_MAX];
+	struct stat st;
 
+	/* the file's mode, never more than 0644 (ca.pem is for everyone) */
 	if (!admin_path(rel, under, name) || !admin_path(to, b->staging, rel) ||
-	    admin_copy_file(from, to, 0600, (uid_t)-1, (gid_t)-1) != 0 ||
+	    stat(from, &st) != 0 ||
+	    admin_copy_file(from, to, st.st_mode & 0644, (uid_t)-1, (gid_t)-1) != 0 ||
 	    json_array_append_new(b->j_files, json_string(rel)) != 0)
 		return -1;
 	return 0;
