@@ -80,7 +80,8 @@ add_dir(struct backup *b, const char *dir, const char *suffix, const char *under
 }
 
 /* The schema's level and the KEK ids of the sealed records, read after the
- * dump: a restore checks its KEK against them before it changes anything. */
+ * dump: a restore checks its KEK against them before it changes anything
+ * (records are only added, all under the one KEK of a deployment). */
 static int
 describe_database(const char *url, json_t *manifest)
 {
@@ -223,6 +224,11 @@ admin_backup(const struct edgeca_config *cfg, int argc, char **argv)
 	if (manifest == NULL || b.j_files == NULL || admin_staging_new(b.staging) != 0 ||
 	    !admin_path(dump, b.staging, BACKUP_DUMP))
 		goto out;
+	/* The signer's files before the dump: a CRL signed in between leaves
+	 * the database's CRL number allocator ahead of the record, never
+	 * behind it, so the restored signer accepts the next number. */
+	if (add_state(&b, signer_state, with_kek ? kek : NULL) != 0)
+		goto out;
 	{
 		/* custom format: one snapshot, restored by pg_restore; owners are
 		 * left out (the restoring role owns the schema) */
@@ -232,7 +238,6 @@ admin_backup(const struct edgeca_config *cfg, int argc, char **argv)
 			goto out;
 	}
 	if (describe_database(cfg->database_url, manifest) != 0 ||
-	    add_state(&b, signer_state, with_kek ? kek : NULL) != 0 ||
 	    json_object_set(manifest, "files", b.j_files) != 0 ||
 	    json_object_set_new(manifest, "crl_number_records", json_integer(b.n_crl_records)) != 0)
 		goto out;
