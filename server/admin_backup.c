@@ -103,11 +103,13 @@ describe_database(const char *url, json_t *manifest)
 	for (int i = 0; i < PQntuples(keks); i++)
 		if (json_array_append_new(ids, json_string(db_get(keks, i, "id"))) != 0)
 			goto out;
-	if (json_object_set_new(manifest, "schema_version", json_integer(db_get_ll(level, 0, "v"))) ||
-	    json_object_set_new(manifest, "kek_ids", ids))
-		goto out;
+	/* json_object_set_new takes ids even when it fails */
+	rc = json_object_set_new(manifest, "kek_ids", ids) ||
+	             json_object_set_new(manifest, "schema_version",
+	                                 json_integer(db_get_ll(level, 0, "v")))
+	         ? -1
+	         : 0;
 	ids = NULL;
-	rc = 0;
 out:
 	json_decref(ids);
 	PQclear(level);

@@ -301,9 +301,11 @@ admin_restore(const struct edgeca_config *cfg, int argc, char **argv)
 	    target_empty(cfg, state, kek_copy != NULL) != 0 || database_empty(cfg->database_url) != 0)
 		goto out;
 	{
-		const char *pg_restore[] = {"pg_restore", "--no-owner", "--exit-on-error",
-		                            "--single-transaction", "--dbname", cfg->database_url,
-		                            dump, NULL};
+		/* rights come from `edgeca-server migrate` with EDGECA_DB_APP_ROLE,
+		 * whatever the server's role is called here */
+		const char *pg_restore[] = {"pg_restore", "--no-owner", "--no-privileges",
+		                            "--exit-on-error", "--single-transaction", "--dbname",
+		                            cfg->database_url, dump, NULL};
 		if (admin_spawn(pg_restore, -1) != 0) {
 			log_error("restore: pg_restore failed; nothing of the database was restored");
 			goto out;
