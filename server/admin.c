@@ -26,7 +26,7 @@ admin_usage(void)
 	                "       edgeca-server token delete ID\n"
 	                "       edgeca-server ca list [--json]\n"
 	                "       edgeca-server backup FILE [--with-kek] [--signer-state DIR]\n"
-	                "       edgeca-server restore FILE (--kek FILE | --kek-file FILE) "
+	                "       edgeca-server restore FILE [--kek FILE | --kek-file FILE] "
 	                "[--signer-state DIR] [--signer-user USER]\n");
 }
 

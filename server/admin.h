@@ -2,7 +2,7 @@
  * directly (EDGECA_DATABASE_URL), without the API or its tokens: for the
  * day the admin token is lost, and for backups. Called by main() only.
  *   token list [--json] | token delete ID | ca list [--json]
- *   backup FILE [--with-kek] | restore FILE (--kek FILE | --kek-file FILE) */
+ *   backup FILE [--with-kek] | restore FILE [--kek FILE | --kek-file FILE] */
 #ifndef EDGECA_SERVER_ADMIN_H
 #define EDGECA_SERVER_ADMIN_H
 

@@ -32,10 +32,11 @@ struct restore {
 static void
 restore_usage(void)
 {
-	fprintf(stderr, "usage: edgeca-server restore FILE (--kek FILE | --kek-file FILE) "
+	fprintf(stderr, "usage: edgeca-server restore FILE [--kek FILE | --kek-file FILE] "
 	                "[--signer-state DIR] [--signer-user USER]\n"
 	                "--kek copies the KEK into the signer's state directory; --kek-file "
-	                "checks the one the signer is started with (--kek-file).\n");
+	                "checks the one the signer is started with (--kek-file); neither: the "
+	                "backup's own (made with --with-kek).\n");
 }
 
 /* The database must have no schema yet: a restore never merges. */
