@@ -5,6 +5,7 @@
  *                              [--output FILE]
  *   edgeca-server check-config [FILE]   report every bad line of a configuration file
  *   edgeca-server --version
+ *   edgeca-server token list|delete, ca list, backup, restore   (server/admin.h)
  * Configuration comes from EDGECA_* environment variables (docs/configuration.md) and
  * the file EDGECA_CONFIG names (docs/install.md); the environment wins. */
 #include <curl/curl.h>
@@ -39,6 +40,7 @@
 #include "server/service_tls.h"
 #include "model/auth/token.h"
 #include "edgeca_version.h"
+#include "server/admin.h"
 
 #define SIGNER_WAIT_SECONDS 30
 
@@ -52,7 +54,9 @@ usage(void)
 	                "       edgeca-server token create --role ROLE --name NAME "
 	                "[--email ADDR] [--ca ID]... [--output FILE]\n"
 	                "ROLE is pki_admin, requester or auditor; each --ca limits the token to "
-	                "that CA (none: every CA).\nConfiguration: EDGECA_* environment "
+	                "that CA (none: every CA).\n"
+	                "       edgeca-server token list|delete, ca list, backup, restore: "
+	                "docs/backup.md\nConfiguration: EDGECA_* environment "
 	                "variables, and the file EDGECA_CONFIG names.\n");
 }
 
@@ -355,6 +359,8 @@ main(int argc, char **argv)
 		rc = run_migrations(&cfg, true) == 0 ? 0 : 1;
 	else if (strcmp(cmd, "token") == 0 && argc > 2 && strcmp(argv[2], "create") == 0)
 		rc = cmd_token_create(&cfg, argc - 2, argv + 2);
+	else if (admin_handles(argc, argv))
+		rc = admin_run(&cfg, argc, argv);
 	else {
 		usage();
 		rc = 2;

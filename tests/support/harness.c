@@ -392,6 +392,12 @@ instance_cli(struct instance *in, const char *const *args, char *out, size_t out
 	return run_cli(in, false, args, out, out_len);
 }
 
+int
+instance_cli_admin(struct instance *in, const char *const *args, char *out, size_t out_len)
+{
+	return run_cli(in, true, args, out, out_len);
+}
+
 void
 instance_token(struct instance *in, const char *role, const char *name, char *token, size_t len)
 {
@@ -404,7 +410,7 @@ instance_token(struct instance *in, const char *role, const char *name, char *to
 }
 
 void
-instance_start(struct instance *in)
+instance_create(struct instance *in)
 {
 	static int counter;
 	char dir[] = "/tmp/edgeca-it-XXXXXX", sql[160], path[200], server[400];
@@ -436,6 +442,12 @@ instance_start(struct instance *in)
 		in->est_port = free_port();
 	while (in->est_port == in->api_port);
 	snprintf(in->base_url, sizeof(in->base_url), "https://localhost:%u", in->api_port);
+}
+
+void
+instance_start(struct instance *in)
+{
+	instance_create(in);
 	/* as scripts/run does: the schema's owner migrates, the server gets its
 	 * rights only */
 	{

@@ -32,6 +32,9 @@ struct instance {
 /* Creates the database and data directory, starts the signer and the
  * server and waits until /readyz answers 200. Fails the test otherwise. */
 void instance_start(struct instance *in);
+/* Its first half: the database (empty) and the data directory, no
+ * process, no schema (instance_destroy removes them). */
+void instance_create(struct instance *in);
 /* Stops the server (SIGTERM) and checks it exits 0 (also under ASan). */
 void instance_stop_server(struct instance *in);
 void instance_start_server(struct instance *in);
@@ -62,6 +65,8 @@ char *instance_sql(const struct instance *in, const char *fmt, ...)
 /* Runs edgeca-server with args (e.g. "token", "create", ...) in the
  * instance's environment; returns its exit status, stdout in out. */
 int instance_cli(struct instance *in, const char *const *args, char *out, size_t out_len);
+/* The same as the schema's owner (EDGECA_DATABASE_URL of the admin role). */
+int instance_cli_admin(struct instance *in, const char *const *args, char *out, size_t out_len);
 /* Creates a token with role and name through the CLI. */
 void instance_token(struct instance *in, const char *role, const char *name, char *token,
                     size_t len);
