@@ -91,6 +91,21 @@ records_slot_call(struct signer_pool *p, int slot, struct signer_writer *w, cons
 	return rc;
 }
 
+/* What every pooled call does first: the frame finished and a connection
+ * taken by deadline (*slot). */
+static edgeca_err
+call_begin(struct signer_pool *p, struct signer_writer *w, int64_t deadline,
+           unsigned timeout_ms, bool counted, struct signer_msg *reply, int *slot,
+           struct edgeca_msg *msg)
+{
+	memset(reply, 0, sizeof(*reply));
+	if (signer_writer_finish(w) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, NULL,
+		                   "the request is too large for the signer");
+	*slot = pool_acquire(p, deadline, counted);
+	return *slot < 0 ? pool_busy(p, timeout_ms, msg) : EDGECA_OK;
+}
+
 edgeca_err
 pool_call(struct signer_pool *p, struct signer_writer *w, const char *key_id,
           const struct signer_schema *ok_schema, unsigned timeout_ms, bool counted,
@@ -101,13 +116,8 @@ pool_call(struct signer_pool *p, struct signer_writer *w, const char *key_id,
 	int slot;
 	edgeca_err rc;
 
-	memset(reply, 0, sizeof(*reply));
-	if (signer_writer_finish(w) != 0)
-		return edgeca_fail(msg, EDGECA_ERR_INVALID, NULL,
-		                   "the request is too large for the signer");
-	slot = pool_acquire(p, deadline, counted);
-	if (slot < 0)
-		return pool_busy(p, timeout_ms, msg);
+	if ((rc = call_begin(p, w, deadline, timeout_ms, counted, reply, &slot, msg)) != EDGECA_OK)
+		return rc;
 	rc = records_slot_call(p, slot, w, key_id, ok_schema, deadline, true, reply, &healthy, msg);
 	pool_release(p, slot, healthy);
 	return rc;
@@ -124,13 +134,8 @@ pool_call_newest(struct signer_pool *p, struct signer_writer *w, const char *key
 	int slot;
 	edgeca_err rc;
 
-	memset(reply, 0, sizeof(*reply));
-	if (signer_writer_finish(w) != 0)
-		return edgeca_fail(msg, EDGECA_ERR_INVALID, NULL,
-		                   "the request is too large for the signer");
-	slot = pool_acquire(p, deadline, true);
-	if (slot < 0)
-		return pool_busy(p, p->timeout_ms, msg);
+	if ((rc = call_begin(p, w, deadline, p->timeout_ms, true, reply, &slot, msg)) != EDGECA_OK)
+		return rc;
 	/* a key without a record in the store is one this signer made just
 	 * now: what it holds is the newest */
 	rc = p->records.fetch != NULL ? load_record(p, slot, key_id, deadline, &healthy, &m)

@@ -3,6 +3,7 @@
  * record (base64, one line) for the API's CA import. The key is held in
  * memory only: the key store opened here lives in a private temporary
  * directory, and what was read is cleansed. */
+#include "signer/daemon/args.h"
 #include "signer/daemon/import.h"
 
 #include <errno.h>
@@ -154,20 +155,6 @@ import_usage(void)
 	        "                     [--name-rules TEXT] --out FILE\n");
 }
 
-static int
-parse_number(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *s == '\0' || *end || v > max || s[0] == '-')
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* The options into a; 0, or -1 after printing why (usage). */
 static int
 parse_args(int argc, char **argv, struct import_args *a)
@@ -203,7 +190,7 @@ parse_args(int argc, char **argv, struct import_args *a)
 			}
 			break;
 		case 'm':
-			if (parse_number(optarg, POLICY_MAX_VALIDITY_DAYS, &v) != 0 || v == 0) {
+			if (args_parse_uint(optarg, POLICY_MAX_VALIDITY_DAYS, &v) != 0 || v == 0) {
 				fprintf(stderr, "import-key: --max-validity-days must be 1 to %d\n",
 				        POLICY_MAX_VALIDITY_DAYS);
 				return -1;
@@ -211,7 +198,7 @@ parse_args(int argc, char **argv, struct import_args *a)
 			a->policy.max_validity_days = (uint32_t)v;
 			break;
 		case 'l':
-			if (parse_number(optarg, 16, &v) != 0) {
+			if (args_parse_uint(optarg, 16, &v) != 0) {
 				fprintf(stderr, "import-key: --path-length must be 0 to 16\n");
 				return -1;
 			}

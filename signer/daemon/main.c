@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/buf.h"
 #include "edgeca_version.h"
+#include "signer/daemon/args.h"
 #include "signer/daemon/import.h"
 #include "signer/daemon/keystore.h"
 #include "signer/daemon/listener.h"
@@ -52,20 +53,6 @@ usage(void)
 	        "       edgeca-signer --version\n");
 }
 
-static int
-parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *s == '\0' || *end || v > max || s[0] == '-')
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* A uid, or a user's name (a systemd unit knows the server's user by name
  * only: sysusers.d may give it any uid). */
 static int
@@ -74,7 +61,7 @@ parse_uid(const char *s, uid_t *out)
 	struct passwd *pw;
 	unsigned long v;
 
-	if (parse_uint(s, 0x7fffffff, &v) == 0) {
+	if (args_parse_uint(s, 0x7fffffff, &v) == 0) {
 		*out = (uid_t)v;
 		return 0;
 	}
@@ -223,7 +210,7 @@ main(int argc, char **argv)
 			cfg.n_allowed++;
 			break;
 		case 'm':
-			if (parse_uint(optarg, 65536, &v) != 0 || v == 0) {
+			if (args_parse_uint(optarg, 65536, &v) != 0 || v == 0) {
 				usage();
 				return 2;
 			}
@@ -242,7 +229,7 @@ main(int argc, char **argv)
 		case 'T': p11.token_label = optarg; break;
 		case 'P': p11.pin_file = optarg; break;
 		case 'x':
-			if (parse_uint(optarg, 10000000, &v) != 0 || v == 0) {
+			if (args_parse_uint(optarg, 10000000, &v) != 0 || v == 0) {
 				usage();
 				return 2;
 			}

@@ -81,20 +81,6 @@ stop_extra_signer(int slot)
 }
 
 static void
-ping_ok(void)
-{
-	int fd = wire_connect(in.signer_socket);
-	struct signer_writer w;
-	struct signer_msg reply;
-
-	signer_writer_init(&w, SIGNER_OP_PING);
-	assert_int_equal(wire_exchange(fd, &w, &reply), 0);
-	assert_int_equal(reply.type, SIGNER_REPLY_OK);
-	signer_msg_free(&reply);
-	close(fd);
-}
-
-static void
 test_peer_uid_checked(void **state)
 {
 	struct passwd *pw;
@@ -219,7 +205,7 @@ test_privileges_dropped(void **state)
 		char saved[200];
 		snprintf(saved, sizeof(saved), "%s", in.signer_socket);
 		snprintf(in.signer_socket, sizeof(in.signer_socket), "%s", sock);
-		ping_ok();
+		wire_ping_ok(in.signer_socket);
 		snprintf(in.signer_socket, sizeof(in.signer_socket), "%s", saved);
 	}
 	stop_extra_signer(1);

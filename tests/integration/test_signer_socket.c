@@ -222,20 +222,6 @@ expect_closed(int fd)
 }
 
 static void
-ping_ok(void)
-{
-	int fd = wire_connect(in.signer_socket);
-	struct signer_writer w;
-	struct signer_msg reply;
-
-	signer_writer_init(&w, SIGNER_OP_PING);
-	assert_int_equal(wire_exchange(fd, &w, &reply), 0);
-	assert_int_equal(reply.type, SIGNER_REPLY_OK);
-	signer_msg_free(&reply);
-	close(fd);
-}
-
-static void
 test_malformed_frames_close_the_connection(void **state)
 {
 	const unsigned char bad_magic[] = {'X', 'S', 1, SIGNER_OP_PING, 0, 0, 0, 0};
@@ -263,7 +249,7 @@ test_malformed_frames_close_the_connection(void **state)
 		int fd = wire_connect(in.signer_socket);
 		send_raw(fd, frames[i].p, frames[i].n);
 		expect_closed(fd);
-		ping_ok();
+		wire_ping_ok(in.signer_socket);
 	}
 	/* a well-formed frame that lacks a required field (ISSUE without CSR) */
 	{
@@ -277,7 +263,7 @@ test_malformed_frames_close_the_connection(void **state)
 		assert_int_equal(wire_exchange(fd, &w, &reply), 1);
 		close(fd);
 	}
-	ping_ok();
+	wire_ping_ok(in.signer_socket);
 }
 
 #define LEAK_KEYS 3
@@ -394,7 +380,7 @@ test_no_operation_exports_keys(void **state)
 	}
 	for (int i = 0; i < LEAK_KEYS; i++)
 		key_material_free(&km[i]);
-	ping_ok();
+	wire_ping_ok(in.signer_socket);
 }
 
 static void
@@ -511,7 +497,7 @@ test_crl_sessions_at_the_socket(void **state)
 		send_raw(fd, frame, len);
 		expect_closed(fd);
 		free(frame);
-		ping_ok();
+		wire_ping_ok(in.signer_socket);
 	}
 }
 

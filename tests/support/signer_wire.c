@@ -218,3 +218,17 @@ wire_key_of(const struct instance *in, const char *ca_id, const char *location, 
 	PQclear(res);
 	PQfinish(c);
 }
+
+void
+wire_ping_ok(const char *socket_path)
+{
+	int fd = wire_connect(socket_path);
+	struct signer_writer w;
+	struct signer_msg reply;
+
+	signer_writer_init(&w, SIGNER_OP_PING);
+	assert_int_equal(wire_exchange(fd, &w, &reply), 0);
+	assert_int_equal(reply.type, SIGNER_REPLY_OK);
+	signer_msg_free(&reply);
+	close(fd);
+}

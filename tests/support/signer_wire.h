@@ -22,6 +22,9 @@ int wire_exchange(int fd, struct signer_writer *w, struct signer_msg *reply);
  * returns 0, or 1 when the signer closed the connection instead. */
 int wire_exchange_raw(int fd, struct signer_writer *w, unsigned char **frame, size_t *len,
                       struct signer_msg *reply);
+/* Fails unless the signer at socket_path answers PING on a new connection:
+ * it still serves. */
+void wire_ping_ok(const char *socket_path);
 /* Creates an EC P-256 key with the given policy; id receives its id. */
 void wire_key_create(int fd, const char *templates, uint32_t max_days, char id[65]);
 /* The same, rec (NULL: not wanted) receiving the key's sealed record. */
