@@ -86,7 +86,8 @@ refuse(struct MHD_Connection *con, struct exchange *x, const char *path, unsigne
 	if (status == 405) {
 		snprintf(allow, sizeof(allow), "%s%s%s", allowed & PKI_GET ? "GET, " : "",
 		         allowed & PKI_HEAD ? "HEAD, " : "", allowed & PKI_POST ? "POST, " : "");
-		allow[strlen(allow) - 2] = '\0';
+		if (strlen(allow) >= 2)
+			allow[strlen(allow) - 2] = '\0'; /* the last ", " */
 		pki_answer_header(&r, "Allow", "%s", allow);
 		pki_answer_problem_status(&r, 405, "Method Not Allowed", "method-not-allowed",
 		                          "this resource answers only the methods in Allow", path);
@@ -176,13 +177,11 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 		return ok;
 	}
 	if (*upload_data_size > 0) {
-		if (!x->answered && !x->too_large &&
-		    (x->body.len + *upload_data_size > s->ls.max_body_bytes ||
-		     buf_append(&x->body, upload_data, *upload_data_size) != 0)) {
-			x->too_large = true;
-			buf_free(&x->body);
-		}
-		*upload_data_size = 0;
+		if (x->answered)
+			*upload_data_size = 0;
+		else
+			listen_body_add(&x->body, &x->too_large, s->ls.max_body_bytes, upload_data,
+			                upload_data_size);
 		return MHD_YES;
 	}
 	if (x->answered)
