@@ -254,6 +254,7 @@ test_head_and_caching(void **state)
 	snprintf(len, sizeof(len), "%zu", get.body_len);
 	assert_string_equal(http_header(&head, "content-length"), len);
 	assert_string_equal(http_header(&head, "etag"), http_header(&get, "etag"));
+	http_response_free(&head);
 	snprintf(inm, sizeof(inm), "If-None-Match: %s", http_header(&get, "etag"));
 	assert_int_equal(http_pki_call(&in, "GET", path, NULL, NULL, 0, headers, &again), 304);
 	http_response_free(&again);
