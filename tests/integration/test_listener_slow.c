@@ -1,4 +1,4 @@
-/* Slow clients on both listeners: one that sends its request a byte at a
+/* Slow clients on the listeners (API, EST and the plain-HTTP PKI one): one that sends its request a byte at a
  * time, never idle long enough for the idle timeout, is cut off once its
  * request has taken EDGECA_REQUEST_TIMEOUT; a client that makes request
  * after request on one connection, each in time, keeps it. */
@@ -131,6 +131,43 @@ test_trickling_request_cut_off(void **state)
 	assert_true(est >= REQUEST_TIMEOUT - 1 && est < REQUEST_TIMEOUT + 4);
 }
 
+/* The same on the plain-HTTP PKI listener, without TLS. */
+static double
+trickle_plain(unsigned port)
+{
+	static const char start[] = "GET /crl/x/y.crl HTTP/1.1\r\nHost: localhost\r\nX-Slow: ";
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct timespec t0;
+	double kept = GIVE_UP;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(send(fd, start, strlen(start), MSG_NOSIGNAL), (ssize_t)strlen(start));
+	while (seconds_since(&t0) < GIVE_UP) {
+		sleep(1);
+		if (send(fd, "a", 1, MSG_NOSIGNAL) != 1) {
+			kept = seconds_since(&t0);
+			break;
+		}
+	}
+	close(fd);
+	return kept;
+}
+
+static void
+test_trickling_plain_request_cut_off(void **state)
+{
+	double pki;
+
+	(void)state;
+	pki = trickle_plain(in.pki_port);
+	print_message("trickling client kept: PKI %.1f s (limit %d s)\n", pki, REQUEST_TIMEOUT);
+	assert_true(pki >= REQUEST_TIMEOUT - 1 && pki < REQUEST_TIMEOUT + 4);
+}
+
 /* One GET of path on an open connection; returns the status. */
 static int
 request(struct conn *c, const char *path)
@@ -196,6 +233,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_trickling_request_cut_off),
+		cmocka_unit_test(test_trickling_plain_request_cut_off),
 		cmocka_unit_test(test_busy_connection_kept),
 	};
 

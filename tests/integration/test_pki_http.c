@@ -256,6 +256,12 @@ test_head_and_caching(void **state)
 	assert_string_equal(http_header(&head, "content-length"), len);
 	assert_string_equal(http_header(&head, "etag"), http_header(&get, "etag"));
 	http_response_free(&head);
+	/* every answer carries a request id, the client's when it sent one */
+	assert_non_null(http_header(&get, "x-request-id"));
+	snprintf(inm, sizeof(inm), "X-Request-Id: pki-head-1");
+	assert_int_equal(http_pki_call(&in, "HEAD", path, NULL, NULL, 0, headers, &head), 200);
+	assert_string_equal(http_header(&head, "x-request-id"), "pki-head-1");
+	http_response_free(&head);
 	snprintf(inm, sizeof(inm), "If-None-Match: %s", http_header(&get, "etag"));
 	assert_int_equal(http_pki_call(&in, "GET", path, NULL, NULL, 0, headers, &again), 304);
 	http_response_free(&again);
