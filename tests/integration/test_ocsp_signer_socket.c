@@ -32,39 +32,6 @@ static const struct fixture fx = {
 	.name = "ocsp_signer_socket",
 };
 
-/* The bytes of field tag of an OK reply, copied; fails otherwise. */
-static unsigned char *
-ok_bytes(struct signer_msg *reply, uint16_t tag, size_t *len)
-{
-	const struct signer_field *f;
-	unsigned char *out;
-	char type[65];
-
-	if (reply->type != SIGNER_REPLY_OK) {
-		wire_error_type(reply, type);
-		fail_msg("refused: %s", type);
-	}
-	f = signer_msg_get(reply, tag);
-	assert_non_null(f);
-	out = malloc(f->len + 1);
-	assert_non_null(out);
-	memcpy(out, f->val, f->len);
-	*len = f->len;
-	signer_msg_free(reply);
-	return out;
-}
-
-static void
-ocsp_sign(int fd, const char *key, const struct buf *tbs, struct signer_msg *reply)
-{
-	struct signer_writer w;
-
-	signer_writer_init(&w, SIGNER_OP_OCSP_SIGN);
-	signer_put_str(&w, SIGNER_TAG_KEY_ID, key);
-	signer_put_bytes(&w, SIGNER_TAG_RESPONSE_DATA, tbs->data, tbs->len);
-	assert_int_equal(wire_exchange(fd, &w, reply), 0);
-}
-
 static X509 *
 ca_cert_of(const char *key, int fd)
 {
@@ -77,21 +44,25 @@ ca_cert_of(const char *key, int fd)
 	signer_writer_init(&w, SIGNER_OP_KEY_INFO);
 	signer_put_str(&w, SIGNER_TAG_KEY_ID, key);
 	assert_int_equal(wire_exchange(fd, &w, &reply), 0);
-	der = ok_bytes(&reply, SIGNER_TAG_CERTIFICATE, &len);
+	assert_int_equal(reply.type, SIGNER_REPLY_OK);
+	assert_non_null(signer_msg_get(&reply, SIGNER_TAG_CERTIFICATE));
+	der = (unsigned char *)signer_msg_get(&reply, SIGNER_TAG_CERTIFICATE)->val;
+	len = signer_msg_get(&reply, SIGNER_TAG_CERTIFICATE)->len;
 	cert = x509_from_der(der, len);
-	free(der);
+	assert_non_null(cert);
+	signer_msg_free(&reply);
 	return cert;
 }
 
 static void
 test_responder_key_at_the_socket(void **state)
 {
-	char ca_id[64], other_id[64], ca_key[65], other_key[65], rk[65], type[65], path[300];
+	char ca_id[64], other_id[64], ca_key[65], other_key[65], rk[65], path[300];
 	char *service_key;
 	struct signer_writer w;
 	struct signer_msg reply;
-	unsigned char *csr, *cert_der, *basic;
-	size_t csr_len = 0, cert_len = 0, basic_len = 0;
+	unsigned char *basic;
+	size_t basic_len = 0;
 	X509 *ca, *other, *responder;
 	X509_NAME *name = X509_NAME_new();
 	unsigned char *name_der = NULL;
@@ -117,39 +88,15 @@ test_responder_key_at_the_socket(void **state)
 	signer_put_str(&w, SIGNER_TAG_TEMPLATES, "client");
 	assert_int_equal(wire_exchange(fd, &w, &reply), 0);
 	wire_expect_error(&reply, SIGNER_E_MALFORMED, "malformed-request");
-	signer_writer_init(&w, SIGNER_OP_KEY_CREATE);
-	signer_put_str(&w, SIGNER_TAG_ALGORITHM, "EC-P256");
-	signer_put_str(&w, SIGNER_TAG_ISSUER_KEY_ID, ca_key);
-	assert_int_equal(wire_exchange(fd, &w, &reply), 0);
-	assert_int_equal(reply.type, SIGNER_REPLY_OK);
-	assert_int_equal(signer_get_str(&reply, SIGNER_TAG_KEY_ID, rk, sizeof(rk)), 0);
-	signer_msg_free(&reply);
-
-	/* its CSR, certified by the CA key, installed */
+	responder = wire_ocsp_responder(fd, ca_key, "EC-P256", rk);
 	assert_int_equal(t_name_add_cn(name, "OCSP Socket Responder", -1), 1);
 	name_len = i2d_X509_NAME(name, &name_der);
-	signer_writer_init(&w, SIGNER_OP_CSR_CREATE);
-	signer_put_str(&w, SIGNER_TAG_KEY_ID, rk);
-	signer_put_bytes(&w, SIGNER_TAG_SUBJECT, name_der, (size_t)name_len);
-	assert_int_equal(wire_exchange(fd, &w, &reply), 0);
-	csr = ok_bytes(&reply, SIGNER_TAG_CSR, &csr_len);
-	signer_writer_init(&w, SIGNER_OP_ISSUE);
-	signer_put_str(&w, SIGNER_TAG_KEY_ID, ca_key);
-	signer_put_str(&w, SIGNER_TAG_TEMPLATE, "ocsp_responder");
-	signer_put_bytes(&w, SIGNER_TAG_CSR, csr, csr_len);
-	signer_put_u64(&w, SIGNER_TAG_NOT_AFTER, (uint64_t)(now + 5 * 86400));
-	assert_int_equal(wire_exchange(fd, &w, &reply), 0);
-	cert_der = ok_bytes(&reply, SIGNER_TAG_CERTIFICATE, &cert_len);
-	responder = x509_from_der(cert_der, cert_len);
-	wire_cert_install(fd, rk, cert_der, cert_len, type);
-	assert_string_equal(type, "");
 
 	/* it signs a response OpenSSL verifies against the CA */
 	s = rd_default(ca, responder, now);
 	s.nonce_len = 16;
 	assert_int_equal(rd_build(&s, &tbs), 0);
-	ocsp_sign(fd, rk, &tbs, &reply);
-	basic = ok_bytes(&reply, SIGNER_TAG_BASIC_RESPONSE, &basic_len);
+	basic = wire_ocsp_sign(fd, rk, &tbs, &basic_len, &reply);
 	assert_true(basic_verifies(basic, basic_len, tbs.data, tbs.len, ca, V_OCSP_CERTSTATUS_GOOD,
 	                           true));
 	free(basic);
@@ -176,14 +123,13 @@ test_responder_key_at_the_socket(void **state)
 	tbs.len = 0;
 	s = rd_default(other, ca, now);
 	assert_int_equal(rd_build(&s, &tbs), 0);
-	ocsp_sign(fd, ca_key, &tbs, &reply);
+	wire_ocsp_sign(fd, ca_key, &tbs, NULL, &reply);
 	wire_expect_error(&reply, SIGNER_E_INVALID, "ocsp-response-invalid");
 	/* ... but its own */
 	tbs.len = 0;
 	s = rd_default(ca, ca, now);
 	assert_int_equal(rd_build(&s, &tbs), 0);
-	ocsp_sign(fd, ca_key, &tbs, &reply);
-	basic = ok_bytes(&reply, SIGNER_TAG_BASIC_RESPONSE, &basic_len);
+	basic = wire_ocsp_sign(fd, ca_key, &tbs, &basic_len, &reply);
 	assert_true(basic_verifies(basic, basic_len, tbs.data, tbs.len, ca, V_OCSP_CERTSTATUS_GOOD,
 	                           false));
 	free(basic);
@@ -192,14 +138,12 @@ test_responder_key_at_the_socket(void **state)
 	snprintf(path, sizeof(path), "%s/tls/service-ca.key-id", in.data_dir);
 	service_key = read_file(path, NULL);
 	service_key[strcspn(service_key, "\n")] = '\0';
-	ocsp_sign(fd, service_key, &tbs, &reply);
+	wire_ocsp_sign(fd, service_key, &tbs, NULL, &reply);
 	wire_expect_error(&reply, SIGNER_E_POLICY, "ocsp-not-allowed");
 	close(fd);
 	wire_ping_ok(in.signer_socket);
 
 	free(service_key);
-	free(csr);
-	free(cert_der);
 	buf_free(&tbs);
 	OPENSSL_free(name_der);
 	X509_NAME_free(name);
