@@ -38,6 +38,7 @@ struct ocsp_cache {
 	struct shard shards[SHARDS];
 	uint64_t k0, k1;
 	atomic_ulong epoch;
+	atomic_bool enabled; /* off while invalidations may be missed */
 };
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
@@ -100,6 +101,7 @@ ocsp_cache_new(size_t entries)
 		return NULL;
 	while (nb < per)
 		nb <<= 1;
+	atomic_init(&c->enabled, true);
 	if (RAND_bytes((unsigned char *)&c->k0, sizeof(c->k0)) != 1 ||
 	    RAND_bytes((unsigned char *)&c->k1, sizeof(c->k1)) != 1)
 		goto fail;
@@ -168,7 +170,7 @@ ocsp_cache_get(struct ocsp_cache *c, const unsigned char *certid, size_t certid_
 	struct shard *s;
 	struct ocsp_answer *a = NULL;
 
-	if (c == NULL)
+	if (c == NULL || !atomic_load(&c->enabled))
 		return NULL;
 	h = siphash(c->k0, c->k1, certid, certid_len);
 	s = &c->shards[h % SHARDS];
@@ -218,7 +220,7 @@ ocsp_cache_put(struct ocsp_cache *c, unsigned long epoch, const unsigned char *c
 	struct shard *s;
 	struct entry *e;
 
-	if (c == NULL || certid_len > sizeof(e->certid))
+	if (c == NULL || certid_len > sizeof(e->certid) || !atomic_load(&c->enabled))
 		return;
 	h = siphash(c->k0, c->k1, certid, certid_len);
 	s = &c->shards[h % SHARDS];
@@ -321,6 +323,18 @@ ocsp_cache_forget_payload(struct ocsp_cache *c, const char *payload)
 	key[sp - payload] = '\0';
 	snprintf(serial, sizeof(serial), "%s", sp + 1);
 	ocsp_cache_forget(c, key, serial);
+}
+
+void
+ocsp_cache_set_enabled(struct ocsp_cache *c, bool on)
+{
+	if (c == NULL)
+		return;
+	if (!on)
+		atomic_store(&c->enabled, false);
+	ocsp_cache_flush(c);
+	if (on)
+		atomic_store(&c->enabled, true);
 }
 
 size_t

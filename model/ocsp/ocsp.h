@@ -135,6 +135,10 @@ void ocsp_cache_flush(struct ocsp_cache *c);
 /* A notification's payload: "<key id> <serial>", "<key id>" or "*". */
 void ocsp_cache_forget_payload(struct ocsp_cache *c, const char *payload);
 size_t ocsp_cache_count(struct ocsp_cache *c);
+/* Off: nothing is served or stored (while the LISTEN connection is
+ * down, revocations elsewhere would go unheard). Either way the cache
+ * is emptied. */
+void ocsp_cache_set_enabled(struct ocsp_cache *c, bool on);
 
 /* Inside a revocation's transaction: NOTIFY edgeca_ocsp with
  * "<key_id> <serial>" (serial NULL: the whole key; key_id NULL: "*"),
