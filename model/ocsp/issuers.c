@@ -21,6 +21,7 @@ struct issuer {
 	struct ocsp_issuer pub;
 	unsigned char name[N_HASHES][64];
 	unsigned char key[N_HASHES][64];
+	struct ocsp_responder resp; /* key_id "" when none is known */
 };
 
 struct ocsp_issuers {
@@ -175,4 +176,32 @@ ocsp_issuers_find(struct ocsp_issuers *ix, struct db_pool *db, const struct ocsp
 	if (rc == EDGECA_OK)
 		*found = lookup(ix, id, out);
 	return rc;
+}
+
+bool
+ocsp_issuers_responder(struct ocsp_issuers *ix, const char *key_id, time_t now,
+                       struct ocsp_responder *out)
+{
+	bool found = false;
+
+	pthread_rwlock_rdlock(&ix->lock);
+	for (size_t i = 0; !found && i < ix->n; i++)
+		if (strcmp(ix->v[i].pub.key_id, key_id) == 0 && ix->v[i].resp.key_id[0] != '\0' &&
+		    now < ix->v[i].resp.fresh_until) {
+			*out = ix->v[i].resp;
+			found = true;
+		}
+	pthread_rwlock_unlock(&ix->lock);
+	return found;
+}
+
+void
+ocsp_issuers_set_responder(struct ocsp_issuers *ix, const char *key_id,
+                           const struct ocsp_responder *r)
+{
+	pthread_rwlock_wrlock(&ix->lock);
+	for (size_t i = 0; i < ix->n; i++)
+		if (strcmp(ix->v[i].pub.key_id, key_id) == 0)
+			ix->v[i].resp = *r;
+	pthread_rwlock_unlock(&ix->lock);
 }

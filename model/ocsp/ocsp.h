@@ -166,6 +166,32 @@ edgeca_err ocsp_issuers_find(struct ocsp_issuers *ix, struct db_pool *db,
                              const struct ocsp_certid *id, struct ocsp_issuer *out, bool *found,
                              struct edgeca_msg *msg);
 
+/* A CA key's delegated responder: its signer key and the SHA-1 of its
+ * public key (the responderID). */
+struct ocsp_responder {
+	char key_id[SIGNER_KEY_ID_BYTES];
+	unsigned char sha1_key[20];
+	time_t fresh_until; /* then it is due for renewal */
+};
+
+/* The responder of the CA key issuer_key_id, made (key, certificate,
+ * audited ocsp.responder_issue) when it has none or the one it has is
+ * in the last third of its life. Holds a connection across the signer
+ * calls; one server at a time per key (advisory lock). */
+edgeca_err ocsp_responder_get(struct edgeca_ctx *ctx, const char *issuer_key_id,
+                              struct ocsp_responder *out, struct edgeca_msg *msg);
+/* The scheduler's job: renews the responders of CAs that still use them
+ * when a third of their life is left; *renewed counts them. */
+edgeca_err ocsp_responders_renew_due(struct edgeca_ctx *ctx, size_t *renewed,
+                                     struct edgeca_msg *msg);
+
+/* The responder of key_id remembered by this process while it is fresh
+ * (false when none is), and remembering one. */
+bool ocsp_issuers_responder(struct ocsp_issuers *ix, const char *key_id, time_t now,
+                            struct ocsp_responder *out);
+void ocsp_issuers_set_responder(struct ocsp_issuers *ix, const char *key_id,
+                                const struct ocsp_responder *r);
+
 /* Answers one DER request: from the cache when it may, else looked up,
  * built and signed. Never NULL but out of memory; errors are answers
  * (malformedRequest, unauthorized, tryLater, internalError). */

@@ -144,6 +144,8 @@ answer_fresh(struct edgeca_ctx *ctx, const struct ocsp_request *req, time_t now)
 {
 	struct ocsp_single singles[OCSP_MAX_ENTRIES];
 	struct ocsp_issuer is;
+	struct ocsp_responder resp;
+	const char *signer;
 	struct status_args sa = {&is, req, singles, false, false, 0};
 	struct buf tbs = {0}, basic = {0};
 	struct edgeca_msg msg = {0};
@@ -167,14 +169,24 @@ answer_fresh(struct edgeca_ctx *ctx, const struct ocsp_request *req, time_t now)
 		a = failure(OCSP_UNAUTHORIZED);
 		goto out;
 	}
-	if (ocsp_response_data(is.sha1_key, now, now + sa.validity, singles, req->n, req, &tbs) !=
-	    0) {
+	if (sa.delegated && !ocsp_issuers_responder(ctx->ocsp_issuers, is.key_id, now, &resp)) {
+		if ((rc = ocsp_responder_get(ctx, is.key_id, &resp, &msg)) != EDGECA_OK) {
+			log_warn("ocsp_respond: ca=%s key=%s: no responder: %s", is.ca_id, is.key_id,
+			         msg.detail);
+			a = failure(rc == EDGECA_ERR_UNAVAILABLE ? OCSP_TRY_LATER : OCSP_INTERNAL_ERROR);
+			goto out;
+		}
+		ocsp_issuers_set_responder(ctx->ocsp_issuers, is.key_id, &resp);
+	}
+	signer = sa.delegated ? resp.key_id : is.key_id;
+	if (ocsp_response_data(sa.delegated ? resp.sha1_key : is.sha1_key, now, now + sa.validity,
+	                       singles, req->n, req, &tbs) != 0) {
 		a = failure(OCSP_INTERNAL_ERROR);
 		goto out;
 	}
-	if ((rc = signer_ocsp_sign(ctx->signer, is.key_id, tbs.data, tbs.len, &basic, &msg)) !=
+	if ((rc = signer_ocsp_sign(ctx->signer, signer, tbs.data, tbs.len, &basic, &msg)) !=
 	    EDGECA_OK) {
-		log_warn("ocsp_respond: ca=%s key=%s: %s", is.ca_id, is.key_id, msg.detail);
+		log_warn("ocsp_respond: ca=%s key=%s: %s", is.ca_id, signer, msg.detail);
 		a = failure(rc == EDGECA_ERR_UNAVAILABLE ? OCSP_TRY_LATER : OCSP_INTERNAL_ERROR);
 		goto out;
 	}
