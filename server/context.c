@@ -26,6 +26,7 @@ ctx_open(struct edgeca_ctx *ctx, const struct edgeca_config *cfg, struct edgeca_
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->settings = (struct model_settings){
 		.public_url = cfg->public_url,
+		.public_pki_url = cfg->public_pki_url,
 		.public_est_url = cfg->public_est_url,
 		.default_location = cfg->default_location,
 		.crl_delay_ms = cfg->crl_delay_ms,

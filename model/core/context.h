@@ -19,7 +19,8 @@
 
 /* The settings of the domain, borrowed from the server's configuration. */
 struct model_settings {
-	const char *public_url;       /* base of CRL and CA certificate URLs, no trailing slash */
+	const char *public_url;       /* base of the HTTPS API, no trailing slash */
+	const char *public_pki_url;   /* base of CRL and CA certificate URLs, no trailing slash */
 	const char *public_est_url;   /* base of EST URLs, no trailing slash */
 	const char *default_location; /* a CA's location when its request names none */
 	unsigned crl_delay_ms;        /* how long a revocation's CRL waits for the rest of a burst */

@@ -196,5 +196,9 @@ void ocsp_issuers_set_responder(struct ocsp_issuers *ix, const char *key_id,
  * built and signed. Never NULL but out of memory; errors are answers
  * (malformedRequest, unauthorized, tryLater, internalError). */
 struct ocsp_answer *ocsp_respond(struct edgeca_ctx *ctx, const unsigned char *der, size_t len);
+/* The cached answer to a nonce-less single request, found by walking
+ * its DER headers only, or NULL (then ocsp_respond). */
+struct ocsp_answer *ocsp_respond_cached(struct edgeca_ctx *ctx, const unsigned char *der,
+                                        size_t len);
 
 #endif

@@ -206,16 +206,24 @@ out:
 }
 
 struct ocsp_answer *
-ocsp_respond(struct edgeca_ctx *ctx, const unsigned char *der, size_t len)
+ocsp_respond_cached(struct edgeca_ctx *ctx, const unsigned char *der, size_t len)
 {
 	const unsigned char *cid;
 	size_t cid_len;
+
+	if (!ocsp_request_single_certid(der, len, &cid, &cid_len))
+		return NULL;
+	return ocsp_cache_get(ctx->ocsp_cache, cid, cid_len, time(NULL));
+}
+
+struct ocsp_answer *
+ocsp_respond(struct edgeca_ctx *ctx, const unsigned char *der, size_t len)
+{
 	struct ocsp_request *req = NULL;
 	struct ocsp_answer *a = NULL;
 	time_t now = time(NULL);
 
-	if (ocsp_request_single_certid(der, len, &cid, &cid_len) &&
-	    (a = ocsp_cache_get(ctx->ocsp_cache, cid, cid_len, now)) != NULL)
+	if ((a = ocsp_respond_cached(ctx, der, len)) != NULL)
 		return a;
 	if ((req = malloc(sizeof(*req))) == NULL)
 		return NULL;
