@@ -375,6 +375,11 @@ void ca_issuer_urls(const struct model_settings *settings, const struct ca *ca,
                     const struct ca_location *loc, char crl_url[PUBLIC_URL_BYTES],
                     char aia_url[PUBLIC_URL_BYTES]);
 
+/* The OCSP URL (AIA id-ad-ocsp) of certificates ca issues: the public
+ * PKI URL's /ocsp while OCSP is on for ca, else "". */
+void ca_ocsp_url(const struct model_settings *settings, const struct ca *ca,
+                 char url[PUBLIC_URL_BYTES]);
+
 bool ca_allows_template(const struct ca *ca, const char *tpl);
 
 /* The pathLenConstraint of ca's certificate as its parent signs it: its

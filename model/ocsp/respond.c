@@ -9,8 +9,6 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "model/ocsp/ocsp.h"
-/* TEMP until the signer client has it */
-edgeca_err signer_ocsp_sign(struct signer_pool *p, const char *key_id, const unsigned char *tbs, size_t tbs_len, struct buf *basic, struct edgeca_msg *msg);
 
 static const char *const reasons[] = {
 	"unspecified",        "keyCompromise",          "cACompromise", "affiliationChanged",

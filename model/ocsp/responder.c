@@ -17,8 +17,6 @@
 #include "common/log.h"
 #include "model/ocsp/ocsp.h"
 #include "model/store/audit.h"
-/* TEMP until the signer client has it */
-edgeca_err signer_ocsp_key_create(struct signer_pool *p, const char *ca_key_id, const char *algorithm, char key_id[SIGNER_KEY_ID_BYTES], struct edgeca_msg *msg);
 
 struct make_args {
 	struct edgeca_ctx *ctx;
