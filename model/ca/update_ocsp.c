@@ -1,8 +1,7 @@
 /* A CA's OCSP settings: written at creation and by the audited change
  * inside ca_update's transaction. Responses signed from now on follow
  * them; certificates issued from now on carry the OCSP URL while OCSP is
- * on. Answers already cached keep their validity (at most the old
- * validity_seconds). */
+ * on. Cached answers are dropped on every server at the commit. */
 #include <stdio.h>
 
 #include "model/ca/internal/ca_internal.h"
@@ -37,8 +36,12 @@ ca_ocsp_update_locked(PGconn *c, const struct principal *who, struct ca *ca,
 	const char *details[8];
 	edgeca_err rc;
 
+	/* every server drops its cached OCSP answers at the commit (the
+	 * channel and payload of model/ocsp/notify.c: "*" is all) */
 	if ((rc = ca_ocsp_apply(req, ca, msg)) != EDGECA_OK ||
-	    (rc = ca_store_ocsp(c, ca, msg)) != EDGECA_OK)
+	    (rc = ca_store_ocsp(c, ca, msg)) != EDGECA_OK ||
+	    (rc = db_exec(c, "SELECT pg_notify('edgeca_ocsp', '*')", NULL, 0, NULL,
+	                  "signal the OCSP responders", msg)) != EDGECA_OK)
 		return rc;
 	snprintf(seconds, sizeof(seconds), "%d", ca->ocsp_validity_seconds);
 	snprintf(days, sizeof(days), "%d", ca->ocsp_responder_validity_days);
