@@ -93,6 +93,7 @@ fixture_done(void)
 static const struct fixture fx = {
 	.in = &in,
 	.name = "ocsp",
+	.env = {"EDGECA_SCHEDULER_INTERVAL=1"},
 	.ready = fixture_ready,
 	.done = fixture_done,
 };
@@ -376,7 +377,7 @@ test_gnutls(void **state)
 static void
 test_delegated(void **state)
 {
-	char serial[80], path[256], url[512], out[8192], more[400], *n;
+	char serial[80], path[256], url[512], out[8192], more[400], *n, *old;
 	X509 *x = leaf(dlg_id, "ocsp-delegated", serial, path);
 
 	ocsp_url(x, url, sizeof(url));
@@ -393,6 +394,23 @@ test_delegated(void **state)
 	                      "'ocsp.responder_issue' AND object_id = '%s'", dlg_id);
 	assert_string_equal(n, "1");
 	free(n);
+	/* a responder in the last third of its life: the scheduler renews it */
+	old = instance_sql(&in, "SELECT signer_key_id FROM ocsp_responders WHERE ca_id = '%s'",
+	                   dlg_id);
+	free(instance_sql(&in, "UPDATE ocsp_responders SET not_before = now() - interval '6 days', "
+	                       "not_after = now() + interval '1 day' WHERE ca_id = '%s'", dlg_id));
+	for (int i = 0; i < 100; i++) {
+		n = instance_sql(&in, "SELECT signer_key_id FROM ocsp_responders WHERE ca_id = '%s' "
+		                      "AND not_after > now() + interval '6 days'", dlg_id);
+		if (n != NULL)
+			break;
+		sleep_ms(100);
+	}
+	assert_non_null(n);
+	assert_string_not_equal(n, old);
+	free(n);
+	free(old);
+	assert_string_equal(openssl_ocsp(dlg_pem, path, url, more, out, sizeof(out)), "revoked");
 	X509_free(x);
 }
 
