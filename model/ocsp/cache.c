@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/siphash.h"
 #include "model/ocsp/ocsp.h"
 
 #define SHARDS 16
@@ -36,48 +37,10 @@ struct shard {
 
 struct ocsp_cache {
 	struct shard shards[SHARDS];
-	uint64_t k0, k1;
+	unsigned char key[16]; /* of the hash, random per cache */
 	atomic_ulong epoch;
 	atomic_bool enabled; /* off while invalidations may be missed */
 };
-
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                                              \
-	do {                                                                                      \
-		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);                         \
-		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                                            \
-		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                                            \
-		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);                         \
-	} while (0)
-
-static uint64_t
-siphash(uint64_t k0, uint64_t k1, const unsigned char *in, size_t len)
-{
-	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
-	uint64_t b = (uint64_t)len << 56, m;
-	size_t i = 0;
-
-	for (; i + 8 <= len; i += 8) {
-		memcpy(&m, in + i, 8);
-		v3 ^= m;
-		SIPROUND;
-		SIPROUND;
-		v0 ^= m;
-	}
-	for (size_t j = 0; i + j < len; j++)
-		b |= (uint64_t)in[i + j] << (8 * j);
-	v3 ^= b;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
-}
 
 static uint64_t
 cert_hash(const struct ocsp_cache *c, const char *key_id, const char *serial)
@@ -88,7 +51,7 @@ cert_hash(const struct ocsp_cache *c, const char *key_id, const char *serial)
 	memcpy(b, key_id, kl);
 	b[kl] = ' ';
 	memcpy(b + kl + 1, serial, sl);
-	return siphash(c->k0, c->k1, b, kl + 1 + sl);
+	return siphash24(c->key, b, kl + 1 + sl);
 }
 
 struct ocsp_cache *
@@ -102,8 +65,7 @@ ocsp_cache_new(size_t entries)
 	while (nb < per)
 		nb <<= 1;
 	atomic_init(&c->enabled, true);
-	if (RAND_bytes((unsigned char *)&c->k0, sizeof(c->k0)) != 1 ||
-	    RAND_bytes((unsigned char *)&c->k1, sizeof(c->k1)) != 1)
+	if (RAND_bytes(c->key, sizeof(c->key)) != 1)
 		goto fail;
 	for (int i = 0; i < SHARDS; i++) {
 		struct shard *s = &c->shards[i];
@@ -172,7 +134,7 @@ ocsp_cache_get(struct ocsp_cache *c, const unsigned char *certid, size_t certid_
 
 	if (c == NULL || !atomic_load(&c->enabled))
 		return NULL;
-	h = siphash(c->k0, c->k1, certid, certid_len);
+	h = siphash24(c->key, certid, certid_len);
 	s = &c->shards[h % SHARDS];
 	pthread_rwlock_rdlock(&s->lock);
 	for (struct entry *e = s->by_id[(h >> 4) & s->mask]; e != NULL; e = e->next_id)
@@ -222,7 +184,7 @@ ocsp_cache_put(struct ocsp_cache *c, unsigned long epoch, const unsigned char *c
 
 	if (c == NULL || certid_len > sizeof(e->certid) || !atomic_load(&c->enabled))
 		return;
-	h = siphash(c->k0, c->k1, certid, certid_len);
+	h = siphash24(c->key, certid, certid_len);
 	s = &c->shards[h % SHARDS];
 	pthread_rwlock_wrlock(&s->lock);
 	/* forgotten since the status was read: that status may predate it */
