@@ -315,8 +315,8 @@ cmd_serve(const struct edgeca_config *cfg)
 	log_info("serve: ready; public URL %s", cfg->public_url);
 	if (!cfg->public_url_set)
 		log_warn("serve: EDGECA_PUBLIC_URL is not set: certificates carry CRL and issuer URLs "
-		         "on %s, which only this machine reaches; set it to the address relying "
-		         "parties use", cfg->public_url);
+		         "on %s, which only this machine reaches; set it (or EDGECA_PUBLIC_PKI_URL) "
+		         "to the address relying parties use", cfg->public_pki_url);
 	for (;;) {
 		struct timespec every = {(time_t)cfg->tls_check_interval_s, 0};
 		if ((sig = sigtimedwait(&set, NULL, &every)) > 0)

@@ -321,13 +321,11 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 		return ok;
 	}
 	if (*upload_data_size > 0) {
-		if (!x->answered && !x->too_large &&
-		    (x->body.len + *upload_data_size > ls->max_body_bytes ||
-		     buf_append(&x->body, upload_data, *upload_data_size) != 0)) {
-			x->too_large = true;
-			buf_free(&x->body);
-		}
-		*upload_data_size = 0;
+		if (x->answered)
+			*upload_data_size = 0;
+		else
+			listen_body_add(&x->body, &x->too_large, ls->max_body_bytes, upload_data,
+			                upload_data_size);
 		return MHD_YES;
 	}
 	if (x->answered)

@@ -41,3 +41,14 @@ listen_mhd_log(void *cls, const char *fmt, va_list ap)
 	line[strcspn(line, "\n")] = '\0';
 	log_debug("%s: %s", (const char *)cls, line);
 }
+
+void
+listen_body_add(struct buf *body, bool *too_large, size_t max, const char *data, size_t *size)
+{
+	if (!*too_large &&
+	    (body->len + *size > max || buf_append(body, data, *size) != 0)) {
+		*too_large = true;
+		buf_free(body);
+	}
+	*size = 0;
+}

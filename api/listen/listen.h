@@ -6,8 +6,10 @@
 
 #include <microhttpd.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <sys/socket.h>
 
+#include "common/buf.h"
 #include "common/error.h"
 #include "common/netaddr.h"
 
@@ -69,6 +71,13 @@ struct listen_addr {
 
 edgeca_err listen_addr_make(const char *bind_address, unsigned port, struct listen_addr *out,
                             struct edgeca_msg *msg);
+
+/* A chunk of a request body arrived (libmicrohttpd's upload_data):
+ * appended to body while the whole stays within max, else body is
+ * dropped and *too_large set (the rest is read and dropped too).
+ * *size becomes 0: the chunk is consumed. */
+void listen_body_add(struct buf *body, bool *too_large, size_t max, const char *data,
+                     size_t *size);
 
 /* libmicrohttpd's logger for both listeners (MHD_OPTION_EXTERNAL_LOGGER):
  * one line at debug level after the prefix cls, a const char *. */

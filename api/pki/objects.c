@@ -72,31 +72,19 @@ out:
 void
 pki_ca_certificate_get(const struct pki_request *req, struct pki_response *resp)
 {
-	const struct ca_location *loc = NULL;
 	const unsigned char *der = NULL;
 	struct edgeca_msg msg = {0};
 	struct ca *ca = NULL;
-	char name[64];
 	size_t len = 0;
-	int gen = public_file_generation(pki_param(req, "file"), ".crt", name);
-	edgeca_err rc = EDGECA_ERR_NOT_FOUND;
+	edgeca_err rc;
 
-	if (gen != 0)
-		rc = ca_get(req->ctx, pki_param(req, "ca_id"), &ca, &msg);
-	if (rc != EDGECA_OK && rc != EDGECA_ERR_NOT_FOUND) {
+	rc = public_file_ca_certificate(req->ctx, pki_param(req, "ca_id"), pki_param(req, "file"),
+	                                &ca, &der, &len, &msg);
+	if (rc != EDGECA_OK) {
 		pki_answer_failure(resp, rc, &msg, req->path);
-		goto out;
+	} else {
+		pki_answer_header(resp, "Cache-Control", "%s", PUBLIC_CERT_CACHE_CONTROL);
+		pki_answer_body(resp, 200, "application/pkix-cert", der, len);
 	}
-	if (rc == EDGECA_OK && (loc = ca_find_location(ca, name)) != NULL)
-		der = public_file_location_der(loc, gen, &len);
-	if (der == NULL) {
-		pki_answer_problem(resp, EDGECA_ERR_NOT_FOUND, "not-found",
-		                   "no such CA certificate: /ca/{ca_id}/{location}.crt or "
-		                   "/ca/{ca_id}/{location}.{generation}.crt", req->path);
-		goto out;
-	}
-	pki_answer_header(resp, "Cache-Control", "%s", PUBLIC_CERT_CACHE_CONTROL);
-	pki_answer_body(resp, 200, "application/pkix-cert", der, len);
-out:
 	ca_free(ca);
 }

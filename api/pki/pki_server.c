@@ -3,7 +3,7 @@
  * sends its answer. A small dispatcher rather than Ulfius: a cached OCSP
  * answer is a few hundred bytes, and what a framework adds per request
  * (maps of headers, copies of every value) halved what this listener
- * answers per second (docs/benchmarks.md). */
+ * answers per second (docs/pki-urls.md, "Throughput"). */
 #include "api/pki/pki_server.h"
 
 #include <stdio.h>
@@ -37,7 +37,9 @@ struct exchange {
 	const struct pki_route *route;
 	struct buf body;
 	bool started, answered, too_large;
-	int status; /* of the answer; 0: none yet */
+	int refusal;      /* 404 or 405 decided at the headers, answered at the end */
+	unsigned allowed; /* the methods of a 405 */
+	int status;       /* of the answer; 0: none yet */
 	struct pki_request req; /* its route's parameters from the headers on */
 	struct listen_request lr;
 };
@@ -90,7 +92,8 @@ refuse(struct MHD_Connection *con, struct exchange *x, const char *path, unsigne
 	if (status == 405) {
 		snprintf(allow, sizeof(allow), "%s%s%s", allowed & PKI_GET ? "GET, " : "",
 		         allowed & PKI_HEAD ? "HEAD, " : "", allowed & PKI_POST ? "POST, " : "");
-		allow[strlen(allow) - 2] = '\0';
+		if (strlen(allow) >= 2)
+			allow[strlen(allow) - 2] = '\0'; /* the last ", " */
 		pki_answer_header(&r, "Allow", "%s", allow);
 		pki_answer_problem_status(&r, 405, "Method Not Allowed", "method-not-allowed",
 		                          "this resource answers only the methods in Allow", path);
@@ -137,8 +140,18 @@ at_headers(struct pki_server *s, struct MHD_Connection *con, struct exchange *x,
 	/* a decoded path ends at an encoded NUL: "/crl/a/b.crl%00x" is not "/crl/a/b.crl" */
 	if (strstr(x->target, "%00") == NULL)
 		x->route = pki_route_match(method, url, x->scratch, &x->req, &allowed);
-	if (x->route == NULL)
-		return refuse(con, x, url, allowed, allowed != 0 ? 405 : 404);
+	if (x->route == NULL) {
+		/* Without a body the answer waits for the request's end, which
+		 * keeps the connection open for the next one; with a body it
+		 * goes now, unread, and the connection closes after it. */
+		x->refusal = allowed != 0 ? 405 : 404;
+		x->allowed = allowed;
+		if ((cl != NULL && strtoull(cl, NULL, 10) > 0) ||
+		    MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+		                                MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)
+			return refuse(con, x, url, allowed, x->refusal);
+		return MHD_YES;
+	}
 	if (cl != NULL && strtoull(cl, NULL, 10) > s->ls.max_body_bytes * DISCARD_FACTOR)
 		return refuse(con, x, url, 0, 413);
 	if (cl != NULL && strtoull(cl, NULL, 10) > s->ls.max_body_bytes)
@@ -170,20 +183,18 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 		return ok;
 	}
 	if (*upload_data_size > 0) {
-		if (!x->answered && !x->too_large &&
-		    (x->body.len + *upload_data_size > s->ls.max_body_bytes ||
-		     buf_append(&x->body, upload_data, *upload_data_size) != 0)) {
-			x->too_large = true;
-			buf_free(&x->body);
-		}
-		*upload_data_size = 0;
+		if (x->answered)
+			*upload_data_size = 0;
+		else
+			listen_body_add(&x->body, &x->too_large, s->ls.max_body_bytes, upload_data,
+			                upload_data_size);
 		return MHD_YES;
 	}
 	if (x->answered)
 		return MHD_YES;
 	listen_request_enter(&x->lr);
-	if (x->too_large) {
-		ok = refuse(con, x, url, 0, 413);
+	if (x->refusal != 0 || x->too_large) {
+		ok = refuse(con, x, url, x->allowed, x->too_large ? 413 : x->refusal);
 		listen_request_leave(&x->lr);
 		return ok;
 	}

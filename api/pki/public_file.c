@@ -43,6 +43,31 @@ public_file_location_der(const struct ca_location *loc, int gen, size_t *len)
 	return NULL;
 }
 
+edgeca_err
+public_file_ca_certificate(struct edgeca_ctx *ctx, const char *ca_id, const char *file,
+                           struct ca **ca, const unsigned char **der, size_t *len,
+                           struct edgeca_msg *msg)
+{
+	const struct ca_location *loc = NULL;
+	char name[64];
+	int gen = public_file_generation(file, ".crt", name);
+	edgeca_err rc = EDGECA_ERR_NOT_FOUND;
+
+	*ca = NULL;
+	*der = NULL;
+	if (gen != 0)
+		rc = ca_get(ctx, ca_id, ca, msg);
+	if (rc != EDGECA_OK && rc != EDGECA_ERR_NOT_FOUND)
+		return rc;
+	if (rc == EDGECA_OK && (loc = ca_find_location(*ca, name)) != NULL)
+		*der = public_file_location_der(loc, gen, len);
+	if (*der == NULL)
+		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "not-found",
+		                   "no such CA certificate: /ca/{ca_id}/{location}.crt or "
+		                   "/ca/{ca_id}/{location}.{generation}.crt");
+	return EDGECA_OK;
+}
+
 void
 public_http_date(time_t t, char out[40])
 {

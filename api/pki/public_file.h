@@ -31,6 +31,15 @@ int public_file_generation(const char *file, const char *ext, char name[64]);
 const unsigned char *public_file_location_der(const struct ca_location *loc, int gen,
                                               size_t *len);
 
+/* The CA certificate at /ca/{ca_id}/{file}: *der and *len, borrowed
+ * from *ca (the caller's: ca_free, also on failure).
+ * Returns: EDGECA_OK; EDGECA_ERR_NOT_FOUND (slug not-found: no such file
+ * name, CA, location or key) or a failure of ca_get, with msg set. */
+edgeca_err public_file_ca_certificate(struct edgeca_ctx *ctx, const char *ca_id,
+                                      const char *file, struct ca **ca,
+                                      const unsigned char **der, size_t *len,
+                                      struct edgeca_msg *msg);
+
 /* t as an HTTP date (RFC 9110 5.6.7). */
 void public_http_date(time_t t, char out[40]);
 

@@ -208,31 +208,17 @@ api_cas_location_upload(struct api_call *call)
 void
 api_public_ca_certificate(struct api_call *call)
 {
-	const struct ca_location *loc = NULL;
 	const unsigned char *der = NULL;
 	struct edgeca_msg msg = {0};
 	struct ca *ca = NULL;
-	char name[64];
 	size_t len = 0;
-	int gen = public_file_generation(u_map_get(call->req->map_url, "file"), ".crt", name);
 	edgeca_err rc;
 
-	if (gen == 0) {
-		api_problem_text(call->resp, EDGECA_ERR_NOT_FOUND, "not-found",
-		                 "no such certificate: /ca/{ca_id}/{location}.crt or "
-		                 "/ca/{ca_id}/{location}.{generation}.crt", call->path);
-		return;
-	}
-	rc = ca_get(call->ctx, u_map_get(call->req->map_url, "ca_id"), &ca, &msg);
-	if (rc != EDGECA_OK && rc != EDGECA_ERR_NOT_FOUND) {
+	rc = public_file_ca_certificate(call->ctx, u_map_get(call->req->map_url, "ca_id"),
+	                                u_map_get(call->req->map_url, "file"), &ca, &der, &len,
+	                                &msg);
+	if (rc != EDGECA_OK) {
 		api_problem(call->resp, rc, &msg, call->path);
-		return;
-	}
-	if (rc == EDGECA_OK && (loc = ca_find_location(ca, name)) != NULL)
-		der = public_file_location_der(loc, gen, &len);
-	if (der == NULL) {
-		api_problem_text(call->resp, EDGECA_ERR_NOT_FOUND, "not-found",
-		                 "no such CA certificate", call->path);
 	} else {
 		/* a URL names one certificate for good */
 		u_map_put(call->resp->map_header, "Cache-Control", PUBLIC_CERT_CACHE_CONTROL);

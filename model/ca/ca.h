@@ -367,10 +367,10 @@ edgeca_err ca_chain_to_parent(struct edgeca_ctx *ctx, const struct principal *wh
                               bool has_not_after, time_t not_after, struct ca **out,
                               struct edgeca_msg *msg);
 
-/* The URLs certificates issued by this location carry when a public URL is
- * configured: the CRL distribution point (when CRLs are on: the CA's own
- * or edgeca's) and the issuer certificate (AIA caIssuers). Empty when
- * not. */
+/* The URLs certificates issued by this location carry: the CRL
+ * distribution point (when CRLs are on: the CA's own, or edgeca's under
+ * the public PKI URL; else empty) and the issuer certificate (AIA
+ * caIssuers, under the public PKI URL). */
 void ca_issuer_urls(const struct model_settings *settings, const struct ca *ca,
                     const struct ca_location *loc, char crl_url[PUBLIC_URL_BYTES],
                     char aia_url[PUBLIC_URL_BYTES]);

@@ -80,7 +80,8 @@ first_url(X509 *x, int nid, char *out, size_t len)
 		                                             dp->distpoint->name.fullname, 0)
 		                                       : NULL;
 		if (gn != NULL && gn->type == GEN_URI)
-			snprintf(out, len, "%s", (const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier));
+			snprintf(out, len, "%s",
+			         (const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier));
 		sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
 	} else {
 		AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
@@ -254,6 +255,7 @@ test_head_and_caching(void **state)
 	snprintf(len, sizeof(len), "%zu", get.body_len);
 	assert_string_equal(http_header(&head, "content-length"), len);
 	assert_string_equal(http_header(&head, "etag"), http_header(&get, "etag"));
+	http_response_free(&head);
 	snprintf(inm, sizeof(inm), "If-None-Match: %s", http_header(&get, "etag"));
 	assert_int_equal(http_pki_call(&in, "GET", path, NULL, NULL, 0, headers, &again), 304);
 	http_response_free(&again);

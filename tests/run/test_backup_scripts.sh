@@ -45,7 +45,8 @@ for x in s: x.bind(("127.0.0.1", 0))
 print(*(x.getsockname()[1] for x in s))')
 env_of() { # DATA: scripts/run's environment for DATA
   echo EDGECA_DATA_DIR="$1" EDGECA_API_PORT="$api" EDGECA_EST_PORT="$est" \
-    EDGECA_BIND_ADDRESS=127.0.0.1 EDGECA_BUILD_DIR="$bin" EDGECA_SKIP_BUILD=1
+    EDGECA_BIND_ADDRESS=127.0.0.1 EDGECA_PKI_HTTP_PORT=0 EDGECA_BUILD_DIR="$bin" \
+    EDGECA_SKIP_BUILD=1
 }
 start_run() { # NAME DATA
   # shellcheck disable=SC2046

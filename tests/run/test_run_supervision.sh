@@ -103,7 +103,7 @@ start_run() { # NAME DATA API_PORT EST_PORT [VAR=VALUE...]: sets run_pid
     -u EDGECA_SECRETS_KEY_FILE -u EDGECA_PUBLIC_EST_URL \
     EDGECA_DATA_DIR="$data" EDGECA_API_PORT="$api" EDGECA_EST_PORT="$est" \
     EDGECA_BIND_ADDRESS=127.0.0.1 EDGECA_PUBLIC_URL="https://localhost:$api" \
-    EDGECA_BUILD_DIR="$bin" EDGECA_SKIP_BUILD=1 "$@" \
+    EDGECA_PKI_HTTP_PORT=0 EDGECA_BUILD_DIR="$bin" EDGECA_SKIP_BUILD=1 "$@" \
     "$src/scripts/run" >>"$work/$name.log" 2>&1 &
   run_pid=$!
   runs+=("$run_pid")

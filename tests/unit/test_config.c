@@ -274,6 +274,63 @@ test_public_url(void **state)
 	public_url("https://[::1", NULL, NULL);
 }
 
+/* EDGECA_PUBLIC_PKI_URL with EDGECA_PKI_HTTP_PORT (NULL: unset); want NULL: refused. */
+static void
+pki_url(const char *port, const char *value, const char *want)
+{
+	struct edgeca_config c;
+	struct edgeca_msg msg;
+
+	env_clear(NULL);
+	env_set("EDGECA_PUBLIC_URL", "https://ca.example.com:8443");
+	if (port != NULL)
+		env_set("EDGECA_PKI_HTTP_PORT", port);
+	if (value != NULL)
+		env_set("EDGECA_PUBLIC_PKI_URL", value);
+	if (want == NULL) {
+		refused(value != NULL ? "EDGECA_PUBLIC_PKI_URL" : "EDGECA_PKI_HTTP_PORT");
+		return;
+	}
+	if (load(&c, &msg) != EDGECA_OK)
+		fail_msg("EDGECA_PUBLIC_PKI_URL=%s refused: %s", value ? value : "", msg.detail);
+	assert_string_equal(c.public_pki_url, want);
+	config_free(&c);
+}
+
+/* The plain-HTTP listener's port and the base of the URLs certificates
+ * carry: derived from the public host, the public URL when the listener
+ * is off, http or https when given. */
+static void
+test_public_pki_url(void **state)
+{
+	struct edgeca_config c;
+	struct edgeca_msg msg;
+
+	assert_int_equal(load(&c, &msg), EDGECA_OK);
+	assert_int_equal(c.pki_http_port, 8080);
+	assert_string_equal(c.public_pki_url, "http://localhost:8080");
+	config_free(&c);
+	pki_url(NULL, NULL, "http://ca.example.com:8080");
+	pki_url("80", NULL, "http://ca.example.com:80");
+	pki_url("0", NULL, "https://ca.example.com:8443");
+	pki_url("0", "http://pki.example.com/", "http://pki.example.com");
+	pki_url(NULL, "http://pki.example.com:8080/edgeca", "http://pki.example.com:8080/edgeca");
+	pki_url(NULL, "https://cdn.example.com", "https://cdn.example.com");
+	pki_url(NULL, "http://[2001:db8::1]", "http://[2001:db8::1]");
+	pki_url(NULL, "ftp://pki.example.com", NULL);
+	pki_url(NULL, "pki.example.com", NULL);
+	pki_url(NULL, "http://", NULL);
+	pki_url(NULL, "http://pki.example.com:0", NULL);
+	pki_url("8443", NULL, NULL); /* the API's port */
+	pki_url("8444", NULL, NULL); /* the EST port's */
+	pki_url("65536", NULL, NULL);
+	env_clear(NULL);
+	env_set("EDGECA_PUBLIC_URL", "https://[::1]:9000");
+	assert_int_equal(load(&c, &msg), EDGECA_OK);
+	assert_string_equal(c.public_pki_url, "http://[::1]:8080");
+	config_free(&c);
+}
+
 static void
 test_other_refusals(void **state)
 {
@@ -625,6 +682,7 @@ main(void)
 		cmocka_unit_test_setup(test_values_taken, env_clear),
 		cmocka_unit_test_setup(test_bad_ports, env_clear),
 		cmocka_unit_test_setup(test_public_url, env_clear),
+		cmocka_unit_test_setup(test_public_pki_url, env_clear),
 		cmocka_unit_test_setup(test_other_refusals, env_clear),
 		cmocka_unit_test_setup(test_est, env_clear),
 		cmocka_unit_test_setup(test_lifecycle, env_clear),
