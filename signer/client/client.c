@@ -77,14 +77,32 @@ signer_check(struct signer_pool *p, unsigned timeout_ms, char *state, size_t sta
 	return rc;
 }
 
+/* Sends the KEY_CREATE in w (freed here); records_key: the key whose
+ * record the signer may ask for (NULL: none). */
+static edgeca_err
+key_create_call(struct signer_pool *p, struct signer_writer *w, const char *records_key,
+                char key_id[SIGNER_KEY_ID_BYTES], struct edgeca_msg *msg)
+{
+	struct signer_msg reply;
+	edgeca_err rc;
+
+	rc = pool_call(p, w, records_key, &ok_key, p->keygen_timeout_ms, false, &reply, msg);
+	signer_writer_free(w);
+	if (rc != EDGECA_OK)
+		return rc;
+	if (signer_get_str(&reply, SIGNER_TAG_KEY_ID, key_id, SIGNER_KEY_ID_BYTES) != 0)
+		rc = edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, "signer-unavailable",
+		                 "the signer sent a bad key id");
+	signer_msg_free(&reply);
+	return rc;
+}
+
 edgeca_err
 signer_key_create(struct signer_pool *p, const char *algorithm, const char *templates,
                   uint32_t max_validity_days, int path_length, const char *name_rules,
                   char key_id[SIGNER_KEY_ID_BYTES], struct edgeca_msg *msg)
 {
 	struct signer_writer w;
-	struct signer_msg reply;
-	edgeca_err rc;
 
 	signer_writer_init(&w, SIGNER_OP_KEY_CREATE);
 	signer_put_str(&w, SIGNER_TAG_ALGORITHM, algorithm);
@@ -94,15 +112,21 @@ signer_key_create(struct signer_pool *p, const char *algorithm, const char *temp
 		signer_put_u32(&w, SIGNER_TAG_PATH_LENGTH, (uint32_t)path_length);
 	if (name_rules != NULL)
 		signer_put_str(&w, SIGNER_TAG_NAME_RULES, name_rules);
-	rc = pool_call(p, &w, NULL, &ok_key, p->keygen_timeout_ms, false, &reply, msg);
-	signer_writer_free(&w);
-	if (rc != EDGECA_OK)
-		return rc;
-	if (signer_get_str(&reply, SIGNER_TAG_KEY_ID, key_id, 65) != 0)
-		rc = edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, "signer-unavailable",
-		                 "the signer sent a bad key id");
-	signer_msg_free(&reply);
-	return rc;
+	return key_create_call(p, &w, NULL, key_id, msg);
+}
+
+edgeca_err
+signer_ocsp_key_create(struct signer_pool *p, const char *ca_key_id, const char *algorithm,
+                       char key_id[SIGNER_KEY_ID_BYTES], struct edgeca_msg *msg)
+{
+	struct signer_writer w;
+
+	signer_writer_init(&w, SIGNER_OP_KEY_CREATE);
+	signer_put_str(&w, SIGNER_TAG_ALGORITHM, algorithm);
+	signer_put_str(&w, SIGNER_TAG_ISSUER_KEY_ID, ca_key_id);
+	/* the record the signer may ask for is the CA key's: it copies the
+	 * CA's certificate into the new key's policy */
+	return key_create_call(p, &w, ca_key_id, key_id, msg);
 }
 
 /* Sends w (the caller keeps it), on key_id, and copies the certificate of

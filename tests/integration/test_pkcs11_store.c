@@ -18,11 +18,13 @@
 #include <openssl/x509.h>
 #include <pwd.h>
 
+#include "common/x509util.h"
 #include "signer/daemon/p11.h"
 #include "tests/support/certs.h"
 #include "tests/support/fixture.h"
 #include "tests/support/harness.h"
 #include "tests/support/http.h"
+#include "tests/support/ocsp_data.h"
 #include "tests/support/pki.h"
 #include "tests/support/signer_wire.h"
 
@@ -211,6 +213,56 @@ test_signer_restart_finds_token_key(void **state)
 	free(serial);
 }
 
+/* An OCSP responder key of a token CA is made in the token too, and
+ * signs there responses that verify against the CA. */
+static void
+test_ocsp_responder_in_token(void **state)
+{
+	char key[65], rk[65], pin_copy[300];
+	struct p11_settings s = {MODULE, LABEL, NULL};
+	struct p11_token *t = NULL;
+	struct edgeca_msg msg = {0};
+	struct signer_writer w;
+	struct signer_msg reply;
+	EVP_PKEY *found = NULL;
+	int fd = wire_connect(in.signer_socket);
+	X509 *ca, *responder;
+	struct rd_spec spec;
+	struct buf tbs = {0};
+	unsigned char *basic;
+	size_t basic_len = 0;
+
+	wire_key_of(&in, ca_id, NULL, key);
+	signer_writer_init(&w, SIGNER_OP_KEY_INFO);
+	signer_put_str(&w, SIGNER_TAG_KEY_ID, key);
+	assert_int_equal(wire_exchange(fd, &w, &reply), 0);
+	assert_int_equal(reply.type, SIGNER_REPLY_OK);
+	ca = x509_from_der(signer_msg_get(&reply, SIGNER_TAG_CERTIFICATE)->val,
+	                   signer_msg_get(&reply, SIGNER_TAG_CERTIFICATE)->len);
+	assert_non_null(ca);
+	signer_msg_free(&reply);
+	responder = wire_ocsp_responder(fd, key, "EC-P256", rk);
+	spec = rd_default(ca, responder, time(NULL));
+	assert_int_equal(rd_build(&spec, &tbs), 0);
+	basic = wire_ocsp_sign(fd, rk, &tbs, &basic_len, &reply);
+	assert_true(basic_verifies(basic, basic_len, tbs.data, tbs.len, ca, V_OCSP_CERTSTATUS_GOOD,
+	                           true));
+	close(fd);
+	/* the PIN file test_keys_in_token wrote */
+	snprintf(pin_copy, sizeof(pin_copy), "%s/pin-test", dir);
+	s.pin_file = pin_copy;
+	if (p11_open(&s, &t, &msg) != EDGECA_OK)
+		fail_msg("p11_open: %s", msg.detail);
+	if (p11_find(t, rk, &found, &msg) != EDGECA_OK)
+		fail_msg("p11_find %s: %s", rk, msg.detail);
+	EVP_PKEY_free(found);
+	p11_close(t);
+	free(basic);
+	buf_free(&tbs);
+	X509_free(ca);
+	X509_free(responder);
+}
+
 int
 main(void)
 {
@@ -218,6 +270,7 @@ main(void)
 		cmocka_unit_test(test_keys_in_token),
 		cmocka_unit_test(test_revoke_and_crl_through_token),
 		cmocka_unit_test(test_signer_restart_finds_token_key),
+		cmocka_unit_test(test_ocsp_responder_in_token),
 	};
 
 	return fixture_run_tests(tests, &fx);

@@ -16,6 +16,7 @@
 #include <libpq-fe.h>
 #include <openssl/pem.h>
 
+#include "common/x509util.h"
 #include "tests/support/pki.h"
 
 int
@@ -231,4 +232,85 @@ wire_ping_ok(const char *socket_path)
 	assert_int_equal(reply.type, SIGNER_REPLY_OK);
 	signer_msg_free(&reply);
 	close(fd);
+}
+
+/* The bytes of field tag of an OK reply (malloc'ed, *len); fails the
+ * test on an error reply. Frees reply. */
+static unsigned char *
+wire_ok_bytes(struct signer_msg *reply, uint16_t tag, size_t *len)
+{
+	const struct signer_field *f;
+	unsigned char *out;
+	char type[65];
+
+	if (reply->type != SIGNER_REPLY_OK) {
+		wire_error_type(reply, type);
+		fail_msg("the signer refused: %s", type);
+	}
+	f = signer_msg_get(reply, tag);
+	assert_non_null(f);
+	out = malloc(f->len + 1);
+	assert_non_null(out);
+	memcpy(out, f->val, f->len);
+	*len = f->len;
+	signer_msg_free(reply);
+	return out;
+}
+
+X509 *
+wire_ocsp_responder(int fd, const char *ca_key, const char *alg, char rk[65])
+{
+	static const unsigned char subject[] = {0x30, 0x12, 0x31, 0x10, 0x30, 0x0e, 0x06, 0x03,
+	                                        0x55, 0x04, 0x03, 0x0c, 0x07, 'R', 'e', 's',
+	                                        'p', 'o', 'n', 'd'};
+	struct signer_writer w;
+	struct signer_msg reply;
+	unsigned char *csr, *der;
+	size_t csr_len = 0, der_len = 0;
+	char type[65];
+	X509 *cert;
+
+	signer_writer_init(&w, SIGNER_OP_KEY_CREATE);
+	signer_put_str(&w, SIGNER_TAG_ALGORITHM, alg);
+	signer_put_str(&w, SIGNER_TAG_ISSUER_KEY_ID, ca_key);
+	assert_int_equal(wire_exchange(fd, &w, &reply), 0);
+	if (reply.type != SIGNER_REPLY_OK) {
+		wire_error_type(&reply, type);
+		fail_msg("responder KEY_CREATE refused: %s", type);
+	}
+	assert_int_equal(signer_get_str(&reply, SIGNER_TAG_KEY_ID, rk, 65), 0);
+	signer_msg_free(&reply);
+	signer_writer_init(&w, SIGNER_OP_CSR_CREATE);
+	signer_put_str(&w, SIGNER_TAG_KEY_ID, rk);
+	signer_put_bytes(&w, SIGNER_TAG_SUBJECT, subject, sizeof(subject));
+	assert_int_equal(wire_exchange(fd, &w, &reply), 0);
+	csr = wire_ok_bytes(&reply, SIGNER_TAG_CSR, &csr_len);
+	signer_writer_init(&w, SIGNER_OP_ISSUE);
+	signer_put_str(&w, SIGNER_TAG_KEY_ID, ca_key);
+	signer_put_str(&w, SIGNER_TAG_TEMPLATE, "ocsp_responder");
+	signer_put_bytes(&w, SIGNER_TAG_CSR, csr, csr_len);
+	signer_put_u64(&w, SIGNER_TAG_NOT_AFTER, (uint64_t)(time(NULL) + 5 * 86400));
+	assert_int_equal(wire_exchange(fd, &w, &reply), 0);
+	der = wire_ok_bytes(&reply, SIGNER_TAG_CERTIFICATE, &der_len);
+	wire_cert_install(fd, rk, der, der_len, type);
+	if (type[0] != '\0')
+		fail_msg("responder CERT_INSTALL refused: %s", type);
+	cert = x509_from_der(der, der_len);
+	assert_non_null(cert);
+	free(csr);
+	free(der);
+	return cert;
+}
+
+unsigned char *
+wire_ocsp_sign(int fd, const char *key, const struct buf *tbs, size_t *len,
+               struct signer_msg *reply)
+{
+	struct signer_writer w;
+
+	signer_writer_init(&w, SIGNER_OP_OCSP_SIGN);
+	signer_put_str(&w, SIGNER_TAG_KEY_ID, key);
+	signer_put_bytes(&w, SIGNER_TAG_RESPONSE_DATA, tbs->data, tbs->len);
+	assert_int_equal(wire_exchange(fd, &w, reply), 0);
+	return len != NULL ? wire_ok_bytes(reply, SIGNER_TAG_BASIC_RESPONSE, len) : NULL;
 }

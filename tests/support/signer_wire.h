@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <openssl/x509.h>
+
 #include "signer/proto/protocol.h"
 #include "tests/support/harness.h"
 
@@ -51,5 +53,13 @@ void wire_error_type(struct signer_msg *reply, char type[65]);
 /* The signer key of a CA's location (NULL: its first) from the database. */
 void wire_key_of(const struct instance *in, const char *ca_id, const char *location,
                  char key_id[65]);
+/* An OCSP responder key of alg (rk) for ca_key, certified by it with the
+ * ocsp_responder template and installed: its certificate. */
+X509 *wire_ocsp_responder(int fd, const char *ca_key, const char *alg, char rk[65]);
+/* An OCSP_SIGN of tbs with key. len not NULL: the reply must be OK and
+ * its BASIC_RESPONSE is returned (malloc'ed, *len; reply freed); NULL:
+ * the reply is left in reply. */
+unsigned char *wire_ocsp_sign(int fd, const char *key, const struct buf *tbs, size_t *len,
+                              struct signer_msg *reply);
 
 #endif

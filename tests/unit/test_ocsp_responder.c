@@ -5,7 +5,7 @@
  * OpenSSL verifies with the CA as trust anchor, and nothing else; after
  * a restart of the signer both keys come back from their records. */
 #include "test_crl_signer.h"
-#include "test_ocsp_signer.h"
+#include "tests/support/ocsp_data.h"
 
 /* A CSR of key for "CN=<cn>" made by the signer. */
 static void

@@ -4,7 +4,7 @@
  * that OpenSSL's OCSP_basic_verify accepts with the CA as trust anchor,
  * and every ResponseData the signer must refuse. No database needed. */
 #include "test_crl_signer.h"
-#include "test_ocsp_signer.h"
+#include "tests/support/ocsp_data.h"
 
 /* Signs the ResponseData of s with key; the slug of a refusal in type. */
 static edgeca_err

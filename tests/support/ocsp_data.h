@@ -1,10 +1,10 @@
-/* Shared by the OCSP signing tests (test_ocsp_signer*.c) and
- * bench/ocsp_sign.c: a ResponseData built byte by byte, so that every
+/* OCSP data for the tests of the signer's OCSP_SIGN (unit, integration)
+ * and bench/ocsp_sign.c: a ResponseData built byte by byte, so that every
  * field a test breaks is exactly the one it means to, and the check of a
  * signed BasicOCSPResponse with OpenSSL's OCSP_basic_verify against the
  * CA as the only trust anchor. Header-only (static inline). */
-#ifndef EDGECA_TEST_OCSP_SIGNER_H
-#define EDGECA_TEST_OCSP_SIGNER_H
+#ifndef EDGECA_TEST_OCSP_DATA_H
+#define EDGECA_TEST_OCSP_DATA_H
 
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
