@@ -82,10 +82,11 @@ status_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 	PGresult *r = NULL;
 	edgeca_err rc;
 
-	buf_append_str(&list, "{");
+	int bad = buf_append_str(&list, "{");
+
 	for (size_t i = 0; i < a->req->n; i++)
-		buf_printf(&list, "%s\"%s\"", i ? "," : "", a->req->ids[i].serial);
-	if (buf_append_str(&list, "}") != 0 || buf_terminate(&list) != 0) {
+		bad |= buf_printf(&list, "%s\"%s\"", i ? "," : "", a->req->ids[i].serial);
+	if (bad != 0 || buf_append_str(&list, "}") != 0 || buf_terminate(&list) != 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 		goto out;
 	}
