@@ -56,6 +56,7 @@ struct edgeca_config {
 	/* CRLs: a revocation's new CRL waits this long for the rest of a
 	 * burst; the scheduler looks for due CRLs twice as often */
 	unsigned crl_delay_ms;
+	unsigned ocsp_cache_entries; /* nonce-less OCSP answers kept (docs/ocsp.md) */
 	/* lifecycle notifications (docs/lifecycle.md) */
 	char *secrets_key_file;       /* AES key sealing webhook secrets */
 	unsigned scheduler_interval_s;

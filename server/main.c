@@ -36,6 +36,7 @@
 #include "server/context.h"
 #include "server/metrics.h"
 #include "model/store/migrate.h"
+#include "server/ocsp_listen.h"
 #include "server/scheduler.h"
 #include "common/secretbox.h"
 #include "server/service_tls.h"
@@ -248,6 +249,7 @@ cmd_serve(const struct edgeca_config *cfg)
 	struct est_server *est = NULL;
 	struct deadline_watch *deadline = NULL;
 	struct scheduler *scheduler = NULL;
+	struct ocsp_listen *ocsp_listen = NULL;
 	struct metrics_server *metrics = NULL;
 	sigset_t set;
 	int sig = 0, rc = 1;
@@ -305,7 +307,8 @@ cmd_serve(const struct edgeca_config *cfg)
 	    api_server_start(&ctx, &api_ls, &tls, deadline, &server, &msg) != EDGECA_OK ||
 	    est_server_start(&ctx, &est_ls, &tls, deadline, &est, &msg) != EDGECA_OK ||
 	    pki_server_start(&ctx, &pki_ls, deadline, &pki, &msg) != EDGECA_OK ||
-	    scheduler_start(&ctx, cfg, &scheduler, &msg) != EDGECA_OK) {
+	    scheduler_start(&ctx, cfg, &scheduler, &msg) != EDGECA_OK ||
+	    ocsp_listen_start(&ctx, cfg, &ocsp_listen, &msg) != EDGECA_OK) {
 		log_error("serve: %s", msg.detail);
 		goto out;
 	}
@@ -324,6 +327,7 @@ cmd_serve(const struct edgeca_config *cfg)
 	log_info("serve: signal %d, stopping", sig);
 	rc = 0;
 out:
+	ocsp_listen_stop(ocsp_listen);
 	scheduler_stop(scheduler);
 	est_server_stop(est);
 	pki_server_stop(pki);

@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 
 #include "common/log.h"
+#include "model/ocsp/ocsp.h"
 #include "model/crl/crl.h"
 #include "model/lifecycle/crl_failure.h"
 #include "model/store/db.h"
@@ -308,6 +309,20 @@ wait_locked(struct scheduler *s, unsigned ms)
 		;
 }
 
+/* Delegated OCSP responders in the last third of their life get their
+ * successor (each under its CA key's advisory lock: one server renews). */
+static void
+run_ocsp_responders(struct scheduler *s)
+{
+	struct edgeca_msg msg = {0};
+	size_t n = 0;
+
+	if (ocsp_responders_renew_due(s->ctx, &n, &msg) != EDGECA_OK)
+		log_warn("scheduler: OCSP responders: %s", msg.detail);
+	else if (n > 0)
+		log_info("scheduler: %zu OCSP responder certificate(s) renewed", n);
+}
+
 static void *
 sender_main(void *arg)
 {
@@ -317,6 +332,7 @@ sender_main(void *arg)
 	while (!s->stop) {
 		pthread_mutex_unlock(&s->lock);
 		run_lifecycle(s);
+		run_ocsp_responders(s);
 		pthread_mutex_lock(&s->lock);
 		wait_locked(s, s->cfg->scheduler_interval_s * 1000U);
 	}

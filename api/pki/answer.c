@@ -18,6 +18,8 @@ pki_response_clear(struct pki_response *resp)
 {
 	if (resp == NULL)
 		return;
+	if (resp->release != NULL)
+		resp->release(resp->owner);
 	free(resp->body);
 	memset(resp, 0, sizeof(*resp));
 }
@@ -39,6 +41,22 @@ pki_answer_body(struct pki_response *resp, int status, const char *content_type,
 	if (len > 0)
 		memcpy(resp->body, body, len);
 	resp->body_len = len;
+}
+
+void
+pki_answer_shared(struct pki_response *resp, int status, const char *content_type,
+                  const void *data, size_t len, void (*release)(void *owner), void *owner)
+{
+	free(resp->body);
+	resp->body = NULL;
+	if (resp->release != NULL)
+		resp->release(resp->owner);
+	resp->status = status;
+	resp->content_type = content_type;
+	resp->shared = data;
+	resp->body_len = len;
+	resp->release = release;
+	resp->owner = owner;
 }
 
 void

@@ -55,6 +55,11 @@ struct pki_response {
 	size_t body_len;
 	struct pki_header_line headers[PKI_MAX_HEADERS];
 	size_t n_headers;
+	/* instead of body: bytes someone else owns, passed to libmicrohttpd
+	 * as they are and released by release(owner) once sent */
+	const void *shared;
+	void (*release)(void *owner);
+	void *owner;
 };
 
 /* The value of the path parameter name (":ca_id", "*" as "rest"), or NULL. */
@@ -75,6 +80,10 @@ void pki_answer_failure(struct pki_response *resp, edgeca_err code, const struct
 /* The same with a status of its own (405, 413). */
 void pki_answer_problem_status(struct pki_response *resp, int status, const char *title,
                                const char *slug, const char *detail, const char *path);
+/* Answers status with len bytes at data that owner keeps alive until
+ * release(owner) is called (once, after sending or on clearing). */
+void pki_answer_shared(struct pki_response *resp, int status, const char *content_type,
+                       const void *data, size_t len, void (*release)(void *owner), void *owner);
 /* Adds a header (printf format) to the answer; dropped past PKI_MAX_HEADERS. */
 void pki_answer_header(struct pki_response *resp, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -101,5 +110,8 @@ const struct pki_route *pki_route_match(const char *method, const char *path, ch
 /* The handlers of the public objects (objects.c). */
 void pki_crl_get(const struct pki_request *req, struct pki_response *resp);
 void pki_ca_certificate_get(const struct pki_request *req, struct pki_response *resp);
+/* The OCSP responder (ocsp.c). */
+void pki_ocsp_get(const struct pki_request *req, struct pki_response *resp);
+void pki_ocsp_post(const struct pki_request *req, struct pki_response *resp);
 
 #endif

@@ -54,12 +54,18 @@ send_answer(struct MHD_Connection *con, struct exchange *x, struct pki_response 
 	if (r->status == 0)
 		pki_answer_problem(r, EDGECA_ERR_INTERNAL, NULL, "no answer", NULL);
 	/* the body passes to libmicrohttpd, which frees it */
-	resp = MHD_create_response_from_buffer(r->body_len, r->body != NULL ? r->body : (void *)"",
-	                                       r->body != NULL ? MHD_RESPMEM_MUST_FREE
-	                                                       : MHD_RESPMEM_PERSISTENT);
+	if (r->release != NULL)
+		resp = MHD_create_response_from_buffer_with_free_callback_cls(
+			r->body_len, (void *)r->shared, r->release, r->owner);
+	else
+		resp = MHD_create_response_from_buffer(r->body_len,
+		                                       r->body != NULL ? r->body : (void *)"",
+		                                       r->body != NULL ? MHD_RESPMEM_MUST_FREE
+		                                                       : MHD_RESPMEM_PERSISTENT);
 	if (resp == NULL)
 		return MHD_NO;
 	r->body = NULL;
+	r->release = NULL;
 	if (r->content_type != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
 	for (size_t i = 0; i < r->n_headers; i++)

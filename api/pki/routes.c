@@ -9,7 +9,9 @@ const struct pki_route pki_routes[] = {
 	{"/crl/:ca_id/:file", PKI_GET | PKI_HEAD, pki_crl_get},
 	/* CA certificates at the AIA caIssuers URLs, DER */
 	{"/ca/:ca_id/:file", PKI_GET | PKI_HEAD, pki_ca_certificate_get},
-	/* OCSP (RFC 6960, RFC 5019 GET) goes here: POST /ocsp, GET /ocsp/ + "*" */
+	/* OCSP (RFC 6960, RFC 5019 GET): ocsp.c */
+	{"/ocsp", PKI_POST, pki_ocsp_post},
+	{"/ocsp/*", PKI_GET | PKI_HEAD, pki_ocsp_get},
 };
 
 const size_t pki_routes_count = sizeof(pki_routes) / sizeof(pki_routes[0]);

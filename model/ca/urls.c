@@ -47,3 +47,12 @@ ca_est_default_url(const struct model_settings *settings, const struct ca *ca, c
 	if (ca->est.is_default)
 		snprintf(url, EST_URL_MAX, "%s/.well-known/est", settings->public_est_url);
 }
+
+void
+ca_ocsp_url(const struct model_settings *settings, const struct ca *ca,
+            char url[PUBLIC_URL_BYTES])
+{
+	url[0] = '\0';
+	if (ca->ocsp_enabled)
+		snprintf(url, PUBLIC_URL_BYTES, "%s/ocsp", settings->public_pki_url);
+}

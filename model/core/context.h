@@ -27,10 +27,16 @@ struct model_settings {
 	bool email_configured;        /* notifications get an e-mail delivery */
 };
 
+struct ocsp_cache;
+struct ocsp_issuers;
+
 struct edgeca_ctx {
 	struct model_settings settings;
 	struct db_pool *db;
 	struct signer_pool *signer;
+	/* the OCSP responder's memory (model/ocsp); NULL outside the server */
+	struct ocsp_cache *ocsp_cache;
+	struct ocsp_issuers *ocsp_issuers;
 	/* seals webhook secrets (common/secretbox.h); loaded by `serve` */
 	unsigned char secrets_key[32];
 	bool has_secrets_key;
