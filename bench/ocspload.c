@@ -53,7 +53,6 @@
 #define MAX_CONNS 1024
 #define MAX_ANSWER (256 * 1024) /* an OCSP answer is a few KiB at most */
 #define NONCE_LEN 16
-#define IO_TIMEOUT_S 10
 
 enum fail { FAIL_IO, FAIL_HTTP, FAIL_PARSE, FAIL_OCSP, FAIL_NONCE, FAIL_STATUS, FAIL_SIG, FAIL_N_ };
 static const char *const fail_names[] = {"io", "http", "parse", "ocsp", "nonce", "status", "signature"};
@@ -69,7 +68,6 @@ struct query {
 
 struct config {
 	int post, conns, expect, verify;
-	double seconds, warmup;
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	char host[300], prefix[1024];
@@ -77,7 +75,7 @@ struct config {
 	size_t nq;
 	STACK_OF(X509) *issuers; /* the issuer: trusted signer for -verify */
 	X509_STORE *store;       /* the issuer, as a partial-chain anchor */
-	double t_measure, t_end; /* monotonic: end of warm-up, end of run */
+	double seconds, warmup, t_measure, t_end; /* t_: monotonic ends of warm-up, run */
 };
 
 /* One connection's thread and what it counted. */
@@ -125,7 +123,7 @@ static int
 conn_open(struct worker *w)
 {
 	const struct config *c = w->cfg;
-	struct timeval tv = {IO_TIMEOUT_S, 0};
+	struct timeval tv = {10, 0}; /* a silent server is a failure, not a hang */
 	int one = 1, rc = -1, fd;
 
 	fd = socket(c->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -136,9 +134,8 @@ conn_open(struct worker *w)
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0 ||
 	    connect(fd, (const struct sockaddr *)&c->addr, c->addr_len) != 0)
 		goto out;
-	w->fd = fd;
+	w->fd = fd; /* in_len is 0: conn_close or calloc set it */
 	fd = -1;
-	w->in_len = 0;
 	rc = 0;
 out:
 	if (fd >= 0)
@@ -253,8 +250,7 @@ read_answer(struct worker *w, int *status, size_t *body_len, int *keep, int *any
 			break;
 		}
 	}
-	/* Closed-loop: nothing may follow the answer; drop what might. */
-	w->in_len = 0;
+	w->in_len = 0; /* closed loop: nothing follows an answer; drop what might */
 	rc = 0;
 out:
 	return rc;
@@ -394,13 +390,18 @@ worker_run(void *arg)
 {
 	struct worker *w = arg;
 	const struct config *c = w->cfg;
+	const struct query *q;
 	size_t i = (size_t)w->index % c->nq;
 	double t0, t1;
+	int measuring = 0;
 
 	while ((t0 = now_s()) < c->t_end) {
-		const struct query *q = &c->q[i];
-
+		q = &c->q[i];
 		i = (i + 1) % c->nq;
+		if (t0 >= c->t_measure && !measuring) {
+			measuring = 1;
+			w->reconnects = 0; /* connections count after the warm-up */
+		}
 		if (one_request(w, q) != 0 || t0 < c->t_measure)
 			continue;
 		t1 = now_s();
