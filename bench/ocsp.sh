@@ -169,7 +169,8 @@ run_ocspload() {
   line=$(grep '^BENCH ' "$out") || { cat "$out" "$err" >&2; die "$name: no ocspload result"; }
   [[ ${line#BENCH } =~ ^([a-z0-9_]+=[0-9.]+ ?)+$ ]] || die "$name: unexpected result: $line"
   eval "${line#BENCH }"
-  cpu_s=$(awk '{print $1 + $2}' "$work/ocspload/$name.time")
+  # the last line: time writes "Command exited with non-zero status" first
+  cpu_s=$(tail -n 1 "$work/ocspload/$name.time" | awk '{print $1 + $2}')
   cpu=$(awk -v s="$cpu_s" -v t="$((d + w))" -v n="$(nproc)" 'BEGIN {printf "%.0f", 100 * s / (t * n)}')
 }
 
