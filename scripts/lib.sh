@@ -22,9 +22,10 @@ RUNTIME_PACKAGES=(gcc make cmake pkg-config libssl-dev openssl libulfius-dev
                   python3 libp11-kit-dev)
 # softhsm2: the PKCS#11 token the signer's token back end is tested against;
 # systemd: systemd-analyze, -sysusers and -tmpfiles for the packaged units;
-# prometheus: promtool checks the metrics page and the alert rules
+# prometheus: promtool checks the metrics page and the alert rules;
+# gnutls-bin: ocsptool as a second OCSP client
 TEST_PACKAGES=(libcurl4-gnutls-dev python3 python3-yaml python3-jsonschema softhsm2 systemd
-               prometheus python3-matplotlib)
+               prometheus python3-matplotlib gnutls-bin)
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -88,6 +88,23 @@ url_host_port(const char *url, char *host, size_t host_len, unsigned *port)
 	return 0;
 }
 
+int
+url_host_port_any(const char *url, char *host, size_t host_len, unsigned *port)
+{
+	char *as_https;
+	int rc;
+
+	if (strncmp(url, "http://", 7) != 0)
+		return url_host_port(url, host, host_len, port);
+	if (asprintf(&as_https, "https://%s", url + 7) < 0)
+		return -1;
+	rc = url_host_port(as_https, host, host_len, port);
+	if (rc == 0 && strchr(as_https + 8, ':') == NULL) /* no port named: http's */
+		*port = 80;
+	free(as_https);
+	return rc;
+}
+
 static char *
 absolute_path(const char *path)
 {
@@ -215,6 +232,7 @@ static const struct env_var env_vars[] = {
 	V_PATH("EDGECA_DATA_DIR", data_dir, "./var"),
 	V_PORT("EDGECA_API_PORT", api_port, 8443),
 	V_PORT("EDGECA_EST_PORT", est_port, 8444),
+	V_UNSIGNED("EDGECA_PKI_HTTP_PORT", pki_http_port, 8080, 0, 65535), /* 0: off */
 	V_UNSIGNED("EDGECA_HTTP_THREADS", http_threads, 16, 1, 1024),
 	V_UNSIGNED("EDGECA_DB_POOL_SIZE", db_pool_size, 0, 1, 1024),         /* HTTP_THREADS */
 	V_UNSIGNED("EDGECA_SIGNER_POOL_SIZE", signer_pool_size, 0, 1, 1024), /* HTTP_THREADS */
@@ -226,6 +244,7 @@ static const struct env_var env_vars[] = {
 	V_UNSIGNED("EDGECA_CONNECTION_TIMEOUT", connection_timeout_s, 30, 1, 3600),
 	V_UNSIGNED("EDGECA_REQUEST_TIMEOUT", request_timeout_s, 0, 2, 7200), /* CONNECTION_TIMEOUT */
 	V_UNSIGNED("EDGECA_CRL_DELAY_MS", crl_delay_ms, 2000, 100, 600000),
+	V_UNSIGNED("EDGECA_OCSP_CACHE_ENTRIES", ocsp_cache_entries, 100000, 16, 10000000),
 	V_STRING("EDGECA_BIND_ADDRESS", bind_address, "0.0.0.0"),
 	V_UNSIGNED("EDGECA_EST_THREADS", est_threads, 0, 1, 1024), /* HTTP_THREADS */
 	V_STRING("EDGECA_EST_CLIENT_CERT_HEADER", est_client_cert_header, "X-SSL-Client-Cert"),
@@ -254,6 +273,7 @@ static const struct env_var env_vars[] = {
 static const char *const coded_vars[] = {
 	"EDGECA_LOG_LEVEL", "EDGECA_PUBLIC_URL", "EDGECA_PUBLIC_EST_URL",
 	"EDGECA_EST_TRUSTED_PROXIES", "EDGECA_SMTP_TLS", "EDGECA_LOG_FORMAT", "EDGECA_ACCESS_LOG",
+	"EDGECA_PUBLIC_PKI_URL",
 };
 
 bool
@@ -344,6 +364,32 @@ strdup_trimmed(const char *s)
 	return out;
 }
 
+/* EDGECA_PUBLIC_PKI_URL, the base of the CRL and issuer URLs in new
+ * certificates: else http://<public host>:<PKI port>, or the public URL
+ * when the plain-HTTP listener is off. */
+static edgeca_err
+load_public_pki_url(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *msg)
+{
+	const char *s = env_or(get, "EDGECA_PUBLIC_PKI_URL", NULL);
+	char host[256], *base = NULL;
+	unsigned port;
+
+	if (s != NULL) {
+		c->public_pki_url = strdup_trimmed(s);
+	} else if (c->pki_http_port == 0) {
+		c->public_pki_url = strdup(c->public_url);
+	} else if (asprintf(&base, strchr(c->public_host, ':') ? "http://[%s]:%u" : "http://%s:%u",
+	                    c->public_host, c->pki_http_port) >= 0) {
+		c->public_pki_url = base;
+	}
+	if (c->public_pki_url == NULL ||
+	    url_host_port_any(c->public_pki_url, host, sizeof(host), &port) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
+		                   "EDGECA_PUBLIC_PKI_URL must be an http or https URL such as "
+		                   "http://pki.example.com (got \"%s\")", s ? s : "");
+	return EDGECA_OK;
+}
+
 /* The public URLs: EDGECA_PUBLIC_URL, else https://localhost:<API port>;
  * EDGECA_PUBLIC_EST_URL, else the public host with the EST port. */
 static edgeca_err
@@ -384,7 +430,7 @@ load_public_urls(struct edgeca_config *c, config_getenv_fn get, struct edgeca_ms
 		                   "https://est.example.com:8444 (got \"%s\")", s ? s : "");
 	if ((c->public_est_host = strdup(host)) == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-	return EDGECA_OK;
+	return load_public_pki_url(c, get, msg);
 }
 
 /* Whether host names this machine: the only place plain SMTP may carry
@@ -485,6 +531,12 @@ config_load(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *ms
 		                 "EDGECA_EST_PORT and EDGECA_API_PORT must differ");
 		goto fail;
 	}
+	if (c->pki_http_port == c->api_port || c->pki_http_port == c->est_port) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-configuration",
+		                 "EDGECA_PKI_HTTP_PORT must differ from EDGECA_API_PORT and "
+		                 "EDGECA_EST_PORT (or be 0: no plain-HTTP listener)");
+		goto fail;
+	}
 	if (c->db_pool_size == 0)
 		c->db_pool_size = c->http_threads;
 	if (c->signer_pool_size == 0)
@@ -546,6 +598,7 @@ config_free(struct edgeca_config *c)
 	free(c->public_host);
 	free(c->public_est_url);
 	free(c->public_est_host);
+	free(c->public_pki_url);
 	free(c->est_trusted_proxies);
 	free(c->est_client_cert_header);
 	free(c->database_url);

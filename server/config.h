@@ -28,6 +28,8 @@ struct edgeca_config {
 	char *public_host;       /* host part of public_url (no brackets) */
 	char *public_est_url;    /* base of EST URLs, without a trailing slash */
 	char *public_est_host;   /* host part of public_est_url */
+	unsigned pki_http_port;  /* plain-HTTP listener of CRLs and CA certificates; 0: off */
+	char *public_pki_url;    /* base of the URLs in certificates, http or https, no trailing slash */
 	unsigned est_threads;
 	/* EST behind a reverse proxy: peers at these addresses may forward the
 	 * client certificate in est_client_cert_header */
@@ -54,6 +56,7 @@ struct edgeca_config {
 	/* CRLs: a revocation's new CRL waits this long for the rest of a
 	 * burst; the scheduler looks for due CRLs twice as often */
 	unsigned crl_delay_ms;
+	unsigned ocsp_cache_entries; /* nonce-less OCSP answers kept (docs/ocsp.md) */
 	/* lifecycle notifications (docs/lifecycle.md) */
 	char *secrets_key_file;       /* AES key sealing webhook secrets */
 	unsigned scheduler_interval_s;
@@ -89,6 +92,10 @@ bool config_var_known(const char *name);
 /* True when the peer address (IPv4, IPv6 or IPv4-mapped IPv6) is one of
  * EDGECA_EST_TRUSTED_PROXIES. */
 bool config_is_trusted_proxy(const struct edgeca_config *c, const struct sockaddr *peer);
+
+/* Splits an http or https URL into its host and port (80 or 443 when
+ * absent), as url_host_port. Returns 0 or -1. */
+int url_host_port_any(const char *url, char *host, size_t host_len, unsigned *port);
 
 /* Splits an https URL into its host (brackets of IPv6 removed) and port;
  * port is 443 when absent. Returns 0 or -1. */

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "model/ocsp/ocsp.h"
 #include "model/store/signer_keys.h"
 
 static edgeca_err
@@ -25,19 +26,26 @@ ctx_open(struct edgeca_ctx *ctx, const struct edgeca_config *cfg, struct edgeca_
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->settings = (struct model_settings){
 		.public_url = cfg->public_url,
+		.public_pki_url = cfg->public_pki_url,
 		.public_est_url = cfg->public_est_url,
 		.default_location = cfg->default_location,
 		.crl_delay_ms = cfg->crl_delay_ms,
 		.email_configured = cfg->smtp_host != NULL,
 	};
+	if ((ctx->ocsp_cache = ocsp_cache_new(cfg->ocsp_cache_entries)) == NULL ||
+	    (ctx->ocsp_issuers = ocsp_issuers_new()) == NULL) {
+		ctx_close(ctx);
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	}
 	rc = db_pool_new(cfg->database_url, cfg->db_pool_size, false, &ctx->db, msg);
-	if (rc != EDGECA_OK)
+	if (rc != EDGECA_OK) {
+		ctx_close(ctx);
 		return rc;
+	}
 	rc = signer_pool_new(cfg->signer_socket, cfg->signer_pool_size, cfg->signer_timeout_s * 1000,
 	                     &ctx->signer, msg);
 	if (rc != EDGECA_OK) {
-		db_pool_free(ctx->db);
-		ctx->db = NULL;
+		ctx_close(ctx);
 		return rc;
 	}
 	/* the signer's key records live in the database, beside the rest */
@@ -51,5 +59,7 @@ ctx_close(struct edgeca_ctx *ctx)
 {
 	signer_pool_free(ctx->signer);
 	db_pool_free(ctx->db);
+	ocsp_cache_free(ctx->ocsp_cache);
+	ocsp_issuers_free(ctx->ocsp_issuers);
 	memset(ctx, 0, sizeof(*ctx));
 }

@@ -26,6 +26,7 @@
 #include "api/est/est_server.h"
 #include "api/listen/listen_identity.h"
 #include "api/listen/request.h"
+#include "api/pki/pki_server.h"
 #include "api/rest/server.h"
 #include "common/embedded.h"
 #include "common/log.h"
@@ -35,6 +36,7 @@
 #include "server/context.h"
 #include "server/metrics.h"
 #include "model/store/migrate.h"
+#include "server/ocsp_listen.h"
 #include "server/scheduler.h"
 #include "common/secretbox.h"
 #include "server/service_tls.h"
@@ -238,7 +240,8 @@ migrate_signer_keys(struct edgeca_ctx *ctx)
 static int
 cmd_serve(const struct edgeca_config *cfg)
 {
-	struct listen_settings api_ls, est_ls;
+	struct listen_settings api_ls, est_ls, pki_ls;
+	struct pki_server *pki = NULL;
 	struct edgeca_msg msg = {0};
 	struct edgeca_ctx ctx;
 	struct tls_material tls = {0};
@@ -246,12 +249,16 @@ cmd_serve(const struct edgeca_config *cfg)
 	struct est_server *est = NULL;
 	struct deadline_watch *deadline = NULL;
 	struct scheduler *scheduler = NULL;
+	struct ocsp_listen *ocsp_listen = NULL;
 	struct metrics_server *metrics = NULL;
 	sigset_t set;
 	int sig = 0, rc = 1;
 
 	raise_fd_limit();
 	listen_settings_of(cfg, &api_ls, &est_ls);
+	pki_ls = api_ls; /* the plain-HTTP PKI listener: the API's limits, its own port */
+	pki_ls.port = cfg->pki_http_port;
+	pki_ls.public_url = cfg->public_pki_url;
 	signal(SIGPIPE, SIG_IGN);
 	/* before any thread: libcurl's global state (notifications) */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -299,7 +306,9 @@ cmd_serve(const struct edgeca_config *cfg)
 	    metrics_server_start(&ctx, cfg, &metrics, &msg) != EDGECA_OK ||
 	    api_server_start(&ctx, &api_ls, &tls, deadline, &server, &msg) != EDGECA_OK ||
 	    est_server_start(&ctx, &est_ls, &tls, deadline, &est, &msg) != EDGECA_OK ||
-	    scheduler_start(&ctx, cfg, &scheduler, &msg) != EDGECA_OK) {
+	    pki_server_start(&ctx, &pki_ls, deadline, &pki, &msg) != EDGECA_OK ||
+	    scheduler_start(&ctx, cfg, &scheduler, &msg) != EDGECA_OK ||
+	    ocsp_listen_start(&ctx, cfg, &ocsp_listen, &msg) != EDGECA_OK) {
 		log_error("serve: %s", msg.detail);
 		goto out;
 	}
@@ -318,8 +327,10 @@ cmd_serve(const struct edgeca_config *cfg)
 	log_info("serve: signal %d, stopping", sig);
 	rc = 0;
 out:
+	ocsp_listen_stop(ocsp_listen);
 	scheduler_stop(scheduler);
 	est_server_stop(est);
+	pki_server_stop(pki);
 	api_server_stop(server);
 	metrics_server_stop(metrics);
 	deadline_watch_stop(deadline);

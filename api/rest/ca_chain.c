@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/pki/public_file.h"
 #include "api/rest/handlers.h"
 #include "api/rest/problem.h"
-#include "api/rest/public_file.h"
 #include "api/rest/render.h"
 #include "api/rest/request.h"
 #include "common/encoding.h"
@@ -202,23 +202,6 @@ api_cas_location_upload(struct api_call *call)
 	answer_ca(call, rc, &msg, ca);
 }
 
-/* The DER of generation gen of loc: its current certificate or one a
- * renewal replaced; NULL when it has none. */
-static const unsigned char *
-generation_der(const struct ca_location *loc, int gen, size_t *len)
-{
-	if (loc->cert_der != NULL && loc->generation == gen) {
-		*len = loc->cert_len;
-		return loc->cert_der;
-	}
-	for (size_t i = 0; i < loc->n_previous; i++)
-		if (loc->previous[i].generation == gen) {
-			*len = loc->previous[i].der_len;
-			return loc->previous[i].der;
-		}
-	return NULL;
-}
-
 /* GET /ca/{ca_id}/{location}.crt and .../{location}.{generation}.crt: the
  * issuer certificate named by the AIA extension of what each key of the
  * location issued; public, DER. */
@@ -246,13 +229,13 @@ api_public_ca_certificate(struct api_call *call)
 		return;
 	}
 	if (rc == EDGECA_OK && (loc = ca_find_location(ca, name)) != NULL)
-		der = generation_der(loc, gen, &len);
+		der = public_file_location_der(loc, gen, &len);
 	if (der == NULL) {
 		api_problem_text(call->resp, EDGECA_ERR_NOT_FOUND, "not-found",
 		                 "no such CA certificate", call->path);
 	} else {
 		/* a URL names one certificate for good */
-		u_map_put(call->resp->map_header, "Cache-Control", "public, max-age=3600");
+		u_map_put(call->resp->map_header, "Cache-Control", PUBLIC_CERT_CACHE_CONTROL);
 		api_body(call->resp, 200, "application/pkix-cert", der, len);
 	}
 	ca_free(ca);

@@ -12,7 +12,7 @@
 static const char *const top_fields[] = {
 	"kind", "common_name", "friendly_name", "organization", "organizational_unit", "country",
 	"key_algorithm", "validity_days", "not_after", "lifecycle", "crl", "issuance",
-	"path_length", "locations", "parent_ca_id", "est", "import", NULL};
+	"path_length", "locations", "parent_ca_id", "est", "import", "ocsp", NULL};
 static const char *const lifecycle_fields[] = {"notification_emails", "webhook_url", "action",
                                                "threshold_percent", NULL};
 static const char *const crl_fields[] = {"enabled", "validity_days", "overlap_hours",
@@ -80,7 +80,7 @@ parse_create(const json_t *j, struct ca_create_req *r, struct ca_import_req *im,
              const char ***emails, const char ***templates, const char ***locations,
              const char ***anchors, const char **rules[NR_LISTS], struct edgeca_msg *msg)
 {
-	const json_t *lc = NULL, *crl = NULL, *iss = NULL, *est = NULL;
+	const json_t *lc = NULL, *crl = NULL, *iss = NULL, *est = NULL, *oc = NULL;
 	edgeca_err rc;
 
 	if ((rc = json_only(j, top_fields, "", msg)) ||
@@ -98,11 +98,13 @@ parse_create(const json_t *j, struct ca_create_req *r, struct ca_import_req *im,
 	    (rc = json_opt_strings(j, "locations", "", locations, &r->n_locations, msg)) ||
 	    (rc = json_opt_object(j, "lifecycle", "", &lc, msg)) ||
 	    (rc = json_opt_object(j, "crl", "", &crl, msg)) ||
+	    (rc = json_opt_object(j, "ocsp", "", &oc, msg)) ||
 	    (rc = json_opt_object(j, "issuance", "", &iss, msg)) ||
 	    (rc = json_opt_object(j, "est", "", &est, msg)) ||
 	    (rc = parse_import(j, r, im, msg)))
 		return rc;
-	if (est != NULL && (rc = api_parse_est(est, &r->est, anchors, msg)) != EDGECA_OK)
+	if ((est != NULL && (rc = api_parse_est(est, &r->est, anchors, msg)) != EDGECA_OK) ||
+	    (oc != NULL && (rc = api_parse_ocsp(oc, &r->ocsp, msg)) != EDGECA_OK))
 		return rc;
 	if (lc != NULL &&
 	    ((rc = json_only(lc, lifecycle_fields, "lifecycle.", msg)) ||

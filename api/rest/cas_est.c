@@ -15,9 +15,11 @@ static const char *const est_fields[] = {"enabled", "label", "default", "templat
                                          "basic_auth", "bootstrap_trust",
                                          "require_pop_linking", NULL};
 static const char *const basic_fields[] = {"username", "password", NULL};
-static const char *const patch_fields[] = {"est", "lifecycle", "crl", NULL};
+static const char *const patch_fields[] = {"est", "lifecycle", "crl", "ocsp", NULL};
 static const char *const crl_fields[] = {"enabled", "validity_days", "overlap_hours",
                                          "distribution_point", NULL};
+static const char *const ocsp_fields[] = {"enabled", "validity_seconds", "delegated_responder",
+                                          "responder_validity_days", NULL};
 static const char *const lifecycle_fields[] = {"notification_emails", "webhook_url", "action",
                                                "threshold_percent", NULL};
 
@@ -102,7 +104,22 @@ parse_crl(const json_t *j, struct ca_crl_req *r, struct edgeca_msg *msg)
 	return EDGECA_OK;
 }
 
-/* "est", "lifecycle" and "crl" are applied together, or none. */
+edgeca_err
+api_parse_ocsp(const json_t *j, struct ca_ocsp_req *r, struct edgeca_msg *msg)
+{
+	edgeca_err rc;
+
+	(void)((rc = json_only(j, ocsp_fields, "ocsp.", msg)) ||
+	       (rc = json_opt_bool(j, "enabled", "ocsp.", &r->enabled, msg)) ||
+	       (rc = json_opt_long(j, "validity_seconds", "ocsp.", &r->validity_seconds, msg)) ||
+	       (rc = json_opt_bool(j, "delegated_responder", "ocsp.", &r->delegated_responder,
+	                           msg)) ||
+	       (rc = json_opt_long(j, "responder_validity_days", "ocsp.", &r->responder_validity_days,
+	                           msg)));
+	return rc;
+}
+
+/* "est", "lifecycle", "crl" and "ocsp" are applied together, or none. */
 void
 api_cas_update(struct api_call *call)
 {
@@ -110,9 +127,10 @@ api_cas_update(struct api_call *call)
 	struct ca_est_req r;
 	struct ca_lifecycle_req lr;
 	struct ca_crl_req cr;
+	struct ca_ocsp_req orq;
 	struct edgeca_msg msg = {0};
 	const char **anchors = NULL, **emails = NULL;
-	const json_t *est = NULL, *lc = NULL, *crl = NULL;
+	const json_t *est = NULL, *lc = NULL, *crl = NULL, *oc = NULL;
 	struct ca *ca = NULL;
 	json_t *j = NULL;
 	edgeca_err rc;
@@ -120,18 +138,21 @@ api_cas_update(struct api_call *call)
 	ca_est_req_init(&r);
 	ca_lifecycle_req_init(&lr);
 	ca_crl_req_init(&cr);
+	ca_ocsp_req_init(&orq);
 	if ((rc = api_json_object(call->req, &j, &msg)) != EDGECA_OK ||
 	    (rc = json_only(j, patch_fields, "", &msg)) != EDGECA_OK ||
 	    (rc = json_opt_object(j, "est", "", &est, &msg)) != EDGECA_OK ||
 	    (rc = json_opt_object(j, "lifecycle", "", &lc, &msg)) != EDGECA_OK ||
 	    (rc = json_opt_object(j, "crl", "", &crl, &msg)) != EDGECA_OK ||
+	    (rc = json_opt_object(j, "ocsp", "", &oc, &msg)) != EDGECA_OK ||
 	    (est != NULL && (rc = api_parse_est(est, &r, &anchors, &msg)) != EDGECA_OK) ||
 	    (lc != NULL && (rc = parse_lifecycle(lc, &lr, &emails, &msg)) != EDGECA_OK) ||
 	    (crl != NULL && (rc = parse_crl(crl, &cr, &msg)) != EDGECA_OK) ||
+	    (oc != NULL && (rc = api_parse_ocsp(oc, &orq, &msg)) != EDGECA_OK) ||
 	    (rc = ca_update(call->ctx, &call->who, id,
-	                    est != NULL || (lc == NULL && crl == NULL) ? &r : NULL,
-	                    lc != NULL ? &lr : NULL, crl != NULL ? &cr : NULL, &ca, &msg)) !=
-	        EDGECA_OK) {
+	                    est != NULL || (lc == NULL && crl == NULL && oc == NULL) ? &r : NULL,
+	                    lc != NULL ? &lr : NULL, crl != NULL ? &cr : NULL,
+	                    oc != NULL ? &orq : NULL, &ca, &msg)) != EDGECA_OK) {
 		api_problem(call->resp, rc, &msg, call->path);
 		goto out;
 	}

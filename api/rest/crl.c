@@ -6,67 +6,22 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/pki/public_file.h"
 #include "api/rest/handlers.h"
 #include "api/rest/problem.h"
-#include "api/rest/public_file.h"
 #include "api/rest/render.h"
 #include "api/rest/request.h"
 #include "common/encoding.h"
 #include "model/core/context.h"
 #include "model/crl/crl.h"
 
-/* Caches may keep a CRL until its nextUpdate, but at most this long, so
- * that a revocation reaches relying parties that honour caching soon. */
-#define CRL_MAX_AGE_S 600
-
-static void
-http_date(time_t t, char out[40])
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, 40, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-}
-
-/* If-None-Match holds the ETag (or *), as one of a list, weak or not. */
-static bool
-etag_matches(const char *header, const char *etag)
-{
-	const char *p = header;
-	size_t n = strlen(etag);
-
-	while (p != NULL && *p != '\0') {
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		if (*p == '*')
-			return true;
-		if (strncmp(p, "W/", 2) == 0)
-			p += 2;
-		if (strncmp(p, etag, n) == 0 && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
-			return true;
-		p = strchr(p, ',');
-	}
-	return false;
-}
-
-/* RFC 9110 13.2.2: If-None-Match decides when present; otherwise
- * If-Modified-Since against the CRL's thisUpdate. */
+/* RFC 9110 13.2.2 with the request's If-None-Match and If-Modified-Since. */
 static bool
 not_modified(const struct _u_request *req, const char *etag, time_t last_modified)
 {
-	const char *inm = u_map_get_case(req->map_header, "If-None-Match");
-	const char *ims = u_map_get_case(req->map_header, "If-Modified-Since");
-	struct tm tm = {0};
-	const char *end;
-
-	if (inm != NULL)
-		return etag_matches(inm, etag);
-	if (ims == NULL)
-		return false;
-	end = strptime(ims, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	if (end == NULL || *end != '\0' || timegm(&tm) > time(NULL))
-		return false; /* unreadable, or a date in the future: ignored (RFC 9110 13.1.3) */
-	return last_modified <= timegm(&tm);
+	return public_not_modified(u_map_get_case(req->map_header, "If-None-Match"),
+	                           u_map_get_case(req->map_header, "If-Modified-Since"), etag,
+	                           last_modified);
 }
 
 /* public: the distribution point, for every cache; otherwise private (an
@@ -75,19 +30,16 @@ static void
 caching_headers(struct _u_response *resp, const struct crl *crl, const char *etag, bool public)
 {
 	char date[40], cc[64];
-	time_t now = time(NULL);
-	long age = crl->next_update > now ? (long)(crl->next_update - now) : 0;
+	long age = public_crl_max_age(crl->next_update, time(NULL));
 
-	if (age > CRL_MAX_AGE_S)
-		age = CRL_MAX_AGE_S;
-	http_date(crl->this_update, date);
+	public_http_date(crl->this_update, date);
 	snprintf(cc, sizeof(cc), "%s, max-age=%ld", public ? "public" : "private", age);
 	if (!public)
 		u_map_put(resp->map_header, "Vary", "Accept");
 	u_map_put(resp->map_header, "ETag", etag);
 	u_map_put(resp->map_header, "Last-Modified", date);
 	u_map_put(resp->map_header, "Cache-Control", cc);
-	http_date(crl->next_update, date);
+	public_http_date(crl->next_update, date);
 	u_map_put(resp->map_header, "Expires", date);
 }
 

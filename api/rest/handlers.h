@@ -69,6 +69,8 @@ void api_tokens_delete(struct api_call *call);
 
 /* The "est" member of CA creation and update (api/rest/cas_est.c); *anchors is
  * an owned array of borrowed strings (free it). */
+/* The "ocsp" member of a CA creation or PATCH request. */
+edgeca_err api_parse_ocsp(const json_t *j, struct ca_ocsp_req *r, struct edgeca_msg *msg);
 edgeca_err api_parse_est(const json_t *j, struct ca_est_req *r, const char ***anchors,
                          struct edgeca_msg *msg);
 

@@ -302,6 +302,16 @@ render_ca(const struct ca *ca, const struct model_settings *settings)
 		json_decref(j);
 		return NULL;
 	}
+	if (j != NULL &&
+	    json_object_set_new(j, "ocsp", json_pack("{s:b, s:i, s:b, s:i}", "enabled",
+	                                             ca->ocsp_enabled, "validity_seconds",
+	                                             ca->ocsp_validity_seconds, "delegated_responder",
+	                                             ca->ocsp_delegated_responder,
+	                                             "responder_validity_days",
+	                                             ca->ocsp_responder_validity_days)) != 0) {
+		json_decref(j);
+		return NULL;
+	}
 	if (j != NULL && ca->warnings != NULL &&
 	    json_object_set_new(j, "warnings", strv_json(ca->warnings)) != 0) {
 		json_decref(j);

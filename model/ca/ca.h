@@ -155,6 +155,11 @@ struct ca {
 	int crl_validity_days;
 	int crl_overlap_hours;
 	char *crl_distribution_point; /* NULL: edgeca's own URL */
+	/* ocsp */
+	bool ocsp_enabled;
+	int ocsp_validity_seconds;
+	bool ocsp_delegated_responder;
+	int ocsp_responder_validity_days;
 	/* issuance */
 	char template[32];
 	char **allowed_templates; /* NULL-terminated */
@@ -196,6 +201,18 @@ struct ca_est_req {
 };
 
 void ca_est_req_init(struct ca_est_req *r);
+
+/* OCSP settings in a creation or update request (ocsp): unset members
+ * (-1, CA_FIELD_UNSET) stay as they are (update) or take their default
+ * (creation: on, 3600 s, no delegated responder, 7 days). */
+struct ca_ocsp_req {
+	int enabled;
+	long validity_seconds;
+	int delegated_responder;
+	long responder_validity_days;
+};
+
+void ca_ocsp_req_init(struct ca_ocsp_req *r);
 
 /* The import form of a creation request: an existing CA's key, sealed
  * by edgeca-signer import-key, and its certificate. Borrowed strings. */
@@ -242,6 +259,7 @@ struct ca_create_req {
 	const char *const *locations;       /* location names; NULL: the default one */
 	long n_locations;
 	struct ca_est_req est;
+	struct ca_ocsp_req ocsp;
 	/* NULL: a new key; else adopt this key and certificate (ca_create) */
 	const struct ca_import_req *import;
 };
@@ -279,6 +297,10 @@ struct ca_crl_req {
 
 void ca_crl_req_init(struct ca_crl_req *r);
 
+/* Applies req to ca's OCSP settings and checks them (validity_seconds
+ * 300..604800, responder_validity_days 1..30). Pure. */
+edgeca_err ca_ocsp_apply(const struct ca_ocsp_req *req, struct ca *ca, struct edgeca_msg *msg);
+
 /* Applies req to ca's CRL settings and checks them as at creation. A new
  * validity_days without overlap_hours brings the default overlap for it.
  * Pure. */
@@ -289,7 +311,6 @@ edgeca_err ca_crl_apply(const struct ca_crl_req *req, struct ca *ca, struct edge
  * threshold 1..99). Pure. */
 edgeca_err ca_lifecycle_apply(const struct ca_lifecycle_req *req, struct ca *ca,
                               struct edgeca_msg *msg);
-
 
 /* Validates req, applies defaults and fills a new struct ca (no id; its
  * locations named, without keys) and the CA certificate's notAfter, 0 when
@@ -354,6 +375,11 @@ void ca_issuer_urls(const struct model_settings *settings, const struct ca *ca,
                     const struct ca_location *loc, char crl_url[PUBLIC_URL_BYTES],
                     char aia_url[PUBLIC_URL_BYTES]);
 
+/* The OCSP URL (AIA id-ad-ocsp) of certificates ca issues: the public
+ * PKI URL's /ocsp while OCSP is on for ca, else "". */
+void ca_ocsp_url(const struct model_settings *settings, const struct ca *ca,
+                 char url[PUBLIC_URL_BYTES]);
+
 bool ca_allows_template(const struct ca *ca, const char *tpl);
 
 /* The pathLenConstraint of ca's certificate as its parent signs it: its
@@ -371,10 +397,11 @@ int ca_webhook_secret_new(char out[CA_WEBHOOK_SECRET_LEN + 1]);
  * returned once in (*out)->new_webhook_secret) and its CRL settings
  * (crl: for the CRLs the scheduler makes from now on and the certificates
  * issued from now on), any NULL, in one transaction; each part audited
- * (ca.update_est, ca.update_lifecycle, ca.update_crl). */
+ * (ca.update_est, ca.update_lifecycle, ca.update_crl, ca.update_ocsp). */
 edgeca_err ca_update(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
                      const struct ca_est_req *est, const struct ca_lifecycle_req *lifecycle,
-                     const struct ca_crl_req *crl, struct ca **out, struct edgeca_msg *msg);
+                     const struct ca_crl_req *crl, const struct ca_ocsp_req *ocsp,
+                     struct ca **out, struct edgeca_msg *msg);
 
 #define EST_URL_MAX 1200
 /* The EST base URL devices are configured with, ending in

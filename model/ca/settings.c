@@ -32,6 +32,7 @@ ca_create_req_init(struct ca_create_req *r)
 		r->n_name_rules[k] = -1;
 	r->n_locations = -1;
 	ca_est_req_init(&r->est);
+	ca_ocsp_req_init(&r->ocsp);
 }
 
 static edgeca_err
@@ -309,6 +310,49 @@ resolve_crl(const struct ca_create_req *req, struct ca *ca, struct edgeca_msg *m
 	return ca_crl_apply(&r, ca, msg);
 }
 
+void
+ca_ocsp_req_init(struct ca_ocsp_req *r)
+{
+	r->enabled = -1;
+	r->validity_seconds = CA_FIELD_UNSET;
+	r->delegated_responder = -1;
+	r->responder_validity_days = CA_FIELD_UNSET;
+}
+
+edgeca_err
+ca_ocsp_apply(const struct ca_ocsp_req *req, struct ca *ca, struct edgeca_msg *msg)
+{
+	edgeca_err rc;
+
+	if (req->validity_seconds != CA_FIELD_UNSET &&
+	    (rc = check_range("ocsp.validity_seconds", req->validity_seconds, 300, 604800, msg)) !=
+	        EDGECA_OK)
+		return rc;
+	if (req->responder_validity_days != CA_FIELD_UNSET &&
+	    (rc = check_range("ocsp.responder_validity_days", req->responder_validity_days, 1, 30,
+	                      msg)) != EDGECA_OK)
+		return rc;
+	if (req->enabled >= 0)
+		ca->ocsp_enabled = req->enabled != 0;
+	if (req->validity_seconds != CA_FIELD_UNSET)
+		ca->ocsp_validity_seconds = (int)req->validity_seconds;
+	if (req->delegated_responder >= 0)
+		ca->ocsp_delegated_responder = req->delegated_responder != 0;
+	if (req->responder_validity_days != CA_FIELD_UNSET)
+		ca->ocsp_responder_validity_days = (int)req->responder_validity_days;
+	return EDGECA_OK;
+}
+
+static edgeca_err
+resolve_ocsp(const struct ca_create_req *req, struct ca *ca, struct edgeca_msg *msg)
+{
+	ca->ocsp_enabled = true;
+	ca->ocsp_validity_seconds = 3600;
+	ca->ocsp_delegated_responder = false;
+	ca->ocsp_responder_validity_days = 7;
+	return ca_ocsp_apply(&req->ocsp, ca, msg);
+}
+
 static edgeca_err
 check_template_name(const char *field, const char *name, struct edgeca_msg *msg)
 {
@@ -525,6 +569,7 @@ ca_settings_resolve(const struct ca_create_req *req, const char *default_locatio
 	    (rc = resolve_locations(req, default_location, ca, msg)) != EDGECA_OK ||
 	    (rc = resolve_lifecycle(req, ca, msg)) != EDGECA_OK ||
 	    (rc = resolve_crl(req, ca, msg)) != EDGECA_OK ||
+	    (rc = resolve_ocsp(req, ca, msg)) != EDGECA_OK ||
 	    (rc = resolve_issuance(req, ca, msg)) != EDGECA_OK)
 		goto fail;
 	*out = ca;

@@ -18,6 +18,7 @@
 	"est_enabled, est_label, est_default, est_template, est_validity_days, "                  \
 	"est_subject_policy, est_key_algorithm, est_basic_username, est_basic_password_hash, "    \
 	"est_require_pop_linking, "                                                               \
+	"ocsp_enabled, ocsp_validity_seconds, ocsp_delegated_responder, ocsp_responder_validity_days, " \
 	"array(SELECT encode(a.sha256, 'hex') FROM ca_est_anchors a WHERE a.ca_id = cas.id "      \
 	"ORDER BY a.position) AS est_anchor_sha256, "                                             \
 	"array(SELECT a.subject FROM ca_est_anchors a WHERE a.ca_id = cas.id "                    \
@@ -152,6 +153,10 @@ ca_from_row(const PGresult *r, int i, struct ca *ca)
 	ca->crl_validity_days = (int)db_get_ll(r, i, "crl_validity_days");
 	ca->crl_overlap_hours = (int)db_get_ll(r, i, "crl_overlap_hours");
 	ca->crl_distribution_point = dup_col(r, i, "crl_distribution_point");
+	ca->ocsp_enabled = strcmp(db_get(r, i, "ocsp_enabled"), "t") == 0;
+	ca->ocsp_validity_seconds = (int)db_get_ll(r, i, "ocsp_validity_seconds");
+	ca->ocsp_delegated_responder = strcmp(db_get(r, i, "ocsp_delegated_responder"), "t") == 0;
+	ca->ocsp_responder_validity_days = (int)db_get_ll(r, i, "ocsp_responder_validity_days");
 	snprintf(ca->template, sizeof(ca->template), "%s", db_get(r, i, "issuance_template"));
 	ca->max_validity_days = (int)db_get_ll(r, i, "issuance_max_validity_days");
 	ca->path_length = pl ? atoi(pl) : -1;
@@ -574,6 +579,8 @@ ca_store_insert(PGconn *c, struct ca *ca, struct edgeca_msg *msg)
 	ca->created_at = (time_t)db_get_time(r, 0, "created_at");
 	for (size_t i = 0; i < ca->n_locations && rc == EDGECA_OK; i++)
 		rc = location_write(c, ca->id, &ca->locations[i], (long)i, msg);
+	if (rc == EDGECA_OK)
+		rc = ca_store_ocsp(c, ca, msg);
 out:
 	PQclear(r);
 	free(emails);

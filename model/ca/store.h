@@ -10,6 +10,8 @@
 /* Inserts ca and its locations inside the caller's transaction; fills
  * ca->id, ca->seq and ca->created_at. */
 edgeca_err ca_store_insert(PGconn *c, struct ca *ca, struct edgeca_msg *msg);
+/* Writes ca's OCSP settings (update_ocsp.c). */
+edgeca_err ca_store_ocsp(PGconn *c, const struct ca *ca, struct edgeca_msg *msg);
 
 /* Writes a location's state and certificate (inside the caller's
  * transaction). */

@@ -21,6 +21,7 @@ struct update_args {
 	const struct ca_est_req *est;
 	const struct ca_lifecycle_req *lifecycle;
 	const struct ca_crl_req *crl;
+	const struct ca_ocsp_req *ocsp;
 	char *secret;   /* a webhook secret the update made: shown once */
 	struct ca *out; /* the answer */
 };
@@ -42,7 +43,8 @@ update_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 	    (a->est == NULL || (rc = ca_est_update_locked(c, a->who, ca, a->est, msg)) == EDGECA_OK) &&
 	    (a->lifecycle == NULL || (rc = ca_lifecycle_update_locked(a->ctx, c, a->who, ca,
 	                                                              a->lifecycle, msg)) == EDGECA_OK) &&
-	    (a->crl == NULL || (rc = ca_crl_update_locked(c, a->who, ca, a->crl, msg)) == EDGECA_OK)) {
+	    (a->crl == NULL || (rc = ca_crl_update_locked(c, a->who, ca, a->crl, msg)) == EDGECA_OK) &&
+	    (a->ocsp == NULL || (rc = ca_ocsp_update_locked(c, a->who, ca, a->ocsp, msg)) == EDGECA_OK)) {
 		a->secret = ca->new_webhook_secret;
 		ca->new_webhook_secret = NULL;
 	}
@@ -71,17 +73,18 @@ answer_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 edgeca_err
 ca_update(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
           const struct ca_est_req *est, const struct ca_lifecycle_req *lifecycle,
-          const struct ca_crl_req *crl, struct ca **out, struct edgeca_msg *msg)
+          const struct ca_crl_req *crl, const struct ca_ocsp_req *ocsp, struct ca **out,
+          struct edgeca_msg *msg)
 {
-	struct update_args a = {ctx, who, ca_id, est, lifecycle, crl, NULL, NULL};
+	struct update_args a = {ctx, who, ca_id, est, lifecycle, crl, ocsp, NULL, NULL};
 	edgeca_err rc;
 
 	*out = NULL;
 	if ((rc = db_check_id(ca_id, "ca-not-found", "CA", msg)) != EDGECA_OK ||
 	    (rc = db_with_tx(ctx->db, update_on, &a, msg)) != EDGECA_OK)
 		goto out;
-	log_info("ca_update: ca=%s%s%s%s by %s", ca_id, est ? " est" : "",
-	         lifecycle ? " lifecycle" : "", crl ? " crl" : "", who->actor);
+	log_info("ca_update: ca=%s%s%s%s%s by %s", ca_id, est ? " est" : "",
+	         lifecycle ? " lifecycle" : "", crl ? " crl" : "", ocsp ? " ocsp" : "", who->actor);
 	if ((rc = db_with(ctx->db, answer_on, &a, msg)) == EDGECA_OK) {
 		*out = a.out;
 		a.out = NULL;

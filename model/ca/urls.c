@@ -1,5 +1,6 @@
 /* The public URLs edgeca writes for a CA: into the certificates it issues
- * (CRL distribution point, issuer certificate) and for devices (EST). */
+ * (CRL distribution point, issuer certificate: under the public PKI URL,
+ * plain HTTP by default) and for devices (EST). */
 #include <stdio.h>
 
 #include "model/ca/ca.h"
@@ -17,10 +18,10 @@ ca_issuer_urls(const struct model_settings *settings, const struct ca *ca,
 	else if (ca->crl_enabled) /* the CRL of the key that issues */
 		crl_public_url(settings, ca->id, loc->name, loc->generation, crl_url);
 	if (loc->generation > 1) /* the certificate of the key that issues */
-		snprintf(aia_url, 1100, "%s/ca/%s/%s.%d.crt", settings->public_url, ca->id, loc->name,
-		         loc->generation);
+		snprintf(aia_url, 1100, "%s/ca/%s/%s.%d.crt", settings->public_pki_url, ca->id,
+		         loc->name, loc->generation);
 	else
-		snprintf(aia_url, 1100, "%s/ca/%s/%s.crt", settings->public_url, ca->id, loc->name);
+		snprintf(aia_url, 1100, "%s/ca/%s/%s.crt", settings->public_pki_url, ca->id, loc->name);
 }
 
 void
@@ -45,4 +46,13 @@ ca_est_default_url(const struct model_settings *settings, const struct ca *ca, c
 	url[0] = '\0';
 	if (ca->est.is_default)
 		snprintf(url, EST_URL_MAX, "%s/.well-known/est", settings->public_est_url);
+}
+
+void
+ca_ocsp_url(const struct model_settings *settings, const struct ca *ca,
+            char url[PUBLIC_URL_BYTES])
+{
+	url[0] = '\0';
+	if (ca->ocsp_enabled)
+		snprintf(url, PUBLIC_URL_BYTES, "%s/ocsp", settings->public_pki_url);
 }

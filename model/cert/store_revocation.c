@@ -13,7 +13,7 @@
  * the UNIQUE (ca_id, serial) index, whatever the number of certificates. */
 static const struct db_stmt lock_stmt = {
 	STMT_CERT_REVOCATION_LOCK,
-	"SELECT id, status, revocation_reason, requester, revoked_by, "
+	"SELECT id, status, revocation_reason, requester, revoked_by, issuer_key_id, "
 	"extract(epoch FROM not_before)::bigint AS not_before FROM certificates "
 	"WHERE ca_id = $1 AND serial = $2 FOR UPDATE"};
 

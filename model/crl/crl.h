@@ -82,7 +82,7 @@ edgeca_err crl_find_due(PGconn *c, long delay_ms, const struct crl_due *exclude,
                         struct edgeca_msg *msg);
 
 /* The public URL of the CRL of a location's key of generation generation:
- * <public URL>/crl/<ca id>/<location>.crl for the first key,
+ * <public PKI URL>/crl/<ca id>/<location>.crl for the first key,
  * .../<location>.<generation>.crl for the keys renewals made. */
 void crl_public_url(const struct model_settings *settings, const char *ca_id, const char *location,
                     int generation, char url[PUBLIC_URL_BYTES]);

@@ -17,10 +17,10 @@ crl_public_url(const struct model_settings *settings, const char *ca_id, const c
                int generation, char url[PUBLIC_URL_BYTES])
 {
 	if (generation > 1)
-		snprintf(url, 1100, "%s/crl/%s/%s.%d.crl", settings->public_url, ca_id, location,
+		snprintf(url, 1100, "%s/crl/%s/%s.%d.crl", settings->public_pki_url, ca_id, location,
 		         generation);
 	else
-		snprintf(url, 1100, "%s/crl/%s/%s.crl", settings->public_url, ca_id, location);
+		snprintf(url, 1100, "%s/crl/%s/%s.crl", settings->public_pki_url, ca_id, location);
 }
 
 /* The CA's location named, or its first active one; checks the CA

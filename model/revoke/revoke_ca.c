@@ -15,6 +15,7 @@
 #include "common/x509util.h"
 #include "model/ca/store.h"
 #include "model/cert/store.h"
+#include "model/ocsp/ocsp.h"
 #include "model/store/audit.h"
 #include "model/store/db.h"
 #include "signer/proto/protocol.h"
@@ -263,6 +264,9 @@ revoke_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 	if (a->names[0] == '\0' && a->status == ca->status)
 		goto out; /* nothing to change: the answer is the CA as it is */
 	rc = store_ca_revocation(c, a->who, ca, a->location, a->why, a->names, a->status, msg);
+	/* every server drops its OCSP answers at the commit */
+	if (rc == EDGECA_OK)
+		rc = ocsp_notify(c, NULL, NULL, msg);
 	a->changed = rc == EDGECA_OK;
 out:
 	PQclear(r);
@@ -285,6 +289,8 @@ ca_revoke(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id
 	    (rc = db_check_id(ca_id, "ca-not-found", "CA", msg)) != EDGECA_OK ||
 	    (rc = db_with_tx(ctx->db, revoke_on, &a, msg)) != EDGECA_OK)
 		return rc;
+	if (a.changed) /* this server's, before the answer */
+		ocsp_cache_flush(ctx->ocsp_cache);
 	if (a.changed)
 		log_info("ca_revoke: ca=%s locations=%s reason=%s status=%s by %s", ca_id, a.names,
 		         a.why, ca_status_name(a.status), who->actor);

@@ -12,6 +12,7 @@
 #include "common/timeutil.h"
 #include "common/x509util.h"
 #include "model/cert/store.h"
+#include "model/ocsp/ocsp.h"
 #include "model/store/db.h"
 
 /* No row for (ca_id, serial): which of the two is unknown. */
@@ -81,6 +82,7 @@ struct change_args {
 	const struct cert_revoke_req *req; /* NULL: lift a hold */
 	const char *reason;
 	bool changed;
+	char issuer_key_id[SIGNER_KEY_ID_BYTES]; /* of the row, when changed */
 };
 
 /* Inside the transaction: lock the row, decide, write with the audit
@@ -96,6 +98,12 @@ change_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 		rc = PQntuples(r) != 1
 		         ? cert_missing(c, a->ca_id, a->serial, msg)
 		         : cert_apply(c, a->who, r, a->req, a->reason, &a->changed, msg);
+	/* every server drops its OCSP answers about it at the commit */
+	if (rc == EDGECA_OK && a->changed) {
+		snprintf(a->issuer_key_id, sizeof(a->issuer_key_id), "%s",
+		         db_get(r, 0, "issuer_key_id"));
+		rc = ocsp_notify(c, a->issuer_key_id, a->serial, msg);
+	}
 	PQclear(r);
 	return rc;
 }
@@ -109,7 +117,7 @@ cert_change(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_
 {
 	const char *reason = req && req->reason ? req->reason : "unspecified";
 	char canonical[SERIAL_HEX_MAX];
-	struct change_args a = {who, ca_id, canonical, req, reason, false};
+	struct change_args a = {who, ca_id, canonical, req, reason, false, ""};
 	edgeca_err rc;
 
 	*out = NULL;
@@ -125,6 +133,8 @@ cert_change(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_
 		                   "\"%s\" is not a serial number (hex digits)", serial);
 	if ((rc = db_with_tx(ctx->db, change_on, &a, msg)) != EDGECA_OK)
 		return rc;
+	if (a.changed) /* this server's, before the answer */
+		ocsp_cache_forget(ctx->ocsp_cache, a.issuer_key_id, canonical);
 	if (a.changed)
 		log_info("%s: ca=%s serial=%s%s%s by %s", req ? "cert_revoke" : "cert_unrevoke",
 		         ca_id, canonical, req ? " reason=" : "", req ? reason : "", who->actor);

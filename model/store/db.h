@@ -97,6 +97,7 @@ enum db_stmt_id {
 	STMT_CERT_REVOCATION_LOCK,
 	STMT_CERT_REVOKE,
 	STMT_CERT_RELEASE,
+	STMT_OCSP_STATUS,
 };
 
 edgeca_err db_exec_prepared(PGconn *c, const struct db_stmt *stmt,

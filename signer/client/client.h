@@ -86,6 +86,7 @@ struct signer_issue_opts {
 	long path_length;    /* CA templates: the constraint asked for; -1: the most allowed */
 	const char *crl_url; /* NULL or "": none */
 	const char *aia_url; /* NULL or "": none */
+	const char *ocsp_url; /* AIA OCSP; NULL or "": none */
 };
 
 /* An issued certificate and what the signer says it holds, so that the
@@ -139,5 +140,19 @@ edgeca_err signer_cert_install(struct signer_pool *p, const char *key_id,
 edgeca_err signer_crl_sign(struct signer_pool *p, const char *key_id, uint64_t crl_number,
                            time_t this_update, time_t next_update, struct buf *body,
                            struct edgeca_msg *msg);
+
+/* A key that signs OCSP responses for the CA key ca_key_id and nothing
+ * else (it may sign its own CSR, to be certified by the CA key with the
+ * ocsp_responder template). algorithm as signer_key_create. */
+edgeca_err signer_ocsp_key_create(struct signer_pool *p, const char *ca_key_id,
+                                  const char *algorithm, char key_id[SIGNER_KEY_ID_BYTES],
+                                  struct edgeca_msg *msg);
+/* key_id (a CA key with its certificate, or a responder key with its
+ * certificate) signs tbs, a DER ResponseData the server built; on success
+ * basic holds the DER BasicOCSPResponse: tbs, signatureAlgorithm,
+ * signature and, for a responder key, certs [0] with its certificate. */
+edgeca_err signer_ocsp_sign(struct signer_pool *p, const char *key_id,
+                            const unsigned char *tbs, size_t tbs_len, struct buf *basic,
+                            struct edgeca_msg *msg);
 
 #endif

@@ -371,26 +371,31 @@ url_acceptable(const char *u)
 	return true;
 }
 
-/* "URI:" and a URL url_acceptable() lets through, with room to spare. */
-#define URL_VALUE_BYTES 1100
+/* Two "...;URI:" and URLs url_acceptable() lets through, with room to spare. */
+#define URL_VALUE_BYTES 2200
 
-/* CRL distribution point and AIA caIssuers, when the caller gives them. */
+/* CDP, AIA caIssuers and OCSP when given (ocsp_responder: caIssuers alone). */
 static edgeca_err
 add_url_extensions(X509 *cert, const struct issue_params *ip, struct edgeca_msg *msg)
 {
 	char value[URL_VALUE_BYTES];
+	bool responder = ip->tpl->id == TPL_OCSP_RESPONDER;
+	const char *crl = responder ? NULL : ip->crl_url, *ocsp = responder ? NULL : ip->ocsp_url;
 
 	if ((ip->crl_url != NULL && !url_acceptable(ip->crl_url)) ||
-	    (ip->aia_url != NULL && !url_acceptable(ip->aia_url)))
+	    (ip->aia_url != NULL && !url_acceptable(ip->aia_url)) ||
+	    (ip->ocsp_url != NULL && !url_acceptable(ip->ocsp_url)))
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-url",
-		                   "CRL and issuer URLs must be plain http or https URLs");
-	if (ip->crl_url != NULL) {
-		snprintf(value, sizeof(value), "URI:%s", ip->crl_url);
+		                   "CRL, issuer and OCSP URLs must be plain http or https URLs");
+	if (crl != NULL) {
+		snprintf(value, sizeof(value), "URI:%s", crl);
 		if (add_conf_ext(cert, NID_crl_distribution_points, value) != 0)
 			return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot add the CRL URL");
 	}
-	if (ip->aia_url != NULL) {
-		snprintf(value, sizeof(value), "caIssuers;URI:%s", ip->aia_url);
+	if (ip->aia_url != NULL || ocsp != NULL) {
+		snprintf(value, sizeof(value), "%s%s%s%s%s", ip->aia_url ? "caIssuers;URI:" : "",
+		         ip->aia_url ? ip->aia_url : "", ip->aia_url && ocsp ? "," : "",
+		         ocsp ? "OCSP;URI:" : "", ocsp ? ocsp : "");
 		if (add_conf_ext(cert, NID_info_access, value) != 0)
 			return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot add the issuer URL");
 	}
@@ -446,10 +451,12 @@ add_template_extensions(X509 *cert, const struct tpl_def *t, EVP_PKEY *subject_k
 		return EDGECA_OK;
 	}
 	snprintf(ku, sizeof(ku), "critical,digitalSignature%s",
-	         EVP_PKEY_get_base_id(subject_key) == EVP_PKEY_RSA ? ",keyEncipherment" : "");
+	         EVP_PKEY_get_base_id(subject_key) == EVP_PKEY_RSA && t->id != TPL_OCSP_RESPONDER
+	             ? ",keyEncipherment" : "");
 	if (add_conf_ext(cert, NID_basic_constraints, "critical,CA:FALSE") != 0 ||
 	    add_conf_ext(cert, NID_key_usage, ku) != 0 ||
-	    (t->eku != NULL && add_conf_ext(cert, NID_ext_key_usage, t->eku) != 0))
+	    (t->eku != NULL && add_conf_ext(cert, NID_ext_key_usage, t->eku) != 0) ||
+	    (t->id == TPL_OCSP_RESPONDER && add_conf_ext(cert, NID_id_pkix_OCSP_noCheck, "") != 0))
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot add leaf extensions");
 	rc = build_sans(t, req, cn, &sans, msg);
 	if (rc != EDGECA_OK)

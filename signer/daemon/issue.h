@@ -23,6 +23,7 @@ struct issue_params {
 	long path_length;    /* CA templates: the constraint asked for; -1: the most allowed */
 	const char *crl_url; /* CRL distribution point, or NULL */
 	const char *aia_url; /* AIA caIssuers (the issuer's certificate), or NULL */
+	const char *ocsp_url; /* AIA OCSP (the CA's responder), or NULL */
 };
 
 /* Issues a certificate for req signed by key. Checks the CSR again

@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,26 +17,60 @@
 /* The lines, in this order. name_rules is written only for a key that
  * has them, so that the files of keys without (all keys made before name
  * rules existed) stay exactly what they were; key_store (always
- * "pkcs11") only for a key held in a PKCS#11 token. */
+ * "pkcs11") only for a key held in a PKCS#11 token; ocsp_issuer (the CA
+ * key's id and its certificate as base64 DER) only for an OCSP responder
+ * key, whose templates are "-". A signer of an earlier version refuses
+ * the record of a responder key rather than reading it as a CA key. */
 enum meta_line {
 	ML_MAGIC, ML_ID, ML_ALGORITHM, ML_SPKI, ML_TEMPLATES, ML_MAX_DAYS, ML_PATH_LENGTH,
-	ML_NAME_RULES, ML_KEY_STORE, ML_CERTIFICATE, ML_HMAC, ML_COUNT
+	ML_NAME_RULES, ML_KEY_STORE, ML_OCSP_ISSUER, ML_CERTIFICATE, ML_HMAC, ML_COUNT
 };
 static const char *const line_names[ML_COUNT] = {
 	NULL, "id", "algorithm", "public_key_sha256", "templates", "max_validity_days",
-	"path_length", "name_rules", "key_store", "certificate", "hmac"};
+	"path_length", "name_rules", "key_store", "ocsp_issuer", "certificate", "hmac"};
+
+static bool
+optional_line(int i)
+{
+	return i == ML_NAME_RULES || i == ML_KEY_STORE || i == ML_OCSP_ISSUER;
+}
+
+/* "<key id> <base64 DER>" of a responder key's CA, into the policy. */
+static int
+ocsp_issuer_parse(struct signer_policy *p, const char *v)
+{
+	const char *sp = strchr(v, ' ');
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	int rc = -1;
+
+	if (sp == NULL || sp - v != 32 || p->templates != 0 ||
+	    base64_decode(sp + 1, strlen(sp + 1), false, &der, &der_len) != 0)
+		goto out;
+	memcpy(p->ocsp_ca_key, v, 32);
+	p->ocsp_ca_key[32] = '\0';
+	p->ocsp_ca_cert = x509_from_der(der, der_len);
+	rc = p->ocsp_ca_cert != NULL && policy_validate(p, NULL) == EDGECA_OK ? 0 : -1;
+out:
+	free(der);
+	return rc;
+}
 
 /* The text without its hmac line. */
 static int
 meta_body(const struct signer_key *k, struct buf *b)
 {
 	char templates[256], *rules = NULL;
-	unsigned char *der = NULL;
-	size_t der_len = 0;
-	char *b64 = NULL;
+	unsigned char *der = NULL, *ca_der = NULL;
+	size_t der_len = 0, ca_len = 0;
+	char *b64 = NULL, *ca_b64 = NULL;
 	int rc = -1;
 
 	if (tpl_mask_format(k->policy.templates, templates, sizeof(templates)) != 0)
+		goto out;
+	if (k->policy.ocsp_ca_cert != NULL &&
+	    (x509_der(k->policy.ocsp_ca_cert, &ca_der, &ca_len) != 0 ||
+	     (ca_b64 = base64_encode(ca_der, ca_len, 0)) == NULL))
 		goto out;
 	if (k->cert != NULL) {
 		if (x509_der(k->cert, &der, &der_len) != 0)
@@ -48,16 +83,21 @@ meta_body(const struct signer_key *k, struct buf *b)
 		goto out;
 	if (buf_printf(b, "%s\nid %s\nalgorithm %s\npublic_key_sha256 %s\ntemplates %s\n"
 	               "max_validity_days %u\npath_length %d\n", META_MAGIC, k->id,
-	               k->algorithm, k->spki_sha256, templates, k->policy.max_validity_days,
+	               k->algorithm, k->spki_sha256, templates[0] ? templates : "-",
+	               k->policy.max_validity_days,
 	               k->policy.path_length) != 0 ||
 	    (rules != NULL && buf_printf(b, "name_rules %s\n", rules) != 0) ||
 	    (k->in_token && buf_printf(b, "key_store pkcs11\n") != 0) ||
+	    (ca_b64 != NULL &&
+	     buf_printf(b, "ocsp_issuer %s %s\n", k->policy.ocsp_ca_key, ca_b64) != 0) ||
 	    buf_printf(b, "certificate %s\n", b64 ? b64 : "-") != 0)
 		goto out;
 	rc = 0;
 out:
 	OPENSSL_free(der);
+	OPENSSL_free(ca_der);
 	free(b64);
+	free(ca_b64);
 	free(rules);
 	return rc;
 }
@@ -112,7 +152,7 @@ split_lines(char *text, size_t len, char *lines[ML_COUNT])
 		n = strlen(line_names[i]);
 		if (strncmp(p, line_names[i], n) != 0 || p[n] != ' ') {
 			*nl = '\n';
-			if (i == ML_NAME_RULES || i == ML_KEY_STORE)
+			if (optional_line(i))
 				continue; /* an optional line: the next one is read again */
 			return -1;
 		}
@@ -148,7 +188,10 @@ keymeta_parse(const unsigned char mac_key[KEYMETA_MAC_KEY_LEN], struct signer_ke
 		goto out;
 	snprintf(k->algorithm, sizeof(k->algorithm), "%s", lines[ML_ALGORITHM]);
 	memcpy(k->spki_sha256, lines[ML_SPKI], 65);
-	if (tpl_mask_parse(lines[ML_TEMPLATES], &k->policy.templates) != 0)
+	/* "-": none, the templates of an OCSP responder key alone */
+	if (strcmp(lines[ML_TEMPLATES], "-") == 0 ? lines[ML_OCSP_ISSUER] == NULL
+	                                          : tpl_mask_parse(lines[ML_TEMPLATES],
+	                                                           &k->policy.templates) != 0)
 		goto out;
 	v = strtol(lines[ML_MAX_DAYS], &end, 10);
 	if (*end || v < 1 || v > POLICY_MAX_VALIDITY_DAYS)
@@ -164,6 +207,8 @@ keymeta_parse(const unsigned char mac_key[KEYMETA_MAC_KEY_LEN], struct signer_ke
 	if (lines[ML_KEY_STORE] != NULL && strcmp(lines[ML_KEY_STORE], "pkcs11") != 0)
 		goto out;
 	k->in_token = lines[ML_KEY_STORE] != NULL;
+	if (lines[ML_OCSP_ISSUER] != NULL && ocsp_issuer_parse(&k->policy, lines[ML_OCSP_ISSUER]) != 0)
+		goto out;
 	if (strcmp(lines[ML_CERTIFICATE], "-") != 0) {
 		if (base64_decode(lines[ML_CERTIFICATE], strlen(lines[ML_CERTIFICATE]), false, &der,
 		                  &der_len) != 0)

@@ -255,7 +255,10 @@ hold_new(struct keystore *ks, const char *id, const char *algorithm, EVP_PKEY *p
 	k->record_version = 1;
 	k->policy = *p;
 	k->policy.names = NULL;
-	if (p->names != NULL && (k->policy.names = name_rules_dup(p->names)) == NULL) {
+	if (k->policy.ocsp_ca_cert != NULL && X509_up_ref(k->policy.ocsp_ca_cert) != 1)
+		k->policy.ocsp_ca_cert = NULL;
+	if ((p->names != NULL && (k->policy.names = name_rules_dup(p->names)) == NULL) ||
+	    k->policy.ocsp_ca_cert != p->ocsp_ca_cert) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 		goto out;
 	}

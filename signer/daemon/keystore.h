@@ -28,6 +28,7 @@
 #define KEY_RECORD_NEEDED "key-record-needed"
 
 struct keystore;
+struct ocsp_key_cache;
 
 struct signer_key {
 	char id[KEY_ID_LEN + 1];
@@ -45,6 +46,9 @@ struct signer_key {
 	 * guarded by the keystore lock. */
 	uint64_t crl_last;
 	int crl_loaded;
+	/* what OCSP_SIGN needs of the key and its CA, made on first use
+	 * (signer/daemon/ocsp.h); immutable once set */
+	struct ocsp_key_cache *ocsp;
 	struct signer_key *next;
 };
 

@@ -11,6 +11,12 @@
 edgeca_err
 policy_validate(const struct signer_policy *p, struct edgeca_msg *msg)
 {
+	if (p->ocsp_ca_key[0] != '\0' || p->ocsp_ca_cert != NULL)
+		return p->templates == 0 && p->ocsp_ca_key[0] != '\0' && p->ocsp_ca_cert != NULL &&
+		               p->path_length == -1 && p->names == NULL
+		           ? EDGECA_OK
+		           : edgeca_fail(msg, EDGECA_ERR_INVALID, "policy-invalid",
+		                         "an OCSP responder key has no other policy");
 	if (p->templates == 0 || p->templates >= (1u << TPL_COUNT_))
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "policy-invalid",
 		                   "the policy names no known template");
@@ -28,9 +34,7 @@ policy_validate(const struct signer_policy *p, struct edgeca_msg *msg)
 	return EDGECA_OK;
 }
 
-/* A key of a CA made through the API: its policy names a template users
- * choose (the service CA's names only tls_server). */
-static bool
+bool
 policy_is_api_ca(const struct signer_policy *p)
 {
 	for (int i = 0; i < TPL_COUNT_; i++)

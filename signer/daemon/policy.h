@@ -4,6 +4,7 @@
 #define EDGECA_SIGNER_POLICY_H
 
 #include <openssl/x509.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -20,9 +21,20 @@ struct signer_policy {
 	/* What the leaf certificates of the key may name; NULL: anything.
 	 * A key owns its own; keystore_create copies the one it is given. */
 	struct name_rules *names;
+	/* An OCSP responder key (signer/daemon/ocsp.h): the id of the CA key
+	 * it answers for and that key's certificate, copied at creation and
+	 * sealed with the policy; it signs OCSP responses of that CA and
+	 * nothing else (templates 0). Empty and NULL for every other key. A
+	 * key owns its certificate reference. */
+	char ocsp_ca_key[33];
+	X509 *ocsp_ca_cert;
 };
 
-/* Checks a policy given at key creation. */
+/* A key of a CA made through the API: its policy names a template users
+ * choose (the service CA's names only tls_server; a responder key none). */
+bool policy_is_api_ca(const struct signer_policy *p);
+
+/* Checks a policy given at key creation (or read from a record). */
 edgeca_err policy_validate(const struct signer_policy *p, struct edgeca_msg *msg);
 
 /* May this key (policy p, certificate issuer) sign a certificate of

@@ -14,6 +14,7 @@
 #include "common/x509util.h"
 #include "signer/daemon/crl.h"
 #include "signer/daemon/issue.h"
+#include "signer/daemon/ocsp.h"
 #include "signer/proto/protocol.h"
 
 static X509_NAME *subject_field(const struct signer_msg *req);
@@ -142,13 +143,19 @@ op_key_create(struct signer_service *s, const struct signer_msg *req, struct sig
               struct edgeca_msg *msg)
 {
 	char algorithm[33], templates[257], *rules = NULL;
-	struct signer_policy p = {0, 0, -1, NULL};
+	struct signer_policy p = {0, 0, -1, NULL, "", NULL};
 	struct signer_key *key = NULL;
 	unsigned char *spki = NULL;
 	uint32_t pathlen;
 	int len;
 	edgeca_err rc;
 
+	if (signer_msg_get(req, SIGNER_TAG_ISSUER_KEY_ID) != NULL) {
+		rc = ocsp_key_create_policy(s->ks, req, algorithm, sizeof(algorithm), &p, msg);
+		if (rc != EDGECA_OK)
+			goto out;
+		goto create;
+	}
 	if (signer_get_str(req, SIGNER_TAG_ALGORITHM, algorithm, sizeof(algorithm)) != 0 ||
 	    signer_get_str(req, SIGNER_TAG_TEMPLATES, templates, sizeof(templates)) != 0 ||
 	    signer_get_u32(req, SIGNER_TAG_MAX_VALIDITY_DAYS, &p.max_validity_days) != 0) {
@@ -171,6 +178,7 @@ op_key_create(struct signer_service *s, const struct signer_msg *req, struct sig
 	if ((rc = name_rules_field(req, &rules, msg)) != EDGECA_OK ||
 	    (rules != NULL && (rc = name_rules_parse(rules, &p.names, msg)) != EDGECA_OK))
 		goto out;
+create:
 	rc = keystore_create(s->ks, algorithm, &p, &key, msg);
 	if (rc != EDGECA_OK)
 		goto out;
@@ -184,6 +192,7 @@ op_key_create(struct signer_service *s, const struct signer_msg *req, struct sig
 	rc = put_record(s, key, w, msg);
 out:
 	name_rules_free(p.names);
+	X509_free(p.ocsp_ca_cert);
 	free(rules);
 	OPENSSL_free(spki);
 	return rc;
@@ -245,8 +254,8 @@ op_issue(struct signer_service *s, const struct signer_msg *req, struct signer_w
 	struct signer_key *key = NULL;
 	X509_REQ *csr = NULL;
 	X509 *cert = NULL;
-	char tpl[33], crl_url[1025], aia_url[1025];
-	struct issue_params ip = {NULL, 0, -1, NULL, NULL};
+	char tpl[33], crl_url[1025], aia_url[1025], ocsp_url[1025];
+	struct issue_params ip = {NULL, 0, -1, NULL, NULL, NULL};
 	uint64_t not_after = 0;
 	uint32_t pathlen;
 	edgeca_err rc;
@@ -265,6 +274,8 @@ op_issue(struct signer_service *s, const struct signer_msg *req, struct signer_w
 		ip.crl_url = crl_url;
 	if (signer_get_str(req, SIGNER_TAG_AIA_URL, aia_url, sizeof(aia_url)) == 0)
 		ip.aia_url = aia_url;
+	if (signer_get_str(req, SIGNER_TAG_OCSP_URL, ocsp_url, sizeof(ocsp_url)) == 0)
+		ip.ocsp_url = ocsp_url;
 	if (signer_get_str(req, SIGNER_TAG_TEMPLATE, tpl, sizeof(tpl)) != 0 ||
 	    (t = tpl_by_name(tpl)) == NULL) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "unknown-template",
@@ -356,7 +367,10 @@ op_cert_install(struct signer_service *s, const struct signer_msg *req, struct s
 		                 "the certificate is not DER");
 		goto out;
 	}
-	if ((rc = issue_install_certificate(s->ks, key, cert, time(NULL), msg)) != EDGECA_OK)
+	rc = key->policy.ocsp_ca_key[0] != '\0'
+	         ? ocsp_install_certificate(s->ks, key, cert, time(NULL), msg)
+	         : issue_install_certificate(s->ks, key, cert, time(NULL), msg);
+	if (rc != EDGECA_OK)
 		goto out;
 	log_info("op_cert_install: key=%s has its CA certificate", key->id);
 	signer_writer_init(w, SIGNER_REPLY_OK);
@@ -461,9 +475,13 @@ record_current(struct signer_service *s, const struct signer_session *ss,
 	X509 *cert;
 	edgeca_err rc;
 
-	if (req->type != SIGNER_OP_ISSUE && req->type != SIGNER_OP_CRL_BEGIN)
+	/* a responder key is made for a CA key that has its certificate */
+	uint16_t tag = req->type == SIGNER_OP_KEY_CREATE ? SIGNER_TAG_ISSUER_KEY_ID : SIGNER_TAG_KEY_ID;
+
+	if (req->type != SIGNER_OP_ISSUE && req->type != SIGNER_OP_CRL_BEGIN &&
+	    req->type != SIGNER_OP_OCSP_SIGN && req->type != SIGNER_OP_KEY_CREATE)
 		return EDGECA_OK;
-	if (signer_get_str(req, SIGNER_TAG_KEY_ID, id, sizeof(id)) != 0 ||
+	if (signer_get_str(req, tag, id, sizeof(id)) != 0 ||
 	    strcmp(id, ss->loaded) == 0)
 		return EDGECA_OK; /* the operation answers a bad id itself */
 	if ((rc = keystore_get(s->ks, id, &key, msg)) != EDGECA_OK)
@@ -518,7 +536,7 @@ key_op(uint8_t type)
 		{SIGNER_OP_KEY_CREATE, op_key_create},     {SIGNER_OP_SELF_SIGN, op_self_sign},
 		{SIGNER_OP_ISSUE, op_issue},               {SIGNER_OP_CSR_CREATE, op_csr_create},
 		{SIGNER_OP_CERT_INSTALL, op_cert_install}, {SIGNER_OP_KEY_INFO, op_key_info},
-		{SIGNER_OP_KEY_MIGRATE, op_key_migrate},
+		{SIGNER_OP_KEY_MIGRATE, op_key_migrate},   {SIGNER_OP_OCSP_SIGN, ocsp_op_sign},
 	};
 
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
@@ -538,6 +556,7 @@ signer_service_handle(struct signer_service *s, struct signer_session *ss,
 	if (signer_msg_check(req, signer_request_schema(req->type)) != 0)
 		return -1;
 	if ((rc = session_check(ss, req->type, &msg)) != EDGECA_OK ||
+	    (rc = ocsp_role_check(s->ks, req, &msg)) != EDGECA_OK ||
 	    (rc = record_current(s, ss, req, &msg)) != EDGECA_OK)
 		goto reply;
 	if (req->type != SIGNER_OP_KEY_LOAD)

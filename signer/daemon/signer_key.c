@@ -18,6 +18,8 @@ ks_key_free(struct signer_key *k)
 	EVP_PKEY_free(k->pkey);
 	X509_free(k->cert);
 	name_rules_free(k->policy.names);
+	X509_free(k->policy.ocsp_ca_cert);
+	free(k->ocsp); /* one allocation (signer/daemon/ocsp.c) */
 	free(k);
 }
 

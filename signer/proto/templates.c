@@ -21,6 +21,10 @@ static const struct tpl_def tpl_defs[TPL_COUNT_] = {
 	 * (issue.c): it proves to DPS that the key signs, nothing else */
 	[TPL_DPS_VERIFICATION] = {TPL_DPS_VERIFICATION, "dps_verification", false, true, false,
 	                          false, false, false, NULL, NULL, -1, true, 2},
+	/* a delegated responder's certificate (issue.c adds id-pkix-ocsp-nocheck
+	 * and no CRL or OCSP URL): short-lived, as nothing revokes it */
+	[TPL_OCSP_RESPONDER] = {TPL_OCSP_RESPONDER, "ocsp_responder", false, true, false, false,
+	                        false, false, "OCSPSigning", NULL, -1, true, 30},
 };
 
 const struct tpl_def *

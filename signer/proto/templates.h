@@ -14,6 +14,7 @@ enum tpl_id {
 	TPL_TLS_SERVER,      /* edgeca's own listener certificate (service CA only) */
 	TPL_IOT_EDGE_CA,     /* the Edge CA certificate of an IoT Edge device: CA, pathlen 0 */
 	TPL_DPS_VERIFICATION, /* Azure DPS proof of possession: CN = the verification code */
+	TPL_OCSP_RESPONDER,  /* a delegated OCSP responder: OCSPSigning, ocsp-nocheck */
 	TPL_COUNT_
 };
 

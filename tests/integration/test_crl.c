@@ -26,6 +26,8 @@
 #include "tests/integration/public_crl.h"
 
 #define PUBLIC_URL "https://ca.example.test:8443"
+/* the base of the CRL and issuer URLs certificates carry */
+#define PKI_URL "http://pki.example.test"
 
 static struct instance in;
 
@@ -34,6 +36,7 @@ static const struct fixture fx = {
 	.name = "crl",
 	.env = {
 		"EDGECA_PUBLIC_URL=" PUBLIC_URL,
+		"EDGECA_PUBLIC_PKI_URL=" PKI_URL,
 		"EDGECA_CRL_DELAY_MS=300",
 	},
 };
@@ -226,7 +229,7 @@ test_distribution_and_force(void **state)
 	{
 		GENERAL_NAME *gn = sk_GENERAL_NAME_value(sk_DIST_POINT_value(cdp, 0)->distpoint->name.fullname, 0);
 		char want[300];
-		snprintf(want, sizeof(want), PUBLIC_URL "/crl/%s/default.crl", ca_id);
+		snprintf(want, sizeof(want), PKI_URL "/crl/%s/default.crl", ca_id);
 		assert_string_equal((const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier),
 		                    want);
 	}
@@ -390,7 +393,7 @@ test_settings_changed(void **state)
 	assert_int_equal(next_update - this_update, 2 * 86400);
 	X509_CRL_free(crl);
 	x = http_issue_cert(&in, ca_id, "later-dev", NULL, serial);
-	snprintf(want, sizeof(want), PUBLIC_URL "/crl/%s/default.crl", ca_id);
+	snprintf(want, sizeof(want), PKI_URL "/crl/%s/default.crl", ca_id);
 	assert_string_equal(cdp_of(x), want);
 	X509_free(x);
 

@@ -30,6 +30,8 @@
 #include "tests/integration/public_crl.h"
 
 #define PUBLIC_URL "https://ca.example.test:8443"
+/* the base of the CRL and issuer URLs certificates carry */
+#define PKI_URL "http://pki.example.test"
 
 static struct instance in;
 static char root_id[64];
@@ -60,6 +62,7 @@ static const struct fixture fx = {
 	.name = "renewal",
 	.env = {
 		"EDGECA_PUBLIC_URL=" PUBLIC_URL,
+		"EDGECA_PUBLIC_PKI_URL=" PKI_URL,
 		"EDGECA_CRL_DELAY_MS=300",
 		"EDGECA_SCHEDULER_INTERVAL=1",
 	},
@@ -367,15 +370,15 @@ test_renewal_crls(void **state)
 	sk_X509_pop_free(chain, X509_free);
 
 	/* the distribution point of the key that issued each */
-	snprintf(url, sizeof(url), PUBLIC_URL "/crl/%s/default.crl", sub_id);
+	snprintf(url, sizeof(url), PKI_URL "/crl/%s/default.crl", sub_id);
 	assert_true(names_crl(before, url));
-	snprintf(url, sizeof(url), PUBLIC_URL "/crl/%s/default.2.crl", sub_id);
+	snprintf(url, sizeof(url), PKI_URL "/crl/%s/default.2.crl", sub_id);
 	assert_true(names_crl(after, url));
 	assert_false(names_crl(before, url));
 	/* and the issuer certificate of that key (AIA), served for good */
-	snprintf(url, sizeof(url), PUBLIC_URL "/ca/%s/default.crt", sub_id);
+	snprintf(url, sizeof(url), PKI_URL "/ca/%s/default.crt", sub_id);
 	assert_true(ext_has_url(before, NID_info_access, url));
-	snprintf(url, sizeof(url), PUBLIC_URL "/ca/%s/default.2.crt", sub_id);
+	snprintf(url, sizeof(url), PKI_URL "/ca/%s/default.2.crt", sub_id);
 	assert_true(ext_has_url(after, NID_info_access, url));
 	assert_false(ext_has_url(before, NID_info_access, url));
 	for (int gen = 1; gen <= 2; gen++) {

@@ -27,6 +27,8 @@
 #include "tests/support/signer_wire.h"
 
 #define PUBLIC_URL "https://ca.example.test:8443"
+/* the base of the CRL and issuer URLs certificates carry */
+#define PKI_URL "http://pki.example.test"
 
 static struct instance in;
 static char root_id[64];
@@ -58,6 +60,7 @@ static const struct fixture fx = {
 	.name = "subordinate",
 	.env = {
 		"EDGECA_PUBLIC_URL=" PUBLIC_URL,
+		"EDGECA_PUBLIC_PKI_URL=" PKI_URL,
 	},
 	.ready = fixture_ready,
 	.done = fixture_done,
@@ -115,9 +118,9 @@ test_internal_two_locations(void **state)
 		assert_int_equal(asn1_time_to_time_t(X509_get0_notAfter(sub), &na), 0);
 		assert_true(na > time(NULL) + 729 * 86400 && na <= time(NULL) + 730 * 86400);
 		/* the parent's CRL and certificate URLs */
-		snprintf(root_url, sizeof(root_url), PUBLIC_URL "/ca/%s/default.crt", root_id);
+		snprintf(root_url, sizeof(root_url), PKI_URL "/ca/%s/default.crt", root_id);
 		assert_true(ext_has_url(sub, NID_info_access, root_url));
-		snprintf(root_url, sizeof(root_url), PUBLIC_URL "/crl/%s/default.crl", root_id);
+		snprintf(root_url, sizeof(root_url), PKI_URL "/crl/%s/default.crl", root_id);
 		assert_true(ext_has_url(sub, NID_crl_distribution_points, root_url));
 		sk_X509_free(none);
 	}
@@ -131,7 +134,7 @@ test_internal_two_locations(void **state)
 		assert_int_equal(X509_cmp(sk_X509_value(untrusted, 0), sub), 0);
 		assert_int_equal(verify_chain(leaf, untrusted, root_cert), X509_V_OK);
 		assert_int_equal(X509_check_issued(sub, leaf), X509_V_OK);
-		snprintf(sub_url, sizeof(sub_url), PUBLIC_URL "/ca/%s/%s.crt", sub_id, locs[i]);
+		snprintf(sub_url, sizeof(sub_url), PKI_URL "/ca/%s/%s.crt", sub_id, locs[i]);
 		assert_true(ext_has_url(leaf, NID_info_access, sub_url));
 		sk_X509_pop_free(untrusted, X509_free);
 		X509_free(leaf);

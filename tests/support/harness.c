@@ -57,6 +57,37 @@ free_port(void)
 	return port;
 }
 
+/* Free API, EST and PKI ports for in, all different, and none of
+ * other's (NULL: no other instance to avoid). */
+static void
+pick_ports(struct instance *in, const struct instance *other)
+{
+	unsigned taken[3] = {0, 0, 0};
+
+	if (other != NULL) {
+		taken[0] = other->api_port;
+		taken[1] = other->est_port;
+		taken[2] = other->pki_port;
+	}
+	do
+		in->api_port = free_port();
+	while (in->api_port == taken[0] || in->api_port == taken[1] || in->api_port == taken[2]);
+	do
+		in->est_port = free_port();
+	while (in->est_port == in->api_port || in->est_port == taken[0] ||
+	       in->est_port == taken[1] || in->est_port == taken[2]);
+	do
+		in->pki_port = free_port();
+	while (in->pki_port == in->api_port || in->pki_port == in->est_port ||
+	       in->pki_port == taken[0] || in->pki_port == taken[1] || in->pki_port == taken[2]);
+}
+
+void
+instance_pki_url(const struct instance *in, const char *path, char *url, size_t len)
+{
+	snprintf(url, len, "http://localhost:%u%s", in->pki_port, path);
+}
+
 void
 xasprintf(char **out, const char *fmt, ...)
 {
@@ -162,6 +193,8 @@ child_env(const struct instance *in, bool as_admin)
 	snprintf(vars[v], sizeof(vars[v]), "EDGECA_API_PORT=%u", in->api_port);
 	envp[n++] = vars[v++];
 	snprintf(vars[v], sizeof(vars[v]), "EDGECA_EST_PORT=%u", in->est_port);
+	envp[n++] = vars[v++];
+	snprintf(vars[v], sizeof(vars[v]), "EDGECA_PKI_HTTP_PORT=%u", in->pki_port);
 	envp[n++] = vars[v++];
 	snprintf(vars[v], sizeof(vars[v]), "EDGECA_DATABASE_URL=%s",
 	         as_admin ? in->admin_database_url : in->database_url);
@@ -437,10 +470,7 @@ instance_create(struct instance *in)
 	         in->db_name);
 	snprintf(in->admin_database_url, sizeof(in->admin_database_url),
 	         "%s dbname=%s user=edgeca_admin", server, in->db_name);
-	in->api_port = free_port();
-	do
-		in->est_port = free_port();
-	while (in->est_port == in->api_port);
+	pick_ports(in, NULL);
 	snprintf(in->base_url, sizeof(in->base_url), "https://localhost:%u", in->api_port);
 }
 
@@ -506,10 +536,7 @@ instance_start_peer(struct instance *peer, const struct instance *first)
 	snprintf(peer->signer_socket, sizeof(peer->signer_socket), "%s", first->signer_socket);
 	snprintf(peer->ca_file, sizeof(peer->ca_file), "%s/tls/ca.pem", dir);
 	snprintf(peer->admin_token, sizeof(peer->admin_token), "%s", first->admin_token);
-	peer->api_port = free_port();
-	do
-		peer->est_port = free_port();
-	while (peer->est_port == peer->api_port);
+	pick_ports(peer, NULL);
 	snprintf(peer->base_url, sizeof(peer->base_url), "https://localhost:%u", peer->api_port);
 	snprintf(socket_env, sizeof(socket_env), "EDGECA_SIGNER_SOCKET=%s", first->signer_socket);
 	for (int i = 0; first->extra_env[i] != NULL && n < 14; i++)
@@ -588,11 +615,7 @@ instance_start_pair(struct instance *second, const struct instance *first)
 	snprintf(kek, sizeof(kek), "%s/secrets.key", dir);
 	copy_private(path, kek, NULL);
 	snprintf(key_env, sizeof(key_env), "EDGECA_SECRETS_KEY_FILE=%s", kek);
-	second->api_port = free_port();
-	do
-		second->est_port = free_port();
-	while (second->est_port == second->api_port || second->api_port == first->api_port ||
-	       second->est_port == first->est_port);
+	pick_ports(second, first);
 	snprintf(second->base_url, sizeof(second->base_url), "https://localhost:%u",
 	         second->api_port);
 	/* first's settings, but the secrets key is the copy */

@@ -17,6 +17,7 @@ struct instance {
 	char base_url[64];
 	unsigned api_port;
 	unsigned est_port;
+	unsigned pki_port; /* the plain-HTTP PKI listener (EDGECA_PKI_HTTP_PORT) */
 	pid_t signer_pid;
 	pid_t server_pid;
 	char admin_token[128];
@@ -78,6 +79,8 @@ char *read_file(const char *path, size_t *len);
 /* vasprintf that fails the test instead of returning an error. */
 void xasprintf(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 unsigned free_port(void);
+/* http://localhost:<the instance's PKI port><path>, into url. */
+void instance_pki_url(const struct instance *in, const char *path, char *url, size_t len);
 /* Monotonic seconds, for measuring how long something took; and a sleep. */
 double now_s(void);
 void sleep_ms(long ms);

@@ -116,9 +116,10 @@ http_set_timeout(long seconds)
 	timeout_s = seconds;
 }
 
-/* One exchange, not recorded. */
+/* One exchange with base (https://..., http://...) + path, not recorded. */
 static long
-perform(struct instance *in, const char *method, const char *path, const char *token,
+perform(struct instance *in, const char *base, const char *method, const char *path,
+        const char *token,
         const char *content_type, const void *body, size_t len,
         const char *const *extra_headers, struct http_response *out)
 {
@@ -132,7 +133,7 @@ perform(struct instance *in, const char *method, const char *path, const char *t
 	c = curl_easy_init();
 	if (c == NULL)
 		return 0;
-	snprintf(url, sizeof(url), "%s%s", in->base_url, path);
+	snprintf(url, sizeof(url), "%s%s", base, path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CAINFO, in->ca_file);
 	if (strcmp(method, "HEAD") != 0)
@@ -182,10 +183,22 @@ http_call_h(struct instance *in, const char *method, const char *path, const cha
             const char *content_type, const void *body, size_t len,
             const char *const *extra_headers, struct http_response *out)
 {
-	long status = perform(in, method, path, token, content_type, body, len, extra_headers, out);
+	long status = perform(in, in->base_url, method, path, token, content_type, body, len,
+	                      extra_headers, out);
 
 	http_record("api", method, path, out);
 	return status;
+}
+
+long
+http_pki_call(struct instance *in, const char *method, const char *path,
+              const char *content_type, const void *body, size_t len,
+              const char *const *extra_headers, struct http_response *out)
+{
+	char base[64];
+
+	instance_pki_url(in, "", base, sizeof(base));
+	return perform(in, base, method, path, NULL, content_type, body, len, extra_headers, out);
 }
 
 long
@@ -193,7 +206,7 @@ http_call_unrecorded(struct instance *in, const char *method, const char *path,
                      const char *token, const char *content_type, const void *body, size_t len,
                      struct http_response *out)
 {
-	return perform(in, method, path, token, content_type, body, len, NULL, out);
+	return perform(in, in->base_url, method, path, token, content_type, body, len, NULL, out);
 }
 
 long

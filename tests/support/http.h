@@ -39,6 +39,13 @@ long http_call_h(struct instance *in, const char *method, const char *path, cons
                  const char *content_type, const void *body, size_t len,
                  const char *const *extra_headers, struct http_response *out);
 
+/* An exchange with the instance's plain-HTTP PKI listener
+ * (http://localhost:<pki_port><path>), not recorded: the OpenAPI
+ * description is of the HTTPS listeners. */
+long http_pki_call(struct instance *in, const char *method, const char *path,
+                   const char *content_type, const void *body, size_t len,
+                   const char *const *extra_headers, struct http_response *out);
+
 /* The same, not recorded: for threads, whose records could interleave in
  * the log; one thread records the answers afterwards (http_record). */
 long http_call_unrecorded(struct instance *in, const char *method, const char *path,

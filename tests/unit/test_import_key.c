@@ -175,7 +175,7 @@ test_unsupported_curve(void **state)
 {
 	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "secp521r1");
 	char *pem = pem_of(key, FORM_PKCS8, NULL), id[KEY_ID_LEN + 1];
-	struct signer_policy p = {1u << TPL_CLIENT, 365, -1, NULL};
+	struct signer_policy p = {1u << TPL_CLIENT, 365, -1, NULL, "", NULL};
 	struct keystore *ks = open_store("curve", NULL);
 	struct edgeca_msg msg = {0};
 	struct buf rec = {0};
@@ -196,8 +196,8 @@ test_sealed_record_opens_elsewhere(void **state)
 {
 	EVP_PKEY *key = t_key("EC-P256");
 	char *pem = pem_of(key, FORM_PKCS8_ENCRYPTED, "pw"), id[KEY_ID_LEN + 1], kek[512];
-	struct signer_policy p = {1u << TPL_CLIENT | 1u << TPL_SSL, 365, 0, NULL};
-	struct signer_policy bad = {1u << TPL_CLIENT, 0, -1, NULL};
+	struct signer_policy p = {1u << TPL_CLIENT | 1u << TPL_SSL, 365, 0, NULL, "", NULL};
+	struct signer_policy bad = {1u << TPL_CLIENT, 0, -1, NULL, "", NULL};
 	struct keystore *ks = open_store("a", NULL), *other;
 	struct signer_key *held = NULL;
 	struct edgeca_msg msg = {0};

@@ -31,7 +31,7 @@ static time_t t0;
 static struct signer_key *
 new_key(const char *text)
 {
-	struct signer_policy p = {B(TPL_CLIENT) | B(TPL_SSL) | B(TPL_SUBORDINATE_CA), 365, -1, NULL};
+	struct signer_policy p = {B(TPL_CLIENT) | B(TPL_SSL) | B(TPL_SUBORDINATE_CA), 365, -1, NULL, "", NULL};
 	struct signer_key *k = NULL;
 	struct edgeca_msg msg;
 	X509_NAME *n = X509_NAME_new();
@@ -103,7 +103,7 @@ static void
 issue(struct signer_key *k, enum tpl_id tpl, X509_REQ *req, edgeca_err want, const char *slug,
       const char *what)
 {
-	struct issue_params ip = {tpl_get(tpl), t0 + DAY, -1, NULL, NULL};
+	struct issue_params ip = {tpl_get(tpl), t0 + DAY, -1, NULL, NULL, NULL};
 	struct edgeca_msg msg;
 	X509 *x = NULL;
 

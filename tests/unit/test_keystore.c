@@ -167,8 +167,8 @@ assert_no_private_key(EVP_PKEY *pk, const unsigned char *data, size_t len)
 static void
 test_create_seal_and_load(void **state)
 {
-	struct signer_policy p = {B(TPL_CLIENT) | B(TPL_SSL), 400, 3, NULL},
-	                     bad = {B(TPL_CLIENT), 0, -1, NULL};
+	struct signer_policy p = {B(TPL_CLIENT) | B(TPL_SSL), 400, 3, NULL, "", NULL},
+	                     bad = {B(TPL_CLIENT), 0, -1, NULL, "", NULL};
 	char sub[4200], other[4200], file[4300];
 	struct keystore *ks, *ks2, *ks3;
 	struct signer_key *k = NULL, *k2 = NULL;
@@ -254,7 +254,7 @@ load_into_fresh(const char *d, const char *id, const unsigned char *rec, size_t 
 static void
 test_record_tampering(void **state)
 {
-	struct signer_policy p = {B(TPL_CLIENT), 365, 0, NULL};
+	struct signer_policy p = {B(TPL_CLIENT), 365, 0, NULL, "", NULL};
 	char sub[4200], type[48];
 	struct keystore *ks;
 	struct signer_key *k = NULL, *k2 = NULL;
@@ -313,7 +313,7 @@ test_key_ids(void **state)
 		"0123456789abcdef0123456789abcdef0", /* 33 */
 		"../keys/0123456789abcdef01234567", "0123456789abcdef/123456789abcdef",
 	};
-	struct signer_policy p = {B(TPL_CLIENT), 30, -1, NULL};
+	struct signer_policy p = {B(TPL_CLIENT), 30, -1, NULL, "", NULL};
 	char sub[4200], id[KEY_ID_LEN + 1];
 	struct keystore *ks;
 	struct signer_key *k = NULL, *k2;
@@ -349,7 +349,7 @@ test_key_ids(void **state)
 static void
 test_set_cert(void **state)
 {
-	struct signer_policy p = {B(TPL_CLIENT), 30, -1, NULL};
+	struct signer_policy p = {B(TPL_CLIENT), 30, -1, NULL, "", NULL};
 	char sub[4200];
 	struct keystore *ks, *ks2;
 	struct signer_key *k = NULL, *k2 = NULL;
@@ -430,7 +430,7 @@ test_algorithm_known(void **state)
 static void
 test_kek_elsewhere_and_key_limit(void **state)
 {
-	struct signer_policy p = {1u << TPL_CLIENT, 30, -1, NULL};
+	struct signer_policy p = {1u << TPL_CLIENT, 30, -1, NULL, "", NULL};
 	char sub[4200], kek[4300], local_kek[4300];
 	struct signer_key *k = NULL, *first = NULL;
 	char first_id[KEY_ID_LEN + 1];

@@ -130,9 +130,9 @@ test_file_keys_move_to_records(void **state)
 	assert_int_equal(keystore_open(dir, NULL, 100, &ks, &msg), EDGECA_OK);
 	keystore_free(ks);
 	a.pkey = t_key("EC-P256");
-	a.policy = (struct signer_policy){B(TPL_CLIENT), 30, -1, NULL};
+	a.policy = (struct signer_policy){B(TPL_CLIENT), 30, -1, NULL, "", NULL};
 	b.pkey = t_key("EC-P384");
-	b.policy = (struct signer_policy){B(TPL_CLIENT) | B(TPL_SUBORDINATE_CA), 3650, 2, NULL};
+	b.policy = (struct signer_policy){B(TPL_CLIENT) | B(TPL_SUBORDINATE_CA), 3650, 2, NULL, "", NULL};
 	b.cert = t_ca_cert(b.pkey, "Upgraded Issuing CA", 2, now - 60, now + 86400 * 365);
 	c.pkey = t_key("EC-P256");
 	c.policy = a.policy;

@@ -32,7 +32,7 @@ teardown(void **state)
 static edgeca_err
 validate(unsigned templates, uint32_t days, int32_t path_length, struct edgeca_msg *msg)
 {
-	struct signer_policy p = {templates, days, path_length, NULL};
+	struct signer_policy p = {templates, days, path_length, NULL, "", NULL};
 
 	edgeca_msg_clear(msg);
 	return policy_validate(&p, msg);
@@ -67,7 +67,7 @@ static edgeca_err
 check(unsigned templates, int32_t policy_pathlen, enum tpl_id tpl, int issuer_pathlen,
       time_t issuer_nb, time_t issuer_na, time_t not_after, struct edgeca_msg *msg)
 {
-	struct signer_policy p = {templates, 365, policy_pathlen, NULL};
+	struct signer_policy p = {templates, 365, policy_pathlen, NULL, "", NULL};
 	X509 *issuer = t_ca_cert(key, "Issuing CA", issuer_pathlen, issuer_nb, issuer_na);
 	edgeca_err rc;
 
@@ -108,7 +108,7 @@ test_check_refused(void **state)
 	struct edgeca_msg msg;
 	unsigned leaf = B(TPL_CLIENT) | B(TPL_SSL), all = leaf | B(TPL_SUBORDINATE_CA);
 	time_t nb = now - DAY, na = now + 3650 * DAY;
-	struct signer_policy p = {leaf, 365, -1, NULL};
+	struct signer_policy p = {leaf, 365, -1, NULL, "", NULL};
 
 	expect(check(B(TPL_CLIENT), -1, TPL_SSL, -1, nb, na, now + DAY, &msg), &msg,
 	       EDGECA_ERR_NOT_PERMITTED, "template-not-allowed");

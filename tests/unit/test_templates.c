@@ -50,7 +50,7 @@ test_mask_parse(void **state)
 	assert_int_equal(tpl_mask_parse("ssl,client", &mask), 0);
 	assert_int_equal(mask, (1u << TPL_CLIENT) | (1u << TPL_SSL));
 	assert_int_equal(tpl_mask_parse("client,ssl,subordinate_ca,tls_server,iot_edge_ca,"
-	                                "dps_verification", &mask), 0);
+	                                "dps_verification,ocsp_responder", &mask), 0);
 	assert_int_equal(mask, (1u << TPL_COUNT_) - 1);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (tpl_mask_parse(bad[i], &mask) == 0)

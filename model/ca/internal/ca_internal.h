@@ -51,6 +51,8 @@ edgeca_err ca_est_update_locked(PGconn *c, const struct principal *who, struct c
                                 const struct ca_est_req *req, struct edgeca_msg *msg);
 edgeca_err ca_crl_update_locked(PGconn *c, const struct principal *who, struct ca *ca,
                                 const struct ca_crl_req *req, struct edgeca_msg *msg);
+edgeca_err ca_ocsp_update_locked(PGconn *c, const struct principal *who, struct ca *ca,
+                                 const struct ca_ocsp_req *req, struct edgeca_msg *msg);
 edgeca_err ca_lifecycle_update_locked(const struct edgeca_ctx *ctx, PGconn *c,
                                       const struct principal *who, struct ca *ca,
                                       const struct ca_lifecycle_req *req,
