@@ -106,6 +106,13 @@ if [[ " $systems " == *" edgeca-"* ]]; then
   done
   uri=$(openssl x509 -in "$ed/certs/1.pem" -noout -ocsp_uri)
   [ "$uri" = "$pki/ocsp" ] || die "the certificates' OCSP URL is '$uri', not $pki/ocsp"
+  # edgeca-get measures the cache: a GET without nonce has its headers
+  openssl ocsp -issuer "$ed/sub.pem" -cert "$ed/certs/1.pem" -no_nonce -reqout "$ed/req.der" \
+    >/dev/null 2>&1 || die "cannot build an OCSP request"
+  b64=$(base64 -w0 "$ed/req.der" | sed 's|+|%2B|g; s|/|%2F|g; s|=|%3D|g')
+  curl -sf -D "$ed/get.headers" -o /dev/null "$pki/ocsp/$b64" || die "GET $pki/ocsp/... fails"
+  grep -qi '^etag:' "$ed/get.headers" && grep -qi '^cache-control:.*max-age=' "$ed/get.headers" \
+    || { cat "$ed/get.headers" >&2; die "a GET answer without the cache's ETag and max-age"; }
 fi
 
 # --- openssl: its own root, subordinate and ncerts leaves, index.txt ---
