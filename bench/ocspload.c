@@ -13,10 +13,10 @@
  * successful, a basic response with the certificate's CertID, the expected
  * certStatus (-status, good unless told), thisUpdate/nextUpdate current, the
  * nonce echoed (post) and, with -verify, the signature (by the issuer or a
- * delegated responder certificate it issued). Failures are counted by kind;
- * requests/s and latencies count checked answers only. Answers must carry a
- * Content-Length or end with the connection (OCSP answers are small: edgeca
- * and openssl ocsp send them whole, never chunked).
+ * delegated responder certificate it issued). Failures count by kind, warm-up
+ * included; requests/s and latencies count checked answers after it. Answers
+ * need a Content-Length or end with the connection (OCSP answers are small:
+ * edgeca and openssl ocsp send them whole, never chunked).
  *
  * build: cmake --build build --target bench_ocspload (build/tests/bench_ocspload)
  *        or stand-alone: cc -O2 -pthread -o ocspload ocspload.c -lcrypto
