@@ -72,4 +72,9 @@ void api_tokens_delete(struct api_call *call);
 edgeca_err api_parse_est(const json_t *j, struct ca_est_req *r, const char ***anchors,
                          struct edgeca_msg *msg);
 
+/* The "delta" member of "crl" (creation and update), if given: enabled
+ * (-1 when absent) and interval_minutes (unchanged when absent). */
+edgeca_err api_parse_crl_delta(const json_t *crl, int *enabled, long *interval_minutes,
+                               struct edgeca_msg *msg);
+
 #endif

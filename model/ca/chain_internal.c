@@ -154,7 +154,9 @@ ca_sign_by_parent(struct edgeca_ctx *ctx, struct ca *child, const struct ca *par
 		struct ca_location *loc = &child->locations[i];
 		const struct ca_location *ploc = signing_location(parent, loc->name);
 		char crl_url[PUBLIC_URL_BYTES], aia_url[PUBLIC_URL_BYTES], *chain = NULL;
-		struct signer_issue_opts opts = {ca_child_path_length(child), crl_url, aia_url};
+		char delta_url[PUBLIC_URL_BYTES];
+		struct signer_issue_opts opts = {ca_child_path_length(child), crl_url, aia_url,
+		                                 delta_url};
 		unsigned char *der = NULL;
 		size_t len = 0;
 
@@ -166,6 +168,7 @@ ca_sign_by_parent(struct edgeca_ctx *ctx, struct ca *child, const struct ca *par
 		if (rc == EDGECA_OK && der == NULL) {
 			struct signer_issued issued;
 			ca_issuer_urls(&ctx->settings, parent, ploc, crl_url, aia_url);
+			crl_delta_public_url(&ctx->settings, parent, ploc, delta_url);
 			rc = signer_issue(ctx->signer, ploc->key_id, "subordinate_ca", loc->csr_der,
 			                  loc->csr_len, not_after, &opts, &issued, msg);
 			if (rc == EDGECA_OK) {

@@ -46,3 +46,12 @@ ca_est_default_url(const struct model_settings *settings, const struct ca *ca, c
 	if (ca->est.is_default)
 		snprintf(url, EST_URL_MAX, "%s/.well-known/est", settings->public_est_url);
 }
+
+void
+crl_delta_public_url(const struct model_settings *settings, const struct ca *ca,
+                     const struct ca_location *loc, char url[PUBLIC_URL_BYTES])
+{
+	url[0] = '\0';
+	if (ca->crl_enabled && ca->crl_delta_enabled) /* the delta CRL of the key that issues */
+		crl_delta_url(settings, ca->id, loc->name, loc->generation, url);
+}

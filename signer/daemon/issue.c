@@ -358,8 +358,8 @@ resolve_path_length(const X509 *issuer, const struct signer_policy *p, const str
 
 /* URLs go into extensions built from OpenSSL's text form: only plain
  * http(s) URLs without separators or spaces are accepted. */
-static bool
-url_acceptable(const char *u)
+bool
+issue_url_acceptable(const char *u)
 {
 	size_t n = strlen(u);
 
@@ -371,7 +371,7 @@ url_acceptable(const char *u)
 	return true;
 }
 
-/* "URI:" and a URL url_acceptable() lets through, with room to spare. */
+/* "URI:" and a URL issue_url_acceptable() lets through, with room to spare. */
 #define URL_VALUE_BYTES 1100
 
 /* CRL distribution point and AIA caIssuers, when the caller gives them. */
@@ -380,8 +380,9 @@ add_url_extensions(X509 *cert, const struct issue_params *ip, struct edgeca_msg 
 {
 	char value[URL_VALUE_BYTES];
 
-	if ((ip->crl_url != NULL && !url_acceptable(ip->crl_url)) ||
-	    (ip->aia_url != NULL && !url_acceptable(ip->aia_url)))
+	if ((ip->crl_url != NULL && !issue_url_acceptable(ip->crl_url)) ||
+	    (ip->aia_url != NULL && !issue_url_acceptable(ip->aia_url)) ||
+	    (ip->freshest_crl_url != NULL && !issue_url_acceptable(ip->freshest_crl_url)))
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-url",
 		                   "CRL and issuer URLs must be plain http or https URLs");
 	if (ip->crl_url != NULL) {
@@ -393,6 +394,12 @@ add_url_extensions(X509 *cert, const struct issue_params *ip, struct edgeca_msg 
 		snprintf(value, sizeof(value), "caIssuers;URI:%s", ip->aia_url);
 		if (add_conf_ext(cert, NID_info_access, value) != 0)
 			return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot add the issuer URL");
+	}
+	if (ip->freshest_crl_url != NULL) {
+		snprintf(value, sizeof(value), "URI:%s", ip->freshest_crl_url);
+		if (add_conf_ext(cert, NID_freshest_crl, value) != 0)
+			return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
+			                   "cannot add the delta CRL URL");
 	}
 	return EDGECA_OK;
 }

@@ -29,6 +29,10 @@
 #define SIGNER_MAX_CRL_PART 40960
 /* A sealed key record (signer/daemon/keyrecord.h). */
 #define SIGNER_MAX_KEY_RECORD 49152
+/* An OCSP ResponseData to sign, and the BasicOCSPResponse signed (with a
+ * responder's certificate). */
+#define SIGNER_MAX_RESPONSE_DATA 16384
+#define SIGNER_MAX_BASIC_RESPONSE 53248
 
 enum signer_type {
 	/* requests */
@@ -81,7 +85,13 @@ enum signer_tag {
 	SIGNER_TAG_NAME_RULES = 29,
 	SIGNER_TAG_KEY_RECORD = 30,
 	SIGNER_TAG_RECORD_VERSION = 31,
-	SIGNER_TAG_MAX_ = 31,
+	SIGNER_TAG_RESPONSE_DATA = 32,
+	SIGNER_TAG_BASIC_RESPONSE = 33,
+	SIGNER_TAG_ISSUER_KEY_ID = 34,
+	SIGNER_TAG_OCSP_URL = 35,
+	SIGNER_TAG_FRESHEST_CRL_URL = 36,
+	SIGNER_TAG_DELTA_BASE = 37,
+	SIGNER_TAG_MAX_ = 37,
 };
 
 /* Error codes carried by SIGNER_REPLY_ERROR. */

@@ -103,7 +103,7 @@ static void
 issue(struct signer_key *k, enum tpl_id tpl, X509_REQ *req, edgeca_err want, const char *slug,
       const char *what)
 {
-	struct issue_params ip = {tpl_get(tpl), t0 + DAY, -1, NULL, NULL};
+	struct issue_params ip = {tpl_get(tpl), t0 + DAY, -1, NULL, NULL, NULL};
 	struct edgeca_msg msg;
 	X509 *x = NULL;
 
