@@ -30,6 +30,12 @@ CREATE TABLE delta_crls (
     CHECK (next_update > this_update)
 );
 
+-- Whether a complete CRL names the key's delta CRL (Freshest CRL): one
+-- that does not match the CA's setting is due at once, so that turning
+-- deltas on (or off) reaches relying parties without waiting for the
+-- CRL's next cycle.
+ALTER TABLE crls ADD COLUMN freshest boolean NOT NULL DEFAULT false;
+
 -- Every delta CRL published is in crl_history too (numbers are never
 -- reused), with the base it refers to; complete CRLs have none.
 ALTER TABLE crl_history ADD COLUMN delta_base bigint CHECK (delta_base > 0);

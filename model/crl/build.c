@@ -279,14 +279,15 @@ crl_reserve_number(PGconn *c, const char *ca_id, const char *location, long long
 	return rc;
 }
 
-/* Stores the signed CRL as the location's current one, in its history and
- * the audit trail (the build transaction). */
+/* Stores the signed CRL as the location's current one (freshest: it names
+ * the key's delta CRL), in its history and the audit trail (the build
+ * transaction). */
 static edgeca_err
 store_crl(PGconn *c, const char *actor, const struct crl *crl, const char *snapshot,
-          struct edgeca_msg *msg)
+          bool freshest, struct edgeca_msg *msg)
 {
 	char number[32], this_update[32], next_update[32], entries[32], gen[16];
-	struct db_param p[10];
+	struct db_param p[11];
 	edgeca_err rc;
 
 	snprintf(number, sizeof(number), "%lld", crl->number);
@@ -304,17 +305,18 @@ store_crl(PGconn *c, const char *actor, const struct crl *crl, const char *snaps
 	p[7] = (struct db_param){(const char *)crl->der, (int)crl->der_len, true};
 	p[8] = (struct db_param){crl->sha256, 0, false};
 	p[9] = (struct db_param){gen, 0, false};
+	p[10] = (struct db_param){freshest ? "true" : "false", 0, false};
 	rc = db_exec(c,
 	             "INSERT INTO crls (ca_id, location, crl_number, this_update, next_update,"
-	             " entries, snapshot, der, sha256, generation) VALUES ($1, $2, $3,"
+	             " entries, snapshot, der, sha256, generation, freshest) VALUES ($1, $2, $3,"
 	             " to_timestamp($4), to_timestamp($5), $6, $7::pg_snapshot, $8,"
-	             " decode($9, 'hex'), $10)"
+	             " decode($9, 'hex'), $10, $11)"
 	             " ON CONFLICT (ca_id, location, generation) DO UPDATE SET crl_number = EXCLUDED.crl_number,"
 	             " this_update = EXCLUDED.this_update, next_update = EXCLUDED.next_update,"
 	             " entries = EXCLUDED.entries, snapshot = EXCLUDED.snapshot, der = EXCLUDED.der,"
-	             " sha256 = EXCLUDED.sha256, created_at = now()"
+	             " sha256 = EXCLUDED.sha256, freshest = EXCLUDED.freshest, created_at = now()"
 	             " WHERE crls.crl_number < EXCLUDED.crl_number",
-	             p, 10, NULL, "store the CRL", msg);
+	             p, 11, NULL, "store the CRL", msg);
 	if (rc != EDGECA_OK)
 		return rc;
 	p[6] = (struct db_param){actor, 0, false};
@@ -426,7 +428,7 @@ build(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *ca_id,
 	sign_ms = crl_ms_since(&t0) - read_ms;
 	crl.der = buf_take(&body, &crl.der_len);
 	if ((rc = crl_digest_hex(crl.der, crl.der_len, crl.sha256, msg)) != EDGECA_OK ||
-	    (rc = store_crl(c, actor, &crl, s.snapshot, msg)) != EDGECA_OK ||
+	    (rc = store_crl(c, actor, &crl, s.snapshot, s.delta, msg)) != EDGECA_OK ||
 	    (rc = db_commit(c, msg)) != EDGECA_OK)
 		goto out;
 	*made = true;

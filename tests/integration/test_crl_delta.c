@@ -267,8 +267,9 @@ test_delta_cycle(void **state)
 	X509_free(ca);
 }
 
-/* crl.delta on an existing CA: checked, audited, in force for the next
- * complete CRL and new certificates; off: no delta served, none named. */
+/* crl.delta on an existing CA: checked, audited, a complete CRL naming
+ * the delta made at once, new certificates naming it; off again: a
+ * complete CRL without it at once, no delta served, none named. */
 static void
 test_delta_settings(void **state)
 {
@@ -312,17 +313,29 @@ test_delta_settings(void **state)
 		assert_string_equal(n, "1");
 		free(n);
 	}
-	/* a delta comes on the current complete CRL; the next complete CRL
-	 * and new certificates name it */
-	X509_CRL_free(wait_delta(ca_id, 0, nb, NULL));
-	nb = force_base(ca_id);
-	base = public_crl_wait_newer(&in, ca_id, "default.crl", nb - 1, NULL);
+	/* the complete CRL is made again at once, naming the delta, which
+	 * comes on it; new certificates name it too */
+	base = public_crl_wait_newer(&in, ca_id, "default.crl", nb, NULL);
+	nb = crl_number(base);
 	assert_true(strstr(freshest_url(X509_CRL_get_ext_d2i(base, NID_freshest_crl, NULL, NULL)),
 	                   "/default.delta.crl") != NULL);
 	X509_CRL_free(base);
+	X509_CRL_free(wait_delta(ca_id, 0, nb, NULL));
 	x = http_issue_cert(&in, ca_id, "delta-later-dev", NULL, serial);
 	assert_true(strstr(freshest_url(X509_get_ext_d2i(x, NID_freshest_crl, NULL, NULL)),
 	                   "/default.delta.crl") != NULL);
+	X509_free(x);
+	/* turned off: the complete CRL is made again without it, no delta */
+	assert_int_equal(patch_ca(ca_id, "{\"crl\": {\"delta\": {\"enabled\": false}}}", &r), 200);
+	http_response_free(&r);
+	base = public_crl_wait_newer(&in, ca_id, "default.crl", nb, NULL);
+	assert_string_equal(freshest_url(X509_CRL_get_ext_d2i(base, NID_freshest_crl, NULL, NULL)),
+	                    "");
+	X509_CRL_free(base);
+	snprintf(path, sizeof(path), "/crl/%s/default.delta.crl", ca_id);
+	http_expect(404, "crl-delta-disabled", http_get(&in, path, NULL, &r), &r);
+	x = http_issue_cert(&in, ca_id, "delta-off-dev", NULL, serial);
+	assert_string_equal(freshest_url(X509_get_ext_d2i(x, NID_freshest_crl, NULL, NULL)), "");
 	X509_free(x);
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/crl?delta=maybe", ca_id);
 	http_expect(422, "invalid-field", http_get(&in, path, in.admin_token, &r), &r);
