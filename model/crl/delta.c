@@ -305,37 +305,3 @@ crl_generate_delta(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const c
 	crl_unlock(c, ca_id, location);
 	return rc;
 }
-
-edgeca_err
-crl_find_due_deltas(PGconn *c, long delay_ms, struct crl_due *due, size_t max, size_t *n,
-                    struct edgeca_msg *msg)
-{
-	char delay[32], limit[32];
-	struct db_param p[2] = {{delay, 0, false}, {limit, 0, false}};
-	PGresult *r = NULL;
-	edgeca_err rc;
-
-	*n = 0;
-	snprintf(delay, sizeof(delay), "%ld", delay_ms);
-	snprintf(limit, sizeof(limit), "%zu", max);
-	rc = db_exec(c,
-	             "SELECT k.ca_id, k.location, k.generation FROM " KEYS_SQL
-	             " JOIN cas c ON c.id = k.ca_id"
-	             " LEFT JOIN crls r ON r.ca_id = k.ca_id AND r.location = k.location"
-	             " AND r.generation = k.generation"
-	             " LEFT JOIN delta_crls d ON d.ca_id = k.ca_id AND d.location = k.location"
-	             " AND d.generation = k.generation"
-	             " WHERE c.crl_enabled AND c.crl_delta_enabled AND " PUBLISHING_SQL
-	             " AND " DELTA_DUE_SQL("$1")
-	             " ORDER BY d.next_update NULLS FIRST LIMIT $2::integer",
-	             p, 2, &r, "find due delta CRLs", msg);
-	if (rc != EDGECA_OK)
-		return rc;
-	for (int i = 0; i < PQntuples(r) && *n < max; i++, (*n)++) {
-		snprintf(due[*n].ca_id, sizeof(due[*n].ca_id), "%s", db_get(r, i, "ca_id"));
-		snprintf(due[*n].location, sizeof(due[*n].location), "%s", db_get(r, i, "location"));
-		due[*n].generation = (int)db_get_ll(r, i, "generation");
-	}
-	PQclear(r);
-	return EDGECA_OK;
-}

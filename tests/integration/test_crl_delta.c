@@ -40,16 +40,6 @@ static const struct fixture fx = {
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static int
-entry_reason(X509_REVOKED *e)
-{
-	ASN1_ENUMERATED *r = X509_REVOKED_get_ext_d2i(e, NID_crl_reason, NULL, NULL);
-	int v = r ? (int)ASN1_ENUMERATED_get(r) : -1;
-
-	ASN1_ENUMERATED_free(r);
-	return v;
-}
-
 /* The Delta CRL Indicator's base number, -1 when absent; it must be
  * critical. */
 static long
@@ -205,7 +195,7 @@ test_delta_cycle(void **state)
 	/* a revocation reaches the delta; the complete CRL stays as it was */
 	http_revoke(&in, ca_id, serial_a, "keyCompromise");
 	d2 = wait_delta(ca_id, crl_number(delta), nb, serial_a);
-	assert_int_equal(entry_reason(crl_entry(d2, serial_a)), 1);
+	assert_int_equal(crl_entry_reason(crl_entry(d2, serial_a)), 1);
 	assert_null(crl_entry(d2, serial_b));
 	X509_CRL_free(base);
 	base = public_crl_fetch(&in, ca_id, "default.crl");
@@ -223,12 +213,12 @@ test_delta_cycle(void **state)
 	nb = force_base(ca_id);
 	base2 = public_crl_wait_newer(&in, ca_id, "default.crl", nb - 1, serial_b);
 	assert_non_null(crl_entry(base2, serial_a));
-	assert_int_equal(entry_reason(crl_entry(base2, serial_b)), 6);
+	assert_int_equal(crl_entry_reason(crl_entry(base2, serial_b)), 6);
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates/%s/unrevoke", ca_id, serial_b);
 	r = http_post_expect(&in, path, "{}", 200);
 	http_response_free(&r);
 	d3 = wait_delta(ca_id, nb, nb, serial_b);
-	assert_int_equal(entry_reason(crl_entry(d3, serial_b)), 8);
+	assert_int_equal(crl_entry_reason(crl_entry(d3, serial_b)), 8);
 	assert_null(crl_entry(d3, serial_a)); /* in the complete CRL now */
 	assert_int_equal(openssl_verify(ca, b, base2, d3, true), 0);
 	assert_int_not_equal(openssl_verify(ca, b, base2, NULL, false), 0);
