@@ -44,9 +44,9 @@ serial_octets(const char *hex, unsigned char out[SERIAL_MAX_OCTETS + 1])
 	return o;
 }
 
-int
-crl_entry_append(struct buf *out, const char *serial_hex, time_t revoked_at, int reason,
-                 time_t invalidity_date)
+static int
+entry_append(struct buf *out, const char *serial_hex, time_t revoked_at, int reason,
+             time_t invalidity_date, bool delta)
 {
 	unsigned char e[CRL_ENTRY_MAX], serial[SERIAL_MAX_OCTETS + 1], when[DER_MAX_TIME];
 	unsigned char inval[DER_MAX_TIME];
@@ -55,7 +55,7 @@ crl_entry_append(struct buf *out, const char *serial_hex, time_t revoked_at, int
 
 	if (serial_hex == NULL || (slen = serial_octets(serial_hex, serial)) == 0)
 		return -1;
-	if (reason < -1 || reason > CRL_REASON_MAX || reason == 7 || reason == 8)
+	if (reason < -1 || reason > CRL_REASON_MAX || reason == 7 || (reason == 8 && !delta))
 		return -1;
 	if (revoked_at < 0 || (wlen = der_time_put(when, revoked_at)) == 0)
 		return -1;
@@ -98,6 +98,20 @@ crl_entry_append(struct buf *out, const char *serial_hex, time_t revoked_at, int
 	return buf_append(out, e, off);
 }
 
+int
+crl_entry_append(struct buf *out, const char *serial_hex, time_t revoked_at, int reason,
+                 time_t invalidity_date)
+{
+	return entry_append(out, serial_hex, revoked_at, reason, invalidity_date, false);
+}
+
+int
+crl_delta_entry_append(struct buf *out, const char *serial_hex, time_t revoked_at, int reason,
+                       time_t invalidity_date)
+{
+	return entry_append(out, serial_hex, revoked_at, reason, invalidity_date, true);
+}
+
 static bool
 serial_acceptable(const unsigned char *c, size_t len)
 {
@@ -111,7 +125,7 @@ serial_acceptable(const unsigned char *c, size_t len)
 /* One Extension: reasonCode or invalidityDate, non-critical, its value
  * exactly one well-formed element. *seen collects which were met. */
 static int
-extension_check(const unsigned char *c, size_t len, unsigned *seen)
+extension_check(const unsigned char *c, size_t len, bool delta, unsigned *seen)
 {
 	const unsigned char *p = c, *end = c + len, *oid, *val, *v, *inner;
 	size_t oid_len, val_len, inner_len;
@@ -128,7 +142,7 @@ extension_check(const unsigned char *c, size_t len, unsigned *seen)
 		bit = 1;
 		if (der_read(&v, val + val_len, DER_ENUMERATED, &inner, &inner_len) != 0 ||
 		    v != val + val_len || inner_len != 1 || inner[0] > CRL_REASON_MAX ||
-		    inner[0] == 7 || inner[0] == 8 /* removeFromCRL: delta CRLs only */)
+		    inner[0] == 7 || (inner[0] == 8 && !delta) /* removeFromCRL: delta CRLs only */)
 			return -1;
 	} else if (memcmp(oid, oid_invalidity, 3) == 0) {
 		bit = 2;
@@ -145,8 +159,8 @@ extension_check(const unsigned char *c, size_t len, unsigned *seen)
 	return 0;
 }
 
-size_t
-crl_entry_check(const unsigned char *p, size_t len)
+static size_t
+entry_check(const unsigned char *p, size_t len, bool delta)
 {
 	const unsigned char *start = p, *end = p + len, *c, *cend, *x, *xend, *ext;
 	size_t clen, xlen, ext_len, vlen;
@@ -170,8 +184,20 @@ crl_entry_check(const unsigned char *p, size_t len)
 		xend = x + xlen;
 		while (x < xend)
 			if (der_read(&x, xend, DER_SEQUENCE, &ext, &ext_len) != 0 ||
-			    extension_check(ext, ext_len, &seen) != 0)
+			    extension_check(ext, ext_len, delta, &seen) != 0)
 				return 0;
 	}
 	return (size_t)(p - start);
+}
+
+size_t
+crl_entry_check(const unsigned char *p, size_t len)
+{
+	return entry_check(p, len, false);
+}
+
+size_t
+crl_delta_entry_check(const unsigned char *p, size_t len)
+{
+	return entry_check(p, len, true);
 }

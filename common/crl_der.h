@@ -39,4 +39,11 @@ int crl_entry_append(struct buf *out, const char *serial_hex, time_t revoked_at,
  * entry's size, or 0 when it breaks any rule or is cut short. */
 size_t crl_entry_check(const unsigned char *p, size_t len);
 
+/* The same for a delta CRL (RFC 5280 5.2.4): reasonCode may also be 8,
+ * removeFromCRL (a released hold, or an entry the base CRL lists that is
+ * gone). */
+int crl_delta_entry_append(struct buf *out, const char *serial_hex, time_t revoked_at,
+                           int reason, time_t invalidity_date);
+size_t crl_delta_entry_check(const unsigned char *p, size_t len);
+
 #endif

@@ -163,6 +163,30 @@ run_crls(struct scheduler *s)
 	}
 }
 
+/* One pass over the due delta CRLs. A failing one is logged and tried
+ * again at the next pass (its complete CRL is unaffected). */
+static void
+run_delta_crls(struct scheduler *s)
+{
+	struct crl_due due[DUE_BATCH];
+	struct edgeca_msg msg = {0};
+	size_t n = 0;
+	bool made;
+
+	if (stopping(s) || !connected(s, &s->conn))
+		return;
+	if (crl_find_due_deltas(s->conn, (long)s->cfg->crl_delay_ms, due, DUE_BATCH, &n, &msg) !=
+	    EDGECA_OK) {
+		log_warn("scheduler: %s", msg.detail);
+		return;
+	}
+	for (size_t i = 0; i < n && !stopping(s); i++)
+		if (crl_generate_delta(s->ctx, s->conn, "scheduler", due[i].ca_id, due[i].location,
+		                       due[i].generation, CRL_IF_DUE, &made, NULL, &msg) != EDGECA_OK)
+			log_error("scheduler: delta CRL of CA %s location %s generation %d: %s",
+			          due[i].ca_id, due[i].location, due[i].generation, msg.detail);
+}
+
 static bool
 cancelled(void *arg)
 {
@@ -354,6 +378,7 @@ scheduler_main(void *arg)
 	while (!s->stop) {
 		pthread_mutex_unlock(&s->lock);
 		run_crls(s);
+		run_delta_crls(s);
 		pthread_mutex_lock(&s->lock);
 		wait_locked(s, tick_ms);
 	}

@@ -2,6 +2,7 @@
  * points and CA certificates at their caIssuers URLs, the same objects
  * and caching headers as the HTTPS API's public paths (api/rest/crl.c,
  * api/rest/ca_chain.c). */
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "api/pki/pki.h"
@@ -25,26 +26,39 @@ crl_caching_headers(struct pki_response *resp, const struct crl *crl, const char
 	pki_answer_header(resp, "Expires", "%s", date);
 }
 
-/* GET|HEAD /crl/{ca_id}/{location}.crl and .../{location}.{generation}.crl:
- * DER, or 304 for a cache that has it. */
+static edgeca_err
+get_crl(const struct pki_request *req, const char *ca_id, const char *location, int generation,
+        bool delta, bool with_der, struct crl *crl, struct edgeca_msg *msg)
+{
+	return delta ? crl_get_delta(req->ctx, ca_id, location, generation, with_der, crl, msg)
+	             : crl_get(req->ctx, ca_id, location, generation, with_der, crl, msg);
+}
+
+/* GET|HEAD /crl/{ca_id}/{location}.crl and .../{location}.{generation}.crl,
+ * and the same names ending .delta.crl for their delta CRLs (Freshest
+ * CRL): DER, or 304 for a cache that has it. */
 void
 pki_crl_get(const struct pki_request *req, struct pki_response *resp)
 {
-	const char *ca_id = pki_param(req, "ca_id");
+	const char *ca_id = pki_param(req, "ca_id"), *file = pki_param(req, "file");
 	struct edgeca_msg msg = {0};
 	struct crl crl = {0};
 	char name[64], etag[80];
-	int generation = public_file_generation(pki_param(req, "file"), ".crl", name);
+	int generation = public_file_generation(file, ".delta.crl", name);
+	bool delta = generation > 0;
 	edgeca_err rc;
 
+	if (!delta)
+		generation = public_file_generation(file, ".crl", name);
 	if (generation == 0) {
 		pki_answer_problem(resp, EDGECA_ERR_NOT_FOUND, "not-found",
-		                   "no such CRL: /crl/{ca_id}/{location}.crl or "
-		                   "/crl/{ca_id}/{location}.{generation}.crl", req->path);
+		                   "no such CRL: /crl/{ca_id}/{location}.crl, "
+		                   "/crl/{ca_id}/{location}.{generation}.crl or the same ending "
+		                   ".delta.crl", req->path);
 		goto out;
 	}
 	/* first without the DER: a cache that has it is answered cheaply */
-	rc = crl_get(req->ctx, ca_id, name, generation, false, &crl, &msg);
+	rc = get_crl(req, ca_id, name, generation, delta, false, &crl, &msg);
 	if (rc == EDGECA_OK) {
 		snprintf(etag, sizeof(etag), "\"%s\"", crl.sha256);
 		if (public_not_modified(pki_header(req, "If-None-Match"),
@@ -54,7 +68,7 @@ pki_crl_get(const struct pki_request *req, struct pki_response *resp)
 			goto out;
 		}
 		crl_clear(&crl);
-		rc = crl_get(req->ctx, ca_id, name, generation, true, &crl, &msg);
+		rc = get_crl(req, ca_id, name, generation, delta, true, &crl, &msg);
 	}
 	if (rc != EDGECA_OK) {
 		pki_answer_failure(resp, rc, &msg, req->path);

@@ -15,7 +15,7 @@ static const char *const top_fields[] = {
 	"path_length", "locations", "parent_ca_id", "est", "import", "ocsp", NULL};
 static const char *const lifecycle_fields[] = {"notification_emails", "webhook_url", "action",
                                                "threshold_percent", NULL};
-static const char *const crl_fields[] = {"enabled", "validity_days", "overlap_hours",
+static const char *const crl_fields[] = {"enabled", "validity_days", "overlap_hours", "delta",
                                          "distribution_point", NULL};
 static const char *const issuance_fields[] = {"template", "allowed_templates",
                                               "max_validity_days", "name_rules", NULL};
@@ -120,7 +120,9 @@ parse_create(const json_t *j, struct ca_create_req *r, struct ca_import_req *im,
 	     (rc = json_opt_long(crl, "validity_days", "crl.", &r->crl_validity_days, msg)) ||
 	     (rc = json_opt_long(crl, "overlap_hours", "crl.", &r->crl_overlap_hours, msg)) ||
 	     (rc = json_opt_string(crl, "distribution_point", "crl.", &r->crl_distribution_point,
-	                           msg))))
+	                           msg)) ||
+	     (rc = api_parse_crl_delta(crl, &r->crl_delta_enabled, &r->crl_delta_interval_minutes,
+	                               msg))))
 		return rc;
 	if (iss != NULL &&
 	    ((rc = json_only(iss, issuance_fields, "issuance.", msg)) ||

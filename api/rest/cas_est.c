@@ -16,7 +16,7 @@ static const char *const est_fields[] = {"enabled", "label", "default", "templat
                                          "require_pop_linking", NULL};
 static const char *const basic_fields[] = {"username", "password", NULL};
 static const char *const patch_fields[] = {"est", "lifecycle", "crl", "ocsp", NULL};
-static const char *const crl_fields[] = {"enabled", "validity_days", "overlap_hours",
+static const char *const crl_fields[] = {"enabled", "validity_days", "overlap_hours", "delta",
                                          "distribution_point", NULL};
 static const char *const ocsp_fields[] = {"enabled", "validity_seconds", "delegated_responder",
                                           "responder_validity_days", NULL};
@@ -98,7 +98,8 @@ parse_crl(const json_t *j, struct ca_crl_req *r, struct edgeca_msg *msg)
 	    (rc = json_opt_bool(j, "enabled", "crl.", &r->enabled, msg)) ||
 	    (rc = json_opt_long(j, "validity_days", "crl.", &r->validity_days, msg)) ||
 	    (rc = json_opt_long(j, "overlap_hours", "crl.", &r->overlap_hours, msg)) ||
-	    (rc = json_opt_string(j, "distribution_point", "crl.", &r->distribution_point, msg)))
+	    (rc = json_opt_string(j, "distribution_point", "crl.", &r->distribution_point, msg)) ||
+	    (rc = api_parse_crl_delta(j, &r->delta_enabled, &r->delta_interval_minutes, msg)))
 		return rc;
 	r->distribution_point_null = is_null(j, "distribution_point");
 	return EDGECA_OK;
@@ -168,4 +169,22 @@ void
 api_cas_est_urls(struct api_call *call)
 {
 	api_answer_ca(call, render_est_urls);
+}
+
+static const char *const delta_fields[] = {"enabled", "interval_minutes", NULL};
+
+edgeca_err
+api_parse_crl_delta(const json_t *crl, int *enabled, long *interval_minutes,
+                    struct edgeca_msg *msg)
+{
+	const json_t *d = NULL;
+	edgeca_err rc;
+
+	if ((rc = json_opt_object(crl, "delta", "crl.", &d, msg)) != EDGECA_OK || d == NULL)
+		return rc;
+	if ((rc = json_only(d, delta_fields, "crl.delta.", msg)) ||
+	    (rc = json_opt_bool(d, "enabled", "crl.delta.", enabled, msg)) ||
+	    (rc = json_opt_long(d, "interval_minutes", "crl.delta.", interval_minutes, msg)))
+		return rc;
+	return EDGECA_OK;
 }

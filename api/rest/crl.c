@@ -1,5 +1,6 @@
-/* CRL endpoints: the public distribution point certificates name, the
- * CRL for API clients, and a forced CRL for admins. */
+/* CRL endpoints: the public distribution point certificates name (and the
+ * delta CRLs' Freshest CRL URLs), the CRL for API clients, and a forced
+ * CRL for admins. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,17 +44,25 @@ caching_headers(struct _u_response *resp, const struct crl *crl, const char *eta
 	u_map_put(resp->map_header, "Expires", date);
 }
 
-/* The CRL as DER or PEM with caching headers, or 304. */
+static edgeca_err
+get_crl(struct api_call *call, const char *ca_id, const char *location, int generation,
+        bool delta, bool with_der, struct crl *crl, struct edgeca_msg *msg)
+{
+	return delta ? crl_get_delta(call->ctx, ca_id, location, generation, with_der, crl, msg)
+	             : crl_get(call->ctx, ca_id, location, generation, with_der, crl, msg);
+}
+
+/* The CRL (or delta CRL) as DER or PEM with caching headers, or 304. */
 static void
-send_crl(struct api_call *call, const char *ca_id, const char *location, int generation, bool pem,
-         bool public)
+send_crl(struct api_call *call, const char *ca_id, const char *location, int generation,
+         bool delta, bool pem, bool public)
 {
 	struct edgeca_msg msg = {0};
 	struct crl crl = {0};
 	char etag[80], *text = NULL;
 	edgeca_err rc;
 
-	rc = crl_get(call->ctx, ca_id, location, generation, false, &crl, &msg);
+	rc = get_crl(call, ca_id, location, generation, delta, false, &crl, &msg);
 	if (rc != EDGECA_OK) {
 		api_problem(call->resp, rc, &msg, call->path);
 		goto out;
@@ -65,7 +74,7 @@ send_crl(struct api_call *call, const char *ca_id, const char *location, int gen
 		goto out;
 	}
 	crl_clear(&crl);
-	rc = crl_get(call->ctx, ca_id, location, generation, true, &crl, &msg);
+	rc = get_crl(call, ca_id, location, generation, delta, true, &crl, &msg);
 	if (rc != EDGECA_OK) {
 		api_problem(call->resp, rc, &msg, call->path);
 		goto out;
@@ -88,31 +97,38 @@ out:
 
 /* GET /crl/{ca_id}/{location}.crl and .../{location}.{generation}.crl:
  * the distribution points written into certificates, one per key the
- * location has had; public, DER. */
+ * location has had, and the same names ending .delta.crl for their delta
+ * CRLs (Freshest CRL); public, DER. */
 void
 api_public_crl(struct api_call *call)
 {
+	const char *file = u_map_get(call->req->map_url, "file");
 	char name[64];
-	int generation = public_file_generation(u_map_get(call->req->map_url, "file"), ".crl",
-	                                        name);
+	int generation = public_file_generation(file, ".delta.crl", name);
+	bool delta = generation > 0;
 
+	if (!delta)
+		generation = public_file_generation(file, ".crl", name);
 	if (generation == 0) {
 		api_problem_text(call->resp, EDGECA_ERR_NOT_FOUND, "not-found",
-		                 "no such CRL: /crl/{ca_id}/{location}.crl or "
-		                 "/crl/{ca_id}/{location}.{generation}.crl", call->path);
+		                 "no such CRL: /crl/{ca_id}/{location}.crl, "
+		                 "/crl/{ca_id}/{location}.{generation}.crl or the same ending "
+		                 ".delta.crl", call->path);
 		return;
 	}
-	send_crl(call, u_map_get(call->req->map_url, "ca_id"), name, generation, false, true);
+	send_crl(call, u_map_get(call->req->map_url, "ca_id"), name, generation, delta, false,
+	         true);
 }
 
-/* GET /api/v1/cas/{ca_id}/crl[?location=]: DER, or PEM when the Accept
- * header prefers it. */
+/* GET /api/v1/cas/{ca_id}/crl[?location=][&delta=true]: DER, or PEM when
+ * the Accept header prefers it. */
 void
 api_cas_crl_get(struct api_call *call)
 {
 	static const char *const offers[] = {"application/pkix-crl", "application/x-pem-file",
 	                                     NULL};
 	int pick = api_negotiate(call->req, offers);
+	const char *delta = api_query(call->req, "delta");
 
 	if (pick < 0) {
 		api_problem_text(call->resp, EDGECA_ERR_FORMAT_UNAVAILABLE, "not-acceptable",
@@ -120,8 +136,13 @@ api_cas_crl_get(struct api_call *call)
 		                 call->path);
 		return;
 	}
+	if (delta != NULL && strcmp(delta, "true") != 0 && strcmp(delta, "false") != 0) {
+		api_problem_text(call->resp, EDGECA_ERR_INVALID, "invalid-field",
+		                 "delta must be true or false", call->path);
+		return;
+	}
 	send_crl(call, u_map_get(call->req->map_url, "ca_id"), api_query(call->req, "location"), 0,
-	         pick == 1, false);
+	         delta != NULL && strcmp(delta, "true") == 0, pick == 1, false);
 }
 
 static json_t *
@@ -132,7 +153,10 @@ render_crl(const struct crl *crl, const struct model_settings *settings)
 
 	if (j == NULL)
 		return NULL;
-	crl_public_url(settings, crl->ca_id, crl->location, crl->generation, url);
+	if (crl->base_number > 0)
+		crl_delta_url(settings, crl->ca_id, crl->location, crl->generation, url);
+	else
+		crl_public_url(settings, crl->ca_id, crl->location, crl->generation, url);
 	json_object_set_new(j, "ca_id", json_string(crl->ca_id));
 	json_object_set_new(j, "location", json_string(crl->location));
 	json_object_set_new(j, "crl_number", json_integer(crl->number));
@@ -141,27 +165,34 @@ render_crl(const struct crl *crl, const struct model_settings *settings)
 	json_object_set_new(j, "entries", json_integer(crl->entries));
 	json_object_set_new(j, "sha256", json_string(crl->sha256));
 	json_object_set_new(j, "url", json_string(url));
+	if (crl->base_number > 0)
+		json_object_set_new(j, "delta_base", json_integer(crl->base_number));
 	return j;
 }
 
-/* POST /api/v1/cas/{ca_id}/crl {"location"?}: a new CRL now. */
+/* POST /api/v1/cas/{ca_id}/crl {"location"?, "delta"?}: a new CRL (or
+ * delta CRL) now. */
 void
 api_cas_crl_generate(struct api_call *call)
 {
-	static const char *const allowed[] = {"location", NULL};
+	static const char *const allowed[] = {"location", "delta", NULL};
 	struct edgeca_msg msg = {0};
 	const char *location = NULL;
 	json_t *body = NULL;
 	struct crl crl = {0};
+	int delta = -1;
 	edgeca_err rc = EDGECA_OK;
 
 	if (call->req->binary_body_length > 0 &&
 	    ((rc = api_json_object(call->req, &body, &msg)) != EDGECA_OK ||
 	     (rc = json_only(body, allowed, "request", &msg)) != EDGECA_OK ||
-	     (rc = json_opt_string(body, "location", "request", &location, &msg)) != EDGECA_OK))
+	     (rc = json_opt_string(body, "location", "request", &location, &msg)) != EDGECA_OK ||
+	     (rc = json_opt_bool(body, "delta", "request", &delta, &msg)) != EDGECA_OK))
 		goto out;
-	rc = crl_force(call->ctx, call->who.actor, u_map_get(call->req->map_url, "ca_id"), location,
-	               &crl, &msg);
+	rc = delta > 0 ? crl_force_delta(call->ctx, call->who.actor,
+	                                 u_map_get(call->req->map_url, "ca_id"), location, &crl, &msg)
+	               : crl_force(call->ctx, call->who.actor, u_map_get(call->req->map_url, "ca_id"),
+	                           location, &crl, &msg);
 	if (rc == EDGECA_OK)
 		api_json(call->resp, 201, render_crl(&crl, &call->ctx->settings));
 out:

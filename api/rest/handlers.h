@@ -74,4 +74,9 @@ edgeca_err api_parse_ocsp(const json_t *j, struct ca_ocsp_req *r, struct edgeca_
 edgeca_err api_parse_est(const json_t *j, struct ca_est_req *r, const char ***anchors,
                          struct edgeca_msg *msg);
 
+/* The "delta" member of "crl" (creation and update), if given: enabled
+ * (-1 when absent) and interval_minutes (unchanged when absent). */
+edgeca_err api_parse_crl_delta(const json_t *crl, int *enabled, long *interval_minutes,
+                               struct edgeca_msg *msg);
+
 #endif

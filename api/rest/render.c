@@ -274,7 +274,7 @@ render_ca(const struct ca *ca, const struct model_settings *settings)
 		locations = append_or_drop(locations, render_location(&ca->locations[i]));
 	j = json_pack(
 		"{s:s, s:s, s:s, s:o, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:o,"
-		" s:o, s:o, s:{s:b, s:i, s:i, s:o}, s:{s:s, s:o, s:i}, s:o, s:o, s:s, s:o}",
+		" s:o, s:o, s:{s:b, s:i, s:i, s:o, s:{s:b, s:i}}, s:{s:s, s:o, s:i}, s:o, s:o, s:s, s:o}",
 		"id", ca->id, "kind", ca_kind_name(ca->kind), "status", ca_status_name(ca->status),
 		"revocation", render_ca_revocation(ca_revocation(ca)),
 		"chaining", ca_chaining_name(ca->chaining),
@@ -292,7 +292,8 @@ render_ca(const struct ca *ca, const struct model_settings *settings)
 		"lifecycle", render_lifecycle(ca),
 		"crl", "enabled", ca->crl_enabled, "validity_days", ca->crl_validity_days,
 		"overlap_hours", ca->crl_overlap_hours, "distribution_point",
-		str_or_null(ca->crl_distribution_point),
+		str_or_null(ca->crl_distribution_point), "delta", "enabled", ca->crl_delta_enabled,
+		"interval_minutes", ca->crl_delta_interval_minutes,
 		"issuance", "template", ca->template, "allowed_templates",
 		strv_json(ca->allowed_templates), "max_validity_days", ca->max_validity_days,
 		"path_length", ca->path_length >= 0 ? json_integer(ca->path_length) : json_null(),

@@ -160,6 +160,8 @@ struct ca {
 	int ocsp_validity_seconds;
 	bool ocsp_delegated_responder;
 	int ocsp_responder_validity_days;
+	bool crl_delta_enabled;       /* delta CRLs (needs crl_enabled) */
+	int crl_delta_interval_minutes;
 	/* issuance */
 	char template[32];
 	char **allowed_templates; /* NULL-terminated */
@@ -244,6 +246,8 @@ struct ca_create_req {
 	long crl_validity_days;
 	long crl_overlap_hours;
 	const char *crl_distribution_point;
+	int crl_delta_enabled; /* -1, 0, 1 */
+	long crl_delta_interval_minutes;
 	const char *template;
 	const char *const *allowed_templates;
 	long n_allowed_templates;
@@ -293,6 +297,8 @@ struct ca_crl_req {
 	long overlap_hours;
 	const char *distribution_point;
 	bool distribution_point_null;
+	int delta_enabled; /* -1: unchanged */
+	long delta_interval_minutes;
 };
 
 void ca_crl_req_init(struct ca_crl_req *r);
@@ -379,6 +385,11 @@ void ca_issuer_urls(const struct model_settings *settings, const struct ca *ca,
  * PKI URL's /ocsp while OCSP is on for ca, else "". */
 void ca_ocsp_url(const struct model_settings *settings, const struct ca *ca,
                  char url[PUBLIC_URL_BYTES]);
+/* The Freshest CRL URL certificates issued by this location carry: its
+ * key's delta CRL when the CA publishes delta CRLs (whatever its
+ * distribution_point), else empty. */
+void crl_delta_public_url(const struct model_settings *settings, const struct ca *ca,
+                          const struct ca_location *loc, char url[PUBLIC_URL_BYTES]);
 
 bool ca_allows_template(const struct ca *ca, const char *tpl);
 

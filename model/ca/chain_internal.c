@@ -154,9 +154,12 @@ ca_sign_by_parent(struct edgeca_ctx *ctx, struct ca *child, const struct ca *par
 		struct ca_location *loc = &child->locations[i];
 		const struct ca_location *ploc = signing_location(parent, loc->name);
 		char crl_url[PUBLIC_URL_BYTES], aia_url[PUBLIC_URL_BYTES], *chain = NULL;
-		char ocsp_url[PUBLIC_URL_BYTES];
-		struct signer_issue_opts opts = {ca_child_path_length(child), crl_url, aia_url,
-		                                 ocsp_url};
+		char ocsp_url[PUBLIC_URL_BYTES], delta_url[PUBLIC_URL_BYTES];
+		struct signer_issue_opts opts = {.path_length = ca_child_path_length(child),
+		                                 .crl_url = crl_url,
+		                                 .aia_url = aia_url,
+		                                 .ocsp_url = ocsp_url,
+		                                 .freshest_crl_url = delta_url};
 		unsigned char *der = NULL;
 		size_t len = 0;
 
@@ -169,6 +172,7 @@ ca_sign_by_parent(struct edgeca_ctx *ctx, struct ca *child, const struct ca *par
 			struct signer_issued issued;
 			ca_issuer_urls(&ctx->settings, parent, ploc, crl_url, aia_url);
 			ca_ocsp_url(&ctx->settings, parent, ocsp_url);
+			crl_delta_public_url(&ctx->settings, parent, ploc, delta_url);
 			rc = signer_issue(ctx->signer, ploc->key_id, "subordinate_ca", loc->csr_der,
 			                  loc->csr_len, not_after, &opts, &issued, msg);
 			if (rc == EDGECA_OK) {

@@ -13,6 +13,7 @@
 #define DEFAULT_ROOT_VALIDITY_DAYS 3650
 #define DEFAULT_THRESHOLD_PERCENT 80
 #define DEFAULT_CRL_VALIDITY_DAYS 7
+#define DEFAULT_CRL_DELTA_INTERVAL_MINUTES 60
 #define MAX_VALIDITY_DAYS 36500
 
 void
@@ -25,6 +26,8 @@ ca_create_req_init(struct ca_create_req *r)
 	r->crl_enabled = -1;
 	r->crl_validity_days = CA_FIELD_UNSET;
 	r->crl_overlap_hours = CA_FIELD_UNSET;
+	r->crl_delta_enabled = -1;
+	r->crl_delta_interval_minutes = CA_FIELD_UNSET;
 	r->n_allowed_templates = -1;
 	r->max_validity_days = CA_FIELD_UNSET;
 	r->path_length = CA_FIELD_UNSET;
@@ -254,6 +257,31 @@ ca_crl_req_init(struct ca_crl_req *r)
 	r->enabled = -1;
 	r->validity_days = CA_FIELD_UNSET;
 	r->overlap_hours = CA_FIELD_UNSET;
+	r->delta_enabled = -1;
+	r->delta_interval_minutes = CA_FIELD_UNSET;
+}
+
+/* Delta CRLs: every 5 minutes to once a day, and only beside the CRLs
+ * they complete (CRLs turned off turn them off). */
+static edgeca_err
+apply_delta(const struct ca_crl_req *req, struct ca *ca, struct edgeca_msg *msg)
+{
+	edgeca_err rc;
+
+	if (req->delta_interval_minutes != CA_FIELD_UNSET) {
+		if ((rc = check_range("crl.delta.interval_minutes", req->delta_interval_minutes, 5,
+		                      1440, msg)) != EDGECA_OK)
+			return rc;
+		ca->crl_delta_interval_minutes = (int)req->delta_interval_minutes;
+	}
+	if (req->delta_enabled >= 0)
+		ca->crl_delta_enabled = req->delta_enabled != 0;
+	else if (!ca->crl_enabled)
+		ca->crl_delta_enabled = false;
+	if (ca->crl_delta_enabled && !ca->crl_enabled)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
+		                   "crl.delta.enabled needs crl.enabled: a delta CRL completes a CRL");
+	return EDGECA_OK;
 }
 
 edgeca_err
@@ -291,7 +319,7 @@ ca_crl_apply(const struct ca_crl_req *req, struct ca *ca, struct edgeca_msg *msg
 		free(ca->crl_distribution_point);
 		ca->crl_distribution_point = dp;
 	}
-	return EDGECA_OK;
+	return apply_delta(req, ca, msg);
 }
 
 static edgeca_err
@@ -307,6 +335,10 @@ resolve_crl(const struct ca_create_req *req, struct ca *ca, struct edgeca_msg *m
 	r.validity_days = req->crl_validity_days;
 	r.overlap_hours = req->crl_overlap_hours;
 	r.distribution_point = req->crl_distribution_point;
+	ca->crl_delta_enabled = false;
+	ca->crl_delta_interval_minutes = DEFAULT_CRL_DELTA_INTERVAL_MINUTES;
+	r.delta_enabled = req->crl_delta_enabled;
+	r.delta_interval_minutes = req->crl_delta_interval_minutes;
 	return ca_crl_apply(&r, ca, msg);
 }
 

@@ -12,6 +12,7 @@
 	"organizational_unit, "                                                                  \
 	"country, subject, key_algorithm, lifecycle_notification_emails, lifecycle_action, "     \
 	"lifecycle_threshold_percent, lifecycle_webhook_url, crl_enabled, crl_validity_days, crl_overlap_hours, "       \
+	"crl_delta_enabled, crl_delta_interval_minutes, "                                         \
 	"crl_distribution_point, issuance_template, issuance_allowed_templates, "                \
 	"issuance_max_validity_days, path_length, issuance_name_rules, chaining, parent_ca_id, " \
 	"extract(epoch FROM cas.created_at)::bigint AS created_at, created_by, "                 \
@@ -157,6 +158,8 @@ ca_from_row(const PGresult *r, int i, struct ca *ca)
 	ca->ocsp_validity_seconds = (int)db_get_ll(r, i, "ocsp_validity_seconds");
 	ca->ocsp_delegated_responder = strcmp(db_get(r, i, "ocsp_delegated_responder"), "t") == 0;
 	ca->ocsp_responder_validity_days = (int)db_get_ll(r, i, "ocsp_responder_validity_days");
+	ca->crl_delta_enabled = strcmp(db_get(r, i, "crl_delta_enabled"), "t") == 0;
+	ca->crl_delta_interval_minutes = (int)db_get_ll(r, i, "crl_delta_interval_minutes");
 	snprintf(ca->template, sizeof(ca->template), "%s", db_get(r, i, "issuance_template"));
 	ca->max_validity_days = (int)db_get_ll(r, i, "issuance_max_validity_days");
 	ca->path_length = pl ? atoi(pl) : -1;
@@ -516,9 +519,9 @@ ca_store_update_chaining(PGconn *c, const struct ca *ca, struct edgeca_msg *msg)
 edgeca_err
 ca_store_insert(PGconn *c, struct ca *ca, struct edgeca_msg *msg)
 {
-	char threshold[16], crl_days[16], crl_overlap[16], max_days[16], pathlen[16];
+	char threshold[16], crl_days[16], crl_overlap[16], max_days[16], pathlen[16], delta[16];
 	char *emails = NULL, *allowed = NULL, *rules = name_rules_text(ca->name_rules);
-	struct db_param p[24];
+	struct db_param p[26];
 	PGresult *r = NULL;
 	size_t n_emails = 0, n_allowed = 0;
 	edgeca_err rc;
@@ -562,16 +565,20 @@ ca_store_insert(PGconn *c, struct ca *ca, struct edgeca_msg *msg)
 	p[21] = (struct db_param){ca_chaining_name(ca->chaining), 0, false};
 	p[22] = (struct db_param){ca->parent_ca_id[0] ? ca->parent_ca_id : NULL, 0, false};
 	p[23] = (struct db_param){rules, 0, false};
+	snprintf(delta, sizeof(delta), "%d", ca->crl_delta_interval_minutes);
+	p[24] = (struct db_param){ca->crl_delta_enabled ? "true" : "false", 0, false};
+	p[25] = (struct db_param){delta, 0, false};
 	rc = db_exec(c, "INSERT INTO cas (kind, status, common_name, friendly_name, organization, "
 	                "organizational_unit, country, subject, key_algorithm, "
 	                "lifecycle_notification_emails, lifecycle_action, lifecycle_threshold_percent, "
 	                "crl_enabled, crl_validity_days, crl_overlap_hours, crl_distribution_point, "
 	                "issuance_template, issuance_allowed_templates, issuance_max_validity_days, "
-	                "path_length, created_by, chaining, parent_ca_id, issuance_name_rules) "
+	                "path_length, created_by, chaining, parent_ca_id, issuance_name_rules, "
+	                "crl_delta_enabled, crl_delta_interval_minutes) "
 	                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-	                "$16, $17, $18, $19, $20, $21, $22, $23, $24) "
+	                "$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26) "
 	                "RETURNING id, seq, extract(epoch FROM created_at)::bigint AS created_at",
-	             p, 24, &r, "insert CA", msg);
+	             p, 26, &r, "insert CA", msg);
 	if (rc != EDGECA_OK)
 		goto out;
 	snprintf(ca->id, sizeof(ca->id), "%s", db_get(r, 0, "id"));

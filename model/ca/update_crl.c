@@ -93,9 +93,9 @@ ca_crl_update_locked(PGconn *c, const struct principal *who, struct ca *ca,
                      const struct ca_crl_req *req, struct edgeca_msg *msg)
 {
 	const bool was_enabled = ca->crl_enabled;
-	char days[16], overlap[16];
-	const char *details[8];
-	struct db_param p[5];
+	char days[16], overlap[16], delta[16];
+	const char *details[12];
+	struct db_param p[7];
 	edgeca_err rc;
 
 	if ((rc = ca_crl_apply(req, ca, msg)) != EDGECA_OK ||
@@ -109,9 +109,13 @@ ca_crl_update_locked(PGconn *c, const struct principal *who, struct ca *ca,
 	p[2] = (struct db_param){days, 0, false};
 	p[3] = (struct db_param){overlap, 0, false};
 	p[4] = (struct db_param){ca->crl_distribution_point, 0, false};
+	snprintf(delta, sizeof(delta), "%d", ca->crl_delta_interval_minutes);
+	p[5] = (struct db_param){ca->crl_delta_enabled ? "true" : "false", 0, false};
+	p[6] = (struct db_param){delta, 0, false};
 	rc = db_exec(c, "UPDATE cas SET crl_enabled = $2, crl_validity_days = $3, "
-	                "crl_overlap_hours = $4, crl_distribution_point = $5 WHERE id = $1",
-	             p, 5, NULL, "update CRL settings", msg);
+	                "crl_overlap_hours = $4, crl_distribution_point = $5, "
+	                "crl_delta_enabled = $6, crl_delta_interval_minutes = $7 WHERE id = $1",
+	             p, 7, NULL, "update CRL settings", msg);
 	if (rc != EDGECA_OK)
 		return rc;
 	details[0] = "enabled";
@@ -122,5 +126,9 @@ ca_crl_update_locked(PGconn *c, const struct principal *who, struct ca *ca,
 	details[5] = overlap;
 	details[6] = "distribution_point";
 	details[7] = ca->crl_distribution_point ? ca->crl_distribution_point : "";
-	return audit_write(c, who->actor, "ca.update_crl", "ca", ca->id, details, 8, msg);
+	details[8] = "delta_enabled";
+	details[9] = ca->crl_delta_enabled ? "true" : "false";
+	details[10] = "delta_interval_minutes";
+	details[11] = delta;
+	return audit_write(c, who->actor, "ca.update_crl", "ca", ca->id, details, 12, msg);
 }

@@ -56,3 +56,12 @@ ca_ocsp_url(const struct model_settings *settings, const struct ca *ca,
 	if (ca->ocsp_enabled)
 		snprintf(url, PUBLIC_URL_BYTES, "%s/ocsp", settings->public_pki_url);
 }
+
+void
+crl_delta_public_url(const struct model_settings *settings, const struct ca *ca,
+                     const struct ca_location *loc, char url[PUBLIC_URL_BYTES])
+{
+	url[0] = '\0';
+	if (ca->crl_enabled && ca->crl_delta_enabled) /* the delta CRL of the key that issues */
+		crl_delta_url(settings, ca->id, loc->name, loc->generation, url);
+}

@@ -134,7 +134,12 @@ sign_and_store(struct edgeca_ctx *ctx, const char *actor, const char *channel,
                time_t not_after, struct certificate **out, struct edgeca_msg *msg)
 {
 	char crl_url[PUBLIC_URL_BYTES], aia_url[PUBLIC_URL_BYTES], ocsp_url[PUBLIC_URL_BYTES];
-	struct signer_issue_opts opts = {path_length, crl_url, aia_url, ocsp_url};
+	char delta_url[PUBLIC_URL_BYTES];
+	struct signer_issue_opts opts = {.path_length = path_length,
+	                                 .crl_url = crl_url,
+	                                 .aia_url = aia_url,
+	                                 .ocsp_url = ocsp_url,
+	                                 .freshest_crl_url = delta_url};
 	struct signer_issued issued = {0};
 	struct certificate *cert = NULL;
 	bool serial_taken = false;
@@ -143,6 +148,7 @@ sign_and_store(struct edgeca_ctx *ctx, const char *actor, const char *channel,
 	*out = NULL;
 	ca_issuer_urls(&ctx->settings, ca, loc, crl_url, aia_url);
 	ca_ocsp_url(&ctx->settings, ca, ocsp_url);
+	crl_delta_public_url(&ctx->settings, ca, loc, delta_url);
 	for (int attempt = 1; attempt <= ISSUE_ATTEMPTS; attempt++) {
 		cert_free(cert);
 		cert = calloc(1, sizeof(*cert));

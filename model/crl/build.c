@@ -14,22 +14,18 @@
 #include "common/encoding.h"
 #include "common/log.h"
 #include "model/crl/due_sql.h"
+#include "model/crl/internal/crl_internal.h"
 #include "model/store/audit.h"
 #include "model/store/db.h"
 #include "signer/proto/protocol.h"
 
 /* RFC 5280 CRLReason codes by position (7 is unused, 8 removeFromCRL is
- * never stored). The same list is spelled out in SQL below. */
+ * never stored). The same list is spelled out in SQL: CRL_REASON_ARRAY_SQL. */
 static const char *const reason_names[] = {
 	"unspecified",    "keyCompromise",        "cACompromise",    "affiliationChanged",
 	"superseded",     "cessationOfOperation", "certificateHold", NULL,
 	"removeFromCRL",  "privilegeWithdrawn",   "aACompromise",
 };
-
-#define REASON_ARRAY_SQL                                                                     \
-	"ARRAY['unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', "           \
-	"'superseded', 'cessationOfOperation', 'certificateHold', '-', 'removeFromCRL', "         \
-	"'privilegeWithdrawn', 'aACompromise']::text[]"
 
 int
 crl_reason_code(const char *name)
@@ -43,7 +39,7 @@ crl_reason_code(const char *name)
 
 /* Takes (blocking) or tries the location's CRL lock, a session-level
  * advisory lock: one builder per location across every server instance. */
-static edgeca_err
+edgeca_err
 crl_lock(PGconn *c, const char *ca_id, const char *location, bool wait, bool *got,
          struct edgeca_msg *msg)
 {
@@ -64,7 +60,7 @@ crl_lock(PGconn *c, const char *ca_id, const char *location, bool wait, bool *go
 	return EDGECA_OK;
 }
 
-static void
+void
 crl_unlock(PGconn *c, const char *ca_id, const char *location)
 {
 	struct db_param p[2] = {{ca_id, 0, false}, {location, 0, false}};
@@ -79,7 +75,7 @@ crl_unlock(PGconn *c, const char *ca_id, const char *location)
 /* What the first statement of the build transaction reads; it also fixes
  * the snapshot every later statement sees. */
 struct build_state {
-	bool enabled, due, active, missing;
+	bool enabled, due, active, missing, delta;
 	int validity_days;
 	char key_id[SIGNER_KEY_ID_BYTES];
 	char *snapshot; /* pg_snapshot text */
@@ -90,7 +86,8 @@ struct build_state {
  * key publishes one, whether one is due after delay $3 ms, missing, and the
  * snapshot the CRL will record. */
 static const char state_sql[] =
-	"SELECT c.crl_enabled, c.crl_validity_days, " PUBLISHING_SQL " AS publishing,"
+	"SELECT c.crl_enabled, c.crl_validity_days, c.crl_delta_enabled, " PUBLISHING_SQL
+	" AS publishing,"
 	" k.key_id, pg_current_snapshot()::text AS snap,"
 	" floor(extract(epoch FROM now()))::bigint AS now, " DUE_SQL("$3") " AS due,"
 	" r.ca_id IS NULL AS missing"
@@ -138,6 +135,7 @@ read_state(PGconn *c, const char *ca_id, const char *location, int generation,
 	s->due = strcmp(db_get(r, 0, "due"), "t") == 0;
 	s->active = strcmp(db_get(r, 0, "publishing"), "t") == 0;
 	s->missing = strcmp(db_get(r, 0, "missing"), "t") == 0;
+	s->delta = strcmp(db_get(r, 0, "crl_delta_enabled"), "t") == 0;
 	s->validity_days = (int)db_get_ll(r, 0, "crl_validity_days");
 	snprintf(s->key_id, sizeof(s->key_id), "%s", db_get(r, 0, "key_id"));
 	s->snapshot = strdup(db_get(r, 0, "snap"));
@@ -151,7 +149,7 @@ read_state(PGconn *c, const char *ca_id, const char *location, int generation,
 /* One COPY row: serial \t revoked_at \t reason code \t invalidity date
  * (\N when none), epochs as integers. */
 static int
-append_row(struct buf *entries, char *row, int len)
+append_row(struct buf *entries, char *row, int len, bool delta)
 {
 	char *field[4], *p = row, *end = row + len, *tab;
 	long long revoked, invalidity = 0;
@@ -175,39 +173,22 @@ append_row(struct buf *entries, char *row, int len)
 	reason = atoi(field[2]);
 	if (strcmp(field[3], "\\N") != 0)
 		invalidity = strtoll(field[3], NULL, 10);
-	return crl_entry_append(entries, field[0], (time_t)revoked, reason, (time_t)invalidity);
+	return delta ? crl_delta_entry_append(entries, field[0], (time_t)revoked, reason,
+	                                      (time_t)invalidity)
+	             : crl_entry_append(entries, field[0], (time_t)revoked, reason, (time_t)invalidity);
 }
 
-/* Streams the location's revoked, unexpired certificates into DER entries
- * (the transaction's snapshot). */
-static edgeca_err
-read_entries(PGconn *c, const char *ca_id, const char *location, const char *key_id,
-             int validity_days, struct buf *entries, long long *count, struct edgeca_msg *msg)
+edgeca_err
+crl_copy_entries(PGconn *c, const char *sql, bool delta, struct buf *entries, long long *count,
+                 struct edgeca_msg *msg)
 {
-	char *id_lit = PQescapeLiteral(c, ca_id, strlen(ca_id));
-	char *loc_lit = PQescapeLiteral(c, location, strlen(location));
-	char *key_lit = PQescapeLiteral(c, key_id, strlen(key_id));
-	struct buf sql = {0};
 	edgeca_err rc = EDGECA_OK;
 	PGresult *r = NULL;
 	char *row = NULL;
 	int len;
 
 	*count = 0;
-	if (id_lit == NULL || loc_lit == NULL || key_lit == NULL ||
-	    buf_printf(&sql,
-	               "COPY (SELECT serial, floor(extract(epoch FROM revoked_at))::bigint,"
-	               " array_position(" REASON_ARRAY_SQL ", revocation_reason) - 1,"
-	               " floor(extract(epoch FROM invalidity_date))::bigint FROM certificates"
-	               " WHERE ca_id = %s AND location = %s AND status = 'revoked'"
-	               " AND issuer_key_id = %s"
-	               " AND not_after > now() - make_interval(days => %d)) TO STDOUT",
-	               id_lit, loc_lit, key_lit, validity_days) != 0 ||
-	    buf_terminate(&sql) != 0) {
-		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-		goto out;
-	}
-	r = PQexec(c, (const char *)sql.data);
+	r = PQexec(c, sql);
 	if (PQresultStatus(r) != PGRES_COPY_OUT) {
 		rc = db_exec(c, "SELECT 1 WHERE false", NULL, 0, NULL, "read CRL entries", msg);
 		if (rc == EDGECA_OK) {
@@ -217,7 +198,7 @@ read_entries(PGconn *c, const char *ca_id, const char *location, const char *key
 		goto out;
 	}
 	while ((len = PQgetCopyData(c, &row, 0)) > 0) {
-		if (rc == EDGECA_OK && append_row(entries, row, len) != 0)
+		if (rc == EDGECA_OK && append_row(entries, row, len, delta) != 0)
 			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot encode CRL entry %lld",
 			                 *count);
 		PQfreemem(row);
@@ -239,6 +220,37 @@ read_entries(PGconn *c, const char *ca_id, const char *location, const char *key
 	}
 out:
 	PQclear(r);
+	return rc;
+}
+
+/* Streams the location's revoked, unexpired certificates into DER entries
+ * (the transaction's snapshot). */
+static edgeca_err
+read_entries(PGconn *c, const char *ca_id, const char *location, const char *key_id,
+             int validity_days, struct buf *entries, long long *count, struct edgeca_msg *msg)
+{
+	char *id_lit = PQescapeLiteral(c, ca_id, strlen(ca_id));
+	char *loc_lit = PQescapeLiteral(c, location, strlen(location));
+	char *key_lit = PQescapeLiteral(c, key_id, strlen(key_id));
+	struct buf sql = {0};
+	edgeca_err rc;
+
+	*count = 0;
+	if (id_lit == NULL || loc_lit == NULL || key_lit == NULL ||
+	    buf_printf(&sql,
+	               "COPY (SELECT serial, floor(extract(epoch FROM revoked_at))::bigint,"
+	               " array_position(" CRL_REASON_ARRAY_SQL ", revocation_reason) - 1,"
+	               " floor(extract(epoch FROM invalidity_date))::bigint FROM certificates"
+	               " WHERE ca_id = %s AND location = %s AND status = 'revoked'"
+	               " AND issuer_key_id = %s"
+	               " AND not_after > now() - make_interval(days => %d)) TO STDOUT",
+	               id_lit, loc_lit, key_lit, validity_days) != 0 ||
+	    buf_terminate(&sql) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	rc = crl_copy_entries(c, (const char *)sql.data, false, entries, count, msg);
+out:
 	buf_free(&sql);
 	PQfreemem(id_lit);
 	PQfreemem(loc_lit);
@@ -247,8 +259,8 @@ out:
 }
 
 /* The location's next CRL number, committed at once (see build). */
-static edgeca_err
-reserve_number(PGconn *c, const char *ca_id, const char *location, long long *number,
+edgeca_err
+crl_reserve_number(PGconn *c, const char *ca_id, const char *location, long long *number,
                struct edgeca_msg *msg)
 {
 	struct db_param p[2] = {{ca_id, 0, false}, {location, 0, false}};
@@ -267,14 +279,15 @@ reserve_number(PGconn *c, const char *ca_id, const char *location, long long *nu
 	return rc;
 }
 
-/* Stores the signed CRL as the location's current one, in its history and
- * the audit trail (the build transaction). */
+/* Stores the signed CRL as the location's current one (freshest: it names
+ * the key's delta CRL), in its history and the audit trail (the build
+ * transaction). */
 static edgeca_err
 store_crl(PGconn *c, const char *actor, const struct crl *crl, const char *snapshot,
-          struct edgeca_msg *msg)
+          bool freshest, struct edgeca_msg *msg)
 {
 	char number[32], this_update[32], next_update[32], entries[32], gen[16];
-	struct db_param p[10];
+	struct db_param p[11];
 	edgeca_err rc;
 
 	snprintf(number, sizeof(number), "%lld", crl->number);
@@ -292,17 +305,18 @@ store_crl(PGconn *c, const char *actor, const struct crl *crl, const char *snaps
 	p[7] = (struct db_param){(const char *)crl->der, (int)crl->der_len, true};
 	p[8] = (struct db_param){crl->sha256, 0, false};
 	p[9] = (struct db_param){gen, 0, false};
+	p[10] = (struct db_param){freshest ? "true" : "false", 0, false};
 	rc = db_exec(c,
 	             "INSERT INTO crls (ca_id, location, crl_number, this_update, next_update,"
-	             " entries, snapshot, der, sha256, generation) VALUES ($1, $2, $3,"
+	             " entries, snapshot, der, sha256, generation, freshest) VALUES ($1, $2, $3,"
 	             " to_timestamp($4), to_timestamp($5), $6, $7::pg_snapshot, $8,"
-	             " decode($9, 'hex'), $10)"
+	             " decode($9, 'hex'), $10, $11)"
 	             " ON CONFLICT (ca_id, location, generation) DO UPDATE SET crl_number = EXCLUDED.crl_number,"
 	             " this_update = EXCLUDED.this_update, next_update = EXCLUDED.next_update,"
 	             " entries = EXCLUDED.entries, snapshot = EXCLUDED.snapshot, der = EXCLUDED.der,"
-	             " sha256 = EXCLUDED.sha256, created_at = now()"
+	             " sha256 = EXCLUDED.sha256, freshest = EXCLUDED.freshest, created_at = now()"
 	             " WHERE crls.crl_number < EXCLUDED.crl_number",
-	             p, 10, NULL, "store the CRL", msg);
+	             p, 11, NULL, "store the CRL", msg);
 	if (rc != EDGECA_OK)
 		return rc;
 	p[6] = (struct db_param){actor, 0, false};
@@ -321,8 +335,8 @@ store_crl(PGconn *c, const char *actor, const struct crl *crl, const char *snaps
 	}
 }
 
-static double
-ms_since(const struct timespec *t0)
+double
+crl_ms_since(const struct timespec *t0)
 {
 	struct timespec t;
 
@@ -330,8 +344,8 @@ ms_since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-static edgeca_err
-digest_hex(const unsigned char *der, size_t len, char out[SHA256_HEX_BYTES], struct edgeca_msg *msg)
+edgeca_err
+crl_digest_hex(const unsigned char *der, size_t len, char out[SHA256_HEX_BYTES], struct edgeca_msg *msg)
 {
 	unsigned char md[32];
 	unsigned int md_len = 0;
@@ -349,6 +363,8 @@ build(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *ca_id,
       struct edgeca_msg *msg)
 {
 	struct build_state s = {0};
+	struct signer_crl_opts opts = {NULL, 0};
+	char delta_url[PUBLIC_URL_BYTES];
 	struct crl crl = {0};
 	struct buf body = {0};
 	PGresult *r = NULL;
@@ -380,7 +396,7 @@ build(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *ca_id,
 	 * sees it: whatever fails later leaves a gap (RFC 5280 allows gaps),
 	 * never a number the database would hand out again and the signer,
 	 * which remembers the last it signed, would refuse forever. */
-	if ((rc = reserve_number(c, ca_id, location, &crl.number, msg)) != EDGECA_OK)
+	if ((rc = crl_reserve_number(c, ca_id, location, &crl.number, msg)) != EDGECA_OK)
 		goto out;
 	/* Everything else is read in one snapshot, which the CRL records. */
 	free(s.snapshot);
@@ -400,22 +416,26 @@ build(struct edgeca_ctx *ctx, PGconn *c, const char *actor, const char *ca_id,
 	if ((rc = read_entries(c, ca_id, location, s.key_id, s.validity_days, &body, &crl.entries,
 	                       msg)) != EDGECA_OK)
 		goto out;
-	read_ms = ms_since(&t0);
-	rc = signer_crl_sign(ctx->signer, s.key_id, (uint64_t)crl.number, crl.this_update,
-	                     crl.next_update, &body, msg);
+	read_ms = crl_ms_since(&t0);
+	if (s.delta) { /* relying parties find the delta CRL from here (RFC 5280 5.2.6) */
+		crl_delta_url(&ctx->settings, ca_id, location, generation, delta_url);
+		opts.freshest_crl_url = delta_url;
+	}
+	rc = signer_crl_sign_opts(ctx->signer, s.key_id, (uint64_t)crl.number, crl.this_update,
+	                          crl.next_update, &opts, &body, msg);
 	if (rc != EDGECA_OK)
 		goto out;
-	sign_ms = ms_since(&t0) - read_ms;
+	sign_ms = crl_ms_since(&t0) - read_ms;
 	crl.der = buf_take(&body, &crl.der_len);
-	if ((rc = digest_hex(crl.der, crl.der_len, crl.sha256, msg)) != EDGECA_OK ||
-	    (rc = store_crl(c, actor, &crl, s.snapshot, msg)) != EDGECA_OK ||
+	if ((rc = crl_digest_hex(crl.der, crl.der_len, crl.sha256, msg)) != EDGECA_OK ||
+	    (rc = store_crl(c, actor, &crl, s.snapshot, s.delta, msg)) != EDGECA_OK ||
 	    (rc = db_commit(c, msg)) != EDGECA_OK)
 		goto out;
 	*made = true;
 	log_info("crl_generate: ca=%s location=%s generation=%d number=%lld entries=%lld "
 	         "bytes=%zu by %s read_ms=%.0f sign_ms=%.0f store_ms=%.0f",
 	         ca_id, location, generation, crl.number, crl.entries, crl.der_len, actor, read_ms, sign_ms,
-	         ms_since(&t0) - read_ms - sign_ms);
+	         crl_ms_since(&t0) - read_ms - sign_ms);
 	if (out != NULL) {
 		*out = crl;
 		memset(&crl, 0, sizeof(crl));

@@ -23,6 +23,7 @@ struct crl {
 	char location[64];
 	int generation;     /* of the location's key that signed it */
 	long long number;
+	long long base_number; /* a delta CRL's base CRL number; 0: a complete CRL */
 	time_t this_update;
 	time_t next_update;
 	long long entries;
@@ -86,6 +87,34 @@ edgeca_err crl_find_due(PGconn *c, long delay_ms, const struct crl_due *exclude,
  * .../<location>.<generation>.crl for the keys renewals made. */
 void crl_public_url(const struct model_settings *settings, const char *ca_id, const char *location,
                     int generation, char url[PUBLIC_URL_BYTES]);
+
+/* Delta CRLs (model/crl/delta.c). A key's delta CRL refers to its current
+ * complete CRL and lists what changed since: crl_generate_delta builds it
+ * as crl_generate does a complete one (CRL_FORCED or CRL_IF_DUE; under the
+ * same location lock, from the same number sequence); it is due when the
+ * CA has crl.delta on and the key has a complete CRL, and its delta is
+ * missing, refers to an older CRL, has a fifth of its interval left, or
+ * lacks a revocation change at least delay_ms old. */
+edgeca_err crl_generate_delta(struct edgeca_ctx *ctx, PGconn *c, const char *actor,
+                              const char *ca_id, const char *location, int generation,
+                              enum crl_why why, bool *made, struct crl *out,
+                              struct edgeca_msg *msg);
+edgeca_err crl_find_due_deltas(PGconn *c, long delay_ms, struct crl_due *due, size_t max,
+                               size_t *n, struct edgeca_msg *msg);
+
+/* crl_get and crl_force for the delta CRL; EDGECA_ERR_NOT_FOUND
+ * (crl-delta-disabled) when the CA publishes none. */
+edgeca_err crl_get_delta(struct edgeca_ctx *ctx, const char *ca_id, const char *location,
+                         int generation, bool with_der, struct crl *out,
+                         struct edgeca_msg *msg);
+edgeca_err crl_force_delta(struct edgeca_ctx *ctx, const char *actor, const char *ca_id,
+                           const char *location, struct crl *out, struct edgeca_msg *msg);
+
+/* The public URL of the delta CRL of a location's key:
+ * <public URL>/crl/<ca id>/<location>.delta.crl for the first key,
+ * .../<location>.<generation>.delta.crl for the others. */
+void crl_delta_url(const struct model_settings *settings, const char *ca_id,
+                   const char *location, int generation, char url[PUBLIC_URL_BYTES]);
 
 /* RFC 5280 CRLReason code of a reason name, or -1. */
 int crl_reason_code(const char *name);

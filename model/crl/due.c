@@ -1,5 +1,5 @@
-/* Which CRLs are due (the scheduler's question), by the rules of
- * due_sql.h. */
+/* Which CRLs and delta CRLs are due (the scheduler's questions), by the
+ * rules of due_sql.h. */
 #include "model/crl/crl.h"
 
 #include <stdio.h>
@@ -8,6 +8,18 @@
 
 #include "model/crl/due_sql.h"
 #include "model/store/db.h"
+
+/* The (ca_id, location, generation) rows of r into due, up to max; frees r. */
+static void
+take_rows(PGresult *r, struct crl_due *due, size_t max, size_t *n)
+{
+	for (int i = 0; i < PQntuples(r) && *n < max; i++, (*n)++) {
+		snprintf(due[*n].ca_id, sizeof(due[*n].ca_id), "%s", db_get(r, i, "ca_id"));
+		snprintf(due[*n].location, sizeof(due[*n].location), "%s", db_get(r, i, "location"));
+		due[*n].generation = (int)db_get_ll(r, i, "generation");
+	}
+	PQclear(r);
+}
 
 edgeca_err
 crl_find_due(PGconn *c, long delay_ms, const struct crl_due *exclude, size_t n_exclude,
@@ -49,13 +61,35 @@ crl_find_due(PGconn *c, long delay_ms, const struct crl_due *exclude, size_t n_e
 	free(skip);
 	free(keys);
 	free(key);
-	if (rc != EDGECA_OK)
-		return rc;
-	for (int i = 0; i < PQntuples(r) && *n < max; i++, (*n)++) {
-		snprintf(due[*n].ca_id, sizeof(due[*n].ca_id), "%s", db_get(r, i, "ca_id"));
-		snprintf(due[*n].location, sizeof(due[*n].location), "%s", db_get(r, i, "location"));
-		due[*n].generation = (int)db_get_ll(r, i, "generation");
-	}
-	PQclear(r);
-	return EDGECA_OK;
+	if (rc == EDGECA_OK)
+		take_rows(r, due, max, n);
+	return rc;
+}
+
+edgeca_err
+crl_find_due_deltas(PGconn *c, long delay_ms, struct crl_due *due, size_t max, size_t *n,
+                    struct edgeca_msg *msg)
+{
+	char delay[32], limit[32];
+	struct db_param p[2] = {{delay, 0, false}, {limit, 0, false}};
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	*n = 0;
+	snprintf(delay, sizeof(delay), "%ld", delay_ms);
+	snprintf(limit, sizeof(limit), "%zu", max);
+	rc = db_exec(c,
+	             "SELECT k.ca_id, k.location, k.generation FROM " KEYS_SQL
+	             " JOIN cas c ON c.id = k.ca_id"
+	             " LEFT JOIN crls r ON r.ca_id = k.ca_id AND r.location = k.location"
+	             " AND r.generation = k.generation"
+	             " LEFT JOIN delta_crls d ON d.ca_id = k.ca_id AND d.location = k.location"
+	             " AND d.generation = k.generation"
+	             " WHERE c.crl_enabled AND c.crl_delta_enabled AND " PUBLISHING_SQL
+	             " AND " DELTA_DUE_SQL("$1")
+	             " ORDER BY d.next_update NULLS FIRST LIMIT $2::integer",
+	             p, 2, &r, "find due delta CRLs", msg);
+	if (rc == EDGECA_OK)
+		take_rows(r, due, max, n);
+	return rc;
 }

@@ -1,6 +1,6 @@
-/* Reading CRLs for the API and relying parties: the current CRL of a
- * location's key, a CRL made on demand, and the public URL a CRL is
- * published at. */
+/* Reading CRLs for the API and relying parties: the current CRL (or
+ * delta CRL) of a location's key, one made on demand, and the public URL
+ * a CRL is published at. */
 #include "model/crl/crl.h"
 
 #include <stdio.h>
@@ -23,12 +23,25 @@ crl_public_url(const struct model_settings *settings, const char *ca_id, const c
 		snprintf(url, 1100, "%s/crl/%s/%s.crl", settings->public_pki_url, ca_id, location);
 }
 
+/* Where a key's delta CRL is published: the URL its complete CRL and the
+ * certificates it issues name in their Freshest CRL extension. */
+void
+crl_delta_url(const struct model_settings *settings, const char *ca_id, const char *location,
+              int generation, char url[PUBLIC_URL_BYTES])
+{
+	if (generation > 1)
+		snprintf(url, 1100, "%s/crl/%s/%s.%d.delta.crl", settings->public_pki_url, ca_id,
+		         location, generation);
+	else
+		snprintf(url, 1100, "%s/crl/%s/%s.delta.crl", settings->public_pki_url, ca_id, location);
+}
+
 /* The CA's location named, or its first active one; checks the CA
- * publishes CRLs. id receives the CA's id as the database writes it, so
+ * publishes CRLs (delta: delta CRLs too). id receives the CA's id as the database writes it, so
  * that every builder takes the same lock whatever form a caller used. */
 static edgeca_err
-resolve_location(PGconn *c, const char *ca_id, const char *location, char id[UUID_TEXT_BYTES],
-                 char name[64], int *generation, struct edgeca_msg *msg)
+resolve_location(PGconn *c, const char *ca_id, const char *location, bool delta,
+                 char id[UUID_TEXT_BYTES], char name[64], int *generation, struct edgeca_msg *msg)
 {
 	struct db_param p[2] = {{ca_id, 0, false}, {location, 0, false}};
 	PGresult *r = NULL;
@@ -37,7 +50,7 @@ resolve_location(PGconn *c, const char *ca_id, const char *location, char id[UUI
 	if ((rc = db_check_id(ca_id, "ca-not-found", "CA", msg)) != EDGECA_OK)
 		return rc;
 	rc = db_exec(c,
-	             "SELECT c.id::text AS id, c.crl_enabled, l.name, l.generation"
+	             "SELECT c.id::text AS id, c.crl_enabled, c.crl_delta_enabled, l.name, l.generation"
 	             " FROM cas c LEFT JOIN ca_locations l"
 	             " ON l.ca_id = c.id AND (l.name = $2 OR ($2::text IS NULL AND l.status = 'active'))"
 	             " WHERE c.id = $1::uuid ORDER BY l.position LIMIT 1",
@@ -49,6 +62,9 @@ resolve_location(PGconn *c, const char *ca_id, const char *location, char id[UUI
 	else if (strcmp(db_get(r, 0, "crl_enabled"), "t") != 0)
 		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "crl-disabled",
 		                 "CA %s publishes no CRL (crl.enabled is false)", ca_id);
+	else if (delta && strcmp(db_get(r, 0, "crl_delta_enabled"), "t") != 0)
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "crl-delta-disabled",
+		                 "CA %s publishes no delta CRL (crl.delta.enabled is false)", ca_id);
 	else if (db_get(r, 0, "name") == NULL)
 		rc = location ? edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "location-not-found",
 		                            "CA %s has no location \"%s\"", ca_id, location)
@@ -63,9 +79,9 @@ resolve_location(PGconn *c, const char *ca_id, const char *location, char id[UUI
 	return rc;
 }
 
-edgeca_err
-crl_force(struct edgeca_ctx *ctx, const char *actor, const char *ca_id, const char *location,
-          struct crl *out, struct edgeca_msg *msg)
+static edgeca_err
+force(struct edgeca_ctx *ctx, const char *actor, const char *ca_id, const char *location,
+      bool delta, struct crl *out, struct edgeca_msg *msg)
 {
 	char id[UUID_TEXT_BYTES], name[64];
 	int generation = 0;
@@ -75,10 +91,28 @@ crl_force(struct edgeca_ctx *ctx, const char *actor, const char *ca_id, const ch
 
 	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
 		return rc;
-	if ((rc = resolve_location(c, ca_id, location, id, name, &generation, msg)) == EDGECA_OK)
+	rc = resolve_location(c, ca_id, location, delta, id, name, &generation, msg);
+	if (rc == EDGECA_OK && delta)
+		rc = crl_generate_delta(ctx, c, actor, id, name, generation, CRL_FORCED, &made, out,
+		                        msg);
+	else if (rc == EDGECA_OK)
 		rc = crl_generate(ctx, c, actor, id, name, generation, CRL_FORCED, &made, out, msg);
 	db_release(ctx->db, c);
 	return rc;
+}
+
+edgeca_err
+crl_force(struct edgeca_ctx *ctx, const char *actor, const char *ca_id, const char *location,
+          struct crl *out, struct edgeca_msg *msg)
+{
+	return force(ctx, actor, ca_id, location, false, out, msg);
+}
+
+edgeca_err
+crl_force_delta(struct edgeca_ctx *ctx, const char *actor, const char *ca_id,
+                const char *location, struct crl *out, struct edgeca_msg *msg)
+{
+	return force(ctx, actor, ca_id, location, true, out, msg);
 }
 
 /* One query with a binary result (every column but der cast to text):
@@ -86,7 +120,7 @@ crl_force(struct edgeca_ctx *ctx, const char *actor, const char *ca_id, const ch
  * result would double. */
 static edgeca_err
 read_current(PGconn *c, const char *ca_id, const char *location, int generation, bool with_der,
-             struct crl *out, struct edgeca_msg *msg)
+             bool delta, struct crl *out, struct edgeca_msg *msg)
 {
 	char gen[16];
 	const char *values[4] = {ca_id, location, with_der ? "t" : "f", gen};
@@ -95,11 +129,16 @@ read_current(PGconn *c, const char *ca_id, const char *location, int generation,
 
 	snprintf(gen, sizeof(gen), "%d", generation);
 	r = PQexecParams(c,
-	                 "SELECT crl_number::text, extract(epoch FROM this_update)::bigint::text,"
-	                 " extract(epoch FROM next_update)::bigint::text, entries::text,"
-	                 " encode(sha256, 'hex'), CASE WHEN $3::boolean THEN der END"
-	                 " FROM crls WHERE ca_id = $1::uuid AND location = $2"
-	                 " AND generation = $4::integer",
+	                 delta ? "SELECT crl_number::text, extract(epoch FROM this_update)::bigint::text,"
+	                         " extract(epoch FROM next_update)::bigint::text, entries::text,"
+	                         " encode(sha256, 'hex'), CASE WHEN $3::boolean THEN der END,"
+	                         " base_number::text FROM delta_crls WHERE ca_id = $1::uuid"
+	                         " AND location = $2 AND generation = $4::integer"
+	                       : "SELECT crl_number::text, extract(epoch FROM this_update)::bigint::text,"
+	                         " extract(epoch FROM next_update)::bigint::text, entries::text,"
+	                         " encode(sha256, 'hex'), CASE WHEN $3::boolean THEN der END,"
+	                         " '0' FROM crls WHERE ca_id = $1::uuid AND location = $2"
+	                         " AND generation = $4::integer",
 	                 4, NULL, values, NULL, NULL, 1);
 
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -112,8 +151,8 @@ read_current(PGconn *c, const char *ca_id, const char *location, int generation,
 	}
 	if (PQntuples(r) == 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "crl-not-found",
-		                 "location \"%s\" of CA %s has no CRL of generation %d", location,
-		                 ca_id, generation);
+		                 "location \"%s\" of CA %s has no %sCRL of generation %d", location,
+		                 ca_id, delta ? "delta " : "", generation);
 		goto out;
 	}
 	snprintf(out->ca_id, sizeof(out->ca_id), "%s", ca_id);
@@ -123,6 +162,7 @@ read_current(PGconn *c, const char *ca_id, const char *location, int generation,
 	out->this_update = (time_t)strtoll(PQgetvalue(r, 0, 1), NULL, 10);
 	out->next_update = (time_t)strtoll(PQgetvalue(r, 0, 2), NULL, 10);
 	out->entries = strtoll(PQgetvalue(r, 0, 3), NULL, 10);
+	out->base_number = strtoll(PQgetvalue(r, 0, 6), NULL, 10);
 	snprintf(out->sha256, sizeof(out->sha256), "%s", PQgetvalue(r, 0, 4));
 	if (with_der) {
 		out->der_len = (size_t)PQgetlength(r, 0, 5);
@@ -138,9 +178,9 @@ out:
 	return rc;
 }
 
-edgeca_err
-crl_get(struct edgeca_ctx *ctx, const char *ca_id, const char *location, int generation,
-        bool with_der, struct crl *out, struct edgeca_msg *msg)
+static edgeca_err
+get(struct edgeca_ctx *ctx, const char *ca_id, const char *location, int generation,
+    bool with_der, bool delta, struct crl *out, struct edgeca_msg *msg)
 {
 	char id[UUID_TEXT_BYTES], name[64];
 	int current = 0;
@@ -150,11 +190,25 @@ crl_get(struct edgeca_ctx *ctx, const char *ca_id, const char *location, int gen
 	memset(out, 0, sizeof(*out));
 	if ((rc = db_acquire(ctx->db, &c, msg)) != EDGECA_OK)
 		return rc;
-	if ((rc = resolve_location(c, ca_id, location, id, name, &current, msg)) == EDGECA_OK)
-		rc = read_current(c, id, name, generation > 0 ? generation : current, with_der, out,
-		                  msg);
+	if ((rc = resolve_location(c, ca_id, location, delta, id, name, &current, msg)) == EDGECA_OK)
+		rc = read_current(c, id, name, generation > 0 ? generation : current, with_der, delta,
+		                  out, msg);
 	db_release(ctx->db, c);
 	if (rc != EDGECA_OK)
 		crl_clear(out);
 	return rc;
+}
+
+edgeca_err
+crl_get(struct edgeca_ctx *ctx, const char *ca_id, const char *location, int generation,
+        bool with_der, struct crl *out, struct edgeca_msg *msg)
+{
+	return get(ctx, ca_id, location, generation, with_der, false, out, msg);
+}
+
+edgeca_err
+crl_get_delta(struct edgeca_ctx *ctx, const char *ca_id, const char *location, int generation,
+              bool with_der, struct crl *out, struct edgeca_msg *msg)
+{
+	return get(ctx, ca_id, location, generation, with_der, true, out, msg);
 }

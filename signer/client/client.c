@@ -250,6 +250,8 @@ signer_issue(struct signer_pool *p, const char *key_id, const char *tpl,
 		signer_put_str(&w, SIGNER_TAG_AIA_URL, opts->aia_url);
 	if (opts != NULL && opts->ocsp_url != NULL && opts->ocsp_url[0] != '\0')
 		signer_put_str(&w, SIGNER_TAG_OCSP_URL, opts->ocsp_url);
+	if (opts != NULL && opts->freshest_crl_url != NULL && opts->freshest_crl_url[0] != '\0')
+		signer_put_str(&w, SIGNER_TAG_FRESHEST_CRL_URL, opts->freshest_crl_url);
 	rc = pool_call(p, &w, key_id, &ok_issued, p->timeout_ms, true, &reply, msg);
 	signer_writer_free(&w);
 	if (rc != EDGECA_OK)

@@ -87,6 +87,7 @@ struct signer_issue_opts {
 	const char *crl_url; /* NULL or "": none */
 	const char *aia_url; /* NULL or "": none */
 	const char *ocsp_url; /* AIA OCSP; NULL or "": none */
+	const char *freshest_crl_url; /* Freshest CRL (delta CRLs); NULL or "": none */
 };
 
 /* An issued certificate and what the signer says it holds, so that the
@@ -154,5 +155,17 @@ edgeca_err signer_ocsp_key_create(struct signer_pool *p, const char *ca_key_id,
 edgeca_err signer_ocsp_sign(struct signer_pool *p, const char *key_id,
                             const unsigned char *tbs, size_t tbs_len, struct buf *basic,
                             struct edgeca_msg *msg);
+/* What a CRL may carry besides its entries (RFC 5280 5.2.4, 5.2.6). */
+struct signer_crl_opts {
+	const char *freshest_crl_url; /* a complete CRL's Freshest CRL URL; NULL or "": none */
+	uint64_t delta_base;          /* > 0: a delta CRL on the base CRL of that number */
+};
+
+/* signer_crl_sign with opts (NULL: a plain complete CRL). A delta CRL's
+ * entries may carry reason removeFromCRL (crl_delta_entry_append). */
+edgeca_err signer_crl_sign_opts(struct signer_pool *p, const char *key_id, uint64_t crl_number,
+                                time_t this_update, time_t next_update,
+                                const struct signer_crl_opts *opts, struct buf *body,
+                                struct edgeca_msg *msg);
 
 #endif

@@ -94,6 +94,15 @@ signer_crl_sign(struct signer_pool *p, const char *key_id, uint64_t crl_number,
                 time_t this_update, time_t next_update, struct buf *body,
                 struct edgeca_msg *msg)
 {
+	return signer_crl_sign_opts(p, key_id, crl_number, this_update, next_update, NULL, body,
+	                            msg);
+}
+
+edgeca_err
+signer_crl_sign_opts(struct signer_pool *p, const char *key_id, uint64_t crl_number,
+                     time_t this_update, time_t next_update, const struct signer_crl_opts *opts,
+                     struct buf *body, struct edgeca_msg *msg)
+{
 	struct signer_writer w = {{0}, 0};
 	struct signer_msg reply;
 	struct buf head = {0}, tail = {0};
@@ -113,6 +122,10 @@ signer_crl_sign(struct signer_pool *p, const char *key_id, uint64_t crl_number,
 	signer_put_u64(&w, SIGNER_TAG_THIS_UPDATE, (uint64_t)this_update);
 	signer_put_u64(&w, SIGNER_TAG_NEXT_UPDATE, (uint64_t)next_update);
 	signer_put_u64(&w, SIGNER_TAG_ENTRIES_LENGTH, (uint64_t)body->len);
+	if (opts != NULL && opts->freshest_crl_url != NULL && opts->freshest_crl_url[0] != '\0')
+		signer_put_str(&w, SIGNER_TAG_FRESHEST_CRL_URL, opts->freshest_crl_url);
+	if (opts != NULL && opts->delta_base > 0)
+		signer_put_u64(&w, SIGNER_TAG_DELTA_BASE, opts->delta_base);
 	rc = records_slot_call(p, slot, &w, key_id, &ok_crl_part, mono_ms() + p->timeout_ms, true,
 	                       &reply, &healthy, msg);
 	signer_writer_free(&w);

@@ -13,6 +13,7 @@
 #include "common/der.h"
 #include "common/digests.h"
 #include "common/log.h"
+#include "signer/daemon/issue.h"
 #include "signer/daemon/policy.h"
 #include "signer/proto/protocol.h"
 
@@ -27,12 +28,17 @@ static const unsigned char alg_rsa_sha256[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x8
 /* OIDs with their headers: authorityKeyIdentifier, cRLNumber */
 static const unsigned char oid_aki[] = {DER_OID, 3, 0x55, 0x1d, 0x23};
 static const unsigned char oid_crl_number[] = {DER_OID, 3, 0x55, 0x1d, 0x14};
+/* freshestCRL (non-critical) and deltaCRLIndicator (critical: TRUE) */
+static const unsigned char oid_freshest_crl[] = {DER_OID, 3, 0x55, 0x1d, 0x2e};
+static const unsigned char oid_delta_indicator[] = {DER_OID, 3, 0x55, 0x1d, 0x1b, DER_BOOLEAN,
+                                                    1, 0xff};
 /* version v2 */
 static const unsigned char crl_version[] = {DER_INTEGER, 1, 1};
 
 struct crl_session {
 	struct signer_key *key; /* borrowed from the keystore, which outlives sessions */
 	uint64_t number;
+	uint64_t delta_base;     /* a delta CRL's base CRL number; 0: a complete CRL */
 	uint64_t entries_length; /* announced in CRL_BEGIN */
 	uint64_t entries_seen;
 	const unsigned char *alg; /* the signature AlgorithmIdentifier */
@@ -93,12 +99,61 @@ choose_algorithm(struct crl_session *cs, struct edgeca_msg *msg)
 	return EDGECA_OK;
 }
 
+/* The third extension, if any, appended to b: a delta CRL's
+ * deltaCRLIndicator { BaseCRLNumber } (critical), or a complete CRL's
+ * freshestCRL { DistributionPoint { fullName { URI } } } (RFC 5280 5.2.4,
+ * 5.2.6). */
+static int
+append_delta_extension(struct buf *b, const struct crl_session *cs, const char *freshest_url)
+{
+	unsigned char number[11];
+	struct buf a = {0}, c = {0};
+	int rc = -1;
+
+	if (cs->delta_base > 0) {
+		if (buf_append(&a, oid_delta_indicator, sizeof(oid_delta_indicator)) != 0 ||
+		    der_append(&a, DER_OCTET_STRING, number, der_uint64_put(number, cs->delta_base)) !=
+		        0)
+			goto out;
+	} else if (freshest_url != NULL) {
+		/* c = [6] URI; a = [0] fullName; c = [0] distributionPoint;
+		 * a = DistributionPoint; c = CRLDistributionPoints */
+		if (der_append(&c, 0x86, (const unsigned char *)freshest_url, strlen(freshest_url)) !=
+		        0 ||
+		    der_append(&a, DER_CONTEXT_0, c.data, c.len) != 0)
+			goto out;
+		c.len = 0;
+		if (der_append(&c, DER_CONTEXT_0, a.data, a.len) != 0)
+			goto out;
+		a.len = 0;
+		if (der_append(&a, DER_SEQUENCE, c.data, c.len) != 0)
+			goto out;
+		c.len = 0;
+		if (der_append(&c, DER_SEQUENCE, a.data, a.len) != 0)
+			goto out;
+		a.len = 0;
+		if (buf_append(&a, oid_freshest_crl, sizeof(oid_freshest_crl)) != 0 ||
+		    der_append(&a, DER_OCTET_STRING, c.data, c.len) != 0)
+			goto out;
+	} else {
+		rc = 0;
+		goto out;
+	}
+	rc = der_append(b, DER_SEQUENCE, a.data, a.len);
+out:
+	buf_free(&a);
+	buf_free(&c);
+	return rc;
+}
+
 /* crlExtensions [0] { authorityKeyIdentifier { keyIdentifier = the CA
- * certificate's SKI }, cRLNumber }, both non-critical (RFC 5280 5.2). A
+ * certificate's SKI }, cRLNumber }, both non-critical (RFC 5280 5.2), and
+ * the delta CRL extension append_delta_extension writes, if any. A
  * certificate without an SKI gets the RFC 5280 method 1 identifier of its
  * key, which is what edgeca writes as SKI. */
 static edgeca_err
-build_extensions(struct crl_session *cs, const X509 *cert, struct edgeca_msg *msg)
+build_extensions(struct crl_session *cs, const X509 *cert, const char *freshest_url,
+                 struct edgeca_msg *msg)
 {
 	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id((X509 *)cert);
 	unsigned char md[EVP_MAX_MD_SIZE], number[11];
@@ -130,7 +185,8 @@ build_extensions(struct crl_session *cs, const X509 *cert, struct edgeca_msg *ms
 	a.len = 0;
 	if (buf_append(&a, oid_crl_number, sizeof(oid_crl_number)) != 0 ||
 	    der_append(&a, DER_OCTET_STRING, number, number_len) != 0 ||
-	    der_append(&b, DER_SEQUENCE, a.data, a.len) != 0)
+	    der_append(&b, DER_SEQUENCE, a.data, a.len) != 0 ||
+	    append_delta_extension(&b, cs, freshest_url) != 0)
 		goto oom;
 	a.len = 0;
 	if (der_append(&a, DER_SEQUENCE, b.data, b.len) != 0 ||
@@ -199,6 +255,28 @@ check_times(uint64_t this_update, uint64_t next_update, time_t now, struct edgec
 	return EDGECA_OK;
 }
 
+/* A delta CRL (base > 0) refers to a complete CRL this key signed before:
+ * below its own number and at most the last the key signed (the signer
+ * keeps only that), and carries no freshestCRL of its own. A complete
+ * CRL's freshestCRL URL is one a certificate could carry. */
+static edgeca_err
+check_delta(uint64_t number, uint64_t last, uint64_t base, const char *freshest_url,
+            struct edgeca_msg *msg)
+{
+	if (base > 0 && freshest_url != NULL)
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "crl-delta-invalid",
+		                   "a delta CRL carries no Freshest CRL URL");
+	if (base > 0 && (base >= number || base > last))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "crl-delta-base-invalid",
+		                   "the base CRL number %" PRIu64 " of a delta CRL must be below its "
+		                   "own and at most %" PRIu64 ", the last this CA signed",
+		                   base, last);
+	if (freshest_url != NULL && !issue_url_acceptable(freshest_url))
+		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-url",
+		                   "the Freshest CRL URL must be a plain http or https URL");
+	return EDGECA_OK;
+}
+
 static EVP_MD_CTX *
 digest_new(const EVP_MD *md)
 {
@@ -219,8 +297,9 @@ crl_begin(struct signer_service *s, const struct signer_msg *req, struct crl_ses
 	struct signer_key *key = NULL;
 	struct buf head = {0};
 	X509 *cert = NULL;
-	uint64_t number = 0, this_update = 0, next_update = 0, length = 0, last = 0;
-	char id[SIGNER_KEY_ID_BYTES];
+	uint64_t number = 0, this_update = 0, next_update = 0, length = 0, last = 0, base = 0;
+	char id[SIGNER_KEY_ID_BYTES], freshest[1025];
+	const char *freshest_url = NULL;
 	edgeca_err rc;
 
 	*out = NULL;
@@ -229,6 +308,13 @@ crl_begin(struct signer_service *s, const struct signer_msg *req, struct crl_ses
 	    signer_get_u64(req, SIGNER_TAG_THIS_UPDATE, &this_update) != 0 ||
 	    signer_get_u64(req, SIGNER_TAG_NEXT_UPDATE, &next_update) != 0 ||
 	    signer_get_u64(req, SIGNER_TAG_ENTRIES_LENGTH, &length) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_MALFORMED, NULL, "bad CRL request");
+		goto out;
+	}
+	if (signer_get_str(req, SIGNER_TAG_FRESHEST_CRL_URL, freshest, sizeof(freshest)) == 0)
+		freshest_url = freshest;
+	if (signer_msg_get(req, SIGNER_TAG_DELTA_BASE) != NULL &&
+	    signer_get_u64(req, SIGNER_TAG_DELTA_BASE, &base) != 0) {
 		rc = edgeca_fail(msg, EDGECA_ERR_MALFORMED, NULL, "bad CRL request");
 		goto out;
 	}
@@ -251,6 +337,8 @@ crl_begin(struct signer_service *s, const struct signer_msg *req, struct crl_ses
 		                 "signed", number, last);
 		goto out;
 	}
+	if ((rc = check_delta(number, last, base, freshest_url, msg)) != EDGECA_OK)
+		goto out;
 	if (length > SIGNER_MAX_CRL_ENTRIES_LENGTH) {
 		rc = edgeca_fail(msg, EDGECA_ERR_OVERSIZED, "crl-too-large",
 		                 "the CRL's entries would exceed %" PRIu64 " bytes",
@@ -263,9 +351,10 @@ crl_begin(struct signer_service *s, const struct signer_msg *req, struct crl_ses
 	}
 	cs->key = key;
 	cs->number = number;
+	cs->delta_base = base;
 	cs->entries_length = length;
 	if ((rc = choose_algorithm(cs, msg)) != EDGECA_OK ||
-	    (rc = build_extensions(cs, cert, msg)) != EDGECA_OK ||
+	    (rc = build_extensions(cs, cert, freshest_url, msg)) != EDGECA_OK ||
 	    (rc = build_head(cs, cert, (time_t)this_update, (time_t)next_update, &head, msg)) !=
 	        EDGECA_OK)
 		goto out;
@@ -306,7 +395,8 @@ crl_entries(struct crl_session *cs, const struct signer_msg *req, struct signer_
 		return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "crl-entry-malformed",
 		                   "CRL_ENTRIES carries no entry");
 	while (off < f->len) {
-		n = crl_entry_check(f->val + off, f->len - off);
+		n = cs->delta_base > 0 ? crl_delta_entry_check(f->val + off, f->len - off)
+		                       : crl_entry_check(f->val + off, f->len - off);
 		if (n == 0)
 			return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "crl-entry-malformed",
 			                   "the entry at byte %" PRIu64 " of the CRL's entries is not "

@@ -1,4 +1,5 @@
 #include "signer/daemon/issue.h"
+#include "signer/daemon/internal/issue_sans.h"
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -14,9 +15,6 @@
 #include "common/log.h"
 #include "common/x509util.h"
 #include "signer/proto/protocol.h"
-
-#define MAX_SANS 100
-#define MAX_SAN_BYTES 8192
 
 /* 0x01 followed by 16 random bytes: 128 bits from the CSPRNG in a
  * positive serial that is always 17 bytes long (RFC 5280 allows 20). */
@@ -105,161 +103,6 @@ out:
 	AUTHORITY_KEYID_free(aki);
 	ASN1_OCTET_STRING_free(ski);
 	ASN1_OCTET_STRING_free(derived);
-	return rc;
-}
-
-static bool
-san_has_dns(const GENERAL_NAMES *names, const char *dns)
-{
-	for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
-		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
-		if (gn->type == GEN_DNS &&
-		    (size_t)ASN1_STRING_length(gn->d.dNSName) == strlen(dns) &&
-		    strncasecmp((const char *)ASN1_STRING_get0_data(gn->d.dNSName), dns,
-		                strlen(dns)) == 0)
-			return true;
-	}
-	return false;
-}
-
-static bool
-san_has_ip(const GENERAL_NAMES *names, const ASN1_OCTET_STRING *ip)
-{
-	for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
-		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
-		if (gn->type == GEN_IPADD && ASN1_STRING_cmp(gn->d.iPAddress, ip) == 0)
-			return true;
-	}
-	return false;
-}
-
-static bool
-san_dns_acceptable(const ASN1_IA5STRING *s)
-{
-	char name[256];
-	int len = ASN1_STRING_length(s);
-	const char *p;
-
-	if (len <= 0 || len >= (int)sizeof(name))
-		return false;
-	memcpy(name, ASN1_STRING_get0_data(s), (size_t)len);
-	name[len] = '\0';
-	if (strlen(name) != (size_t)len)
-		return false;
-	p = name;
-	/* one leading wildcard label, over at least two labels (not "*.com") */
-	if (strncmp(p, "*.", 2) == 0) {
-		p += 2;
-		if (strchr(p, '.') == NULL)
-			return false;
-	}
-	return dns_name_valid(p);
-}
-
-/* The SANs the template lets through: DNS and IP names of the CSR, and the
- * CN as a DNS name where the template says so. */
-static edgeca_err
-build_sans(const struct tpl_def *t, X509_REQ *req, const char *cn, GENERAL_NAMES **out,
-           struct edgeca_msg *msg)
-{
-	STACK_OF(X509_EXTENSION) *exts = NULL;
-	GENERAL_NAMES *in = NULL, *names = NULL;
-	GENERAL_NAME *gn = NULL;
-	ASN1_OCTET_STRING *cn_ip = NULL;
-	size_t san_bytes = 0;
-	edgeca_err rc;
-
-	*out = NULL;
-	names = GENERAL_NAMES_new();
-	if (names == NULL)
-		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-	rc = csr_extensions(req, &exts, msg);
-	if (rc != EDGECA_OK)
-		goto out;
-	if (t->copy_sans && exts != NULL) {
-		int idx = X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1);
-		if (idx >= 0) {
-			in = X509V3_EXT_d2i(sk_X509_EXTENSION_value(exts, idx));
-			if (in == NULL) {
-				rc = edgeca_fail(msg, EDGECA_ERR_MALFORMED, "csr-malformed",
-				                 "the CSR's subjectAltName cannot be decoded");
-				goto out;
-			}
-		}
-		for (int i = 0; in != NULL && i < sk_GENERAL_NAME_num(in); i++) {
-			const GENERAL_NAME *src = sk_GENERAL_NAME_value(in, i);
-			if (src->type == GEN_DNS && !san_dns_acceptable(src->d.dNSName)) {
-				rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-invalid-san",
-				                 "a DNS name in the CSR's subjectAltName is not a valid "
-				                 "host name");
-				goto out;
-			}
-			if (src->type == GEN_IPADD && ASN1_STRING_length(src->d.iPAddress) != 4 &&
-			    ASN1_STRING_length(src->d.iPAddress) != 16) {
-				rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-invalid-san",
-				                 "an IP address in the CSR's subjectAltName is malformed");
-				goto out;
-			}
-			if (src->type != GEN_DNS && src->type != GEN_IPADD)
-				continue;
-			san_bytes += (size_t)ASN1_STRING_length(src->type == GEN_DNS ? src->d.dNSName
-			                                                              : src->d.iPAddress);
-			if (sk_GENERAL_NAME_num(names) >= MAX_SANS || san_bytes > MAX_SAN_BYTES) {
-				rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "csr-invalid-san",
-				                 "the CSR asks for more than %d subject alternative names "
-				                 "or more than %d bytes of them", MAX_SANS, MAX_SAN_BYTES);
-				goto out;
-			}
-			if ((gn = GENERAL_NAME_dup(src)) == NULL || !sk_GENERAL_NAME_push(names, gn)) {
-				rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-				goto out;
-			}
-			gn = NULL;
-		}
-	}
-	if (t->cn_as_dns && cn != NULL && (cn_ip = a2i_IPADDRESS(cn)) != NULL) {
-		/* an IP address is never a dNSName (RFC 5280): write it as one */
-		ERR_clear_error();
-		if (!san_has_ip(names, cn_ip)) {
-			gn = GENERAL_NAME_new();
-			if (gn == NULL) {
-				rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-				goto out;
-			}
-			GENERAL_NAME_set0_value(gn, GEN_IPADD, cn_ip);
-			cn_ip = NULL;
-			if (!sk_GENERAL_NAME_insert(names, gn, 0)) {
-				rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-				goto out;
-			}
-			gn = NULL;
-		}
-	} else if (t->cn_as_dns && cn != NULL && dns_name_valid(cn) && !san_has_dns(names, cn)) {
-		ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new();
-		ERR_clear_error();
-		gn = GENERAL_NAME_new();
-		if (ia5 == NULL || gn == NULL || ASN1_STRING_set(ia5, cn, (int)strlen(cn)) != 1) {
-			ASN1_IA5STRING_free(ia5);
-			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-			goto out;
-		}
-		GENERAL_NAME_set0_value(gn, GEN_DNS, ia5);
-		/* The CN comes first: it is the name devices are known by. */
-		if (!sk_GENERAL_NAME_insert(names, gn, 0)) {
-			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
-			goto out;
-		}
-		gn = NULL;
-	}
-	*out = names;
-	names = NULL;
-	rc = EDGECA_OK;
-out:
-	ASN1_OCTET_STRING_free(cn_ip);
-	GENERAL_NAME_free(gn);
-	GENERAL_NAMES_free(names);
-	GENERAL_NAMES_free(in);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	return rc;
 }
 
@@ -358,8 +201,8 @@ resolve_path_length(const X509 *issuer, const struct signer_policy *p, const str
 
 /* URLs go into extensions built from OpenSSL's text form: only plain
  * http(s) URLs without separators or spaces are accepted. */
-static bool
-url_acceptable(const char *u)
+bool
+issue_url_acceptable(const char *u)
 {
 	size_t n = strlen(u);
 
@@ -371,20 +214,23 @@ url_acceptable(const char *u)
 	return true;
 }
 
-/* Two "...;URI:" and URLs url_acceptable() lets through, with room to spare. */
+/* Two "...;URI:" and URLs issue_url_acceptable() lets through, with room to spare. */
 #define URL_VALUE_BYTES 2200
 
-/* CDP, AIA caIssuers and OCSP when given (ocsp_responder: caIssuers alone). */
+/* CDP, AIA caIssuers and OCSP, Freshest CRL when given (ocsp_responder:
+ * caIssuers alone). */
 static edgeca_err
 add_url_extensions(X509 *cert, const struct issue_params *ip, struct edgeca_msg *msg)
 {
 	char value[URL_VALUE_BYTES];
 	bool responder = ip->tpl->id == TPL_OCSP_RESPONDER;
 	const char *crl = responder ? NULL : ip->crl_url, *ocsp = responder ? NULL : ip->ocsp_url;
+	const char *freshest = responder ? NULL : ip->freshest_crl_url;
 
-	if ((ip->crl_url != NULL && !url_acceptable(ip->crl_url)) ||
-	    (ip->aia_url != NULL && !url_acceptable(ip->aia_url)) ||
-	    (ip->ocsp_url != NULL && !url_acceptable(ip->ocsp_url)))
+	if ((ip->crl_url != NULL && !issue_url_acceptable(ip->crl_url)) ||
+	    (ip->aia_url != NULL && !issue_url_acceptable(ip->aia_url)) ||
+	    (ip->ocsp_url != NULL && !issue_url_acceptable(ip->ocsp_url)) ||
+	    (ip->freshest_crl_url != NULL && !issue_url_acceptable(ip->freshest_crl_url)))
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-url",
 		                   "CRL, issuer and OCSP URLs must be plain http or https URLs");
 	if (crl != NULL) {
@@ -398,6 +244,12 @@ add_url_extensions(X509 *cert, const struct issue_params *ip, struct edgeca_msg 
 		         ocsp ? "OCSP;URI:" : "", ocsp ? ocsp : "");
 		if (add_conf_ext(cert, NID_info_access, value) != 0)
 			return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot add the issuer URL");
+	}
+	if (freshest != NULL) {
+		snprintf(value, sizeof(value), "URI:%s", freshest);
+		if (add_conf_ext(cert, NID_freshest_crl, value) != 0)
+			return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
+			                   "cannot add the delta CRL URL");
 	}
 	return EDGECA_OK;
 }
@@ -458,7 +310,7 @@ add_template_extensions(X509 *cert, const struct tpl_def *t, EVP_PKEY *subject_k
 	    (t->eku != NULL && add_conf_ext(cert, NID_ext_key_usage, t->eku) != 0) ||
 	    (t->id == TPL_OCSP_RESPONDER && add_conf_ext(cert, NID_id_pkix_OCSP_noCheck, "") != 0))
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "cannot add leaf extensions");
-	rc = build_sans(t, req, cn, &sans, msg);
+	rc = issue_build_sans(t, req, cn, &sans, msg);
 	if (rc != EDGECA_OK)
 		return rc;
 	if (t->requires_san && sk_GENERAL_NAME_num(sans) == 0) {

@@ -6,6 +6,7 @@
 #define EDGECA_SIGNER_ISSUE_H
 
 #include <openssl/x509.h>
+#include <stdbool.h>
 #include <time.h>
 
 #include "common/error.h"
@@ -24,7 +25,13 @@ struct issue_params {
 	const char *crl_url; /* CRL distribution point, or NULL */
 	const char *aia_url; /* AIA caIssuers (the issuer's certificate), or NULL */
 	const char *ocsp_url; /* AIA OCSP (the CA's responder), or NULL */
+	const char *freshest_crl_url; /* Freshest CRL (the delta CRL's URL), or NULL */
 };
+
+/* Whether u may be written into a certificate or CRL as a URL: plain
+ * http(s), at most 1,024 characters, no spaces, commas, quotes or
+ * backslashes. */
+bool issue_url_acceptable(const char *u);
 
 /* Issues a certificate for req signed by key. Checks the CSR again
  * (signature, key type, subject) and the key's policy. */

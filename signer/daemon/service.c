@@ -254,8 +254,8 @@ op_issue(struct signer_service *s, const struct signer_msg *req, struct signer_w
 	struct signer_key *key = NULL;
 	X509_REQ *csr = NULL;
 	X509 *cert = NULL;
-	char tpl[33], crl_url[1025], aia_url[1025], ocsp_url[1025];
-	struct issue_params ip = {NULL, 0, -1, NULL, NULL, NULL};
+	char tpl[33], crl_url[1025], aia_url[1025], ocsp_url[1025], freshest_url[1025];
+	struct issue_params ip = {.path_length = -1};
 	uint64_t not_after = 0;
 	uint32_t pathlen;
 	edgeca_err rc;
@@ -276,6 +276,8 @@ op_issue(struct signer_service *s, const struct signer_msg *req, struct signer_w
 		ip.aia_url = aia_url;
 	if (signer_get_str(req, SIGNER_TAG_OCSP_URL, ocsp_url, sizeof(ocsp_url)) == 0)
 		ip.ocsp_url = ocsp_url;
+	if (signer_get_str(req, SIGNER_TAG_FRESHEST_CRL_URL, freshest_url, sizeof(freshest_url)) == 0)
+		ip.freshest_crl_url = freshest_url;
 	if (signer_get_str(req, SIGNER_TAG_TEMPLATE, tpl, sizeof(tpl)) != 0 ||
 	    (t = tpl_by_name(tpl)) == NULL) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "unknown-template",

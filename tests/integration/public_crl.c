@@ -85,6 +85,16 @@ public_crl_wait_newer(struct instance *in, const char *ca_id, const char *file, 
 	return NULL;
 }
 
+int
+crl_entry_reason(X509_REVOKED *e)
+{
+	ASN1_ENUMERATED *r = X509_REVOKED_get_ext_d2i(e, NID_crl_reason, NULL, NULL);
+	int v = r ? (int)ASN1_ENUMERATED_get(r) : -1;
+
+	ASN1_ENUMERATED_free(r);
+	return v;
+}
+
 X509_CRL *
 public_crl_wait_listing(struct instance *in, const char *ca_id, const char *file, X509 *x)
 {

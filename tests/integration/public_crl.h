@@ -26,5 +26,7 @@ bool crl_lists(X509_CRL *crl, X509 *x);
 long crl_number(X509_CRL *crl);
 /* The entry of serial (hex as the API writes it), or NULL. */
 X509_REVOKED *crl_entry(X509_CRL *crl, const char *serial);
+/* An entry's reasonCode, -1 when it has none. */
+int crl_entry_reason(X509_REVOKED *e);
 
 #endif

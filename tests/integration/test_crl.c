@@ -43,16 +43,6 @@ static const struct fixture fx = {
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static int
-entry_reason(X509_REVOKED *e)
-{
-	ASN1_ENUMERATED *r = X509_REVOKED_get_ext_d2i(e, NID_crl_reason, NULL, NULL);
-	int v = r ? (int)ASN1_ENUMERATED_get(r) : -1;
-
-	ASN1_ENUMERATED_free(r);
-	return v;
-}
-
 static void
 write_der_crl_pem(X509_CRL *crl, const char *path)
 {
@@ -127,7 +117,7 @@ test_revocation_reaches_crl(void **state)
 	assert_int_equal(X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ca)), 0);
 	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(ca)), 1);
 	e = crl_entry(crl, serial_a);
-	assert_int_equal(entry_reason(e), CRL_REASON_KEY_COMPROMISE);
+	assert_int_equal(crl_entry_reason(e), CRL_REASON_KEY_COMPROMISE);
 	assert_null(crl_entry(crl, serial_b));
 	akid = X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier, NULL, NULL);
 	skid = X509_get0_subject_key_id(ca);
@@ -162,7 +152,7 @@ test_revocation_reaches_crl(void **state)
 	http_revoke(&in, ca_id, serial_b, "superseded");
 	later = public_crl_wait_newer(&in, ca_id, "default.crl", n2, serial_b);
 	assert_non_null(crl_entry(later, serial_a));
-	assert_int_equal(entry_reason(crl_entry(later, serial_b)), CRL_REASON_SUPERSEDED);
+	assert_int_equal(crl_entry_reason(crl_entry(later, serial_b)), CRL_REASON_SUPERSEDED);
 	X509_CRL_free(later);
 	X509_CRL_free(crl);
 	X509_CRL_free(first);
@@ -187,7 +177,7 @@ test_hold_and_release(void **state)
 	X509_CRL_free(public_crl_wait_newer(&in, ca_id, "default.crl", 0, NULL));
 	http_revoke(&in, ca_id, serial, "certificateHold");
 	held = public_crl_wait_newer(&in, ca_id, "default.crl", 0, serial);
-	assert_int_equal(entry_reason(crl_entry(held, serial)), CRL_REASON_CERTIFICATE_HOLD);
+	assert_int_equal(crl_entry_reason(crl_entry(held, serial)), CRL_REASON_CERTIFICATE_HOLD);
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/certificates/%s/unrevoke", ca_id, serial);
 	r = http_post_expect(&in, path, "{}", 200);
 	http_response_free(&r);

@@ -193,7 +193,7 @@ static X509 *
 issue_until(struct signer_key *k, enum tpl_id tpl, X509_REQ *req, time_t now, time_t not_after,
             edgeca_err want, const char *slug)
 {
-	struct issue_params ip = {tpl_get(tpl), not_after, -1, NULL, NULL, NULL};
+	struct issue_params ip = {.tpl = tpl_get(tpl), .not_after = not_after, .path_length = -1};
 	struct edgeca_msg msg;
 	X509 *x = (X509 *)1;
 

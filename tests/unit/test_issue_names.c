@@ -103,7 +103,7 @@ static void
 issue(struct signer_key *k, enum tpl_id tpl, X509_REQ *req, edgeca_err want, const char *slug,
       const char *what)
 {
-	struct issue_params ip = {tpl_get(tpl), t0 + DAY, -1, NULL, NULL, NULL};
+	struct issue_params ip = {.tpl = tpl_get(tpl), .not_after = t0 + DAY, .path_length = -1};
 	struct edgeca_msg msg;
 	X509 *x = NULL;
 

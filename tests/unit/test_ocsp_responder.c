@@ -29,8 +29,10 @@ static X509 *
 issue(const char *ca_key, const char *tpl, const unsigned char *csr, size_t csr_len,
       time_t not_after)
 {
-	struct signer_issue_opts opts = {-1, "http://pki.example/crl/1.crl",
-	                                 "http://pki.example/ca/1.crt", "http://pki.example/ocsp"};
+	struct signer_issue_opts opts = {.path_length = -1,
+	                                 .crl_url = "http://pki.example/crl/1.crl",
+	                                 .aia_url = "http://pki.example/ca/1.crt",
+	                                 .ocsp_url = "http://pki.example/ocsp"};
 	struct signer_issued out = {0};
 	struct edgeca_msg msg = {0};
 	X509 *cert;

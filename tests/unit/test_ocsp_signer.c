@@ -229,8 +229,9 @@ test_issue_ocsp_url(void **state)
 	X509_REQ *req = t_csr(k, "device-aia", NULL, NULL);
 	size_t req_len = 0;
 	unsigned char *req_der = t_req_der(req, &req_len);
-	struct signer_issue_opts opts = {-1, NULL, "http://pki.example/ca/1.crt",
-	                                 "http://pki.example/ocsp"};
+	struct signer_issue_opts opts = {.path_length = -1,
+	                                 .aia_url = "http://pki.example/ca/1.crt",
+	                                 .ocsp_url = "http://pki.example/ocsp"};
 	struct signer_issued out = {0};
 	struct edgeca_msg msg = {0};
 	AUTHORITY_INFO_ACCESS *aia;

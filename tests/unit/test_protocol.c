@@ -181,6 +181,7 @@ tag_size(uint16_t t)
 	case SIGNER_TAG_THIS_UPDATE:
 	case SIGNER_TAG_NEXT_UPDATE:
 	case SIGNER_TAG_ENTRIES_LENGTH:
+	case SIGNER_TAG_DELTA_BASE:
 		return 8;
 	default:
 		return 4;
