@@ -111,7 +111,7 @@ edgeca_err crl_force_delta(struct edgeca_ctx *ctx, const char *actor, const char
                            const char *location, struct crl *out, struct edgeca_msg *msg);
 
 /* The public URL of the delta CRL of a location's key:
- * <public URL>/crl/<ca id>/<location>.delta.crl for the first key,
+ * <public PKI URL>/crl/<ca id>/<location>.delta.crl for the first key,
  * .../<location>.<generation>.delta.crl for the others. */
 void crl_delta_url(const struct model_settings *settings, const char *ca_id,
                    const char *location, int generation, char url[PUBLIC_URL_BYTES]);

@@ -12,30 +12,6 @@
 #include "model/core/context.h"
 #include "model/store/db.h"
 
-void
-crl_public_url(const struct model_settings *settings, const char *ca_id, const char *location,
-               int generation, char url[PUBLIC_URL_BYTES])
-{
-	if (generation > 1)
-		snprintf(url, 1100, "%s/crl/%s/%s.%d.crl", settings->public_pki_url, ca_id, location,
-		         generation);
-	else
-		snprintf(url, 1100, "%s/crl/%s/%s.crl", settings->public_pki_url, ca_id, location);
-}
-
-/* Where a key's delta CRL is published: the URL its complete CRL and the
- * certificates it issues name in their Freshest CRL extension. */
-void
-crl_delta_url(const struct model_settings *settings, const char *ca_id, const char *location,
-              int generation, char url[PUBLIC_URL_BYTES])
-{
-	if (generation > 1)
-		snprintf(url, 1100, "%s/crl/%s/%s.%d.delta.crl", settings->public_pki_url, ca_id,
-		         location, generation);
-	else
-		snprintf(url, 1100, "%s/crl/%s/%s.delta.crl", settings->public_pki_url, ca_id, location);
-}
-
 /* The CA's location named, or its first active one; checks the CA
  * publishes CRLs (delta: delta CRLs too). id receives the CA's id as the database writes it, so
  * that every builder takes the same lock whatever form a caller used. */

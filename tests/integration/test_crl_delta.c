@@ -26,6 +26,8 @@
 #include "tests/integration/public_crl.h"
 
 #define PUBLIC_URL "https://ca.example.test:8443"
+/* the base of the CRL, delta CRL and issuer URLs certificates carry */
+#define PKI_URL "http://pki.example.test"
 
 static struct instance in;
 
@@ -34,6 +36,7 @@ static const struct fixture fx = {
 	.name = "crl_delta",
 	.env = {
 		"EDGECA_PUBLIC_URL=" PUBLIC_URL,
+		"EDGECA_PUBLIC_PKI_URL=" PKI_URL,
 		"EDGECA_CRL_DELAY_MS=300",
 	},
 };
@@ -173,7 +176,7 @@ test_delta_cycle(void **state)
 	assert_int_equal(json_integer_value(json_object_get(d, "interval_minutes")), 5);
 	snprintf(ca_id, sizeof(ca_id), "%s", http_json_str(&r, "id"));
 	http_response_free(&r);
-	snprintf(want, sizeof(want), PUBLIC_URL "/crl/%s/default.delta.crl", ca_id);
+	snprintf(want, sizeof(want), PKI_URL "/crl/%s/default.delta.crl", ca_id);
 
 	/* the complete CRL names the delta; the delta names the complete CRL */
 	base = public_crl_wait_newer(&in, ca_id, "default.crl", 0, NULL);
@@ -183,6 +186,23 @@ test_delta_cycle(void **state)
 	assert_int_equal(delta_base(base), -1);
 	delta = wait_delta(ca_id, 0, nb, NULL);
 	assert_true(crl_number(delta) > nb);
+	{ /* the URL certificates name: the plain-HTTP listener serves it */
+		struct http_response pr;
+		const unsigned char *p;
+		X509_CRL *plain;
+		char file[160];
+
+		snprintf(file, sizeof(file), "/crl/%s/default.delta.crl", ca_id);
+		assert_int_equal(http_pki_call(&in, "GET", file, NULL, NULL, 0, NULL, &pr), 200);
+		assert_string_equal(pr.content_type, "application/pkix-crl");
+		p = pr.body;
+		plain = d2i_X509_CRL(NULL, &p, (long)pr.body_len);
+		assert_non_null(plain);
+		assert_true(delta_base(plain) > 0);
+		assert_true(crl_number(plain) >= crl_number(delta));
+		X509_CRL_free(plain);
+		http_response_free(&pr);
+	}
 	assert_null(X509_CRL_get_REVOKED(delta));
 	assert_int_equal(X509_CRL_verify(delta, X509_get0_pubkey(ca)), 1);
 	assert_null(X509_CRL_get_ext_d2i(delta, NID_freshest_crl, NULL, NULL));
@@ -278,6 +298,9 @@ test_delta_settings(void **state)
 	X509_CRL_free(base);
 	snprintf(path, sizeof(path), "/crl/%s/default.delta.crl", ca_id);
 	http_expect(404, "crl-delta-disabled", http_get(&in, path, NULL, &r), &r);
+	/* the plain-HTTP listener answers the same */
+	http_expect(404, "crl-delta-disabled",
+	            http_pki_call(&in, "GET", path, NULL, NULL, 0, NULL, &r), &r);
 	snprintf(path, sizeof(path), "/api/v1/cas/%s/crl", ca_id);
 	r = http_post_expect(&in, path, "{\"delta\": true}", 404);
 	http_response_free(&r);
@@ -324,6 +347,9 @@ test_delta_settings(void **state)
 	X509_CRL_free(base);
 	snprintf(path, sizeof(path), "/crl/%s/default.delta.crl", ca_id);
 	http_expect(404, "crl-delta-disabled", http_get(&in, path, NULL, &r), &r);
+	/* the plain-HTTP listener answers the same */
+	http_expect(404, "crl-delta-disabled",
+	            http_pki_call(&in, "GET", path, NULL, NULL, 0, NULL, &r), &r);
 	x = http_issue_cert(&in, ca_id, "delta-off-dev", NULL, serial);
 	assert_string_equal(freshest_url(X509_get_ext_d2i(x, NID_freshest_crl, NULL, NULL)), "");
 	X509_free(x);
