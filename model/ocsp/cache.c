@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/siphash.h"
+#include "model/ocsp/internal/known.h"
 #include "model/ocsp/ocsp.h"
 
 #define SHARDS 16
@@ -40,6 +41,7 @@ struct ocsp_cache {
 	unsigned char key[16]; /* of the hash, random per cache */
 	atomic_ulong epoch;
 	atomic_bool enabled; /* off while invalidations may be missed */
+	struct ocsp_known_table *known; /* statuses and settings, forgotten with answers */
 };
 
 static uint64_t
@@ -65,7 +67,7 @@ ocsp_cache_new(size_t entries)
 	while (nb < per)
 		nb <<= 1;
 	atomic_init(&c->enabled, true);
-	if (RAND_bytes(c->key, sizeof(c->key)) != 1)
+	if (RAND_bytes(c->key, sizeof(c->key)) != 1 || (c->known = known_new(entries)) == NULL)
 		goto fail;
 	for (int i = 0; i < SHARDS; i++) {
 		struct shard *s = &c->shards[i];
@@ -112,6 +114,7 @@ ocsp_cache_free(struct ocsp_cache *c)
 {
 	if (c == NULL)
 		return;
+	known_free(c->known);
 	for (int i = 0; i < SHARDS; i++) {
 		struct shard *s = &c->shards[i];
 		for (size_t j = 0; s->slots != NULL && j < s->n_slots; j++)
@@ -225,6 +228,7 @@ forget(struct ocsp_cache *c, const char *key_id, const char *serial)
 	if (c == NULL)
 		return;
 	atomic_fetch_add(&c->epoch, 1);
+	known_forget(c->known, key_id, serial);
 	if (key_id != NULL && serial != NULL)
 		hc = cert_hash(c, key_id, serial);
 	for (int i = 0; i < SHARDS; i++) {
@@ -310,4 +314,44 @@ ocsp_cache_count(struct ocsp_cache *c)
 		pthread_rwlock_unlock(&c->shards[i].lock);
 	}
 	return n;
+}
+
+bool
+ocsp_cache_known(struct ocsp_cache *c, const char *key_id, const struct ocsp_request *req,
+                 struct ocsp_known *ca, struct ocsp_single *singles)
+{
+	struct ocsp_known k;
+
+	if (c == NULL || !atomic_load(&c->enabled) || !known_get(c->known, key_id, "", ca))
+		return false;
+	for (size_t i = 0; i < req->n; i++) {
+		/* "": a serial never issued, never stored (nor confused with
+		 * the settings) */
+		if (req->ids[i].serial[0] == '\0' ||
+		    !known_get(c->known, key_id, req->ids[i].serial, &k))
+			return false;
+		singles[i] = (struct ocsp_single){&req->ids[i], k.status, k.revoked_at, k.reason};
+	}
+	return true;
+}
+
+void
+ocsp_cache_put_known(struct ocsp_cache *c, unsigned long epoch, const char *key_id,
+                     const struct ocsp_known *ca, const struct ocsp_single *singles, size_t n)
+{
+	if (c == NULL || !atomic_load(&c->enabled))
+		return;
+	known_put(c->known, &c->epoch, epoch, key_id, "", ca);
+	for (size_t i = 0; i < n; i++) {
+		struct ocsp_known k = {singles[i].status, singles[i].revoked_at, singles[i].reason,
+		                       false, false, 0};
+		if (singles[i].status != OCSP_CERT_UNKNOWN && singles[i].id->serial[0] != '\0')
+			known_put(c->known, &c->epoch, epoch, key_id, singles[i].id->serial, &k);
+	}
+}
+
+size_t
+ocsp_cache_known_count(struct ocsp_cache *c)
+{
+	return c == NULL ? 0 : known_count(c->known);
 }

@@ -2,7 +2,8 @@
  * hard limits, the issuer found by its CertID hashes among the CA
  * location keys, status from the certificates table, the ResponseData
  * built here and signed by the signer, and the cache of nonce-less
- * answers with its invalidation. Called by api/pki (requests), by
+ * answers and of the statuses behind nonce answers, with their
+ * invalidation. Called by api/pki (requests), by
  * model/revoke (invalidation) and by server/ (the cache's life, the
  * LISTEN connection). Reads cas, ca_locations, ca_location_history and
  * certificates; writes no table. */
@@ -87,12 +88,25 @@ enum ocsp_status ocsp_request_parse(const unsigned char *der, size_t len,
 bool ocsp_request_single_certid(const unsigned char *der, size_t len,
                                 const unsigned char **certid, size_t *certid_len);
 
+enum ocsp_cert_status { OCSP_CERT_GOOD, OCSP_CERT_REVOKED, OCSP_CERT_UNKNOWN };
+
 /* What a SingleResponse says. */
 struct ocsp_single {
 	const struct ocsp_certid *id;
-	enum { OCSP_CERT_GOOD, OCSP_CERT_REVOKED, OCSP_CERT_UNKNOWN } status;
+	enum ocsp_cert_status status;
 	time_t revoked_at;
 	int reason; /* CRLReason, -1 none */
+};
+
+/* What PostgreSQL said about one certificate of a CA key (status,
+ * revoked_at, reason) or about the CA's OCSP settings (enabled,
+ * delegated, validity): what a freshly signed answer is built from. */
+struct ocsp_known {
+	enum ocsp_cert_status status;
+	time_t revoked_at;
+	int reason;
+	bool enabled, delegated;
+	int validity;
 };
 
 /* The DER ResponseData: responderID byKey (SHA-1 key_hash), producedAt
@@ -135,6 +149,20 @@ void ocsp_cache_flush(struct ocsp_cache *c);
 /* A notification's payload: "<key id> <serial>", "<key id>" or "*". */
 void ocsp_cache_forget_payload(struct ocsp_cache *c, const char *payload);
 size_t ocsp_cache_count(struct ocsp_cache *c);
+/* The statuses of every entry of req under the CA key key_id and the
+ * CA's OCSP settings (into *ca: enabled, delegated, validity), as last
+ * read from PostgreSQL: true when all are known (singles filled, a
+ * nonce answer needs no database), false when they must be read. */
+bool ocsp_cache_known(struct ocsp_cache *c, const char *key_id, const struct ocsp_request *req,
+                      struct ocsp_known *ca, struct ocsp_single *singles);
+/* Remembers what PostgreSQL said, unless anything was forgotten since
+ * epoch (as ocsp_cache_put): the CA's settings and the good and revoked
+ * statuses; never unknown (the serial may be issued later). Forgotten
+ * with the answers (ocsp_cache_forget*, flush, set_enabled). */
+void ocsp_cache_put_known(struct ocsp_cache *c, unsigned long epoch, const char *key_id,
+                          const struct ocsp_known *ca, const struct ocsp_single *singles,
+                          size_t n);
+size_t ocsp_cache_known_count(struct ocsp_cache *c);
 /* Off: nothing is served or stored (while the LISTEN connection is
  * down, revocations elsewhere would go unheard). Either way the cache
  * is emptied. */

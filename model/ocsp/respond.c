@@ -1,7 +1,8 @@
 /* Answering an OCSP request: the cache first (a nonce-less single
  * request costs its DER walk, a hash and a read lock), then the full
- * parse, the issuer, one statement for the CA's settings and the
- * statuses, the ResponseData, one signer round trip, the cache. */
+ * parse, the issuer, the CA's settings and the statuses (remembered in
+ * the cache, else one statement), the ResponseData, one signer round
+ * trip, the cache. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +38,8 @@ struct status_args {
 	const struct ocsp_issuer *issuer;
 	const struct ocsp_request *req;
 	struct ocsp_single *singles;
-	bool enabled;
-	bool delegated;
-	int validity;
+	struct ocsp_known ca; /* enabled, delegated, validity */
+	bool found;           /* the CA's row was read */
 };
 
 static int
@@ -94,13 +94,12 @@ status_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 	p[1] = (struct db_param){a->issuer->key_id, 0, false};
 	p[2] = (struct db_param){(const char *)list.data, 0, false};
 	rc = db_exec_prepared(c, &status_stmt, p, 3, &r, "read OCSP statuses", msg);
-	if (rc != EDGECA_OK || PQntuples(r) == 0) {
-		a->enabled = false;
+	if (rc != EDGECA_OK || PQntuples(r) == 0)
 		goto out;
-	}
-	a->enabled = strcmp(db_get(r, 0, "ocsp_enabled"), "t") == 0;
-	a->delegated = strcmp(db_get(r, 0, "ocsp_delegated_responder"), "t") == 0;
-	a->validity = (int)db_get_ll(r, 0, "ocsp_validity_seconds");
+	a->found = true;
+	a->ca.enabled = strcmp(db_get(r, 0, "ocsp_enabled"), "t") == 0;
+	a->ca.delegated = strcmp(db_get(r, 0, "ocsp_delegated_responder"), "t") == 0;
+	a->ca.validity = (int)db_get_ll(r, 0, "ocsp_validity_seconds");
 	for (int i = 0; i < PQntuples(r); i++)
 		apply_row(a, r, i);
 out:
@@ -145,7 +144,7 @@ answer_fresh(struct edgeca_ctx *ctx, const struct ocsp_request *req, time_t now)
 	struct ocsp_issuer is;
 	struct ocsp_responder resp;
 	const char *signer;
-	struct status_args sa = {&is, req, singles, false, false, 0};
+	struct status_args sa = {&is, req, singles, {0}, false};
 	struct buf tbs = {0}, basic = {0};
 	struct edgeca_msg msg = {0};
 	struct ocsp_answer *a = NULL;
@@ -159,16 +158,22 @@ answer_fresh(struct edgeca_ctx *ctx, const struct ocsp_request *req, time_t now)
 	}
 	for (size_t i = 0; i < req->n; i++)
 		singles[i] = (struct ocsp_single){&req->ids[i], OCSP_CERT_UNKNOWN, 0, -1};
-	if ((rc = db_with(ctx->db, status_on, &sa, &msg)) != EDGECA_OK) {
+	/* known certificates skip PostgreSQL; what is read is remembered,
+	 * unless a revocation was heard meanwhile (the epoch) */
+	if (ocsp_cache_known(ctx->ocsp_cache, is.key_id, req, &sa.ca, singles)) {
+		sa.found = true;
+	} else if ((rc = db_with(ctx->db, status_on, &sa, &msg)) != EDGECA_OK) {
 		log_warn("ocsp_respond: ca=%s: %s", is.ca_id, msg.detail);
 		a = failure(rc == EDGECA_ERR_UNAVAILABLE ? OCSP_TRY_LATER : OCSP_INTERNAL_ERROR);
 		goto out;
+	} else if (sa.found) {
+		ocsp_cache_put_known(ctx->ocsp_cache, epoch, is.key_id, &sa.ca, singles, req->n);
 	}
-	if (!sa.enabled) {
+	if (!sa.found || !sa.ca.enabled) {
 		a = failure(OCSP_UNAUTHORIZED);
 		goto out;
 	}
-	if (sa.delegated && !ocsp_issuers_responder(ctx->ocsp_issuers, is.key_id, now, &resp)) {
+	if (sa.ca.delegated && !ocsp_issuers_responder(ctx->ocsp_issuers, is.key_id, now, &resp)) {
 		if ((rc = ocsp_responder_get(ctx, is.key_id, &resp, &msg)) != EDGECA_OK) {
 			log_warn("ocsp_respond: ca=%s key=%s: no responder: %s", is.ca_id, is.key_id,
 			         msg.detail);
@@ -177,9 +182,9 @@ answer_fresh(struct edgeca_ctx *ctx, const struct ocsp_request *req, time_t now)
 		}
 		ocsp_issuers_set_responder(ctx->ocsp_issuers, is.key_id, &resp);
 	}
-	signer = sa.delegated ? resp.key_id : is.key_id;
-	if (ocsp_response_data(sa.delegated ? resp.sha1_key : is.sha1_key, now, now + sa.validity,
-	                       singles, req->n, req, &tbs) != 0) {
+	signer = sa.ca.delegated ? resp.key_id : is.key_id;
+	if (ocsp_response_data(sa.ca.delegated ? resp.sha1_key : is.sha1_key, now,
+	                       now + sa.ca.validity, singles, req->n, req, &tbs) != 0) {
 		a = failure(OCSP_INTERNAL_ERROR);
 		goto out;
 	}
@@ -192,7 +197,7 @@ answer_fresh(struct edgeca_ctx *ctx, const struct ocsp_request *req, time_t now)
 	if ((a = ocsp_answer_new(OCSP_SUCCESSFUL, basic.data, basic.len)) == NULL)
 		goto out;
 	a->this_update = now;
-	a->next_update = now + sa.validity;
+	a->next_update = now + sa.ca.validity;
 	if (!req->has_nonce && req->n == 1) {
 		a->cacheable = true;
 		ocsp_cache_put(ctx->ocsp_cache, epoch, req->ids[0].der, req->ids[0].der_len, is.key_id,

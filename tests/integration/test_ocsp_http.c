@@ -1,7 +1,9 @@
 /* The OCSP responder on the plain-HTTP PKI listener, through real
  * clients: `openssl ocsp` at the AIA OCSP URL a leaf carries (good,
  * revoked with its reason right after the API revokes, good again after
- * a hold is released, unknown, nonces echoed), the RFC 5019 GET form and
+ * a hold is released, unknown, nonces echoed), nonce answers right after
+ * revocations through this server and through a second one (the
+ * statuses servers remember), the RFC 5019 GET form and
  * its caching headers with curl's library, GnuTLS `ocsptool`, a delegated
  * responder, the per-CA settings, and hostile requests after which the
  * listener still answers. */
@@ -346,6 +348,96 @@ test_get_and_caching(void **state)
 	X509_free(x);
 }
 
+/* POSTs a request for x (issued by issuer) with a fresh nonce to in's
+ * plain-HTTP listener; checks the answer is successful, uncached and
+ * echoes the nonce. Returns the certificate's status (V_OCSP_CERTSTATUS_*),
+ * the revocation reason in *reason. */
+static int
+nonce_post(struct instance *to, X509 *x, X509 *issuer, int *reason)
+{
+	OCSP_REQUEST *req = OCSP_REQUEST_new();
+	OCSP_CERTID *id = OCSP_cert_to_id(NULL, x, issuer);
+	OCSP_RESPONSE *resp = NULL;
+	OCSP_BASICRESP *bs = NULL;
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	struct http_response r;
+	int len, st;
+
+	assert_non_null(req);
+	assert_non_null(id);
+	assert_non_null(OCSP_request_add0_id(req, id));
+	assert_int_equal(OCSP_request_add1_nonce(req, NULL, 16), 1);
+	assert_true((len = i2d_OCSP_REQUEST(req, &der)) > 0);
+	assert_int_equal(http_pki_call(to, "POST", "/ocsp", "application/ocsp-request", der,
+	                               (size_t)len, NULL, &r), 200);
+	assert_string_equal(http_header(&r, "cache-control"), "no-cache, no-store");
+	p = r.body;
+	assert_non_null(resp = d2i_OCSP_RESPONSE(NULL, &p, (long)r.body_len));
+	assert_int_equal(OCSP_response_status(resp), OCSP_RESPONSE_STATUS_SUCCESSFUL);
+	assert_non_null(bs = OCSP_response_get1_basic(resp));
+	assert_int_equal(OCSP_check_nonce(req, bs), 1);
+	*reason = -1;
+	st = OCSP_single_get0_status(OCSP_resp_get0(bs, 0), reason, NULL, NULL, NULL);
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(resp);
+	http_response_free(&r);
+	OPENSSL_free(der);
+	OCSP_REQUEST_free(req);
+	return st;
+}
+
+/* Nonce answers for a known certificate come from the statuses this
+ * process remembers; a revocation, an unrevocation and a revocation with
+ * another reason each show in the very next nonce answer. */
+static void
+test_nonce_status_cache(void **state)
+{
+	char serial[80], path[256];
+	X509 *x = leaf(sub_id, "ocsp-nonce-cache", serial, path);
+	int reason;
+
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(nonce_post(&in, x, sub_cert, &reason), V_OCSP_CERTSTATUS_GOOD);
+	http_revoke(&in, sub_id, serial, "certificateHold");
+	assert_int_equal(nonce_post(&in, x, sub_cert, &reason), V_OCSP_CERTSTATUS_REVOKED);
+	assert_int_equal(reason, OCSP_REVOKED_STATUS_CERTIFICATEHOLD);
+	unrevoke(sub_id, serial);
+	assert_int_equal(nonce_post(&in, x, sub_cert, &reason), V_OCSP_CERTSTATUS_GOOD);
+	assert_int_equal(nonce_post(&in, x, sub_cert, &reason), V_OCSP_CERTSTATUS_GOOD);
+	http_revoke(&in, sub_id, serial, "keyCompromise");
+	assert_int_equal(nonce_post(&in, x, sub_cert, &reason), V_OCSP_CERTSTATUS_REVOKED);
+	assert_int_equal(reason, OCSP_REVOKED_STATUS_KEYCOMPROMISE);
+	X509_free(x);
+}
+
+/* A second server on the same database remembers the status too; a
+ * revocation through the first reaches it by NOTIFY, so that its nonce
+ * answers say revoked moments later (never good again). */
+static void
+test_nonce_status_two_servers(void **state)
+{
+	struct instance b;
+	char serial[80], path[256];
+	X509 *x = leaf(sub_id, "ocsp-nonce-two", serial, path);
+	int reason = -1, st = V_OCSP_CERTSTATUS_GOOD;
+
+	instance_start_pair(&b, &in);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(nonce_post(&b, x, sub_cert, &reason), V_OCSP_CERTSTATUS_GOOD);
+	http_revoke(&in, sub_id, serial, "superseded");
+	for (int i = 0; i < 50 && st == V_OCSP_CERTSTATUS_GOOD; i++) {
+		if ((st = nonce_post(&b, x, sub_cert, &reason)) == V_OCSP_CERTSTATUS_GOOD)
+			sleep_ms(100);
+	}
+	assert_int_equal(st, V_OCSP_CERTSTATUS_REVOKED);
+	assert_int_equal(reason, OCSP_REVOKED_STATUS_SUPERSEDED);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(nonce_post(&b, x, sub_cert, &reason), V_OCSP_CERTSTATUS_REVOKED);
+	instance_destroy_pair(&b);
+	X509_free(x);
+}
+
 static void
 test_gnutls(void **state)
 {
@@ -565,6 +657,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_statuses),     cmocka_unit_test(test_nonce),
+		cmocka_unit_test(test_nonce_status_cache),
+		cmocka_unit_test(test_nonce_status_two_servers),
 		cmocka_unit_test(test_get_and_caching), cmocka_unit_test(test_gnutls),
 		cmocka_unit_test(test_delegated),    cmocka_unit_test(test_settings),
 		cmocka_unit_test(test_hostile),

@@ -313,6 +313,92 @@ test_cache(void **state)
 	ocsp_cache_forget(NULL, "k", "1");
 }
 
+/* A request of n entries with serials[i], for the status cache. */
+static void
+known_request(struct ocsp_request *req, const char *const *serials, size_t n)
+{
+	memset(req, 0, sizeof(*req));
+	for (size_t i = 0; i < n; i++)
+		snprintf(req->ids[i].serial, sizeof(req->ids[i].serial), "%s", serials[i]);
+	req->n = n;
+}
+
+static void
+test_known_statuses(void **state)
+{
+	struct ocsp_cache *c = ocsp_cache_new(64);
+	const char *const serials[] = {"0a", "0b", "0c"};
+	struct ocsp_request req;
+	struct ocsp_single in[3], out[3];
+	struct ocsp_known ca = {OCSP_CERT_GOOD, 0, -1, true, false, 600}, got_ca;
+	unsigned long e;
+
+	known_request(&req, serials, 3);
+	in[0] = (struct ocsp_single){&req.ids[0], OCSP_CERT_GOOD, 0, -1};
+	in[1] = (struct ocsp_single){&req.ids[1], OCSP_CERT_REVOKED, 1700000000, 1};
+	in[2] = (struct ocsp_single){&req.ids[2], OCSP_CERT_UNKNOWN, 0, -1};
+	assert_false(ocsp_cache_known(c, "k1", &req, &got_ca, out));
+	ocsp_cache_put_known(c, ocsp_cache_epoch(c), "k1", &ca, in, 3);
+	/* unknown is never remembered: the serial may be issued later */
+	assert_false(ocsp_cache_known(c, "k1", &req, &got_ca, out));
+	req.n = 2;
+	assert_true(ocsp_cache_known(c, "k1", &req, &got_ca, out));
+	assert_true(got_ca.enabled);
+	assert_false(got_ca.delegated);
+	assert_int_equal(got_ca.validity, 600);
+	assert_int_equal(out[0].status, OCSP_CERT_GOOD);
+	assert_ptr_equal(out[0].id, &req.ids[0]);
+	assert_int_equal(out[1].status, OCSP_CERT_REVOKED);
+	assert_int_equal(out[1].revoked_at, 1700000000);
+	assert_int_equal(out[1].reason, 1);
+	/* another key knows nothing of these serials */
+	assert_false(ocsp_cache_known(c, "k2", &req, &got_ca, out));
+	/* a revocation of one serial: that one is read again, not the other */
+	ocsp_cache_forget(c, "k1", "0a");
+	assert_false(ocsp_cache_known(c, "k1", &req, &got_ca, out));
+	req.n = 1;
+	snprintf(req.ids[0].serial, sizeof(req.ids[0].serial), "0b");
+	assert_true(ocsp_cache_known(c, "k1", &req, &got_ca, out));
+	assert_int_equal(out[0].status, OCSP_CERT_REVOKED);
+	/* read before a forget (here another certificate's), stored after
+	 * it: not kept */
+	e = ocsp_cache_epoch(c);
+	ocsp_cache_forget_payload(c, "k9 5");
+	snprintf(req.ids[0].serial, sizeof(req.ids[0].serial), "0a");
+	ocsp_cache_put_known(c, e, "k1", &ca, in, 1);
+	assert_false(ocsp_cache_known(c, "k1", &req, &got_ca, out));
+	ocsp_cache_put_known(c, ocsp_cache_epoch(c), "k1", &ca, in, 1);
+	assert_true(ocsp_cache_known(c, "k1", &req, &got_ca, out));
+	/* a whole key (a NOTIFY without serial); then the settings of k2 */
+	ocsp_cache_forget_payload(c, "k1");
+	assert_int_equal(ocsp_cache_known_count(c), 0);
+	ocsp_cache_put_known(c, ocsp_cache_epoch(c), "k2", &ca, in, 2);
+	assert_int_equal(ocsp_cache_known_count(c), 3);
+	/* settings changed or a CA revoked ("*"): everything */
+	ocsp_cache_forget_payload(c, "*");
+	assert_int_equal(ocsp_cache_known_count(c), 0);
+	/* while revocations elsewhere may go unheard: nothing kept or served */
+	ocsp_cache_put_known(c, ocsp_cache_epoch(c), "k1", &ca, in, 1);
+	ocsp_cache_set_enabled(c, false);
+	assert_false(ocsp_cache_known(c, "k1", &req, &got_ca, out));
+	ocsp_cache_put_known(c, ocsp_cache_epoch(c), "k1", &ca, in, 1);
+	assert_int_equal(ocsp_cache_known_count(c), 0);
+	ocsp_cache_set_enabled(c, true);
+	ocsp_cache_put_known(c, ocsp_cache_epoch(c), "k1", &ca, in, 1);
+	assert_true(ocsp_cache_known(c, "k1", &req, &got_ca, out));
+	/* bounded */
+	for (int i = 0; i < 5000; i++) {
+		char serial[16];
+		snprintf(serial, sizeof(serial), "%x", i + 0x100);
+		snprintf(req.ids[0].serial, sizeof(req.ids[0].serial), "%s", serial);
+		ocsp_cache_put_known(c, ocsp_cache_epoch(c), "k", &ca, in, 1);
+	}
+	assert_true(ocsp_cache_known_count(c) <= 64 + 16);
+	ocsp_cache_free(c);
+	assert_false(ocsp_cache_known(NULL, "k1", &req, &got_ca, out));
+	ocsp_cache_put_known(NULL, 0, "k1", &ca, in, 1);
+}
+
 int
 main(void)
 {
@@ -320,6 +406,7 @@ main(void)
 		cmocka_unit_test(test_parse),   cmocka_unit_test(test_single_key),
 		cmocka_unit_test(test_limits),  cmocka_unit_test(test_response),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_known_statuses),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
