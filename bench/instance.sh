@@ -35,12 +35,16 @@ trap 'exit 143' TERM
 instance_users "$work"
 
 # free_port VAR: a free TCP port, far from the development ports 8443/8444
-# and from the ports already handed out.
+# and from the ports already handed out, and below the range the kernel
+# gives client connections: after a benchmark's hundreds of thousands of
+# connections, a port of that range may still be held by one (in
+# TIME_WAIT), and a listener could not bind it.
 taken=" "
+read -r ephemeral_low _ </proc/sys/net/ipv4/ip_local_port_range
 free_port() {
   local p
   while :; do
-    p=$((20000 + RANDOM % 40000))
+    p=$((20000 + RANDOM % (ephemeral_low > 21000 ? ephemeral_low - 20000 : 1000)))
     [[ $taken == *" $p "* ]] && continue
     ss -Htln "sport = :$p" | grep -q . && continue
     taken+="$p "

@@ -67,16 +67,6 @@ stop_openssl() {
 }
 bench_cleanup_extra() { stop_openssl; }
 
-# listen_port VAR: a free port below the ephemeral range: ocspload's
-# connections to openssl ocsp (one per answer) leave thousands of local
-# ports in TIME_WAIT, which openssl cannot bind.
-read -r ephemeral_low _ </proc/sys/net/ipv4/ip_local_port_range
-listen_port() {
-  local lp
-  while :; do free_port lp; [ "$lp" -lt "$ephemeral_low" ] && break; done
-  printf -v "$1" '%s' "$lp"
-}
-
 # --- the private instance, its plain-HTTP listener on the free port
 # bench_instance_start picks; certificates name it (the default URL) ---
 unset EDGECA_PUBLIC_PKI_URL
@@ -148,7 +138,7 @@ is_root && chown -R "$EDGECA_SERVER_USER:" "$os"
 # nextUpdate an hour ahead (edgeca's default validity).
 start_openssl() {
   local port i
-  listen_port port
+  free_port port
   as_user_bg "$EDGECA_SERVER_USER" openssl ocsp -index "$os/index.txt" -port "$port" \
     -rsigner "$os/sub.pem" -rkey "$os/sub.key" -CA "$os/sub.pem" -resp_key_id -resp_no_certs \
     -nmin 60 -ignore_err "$@" >>"$work/log/openssl.log" 2>&1
