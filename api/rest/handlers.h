@@ -32,6 +32,8 @@ void api_cas_update(struct api_call *call);
 void api_cas_est_urls(struct api_call *call);
 /* GET /api/v1/notifications and /api/v1/cas/{ca_id}/notifications */
 void api_notifications_list(struct api_call *call);
+/* GET /api/v1/audit */
+void api_audit_list(struct api_call *call);
 void api_cas_verification_certificate(struct api_call *call);
 void api_cas_iotedge_config(struct api_call *call);
 

@@ -22,6 +22,7 @@ const struct api_route api_routes[] = {
 	{"GET", "/api/v1/cas/:ca_id/est", ACCESS_READ, api_cas_est_urls},
 	{"GET", "/api/v1/cas/:ca_id/notifications", ACCESS_OVERSEE, api_notifications_list},
 	{"GET", "/api/v1/notifications", ACCESS_OVERSEE, api_notifications_list},
+	{"GET", "/api/v1/audit", ACCESS_OVERSEE, api_audit_list},
 	{"POST", "/api/v1/cas/:ca_id/verification-certificate", ACCESS_ADMIN,
 	 api_cas_verification_certificate},
 	{"GET", "/api/v1/cas/:ca_id/iotedge-config", ACCESS_ADMIN, api_cas_iotedge_config},
