@@ -27,7 +27,8 @@ role_allows(enum role role, enum api_access access)
 static bool
 filters_by_scope(const struct api_route *route)
 {
-	return route->handler == api_cas_list || route->handler == api_notifications_list;
+	return route->handler == api_cas_list || route->handler == api_notifications_list ||
+	       route->handler == api_audit_list;
 }
 
 /* A token limited to CAs acts on those CAs only: a route whose path names

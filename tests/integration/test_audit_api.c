@@ -21,7 +21,7 @@
 
 static struct instance in;
 static char requester[128], auditor[128];
-static char root_id[64];
+static char root_id[64], other_id[64], limited[128];
 static char serials[N_ISSUED][80];
 
 static void
@@ -37,6 +37,19 @@ fixture_ready(void)
 		http_response_free(&r);
 	}
 	http_revoke(&in, root_id, serials[1], "keyCompromise");
+	/* another CA, and an auditor limited to the first */
+	http_create_ca(&in, "{\"common_name\": \"Other Root\"}", other_id);
+	{
+		char *body;
+		struct http_response r;
+
+		xasprintf(&body, "{\"name\": \"aud-limited\", \"role\": \"auditor\", "
+		          "\"ca_ids\": [\"%s\"]}", root_id);
+		r = http_post_expect(&in, "/api/v1/tokens", body, 201);
+		snprintf(limited, sizeof(limited), "%s", http_json_str(&r, "token"));
+		http_response_free(&r);
+		free(body);
+	}
 }
 
 static const struct fixture fx = {
@@ -251,6 +264,41 @@ test_roles(void **state)
 	http_expect(401, NULL, http_get(&in, "/api/v1/audit", NULL, &r), &r);
 }
 
+/* A token limited to a CA reads the events about that CA and its
+ * certificates only: not the other CA's, not the tokens'. */
+static void
+test_limited_token(void **state)
+{
+	json_t *items = audit_get(limited, "?limit=1000", NULL), *e;
+	char *q;
+	size_t i, issued = 0;
+
+	(void)state;
+	assert_true(json_array_size(items) > 0);
+	json_array_foreach(items, i, e) {
+		const char *ca = json_string_value(json_object_get(json_object_get(e, "details"),
+		                                                   "ca_id"));
+
+		assert_string_not_equal(object_member(e, "type"), "token");
+		if (strcmp(object_member(e, "type"), "ca") == 0)
+			assert_string_equal(object_member(e, "id"), root_id);
+		else
+			assert_string_equal(ca, root_id);
+		issued += strcmp(member(e, "action"), "certificate.issue") == 0;
+	}
+	assert_int_equal(issued, N_ISSUED);
+	json_decref(items);
+	/* the admin sees the other CA's creation, the limited token does not */
+	xasprintf(&q, "?object_type=ca&object_id=%s&action=ca.create", other_id);
+	items = audit_get(in.admin_token, q, NULL);
+	assert_int_equal(json_array_size(items), 1);
+	json_decref(items);
+	items = audit_get(limited, q, NULL);
+	assert_int_equal(json_array_size(items), 0);
+	json_decref(items);
+	free(q);
+}
+
 /* 400 invalid-parameter (or slug) with the parameter named in detail. */
 static void
 bad(const char *query, const char *slug, const char *named)
@@ -296,6 +344,7 @@ main(void)
 		cmocka_unit_test(test_filters_narrow),
 		cmocka_unit_test(test_pages_chain),
 		cmocka_unit_test(test_roles),
+		cmocka_unit_test(test_limited_token),
 		cmocka_unit_test(test_bad_parameters),
 	};
 
