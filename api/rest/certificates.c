@@ -1,4 +1,5 @@
-/* /api/v1/cas/{ca_id}/certificates: submit CSRs, list and read certificates. */
+/* /api/v1/cas/{ca_id}/certificates: submit CSRs, list and read certificates
+ * (JSON, or by Accept the certificate as PEM, DER, PEM chain or PKCS#7). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "api/rest/request.h"
 #include "common/x509util.h"
 #include "model/cert/certificate.h"
+#include "model/cert/download.h"
 
 static const char *const issue_fields[] = {"csr", "validity_days", "not_after", "template",
                                            "location", NULL};
@@ -189,12 +191,49 @@ api_certificates_list(struct api_call *call)
 	cert_list_free(&list);
 }
 
+/* What GET .../certificates/{serial} offers by Accept, JSON first (the
+ * answer without an Accept header), and the file extension of each. */
+static const char *const cert_offers[] = {"application/json",
+                                          "application/pem-certificate-chain",
+                                          "application/x-pem-file", "application/pkix-cert",
+                                          "application/pkcs7-mime", NULL};
+static const struct {
+	enum cert_format format;
+	const char *ext;
+} cert_files[] = {{CERT_FORMAT_PEM, ""},
+                  {CERT_FORMAT_PEM_CHAIN, "chain.pem"},
+                  {CERT_FORMAT_PEM, "pem"},
+                  {CERT_FORMAT_DER, "cer"},
+                  {CERT_FORMAT_PKCS7, "p7c"}};
+
+/* The certificate as the file offer pick names, as an attachment named by
+ * its canonical serial. */
+static void
+answer_file(struct api_call *call, const struct certificate *cert, int pick)
+{
+	struct edgeca_msg msg = {0};
+	unsigned char *body = NULL;
+	char disposition[128];
+	size_t len = 0;
+
+	if (cert_encode(cert, cert_files[pick].format, &body, &len, &msg) != EDGECA_OK) {
+		api_problem(call->resp, EDGECA_ERR_INTERNAL, &msg, call->path);
+		return;
+	}
+	snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s.%s\"", cert->serial,
+	         cert_files[pick].ext);
+	u_map_put(call->resp->map_header, "Content-Disposition", disposition);
+	api_body(call->resp, 200, cert_offers[pick], body, len);
+	free(body);
+}
+
 void
 api_certificates_get(struct api_call *call)
 {
 	struct edgeca_msg msg = {0};
 	struct certificate *cert = NULL;
 	edgeca_err rc;
+	int pick;
 
 	rc = cert_get(call->ctx, u_map_get(call->req->map_url, "ca_id"),
 	              u_map_get(call->req->map_url, "serial"), &cert, &msg);
@@ -202,6 +241,15 @@ api_certificates_get(struct api_call *call)
 		api_problem(call->resp, rc, &msg, call->path);
 		return;
 	}
-	api_json(call->resp, 200, render_certificate(cert, 1));
+	pick = api_negotiate(call->req, cert_offers);
+	if (pick == 0)
+		api_json(call->resp, 200, render_certificate(cert, 1));
+	else if (pick > 0)
+		answer_file(call, cert, pick);
+	else
+		api_problem_text(call->resp, EDGECA_ERR_FORMAT_UNAVAILABLE, "not-acceptable",
+		                 "the certificate is available as application/json, "
+		                 "application/pem-certificate-chain, application/x-pem-file, "
+		                 "application/pkix-cert or application/pkcs7-mime", call->path);
 	cert_free(cert);
 }

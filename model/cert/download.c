@@ -1,0 +1,106 @@
+/* An issued certificate as the files clients download (PEM, DER, PEM
+ * chain, certs-only PKCS#7), from its DER and chain_pem. */
+#include "model/cert/download.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/encoding.h"
+#include "common/pkcs7_der.h"
+
+/* At most this many certificates above the leaf in a chain. */
+#define MAX_CHAIN_CERTS 32
+
+/* The leaf's PEM, with chain_pem after it when chain is set. */
+static edgeca_err
+encode_pem(const struct certificate *c, bool chain, unsigned char **out, size_t *out_len,
+           struct edgeca_msg *msg)
+{
+	char *pem = pem_encode("CERTIFICATE", c->der, c->der_len);
+	struct buf b = {0};
+	edgeca_err rc = EDGECA_ERR_INTERNAL;
+
+	if (pem == NULL || buf_append_str(&b, pem) != 0 ||
+	    (chain && buf_append_str(&b, c->chain_pem ? c->chain_pem : "") != 0))
+		goto out;
+	*out = buf_take(&b, out_len);
+	if (*out != NULL)
+		rc = EDGECA_OK;
+out:
+	if (rc != EDGECA_OK)
+		edgeca_fail(msg, rc, NULL, "out of memory");
+	free(pem);
+	buf_free(&b);
+	return rc;
+}
+
+/* The leaf then the certificates of chain_pem, whose blocks go in as they
+ * are stored: they were checked when the chain was made or uploaded. */
+static edgeca_err
+encode_pkcs7(const struct certificate *c, unsigned char **out, size_t *out_len,
+             struct edgeca_msg *msg)
+{
+	static const char *const labels[] = {"CERTIFICATE", NULL};
+	unsigned char *chain_der[MAX_CHAIN_CERTS] = {0};
+	struct der_span certs[MAX_CHAIN_CERTS + 1];
+	const char *text = c->chain_pem ? c->chain_pem : "", *end = text + strlen(text);
+	size_t n = 0;
+	edgeca_err rc = EDGECA_ERR_INTERNAL;
+
+	certs[n++] = (struct der_span){c->der, c->der_len};
+	while (text + strspn(text, " \t\r\n") < end) {
+		const char *rest = NULL;
+
+		if (n > MAX_CHAIN_CERTS ||
+		    pem_decode(text, (size_t)(end - text), labels, NULL, &chain_der[n - 1],
+		               &certs[n].len, &rest) != PEM_OK)
+			goto out;
+		certs[n].der = chain_der[n - 1];
+		n++;
+		text = rest ? rest : end;
+	}
+	if (pkcs7_certs_only_der(certs, n, out, out_len) == 0)
+		rc = EDGECA_OK;
+out:
+	if (rc != EDGECA_OK)
+		edgeca_fail(msg, rc, NULL, "cannot build the PKCS#7 of certificate %s", c->serial);
+	for (size_t i = 0; i < MAX_CHAIN_CERTS; i++)
+		free(chain_der[i]);
+	return rc;
+}
+
+edgeca_err
+cert_encode(const struct certificate *c, enum cert_format f, unsigned char **out,
+            size_t *out_len, struct edgeca_msg *msg)
+{
+	edgeca_err rc = EDGECA_ERR_INTERNAL;
+
+	*out = NULL;
+	*out_len = 0;
+	if (c->der == NULL || c->der_len == 0)
+		return edgeca_fail(msg, rc, NULL, "certificate %s has no DER", c->serial);
+	switch (f) {
+	case CERT_FORMAT_PEM:
+	case CERT_FORMAT_PEM_CHAIN:
+		rc = encode_pem(c, f == CERT_FORMAT_PEM_CHAIN, out, out_len, msg);
+		break;
+	case CERT_FORMAT_DER:
+		*out = malloc(c->der_len);
+		if (*out == NULL) {
+			rc = edgeca_fail(msg, rc, NULL, "out of memory");
+			break;
+		}
+		memcpy(*out, c->der, c->der_len);
+		*out_len = c->der_len;
+		rc = EDGECA_OK;
+		break;
+	case CERT_FORMAT_PKCS7:
+		rc = encode_pkcs7(c, out, out_len, msg);
+		break;
+	default:
+		rc = edgeca_fail(msg, rc, NULL, "unknown certificate format");
+	}
+	return rc;
+}
