@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/der.h"
+#include "common/encoding.h"
 
 /* 1.2.840.113549.1.7.2 (signedData) and 1.2.840.113549.1.7.1 (data). */
 static const unsigned char oid_signed_data[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
@@ -72,4 +73,34 @@ pkcs7_certs_only_der(const struct der_span *certs, size_t n, unsigned char **out
 	*out = buf;
 	*out_len = (size_t)(p - buf);
 	return 0;
+}
+
+int
+pkcs7_with_pem_chain(const unsigned char *first, size_t first_len, const char *chain_pem,
+                     unsigned char **out, size_t *out_len)
+{
+	static const char *const labels[] = {"CERTIFICATE", NULL};
+	unsigned char *chain_der[PKCS7_MAX_CHAIN_CERTS] = {0};
+	struct der_span certs[PKCS7_MAX_CHAIN_CERTS + 1];
+	const char *text = chain_pem ? chain_pem : "", *end = text + strlen(text);
+	size_t n = 0;
+	int rc = -1;
+
+	certs[n++] = (struct der_span){first, first_len};
+	while (text + strspn(text, " \t\r\n") < end) {
+		const char *rest = NULL;
+
+		if (n > PKCS7_MAX_CHAIN_CERTS ||
+		    pem_decode(text, (size_t)(end - text), labels, NULL, &chain_der[n - 1],
+		               &certs[n].len, &rest) != PEM_OK)
+			goto out;
+		certs[n].der = chain_der[n - 1];
+		n++;
+		text = rest ? rest : end;
+	}
+	rc = pkcs7_certs_only_der(certs, n, out, out_len);
+out:
+	for (size_t i = 0; i < PKCS7_MAX_CHAIN_CERTS; i++)
+		free(chain_der[i]);
+	return rc;
 }

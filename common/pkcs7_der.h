@@ -21,4 +21,15 @@ struct der_span {
 int pkcs7_certs_only_der(const struct der_span *certs, size_t n, unsigned char **out,
                          size_t *out_len);
 
+/* At most this many certificates in a PEM chain after the first. */
+#define PKCS7_MAX_CHAIN_CERTS 32
+
+/* The same for first (DER) followed by the CERTIFICATE blocks of
+ * chain_pem (NULL or "" for none), whose DER goes in as it is stored,
+ * without parsing a certificate: callers pass chains checked when they
+ * were made or uploaded. Returns 0 with *out malloc'ed, or -1 (a block
+ * that is not PEM, more than PKCS7_MAX_CHAIN_CERTS, no memory). */
+int pkcs7_with_pem_chain(const unsigned char *first, size_t first_len, const char *chain_pem,
+                         unsigned char **out, size_t *out_len);
+
 #endif

@@ -10,9 +10,6 @@
 #include "common/encoding.h"
 #include "common/pkcs7_der.h"
 
-/* At most this many certificates above the leaf in a chain. */
-#define MAX_CHAIN_CERTS 32
-
 /* The leaf's PEM, with chain_pem after it when chain is set. */
 static edgeca_err
 encode_pem(const struct certificate *c, bool chain, unsigned char **out, size_t *out_len,
@@ -42,33 +39,10 @@ static edgeca_err
 encode_pkcs7(const struct certificate *c, unsigned char **out, size_t *out_len,
              struct edgeca_msg *msg)
 {
-	static const char *const labels[] = {"CERTIFICATE", NULL};
-	unsigned char *chain_der[MAX_CHAIN_CERTS] = {0};
-	struct der_span certs[MAX_CHAIN_CERTS + 1];
-	const char *text = c->chain_pem ? c->chain_pem : "", *end = text + strlen(text);
-	size_t n = 0;
-	edgeca_err rc = EDGECA_ERR_INTERNAL;
-
-	certs[n++] = (struct der_span){c->der, c->der_len};
-	while (text + strspn(text, " \t\r\n") < end) {
-		const char *rest = NULL;
-
-		if (n > MAX_CHAIN_CERTS ||
-		    pem_decode(text, (size_t)(end - text), labels, NULL, &chain_der[n - 1],
-		               &certs[n].len, &rest) != PEM_OK)
-			goto out;
-		certs[n].der = chain_der[n - 1];
-		n++;
-		text = rest ? rest : end;
-	}
-	if (pkcs7_certs_only_der(certs, n, out, out_len) == 0)
-		rc = EDGECA_OK;
-out:
-	if (rc != EDGECA_OK)
-		edgeca_fail(msg, rc, NULL, "cannot build the PKCS#7 of certificate %s", c->serial);
-	for (size_t i = 0; i < MAX_CHAIN_CERTS; i++)
-		free(chain_der[i]);
-	return rc;
+	if (pkcs7_with_pem_chain(c->der, c->der_len, c->chain_pem, out, out_len) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
+		                   "cannot build the PKCS#7 of certificate %s", c->serial);
+	return EDGECA_OK;
 }
 
 edgeca_err
