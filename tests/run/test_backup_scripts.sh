@@ -20,11 +20,21 @@ work=$(mktemp -d /tmp/edgeca-bak.XXXXXX)
 chmod 755 "$work"
 A=$work/a B=$work/b run_pid=''
 fail() { printf 'FAIL: %s\n' "$*" >&2; tail -n 25 "$work"/*.log >&2 || true; exit 1; }
-stop_run() {
+stop_run() { # fails (1) when scripts/run had to be killed
+  local stopped=0
   [ -n "$run_pid" ] || return 0
   kill -TERM "$run_pid" 2>/dev/null || true
+  local end=$((SECONDS + 60))
+  while kill -0 "$run_pid" 2>/dev/null && [ "$SECONDS" -lt "$end" ]; do sleep 0.2; done
+  if kill -0 "$run_pid" 2>/dev/null; then
+    printf 'scripts/run did not stop in 60 s after SIGTERM; killing it\n' >&2
+    tail -n 25 "$work"/*.log >&2 || true
+    kill -KILL "$run_pid" 2>/dev/null || true
+    stopped=1
+  fi
   wait "$run_pid" || true
   run_pid=''
+  return "$stopped"
 }
 cleanup() {
   trap - EXIT INT TERM
@@ -54,7 +64,7 @@ start_run() { # NAME DATA
     $(env_of "$2") "$src/scripts/run" >>"$work/$1.log" 2>&1 &
   run_pid=$!
   local end=$((SECONDS + 120))
-  until grep -q '^edgeca is running' "$work/$1.log"; do
+  until grep -qs '^edgeca is running' "$work/$1.log"; do
     kill -0 "$run_pid" 2>/dev/null || fail "$1: scripts/run exited before edgeca was ready"
     [ "$SECONDS" -lt "$end" ] || fail "$1: scripts/run did not report ready in 120 s"
     sleep 0.2
@@ -65,11 +75,14 @@ api() { # DATA TOKEN PATH [curl args]: prints the HTTP status, body in $work/bod
   curl -s -m 20 -o "$work/body" -w '%{http_code}' --cacert "$data/tls/ca.pem" \
     -H "Authorization: Bearer $token" "$@" "https://localhost:$api$path" || true
 }
-tool() { # DATA SCRIPT ARGS...: scripts/backup or scripts/restore on DATA
-  local data=$1 script=$2; shift 2
+tool() { # DATA SCRIPT ARGS...: scripts/backup or scripts/restore on DATA,
+  # given 180 s: one that hangs fails the test with its log, not ctest's timeout
+  local data=$1 script=$2 rc=0; shift 2
   # shellcheck disable=SC2046
   env -u EDGECA_DATABASE_URL -u EDGECA_SIGNER_KEK_FILE $(env_of "$data") \
-    "$src/scripts/$script" "$@" >>"$work/$script.log" 2>&1
+    timeout 180 "$src/scripts/$script" "$@" >>"$work/$script.log" 2>&1 || rc=$?
+  [ "$rc" -ne 124 ] || fail "scripts/$script did not finish in 180 s"
+  return "$rc"
 }
 
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=bak-device \
@@ -89,7 +102,7 @@ tool "$A" backup "$work/backup.tar.gz" || fail "scripts/backup of a running inst
 [ "$(stat -c %a "$work/backup.tar.gz")" = 600 ] || fail "the backup is not 0600"
 tar -tzf "$work/backup.tar.gz" | grep -q kek && fail "the backup holds the KEK"
 cp "$A/signer/kek" "$work/kek"
-stop_run
+stop_run || fail "scripts/run did not stop on SIGTERM"
 remove_instance_users "$A" "$bin"
 rm -rf "$A"
 
