@@ -17,8 +17,10 @@
 #include "common/buf.h"
 #include "common/log.h"
 
-/* Declared bodies up to this many times the limit are read (and
- * dropped) before the 413; one far over it is refused at once. */
+/* Bodies up to this many times the limit are read (and dropped) before
+ * the 413, 404 or 405; one far over it is refused at once. Answering
+ * while the client still sends would close the connection with its upload
+ * unread, and the reset could reach the client before the answer. */
 #define DISCARD_FACTOR 16
 
 struct pki_server {
@@ -36,6 +38,7 @@ struct exchange {
 	char *scratch; /* the path cut into its parameters */
 	const struct pki_route *route;
 	struct buf body;
+	size_t dropped; /* bytes of the body of a refused request, read and dropped */
 	bool started, answered, too_large;
 	int refusal;      /* 404 or 405 decided at the headers, answered at the end */
 	unsigned allowed; /* the methods of a 405 */
@@ -141,14 +144,11 @@ at_headers(struct pki_server *s, struct MHD_Connection *con, struct exchange *x,
 	if (strstr(x->target, "%00") == NULL)
 		x->route = pki_route_match(method, url, x->scratch, &x->req, &allowed);
 	if (x->route == NULL) {
-		/* Without a body the answer waits for the request's end, which
-		 * keeps the connection open for the next one; with a body it
-		 * goes now, unread, and the connection closes after it. */
+		/* The answer waits for the request's end, its body read and
+		 * dropped, which keeps the connection open for the next one. */
 		x->refusal = allowed != 0 ? 405 : 404;
 		x->allowed = allowed;
-		if ((cl != NULL && strtoull(cl, NULL, 10) > 0) ||
-		    MHD_lookup_connection_value(con, MHD_HEADER_KIND,
-		                                MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)
+		if (cl != NULL && strtoull(cl, NULL, 10) > s->ls.max_body_bytes * DISCARD_FACTOR)
 			return refuse(con, x, url, allowed, x->refusal);
 		return MHD_YES;
 	}
@@ -183,6 +183,16 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 		return ok;
 	}
 	if (*upload_data_size > 0) {
+		if (x->refusal != 0 && !x->answered) {
+			x->dropped += *upload_data_size;
+			*upload_data_size = 0;
+			if (x->dropped <= s->ls.max_body_bytes * DISCARD_FACTOR)
+				return MHD_YES;
+			listen_request_enter(&x->lr); /* a chunked body far over the limit */
+			ok = refuse(con, x, url, x->allowed, x->refusal);
+			listen_request_leave(&x->lr);
+			return ok;
+		}
 		if (x->answered)
 			*upload_data_size = 0;
 		else
