@@ -254,19 +254,17 @@ token_authenticate(struct edgeca_ctx *ctx, const char *secret, struct principal 
 }
 
 struct list_args {
-	const char *after;
-	const char *limit; /* page + 1: one more tells whether a next page exists */
-	long page;
+	struct page_sql pg;
 	struct token_list *out;
 };
 
-/* A page of tokens after seq a->after, at most a->page of them, and the
+/* A page of tokens after seq a->pg.after, at most a->pg.page of them, and the
  * cursor of the next page when there is one. */
 static edgeca_err
 list_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 {
 	struct list_args *a = arg;
-	struct db_param p[2] = {{a->after, 0, false}, {a->limit, 0, false}};
+	struct db_param p[2] = {{a->pg.after, 0, false}, {a->pg.rows, 0, false}};
 	struct token_list *out = a->out;
 	PGresult *r = NULL;
 	int rows;
@@ -277,7 +275,7 @@ list_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 	if (rc != EDGECA_OK)
 		goto out;
 	rows = PQntuples(r);
-	out->n = (size_t)(rows > a->page ? a->page : rows);
+	out->n = (size_t)(rows > a->pg.page ? a->pg.page : rows);
 	out->items = calloc(out->n ? out->n : 1, sizeof(*out->items));
 	if (out->items == NULL) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
@@ -285,8 +283,8 @@ list_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 	}
 	for (size_t i = 0; i < out->n && rc == EDGECA_OK; i++)
 		rc = read_info(r, (int)i, &out->items[i], msg);
-	if (rc == EDGECA_OK && rows > a->page)
-		cursor_encode(db_get_ll(r, (int)a->page - 1, "seq"), out->next_cursor);
+	if (rc == EDGECA_OK && rows > a->pg.page)
+		cursor_encode(db_get_ll(r, (int)a->pg.page - 1, "seq"), out->next_cursor);
 out:
 	PQclear(r);
 	return rc;
@@ -296,17 +294,12 @@ edgeca_err
 token_list(struct edgeca_ctx *ctx, long limit, const char *cursor, struct token_list *out,
            struct edgeca_msg *msg)
 {
-	char after[32], lim[32];
-	struct list_args a = {after, lim, 0, out};
-	long long seq;
+	struct list_args a = {.out = out};
 	edgeca_err rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = page_limit(limit, &a.page, msg)) != EDGECA_OK ||
-	    (rc = cursor_decode(cursor, &seq, msg)) != EDGECA_OK)
+	if ((rc = page_sql_read(limit, cursor, &a.pg, msg)) != EDGECA_OK)
 		return rc;
-	snprintf(after, sizeof(after), "%lld", seq);
-	snprintf(lim, sizeof(lim), "%ld", a.page + 1);
 	rc = db_with(ctx->db, list_on, &a, msg);
 	if (rc != EDGECA_OK)
 		token_list_free(out);

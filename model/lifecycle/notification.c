@@ -495,24 +495,20 @@ notification_list(struct edgeca_ctx *ctx, const struct principal *who, const cha
                   long limit, const char *cursor, struct notification_list *out,
                   struct edgeca_msg *msg)
 {
-	char after_s[24], limit_s[24], *only = NULL;
-	struct db_param p[4] = {{after_s, 0, false}, {ca_id, 0, false}, {limit_s, 0, false},
+	char *only = NULL;
+	struct page_sql pg;
+	struct db_param p[4] = {{pg.after, 0, false}, {ca_id, 0, false}, {pg.rows, 0, false},
 	                        {NULL, 0, false}};
 	struct db_param q[1] = {{ca_id, 0, false}};
-	long long after;
-	long page;
 	PGconn *c = NULL;
 	PGresult *r = NULL;
 	edgeca_err rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = page_limit(limit, &page, msg)) != EDGECA_OK ||
-	    (rc = cursor_decode(cursor, &after, msg)) != EDGECA_OK)
+	if ((rc = page_sql_read(limit, cursor, &pg, msg)) != EDGECA_OK)
 		return rc;
 	if (ca_id != NULL && !uuid_valid(ca_id))
 		return edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "ca-not-found", "no CA %s", ca_id);
-	snprintf(after_s, sizeof(after_s), "%lld", after);
-	snprintf(limit_s, sizeof(limit_s), "%ld", page + 1);
 	if ((rc = token_scope_sql(&who->scope, &only, msg)) != EDGECA_OK)
 		return rc;
 	p[3].value = only;
@@ -530,11 +526,11 @@ notification_list(struct edgeca_ctx *ctx, const struct principal *who, const cha
 	if ((rc = db_exec(c, list_sql, p, 4, &r, "list notifications", msg)) != EDGECA_OK ||
 	    (rc = fill_list(r, out, msg)) != EDGECA_OK)
 		goto out;
-	if (out->n > (size_t)page) {
-		for (size_t k = 0; k < out->items[page].n_deliveries; k++)
-			delivery_view_free(&out->items[page].deliveries[k]);
-		free(out->items[page].error);
-		out->n = (size_t)page;
+	if (out->n > (size_t)pg.page) {
+		for (size_t k = 0; k < out->items[pg.page].n_deliveries; k++)
+			delivery_view_free(&out->items[pg.page].deliveries[k]);
+		free(out->items[pg.page].error);
+		out->n = (size_t)pg.page;
 		cursor_encode(out->items[out->n - 1].seq, out->next_cursor);
 	}
 out:

@@ -63,24 +63,20 @@ edgeca_err
 audit_list(struct db_pool *db, const struct audit_filter *f, long limit, const char *cursor,
            struct audit_list *out, struct edgeca_msg *msg)
 {
-	char after_s[24], since_s[24], until_s[24], limit_s[24], *only = NULL;
+	char since_s[24], until_s[24], *only = NULL;
+	struct page_sql pg;
 	struct db_param p[9] = {
-		{after_s, 0, false},   {f->actor, 0, false},       {f->action, 0, false},
+		{pg.after, 0, false},  {f->actor, 0, false},       {f->action, 0, false},
 		{f->object_type, 0, false}, {f->object_id, 0, false}, {NULL, 0, false},
-		{NULL, 0, false},      {limit_s, 0, false},        {NULL, 0, false},
+		{NULL, 0, false},      {pg.rows, 0, false},        {NULL, 0, false},
 	};
-	long long after;
-	long page;
 	PGconn *c = NULL;
 	PGresult *r = NULL;
 	edgeca_err rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = page_limit(limit, &page, msg)) != EDGECA_OK ||
-	    (rc = cursor_decode(cursor, &after, msg)) != EDGECA_OK)
+	if ((rc = page_sql_read(limit, cursor, &pg, msg)) != EDGECA_OK)
 		return rc;
-	snprintf(after_s, sizeof(after_s), "%lld", after);
-	snprintf(limit_s, sizeof(limit_s), "%ld", page + 1);
 	if (f->has_since) {
 		snprintf(since_s, sizeof(since_s), "%lld", (long long)f->since);
 		p[5].value = since_s;
@@ -97,9 +93,9 @@ audit_list(struct db_pool *db, const struct audit_filter *f, long limit, const c
 	if ((rc = db_acquire(db, &c, msg)) != EDGECA_OK)
 		goto out;
 	if ((rc = db_exec(c, list_sql, p, 9, &r, "list audit events", msg)) != EDGECA_OK ||
-	    (rc = fill_list(r, (size_t)page, out, msg)) != EDGECA_OK)
+	    (rc = fill_list(r, (size_t)pg.page, out, msg)) != EDGECA_OK)
 		goto out;
-	if (PQntuples(r) > page)
+	if (PQntuples(r) > pg.page)
 		cursor_encode(out->items[out->n - 1].id, out->next_cursor);
 out:
 	PQclear(r);

@@ -64,3 +64,17 @@ page_limit(long limit, long *out, struct edgeca_msg *msg)
 	*out = limit;
 	return EDGECA_OK;
 }
+
+edgeca_err
+page_sql_read(long limit, const char *cursor, struct page_sql *p, struct edgeca_msg *msg)
+{
+	long long after;
+	edgeca_err rc;
+
+	if ((rc = page_limit(limit, &p->page, msg)) != EDGECA_OK ||
+	    (rc = cursor_decode(cursor, &after, msg)) != EDGECA_OK)
+		return rc;
+	snprintf(p->after, sizeof(p->after), "%lld", after);
+	snprintf(p->rows, sizeof(p->rows), "%ld", p->page + 1);
+	return EDGECA_OK;
+}

@@ -13,4 +13,17 @@ edgeca_err cursor_decode(const char *cursor, long long *seq, struct edgeca_msg *
 /* Checks a page size: 1..1000, default 100 when limit < 0. */
 edgeca_err page_limit(long limit, long *out, struct edgeca_msg *msg);
 
+/* A page as SQL text parameters: the sequence number after which it
+ * starts (from cursor) and the rows to read (the page size plus one, to
+ * know whether more follow). */
+struct page_sql {
+	long page; /* the page size */
+	char after[24];
+	char rows[24];
+};
+
+/* page_limit and cursor_decode at once, into p. */
+edgeca_err page_sql_read(long limit, const char *cursor, struct page_sql *p,
+                         struct edgeca_msg *msg);
+
 #endif
