@@ -100,22 +100,6 @@ static const struct fixture fx = {
 	.done = fixture_done,
 };
 
-/* The AIA OCSP URL of x ("" when none). */
-static void
-ocsp_url(X509 *x, char *out, size_t len)
-{
-	AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
-
-	out[0] = '\0';
-	for (int i = 0; aia != NULL && i < sk_ACCESS_DESCRIPTION_num(aia); i++) {
-		ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
-		if (OBJ_obj2nid(ad->method) == NID_ad_OCSP && ad->location->type == GEN_URI)
-			snprintf(out, len, "%s",
-			         (const char *)ASN1_STRING_get0_data(ad->location->d.uniformResourceIdentifier));
-	}
-	AUTHORITY_INFO_ACCESS_free(aia);
-}
-
 /* Runs cmd (stderr with stdout); returns its exit status, output in out. */
 static int
 run(const char *cmd, char *out, size_t len)
@@ -194,7 +178,7 @@ test_statuses(void **state)
 	X509 *x = leaf(sub_id, "ocsp-leaf-1", serial, path);
 	char expected[600];
 
-	ocsp_url(x, url, sizeof(url));
+	cert_first_url(x, NID_ad_OCSP, url, sizeof(url));
 	instance_pki_url(&in, "/ocsp", expected, sizeof(expected));
 	assert_string_equal(url, expected);
 	assert_string_equal(openssl_ocsp(sub_pem, path, url, "-no_nonce", out, sizeof(out)), "good");
@@ -232,7 +216,7 @@ test_nonce(void **state)
 	char serial[80], path[256], url[512], out[8192];
 	X509 *x = leaf(sub_id, "ocsp-nonce", serial, path);
 
-	ocsp_url(x, url, sizeof(url));
+	cert_first_url(x, NID_ad_OCSP, url, sizeof(url));
 	/* openssl checks the nonce it sent comes back (a warning otherwise) */
 	for (int i = 0; i < 3; i++) {
 		assert_string_equal(openssl_ocsp(sub_pem, path, url, "-nonce -resp_text", out,
@@ -445,7 +429,7 @@ test_gnutls(void **state)
 	static char out[65536];
 	X509 *x = leaf(sub_id, "ocsp-gnutls", serial, path);
 
-	ocsp_url(x, url, sizeof(url));
+	cert_first_url(x, NID_ad_OCSP, url, sizeof(url));
 	snprintf(respf, sizeof(respf), "%s/gnutls.der", dir);
 	snprintf(cmd, sizeof(cmd), "ocsptool --ask=%s --load-issuer=%s --load-cert=%s "
 	         "--load-signer=%s --outfile=%s", url, sub_pem, path, sub_pem, respf);
@@ -472,7 +456,7 @@ test_delegated(void **state)
 	char serial[80], path[256], url[512], out[8192], more[400], *n, *old;
 	X509 *x = leaf(dlg_id, "ocsp-delegated", serial, path);
 
-	ocsp_url(x, url, sizeof(url));
+	cert_first_url(x, NID_ad_OCSP, url, sizeof(url));
 	/* the responder's certificate comes in the answer; its issuer, the
 	 * delegating CA, is given as an untrusted intermediate */
 	snprintf(more, sizeof(more), "-no_nonce -verify_other %s -resp_text", dlg_pem);

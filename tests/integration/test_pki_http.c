@@ -68,35 +68,6 @@ static const struct fixture fx = {
 	.done = fixture_done,
 };
 
-/* The first URL of x's extension nid (CDP or AIA of method aia_nid). */
-static void
-first_url(X509 *x, int nid, char *out, size_t len)
-{
-	out[0] = '\0';
-	if (nid == NID_crl_distribution_points) {
-		STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(x, nid, NULL, NULL);
-		DIST_POINT *dp = dps ? sk_DIST_POINT_value(dps, 0) : NULL;
-		GENERAL_NAME *gn = dp && dp->distpoint ? sk_GENERAL_NAME_value(
-		                                             dp->distpoint->name.fullname, 0)
-		                                       : NULL;
-		if (gn != NULL && gn->type == GEN_URI)
-			snprintf(out, len, "%s",
-			         (const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier));
-		sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
-	} else {
-		AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
-		for (int i = 0; aia != NULL && i < sk_ACCESS_DESCRIPTION_num(aia); i++) {
-			ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
-			if (OBJ_obj2nid(ad->method) == nid && ad->location->type == GEN_URI) {
-				snprintf(out, len, "%s", (const char *)ASN1_STRING_get0_data(
-				                             ad->location->d.uniformResourceIdentifier));
-				break;
-			}
-		}
-		AUTHORITY_INFO_ACCESS_free(aia);
-	}
-}
-
 static void
 write_pem(const char *path, X509 *x)
 {
@@ -131,7 +102,7 @@ write_root_crl(const char *path)
 	char url[512];
 	FILE *f;
 
-	first_url(sub_cert, NID_crl_distribution_points, url, sizeof(url));
+	cert_first_url(sub_cert, NID_crl_distribution_points, url, sizeof(url));
 	assert_int_equal(http_pki_call(&in, "GET", pki_path(url), NULL, NULL, 0, NULL, &r), 200);
 	p = r.body;
 	crl = d2i_X509_CRL(NULL, &p, (long)r.body_len);
@@ -183,10 +154,10 @@ test_verify_with_crl_download(void **state)
 	X509 *leaf = http_issue_cert(&in, sub_id, "pki-device-1", NULL, serial);
 
 	(void)state;
-	first_url(leaf, NID_crl_distribution_points, url, sizeof(url));
+	cert_first_url(leaf, NID_crl_distribution_points, url, sizeof(url));
 	snprintf(path, sizeof(path), "/crl/%s/default.crl", sub_id);
 	assert_string_equal(pki_path(url), path);
-	first_url(sub_cert, NID_crl_distribution_points, url, sizeof(url));
+	cert_first_url(sub_cert, NID_crl_distribution_points, url, sizeof(url));
 	snprintf(path, sizeof(path), "/crl/%s/default.crl", root_id);
 	assert_string_equal(pki_path(url), path);
 	if (openssl_verify(leaf, out, sizeof(out)) != 0)
@@ -218,7 +189,7 @@ test_ca_issuers(void **state)
 	for (int i = 0; i < 2; i++) {
 		const unsigned char *p;
 		X509 *got;
-		first_url(children[i], NID_ad_ca_issuers, url, sizeof(url));
+		cert_first_url(children[i], NID_ad_ca_issuers, url, sizeof(url));
 		assert_int_equal(http_pki_call(&in, "GET", pki_path(url), NULL, NULL, 0, NULL, &r),
 		                 200);
 		assert_string_equal(r.content_type, "application/pkix-cert");

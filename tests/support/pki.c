@@ -295,3 +295,31 @@ out:
 	free(pem);
 	return out;
 }
+
+void
+cert_first_url(X509 *x, int nid, char *out, size_t len)
+{
+	out[0] = '\0';
+	if (nid == NID_crl_distribution_points) {
+		STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(x, nid, NULL, NULL);
+		DIST_POINT *dp = dps ? sk_DIST_POINT_value(dps, 0) : NULL;
+		GENERAL_NAME *gn = dp && dp->distpoint ? sk_GENERAL_NAME_value(
+		                                             dp->distpoint->name.fullname, 0)
+		                                       : NULL;
+		if (gn != NULL && gn->type == GEN_URI)
+			snprintf(out, len, "%s",
+			         (const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier));
+		sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	} else {
+		AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
+		for (int i = 0; aia != NULL && i < sk_ACCESS_DESCRIPTION_num(aia); i++) {
+			ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
+			if (OBJ_obj2nid(ad->method) == nid && ad->location->type == GEN_URI) {
+				snprintf(out, len, "%s", (const char *)ASN1_STRING_get0_data(
+				                             ad->location->d.uniformResourceIdentifier));
+				break;
+			}
+		}
+		AUTHORITY_INFO_ACCESS_free(aia);
+	}
+}

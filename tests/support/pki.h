@@ -37,6 +37,10 @@ bool ext_critical(X509 *x, int nid);
 
 /* Whether x's extension nid (e.g. NID_info_access) names the URL want. */
 bool ext_has_url(X509 *x, int nid, const char *want);
+/* The first URL of x's CRL distribution points (nid
+ * NID_crl_distribution_points) or of its AIA entries of method nid
+ * (NID_ad_ca_issuers, NID_ad_OCSP); "" when none. */
+void cert_first_url(X509 *x, int nid, char *out, size_t len);
 /* Whether ai is the serial hex names (any case, leading zeros or not). */
 bool serial_is(const ASN1_INTEGER *ai, const char *hex);
 
