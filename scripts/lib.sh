@@ -54,6 +54,30 @@ install_packages() {
     || die "apt-get install ${missing[*]} failed"
 }
 
+# node_ok: a node of version 18 or later is on the PATH.
+node_ok() {
+  command -v node >/dev/null 2>&1 \
+    && node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)' 2>/dev/null
+}
+
+# install_client_packages: what the generated TypeScript client test
+# (tests/client) needs: Node and npm from Debian unless a node >= 18 is
+# already on the PATH (one that is stays in charge), then the pinned npm
+# packages of tests/client/package-lock.json (npm ci), again only when the
+# lockfile changed since the last install (a copy of it in node_modules).
+install_client_packages() {
+  local dir=$EDGECA_ROOT/tests/client
+  local stamp=$dir/node_modules/.edgeca-package-lock.json
+  node_ok || install_packages nodejs npm
+  node_ok || die "node 18 or later is needed by tests/client (Debian package nodejs)"
+  command -v npm >/dev/null 2>&1 || install_packages npm
+  cmp -s "$dir/package-lock.json" "$stamp" 2>/dev/null && return 0
+  say "installing the npm packages of tests/client (npm ci)"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) \
+    || die "npm ci in tests/client failed"
+  cp "$dir/package-lock.json" "$stamp"
+}
+
 # build DIR [cmake args...]
 build() {
   local dir=$1; shift
