@@ -54,11 +54,12 @@ function count(text: string, needle: string): number {
 /* The answers' checker, so that its failures are shown however the flow
  * ends. */
 let validator: SpecValidator | null = null;
+const started = Date.now();
 
 function report(): number {
   const failures = validator?.failures ?? [];
   for (const f of failures) console.error(`FAIL ${f}`);
-  console.log(`flow: ${validator?.count ?? 0} answers checked against the spec, ${failures.length} failures`);
+  console.log(`flow: ${validator?.count ?? 0} answers checked against the spec, ${failures.length} failures (${Date.now() - started} ms)`);
   return failures.length === 0 ? 0 : 1;
 }
 

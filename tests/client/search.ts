@@ -5,7 +5,7 @@ import type { Client } from "openapi-fetch";
 import type { paths } from "./schema.js";
 
 export async function searchStep(api: Client<paths>, caId: string, serials: string[]): Promise<void> {
-  const byCa = await api.GET("/api/v1/certificates", { params: { query: { ca_id: caId } } });
+  const byCa = await api.GET("/api/v1/certificates", { params: { query: { ca_id: [caId] } } });
   const found = (byCa.data?.items ?? []).map((c) => c.serial_number);
   for (const s of serials)
     if (!found.includes(s)) throw new Error(`check failed: search by CA finds ${s}`);
