@@ -68,12 +68,12 @@ async function main(): Promise<number> {
   const v = new SpecValidator(env("EDGECA_SPEC"), process.env["EDGECA_TEST_EXCHANGES"]);
   validator = v;
   const api = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${env("EDGECA_TOKEN")}` } });
-  const readonly = createClient<paths>({
+  const auditor = createClient<paths>({
     baseUrl,
     headers: { Authorization: `Bearer ${env("EDGECA_READONLY_TOKEN")}` },
   });
   api.use(v.middleware());
-  readonly.use(v.middleware());
+  auditor.use(v.middleware());
   const csrJson = readFileSync(env("EDGECA_CSR_JSON"), "utf8");
   const csrRaw = readFileSync(env("EDGECA_CSR_RAW"), "utf8");
 
@@ -255,7 +255,7 @@ async function main(): Promise<number> {
   const bad = await api.POST("/api/v1/tokens", { body: form });
   check(bad.data === undefined, "an unknown member is refused");
   check(problem(bad.error, 400, "unknown member") !== "", "400 on a bad body");
-  const denied = await readonly.POST("/api/v1/tokens", { body: { name: "client-flow-denied", role: "auditor" } });
+  const denied = await auditor.POST("/api/v1/tokens", { body: { name: "client-flow-denied", role: "auditor" } });
   check(denied.data === undefined, "an auditor cannot create tokens");
   check(problem(denied.error, 403, "read-only token") !== "", "403 with a read-only token");
 
