@@ -12,8 +12,10 @@
  * the insert and the read (released or expired meanwhile). */
 #define RESERVE_TRIES 3
 
-#define TTL_SQL "interval '24 hours'"
-#define ABANDONED_SQL "interval '15 minutes'"
+#define SQL_TEXT(x) #x
+#define SQL_NUMBER(x) SQL_TEXT(x)
+#define TTL_SQL "interval '" SQL_NUMBER(IDEM_TTL_HOURS) " hours'"
+#define ABANDONED_SQL "interval '" SQL_NUMBER(IDEM_ABANDONED_MINUTES) " minutes'"
 
 void
 idem_answer_clear(struct idem_answer *a)

@@ -2,7 +2,7 @@
  * before it runs, then the first 2xx answer kept for 24 hours (its body
  * sealed under the server's key file, common/secretbox.h) or the
  * reservation released. SQL only; the HTTP rules are in
- * api/rest/idempotency.c, the hourly purge runs in server/scheduler.c. */
+ * api/rest/idempotency.c; the purge runs in server/scheduler.c. */
 #ifndef EDGECA_MODEL_IDEMPOTENCY_H
 #define EDGECA_MODEL_IDEMPOTENCY_H
 
