@@ -4,7 +4,7 @@
  * and revocations; another request under the key is 422; another token's
  * key of the same name is its own; concurrent retries run once; a second
  * server on the database honours the key; a key older than 24 hours runs
- * again; a refused request keeps nothing; malformed keys are 400; a
+ * again and is purged by the scheduler; a refused request keeps nothing; malformed keys are 400; a
  * kept token answer holds no plaintext secret in the database. */
 #include <pthread.h>
 #include <setjmp.h>
@@ -29,6 +29,7 @@ static char root_id[64];
 static const struct fixture fx = {
 	.in = &in,
 	.name = "idempotency",
+	.env = {"EDGECA_SCHEDULER_INTERVAL=1"}, /* the purge runs every second */
 	.tokens = {{"pki_admin", "admin-two", admin2, sizeof(admin2)}},
 	.ca_json = "{\"common_name\": \"Idempotency Root\", \"issuance\": {\"template\": \"client\"}}",
 	.ca_id = root_id,
@@ -343,6 +344,28 @@ test_expired_key_runs_again(void **state)
 	free(body);
 }
 
+/* The scheduler deletes keys past their 24 hours, and only those. */
+static void
+test_expired_keys_purged(void **state)
+{
+	char path[128], *body = csr_json("idem-purged");
+	struct http_response r;
+	int tries = 0;
+
+	(void)state;
+	certificates_path(path, sizeof(path));
+	http_expect(201, NULL, post_key(&in, in.admin_token, path, "purged-1", NULL, body, &r), &r);
+	free(instance_sql(&in, "UPDATE idempotency_keys SET created_at = now() - "
+	                       "interval '24 hours 1 minute' WHERE key = 'purged-1'"));
+	while (count("SELECT count(*) FROM idempotency_keys WHERE key = '%s'", "purged-1") > 0 &&
+	       tries++ < 300)
+		sleep_ms(100);
+	assert_int_equal(count("SELECT count(*) FROM idempotency_keys WHERE key = '%s'",
+	                       "purged-1"), 0);
+	assert_true(count("SELECT count(*) FROM idempotency_keys WHERE key = '%s'", "ca-1") == 1);
+	free(body);
+}
+
 static void
 test_refused_request_keeps_nothing(void **state)
 {
@@ -415,6 +438,7 @@ main(void)
 		cmocka_unit_test(test_concurrent_retries_run_once),
 		cmocka_unit_test(test_second_server_honours_key),
 		cmocka_unit_test(test_expired_key_runs_again),
+		cmocka_unit_test(test_expired_keys_purged),
 		cmocka_unit_test(test_refused_request_keeps_nothing),
 		cmocka_unit_test(test_bad_keys),
 	};
