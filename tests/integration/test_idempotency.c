@@ -4,8 +4,9 @@
  * and revocations; another request under the key is 422; another token's
  * key of the same name is its own; concurrent retries run once; a second
  * server on the database honours the key; a key older than 24 hours runs
- * again and is purged by the scheduler; a refused request keeps nothing; malformed keys are 400; a
- * kept token answer holds no plaintext secret in the database. */
+ * again and is purged by the scheduler; a refused request keeps nothing;
+ * malformed keys are 400; a kept token answer holds no plaintext secret
+ * in the database. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
