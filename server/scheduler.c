@@ -16,6 +16,7 @@
 #include "model/crl/crl.h"
 #include "model/lifecycle/crl_failure.h"
 #include "model/store/db.h"
+#include "model/store/idempotency.h"
 #include "model/lifecycle/renew.h"
 #include "model/lifecycle/notification.h"
 #include "server/notify.h"
@@ -347,6 +348,20 @@ run_ocsp_responders(struct scheduler *s)
 		log_info("scheduler: %zu OCSP responder certificate(s) renewed", n);
 }
 
+/* Idempotency keys past their 24 hours are deleted (never honoured after
+ * that anyway: api/rest/idempotency.c); every instance may do it. */
+static void
+run_idempotency_purge(struct scheduler *s)
+{
+	struct edgeca_msg msg = {0};
+	long n = 0;
+
+	if (idem_purge(s->ctx->db, &n, &msg) != EDGECA_OK)
+		log_warn("scheduler: idempotency keys: %s", msg.detail);
+	else if (n > 0)
+		log_info("scheduler: %ld expired idempotency key(s) deleted", n);
+}
+
 static void *
 sender_main(void *arg)
 {
@@ -357,6 +372,7 @@ sender_main(void *arg)
 		pthread_mutex_unlock(&s->lock);
 		run_lifecycle(s);
 		run_ocsp_responders(s);
+		run_idempotency_purge(s);
 		pthread_mutex_lock(&s->lock);
 		wait_locked(s, s->cfg->scheduler_interval_s * 1000U);
 	}

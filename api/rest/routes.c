@@ -5,6 +5,7 @@
 
 #include "api/rest/auth.h"
 #include "api/rest/handlers.h"
+#include "api/rest/idempotency.h"
 #include "api/listen/listen.h"
 #include "api/listen/request.h"
 #include "api/rest/problem.h"
@@ -66,10 +67,19 @@ static const api_handler signer_bound[] = {
 	api_cas_location_upload, api_certificates_issue, api_cas_crl_generate, NULL,
 };
 
+/* The POSTs that create or change state once: they honour Idempotency-Key
+ * (api/rest/idempotency.h). */
+static const api_handler idempotent[] = {
+	api_cas_create, api_certificates_issue, api_cas_sign_subordinate, api_tokens_create,
+	api_certificates_revoke, api_certificates_unrevoke, api_cas_revoke_location,
+	api_cas_revoke, api_cas_renew, api_cas_verification_certificate, NULL,
+};
+
 struct binding {
 	struct api_router *router;
 	const struct api_route *route;
 	bool signer; /* the route's handler is signer-bound */
+	bool idem;   /* the route's handler is idempotent[] */
 };
 
 static void
@@ -163,6 +173,20 @@ gate_admits(const struct api_router *r, struct _u_response *resp, const char *pa
 	return false;
 }
 
+/* The route's handler, behind the signer gate when it is signer-bound
+ * (arg: the route's binding). */
+static void
+run_handler(struct api_call *call, const void *arg)
+{
+	const struct binding *b = arg;
+
+	if (b->signer && !gate_admits(b->router, call->resp, call->path))
+		return;
+	b->route->handler(call);
+	if (b->signer)
+		gate_leave(b->router->gate);
+}
+
 /* The checks every route's request passes, then its handler (arg: the
  * route's binding). */
 static void
@@ -191,11 +215,10 @@ serve(const struct _u_request *req, struct _u_response *resp, const void *arg)
 	}
 	if (api_authorize(&call, b->route) != 0)
 		return;
-	if (b->signer && !gate_admits(b->router, resp, call.path))
-		return;
-	b->route->handler(&call);
-	if (b->signer)
-		gate_leave(b->router->gate);
+	if (b->idem)
+		api_idem_run(&call, run_handler, b);
+	else
+		run_handler(&call, b);
 }
 
 /* One request of the API listener, once Ulfius has all of it: its
@@ -316,6 +339,8 @@ api_routes_register(struct _u_instance *inst, struct api_router *r)
 		for (size_t k = 0; r->gate != NULL && signer_bound[k] != NULL; k++)
 			if (signer_bound[k] == r->routes[i].handler)
 				bindings[i].signer = true;
+		for (size_t k = 0; idempotent[k] != NULL; k++)
+			bindings[i].idem |= idempotent[k] == r->routes[i].handler;
 		/* HEAD answers like GET; libmicrohttpd leaves the body out. */
 		if (ulfius_add_endpoint_by_val(inst, r->routes[i].method, NULL, r->routes[i].path, 0,
 		                               dispatch, &bindings[i]) != U_OK ||
