@@ -347,6 +347,31 @@ test_delete(void **state)
 	assert_int_equal(audit_count("ca.delete", sub_id, NULL), 1);
 }
 
+/* Revoking one location of a disabled CA leaves it disabled; revoking it
+ * all makes it revoked, which enable cannot undo. */
+static void
+test_revoked_wins(void **state)
+{
+	struct http_response r;
+	char id[64], *body;
+
+	(void)state;
+	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Two Sites CA\", "
+	          "\"parent_ca_id\": \"%s\", \"locations\": [\"eu\", \"us\"], "
+	          "\"issuance\": {\"template\": \"client\"}}", root_id);
+	r = http_post_expect(&in, "/api/v1/cas", body, 201);
+	snprintf(id, sizeof(id), "%s", http_json_str(&r, "id"));
+	http_response_free(&r);
+	free(body);
+	expect_status(id, "disable", NULL, "disabled");
+	expect_status(id, "locations/us/revoke", "{\"reason\": \"superseded\"}", "disabled");
+	expect_status(id, "revoke", "{\"reason\": \"cessationOfOperation\"}", "revoked");
+	assert_int_equal(ca_post(id, "enable", in.admin_token, NULL, &r), 409);
+	http_expect(409, "ca-revoked", r.status, &r);
+	assert_int_equal(ca_post(id, "disable", in.admin_token, NULL, &r), 409);
+	http_expect(409, "ca-revoked", r.status, &r);
+}
+
 int
 main(void)
 {
@@ -354,6 +379,7 @@ main(void)
 		cmocka_unit_test(test_disable_and_enable),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_roles),
+		cmocka_unit_test(test_revoked_wins),
 		cmocka_unit_test(test_delete),
 	};
 
