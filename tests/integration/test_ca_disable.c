@@ -195,6 +195,24 @@ ocsp_status(X509 *x)
 	return st;
 }
 
+/* Whether the DER CRL in r lists serial (hex). */
+static bool
+crl_lists(const struct http_response *r, const char *serial)
+{
+	const unsigned char *p = r->body;
+	X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)r->body_len);
+	STACK_OF(X509_REVOKED) *revoked;
+	bool found = false;
+
+	assert_non_null(crl);
+	revoked = X509_CRL_get_REVOKED(crl);
+	for (int i = 0; !found && i < sk_X509_REVOKED_num(revoked); i++)
+		found = serial_is(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, i)),
+		                  serial);
+	X509_CRL_free(crl);
+	return found;
+}
+
 static void
 test_disable_and_enable(void **state)
 {
@@ -229,11 +247,15 @@ test_disable_and_enable(void **state)
 		assert_int_equal(est_request(&in, &none, "GET", cacerts, NULL, NULL, 0, &r), 200);
 		http_response_free(&r);
 	}
-	snprintf(path, sizeof(path), "/api/v1/cas/%s/crl", ca_id);
-	assert_int_equal(http_get(&in, path, auditor, &r), 200);
-	http_response_free(&r);
 	http_revoke(&in, ca_id, serial, "keyCompromise");
 	assert_int_equal(ocsp_status(device), V_OCSP_CERTSTATUS_REVOKED);
+	/* a CRL made now lists the revocation */
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/crl", ca_id);
+	assert_int_equal(http_post_json(&in, path, in.admin_token, "{}", &r) / 100, 2);
+	http_response_free(&r);
+	assert_int_equal(http_get(&in, path, auditor, &r), 200);
+	assert_true(crl_lists(&r, serial));
+	http_response_free(&r);
 
 	expect_status(ca_id, "enable", NULL, "active");
 	expect_status(ca_id, "enable", "{}", "active");
