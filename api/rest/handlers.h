@@ -58,6 +58,10 @@ void api_certificates_revoke(struct api_call *call);
 void api_certificates_unrevoke(struct api_call *call);
 void api_cas_revoke(struct api_call *call);
 void api_cas_revoke_location(struct api_call *call);
+/* POST .../disable, .../enable, DELETE /api/v1/cas/{ca_id} (api/rest/cas_state.c) */
+void api_cas_disable(struct api_call *call);
+void api_cas_enable(struct api_call *call);
+void api_cas_delete(struct api_call *call);
 
 void api_cas_crl_get(struct api_call *call);
 void api_cas_crl_generate(struct api_call *call);

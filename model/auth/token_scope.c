@@ -154,3 +154,12 @@ token_scope_text(const struct ca_scope *s)
 	}
 	return text;
 }
+
+edgeca_err
+token_scope_forget_ca(PGconn *c, const char *ca_id, struct edgeca_msg *msg)
+{
+	struct db_param p[1] = {{ca_id, 0, false}};
+
+	return db_exec(c, "DELETE FROM api_token_cas WHERE ca_id = $1", p, 1, NULL,
+	               "take the CA out of token scopes", msg);
+}

@@ -51,4 +51,9 @@ edgeca_err token_scope_write(PGconn *c, const char *token_id, const struct ca_sc
  * Ownership: the caller's (free); NULL when out of memory. */
 char *token_scope_text(const struct ca_scope *s);
 
+/* Takes the CA ca_id out of every token's list inside the caller's
+ * transaction, before the CA is deleted. A token limited to it stays
+ * limited (ca_scoped), to what remains: its scope only narrows. */
+edgeca_err token_scope_forget_ca(PGconn *c, const char *ca_id, struct edgeca_msg *msg);
+
 #endif

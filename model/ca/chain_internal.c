@@ -74,6 +74,9 @@ ca_check_parent(const struct ca *child, const struct ca *parent, const char *loc
 	if (child->kind != CA_KIND_SUBORDINATE)
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "invalid-field",
 		                   "only a subordinate CA has a parent");
+	if (parent->status == CA_STATUS_DISABLED)
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-disabled",
+		                   "the parent CA %s is disabled and signs nothing", parent->id);
 	if (parent->status != CA_STATUS_ACTIVE || ca_find_location(parent, NULL) == NULL)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "parent-not-active",
 		                   "the parent CA %s has no active location to sign with", parent->id);

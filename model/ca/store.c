@@ -512,7 +512,9 @@ ca_store_update_chaining(PGconn *c, const struct ca *ca, struct edgeca_msg *msg)
 	                        {ca_chaining_name(ca->chaining), 0, false},
 	                        {ca->parent_ca_id[0] ? ca->parent_ca_id : NULL, 0, false}};
 
-	return db_exec(c, "UPDATE cas SET status = $2, chaining = $3, parent_ca_id = $4 "
+	/* a disabled CA chaining another location stays disabled */
+	return db_exec(c, "UPDATE cas SET status = CASE WHEN status = 'disabled' AND $2 = 'active' "
+	                  "THEN status ELSE $2 END, chaining = $3, parent_ca_id = $4 "
 	                  "WHERE id = $1", p, 4, NULL, "update CA chaining", msg);
 }
 

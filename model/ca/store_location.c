@@ -103,7 +103,10 @@ ca_store_status(PGconn *c, const char *ca_id, enum ca_status status, struct edge
 {
 	struct db_param p[2] = {{ca_id, 0, false}, {ca_status_name(status), 0, false}};
 
-	return db_exec(c, "UPDATE cas SET status = $2 WHERE id = $1", p, 2, NULL,
+	/* a disabled CA with an active location stays disabled: only
+	 * ca_enable makes it issue again */
+	return db_exec(c, "UPDATE cas SET status = CASE WHEN status = 'disabled' AND $2 = 'active' "
+	                  "THEN status ELSE $2 END WHERE id = $1", p, 2, NULL,
 	               "update CA status", msg);
 }
 

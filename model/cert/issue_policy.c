@@ -109,6 +109,10 @@ issue_location(const struct ca *ca, const char *name, const struct ca_location *
 	const struct ca_location *l;
 
 	*loc = NULL;
+	if (ca->status == CA_STATUS_DISABLED)
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-disabled",
+		                   "CA %s is disabled and issues no certificates until it is "
+		                   "enabled", ca->id);
 	if (ca->status != CA_STATUS_ACTIVE)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT,
 		                   ca->status == CA_STATUS_REVOKED ? "ca-revoked" : "ca-not-active",

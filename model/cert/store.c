@@ -148,6 +148,10 @@ refused(PGconn *c, const struct certificate *cert, const PGresult *r, struct edg
 		ca_revoked = ca_status_parse(db_get(now, 0, "status"), &ca_status) &&
 		             ca_status == CA_STATUS_REVOKED;
 	PQclear(now);
+	if (!ca_revoked && !loc_revoked && ca_status == CA_STATUS_DISABLED)
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-disabled",
+		                   "CA %s was disabled while the certificate was being signed; it "
+		                   "was not stored and is not handed out", cert->ca_id);
 	if (ca_revoked)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-revoked",
 		                   "CA %s was revoked while the certificate was being signed; it was "

@@ -147,7 +147,12 @@ load_active(PGconn *c, void *arg, struct edgeca_msg *msg)
 	if ((rc = ca_store_load(c, ca_id, ca, msg)) != EDGECA_OK)
 		return rc;
 	*loc = ca_find_location(*ca, location);
-	if (*loc == NULL || (*loc)->status != LOCATION_ACTIVE) {
+	if ((*ca)->status == CA_STATUS_DISABLED) {
+		rc = edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-disabled",
+		                 "CA %s is disabled and signs nothing", ca_id);
+		ca_free(*ca);
+		*ca = NULL;
+	} else if (*loc == NULL || (*loc)->status != LOCATION_ACTIVE) {
 		rc = location ? edgeca_fail(msg, EDGECA_ERR_INVALID, "location-not-active",
 		                            "CA %s has no active location \"%s\"", ca_id, location)
 		              : edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-not-active",

@@ -75,7 +75,10 @@ est_load(PGconn *c, const struct est_target *t, struct ca **ca,
 		                               "CA %s has no active location", id);
 		goto fail;
 	}
-	if ((*loc)->status != LOCATION_ACTIVE || (*ca)->status != CA_STATUS_ACTIVE) {
+	/* a disabled CA still serves cacerts and csrattrs; load_on refuses
+	 * its enrollments */
+	if ((*loc)->status != LOCATION_ACTIVE ||
+	    ((*ca)->status != CA_STATUS_ACTIVE && (*ca)->status != CA_STATUS_DISABLED)) {
 		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "location-not-active",
 		                 "location \"%s\" of CA %s is not active (%s)", (*loc)->name, id,
 		                 ca_location_status_name((*loc)->status));
@@ -104,7 +107,12 @@ load_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 	struct load_args *a = arg;
 	edgeca_err rc = est_load(c, a->t, a->ca, a->loc, msg);
 
-	if (rc == EDGECA_OK && a->client != NULL)
+	/* 403, the operator's decision: not 503 (not a passing state a
+	 * client should retry soon) nor a 4xx that blames the request */
+	if (rc == EDGECA_OK && a->client != NULL && (*a->ca)->status == CA_STATUS_DISABLED)
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_PERMITTED, "ca-disabled",
+		                 "CA %s is disabled and issues no certificates", (*a->ca)->id);
+	else if (rc == EDGECA_OK && a->client != NULL)
 		rc = est_authenticate(c, *a->ca, a->client, a->now, a->id, msg);
 	return rc;
 }

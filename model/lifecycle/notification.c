@@ -20,7 +20,7 @@ static const char due_sql[] =
 	"array(SELECT n.kind FROM notifications n WHERE n.ca_id = l.ca_id AND "
 	"n.location = l.name AND n.not_after = l.not_after) AS created "
 	"FROM ca_locations l JOIN cas c ON c.id = l.ca_id "
-	"WHERE l.status = 'active' AND c.status = 'active' ORDER BY c.seq, l.position";
+	"WHERE l.status = 'active' AND c.status IN ('active', 'disabled') ORDER BY c.seq, l.position";
 
 static bool
 strv_has(char **v, const char *s)

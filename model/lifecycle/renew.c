@@ -33,6 +33,9 @@ check_renewable(const struct ca *ca, const char *location, struct edgeca_msg *ms
 		return edgeca_fail(msg, EDGECA_ERR_INVALID, "root-renewal",
 		                   "a root CA is not renewed by edgeca: its replacement must be "
 		                   "distributed to relying parties by hand (create a new root)");
+	if (ca->status == CA_STATUS_DISABLED)
+		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-disabled",
+		                   "CA %s is disabled: enable it before renewing it", ca->id);
 	if ((ca->chaining != CA_CHAINING_INTERNAL && ca->chaining != CA_CHAINING_EXTERNAL) ||
 	    ca->status != CA_STATUS_ACTIVE)
 		return edgeca_fail(msg, EDGECA_ERR_CONFLICT, "ca-not-active",

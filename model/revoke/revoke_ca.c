@@ -261,6 +261,8 @@ revoke_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 	                         msg)) != EDGECA_OK)
 		goto out;
 	a->status = status_from_locations(ca);
+	if (a->status == CA_STATUS_ACTIVE && ca->status == CA_STATUS_DISABLED)
+		a->status = CA_STATUS_DISABLED; /* revoking one location does not enable it */
 	if (a->names[0] == '\0' && a->status == ca->status)
 		goto out; /* nothing to change: the answer is the CA as it is */
 	rc = store_ca_revocation(c, a->who, ca, a->location, a->why, a->names, a->status, msg);

@@ -82,3 +82,19 @@ signer_keys_fetch(struct db_pool *db, const char *key_id, struct buf *rec,
 
 	return db_with(db, fetch_work, &a, msg);
 }
+
+edgeca_err
+signer_keys_delete(PGconn *c, const char *key_ids, long *deleted, struct edgeca_msg *msg)
+{
+	struct db_param p[1] = {{key_ids, 0, false}};
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	*deleted = 0;
+	rc = db_exec(c, "DELETE FROM signer_keys WHERE key_id = ANY ($1::text[]) RETURNING key_id",
+	             p, 1, &r, "delete signer key records", msg);
+	if (rc == EDGECA_OK)
+		*deleted = PQntuples(r);
+	PQclear(r);
+	return rc;
+}

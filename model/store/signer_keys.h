@@ -5,6 +5,7 @@
 #ifndef EDGECA_MODEL_SIGNER_KEYS_H
 #define EDGECA_MODEL_SIGNER_KEYS_H
 
+#include <libpq-fe.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,5 +22,12 @@ edgeca_err signer_keys_store(struct db_pool *db, const char *key_id, uint32_t ve
 /* The newest record of key_id appended to rec; NOT_FOUND when none. */
 edgeca_err signer_keys_fetch(struct db_pool *db, const char *key_id, struct buf *rec,
                              struct edgeca_msg *msg);
+
+/* Drops the records of the keys whose ids are in key_ids (a PostgreSQL
+ * text array literal, e.g. "{a,b}") inside the caller's transaction: a
+ * deleted CA's keys can no longer be loaded by any signer. *deleted
+ * receives how many records went. */
+edgeca_err signer_keys_delete(PGconn *c, const char *key_ids, long *deleted,
+                              struct edgeca_msg *msg);
 
 #endif

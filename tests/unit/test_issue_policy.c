@@ -193,6 +193,12 @@ test_issue_location(void **state)
 	t.ca.status = CA_STATUS_PENDING_CHAINING;
 	assert_int_equal(issue_location(&t.ca, NULL, &loc, &msg), EDGECA_ERR_CONFLICT);
 	assert_string_equal(msg.type, "ca-not-active");
+	/* a disabled CA with an active location issues nothing, by its own slug */
+	make_ca(&t, "client", allowed, "active");
+	t.ca.status = CA_STATUS_DISABLED;
+	assert_int_equal(issue_location(&t.ca, "default", &loc, &msg), EDGECA_ERR_CONFLICT);
+	assert_string_equal(msg.type, "ca-disabled");
+	assert_null(loc);
 }
 
 /* A subordinate that may sign no CA template gets pathlen 0 from its
