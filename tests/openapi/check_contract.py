@@ -105,7 +105,8 @@ def check_document(doc, name, problems_only):
     out = []
     methods = ("get", "put", "post", "delete", "patch", "head", "options")
     seen = set()
-    for template, item in doc.get("paths", {}).items():
+    items = list(doc.get("paths", {}).items()) + list(doc.get("webhooks", {}).items())
+    for template, item in items:
         for p in item.get("parameters", []):
             if not deref(doc, p).get("description"):
                 out.append("%s: %s: a parameter without a description" % (name, template))
