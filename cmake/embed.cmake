@@ -1,9 +1,13 @@
-# edgeca_embed(<name> <output.c> <symbol> <dir> <glob>)
-# Turns the files of <dir> matching <glob> into a C array
+# edgeca_embed(<name> <output.c> <symbol> <dir> <glob> [<glob>...])
+# Turns the files of <dir> matching any <glob> into a C array
 #   const struct edgeca_embedded_file <symbol>[] (terminated by a NULL name)
 # so the binaries carry their migrations and API description with them.
 function(edgeca_embed name output symbol dir glob)
-  file(GLOB files CONFIGURE_DEPENDS "${dir}/${glob}")
+  set(patterns "")
+  foreach(g IN ITEMS ${glob} ${ARGN})
+    list(APPEND patterns "${dir}/${g}")
+  endforeach()
+  file(GLOB files CONFIGURE_DEPENDS ${patterns})
   list(SORT files)
   add_custom_command(
     OUTPUT ${output}

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "api/listen/status.h"
+#include "common/embedded.h"
 #include "common/encoding.h"
 #include "common/log.h"
 #include "common/pkcs7_der.h"
@@ -18,6 +19,8 @@
 #define CT_PKCS7_CERTS "application/pkcs7-mime; smime-type=certs-only"
 #define CT_CSRATTRS "application/csrattrs"
 #define CT_TEXT "text/plain; charset=utf-8"
+#define CT_YAML "application/yaml"
+#define DESCRIPTION_PATH "/openapi.yaml"
 
 /* Copies the next path segment of *p into out; 0, or -1 when empty or too
  * long. */
@@ -94,6 +97,8 @@ est_route_pattern(const char *path)
 	struct est_route r;
 	size_t form;
 
+	if (path != NULL && strcmp(path, DESCRIPTION_PATH) == 0)
+		return DESCRIPTION_PATH;
 	if (path == NULL || est_route_parse(path, &r) != 0)
 		return NULL;
 	form = r.ca_id[0] != '\0' ? 2 : r.label[0] != '\0' ? 1 : 0;
@@ -448,6 +453,35 @@ out:
 	cert_free(cert);
 }
 
+/* GET /openapi.yaml: this listener's description (openapi/est.yaml, built
+ * in), for anyone: no client certificate or credentials are asked for. */
+static void
+handle_description(bool get, struct est_http_response *resp)
+{
+	const struct edgeca_embedded_file *f = edgeca_openapi;
+
+	if (!get) {
+		resp->allow = "GET, HEAD";
+		set_text(resp, 405, "the EST description takes GET");
+		return;
+	}
+	while (f->name != NULL && strcmp(f->name, "est.yaml") != 0)
+		f++;
+	if (f->name == NULL) {
+		set_text(resp, 404, "this build carries no EST description");
+		return;
+	}
+	resp->body = malloc(f->len);
+	if (resp->body == NULL) {
+		set_text(resp, 500, "out of memory");
+		return;
+	}
+	memcpy(resp->body, f->data, f->len);
+	resp->body_len = f->len;
+	resp->status = 200;
+	resp->content_type = CT_YAML;
+}
+
 void
 est_handle(const struct est_http_request *req, struct est_http_response *resp)
 {
@@ -456,6 +490,10 @@ est_handle(const struct est_http_request *req, struct est_http_response *resp)
 	bool post = strcmp(req->method, "POST") == 0;
 
 	memset(resp, 0, sizeof(*resp));
+	if (strcmp(req->path, DESCRIPTION_PATH) == 0) {
+		handle_description(get, resp);
+		return;
+	}
 	if (est_route_parse(req->path, &route) != 0) {
 		set_text(resp, 404, "no such EST resource; EST URLs end in /.well-known/est/<operation>");
 		return;

@@ -142,6 +142,7 @@ api_cas_update(struct api_call *call)
 	ca_ocsp_req_init(&orq);
 	if ((rc = api_json_object(call->req, &j, &msg)) != EDGECA_OK ||
 	    (rc = json_only(j, patch_fields, "", &msg)) != EDGECA_OK ||
+	    (rc = json_patch_nonempty(j, patch_fields, false, &msg)) != EDGECA_OK ||
 	    (rc = json_opt_object(j, "est", "", &est, &msg)) != EDGECA_OK ||
 	    (rc = json_opt_object(j, "lifecycle", "", &lc, &msg)) != EDGECA_OK ||
 	    (rc = json_opt_object(j, "crl", "", &crl, &msg)) != EDGECA_OK ||

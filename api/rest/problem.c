@@ -68,7 +68,12 @@ problem(struct _u_response *resp, int status, const char *title, const char *slu
 	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (text == NULL) {
-		api_body(resp, 500, "text/plain", "internal error", 14);
+		/* out of memory: a fixed document, so errors stay problem+json */
+		static const char fallback[] =
+		    "{\"type\":\"" PROBLEM_TYPE_PREFIX "internal-error\",\"title\":"
+		    "\"Internal Server Error\",\"status\":500,\"detail\":\"internal error\"}";
+
+		api_body(resp, 500, "application/problem+json", fallback, sizeof(fallback) - 1);
 		return;
 	}
 	/* every 503 says when to come back */

@@ -73,6 +73,27 @@ json_only(const json_t *obj, const char *const *allowed, const char *where,
 	return EDGECA_OK;
 }
 
+edgeca_err
+json_patch_nonempty(const json_t *obj, const char *const *fields, bool null_is_value,
+                    struct edgeca_msg *msg)
+{
+	char names[256] = "";
+	size_t used = 0;
+
+	for (const char *const *f = fields; *f != NULL; f++) {
+		const json_t *v = json_object_get(obj, *f);
+		int n;
+
+		if (v != NULL && (null_is_value || !json_is_null(v)))
+			return EDGECA_OK;
+		n = snprintf(names + used, sizeof(names) - used, "%s%s", used > 0 ? ", " : "", *f);
+		if (n > 0 && (size_t)n < sizeof(names) - used)
+			used += (size_t)n;
+	}
+	return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "empty-patch",
+	                   "the body changes nothing: give at least one of %s", names);
+}
+
 static edgeca_err
 wrong_type(const char *where, const char *key, const char *want, struct edgeca_msg *msg)
 {

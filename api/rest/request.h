@@ -23,6 +23,12 @@ edgeca_err api_json_object(const struct _u_request *req, json_t **out, struct ed
 edgeca_err json_only(const json_t *obj, const char *const *allowed, const char *where,
                      struct edgeca_msg *msg);
 
+/* Refuses a PATCH body that changes nothing: none of fields (NULL-terminated)
+ * present, where a null member counts as absent unless null_is_value.
+ * Returns: EDGECA_OK; EDGECA_ERR_MALFORMED ("empty-patch") naming fields. */
+edgeca_err json_patch_nonempty(const json_t *obj, const char *const *fields, bool null_is_value,
+                               struct edgeca_msg *msg);
+
 /* Optional members: leave *out untouched when absent (or null); fail with
  * a message naming where+key when the type is wrong. */
 edgeca_err json_opt_string(const json_t *obj, const char *key, const char *where,

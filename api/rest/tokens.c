@@ -110,6 +110,7 @@ api_tokens_update(struct api_call *call)
 
 	if ((rc = api_json_object(call->req, &j, &msg)) ||
 	    (rc = json_only(j, token_patch_fields, "", &msg)) ||
+	    (rc = json_patch_nonempty(j, token_patch_fields, true, &msg)) ||
 	    (rc = json_opt_string(j, "email", "", &req.email, &msg)) ||
 	    (rc = json_opt_strings(j, "ca_ids", "", &ca_ids, &n_ca_ids, &msg)))
 		goto out;

@@ -135,6 +135,8 @@ test_patch_validation(void **state)
 		{"{\"est\": {\"colour\": \"blue\"}}", 400, "unknown-field"},
 		{"{\"common_name\": \"Renamed\"}", 400, "unknown-field"},
 		{"[]", 400, "malformed-json"},
+		{"{}", 400, "empty-patch"},
+		{"{\"est\": null, \"crl\": null}", 400, "empty-patch"},
 	};
 	struct http_response r;
 

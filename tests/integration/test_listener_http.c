@@ -101,6 +101,36 @@ test_hsts_on_every_answer(void **state)
 	free(big);
 }
 
+/* True when text occurs in the body. */
+static bool
+body_has(const struct http_response *r, const char *text)
+{
+	size_t n = strlen(text);
+
+	for (size_t i = 0; r->body != NULL && i + n <= r->body_len; i++)
+		if (memcmp(r->body + i, text, n) == 0)
+			return true;
+	return false;
+}
+
+/* The EST listener serves its own description (openapi/est.yaml) to
+ * anyone, without a client certificate; the API's is not there. */
+static void
+test_est_description(void **state)
+{
+	struct http_response r;
+
+	(void)state;
+	assert_int_equal(est_request(&in, NULL, "GET", "/openapi.yaml", NULL, NULL, 0, &r), 200);
+	assert_string_equal(r.content_type, "application/yaml");
+	assert_true(body_has(&r, "/.well-known/est/cacerts:"));
+	assert_false(body_has(&r, "/api/v1/cas:"));
+	expect_hsts("EST description", 200, 200, &r);
+	assert_int_equal(est_request(&in, NULL, "POST", "/openapi.yaml", NULL, NULL, 0, &r), 405);
+	assert_string_equal(http_header(&r, "allow"), "GET, HEAD");
+	http_response_free(&r);
+}
+
 /* How long a client waits for more answers, or for the close. */
 #define RAW_WAIT_S 60
 
@@ -345,6 +375,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hsts_on_every_answer),
+		cmocka_unit_test(test_est_description),
 		cmocka_unit_test(test_content_length_with_transfer_encoding),
 		cmocka_unit_test(test_nul_in_target_refused),
 	};

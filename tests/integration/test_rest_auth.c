@@ -238,7 +238,7 @@ test_token_email(void **state)
 	                                          &r), &r);
 	http_expect(422, "invalid-field", patch_token(path, in.admin_token,
 	                                              "{\"email\": \"nobody\"}", &r), &r);
-	http_expect(422, "missing-field", patch_token(path, in.admin_token, "{}", &r), &r);
+	http_expect(400, "empty-patch", patch_token(path, in.admin_token, "{}", &r), &r);
 	http_expect(400, "unknown-field", patch_token(path, in.admin_token,
 	                                              "{\"email\": null, \"role\": \"auditor\"}",
 	                                              &r), &r);
