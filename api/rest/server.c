@@ -76,6 +76,7 @@ api_server_start(struct edgeca_ctx *ctx, const struct listen_settings *ls,
 	s->router.gate = s->gate;
 	s->router.gate_wait_ms = ls->signer_timeout_s * 1000;
 	s->router.max_body = ls->max_body_bytes;
+	s->router.cors = ls->cors_origins;
 	s->router.routes = api_routes;
 	s->router.n_routes = api_routes_count;
 	if (api_routes_register(&s->inst, &s->router) != 0) {
