@@ -154,6 +154,10 @@ test_unknown_query_parameters(void **state)
 	snprintf(path, sizeof(path), "/crl/%s/default.crl?nocache=123&nocache=4", ca_id);
 	assert_int_equal(http_get(&in, path, NULL, &r), plain);
 	http_response_free(&r);
+	/* and so does the plain-HTTP PKI listener */
+	plain = http_pki_call(&in, "GET", path, NULL, NULL, 0, NULL, &r);
+	http_response_free(&r);
+	assert_int_equal(plain, 200);
 }
 
 static bool

@@ -13,6 +13,7 @@
 #include "api/listen/cors.h"
 #include "api/rest/handlers.h"
 #include "api/rest/query.h"
+#include "server/config.h"
 
 /* Parses list; expects it refused with a detail naming what. */
 static void
@@ -115,6 +116,40 @@ test_origins_capped(void **state)
 	cors_origins_free(origins(list));
 }
 
+static const char *cors_env;
+
+static const char *
+fake_getenv(const char *name)
+{
+	return strcmp(name, "EDGECA_CORS_ORIGINS") == 0 ? cors_env : NULL;
+}
+
+/* The setting is read and checked with the others, at start-up and by
+ * check-config. */
+static void
+test_config_setting(void **state)
+{
+	struct edgeca_config c;
+	struct edgeca_msg msg = {0};
+
+	(void)state;
+	assert_true(config_var_known("EDGECA_CORS_ORIGINS"));
+	cors_env = NULL;
+	assert_int_equal(config_load(&c, fake_getenv, &msg), EDGECA_OK);
+	assert_null(c.cors_origins); /* none by default */
+	config_free(&c);
+	cors_env = "https://portal.example.com";
+	assert_int_equal(config_load(&c, fake_getenv, &msg), EDGECA_OK);
+	assert_non_null(cors_origin_allowed(c.cors_origins, "https://portal.example.com"));
+	config_free(&c);
+	cors_env = "https://portal.example.com/";
+	assert_int_equal(config_load(&c, fake_getenv, &msg), EDGECA_ERR_INVALID);
+	assert_string_equal(msg.type, "invalid-configuration");
+	assert_non_null(strstr(msg.detail, "EDGECA_CORS_ORIGINS"));
+	assert_null(c.cors_origins);
+	edgeca_msg_clear(&msg);
+}
+
 static void
 test_query_table(void **state)
 {
@@ -189,6 +224,7 @@ main(void)
 		cmocka_unit_test(test_origins_parsed),
 		cmocka_unit_test(test_origins_refused),
 		cmocka_unit_test(test_origins_capped),
+		cmocka_unit_test(test_config_setting),
 		cmocka_unit_test(test_query_table),
 		cmocka_unit_test(test_query_refused),
 	};
