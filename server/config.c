@@ -561,7 +561,8 @@ config_load(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *ms
 	s = get("EDGECA_EST_TRUSTED_PROXIES");
 	if ((rc = parse_proxies(s ? s : "", c, msg)) != EDGECA_OK ||
 	    (rc = load_smtp(c, get, msg)) != EDGECA_OK ||
-	    (rc = cors_origins_parse(get("EDGECA_CORS_ORIGINS"), &c->cors_origins, msg)) != EDGECA_OK)
+	    (rc = cors_origins_parse(get("EDGECA_CORS_ORIGINS"), &c->cors_origins, msg)) !=
+	        EDGECA_OK)
 		goto fail;
 	if (c->database_url == NULL)
 		c->database_url = private_cluster_conninfo(c->data_dir, "edgeca");
