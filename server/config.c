@@ -273,7 +273,7 @@ static const struct env_var env_vars[] = {
 static const char *const coded_vars[] = {
 	"EDGECA_LOG_LEVEL", "EDGECA_PUBLIC_URL", "EDGECA_PUBLIC_EST_URL",
 	"EDGECA_EST_TRUSTED_PROXIES", "EDGECA_SMTP_TLS", "EDGECA_LOG_FORMAT", "EDGECA_ACCESS_LOG",
-	"EDGECA_PUBLIC_PKI_URL",
+	"EDGECA_PUBLIC_PKI_URL", "EDGECA_CORS_ORIGINS",
 };
 
 bool
@@ -560,7 +560,9 @@ config_load(struct edgeca_config *c, config_getenv_fn get, struct edgeca_msg *ms
 		goto fail;
 	s = get("EDGECA_EST_TRUSTED_PROXIES");
 	if ((rc = parse_proxies(s ? s : "", c, msg)) != EDGECA_OK ||
-	    (rc = load_smtp(c, get, msg)) != EDGECA_OK)
+	    (rc = load_smtp(c, get, msg)) != EDGECA_OK ||
+	    (rc = cors_origins_parse(get("EDGECA_CORS_ORIGINS"), &c->cors_origins, msg)) !=
+	        EDGECA_OK)
 		goto fail;
 	if (c->database_url == NULL)
 		c->database_url = private_cluster_conninfo(c->data_dir, "edgeca");
@@ -615,5 +617,6 @@ config_free(struct edgeca_config *c)
 	free(c->smtp_from);
 	free(c->metrics_listen);
 	free(c->metrics_host);
+	cors_origins_free(c->cors_origins);
 	memset(c, 0, sizeof(*c));
 }

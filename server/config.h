@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "api/listen/cors.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/netaddr.h"
@@ -76,6 +77,7 @@ struct edgeca_config {
 	unsigned metrics_port;
 	enum log_format log_format; /* EDGECA_LOG_FORMAT */
 	bool access_log;            /* EDGECA_ACCESS_LOG: one line per request */
+	struct cors_origins *cors_origins; /* EDGECA_CORS_ORIGINS; NULL: no CORS */
 };
 
 typedef const char *(*config_getenv_fn)(const char *name);

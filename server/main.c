@@ -208,6 +208,7 @@ listen_settings_of(const struct edgeca_config *cfg, struct listen_settings *api,
 		.signer_max_waiting = cfg->signer_max_waiting,
 		.signer_timeout_s = cfg->signer_timeout_s,
 		.public_url = cfg->public_url,
+		.cors_origins = cfg->cors_origins,
 	};
 	*est = *api;
 	est->port = cfg->est_port;
@@ -216,6 +217,7 @@ listen_settings_of(const struct edgeca_config *cfg, struct listen_settings *api,
 	est->n_trusted_proxies = cfg->n_est_trusted_proxies;
 	est->client_cert_header = cfg->est_client_cert_header;
 	est->public_url = cfg->public_est_url;
+	est->cors_origins = NULL;
 }
 
 /* Keys of the signer's file store (earlier versions) move to sealed

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
+#include "api/listen/cors.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/netaddr.h"
@@ -62,6 +63,7 @@ struct listen_settings {
 	size_t n_trusted_proxies;
 	const char *client_cert_header;
 	const char *public_url;
+	const struct cors_origins *cors_origins; /* the API listener's; NULL: no CORS */
 };
 
 struct listen_addr {

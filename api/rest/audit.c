@@ -14,11 +14,9 @@
  * writes, so that longer is a mistake, not a search. */
 #define AUDIT_FILTER_MAX 256
 
-static const char *const audit_params[] = {"actor", "action", "object_type", "object_id",
-                                           "since", "until", "limit", "cursor", NULL};
-
-/* Refuses a query parameter this operation does not take, and filter
- * values too long to match anything, naming the parameter. */
+/* Refuses filter values too long to match anything, naming the
+ * parameter (the dispatcher refuses parameters the operation does not
+ * take, api/rest/query.c). */
 static edgeca_err
 check_params(const struct _u_request *req, struct edgeca_msg *msg)
 {
@@ -26,13 +24,7 @@ check_params(const struct _u_request *req, struct edgeca_msg *msg)
 
 	for (size_t i = 0; keys != NULL && keys[i] != NULL; i++) {
 		const char *v = u_map_get(req->map_url, keys[i]);
-		size_t k = 0;
 
-		while (audit_params[k] != NULL && strcmp(audit_params[k], keys[i]) != 0)
-			k++;
-		if (audit_params[k] == NULL)
-			return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "invalid-parameter",
-			                   "unknown query parameter %.64s", keys[i]);
 		if (v != NULL && strlen(v) > AUDIT_FILTER_MAX)
 			return edgeca_fail(msg, EDGECA_ERR_MALFORMED, "invalid-parameter",
 			                   "the query parameter %s is longer than %d bytes", keys[i],

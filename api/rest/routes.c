@@ -4,11 +4,13 @@
 #include <string.h>
 
 #include "api/rest/auth.h"
+#include "api/rest/cors.h"
 #include "api/rest/handlers.h"
 #include "api/rest/idempotency.h"
 #include "api/listen/listen.h"
 #include "api/listen/request.h"
 #include "api/rest/problem.h"
+#include "api/rest/query.h"
 #include "common/log.h"
 #include "common/x509util.h"
 
@@ -218,6 +220,11 @@ serve(const struct _u_request *req, struct _u_response *resp, const void *arg)
 	}
 	if (api_authorize(&call, b->route) != 0)
 		return;
+	if (api_query_refused(req->http_url, b->route->handler, detail, sizeof(detail))) {
+		api_problem_text(resp, EDGECA_ERR_MALFORMED, "invalid-parameter", detail, call.path);
+		return;
+	}
+	api_vary_accept(b->route->handler, resp);
 	if (b->idem)
 		api_idem_run(&call, run_handler, b);
 	else
@@ -225,10 +232,11 @@ serve(const struct _u_request *req, struct _u_response *resp, const void *arg)
 }
 
 /* One request of the API listener, once Ulfius has all of it: its
- * request id, the common headers, fn, and its access-log line under route
- * (NULL: none matched; api/listen/request.h). */
+ * request id, the common headers, fn, the CORS headers of r, and its
+ * access-log line under route (NULL: none matched; api/listen/request.h). */
 static int
-answer_request(const struct _u_request *req, struct _u_response *resp, const char *route,
+answer_request(const struct api_router *r, const struct _u_request *req,
+               struct _u_response *resp, const char *route,
                void (*fn)(const struct _u_request *, struct _u_response *, const void *),
                const void *arg)
 {
@@ -238,6 +246,7 @@ answer_request(const struct _u_request *req, struct _u_response *resp, const cha
 	                     u_map_get_case(req->map_header, LISTEN_REQUEST_ID_HEADER));
 	common_headers(resp);
 	fn(req, resp, arg);
+	api_cors_answer(r->cors, req, resp);
 	listen_request_leave(&lr);
 	listen_request_end(&lr, route, (int)resp->status);
 	return U_CALLBACK_COMPLETE;
@@ -248,7 +257,7 @@ dispatch(const struct _u_request *req, struct _u_response *resp, void *user_data
 {
 	const struct binding *b = user_data;
 
-	return answer_request(req, resp, b->route->path, serve, b);
+	return answer_request(b->router, req, resp, b->route->path, serve, b);
 }
 
 int
@@ -308,6 +317,10 @@ no_route(const struct _u_request *req, struct _u_response *resp, const void *arg
 		if (strcmp(r->routes[i].method, "GET") == 0)
 			strncat(allow, ", HEAD", sizeof(allow) - strlen(allow) - 1);
 	}
+	if (allow[0] != '\0' && api_cors_is_preflight(req)) {
+		api_cors_preflight(r->cors, req, resp, allow);
+		return;
+	}
 	if (allow[0] != '\0') {
 		char detail[192];
 		u_map_put(resp->map_header, "Allow", allow);
@@ -324,7 +337,7 @@ no_route(const struct _u_request *req, struct _u_response *resp, const void *arg
 static int
 not_found(const struct _u_request *req, struct _u_response *resp, void *user_data)
 {
-	return answer_request(req, resp, NULL, no_route, user_data);
+	return answer_request(user_data, req, resp, NULL, no_route, user_data);
 }
 
 int

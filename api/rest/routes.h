@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <ulfius.h>
 
+#include "api/listen/cors.h"
 #include "api/listen/gate.h"
 #include "model/auth/principal.h"
 #include "model/core/context.h"
@@ -44,6 +45,7 @@ struct api_router {
 	struct signer_gate *gate; /* the listener's (borrowed); NULL: none */
 	unsigned gate_wait_ms;    /* how long a request may wait for a place */
 	size_t max_body;
+	const struct cors_origins *cors; /* borrowed; NULL: no CORS */
 	const struct api_route *routes;
 	size_t n_routes;
 	void *bindings; /* owned, per-route callback data */

@@ -76,6 +76,7 @@ api_server_start(struct edgeca_ctx *ctx, const struct listen_settings *ls,
 	s->router.gate = s->gate;
 	s->router.gate_wait_ms = ls->signer_timeout_s * 1000;
 	s->router.max_body = ls->max_body_bytes;
+	s->router.cors = ls->cors_origins;
 	s->router.routes = api_routes;
 	s->router.n_routes = api_routes_count;
 	if (api_routes_register(&s->inst, &s->router) != 0) {
@@ -106,6 +107,9 @@ api_server_start(struct edgeca_ctx *ctx, const struct listen_settings *ls,
 		}
 	}
 	s->started = true;
+	if (ls->cors_origins != NULL)
+		log_info("api_server_start: CORS: browser pages of %s may call the API",
+		         ls->cors_origins->any ? "every origin (*)" : "the EDGECA_CORS_ORIGINS origins");
 	log_info("api_server_start: listening on https://%s:%u (%u threads, %u of them for the "
 	         "signer at most, %u connections max)", ls->bind_address, ls->port,
 	         ls->threads, gate_capacity(ls->threads, ls->signer_max_waiting),

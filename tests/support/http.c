@@ -210,6 +210,19 @@ http_call_unrecorded(struct instance *in, const char *method, const char *path,
 }
 
 long
+http_preflight(struct instance *in, const char *path, const char *origin, const char *method,
+               const char *headers, struct http_response *out)
+{
+	char o[512], m[128], h[512];
+	const char *extra[] = {o, m, headers != NULL ? h : NULL, NULL};
+
+	snprintf(o, sizeof(o), "Origin: %s", origin);
+	snprintf(m, sizeof(m), "Access-Control-Request-Method: %s", method);
+	snprintf(h, sizeof(h), "Access-Control-Request-Headers: %s", headers != NULL ? headers : "");
+	return perform(in, in->base_url, "OPTIONS", path, NULL, NULL, NULL, 0, extra, out);
+}
+
+long
 http_call(struct instance *in, const char *method, const char *path, const char *token,
           const char *content_type, const void *body, size_t len, struct http_response *out)
 {

@@ -52,6 +52,11 @@ long http_call_unrecorded(struct instance *in, const char *method, const char *p
                           const char *token, const char *content_type, const void *body,
                           size_t len, struct http_response *out);
 
+/* A CORS preflight as a browser sends it: OPTIONS path with Origin and
+ * Access-Control-Request-Method (and -Headers when not NULL), not
+ * recorded: OpenAPI has no way to describe preflights. */
+long http_preflight(struct instance *in, const char *path, const char *origin,
+                    const char *method, const char *headers, struct http_response *out);
 long http_get(struct instance *in, const char *path, const char *token,
               struct http_response *out);
 long http_post_json(struct instance *in, const char *path, const char *token, const char *json,
