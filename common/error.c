@@ -46,6 +46,7 @@ edgeca_err_slug(edgeca_err code)
 	case EDGECA_ERR_FORMAT_UNAVAILABLE: return "not-acceptable";
 	case EDGECA_ERR_THROTTLED: return "too-many-requests";
 	case EDGECA_ERR_UNAVAILABLE: return "service-unavailable";
+	case EDGECA_ERR_PRECONDITION: return "precondition-failed";
 	case EDGECA_ERR_INTERNAL: return "internal-error";
 	}
 	return "internal-error";

@@ -22,6 +22,7 @@ typedef enum {
 	EDGECA_ERR_FORMAT_UNAVAILABLE, /* no format the caller accepts can be produced */
 	EDGECA_ERR_THROTTLED,          /* too many attempts: try again later */
 	EDGECA_ERR_UNAVAILABLE,        /* the database or the signer cannot be reached */
+	EDGECA_ERR_PRECONDITION,       /* the caller's precondition (If-Match) does not hold */
 	EDGECA_ERR_INTERNAL,           /* a bug or an unexpected failure */
 } edgeca_err;
 

@@ -19,6 +19,7 @@ static const struct {
 	{EDGECA_ERR_FORMAT_UNAVAILABLE, 406, "Not Acceptable"},
 	{EDGECA_ERR_THROTTLED, 429, "Too Many Requests"},
 	{EDGECA_ERR_UNAVAILABLE, 503, "Service Unavailable"},
+	{EDGECA_ERR_PRECONDITION, 412, "Precondition Failed"},
 	{EDGECA_ERR_INTERNAL, 500, "Internal Server Error"},
 };
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/pki/public_file.h"
+#include "api/rest/etag.h"
 #include "api/rest/handlers.h"
 #include "api/rest/problem.h"
 #include "api/rest/render.h"
@@ -19,7 +20,7 @@ static void
 answer_ca(struct api_call *call, edgeca_err rc, const struct edgeca_msg *msg, struct ca *ca)
 {
 	if (rc == EDGECA_OK)
-		api_json(call->resp, 200, render_ca(ca, &call->ctx->settings));
+		api_json_ca(call, 200, ca);
 	else
 		api_problem(call->resp, rc, msg, call->path);
 	ca_free(ca);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/rest/etag.h"
 #include "api/rest/handlers.h"
 #include "api/rest/problem.h"
 #include "api/rest/render.h"
@@ -162,7 +163,7 @@ api_cas_create(struct api_call *call)
 	}
 	snprintf(location, sizeof(location), "/api/v1/cas/%s", ca->id);
 	u_map_put(call->resp->map_header, "Location", location);
-	api_json(call->resp, 201, render_ca(ca, &call->ctx->settings));
+	api_json_ca(call, 201, ca);
 out:
 	free(emails);
 	free(templates);
@@ -199,7 +200,16 @@ api_cas_list(struct api_call *call)
 void
 api_cas_get(struct api_call *call)
 {
-	api_answer_ca(call, render_ca);
+	struct edgeca_msg msg = {0};
+	struct ca *ca = NULL;
+	edgeca_err rc;
+
+	rc = ca_get(call->ctx, u_map_get(call->req->map_url, "ca_id"), &ca, &msg);
+	if (rc != EDGECA_OK)
+		api_problem(call->resp, rc, &msg, call->path);
+	else
+		api_answer_tagged(call, render_ca(ca, &call->ctx->settings));
+	ca_free(ca);
 }
 
 void

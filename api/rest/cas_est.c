@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/rest/etag.h"
 #include "api/rest/handlers.h"
 #include "api/rest/problem.h"
 #include "api/rest/render.h"
@@ -132,6 +133,8 @@ api_cas_update(struct api_call *call)
 	struct edgeca_msg msg = {0};
 	const char **anchors = NULL, **emails = NULL;
 	const json_t *est = NULL, *lc = NULL, *crl = NULL, *oc = NULL;
+	struct api_ca_match match = {NULL, &call->ctx->settings};
+	struct ca_precondition pre = {api_etag_ca_holds, &match};
 	struct ca *ca = NULL;
 	json_t *j = NULL;
 	edgeca_err rc;
@@ -140,7 +143,8 @@ api_cas_update(struct api_call *call)
 	ca_lifecycle_req_init(&lr);
 	ca_crl_req_init(&cr);
 	ca_ocsp_req_init(&orq);
-	if ((rc = api_json_object(call->req, &j, &msg)) != EDGECA_OK ||
+	if ((rc = api_if_match(call->req, &match.field, &msg)) != EDGECA_OK ||
+	    (rc = api_json_object(call->req, &j, &msg)) != EDGECA_OK ||
 	    (rc = json_only(j, patch_fields, "", &msg)) != EDGECA_OK ||
 	    (rc = json_patch_nonempty(j, patch_fields, false, &msg)) != EDGECA_OK ||
 	    (rc = json_opt_object(j, "est", "", &est, &msg)) != EDGECA_OK ||
@@ -154,11 +158,12 @@ api_cas_update(struct api_call *call)
 	    (rc = ca_update(call->ctx, &call->who, id,
 	                    est != NULL || (lc == NULL && crl == NULL && oc == NULL) ? &r : NULL,
 	                    lc != NULL ? &lr : NULL, crl != NULL ? &cr : NULL,
-	                    oc != NULL ? &orq : NULL, &ca, &msg)) != EDGECA_OK) {
+	                    oc != NULL ? &orq : NULL, match.field != NULL ? &pre : NULL, &ca,
+	                    &msg)) != EDGECA_OK) {
 		api_problem(call->resp, rc, &msg, call->path);
 		goto out;
 	}
-	api_json(call->resp, 200, render_ca(ca, &call->ctx->settings));
+	api_json_ca(call, 200, ca);
 out:
 	free(anchors);
 	free(emails);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/rest/etag.h"
 #include "api/rest/handlers.h"
 #include "api/rest/problem.h"
 #include "api/rest/render.h"
@@ -243,7 +244,7 @@ api_certificates_get(struct api_call *call)
 	}
 	pick = api_negotiate(call->req, cert_offers);
 	if (pick == 0)
-		api_json(call->resp, 200, render_certificate(cert, 1));
+		api_answer_tagged(call, render_certificate(cert, 1));
 	else if (pick > 0)
 		answer_file(call, cert, pick);
 	else

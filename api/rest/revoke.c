@@ -1,5 +1,6 @@
 /* Revocation endpoints: .../certificates/{serial}/revoke and /unrevoke,
  * .../locations/{location}/revoke and /api/v1/cas/{ca_id}/revoke. */
+#include "api/rest/etag.h"
 #include "api/rest/handlers.h"
 #include "api/rest/problem.h"
 #include "api/rest/render.h"
@@ -34,7 +35,7 @@ answer_certificate(struct api_call *call, edgeca_err rc, const struct edgeca_msg
 	if (rc != EDGECA_OK)
 		api_problem(call->resp, rc, msg, call->path);
 	else
-		api_json(call->resp, 200, render_certificate(cert, 1));
+		api_json_tagged(call->resp, 200, render_certificate(cert, 1));
 	cert_free(cert);
 }
 
@@ -89,7 +90,7 @@ revoke_ca(struct api_call *call, const char *location)
 	if (rc != EDGECA_OK)
 		api_problem(call->resp, rc, &msg, call->path);
 	else
-		api_json(call->resp, 200, render_ca(ca, &call->ctx->settings));
+		api_json_ca(call, 200, ca);
 	json_decref(j);
 	ca_free(ca);
 }

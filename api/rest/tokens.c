@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/rest/etag.h"
 #include "api/rest/handlers.h"
 #include "api/rest/problem.h"
 #include "api/rest/render.h"
@@ -92,7 +93,7 @@ api_tokens_get(struct api_call *call)
 		api_problem(call->resp, rc, &msg, call->path);
 		return;
 	}
-	api_json(call->resp, 200, render_token(&t));
+	api_answer_tagged(call, render_token(&t));
 }
 
 /* PATCH {"email": "..." | null, "ca_ids": [...] | null}: what a token's
@@ -103,12 +104,14 @@ api_tokens_update(struct api_call *call)
 	struct edgeca_msg msg = {0};
 	struct token_update_req req = {0};
 	struct token_info t;
-	const char **ca_ids = NULL;
+	struct token_precondition pre = {api_etag_token_holds, NULL};
+	const char **ca_ids = NULL, *if_match = NULL;
 	long n_ca_ids = 0;
 	json_t *j = NULL;
 	edgeca_err rc;
 
-	if ((rc = api_json_object(call->req, &j, &msg)) ||
+	if ((rc = api_if_match(call->req, &if_match, &msg)) ||
+	    (rc = api_json_object(call->req, &j, &msg)) ||
 	    (rc = json_only(j, token_patch_fields, "", &msg)) ||
 	    (rc = json_patch_nonempty(j, token_patch_fields, true, &msg)) ||
 	    (rc = json_opt_string(j, "email", "", &req.email, &msg)) ||
@@ -118,11 +121,13 @@ api_tokens_update(struct api_call *call)
 	req.set_ca_ids = json_object_get(j, "ca_ids") != NULL;
 	req.ca_ids = ca_ids;
 	req.n_ca_ids = (size_t)n_ca_ids;
+	pre.arg = if_match;
+	req.pre = if_match != NULL ? &pre : NULL;
 	rc = token_update(call->ctx, &call->who, u_map_get(call->req->map_url, "token_id"), &req,
 	                  &t, &msg);
 out:
 	if (rc == EDGECA_OK)
-		api_json(call->resp, 200, render_token(&t));
+		api_json_tagged(call->resp, 200, render_token(&t));
 	else
 		api_problem(call->resp, rc, &msg, call->path);
 	free(ca_ids);

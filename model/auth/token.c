@@ -389,6 +389,12 @@ change_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 		goto out;
 	PQclear(r);
 	r = NULL;
+	if (req != NULL && req->pre != NULL && !req->pre->holds(&old, req->pre->arg)) {
+		rc = edgeca_fail(msg, EDGECA_ERR_PRECONDITION, "precondition-failed",
+		                 "token %s changed since the entity tag given in If-Match was read: "
+		                 "read it again and reapply the change", id);
+		goto out;
+	}
 	if (req == NULL) { /* kept as a tombstone: the name is never given to another token */
 		p[1] = (struct db_param){a->who->actor, 0, false};
 		rc = db_exec(c, "UPDATE api_tokens SET deleted_at = now(), deleted_by = $2, "

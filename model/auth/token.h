@@ -58,7 +58,15 @@ edgeca_err token_get(struct edgeca_ctx *ctx, const char *id, struct token_info *
 
 /* What a token.update changes: its e-mail address (NULL clears it), its
  * CAs (ca_ids NULL: every CA), or both. */
+/* A condition a change of a token must meet (an If-Match entity tag):
+ * holds() is given the token as token_get reads it, under its row lock. */
+struct token_precondition {
+	bool (*holds)(const struct token_info *current, const void *arg);
+	const void *arg;
+};
+
 struct token_update_req {
+	const struct token_precondition *pre; /* NULL: none */
 	bool set_email;
 	const char *email;
 	bool set_ca_ids;
@@ -69,7 +77,8 @@ struct token_update_req {
 /* Changes a token as req says, audited as token.update (with the old and
  * the new CA list when they change); out receives the changed token.
  * Returns: EDGECA_OK; EDGECA_ERR_NOT_FOUND (token-not-found);
- * EDGECA_ERR_INVALID (invalid-field: email, ca_ids). */
+ * EDGECA_ERR_INVALID (invalid-field: email, ca_ids); EDGECA_ERR_PRECONDITION
+ * (precondition-failed: req->pre does not hold, nothing changed). */
 edgeca_err token_update(struct edgeca_ctx *ctx, const struct principal *who, const char *id,
                         const struct token_update_req *req, struct token_info *out,
                         struct edgeca_msg *msg);

@@ -402,6 +402,13 @@ long ca_child_path_length(const struct ca *child);
 #define CA_WEBHOOK_SECRET_LEN 64
 int ca_webhook_secret_new(char out[CA_WEBHOOK_SECRET_LEN + 1]);
 
+/* A condition a change of a CA must meet (an If-Match entity tag):
+ * holds() is given the CA as ca_get reads it, under the CA's row lock. */
+struct ca_precondition {
+	bool (*holds)(const struct ca *current, const void *arg);
+	const void *arg;
+};
+
 /* PATCH /api/v1/cas/{id}: changes how a CA serves EST (est: members set
  * replace the current values, the anchors list as a whole), its
  * lifecycle settings (lifecycle: a new webhook_url gets a new secret,
@@ -409,10 +416,15 @@ int ca_webhook_secret_new(char out[CA_WEBHOOK_SECRET_LEN + 1]);
  * (crl: for the CRLs the scheduler makes from now on and the certificates
  * issued from now on), any NULL, in one transaction; each part audited
  * (ca.update_est, ca.update_lifecycle, ca.update_crl, ca.update_ocsp). */
+/* pre, when non-NULL, is checked under the CA's row lock before any part
+ * is applied (If-Match): a CA it does not hold for is left unchanged.
+ * Returns: EDGECA_OK; EDGECA_ERR_PRECONDITION (precondition-failed);
+ * NOT_FOUND (ca-not-found); INVALID, CONFLICT with msg set. */
 edgeca_err ca_update(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
                      const struct ca_est_req *est, const struct ca_lifecycle_req *lifecycle,
                      const struct ca_crl_req *crl, const struct ca_ocsp_req *ocsp,
-                     struct ca **out, struct edgeca_msg *msg);
+                     const struct ca_precondition *pre, struct ca **out,
+                     struct edgeca_msg *msg);
 
 #define EST_URL_MAX 1200
 /* The EST base URL devices are configured with, ending in

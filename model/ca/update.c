@@ -22,9 +22,29 @@ struct update_args {
 	const struct ca_lifecycle_req *lifecycle;
 	const struct ca_crl_req *crl;
 	const struct ca_ocsp_req *ocsp;
+	const struct ca_precondition *pre;
 	char *secret;   /* a webhook secret the update made: shown once */
 	struct ca *out; /* the answer */
 };
+
+/* a->pre against the CA as ca_get shows it, read under the row lock the
+ * caller holds: a change committed since the caller's read fails it. */
+static edgeca_err
+check_precondition(PGconn *c, const struct update_args *a, struct edgeca_msg *msg)
+{
+	struct ca *now = NULL;
+	edgeca_err rc;
+
+	if (a->pre == NULL)
+		return EDGECA_OK;
+	if ((rc = ca_store_load_full(c, a->ca_id, &now, msg)) == EDGECA_OK &&
+	    !a->pre->holds(now, a->pre->arg))
+		rc = edgeca_fail(msg, EDGECA_ERR_PRECONDITION, "precondition-failed",
+		                 "CA %s changed since the entity tag given in If-Match was read: "
+		                 "read it again and reapply the change", a->ca_id);
+	ca_free(now);
+	return rc;
+}
 
 /* The update inside its transaction. The row lock orders concurrent
  * updates of one CA. */
@@ -39,6 +59,7 @@ update_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 
 	if ((rc = db_exec(c, "SELECT 1 FROM cas WHERE id = $1 FOR UPDATE", p, 1, &r, "lock CA",
 	                  msg)) == EDGECA_OK &&
+	    (rc = check_precondition(c, a, msg)) == EDGECA_OK &&
 	    (rc = ca_store_load(c, a->ca_id, &ca, msg)) == EDGECA_OK &&
 	    (a->est == NULL || (rc = ca_est_update_locked(c, a->who, ca, a->est, msg)) == EDGECA_OK) &&
 	    (a->lifecycle == NULL || (rc = ca_lifecycle_update_locked(a->ctx, c, a->who, ca,
@@ -73,10 +94,10 @@ answer_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 edgeca_err
 ca_update(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
           const struct ca_est_req *est, const struct ca_lifecycle_req *lifecycle,
-          const struct ca_crl_req *crl, const struct ca_ocsp_req *ocsp, struct ca **out,
-          struct edgeca_msg *msg)
+          const struct ca_crl_req *crl, const struct ca_ocsp_req *ocsp,
+          const struct ca_precondition *pre, struct ca **out, struct edgeca_msg *msg)
 {
-	struct update_args a = {ctx, who, ca_id, est, lifecycle, crl, ocsp, NULL, NULL};
+	struct update_args a = {ctx, who, ca_id, est, lifecycle, crl, ocsp, pre, NULL, NULL};
 	edgeca_err rc;
 
 	*out = NULL;

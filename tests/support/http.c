@@ -223,6 +223,15 @@ http_preflight(struct instance *in, const char *path, const char *origin, const 
 }
 
 long
+http_call_h_unrecorded(struct instance *in, const char *method, const char *path,
+                       const char *token, const char *content_type, const void *body,
+                       size_t len, const char *const *extra_headers, struct http_response *out)
+{
+	return perform(in, in->base_url, method, path, token, content_type, body, len,
+	               extra_headers, out);
+}
+
+long
 http_call(struct instance *in, const char *method, const char *path, const char *token,
           const char *content_type, const void *body, size_t len, struct http_response *out)
 {

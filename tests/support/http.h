@@ -51,6 +51,11 @@ long http_pki_call(struct instance *in, const char *method, const char *path,
 long http_call_unrecorded(struct instance *in, const char *method, const char *path,
                           const char *token, const char *content_type, const void *body,
                           size_t len, struct http_response *out);
+/* The same with extra_headers (NULL-terminated "Name: value" list). */
+long http_call_h_unrecorded(struct instance *in, const char *method, const char *path,
+                            const char *token, const char *content_type, const void *body,
+                            size_t len, const char *const *extra_headers,
+                            struct http_response *out);
 
 /* A CORS preflight as a browser sends it: OPTIONS path with Origin and
  * Access-Control-Request-Method (and -Headers when not NULL), not
