@@ -104,9 +104,9 @@ api_cert_search(struct api_call *call)
 	                      &res, &msg)) != EDGECA_OK)
 		goto out;
 	items = json_array();
-	for (size_t i = 0; items != NULL && i < res.n; i++)
-		items = render_append(items, render_certificate(res.items[i], 0));
-	page = render_page(items, res.next_cursor);
+	for (size_t i = 0; items != NULL && i < res.page.n; i++)
+		items = render_append(items, render_certificate(res.page.items[i], 0));
+	page = render_page(items, res.page.next_cursor);
 	if (page != NULL && res.has_total)
 		json_object_set_new(page, "total", json_integer(res.total));
 	api_json(call->resp, 200, page);

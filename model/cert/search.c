@@ -102,42 +102,33 @@ cert_search_cursor_encode(enum cert_sort sort, uint32_t filters, long long id,
                           char out[CERT_SEARCH_CURSOR_MAX])
 {
 	char plain[48];
-	char *b64;
 
-	snprintf(plain, sizeof(plain), "s1:%d:%08x:%lld", (int)sort, (unsigned)filters, id);
-	b64 = base64url_encode((const unsigned char *)plain, strlen(plain));
-	snprintf(out, CERT_SEARCH_CURSOR_MAX, "%s", b64 ? b64 : "");
-	free(b64);
+	/* the filter fingerprint last: a truncated cursor loses part of it */
+	snprintf(plain, sizeof(plain), "s1:%d:%lld:%08x", (int)sort, id, (unsigned)filters);
+	cursor_text_encode(plain, out);
 }
 
 edgeca_err
 cert_search_cursor_decode(const char *cursor, enum cert_sort sort, uint32_t filters,
                           long long *id, struct edgeca_msg *msg)
 {
-	unsigned char *plain = NULL;
-	size_t len = 0;
-	char text[48], want[24], *end;
+	char text[48], want[24], tail[24], *end;
 	long long v;
 
 	*id = 0;
 	if (cursor == NULL || cursor[0] == '\0')
 		return EDGECA_OK;
-	if (strlen(cursor) >= CERT_SEARCH_CURSOR_MAX ||
-	    base64url_decode(cursor, strlen(cursor), &plain, &len) != 0 || len >= sizeof(text)) {
-		free(plain);
+	if (cursor_text_decode(cursor, text, sizeof(text)) != 0)
 		goto bad;
-	}
-	memcpy(text, plain, len);
-	text[len] = '\0';
-	free(plain);
-	snprintf(want, sizeof(want), "s1:%d:%08x:", (int)sort, (unsigned)filters);
+	snprintf(want, sizeof(want), "s1:%d:", (int)sort);
+	snprintf(tail, sizeof(tail), ":%08x", (unsigned)filters);
 	if (strncmp(text, want, strlen(want)) != 0)
 		goto bad;
 	if (text[strlen(want)] < '1' || text[strlen(want)] > '9')
 		goto bad;
 	errno = 0;
 	v = strtoll(text + strlen(want), &end, 10);
-	if (errno != 0 || *end != '\0')
+	if (errno != 0 || strcmp(end, tail) != 0)
 		goto bad;
 	*id = v;
 	return EDGECA_OK;
@@ -299,7 +290,7 @@ search_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 {
 	struct search_args *a = arg;
 	edgeca_err rc = cert_store_select(c, a->page_tail, a->q->p, a->page_np, a->limit,
-	                                  &a->out->items, &a->out->n, &a->more, msg);
+	                                  &a->out->page.items, &a->out->page.n, &a->more, msg);
 
 	if (rc == EDGECA_OK && a->want_total) {
 		rc = cert_store_count(c, (const char *)a->q->where.data, a->q->p, a->q->np,
@@ -351,9 +342,9 @@ cert_search(struct edgeca_ctx *ctx, const struct cert_search_filter *f, enum cer
 	q.np = n_filter; /* the count takes the filters only */
 	if ((rc = db_with(ctx->db, search_on, &a, msg)) != EDGECA_OK)
 		goto out;
-	if (a.more && out->n > 0)
-		cert_search_cursor_encode(sort, filters, out->items[out->n - 1]->id,
-		                          out->next_cursor);
+	if (a.more && out->page.n > 0)
+		cert_search_cursor_encode(sort, filters, out->page.items[out->page.n - 1]->id,
+		                          out->page.next_cursor);
 out:
 	if (rc != EDGECA_OK)
 		cert_search_result_free(out);
@@ -370,8 +361,6 @@ cert_search_result_free(struct cert_search_result *r)
 {
 	if (r == NULL)
 		return;
-	for (size_t i = 0; i < r->n; i++)
-		cert_free(r->items[i]);
-	free(r->items);
+	cert_list_free(&r->page);
 	memset(r, 0, sizeof(*r));
 }

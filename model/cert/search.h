@@ -16,7 +16,7 @@
 #define CERT_SEARCH_CAS_MAX 100
 /* The longest text filter value: longer matches nothing edgeca stores. */
 #define CERT_SEARCH_VALUE_MAX 256
-#define CERT_SEARCH_CURSOR_MAX 64
+#define CERT_SEARCH_CURSOR_MAX CURSOR_MAX
 
 /* The sort keys, in the order cert_search_sort_parse knows their names. */
 enum cert_sort {
@@ -48,9 +48,7 @@ struct cert_search_filter {
 };
 
 struct cert_search_result {
-	struct certificate **items;
-	size_t n;
-	char next_cursor[CERT_SEARCH_CURSOR_MAX];
+	struct cert_list page; /* the items and next_cursor */
 	bool has_total;
 	long long total;
 };

@@ -71,6 +71,9 @@ test_cursor_round_trip(void **state)
 			                                           &back, &msg), EDGECA_OK);
 			assert_true(back == ids[i]);
 		}
+	/* base64url("s1:4:77:00000001"), computed independently */
+	cert_search_cursor_encode(CERT_SORT_CN_ASC, 1, 77, c);
+	assert_string_equal(c, "czE6NDo3NzowMDAwMDAwMQ");
 	back = -1;
 	assert_int_equal(cert_search_cursor_decode(NULL, CERT_SORT_CN_ASC, 1, &back, &msg),
 	                 EDGECA_OK);
@@ -117,9 +120,16 @@ test_cursor_refused(void **state)
 	refused(c, CERT_SORT_ISSUED_ASC, 0x1234abcdu);
 	refused(c, CERT_SORT_SERIAL_DESC, 0x1234abcdu);
 	refused(c, CERT_SORT_ISSUED_DESC, 0x1234abceu);
-	/* truncated */
-	snprintf(shorter, sizeof(shorter), "%.*s", (int)strlen(c) - 3, c);
-	refused(shorter, CERT_SORT_ISSUED_DESC, 0x1234abcdu);
+	/* truncated, by any number of characters */
+	for (int cut = 1; cut < (int)strlen(c); cut++) {
+		snprintf(shorter, sizeof(shorter), "%.*s", (int)strlen(c) - cut, c);
+		refused(shorter, CERT_SORT_ISSUED_DESC, 0x1234abcdu);
+	}
+	refused_plain("s1:0:12:1234abcd:");
+	refused_plain("s1:0:12:1234abc");
+	refused_plain("s1:0:12:1234abcd0");
+	refused_plain("s1:1:12:1234abcd"); /* another sort */
+	refused_plain("s1:0:12:1234abce"); /* other filters */
 	/* garbage, not base64url, too long */
 	refused("!!!!", CERT_SORT_ISSUED_DESC, 0x1234abcdu);
 	refused("bm90LWEtY3Vyc29y", CERT_SORT_ISSUED_DESC, 0x1234abcdu);
@@ -129,14 +139,14 @@ test_cursor_refused(void **state)
 	/* the per-CA list's cursor ("v1:<id>") is not a search cursor */
 	refused("djE6NDI", CERT_SORT_ISSUED_DESC, 0x1234abcdu);
 	/* well formed but no row id: zero, negative, signs, overflow, junk */
-	refused_plain("s1:0:1234abcd:0");
-	refused_plain("s1:0:1234abcd:-5");
-	refused_plain("s1:0:1234abcd:+5");
-	refused_plain("s1:0:1234abcd:");
-	refused_plain("s1:0:1234abcd:99999999999999999999");
-	refused_plain("s1:0:1234abcd:12x");
-	refused_plain("s1:0:1234ABCD:12");
-	refused_plain("s2:0:1234abcd:12");
+	refused_plain("s1:0:0:1234abcd");
+	refused_plain("s1:0:-5:1234abcd");
+	refused_plain("s1:0:+5:1234abcd");
+	refused_plain("s1:0::1234abcd");
+	refused_plain("s1:0:99999999999999999999:1234abcd");
+	refused_plain("s1:0:12x:1234abcd");
+	refused_plain("s1:0:12:1234ABCD");
+	refused_plain("s2:0:12:1234abcd");
 }
 
 static void
