@@ -28,7 +28,7 @@ static bool
 filters_by_scope(const struct api_route *route)
 {
 	return route->handler == api_cas_list || route->handler == api_notifications_list ||
-	       route->handler == api_audit_list;
+	       route->handler == api_audit_list || route->handler == api_cert_search;
 }
 
 /* A token limited to CAs acts on those CAs only: a route whose path names

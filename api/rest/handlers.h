@@ -52,6 +52,8 @@ void api_certificates_issue(struct api_call *call);
  * subordinate CA's CSR signed, always with a path length */
 void api_cas_sign_subordinate(struct api_call *call);
 void api_certificates_list(struct api_call *call);
+/* GET /api/v1/certificates: search across CAs */
+void api_cert_search(struct api_call *call);
 void api_certificates_get(struct api_call *call);
 
 void api_certificates_revoke(struct api_call *call);

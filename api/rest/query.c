@@ -17,6 +17,10 @@ static const char *const audit[] = {"actor", "action", "object_type", "object_id
 /* a raw CSR's options; with a JSON body the handler refuses them by name */
 static const char *const csr_options[] = {"validity_days", "not_after", "template",
                                           "location", "path_length", NULL};
+static const char *const cert_search[] = {
+	"ca_id", "common_name_prefix", "san", "serial", "status", "template", "requester",
+	"issued_after", "issued_before", "expires_after", "expires_before", "sort", "total",
+	"limit", "cursor", NULL};
 static const char *const ca_crl[] = {"location", "delta", NULL};
 static const char *const iotedge[] = {"registration_id", "id_scope", "location", NULL};
 
@@ -31,6 +35,7 @@ static const struct {
 	{api_notifications_list, page},
 	{api_certificates_list, cert_filters},
 	{api_audit_list, audit},
+	{api_cert_search, cert_search},
 	{api_certificates_issue, csr_options},
 	{api_cas_sign_subordinate, csr_options},
 	{api_cas_crl_get, ca_crl},

@@ -42,6 +42,7 @@ const struct api_route api_routes[] = {
 	{"POST", "/api/v1/cas/:ca_id/subordinate-certificates", ACCESS_ADMIN,
 	 api_cas_sign_subordinate},
 	{"GET", "/api/v1/cas/:ca_id/certificates", ACCESS_READ, api_certificates_list},
+	{"GET", "/api/v1/certificates", ACCESS_READ, api_cert_search},
 	{"GET", "/api/v1/cas/:ca_id/certificates/:serial", ACCESS_READ, api_certificates_get},
 	/* requesters revoke their own certificates only: checked by the model */
 	{"POST", "/api/v1/cas/:ca_id/certificates/:serial/revoke", ACCESS_REQUEST,

@@ -34,9 +34,8 @@
 	"FROM ca_locations l WHERE l.ca_id = certificates.ca_id "                               \
 	"AND l.name = certificates.location AND l.status = 'revoked') ir ON true"
 
-/* The list filter of each status, as CERT_COLUMNS decides it. */
-static const char *
-status_condition(enum cert_status status)
+const char *
+cert_status_condition(enum cert_status status)
 {
 	if (status == CERT_REVOKED)
 		return " AND status = 'revoked'";
@@ -259,10 +258,7 @@ cert_store_list(PGconn *c, const char *ca_id, const struct cert_filter *f,
 	char after_s[32], limit_s[32], before_s[32];
 	struct db_param p[5];
 	struct buf sql = {0};
-	struct certificate **certs = NULL;
-	PGresult *r = NULL;
-	size_t count = 0;
-	int np = 0, rows;
+	int np = 0;
 	edgeca_err rc;
 
 	*items = NULL;
@@ -272,10 +268,9 @@ cert_store_list(PGconn *c, const char *ca_id, const struct cert_filter *f,
 	snprintf(limit_s, sizeof(limit_s), "%ld", limit + 1);
 	p[np++] = (struct db_param){ca_id, 0, false};
 	p[np++] = (struct db_param){after_s, 0, false};
-	if (buf_append_str(&sql, "SELECT " CERT_COLUMNS " FROM " CERT_FROM " WHERE ca_id = $1 "
-	                         "AND id > $2") != 0)
+	if (buf_append_str(&sql, "WHERE ca_id = $1 AND id > $2") != 0)
 		goto oom;
-	if (status != NULL && buf_append_str(&sql, status_condition(*status)) != 0)
+	if (status != NULL && buf_append_str(&sql, cert_status_condition(*status)) != 0)
 		goto oom;
 	if (f->common_name != NULL) {
 		p[np++] = (struct db_param){f->common_name, 0, false};
@@ -290,6 +285,31 @@ cert_store_list(PGconn *c, const char *ca_id, const struct cert_filter *f,
 	}
 	p[np++] = (struct db_param){limit_s, 0, false};
 	if (buf_printf(&sql, " ORDER BY id LIMIT $%d", np) != 0)
+		goto oom;
+	rc = cert_store_select(c, (const char *)sql.data, p, np, limit, items, n, more, msg);
+	goto out;
+oom:
+	rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+out:
+	buf_free(&sql);
+	return rc;
+}
+
+edgeca_err
+cert_store_select(PGconn *c, const char *tail, const struct db_param *p, int np, long limit,
+                  struct certificate ***items, size_t *n, bool *more, struct edgeca_msg *msg)
+{
+	struct buf sql = {0};
+	struct certificate **certs = NULL;
+	PGresult *r = NULL;
+	size_t count = 0;
+	int rows;
+	edgeca_err rc;
+
+	*items = NULL;
+	*n = 0;
+	*more = false;
+	if (buf_printf(&sql, "SELECT " CERT_COLUMNS " FROM " CERT_FROM " %s", tail) != 0)
 		goto oom;
 	rc = db_exec(c, (const char *)sql.data, p, np, &r, "list certificates", msg);
 	if (rc != EDGECA_OK)
@@ -326,6 +346,25 @@ out:
 }
 
 edgeca_err
+cert_store_count(PGconn *c, const char *tail, const struct db_param *p, int np,
+                 long long *out, struct edgeca_msg *msg)
+{
+	struct buf sql = {0};
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	*out = 0;
+	if (buf_printf(&sql, "SELECT count(*) AS n FROM " CERT_FROM " %s", tail) != 0)
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+	rc = db_exec(c, (const char *)sql.data, p, np, &r, "count certificates", msg);
+	if (rc == EDGECA_OK)
+		*out = db_get_ll(r, 0, "n");
+	buf_free(&sql);
+	PQclear(r);
+	return rc;
+}
+
+edgeca_err
 cert_store_has_valid_device(PGconn *c, const char *ca_id, const char *cn, bool *found,
                             struct edgeca_msg *msg)
 {
@@ -339,7 +378,7 @@ cert_store_has_valid_device(PGconn *c, const char *ca_id, const char *cn, bool *
 	 * DPS verification certificate, which names a code, not a device */
 	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE ca_id = $1 AND common_name = $2 "
 	         "AND template IN ('client', 'ssl') AND not_before <= now()%s LIMIT 1",
-	         CERT_FROM, status_condition(CERT_VALID));
+	         CERT_FROM, cert_status_condition(CERT_VALID));
 	rc = db_exec(c, sql, p, 2, &r, "find the device's certificate", msg);
 	if (rc == EDGECA_OK)
 		*found = PQntuples(r) == 1;

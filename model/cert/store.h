@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "model/cert/certificate.h"
+#include "model/store/db.h"
 
 /* Inserts cert and its audit row (action: certificate.issue, or
  * ca.sign_subordinate with the path_length asked for; -1: none) in one
@@ -30,6 +31,21 @@ edgeca_err cert_store_get(PGconn *c, const char *ca_id, const char *serial,
 edgeca_err cert_store_list(PGconn *c, const char *ca_id, const struct cert_filter *f,
                            const enum cert_status *status, long long after, long limit, struct certificate ***items, size_t *n,
                            bool *more, struct edgeca_msg *msg);
+
+/* The rows of "SELECT <certificate columns> FROM <certificates with
+ * their issuer's revocation> " followed by tail (WHERE, ORDER BY, LIMIT
+ * limit + 1 over the params p), at most limit of them; *more tells
+ * whether the query found more. Ownership: *items (n of them, each
+ * cert_free, then the array free) is the caller's. */
+edgeca_err cert_store_select(PGconn *c, const char *tail, const struct db_param *p, int np,
+                             long limit, struct certificate ***items, size_t *n, bool *more,
+                             struct edgeca_msg *msg);
+/* count(*) over the same FROM, followed by tail (a WHERE). */
+edgeca_err cert_store_count(PGconn *c, const char *tail, const struct db_param *p, int np,
+                            long long *out, struct edgeca_msg *msg);
+/* The SQL condition (" AND ...") of a status, as the listed status column
+ * decides it, for the same FROM. */
+const char *cert_status_condition(enum cert_status status);
 
 /* Whether the CA issued a device certificate (template client or ssl)
  * whose common name is cn and whose status is valid now (see

@@ -8,36 +8,51 @@
 #include "common/encoding.h"
 
 void
+cursor_text_encode(const char *plain, char out[CURSOR_MAX])
+{
+	char *b64 = base64url_encode((const unsigned char *)plain, strlen(plain));
+
+	snprintf(out, CURSOR_MAX, "%s", b64 ? b64 : "");
+	free(b64);
+}
+
+void
 cursor_encode(long long seq, char out[CURSOR_MAX])
 {
 	char plain[32];
-	char *b64;
 
 	snprintf(plain, sizeof(plain), "v1:%lld", seq);
-	b64 = base64url_encode((const unsigned char *)plain, strlen(plain));
-	snprintf(out, CURSOR_MAX, "%s", b64 ? b64 : "");
-	free(b64);
+	cursor_text_encode(plain, out);
+}
+
+int
+cursor_text_decode(const char *cursor, char *text, size_t text_len)
+{
+	unsigned char *plain = NULL;
+	size_t len = 0;
+
+	if (strlen(cursor) >= CURSOR_MAX ||
+	    base64url_decode(cursor, strlen(cursor), &plain, &len) != 0 || len >= text_len) {
+		free(plain);
+		return -1;
+	}
+	memcpy(text, plain, len);
+	text[len] = '\0';
+	free(plain);
+	return 0;
 }
 
 edgeca_err
 cursor_decode(const char *cursor, long long *seq, struct edgeca_msg *msg)
 {
-	unsigned char *plain = NULL;
-	size_t len = 0;
 	char text[32], *end;
 	long long v;
 
 	*seq = 0;
 	if (cursor == NULL || cursor[0] == '\0')
 		return EDGECA_OK;
-	if (strlen(cursor) >= CURSOR_MAX ||
-	    base64url_decode(cursor, strlen(cursor), &plain, &len) != 0 || len >= sizeof(text)) {
-		free(plain);
+	if (cursor_text_decode(cursor, text, sizeof(text)) != 0)
 		goto bad;
-	}
-	memcpy(text, plain, len);
-	text[len] = '\0';
-	free(plain);
 	if (strncmp(text, "v1:", 3) != 0 || text[3] < '0' || text[3] > '9')
 		goto bad;
 	errno = 0;

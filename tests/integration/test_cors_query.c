@@ -294,7 +294,7 @@ test_cors_exact_origins(void **state)
 	http_expect(404, "not-found",
 	            http_preflight(&in, "/api/v1/nothing", PORTAL, "GET", NULL, &r), &r);
 	snprintf(path, sizeof(path), "/api/v1/cas/%s", ca_id);
-	assert_int_equal(http_preflight(&in, path, PORTAL, "DELETE", NULL, &r), 405);
+	assert_int_equal(http_preflight(&in, path, PORTAL, "PUT", NULL, &r), 405);
 	assert_non_null(http_header(&r, "allow"));
 	assert_null(http_header(&r, "access-control-allow-methods"));
 	http_response_free(&r);
