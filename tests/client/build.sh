@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # Generates edgeca's TypeScript client types from openapi/openapi.yaml with
 # openapi-typescript and type-checks and compiles the client flow (flow.ts
-# and its modules) with tsc --strict, into OUTDIR (a build directory: the
-# generated schema is never committed). A spec change that breaks the
-# generated client's flow fails here. The flow's search step (search.ts) is
-# compiled only once the spec describes GET /api/v1/certificates.
+# and the modules it imports) with tsc --strict, into OUTDIR (a build
+# directory: the generated schema is never committed). A spec change that
+# breaks the generated client's flow fails here.
 #
 # usage: build.sh SOURCE_DIR OUTDIR
 # Needs tests/client/node_modules (npm ci, done by scripts/test).
@@ -23,11 +22,5 @@ cp "$client"/*.ts "$client/tsconfig.json" "$out/"
 printf '{"type": "module", "private": true}\n' >"$out/package.json"
 "$client/node_modules/.bin/openapi-typescript" "$src/openapi/openapi.yaml" \
   -o "$out/schema.d.ts" --silent
-if grep -q '^  /api/v1/certificates:' "$src/openapi/openapi.yaml"; then
-  sed -i 's/"files": \["flow.ts"\]/"files": ["flow.ts", "search.ts"]/' "$out/tsconfig.json"
-else
-  rm "$out/search.ts"
-  echo "build.sh: the spec has no GET /api/v1/certificates yet: the flow skips search"
-fi
 "$client/node_modules/.bin/tsc" -p "$out/tsconfig.json"
 echo "build.sh: $out/flow.js type-checked and compiled"

@@ -1,7 +1,9 @@
 /* Checks every answer the generated client receives against
  * openapi/openapi.yaml, as an openapi-fetch middleware: the status is one
  * the operation declares, the Content-Type one declared for that status,
- * every required header is there, and a JSON body matches the schema of
+ * every required header is there, every declared header that is there
+ * matches its schema (an ETag's pattern, Idempotency-Replayed's const),
+ * and a JSON body matches the schema of
  * that operation, status and media type (JSON Schema 2020-12, ajv). Failures
  * are collected, not thrown, so that the flow reports them all at the end.
  * Each exchange is also written where tests/openapi/check_exchanges.py reads
@@ -135,8 +137,16 @@ export class SpecValidator {
     if (isObject(headers)) {
       for (const name of Object.keys(headers)) {
         const h = this.deref(headers[name]);
-        if (isObject(h) && h["required"] === true && !response.headers.has(name))
-          this.fail(what, `required header ${name} missing`);
+        if (!isObject(h)) continue;
+        const value = response.headers.get(name);
+        if (value === null) {
+          if (h["required"] === true) this.fail(what, `required header ${name} missing`);
+          continue;
+        }
+        /* every header schema of the spec is a string's */
+        const validate = h["schema"] === undefined ? null : this.compile(h["schema"]);
+        if (validate !== null && !validate(value))
+          this.fail(what, `header ${name}: ${JSON.stringify(value)} ${validate.errors?.[0]?.message ?? "invalid"}`);
       }
     }
     const content = resp["content"];
