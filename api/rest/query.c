@@ -21,6 +21,10 @@ static const char *const cert_search[] = {
 	"ca_id", "common_name_prefix", "san", "serial", "status", "template", "requester",
 	"issued_after", "issued_before", "expires_after", "expires_before", "sort", "total",
 	"limit", "cursor", NULL};
+/* list parameters that may be repeated (?ca_id=a&ca_id=b, the OpenAPI
+ * default for a query array, which generated clients send): Ulfius joins
+ * the values with commas, the same as ?ca_id=a,b */
+static const char *const cert_search_lists[] = {"ca_id", NULL};
 static const char *const ca_crl[] = {"location", "delta", NULL};
 static const char *const iotedge[] = {"registration_id", "id_scope", "location", NULL};
 
@@ -29,17 +33,18 @@ static const char *const iotedge[] = {"registration_id", "id_scope", "location",
 static const struct {
 	api_handler handler;
 	const char *const *names;
+	const char *const *lists; /* of names, those that may repeat; NULL: none */
 } takes[] = {
-	{api_cas_list, page},
-	{api_tokens_list, page},
-	{api_notifications_list, page},
-	{api_certificates_list, cert_filters},
-	{api_audit_list, audit},
-	{api_cert_search, cert_search},
-	{api_certificates_issue, csr_options},
-	{api_cas_sign_subordinate, csr_options},
-	{api_cas_crl_get, ca_crl},
-	{api_cas_iotedge_config, iotedge},
+	{api_cas_list, page, NULL},
+	{api_tokens_list, page, NULL},
+	{api_notifications_list, page, NULL},
+	{api_certificates_list, cert_filters, NULL},
+	{api_audit_list, audit, NULL},
+	{api_cert_search, cert_search, cert_search_lists},
+	{api_certificates_issue, csr_options, NULL},
+	{api_cas_sign_subordinate, csr_options, NULL},
+	{api_cas_crl_get, ca_crl, NULL},
+	{api_cas_iotedge_config, iotedge, NULL},
 };
 
 bool
@@ -52,6 +57,19 @@ api_query_takes(api_handler handler, const char *name)
 			if (strcmp(*n, name) == 0)
 				return true;
 		return false;
+	}
+	return false;
+}
+
+static bool
+repeatable(api_handler handler, const char *name)
+{
+	for (size_t i = 0; i < sizeof(takes) / sizeof(takes[0]); i++) {
+		if (takes[i].handler != handler || takes[i].lists == NULL)
+			continue;
+		for (const char *const *n = takes[i].lists; *n != NULL; n++)
+			if (strcmp(*n, name) == 0)
+				return true;
 	}
 	return false;
 }
@@ -118,7 +136,7 @@ api_query_refused(const char *target, api_handler handler, char *detail, size_t 
 			         fits ? "" : "...");
 			return 1;
 		}
-		for (const char *o = next; *o != '\0'; o = rest) {
+		for (const char *o = next; *o != '\0' && !repeatable(handler, name); o = rest) {
 			param_name(o, other, sizeof(other), &rest);
 			if (strcmp(name, other) == 0) {
 				snprintf(detail, len, "the query parameter %s is given more than once",

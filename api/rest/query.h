@@ -20,8 +20,9 @@ bool api_query_takes(api_handler handler, const char *name);
 bool api_query_ignored(api_handler handler);
 
 /* Checks the query of the raw request target (e.g. "/a?x=1&y=2") for
- * handler: 0 when every parameter is one it takes, once; else 1 with
- * detail naming the first unknown or repeated parameter. */
+ * handler: 0 when every parameter is one it takes, once (a list
+ * parameter, such as the search's ca_id, may repeat); else 1 with detail
+ * naming the first unknown or repeated parameter. */
 int api_query_refused(const char *target, api_handler handler, char *detail, size_t len);
 
 #endif

@@ -204,6 +204,9 @@ test_query_refused(void **state)
 	query("/x?limit=1&limit=2", api_cas_list, "limit is given more than once");
 	query("/x?limit=1&cursor=c&lim%69t=2", api_cas_list, "limit is given more than once");
 	query("/x?cursor=a&limit=1&cursor", api_cas_list, "cursor is given more than once");
+	/* a list parameter may repeat; the others of its operation may not */
+	query("/x?ca_id=a&ca_id=b&status=valid", api_cert_search, NULL);
+	query("/x?ca_id=a&sort=serial&sort=-serial", api_cert_search, "sort is given more than once");
 	query("/x?li+mit=1", api_cas_list, "li mit");
 	query("/x?a%0Ab=1", api_cas_list, "a?b");
 	/* a value may hold anything; only names are checked */
