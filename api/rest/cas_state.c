@@ -1,5 +1,6 @@
 /* POST /api/v1/cas/{ca_id}/disable and /enable, DELETE /api/v1/cas/{ca_id}:
  * whether a CA issues, and removing one that never issued anything. */
+#include "api/rest/etag.h"
 #include "api/rest/handlers.h"
 #include "api/rest/problem.h"
 #include "api/rest/render.h"
@@ -31,7 +32,7 @@ answer(struct api_call *call, edgeca_err rc, const struct edgeca_msg *msg, struc
 	if (rc != EDGECA_OK)
 		api_problem(call->resp, rc, msg, call->path);
 	else
-		api_json(call->resp, 200, render_ca(ca, &call->ctx->settings));
+		api_json_ca(call, 200, ca);
 	ca_free(ca);
 }
 

@@ -76,14 +76,23 @@ ca_post(const char *id, const char *verb, const char *token, const char *body,
 	                 body ? strlen(body) : 0, r);
 }
 
+/* The answer is the CA with its ETag: the one a GET of it answers now, so
+ * a portal can PATCH with If-Match right after. */
 static void
 expect_status(const char *id, const char *verb, const char *body, const char *status)
 {
-	struct http_response r;
+	struct http_response r, g;
+	char path[160];
 
 	assert_int_equal(ca_post(id, verb, in.admin_token, body, &r), 200);
 	assert_string_equal(http_json_str(&r, "status"), status);
 	assert_string_equal(http_json_str(&r, "id"), id);
+	assert_non_null(http_header(&r, "ETag"));
+	snprintf(path, sizeof(path), "/api/v1/cas/%s", id);
+	assert_int_equal(http_get(&in, path, in.admin_token, &g), 200);
+	assert_non_null(http_header(&g, "ETag"));
+	assert_string_equal(http_header(&r, "ETag"), http_header(&g, "ETag"));
+	http_response_free(&g);
 	http_response_free(&r);
 }
 
