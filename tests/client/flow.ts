@@ -46,13 +46,11 @@ async function main(): Promise<number> {
   const baseUrl = env("EDGECA_URL");
   const v = new SpecValidator(env("EDGECA_SPEC"), process.env["EDGECA_TEST_EXCHANGES"]);
   validator = v;
-  /* openapi-fetch sends arrays exploded (ca_id=a&ca_id=b) whatever the
-   * spec says; the spec's lists are style form, explode false (ca_id=a,b),
-   * and a repeated parameter answers 400. */
+  /* openapi-fetch's defaults: a query array goes exploded
+   * (ca_id=a&ca_id=b), as the spec declares the search's ca_id. */
   const api = createClient<paths>({
     baseUrl,
     headers: { Authorization: `Bearer ${env("EDGECA_TOKEN")}` },
-    querySerializer: { array: { style: "form", explode: false } },
   });
   const auditor = createClient<paths>({
     baseUrl,
