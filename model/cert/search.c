@@ -21,6 +21,11 @@
  * index range; serials sort by number (hex padded to 64 digits). */
 #define KEY_CN "(coalesce(common_name, '') COLLATE \"C\")"
 #define KEY_SERIAL "(lpad(serial, 64, '0') COLLATE \"C\")"
+/* Times by the table's column: in ORDER BY a bare created_at would name
+ * the select list's created_at (its epoch seconds), which no index has,
+ * and every page would sort the whole table. */
+#define KEY_ISSUED "certificates.created_at"
+#define KEY_EXPIRES "certificates.not_after"
 
 /* An expiry window of at most this many certificates is searched from the
  * not_after index: its ids first, then the page in any order from them
@@ -32,10 +37,10 @@ static const struct {
 	const char *key;
 	bool desc;
 } sorts[CERT_SORT_COUNT] = {
-	[CERT_SORT_ISSUED_DESC] = {"-issued_at", "created_at", true},
-	[CERT_SORT_ISSUED_ASC] = {"issued_at", "created_at", false},
-	[CERT_SORT_EXPIRES_ASC] = {"expires_at", "not_after", false},
-	[CERT_SORT_EXPIRES_DESC] = {"-expires_at", "not_after", true},
+	[CERT_SORT_ISSUED_DESC] = {"-issued_at", KEY_ISSUED, true},
+	[CERT_SORT_ISSUED_ASC] = {"issued_at", KEY_ISSUED, false},
+	[CERT_SORT_EXPIRES_ASC] = {"expires_at", KEY_EXPIRES, false},
+	[CERT_SORT_EXPIRES_DESC] = {"-expires_at", KEY_EXPIRES, true},
 	[CERT_SORT_CN_ASC] = {"common_name", KEY_CN, false},
 	[CERT_SORT_CN_DESC] = {"-common_name", KEY_CN, true},
 	[CERT_SORT_SERIAL_ASC] = {"serial", KEY_SERIAL, false},
