@@ -155,8 +155,7 @@ struct query {
 	struct buf where;
 	char times[4][24], serial[SERIAL_HEX_MAX], after[24], rows[24];
 	char *ca_ids, *cn_like, *sans;
-	bool issuer_state; /* the WHERE reads the issuer's revocation */
-	bool failed;       /* out of memory */
+	bool failed; /* out of memory */
 };
 
 /* Appends " AND <pre>$N<post>", $N the next parameter, value. */
@@ -292,7 +291,6 @@ build_where(const struct cert_search_filter *f, bool expiry_ids, struct query *q
 		add(q, KEY_SERIAL " = lpad(", ", 64, '0')", q->serial);
 	if (f->status != NULL && buf_append_str(&q->where, cert_status_condition(status)) != 0)
 		q->failed = true;
-	q->issuer_state = f->status != NULL && status != CERT_REVOKED;
 	if (f->template_name != NULL)
 		add(q, "template = ", "", f->template_name);
 	if (f->requester != NULL)
@@ -327,7 +325,7 @@ search_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 
 	if (rc == EDGECA_OK && a->want_total) {
 		rc = cert_store_count(c, (const char *)a->q->where.data, a->q->p, a->q->np,
-		                      a->q->issuer_state, &a->out->total, msg);
+		                      &a->out->total, msg);
 		a->out->has_total = rc == EDGECA_OK;
 	}
 	return rc;

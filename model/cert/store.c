@@ -347,15 +347,14 @@ out:
 
 edgeca_err
 cert_store_count(PGconn *c, const char *tail, const struct db_param *p, int np,
-                 bool issuer_state, long long *out, struct edgeca_msg *msg)
+                 long long *out, struct edgeca_msg *msg)
 {
 	struct buf sql = {0};
 	PGresult *r = NULL;
 	edgeca_err rc;
 
 	*out = 0;
-	if (buf_printf(&sql, "SELECT count(*) AS n FROM %s %s",
-	               issuer_state ? CERT_FROM : "certificates", tail) != 0)
+	if (buf_printf(&sql, "SELECT count(*) AS n FROM " CERT_FROM " %s", tail) != 0)
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 	rc = db_exec(c, (const char *)sql.data, p, np, &r, "count certificates", msg);
 	if (rc == EDGECA_OK)

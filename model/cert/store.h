@@ -40,12 +40,9 @@ edgeca_err cert_store_list(PGconn *c, const char *ca_id, const struct cert_filte
 edgeca_err cert_store_select(PGconn *c, const char *tail, const struct db_param *p, int np,
                              long limit, struct certificate ***items, size_t *n, bool *more,
                              struct edgeca_msg *msg);
-/* count(*) over the same FROM, followed by tail (a WHERE). Unless
- * issuer_state (tail reads issuer_revoked_at), the issuer's revocation is
- * not joined: the count is then one index-only scan of the certificates
- * that tail keeps, not a look-up of their issuer for each of them. */
+/* count(*) over the same FROM, followed by tail (a WHERE). */
 edgeca_err cert_store_count(PGconn *c, const char *tail, const struct db_param *p, int np,
-                            bool issuer_state, long long *out, struct edgeca_msg *msg);
+                            long long *out, struct edgeca_msg *msg);
 /* The SQL condition (" AND ...") of a status, as the listed status column
  * decides it, for the same FROM. */
 const char *cert_status_condition(enum cert_status status);
