@@ -3,8 +3,9 @@
 # its logs, when BENCH_KEEP is set), started as scripts/run starts one: as
 # root, as users of its own (instance_users), deleted at exit.
 # Callers set build_dir, then call bench_instance_start; they may define
-# bench_cleanup_extra to stop their own processes first. Provides: work,
-# pg, api, token, server_pid, signer_pid, free_port, stop_pid, sql,
+# bench_cleanup_extra to stop their own processes first, and bench_pg_ready
+# to configure PostgreSQL once migrated, before the server connects.
+# Provides: work, pg, api, token, server_pid, signer_pid, free_port, stop_pid, sql,
 # stored_rows, wait_https, rest, bench_machine_line.
 # shellcheck shell=bash
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
@@ -103,6 +104,7 @@ bench_instance_start() {
   pg_create_db "$pg" edgeca
   EDGECA_DATABASE_URL=$(pg_admin_url "$pg" edgeca) EDGECA_DB_APP_ROLE=$EDGECA_DB_APP \
     "$server" migrate 2>>"$work/log/server.log"
+  if declare -F bench_pg_ready >/dev/null; then bench_pg_ready; fi
 
   signer_args=(--state-dir "$work/signer" --socket "$work/run/signer.sock")
   # BENCH_KEY_STORE=pkcs11: CA keys in a SoftHSM2 token made for the run

@@ -21,16 +21,26 @@
  * index range; serials sort by number (hex padded to 64 digits). */
 #define KEY_CN "(coalesce(common_name, '') COLLATE \"C\")"
 #define KEY_SERIAL "(lpad(serial, 64, '0') COLLATE \"C\")"
+/* Times by the table's column: in ORDER BY a bare created_at would name
+ * the select list's created_at (its epoch seconds), which no index has,
+ * and every page would sort the whole table. */
+#define KEY_ISSUED "certificates.created_at"
+#define KEY_EXPIRES "certificates.not_after"
+
+/* An expiry window of at most this many certificates is searched from the
+ * not_after index: its ids first, then the page in any order from them
+ * (see expiry_window_narrow). */
+#define EXPIRY_IDS_MAX 20000
 
 static const struct {
 	const char *name;
 	const char *key;
 	bool desc;
 } sorts[CERT_SORT_COUNT] = {
-	[CERT_SORT_ISSUED_DESC] = {"-issued_at", "created_at", true},
-	[CERT_SORT_ISSUED_ASC] = {"issued_at", "created_at", false},
-	[CERT_SORT_EXPIRES_ASC] = {"expires_at", "not_after", false},
-	[CERT_SORT_EXPIRES_DESC] = {"-expires_at", "not_after", true},
+	[CERT_SORT_ISSUED_DESC] = {"-issued_at", KEY_ISSUED, true},
+	[CERT_SORT_ISSUED_ASC] = {"issued_at", KEY_ISSUED, false},
+	[CERT_SORT_EXPIRES_ASC] = {"expires_at", KEY_EXPIRES, false},
+	[CERT_SORT_EXPIRES_DESC] = {"-expires_at", KEY_EXPIRES, true},
 	[CERT_SORT_CN_ASC] = {"common_name", KEY_CN, false},
 	[CERT_SORT_CN_DESC] = {"-common_name", KEY_CN, true},
 	[CERT_SORT_SERIAL_ASC] = {"serial", KEY_SERIAL, false},
@@ -204,9 +214,25 @@ san_array(const char *san)
 	return db_text_array_literal(each, 4);
 }
 
-/* Checks the filter values and builds q's WHERE from them. */
+/* The expiry window as the ids of its certificates, from the not_after
+ * index (see expiry_window_narrow). */
+static void
+add_expiry_ids(struct query *q, const struct cert_search_filter *f)
+{
+	if (buf_append_str(&q->where, " AND id = ANY (ARRAY(SELECT s.id FROM certificates s "
+	                              "WHERE true") != 0)
+		q->failed = true;
+	add_time(q, 2, f->has_expires_after, f->expires_after, "s.not_after >= to_timestamp(");
+	add_time(q, 3, f->has_expires_before, f->expires_before, "s.not_after < to_timestamp(");
+	if (buf_append_str(&q->where, "))") != 0)
+		q->failed = true;
+}
+
+/* Checks the filter values and builds q's WHERE from them; expiry_ids:
+ * the expiry window as a set of ids (add_expiry_ids). */
 static edgeca_err
-build_where(const struct cert_search_filter *f, struct query *q, struct edgeca_msg *msg)
+build_where(const struct cert_search_filter *f, bool expiry_ids, struct query *q,
+            struct edgeca_msg *msg)
 {
 	const char *texts[] = {f->cn_prefix, f->san, f->template_name, f->requester, f->serial};
 	const char *names[] = {"common_name_prefix", "san", "template", "requester", "serial"};
@@ -271,8 +297,13 @@ build_where(const struct cert_search_filter *f, struct query *q, struct edgeca_m
 		add(q, "requester = ", "", f->requester);
 	add_time(q, 0, f->has_issued_after, f->issued_after, "created_at >= to_timestamp(");
 	add_time(q, 1, f->has_issued_before, f->issued_before, "created_at < to_timestamp(");
-	add_time(q, 2, f->has_expires_after, f->expires_after, "not_after >= to_timestamp(");
-	add_time(q, 3, f->has_expires_before, f->expires_before, "not_after < to_timestamp(");
+	if (expiry_ids) {
+		add_expiry_ids(q, f);
+	} else {
+		add_time(q, 2, f->has_expires_after, f->expires_after, "not_after >= to_timestamp(");
+		add_time(q, 3, f->has_expires_before, f->expires_before,
+		         "not_after < to_timestamp(");
+	}
 	return q->failed ? edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory") : EDGECA_OK;
 }
 
@@ -300,6 +331,66 @@ search_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 	return rc;
 }
 
+struct probe_args {
+	const struct cert_search_filter *f;
+	bool narrow;
+};
+
+static edgeca_err
+probe_on(PGconn *c, void *arg, struct edgeca_msg *msg)
+{
+	struct probe_args *a = arg;
+	struct query q = {0};
+	struct buf sql = {0};
+	PGresult *r = NULL;
+	edgeca_err rc;
+
+	add_time(&q, 2, a->f->has_expires_after, a->f->expires_after, "not_after >= to_timestamp(");
+	add_time(&q, 3, a->f->has_expires_before, a->f->expires_before,
+	         "not_after < to_timestamp(");
+	if (q.failed || buf_printf(&sql, "SELECT count(*) AS n FROM (SELECT 1 FROM certificates "
+	                           "WHERE true%s LIMIT %d) w",
+	                           q.where.data != NULL ? (const char *)q.where.data : "",
+	                           EXPIRY_IDS_MAX + 1) != 0) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	rc = db_exec(c, (const char *)sql.data, q.p, q.np, &r, "count an expiry window", msg);
+	if (rc == EDGECA_OK)
+		a->narrow = db_get_ll(r, 0, "n") <= EXPIRY_IDS_MAX;
+out:
+	PQclear(r);
+	buf_free(&sql);
+	buf_free(&q.where);
+	return rc;
+}
+
+/* Whether f's expiry window holds few enough certificates to be searched
+ * as their ids. The planner walks the index of the sort (newest first by
+ * default) and filters each row by not_after, expecting matches to be
+ * spread evenly; but expiry follows issuance, so the rows of a window
+ * ahead all sit far down that index (at a million certificates, a week's
+ * window discarded some 500,000 rows first). Counting the window from the
+ * not_after index, up to EXPIRY_IDS_MAX, costs a few milliseconds; a
+ * window wider than that matches often enough for the walk to find a page
+ * soon. Not asked when the window is the sort (its index gives both) or a
+ * SAN or serial already names a few rows. */
+static edgeca_err
+expiry_window_narrow(struct edgeca_ctx *ctx, const struct cert_search_filter *f,
+                     enum cert_sort sort, bool *narrow, struct edgeca_msg *msg)
+{
+	struct probe_args a = {f, false};
+	edgeca_err rc;
+
+	*narrow = false;
+	if ((!f->has_expires_after && !f->has_expires_before) || f->san != NULL ||
+	    f->serial != NULL || sort == CERT_SORT_EXPIRES_ASC || sort == CERT_SORT_EXPIRES_DESC)
+		return EDGECA_OK;
+	rc = db_with(ctx->db, probe_on, &a, msg);
+	*narrow = rc == EDGECA_OK && a.narrow;
+	return rc;
+}
+
 edgeca_err
 cert_search(struct edgeca_ctx *ctx, const struct cert_search_filter *f, enum cert_sort sort,
             long limit, const char *cursor, bool want_total, struct cert_search_result *out,
@@ -311,11 +402,13 @@ cert_search(struct edgeca_ctx *ctx, const struct cert_search_filter *f, enum cer
 	uint32_t filters = cert_search_filter_hash(f);
 	long long after = 0;
 	int n_filter;
+	bool expiry_ids = false;
 	edgeca_err rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = page_limit(limit, &a.limit, msg)) != EDGECA_OK ||
-	    (rc = build_where(f, &q, msg)) != EDGECA_OK ||
+	    (rc = expiry_window_narrow(ctx, f, sort, &expiry_ids, msg)) != EDGECA_OK ||
+	    (rc = build_where(f, expiry_ids, &q, msg)) != EDGECA_OK ||
 	    (rc = cert_search_cursor_decode(cursor, sort, filters, &after, msg)) != EDGECA_OK)
 		goto out;
 	/* the page: the filters (the count's parameters), then the keyset

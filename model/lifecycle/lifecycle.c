@@ -306,7 +306,8 @@ lifecycle_email(const struct notice *n, const char *from, time_t now)
 {
 	char na[RFC3339_LEN], due[RFC3339_LEN], happened[256], subject[512], date[64];
 	const bool root = n->ca_kind == CA_KIND_ROOT;
-	const bool auto_renew = n->action == CA_ACTION_AUTO_RENEW;
+	const bool auto_renew = n->action == CA_ACTION_AUTO_RENEW && !n->ca_disabled;
+	const bool renew_held = n->action == CA_ACTION_AUTO_RENEW && n->ca_disabled;
 	struct buf b = {0};
 	struct tm tm;
 	int rc = 0;
@@ -388,6 +389,13 @@ lifecycle_email(const struct notice *n, const char *from, time_t now)
 		                       "renewal_failed notification follows); reminders at those of 90, 95 "
 		                       "and 99 % of the lifetime still ahead and at expiry continue until "
 		                       "then."
+		                 : renew_held
+		                     ? "this CA is set to auto_renew but is disabled: edgeca does not "
+		                       "renew it while it is disabled (once enabled again with POST "
+		                       "/api/v1/cas/{id}/enable, it is renewed at the next lifecycle "
+		                       "pass); "
+		                       "reminders at those of 90, 95 and 99 % of the lifetime still "
+		                       "ahead and at expiry continue."
 		                     : "nothing beyond notifying (lifecycle action \"notify\"): "
 		                       "reminders follow at those of 90, 95 and 99 % of the lifetime "
 		                       "still ahead and at expiry.");

@@ -56,6 +56,7 @@ struct notice {
 	enum ca_kind ca_kind;
 	enum ca_lifecycle_action action;
 	enum ca_chaining chaining;
+	bool ca_disabled;        /* the scheduler renews no disabled CA */
 	int threshold_percent;
 	char location[64];
 	char *subject;

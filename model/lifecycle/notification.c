@@ -239,7 +239,8 @@ static const char claim_sql[] =
 	"extract(epoch FROM n.due_at)::bigint AS due_at, "
 	"extract(epoch FROM n.created_at)::bigint AS created_at, c.friendly_name, c.kind AS ca_kind, "
 	"c.subject, c.chaining, c.lifecycle_action, c.lifecycle_threshold_percent, "
-	"c.lifecycle_webhook_secret, n.csr_der, n.generation, n.error, "
+	"c.status = 'disabled' AS ca_disabled, c.lifecycle_webhook_secret, n.csr_der, n.generation, "
+	"n.error, "
 	"extract(epoch FROM n.crl_next_update)::bigint AS crl_next_update "
 	"FROM claimed d JOIN notifications n ON n.id = d.notification_id "
 	"JOIN cas c ON c.id = n.ca_id ORDER BY d.id";
@@ -288,6 +289,7 @@ fill_notice(const PGresult *r, int i, struct notice *n)
 	    !ca_chaining_parse(db_get(r, i, "chaining"), &n->chaining))
 		return -2;
 	snprintf(n->location, sizeof(n->location), "%s", db_get(r, i, "location"));
+	n->ca_disabled = strcmp(db_get(r, i, "ca_disabled"), "t") == 0;
 	n->threshold_percent = (int)db_get_ll(r, i, "lifecycle_threshold_percent");
 	read_times(r, i, &n->not_after, &n->due_at, &n->created_at, &n->generation,
 	           &n->crl_next_update);

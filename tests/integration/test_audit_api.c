@@ -173,13 +173,31 @@ found_at_own_time(const json_t *e)
 	return found;
 }
 
+/* The number of events in items no newer than the event newest: the
+ * scheduler writes events of its own (crl.generate after the fixture's
+ * revocation) at any time, and they must not enter a comparison of two
+ * reads made one after the other. */
+static size_t
+count_upto(const json_t *items, long long newest)
+{
+	const json_t *e;
+	size_t i, n = 0;
+
+	json_array_foreach(items, i, e)
+		n += event_id(e) <= newest;
+	return n;
+}
+
 static void
 test_filters_narrow(void **state)
 {
 	json_t *all = audit_get(in.admin_token, "?limit=1000", NULL), *some, *e;
 	size_t i, admin = 0, other = 0;
+	long long newest;
 
 	(void)state;
+	assert_true(json_array_size(all) > 0);
+	newest = event_id(json_array_get(all, 0));
 	/* the fixture's tokens were made by the command line, the rest by
 	 * the admin token: both actors are in the trail */
 	json_array_foreach(all, i, e) {
@@ -190,7 +208,7 @@ test_filters_narrow(void **state)
 	}
 	assert_true(admin >= N_ISSUED + 2 && other >= 2);
 	some = audit_get(in.admin_token, "?actor=token:admin&limit=1000", NULL);
-	assert_int_equal(json_array_size(some), admin);
+	assert_int_equal(count_upto(some, newest), admin);
 	json_array_foreach(some, i, e)
 		assert_string_equal(member(e, "actor"), "token:admin");
 	json_decref(some);
@@ -205,7 +223,7 @@ test_filters_narrow(void **state)
 	some = audit_get(in.admin_token,
 	                 "?since=2000-01-01T00:00:00Z&until=2999-01-01T00:00:00%2B01:00&limit=1000",
 	                 NULL);
-	assert_int_equal(json_array_size(some), json_array_size(all));
+	assert_int_equal(count_upto(some, newest), json_array_size(all));
 	json_decref(some);
 	some = audit_get(in.admin_token, "?until=2000-01-01T00:00:00Z", NULL);
 	assert_int_equal(json_array_size(some), 0);

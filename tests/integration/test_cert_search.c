@@ -263,6 +263,25 @@ test_filters(void **state)
 		finds_one(q, short_serial);
 		snprintf(q, sizeof(q), "expires_after=%s", when);
 		assert_int_equal(count(in.admin_token, q, NULL), all_a + all_b - 1);
+		/* a window with both ends (searched as the ids in it), in each
+		 * order and with another filter */
+		{
+			char from[32];
+			time_t t0 = time(NULL) - 86400;
+
+			strftime(from, sizeof(from), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t0));
+			snprintf(q, sizeof(q), "expires_after=%s&expires_before=%s", from, when);
+			finds_one(q, short_serial);
+			snprintf(q, sizeof(q), "expires_after=%s&expires_before=%s&sort=expires_at", from,
+			         when);
+			finds_one(q, short_serial);
+			snprintf(q, sizeof(q), "expires_after=%s&expires_before=%s&sort=common_name", from,
+			         when);
+			finds_one(q, short_serial);
+			snprintf(q, sizeof(q), "expires_after=%s&expires_before=%s&status=revoked", from,
+			         when);
+			assert_int_equal(count(in.admin_token, q, NULL), 0);
+		}
 	}
 	/* combinations: AND */
 	snprintf(q, sizeof(q), "ca_id=%s&common_name_prefix=alpha-&status=valid", a_id);

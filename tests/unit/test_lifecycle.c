@@ -418,6 +418,13 @@ test_renewal_requested(void **state)
 	assert_non_null(m);
 	assert_non_null(strstr(m, "edgeca renews it (a renewed or renewal_failed notification"));
 	free(m);
+	/* a disabled CA is not renewed, and its warning says so */
+	n.ca_disabled = true;
+	m = lifecycle_email(&n, "edgeca@ca.example", T0);
+	assert_non_null(m);
+	assert_null(strstr(m, "edgeca renews it"));
+	assert_non_null(strstr(m, "is disabled: edgeca does not renew it while it is disabled"));
+	free(m);
 }
 
 int
