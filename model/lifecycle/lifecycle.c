@@ -363,9 +363,12 @@ lifecycle_email(const struct notice *n, const char *from, time_t now)
 	} else if (n->kind == NOTIFY_RENEWAL_REQUESTED) {
 		rc |= renewal_request_text(&b, n);
 	} else if (n->kind == NOTIFY_ISSUANCE_SHORTENED) {
-		rc |= buf_printf(&b, "What edgeca does: it keeps issuing, each certificate ending at "
+		rc |= buf_printf(&b, "What edgeca does: %s, each certificate ending at "
 		                     "the notAfter above (requests for longer get the shorter validity "
 		                     "and a warning); %s\r\n",
+		                 n->ca_disabled ? "the CA is disabled and issues nothing; once "
+		                                  "enabled it issues"
+		                                : "it keeps issuing",
 		                 auto_renew
 		                     ? "it renews this CA automatically when its threshold is reached."
 		                     : "reminders follow at the lifetime milestones still ahead.");

@@ -425,6 +425,18 @@ test_renewal_requested(void **state)
 	assert_null(strstr(m, "edgeca renews it"));
 	assert_non_null(strstr(m, "is disabled: edgeca does not renew it while it is disabled"));
 	free(m);
+	/* nor does it issue: the shortened-issuance warning says so */
+	n.kind = NOTIFY_ISSUANCE_SHORTENED;
+	m = lifecycle_email(&n, "edgeca@ca.example", T0);
+	assert_non_null(m);
+	assert_null(strstr(m, "it keeps issuing"));
+	assert_non_null(strstr(m, "the CA is disabled and issues nothing"));
+	free(m);
+	n.ca_disabled = false;
+	m = lifecycle_email(&n, "edgeca@ca.example", T0);
+	assert_non_null(m);
+	assert_non_null(strstr(m, "it keeps issuing"));
+	free(m);
 }
 
 int
