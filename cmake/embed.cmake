@@ -18,3 +18,19 @@ function(edgeca_embed name output symbol dir glob)
     VERBATIM)
   add_custom_target(${name} DEPENDS ${output})
 endfunction()
+
+# edgeca_embed_tree(<name> <output.c> <symbol> <dir>)
+# Like edgeca_embed, for every file under <dir> and its folders, each named
+# by its path relative to <dir> ("app.js", "pages/cas.js"); binary-safe.
+function(edgeca_embed_tree name output symbol dir)
+  file(GLOB_RECURSE files CONFIGURE_DEPENDS ${dir}/*)
+  list(SORT files)
+  add_custom_command(
+    OUTPUT ${output}
+    COMMAND ${CMAKE_COMMAND} -DOUTPUT=${output} -DSYMBOL=${symbol} -DBASE=${dir}
+            "-DFILES=${files}" -P ${CMAKE_SOURCE_DIR}/cmake/embed_run.cmake
+    DEPENDS ${files} ${CMAKE_SOURCE_DIR}/cmake/embed_run.cmake
+    COMMENT "Embedding the files under ${dir}"
+    VERBATIM)
+  add_custom_target(${name} DEPENDS ${output})
+endfunction()

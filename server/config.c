@@ -245,6 +245,7 @@ static const struct env_var env_vars[] = {
 	V_UNSIGNED("EDGECA_REQUEST_TIMEOUT", request_timeout_s, 0, 2, 7200), /* CONNECTION_TIMEOUT */
 	V_UNSIGNED("EDGECA_CRL_DELAY_MS", crl_delay_ms, 2000, 100, 600000),
 	V_UNSIGNED("EDGECA_OCSP_CACHE_ENTRIES", ocsp_cache_entries, 100000, 16, 10000000),
+	V_UNSIGNED("EDGECA_SESSION_TTL", session_ttl_s, 28800, 300, 604800),
 	V_STRING("EDGECA_BIND_ADDRESS", bind_address, "0.0.0.0"),
 	V_UNSIGNED("EDGECA_EST_THREADS", est_threads, 0, 1, 1024), /* HTTP_THREADS */
 	V_STRING("EDGECA_EST_CLIENT_CERT_HEADER", est_client_cert_header, "X-SSL-Client-Cert"),

@@ -58,6 +58,7 @@ struct edgeca_config {
 	 * burst; the scheduler looks for due CRLs twice as often */
 	unsigned crl_delay_ms;
 	unsigned ocsp_cache_entries; /* nonce-less OCSP answers kept (docs/ocsp.md) */
+	unsigned session_ttl_s;      /* a portal session's lifetime (docs/security.md) */
 	/* lifecycle notifications (docs/lifecycle.md) */
 	char *secrets_key_file;       /* AES key sealing webhook secrets */
 	unsigned scheduler_interval_s;

@@ -30,6 +30,7 @@ ctx_open(struct edgeca_ctx *ctx, const struct edgeca_config *cfg, struct edgeca_
 		.public_est_url = cfg->public_est_url,
 		.default_location = cfg->default_location,
 		.crl_delay_ms = cfg->crl_delay_ms,
+		.session_ttl_s = cfg->session_ttl_s,
 		.email_configured = cfg->smtp_host != NULL,
 	};
 	if ((ctx->ocsp_cache = ocsp_cache_new(cfg->ocsp_cache_entries)) == NULL ||

@@ -17,6 +17,7 @@
 #include "model/lifecycle/crl_failure.h"
 #include "model/store/db.h"
 #include "model/store/idempotency.h"
+#include "model/auth/session.h"
 #include "model/lifecycle/renew.h"
 #include "model/lifecycle/notification.h"
 #include "server/notify.h"
@@ -362,6 +363,20 @@ run_idempotency_purge(struct scheduler *s)
 		log_info("scheduler: %ld expired idempotency key(s) deleted", n);
 }
 
+/* Ended, expired and idle sessions are deleted (refused anyway:
+ * model/auth/session.h); every instance may do it. */
+static void
+run_session_purge(struct scheduler *s)
+{
+	struct edgeca_msg msg = {0};
+	long n = 0;
+
+	if (session_purge(s->ctx, &n, &msg) != EDGECA_OK)
+		log_warn("scheduler: sessions: %s", msg.detail);
+	else if (n > 0)
+		log_debug("scheduler: %ld ended or expired session(s) deleted", n);
+}
+
 static void *
 sender_main(void *arg)
 {
@@ -373,6 +388,7 @@ sender_main(void *arg)
 		run_lifecycle(s);
 		run_ocsp_responders(s);
 		run_idempotency_purge(s);
+		run_session_purge(s);
 		pthread_mutex_lock(&s->lock);
 		wait_locked(s, s->cfg->scheduler_interval_s * 1000U);
 	}

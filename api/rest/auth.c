@@ -3,9 +3,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/rest/cookie.h"
 #include "api/rest/handlers.h"
 #include "api/rest/problem.h"
 #include "common/log.h"
+#include "model/auth/session.h"
 #include "model/auth/token.h"
 #include "model/auth/token_scope.h"
 
@@ -28,7 +30,8 @@ static bool
 filters_by_scope(const struct api_route *route)
 {
 	return route->handler == api_cas_list || route->handler == api_notifications_list ||
-	       route->handler == api_audit_list || route->handler == api_cert_search;
+	       route->handler == api_audit_list || route->handler == api_cert_search ||
+	       route->handler == api_sessions_current || route->handler == api_sessions_end;
 }
 
 /* A token limited to CAs acts on those CAs only: a route whose path names
@@ -66,16 +69,78 @@ scope_allows(struct api_call *call, const struct api_route *route)
 	return 0;
 }
 
+/* Methods that change state: with the session cookie they need the
+ * session's X-CSRF-Token, since a browser sends the cookie by itself. */
+static bool
+unsafe_method(const char *verb)
+{
+	return strcmp(verb, "GET") != 0 && strcmp(verb, "HEAD") != 0 &&
+	       strcmp(verb, "OPTIONS") != 0;
+}
+
+/* Authenticates by the session cookie value (docs/security.md): its
+ * token's principal, and for an unsafe method the CSRF token checked. */
+static int
+session_authorize(struct api_call *call, const char *cookie)
+{
+	struct edgeca_msg msg = {0};
+	edgeca_err rc;
+
+	rc = session_authenticate(call->ctx, cookie, &call->who, &call->session, &msg);
+	if (rc == EDGECA_ERR_UNAUTHENTICATED)
+		u_map_put(call->resp->map_header, "WWW-Authenticate", "Bearer realm=\"edgeca\"");
+	if (rc != EDGECA_OK) {
+		api_problem(call->resp, rc, &msg, call->path);
+		return -1;
+	}
+	call->by_session = true;
+	log_context_principal(call->who.actor);
+	if (unsafe_method(call->req->http_verb) &&
+	    !session_csrf_matches(&call->session,
+	                          u_map_get_case(call->req->map_header, "X-CSRF-Token"))) {
+		api_problem_text(call->resp, EDGECA_ERR_NOT_PERMITTED, "csrf-token-invalid",
+		                 "a change made with the session cookie needs the session's "
+		                 "X-CSRF-Token header",
+		                 call->path);
+		return -1;
+	}
+	return 0;
+}
+
+/* The session cookie of the request: 1 (in cookie), 0 (none) or -1 with
+ * the 401 problem (malformed, or sent twice with different values). */
+static int
+session_cookie(struct api_call *call, char *cookie, size_t len)
+{
+	int found = api_cookie_get(u_map_get_case(call->req->map_header, "Cookie"),
+	                           "edgeca_session", cookie, len);
+
+	if (found < 0) {
+		u_map_put(call->resp->map_header, "WWW-Authenticate", "Bearer realm=\"edgeca\"");
+		api_problem_text(call->resp, EDGECA_ERR_UNAUTHENTICATED, "invalid-session",
+		                 "the edgeca_session cookie is malformed or given twice", call->path);
+	}
+	return found;
+}
+
 int
 api_authorize(struct api_call *call, const struct api_route *route)
 {
 	const char *h = u_map_get_case(call->req->map_header, "Authorization");
 	enum api_access access = route->access;
 	struct edgeca_msg msg = {0};
+	char cookie[SESSION_SECRET_MAX];
+	int found = 0;
 	edgeca_err rc;
 
 	if (access == ACCESS_PUBLIC)
 		return 0;
+	/* a bearer token wins over a cookie: a script's explicit credential */
+	if (h == NULL && (found = session_cookie(call, cookie, sizeof(cookie))) != 0) {
+		if (found < 0 || session_authorize(call, cookie) != 0)
+			return -1;
+		goto authenticated;
+	}
 	if (h == NULL) {
 		u_map_put(call->resp->map_header, "WWW-Authenticate", "Bearer realm=\"edgeca\"");
 		api_problem_text(call->resp, EDGECA_ERR_UNAUTHENTICATED, "missing-token",
@@ -103,6 +168,7 @@ api_authorize(struct api_call *call, const struct api_route *route)
 		api_problem(call->resp, rc, &msg, call->path);
 		return -1;
 	}
+authenticated:
 	if (!role_allows(call->who.role, access)) {
 		char detail[160];
 		snprintf(detail, sizeof(detail), "the role %s may not %s", role_name(call->who.role),

@@ -17,7 +17,7 @@
 /* What a portal sends beyond the CORS-safelisted request headers. */
 #define API_CORS_ALLOW_HEADERS \
 	"Authorization, Content-Type, Accept, If-Match, If-None-Match, Idempotency-Key, " \
-	"X-Request-Id"
+	"X-Request-Id, X-CSRF-Token"
 /* What a portal reads beyond the CORS-safelisted response headers. */
 #define API_CORS_EXPOSE_HEADERS \
 	"ETag, Location, Retry-After, X-Request-Id, Idempotency-Replayed, Content-Disposition"

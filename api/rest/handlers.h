@@ -75,6 +75,13 @@ void api_tokens_get(struct api_call *call);
 void api_tokens_update(struct api_call *call);
 void api_tokens_delete(struct api_call *call);
 
+/* /api/v1/sessions (api/rest/sessions.c) and the portal's files at /ui/
+ * (api/rest/ui.c) */
+void api_sessions_create(struct api_call *call);
+void api_sessions_current(struct api_call *call);
+void api_sessions_end(struct api_call *call);
+void api_ui_file(struct api_call *call);
+
 /* The "est" member of CA creation and update (api/rest/cas_est.c); *anchors is
  * an owned array of borrowed strings (free it). */
 /* The "ocsp" member of a CA creation or PATCH request. */

@@ -77,7 +77,8 @@ repeatable(api_handler handler, const char *name)
 bool
 api_query_ignored(api_handler handler)
 {
-	return handler == api_public_ca_certificate || handler == api_public_crl;
+	return handler == api_public_ca_certificate || handler == api_public_crl ||
+	       handler == api_ui_file;
 }
 
 static int

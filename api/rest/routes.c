@@ -63,6 +63,12 @@ const struct api_route api_routes[] = {
 	{"GET", "/api/v1/tokens/:token_id", ACCESS_ADMIN, api_tokens_get},
 	{"PATCH", "/api/v1/tokens/:token_id", ACCESS_ADMIN, api_tokens_update},
 	{"DELETE", "/api/v1/tokens/:token_id", ACCESS_ADMIN, api_tokens_delete},
+	/* the portal: sign-in sessions and its files (api/rest/auth.c: the cookie) */
+	{"POST", "/api/v1/sessions", ACCESS_PUBLIC, api_sessions_create},
+	{"GET", "/api/v1/sessions/current", ACCESS_READ, api_sessions_current},
+	{"DELETE", "/api/v1/sessions/current", ACCESS_READ, api_sessions_end},
+	{"GET", "/ui", ACCESS_PUBLIC, api_ui_file},
+	{"GET", "/ui/*", ACCESS_PUBLIC, api_ui_file},
 };
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);
 
@@ -272,6 +278,8 @@ api_path_matches(const char *pattern, const char *path)
 			p++;
 		while (*q == '/')
 			q++;
+		if (p[0] == '*' && p[1] == '\0')
+			return 1; /* a final "*" matches the rest, as Ulfius's does */
 		if (*p == '\0' || *q == '\0')
 			return *p == '\0' && *q == '\0';
 		pl = strcspn(p, "/");

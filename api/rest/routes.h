@@ -11,6 +11,7 @@
 #include "api/listen/cors.h"
 #include "api/listen/gate.h"
 #include "model/auth/principal.h"
+#include "model/auth/session.h"
 #include "model/core/context.h"
 
 enum api_access {
@@ -29,6 +30,8 @@ struct api_call {
 	struct edgeca_ctx *ctx;
 	struct principal who;
 	const char *path;
+	bool by_session;             /* authenticated by the session cookie */
+	struct session_info session; /* the session, when by_session */
 };
 
 typedef void (*api_handler)(struct api_call *call);

@@ -25,6 +25,7 @@ struct model_settings {
 	const char *default_location; /* a CA's location when its request names none */
 	unsigned crl_delay_ms;        /* how long a revocation's CRL waits for the rest of a burst */
 	bool email_configured;        /* notifications get an e-mail delivery */
+	unsigned session_ttl_s;       /* a portal session's lifetime, seconds */
 };
 
 struct ocsp_cache;

@@ -98,6 +98,7 @@ enum db_stmt_id {
 	STMT_CERT_REVOKE,
 	STMT_CERT_RELEASE,
 	STMT_OCSP_STATUS,
+	STMT_SESSION_AUTHENTICATE,
 };
 
 edgeca_err db_exec_prepared(PGconn *c, const struct db_stmt *stmt,
