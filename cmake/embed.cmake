@@ -8,15 +8,7 @@ function(edgeca_embed name output symbol dir glob)
     list(APPEND patterns "${dir}/${g}")
   endforeach()
   file(GLOB files CONFIGURE_DEPENDS ${patterns})
-  list(SORT files)
-  add_custom_command(
-    OUTPUT ${output}
-    COMMAND ${CMAKE_COMMAND} -DOUTPUT=${output} -DSYMBOL=${symbol}
-            "-DFILES=${files}" -P ${CMAKE_SOURCE_DIR}/cmake/embed_run.cmake
-    DEPENDS ${files} ${CMAKE_SOURCE_DIR}/cmake/embed_run.cmake
-    COMMENT "Embedding ${glob} from ${dir}"
-    VERBATIM)
-  add_custom_target(${name} DEPENDS ${output})
+  edgeca_embed_files(${name} ${output} ${symbol} "${files}" "")
 endfunction()
 
 # edgeca_embed_tree(<name> <output.c> <symbol> <dir>)
@@ -24,13 +16,19 @@ endfunction()
 # by its path relative to <dir> ("app.js", "pages/cas.js"); binary-safe.
 function(edgeca_embed_tree name output symbol dir)
   file(GLOB_RECURSE files CONFIGURE_DEPENDS ${dir}/*)
+  edgeca_embed_files(${name} ${output} ${symbol} "${files}" -DBASE=${dir})
+endfunction()
+
+# The rule of both: <output.c> from the files (named relative to BASE when
+# base_arg is -DBASE=<dir>, else by their file name).
+function(edgeca_embed_files name output symbol files base_arg)
   list(SORT files)
   add_custom_command(
     OUTPUT ${output}
-    COMMAND ${CMAKE_COMMAND} -DOUTPUT=${output} -DSYMBOL=${symbol} -DBASE=${dir}
+    COMMAND ${CMAKE_COMMAND} -DOUTPUT=${output} -DSYMBOL=${symbol} ${base_arg}
             "-DFILES=${files}" -P ${CMAKE_SOURCE_DIR}/cmake/embed_run.cmake
     DEPENDS ${files} ${CMAKE_SOURCE_DIR}/cmake/embed_run.cmake
-    COMMENT "Embedding the files under ${dir}"
+    COMMENT "Embedding ${output}"
     VERBATIM)
   add_custom_target(${name} DEPENDS ${output})
 endfunction()

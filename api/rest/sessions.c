@@ -1,6 +1,7 @@
 /* /api/v1/sessions: the portal's sign-in. An API token is exchanged for a
  * session cookie (HttpOnly, Secure, SameSite=Strict) and a CSRF token;
  * api/rest/auth.c then accepts the cookie in place of the token. */
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -30,7 +31,7 @@ api_sessions_create(struct api_call *call)
 	struct edgeca_msg msg = {0};
 	struct principal who;
 	struct session_info s;
-	char cookie[SESSION_SECRET_MAX], header[SESSION_SECRET_MAX + 128];
+	char cookie[SESSION_SECRET_MAX], header[SESSION_SECRET_MAX + 128] = "";
 	const char *token = NULL;
 	json_t *j = NULL;
 	long max_age;
@@ -60,8 +61,8 @@ out:
 		u_map_put(call->resp->map_header, "WWW-Authenticate", "Bearer realm=\"edgeca\"");
 	if (rc != EDGECA_OK)
 		api_problem(call->resp, rc, &msg, call->path);
-	memset(cookie, 0, sizeof(cookie));
-	memset(header, 0, sizeof(header));
+	OPENSSL_cleanse(cookie, sizeof(cookie));
+	OPENSSL_cleanse(header, sizeof(header));
 	json_decref(j);
 }
 

@@ -178,20 +178,17 @@ authenticate_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 		                 "sign in again");
 		goto out;
 	}
-	if (token_scope_from_row(r, 0, &a->who->scope) != 0 ||
-	    strlen(db_get(r, 0, "csrf_hash")) != 64) {
-		log_error("session_authenticate: session=%s: its row cannot be read",
-		          db_get(r, 0, "session_id"));
-		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "the session cannot be read");
+	if ((rc = token_principal_from_row(r, 0, a->who, msg)) != EDGECA_OK)
 		goto out;
-	}
-	a->who->role = role_parse(db_get(r, 0, "role"));
-	snprintf(a->who->token_id, sizeof(a->who->token_id), "%s", db_get(r, 0, "id"));
-	snprintf(a->who->actor, sizeof(a->who->actor), "token:%s", db_get(r, 0, "name"));
 	snprintf(a->out->id, sizeof(a->out->id), "%s", db_get(r, 0, "session_id"));
 	snprintf(a->out->token_name, sizeof(a->out->token_name), "%s", db_get(r, 0, "name"));
 	a->out->expires_at = (time_t)db_get_time(r, 0, "expires_at");
 	snprintf(a->out->csrf_hash, sizeof(a->out->csrf_hash), "%s", db_get(r, 0, "csrf_hash"));
+	if (strlen(a->out->csrf_hash) != 64) {
+		log_error("session_authenticate: session=%s: its CSRF digest cannot be read",
+		          a->out->id);
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "the session cannot be read");
+	}
 out:
 	PQclear(r);
 	return rc;

@@ -201,6 +201,21 @@ struct authenticate_args {
 	struct principal *out;
 };
 
+edgeca_err
+token_principal_from_row(const PGresult *r, int i, struct principal *out,
+                         struct edgeca_msg *msg)
+{
+	if (token_scope_from_row(r, i, &out->scope) != 0) {
+		log_error("token_authenticate: token=%s: its CA list cannot be read",
+		          db_get(r, i, "id"));
+		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "the token's CA list cannot be read");
+	}
+	out->role = role_parse(db_get(r, i, "role"));
+	snprintf(out->token_id, sizeof(out->token_id), "%s", db_get(r, i, "id"));
+	snprintf(out->actor, sizeof(out->actor), "token:%s", db_get(r, i, "name"));
+	return EDGECA_OK;
+}
+
 /* The live token whose hash is a->md (32 bytes), as a principal. */
 static edgeca_err
 authenticate_on(PGconn *c, void *arg, struct edgeca_msg *msg)
@@ -218,16 +233,7 @@ authenticate_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 		                 "the bearer token is unknown, deleted or expired");
 		goto out;
 	}
-	if (token_scope_from_row(r, 0, &a->out->scope) != 0) {
-		log_error("token_authenticate: token=%s: its CA list cannot be read",
-		          db_get(r, 0, "id"));
-		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
-		                 "the token's CA list cannot be read");
-		goto out;
-	}
-	a->out->role = role_parse(db_get(r, 0, "role"));
-	snprintf(a->out->token_id, sizeof(a->out->token_id), "%s", db_get(r, 0, "id"));
-	snprintf(a->out->actor, sizeof(a->out->actor), "token:%s", db_get(r, 0, "name"));
+	rc = token_principal_from_row(r, 0, a->out, msg);
 out:
 	PQclear(r);
 	return rc;

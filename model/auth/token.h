@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <libpq-fe.h>
+
 #include "common/encoding.h"
 #include "model/auth/principal.h"
 #include "model/core/context.h"
@@ -48,6 +50,12 @@ edgeca_err token_create(struct edgeca_ctx *ctx, const struct principal *who, con
  * unknown, malformed or expired. */
 edgeca_err token_authenticate(struct edgeca_ctx *ctx, const char *secret,
                               struct principal *out, struct edgeca_msg *msg);
+
+/* Fills out from row i of a query of api_tokens' id, name, role and
+ * TOKEN_SCOPE_COLUMNS (model/auth/token_scope.h).
+ * Returns: EDGECA_OK; EDGECA_ERR_INTERNAL when its CA list is malformed. */
+edgeca_err token_principal_from_row(const PGresult *r, int i, struct principal *out,
+                                    struct edgeca_msg *msg);
 
 edgeca_err token_list(struct edgeca_ctx *ctx, long limit, const char *cursor,
                       struct token_list *out, struct edgeca_msg *msg);
