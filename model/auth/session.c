@@ -278,7 +278,9 @@ purge_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 	edgeca_err rc;
 
 	rc = db_exec(c, "DELETE FROM api_sessions WHERE ended_at IS NOT NULL "
-	                "OR expires_at <= now() OR last_used_at <= now() - " IDLE_SQL,
+	                "OR expires_at <= now() OR last_used_at <= now() - " IDLE_SQL " "
+	                "OR token_id IN (SELECT id FROM api_tokens WHERE deleted_at IS NOT NULL "
+	                "OR expires_at <= now())",
 	             NULL, 0, &r, "purge sessions", msg);
 	if (rc == EDGECA_OK)
 		*n = atol(PQcmdTuples(r));

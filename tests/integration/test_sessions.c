@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -27,7 +28,7 @@ static char admin[128], auditor[128], requester[128];
 static const struct fixture fx = {
 	.in = &in,
 	.name = "sessions",
-	.env = {"EDGECA_SESSION_TTL=3600"},
+	.env = {"EDGECA_SESSION_TTL=3600", "EDGECA_SCHEDULER_INTERVAL=1"},
 	.tokens = {
 		{"pki_admin", "portal-admin", admin, sizeof(admin)},
 		{"auditor", "portal-auditor", auditor, sizeof(auditor)},
@@ -266,6 +267,35 @@ test_deleted_token_and_expiry_end_sessions(void **state)
 	            &r);
 }
 
+/* The scheduler deletes the sessions that can no longer be used (ended,
+ * expired, idle, of a deleted token: the tests before leave some of each)
+ * and keeps the live one. */
+static void
+test_scheduler_purges_dead_sessions(void **state)
+{
+	struct session live;
+	struct http_response r;
+	char *v = NULL;
+
+	(void)state;
+	sign_in(admin, "pki_admin", &live);
+	for (int i = 0; i < 240; i++) {
+		free(v);
+		v = instance_sql(&in, "SELECT count(*) FROM api_sessions WHERE ended_at IS NOT NULL "
+		                      "OR expires_at <= now() "
+		                      "OR last_used_at <= now() - interval '30 minutes' "
+		                      "OR token_id IN (SELECT id FROM api_tokens "
+		                      "WHERE deleted_at IS NOT NULL)");
+		if (strcmp(v, "0") == 0)
+			break;
+		usleep(250000);
+	}
+	assert_string_equal(v, "0");
+	free(v);
+	http_expect(200, NULL, with_cookie(&live, "GET", "/api/v1/sessions/current", NULL, NULL, &r),
+	            &r);
+}
+
 static void
 test_bad_sign_ins(void **state)
 {
@@ -369,6 +399,7 @@ main(void)
 		cmocka_unit_test(test_auditor_session_reads_only),
 		cmocka_unit_test(test_sign_out_ends_the_session),
 		cmocka_unit_test(test_deleted_token_and_expiry_end_sessions),
+		cmocka_unit_test(test_scheduler_purges_dead_sessions),
 		cmocka_unit_test(test_bad_sign_ins),
 		cmocka_unit_test(test_ui_files),
 	};
