@@ -107,6 +107,7 @@ test_defaults(void **state)
 	assert_int_equal(c.est_threads, c.http_threads);
 	assert_string_equal(c.est_client_cert_header, "X-SSL-Client-Cert");
 	assert_int_equal(c.n_est_trusted_proxies, 0);
+	assert_int_equal(c.session_ttl_s, 28800);
 	config_free(&c);
 	config_free(&c); /* zeroed: a second call is harmless */
 }
@@ -573,6 +574,7 @@ test_each_number(void **state)
 		 .offset = offsetof(struct edgeca_config, request_timeout_s),
 		 .with = "EDGECA_CONNECTION_TIMEOUT", .with_value = "1"},
 		NUMBER("EDGECA_CRL_DELAY_MS", 100, 600000, crl_delay_ms),
+		NUMBER("EDGECA_SESSION_TTL", 300, 604800, session_ttl_s),
 		NUMBER("EDGECA_EST_THREADS", 1, 1024, est_threads),
 		NUMBER("EDGECA_SCHEDULER_INTERVAL", 1, 86400, scheduler_interval_s),
 		NUMBER("EDGECA_CLAIM_SECONDS", 1, 86400, claim_seconds),
