@@ -271,3 +271,15 @@ export function decodeCsr(input) {
     return { ok: false, error: "not a readable CSR" };
   }
 }
+
+// PEM text of DER bytes (for a CSR file given as DER).
+export function derToPem(der, label = "CERTIFICATE REQUEST") {
+  let s = "";
+  for (let i = 0; i < der.length; i += 3) {
+    const n = (der[i] << 16) | ((der[i + 1] ?? 0) << 8) | (der[i + 2] ?? 0);
+    s += B64[(n >> 18) & 63] + B64[(n >> 12) & 63] +
+      (i + 1 < der.length ? B64[(n >> 6) & 63] : "=") + (i + 2 < der.length ? B64[n & 63] : "=");
+  }
+  const lines = s.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
+}
