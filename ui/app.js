@@ -58,7 +58,7 @@ function showShell(signedIn) {
   document.getElementById("nav").hidden = !signedIn;
   document.getElementById("signout").hidden = !signedIn;
   document.getElementById("role").textContent = signedIn ? `Role: ${state.session.role}` : "";
-  document.getElementById("who").textContent = signedIn ? state.session.token_name : "";
+  document.getElementById("who").textContent = signedIn ? `${state.session.token_name} ·` : "";
 }
 
 function markNav(path) {

@@ -16,6 +16,12 @@ const TEMPLATES = [
 // five years, server certificates what browsers accept, devices a year.
 const RECOMMENDED_MAX = { client: 365, ssl: 397, subordinate_ca: 1825, iot_edge_ca: 1825 };
 const RECOMMENDED_VALIDITY = { root: 3650, subordinate: 1825 };
+// Problems whose detail names no member: the member their slug is about.
+const SLUG_MEMBER = {
+  "validity-exceeds-policy": "validity_days", "validity-exceeds-issuer": "validity_days",
+  "template-not-allowed": "issuance.template", "root-auto-renew": "lifecycle.action",
+  "parent-not-found": "parent_ca_id", "parent-not-active": "parent_ca_id",
+};
 const LOCATION = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const EMAIL = /^[^\s@,"<>]+@[^\s@,"<>]+\.[^\s@,"<>]+$/;
 
@@ -69,7 +75,7 @@ function buildFields(parents) {
     "Act when this share of the CA's lifetime has passed.");
   f.crl_enabled = h("input", { type: "checkbox", name: "crl_enabled", id: uid("crl"),
                                checked: true });
-  f.crl_validity = field("CRL validity (days)", number("crl_validity", 1, 365, 7));
+  f.crl_validity = field("CRL lifetime (days)", number("crl_validity", 1, 365, 7));
   f.crl_overlap = field("CRL overlap (hours)", number("crl_overlap", 0, 8760, ""),
     "Empty: the server's default.");
   f.crl_dp = field("Custom CRL endpoint", h("input", { name: "crl_dp", type: "url" }),
@@ -150,7 +156,7 @@ function memberFields(f) {
   return [
     [["common_name"], f.common_name, 0], [["organization"], f.organization, 0],
     [["country"], f.country, 0], [["key_algorithm"], f.key_algorithm, 0],
-    [["locations"], f.locations, 0], [["parent_ca_id", "parent"], f.parent, 0],
+    [["locations"], f.locations, 0], [["parent_ca_id"], f.parent, 0],
     [["validity_days", "not_after"], f.validity_days, 1],
     [["lifecycle.notification_emails", "notification_emails"], f.notification_emails, 1],
     [["lifecycle.action", "action"], f.action, 1],
@@ -249,7 +255,7 @@ export async function render(root, ctx) {
       ctx.navigate(`#/cas/${ca.id}`);
     } catch (e) {
       const members = memberFields(f);
-      const name = e.fieldIn?.(members.flatMap(([names]) => names));
+      const name = SLUG_MEMBER[e.slug] ?? e.fieldIn?.(members.flatMap(([names]) => names));
       const hit = members.find(([names]) => names.includes(name));
       if (hit) { show(hit[2]); setFieldError(hit[1], e.detail); hit[1].input.focus(); }
       alert.show(e.describe?.() ?? String(e));
