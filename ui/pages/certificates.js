@@ -10,7 +10,13 @@ const FILTERS = ["common_name_prefix", "ca_id", "status", "san", "serial"];
 
 export async function render(root, ctx) {
   const q = ctx.query;
-  const cas = await get(`/api/v1/cas${query({ limit: 1000 })}`);
+  const params = { limit: 50 };
+  for (const k of FILTERS) if (q.get(k)) params[k] = q.get(k);
+  // The count costs a pass over every match: asked on a filtered first page only.
+  if (q.get("cursor")) params.cursor = q.get("cursor");
+  else if (Object.keys(params).length > 1) params.total = true;
+  const [cas, page] = await Promise.all([get(`/api/v1/cas${query({ limit: 1000 })}`),
+    get(`/api/v1/certificates${query(params)}`)]);
   const caName = new Map(cas.items.map((c) => [c.id, c.common_name]));
   const prefix = field("Common name prefix", h("input", { name: "common_name_prefix",
     value: q.get("common_name_prefix") ?? "", autocomplete: "off" }));
@@ -29,11 +35,6 @@ export async function render(root, ctx) {
     ctx.navigate(`#/certificates${query({ common_name_prefix: prefix.input.value,
       ca_id: caSel.input.value, status: status.input.value, san: san.input.value })}`);
   });
-  const params = { limit: 50 };
-  for (const k of FILTERS) if (q.get(k)) params[k] = q.get(k);
-  if (q.get("cursor")) params.cursor = q.get("cursor");
-  else params.total = true;
-  const page = await get(`/api/v1/certificates${query(params)}`);
   const rows = page.items.map((c) => [
     h("a", { href: `#/certificates/${c.ca_id}/${c.serial_number}` }, c.serial_number),
     c.common_name ?? c.subject, h("a", { href: `#/cas/${c.ca_id}` }, caName.get(c.ca_id) ?? c.ca_id),
@@ -44,7 +45,7 @@ export async function render(root, ctx) {
       "Request certificate") : null),
   form,
   h("p", { "aria-live": "polite", class: "hint" }, page.total !== undefined
-    ? `${page.total} certificate${page.total === 1 ? "" : "s"} match.` : "Later page of the search."),
+    ? `${page.total} certificate${page.total === 1 ? "" : "s"} match.` : ""),
   table("Certificates found", ["Serial", "Common name", "CA", "Status", "Expires"], rows,
     "No certificate matches."),
   h("div", { class: "pager" },
