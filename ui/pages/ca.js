@@ -45,15 +45,16 @@ function locations(ca, alert) {
 }
 
 function estUrls(ca) {
-  if (!ca.est.enabled) return h("p", {}, "EST is off for this CA.");
+  const off = ca.est.enabled ? null
+    : h("p", { class: "hint" }, "EST is off for this CA (est.enabled): devices enrolling at these URLs are refused until it is turned on.");
   const urls = [...ca.est.urls.map((u) => [`${u.location} (${u.status.replace(/_/g, " ")})`, u.url]),
     ...(ca.est.label_url ? [["label", ca.est.label_url]] : []),
     ...(ca.est.default_url ? [["default", ca.est.default_url]] : [])];
-  return h("ul", { class: "urls" }, urls.map(([what, url]) => {
+  return [off, h("ul", { class: "urls" }, urls.map(([what, url]) => {
     const id = uid("url");
     return h("li", {}, h("span", { class: "hint" }, `${what}: `), h("code", { id }, url), " ",
       copyButton(url, "EST URL", id));
-  }));
+  }))];
 }
 
 function iotEdge(ca) {

@@ -35,7 +35,8 @@ function revokeDialog(path, reload) {
 export async function render(root, ctx) {
   const [caId, serial] = ctx.params;
   const path = `/api/v1/cas/${caId}/certificates/${serial}`;
-  const [cert, events] = await Promise.all([get(path),
+  const [cert, ca, events] = await Promise.all([get(path),
+    get(`/api/v1/cas/${caId}`).catch(() => null),
     get(`/api/v1/audit${query({ object_id: `${caId}/${serial}`, limit: 50 })}`)
       .catch(() => null)]);
   const alert = alertBox();
@@ -60,14 +61,14 @@ export async function render(root, ctx) {
     h("dl", { class: "details" },
       [["Serial", cert.serial_number], ["Subject", cert.subject],
         ["Subject alternative names", cert.subject_alt_names.join(", ") || "none"],
-        ["CA", h("a", { href: `#/cas/${caId}` }, caId)], ["Location", cert.location],
+        ["CA", h("a", { href: `#/cas/${caId}` }, ca?.common_name ?? caId)], ["Location", cert.location],
         ["Key", cert.key_algorithm], ["Template", cert.template],
         ["Valid from", fmtDate(cert.not_before)], ["Expires", fmtDate(cert.not_after)],
         ["Requested by", cert.requester], ["Issued", fmtDate(cert.created_at)],
       ].map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
-    h("h2", {}, "Certificate and chain"),
-    h("pre", { tabindex: 0, "aria-label": "Certificate and chain, PEM" },
-      cert.certificate_pem + (cert.chain_pem ?? "")),
+    h("details", {}, h("summary", {}, "Certificate and chain (PEM)"),
+      h("pre", { tabindex: 0, "aria-label": "Certificate and chain, PEM" },
+        cert.certificate_pem + (cert.chain_pem ?? ""))),
     h("h2", {}, "Audit entries"),
     events === null ? h("p", {}, "The audit trail is not open to this token.")
       : table("Audit entries of this certificate", ["Time", "Actor", "Action"],
