@@ -80,14 +80,17 @@ async function problemOf(resp) {
 }
 
 // request("GET", "/api/v1/cas") → the parsed JSON (null for 204).
-// opts: body (JSON), accept, idempotent (adds an Idempotency-Key, so a
+// opts: body (JSON) or text with contentType, accept, idempotent (adds an Idempotency-Key, so a
 // retried creation is not made twice), raw (answer the Response).
 export async function request(method, path, opts = {}) {
   const headers = { Accept: opts.accept ?? "application/json" };
   if (UNSAFE.has(method) && csrfToken) headers["X-CSRF-Token"] = csrfToken;
   if (opts.idempotent) headers["Idempotency-Key"] = newKey();
   let body;
-  if (opts.body !== undefined) {
+  if (opts.text !== undefined) {
+    headers["Content-Type"] = opts.contentType;
+    body = opts.text;
+  } else if (opts.body !== undefined) {
     headers["Content-Type"] = "application/json";
     body = JSON.stringify(opts.body);
   }
@@ -112,10 +115,8 @@ export const get = (path, opts) => request("GET", path, opts);
 export const post = (path, body, opts = {}) => request("POST", path, { ...opts, body });
 export const del = (path, opts) => request("DELETE", path, opts);
 
-// Downloads path as the file name, in the form Accept names.
-export async function download(path, accept, filename) {
-  const resp = await request("GET", path, { accept, raw: true });
-  const blob = await resp.blob();
+// Saves a Blob as a file of the user's.
+export function saveBlob(blob, filename) {
   const url = URL.createObjectURL(blob);
   const a = document.createElement("a");
   a.href = url;
@@ -124,6 +125,12 @@ export async function download(path, accept, filename) {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+// Downloads path as the file name, in the form Accept names.
+export async function download(path, accept, filename) {
+  const resp = await request("GET", path, { accept, raw: true });
+  saveBlob(await resp.blob(), filename);
 }
 
 // Sessions (the portal contract).

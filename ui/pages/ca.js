@@ -2,18 +2,14 @@
 // IoT Edge config.toml snippet, CRL and OCSP, lifecycle, and the actions
 // the role allows.
 
-import { get, download, query } from "../api.js";
+import { get, download, query, saveBlob } from "../api.js";
 import { h, field, table, statusBadge, fmtDate, alertBox, copyButton, uid } from "../dom.js";
 import { expiry } from "./lifetime.js";
 import { caActions } from "./ca_actions.js";
+import { dpsVerification, externalUpload } from "./ca_chaining.js";
 
 function saveText(text, filename, type) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = h("a", { href: url, download: filename });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  saveBlob(new Blob([text], { type }), filename);
 }
 
 function details(pairs) {
@@ -116,8 +112,10 @@ export async function render(root, ctx) {
       ["Created", [fmtDate(ca.created_at), ` by ${ca.created_by}`]],
     ]),
     h("h2", {}, "Locations"), locations(ca, alert),
+    externalUpload(ca, ctx, reload),
     h("h2", {}, "EST"), estUrls(ca),
     h("h2", {}, "IoT Edge config.toml"), iotEdge(ca),
+    dpsVerification(ca, ctx),
     h("h2", {}, "CRL and OCSP"),
     details([
       ["CRL", ca.crl.enabled ? `on, valid ${ca.crl.validity_days} days, overlap ${ca.crl.overlap_hours} h`
