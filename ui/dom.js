@@ -15,11 +15,11 @@ export function h(tag, attrs = {}, ...kids) {
     else if (k === "value") el.value = v;
     else el.setAttribute(k, v === true ? "" : String(v));
   }
-  append(el, kids);
+  appendAll(el, kids);
   return el;
 }
 
-function append(el, kids) {
+export function appendAll(el, ...kids) {
   for (const kid of kids.flat(Infinity)) {
     if (kid === null || kid === undefined || kid === false) continue;
     el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));

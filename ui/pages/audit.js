@@ -2,7 +2,7 @@
 // object, from a CA's or certificate's page).
 
 import { get, query } from "../api.js";
-import { h, field, table, fmtDate } from "../dom.js";
+import { appendAll, h, field, table, fmtDate } from "../dom.js";
 
 function objectLink(o) {
   if (o.type === "ca") return h("a", { href: `#/cas/${o.id}` }, `ca ${o.id}`);
@@ -28,7 +28,7 @@ export async function render(root, ctx) {
   });
   const page = await get(`/api/v1/audit${query({ ...filters, limit: 100, cursor: q.get("cursor") })}`);
   const rows = page.items.map((e) => [fmtDate(e.at), e.actor, e.action, objectLink(e.object)]);
-  root.append(h("h1", {}, "Audit"), form,
+  appendAll(root, h("h1", {}, "Audit"), form,
     filters.object_id ? h("p", {}, `About ${filters.object_id}. `,
       h("a", { href: "#/audit" }, "Every object")) : null,
     table("Audit events", ["Time", "Actor", "Action", "Object"], rows, "No event matches."),

@@ -3,7 +3,7 @@
 // the role allows.
 
 import { get, download, query, saveBlob } from "../api.js";
-import { h, field, table, statusBadge, fmtDate, alertBox, copyButton, uid } from "../dom.js";
+import { appendAll, h, field, table, statusBadge, fmtDate, alertBox, copyButton, uid } from "../dom.js";
 import { expiry } from "./lifetime.js";
 import { caActions } from "./ca_actions.js";
 import { dpsVerification, externalUpload } from "./ca_chaining.js";
@@ -86,7 +86,7 @@ export async function render(root, ctx) {
   const reload = () => ctx.navigate(`#/cas/${id}`);
   const base = `/api/v1/cas/${id}`;
   const canRequest = ctx.can("cert.request") && ca.status === "active";
-  root.append(
+  appendAll(root,
     h("h1", {}, ca.common_name),
     h("p", { class: "status-line" }, "Status: ", statusBadge(ca.status),
       ca.revocation ? ` (${ca.revocation.reason}, ${ca.revocation.revoked_at})` : ""),

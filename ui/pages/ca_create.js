@@ -4,7 +4,7 @@
 // detail names, on that field's step.
 
 import { get, post, query } from "../api.js";
-import { h, field, setFieldError, alertBox, uid } from "../dom.js";
+import { appendAll, h, field, setFieldError, alertBox, uid } from "../dom.js";
 
 const TEMPLATES = [
   ["client", "client: device identities (clientAuth)"],
@@ -169,9 +169,9 @@ function memberFields(f) {
 }
 
 export async function render(root, ctx) {
-  root.append(h("h1", {}, "Create CA"));
+  appendAll(root, h("h1", {}, "Create CA"));
   if (!ctx.can("ca.create")) {
-    root.append(h("p", {}, "Only a pki_admin token creates CAs."));
+    appendAll(root, h("p", {}, "Only a pki_admin token creates CAs."));
     return;
   }
   const all = await get(`/api/v1/cas${query({ limit: 1000 })}`);
@@ -265,5 +265,5 @@ export async function render(root, ctx) {
   });
   syncKind();
   show(0);
-  root.append(form);
+  appendAll(root, form);
 }

@@ -1,7 +1,7 @@
 // Certificate Authorities: the list (GET /api/v1/cas), a page at a time.
 
 import { get, query } from "../api.js";
-import { h, table, statusBadge } from "../dom.js";
+import { appendAll, h, table, statusBadge } from "../dom.js";
 import { expiry } from "./lifetime.js";
 
 export async function render(root, ctx) {
@@ -15,7 +15,7 @@ export async function render(root, ctx) {
     ca.locations.map((l) => l.name).join(", "),
     ca.not_after ? expiry(ca.not_before, ca.not_after, ca.lifecycle.threshold_percent) : "–",
   ]);
-  root.append(h("div", { class: "title-row" }, h("h1", {}, "Certificate Authorities"),
+  appendAll(root, h("div", { class: "title-row" }, h("h1", {}, "Certificate Authorities"),
     ctx.can("ca.create") ? h("a", { href: "#/cas/new", class: "button primary" }, "Create CA")
       : null),
   table("Certificate authorities", ["Name", "Kind", "Status", "Locations", "Expires"], rows,

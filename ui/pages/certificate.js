@@ -2,7 +2,7 @@
 // downloads, its audit entries, and revocation with a reason.
 
 import { get, post, download, query } from "../api.js";
-import { h, field, table, statusBadge, fmtDate, alertBox, dialog, announce } from "../dom.js";
+import { appendAll, h, field, table, statusBadge, fmtDate, alertBox, dialog, announce } from "../dom.js";
 
 const REASONS = ["unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
   "superseded", "cessationOfOperation", "certificateHold", "privilegeWithdrawn", "aACompromise"];
@@ -46,7 +46,7 @@ export async function render(root, ctx) {
     try { await download(path, accept, file); } catch (e) { alert.show(e.describe?.() ?? String(e)); }
   } }, label);
   const name = cert.common_name ?? serial;
-  root.append(
+  appendAll(root,
     h("h1", {}, name),
     h("p", { class: "status-line" }, "Status: ", statusBadge(cert.status),
       cert.revocation ? ` (${cert.revocation.reason}, ${cert.revocation.revoked_at} by ${cert.revocation.revoked_by})` : ""),

@@ -4,7 +4,7 @@
 // certificate's page.
 
 import { get, post, query } from "../api.js";
-import { h, field, setFieldError, alertBox } from "../dom.js";
+import { appendAll, h, field, setFieldError, alertBox } from "../dom.js";
 import { decodeCsr, derToPem, MAX_INPUT } from "../csr.js";
 
 function preview(result) {
@@ -19,9 +19,9 @@ function preview(result) {
 }
 
 export async function render(root, ctx) {
-  root.append(h("h1", {}, "Request certificate"));
+  appendAll(root, h("h1", {}, "Request certificate"));
   if (!ctx.can("cert.request")) {
-    root.append(h("p", {}, "This token's role does not request certificates."));
+    appendAll(root, h("p", {}, "This token's role does not request certificates."));
     return;
   }
   const fixed = ctx.params[0];
@@ -93,5 +93,5 @@ export async function render(root, ctx) {
     }
   });
   syncCa();
-  root.append(form);
+  appendAll(root, form);
 }

@@ -2,7 +2,7 @@
 // and cursor pages; the filters live in the hash, so a search is a link.
 
 import { get, query } from "../api.js";
-import { h, field, table, statusBadge, fmtDate } from "../dom.js";
+import { appendAll, h, field, table, statusBadge, fmtDate } from "../dom.js";
 
 const STATUSES = [["", "Any"], ["valid", "valid"], ["revoked", "revoked"],
   ["issuer_revoked", "issuer revoked"], ["expired", "expired"]];
@@ -40,7 +40,7 @@ export async function render(root, ctx) {
     c.common_name ?? c.subject, h("a", { href: `#/cas/${c.ca_id}` }, caName.get(c.ca_id) ?? c.ca_id),
     statusBadge(c.status), fmtDate(c.not_after)]);
   const filters = Object.fromEntries(FILTERS.filter((k) => q.get(k)).map((k) => [k, q.get(k)]));
-  root.append(h("div", { class: "title-row" }, h("h1", {}, "Certificates"),
+  appendAll(root, h("div", { class: "title-row" }, h("h1", {}, "Certificates"),
     ctx.can("cert.request") ? h("a", { href: "#/certificates/new", class: "button primary" },
       "Request certificate") : null),
   form,

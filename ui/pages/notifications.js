@@ -2,7 +2,7 @@
 // of every CA or of one (?ca_id=).
 
 import { get, query } from "../api.js";
-import { h, table, fmtDate, statusBadge } from "../dom.js";
+import { appendAll, h, table, fmtDate, statusBadge } from "../dom.js";
 
 function deliveries(n) {
   if (n.deliveries.length === 0) return "none";
@@ -19,7 +19,7 @@ export async function render(root, ctx) {
   const rows = page.items.map((n) => [fmtDate(n.created_at), n.kind.replace(/_/g, " "),
     h("a", { href: `#/cas/${n.ca_id}` }, `${n.ca_id.slice(0, 8)}…/${n.location}`),
     fmtDate(n.not_after), deliveries(n)]);
-  root.append(h("h1", {}, "Notifications"),
+  appendAll(root, h("h1", {}, "Notifications"),
     caId ? h("p", {}, "Of one CA. ", h("a", { href: "#/notifications" }, "All CAs")) : null,
     table("Lifecycle notifications", ["Created", "Kind", "CA and location", "About notAfter",
       "Deliveries"], rows, "No notification."),

@@ -2,7 +2,7 @@
 // (POST /api/v1/sessions); the token itself is never kept by the portal.
 
 import { session } from "../api.js";
-import { h, field, alertBox } from "../dom.js";
+import { appendAll, h, field, alertBox } from "../dom.js";
 
 export async function render(root, ctx) {
   const alert = alertBox();
@@ -27,6 +27,6 @@ export async function render(root, ctx) {
       button.disabled = false;
     }
   });
-  root.append(h("h1", { id: "signin-title" }, "Sign in to edgeca"), form);
+  appendAll(root, h("h1", { id: "signin-title" }, "Sign in to edgeca"), form);
   setTimeout(() => token.input.focus(), 0);
 }

@@ -2,7 +2,7 @@
 // and deleting one.
 
 import { get, post, del, query } from "../api.js";
-import { h, field, setFieldError, table, fmtDate, alertBox, copyButton, dialog, announce, uid } from "../dom.js";
+import { appendAll, h, field, setFieldError, table, fmtDate, alertBox, copyButton, dialog, announce, uid } from "../dom.js";
 
 function createForm(ctx) {
   const name = field("Name", h("input", { name: "name", maxlength: 100, autocomplete: "off" }));
@@ -61,9 +61,9 @@ function confirmDelete(t, ctx, alert) {
 }
 
 export async function render(root, ctx) {
-  root.append(h("h1", {}, "Tokens"));
+  appendAll(root, h("h1", {}, "Tokens"));
   if (!ctx.can("token.create")) {
-    root.append(h("p", {}, "Only a pki_admin token lists and manages tokens."));
+    appendAll(root, h("p", {}, "Only a pki_admin token lists and manages tokens."));
     return;
   }
   const cursor = ctx.query.get("cursor");
@@ -73,7 +73,7 @@ export async function render(root, ctx) {
     t.ca_ids ? `${t.ca_ids.length} CA(s)` : "all", fmtDate(t.created_at),
     h("button", { type: "button", class: "small danger", "aria-label": `Delete ${t.name}`,
       onclick: () => confirmDelete(t, ctx, alert) }, "Delete")]);
-  root.append(h("h2", {}, "New token"), createForm(ctx), h("h2", {}, "All tokens"), alert.el,
+  appendAll(root, h("h2", {}, "New token"), createForm(ctx), h("h2", {}, "All tokens"), alert.el,
     table("API tokens", ["Name", "Role", "Expires", "E-mail", "CAs", "Created", ""], rows),
     page.next_cursor ? h("a", { class: "button",
       href: `#/tokens?cursor=${encodeURIComponent(page.next_cursor)}` }, "Next page") : null);
