@@ -174,7 +174,7 @@ export async function render(root, ctx) {
     appendAll(root, h("p", {}, "Only a pki_admin token creates CAs."));
     return;
   }
-  const all = await get(`/api/v1/cas${query({ limit: 1000 })}`);
+  const all = await get(`/api/v1/cas${query({ limit: 200 })}`);
   const f = buildFields(all.items.filter((c) => c.status === "active"));
   const alert = alertBox();
   const crlBox = h("details", { class: "advanced" }, h("summary", {}, "Advanced: CRL"),

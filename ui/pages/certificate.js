@@ -32,6 +32,13 @@ function revokeDialog(path, reload) {
   });
 }
 
+// An admin revokes any certificate, a requester those its token's name
+// requested.
+function mayRevoke(ctx, cert) {
+  if (!ctx.can("cert.revoke")) return false;
+  return ctx.session.role === "pki_admin" || cert.requester === `token:${ctx.session.token_name}`;
+}
+
 export async function render(root, ctx) {
   const [caId, serial] = ctx.params;
   const path = `/api/v1/cas/${caId}/certificates/${serial}`;
@@ -55,7 +62,7 @@ export async function render(root, ctx) {
       dl("Download PEM", "application/x-pem-file", `${name}.pem`),
       dl("Download DER", "application/pkix-cert", `${name}.cer`),
       dl("Download with chain", "application/pem-certificate-chain", `${name}-chain.pem`),
-      ctx.can("cert.revoke") && cert.status === "valid"
+      mayRevoke(ctx, cert) && cert.status === "valid"
         ? h("button", { type: "button", class: "danger", onclick: () => revokeDialog(path, reload) },
           "Revoke") : null),
     h("dl", { class: "details" },

@@ -26,7 +26,7 @@ export async function render(root, ctx) {
   }
   const fixed = ctx.params[0];
   const cas = fixed ? { items: [await get(`/api/v1/cas/${fixed}`)] }
-    : await get(`/api/v1/cas${query({ limit: 1000 })}`);
+    : await get(`/api/v1/cas${query({ limit: 200 })}`);
   const active = cas.items.filter((c) => c.status === "active");
   const caSel = field("CA", h("select", { name: "ca_id" },
     active.map((c) => h("option", { value: c.id, selected: c.id === fixed }, c.common_name))));
