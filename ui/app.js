@@ -55,7 +55,8 @@ function parseHash() {
 }
 
 function showShell(signedIn) {
-  document.getElementById("nav").hidden = !signedIn;
+  // The navigation keeps its place while hidden, so nothing moves on sign-in.
+  document.body.classList.toggle("signed-in", signedIn);
   document.getElementById("signout").hidden = !signedIn;
   document.getElementById("role").textContent = signedIn ? `Role: ${state.session.role}` : "";
   document.getElementById("who").textContent = signedIn ? `${state.session.token_name} ·` : "";

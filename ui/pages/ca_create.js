@@ -81,6 +81,12 @@ function buildFields(parents) {
   f.crl_dp = field("Custom CRL endpoint", h("input", { name: "crl_dp", type: "url" }),
     "Empty: edgeca's own URL.");
   f.template = field("Issuance template", select("template", TEMPLATES, "subordinate_ca"));
+  f.also = h("fieldset", { class: "field" }, h("legend", {}, "Also allowed templates"),
+    TEMPLATES.map(([t]) => {
+      const id = uid("t");
+      return h("div", { class: "check" }, h("input", { type: "checkbox", id, value: t,
+        name: "allowed_templates" }), h("label", { for: id }, t));
+    }));
   f.max_validity_days = field("Largest certificate lifetime (days)",
     number("max_validity_days", 1, 36500, RECOMMENDED_MAX.subordinate_ca),
     "Filled with the recommended maximum for the template.");
@@ -146,7 +152,10 @@ function body(f) {
     b.crl.overlap_hours = intOrNull(f.crl_overlap.input);
     if (f.crl_dp.input.value) b.crl.distribution_point = f.crl_dp.input.value;
   }
+  const also = [...f.also.querySelectorAll("input:checked")].map((c) => c.value)
+    .filter((t) => t !== f.template.input.value);
   b.issuance = { template: f.template.input.value,
+    allowed_templates: [f.template.input.value, ...also],
     max_validity_days: intOrNull(f.max_validity_days.input) };
   return b;
 }
@@ -188,7 +197,7 @@ export async function render(root, ctx) {
     h("fieldset", { class: "step" }, h("legend", {}, "2 of 3: Validity and lifecycle"),
       f.validity_days.wrap, f.notification_emails.wrap, f.action.wrap,
       f.threshold_percent.wrap, crlBox),
-    h("fieldset", { class: "step" }, h("legend", {}, "3 of 3: Issuance"), f.template.wrap,
+    h("fieldset", { class: "step" }, h("legend", {}, "3 of 3: Issuance"), f.template.wrap, f.also,
       f.max_validity_days.wrap),
   ];
   let current = 0;
@@ -228,6 +237,13 @@ export async function render(root, ctx) {
     alert.show(bad.map(([, msg]) => msg).join(" "));
     bad[0][0].input.focus();
   };
+  // A field shown in error is checked again as it changes.
+  form.addEventListener("input", (ev) => {
+    const fld = memberFields(f).find(([, x]) => x.input === ev.target)?.[1];
+    if (!fld || fld.input.getAttribute("aria-invalid") !== "true") return;
+    const still = checkStep(current, f).find(([x]) => x === fld);
+    setFieldError(fld, still ? still[1] : null);
+  });
   f.kind.addEventListener("change", syncKind);
   f.parent.input.addEventListener("change", syncKind);
   f.validity_days.input.addEventListener("input", () => { validityEdited = true; });
