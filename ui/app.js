@@ -1,5 +1,141 @@
-// edgeca portal: entry module (the portal's pages replace this placeholder).
-const main = document.getElementById('app');
-if (main !== null) {
-  main.dataset.ready = 'true';
+// app.js: the portal's shell and hash router. The session decides whether
+// the sign-in page or the signed-in pages show; the token's role decides
+// which actions each page offers (can()).
+
+import { session, setCsrfToken, onSessionLost } from "./api.js";
+import { h } from "./dom.js";
+import * as signin from "./pages/signin.js";
+import * as cas from "./pages/cas.js";
+import * as ca from "./pages/ca.js";
+import * as caCreate from "./pages/ca_create.js";
+import * as certificates from "./pages/certificates.js";
+import * as certificate from "./pages/certificate.js";
+import * as certificateRequest from "./pages/certificate_request.js";
+import * as tokens from "./pages/tokens.js";
+import * as notifications from "./pages/notifications.js";
+import * as audit from "./pages/audit.js";
+
+// Hash routes: pattern → page. Parameters are path segments.
+const ROUTES = [
+  [/^\/cas$/, cas],
+  [/^\/cas\/new$/, caCreate],
+  [/^\/cas\/([0-9a-fA-F-]{36})$/, ca],
+  [/^\/cas\/([0-9a-fA-F-]{36})\/request$/, certificateRequest],
+  [/^\/certificates$/, certificates],
+  [/^\/certificates\/new$/, certificateRequest],
+  [/^\/certificates\/([0-9a-fA-F-]{36})\/([0-9A-Fa-f:]{1,128})$/, certificate],
+  [/^\/tokens$/, tokens],
+  [/^\/notifications$/, notifications],
+  [/^\/audit$/, audit],
+];
+
+// What each role may do, as the API allows it.
+const ACTIONS = {
+  pki_admin: new Set(["ca.create", "ca.state", "ca.renew", "ca.revoke", "cert.request",
+    "cert.revoke", "token.create", "token.delete", "crl.generate"]),
+  requester: new Set(["cert.request", "cert.revoke"]),
+  auditor: new Set(),
+};
+
+const state = { session: null, generation: 0 };
+
+export function can(action) {
+  return ACTIONS[state.session?.role]?.has(action) ?? false;
 }
+
+export function navigate(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, "") || "/cas";
+  const [path, qs] = raw.split("?", 2);
+  return { path, query: new URLSearchParams(qs ?? "") };
+}
+
+function showShell(signedIn) {
+  // The navigation keeps its place while hidden, so nothing moves on sign-in.
+  document.body.classList.toggle("signed-in", signedIn);
+  document.getElementById("signout").hidden = !signedIn;
+  document.getElementById("role").textContent = signedIn ? `Role: ${state.session.role}` : "";
+  document.getElementById("who").textContent = signedIn ? `${state.session.token_name} ·` : "";
+}
+
+function markNav(path) {
+  for (const a of document.querySelectorAll("#nav a")) {
+    const section = a.getAttribute("href").slice(1);
+    if (path === section || path.startsWith(`${section}/`)) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+}
+
+async function route() {
+  const generation = ++state.generation;
+  const main = document.getElementById("main");
+  const { path, query } = parseHash();
+  const container = h("div", { class: "page" });
+  let page = signin;
+  let params = [];
+  if (state.session) {
+    page = null;
+    for (const [re, mod] of ROUTES) {
+      const m = re.exec(path);
+      if (m) { page = mod; params = m.slice(1); break; }
+    }
+  }
+  markNav(path);
+  if (page === null) {
+    container.append(h("h1", {}, "Not found"), h("p", {}, "No page has this address."));
+  } else {
+    try {
+      await page.render(container, { params, query, session: state.session, can, navigate,
+                                     signedIn });
+    } catch (e) {
+      container.append(h("div", { role: "alert", class: "alert" }, e.describe?.() ?? String(e)));
+    }
+  }
+  if (generation !== state.generation) return;
+  main.replaceChildren(container);
+  const heading = container.querySelector("h1");
+  if (heading) {
+    heading.tabIndex = -1;
+    if (document.activeElement === document.body || document.activeElement === null ||
+        document.activeElement.closest?.("#nav")) heading.focus({ preventScroll: true });
+    document.title = `${heading.textContent} – edgeca`;
+  }
+}
+
+function signedIn(s) {
+  state.session = s;
+  setCsrfToken(s?.csrf_token ?? null);
+  showShell(s !== null);
+  route();
+}
+
+async function signOut() {
+  try {
+    await session.end();
+  } catch {
+    /* the session is gone either way */
+  }
+  signedIn(null);
+  history.replaceState(null, "", location.pathname);
+}
+
+async function start() {
+  onSessionLost(() => {
+    if (state.session) signedIn(null);
+  });
+  document.getElementById("signout").addEventListener("click", signOut);
+  window.addEventListener("hashchange", route);
+  let s = null;
+  try {
+    s = await session.current();
+  } catch {
+    s = null;
+  }
+  signedIn(s);
+}
+
+start();

@@ -1,0 +1,63 @@
+// The state-changing actions of a CA's page, each behind its role:
+// disable/enable, renew, revoke (a dialog with the reason), a CRL now.
+
+import { post } from "../api.js";
+import { h, field, alertBox, dialog, announce } from "../dom.js";
+
+const CA_REASONS = ["unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
+  "superseded", "cessationOfOperation", "privilegeWithdrawn", "aACompromise"];
+
+// Runs fn, shows its problem in alert, and reloads the page when it worked.
+async function act(alert, fn, done, reload) {
+  alert.clear();
+  try {
+    await fn();
+    announce(done);
+    reload();
+  } catch (e) {
+    alert.show(e.describe?.() ?? String(e));
+  }
+}
+
+function revokeDialog(ca, reload) {
+  const reason = field("Reason", h("select", { name: "reason" },
+    CA_REASONS.map((r) => h("option", { value: r }, r))));
+  const alert = alertBox();
+  const confirm = h("button", { type: "button", class: "danger" }, "Revoke");
+  const cancel = h("button", { type: "button" }, "Cancel");
+  const dlg = dialog(`Revoke ${ca.common_name}?`, [h("p", {},
+    "Every location of the CA is revoked; the certificates it issued become issuer_revoked. This cannot be undone."),
+  reason.wrap, alert.el], [confirm, cancel]);
+  cancel.addEventListener("click", () => dlg.close());
+  confirm.addEventListener("click", () => act(alert, async () => {
+    await post(`/api/v1/cas/${ca.id}/revoke`, { reason: reason.input.value });
+    dlg.close();
+  }, "CA revoked.", reload));
+}
+
+export function caActions(ca, ctx, alert, reload) {
+  const buttons = [];
+  const base = `/api/v1/cas/${ca.id}`;
+  if (ctx.can("ca.state") && ca.status === "active") {
+    buttons.push(h("button", { type: "button", onclick: () => act(alert,
+      () => post(`${base}/disable`, {}), "CA disabled.", reload) }, "Disable"));
+  }
+  if (ctx.can("ca.state") && ca.status === "disabled") {
+    buttons.push(h("button", { type: "button", onclick: () => act(alert,
+      () => post(`${base}/enable`, {}), "CA enabled.", reload) }, "Enable"));
+  }
+  if (ctx.can("ca.renew") && ca.status === "active" && ca.chaining !== "pending") {
+    buttons.push(h("button", { type: "button", onclick: () => act(alert,
+      () => post(`${base}/renew`, {}, { idempotent: true }), "Renewal done or requested.",
+      reload) }, "Renew"));
+  }
+  if (ctx.can("crl.generate") && ca.crl.enabled && ca.status !== "pending_chaining") {
+    buttons.push(h("button", { type: "button", onclick: () => act(alert,
+      () => post(`${base}/crl`, {}), "New CRL published.", reload) }, "Publish CRL now"));
+  }
+  if (ctx.can("ca.revoke") && ca.status !== "revoked") {
+    buttons.push(h("button", { type: "button", class: "danger",
+      onclick: () => revokeDialog(ca, reload) }, "Revoke CA"));
+  }
+  return buttons;
+}
