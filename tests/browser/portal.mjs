@@ -21,6 +21,8 @@
 // Chromium trusts the server's certificate through
 // --ignore-certificate-errors-spki-list=EDGECA_SPKI: only that key is
 // accepted, every other certificate error still fails the navigation.
+// The checks through the API (page.request, with the page's cookies) run
+// in Node: they verify the server against NODE_EXTRA_CA_CERTS.
 // Any console error, uncaught page error or CSP violation fails the run;
 // so does any step whose expected content does not show up (each waits on
 // what the page shows, never on a fixed delay). Exit status 0: passed.
@@ -327,7 +329,12 @@ async function adminFlow(browser) {
 	const subId = sub.id;
 	for (const b of ['Download certificate (PEM)', 'Disable'])
 		await page.getByRole('button', { name: b, exact: true }).waitFor();
-	check(await page.getByRole('button', { name: 'Copy' }).count() > 0, 'EST URLs with Copy buttons');
+	if (sub.est?.enabled) {
+		await page.getByRole('button', { name: 'Copy', exact: true }).first().waitFor();
+		check(true, 'the EST URLs have Copy buttons');
+	} else {
+		console.log('note: EST is off for the new CA: no EST URL to copy');
+	}
 
 	// a certificate from a pasted CSR, its preview decoded in the page
 	await page.getByRole('link', { name: 'Request certificate', exact: true }).click();
