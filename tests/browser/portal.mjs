@@ -487,6 +487,11 @@ async function standIn(browser) {
 	const page = await newPage(browser, 'stand-in');
 	await timed(page, 'healthz', () => page.goto(`${base}/healthz`), page.getByText('"status"'));
 	check(page.url() === `${base}/healthz`, 'Chromium loaded /healthz over TLS, key pinned');
+	// the collector of console errors sees one (then forgets it)
+	const before = problems.length;
+	await page.evaluate(() => console.error('edgeca self-check'));
+	await waitFor('a console error is collected', async () => problems.length > before);
+	problems.splice(before);
 	await page.context().close();
 	const unpinned = await chromium.launch({ executablePath: env.EDGECA_CHROMIUM || '/usr/bin/chromium',
 	                                         args: browserArgs(false) });
