@@ -78,6 +78,25 @@ install_client_packages() {
   cp "$dir/package-lock.json" "$stamp"
 }
 
+# install_browser_packages: what the portal's browser test (tests/browser)
+# needs: Debian's chromium (/usr/bin/chromium, only when absent) and the
+# pinned playwright-core of tests/browser/package-lock.json, which drives
+# that Chromium and downloads no browser of its own; npm ci again only when
+# the lockfile changed since the last install (a copy of it in node_modules).
+install_browser_packages() {
+  local dir=$EDGECA_ROOT/tests/browser
+  local stamp=$dir/node_modules/.edgeca-package-lock.json
+  [ -x /usr/bin/chromium ] || install_packages chromium
+  # playwright-core 1.64 runs on node 20 or later (Debian 12 ships 18)
+  node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null \
+    || die "node 20 or later is needed by tests/browser (playwright-core)"
+  cmp -s "$dir/package-lock.json" "$stamp" 2>/dev/null && return 0
+  say "installing the npm packages of tests/browser (npm ci)"
+  (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) \
+    || die "npm ci in tests/browser failed"
+  cp "$dir/package-lock.json" "$stamp"
+}
+
 # build DIR [cmake args...]
 build() {
   local dir=$1; shift
