@@ -214,6 +214,11 @@ install -d -m 700 -o "$EDGECA_SIGNER_USER" -g "$EDGECA_SIGNER_USER" "$state"   #
   --user "$EDGECA_SIGNER_USER" --allow-uid "$EDGECA_SERVER_USER" >"$tmp/signer.log" 2>&1 &
 signer_pid=$!
 wait_for_socket "$run/signer.sock" 30 || { cat "$tmp/signer.log"; fail "the signer did not start"; }
+# the socket is bound before the signer drops its privileges: give it a moment
+for _ in $(seq 100); do
+  [ "$(stat -c %U "/proc/$signer_pid")" = "$EDGECA_SIGNER_USER" ] && break
+  sleep 0.1
+done
 [ "$(stat -c %U "/proc/$signer_pid")" = "$EDGECA_SIGNER_USER" ] || fail "the signer did not drop to $EDGECA_SIGNER_USER"
 # PING (type 0x01, empty payload): an answer is a frame of the protocol; a
 # refused peer's connection is closed (or reset) unanswered
