@@ -44,8 +44,9 @@ export async function render(root, ctx) {
   appendAll(root, h("div", { class: "title-row" }, h("h1", {}, "Certificate Authorities"),
     ctx.can("ca.create") ? h("a", { href: "#/cas/new", class: "button primary" }, "Create CA")
       : null),
-  h("form", { class: "filters", role: "search", "aria-label": "Filter CAs",
-    onsubmit: (ev) => ev.preventDefault() }, name.wrap, status.wrap),
+  // not a form: filtering submits nothing, it narrows the rows as they type
+  h("div", { class: "filters", role: "search", "aria-label": "Filter CAs" }, name.wrap,
+    status.wrap),
   count, list,
   h("div", { class: "pager" },
     cursor ? h("a", { href: "#/cas", class: "button" }, "First page") : null,
