@@ -36,7 +36,7 @@ function revokeDialog(ca, reload) {
 }
 
 // Deleting is for a CA that never issued anything; any other answers 409
-// ca-has-issued, whose detail says what it has.
+// ca-has-issued, whose detail says what it has (and then Delete stays off).
 function deleteDialog(ca, ctx) {
   const alert = alertBox();
   const confirm = h("button", { type: "button", class: "danger" }, "Delete CA");
@@ -54,8 +54,9 @@ function deleteDialog(ca, ctx) {
       announce(`${ca.common_name} deleted.`);
       ctx.navigate("#/cas");
     } catch (e) {
-      alert.show(e.slug === "ca-has-issued"
-        ? `This CA cannot be deleted: ${e.detail} Disable it instead.` : e.describe?.() ?? String(e));
+      // ca-has-issued: the detail names what the CA has and advises disabling it
+      alert.show(e.describe?.() ?? String(e));
+      confirm.disabled = e.slug === "ca-has-issued";
     }
   });
 }
