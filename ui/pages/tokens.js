@@ -95,7 +95,8 @@ async function editDialog(t, ctx, pageAlert) {
   const alert = alertBox();
   const save = h("button", { type: "button", class: "primary" }, "Save token");
   const cancel = h("button", { type: "button" }, "Cancel");
-  const dlg = dialog(`Edit token ${t.name}`, [h("p", {}, "Expires: ", token.expires_at ? fmtDate(token.expires_at) : "never"),
+  const expires = token.expires_at ? fmtDate(token.expires_at) : "never";
+  const dlg = dialog(`Edit token ${t.name}`, [h("p", {}, "Expires: ", expires),
     email.wrap, all.wrap, scope.wrap, alert.el], [save, cancel]);
   cancel.addEventListener("click", () => dlg.close());
   save.addEventListener("click", async () => {
