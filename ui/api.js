@@ -81,9 +81,11 @@ async function problemOf(resp) {
 
 // request("GET", "/api/v1/cas") → the parsed JSON (null for 204).
 // opts: body (JSON) or text with contentType, accept, idempotent (adds an Idempotency-Key, so a
-// retried creation is not made twice), raw (answer the Response).
+// retried creation is not made twice), ifMatch (an ETag: the change applies only to that
+// version, 412 precondition-failed otherwise), raw (answer the Response).
 export async function request(method, path, opts = {}) {
   const headers = { Accept: opts.accept ?? "application/json" };
+  if (opts.ifMatch) headers["If-Match"] = opts.ifMatch;
   if (UNSAFE.has(method) && csrfToken) headers["X-CSRF-Token"] = csrfToken;
   if (opts.idempotent) headers["Idempotency-Key"] = newKey();
   let body;
@@ -114,6 +116,18 @@ export async function request(method, path, opts = {}) {
 export const get = (path, opts) => request("GET", path, opts);
 export const post = (path, body, opts = {}) => request("POST", path, { ...opts, body });
 export const del = (path, opts) => request("DELETE", path, opts);
+
+// A resource with the ETag of the version read: {body, etag}.
+export async function getTagged(path) {
+  const resp = await request("GET", path, { raw: true });
+  return { body: await resp.json(), etag: resp.headers.get("ETag") };
+}
+
+// PATCH of the version etag names: {body, etag} of the new version.
+export async function patchTagged(path, body, etag) {
+  const resp = await request("PATCH", path, { body, ifMatch: etag, raw: true });
+  return { body: await resp.json(), etag: resp.headers.get("ETag") };
+}
 
 // Saves a Blob as a file of the user's.
 export function saveBlob(blob, filename) {

@@ -8,6 +8,7 @@ import * as signin from "./pages/signin.js";
 import * as cas from "./pages/cas.js";
 import * as ca from "./pages/ca.js";
 import * as caCreate from "./pages/ca_create.js";
+import * as caSettings from "./pages/ca_settings.js";
 import * as certificates from "./pages/certificates.js";
 import * as certificate from "./pages/certificate.js";
 import * as certificateRequest from "./pages/certificate_request.js";
@@ -21,6 +22,7 @@ const ROUTES = [
   [/^\/cas\/new$/, caCreate],
   [/^\/cas\/([0-9a-fA-F-]{36})$/, ca],
   [/^\/cas\/([0-9a-fA-F-]{36})\/request$/, certificateRequest],
+  [/^\/cas\/([0-9a-fA-F-]{36})\/settings$/, caSettings],
   [/^\/certificates$/, certificates],
   [/^\/certificates\/new$/, certificateRequest],
   [/^\/certificates\/([0-9a-fA-F-]{36})\/([0-9A-Fa-f:]{1,128})$/, certificate],
@@ -31,9 +33,10 @@ const ROUTES = [
 
 // What each role may do, as the API allows it.
 const ACTIONS = {
-  pki_admin: new Set(["ca.create", "ca.state", "ca.renew", "ca.revoke", "cert.request",
-    "cert.revoke", "token.create", "token.delete", "crl.generate"]),
-  requester: new Set(["cert.request", "cert.revoke"]),
+  pki_admin: new Set(["ca.create", "ca.state", "ca.renew", "ca.revoke", "ca.update", "ca.delete",
+    "cert.request", "cert.revoke", "cert.unrevoke", "token.create", "token.update", "token.delete",
+    "crl.generate"]),
+  requester: new Set(["cert.request", "cert.revoke", "cert.unrevoke"]),
   auditor: new Set(),
 };
 

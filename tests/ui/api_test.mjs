@@ -93,6 +93,27 @@ await check("a network failure gives a problem", async () => {
   assert.equal(e.status, 0);
   assert.match(e.detail, /cannot be reached/);
 });
+await check("a tagged read gives the ETag, a tagged PATCH sends it in If-Match", async () => {
+  calls.length = 0;
+  answer = () => new Response('{"id":"t1"}', { status: 200,
+    headers: { "Content-Type": "application/json", ETag: '"v1"' } });
+  const got = await api.getTagged("/api/v1/tokens/t1");
+  assert.deepEqual(got, { body: { id: "t1" }, etag: '"v1"' });
+  answer = () => new Response('{"id":"t1","email":null}', { status: 200,
+    headers: { "Content-Type": "application/json", ETag: '"v2"' } });
+  const put = await api.patchTagged("/api/v1/tokens/t1", { email: null }, got.etag);
+  assert.equal(put.etag, '"v2"');
+  assert.equal(calls[0].headers["If-Match"], undefined);
+  assert.equal(calls[1].method, "PATCH");
+  assert.equal(calls[1].headers["If-Match"], '"v1"');
+  assert.equal(calls[1].headers["X-CSRF-Token"], "csrf-1");
+  assert.equal(calls[1].body, '{"email":null}');
+  answer = problem(412, "precondition-failed", "the token changed since it was read");
+  const e = await api.patchTagged("/api/v1/tokens/t1", { email: null }, '"v1"')
+    .then(() => null, (x) => x);
+  assert.equal(e.status, 412);
+  assert.equal(e.slug, "precondition-failed");
+});
 await check("query() leaves empty filters out and repeats arrays", () => {
   assert.equal(api.query({ a: "", b: null, c: undefined }), "");
   assert.equal(api.query({ ca_id: ["x", "y"], status: "valid", n: 0 }),

@@ -99,6 +99,8 @@ export async function render(root, ctx) {
       canRequest ? h("a", { href: `#/cas/${id}/request`, class: "button primary" },
         "Request certificate") : null,
       h("a", { href: `#/certificates?ca_id=${id}`, class: "button" }, "Its certificates"),
+      ctx.can("ca.update") ? h("a", { href: `#/cas/${id}/settings`, class: "button" },
+        "Edit settings") : null,
       caActions(ca, ctx, alert, reload)),
     details([
       ["Kind", ca.kind === "root" ? "Root CA" : "Subordinate CA"],
@@ -121,6 +123,7 @@ export async function render(root, ctx) {
       ["CRL", ca.crl.enabled ? `on, valid ${ca.crl.validity_days} days, overlap ${ca.crl.overlap_hours} h`
         : "off"],
       ["CRL endpoint", ca.crl.distribution_point ?? "edgeca's own URL"],
+      ["Delta CRLs", ca.crl.delta?.enabled ? `every ${ca.crl.delta.interval_minutes} min` : "off"],
       ["OCSP", ca.ocsp.enabled ? `on, answers valid ${ca.ocsp.validity_seconds} s` : "off"],
     ]),
     ca.crl.enabled ? downloadButton("Download CRL (PEM)", () => download(`${base}/crl`,
@@ -130,6 +133,7 @@ export async function render(root, ctx) {
       ["Action", ca.lifecycle.action === "auto_renew" ? "renew automatically" : "notify"],
       ["Threshold", `${ca.lifecycle.threshold_percent} %`],
       ["Notification e-mails", ca.lifecycle.notification_emails.join(", ") || "none"],
+      ["Webhook", ca.lifecycle.webhook_url ?? "none"],
       ["Issuance", `${ca.issuance.template} (allowed: ${ca.issuance.allowed_templates.join(", ")}), at most ${ca.issuance.max_validity_days} days`],
     ]),
     h("p", {}, h("a", { href: `#/notifications?ca_id=${id}` }, "Its notifications"), " · ",

@@ -1,7 +1,7 @@
 // The state-changing actions of a CA's page, each behind its role:
 // disable/enable, renew, revoke (a dialog with the reason), a CRL now.
 
-import { post } from "../api.js";
+import { post, del } from "../api.js";
 import { h, field, alertBox, dialog, announce } from "../dom.js";
 
 const CA_REASONS = ["unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
@@ -35,6 +35,32 @@ function revokeDialog(ca, reload) {
   }, "CA revoked.", reload));
 }
 
+// Deleting is for a CA that never issued anything; any other answers 409
+// ca-has-issued, whose detail says what it has (and then Delete stays off).
+function deleteDialog(ca, ctx) {
+  const alert = alertBox();
+  const confirm = h("button", { type: "button", class: "danger" }, "Delete CA");
+  const cancel = h("button", { type: "button" }, "Cancel");
+  const dlg = dialog(`Delete ${ca.common_name}?`, [h("p", {},
+    "Only a CA that never issued anything (no certificate, CRL or subordinate) can be deleted; its keys' records go with it. This cannot be undone."),
+  alert.el], [confirm, cancel]);
+  cancel.addEventListener("click", () => dlg.close());
+  confirm.addEventListener("click", async () => {
+    alert.clear();
+    confirm.disabled = true;
+    try {
+      await del(`/api/v1/cas/${ca.id}`);
+      dlg.close();
+      announce(`${ca.common_name} deleted.`);
+      ctx.navigate("#/cas");
+    } catch (e) {
+      // ca-has-issued: the detail names what the CA has and advises disabling it
+      alert.show(e.describe?.() ?? String(e));
+      confirm.disabled = e.slug === "ca-has-issued";
+    }
+  });
+}
+
 export function caActions(ca, ctx, alert, reload) {
   const buttons = [];
   const base = `/api/v1/cas/${ca.id}`;
@@ -58,6 +84,10 @@ export function caActions(ca, ctx, alert, reload) {
   if (ctx.can("ca.revoke") && ca.status !== "revoked") {
     buttons.push(h("button", { type: "button", class: "danger",
       onclick: () => revokeDialog(ca, reload) }, "Revoke CA"));
+  }
+  if (ctx.can("ca.delete")) {
+    buttons.push(h("button", { type: "button", class: "danger",
+      onclick: () => deleteDialog(ca, ctx) }, "Delete CA"));
   }
   return buttons;
 }

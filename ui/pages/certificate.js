@@ -32,10 +32,22 @@ function revokeDialog(path, reload) {
   });
 }
 
-// An admin revokes any certificate, a requester those its token's name
+// Releases the hold of a certificate on certificateHold.
+async function releaseHold(path, alert, reload) {
+  alert.clear();
+  try {
+    await post(`${path}/unrevoke`, {}, { idempotent: true });
+    announce("Hold released: the certificate is valid again.");
+    reload();
+  } catch (e) {
+    alert.show(e.describe?.() ?? String(e));
+  }
+}
+
+// An admin revokes (and releases) any certificate, a requester those its token's name
 // requested.
-function mayRevoke(ctx, cert) {
-  if (!ctx.can("cert.revoke")) return false;
+function mayRevoke(ctx, cert, action = "cert.revoke") {
+  if (!ctx.can(action)) return false;
   return ctx.session.role === "pki_admin" || cert.requester === `token:${ctx.session.token_name}`;
 }
 
@@ -64,7 +76,11 @@ export async function render(root, ctx) {
       dl("Download with chain", "application/pem-certificate-chain", `${name}-chain.pem`),
       mayRevoke(ctx, cert) && cert.status === "valid"
         ? h("button", { type: "button", class: "danger", onclick: () => revokeDialog(path, reload) },
-          "Revoke") : null),
+          "Revoke") : null,
+      mayRevoke(ctx, cert, "cert.unrevoke") && cert.status === "revoked" &&
+        cert.revocation?.reason === "certificateHold"
+        ? h("button", { type: "button", onclick: () => releaseHold(path, alert, reload) },
+          "Release hold") : null),
     h("dl", { class: "details" },
       [["Serial", cert.serial_number], ["Subject", cert.subject],
         ["Subject alternative names", cert.subject_alt_names.join(", ") || "none"],

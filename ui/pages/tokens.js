@@ -1,8 +1,9 @@
 // Tokens: the list (pki_admin), creating one (its secret shown this once)
 // and deleting one.
 
-import { get, post, del, query } from "../api.js";
+import { get, post, del, query, getTagged, patchTagged } from "../api.js";
 import { appendAll, h, field, setFieldError, table, fmtDate, alertBox, copyButton, dialog, announce, uid } from "../dom.js";
+import { TOKEN_FIELDS, tokenSettings, patchBody } from "../settings.js";
 
 function createForm(ctx) {
   const name = field("Name", h("input", { name: "name", maxlength: 100, autocomplete: "off" }));
@@ -60,6 +61,78 @@ function confirmDelete(t, ctx, alert) {
   });
 }
 
+// The CA choices of the scope: the first 200 CAs (so that the dialog opens
+// quickly with many CAs) and any the token is limited to beyond them.
+function scopeOptions(cas, ids) {
+  const known = new Set(cas.map((c) => c.id));
+  return [...cas.map((c) => h("option", { value: c.id, selected: ids.includes(c.id) },
+    c.common_name)), ...ids.filter((i) => !known.has(i)).map((i) =>
+    h("option", { value: i, selected: true }, i))];
+}
+
+// Changes a token's e-mail and CA scope (PATCH with If-Match of the version
+// the dialog shows; 412 when someone else changed it meanwhile).
+async function editDialog(t, ctx, pageAlert) {
+  let token, etag, cas;
+  try {
+    [{ body: token, etag }, { items: cas }] = await Promise.all([
+      getTagged(`/api/v1/tokens/${t.id}`), get(`/api/v1/cas${query({ limit: 200 })}`)]);
+  } catch (e) {
+    pageAlert.show(e.describe?.() ?? String(e));
+    return;
+  }
+  const base = tokenSettings(token);
+  const email = field("E-mail", h("input", { type: "email", name: "email", autocomplete: "off",
+    value: base.email ?? "" }), "Empty: no address.");
+  const all = field("All CAs", h("input", { type: "checkbox", name: "all_cas",
+    checked: base.ca_ids === null }), "Unchecked: the token reaches only the CAs chosen below.");
+  all.wrap.classList.add("check");
+  const scope = field("Limited to CAs", h("select", { name: "ca_ids", multiple: true, size: 6 },
+    scopeOptions(cas, base.ca_ids ?? [])), "The first 200 CAs, and those the token has.");
+  const syncScope = () => { scope.input.disabled = all.input.checked; };
+  all.input.addEventListener("change", syncScope);
+  syncScope();
+  const alert = alertBox();
+  const save = h("button", { type: "button", class: "primary" }, "Save token");
+  const cancel = h("button", { type: "button" }, "Cancel");
+  const expires = token.expires_at ? fmtDate(token.expires_at) : "never";
+  const dlg = dialog(`Edit token ${t.name}`, [h("p", {}, "Expires: ", expires),
+    email.wrap, all.wrap, scope.wrap, alert.el], [save, cancel]);
+  cancel.addEventListener("click", () => dlg.close());
+  save.addEventListener("click", async () => {
+    alert.clear();
+    [email, scope].forEach((f) => setFieldError(f, null));
+    const ids = all.input.checked ? null
+      : [...scope.input.selectedOptions].map((o) => o.value).sort();
+    if (ids !== null && ids.length === 0) {
+      setFieldError(scope, "Choose at least one CA, or All CAs.");
+      return;
+    }
+    const body = patchBody(base, { email: email.input.value.trim() || null, ca_ids: ids },
+      TOKEN_FIELDS);
+    if (body === null) {
+      alert.show("Nothing changed: there is nothing to save.");
+      return;
+    }
+    save.disabled = true;
+    try {
+      await patchTagged(`/api/v1/tokens/${t.id}`, body, etag);
+      dlg.close();
+      announce(`Token ${t.name} changed.`);
+      ctx.navigate("#/tokens");
+    } catch (e) {
+      if (e.slug === "precondition-failed") {
+        alert.show("Someone else changed this token since this dialog opened: nothing was saved. Close it and edit again to see the new values.");
+      } else {
+        const named = e.fieldIn?.(["email", "ca_ids"]);
+        if (named) setFieldError(named === "email" ? email : scope, e.detail);
+        alert.show(e.describe?.() ?? String(e));
+      }
+      save.disabled = false;
+    }
+  });
+}
+
 export async function render(root, ctx) {
   appendAll(root, h("h1", {}, "Tokens"));
   if (!ctx.can("token.create")) {
@@ -71,8 +144,11 @@ export async function render(root, ctx) {
   const alert = alertBox();
   const rows = page.items.map((t) => [t.name, t.role, fmtDate(t.expires_at), t.email ?? "–",
     t.ca_ids ? `${t.ca_ids.length} CA(s)` : "all", fmtDate(t.created_at),
-    h("button", { type: "button", class: "small danger", "aria-label": `Delete ${t.name}`,
-      onclick: () => confirmDelete(t, ctx, alert) }, "Delete")]);
+    h("div", { class: "button-row" },
+      ctx.can("token.update") ? h("button", { type: "button", class: "small",
+        "aria-label": `Edit ${t.name}`, onclick: () => editDialog(t, ctx, alert) }, "Edit") : null,
+      h("button", { type: "button", class: "small danger", "aria-label": `Delete ${t.name}`,
+        onclick: () => confirmDelete(t, ctx, alert) }, "Delete"))]);
   appendAll(root, h("h2", {}, "New token"), createForm(ctx), h("h2", {}, "All tokens"), alert.el,
     table("API tokens", ["Name", "Role", "Expires", "E-mail", "CAs", "Created", ""], rows),
     page.next_cursor ? h("a", { class: "button",
