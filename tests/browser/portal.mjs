@@ -185,6 +185,7 @@ async function createCaWizard(page, kind, fields, parentName) {
 	const pending = new Map(Object.entries(fields));
 	let kindDone = false, parentDone = parentName === undefined, shot = false;
 	for (let step = 0; step < 12; step++) {
+		await a11y.audit(page, `Create CA wizard (${kind}), step ${step + 1}`);
 		const radio = form.getByRole('radio', { name: kind, exact: true });
 		if (!kindDone && await radio.isVisible()) {
 			await radio.check();
@@ -206,7 +207,6 @@ async function createCaWizard(page, kind, fields, parentName) {
 				await field.fill(value);
 			pending.delete(label);
 		}
-		await a11y.audit(page, `Create CA wizard (${kind}), step ${step + 1}`);
 		if (!shot && kind === 'Root CA') {
 			await screenshot(page, 'create-ca-wizard');
 			shot = true;
@@ -344,10 +344,12 @@ async function adminFlow(browser) {
 
 	// a certificate from a pasted CSR, its preview decoded in the page
 	await page.getByRole('link', { name: 'Request certificate', exact: true }).click();
+	await page.getByLabel('CSR (PEM)', { exact: true }).waitFor();
+	await a11y.audit(page, 'Request certificate');
 	await page.getByLabel('CSR (PEM)', { exact: true }).fill(csr);
 	await page.getByText(cn).first().waitFor();
 	check(true, `the CSR preview shows its CN ${cn}`);
-	await a11y.audit(page, 'Request certificate');
+	await a11y.audit(page, 'Request certificate, the CSR shown');
 	await page.getByRole('button', { name: 'Request certificate', exact: true }).click();
 	await page.getByRole('button', { name: 'Revoke', exact: true }).waitFor();
 	const issued = await certsByCn(page, subId, cn);
