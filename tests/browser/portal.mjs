@@ -23,6 +23,13 @@
 // accepted, every other certificate error still fails the navigation.
 // The checks through the API (page.request, with the page's cookies) run
 // in Node: they verify the server against NODE_EXTRA_CA_CERTS.
+// In flow mode every page visited is also audited (tests/browser/a11y.mjs):
+// accessible names of fields, buttons, links and images, no layout shift
+// while it loads; a second admin session at 640x400 (200 % zoom) walks the
+// admin path by keyboard alone (focus always visible, Escape closing the
+// Revoke dialog back to its opener) and checks that no page scrolls
+// sideways; the /ui/ answers' exact CSP and X-Frame-Options, and a page of
+// another origin that frames the portal gets an empty frame.
 // Any console error, uncaught page error or CSP violation fails the run;
 // so does any step whose expected content does not show up (each waits on
 // what the page shows, never on a fixed delay). Exit status 0: passed.
