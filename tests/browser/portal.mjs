@@ -438,8 +438,9 @@ async function adminFlow(browser) {
 // at 640x400, a 1280x800 screen at 200 % zoom: sign in, Certificates from
 // the navigation, search, open the result, open the Revoke dialog and
 // close it with Escape (the focus goes back to Revoke), then every other
-// section, a CA's page and the Create CA wizard; each page audited (names,
-// layout shift, reflow), the focus visible at every Tab stop.
+// section, a CA's page, its Request certificate and the Create CA wizard;
+// each page audited (names, layout shift, reflow), the focus visible at
+// every Tab stop.
 async function keyboardFlow(browser, token, cn, caName) {
 	const page = await newPage(browser, 'keyboard', { width: 640, height: 400 });
 	const kb = page.keyboard;
@@ -503,6 +504,11 @@ async function keyboardFlow(browser, token, cn, caName) {
 	await kb.press('Enter');
 	await page.getByRole('heading', { name: caName, exact: true }).waitFor();
 	await a11y.audit(page, "a CA's page at 200 %");
+	await a11y.tabTo(page, page.getByRole('link', { name: 'Request certificate', exact: true }),
+	                 'Request certificate');
+	await kb.press('Enter');
+	await page.getByLabel('CSR (PEM)', { exact: true }).waitFor();
+	await a11y.audit(page, 'Request certificate at 200 %');
 	await a11y.tabTo(page, nav('Certificate Authorities'), 'Certificate Authorities in the navigation',
 	                 'Shift+Tab');
 	await kb.press('Enter');
