@@ -23,6 +23,13 @@
 // accepted, every other certificate error still fails the navigation.
 // The checks through the API (page.request, with the page's cookies) run
 // in Node: they verify the server against NODE_EXTRA_CA_CERTS.
+// In flow mode every page visited is also audited (tests/browser/a11y.mjs):
+// accessible names of fields, buttons, links and images, no layout shift
+// while it loads; a second admin session at 640x400 (200 % zoom) walks the
+// admin path by keyboard alone (focus always visible, Escape closing the
+// Revoke dialog back to its opener) and checks that no page scrolls
+// sideways; the /ui/ answers' exact CSP and X-Frame-Options, and a page of
+// another origin that frames the portal gets an empty frame.
 // Any console error, uncaught page error or CSP violation fails the run;
 // so does any step whose expected content does not show up (each waits on
 // what the page shows, never on a fixed delay). Exit status 0: passed.
@@ -31,6 +38,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import * as a11y from './a11y.mjs';
 
 const env = process.env;
 const mode = process.argv[2] || env.EDGECA_BROWSER_MODE || 'flow';
@@ -74,11 +82,9 @@ async function launch() {
 // sign-in, 403 to an auditor), so those are not problems, nor is the
 // browser's own request for /favicon.ico; any other failed resource (a
 // missing script or style, a 5xx) is.
-async function newPage(browser, label) {
-	const context = await browser.newContext({
-		viewport: { width: 1280, height: 800 },
-		ignoreHTTPSErrors: false,
-	});
+async function newPage(browser, label, viewport = { width: 1280, height: 800 }) {
+	const context = await browser.newContext({ viewport, ignoreHTTPSErrors: false });
+	await context.addInitScript(a11y.installShiftObserver);
 	await context.exposeBinding('__edgecaCspViolation', (_src, text) => {
 		problems.push(`${label}: CSP violation: ${text}`);
 	});
@@ -186,6 +192,7 @@ async function createCaWizard(page, kind, fields, parentName) {
 	const pending = new Map(Object.entries(fields));
 	let kindDone = false, parentDone = parentName === undefined, shot = false;
 	for (let step = 0; step < 12; step++) {
+		await a11y.audit(page, `Create CA wizard (${kind}), step ${step + 1}`);
 		const radio = form.getByRole('radio', { name: kind, exact: true });
 		if (!kindDone && await radio.isVisible()) {
 			await radio.check();
@@ -283,8 +290,10 @@ async function adminFlow(browser) {
 
 	const ui = await page.request.get(`${base}/ui/`);
 	check(ui.status() === 200, `GET /ui/ answers 200 (${ui.status()})`);
+	await a11y.headers(browser, page, base);
 	await page.goto(`${base}/ui/`);
 	await page.getByLabel('API token', { exact: true }).waitFor();
+	await a11y.audit(page, 'sign-in');
 	await screenshot(page, 'sign-in');
 
 	// a refused token shows the problem's detail
@@ -297,12 +306,14 @@ async function adminFlow(browser) {
 	for (const name of ['Certificate Authorities', 'Certificates', 'Tokens', 'Notifications', 'Audit'])
 		await (await navLink(page, name)).waitFor();
 	check(true, 'the navigation has every section');
+	await a11y.audit(page, 'the first page after sign-in');
 
 	// Certificate Authorities: the list, then a root and a subordinate
 	await timed(page, 'ca-list', async () => (await navLink(page, 'Certificate Authorities')).click(),
 	            page.getByRole('table'));
 	for (const col of ['Name', 'Kind', 'Status', 'Locations', 'Expires'])
 		await page.getByRole('columnheader', { name: col, exact: true }).waitFor();
+	await a11y.audit(page, 'Certificate Authorities');
 	const common = {
 		'Organization': 'Contoso', 'Country': 'US',
 		'Notification e-mails': 'pki@example.com', 'Threshold (%)': '80',
@@ -314,6 +325,7 @@ async function adminFlow(browser) {
 	check(root !== null && root.kind === 'root' && root.organization === 'Contoso',
 	      `the wizard made the root CA ${rootName}`);
 	const rootId = root.id;
+	await a11y.audit(page, "the root CA's page");
 	await screenshot(page, 'ca-page');
 
 	await (await navLink(page, 'Certificate Authorities')).click();
@@ -327,6 +339,7 @@ async function adminFlow(browser) {
 	check(sub !== null && sub.kind === 'subordinate' && sub.parent_ca_id === rootId,
 	      `the wizard made the subordinate CA ${subName} under the root`);
 	const subId = sub.id;
+	await a11y.audit(page, "the subordinate CA's page");
 	for (const b of ['Download certificate (PEM)', 'Disable'])
 		await page.getByRole('button', { name: b, exact: true }).waitFor();
 	if (sub.est?.enabled) {
@@ -338,16 +351,21 @@ async function adminFlow(browser) {
 
 	// a certificate from a pasted CSR, its preview decoded in the page
 	await page.getByRole('link', { name: 'Request certificate', exact: true }).click();
+	await page.getByLabel('CSR (PEM)', { exact: true }).waitFor();
+	await a11y.audit(page, 'Request certificate');
 	await page.getByLabel('CSR (PEM)', { exact: true }).fill(csr);
 	await page.getByText(cn).first().waitFor();
 	check(true, `the CSR preview shows its CN ${cn}`);
+	await a11y.audit(page, 'Request certificate, the CSR shown');
 	await page.getByRole('button', { name: 'Request certificate', exact: true }).click();
 	await page.getByRole('button', { name: 'Revoke', exact: true }).waitFor();
 	const issued = await certsByCn(page, subId, cn);
 	check(issued.length === 1, `the subordinate CA issued the certificate for ${cn}`);
 	const serialHex = hex(issued[0].serial_number);
 	await page.getByText(cn).first().waitFor();
+	await a11y.audit(page, "a certificate's page");
 	await screenshot(page, 'certificate-page');
+	await keyboardFlow(browser, token, cn, rootName);
 
 	// search by common name prefix
 	await timed(page, 'certificate-search', async () => (await navLink(page, 'Certificates')).click(),
@@ -359,6 +377,7 @@ async function adminFlow(browser) {
 	for (const col of ['Serial', 'Common name', 'CA', 'Status', 'Expires'])
 		await page.getByRole('columnheader', { name: col, exact: true }).waitFor();
 	check(true, 'the search by common name prefix finds the certificate');
+	await a11y.audit(page, 'Certificates (search results)');
 	await screenshot(page, 'certificate-search');
 
 	// revoke it with a reason
@@ -367,6 +386,7 @@ async function adminFlow(browser) {
 	await page.getByRole('button', { name: 'Revoke', exact: true }).click();
 	const dialog = page.getByRole('dialog');
 	await dialog.waitFor();
+	await a11y.audit(page, 'the Revoke dialog');
 	await selectContaining(dialog.getByLabel('Reason', { exact: true }), 'key compromise');
 	await dialog.getByRole('button', { name: 'Revoke', exact: true }).click();
 	await dialog.waitFor({ state: 'hidden' });
@@ -389,6 +409,7 @@ async function adminFlow(browser) {
 	await page.getByRole('cell', { name: 'certificate.issue', exact: true }).first().waitFor();
 	await page.getByRole('cell', { name: 'certificate.revoke', exact: true }).first().waitFor();
 	check(true, 'the audit trail shows the issuance and the revocation');
+	await a11y.audit(page, 'Audit');
 	await screenshot(page, 'audit');
 
 	// CSRF: the cookie alone does not change anything
@@ -413,6 +434,93 @@ async function adminFlow(browser) {
 	return { rootName, subId };
 }
 
+// The admin path by keyboard alone (Tab, Shift+Tab, Enter, Space, Escape)
+// at 640x400, a 1280x800 screen at 200 % zoom: sign in, Certificates from
+// the navigation, search, open the result, open the Revoke dialog and
+// close it with Escape (the focus goes back to Revoke), then every other
+// section, a CA's page, its Request certificate and the Create CA wizard;
+// each page audited (names, layout shift, reflow), the focus visible at
+// every Tab stop.
+async function keyboardFlow(browser, token, cn, caName) {
+	const page = await newPage(browser, 'keyboard', { width: 640, height: 400 });
+	const kb = page.keyboard;
+	const nav = (name) => page.getByRole('navigation').getByRole('link', { name, exact: true });
+	await page.goto(`${base}/ui/`);
+	const field = page.getByLabel('API token', { exact: true });
+	await field.waitFor();
+	await a11y.audit(page, 'sign-in at 200 %');
+	await a11y.tabTo(page, field, 'the API token field');
+	await kb.type(token);
+	await a11y.tabTo(page, page.getByRole('button', { name: 'Sign in', exact: true }), 'Sign in');
+	await kb.press('Enter');
+	await page.getByText('Role: pki_admin', { exact: true }).waitFor();
+	await page.getByRole('table').first().waitFor();
+	await a11y.audit(page, 'Certificate Authorities at 200 %');
+
+	// the focus is on the page's heading, after the navigation
+	await a11y.tabTo(page, nav('Certificates'), 'Certificates in the navigation', 'Shift+Tab');
+	await kb.press('Enter');
+	const prefix = page.getByLabel('Common name prefix', { exact: true });
+	await prefix.waitFor();
+	await a11y.audit(page, 'Certificates at 200 %');
+	await a11y.tabTo(page, prefix, 'the Common name prefix field');
+	await kb.type(cn.slice(0, 8));
+	await kb.press('Enter');
+	const result = page.getByRole('row').filter({ hasText: cn }).first().getByRole('link').first();
+	await result.waitFor();
+	await a11y.audit(page, 'Certificates (search results) at 200 %');
+	await a11y.tabTo(page, result, 'the search result');
+	await kb.press('Enter');
+	const revoke = page.getByRole('button', { name: 'Revoke', exact: true });
+	await revoke.waitFor();
+	await a11y.audit(page, "a certificate's page at 200 %");
+	await a11y.tabTo(page, revoke, 'Revoke');
+	await kb.press('Space');
+	const dialog = page.getByRole('dialog');
+	await dialog.waitFor();
+	check(await dialog.evaluate((d) => d.contains(document.activeElement)),
+	      'the Revoke dialog has the focus');
+	await a11y.audit(page, 'the Revoke dialog at 200 %');
+	await kb.press('Escape');
+	await dialog.waitFor({ state: 'hidden' });
+	check(await revoke.evaluate((e) => e === document.activeElement),
+	      'Escape closes the Revoke dialog and the focus is back on Revoke');
+	check((await a11y.focused(page)).visible, 'the focus on Revoke is visible');
+
+	// the other sections, back through the navigation with Shift+Tab
+	for (const [name, content] of [['Audit', page.getByRole('table')],
+		['Notifications', page.getByRole('heading', { level: 1 })],
+		['Tokens', page.getByRole('heading', { level: 1 })],
+		['Certificate Authorities', page.getByRole('table')]]) {
+		await a11y.tabTo(page, nav(name), `${name} in the navigation`, 'Shift+Tab');
+		await kb.press('Enter');
+		await content.first().waitFor();
+		await page.waitForFunction((n) => document.title.startsWith(n === 'Certificate Authorities'
+			? 'Certificate' : n), name);
+		await a11y.audit(page, `${name} at 200 %`);
+	}
+	const caLink = page.getByRole('table').getByRole('link', { name: caName, exact: true }).first();
+	await a11y.tabTo(page, caLink, `the link to ${caName}`);
+	await kb.press('Enter');
+	await page.getByRole('heading', { name: caName, exact: true }).waitFor();
+	await a11y.audit(page, "a CA's page at 200 %");
+	await a11y.tabTo(page, page.getByRole('link', { name: 'Request certificate', exact: true }),
+	                 'Request certificate');
+	await kb.press('Enter');
+	await page.getByLabel('CSR (PEM)', { exact: true }).waitFor();
+	await a11y.audit(page, 'Request certificate at 200 %');
+	await a11y.tabTo(page, nav('Certificate Authorities'), 'Certificate Authorities in the navigation',
+	                 'Shift+Tab');
+	await kb.press('Enter');
+	const create = page.getByRole('link', { name: 'Create CA', exact: true });
+	await a11y.tabTo(page, create, 'Create CA');
+	await kb.press('Enter');
+	await page.getByRole('button', { name: 'Next', exact: true }).waitFor();
+	await a11y.audit(page, 'Create CA wizard at 200 %');
+	check(true, 'the admin path works by keyboard alone at 200 % zoom, the focus always visible');
+	await page.context().close();
+}
+
 async function auditorFlow(browser, ids) {
 	const token = need('EDGECA_READONLY_TOKEN');
 	const page = await newPage(browser, 'auditor');
@@ -429,9 +537,11 @@ async function auditorFlow(browser, ids) {
 	await (await navLink(page, 'Certificate Authorities')).click();
 	await page.getByRole('table').first().waitFor();
 	await none('the CA list');
+	await a11y.audit(page, 'Certificate Authorities (auditor)');
 	await page.getByRole('link', { name: ids.rootName, exact: true }).first().click();
 	await page.getByRole('heading', { name: ids.rootName, exact: true }).waitFor();
 	await none("a CA's page");
+	await a11y.audit(page, "a CA's page (auditor)");
 	await (await navLink(page, 'Certificates')).click();
 	await page.getByLabel('Common name prefix', { exact: true }).fill(need('EDGECA_CSR_CN').slice(0, 8));
 	await page.getByRole('button', { name: 'Search', exact: true }).click();
@@ -440,10 +550,12 @@ async function auditorFlow(browser, ids) {
 	await row.getByRole('link').first().click();
 	await page.getByText(need('EDGECA_CSR_CN')).first().waitFor();
 	await none("a certificate's page");
+	await a11y.audit(page, "a certificate's page (auditor)");
 	await (await navLink(page, 'Tokens')).click();
 	await page.getByRole('main').or(page.locator('main')).first().waitFor();
 	check(await page.getByRole('button', { name: /create/i }).count() === 0,
 	      'no token-creation button for an auditor');
+	await a11y.audit(page, 'Tokens (auditor)');
 
 	// with the auditor's session and its CSRF token, a change is still 403
 	const s = await session(page);
