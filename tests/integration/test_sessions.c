@@ -384,6 +384,11 @@ test_ui_files(void **state)
 	expect_ui_headers(&index);
 	assert_string_equal(http_header(&index, "Cache-Control"), "no-cache");
 	assert_non_null(strstr((const char *)index.body, "<html"));
+	/* the modules are announced with the page, fetched in parallel */
+	assert_non_null(http_header(&index, "Link"));
+	assert_non_null(strstr(http_header(&index, "Link"), "</ui/app.js>; rel=modulepreload"));
+	assert_non_null(strstr(http_header(&index, "Link"), "</ui/pages/cas.js>; rel=modulepreload"));
+	assert_null(strstr(http_header(&index, "Link"), "style.css"));
 	assert_non_null(http_header(&index, "ETag"));
 	snprintf(etag, sizeof(etag), "%s", http_header(&index, "ETag"));
 	for (size_t i = 0; i < sizeof(index_paths) / sizeof(index_paths[0]); i++) {
