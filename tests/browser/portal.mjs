@@ -500,6 +500,11 @@ async function loadTime(page, name, route, content, record) {
 		timings.push([name, ms]);
 		console.log(`page ${name}: ${ms.toFixed(0)} ms to its main content and data`);
 	}
+	if (record && route === null) { // where a document load's time goes
+		const n = await page.evaluate(() => performance.getEntriesByType('navigation')[0].toJSON());
+		console.log(`document: connected ${n.connectEnd.toFixed(0)} ms, index.html ` +
+		            `${n.responseEnd.toFixed(0)} ms, modules run ${n.domContentLoadedEventEnd.toFixed(0)} ms`);
+	}
 }
 
 // Signs in and times each page, EDGECA_TIMING_RUNS times after a
