@@ -488,8 +488,12 @@ async function loadTime(page, name, route, content, record) {
 		    x.getClientRects().length > 0);
 		return e ? performance.now() : false;
 	}, content, { polling: 'raf' })).jsonValue();
-	while (api.size > 0)
+	const until = performance.now() + STEP_MS;
+	while (api.size > 0) {
+		if (performance.now() > until)
+			throw new Error(`${name}: ${api.size} API call(s) unanswered after ${STEP_MS} ms`);
 		await new Promise((res) => setTimeout(res, 5));
+	}
 	page.off('request', track);
 	page.off('requestfinished', untrack);
 	page.off('requestfailed', untrack);
