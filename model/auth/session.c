@@ -144,16 +144,26 @@ out:
 	return rc;
 }
 
+/* A live session's row, and its last_used_at moved to now only when it is
+ * older than TOUCH_SQL: a read then writes (and waits for a commit to
+ * disk) once a minute per session, not on every request. The idle timeout
+ * counts from last_used_at, so it ends a session between IDLE_SQL minus
+ * TOUCH_SQL and IDLE_SQL after its last request. */
+#define TOUCH_SQL "interval '60 seconds'"
 static const struct db_stmt authenticate_stmt = {
 	STMT_SESSION_AUTHENTICATE,
-	"UPDATE api_sessions s SET last_used_at = now() FROM api_tokens "
-	"WHERE s.cookie_hash = $1 AND s.token_id = api_tokens.id AND s.ended_at IS NULL "
+	"WITH live AS (SELECT s.id AS session_id, s.last_used_at, "
+	"encode(s.csrf_hash, 'hex') AS csrf_hash, "
+	"extract(epoch FROM s.expires_at)::bigint AS expires_at, api_tokens.id, "
+	"api_tokens.name, api_tokens.role, " TOKEN_SCOPE_COLUMNS " "
+	"FROM api_sessions s JOIN api_tokens ON s.token_id = api_tokens.id "
+	"WHERE s.cookie_hash = $1 AND s.ended_at IS NULL "
 	"AND s.expires_at > now() AND s.last_used_at > now() - " IDLE_SQL " "
 	"AND api_tokens.deleted_at IS NULL "
-	"AND (api_tokens.expires_at IS NULL OR api_tokens.expires_at > now()) "
-	"RETURNING s.id AS session_id, encode(s.csrf_hash, 'hex') AS csrf_hash, "
-	"extract(epoch FROM s.expires_at)::bigint AS expires_at, api_tokens.id, "
-	"api_tokens.name, api_tokens.role, " TOKEN_SCOPE_COLUMNS};
+	"AND (api_tokens.expires_at IS NULL OR api_tokens.expires_at > now())), "
+	"touched AS (UPDATE api_sessions u SET last_used_at = now() FROM live "
+	"WHERE u.id = live.session_id AND live.last_used_at <= now() - " TOUCH_SQL ") "
+	"SELECT * FROM live"};
 
 struct authenticate_args {
 	const unsigned char *md;

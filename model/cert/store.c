@@ -354,7 +354,14 @@ cert_store_count(PGconn *c, const char *tail, const struct db_param *p, int np,
 	edgeca_err rc;
 
 	*out = 0;
-	if (buf_printf(&sql, "SELECT count(*) AS n FROM " CERT_FROM " %s", tail) != 0)
+	/* The issuer's revocation (the lateral join: at most one location row
+	 * per certificate) changes no count unless tail reads it. PostgreSQL
+	 * drops that join, but still plans for the location column it would
+	 * read, so a count by CA could not be an index-only scan: 63,000
+	 * certificates of one CA read 34,500 heap pages (0.7 s from disk)
+	 * instead of the index (25 ms). */
+	if (buf_printf(&sql, "SELECT count(*) AS n FROM %s %s",
+	               strstr(tail, "issuer_") != NULL ? CERT_FROM : "certificates", tail) != 0)
 		return edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
 	rc = db_exec(c, (const char *)sql.data, p, np, &r, "count certificates", msg);
 	if (rc == EDGECA_OK)

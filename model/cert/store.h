@@ -40,7 +40,8 @@ edgeca_err cert_store_list(PGconn *c, const char *ca_id, const struct cert_filte
 edgeca_err cert_store_select(PGconn *c, const char *tail, const struct db_param *p, int np,
                              long limit, struct certificate ***items, size_t *n, bool *more,
                              struct edgeca_msg *msg);
-/* count(*) over the same FROM, followed by tail (a WHERE). */
+/* count(*) over the same FROM (without the issuer's revocation when tail
+ * does not read it), followed by tail (a WHERE). */
 edgeca_err cert_store_count(PGconn *c, const char *tail, const struct db_param *p, int np,
                             long long *out, struct edgeca_msg *msg);
 /* The SQL condition (" AND ...") of a status, as the listed status column

@@ -11,9 +11,9 @@
 //   flow     (default) the whole walk-through of issue 18 as a pki_admin,
 //            then as an auditor (EDGECA_READONLY_TOKEN), CSRF and sign-out
 //            checks; screenshots of the main pages into EDGECA_SCREENSHOTS.
-//   timing   only signs in with EDGECA_TOKEN and prints, per page, the time
-//            from navigation to its main content visible (for bench runs
-//            against a seeded database).
+//   timing   signs in with EDGECA_TOKEN and prints, per page, the time
+//            from navigation to its main content visible and its API
+//            calls answered (bench/portal.sh, against a seeded database).
 //   standin  for a tree without ui/: checks that Chromium reaches the
 //            instance over TLS with the pinned key (GET /healthz), not
 //            without it, and that nothing errs.
@@ -567,29 +567,94 @@ async function auditorFlow(browser, ids) {
 	await page.context().close();
 }
 
-// Signs in and times each page (bench runs against a seeded instance).
-async function timingRun(browser) {
-	const page = await newPage(browser, 'timing');
-	await signIn(page, need('EDGECA_TOKEN'), env.EDGECA_ROLE || 'pki_admin');
-	await timed(page, 'ca-list', async () => (await navLink(page, 'Certificate Authorities')).click(),
-	            page.getByRole('table'));
-	const caLink = page.getByRole('table').getByRole('link').first();
-	if (await caLink.count() > 0) {
-		const name = (await caLink.textContent()).trim();
-		await timed(page, 'ca-page', () => caLink.click(),
-		            page.getByRole('heading', { name, exact: true }));
+// Timing mode (bench/portal.sh): a page "loads" from the start of its
+// navigation (the document's for the sign-in page, the route change for
+// the others: the portal routes in the fragment) until its main content
+// is visible -- an element of the new page matching `content`: its table's
+// first row, or its heading or form -- and every API call it made has
+// been answered. Both are read on the page's clock: the content by a
+// check on every animation frame, the answers by Resource Timing.
+async function loadTime(page, name, route, content, record) {
+	const api = new Set(); // API requests in flight
+	const track = (r) => { if (r.url().startsWith(`${base}/api/v1/`)) api.add(r); };
+	const untrack = (r) => api.delete(r);
+	page.on('request', track);
+	page.on('requestfinished', untrack);
+	page.on('requestfailed', untrack);
+	let t0 = 0;
+	if (route === null) {
+		await page.goto(`${base}/ui/`);
 	} else {
-		console.log('note: no CA to open');
+		t0 = await page.evaluate((r) => {
+			// what the previous page showed is not the new one's content
+			for (const e of document.querySelectorAll('main *'))
+				e.__edgecaOld = true;
+			performance.clearResourceTimings();
+			const t = performance.now();
+			location.hash = r;
+			return t;
+		}, route);
 	}
-	await timed(page, 'certificate-search', async () => (await navLink(page, 'Certificates')).click(),
-	            page.getByLabel('Common name prefix', { exact: true }));
-	await timed(page, 'certificate-results', () => page.getByRole('button', { name: 'Search', exact: true }).click(),
-	            page.getByRole('table'));
-	await timed(page, 'tokens', async () => (await navLink(page, 'Tokens')).click(), page.getByRole('main'));
-	await timed(page, 'notifications', async () => (await navLink(page, 'Notifications')).click(),
-	            page.getByRole('main'));
-	await timed(page, 'audit', async () => (await navLink(page, 'Audit')).click(), page.getByRole('table'));
-	await page.context().close();
+	const shown = await (await page.waitForFunction((sel) => {
+		const e = [...document.querySelectorAll(sel)].find((x) => !x.__edgecaOld &&
+		    x.getClientRects().length > 0);
+		return e ? performance.now() : false;
+	}, content, { polling: 'raf' })).jsonValue();
+	const until = performance.now() + STEP_MS;
+	while (api.size > 0) {
+		if (performance.now() > until)
+			throw new Error(`${name}: ${api.size} API call(s) unanswered after ${STEP_MS} ms`);
+		await new Promise((res) => setTimeout(res, 5));
+	}
+	page.off('request', track);
+	page.off('requestfinished', untrack);
+	page.off('requestfailed', untrack);
+	const answered = await page.evaluate((b) => Math.max(0, ...performance.getEntriesByType('resource')
+	    .filter((e) => e.name.startsWith(`${b}/api/v1/`)).map((e) => e.responseEnd)), base);
+	const ms = Math.max(shown, answered) - t0;
+	if (record) {
+		timings.push([name, ms]);
+		console.log(`page ${name}: ${ms.toFixed(0)} ms to its main content and data`);
+	}
+	if (record && route === null) { // where a document load's time goes
+		const n = await page.evaluate(() => performance.getEntriesByType('navigation')[0].toJSON());
+		console.log(`document: connected ${n.connectEnd.toFixed(0)} ms, index.html ` +
+		            `${n.responseEnd.toFixed(0)} ms, modules run ${n.domContentLoadedEventEnd.toFixed(0)} ms`);
+	}
+}
+
+// Signs in and times each page, EDGECA_TIMING_RUNS times after a
+// warm-up pass; EDGECA_TIMING_CA and EDGECA_TIMING_CERT (ca_id/serial)
+// name the CA and the certificate whose pages are opened (else the first
+// ones listed).
+async function timingRun(browser) {
+	const runs = Number(env.EDGECA_TIMING_RUNS || 1);
+	const row = 'main table tbody tr';
+	for (let run = 0; run <= runs; run++) {
+		const record = run > 0;
+		const page = await newPage(browser, 'timing');
+		await loadTime(page, 'sign-in', null, 'main input[name=token]', record);
+		await page.getByLabel('API token', { exact: true }).fill(need('EDGECA_TOKEN'));
+		await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+		await page.getByText(`Role: ${env.EDGECA_ROLE || 'pki_admin'}`, { exact: true }).waitFor();
+		await loadTime(page, 'CA list', '#/cas', row, record);
+		const caId = env.EDGECA_TIMING_CA || await page.evaluate(() =>
+			document.querySelector('main table tbody a[href^="#/cas/"]').getAttribute('href').slice(6));
+		await loadTime(page, "a CA's page", `#/cas/${caId}`, 'main h1', record);
+		await loadTime(page, 'Create CA wizard', '#/cas/new', 'main input[name=common_name]', record);
+		await loadTime(page, 'certificate search', '#/certificates', row, record);
+		await loadTime(page, 'certificate search, CN prefix', '#/certificates?common_name_prefix=sensor-p12-',
+		               row, record);
+		await loadTime(page, 'certificate search, one CA', `#/certificates?ca_id=${caId}`, row, record);
+		const cert = env.EDGECA_TIMING_CERT || await page.evaluate(() =>
+			document.querySelector('main table tbody a[href^="#/certificates/"]').getAttribute('href').slice(15));
+		await loadTime(page, "a certificate's page", `#/certificates/${cert}`, 'main h1', record);
+		await loadTime(page, 'request certificate', '#/certificates/new', 'main textarea[name=csr]', record);
+		await loadTime(page, 'tokens', '#/tokens', row, record);
+		await loadTime(page, 'notifications', '#/notifications', row, record);
+		await loadTime(page, 'audit', '#/audit', row, record);
+		await page.context().close();
+	}
 }
 
 // Without ui/: Chromium reaches the instance over TLS with the pinned key

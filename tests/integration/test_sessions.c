@@ -267,6 +267,42 @@ test_deleted_token_and_expiry_end_sessions(void **state)
 	            &r);
 }
 
+/* A session's idle clock (last_used_at) moves at most once a minute: a
+ * request within the minute leaves it, a later one restarts it, and a
+ * session idle for longer than 30 minutes still ends. */
+#define BY_COOKIE "WHERE cookie_hash = sha256(convert_to('%s', 'UTF8'))"
+static void
+test_idle_clock_moves_once_a_minute(void **state)
+{
+	struct session t;
+	struct http_response r;
+	char *v;
+
+	(void)state;
+	sign_in(admin, "pki_admin", &t);
+	free(instance_sql(&in, "UPDATE api_sessions SET last_used_at = now() - "
+	                       "interval '30 seconds' " BY_COOKIE, t.secret));
+	http_expect(200, NULL, with_cookie(&t, "GET", "/api/v1/cas", NULL, NULL, &r), &r);
+	v = instance_sql(&in, "SELECT last_used_at < now() - interval '25 seconds' "
+	                      "FROM api_sessions " BY_COOKIE, t.secret);
+	assert_string_equal(v, "t");
+	free(v);
+	/* idle for 29 minutes: still live, and the request restarts the clock */
+	free(instance_sql(&in, "UPDATE api_sessions SET last_used_at = now() - "
+	                       "interval '29 minutes' " BY_COOKIE, t.secret));
+	http_expect(200, NULL, with_cookie(&t, "GET", "/api/v1/cas", NULL, NULL, &r), &r);
+	v = instance_sql(&in, "SELECT last_used_at > now() - interval '1 minute' "
+	                      "FROM api_sessions " BY_COOKIE, t.secret);
+	assert_string_equal(v, "t");
+	free(v);
+	/* idle for longer than 30 minutes: ended */
+	free(instance_sql(&in, "UPDATE api_sessions SET last_used_at = now() - "
+	                       "interval '31 minutes' " BY_COOKIE, t.secret));
+	http_expect(401, "invalid-session", with_cookie(&t, "GET", "/api/v1/cas", NULL, NULL, &r),
+	            &r);
+}
+#undef BY_COOKIE
+
 /* The scheduler deletes the sessions that can no longer be used (ended,
  * expired, idle, of a deleted token: the tests before leave some of each)
  * and keeps the live one. */
@@ -348,6 +384,11 @@ test_ui_files(void **state)
 	expect_ui_headers(&index);
 	assert_string_equal(http_header(&index, "Cache-Control"), "no-cache");
 	assert_non_null(strstr((const char *)index.body, "<html"));
+	/* the modules are announced with the page, fetched in parallel */
+	assert_non_null(http_header(&index, "Link"));
+	assert_non_null(strstr(http_header(&index, "Link"), "</ui/app.js>; rel=modulepreload"));
+	assert_non_null(strstr(http_header(&index, "Link"), "</ui/pages/cas.js>; rel=modulepreload"));
+	assert_null(strstr(http_header(&index, "Link"), "style.css"));
 	assert_non_null(http_header(&index, "ETag"));
 	snprintf(etag, sizeof(etag), "%s", http_header(&index, "ETag"));
 	for (size_t i = 0; i < sizeof(index_paths) / sizeof(index_paths[0]); i++) {
@@ -399,6 +440,7 @@ main(void)
 		cmocka_unit_test(test_auditor_session_reads_only),
 		cmocka_unit_test(test_sign_out_ends_the_session),
 		cmocka_unit_test(test_deleted_token_and_expiry_end_sessions),
+		cmocka_unit_test(test_idle_clock_moves_once_a_minute),
 		cmocka_unit_test(test_scheduler_purges_dead_sessions),
 		cmocka_unit_test(test_bad_sign_ins),
 		cmocka_unit_test(test_ui_files),
