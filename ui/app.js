@@ -5,30 +5,23 @@
 import { session, setCsrfToken, onSessionLost } from "./api.js";
 import { h } from "./dom.js";
 import * as signin from "./pages/signin.js";
-import * as cas from "./pages/cas.js";
-import * as ca from "./pages/ca.js";
-import * as caCreate from "./pages/ca_create.js";
-import * as caSettings from "./pages/ca_settings.js";
-import * as certificates from "./pages/certificates.js";
-import * as certificate from "./pages/certificate.js";
-import * as certificateRequest from "./pages/certificate_request.js";
-import * as tokens from "./pages/tokens.js";
-import * as notifications from "./pages/notifications.js";
-import * as audit from "./pages/audit.js";
 
-// Hash routes: pattern → page. Parameters are path segments.
+// Hash routes: pattern → the page's module, loaded when first visited
+// (the sign-in page needs none of them, so it loads only what it uses).
+// Parameters are path segments.
 const ROUTES = [
-  [/^\/cas$/, cas],
-  [/^\/cas\/new$/, caCreate],
-  [/^\/cas\/([0-9a-fA-F-]{36})$/, ca],
-  [/^\/cas\/([0-9a-fA-F-]{36})\/request$/, certificateRequest],
-  [/^\/cas\/([0-9a-fA-F-]{36})\/settings$/, caSettings],
-  [/^\/certificates$/, certificates],
-  [/^\/certificates\/new$/, certificateRequest],
-  [/^\/certificates\/([0-9a-fA-F-]{36})\/([0-9A-Fa-f:]{1,128})$/, certificate],
-  [/^\/tokens$/, tokens],
-  [/^\/notifications$/, notifications],
-  [/^\/audit$/, audit],
+  [/^\/cas$/, () => import("./pages/cas.js")],
+  [/^\/cas\/new$/, () => import("./pages/ca_create.js")],
+  [/^\/cas\/([0-9a-fA-F-]{36})$/, () => import("./pages/ca.js")],
+  [/^\/cas\/([0-9a-fA-F-]{36})\/request$/, () => import("./pages/certificate_request.js")],
+  [/^\/cas\/([0-9a-fA-F-]{36})\/settings$/, () => import("./pages/ca_settings.js")],
+  [/^\/certificates$/, () => import("./pages/certificates.js")],
+  [/^\/certificates\/new$/, () => import("./pages/certificate_request.js")],
+  [/^\/certificates\/([0-9a-fA-F-]{36})\/([0-9A-Fa-f:]{1,128})$/,
+    () => import("./pages/certificate.js")],
+  [/^\/tokens$/, () => import("./pages/tokens.js")],
+  [/^\/notifications$/, () => import("./pages/notifications.js")],
+  [/^\/audit$/, () => import("./pages/audit.js")],
 ];
 
 // What each role may do, as the API allows it.
@@ -82,9 +75,20 @@ async function route() {
   let params = [];
   if (state.session) {
     page = null;
-    for (const [re, mod] of ROUTES) {
+    for (const [re, load] of ROUTES) {
       const m = re.exec(path);
-      if (m) { page = mod; params = m.slice(1); break; }
+      if (m) {
+        params = m.slice(1);
+        try {
+          page = await load();
+        } catch (e) {
+          page = {
+            render: async (c) => c.append(h("h1", {}, "This page could not be loaded"),
+              h("div", { role: "alert", class: "alert" }, `${String(e)}: reload to try again.`)),
+          };
+        }
+        break;
+      }
     }
   }
   markNav(path);
