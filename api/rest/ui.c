@@ -2,6 +2,7 @@
  * common/embedded.h). A path whose last segment has no dot is one of the
  * portal's own routes and gets index.html; other unknown files are 404. */
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "api/rest/etag.h"
 #include "api/rest/handlers.h"
 #include "api/rest/problem.h"
+#include "api/rest/ui_preload.h"
 #include "common/digests.h"
 #include "common/embedded.h"
 #include "common/encoding.h"
@@ -92,30 +94,15 @@ file_etag(const struct edgeca_embedded_file *f, char tag[API_ETAG_BYTES])
 	return 0;
 }
 
-/* The Link header that asks the browser to fetch every module of the
- * portal with index.html (rel=modulepreload), in parallel, instead of
- * finding them import by import, a round trip per level; "" when they do
- * not fit in the buffer (the modules then load as they are imported). */
+/* index.html's Link header: the first page's modules (ui_preload.h),
+ * found once; "" when they do not fit (they then load as imported). */
+static char preload_links[2048];
+static pthread_once_t preload_once = PTHREAD_ONCE_INIT;
+
 static void
-ui_preload_links(char *out, size_t size)
+preload_init(void)
 {
-	size_t used = 0;
-	bool fits = true;
-
-	out[0] = '\0';
-	for (const struct edgeca_embedded_file *f = edgeca_ui; fits && f->name != NULL; f++) {
-		const char *dot = strrchr(f->name, '.');
-		int n;
-
-		if (dot == NULL || strcmp(dot, ".js") != 0)
-			continue;
-		n = snprintf(out + used, size - used, "%s<" UI_PREFIX "/%s>; rel=modulepreload",
-		             used > 0 ? ", " : "", f->name);
-		fits = n >= 0 && (size_t)n < size - used;
-		used += fits ? (size_t)n : 0;
-	}
-	if (!fits)
-		out[0] = '\0';
+	(void)ui_preload_links(edgeca_ui, "app.js", preload_links, sizeof(preload_links));
 }
 
 void
@@ -142,11 +129,9 @@ api_ui_file(struct api_call *call)
 	u_map_put(call->resp->map_header, "Cache-Control", "no-cache");
 	u_map_put(call->resp->map_header, "ETag", tag);
 	if (strcmp(f->name, "index.html") == 0) {
-		char links[2048];
-
-		ui_preload_links(links, sizeof(links));
-		if (links[0] != '\0')
-			u_map_put(call->resp->map_header, "Link", links);
+		(void)pthread_once(&preload_once, preload_init);
+		if (preload_links[0] != '\0')
+			u_map_put(call->resp->map_header, "Link", preload_links);
 	}
 	inm = u_map_get_case(call->req->map_header, "If-None-Match");
 	if (inm != NULL && api_etag_match(inm, tag, true) == API_ETAG_MATCH) {

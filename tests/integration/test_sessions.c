@@ -387,7 +387,10 @@ test_ui_files(void **state)
 	/* the modules are announced with the page, fetched in parallel */
 	assert_non_null(http_header(&index, "Link"));
 	assert_non_null(strstr(http_header(&index, "Link"), "</ui/app.js>; rel=modulepreload"));
-	assert_non_null(strstr(http_header(&index, "Link"), "</ui/pages/cas.js>; rel=modulepreload"));
+	/* the sign-in page's modules, not the pages' own (loaded when visited) */
+	assert_non_null(strstr(http_header(&index, "Link"), "</ui/pages/signin.js>; rel=modulepreload"));
+	assert_non_null(strstr(http_header(&index, "Link"), "</ui/dom.js>; rel=modulepreload"));
+	assert_null(strstr(http_header(&index, "Link"), "</ui/pages/cas.js>"));
 	assert_null(strstr(http_header(&index, "Link"), "style.css"));
 	assert_non_null(http_header(&index, "ETag"));
 	snprintf(etag, sizeof(etag), "%s", http_header(&index, "ETag"));
