@@ -95,14 +95,25 @@ file_etag(const struct edgeca_embedded_file *f, char tag[API_ETAG_BYTES])
 }
 
 /* index.html's Link header: the first page's modules (ui_preload.h),
- * found once; "" when they do not fit (they then load as imported). */
+ * found once, and the session check app.js makes first (a fetch the
+ * browser then answers from the preload, so it runs beside the modules
+ * instead of after them); "" when the modules do not fit (they then load
+ * as imported). */
 static char preload_links[2048];
 static pthread_once_t preload_once = PTHREAD_ONCE_INIT;
 
 static void
 preload_init(void)
 {
-	(void)ui_preload_links(edgeca_ui, "app.js", preload_links, sizeof(preload_links));
+	size_t used;
+
+	if (ui_preload_links(edgeca_ui, "app.js", preload_links, sizeof(preload_links)) != 0)
+		return;
+	used = strlen(preload_links);
+	if ((size_t)snprintf(preload_links + used, sizeof(preload_links) - used, "%s",
+	                     ", </api/v1/sessions/current>; rel=preload; as=fetch; crossorigin") >=
+	    sizeof(preload_links) - used)
+		preload_links[used] = '\0';
 }
 
 void

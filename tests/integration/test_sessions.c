@@ -391,6 +391,9 @@ test_ui_files(void **state)
 	assert_non_null(strstr(http_header(&index, "Link"), "</ui/pages/signin.js>; rel=modulepreload"));
 	assert_non_null(strstr(http_header(&index, "Link"), "</ui/dom.js>; rel=modulepreload"));
 	assert_null(strstr(http_header(&index, "Link"), "</ui/pages/cas.js>"));
+	/* and the session check the first page makes, asked for at once */
+	assert_non_null(strstr(http_header(&index, "Link"),
+	                       "</api/v1/sessions/current>; rel=preload; as=fetch; crossorigin"));
 	assert_null(strstr(http_header(&index, "Link"), "style.css"));
 	assert_non_null(http_header(&index, "ETag"));
 	snprintf(etag, sizeof(etag), "%s", http_header(&index, "ETag"));
