@@ -27,9 +27,12 @@
 // accessible names of fields, buttons, links and images, no layout shift
 // while it loads; a second admin session at 640x400 (200 % zoom) walks the
 // admin path by keyboard alone (focus always visible, Escape closing the
-// Revoke dialog back to its opener) and checks that no page scrolls
-// sideways; the /ui/ answers' exact CSP and X-Frame-Options, and a page of
-// another origin that frames the portal gets an empty frame.
+// Revoke dialog back to its opener; the wizard's steps and the CA action
+// dialogs) and checks that no page scrolls sideways; CA settings with
+// the 412 merge view, a hold released, a token created, edited and
+// deleted, a CA deleted and a refused deletion (tests/browser/manage.mjs);
+// the /ui/ answers' exact CSP and X-Frame-Options, and a page of another
+// origin that frames the portal gets an empty frame.
 // Any console error, uncaught page error or CSP violation fails the run;
 // so does any step whose expected content does not show up (each waits on
 // what the page shows, never on a fixed delay). Exit status 0: passed.
@@ -39,6 +42,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import * as a11y from './a11y.mjs';
+import * as manage from './manage.mjs';
 
 const env = process.env;
 const mode = process.argv[2] || env.EDGECA_BROWSER_MODE || 'flow';
@@ -261,6 +265,8 @@ async function waitFor(what, probe) {
 	}
 }
 
+const t = { base, check, waitFor, selectContaining }; // for manage.mjs
+
 const hex = (serial) => String(serial).replace(/:/g, '').toUpperCase().replace(/^0+/, '');
 
 // What the portal made, looked up through the API with the page's session
@@ -365,7 +371,8 @@ async function adminFlow(browser) {
 	await page.getByText(cn).first().waitFor();
 	await a11y.audit(page, "a certificate's page");
 	await screenshot(page, 'certificate-page');
-	await keyboardFlow(browser, token, cn, rootName);
+	const spareName = `Portal Spare ${stamp}`;
+	await keyboardFlow(browser, token, cn, rootName, [await manage.throwAwayCa(page, t, spareName), spareName]);
 
 	// search by common name prefix
 	await timed(page, 'certificate-search', async () => (await navLink(page, 'Certificates')).click(),
@@ -412,6 +419,12 @@ async function adminFlow(browser) {
 	await a11y.audit(page, 'Audit');
 	await screenshot(page, 'audit');
 
+	// settings and their 412, a hold released, a token's life, a refused deletion
+	await manage.caSettings(page, t, rootId, rootName);
+	await manage.releaseHold(page, t, subId, csr);
+	await manage.tokens(page, t, `portal-token-${stamp}`, subId);
+	await manage.deleteRefused(page, t, rootId, rootName);
+
 	// CSRF: the cookie alone does not change anything
 	const noCsrf = await page.request.post(`${base}/api/v1/cas/${subId}/disable`);
 	const noCsrfBody = await noCsrf.json().catch(() => ({}));
@@ -438,10 +451,12 @@ async function adminFlow(browser) {
 // at 640x400, a 1280x800 screen at 200 % zoom: sign in, Certificates from
 // the navigation, search, open the result, open the Revoke dialog and
 // close it with Escape (the focus goes back to Revoke), then every other
-// section, a CA's page, its Request certificate and the Create CA wizard;
+// section, a CA's page, its Request certificate, the Create CA wizard's
+// three steps, and a throw-away CA's actions and dialogs, deleting it
+// (manage.mjs);
 // each page audited (names, layout shift, reflow), the focus visible at
 // every Tab stop.
-async function keyboardFlow(browser, token, cn, caName) {
+async function keyboardFlow(browser, token, cn, caName, [spareId, spareName]) {
 	const page = await newPage(browser, 'keyboard', { width: 640, height: 400 });
 	const kb = page.keyboard;
 	const nav = (name) => page.getByRole('navigation').getByRole('link', { name, exact: true });
@@ -517,6 +532,7 @@ async function keyboardFlow(browser, token, cn, caName) {
 	await kb.press('Enter');
 	await page.getByRole('button', { name: 'Next', exact: true }).waitFor();
 	await a11y.audit(page, 'Create CA wizard at 200 %');
+	await manage.keyboardMore(page, t, spareId, spareName);
 	check(true, 'the admin path works by keyboard alone at 200 % zoom, the focus always visible');
 	await page.context().close();
 }
