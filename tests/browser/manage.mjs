@@ -1,9 +1,8 @@
 // The portal's management steps, driven by portal.mjs (flow mode) in the
 // admin's session: a CA's settings saved with If-Match and the 412 merge
 // view, a certificate's hold released, a token created (its secret shown
-// once), edited and deleted, a CA deleted and one that issued refused;
-// and at 640x400 (200 % zoom) by keyboard alone, the Create CA wizard's
-// steps 2 and 3 and a CA's action dialogs. Each step checks what the page
+// once), edited and deleted, a CA that issued refused deletion; and the
+// throw-away CA that keyboard.mjs deletes. Each step checks what the page
 // shows and what the API then answers (page.request with the session's
 // cookie and its CSRF token).
 //
@@ -202,82 +201,4 @@ export async function throwAwayCa(page, t, name) {
 	if (r.status() !== 201)
 		throw new Error(`POST /api/v1/cas: ${r.status()} ${await r.text()}`);
 	return (await r.json()).id;
-}
-
-// The dialog open: it has the focus, passes the audit, fits the viewport,
-// and Tab reaches each of its buttons with the focus visible.
-async function dialogChecks(page, t, dialog, buttons, where) {
-	t.check(await dialog.evaluate((d) => d.contains(document.activeElement)), `${where} has the focus`);
-	await a11y.audit(page, where);
-	const box = await dialog.boundingBox();
-	const width = page.viewportSize().width;
-	t.check(box !== null && box.x >= 0 && box.x + box.width <= width,
-	        `${where} fits the ${width} px viewport (${box && box.x.toFixed(0)}..${box && (box.x + box.width).toFixed(0)})`);
-	for (const b of buttons)
-		await a11y.tabTo(page, dialog.getByRole('button', { name: b, exact: true }), `${b} in ${where}`, 'Tab', 10);
-}
-
-// By keyboard alone at 640x400, from the Create CA wizard's first step:
-// its steps 2 and 3 (audited, the focus visible), then on the throw-away
-// CA's page Disable and Enable (no dialog: done at once), Renew reached,
-// the Revoke CA and Delete CA dialogs opened, checked and closed with
-// Escape (the focus back on their button), and the CA deleted through
-// its Delete CA dialog: the CA list no longer lists it.
-export async function keyboardMore(page, t, caId, caName) {
-	const kb = page.keyboard;
-	const form = page.getByRole('form', { name: 'Create CA' });
-	await a11y.tabTo(page, form.getByLabel('Common name', { exact: true }), 'the Common name field');
-	await kb.type('Portal Keyboard CA');
-	for (const [n, label] of [[2, 'Validity (days)'], [3, 'Issuance template']]) {
-		await a11y.tabTo(page, form.getByRole('button', { name: 'Next', exact: true }), 'Next');
-		await kb.press('Enter');
-		const first = form.getByLabel(label, { exact: true });
-		await first.waitFor();
-		const f = await a11y.focused(page);
-		t.check(f.visible && await first.evaluate((e) => e.closest('fieldset.step')
-		    .contains(document.activeElement)), `the wizard's step ${n} has the focus, visible (${f.name})`);
-		await a11y.audit(page, `Create CA wizard, step ${n} at 200 %`);
-	}
-	await a11y.tabTo(page, form.getByRole('button', { name: 'Create', exact: true }), 'Create');
-	await a11y.tabTo(page, form.getByRole('button', { name: 'Back', exact: true }), 'Back', 'Shift+Tab');
-
-	await route(page, `#/cas/${caId}`);
-	await page.getByRole('heading', { name: caName, exact: true }).waitFor();
-	await a11y.audit(page, 'the throw-away CA at 200 %');
-	const button = (name) => page.getByRole('main').getByRole('button', { name, exact: true });
-	for (const [press, then] of [['Disable', 'Enable'], ['Enable', 'Disable']]) {
-		await a11y.tabTo(page, button(press), press);
-		await kb.press('Enter');
-		await button(then).waitFor();
-		await a11y.audit(page, `the throw-away CA after ${press} at 200 %`);
-	}
-	t.check((await apiJson(page, t, `/api/v1/cas/${caId}`)).status === 'active',
-	        'Disable and Enable by keyboard: the CA is active again');
-	await a11y.tabTo(page, button('Renew'), 'Renew');
-	const dialog = page.getByRole('dialog');
-	for (const [open, buttons] of [['Revoke CA', ['Revoke', 'Cancel']], ['Delete CA', ['Delete CA', 'Cancel']]]) {
-		await a11y.tabTo(page, button(open), open);
-		await kb.press('Enter');
-		await dialog.waitFor();
-		await dialogChecks(page, t, dialog, buttons, `the ${open} dialog at 200 %`);
-		await kb.press('Escape');
-		await dialog.waitFor({ state: 'hidden' });
-		t.check(await button(open).evaluate((e) => e === document.activeElement) &&
-		        (await a11y.focused(page)).visible, `Escape closes the ${open} dialog, the focus back on ${open}`);
-	}
-	await a11y.tabTo(page, button('Delete CA'), 'Delete CA');
-	await kb.press('Enter');
-	await dialog.waitFor();
-	await a11y.tabTo(page, dialog.getByRole('button', { name: 'Delete CA', exact: true }), 'Delete CA', 'Tab', 10);
-	await kb.press('Enter');
-	const refused = dialog.getByRole('alert').filter({ hasText: /\S/ });
-	await page.getByRole('link', { name: 'Create CA', exact: true }).or(refused).first().waitFor();
-	if (await refused.count() > 0)
-		throw new Error(`check failed: Delete CA of ${caName}: ${await refused.first().textContent()}`);
-	await page.getByRole('table').first().waitFor();
-	t.check(await page.getByRole('row').filter({ hasText: caName }).count() === 0,
-	        `deleted from its page: the CA list no longer lists ${caName}`);
-	const gone = await page.request.get(`${t.base}/api/v1/cas/${caId}`);
-	t.check(gone.status() === 404, `the API no longer has the deleted CA (${gone.status()})`);
-	await a11y.audit(page, 'Certificate Authorities after a deletion at 200 %');
 }
