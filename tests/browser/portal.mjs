@@ -27,9 +27,13 @@
 // accessible names of fields, buttons, links and images, no layout shift
 // while it loads; a second admin session at 640x400 (200 % zoom) walks the
 // admin path by keyboard alone (focus always visible, Escape closing the
-// Revoke dialog back to its opener) and checks that no page scrolls
-// sideways; the /ui/ answers' exact CSP and X-Frame-Options, and a page of
-// another origin that frames the portal gets an empty frame.
+// Revoke dialog back to its opener; the wizard's steps and the CA action
+// dialogs: tests/browser/keyboard.mjs) and checks that no page scrolls
+// sideways; CA settings with the 412 merge view, a hold released, a
+// token created, edited and deleted, a refused CA deletion
+// (tests/browser/manage.mjs);
+// the /ui/ answers' exact CSP and X-Frame-Options, and a page of another
+// origin that frames the portal gets an empty frame.
 // Any console error, uncaught page error or CSP violation fails the run;
 // so does any step whose expected content does not show up (each waits on
 // what the page shows, never on a fixed delay). Exit status 0: passed.
@@ -39,6 +43,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import * as a11y from './a11y.mjs';
+import { walk as keyboardWalk } from './keyboard.mjs';
+import * as manage from './manage.mjs';
 
 const env = process.env;
 const mode = process.argv[2] || env.EDGECA_BROWSER_MODE || 'flow';
@@ -261,6 +267,8 @@ async function waitFor(what, probe) {
 	}
 }
 
+const t = { base, check, waitFor, selectContaining }; // for manage.mjs
+
 const hex = (serial) => String(serial).replace(/:/g, '').toUpperCase().replace(/^0+/, '');
 
 // What the portal made, looked up through the API with the page's session
@@ -365,7 +373,10 @@ async function adminFlow(browser) {
 	await page.getByText(cn).first().waitFor();
 	await a11y.audit(page, "a certificate's page");
 	await screenshot(page, 'certificate-page');
-	await keyboardFlow(browser, token, cn, rootName);
+	const spareName = `Portal Spare ${stamp}`;
+	const kbPage = await newPage(browser, 'keyboard', { width: 640, height: 400 });
+	await keyboardWalk(kbPage, t, token, cn, rootName, [await manage.throwAwayCa(page, t, spareName), spareName]);
+	await kbPage.context().close();
 
 	// search by common name prefix
 	await timed(page, 'certificate-search', async () => (await navLink(page, 'Certificates')).click(),
@@ -412,6 +423,12 @@ async function adminFlow(browser) {
 	await a11y.audit(page, 'Audit');
 	await screenshot(page, 'audit');
 
+	// settings and their 412, a hold released, a token's life, a refused deletion
+	await manage.caSettings(page, t, rootId, rootName);
+	await manage.releaseHold(page, t, subId, csr);
+	await manage.tokens(page, t, `portal-token-${stamp}`, subId);
+	await manage.deleteRefused(page, t, rootId, rootName);
+
 	// CSRF: the cookie alone does not change anything
 	const noCsrf = await page.request.post(`${base}/api/v1/cas/${subId}/disable`);
 	const noCsrfBody = await noCsrf.json().catch(() => ({}));
@@ -432,93 +449,6 @@ async function adminFlow(browser) {
 	check(again.status() === 401, `the ended session's cookie is refused (${again.status()})`);
 	await page.context().close();
 	return { rootName, subId };
-}
-
-// The admin path by keyboard alone (Tab, Shift+Tab, Enter, Space, Escape)
-// at 640x400, a 1280x800 screen at 200 % zoom: sign in, Certificates from
-// the navigation, search, open the result, open the Revoke dialog and
-// close it with Escape (the focus goes back to Revoke), then every other
-// section, a CA's page, its Request certificate and the Create CA wizard;
-// each page audited (names, layout shift, reflow), the focus visible at
-// every Tab stop.
-async function keyboardFlow(browser, token, cn, caName) {
-	const page = await newPage(browser, 'keyboard', { width: 640, height: 400 });
-	const kb = page.keyboard;
-	const nav = (name) => page.getByRole('navigation').getByRole('link', { name, exact: true });
-	await page.goto(`${base}/ui/`);
-	const field = page.getByLabel('API token', { exact: true });
-	await field.waitFor();
-	await a11y.audit(page, 'sign-in at 200 %');
-	await a11y.tabTo(page, field, 'the API token field');
-	await kb.type(token);
-	await a11y.tabTo(page, page.getByRole('button', { name: 'Sign in', exact: true }), 'Sign in');
-	await kb.press('Enter');
-	await page.getByText('Role: pki_admin', { exact: true }).waitFor();
-	await page.getByRole('table').first().waitFor();
-	await a11y.audit(page, 'Certificate Authorities at 200 %');
-
-	// the focus is on the page's heading, after the navigation
-	await a11y.tabTo(page, nav('Certificates'), 'Certificates in the navigation', 'Shift+Tab');
-	await kb.press('Enter');
-	const prefix = page.getByLabel('Common name prefix', { exact: true });
-	await prefix.waitFor();
-	await a11y.audit(page, 'Certificates at 200 %');
-	await a11y.tabTo(page, prefix, 'the Common name prefix field');
-	await kb.type(cn.slice(0, 8));
-	await kb.press('Enter');
-	const result = page.getByRole('row').filter({ hasText: cn }).first().getByRole('link').first();
-	await result.waitFor();
-	await a11y.audit(page, 'Certificates (search results) at 200 %');
-	await a11y.tabTo(page, result, 'the search result');
-	await kb.press('Enter');
-	const revoke = page.getByRole('button', { name: 'Revoke', exact: true });
-	await revoke.waitFor();
-	await a11y.audit(page, "a certificate's page at 200 %");
-	await a11y.tabTo(page, revoke, 'Revoke');
-	await kb.press('Space');
-	const dialog = page.getByRole('dialog');
-	await dialog.waitFor();
-	check(await dialog.evaluate((d) => d.contains(document.activeElement)),
-	      'the Revoke dialog has the focus');
-	await a11y.audit(page, 'the Revoke dialog at 200 %');
-	await kb.press('Escape');
-	await dialog.waitFor({ state: 'hidden' });
-	check(await revoke.evaluate((e) => e === document.activeElement),
-	      'Escape closes the Revoke dialog and the focus is back on Revoke');
-	check((await a11y.focused(page)).visible, 'the focus on Revoke is visible');
-
-	// the other sections, back through the navigation with Shift+Tab
-	for (const [name, content] of [['Audit', page.getByRole('table')],
-		['Notifications', page.getByRole('heading', { level: 1 })],
-		['Tokens', page.getByRole('heading', { level: 1 })],
-		['Certificate Authorities', page.getByRole('table')]]) {
-		await a11y.tabTo(page, nav(name), `${name} in the navigation`, 'Shift+Tab');
-		await kb.press('Enter');
-		await content.first().waitFor();
-		await page.waitForFunction((n) => document.title.startsWith(n === 'Certificate Authorities'
-			? 'Certificate' : n), name);
-		await a11y.audit(page, `${name} at 200 %`);
-	}
-	const caLink = page.getByRole('table').getByRole('link', { name: caName, exact: true }).first();
-	await a11y.tabTo(page, caLink, `the link to ${caName}`);
-	await kb.press('Enter');
-	await page.getByRole('heading', { name: caName, exact: true }).waitFor();
-	await a11y.audit(page, "a CA's page at 200 %");
-	await a11y.tabTo(page, page.getByRole('link', { name: 'Request certificate', exact: true }),
-	                 'Request certificate');
-	await kb.press('Enter');
-	await page.getByLabel('CSR (PEM)', { exact: true }).waitFor();
-	await a11y.audit(page, 'Request certificate at 200 %');
-	await a11y.tabTo(page, nav('Certificate Authorities'), 'Certificate Authorities in the navigation',
-	                 'Shift+Tab');
-	await kb.press('Enter');
-	const create = page.getByRole('link', { name: 'Create CA', exact: true });
-	await a11y.tabTo(page, create, 'Create CA');
-	await kb.press('Enter');
-	await page.getByRole('button', { name: 'Next', exact: true }).waitFor();
-	await a11y.audit(page, 'Create CA wizard at 200 %');
-	check(true, 'the admin path works by keyboard alone at 200 % zoom, the focus always visible');
-	await page.context().close();
 }
 
 async function auditorFlow(browser, ids) {
