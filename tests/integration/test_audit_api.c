@@ -216,8 +216,8 @@ test_filters_narrow(void **state)
 	json_decref(some);
 
 	/* time ranges: all of it, none before, none after */
-	some = audit_get(in.admin_token,
-	                 "?since=2000-01-01T00:00:00Z&until=2999-01-01T00:00:00%2B01:00&limit=1000");
+	some = audit_get(in.admin_token, "?since=2000-01-01T00:00:00Z"
+	                 "&until=2999-01-01T00:00:00%2B01:00&limit=1000");
 	assert_int_equal(count_upto(some, newest), json_array_size(all));
 	json_decref(some);
 	some = audit_get(in.admin_token, "?until=2000-01-01T00:00:00Z");

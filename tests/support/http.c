@@ -418,7 +418,8 @@ http_pages(struct instance *in, const char *path, const char *token, struct http
 		}
 		http_response_free(&r);
 		if (next != NULL && out->pages >= HTTP_MAX_PAGES)
-			fail_msg("GET %s: still a next_cursor after %d pages", path, HTTP_MAX_PAGES);
+			fail_msg("GET %s: a next_cursor still after %d pages", path,
+			         HTTP_MAX_PAGES);
 	} while (next != NULL);
 	free(url);
 }

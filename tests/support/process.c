@@ -1,12 +1,41 @@
 /* Child programs of the integration tests: see process.h. */
 #include "tests/support/process.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #define CAPTURE_STEP 65536
+
+int
+process_run(const char *cmd)
+{
+	int status;
+
+	status = system(cmd);
+	return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int
+process_sh(const char *fmt, ...)
+{
+	char *cmd = NULL;
+	va_list ap;
+	int rc = -1;
+
+	va_start(ap, fmt);
+	if (vasprintf(&cmd, fmt, ap) < 0)
+		cmd = NULL;
+	va_end(ap);
+	if (cmd == NULL)
+		goto out;
+	rc = process_run(cmd);
+out:
+	free(cmd);
+	return rc;
+}
 
 int
 process_run_capture(const char *cmd, char **out)
@@ -85,23 +114,18 @@ int
 process_run_node(const char *script, const char *args)
 {
 	char *cmd = NULL, *output = NULL;
-	const char *sep = args != NULL ? " " : "";
-	int n, rc = -1;
+	const char *sep = args != NULL ? " " : "", *more = args != NULL ? args : "";
+	int rc = -1;
 
-	n = snprintf(NULL, 0, "node '%s'%s%s 2>&1", script, sep, args != NULL ? args : "");
-	if (n < 0)
+	if (asprintf(&cmd, "node '%s'%s%s 2>&1", script, sep, more) < 0) {
+		cmd = NULL;
 		goto out;
-	cmd = malloc((size_t)n + 1);
-	if (cmd == NULL)
-		goto out;
-	if (snprintf(cmd, (size_t)n + 1, "node '%s'%s%s 2>&1", script, sep,
-	             args != NULL ? args : "") != n)
-		goto out;
+	}
 	rc = process_run_capture(cmd, &output);
 	/* whole: cmocka's print_message cuts long messages */
 	fputs(output != NULL ? output : "(no output)\n", stdout);
 	if (rc != 0)
-		printf("node %s%s%s exited with %d\n", script, sep, args != NULL ? args : "", rc);
+		printf("node %s%s%s exited with %d\n", script, sep, more, rc);
 	fflush(stdout);
 out:
 	free(output);

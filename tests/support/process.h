@@ -8,6 +8,14 @@
 
 #include "tests/support/harness.h"
 
+/* Runs cmd through the shell, its output left where cmd sends it.
+ * Returns: its exit status; -1 when it did not run or did not exit. */
+int process_run(const char *cmd);
+
+/* The same for the command printf would make of fmt and its arguments;
+ * -1 also when that command cannot be made. */
+int process_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Runs cmd through the shell and collects what it writes to stdout (add
  * 2>&1 to cmd for stderr too).
  * Returns: its exit status; -1 when it did not run, did not exit or its
