@@ -65,13 +65,12 @@ static const struct fixture fx = {
 };
 
 /* GETs /api/v1/audit with query as token; expects 200 and returns the
- * items (a new reference); *next receives next_cursor (or "") when given. */
+ * items (a new reference). */
 static json_t *
-audit_get(const char *token, const char *query, char next[80])
+audit_get(const char *token, const char *query)
 {
 	struct http_response r;
 	char *path;
-	const json_t *cur;
 	json_t *items;
 
 	xasprintf(&path, "/api/v1/audit%s", query);
@@ -81,9 +80,6 @@ audit_get(const char *token, const char *query, char next[80])
 	items = json_object_get(r.json, "items");
 	assert_true(json_is_array(items));
 	json_incref(items);
-	cur = json_object_get(r.json, "next_cursor");
-	if (next != NULL)
-		snprintf(next, 80, "%s", json_is_string(cur) ? json_string_value(cur) : "");
 	http_response_free(&r);
 	return items;
 }
@@ -109,7 +105,7 @@ event_id(const json_t *e)
 static void
 test_events_from_actions(void **state)
 {
-	json_t *items = audit_get(in.admin_token, "?action=certificate.issue", NULL), *e;
+	json_t *items = audit_get(in.admin_token, "?action=certificate.issue"), *e;
 	char *q, object[160];
 	size_t i;
 
@@ -134,7 +130,7 @@ test_events_from_actions(void **state)
 
 	/* the revocation, found by its object */
 	xasprintf(&q, "?object_type=certificate&object_id=%s/%s", root_id, serials[1]);
-	items = audit_get(in.admin_token, q, NULL);
+	items = audit_get(in.admin_token, q);
 	free(q);
 	assert_int_equal(json_array_size(items), 2);
 	assert_string_equal(member(json_array_get(items, 0), "action"), "certificate.revoke");
@@ -146,7 +142,7 @@ test_events_from_actions(void **state)
 
 	/* the CA's creation */
 	xasprintf(&q, "?object_type=ca&object_id=%s&action=ca.create", root_id);
-	items = audit_get(in.admin_token, q, NULL);
+	items = audit_get(in.admin_token, q);
 	free(q);
 	assert_int_equal(json_array_size(items), 1);
 	assert_string_equal(member(json_array_get(items, 0), "actor"), "token:admin");
@@ -165,7 +161,7 @@ found_at_own_time(const json_t *e)
 	int found = 0;
 
 	xasprintf(&q, "?since=%s&until=%s&limit=1000", member(e, "at"), member(e, "at"));
-	some = audit_get(in.admin_token, q, NULL);
+	some = audit_get(in.admin_token, q);
 	free(q);
 	json_array_foreach(some, i, o)
 		found |= strcmp(member(o, "id"), member(e, "id")) == 0;
@@ -191,7 +187,7 @@ count_upto(const json_t *items, long long newest)
 static void
 test_filters_narrow(void **state)
 {
-	json_t *all = audit_get(in.admin_token, "?limit=1000", NULL), *some, *e;
+	json_t *all = audit_get(in.admin_token, "?limit=1000"), *some, *e;
 	size_t i, admin = 0, other = 0;
 	long long newest;
 
@@ -207,28 +203,27 @@ test_filters_narrow(void **state)
 			other++;
 	}
 	assert_true(admin >= N_ISSUED + 2 && other >= 2);
-	some = audit_get(in.admin_token, "?actor=token:admin&limit=1000", NULL);
+	some = audit_get(in.admin_token, "?actor=token:admin&limit=1000");
 	assert_int_equal(count_upto(some, newest), admin);
 	json_array_foreach(some, i, e)
 		assert_string_equal(member(e, "actor"), "token:admin");
 	json_decref(some);
 
-	some = audit_get(in.admin_token, "?object_type=token&action=token.create", NULL);
+	some = audit_get(in.admin_token, "?object_type=token&action=token.create");
 	assert_true(json_array_size(some) >= 2);
 	json_array_foreach(some, i, e)
 		assert_string_equal(object_member(e, "type"), "token");
 	json_decref(some);
 
 	/* time ranges: all of it, none before, none after */
-	some = audit_get(in.admin_token,
-	                 "?since=2000-01-01T00:00:00Z&until=2999-01-01T00:00:00%2B01:00&limit=1000",
-	                 NULL);
+	some = audit_get(in.admin_token, "?since=2000-01-01T00:00:00Z"
+	                 "&until=2999-01-01T00:00:00%2B01:00&limit=1000");
 	assert_int_equal(count_upto(some, newest), json_array_size(all));
 	json_decref(some);
-	some = audit_get(in.admin_token, "?until=2000-01-01T00:00:00Z", NULL);
+	some = audit_get(in.admin_token, "?until=2000-01-01T00:00:00Z");
 	assert_int_equal(json_array_size(some), 0);
 	json_decref(some);
-	some = audit_get(in.admin_token, "?since=2999-01-01T00:00:00Z", NULL);
+	some = audit_get(in.admin_token, "?since=2999-01-01T00:00:00Z");
 	assert_int_equal(json_array_size(some), 0);
 	json_decref(some);
 	/* each event's own time, as since and until, finds it */
@@ -240,31 +235,19 @@ test_filters_narrow(void **state)
 static void
 test_pages_chain(void **state)
 {
-	json_t *all = audit_get(in.admin_token, "?limit=1000", NULL);
-	char next[80] = "", *q;
-	size_t seen = 0;
-	int pages = 0;
+	json_t *all = audit_get(in.admin_token, "?limit=1000"), *e;
+	struct http_pages pages;
+	size_t i;
 
 	(void)state;
 	assert_true(json_array_size(all) > 4);
-	do {
-		json_t *items, *e;
-		size_t i;
-
-		xasprintf(&q, "?limit=2%s%s", next[0] ? "&cursor=" : "", next);
-		items = audit_get(auditor, q, next);
-		free(q);
-		assert_true(json_array_size(items) >= 1 && json_array_size(items) <= 2);
-		json_array_foreach(items, i, e) {
-			assert_true(seen < json_array_size(all));
-			assert_string_equal(member(e, "id"), member(json_array_get(all, seen), "id"));
-			seen++;
-		}
-		json_decref(items);
-		pages++;
-	} while (next[0] != '\0');
-	assert_int_equal(seen, json_array_size(all));
-	assert_int_equal(pages, (int)(json_array_size(all) + 1) / 2);
+	http_pages(&in, "/api/v1/audit?limit=2", auditor, &pages);
+	assert_true(pages.fewest >= 1 && pages.most <= 2);
+	assert_int_equal(json_array_size(pages.items), json_array_size(all));
+	json_array_foreach(pages.items, i, e)
+		assert_string_equal(member(e, "id"), member(json_array_get(all, i), "id"));
+	assert_int_equal(pages.pages, (json_array_size(all) + 1) / 2);
+	http_pages_free(&pages);
 	json_decref(all);
 }
 
@@ -275,7 +258,7 @@ test_roles(void **state)
 	json_t *items;
 
 	(void)state;
-	items = audit_get(auditor, "?action=certificate.revoke", NULL);
+	items = audit_get(auditor, "?action=certificate.revoke");
 	assert_int_equal(json_array_size(items), 1);
 	json_decref(items);
 	http_expect(403, "forbidden", http_get(&in, "/api/v1/audit", requester, &r), &r);
@@ -287,7 +270,7 @@ test_roles(void **state)
 static void
 test_limited_token(void **state)
 {
-	json_t *items = audit_get(limited, "?limit=1000", NULL), *e;
+	json_t *items = audit_get(limited, "?limit=1000"), *e;
 	char *q;
 	size_t i, issued = 0;
 
@@ -308,10 +291,10 @@ test_limited_token(void **state)
 	json_decref(items);
 	/* the admin sees the other CA's creation, the limited token does not */
 	xasprintf(&q, "?object_type=ca&object_id=%s&action=ca.create", other_id);
-	items = audit_get(in.admin_token, q, NULL);
+	items = audit_get(in.admin_token, q);
 	assert_int_equal(json_array_size(items), 1);
 	json_decref(items);
-	items = audit_get(limited, q, NULL);
+	items = audit_get(limited, q);
 	assert_int_equal(json_array_size(items), 0);
 	json_decref(items);
 	free(q);

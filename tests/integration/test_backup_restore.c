@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -24,23 +23,9 @@
 #include "tests/support/harness.h"
 #include "tests/support/http.h"
 #include "tests/support/pki.h"
+#include "tests/support/process.h"
 
 static const char *const env[] = {"EDGECA_CRL_DELAY_MS=300", NULL};
-
-/* Runs a shell command; its exit status. */
-static int
-sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static void
 start(struct instance *in)
@@ -229,9 +214,9 @@ test_backup_restore_round_trip(void **state)
 	}
 	assert_int_equal(stat(file, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	assert_int_equal(sh("tar -tzf '%s' | grep -q '^./signer/keys/.*\\.crl$'", file), 0);
-	assert_int_equal(sh("tar -tzf '%s' | grep -q '^./database.dump$'", file), 0);
-	assert_int_not_equal(sh("tar -tzf '%s' | grep -q 'kek'", file), 0);
+	assert_int_equal(process_sh("tar -tzf '%s' | grep -q '^./signer/keys/.*\\.crl$'", file), 0);
+	assert_int_equal(process_sh("tar -tzf '%s' | grep -q '^./database.dump$'", file), 0);
+	assert_int_not_equal(process_sh("tar -tzf '%s' | grep -q 'kek'", file), 0);
 	{
 		const char *again[] = {"backup", file, NULL};
 		assert_int_equal(instance_cli_admin(&a, again, NULL, 0), 1); /* never overwritten */
@@ -249,7 +234,7 @@ test_backup_restore_round_trip(void **state)
 		b.extra_env[i] = env[i];
 	instance_create(&b);
 	/* another KEK is refused before anything is written */
-	assert_int_equal(sh("head -c 32 /dev/urandom > '%s'", wrong), 0);
+	assert_int_equal(process_sh("head -c 32 /dev/urandom > '%s'", wrong), 0);
 	assert_int_equal(restore(&b, file, wrong), 1);
 	v = instance_sql(&b, "SELECT to_regclass('schema_migrations') IS NULL");
 	assert_string_equal(v, "t");

@@ -339,28 +339,21 @@ key_cmp(const char *key, const json_t *x, const json_t *y)
 static void
 stitch(const char *query, const json_t *big)
 {
-	char next[128] = "", *path;
-	size_t seen = 0;
+	struct http_pages pages;
+	const json_t *e;
+	char *path;
+	size_t i;
 
-	do {
-		json_t *page, *e;
-		size_t i;
-
-		xasprintf(&path, "/api/v1/certificates?limit=2&%s%s%s", query,
-		          next[0] ? "&cursor=" : "", next);
-		page = get_page(in.admin_token, path);
-		free(path);
-		json_array_foreach(json_object_get(page, "items"), i, e) {
-			assert_true(seen < json_array_size(big));
-			assert_string_equal(str(e, "serial_number"),
-			                    str(json_array_get(big, seen), "serial_number"));
-			assert_string_equal(str(e, "ca_id"), str(json_array_get(big, seen), "ca_id"));
-			seen++;
-		}
-		snprintf(next, sizeof(next), "%s", str(page, "next_cursor"));
-		json_decref(page);
-	} while (next[0] != '\0');
-	assert_int_equal(seen, json_array_size(big));
+	xasprintf(&path, "/api/v1/certificates?limit=2&%s", query);
+	http_pages(&in, path, in.admin_token, &pages);
+	free(path);
+	assert_int_equal(json_array_size(pages.items), json_array_size(big));
+	json_array_foreach(pages.items, i, e) {
+		assert_string_equal(str(e, "serial_number"),
+		                    str(json_array_get(big, i), "serial_number"));
+		assert_string_equal(str(e, "ca_id"), str(json_array_get(big, i), "ca_id"));
+	}
+	http_pages_free(&pages);
 }
 
 static void

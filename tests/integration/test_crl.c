@@ -23,6 +23,7 @@
 #include "tests/support/harness.h"
 #include "tests/support/http.h"
 #include "tests/support/pki.h"
+#include "tests/support/process.h"
 #include "tests/integration/public_crl.h"
 
 #define PUBLIC_URL "https://ca.example.test:8443"
@@ -61,21 +62,6 @@ write_cert_pem(X509 *x, const char *path)
 	assert_non_null(f);
 	assert_int_equal(PEM_write_X509(f, x), 1);
 	fclose(f);
-}
-
-/* Runs a shell command; returns its exit status. */
-static int
-sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* ---- tests ---------------------------------------------------------------- */
@@ -129,7 +115,7 @@ test_revocation_reaches_crl(void **state)
 
 	/* the openssl command line, as a relying party would use it */
 	snprintf(dir, sizeof(dir), "%s/crl-cli", in.data_dir);
-	assert_int_equal(sh("mkdir -p '%s'", dir), 0);
+	assert_int_equal(process_sh("mkdir -p '%s'", dir), 0);
 	{
 		char p_ca[300], p_crl[300], p_a[300], p_b[300];
 		snprintf(p_ca, sizeof(p_ca), "%s/ca.pem", dir);
@@ -140,12 +126,13 @@ test_revocation_reaches_crl(void **state)
 		write_cert_pem(a, p_a);
 		write_cert_pem(b, p_b);
 		write_der_crl_pem(crl, p_crl);
-		assert_int_equal(sh("openssl crl -in '%s' -CAfile '%s' -noout -verify 2>/dev/null",
-		                    p_crl, p_ca), 0);
-		assert_int_not_equal(sh("openssl verify -crl_check -CAfile '%s' -CRLfile '%s' '%s' "
-		                        ">/dev/null 2>&1", p_ca, p_crl, p_a), 0);
-		assert_int_equal(sh("openssl verify -crl_check -CAfile '%s' -CRLfile '%s' '%s' "
-		                    ">/dev/null 2>&1", p_ca, p_crl, p_b), 0);
+		assert_int_equal(process_sh("openssl crl -in '%s' -CAfile '%s' -noout -verify "
+		                            "2>/dev/null", p_crl, p_ca), 0);
+		assert_int_not_equal(process_sh("openssl verify -crl_check -CAfile '%s' "
+		                                "-CRLfile '%s' '%s' >/dev/null 2>&1",
+		                                p_ca, p_crl, p_a), 0);
+		assert_int_equal(process_sh("openssl verify -crl_check -CAfile '%s' -CRLfile '%s' "
+		                            "'%s' >/dev/null 2>&1", p_ca, p_crl, p_b), 0);
 	}
 
 	/* a second revocation: a newer CRL with both */

@@ -23,6 +23,7 @@
 #include "tests/support/harness.h"
 #include "tests/support/http.h"
 #include "tests/support/pki.h"
+#include "tests/support/process.h"
 #include "tests/integration/public_crl.h"
 
 #define PUBLIC_URL "https://ca.example.test:8443"
@@ -101,7 +102,6 @@ static int
 openssl_verify(X509 *ca, X509 *leaf, X509_CRL *base, X509_CRL *delta, bool use_deltas)
 {
 	char p_ca[300], p_leaf[300], p_crl[300], cmd[1200];
-	int st;
 
 	snprintf(p_ca, sizeof(p_ca), "%s/delta-ca.pem", in.data_dir);
 	snprintf(p_leaf, sizeof(p_leaf), "%s/delta-leaf.pem", in.data_dir);
@@ -111,8 +111,7 @@ openssl_verify(X509 *ca, X509 *leaf, X509_CRL *base, X509_CRL *delta, bool use_d
 	write_pem(p_crl, NULL, base, delta);
 	snprintf(cmd, sizeof(cmd), "openssl verify -crl_check %s -CAfile '%s' -CRLfile '%s' '%s' "
 	         ">/dev/null 2>&1", use_deltas ? "-use_deltas" : "", p_ca, p_crl, p_leaf);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return process_run(cmd);
 }
 
 static long

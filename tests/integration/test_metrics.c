@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -27,6 +26,7 @@
 #include "tests/support/fixture.h"
 #include "tests/support/harness.h"
 #include "tests/support/http.h"
+#include "tests/support/process.h"
 
 /* fleet:metrics horse battery / fleet:wrong password! */
 #define GOOD_PASSWORD "metrics horse battery"
@@ -177,13 +177,7 @@ scrape_until(const char *listener, const char *route, const char *code, double w
 static int
 promtool(const char *args, const char *path)
 {
-	char *cmd = NULL;
-	int status;
-
-	xasprintf(&cmd, "promtool %s %s >&2", args, path);
-	status = system(cmd);
-	free(cmd);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return process_sh("promtool %s %s >&2", args, path);
 }
 
 static void

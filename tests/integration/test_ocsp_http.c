@@ -26,6 +26,7 @@
 #include "tests/support/harness.h"
 #include "tests/support/http.h"
 #include "tests/support/pki.h"
+#include "tests/support/process.h"
 
 static struct instance in;
 static char root_id[64], sub_id[64], dlg_id[64];
@@ -105,18 +106,12 @@ static int
 run(const char *cmd, char *out, size_t len)
 {
 	char *full;
-	FILE *p;
-	size_t n;
 	int st;
 
 	xasprintf(&full, "%s 2>&1", cmd);
-	p = popen(full, "r");
+	st = process_run_into(full, out, len);
 	free(full);
-	assert_non_null(p);
-	n = fread(out, 1, len - 1, p);
-	out[n] = '\0';
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return st;
 }
 
 /* A leaf of ca_id into <dir>/<name>.pem; its serial into serial. */

@@ -33,6 +33,7 @@
 #include "tests/support/harness.h"
 #include "tests/support/http.h"
 #include "tests/support/pki.h"
+#include "tests/support/process.h"
 
 #define ISSUERS 4
 #define MAX_ANSWERS 20000
@@ -72,12 +73,10 @@ static int
 pair(const char *command)
 {
 	char cmd[600];
-	int st;
 
 	snprintf(cmd, sizeof(cmd), "'%s/tests/integration/pg-pair.sh' %s '%s' >&2",
 	         getenv("EDGECA_TEST_SRC_DIR"), command, pair_dir);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return process_run(cmd);
 }
 
 static void

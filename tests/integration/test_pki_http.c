@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -25,6 +24,7 @@
 #include "tests/support/harness.h"
 #include "tests/support/http.h"
 #include "tests/support/pki.h"
+#include "tests/support/process.h"
 
 static struct instance in;
 static char root_id[64], sub_id[64];
@@ -122,9 +122,6 @@ static int
 openssl_verify(X509 *leaf, char *out, size_t len)
 {
 	char cmd[2048], root[256], sub[256], leaf_file[256], root_crl[256];
-	size_t n;
-	FILE *p;
-	int status;
 
 	snprintf(root, sizeof(root), "%s/root.pem", in.data_dir);
 	snprintf(sub, sizeof(sub), "%s/sub.pem", in.data_dir);
@@ -136,12 +133,7 @@ openssl_verify(X509 *leaf, char *out, size_t len)
 	write_root_crl(root_crl);
 	snprintf(cmd, sizeof(cmd), "openssl verify -crl_check_all -crl_download -CAfile %s "
 	         "-CRLfile %s -untrusted %s %s 2>&1", root, root_crl, sub, leaf_file);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	n = fread(out, 1, len - 1, p);
-	out[n] = '\0';
-	status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return process_run_into(cmd, out, len);
 }
 
 /* The certificates carry http:// URLs of this listener; openssl fetches

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -28,6 +27,7 @@
 
 #include "tests/support/fixture.h"
 #include "tests/support/harness.h"
+#include "tests/support/process.h"
 
 static struct instance in;
 static char auditor[128];
@@ -39,49 +39,6 @@ static const struct fixture fx = {
 		{"auditor", "portal-browser-auditor", auditor, sizeof(auditor)},
 	},
 };
-
-/* Runs cmd through the shell; returns its exit status (-1: it did not run
- * or did not exit), everything it wrote to stdout and stderr in *out
- * (malloc'ed, NUL-terminated). */
-static int
-run_capture(const char *cmd, char **out)
-{
-	FILE *p = NULL;
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-	int status, rc = -1;
-
-	*out = NULL;
-	p = popen(cmd, "r");
-	if (p == NULL)
-		goto out;
-	for (;;) {
-		if (cap - len < 4096) {
-			char *grown = realloc(buf, cap + 65536);
-
-			if (grown == NULL)
-				goto out;
-			buf = grown;
-			cap += 65536;
-		}
-		n = fread(buf + len, 1, cap - len - 1, p);
-		if (n == 0)
-			break;
-		len += n;
-	}
-	buf[len] = '\0';
-	status = pclose(p);
-	p = NULL;
-	if (status != -1 && WIFEXITED(status))
-		rc = WEXITSTATUS(status);
-	*out = buf;
-	buf = NULL;
-out:
-	if (p != NULL)
-		pclose(p);
-	free(buf);
-	return rc;
-}
 
 /* The base64 SHA-256 of the SubjectPublicKeyInfo of the first certificate
  * in pem_path, what Chromium's --ignore-certificate-errors-spki-list takes;
@@ -129,12 +86,10 @@ exists(const char *path)
 static void
 test_portal_in_chromium(void **state)
 {
-	char *cmd = NULL, *output = NULL, *script = NULL, *ui = NULL, *modules = NULL,
-	     *server_pem = NULL, *shots = NULL;
+	char *script = NULL, *ui = NULL, *modules = NULL, *server_pem = NULL, *shots = NULL;
 	const char *src = getenv("EDGECA_TEST_SRC_DIR"), *work = getenv("EDGECA_TEST_WORK");
 	const char *mode;
 	char spki[64];
-	int rc;
 
 	(void)state;
 	assert_non_null(src);
@@ -153,29 +108,16 @@ test_portal_in_chromium(void **state)
 	else
 		xasprintf(&shots, "%s/screenshots", work);
 
-	assert_int_equal(setenv("EDGECA_URL", in.base_url, 1), 0);
-	assert_int_equal(setenv("EDGECA_TOKEN", in.admin_token, 1), 0);
-	assert_int_equal(setenv("EDGECA_READONLY_TOKEN", auditor, 1), 0);
+	/* Node and Chromium would inherit the sanitizers' preload settings:
+	 * process_node_env removes them. page.request runs in Node, not in
+	 * Chromium: it verifies the server against the service CA. */
+	assert_int_equal(process_node_env(&in, auditor), 0);
 	assert_int_equal(setenv("EDGECA_SPKI", spki, 1), 0);
 	assert_int_equal(setenv("EDGECA_CSR", corpus_path("rsa2048-san.csr"), 1), 0);
 	assert_int_equal(setenv("EDGECA_CSR_CN", "my-iot-device2", 1), 0);
 	assert_int_equal(setenv("EDGECA_SCREENSHOTS", shots, 1), 0);
-	/* page.request runs in Node, not in Chromium: it verifies the server
-	 * against the service CA */
-	assert_int_equal(setenv("NODE_EXTRA_CA_CERTS", in.ca_file, 1), 0);
 	assert_int_equal(setenv("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1", 1), 0);
-	/* Node and Chromium would inherit the sanitizers' preload settings. */
-	assert_int_equal(unsetenv("LD_PRELOAD"), 0);
-	xasprintf(&cmd, "node '%s' %s 2>&1", script, mode);
-	rc = run_capture(cmd, &output);
-	/* whole: print_message cuts long messages */
-	fputs(output ? output : "(no output)\n", stdout);
-	fflush(stdout);
-	if (rc != 0)
-		print_message("node %s %s exited with %d\n", script, mode, rc);
-	assert_int_equal(rc, 0);
-	free(output);
-	free(cmd);
+	assert_int_equal(process_run_node(script, mode), 0);
 	free(shots);
 	free(server_pem);
 	free(ui);

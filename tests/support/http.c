@@ -378,6 +378,61 @@ http_create_ca(struct instance *in, const char *body, char id[64])
 	http_response_free(&r);
 }
 
+/* Ends a walk that a server answering cursors forever would never end. */
+#define HTTP_MAX_PAGES 10000
+
+void
+http_pages(struct instance *in, const char *path, const char *token, struct http_pages *out)
+{
+	struct http_response r = {0};
+	char *url = NULL, *next = NULL;
+	const json_t *items, *cur;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	out->items = json_array();
+	assert_non_null(out->items);
+	do {
+		free(url);
+		xasprintf(&url, "%s%s%s", path, next != NULL ? "&cursor=" : "",
+		          next != NULL ? next : "");
+		if (http_get(in, url, token, &r) != 200)
+			fail_msg("GET %s: %ld %.*s", url, r.status, (int)r.body_len,
+			         r.body != NULL ? (const char *)r.body : "");
+		items = json_object_get(r.json, "items");
+		if (!json_is_array(items))
+			fail_msg("GET %s: the answer has no items array", url);
+		assert_int_equal(json_array_extend(out->items, (json_t *)items), 0);
+		n = json_array_size(items);
+		if (out->pages == 0 || n < out->fewest)
+			out->fewest = n;
+		if (n > out->most)
+			out->most = n;
+		out->pages++;
+		free(next);
+		next = NULL;
+		cur = json_object_get(r.json, "next_cursor");
+		if (json_is_string(cur) && json_string_length(cur) > 0) {
+			next = strdup(json_string_value(cur));
+			assert_non_null(next);
+		}
+		http_response_free(&r);
+		if (next != NULL && out->pages >= HTTP_MAX_PAGES)
+			fail_msg("GET %s: a next_cursor still after %d pages", path,
+			         HTTP_MAX_PAGES);
+	} while (next != NULL);
+	free(url);
+}
+
+void
+http_pages_free(struct http_pages *p)
+{
+	if (p == NULL)
+		return;
+	json_decref(p->items);
+	p->items = NULL;
+}
+
 void
 http_response_free(struct http_response *r)
 {

@@ -94,6 +94,20 @@ void http_revoke(struct instance *in, const char *ca_id, const char *serial, con
  * its id. */
 void http_create_ca(struct instance *in, const char *body, char id[64]);
 
+/* The pages of a list answer, followed through next_cursor. */
+struct http_pages {
+	json_t *items;       /* every page's items, in order */
+	size_t pages;        /* pages fetched */
+	size_t fewest, most; /* items on the smallest and the largest page */
+};
+/* GETs path (with a query: "&cursor=<next_cursor>" is appended) as token,
+ * then each following page, until next_cursor is not a string. Fails the
+ * test unless every page answers 200 with an items array, or after 10,000
+ * pages. Ownership: out->items is the caller's (http_pages_free). */
+void http_pages(struct instance *in, const char *path, const char *token,
+                struct http_pages *out);
+void http_pages_free(struct http_pages *p);
+
 const char *http_header(const struct http_response *r, const char *name);
 /* Appends one exchange with a listener ("api" or "est") to the test's
  * exchange log (OpenAPI conformance); for answers obtained without
