@@ -33,10 +33,13 @@ async function dialogChecks(page, t, dialog, buttons, where) {
 
 // By keyboard alone at 640x400, from the Create CA wizard's first step:
 // its steps 2 and 3 (audited, the focus visible), then on the throw-away
-// CA's page Disable and Enable (no dialog: done at once), Renew reached,
-// the Revoke CA and Delete CA dialogs opened, checked and closed with
-// Escape (the focus back on their button), and the CA deleted through
-// its Delete CA dialog: the CA list no longer lists it.
+// CA's page the Disable dialog (audited, closed with Escape, the focus back
+// on Disable, the CA still active; opened again, a reason typed, Disable
+// CA: the API has the CA disabled, the audit trail the reason), Enable
+// (no dialog), the Renew dialog audited and cancelled (the certificate
+// unchanged), the Revoke CA and Delete CA dialogs opened, checked and
+// closed with Escape (the focus back on their button), and the CA deleted
+// through its Delete CA dialog: the CA list no longer lists it.
 async function more(page, t, caId, caName) {
 	const kb = page.keyboard;
 	const form = page.getByRole('form', { name: 'Create CA' });
@@ -59,16 +62,51 @@ async function more(page, t, caId, caName) {
 	await page.getByRole('heading', { name: caName, exact: true }).waitFor();
 	await a11y.audit(page, 'the throw-away CA at 200 %');
 	const button = (name) => page.getByRole('main').getByRole('button', { name, exact: true });
-	for (const [press, then] of [['Disable', 'Enable'], ['Enable', 'Disable']]) {
-		await a11y.tabTo(page, button(press), press);
-		await kb.press('Enter');
-		await button(then).waitFor();
-		await a11y.audit(page, `the throw-away CA after ${press} at 200 %`);
-	}
+	const dialog = page.getByRole('dialog');
+	const reason = `keyboard maintenance ${Date.now()}`;
+	// opened, checked and closed with Escape, then opened again to disable
+	await a11y.tabTo(page, button('Disable'), 'Disable');
+	await kb.press('Enter');
+	await dialog.waitFor();
+	await dialogChecks(page, t, dialog, ['Disable CA', 'Cancel'], 'the Disable dialog at 200 %');
+	await kb.press('Escape');
+	await dialog.waitFor({ state: 'hidden' });
+	t.check(await button('Disable').evaluate((e) => e === document.activeElement) &&
+	        (await a11y.focused(page)).visible, 'Escape closes the Disable dialog, the focus back on Disable');
+	t.check((await apiJson(page, t, `/api/v1/cas/${caId}`)).status === 'active',
+	        'the Disable dialog closed with Escape: the CA is still active');
+	await kb.press('Enter');
+	await dialog.waitFor();
+	await a11y.tabTo(page, dialog.getByLabel('Reason', { exact: true }), 'the Reason field', 'Shift+Tab', 10);
+	await kb.type(reason);
+	await a11y.tabTo(page, dialog.getByRole('button', { name: 'Disable CA', exact: true }), 'Disable CA', 'Tab', 10);
+	await kb.press('Enter');
+	await button('Enable').waitFor();
+	await a11y.audit(page, 'the throw-away CA after Disable at 200 %');
+	t.check((await apiJson(page, t, `/api/v1/cas/${caId}`)).status === 'disabled',
+	        'Disable CA in its dialog by keyboard: the API has the CA disabled');
+	const q = new URLSearchParams({ object_id: caId, action: 'ca.disable', limit: '10' });
+	const entries = (await apiJson(page, t, `/api/v1/audit?${q}`)).items;
+	t.check(entries.some((e) => e.details?.reason === reason),
+	        `the audit trail's ca.disable has the reason typed in the dialog (${reason})`);
+	await a11y.tabTo(page, button('Enable'), 'Enable');
+	await kb.press('Enter');
+	await button('Disable').waitFor();
+	await a11y.audit(page, 'the throw-away CA after Enable at 200 %');
 	t.check((await apiJson(page, t, `/api/v1/cas/${caId}`)).status === 'active',
 	        'Disable and Enable by keyboard: the CA is active again');
+	const before = (await apiJson(page, t, `/api/v1/cas/${caId}`)).certificate_pem;
 	await a11y.tabTo(page, button('Renew'), 'Renew');
-	const dialog = page.getByRole('dialog');
+	await kb.press('Enter');
+	await dialog.waitFor();
+	await dialogChecks(page, t, dialog, ['Renew CA', 'Cancel'], 'the Renew dialog at 200 %');
+	await a11y.tabTo(page, dialog.getByRole('button', { name: 'Cancel', exact: true }), 'Cancel', 'Tab', 10);
+	await kb.press('Enter');
+	await dialog.waitFor({ state: 'hidden' });
+	t.check(await button('Renew').evaluate((e) => e === document.activeElement) &&
+	        (await a11y.focused(page)).visible, 'Cancel closes the Renew dialog, the focus back on Renew');
+	t.check((await apiJson(page, t, `/api/v1/cas/${caId}`)).certificate_pem === before,
+	        "Renew cancelled: the CA's certificate is unchanged");
 	for (const [open, buttons] of [['Revoke CA', ['Revoke', 'Cancel']], ['Delete CA', ['Delete CA', 'Cancel']]]) {
 		await a11y.tabTo(page, button(open), open);
 		await kb.press('Enter');

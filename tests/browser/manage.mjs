@@ -1,10 +1,11 @@
 // The portal's management steps, driven by portal.mjs (flow mode) in the
 // admin's session: a CA's settings saved with If-Match and the 412 merge
-// view, a certificate's hold released, a token created (its secret shown
-// once), edited and deleted, a CA that issued refused deletion; and the
-// throw-away CA that keyboard.mjs deletes. Each step checks what the page
-// shows and what the API then answers (page.request with the session's
-// cookie and its CSRF token).
+// view, Disable and Renew through their dialogs, a certificate's hold
+// released, a token created (its secret shown once), edited and deleted,
+// a CA that issued refused deletion; and the throw-away CA that
+// keyboard.mjs deletes. Each step checks what the page shows and what the
+// API then answers (page.request with the session's cookie and its CSRF
+// token).
 //
 // t: { base, check, waitFor, selectContaining } from portal.mjs.
 
@@ -191,6 +192,54 @@ export async function deleteRefused(page, t, caId, caName) {
 	await dialog.waitFor({ state: 'hidden' });
 	const still = await page.request.get(`${t.base}/api/v1/cas/${caId}`);
 	t.check(still.status() === 200, `the CA is still there (${still.status()})`);
+}
+
+// Disable and Renew ask first. Disable: a reason the API refuses (a
+// control character) shows its problem at the Reason field and changes
+// nothing; a plain one disables the CA (the audit trail's ca.disable has
+// it); Enable brings it back at once. Renew: the dialog says what renewing
+// does, Cancel closes it and the CA's certificates stay as they were.
+export async function caConfirm(page, t, caId, caName) {
+	const path = `/api/v1/cas/${caId}`;
+	await route(page, `#/cas/${caId}`);
+	await page.getByRole('heading', { name: caName, exact: true }).waitFor();
+	const button = (name) => page.getByRole('main').getByRole('button', { name, exact: true });
+	const dialog = page.getByRole('dialog');
+	await button('Disable').click();
+	await dialog.waitFor();
+	await a11y.audit(page, 'the Disable dialog');
+	const reason = dialog.getByLabel('Reason', { exact: true });
+	await reason.fill('rotating\tkeys');
+	await dialog.getByRole('button', { name: 'Disable CA', exact: true }).click();
+	await dialog.getByText('control characters', { exact: false }).first().waitFor();
+	t.check(await reason.getAttribute('aria-invalid') === 'true' &&
+	        (await apiJson(page, t, path)).status === 'active',
+	        "a reason the API refuses: its problem shown at the Reason field, the CA still active");
+	await a11y.audit(page, 'the Disable dialog, its reason refused');
+	const text = `maintenance window ${Date.now()}`;
+	await reason.fill(text);
+	await dialog.getByRole('button', { name: 'Disable CA', exact: true }).click();
+	await dialog.waitFor({ state: 'hidden' });
+	await button('Enable').waitFor();
+	const q = new URLSearchParams({ object_id: caId, action: 'ca.disable', limit: '10' });
+	t.check((await apiJson(page, t, path)).status === 'disabled' &&
+	        (await apiJson(page, t, `/api/v1/audit?${q}`)).items.some((e) => e.details?.reason === text),
+	        `Disable CA: the API has the CA disabled, its ca.disable the reason (${text})`);
+	await button('Enable').click();
+	await button('Disable').waitFor();
+	t.check((await apiJson(page, t, path)).status === 'active', 'Enable, no dialog: the CA is active again');
+
+	const serials = async () => (await apiJson(page, t, path)).locations.map((l) => l.serial_number).join();
+	const before = await serials();
+	await button('Renew').click();
+	await dialog.waitFor();
+	await dialog.getByText('a new key and a new certificate', { exact: false }).waitFor();
+	await a11y.audit(page, 'the Renew dialog');
+	await dialog.getByRole('button', { name: 'Cancel', exact: true }).click();
+	await dialog.waitFor({ state: 'hidden' });
+	t.check(await button('Renew').evaluate((e) => e === document.activeElement),
+	        'Cancel closes the Renew dialog, the focus back on Renew');
+	t.check(await serials() === before, `Renew cancelled: the locations' certificates unchanged (${before})`);
 }
 
 // A throw-away root CA for the keyboard pass, made through the API without

@@ -425,6 +425,7 @@ async function adminFlow(browser) {
 
 	// settings and their 412, a hold released, a token's life, a refused deletion
 	await manage.caSettings(page, t, rootId, rootName);
+	await manage.caConfirm(page, t, subId, subName);
 	await manage.releaseHold(page, t, subId, csr);
 	await manage.tokens(page, t, `portal-token-${stamp}`, subId);
 	await manage.deleteRefused(page, t, rootId, rootName);
