@@ -178,6 +178,9 @@ export async function tokens(page, t, name, caId) {
 export async function deleteRefused(page, t, caId, caName) {
 	await route(page, `#/cas/${caId}`);
 	await page.getByRole('heading', { name: caName, exact: true }).waitFor();
+	await page.getByRole('button', { name: 'Delete CA', exact: true }).waitFor();
+	t.check(await page.getByRole('button', { name: 'Renew', exact: true }).count() === 0,
+	        'a root CA offers no Renew (the API does not renew roots)');
 	await page.getByRole('button', { name: 'Delete CA', exact: true }).click();
 	const dialog = page.getByRole('dialog');
 	await dialog.waitFor();
@@ -244,9 +247,11 @@ export async function caConfirm(page, t, caId, caName) {
 
 // A throw-away root CA for the keyboard pass, made through the API without
 // CRLs (a CA with a CRL has issued: it cannot be deleted).
-export async function throwAwayCa(page, t, name) {
+export async function throwAwayCa(page, t, name, parentId) {
 	const r = await page.request.post(`${t.base}/api/v1/cas`, {
-		headers: { 'X-CSRF-Token': await csrf(page, t) }, data: { common_name: name, crl: { enabled: false } } }); // no CRL: deletable
+		headers: { 'X-CSRF-Token': await csrf(page, t) },
+		// a subordinate (a root offers no Renew) without CRLs (it stays deletable)
+		data: { common_name: name, kind: 'subordinate', parent_ca_id: parentId, crl: { enabled: false } } });
 	if (r.status() !== 201)
 		throw new Error(`POST /api/v1/cas: ${r.status()} ${await r.text()}`);
 	return (await r.json()).id;

@@ -375,7 +375,7 @@ async function adminFlow(browser) {
 	await screenshot(page, 'certificate-page');
 	const spareName = `Portal Spare ${stamp}`;
 	const kbPage = await newPage(browser, 'keyboard', { width: 640, height: 400 });
-	await keyboardWalk(kbPage, t, token, cn, rootName, [await manage.throwAwayCa(page, t, spareName), spareName]);
+	await keyboardWalk(kbPage, t, token, cn, rootName, [await manage.throwAwayCa(page, t, spareName, rootId), spareName]);
 	await kbPage.context().close();
 
 	// search by common name prefix

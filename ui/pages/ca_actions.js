@@ -135,7 +135,9 @@ export function caActions(ca, ctx, alert, reload) {
     buttons.push(h("button", { type: "button", onclick: () => act(alert,
       () => post(`${base}/enable`, {}), "CA enabled.", reload) }, "Enable"));
   }
-  if (ctx.can("ca.renew") && ca.status === "active" && ca.chaining !== "pending") {
+  // a root is not renewed (the API answers 422 root-renewal): a new root is a new CA
+  if (ctx.can("ca.renew") && ca.status === "active" && ca.kind !== "root" &&
+      ca.chaining !== "pending") {
     buttons.push(h("button", { type: "button", onclick: () => renewDialog(ca, reload) },
       "Renew"));
   }
