@@ -3,13 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api/rest/handlers.h"
 #include "api/rest/problem.h"
-
-/* The handlers whose answer's format is chosen by Accept (api_negotiate). */
-static const api_handler negotiated[] = {
-	api_cas_certificate, api_cas_chain_get, api_cas_crl_get, api_certificates_get, NULL,
-};
 
 /* True when the comma-separated list holds token (exact, as HTTP method
  * names and these header names are written). */
@@ -41,14 +35,6 @@ api_vary_add(struct _u_response *resp, const char *field)
 		return;
 	snprintf(both, sizeof(both), "%s, %s", vary, field);
 	u_map_put(resp->map_header, "Vary", both);
-}
-
-void
-api_vary_accept(api_handler handler, struct _u_response *resp)
-{
-	for (size_t i = 0; negotiated[i] != NULL; i++)
-		if (negotiated[i] == handler)
-			api_vary_add(resp, "Accept");
 }
 
 void

@@ -1,6 +1,7 @@
 /* The API listener's headers that depend on request headers: CORS for
  * pages of the origins in EDGECA_CORS_ORIGINS (docs/clients.md), and
- * Vary: Accept on answers negotiated by Accept. Called by routes.c. */
+ * the Vary header, which routes.c also extends with Accept on the answers
+ * of ROUTE_NEGOTIATED routes. Called by routes.c. */
 #ifndef EDGECA_API_CORS_H
 #define EDGECA_API_CORS_H
 
@@ -8,7 +9,6 @@
 #include <ulfius.h>
 
 #include "api/listen/cors.h"
-#include "api/rest/routes.h"
 
 /* How long a browser may keep a preflight's answer, in seconds: a change
  * of EDGECA_CORS_ORIGINS reaches every browser within it. */
@@ -39,10 +39,6 @@ bool api_cors_is_preflight(const struct _u_request *req);
  * Allow for a method the path does not serve. */
 void api_cors_preflight(const struct cors_origins *c, const struct _u_request *req,
                         struct _u_response *resp, const char *allow);
-
-/* Adds Vary: Accept (to any Vary already set) when handler's answer
- * depends on the Accept header. */
-void api_vary_accept(api_handler handler, struct _u_response *resp);
 
 /* Adds field to the response's Vary header unless it is there already. */
 void api_vary_add(struct _u_response *resp, const char *field);

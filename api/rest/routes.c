@@ -14,84 +14,114 @@
 #include "common/log.h"
 #include "common/x509util.h"
 
+/* The query parameters of the operations that read any. */
+static const char *const page[] = {"limit", "cursor", NULL};
+static const char *const cert_filters[] = {"status", "common_name", "expires_before", "limit",
+                                           "cursor", NULL};
+static const char *const audit[] = {"actor", "action", "object_type", "object_id",
+                                    "since", "until", "limit", "cursor", NULL};
+/* a raw CSR's options; with a JSON body the handler refuses them by name */
+static const char *const csr_options[] = {"validity_days", "not_after", "template",
+                                          "location", "path_length", NULL};
+static const char *const cert_search[] = {
+	"ca_id", "common_name_prefix", "san", "serial", "status", "template", "requester",
+	"issued_after", "issued_before", "expires_after", "expires_before", "sort", "total",
+	"limit", "cursor", NULL};
+/* list parameters that may be repeated (?ca_id=a&ca_id=b, the OpenAPI
+ * default for a query array, which generated clients send): Ulfius joins
+ * the values with commas, the same as ?ca_id=a,b */
+static const char *const cert_search_lists[] = {"ca_id", NULL};
+static const char *const ca_crl[] = {"location", "delta", NULL};
+static const char *const iotedge[] = {"registration_id", "id_scope", "location", NULL};
+
+static const struct api_query_params q_page = {page, NULL};
+static const struct api_query_params q_cert_filters = {cert_filters, NULL};
+static const struct api_query_params q_audit = {audit, NULL};
+static const struct api_query_params q_csr = {csr_options, NULL};
+static const struct api_query_params q_search = {cert_search, cert_search_lists};
+static const struct api_query_params q_crl = {ca_crl, NULL};
+static const struct api_query_params q_iotedge = {iotedge, NULL};
+
+#define SIGNER ROUTE_SIGNER
+#define IDEM ROUTE_IDEMPOTENT
+#define NEGOTIATED ROUTE_NEGOTIATED
+#define ANY_QUERY ROUTE_ANY_QUERY
+
+/* method, path, access, handler, properties, query parameters */
 const struct api_route api_routes[] = {
-	{"GET", "/healthz", ACCESS_PUBLIC, api_health_healthz},
-	{"GET", "/readyz", ACCESS_PUBLIC, api_health_readyz},
-	{"GET", "/openapi.yaml", ACCESS_PUBLIC, api_health_openapi},
-	{"POST", "/api/v1/cas", ACCESS_ADMIN, api_cas_create},
-	{"GET", "/api/v1/cas", ACCESS_READ, api_cas_list},
-	{"GET", "/api/v1/cas/:ca_id", ACCESS_READ, api_cas_get},
-	{"PATCH", "/api/v1/cas/:ca_id", ACCESS_ADMIN, api_cas_update},
-	{"GET", "/api/v1/cas/:ca_id/est", ACCESS_READ, api_cas_est_urls},
-	{"GET", "/api/v1/cas/:ca_id/notifications", ACCESS_OVERSEE, api_notifications_list},
-	{"GET", "/api/v1/notifications", ACCESS_OVERSEE, api_notifications_list},
-	{"GET", "/api/v1/audit", ACCESS_OVERSEE, api_audit_list},
+	{"GET", "/healthz", ACCESS_PUBLIC, api_health_healthz, 0, NULL},
+	{"GET", "/readyz", ACCESS_PUBLIC, api_health_readyz, 0, NULL},
+	{"GET", "/openapi.yaml", ACCESS_PUBLIC, api_health_openapi, 0, NULL},
+	{"POST", "/api/v1/cas", ACCESS_ADMIN, api_cas_create, SIGNER | IDEM, NULL},
+	{"GET", "/api/v1/cas", ACCESS_READ, api_cas_list, 0, &q_page},
+	{"GET", "/api/v1/cas/:ca_id", ACCESS_READ, api_cas_get, 0, NULL},
+	{"PATCH", "/api/v1/cas/:ca_id", ACCESS_ADMIN, api_cas_update, 0, NULL},
+	{"GET", "/api/v1/cas/:ca_id/est", ACCESS_READ, api_cas_est_urls, 0, NULL},
+	{"GET", "/api/v1/cas/:ca_id/notifications", ACCESS_OVERSEE, api_notifications_list, 0,
+	 &q_page},
+	{"GET", "/api/v1/notifications", ACCESS_OVERSEE, api_notifications_list, 0, &q_page},
+	{"GET", "/api/v1/audit", ACCESS_OVERSEE, api_audit_list, 0, &q_audit},
 	{"POST", "/api/v1/cas/:ca_id/verification-certificate", ACCESS_ADMIN,
-	 api_cas_verification_certificate},
-	{"GET", "/api/v1/cas/:ca_id/iotedge-config", ACCESS_ADMIN, api_cas_iotedge_config},
-	{"GET", "/api/v1/cas/:ca_id/certificate", ACCESS_READ, api_cas_certificate},
-	{"POST", "/api/v1/cas/:ca_id/chain", ACCESS_ADMIN, api_cas_chain},
-	{"POST", "/api/v1/cas/:ca_id/renew", ACCESS_ADMIN, api_cas_renew},
-	{"GET", "/api/v1/cas/:ca_id/chain", ACCESS_READ, api_cas_chain_get},
-	{"GET", "/api/v1/cas/:ca_id/locations/:location/chain", ACCESS_READ, api_cas_chain_get},
-	{"GET", "/api/v1/cas/:ca_id/locations/:location/csr", ACCESS_READ, api_cas_location_csr},
+	 api_cas_verification_certificate, SIGNER | IDEM, NULL},
+	{"GET", "/api/v1/cas/:ca_id/iotedge-config", ACCESS_ADMIN, api_cas_iotedge_config, 0,
+	 &q_iotedge},
+	{"GET", "/api/v1/cas/:ca_id/certificate", ACCESS_READ, api_cas_certificate, NEGOTIATED,
+	 NULL},
+	{"POST", "/api/v1/cas/:ca_id/chain", ACCESS_ADMIN, api_cas_chain, SIGNER, NULL},
+	{"POST", "/api/v1/cas/:ca_id/renew", ACCESS_ADMIN, api_cas_renew, SIGNER | IDEM, NULL},
+	{"GET", "/api/v1/cas/:ca_id/chain", ACCESS_READ, api_cas_chain_get, NEGOTIATED, NULL},
+	{"GET", "/api/v1/cas/:ca_id/locations/:location/chain", ACCESS_READ, api_cas_chain_get,
+	 NEGOTIATED, NULL},
+	{"GET", "/api/v1/cas/:ca_id/locations/:location/csr", ACCESS_READ, api_cas_location_csr, 0,
+	 NULL},
 	{"POST", "/api/v1/cas/:ca_id/locations/:location/certificate", ACCESS_ADMIN,
-	 api_cas_location_upload},
-	{"GET", "/ca/:ca_id/:file", ACCESS_PUBLIC, api_public_ca_certificate},
-	{"POST", "/api/v1/cas/:ca_id/certificates", ACCESS_REQUEST, api_certificates_issue},
+	 api_cas_location_upload, SIGNER, NULL},
+	{"GET", "/ca/:ca_id/:file", ACCESS_PUBLIC, api_public_ca_certificate, ANY_QUERY, NULL},
+	{"POST", "/api/v1/cas/:ca_id/certificates", ACCESS_REQUEST, api_certificates_issue,
+	 SIGNER | IDEM, &q_csr},
 	{"POST", "/api/v1/cas/:ca_id/subordinate-certificates", ACCESS_ADMIN,
-	 api_cas_sign_subordinate},
-	{"GET", "/api/v1/cas/:ca_id/certificates", ACCESS_READ, api_certificates_list},
-	{"GET", "/api/v1/certificates", ACCESS_READ, api_cert_search},
-	{"GET", "/api/v1/cas/:ca_id/certificates/:serial", ACCESS_READ, api_certificates_get},
+	 api_cas_sign_subordinate, IDEM, &q_csr},
+	{"GET", "/api/v1/cas/:ca_id/certificates", ACCESS_READ, api_certificates_list, 0,
+	 &q_cert_filters},
+	{"GET", "/api/v1/certificates", ACCESS_READ, api_cert_search, 0, &q_search},
+	{"GET", "/api/v1/cas/:ca_id/certificates/:serial", ACCESS_READ, api_certificates_get,
+	 NEGOTIATED, NULL},
 	/* requesters revoke their own certificates only: checked by the model */
 	{"POST", "/api/v1/cas/:ca_id/certificates/:serial/revoke", ACCESS_REQUEST,
-	 api_certificates_revoke},
+	 api_certificates_revoke, IDEM, NULL},
 	{"POST", "/api/v1/cas/:ca_id/certificates/:serial/unrevoke", ACCESS_REQUEST,
-	 api_certificates_unrevoke},
+	 api_certificates_unrevoke, IDEM, NULL},
 	{"POST", "/api/v1/cas/:ca_id/locations/:location/revoke", ACCESS_ADMIN,
-	 api_cas_revoke_location},
-	{"POST", "/api/v1/cas/:ca_id/revoke", ACCESS_ADMIN, api_cas_revoke},
-	{"POST", "/api/v1/cas/:ca_id/disable", ACCESS_ADMIN, api_cas_disable},
-	{"POST", "/api/v1/cas/:ca_id/enable", ACCESS_ADMIN, api_cas_enable},
-	{"DELETE", "/api/v1/cas/:ca_id", ACCESS_ADMIN, api_cas_delete},
-	{"GET", "/api/v1/cas/:ca_id/crl", ACCESS_READ, api_cas_crl_get},
-	{"POST", "/api/v1/cas/:ca_id/crl", ACCESS_ADMIN, api_cas_crl_generate},
-	{"GET", "/crl/:ca_id/:file", ACCESS_PUBLIC, api_public_crl},
-	{"POST", "/api/v1/tokens", ACCESS_ADMIN, api_tokens_create},
-	{"GET", "/api/v1/tokens", ACCESS_ADMIN, api_tokens_list},
-	{"GET", "/api/v1/tokens/:token_id", ACCESS_ADMIN, api_tokens_get},
-	{"PATCH", "/api/v1/tokens/:token_id", ACCESS_ADMIN, api_tokens_update},
-	{"DELETE", "/api/v1/tokens/:token_id", ACCESS_ADMIN, api_tokens_delete},
+	 api_cas_revoke_location, IDEM, NULL},
+	{"POST", "/api/v1/cas/:ca_id/revoke", ACCESS_ADMIN, api_cas_revoke, IDEM, NULL},
+	{"POST", "/api/v1/cas/:ca_id/disable", ACCESS_ADMIN, api_cas_disable, 0, NULL},
+	{"POST", "/api/v1/cas/:ca_id/enable", ACCESS_ADMIN, api_cas_enable, 0, NULL},
+	{"DELETE", "/api/v1/cas/:ca_id", ACCESS_ADMIN, api_cas_delete, 0, NULL},
+	{"GET", "/api/v1/cas/:ca_id/crl", ACCESS_READ, api_cas_crl_get, NEGOTIATED, &q_crl},
+	{"POST", "/api/v1/cas/:ca_id/crl", ACCESS_ADMIN, api_cas_crl_generate, SIGNER, NULL},
+	{"GET", "/crl/:ca_id/:file", ACCESS_PUBLIC, api_public_crl, ANY_QUERY, NULL},
+	{"POST", "/api/v1/tokens", ACCESS_ADMIN, api_tokens_create, IDEM, NULL},
+	{"GET", "/api/v1/tokens", ACCESS_ADMIN, api_tokens_list, 0, &q_page},
+	{"GET", "/api/v1/tokens/:token_id", ACCESS_ADMIN, api_tokens_get, 0, NULL},
+	{"PATCH", "/api/v1/tokens/:token_id", ACCESS_ADMIN, api_tokens_update, 0, NULL},
+	{"DELETE", "/api/v1/tokens/:token_id", ACCESS_ADMIN, api_tokens_delete, 0, NULL},
 	/* the portal: sign-in sessions and its files (api/rest/auth.c: the cookie) */
-	{"POST", "/api/v1/sessions", ACCESS_PUBLIC, api_sessions_create},
-	{"GET", "/api/v1/sessions/current", ACCESS_READ, api_sessions_current},
-	{"DELETE", "/api/v1/sessions/current", ACCESS_READ, api_sessions_end},
-	{"GET", "/ui", ACCESS_PUBLIC, api_ui_file},
-	{"GET", "/ui/*", ACCESS_PUBLIC, api_ui_file},
+	{"POST", "/api/v1/sessions", ACCESS_PUBLIC, api_sessions_create, 0, NULL},
+	{"GET", "/api/v1/sessions/current", ACCESS_READ, api_sessions_current, 0, NULL},
+	{"DELETE", "/api/v1/sessions/current", ACCESS_READ, api_sessions_end, 0, NULL},
+	{"GET", "/ui", ACCESS_PUBLIC, api_ui_file, ANY_QUERY, NULL},
+	{"GET", "/ui/*", ACCESS_PUBLIC, api_ui_file, ANY_QUERY, NULL},
 };
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);
-
-/* The handlers that need the signer: they pass the listener's signer gate
- * (api/listen/gate.h), so that a stalled signer never holds every thread. */
-static const api_handler signer_bound[] = {
-	api_cas_create, api_cas_verification_certificate, api_cas_chain, api_cas_renew,
-	api_cas_location_upload, api_certificates_issue, api_cas_crl_generate, NULL,
-};
-
-/* The POSTs that create or change state once: they honour Idempotency-Key
- * (api/rest/idempotency.h). */
-static const api_handler idempotent[] = {
-	api_cas_create, api_certificates_issue, api_cas_sign_subordinate, api_tokens_create,
-	api_certificates_revoke, api_certificates_unrevoke, api_cas_revoke_location,
-	api_cas_revoke, api_cas_renew, api_cas_verification_certificate, NULL,
-};
+#undef SIGNER
+#undef IDEM
+#undef NEGOTIATED
+#undef ANY_QUERY
 
 struct binding {
 	struct api_router *router;
 	const struct api_route *route;
-	bool signer; /* the route's handler is signer-bound */
-	bool idem;   /* the route's handler is idempotent[] */
+	bool signer; /* ROUTE_SIGNER, and the listener has a signer gate */
 };
 
 static void
@@ -227,12 +257,13 @@ serve(const struct _u_request *req, struct _u_response *resp, const void *arg)
 	}
 	if (api_authorize(&call, b->route) != 0)
 		return;
-	if (api_query_refused(req->http_url, b->route->handler, detail, sizeof(detail))) {
+	if (api_query_refused(req->http_url, b->route, detail, sizeof(detail))) {
 		api_problem_text(resp, EDGECA_ERR_MALFORMED, "invalid-parameter", detail, call.path);
 		return;
 	}
-	api_vary_accept(b->route->handler, resp);
-	if (b->idem)
+	if (b->route->props & ROUTE_NEGOTIATED)
+		api_vary_add(resp, "Accept");
+	if (b->route->props & ROUTE_IDEMPOTENT)
 		api_idem_run(&call, run_handler, b);
 	else
 		run_handler(&call, b);
@@ -361,11 +392,7 @@ api_routes_register(struct _u_instance *inst, struct api_router *r)
 		bool get = strcmp(r->routes[i].method, "GET") == 0;
 		bindings[i].router = r;
 		bindings[i].route = &r->routes[i];
-		for (size_t k = 0; r->gate != NULL && signer_bound[k] != NULL; k++)
-			if (signer_bound[k] == r->routes[i].handler)
-				bindings[i].signer = true;
-		for (size_t k = 0; idempotent[k] != NULL; k++)
-			bindings[i].idem |= idempotent[k] == r->routes[i].handler;
+		bindings[i].signer = r->gate != NULL && (r->routes[i].props & ROUTE_SIGNER) != 0;
 		/* HEAD answers like GET; libmicrohttpd leaves the body out. */
 		if (ulfius_add_endpoint_by_val(inst, r->routes[i].method, NULL, r->routes[i].path, 0,
 		                               dispatch, &bindings[i]) != U_OK ||

@@ -36,11 +36,38 @@ struct api_call {
 
 typedef void (*api_handler)(struct api_call *call);
 
+/* The query parameters a route's operation reads with api_query,
+ * api_query_long, api_query_time or u_map_get on map_url (path parameters
+ * aside); the dispatcher refuses any other (api/rest/query.h). */
+struct api_query_params {
+	const char *const *names; /* NULL-terminated */
+	const char *const *lists; /* of names, those that may repeat; NULL: none */
+};
+
+/* What the dispatcher does around a route's handler, beyond access. */
+enum api_route_prop {
+	/* needs the signer: passes the listener's signer gate
+	 * (api/listen/gate.h), so that a stalled signer never holds every
+	 * thread */
+	ROUTE_SIGNER = 1u << 0,
+	/* creates or changes state once: honours Idempotency-Key
+	 * (api/rest/idempotency.h) */
+	ROUTE_IDEMPOTENT = 1u << 1,
+	/* the answer's format is chosen by Accept (api_negotiate): Vary: Accept */
+	ROUTE_NEGOTIATED = 1u << 2,
+	/* public files (/ca/, /crl/, /ui/): any query is ignored, as relying
+	 * parties and browsers add cache-busting ones */
+	ROUTE_ANY_QUERY = 1u << 3,
+};
+
+/* One route and its properties: a new route states them all here. */
 struct api_route {
 	const char *method;
 	const char *path; /* ulfius format: /api/v1/cas/:ca_id */
 	enum api_access access;
 	api_handler handler;
+	unsigned props;                       /* of enum api_route_prop */
+	const struct api_query_params *query; /* NULL: takes no query parameter */
 };
 
 struct api_router {

@@ -1,6 +1,6 @@
 /* Unit tests of the API listener's request checks: the EDGECA_CORS_ORIGINS
- * list (api/listen/cors.h), and the table of query parameters each
- * operation takes with the dispatcher's refusal of unknown and repeated
+ * list (api/listen/cors.h), and the query parameters each route of
+ * api_routes[] takes with the dispatcher's refusal of unknown and repeated
  * ones (api/rest/query.h). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +13,19 @@
 #include "api/listen/cors.h"
 #include "api/rest/handlers.h"
 #include "api/rest/query.h"
+#include "api/rest/routes.h"
 #include "server/config.h"
+
+/* The first route of api_routes[] that handler serves. */
+static const struct api_route *
+route(api_handler handler)
+{
+	for (size_t i = 0; i < api_routes_count; i++)
+		if (api_routes[i].handler == handler)
+			return &api_routes[i];
+	fail_msg("no route is served by this handler");
+	return NULL;
+}
 
 /* Parses list; expects it refused with a detail naming what. */
 static void
@@ -154,31 +166,31 @@ static void
 test_query_table(void **state)
 {
 	(void)state;
-	assert_true(api_query_takes(api_certificates_list, "common_name"));
-	assert_true(api_query_takes(api_certificates_list, "expires_before"));
-	assert_false(api_query_takes(api_certificates_list, "comon_name"));
-	assert_false(api_query_takes(api_certificates_list, "ca_id")); /* a path parameter */
-	assert_true(api_query_takes(api_cas_list, "cursor"));
-	assert_false(api_query_takes(api_cas_list, "status"));
-	assert_true(api_query_takes(api_audit_list, "object_type"));
-	assert_true(api_query_takes(api_cas_crl_get, "delta"));
-	assert_true(api_query_takes(api_certificates_issue, "validity_days"));
-	assert_true(api_query_takes(api_cas_iotedge_config, "id_scope"));
-	/* a handler not in the table takes none */
-	assert_false(api_query_takes(api_cas_get, "limit"));
-	assert_false(api_query_takes(api_health_healthz, ""));
-	assert_true(api_query_ignored(api_public_crl));
-	assert_true(api_query_ignored(api_public_ca_certificate));
-	assert_false(api_query_ignored(api_cas_crl_get));
+	assert_true(api_query_takes(route(api_certificates_list), "common_name"));
+	assert_true(api_query_takes(route(api_certificates_list), "expires_before"));
+	assert_false(api_query_takes(route(api_certificates_list), "comon_name"));
+	assert_false(api_query_takes(route(api_certificates_list), "ca_id")); /* a path parameter */
+	assert_true(api_query_takes(route(api_cas_list), "cursor"));
+	assert_false(api_query_takes(route(api_cas_list), "status"));
+	assert_true(api_query_takes(route(api_audit_list), "object_type"));
+	assert_true(api_query_takes(route(api_cas_crl_get), "delta"));
+	assert_true(api_query_takes(route(api_certificates_issue), "validity_days"));
+	assert_true(api_query_takes(route(api_cas_iotedge_config), "id_scope"));
+	/* a route without a query list takes none */
+	assert_false(api_query_takes(route(api_cas_get), "limit"));
+	assert_false(api_query_takes(route(api_health_healthz), ""));
+	assert_true(api_query_ignored(route(api_public_crl)));
+	assert_true(api_query_ignored(route(api_public_ca_certificate)));
+	assert_false(api_query_ignored(route(api_cas_crl_get)));
 }
 
-/* api_query_refused on target for handler; want: NULL (accepted) or the
+/* api_query_refused on target for handler's route; want: NULL (accepted) or the
  * text the detail must hold. */
 static void
 query(const char *target, api_handler handler, const char *want)
 {
 	char detail[128] = "";
-	int refused = api_query_refused(target, handler, detail, sizeof(detail));
+	int refused = api_query_refused(target, route(handler), detail, sizeof(detail));
 
 	if (want == NULL && refused)
 		fail_msg("%s refused: %s", target, detail);
