@@ -51,8 +51,8 @@ signer_probe(int *fd)
 {
 	struct sockaddr_un sa;
 	struct timeval tv = {0, 100000};
+	ssize_t n = -1;
 	char c;
-	ssize_t n;
 
 	if (*fd < 0) {
 		memset(&sa, 0, sizeof(sa));
@@ -67,14 +67,17 @@ signer_probe(int *fd)
 			close(*fd); /* no socket yet, or not listening yet */
 			*fd = -1;
 			usleep(20000);
-			return 1;
 		}
 	}
-	n = read(*fd, &c, 1);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return 1; /* queued, not accepted yet */
-	close(*fd);
-	*fd = -1;
+	if (*fd >= 0) {
+		n = read(*fd, &c, 1);
+		if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+			close(*fd); /* answered: closed (serving), or reset */
+			*fd = -1;
+		} else {
+			n = -1; /* queued, not accepted yet */
+		}
+	}
 	return n == 0 ? 0 : 1;
 }
 
