@@ -11,7 +11,7 @@ usage: /usr/bin/python3 check_contract.py <source-root>
   slug the code lacks. Slugs only EST code produces (model/est, api/est)
   are also listed in est.yaml's `x-edgeca-problem-slugs`: EST answers are
   text/plain, the slug appears in the server's logs.
-- Every path of openapi.yaml that answers GET declares HEAD.
+- Every path of openapi.yaml and est.yaml that answers GET declares HEAD.
 - Every operation has an operationId and a description; every parameter
   and every named schema has a description.
 - No `default:` in a request body schema: generators type such members as
@@ -111,9 +111,9 @@ def check_document(doc, name, problems_only):
         for p in item.get("parameters", []):
             if not deref(doc, p).get("description"):
                 out.append("%s: %s: a parameter without a description" % (name, template))
-        # The server answers HEAD wherever it answers GET: declared, so
-        # generated clients have it typed.
-        if "get" in item and "head" not in item and problems_only:
+        # Both listeners answer HEAD wherever they answer GET: declared,
+        # so generated clients have it typed.
+        if "get" in item and "head" not in item:
             out.append("%s: %s answers GET but declares no HEAD" % (name, template))
         for m, op in item.items():
             if m not in methods:

@@ -36,11 +36,59 @@ static char sock_path[256], state_dir[256], log_path[300];
 static pid_t signer_pid;
 static struct signer_pool *pool;
 
+/* How long a signer may take to start serving: only a signer that hangs
+ * reaches it (one that exits is seen at once). */
+#define SIGNER_START_S 30
+
+/* Whether the signer behind *fd (a probe connection, opened here when -1)
+ * serves: it accepted the probe and closed it on seeing no request, which
+ * it does only once its listener runs, after its signal handlers are set.
+ * The socket file alone says nothing: it exists from bind() on, before
+ * listen(), and until then connect() is refused. 0: serving; 1: not yet
+ * (*fd kept while the probe waits in the signer's queue). */
+static inline int
+signer_probe(int *fd)
+{
+	struct sockaddr_un sa;
+	struct timeval tv = {0, 100000};
+	ssize_t n = -1;
+	char c;
+
+	if (*fd < 0) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sun_family = AF_UNIX;
+		assert_true(strlen(sock_path) < sizeof(sa.sun_path));
+		memcpy(sa.sun_path, sock_path, strlen(sock_path));
+		*fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		assert_true(*fd >= 0);
+		if (setsockopt(*fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+		    connect(*fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+		    shutdown(*fd, SHUT_WR) != 0) {
+			close(*fd); /* no socket yet, or not listening yet */
+			*fd = -1;
+			usleep(20000);
+		}
+	}
+	if (*fd >= 0) {
+		n = read(*fd, &c, 1);
+		if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+			close(*fd); /* answered: closed (serving), or reset */
+			*fd = -1;
+		} else {
+			n = -1; /* queued, not accepted yet */
+		}
+	}
+	return n == 0 ? 0 : 1;
+}
+
+/* Starts the signer and returns once it serves (signer_probe). */
 static inline void
 start_signer(void)
 {
 	char bin[512], out[300];
 	const char *bin_dir = getenv("EDGECA_TEST_BIN_DIR");
+	time_t deadline = time(NULL) + SIGNER_START_S;
+	int probe = -1, status = 0;
 
 	snprintf(bin, sizeof(bin), "%s/edgeca-signer", bin_dir ? bin_dir : ".");
 	if (access(bin, X_OK) != 0)
@@ -56,13 +104,20 @@ start_signer(void)
 		      "--log-level", "debug", (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 200; i++) {
-		struct stat st;
-		if (stat(sock_path, &st) == 0)
-			return;
-		usleep(25000);
+	while (signer_probe(&probe) != 0) {
+		if (waitpid(signer_pid, &status, WNOHANG) == signer_pid) {
+			signer_pid = 0;
+			if (probe >= 0)
+				close(probe);
+			fail_msg("the signer exited while starting, status %d (see %s)", status, out);
+		}
+		if (time(NULL) > deadline) {
+			if (probe >= 0)
+				close(probe);
+			fail_msg("the signer did not serve on %s within %d s (see %s)", sock_path,
+			         SIGNER_START_S, out);
+		}
 	}
-	fail_msg("the signer did not create its socket (see %s)", out);
 }
 
 static inline void
