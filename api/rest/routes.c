@@ -20,9 +20,12 @@ static const char *const cert_filters[] = {"status", "common_name", "expires_bef
                                            "cursor", NULL};
 static const char *const audit[] = {"actor", "action", "object_type", "object_id",
                                     "since", "until", "limit", "cursor", NULL};
-/* a raw CSR's options; with a JSON body the handler refuses them by name */
-static const char *const csr_options[] = {"validity_days", "not_after", "template",
-                                          "location", "path_length", NULL};
+/* a raw CSR's options (as the JSON body's members): a certificate's, a
+ * subordinate CA's */
+static const char *const issue_options[] = {"validity_days", "not_after", "template",
+                                            "location", NULL};
+static const char *const subordinate_options[] = {"path_length", "validity_days", "not_after",
+                                                  "location", NULL};
 static const char *const cert_search[] = {
 	"ca_id", "common_name_prefix", "san", "serial", "status", "template", "requester",
 	"issued_after", "issued_before", "expires_after", "expires_before", "sort", "total",
@@ -37,7 +40,8 @@ static const char *const iotedge[] = {"registration_id", "id_scope", "location",
 static const struct api_query_params q_page = {page, NULL};
 static const struct api_query_params q_cert_filters = {cert_filters, NULL};
 static const struct api_query_params q_audit = {audit, NULL};
-static const struct api_query_params q_csr = {csr_options, NULL};
+static const struct api_query_params q_issue = {issue_options, NULL};
+static const struct api_query_params q_subordinate = {subordinate_options, NULL};
 static const struct api_query_params q_search = {cert_search, cert_search_lists};
 static const struct api_query_params q_crl = {ca_crl, NULL};
 static const struct api_query_params q_iotedge = {iotedge, NULL};
@@ -78,9 +82,9 @@ const struct api_route api_routes[] = {
 	 api_cas_location_upload, SIGNER, NULL},
 	{"GET", "/ca/:ca_id/:file", ACCESS_PUBLIC, api_public_ca_certificate, ANY_QUERY, NULL},
 	{"POST", "/api/v1/cas/:ca_id/certificates", ACCESS_REQUEST, api_certificates_issue,
-	 SIGNER | IDEM, &q_csr},
+	 SIGNER | IDEM, &q_issue},
 	{"POST", "/api/v1/cas/:ca_id/subordinate-certificates", ACCESS_ADMIN,
-	 api_cas_sign_subordinate, IDEM, &q_csr},
+	 api_cas_sign_subordinate, IDEM, &q_subordinate},
 	{"GET", "/api/v1/cas/:ca_id/certificates", ACCESS_READ, api_certificates_list, 0,
 	 &q_cert_filters},
 	{"GET", "/api/v1/certificates", ACCESS_READ, api_cert_search, 0, &q_search},

@@ -120,6 +120,10 @@ test_unknown_query_parameters(void **state)
 	refused("GET", "/api/v1/audit?objekt=ca", "objekt");
 	refused("GET", "/healthz?probe=1", "probe");
 	refused("POST", "/api/v1/tokens?dry_run=true", "dry_run");
+	/* a raw CSR's options are those of its operation: a certificate has
+	 * no path length, a subordinate CA no template */
+	refused("POST", "/api/v1/cas/%s/certificates?path_length=1", "path_length");
+	refused("POST", "/api/v1/cas/%s/subordinate-certificates?template=client", "template");
 	/* path parameters are not query parameters */
 	refused("GET", "/api/v1/cas/%s?ca_id=other", "ca_id");
 	refused("GET", "/api/v1/cas/%s/certificates/%s?serial=1", "serial");

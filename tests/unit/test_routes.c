@@ -274,9 +274,11 @@ test_spec_idempotency(void **state)
 	}
 }
 
-/* Every query parameter openapi.yaml declares for an operation is one its
- * route takes (else the dispatcher refuses it with 400); a negotiated
- * route's 200 answer has more than one media type to choose from. */
+/* The query parameters openapi.yaml declares for an operation are exactly
+ * those its route takes: one declared but not taken is refused with 400,
+ * one taken but not declared is a parameter no generated client can send
+ * (the path-level ones included). A negotiated route's 200 answer has more
+ * than one media type to choose from. */
 static void
 test_spec_query(void **state)
 {
@@ -296,6 +298,11 @@ test_spec_query(void **state)
 				fail_msg("%s %s: openapi.yaml declares ?%s, the route does not take it",
 				         r->method, r->path, name);
 		}
+		for (const char *const *n = r->query != NULL ? r->query->names : NULL;
+		     n != NULL && *n != NULL; n++)
+			if (!declares(params, *n, "query"))
+				fail_msg("%s %s: the route takes ?%s, openapi.yaml does not declare it",
+				         r->method, r->path, *n);
 		json_decref(params);
 		if (!(r->props & ROUTE_NEGOTIATED))
 			continue;
