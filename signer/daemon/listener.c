@@ -33,28 +33,34 @@ struct conn_arg {
 	struct conn *c;
 };
 
+/* The socket is bound under a temporary name beside path, listens, and is
+ * then renamed to path: a client that finds the file can connect (its
+ * connection waits in the backlog until the signer serves), so whoever
+ * waits for the file to appear (scripts/run, the tests, a service
+ * manager) never meets a socket that refuses connections. */
 int
 listener_bind(const char *path, uid_t owner, gid_t group)
 {
+	static const char tmp_suffix[] = ".new";
 	struct sockaddr_un sa;
 	mode_t old_mask;
 	int fd, bound = 0;
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
+	if (strlen(path) + sizeof(tmp_suffix) > sizeof(sa.sun_path)) {
 		log_error("listener_bind: socket path %s is longer than %zu bytes", path,
-		          sizeof(sa.sun_path) - 1);
+		          sizeof(sa.sun_path) - sizeof(tmp_suffix));
 		return -1;
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, path, strlen(path));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s%s", path, tmp_suffix);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	/* The socket is created as its owner with mode 0600 in one step: no
 	 * chmod or chown by name afterwards, which the owner of the directory
 	 * could redirect with a symlink. As root, only the file system ids
-	 * change, and only for these two calls. */
+	 * change, and only for these calls. */
 	if (geteuid() == 0) {
 		setfsgid(group);
 		setfsuid(owner);
@@ -65,19 +71,25 @@ listener_bind(const char *path, uid_t owner, gid_t group)
 	}
 	old_mask = umask(0177);
 	/* A socket left by an earlier run would make bind fail; unlink never
-	 * follows a symlink. */
-	if (unlink(path) != 0 && errno != ENOENT)
-		log_error("listener_bind: cannot remove stale %s: %s", path, strerror(errno));
+	 * follows a symlink, nor does rename (it replaces the name itself). */
+	if (unlink(sa.sun_path) != 0 && errno != ENOENT)
+		log_error("listener_bind: cannot remove stale %s: %s", sa.sun_path, strerror(errno));
 	else if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-		log_error("listener_bind: bind %s: %s", path, strerror(errno));
+		log_error("listener_bind: bind %s: %s", sa.sun_path, strerror(errno));
+	else if (listen(fd, 128) != 0)
+		log_error("listener_bind: listen %s: %s", sa.sun_path, strerror(errno));
+	else if (rename(sa.sun_path, path) != 0)
+		log_error("listener_bind: rename %s to %s: %s", sa.sun_path, path, strerror(errno));
 	else
 		bound = 1;
+	if (!bound)
+		(void)unlink(sa.sun_path);
 	umask(old_mask);
 	if (geteuid() == 0) {
 		setfsuid(0);
 		setfsgid(0);
 	}
-	if (!bound || listen(fd, 128) != 0)
+	if (!bound)
 		goto fail;
 	return fd;
 fail:

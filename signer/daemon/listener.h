@@ -19,7 +19,8 @@ struct listener_config {
 };
 
 /* Creates the listening socket at path, mode 0600, owned by owner:group
- * when running as root (else by the caller). Returns the fd or -1. */
+ * when running as root (else by the caller); the file appears at path
+ * only once the socket listens. Returns the fd or -1. */
 int listener_bind(const char *path, uid_t owner, gid_t group);
 
 /* Accepts and serves until a byte arrives on wake_fd; then closes every
