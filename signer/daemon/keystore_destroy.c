@@ -19,7 +19,8 @@ ks_find_destroyed(struct keystore *ks, const char *id)
 }
 
 /* Takes key off the held list (lock held). Returns 0, or -1 when the
- * store does not hold it. */
+ * store does not hold it. The key still counts towards max_keys: what a
+ * destroyed key leaves in memory stays bounded by the limit. */
 static int
 unlink_key(struct keystore *ks, struct signer_key *key)
 {
@@ -28,7 +29,6 @@ unlink_key(struct keystore *ks, struct signer_key *key)
 	for (pp = &ks->keys; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == key) {
 			*pp = key->next;
-			ks->n_keys--;
 			return 0;
 		}
 	}
