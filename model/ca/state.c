@@ -21,6 +21,9 @@ struct state_args {
 	const char *reason; /* disable only */
 	bool disable;
 	bool changed;
+	/* delete only: the records of the CA's keys, taken away */
+	struct signer_key_gone *gone;
+	size_t n_gone;
 };
 
 /* The CA's stored status, its row locked for the rest of the transaction. */
@@ -115,7 +118,7 @@ edgeca_err
 ca_disable(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
            const char *reason, struct ca **out, struct edgeca_msg *msg)
 {
-	struct state_args a = {who, ca_id, reason, true, false};
+	struct state_args a = {who, ca_id, reason, true, false, NULL, 0};
 
 	return change_state(ctx, &a, out, msg);
 }
@@ -124,7 +127,7 @@ edgeca_err
 ca_enable(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
           struct ca **out, struct edgeca_msg *msg)
 {
-	struct state_args a = {who, ca_id, NULL, false, false};
+	struct state_args a = {who, ca_id, NULL, false, false, NULL, 0};
 
 	return change_state(ctx, &a, out, msg);
 }
@@ -186,7 +189,6 @@ delete_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 	const char *details[4] = {"status", NULL, "keys_deleted", NULL};
 	char n_keys[24];
 	const char *keys;
-	long deleted = 0;
 	PGresult *r = NULL;
 	edgeca_err rc;
 
@@ -201,6 +203,9 @@ delete_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 	    (rc = check_unused(r, a->ca_id, msg)) != EDGECA_OK)
 		goto out;
 	keys = db_get(r, 0, "keys");
+	signer_keys_gone_free(a->gone, a->n_gone); /* a transaction tried again */
+	a->gone = NULL;
+	a->n_gone = 0;
 	if ((rc = token_scope_forget_ca(c, a->ca_id, msg)) != EDGECA_OK ||
 	    (rc = db_exec(c, "DELETE FROM ca_est_anchors WHERE ca_id = $1", p, 1, NULL,
 	                  "delete the CA's EST anchors", msg)) != EDGECA_OK ||
@@ -208,9 +213,9 @@ delete_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 	                  "delete the CA's locations", msg)) != EDGECA_OK ||
 	    (rc = db_exec(c, "DELETE FROM cas WHERE id = $1", p, 1, NULL, "delete the CA",
 	                  msg)) != EDGECA_OK ||
-	    (keys != NULL && (rc = signer_keys_delete(c, keys, &deleted, msg)) != EDGECA_OK))
+	    (keys != NULL && (rc = signer_keys_delete(c, keys, &a->gone, &a->n_gone, msg)) != EDGECA_OK))
 		goto out;
-	snprintf(n_keys, sizeof(n_keys), "%ld", deleted);
+	snprintf(n_keys, sizeof(n_keys), "%zu", a->n_gone);
 	details[1] = ca_status_name(status);
 	details[3] = n_keys;
 	rc = audit_write(c, a->who->actor, "ca.delete", "ca", a->ca_id, details, 4, msg);
@@ -219,16 +224,40 @@ out:
 	return rc;
 }
 
+/* After the deletion has committed: each of the CA's keys destroyed by
+ * the signer, so that it leaves the signer's memory and, for a key in a
+ * PKCS#11 token, the token. The deletion stands whatever the signer says;
+ * a key it could not destroy is logged (docs/behaviour.md). */
+static void
+destroy_keys(struct edgeca_ctx *ctx, const char *ca_id, const struct signer_key_gone *gone,
+             size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct edgeca_msg why = {0};
+
+		if (signer_key_destroy(ctx->signer, gone[i].key_id, gone[i].rec.data, gone[i].rec.len,
+		                       &why) == EDGECA_OK)
+			log_info("ca_delete: ca=%s: signer key %s destroyed", ca_id, gone[i].key_id);
+		else
+			log_warn("ca_delete: ca=%s: signer key %s not destroyed: %s (the CA is deleted; "
+			         "the key stays in a signer until it restarts, or in its token)",
+			         ca_id, gone[i].key_id, why.detail);
+	}
+}
+
 edgeca_err
 ca_delete(struct edgeca_ctx *ctx, const struct principal *who, const char *ca_id,
           struct edgeca_msg *msg)
 {
-	struct state_args a = {who, ca_id, NULL, false, false};
+	struct state_args a = {who, ca_id, NULL, false, false, NULL, 0};
 	edgeca_err rc;
 
 	if ((rc = db_check_id(ca_id, "ca-not-found", "CA", msg)) != EDGECA_OK ||
 	    (rc = db_with_tx(ctx->db, delete_on, &a, msg)) != EDGECA_OK)
-		return rc;
+		goto out;
 	log_info("ca_delete: ca=%s by %s", ca_id, who->actor);
-	return EDGECA_OK;
+	destroy_keys(ctx, ca_id, a.gone, a.n_gone);
+out:
+	signer_keys_gone_free(a.gone, a.n_gone);
+	return rc;
 }

@@ -83,18 +83,58 @@ signer_keys_fetch(struct db_pool *db, const char *key_id, struct buf *rec,
 	return db_with(db, fetch_work, &a, msg);
 }
 
+void
+signer_keys_gone_free(struct signer_key_gone *v, size_t n)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		buf_free(&v[i].rec);
+	free(v);
+}
+
 edgeca_err
-signer_keys_delete(PGconn *c, const char *key_ids, long *deleted, struct edgeca_msg *msg)
+signer_keys_delete(PGconn *c, const char *key_ids, struct signer_key_gone **gone, size_t *n,
+                   struct edgeca_msg *msg)
 {
 	struct db_param p[1] = {{key_ids, 0, false}};
+	struct signer_key_gone *v = NULL;
+	unsigned char *der = NULL;
+	size_t len = 0, rows = 0;
 	PGresult *r = NULL;
 	edgeca_err rc;
 
-	*deleted = 0;
-	rc = db_exec(c, "DELETE FROM signer_keys WHERE key_id = ANY ($1::text[]) RETURNING key_id",
+	*gone = NULL;
+	*n = 0;
+	rc = db_exec(c, "DELETE FROM signer_keys WHERE key_id = ANY ($1::text[]) "
+	                "RETURNING key_id, record",
 	             p, 1, &r, "delete signer key records", msg);
-	if (rc == EDGECA_OK)
-		*deleted = PQntuples(r);
+	if (rc != EDGECA_OK)
+		goto out;
+	rows = (size_t)PQntuples(r);
+	if (rows > 0 && (v = calloc(rows, sizeof(*v))) == NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < rows; i++) {
+		const char *id = db_get(r, (int)i, "key_id");
+
+		if (id == NULL || db_get_bytea(r, (int)i, "record", &der, &len) != 0 ||
+		    buf_append(&v[i].rec, der, len) != 0) {
+			rc = edgeca_fail(msg, EDGECA_ERR_INTERNAL, NULL,
+			                 "cannot read a deleted signer key record");
+			goto out;
+		}
+		snprintf(v[i].key_id, sizeof(v[i].key_id), "%s", id);
+		free(der);
+		der = NULL;
+	}
+	*gone = v;
+	*n = rows;
+	v = NULL;
+out:
+	free(der);
+	signer_keys_gone_free(v, rows);
 	PQclear(r);
 	return rc;
 }

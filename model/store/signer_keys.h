@@ -23,11 +23,21 @@ edgeca_err signer_keys_store(struct db_pool *db, const char *key_id, uint32_t ve
 edgeca_err signer_keys_fetch(struct db_pool *db, const char *key_id, struct buf *rec,
                              struct edgeca_msg *msg);
 
+/* A key record a deletion took away: what a signer needs to find the key
+ * to destroy it (signer_key_destroy) once the deletion is committed. */
+struct signer_key_gone {
+	char key_id[65];
+	struct buf rec;
+};
+
+/* Frees the n records of v and v; accepts NULL. */
+void signer_keys_gone_free(struct signer_key_gone *v, size_t n);
+
 /* Drops the records of the keys whose ids are in key_ids (a PostgreSQL
  * text array literal, e.g. "{a,b}") inside the caller's transaction: a
- * deleted CA's keys can no longer be loaded by any signer. *deleted
- * receives how many records went. */
-edgeca_err signer_keys_delete(PGconn *c, const char *key_ids, long *deleted,
-                              struct edgeca_msg *msg);
+ * deleted CA's keys can no longer be loaded by any signer. *gone receives
+ * the records dropped, *n how many (the caller's: signer_keys_gone_free). */
+edgeca_err signer_keys_delete(PGconn *c, const char *key_ids, struct signer_key_gone **gone,
+                              size_t *n, struct edgeca_msg *msg);
 
 #endif

@@ -371,3 +371,24 @@ signer_key_cert(struct signer_pool *p, const char *key_id, unsigned char **cert_
 	signer_msg_free(&reply);
 	return rc;
 }
+
+static const struct signer_schema ok_destroyed = {SIGNER_REPLY_OK, {0}, {0}};
+
+edgeca_err
+signer_key_destroy(struct signer_pool *p, const char *key_id, const unsigned char *rec,
+                   size_t rec_len, struct edgeca_msg *msg)
+{
+	struct signer_writer w;
+	struct signer_msg reply;
+	edgeca_err rc;
+
+	signer_writer_init(&w, SIGNER_OP_KEY_DESTROY);
+	signer_put_str(&w, SIGNER_TAG_KEY_ID, key_id);
+	if (rec != NULL)
+		signer_put_bytes(&w, SIGNER_TAG_KEY_RECORD, rec, rec_len);
+	rc = pool_call(p, &w, key_id, &ok_destroyed, p->timeout_ms, true, &reply, msg);
+	signer_writer_free(&w);
+	if (rc == EDGECA_OK)
+		signer_msg_free(&reply);
+	return rc;
+}

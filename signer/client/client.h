@@ -129,6 +129,17 @@ edgeca_err signer_cert_install(struct signer_pool *p, const char *key_id,
                                const unsigned char *cert_der, size_t cert_len,
                                struct edgeca_msg *msg);
 
+/* Has the signer destroy key_id (KEY_DESTROY): its private key leaves the
+ * signer's memory and, for a key in a PKCS#11 token, the token. rec (its
+ * sealed record, rec_len bytes; NULL: none) lets a signer that does not
+ * hold the key find it when the store no longer has the record; without
+ * it the record is fetched from the store as for any call. The signer
+ * refuses the service CA's key (key-protected) and a key that signed
+ * anything but its own certificate or request (key-has-signed); an
+ * unknown key is NOT_FOUND, a key destroyed before key-destroyed. */
+edgeca_err signer_key_destroy(struct signer_pool *p, const char *key_id, const unsigned char *rec,
+                              size_t rec_len, struct edgeca_msg *msg);
+
 /* Has key_id sign a CRL (v2) numbered crl_number, valid from this_update
  * to next_update. On input body holds the revokedCertificates entries:
  * concatenated DER RevokedCertificate SEQUENCEs (see below), possibly

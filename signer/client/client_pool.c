@@ -388,7 +388,7 @@ op_name(uint8_t type)
 	static const char *const names[] = {
 		"other",      "ping",     "key_create", "self_sign",  "issue",
 		"csr_create", "cert_install", "key_info", "crl_begin", "crl_entries",
-		"crl_finish", "key_load", "key_migrate", "ocsp_sign",
+		"crl_finish", "key_load", "key_migrate", "ocsp_sign", "key_destroy",
 	};
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "other";

@@ -450,6 +450,12 @@ crl_finish(struct signer_service *s, struct crl_session *cs, struct signer_write
 	size_t sig_len = 0;
 	edgeca_err rc;
 
+	if (cs->key->pkey == NULL) {
+		/* destroyed (KEY_DESTROY) since the session began */
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "key-destroyed", "key %s was destroyed",
+		                 cs->key->id);
+		goto out;
+	}
 	if (cs->entries_seen != cs->entries_length) {
 		rc = edgeca_fail(msg, EDGECA_ERR_INVALID, "crl-entries-length-mismatch",
 		                 "%" PRIu64 " bytes of entries were announced, %" PRIu64 " came",

@@ -160,6 +160,10 @@ keystore_free(struct keystore *ks)
 		next = k->next;
 		ks_key_free(k);
 	}
+	for (k = ks->destroyed; k != NULL; k = next) {
+		next = k->next;
+		ks_key_free(k);
+	}
 	OPENSSL_cleanse(ks->kek, sizeof(ks->kek));
 	OPENSSL_cleanse(&ks->rk, sizeof(ks->rk));
 	OPENSSL_cleanse(ks->key_pass, sizeof(ks->key_pass));
@@ -206,8 +210,11 @@ keystore_get(struct keystore *ks, const char *id, struct signer_key **out,
 		                   "no signer key %s", id);
 	pthread_mutex_lock(&ks->lock);
 	*out = ks_find(ks, id);
+	if (*out == NULL && ks_find_destroyed(ks, id) != NULL)
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "key-destroyed",
+		                 "key %s was destroyed", id);
 	pthread_mutex_unlock(&ks->lock);
-	if (*out == NULL)
+	if (*out == NULL && rc == EDGECA_OK)
 		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, KEY_RECORD_NEEDED,
 		                 "the signer does not hold key %s yet: load its record", id);
 	return rc;
@@ -472,7 +479,10 @@ keystore_load(struct keystore *ks, const char *id, const unsigned char *rec, siz
 		goto out;
 	pthread_mutex_lock(&ks->lock);
 	held = ks_find(ks, id);
-	if (held == NULL) {
+	if (held == NULL && ks_find_destroyed(ks, id) != NULL) {
+		rc = edgeca_fail(msg, EDGECA_ERR_NOT_FOUND, "key-destroyed",
+		                 "key %s was destroyed: its record no longer loads here", id);
+	} else if (held == NULL) {
 		if ((rc = ks_hold(ks, k, msg)) == EDGECA_OK) {
 			log_info("keystore_load: key=%s loaded from its record (version %u%s)", id,
 			         k->record_version, k->in_token ? ", in the PKCS#11 token" : "");

@@ -129,6 +129,16 @@ edgeca_err keystore_crl_last(struct keystore *ks, struct signer_key *key, uint64
 edgeca_err keystore_crl_advance(struct keystore *ks, struct signer_key *key, uint64_t n,
                                 struct edgeca_msg *msg);
 
+/* Destroys a held key: in a PKCS#11 token its objects first (a token
+ * that fails leaves the key held and answers UNAVAILABLE), then the
+ * private key in memory (EVP_PKEY_free clears it). From then on the id
+ * answers key-destroyed (NOT_FOUND) to keystore_get and keystore_load.
+ * The caller has made sure that no other thread uses key meanwhile; the
+ * struct itself stays until keystore_free, its pkey NULL, and counts
+ * towards max_keys until then. Policy (what the key signed, the service
+ * CA's key) is the caller's to check. */
+edgeca_err keystore_destroy(struct keystore *ks, struct signer_key *key, struct edgeca_msg *msg);
+
 /* True when algorithm names a key type the signer generates. */
 int keystore_algorithm_known(const char *algorithm);
 

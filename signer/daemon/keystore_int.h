@@ -24,6 +24,10 @@ struct keystore {
 	unsigned char crl_mac_key[32]; /* keys/<id>.crl records */
 	pthread_mutex_t lock;
 	struct signer_key *keys;
+	/* keys destroyed (KEY_DESTROY): no private key any more, kept so
+	 * that their id answers key-destroyed and a CRL session begun before
+	 * finds its key (freed with the store) */
+	struct signer_key *destroyed;
 	/* ids of keys found in the file store at open, in order */
 	char (*legacy)[KEY_ID_LEN + 1];
 	size_t n_legacy;
@@ -36,6 +40,8 @@ int ks_spki_digest(EVP_PKEY *pk, char out[SHA256_HEX_BYTES]);
 int ks_key_id_valid(const char *id);
 /* The held key of that id, or NULL (lock held). */
 struct signer_key *ks_find(struct keystore *ks, const char *id);
+/* The destroyed key of that id, or NULL (lock held). */
+struct signer_key *ks_find_destroyed(struct keystore *ks, const char *id);
 /* Holds k (lock held); key-limit-reached when max_keys are held. */
 edgeca_err ks_hold(struct keystore *ks, struct signer_key *k, struct edgeca_msg *msg);
 

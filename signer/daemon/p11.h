@@ -61,4 +61,14 @@ edgeca_err p11_find(struct p11_token *t, const char *key_id, EVP_PKEY **out,
 edgeca_err p11_import(struct p11_token *t, const char *key_id, EVP_PKEY *priv, EVP_PKEY **out,
                       struct edgeca_msg *msg);
 
+/* Destroys every object of the token stored under key_id, the private key
+ * and the public key (C_DestroyObject): the key can never sign again,
+ * through this signer or any other. EVP_PKEYs made before for the key
+ * fail to sign from then on.
+ * Returns: EDGECA_OK (also when the token held no object of that id,
+ * *destroyed 0); EDGECA_ERR_INVALID (bad id); EDGECA_ERR_UNAVAILABLE (the
+ * token fails), with msg set. *destroyed counts the objects destroyed. */
+edgeca_err p11_destroy(struct p11_token *t, const char *key_id, unsigned *destroyed,
+                       struct edgeca_msg *msg);
+
 #endif

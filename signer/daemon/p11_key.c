@@ -516,3 +516,43 @@ out:
 		p11_session_give(t, s, rv);
 	return rc;
 }
+
+edgeca_err
+p11_destroy(struct p11_token *t, const char *key_id, unsigned *destroyed, struct edgeca_msg *msg)
+{
+	static const CK_OBJECT_CLASS classes[] = {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY};
+	unsigned char id[P11_ID_LEN];
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	CK_OBJECT_HANDLE h;
+	char name[24];
+	edgeca_err rc;
+	CK_RV rv = CKR_OK;
+
+	*destroyed = 0;
+	if ((rc = p11_parse_id(key_id, id, msg)) != EDGECA_OK)
+		return rc;
+	if ((rv = p11_session_take(t, &s)) != CKR_OK)
+		goto fail;
+	/* a token may hold more than one object of a class under one id */
+	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++) {
+		for (unsigned n = 0; n < 64; n++) {
+			if ((rv = find_object(t, s, classes[i], id, &h)) != CKR_OK)
+				goto fail;
+			if (h == CK_INVALID_HANDLE)
+				break;
+			if ((rv = t->f->C_DestroyObject(s, h)) != CKR_OK)
+				goto fail;
+			(*destroyed)++;
+		}
+	}
+	rc = EDGECA_OK;
+	goto out;
+fail:
+	rc = edgeca_fail(msg, EDGECA_ERR_UNAVAILABLE, NULL,
+	                 "token \"%s\" cannot destroy the objects of key %s: %s", t->label, key_id,
+	                 p11_rv_name(rv, name));
+out:
+	if (s != CK_INVALID_HANDLE)
+		p11_session_give(t, s, rv);
+	return rc;
+}

@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "common/timeutil.h"
 #include "common/x509util.h"
 #include "signer/daemon/crl.h"
+#include "signer/daemon/destroy.h"
 #include "signer/daemon/issue.h"
 #include "signer/daemon/ocsp.h"
 #include "signer/proto/protocol.h"
@@ -547,16 +549,70 @@ key_op(uint8_t type)
 	return NULL;
 }
 
+/* Every request runs under this lock shared, KEY_DESTROY's last step
+ * alone: a key is never freed while a request uses it. Writers first, so
+ * a steady flow of requests cannot hold a destruction off. */
+static pthread_rwlock_t key_use = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+
+/* KEY_DESTROY: checked beside other requests, destroyed alone. */
+static edgeca_err
+key_destroy(struct signer_service *s, const struct signer_msg *req, struct signer_writer *w,
+            struct edgeca_msg *msg)
+{
+	struct destroy_plan plan;
+	edgeca_err rc;
+
+	pthread_rwlock_rdlock(&key_use);
+	rc = destroy_check(s, req, &plan, msg);
+	pthread_rwlock_unlock(&key_use);
+	if (rc != EDGECA_OK)
+		return rc;
+	pthread_rwlock_wrlock(&key_use);
+	rc = destroy_finish(s, &plan, w, msg);
+	pthread_rwlock_unlock(&key_use);
+	return rc;
+}
+
+static int handle_shared(struct signer_service *s, struct signer_session *ss,
+                         const struct signer_msg *req, struct signer_writer *reply);
+
 int
 signer_service_handle(struct signer_service *s, struct signer_session *ss,
                       const struct signer_msg *req, struct signer_writer *reply)
 {
 	struct edgeca_msg msg = {0};
-	edgeca_err rc = EDGECA_OK;
+	edgeca_err rc;
+	int ret;
 
 	memset(reply, 0, sizeof(*reply));
 	if (signer_msg_check(req, signer_request_schema(req->type)) != 0)
 		return -1;
+	if (req->type != SIGNER_OP_KEY_DESTROY) {
+		pthread_rwlock_rdlock(&key_use);
+		ret = handle_shared(s, ss, req, reply);
+		pthread_rwlock_unlock(&key_use);
+		return ret;
+	}
+	ss->loaded[0] = '\0';
+	if ((rc = session_check(ss, req->type, &msg)) == EDGECA_OK)
+		rc = key_destroy(s, req, reply, &msg);
+	if (rc != EDGECA_OK) {
+		if (rc == EDGECA_ERR_NOT_PERMITTED || rc == EDGECA_ERR_INTERNAL ||
+		    rc == EDGECA_ERR_CONFLICT)
+			log_warn("signer_service_handle: op=destroy refused: %s", msg.detail);
+		reply_error(reply, rc, &msg);
+	}
+	return 0;
+}
+
+/* Every request but KEY_DESTROY, under the shared lock. */
+static int
+handle_shared(struct signer_service *s, struct signer_session *ss, const struct signer_msg *req,
+              struct signer_writer *reply)
+{
+	struct edgeca_msg msg = {0};
+	edgeca_err rc = EDGECA_OK;
+
 	if ((rc = session_check(ss, req->type, &msg)) != EDGECA_OK ||
 	    (rc = ocsp_role_check(s->ks, req, &msg)) != EDGECA_OK ||
 	    (rc = record_current(s, ss, req, &msg)) != EDGECA_OK)

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 struct siglog {
 	int fd;
 	pthread_mutex_t lock;
+	char *path; /* read back by siglog_key_signed */
 };
 
 struct siglog *
@@ -29,7 +31,9 @@ siglog_open(const char *path)
 	if (l == NULL)
 		return NULL;
 	l->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (l->fd < 0) {
+	if (l->fd < 0 || (l->path = strdup(path)) == NULL) {
+		if (l->fd >= 0)
+			close(l->fd);
 		free(l);
 		return NULL;
 	}
@@ -44,6 +48,7 @@ siglog_close(struct siglog *l)
 		return;
 	close(l->fd);
 	pthread_mutex_destroy(&l->lock);
+	free(l->path);
 	free(l);
 }
 
@@ -149,5 +154,62 @@ siglog_append_crl(struct siglog *l, const char *key_id, uint64_t number,
 	               " sha256=%s\n", stamp, key_id, number, entries_bytes, md_hex) == 0)
 		rc = write_line(l, &b);
 	buf_free(&b);
+	return rc;
+}
+
+int
+siglog_append_destroy(struct siglog *l, const char *key_id)
+{
+	char stamp[RFC3339_LEN];
+	struct buf b = {0};
+	int rc = -1;
+
+	rfc3339_format(time(NULL), stamp);
+	if (buf_printf(&b, "%s key=%s op=destroy\n", stamp, key_id) == 0)
+		rc = write_line(l, &b);
+	buf_free(&b);
+	return rc;
+}
+
+/* Whether one log line is a signature of key_id other than its own root
+ * certificate or request. The first " key=" of a line is its key field:
+ * the time before it has no space, subjects come after it. */
+static bool
+line_signed(const char *line, const char *key_id)
+{
+	const char *k = strstr(line, " key="), *op;
+	size_t n = strlen(key_id), len;
+
+	if (k == NULL || strncmp(k + 5, key_id, n) != 0 || strncmp(k + 5 + n, " op=", 4) != 0)
+		return false;
+	op = k + 5 + n + 4;
+	len = strcspn(op, " \n");
+	return !((len == 9 && strncmp(op, "self_sign", 9) == 0) ||
+	         (len == 3 && strncmp(op, "csr", 3) == 0) ||
+	         (len == 7 && strncmp(op, "destroy", 7) == 0));
+}
+
+int
+siglog_key_signed(struct siglog *l, const char *key_id, off_t *from)
+{
+	FILE *f = fopen(l->path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t got;
+	int rc = -1, found = 0;
+
+	if (f == NULL || fseeko(f, *from, SEEK_SET) != 0)
+		goto out;
+	while (!found && (got = getline(&line, &cap, f)) > 0) {
+		if (line[got - 1] != '\n')
+			break; /* a line being written: read again next time */
+		*from += got;
+		found = line_signed(line, key_id);
+	}
+	rc = ferror(f) ? -1 : found;
+out:
+	free(line);
+	if (f != NULL)
+		fclose(f);
 	return rc;
 }

@@ -81,6 +81,7 @@ static const struct signer_schema request_schemas[] = {
 	{SIGNER_OP_KEY_LOAD, {SIGNER_TAG_KEY_ID, SIGNER_TAG_KEY_RECORD, 0}, {0}},
 	{SIGNER_OP_KEY_MIGRATE, {0}, {SIGNER_TAG_KEY_ID, 0}},
 	{SIGNER_OP_OCSP_SIGN, {SIGNER_TAG_KEY_ID, SIGNER_TAG_RESPONSE_DATA, 0}, {0}},
+	{SIGNER_OP_KEY_DESTROY, {SIGNER_TAG_KEY_ID, 0}, {SIGNER_TAG_KEY_RECORD, 0}},
 };
 
 const struct signer_schema signer_schema_error = {

@@ -10,17 +10,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
 
+#include "signer/proto/protocol.h"
 #include "tests/integration/est_client.h"
 #include "tests/support/fixture.h"
 #include "tests/support/harness.h"
 #include "tests/support/http.h"
 #include "tests/support/pki.h"
+#include "tests/support/signer_wire.h"
 
 static struct instance in;
 static char requester[128], auditor[128];
@@ -330,7 +333,7 @@ static void
 test_delete(void **state)
 {
 	struct http_response r;
-	char sub_id[64], path[160], *n, *keys;
+	char sub_id[64], path[160], *n, *keys, *ids, *save = NULL;
 
 	(void)state;
 	/* a CA that issued stays */
@@ -356,6 +359,9 @@ test_delete(void **state)
 	n = instance_sql(&in, "SELECT count(*) FROM signer_keys WHERE key_id IN (%s)", keys);
 	assert_string_equal(n, "2");
 	free(n);
+	ids = instance_sql(&in, "SELECT string_agg(signer_key_id, ' ') FROM ca_locations "
+	                        "WHERE ca_id = '%s'", sub_id);
+	assert_non_null(ids);
 	/* it issues nothing, so it cannot be disabled */
 	assert_int_equal(ca_post(sub_id, "disable", in.admin_token, NULL, &r), 409);
 	http_expect(409, "ca-not-active", r.status, &r);
@@ -376,6 +382,19 @@ test_delete(void **state)
 	free(n);
 	free(keys);
 	assert_int_equal(audit_count("ca.delete", sub_id, NULL), 1);
+	/* and from the signer, which held them since it made them */
+	for (char *key = strtok_r(ids, " ", &save); key != NULL; key = strtok_r(NULL, " ", &save)) {
+		int fd = wire_connect(in.signer_socket);
+		struct signer_writer w;
+		struct signer_msg reply;
+
+		signer_writer_init(&w, SIGNER_OP_KEY_INFO);
+		signer_put_str(&w, SIGNER_TAG_KEY_ID, key);
+		assert_int_equal(wire_exchange(fd, &w, &reply), 0);
+		wire_expect_error(&reply, SIGNER_E_NOT_FOUND, "key-destroyed");
+		close(fd);
+	}
+	free(ids);
 }
 
 /* Revoking one location of a disabled CA leaves it disabled; revoking it

@@ -263,6 +263,73 @@ test_ocsp_responder_in_token(void **state)
 	X509_free(responder);
 }
 
+/* How many key objects, private and public, the token holds under key,
+ * as pkcs11-tool lists them. */
+static int
+token_objects(const char *key)
+{
+	char cmd[600], line[512], id_line[80];
+	int n = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "pkcs11-tool --module %s --token-label %s --login --pin 4321 "
+	         "--list-objects 2>/dev/null", MODULE, LABEL);
+	snprintf(id_line, sizeof(id_line), "ID:");
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p) != NULL)
+		if (strstr(line, id_line) != NULL && strstr(line, key) != NULL)
+			n++;
+	assert_int_equal(pclose(p), 0);
+	return n;
+}
+
+/* Deleting a CA that made nothing destroys its key in the token, also
+ * when the signer has not held the key since it restarted (the server
+ * hands it the record it deleted); a key that issued stays. */
+static void
+test_deleted_ca_key_leaves_token(void **state)
+{
+	char gone_id[64], gone_key[65], key[65], path[160], type[65];
+	struct http_response r;
+	struct signer_writer w;
+	struct signer_msg reply;
+	int fd;
+
+	(void)state;
+	/* a subordinate never chained: a root signs its first CRLs when made */
+	r = http_post_expect(&in, "/api/v1/cas", "{\"kind\": \"subordinate\", \"common_name\": "
+	                     "\"Token Sub Gone\", \"key_algorithm\": \"EC-P256\"}", 201);
+	snprintf(gone_id, sizeof(gone_id), "%s", http_json_str(&r, "id"));
+	http_response_free(&r);
+	wire_key_of(&in, gone_id, NULL, gone_key);
+	assert_int_equal(token_objects(gone_key), 2);
+	instance_stop_signer(&in);
+	instance_start_signer(&in);
+	snprintf(path, sizeof(path), "/api/v1/cas/%s", gone_id);
+	http_call(&in, "DELETE", path, in.admin_token, NULL, NULL, 0, &r);
+	http_expect(204, NULL, r.status, &r);
+	assert_int_equal(token_objects(gone_key), 0);
+	fd = wire_connect(in.signer_socket);
+	signer_writer_init(&w, SIGNER_OP_KEY_INFO);
+	signer_put_str(&w, SIGNER_TAG_KEY_ID, gone_key);
+	assert_int_equal(wire_exchange(fd, &w, &reply), 0);
+	wire_expect_error(&reply, SIGNER_E_NOT_FOUND, "key-destroyed");
+
+	/* the fixture's CA issued (again since the restart, so that this
+	 * signer holds its key): its key is refused and stays in the token */
+	free(issue_verified("token-device-5"));
+	wire_key_of(&in, ca_id, NULL, key);
+	signer_writer_init(&w, SIGNER_OP_KEY_DESTROY);
+	signer_put_str(&w, SIGNER_TAG_KEY_ID, key);
+	assert_int_equal(wire_exchange(fd, &w, &reply), 0);
+	wire_error_type(&reply, type);
+	assert_string_equal(type, "key-has-signed");
+	close(fd);
+	assert_int_equal(token_objects(key), 2);
+	free(issue_verified("token-device-6"));
+}
+
 int
 main(void)
 {
@@ -271,6 +338,7 @@ main(void)
 		cmocka_unit_test(test_revoke_and_crl_through_token),
 		cmocka_unit_test(test_signer_restart_finds_token_key),
 		cmocka_unit_test(test_ocsp_responder_in_token),
+		cmocka_unit_test(test_deleted_ca_key_leaves_token),
 	};
 
 	return fixture_run_tests(tests, &fx);
