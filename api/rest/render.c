@@ -264,6 +264,16 @@ render_name_rules(const struct name_rules *r)
 	return j;
 }
 
+/* {"at", "by", "reason"} of a disabled CA; at and by null for a CA
+ * disabled with no record of it, reason null when none was given. */
+static json_t *
+render_disabled(const struct ca *ca)
+{
+	return json_pack("{s:o, s:o, s:o}", "at", render_time(ca->disabled_at), "by",
+	                 ca->disabled_by[0] ? json_string(ca->disabled_by) : json_null(), "reason",
+	                 str_or_null(ca->disabled_reason));
+}
+
 json_t *
 render_ca(const struct ca *ca, const struct model_settings *settings)
 {
@@ -310,6 +320,11 @@ render_ca(const struct ca *ca, const struct model_settings *settings)
 	                                             ca->ocsp_delegated_responder,
 	                                             "responder_validity_days",
 	                                             ca->ocsp_responder_validity_days)) != 0) {
+		json_decref(j);
+		return NULL;
+	}
+	if (j != NULL && ca->status == CA_STATUS_DISABLED &&
+	    json_object_set_new(j, "disabled", render_disabled(ca)) != 0) {
 		json_decref(j);
 		return NULL;
 	}

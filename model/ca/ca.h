@@ -173,6 +173,11 @@ struct ca {
 	size_t n_locations;
 	time_t created_at;
 	char created_by[ACTOR_BYTES];
+	/* while disabled: when, by whom (the audit trail's actor) and why
+	 * (NULL: no reason); 0 and "" for a CA disabled with no record of it */
+	time_t disabled_at;
+	char disabled_by[ACTOR_BYTES];
+	char *disabled_reason;
 	/* NULL-terminated notes on what an operation that succeeded could not
 	 * finish (a first CRL that failed); NULL outside such answers */
 	char **warnings;

@@ -1,7 +1,8 @@
 /* Disabling, enabling and deleting CAs. A disabled CA keeps its row and
- * locations; only cas.status says 'disabled', so every issuance path that
- * requires an active CA (and the certificate INSERT's own check) refuses
- * it, while what follows locations (CRLs, OCSP, revocation) goes on. */
+ * locations; cas.status says 'disabled' (cas.disabled_* when, by whom and
+ * why), so every issuance path that requires an active CA (and the
+ * certificate INSERT's own check) refuses it, while what follows
+ * locations (CRLs, OCSP, revocation) goes on. */
 #include "model/ca/state.h"
 
 #include <stdio.h>
@@ -49,7 +50,8 @@ static edgeca_err
 state_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 {
 	struct state_args *a = arg;
-	struct db_param p[2] = {{a->ca_id, 0, false}, {a->disable ? "disabled" : "active", 0, false}};
+	struct db_param p[3] = {{a->ca_id, 0, false}, {a->who->actor, 0, false},
+	                        {a->reason, 0, false}};
 	const char *details[2] = {"reason", a->reason};
 	enum ca_status status = CA_STATUS_ACTIVE;
 	edgeca_err rc;
@@ -67,8 +69,14 @@ state_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 	/* already so: answered as it is, nothing changes, nothing audited */
 	if (status != (a->disable ? CA_STATUS_ACTIVE : CA_STATUS_DISABLED))
 		return EDGECA_OK;
-	if ((rc = db_exec(c, "UPDATE cas SET status = $2 WHERE id = $1", p, 2, NULL,
-	                  "change CA status", msg)) != EDGECA_OK ||
+	/* who, when and why, with the status: the CA's `disabled` member */
+	if ((rc = (a->disable
+	               ? db_exec(c, "UPDATE cas SET status = 'disabled', disabled_at = now(), "
+	                            "disabled_by = $2, disabled_reason = $3 WHERE id = $1",
+	                         p, 3, NULL, "disable CA", msg)
+	               : db_exec(c, "UPDATE cas SET status = 'active', disabled_at = NULL, "
+	                            "disabled_by = NULL, disabled_reason = NULL WHERE id = $1",
+	                         p, 1, NULL, "enable CA", msg))) != EDGECA_OK ||
 	    (rc = audit_write(c, a->who->actor, a->disable ? "ca.disable" : "ca.enable", "ca",
 	                      a->ca_id, details, a->reason != NULL ? 2 : 0, msg)) != EDGECA_OK)
 		return rc;

@@ -16,6 +16,7 @@
 	"crl_distribution_point, issuance_template, issuance_allowed_templates, "                \
 	"issuance_max_validity_days, path_length, issuance_name_rules, chaining, parent_ca_id, " \
 	"extract(epoch FROM cas.created_at)::bigint AS created_at, created_by, "                 \
+	"extract(epoch FROM disabled_at)::bigint AS disabled_at, disabled_by, disabled_reason, " \
 	"est_enabled, est_label, est_default, est_template, est_validity_days, "                  \
 	"est_subject_policy, est_key_algorithm, est_basic_username, est_basic_password_hash, "    \
 	"est_require_pop_linking, "                                                               \
@@ -165,10 +166,14 @@ ca_from_row(const PGresult *r, int i, struct ca *ca)
 	ca->path_length = pl ? atoi(pl) : -1;
 	ca->created_at = (time_t)db_get_time(r, i, "created_at");
 	snprintf(ca->created_by, sizeof(ca->created_by), "%s", db_get(r, i, "created_by"));
+	ca->disabled_at = (time_t)db_get_time(r, i, "disabled_at");
+	copy_col(r, i, "disabled_by", ca->disabled_by, sizeof(ca->disabled_by));
+	ca->disabled_reason = dup_col(r, i, "disabled_reason");
 	snprintf(ca->parent_ca_id, sizeof(ca->parent_ca_id), "%s",
 	         db_get(r, i, "parent_ca_id") ? db_get(r, i, "parent_ca_id") : "");
 	if (ca->common_name == NULL || ca->friendly_name == NULL || ca->subject == NULL ||
-	    (db_get(r, i, "lifecycle_webhook_url") != NULL && ca->webhook_url == NULL))
+	    (db_get(r, i, "lifecycle_webhook_url") != NULL && ca->webhook_url == NULL) ||
+	    (db_get(r, i, "disabled_reason") != NULL && ca->disabled_reason == NULL))
 		return -1;
 	if (db_get(r, i, "issuance_name_rules") != NULL &&
 	    name_rules_parse(db_get(r, i, "issuance_name_rules"), &ca->name_rules, NULL) != EDGECA_OK)
@@ -513,8 +518,7 @@ ca_store_update_chaining(PGconn *c, const struct ca *ca, struct edgeca_msg *msg)
 	                        {ca->parent_ca_id[0] ? ca->parent_ca_id : NULL, 0, false}};
 
 	/* a disabled CA chaining another location stays disabled */
-	return db_exec(c, "UPDATE cas SET status = CASE WHEN status = 'disabled' AND $2 = 'active' "
-	                  "THEN status ELSE $2 END, chaining = $3, parent_ca_id = $4 "
+	return db_exec(c, "UPDATE cas SET " CA_STATUS_SET_SQL ", chaining = $3, parent_ca_id = $4 "
 	                  "WHERE id = $1", p, 4, NULL, "update CA chaining", msg);
 }
 

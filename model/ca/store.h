@@ -25,6 +25,19 @@ edgeca_err ca_store_chaining(PGconn *c, const struct principal *who, const struc
                              const char *action, const char *detail_key,
                              const char *detail_value, struct edgeca_msg *msg);
 
+/* SET clause for a status $2 that a location's change brings: a disabled
+ * CA with an active location stays disabled (only ca_enable makes it issue
+ * again) and keeps its disabled_*; a CA that leaves 'disabled' otherwise
+ * (revoked) drops them. */
+#define CA_STATUS_SET_SQL                                                                      \
+	"status = CASE WHEN status = 'disabled' AND $2 = 'active' THEN status ELSE $2 END, "     \
+	"disabled_at = CASE WHEN status = 'disabled' AND $2 IN ('active', 'disabled') "          \
+	"THEN disabled_at END, "                                                                 \
+	"disabled_by = CASE WHEN status = 'disabled' AND $2 IN ('active', 'disabled') "          \
+	"THEN disabled_by END, "                                                                 \
+	"disabled_reason = CASE WHEN status = 'disabled' AND $2 IN ('active', 'disabled') "      \
+	"THEN disabled_reason END"
+
 /* Writes the CA's status, chaining and parent. */
 edgeca_err ca_store_update_chaining(PGconn *c, const struct ca *ca, struct edgeca_msg *msg);
 

@@ -105,8 +105,7 @@ ca_store_status(PGconn *c, const char *ca_id, enum ca_status status, struct edge
 
 	/* a disabled CA with an active location stays disabled: only
 	 * ca_enable makes it issue again */
-	return db_exec(c, "UPDATE cas SET status = CASE WHEN status = 'disabled' AND $2 = 'active' "
-	                  "THEN status ELSE $2 END WHERE id = $1", p, 2, NULL,
+	return db_exec(c, "UPDATE cas SET " CA_STATUS_SET_SQL " WHERE id = $1", p, 2, NULL,
 	               "update CA status", msg);
 }
 

@@ -47,6 +47,7 @@ ca_free(struct ca *ca)
 	free(ca->subject);
 	strv_free(ca->notification_emails);
 	free(ca->webhook_url);
+	free(ca->disabled_reason);
 	if (ca->new_webhook_secret != NULL)
 		OPENSSL_cleanse(ca->new_webhook_secret, strlen(ca->new_webhook_secret));
 	free(ca->new_webhook_secret);

@@ -35,8 +35,8 @@ async function dialogChecks(page, t, dialog, buttons, where) {
 // its steps 2 and 3 (audited, the focus visible), then on the throw-away
 // CA's page the Disable dialog (audited, closed with Escape, the focus back
 // on Disable, the CA still active; opened again, a reason typed, Disable
-// CA: the API has the CA disabled, the audit trail the reason), Enable
-// (no dialog), the Renew dialog audited and cancelled (the certificate
+// CA: the API has the CA disabled, the audit trail the reason, the page
+// the reason), Enable (no dialog, the reason gone from the page), the Renew dialog audited and cancelled (the certificate
 // unchanged), the Revoke CA and Delete CA dialogs opened, checked and
 // closed with Escape (the focus back on their button), and the CA deleted
 // through its Delete CA dialog: the CA list no longer lists it.
@@ -89,12 +89,17 @@ async function more(page, t, caId, caName) {
 	const entries = (await apiJson(page, t, `/api/v1/audit?${q}`)).items;
 	t.check(entries.some((e) => e.details?.reason === reason),
 	        `the audit trail's ca.disable has the reason typed in the dialog (${reason})`);
+	const statusLine = page.getByRole('main').locator('.status-line');
+	t.check((await statusLine.textContent()).includes(`: ${reason}`),
+	        `the CA's page shows the reason it was disabled (${reason})`);
 	await a11y.tabTo(page, button('Enable'), 'Enable');
 	await kb.press('Enter');
 	await button('Disable').waitFor();
 	await a11y.audit(page, 'the throw-away CA after Enable at 200 %');
 	t.check((await apiJson(page, t, `/api/v1/cas/${caId}`)).status === 'active',
 	        'Disable and Enable by keyboard: the CA is active again');
+	t.check(!(await statusLine.textContent()).includes(reason),
+	        "after Enable the CA's page no longer shows the reason");
 	const before = (await apiJson(page, t, `/api/v1/cas/${caId}`)).certificate_pem;
 	await a11y.tabTo(page, button('Renew'), 'Renew');
 	await kb.press('Enter');

@@ -200,7 +200,8 @@ export async function deleteRefused(page, t, caId, caName) {
 // Disable and Renew ask first. Disable: a reason the API refuses (a
 // control character) shows its problem at the Reason field and changes
 // nothing; a plain one disables the CA (the audit trail's ca.disable has
-// it); Enable brings it back at once. Renew: the dialog says what renewing
+// it, the CA's page shows when, by whom and why); Enable brings it back at
+// once, the note gone. Renew: the dialog says what renewing
 // does, Cancel closes it and the CA's certificates stay as they were.
 export async function caConfirm(page, t, caId, caName) {
 	const path = `/api/v1/cas/${caId}`;
@@ -225,12 +226,20 @@ export async function caConfirm(page, t, caId, caName) {
 	await dialog.waitFor({ state: 'hidden' });
 	await button('Enable').waitFor();
 	const q = new URLSearchParams({ object_id: caId, action: 'ca.disable', limit: '10' });
-	t.check((await apiJson(page, t, path)).status === 'disabled' &&
+	const off = await apiJson(page, t, path);
+	t.check(off.status === 'disabled' && off.disabled?.reason === text &&
 	        (await apiJson(page, t, `/api/v1/audit?${q}`)).items.some((e) => e.details?.reason === text),
-	        `Disable CA: the API has the CA disabled, its ca.disable the reason (${text})`);
+	        `Disable CA: the API has the CA disabled with the reason, its ca.disable too (${text})`);
+	const note = page.getByRole('main').locator('.status-line');
+	const shown = await note.textContent();
+	t.check(/Disabled \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/.test(shown) &&
+	        shown.includes(` by ${off.disabled.by}: ${text}`),
+	        `the CA's page shows when, by whom and why it was disabled (${shown})`);
 	await button('Enable').click();
 	await button('Disable').waitFor();
 	t.check((await apiJson(page, t, path)).status === 'active', 'Enable, no dialog: the CA is active again');
+	t.check(!(await note.textContent()).includes('Disabled'),
+	        "Enable: the CA's page no longer says it is disabled");
 
 	const serials = async () => (await apiJson(page, t, path)).locations.map((l) => l.serial_number).join();
 	const before = await serials();

@@ -1,7 +1,8 @@
 /* Disabling, enabling and deleting CAs: a disabled CA refuses REST
  * issuance (JSON and raw CSR, 409 ca-disabled) and EST enrollment (403)
- * while its CRL, EST cacerts, OCSP and revocations go on; enabled again it
- * issues; each change is audited once. A CA that issued is not deleted
+ * while its CRL, EST cacerts, OCSP and revocations go on; its `disabled`
+ * member says when, by whom and why until it is enabled (or revoked);
+ * enabled again it issues; each change is audited once. A CA that issued is not deleted
  * (409 ca-has-issued); a fresh pending_chaining subordinate is, with the
  * sealed records of its keys; only a pki_admin may do any of it. */
 #include <setjmp.h>
@@ -17,6 +18,7 @@
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
 
+#include "common/timeutil.h"
 #include "signer/proto/protocol.h"
 #include "tests/integration/est_client.h"
 #include "tests/support/fixture.h"
@@ -225,6 +227,37 @@ crl_lists(const struct http_response *r, const char *serial)
 	return found;
 }
 
+/* The CA's `disabled` member as a GET by the auditor answers it: absent
+ * (by NULL), or when (an RFC 3339 time, not before since), by whom and why
+ * (reason NULL: null). */
+static void
+expect_disabled(const char *id, time_t since, const char *by, const char *reason)
+{
+	struct http_response r;
+	const json_t *d;
+	char path[160];
+	time_t at = 0;
+
+	snprintf(path, sizeof(path), "/api/v1/cas/%s", id);
+	assert_int_equal(http_get(&in, path, auditor, &r), 200);
+	d = json_object_get(r.json, "disabled");
+	if (by == NULL) {
+		assert_null(d);
+		http_response_free(&r);
+		return;
+	}
+	assert_true(json_is_object(d));
+	assert_int_equal(json_object_size(d), 3);
+	assert_int_equal(rfc3339_parse(json_string_value(json_object_get(d, "at")), &at), 0);
+	assert_true(at >= since);
+	assert_string_equal(json_string_value(json_object_get(d, "by")), by);
+	if (reason != NULL)
+		assert_string_equal(json_string_value(json_object_get(d, "reason")), reason);
+	else
+		assert_true(json_is_null(json_object_get(d, "reason")));
+	http_response_free(&r);
+}
+
 static void
 test_disable_and_enable(void **state)
 {
@@ -232,15 +265,19 @@ test_disable_and_enable(void **state)
 	char serial[80], path[160];
 	X509 *device = http_issue_cert(&in, ca_id, "device-before", &key, serial), *device2;
 	struct http_response r;
+	time_t before = time(NULL) - 1; /* the database's clock may round down */
 
 	(void)state;
 	assert_int_equal(enroll(device, key, "device-before", NULL), 200);
 	assert_int_equal(ocsp_status(device), V_OCSP_CERTSTATUS_GOOD);
+	expect_disabled(ca_id, 0, NULL, NULL);
 
 	expect_status(ca_id, "disable", "{\"reason\": \"key ceremony pending\"}", "disabled");
-	/* again: answered as it is, not audited twice */
+	expect_disabled(ca_id, before, "token:admin", "key ceremony pending");
+	/* again: answered as it is, not audited twice, the first reason kept */
 	expect_status(ca_id, "disable", NULL, "disabled");
 	assert_int_equal(audit_count("ca.disable", ca_id, "key ceremony pending"), 1);
+	expect_disabled(ca_id, before, "token:admin", "key ceremony pending");
 	snprintf(path, sizeof(path), "/api/v1/cas/%s", ca_id);
 	assert_int_equal(http_get(&in, path, auditor, &r), 200);
 	assert_string_equal(http_json_str(&r, "status"), "disabled");
@@ -270,6 +307,7 @@ test_disable_and_enable(void **state)
 	http_response_free(&r);
 
 	expect_status(ca_id, "enable", NULL, "active");
+	expect_disabled(ca_id, 0, NULL, NULL);
 	expect_status(ca_id, "enable", "{}", "active");
 	assert_int_equal(audit_count("ca.enable", ca_id, NULL), 1);
 	device2 = http_issue_cert(&in, ca_id, "device-after", &key2, NULL);
@@ -404,6 +442,7 @@ test_revoked_wins(void **state)
 {
 	struct http_response r;
 	char id[64], *body;
+	time_t before = time(NULL) - 1;
 
 	(void)state;
 	xasprintf(&body, "{\"kind\": \"subordinate\", \"common_name\": \"Two Sites CA\", "
@@ -413,9 +452,14 @@ test_revoked_wins(void **state)
 	snprintf(id, sizeof(id), "%s", http_json_str(&r, "id"));
 	http_response_free(&r);
 	free(body);
+	/* without a reason: reason null */
 	expect_status(id, "disable", NULL, "disabled");
+	expect_disabled(id, before, "token:admin", NULL);
 	expect_status(id, "locations/us/revoke", "{\"reason\": \"superseded\"}", "disabled");
+	expect_disabled(id, before, "token:admin", NULL);
+	/* revoked wins: no longer disabled, the member goes */
 	expect_status(id, "revoke", "{\"reason\": \"cessationOfOperation\"}", "revoked");
+	expect_disabled(id, 0, NULL, NULL);
 	assert_int_equal(ca_post(id, "enable", in.admin_token, NULL, &r), 409);
 	http_expect(409, "ca-revoked", r.status, &r);
 	assert_int_equal(ca_post(id, "disable", in.admin_token, NULL, &r), 409);

@@ -79,6 +79,15 @@ function iotEdge(ca) {
   return form;
 }
 
+// While the CA is disabled: when, by whom and why (ca.disabled; its time
+// and actor null only for a CA disabled before edgeca kept them).
+function disabledNote(d) {
+  if (!d) return null;
+  return h("span", { class: "disabled-note" }, " · Disabled",
+    d.at ? [" ", fmtDate(d.at)] : null, d.by ? ` by ${d.by}` : null,
+    d.reason ? `: ${d.reason}` : null);
+}
+
 export async function render(root, ctx) {
   const [id] = ctx.params;
   const ca = await get(`/api/v1/cas/${id}`);
@@ -89,7 +98,8 @@ export async function render(root, ctx) {
   appendAll(root,
     h("h1", {}, ca.common_name),
     h("p", { class: "status-line" }, "Status: ", statusBadge(ca.status),
-      ca.revocation ? ` (${ca.revocation.reason}, ${ca.revocation.revoked_at})` : ""),
+      ca.revocation ? ` (${ca.revocation.reason}, ${ca.revocation.revoked_at})` : "",
+      disabledNote(ca.disabled)),
     alert.el,
     h("div", { class: "button-row" },
       downloadButton("Download certificate (PEM)", () => download(`${base}/certificate`,
