@@ -33,7 +33,7 @@ const ACTIONS = {
   auditor: new Set(),
 };
 
-const state = { session: null, generation: 0, warmed: false };
+const state = { session: null, generation: 0 };
 
 export function can(action) {
   return ACTIONS[state.session?.role]?.has(action) ?? false;
@@ -113,26 +113,11 @@ async function route() {
   }
 }
 
-// Once signed in, the pages' modules are fetched while the browser is idle,
-// so that a page's first visit need not wait for its module; the sign-in
-// page itself loads none of them (index.html's Link header names only the
-// modules it runs).
-function warmPages() {
-  if (state.warmed) return;
-  state.warmed = true;
-  const warm = () => {
-    for (const [, load] of ROUTES) load().catch(() => { /* loaded again when visited */ });
-  };
-  if ("requestIdleCallback" in window) requestIdleCallback(warm, { timeout: 3000 });
-  else setTimeout(warm, 500);
-}
-
 function signedIn(s) {
   state.session = s;
   setCsrfToken(s?.csrf_token ?? null);
   showShell(s !== null);
   route();
-  if (s !== null) warmPages();
 }
 
 async function signOut() {
