@@ -6,17 +6,8 @@
 // t: { base, check, waitFor, selectContaining } from portal.mjs.
 
 import * as a11y from './a11y.mjs';
+import { apiJson, route } from './manage.mjs';
 
-async function apiJson(page, t, path) {
-	const r = await page.request.get(`${t.base}${path}`);
-	if (r.status() !== 200)
-		throw new Error(`GET ${path}: ${r.status()}`);
-	return r.json();
-}
-
-async function route(page, hash) {
-	await page.evaluate((h) => { location.hash = h; }, hash);
-}
 
 // The dialog open: it has the focus, passes the audit, fits the viewport,
 // and Tab reaches each of its buttons with the focus visible.

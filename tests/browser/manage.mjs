@@ -18,14 +18,14 @@ async function csrf(page, t) {
 	return (await r.json()).csrf_token;
 }
 
-async function apiJson(page, t, path) {
+export async function apiJson(page, t, path) {
 	const r = await page.request.get(`${t.base}${path}`);
 	if (r.status() !== 200)
 		throw new Error(`GET ${path}: ${r.status()}`);
 	return r.json();
 }
 
-async function route(page, hash) {
+export async function route(page, hash) {
 	await page.evaluate((h) => { location.hash = h; }, hash);
 }
 

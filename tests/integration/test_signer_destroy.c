@@ -91,21 +91,6 @@ self_sign_ok(int fd, const char *id, const char *cn)
 }
 
 static void
-crl_begin(int fd, const char *key, uint64_t number, struct signer_msg *reply)
-{
-	struct signer_writer w;
-	time_t now = time(NULL);
-
-	signer_writer_init(&w, SIGNER_OP_CRL_BEGIN);
-	signer_put_str(&w, SIGNER_TAG_KEY_ID, key);
-	signer_put_u64(&w, SIGNER_TAG_CRL_NUMBER, number);
-	signer_put_u64(&w, SIGNER_TAG_THIS_UPDATE, (uint64_t)now);
-	signer_put_u64(&w, SIGNER_TAG_NEXT_UPDATE, (uint64_t)now + 86400);
-	signer_put_u64(&w, SIGNER_TAG_ENTRIES_LENGTH, 0);
-	assert_int_equal(wire_exchange(fd, &w, reply), 0);
-}
-
-static void
 crl_finish(int fd, struct signer_msg *reply)
 {
 	struct signer_writer w;
@@ -212,7 +197,7 @@ test_destroy_refused_for_a_key_that_signed(void **state)
 	/* it signed a CRL (no certificate): refused too */
 	wire_key_create(fd, "client", 90, crl);
 	self_sign_ok(fd, crl, "CRL Root");
-	crl_begin(fd, crl, 1, &reply);
+	wire_crl_begin(fd, crl, 1, &reply);
 	assert_int_equal(reply.type, SIGNER_REPLY_OK);
 	signer_msg_free(&reply);
 	crl_finish(fd, &reply);
@@ -274,7 +259,7 @@ test_destroy_during_crl_session(void **state)
 	(void)state;
 	wire_key_create(fd, "client", 90, id);
 	self_sign_ok(fd, id, "Session Root");
-	crl_begin(fd, id, 1, &reply);
+	wire_crl_begin(fd, id, 1, &reply);
 	assert_int_equal(reply.type, SIGNER_REPLY_OK);
 	signer_msg_free(&reply);
 	other = wire_connect(in.signer_socket);

@@ -384,21 +384,6 @@ test_no_operation_exports_keys(void **state)
 }
 
 static void
-crl_begin(int fd, const char *key, uint64_t number, struct signer_msg *reply)
-{
-	struct signer_writer w;
-	time_t now = time(NULL);
-
-	signer_writer_init(&w, SIGNER_OP_CRL_BEGIN);
-	signer_put_str(&w, SIGNER_TAG_KEY_ID, key);
-	signer_put_u64(&w, SIGNER_TAG_CRL_NUMBER, number);
-	signer_put_u64(&w, SIGNER_TAG_THIS_UPDATE, (uint64_t)now);
-	signer_put_u64(&w, SIGNER_TAG_NEXT_UPDATE, (uint64_t)now + 86400);
-	signer_put_u64(&w, SIGNER_TAG_ENTRIES_LENGTH, 0);
-	assert_int_equal(wire_exchange(fd, &w, reply), 0);
-}
-
-static void
 crl_simple(int fd, uint8_t type, struct signer_msg *reply)
 {
 	struct signer_writer w;
@@ -436,7 +421,7 @@ test_crl_sessions_at_the_socket(void **state)
 	wire_expect_error(&reply, SIGNER_E_CONFLICT, "crl-session");
 
 	/* another request during a session ends it, whatever the request */
-	crl_begin(fd, key_id, 1000000, &reply);
+	wire_crl_begin(fd, key_id, 1000000, &reply);
 	assert_int_equal(reply.type, SIGNER_REPLY_OK);
 	assert_non_null(signer_msg_get(&reply, SIGNER_TAG_CRL_PART));
 	signer_msg_free(&reply);
@@ -444,10 +429,10 @@ test_crl_sessions_at_the_socket(void **state)
 	wire_expect_error(&reply, SIGNER_E_CONFLICT, "crl-session");
 	crl_simple(fd, SIGNER_OP_CRL_FINISH, &reply);
 	wire_expect_error(&reply, SIGNER_E_CONFLICT, "crl-session");
-	crl_begin(fd, key_id, 1000000, &reply);
+	wire_crl_begin(fd, key_id, 1000000, &reply);
 	assert_int_equal(reply.type, SIGNER_REPLY_OK);
 	signer_msg_free(&reply);
-	crl_begin(fd, key_id, 1000001, &reply);
+	wire_crl_begin(fd, key_id, 1000001, &reply);
 	wire_expect_error(&reply, SIGNER_E_CONFLICT, "crl-session");
 	crl_simple(fd, SIGNER_OP_CRL_FINISH, &reply);
 	wire_expect_error(&reply, SIGNER_E_CONFLICT, "crl-session");
@@ -465,7 +450,7 @@ test_crl_sessions_at_the_socket(void **state)
 		snprintf(path, sizeof(path), "%s/tls/service-ca.key-id", in.data_dir);
 		id = read_file(path, NULL);
 		id[strcspn(id, "\n")] = '\0';
-		crl_begin(fd, id, 1000000, &reply);
+		wire_crl_begin(fd, id, 1000000, &reply);
 		wire_expect_error(&reply, SIGNER_E_POLICY, "crl-not-allowed");
 		free(id);
 	}
@@ -477,7 +462,7 @@ test_crl_sessions_at_the_socket(void **state)
 		unsigned char *frame = calloc(1, len);
 		fd = wire_connect(in.signer_socket);
 		if (in_session) {
-			crl_begin(fd, key_id, 1000000, &reply);
+			wire_crl_begin(fd, key_id, 1000000, &reply);
 			assert_int_equal(reply.type, SIGNER_REPLY_OK);
 			signer_msg_free(&reply);
 		}

@@ -178,6 +178,21 @@ wire_cert_install(int fd, const char *key, const unsigned char *der, size_t len,
 }
 
 void
+wire_crl_begin(int fd, const char *key, uint64_t number, struct signer_msg *reply)
+{
+	struct signer_writer w;
+	time_t now = time(NULL);
+
+	signer_writer_init(&w, SIGNER_OP_CRL_BEGIN);
+	signer_put_str(&w, SIGNER_TAG_KEY_ID, key);
+	signer_put_u64(&w, SIGNER_TAG_CRL_NUMBER, number);
+	signer_put_u64(&w, SIGNER_TAG_THIS_UPDATE, (uint64_t)now);
+	signer_put_u64(&w, SIGNER_TAG_NEXT_UPDATE, (uint64_t)now + 86400);
+	signer_put_u64(&w, SIGNER_TAG_ENTRIES_LENGTH, 0);
+	assert_int_equal(wire_exchange(fd, &w, reply), 0);
+}
+
+void
 wire_expect_error(struct signer_msg *reply, uint32_t code, const char *type)
 {
 	uint32_t got = 0;

@@ -46,6 +46,9 @@ int wire_issue(int fd, const char *id, const char *tpl, const char *csr_pem, tim
  * the signer took it). */
 void wire_cert_install(int fd, const char *key, const unsigned char *der, size_t len,
                        char type[65]);
+/* A CRL_BEGIN with key for CRL number, valid a day from now, with no
+ * entries; reply receives the answer (the caller frees it). */
+void wire_crl_begin(int fd, const char *key, uint64_t number, struct signer_msg *reply);
 /* Fails unless reply is the error code/type; frees reply. */
 void wire_expect_error(struct signer_msg *reply, uint32_t code, const char *type);
 /* The error type of reply ("" when it succeeded); frees reply. */
