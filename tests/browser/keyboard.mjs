@@ -18,8 +18,14 @@ async function dialogChecks(page, t, dialog, buttons, where) {
 	const width = page.viewportSize().width;
 	t.check(box !== null && box.x >= 0 && box.x + box.width <= width,
 	        `${where} fits the ${width} px viewport (${box && box.x.toFixed(0)}..${box && (box.x + box.width).toFixed(0)})`);
-	for (const b of buttons)
-		await a11y.tabTo(page, dialog.getByRole('button', { name: b, exact: true }), `${b} in ${where}`, 'Tab', 10);
+	for (const b of buttons) {
+		// forwards to a button after the focus, backwards to one before it
+		// (a dialog without fields opens on Cancel, its last button)
+		const target = dialog.getByRole('button', { name: b, exact: true });
+		const after = await target.evaluate((e) => document.activeElement === e ||
+		    !!(document.activeElement.compareDocumentPosition(e) & Node.DOCUMENT_POSITION_FOLLOWING));
+		await a11y.tabTo(page, target, `${b} in ${where}`, after ? 'Tab' : 'Shift+Tab', 10);
+	}
 }
 
 // By keyboard alone at 640x400, from the Create CA wizard's first step:
@@ -116,7 +122,10 @@ async function more(page, t, caId, caName) {
 	await a11y.tabTo(page, button('Delete CA'), 'Delete CA');
 	await kb.press('Enter');
 	await dialog.waitFor();
-	await a11y.tabTo(page, dialog.getByRole('button', { name: 'Delete CA', exact: true }), 'Delete CA', 'Tab', 10);
+	t.check(await dialog.getByRole('button', { name: 'Cancel', exact: true })
+	    .evaluate((e) => e === document.activeElement),
+	        'the Delete CA dialog opens on Cancel: Enter on opening deletes nothing');
+	await a11y.tabTo(page, dialog.getByRole('button', { name: 'Delete CA', exact: true }), 'Delete CA', 'Shift+Tab', 10);
 	await kb.press('Enter');
 	const refused = dialog.getByRole('alert').filter({ hasText: /\S/ });
 	await page.getByRole('link', { name: 'Create CA', exact: true }).or(refused).first().waitFor();

@@ -75,7 +75,8 @@ function disableDialog(ca, reload) {
 function renewDialog(ca, reload) {
   const alert = alertBox();
   const confirm = h("button", { type: "button", class: "primary" }, "Renew CA");
-  const cancel = h("button", { type: "button" }, "Cancel");
+  // no field to fill: the focus starts on Cancel, so Enter confirms nothing
+  const cancel = h("button", { type: "button", autofocus: true }, "Cancel");
   const what = ca.chaining === "external"
     ? "Each active location gets a new key whose CSR waits to be signed by the external root; " +
       "the location keeps issuing with its current key until the signed certificate is uploaded."
@@ -103,9 +104,9 @@ function renewDialog(ca, reload) {
 function deleteDialog(ca, ctx) {
   const alert = alertBox();
   const confirm = h("button", { type: "button", class: "danger" }, "Delete CA");
-  const cancel = h("button", { type: "button" }, "Cancel");
+  const cancel = h("button", { type: "button", autofocus: true }, "Cancel");
   const dlg = dialog(`Delete ${ca.common_name}?`, [h("p", {},
-    "Only a CA that never issued anything (no certificate, CRL or subordinate) can be deleted; its keys' records go with it. This cannot be undone."),
+    "Only a CA that never issued anything (no certificate, CRL or subordinate) can be deleted; the signer destroys its keys. This cannot be undone."),
   alert.el], [confirm, cancel]);
   cancel.addEventListener("click", () => dlg.close());
   confirm.addEventListener("click", async () => {

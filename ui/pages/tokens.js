@@ -45,7 +45,7 @@ function createForm(ctx) {
 
 function confirmDelete(t, ctx, alert) {
   const yes = h("button", { type: "button", class: "danger" }, "Delete");
-  const no = h("button", { type: "button" }, "Cancel");
+  const no = h("button", { type: "button", autofocus: true }, "Cancel");
   const dlg = dialog(`Delete token ${t.name}?`, h("p", {},
     "It stops working at once; its name is never given to another token."), [yes, no]);
   no.addEventListener("click", () => dlg.close());
