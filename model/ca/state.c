@@ -74,7 +74,9 @@ state_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 	               ? db_exec(c, "UPDATE cas SET status = 'disabled', disabled_at = now(), "
 	                            "disabled_by = $2, disabled_reason = $3 WHERE id = $1",
 	                         p, 3, NULL, "disable CA", msg)
-	               : db_exec(c, "UPDATE cas SET status = 'active', disabled_at = NULL, "
+	               : db_exec(c, "UPDATE cas SET status = CASE WHEN EXISTS (SELECT 1 FROM "
+	                            "ca_locations l WHERE l.ca_id = $1 AND l.status = 'active') "
+	                            "THEN 'active' ELSE 'pending_chaining' END, disabled_at = NULL, "
 	                            "disabled_by = NULL, disabled_reason = NULL WHERE id = $1",
 	                         p, 1, NULL, "enable CA", msg))) != EDGECA_OK ||
 	    (rc = audit_write(c, a->who->actor, a->disable ? "ca.disable" : "ca.enable", "ca",

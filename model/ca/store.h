@@ -26,16 +26,15 @@ edgeca_err ca_store_chaining(PGconn *c, const struct principal *who, const struc
                              const char *detail_value, struct edgeca_msg *msg);
 
 /* SET clause for a status $2 that a location's change brings: a disabled
- * CA with an active location stays disabled (only ca_enable makes it issue
- * again) and keeps its disabled_*; a CA that leaves 'disabled' otherwise
- * (revoked) drops them. */
+ * CA stays disabled, whether its locations make it active or waiting for a
+ * certificate (only ca_enable ends an operator's disabling), and keeps its
+ * disabled_*; a disabled CA that is revoked drops them (revoked wins). */
 #define CA_STATUS_SET_SQL                                                                      \
-	"status = CASE WHEN status = 'disabled' AND $2 = 'active' THEN status ELSE $2 END, "     \
-	"disabled_at = CASE WHEN status = 'disabled' AND $2 IN ('active', 'disabled') "          \
-	"THEN disabled_at END, "                                                                 \
-	"disabled_by = CASE WHEN status = 'disabled' AND $2 IN ('active', 'disabled') "          \
-	"THEN disabled_by END, "                                                                 \
-	"disabled_reason = CASE WHEN status = 'disabled' AND $2 IN ('active', 'disabled') "      \
+	"status = CASE WHEN status = 'disabled' AND $2 IN ('active', 'pending_chaining') "        \
+	"THEN status ELSE $2 END, "                                                               \
+	"disabled_at = CASE WHEN status = 'disabled' AND $2 <> 'revoked' THEN disabled_at END, " \
+	"disabled_by = CASE WHEN status = 'disabled' AND $2 <> 'revoked' THEN disabled_by END, " \
+	"disabled_reason = CASE WHEN status = 'disabled' AND $2 <> 'revoked' "                   \
 	"THEN disabled_reason END"
 
 /* Writes the CA's status, chaining and parent. */

@@ -138,6 +138,8 @@ ca_update_status(struct ca *ca)
 {
 	bool active = false;
 
+	if (ca->status == CA_STATUS_DISABLED)
+		return; /* ended by ca_enable only */
 	for (size_t i = 0; i < ca->n_locations; i++)
 		active = active || ca->locations[i].status == LOCATION_ACTIVE;
 	ca->status = active ? CA_STATUS_ACTIVE : CA_STATUS_PENDING_CHAINING;

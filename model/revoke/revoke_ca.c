@@ -261,8 +261,10 @@ revoke_on(PGconn *c, void *arg, struct edgeca_msg *msg)
 	                         msg)) != EDGECA_OK)
 		goto out;
 	a->status = status_from_locations(ca);
-	if (a->status == CA_STATUS_ACTIVE && ca->status == CA_STATUS_DISABLED)
-		a->status = CA_STATUS_DISABLED; /* revoking one location does not enable it */
+	/* revoking some locations neither enables a disabled CA nor leaves it
+	 * waiting for a certificate (which would issue again once one came) */
+	if (a->status != CA_STATUS_REVOKED && ca->status == CA_STATUS_DISABLED)
+		a->status = CA_STATUS_DISABLED;
 	if (a->names[0] == '\0' && a->status == ca->status)
 		goto out; /* nothing to change: the answer is the CA as it is */
 	rc = store_ca_revocation(c, a->who, ca, a->location, a->why, a->names, a->status, msg);

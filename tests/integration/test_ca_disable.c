@@ -21,6 +21,7 @@
 #include "common/timeutil.h"
 #include "signer/proto/protocol.h"
 #include "tests/integration/est_client.h"
+#include "tests/integration/external_root.h"
 #include "tests/support/fixture.h"
 #include "tests/support/harness.h"
 #include "tests/support/http.h"
@@ -466,6 +467,68 @@ test_revoked_wins(void **state)
 	http_expect(409, "ca-revoked", r.status, &r);
 }
 
+/* Has root sign the CSR location loc of the externally chained CA id waits
+ * with and uploads it (200); the CA's status in the answer is want. */
+static void
+upload_location(const struct external_root *root, const char *id, const char *loc,
+                const char *want)
+{
+	struct http_response r;
+	char path[200], *csr, *pem, *bundle;
+
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/locations/%s/csr", id, loc);
+	assert_int_equal(http_get(&in, path, in.admin_token, &r), 200);
+	xasprintf(&csr, "%.*s", (int)r.body_len, (const char *)r.body);
+	http_response_free(&r);
+	pem = external_root_sign(root, csr, EXTERNAL_CA_EXT, 365);
+	xasprintf(&bundle, "%s%s", pem, root->pem);
+	snprintf(path, sizeof(path), "/api/v1/cas/%s/locations/%s/certificate", id, loc);
+	assert_int_equal(http_call(&in, "POST", path, in.admin_token,
+	                           "application/pem-certificate-chain", bundle, strlen(bundle), &r),
+	                 200);
+	assert_string_equal(http_json_str(&r, "status"), want);
+	http_response_free(&r);
+	free(bundle);
+	free(pem);
+	free(csr);
+}
+
+/* Disabled lasts until enable, whatever its locations do: an externally
+ * chained CA with three locations, one chained, is disabled; revoking
+ * that one, chaining another and revoking it too leave it disabled (not
+ * waiting for a certificate, which would make it issue again once one
+ * came); enable then finds no chained location and leaves it waiting;
+ * the last upload makes it active. */
+static void
+test_disabled_until_enabled(void **state)
+{
+	struct external_root root;
+	struct http_response r;
+	char id[64];
+	time_t before = time(NULL) - 1;
+
+	(void)state;
+	external_root_make(&root);
+	r = http_post_expect(&in, "/api/v1/cas", "{\"kind\": \"subordinate\", "
+	                     "\"common_name\": \"Offline Chained CA\", "
+	                     "\"locations\": [\"eu\", \"us\", \"ap\"], "
+	                     "\"issuance\": {\"template\": \"client\"}}", 201);
+	assert_string_equal(http_json_str(&r, "status"), "pending_chaining");
+	snprintf(id, sizeof(id), "%s", http_json_str(&r, "id"));
+	http_response_free(&r);
+	upload_location(&root, id, "eu", "active");
+	expect_status(id, "disable", "{\"reason\": \"site audit\"}", "disabled");
+	expect_status(id, "locations/eu/revoke", "{\"reason\": \"superseded\"}", "disabled");
+	expect_disabled(id, before, "token:admin", "site audit");
+	upload_location(&root, id, "us", "disabled");
+	expect_status(id, "locations/us/revoke", "{\"reason\": \"superseded\"}", "disabled");
+	expect_disabled(id, before, "token:admin", "site audit");
+	expect_status(id, "enable", NULL, "pending_chaining");
+	expect_disabled(id, 0, NULL, NULL);
+	upload_location(&root, id, "ap", "active");
+	external_root_free(&root);
+}
+
 int
 main(void)
 {
@@ -474,6 +537,7 @@ main(void)
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test(test_revoked_wins),
+		cmocka_unit_test(test_disabled_until_enabled),
 		cmocka_unit_test(test_delete),
 	};
 

@@ -25,7 +25,8 @@ edgeca_err ca_location_take_cert(struct ca_location *loc, unsigned char *der, si
                                  struct edgeca_msg *msg);
 
 /* "root", ... the CA's state after its locations changed: active when one
- * of them is. */
+ * of them is, else waiting for a certificate; a disabled CA stays
+ * disabled. */
 void ca_update_status(struct ca *ca);
 
 /* Applies req's EST settings to ca->est (creating: on top of the
