@@ -41,13 +41,10 @@ fixture_ready(void)
 	http_create_ca(&in, "{\"common_name\": \"Other Root\"}", other_id);
 	{
 		char *body;
-		struct http_response r;
 
 		xasprintf(&body, "{\"name\": \"aud-limited\", \"role\": \"auditor\", "
 		          "\"ca_ids\": [\"%s\"]}", root_id);
-		r = http_post_expect(&in, "/api/v1/tokens", body, 201);
-		snprintf(limited, sizeof(limited), "%s", http_json_str(&r, "token"));
-		http_response_free(&r);
+		http_token_create(&in, body, limited, NULL);
 		free(body);
 	}
 }

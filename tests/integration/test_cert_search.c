@@ -82,9 +82,7 @@ fixture_ready(void)
 	          sizeof(req_actor));
 	xasprintf(&body, "{\"name\": \"search-limited\", \"role\": \"requester\", "
 	          "\"ca_ids\": [\"%s\"]}", a_id);
-	r = http_post_expect(&in, "/api/v1/tokens", body, 201);
-	snprintf(limited, sizeof(limited), "%s", http_json_str(&r, "token"));
-	http_response_free(&r);
+	http_token_create(&in, body, limited, NULL);
 	free(body);
 }
 

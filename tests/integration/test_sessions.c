@@ -237,10 +237,7 @@ test_deleted_token_and_expiry_end_sessions(void **state)
 
 	(void)state;
 	snprintf(body, sizeof(body), "{\"name\": \"short-lived\", \"role\": \"requester\"}");
-	r = http_post_expect(&in, "/api/v1/tokens", body, 201);
-	snprintf(token, sizeof(token), "%s", http_json_str(&r, "token"));
-	snprintf(id, sizeof(id), "%s", http_json_str(&r, "id"));
-	http_response_free(&r);
+	http_token_create(&in, body, token, id);
 	sign_in(token, "requester", &s);
 	http_expect(200, NULL, with_cookie(&s, "GET", "/api/v1/cas", NULL, NULL, &r), &r);
 	snprintf(body, sizeof(body), "/api/v1/tokens/%s", id);

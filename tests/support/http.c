@@ -297,6 +297,20 @@ http_post_expect(struct instance *in, const char *path, const char *json, long w
 	return r;
 }
 
+void
+http_token_create(struct instance *in, const char *json, char token[128], char id[64])
+{
+	struct http_response r = http_post_expect(in, "/api/v1/tokens", json, 201);
+	const char *secret = http_json_str(&r, "token"), *token_id = http_json_str(&r, "id");
+
+	if (secret == NULL || token_id == NULL)
+		fail_msg("POST /api/v1/tokens: no token or id in the answer");
+	snprintf(token, 128, "%s", secret);
+	if (id != NULL)
+		snprintf(id, 64, "%s", token_id);
+	http_response_free(&r);
+}
+
 const json_t *
 http_location(const struct http_response *r, const char *name)
 {

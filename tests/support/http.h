@@ -75,6 +75,9 @@ void http_expect(long want, const char *slug, long got, struct http_response *r)
  * Returns the answer (the caller frees it). */
 struct http_response http_post_expect(struct instance *in, const char *path, const char *json,
                                       long want);
+/* Creates an API token from json as the admin (201 or the test fails);
+ * its secret into token and, when id is not NULL, its id. */
+void http_token_create(struct instance *in, const char *json, char token[128], char id[64]);
 /* The location name of a CA answer, and its certificate (fails if absent). */
 const json_t *http_location(const struct http_response *r, const char *name);
 X509 *http_location_cert(const struct http_response *r, const char *name);
